@@ -1,0 +1,141 @@
+/**
+ * Every error Conveyor throws on purpose. Each has a stable `code` that callers can switch on, a
+ * message that says what was wrong and how to fix it, and keeps the underlying `cause`.
+ */
+
+/** Base class of all Conveyor errors; `code` is stable across versions. */
+export class ConveyorError extends Error {
+  /** Stable machine-readable code, e.g. `INVALID_PAYLOAD`. */
+  readonly code: string
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** An argument to a public function has the wrong type or value. */
+export class InvalidArgumentError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_ARGUMENT', message, options)
+  }
+}
+
+/** A job definition (kind, defaults) is invalid. */
+export class InvalidJobDefinitionError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_JOB_DEFINITION', message, options)
+  }
+}
+
+/** A payload failed its schema or is not a JSON value. */
+export class InvalidPayloadError extends ConveyorError {
+  /** The issues reported by the schema, or the path of the offending value. */
+  readonly issues: readonly { message: string; path?: readonly PropertyKey[] }[]
+
+  constructor(
+    message: string,
+    issues: readonly { message: string; path?: readonly PropertyKey[] }[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super('INVALID_PAYLOAD', message, options)
+    this.issues = issues
+  }
+}
+
+/** Enqueue or job options are invalid (negative delay, unknown option, ...). */
+export class InvalidOptionsError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_OPTIONS', message, options)
+  }
+}
+
+/** A schedule expression could not be parsed; `expression` quotes it. */
+export class InvalidScheduleError extends ConveyorError {
+  /** The expression as given by the caller. */
+  readonly expression: string
+
+  constructor(expression: string, problem: string, options?: { cause?: unknown }) {
+    super('INVALID_SCHEDULE', `Invalid schedule expression ${JSON.stringify(expression)}: ${problem}`, options)
+    this.expression = expression
+  }
+}
+
+/** A job kind has no registered handler where one is required. */
+export class UnknownJobKindError extends ConveyorError {
+  /** The kind that was not found. */
+  readonly kind: string
+
+  constructor(kind: string, hint: string) {
+    super('UNKNOWN_JOB_KIND', `No handler is registered for job kind ${JSON.stringify(kind)}. ${hint}`)
+    this.kind = kind
+  }
+}
+
+/** A queue name that is not configured on this queue instance. */
+export class UnknownQueueError extends ConveyorError {
+  /** The queue name that was not found. */
+  readonly queue: string
+
+  constructor(queue: string, known: readonly string[]) {
+    super(
+      'UNKNOWN_QUEUE',
+      `Queue ${JSON.stringify(queue)} is not configured. Configured queues: ${known.map((q) => JSON.stringify(q)).join(', ') || '(none)'}.`,
+    )
+    this.queue = queue
+  }
+}
+
+/** A job id that does not exist (or was pruned). */
+export class JobNotFoundError extends ConveyorError {
+  /** The id that was not found. */
+  readonly jobId: string
+
+  constructor(jobId: string) {
+    super('JOB_NOT_FOUND', `Job ${JSON.stringify(jobId)} does not exist (it may have been deleted or pruned).`)
+    this.jobId = jobId
+  }
+}
+
+/** An operation is not valid in the current lifecycle state (e.g. register after start). */
+export class LifecycleError extends ConveyorError {
+  constructor(message: string) {
+    super('LIFECYCLE', message)
+  }
+}
+
+/** The storage backend is unreachable or failed; retrying later may succeed. */
+export class StorageUnavailableError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORAGE_UNAVAILABLE', message, options)
+  }
+}
+
+/** The database schema is missing or older than this version of Conveyor expects. */
+export class SchemaNotMigratedError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SCHEMA_NOT_MIGRATED', message, options)
+  }
+}
+
+/** A job ran longer than its timeout; used as the abort reason and the recorded attempt error. */
+export class JobTimeoutError extends ConveyorError {
+  constructor(timeoutMs: number) {
+    super('JOB_TIMEOUT', `Job exceeded its timeout of ${timeoutMs} ms and was aborted.`)
+  }
+}
+
+/** Abort reason given to running handlers when the queue shuts down past its grace period. */
+export class ShutdownAbortError extends ConveyorError {
+  constructor() {
+    super('SHUTDOWN', 'The queue is shutting down; the job was aborted and returned to the queue.')
+  }
+}
+
+/** Abort reason given to a running handler whose job was cancelled by an operator. */
+export class JobCancelledError extends ConveyorError {
+  constructor(reason?: string) {
+    super('JOB_CANCELLED', `The job was cancelled${reason ? `: ${reason}` : '.'}`)
+  }
+}

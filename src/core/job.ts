@@ -1,0 +1,107 @@
+/**
+ * Glossary
+ * - job: one unit of work of a given kind with a JSON payload, stored until pruned.
+ * - kind: the name of a job definition; handlers are registered per kind.
+ * - queue: a named lane of jobs; workers serve queues and each queue can be paused.
+ * - attempt: one run of a job's handler; attempts are counted from 1.
+ * - worker: a loop in one process that claims jobs from some queues up to its capacity and runs them.
+ * - capacity / weight: a worker runs jobs while the sum of their weights stays within its capacity.
+ * - schedule: a stored recurring or one-off expression that enqueues a job at each tick.
+ * - workflow state: a JSON value kept with the job and handed to each attempt, changed by the handler.
+ * - store: the storage port (`JobStore`) that each adapter implements.
+ */
+import type { JsonValue } from './json.js'
+
+/** The states a job moves through. */
+export type JobState = 'scheduled' | 'available' | 'running' | 'retryable' | 'succeeded' | 'failed' | 'cancelled'
+
+/** Every job state, in lifecycle order. */
+export const JOB_STATES: readonly JobState[] = [
+  'scheduled',
+  'available',
+  'running',
+  'retryable',
+  'succeeded',
+  'failed',
+  'cancelled',
+]
+
+/** States of a job that is waiting to run (claimable once due and unblocked). */
+export const WAITING_STATES: readonly JobState[] = ['scheduled', 'available', 'retryable']
+
+/** States in which a job's unique key blocks duplicates: waiting or running. */
+export const UNIQUE_STATES: readonly JobState[] = ['scheduled', 'available', 'retryable', 'running']
+
+/** States a job never leaves on its own. */
+export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled']
+
+/** One failed attempt, as recorded with the job. */
+export interface AttemptError {
+  /** Attempt number (1-based) that failed. */
+  readonly attempt: number
+  /** When the attempt failed, epoch ms. */
+  readonly at: number
+  /** Error class name (e.g. `TypeError`, `JobTimeoutError`). */
+  readonly name: string
+  /** Error message. */
+  readonly message: string
+  /** Stack trace, when the error had one. */
+  readonly stack?: string | undefined
+}
+
+/** A stored job as the core sees it; adapters map their rows to this shape. */
+export interface JobRecord {
+  /** Unique id, a decimal string (a bigint in Postgres). */
+  readonly id: string
+  readonly kind: string
+  readonly queue: string
+  readonly state: JobState
+  readonly payload: JsonValue
+  /** Lower runs first. */
+  readonly priority: number
+  /** Earliest time the job may run, epoch ms. */
+  readonly runAt: number
+  readonly createdAt: number
+  /** Attempts started so far (snoozes do not count). */
+  readonly attempt: number
+  readonly maxAttempts: number
+  /** Per-attempt timeout in ms; 0 means none. */
+  readonly timeoutMs: number
+  /** Capacity this job takes from its worker while it runs. */
+  readonly weight: number
+  readonly uniqueKey: string | null
+  readonly groupKey: string | null
+  /** Jobs that must succeed before this one may run. */
+  readonly dependsOn: readonly string[]
+  readonly metadata: Readonly<Record<string, JsonValue>>
+  readonly tags: readonly string[]
+  /** Workflow state carried between attempts. */
+  readonly workflowState: JsonValue | null
+  /** Every failed attempt's error, oldest first. */
+  readonly errors: readonly AttemptError[]
+  /** When the current or last attempt started. */
+  readonly attemptedAt: number | null
+  /** Id of the worker that ran the current or last attempt. */
+  readonly attemptedBy: string | null
+  /** When the job reached a final state. */
+  readonly finishedAt: number | null
+  /** Name of the schedule that enqueued it, and the tick it stands for. */
+  readonly scheduleName: string | null
+  readonly scheduleTick: number | null
+  /** Serialized backoff policy chosen at enqueue (so any process retries it the same way). */
+  readonly backoff: BackoffSpec | null
+  /** W3C trace context of the enqueuing code, when instrumentation stored one. */
+  readonly traceContext: Readonly<Record<string, string>> | null
+}
+
+/** A backoff policy that can be stored with a job: exponential with jitter. */
+export interface BackoffSpec {
+  /** Delay before the first retry, ms. */
+  readonly baseMs: number
+  /** Multiplier per further attempt. */
+  readonly factor: number
+  /** Upper bound on the delay, ms. */
+  readonly maxMs: number
+  /** Fraction of the delay to randomize, 0..1 (0.1 = plus or minus 10%). */
+  readonly jitter: number
+}

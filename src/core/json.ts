@@ -1,0 +1,62 @@
+import { InvalidPayloadError } from './errors.js'
+
+/** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/**
+ * Checks that `value` is plain JSON (no undefined, functions, symbols, bigints, NaN/Infinity,
+ * Dates, Maps, class instances or cycles) and throws `InvalidPayloadError` naming the path otherwise.
+ */
+export function assertJsonValue(value: unknown, what = 'payload'): asserts value is JsonValue {
+  const seen = new Set<object>()
+  const fail = (path: PropertyKey[], problem: string): never => {
+    const at = path.length ? `${what}${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}` : what
+    throw new InvalidPayloadError(`${at} ${problem}. Payloads must be plain JSON values (objects, arrays, strings, finite numbers, booleans, null).`, [
+      { message: problem, path },
+    ])
+  }
+  const visit = (v: unknown, path: PropertyKey[]): void => {
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return
+      case 'number':
+        if (!Number.isFinite(v)) fail(path, `is ${v}, which JSON cannot represent`)
+        return
+      case 'undefined':
+        fail(path, 'is undefined')
+        return
+      case 'bigint':
+        fail(path, 'is a bigint; convert it to a string or number')
+        return
+      case 'function':
+      case 'symbol':
+        fail(path, `is a ${typeof v}`)
+        return
+    }
+    if (v === null) return
+    const obj = v as object
+    if (seen.has(obj)) fail(path, 'contains a circular reference')
+    if (Array.isArray(obj)) {
+      seen.add(obj)
+      for (let i = 0; i < obj.length; i++) visit(obj[i], [...path, i])
+      seen.delete(obj)
+      return
+    }
+    const proto = Object.getPrototypeOf(obj)
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (obj as { constructor?: { name?: string } }).constructor?.name ?? 'object'
+      fail(path, `is a ${name} instance; convert it to plain JSON first (e.g. a Date to an ISO string)`)
+    }
+    seen.add(obj)
+    for (const key of Object.keys(obj)) visit((obj as Record<string, unknown>)[key], [...path, key])
+    for (const sym of Object.getOwnPropertySymbols(obj)) fail([...path, sym], 'is a symbol-keyed property')
+    seen.delete(obj)
+  }
+  visit(value, [])
+}
+
+/** Returns a deep copy of a JSON value (so stored jobs never share objects with callers). */
+export function cloneJson<T extends JsonValue>(value: T): T {
+  return structuredClone(value)
+}

@@ -1,0 +1,461 @@
+/**
+ * The queue every adapter exposes: the core's implementation of `Queue` on top of any `JobStore`.
+ * Adapters only provide the store (and their extras, such as migrations or test helpers).
+ */
+import { randomUUID } from 'node:crypto'
+import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
+import { type Clock, createSystemClock } from './clock.js'
+import { Completer } from './completer.js'
+import { validateEnqueueOptions, backoffFunctionOf, resolveNewJob, type EnqueueOptions } from './enqueue-options.js'
+import { InvalidArgumentError, JobCancelledError, LifecycleError, UnknownJobKindError } from './errors.js'
+import { EventBus, type QueueEventListener, type QueueEventName } from './events.js'
+import { runAttempt, type ExecutorDeps } from './executor.js'
+import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
+import type { JobRecord } from './job.js'
+import { silentLogger } from './logger.js'
+import type {
+  AttemptOutcome,
+  DrainOptions,
+  DrainResult,
+  EnqueueManyItem,
+  EnqueueResult,
+  JobHandler,
+  Queue,
+  RegisterOptions,
+  ScheduleOptions,
+  ScheduleRunInfo,
+  ShutdownOptions,
+} from './ports.js'
+import type { QueueOptions, WorkerOptions } from './queue-options.js'
+import { HandlerRegistry } from './registry.js'
+import { fireDueSchedules, ScheduleService } from './schedule-service.js'
+import { scheduleRecordFor } from './schedule-upsert.js'
+import type { InsertOutcome, JobFilter, JobStore, NewJob, ScheduleRecord, TransactionHandle } from './store.js'
+import { describe, validateName, validateOptionalInt } from './validation.js'
+import { validateJobFilter } from './filter.js'
+import { Worker, type WorkerSettings } from './worker.js'
+
+/** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
+export interface CoreQueue extends Queue {
+  /** The store this queue runs on. */
+  readonly store: JobStore
+  /** Runs the registered handler of `job` once on `payload`, as a worker would, without storing the job. */
+  performJob<P>(job: JobDefinition<P>, payload: P, options?: Omit<EnqueueOptions, 'tx'> & { attempt?: number }): Promise<AttemptOutcome>
+}
+
+/** Creates a queue on a store. */
+export function createQueue(store: JobStore, options: QueueOptions = {}): CoreQueue {
+  return new CoreQueueImpl(store, options)
+}
+
+const DEFAULT_CONCURRENCY = 10
+/** Drain claims jobs in batches of up to this much weight (the largest weight a job may have), then runs them one by one. */
+const DRAIN_BATCH_WEIGHT = 10_000
+
+class CoreQueueImpl implements CoreQueue {
+  readonly store: JobStore
+  readonly clock: Clock
+  readonly #options: QueueOptions
+  readonly #events = new EventBus()
+  readonly #registry = new HandlerRegistry()
+  readonly #executor: ExecutorDeps
+  readonly #completer: Completer
+  readonly #processId: string
+  #workers: Worker[] = []
+  #scheduler: ScheduleService | null = null
+  #unsubscribe: (() => void)[] = []
+  #startPromise: Promise<void> | null = null
+  #shutdownPromise: Promise<void> | null = null
+
+  constructor(store: JobStore, options: QueueOptions) {
+    if (!store || typeof store.claimJobs !== 'function') {
+      throw new InvalidArgumentError(`createQueue(store) needs a JobStore; got ${describe(store)}.`)
+    }
+    this.store = store
+    this.#options = options
+    this.clock = options.clock ?? createSystemClock()
+    this.#processId = options.processId ?? randomUUID().slice(0, 8)
+    this.#executor = {
+      clock: this.clock,
+      random: options.random ?? Math.random,
+      logger: options.logger ?? silentLogger,
+      defaultBackoff: resolveBackoff(options.backoff, DEFAULT_BACKOFF),
+    }
+    this.#completer = new Completer({
+      store,
+      clock: this.clock,
+      onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
+    })
+    validateOptionalInt(options.shutdownGraceMs, 'shutdownGraceMs', 0, 2_147_483_647)
+    validateOptionalInt(options.pollIntervalMs, 'pollIntervalMs', 1, 2_147_483_647)
+  }
+
+  on<E extends QueueEventName>(event: E, listener: QueueEventListener<E>): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  register<P>(job: JobDefinition<P>, handler: JobHandler<P>, options?: RegisterOptions): void {
+    this.#registry.register(job, handler, options)
+    for (const w of this.#workers) w.wake()
+  }
+
+  // ---- producing ----
+
+  async enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult> {
+    const opts = validateEnqueueOptions(options)
+    const row = await this.#prepare(job, payload, opts)
+    const [outcome] = await this.store.insertJobs({ jobs: [row], now: this.clock.now(), tx: opts.tx })
+    return this.#reportInsert(outcome!)
+  }
+
+  async enqueueMany(
+    items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[],
+    options?: { tx?: TransactionHandle },
+  ): Promise<EnqueueResult[]> {
+    if (!Array.isArray(items)) throw new InvalidArgumentError(`enqueueMany(items) needs an array of { job, payload, options }; got ${describe(items)}.`)
+    const tx = options?.tx === undefined ? undefined : validateEnqueueOptions({ tx: options.tx }).tx
+    const rows: NewJob[] = []
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as EnqueueManyItem
+      if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`enqueueMany: item ${i} must be { job, payload, options? }; got ${describe(item)}.`)
+      const opts = validateEnqueueOptions(item.options)
+      if (opts.tx) throw new InvalidArgumentError(`enqueueMany: item ${i} sets tx; pass the transaction once as enqueueMany(items, { tx }).`)
+      try {
+        rows.push(await this.#prepare(item.job, item.payload, opts))
+      } catch (error) {
+        if (error instanceof Error) error.message = `enqueueMany item ${i}: ${error.message}`
+        throw error
+      }
+    }
+    if (rows.length === 0) return []
+    const outcomes = await this.store.insertJobs({ jobs: rows, now: this.clock.now(), tx })
+    return outcomes.map((o) => this.#reportInsert(o))
+  }
+
+  async #prepare(job: JobDefinition<unknown>, payload: unknown, opts: EnqueueOptions): Promise<NewJob> {
+    if (!isJobDefinition(job)) throw new InvalidArgumentError(`enqueue needs a job made by defineJob(); got ${describe(job)}.`)
+    const value = await validatePayload(job, payload)
+    return resolveNewJob(job, value, opts, this.clock.now())
+  }
+
+  #reportInsert(outcome: InsertOutcome): EnqueueResult {
+    const { job, duplicate } = outcome
+    this.#events.emit('enqueued', { job, duplicate })
+    return { id: job.id, kind: job.kind, queue: job.queue, state: job.state, runAt: job.runAt, duplicate }
+  }
+
+  // ---- scheduling ----
+
+  async schedule<P>(expression: string, job: JobDefinition<P>, payload: P, options: ScheduleOptions = {}): Promise<ScheduleRecord> {
+    if (!isJobDefinition(job)) throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
+    const value = await validatePayload(job, payload)
+    const now = this.clock.now()
+    const name = options.name === undefined ? job.kind : validateName(options.name, 'schedule name')
+    const existing = (await this.store.listSchedules()).find((s) => s.name === name)
+    const schedule = scheduleRecordFor({ expression, job, payload: value, options, name, now, existing })
+    return this.store.upsertSchedule({ schedule, now })
+  }
+
+  unschedule(name: string): Promise<boolean> {
+    return this.store.deleteSchedule({ name: validateName(name, 'schedule name') })
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.store.listSchedules()
+  }
+
+  // ---- running ----
+
+  start(): Promise<void> {
+    if (this.#shutdownPromise) return Promise.reject(new LifecycleError('This queue was shut down; create a new one to start again.'))
+    this.#startPromise ??= this.#start()
+    return this.#startPromise
+  }
+
+  async #start(): Promise<void> {
+    const base = this.#options
+    const poll = base.pollIntervalMs ?? 1000
+    const configs: readonly WorkerOptions[] =
+      base.workers ??
+      (base.queues
+        ? Object.entries(base.queues).map(([queue, q]) => ({ name: queue, queues: [queue], concurrency: q.concurrency, strategy: q.strategy }))
+        : [{ name: 'default', queues: [...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)])] }])
+    this.#workers = configs.map((c, i) => this.#createWorker(c, i, poll))
+    if (this.store.onJobsAvailable) {
+      this.#unsubscribe.push(
+        this.store.onJobsAvailable((queues) => {
+          for (const w of this.#workers) if (queues.length === 0 || w.settings.queues.some((q) => queues.includes(q))) w.wake()
+        }),
+      )
+    }
+    if (this.store.onJobsCancelled) {
+      this.#unsubscribe.push(
+        this.store.onJobsCancelled((ids) => {
+          for (const id of ids) for (const w of this.#workers) w.abortJob(id, new JobCancelledError('cancelled by an operator'))
+        }),
+      )
+    }
+    for (const w of this.#workers) w.start()
+    const sched = base.scheduler ?? {}
+    if (sched.enabled !== false) {
+      this.#scheduler = new ScheduleService({
+        store: this.store,
+        clock: this.clock,
+        events: this.#events,
+        intervalMs: sched.intervalMs ?? 1000,
+        missedToleranceMs: sched.missedToleranceMs ?? 60_000,
+      })
+      this.#scheduler.start()
+    }
+  }
+
+  #createWorker(c: WorkerOptions, index: number, poll: number): Worker {
+    if (!Array.isArray(c.queues) || c.queues.length === 0) throw new InvalidArgumentError(`workers[${index}].queues must be a non-empty array of queue names.`)
+    for (const q of c.queues) validateName(q, `workers[${index}].queues`)
+    const capacity = validateOptionalInt(c.concurrency, `workers[${index}].concurrency`, 1, 100_000) ?? DEFAULT_CONCURRENCY
+    const settings: WorkerSettings = {
+      id: `${this.#processId}:${c.name ?? c.queues.join('+')}`,
+      queues: c.queues,
+      capacity,
+      strategy: c.strategy ?? this.#options.strategy ?? 'priority',
+      pollIntervalMs: c.pollIntervalMs ?? poll,
+    }
+    return new Worker(settings, {
+      clock: this.clock,
+      completer: this.#completer,
+      claim: async (p) => {
+        const kinds = this.#registry.kinds
+        if (kinds.length === 0) return []
+        return this.store.claimJobs({ ...p, kinds, now: this.clock.now() })
+      },
+      run: async (job, abort) => {
+        await this.#runClaimed(job, abort, true)
+      },
+      onError: (error, during) => this.#events.emit('error', { error, during }),
+    })
+  }
+
+  async #runClaimed(job: JobRecord, abort: AbortController, batched: boolean): Promise<AttemptOutcome> {
+    const registration = this.#registry.get(job.kind)
+    if (!registration) {
+      await this.store.completeJobs({ completions: [{ id: job.id, outcome: 'released' }], now: this.clock.now() })
+      throw new UnknownJobKindError(job.kind, 'The job was returned to the queue.')
+    }
+    this.#events.emit('started', { job })
+    const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
+    const result = await runAttempt(this.#executor, {
+      job,
+      handler: registration.handler,
+      backoffFn: backoffFunctionOf(registration.definition),
+      schedule,
+      abort,
+    })
+    const c = result.completion
+    if (batched) {
+      void this.#completer.complete(c).then(() => this.#wakeAll())
+    } else {
+      await this.store.completeJobs({ completions: [c], now: this.clock.now() })
+    }
+    this.#emitOutcome(job, result.completion, result.durationMs, result.error)
+    return result.outcome
+  }
+
+  #emitOutcome(job: JobRecord, c: import('./store.js').Completion, durationMs: number, error: import('./job.js').AttemptError | null): void {
+    const ev = this.#events
+    switch (c.outcome) {
+      case 'succeeded':
+        ev.emit('succeeded', { job, durationMs })
+        break
+      case 'retry':
+        ev.emit('failed', { job, error: c.error, willRetry: true, durationMs })
+        ev.emit('retried', { job, runAt: c.runAt })
+        break
+      case 'failed':
+        ev.emit('failed', { job, error: c.error, willRetry: false, durationMs })
+        ev.emit('discarded', { job, error: c.error })
+        break
+      case 'cancelled':
+        ev.emit('cancelled', { job, reason: c.error?.message ?? error?.message ?? 'cancelled' })
+        break
+      case 'snoozed':
+        ev.emit('snoozed', { job, runAt: c.runAt })
+        break
+      case 'released':
+        break
+    }
+  }
+
+  async #scheduleInfo(job: JobRecord): Promise<ScheduleRunInfo> {
+    const s = (await this.store.listSchedules()).find((x) => x.name === job.scheduleName)
+    return { name: job.scheduleName!, tick: job.scheduleTick ?? job.runAt, previousSuccessAt: s?.lastSuccessAt ?? null }
+  }
+
+  #wakeAll(): void {
+    for (const w of this.#workers) w.wake()
+  }
+
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const grace = validateOptionalInt(options.graceMs, 'graceMs', 0, 2_147_483_647) ?? this.#options.shutdownGraceMs ?? 10_000
+    this.#shutdownPromise ??= (async () => {
+      await this.#startPromise?.catch(() => undefined)
+      for (const u of this.#unsubscribe) u()
+      this.#unsubscribe = []
+      await Promise.all([this.#scheduler?.stop(), ...this.#workers.map((w) => w.stop(grace))])
+      await this.#completer.idle()
+      await this.store.close()
+    })()
+    return this.#shutdownPromise
+  }
+
+  async drain(options: DrainOptions = {}): Promise<DrainResult> {
+    const limit = validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
+    const queues = options.queues ?? [...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)])]
+    const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0 }
+    const tolerance = this.#options.scheduler?.missedToleranceMs ?? 60_000
+    await fireDueSchedules(this.store, this.#events, this.clock.now(), tolerance)
+    const newest = options.recursive ? undefined : (await this.store.listJobs({ filter: {}, limit: 1 }))[0]?.id
+    if (!options.recursive && newest === undefined) return counts
+    while (counts.total < limit) {
+      if (this.#registry.kinds.length === 0) break
+      const jobs = await this.store.claimJobs({
+        queues,
+        kinds: this.#registry.kinds,
+        capacity: DRAIN_BATCH_WEIGHT,
+        strategy: this.#options.strategy ?? 'priority',
+        now: this.clock.now(),
+        dueBy: options.withScheduled ? Number.POSITIVE_INFINITY : undefined,
+        workerId: `${this.#processId}:drain`,
+        maxId: newest,
+      })
+      if (jobs.length === 0) {
+        if (options.recursive && (await fireDueSchedules(this.store, this.#events, this.clock.now(), tolerance)) > 0) continue
+        break
+      }
+      for (let i = 0; i < jobs.length; i++) {
+        if (counts.total >= limit) {
+          const rest = jobs.slice(i).map((j) => ({ id: j.id, outcome: 'released' as const }))
+          await this.store.completeJobs({ completions: rest, now: this.clock.now() })
+          break
+        }
+        const outcome = await this.#runClaimed(jobs[i]!, new AbortController(), false)
+        counts.total++
+        if (outcome.outcome === 'retry') counts.retried++
+        else counts[outcome.outcome]++
+      }
+    }
+    return counts
+  }
+
+  async performJob<P>(job: JobDefinition<P>, payload: P, options: Omit<EnqueueOptions, 'tx'> & { attempt?: number } = {}): Promise<AttemptOutcome> {
+    const { attempt, ...rest } = options
+    const registration = isJobDefinition(job) ? this.#registry.get(job.kind) : undefined
+    if (!registration) throw new UnknownJobKindError(isJobDefinition(job) ? job.kind : String(describe(job)), 'Register it with queue.register(job, handler) first.')
+    const opts = validateEnqueueOptions(rest)
+    const row = await this.#prepare(job, payload, opts)
+    const now = this.clock.now()
+    const record: JobRecord = {
+      ...row,
+      id: '0',
+      state: 'running',
+      createdAt: now,
+      attempt: validateOptionalInt(attempt, 'attempt', 1, row.maxAttempts) ?? 1,
+      errors: [],
+      attemptedAt: now,
+      attemptedBy: `${this.#processId}:perform`,
+      finishedAt: null,
+    }
+    const result = await runAttempt(this.#executor, {
+      job: record,
+      handler: registration.handler,
+      backoffFn: backoffFunctionOf(registration.definition),
+      schedule: null,
+      abort: new AbortController(),
+    })
+    return result.outcome
+  }
+
+  // ---- managing ----
+
+  getJob(id: string): Promise<JobRecord | null> {
+    if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id)) throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
+    return this.store.getJob({ id })
+  }
+
+  listJobs(filter: JobFilter = {}, page: { limit?: number; beforeId?: string } = {}): Promise<JobRecord[]> {
+    const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? 100
+    return this.store.listJobs({ filter: validateJobFilter(filter), limit, beforeId: page.beforeId })
+  }
+
+  retryJobs(filter: JobFilter): Promise<number> {
+    return this.store.retryJobs({ filter: validateJobFilter(filter, true), now: this.clock.now() })
+  }
+
+  async cancelJobs(filter: JobFilter): Promise<number> {
+    const ids = await this.store.cancelJobs({ filter: validateJobFilter(filter, true), now: this.clock.now() })
+    if (!this.store.onJobsCancelled) {
+      for (const id of ids) for (const w of this.#workers) w.abortJob(id, new JobCancelledError('cancelled by an operator'))
+    }
+    return ids.length
+  }
+
+  deleteJobs(filter: JobFilter): Promise<number> {
+    return this.store.deleteJobs({ filter: validateJobFilter(filter, true) })
+  }
+
+  pauseQueue(queue: string): Promise<void> {
+    return this.store.setQueuePaused({ queue: validateName(queue, 'queue'), paused: true, now: this.clock.now() })
+  }
+
+  resumeQueue(queue: string): Promise<void> {
+    return this.store.setQueuePaused({ queue: validateName(queue, 'queue'), paused: false, now: this.clock.now() })
+  }
+
+  stats() {
+    return this.store.queueStats()
+  }
+
+  async prune(options: { olderThanMs?: number; batchSize?: number } = {}): Promise<number> {
+    const olderThan = validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, Number.MAX_SAFE_INTEGER) ?? 7 * 24 * 3600_000
+    const batch = validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? 1000
+    const before = this.clock.now() - olderThan
+    let total = 0
+    for (;;) {
+      const n = await this.store.pruneJobs({ finishedBefore: before, limit: batch })
+      total += n
+      if (n < batch) return total
+    }
+  }
+}
+
+const QUEUE_METHODS = [
+  'enqueue',
+  'enqueueMany',
+  'schedule',
+  'unschedule',
+  'listSchedules',
+  'register',
+  'start',
+  'shutdown',
+  'drain',
+  'on',
+  'getJob',
+  'listJobs',
+  'retryJobs',
+  'cancelJobs',
+  'deleteJobs',
+  'pauseQueue',
+  'resumeQueue',
+  'stats',
+  'prune',
+  'performJob',
+] as const satisfies readonly (keyof CoreQueue)[]
+
+/**
+ * Returns a plain object with every method of `core` bound to it, plus `extras`: how adapters
+ * add their own members (migrate, test helpers) without subclassing.
+ */
+export function extendQueue<Q extends CoreQueue, X extends object>(core: Q, extras: X): Omit<CoreQueue, keyof X> & X {
+  const out: Record<string, unknown> = { clock: core.clock, store: core.store }
+  for (const name of QUEUE_METHODS) out[name] = (core[name] as (...args: unknown[]) => unknown).bind(core)
+  return Object.assign(out, extras) as Omit<CoreQueue, keyof X> & X
+}

@@ -1,0 +1,48 @@
+import { InvalidArgumentError, LifecycleError } from './errors.js'
+import { isJobDefinition, type JobDefinition } from './job-definition.js'
+import type { JobHandler, RegisterOptions } from './ports.js'
+import { describe } from './validation.js'
+
+/** A registered kind: its definition and handler. */
+export interface Registration {
+  readonly definition: JobDefinition<unknown>
+  readonly handler: JobHandler<unknown>
+}
+
+/** The handlers of one queue instance, by kind. */
+export class HandlerRegistry {
+  readonly #byKind = new Map<string, Registration>()
+  #kinds: string[] = []
+
+  /** Registers a handler; throws on a duplicate kind unless `replace`. */
+  register<P>(definition: JobDefinition<P>, handler: JobHandler<P>, options: RegisterOptions = {}): void {
+    if (!isJobDefinition(definition)) {
+      throw new InvalidArgumentError(`register(job, handler) needs a job made by defineJob(); got ${describe(definition)}.`)
+    }
+    if (typeof handler !== 'function') {
+      throw new InvalidArgumentError(`register(${JSON.stringify(definition.kind)}, handler): handler must be a function; got ${describe(handler)}.`)
+    }
+    if (this.#byKind.has(definition.kind) && !options.replace) {
+      throw new LifecycleError(
+        `A handler for job kind ${JSON.stringify(definition.kind)} is already registered; pass { replace: true } to replace it.`,
+      )
+    }
+    this.#byKind.set(definition.kind, { definition: definition as JobDefinition<unknown>, handler: handler as JobHandler<unknown> })
+    this.#kinds = [...this.#byKind.keys()]
+  }
+
+  /** The registration of a kind, if any. */
+  get(kind: string): Registration | undefined {
+    return this.#byKind.get(kind)
+  }
+
+  /** Every registered kind. */
+  get kinds(): readonly string[] {
+    return this.#kinds
+  }
+
+  /** Every registration. */
+  all(): Registration[] {
+    return [...this.#byKind.values()]
+  }
+}

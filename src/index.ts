@@ -1,0 +1,70 @@
+/**
+ * Conveyor's core entry point (`conveyor`): job definitions, ports, clocks, controls and errors.
+ * Adapters live in `conveyor/memory` and `conveyor/postgres`; the admin page in `conveyor/admin`.
+ */
+export type { BackoffFunction } from './core/backoff.js'
+export { backoffDelay, DEFAULT_BACKOFF } from './core/backoff.js'
+export type { Clock, TimerHandle } from './core/clock.js'
+export { createSystemClock, ManualClock } from './core/clock.js'
+export { CancelJob, FailJob, JobControl, SnoozeJob } from './core/controls.js'
+export type { EnqueueOptions } from './core/enqueue-options.js'
+export {
+  ConveyorError,
+  InvalidArgumentError,
+  InvalidJobDefinitionError,
+  InvalidOptionsError,
+  InvalidPayloadError,
+  InvalidScheduleError,
+  JobCancelledError,
+  JobNotFoundError,
+  JobTimeoutError,
+  LifecycleError,
+  SchemaNotMigratedError,
+  ShutdownAbortError,
+  StorageUnavailableError,
+  UnknownJobKindError,
+  UnknownQueueError,
+} from './core/errors.js'
+export type { QueueEventListener, QueueEventName, QueueEvents } from './core/events.js'
+export type { AttemptError, BackoffSpec, JobRecord, JobState } from './core/job.js'
+export { FINAL_STATES, JOB_STATES, WAITING_STATES } from './core/job.js'
+export type { DefineJobInput, JobDefaults, JobDefinition, PayloadOf } from './core/job-definition.js'
+export { defineJob } from './core/job-definition.js'
+export type { JsonValue } from './core/json.js'
+export type { LogFields, Logger, LogLevel, LogLine } from './core/logger.js'
+export type {
+  AttemptOutcome,
+  DrainOptions,
+  DrainResult,
+  Enqueuer,
+  EnqueueManyItem,
+  EnqueueResult,
+  JobContext,
+  JobHandler,
+  Queue,
+  RegisterOptions,
+  ScheduleOptions,
+  Scheduler,
+  ScheduleRunInfo,
+  ShutdownOptions,
+} from './core/ports.js'
+export type { CoreQueue } from './core/queue.js'
+export { createQueue, extendQueue } from './core/queue.js'
+export type { QueueOptions, WorkerOptions } from './core/queue-options.js'
+export type { ScheduleExpression } from './core/schedule-expression.js'
+export { parseScheduleExpression } from './core/schedule-expression.js'
+export type {
+  ClaimParams,
+  Completion,
+  InsertOutcome,
+  JobFilter,
+  JobStore,
+  ListJobsParams,
+  MissedTickPolicy,
+  NewJob,
+  PollStrategy,
+  QueueStats,
+  ScheduleRecord,
+  StoreCapabilities,
+  TransactionHandle,
+} from './core/store.js'

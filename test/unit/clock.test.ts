@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { ManualClock } from '../../src/core/clock.js'
+
+describe('ManualClock', () => {
+  it('starts at 2030-01-01Z by default and at a given time otherwise', () => {
+    expect(new ManualClock().now()).toBe(Date.UTC(2030, 0, 1))
+    expect(new ManualClock(new Date('2031-05-05T00:00:00Z')).now()).toBe(Date.UTC(2031, 4, 5))
+  })
+
+  it('fires timers in due order, each at its own time', () => {
+    const clock = new ManualClock(0)
+    const seen: [string, number][] = []
+    clock.setTimeout(() => seen.push(['b', clock.now()]), 20)
+    clock.setTimeout(() => seen.push(['a', clock.now()]), 10)
+    clock.setTimeout(() => seen.push(['c', clock.now()]), 20)
+    clock.advance(15)
+    expect(seen).toEqual([['a', 10]])
+    clock.advance(100)
+    expect(seen).toEqual([
+      ['a', 10],
+      ['b', 20],
+      ['c', 20],
+    ])
+    expect(clock.now()).toBe(115)
+  })
+
+  it('fires timers scheduled by timers within the same advance', () => {
+    const clock = new ManualClock(0)
+    const seen: number[] = []
+    const tick = () => {
+      seen.push(clock.now())
+      if (seen.length < 5) clock.setTimeout(tick, 10)
+    }
+    clock.setTimeout(tick, 10)
+    clock.advance(1000)
+    expect(seen).toEqual([10, 20, 30, 40, 50])
+  })
+
+  it('does not fire cancelled timers and refuses to go backwards', () => {
+    const clock = new ManualClock(0)
+    let fired = false
+    const t = clock.setTimeout(() => {
+      fired = true
+    }, 5)
+    t.cancel()
+    clock.advance(10)
+    expect(fired).toBe(false)
+    expect(clock.pendingTimers).toBe(0)
+    expect(() => clock.set(5)).toThrow(/backwards/)
+    expect(() => clock.advance(-1)).toThrow(RangeError)
+    expect(() => clock.advance(Number.NaN)).toThrow(RangeError)
+  })
+})
