@@ -54,7 +54,12 @@ export class ManualClock implements Clock {
 
   /** Schedules a callback at now + ms of this clock. */
   setTimeout(callback: () => void, ms: number): TimerHandle {
-    const timer: PendingTimer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, callback, cancelled: false }
+    const timer: PendingTimer = {
+      at: this.#now + Math.max(0, ms),
+      seq: this.#seq++,
+      callback,
+      cancelled: false,
+    }
     this.#timers.push(timer)
     return {
       cancel: () => {

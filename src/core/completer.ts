@@ -62,7 +62,10 @@ export class Completer {
       const batch = this.#pending.splice(0, this.#maxBatch)
       for (;;) {
         try {
-          await this.#store.completeJobs({ completions: batch.map((b) => b.completion), now: this.#clock.now() })
+          await this.#store.completeJobs({
+            completions: batch.map((b) => b.completion),
+            now: this.#clock.now(),
+          })
           break
         } catch (error) {
           this.#onError(error)

@@ -1,7 +1,7 @@
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { InvalidArgumentError, InvalidOptionsError } from './errors.js'
-import type { JobDefinition } from './job-definition.js'
 import type { BackoffSpec } from './job.js'
+import type { JobDefinition } from './job-definition.js'
 import { assertJsonValue, type JsonValue } from './json.js'
 import type { NewJob, TransactionHandle } from './store.js'
 import {
@@ -73,7 +73,9 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
   }
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
-      throw new InvalidOptionsError(`Unknown enqueue option ${JSON.stringify(key)}. Known options: ${[...OPTION_KEYS].join(', ')}.`)
+      throw new InvalidOptionsError(
+        `Unknown enqueue option ${JSON.stringify(key)}. Known options: ${[...OPTION_KEYS].join(', ')}.`,
+      )
     }
   }
   const o = options as Record<string, unknown>
@@ -91,36 +93,57 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     if (o.runAt !== undefined) {
       const t = o.runAt instanceof Date ? o.runAt.getTime() : o.runAt
       if (typeof t !== 'number' || !Number.isFinite(t)) {
-        throw new InvalidArgumentError(`runAt must be a valid Date or epoch milliseconds; got ${describe(o.runAt)}.`)
+        throw new InvalidArgumentError(
+          `runAt must be a valid Date or epoch milliseconds; got ${describe(o.runAt)}.`,
+        )
       }
     }
-    if (o.delayMs !== undefined && (typeof o.delayMs !== 'number' || !Number.isFinite(o.delayMs) || o.delayMs < 0)) {
+    if (
+      o.delayMs !== undefined &&
+      (typeof o.delayMs !== 'number' || !Number.isFinite(o.delayMs) || o.delayMs < 0)
+    ) {
       throw new InvalidArgumentError(`delayMs must be a finite number >= 0; got ${describe(o.delayMs)}.`)
     }
     if (o.dependsOn !== undefined) {
       const ids = typeof o.dependsOn === 'string' ? [o.dependsOn] : o.dependsOn
       if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !ID.test(id))) {
-        throw new InvalidArgumentError(`dependsOn must be a job id or an array of job ids (as returned by enqueue); got ${describe(o.dependsOn)}.`)
+        throw new InvalidArgumentError(
+          `dependsOn must be a job id or an array of job ids (as returned by enqueue); got ${describe(o.dependsOn)}.`,
+        )
       }
     }
     if (o.metadata !== undefined) {
       if (typeof o.metadata !== 'object' || o.metadata === null || Array.isArray(o.metadata)) {
-        throw new InvalidArgumentError(`metadata must be a plain object of JSON values; got ${describe(o.metadata)}.`)
+        throw new InvalidArgumentError(
+          `metadata must be a plain object of JSON values; got ${describe(o.metadata)}.`,
+        )
       }
       assertJsonValue(o.metadata, 'metadata')
     }
     if (o.tags !== undefined) {
-      if (!Array.isArray(o.tags) || o.tags.some((t) => typeof t !== 'string' || t.length === 0 || t.length > 128)) {
-        throw new InvalidArgumentError(`tags must be an array of non-empty strings (at most 128 characters each); got ${describe(o.tags)}.`)
+      if (
+        !Array.isArray(o.tags) ||
+        o.tags.some((t) => typeof t !== 'string' || t.length === 0 || t.length > 128)
+      ) {
+        throw new InvalidArgumentError(
+          `tags must be an array of non-empty strings (at most 128 characters each); got ${describe(o.tags)}.`,
+        )
       }
     }
     if (o.state !== undefined) assertJsonValue(o.state, 'state')
     if (o.backoff !== undefined && typeof o.backoff === 'function') {
-      throw new InvalidArgumentError('backoff as a function can only be set on the job definition (functions are not stored with jobs).')
+      throw new InvalidArgumentError(
+        'backoff as a function can only be set on the job definition (functions are not stored with jobs).',
+      )
     }
     validateBackoffInput(o.backoff)
-    if (o.tx !== undefined && (typeof o.tx !== 'object' || o.tx === null || typeof (o.tx as TransactionHandle).query !== 'function')) {
-      throw new InvalidArgumentError(`tx must be a client inside an open transaction, with a query(text, values) method; got ${describe(o.tx)}.`)
+    if (
+      o.tx !== undefined &&
+      (typeof o.tx !== 'object' || o.tx === null || typeof (o.tx as TransactionHandle).query !== 'function')
+    ) {
+      throw new InvalidArgumentError(
+        `tx must be a client inside an open transaction, with a query(text, values) method; got ${describe(o.tx)}.`,
+      )
     }
   } catch (error) {
     if (error instanceof InvalidArgumentError || (error as { code?: string }).code === 'INVALID_PAYLOAD') {
@@ -137,7 +160,11 @@ export function resolveNewJob(
   payload: JsonValue,
   options: EnqueueOptions,
   now: number,
-  extra: { scheduleName?: string | null; scheduleTick?: number | null; traceContext?: Record<string, string> | null } = {},
+  extra: {
+    scheduleName?: string | null
+    scheduleTick?: number | null
+    traceContext?: Record<string, string> | null
+  } = {},
 ): NewJob {
   const d = definition.defaults
   const runAt =
@@ -158,7 +185,12 @@ export function resolveNewJob(
     weight: options.weight ?? d.weight,
     uniqueKey: options.uniqueKey ?? null,
     groupKey: options.groupKey ?? null,
-    dependsOn: options.dependsOn === undefined ? [] : typeof options.dependsOn === 'string' ? [options.dependsOn] : [...options.dependsOn],
+    dependsOn:
+      options.dependsOn === undefined
+        ? []
+        : typeof options.dependsOn === 'string'
+          ? [options.dependsOn]
+          : [...options.dependsOn],
     metadata: options.metadata ?? {},
     tags: options.tags ? [...options.tags] : [],
     workflowState: options.state ?? null,
@@ -174,7 +206,9 @@ function fullBackoff(partial: Partial<BackoffSpec>): BackoffSpec {
 }
 
 /** The custom backoff function of a definition, if it has one. */
-export function backoffFunctionOf(definition: JobDefinition<unknown> | undefined): BackoffFunction | undefined {
+export function backoffFunctionOf(
+  definition: JobDefinition<unknown> | undefined,
+): BackoffFunction | undefined {
   const b = definition?.defaults.backoff
   return typeof b === 'function' ? b : undefined
 }

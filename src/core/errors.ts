@@ -57,7 +57,11 @@ export class InvalidScheduleError extends ConveyorError {
   readonly expression: string
 
   constructor(expression: string, problem: string, options?: { cause?: unknown }) {
-    super('INVALID_SCHEDULE', `Invalid schedule expression ${JSON.stringify(expression)}: ${problem}`, options)
+    super(
+      'INVALID_SCHEDULE',
+      `Invalid schedule expression ${JSON.stringify(expression)}: ${problem}`,
+      options,
+    )
     this.expression = expression
   }
 }
@@ -93,7 +97,10 @@ export class JobNotFoundError extends ConveyorError {
   readonly jobId: string
 
   constructor(jobId: string) {
-    super('JOB_NOT_FOUND', `Job ${JSON.stringify(jobId)} does not exist (it may have been deleted or pruned).`)
+    super(
+      'JOB_NOT_FOUND',
+      `Job ${JSON.stringify(jobId)} does not exist (it may have been deleted or pruned).`,
+    )
     this.jobId = jobId
   }
 }

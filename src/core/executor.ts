@@ -2,6 +2,8 @@
  * Runs one attempt of one job: builds the handler context, enforces the timeout, interprets the
  * handler's outcome and turns it into a `Completion` for the store. It never touches the store.
  */
+
+import type { AbortHandle } from './abort-handle.js'
 import { type BackoffFunction, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import type { Clock } from './clock.js'
 import { CancelJob, FailJob, JobControl, SnoozeJob } from './controls.js'
@@ -30,7 +32,7 @@ export interface AttemptInput {
   /** Schedule information for scheduled jobs. */
   readonly schedule: ScheduleRunInfo | null
   /** External abort (cancellation, shutdown); its reason decides the outcome. */
-  readonly abort: AbortController
+  readonly abort: AbortHandle
   /** The job's transaction, when the execution mode provides one. */
   readonly tx?: TransactionHandle | null
 }
@@ -45,74 +47,118 @@ export interface AttemptResult {
   readonly logs: readonly LogLine[]
 }
 
+type Settled = { value: unknown } | { thrown: unknown } | { aborted: unknown }
+
+/** The handler's `ctx`: methods on a prototype, logger made on first use (cheap per job). */
+class AttemptContext implements JobContext {
+  readonly job: JobRecord
+  readonly attempt: number
+  readonly schedule: ScheduleRunInfo | null
+  readonly tx: TransactionHandle | null
+  state: JsonValue | null
+  stateChanged = false
+  readonly #deps: ExecutorDeps
+  readonly #abort: AbortHandle
+  #run: { logger: Logger; lines: LogLine[] } | undefined
+
+  constructor(deps: ExecutorDeps, input: AttemptInput) {
+    this.#deps = deps
+    this.#abort = input.abort
+    this.job = input.job
+    this.attempt = input.job.attempt
+    this.schedule = input.schedule
+    this.tx = input.tx ?? null
+    this.state = input.job.workflowState
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  get log(): Logger {
+    this.#run ??= createRunLogger(() => this.#deps.clock.now(), this.#deps.logger, {
+      jobId: this.job.id,
+      kind: this.job.kind,
+      attempt: this.job.attempt,
+    })
+    return this.#run.logger
+  }
+
+  /** Lines logged during this attempt. */
+  get logLines(): readonly LogLine[] {
+    return this.#run?.lines ?? NO_LINES
+  }
+
+  setState(next: JsonValue): void {
+    assertJsonValue(next, 'workflow state')
+    this.state = next
+    this.stateChanged = true
+  }
+
+  snooze(delayMs: number, options?: { state?: JsonValue }): SnoozeJob {
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+      throw new InvalidArgumentError(`snooze(delayMs) needs a finite number >= 0; got ${String(delayMs)}.`)
+    }
+    if (options?.state !== undefined) assertJsonValue(options.state, 'workflow state')
+    return new SnoozeJob(delayMs, options?.state)
+  }
+
+  fail(reason: string): FailJob {
+    return new FailJob(String(reason))
+  }
+
+  cancel(reason: string): CancelJob {
+    return new CancelJob(String(reason))
+  }
+}
+
+const NO_LINES: readonly LogLine[] = Object.freeze([])
+
 /** Runs one attempt and reports what it produced; never throws. */
 export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promise<AttemptResult> {
   const { clock } = deps
   const { job, abort } = input
   const started = clock.now()
-  let state: JsonValue | null = job.workflowState
-  let stateChanged = false
-  const run = createRunLogger(() => clock.now(), deps.logger, { jobId: job.id, kind: job.kind, attempt: job.attempt })
-
-  const ctx: JobContext = {
-    job,
-    attempt: job.attempt,
-    signal: abort.signal,
-    log: run.logger,
-    get state() {
-      return state
-    },
-    setState(next: JsonValue) {
-      assertJsonValue(next, 'workflow state')
-      state = next
-      stateChanged = true
-    },
-    snooze(delayMs, options) {
-      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-        throw new InvalidArgumentError(`snooze(delayMs) needs a finite number >= 0; got ${String(delayMs)}.`)
-      }
-      if (options?.state !== undefined) assertJsonValue(options.state, 'workflow state')
-      return new SnoozeJob(delayMs, options?.state)
-    },
-    fail: (reason) => new FailJob(String(reason)),
-    cancel: (reason) => new CancelJob(String(reason)),
-    schedule: input.schedule,
-    tx: input.tx ?? null,
-  }
+  const ctx = new AttemptContext(deps, input)
 
   let timer: { cancel(): void } | undefined
-  const aborted = new Promise<{ aborted: unknown }>((resolve) => {
-    if (job.timeoutMs > 0) {
-      timer = clock.setTimeout(() => abort.abort(new JobTimeoutError(job.timeoutMs)), job.timeoutMs)
+  if (job.timeoutMs > 0)
+    timer = clock.setTimeout(() => abort.abort(new JobTimeoutError(job.timeoutMs)), job.timeoutMs)
+  const settled = await new Promise<Settled>((resolve) => {
+    abort.onAbort((reason) => resolve({ aborted: reason }))
+    let result: unknown
+    try {
+      result = input.handler(job.payload, ctx)
+    } catch (thrown) {
+      resolve({ thrown })
+      return
     }
-    const onAbort = () => resolve({ aborted: abort.signal.reason })
-    if (abort.signal.aborted) onAbort()
-    else abort.signal.addEventListener('abort', onAbort, { once: true })
+    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
+      ;(result as PromiseLike<unknown>).then(
+        (value) => resolve({ value }),
+        (thrown) => resolve({ thrown }),
+      )
+    } else {
+      resolve({ value: result })
+    }
   })
+  timer?.cancel()
 
-  let settled: { value: unknown } | { thrown: unknown } | { aborted: unknown }
-  try {
-    const result = Promise.resolve().then(() => input.handler(job.payload, ctx))
-    settled = await Promise.race([
-      result.then(
-        (value) => ({ value }),
-        (thrown) => ({ thrown }),
-      ),
-      aborted,
-    ])
-  } finally {
-    timer?.cancel()
-  }
-
+  let state = ctx.state
+  let stateChanged = ctx.stateChanged
   const finishedAt = clock.now()
   const durationMs = finishedAt - started
   const withState = <C extends Completion>(c: C): C => (stateChanged ? { ...c, workflowState: state } : c)
-  const done = (completion: Completion, outcome: AttemptOutcome, error: AttemptError | null = null): AttemptResult => ({
+  const done = (
+    completion: Completion,
+    outcome: AttemptOutcome,
+    error: AttemptError | null = null,
+  ): AttemptResult => ({
     completion,
     outcome,
     error,
     durationMs,
-    logs: run.lines,
+    logs: ctx.logLines,
   })
 
   if ('aborted' in settled) {
@@ -121,7 +167,10 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
       return done({ id: job.id, outcome: 'released' }, { outcome: 'retry', error: reason, runAt: job.runAt })
     }
     if (reason instanceof JobCancelledError) {
-      return done(withState({ id: job.id, outcome: 'cancelled' }), { outcome: 'cancelled', reason: reason.message })
+      return done(withState({ id: job.id, outcome: 'cancelled' }), {
+        outcome: 'cancelled',
+        reason: reason.message,
+      })
     }
     return failure(reason)
   }
@@ -138,26 +187,48 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
     }
     if (control instanceof CancelJob) {
       const error = toAttemptError(job.attempt, finishedAt, new JobCancelledError(control.reason))
-      return done(withState({ id: job.id, outcome: 'cancelled', error }), { outcome: 'cancelled', reason: control.reason })
+      return done(withState({ id: job.id, outcome: 'cancelled', error }), {
+        outcome: 'cancelled',
+        reason: control.reason,
+      })
     }
     if (control instanceof FailJob) {
-      const error = toAttemptError(job.attempt, finishedAt, Object.assign(new Error(control.reason), { name: 'FailJob' }))
-      return done(withState({ id: job.id, outcome: 'failed', error }), { outcome: 'failed', error: control }, error)
+      const error = toAttemptError(
+        job.attempt,
+        finishedAt,
+        Object.assign(new Error(control.reason), { name: 'FailJob' }),
+      )
+      return done(
+        withState({ id: job.id, outcome: 'failed', error }),
+        { outcome: 'failed', error: control },
+        error,
+      )
     }
   }
   if ('value' in settled) {
-    return done(withState({ id: job.id, outcome: 'succeeded' }), { outcome: 'succeeded', result: settled.value })
+    return done(withState({ id: job.id, outcome: 'succeeded' }), {
+      outcome: 'succeeded',
+      result: settled.value,
+    })
   }
   return failure(settled.thrown)
 
   function failure(thrown: unknown): AttemptResult {
     const error = toAttemptError(job.attempt, finishedAt, thrown)
     if (job.attempt >= job.maxAttempts) {
-      return done(withState({ id: job.id, outcome: 'failed', error }), { outcome: 'failed', error: thrown }, error)
+      return done(
+        withState({ id: job.id, outcome: 'failed', error }),
+        { outcome: 'failed', error: thrown },
+        error,
+      )
     }
     const delay = retryDelay(deps, input, thrown)
     const runAt = finishedAt + delay
-    return done(withState({ id: job.id, outcome: 'retry', runAt, error }), { outcome: 'retry', error: thrown, runAt }, error)
+    return done(
+      withState({ id: job.id, outcome: 'retry', runAt, error }),
+      { outcome: 'retry', error: thrown, runAt },
+      error,
+    )
   }
 }
 
@@ -188,7 +259,7 @@ export function toAttemptError(attempt: number, at: number, thrown: unknown): At
   }
   let message: string
   try {
-    message = typeof thrown === 'string' ? thrown : JSON.stringify(thrown) ?? String(thrown)
+    message = typeof thrown === 'string' ? thrown : (JSON.stringify(thrown) ?? String(thrown))
   } catch {
     message = String(thrown)
   }

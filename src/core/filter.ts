@@ -23,24 +23,39 @@ const ID = /^[0-9]{1,19}$/
  */
 export function validateJobFilter(filter: unknown, requireCriterion = false): JobFilter {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
-    throw new InvalidArgumentError(`A job filter must be an object such as { queue: 'default', states: ['failed'] }; got ${describe(filter)}.`)
+    throw new InvalidArgumentError(
+      `A job filter must be an object such as { queue: 'default', states: ['failed'] }; got ${describe(filter)}.`,
+    )
   }
   const f = filter as Record<string, unknown>
   for (const key of Object.keys(f)) {
-    if (!FILTER_KEYS.has(key)) throw new InvalidArgumentError(`Unknown job filter field ${JSON.stringify(key)}. Known: ${[...FILTER_KEYS].join(', ')}.`)
+    if (!FILTER_KEYS.has(key))
+      throw new InvalidArgumentError(
+        `Unknown job filter field ${JSON.stringify(key)}. Known: ${[...FILTER_KEYS].join(', ')}.`,
+      )
   }
-  if (f.ids !== undefined && (!Array.isArray(f.ids) || f.ids.some((id) => typeof id !== 'string' || !ID.test(id)))) {
+  if (
+    f.ids !== undefined &&
+    (!Array.isArray(f.ids) || f.ids.some((id) => typeof id !== 'string' || !ID.test(id)))
+  ) {
     throw new InvalidArgumentError(`filter.ids must be an array of job id strings; got ${describe(f.ids)}.`)
   }
   if (f.queue !== undefined) validateName(f.queue, 'filter.queue')
   if (f.kind !== undefined) validateName(f.kind, 'filter.kind')
-  if (f.states !== undefined && (!Array.isArray(f.states) || f.states.some((s) => !JOB_STATES.includes(s as JobState)))) {
-    throw new InvalidArgumentError(`filter.states must be an array of ${JOB_STATES.join(', ')}; got ${describe(f.states)}.`)
+  if (
+    f.states !== undefined &&
+    (!Array.isArray(f.states) || f.states.some((s) => !JOB_STATES.includes(s as JobState)))
+  ) {
+    throw new InvalidArgumentError(
+      `filter.states must be an array of ${JOB_STATES.join(', ')}; got ${describe(f.states)}.`,
+    )
   }
   for (const key of ['payloadContains', 'groupKey', 'uniqueKey', 'scheduleName'] as const) {
     const v = f[key]
     if (v !== undefined && (typeof v !== 'string' || v.length > 1000)) {
-      throw new InvalidArgumentError(`filter.${key} must be a string of at most 1000 characters; got ${describe(v)}.`)
+      throw new InvalidArgumentError(
+        `filter.${key} must be a string of at most 1000 characters; got ${describe(v)}.`,
+      )
     }
   }
   for (const key of ['createdAfter', 'createdBefore'] as const) {
@@ -50,7 +65,9 @@ export function validateJobFilter(filter: unknown, requireCriterion = false): Jo
     }
   }
   if (requireCriterion && Object.values(f).every((v) => v === undefined)) {
-    throw new InvalidArgumentError('This bulk action needs at least one filter criterion (ids, queue, kind, states, ...).')
+    throw new InvalidArgumentError(
+      'This bulk action needs at least one filter criterion (ids, queue, kind, states, ...).',
+    )
   }
   return f as JobFilter
 }

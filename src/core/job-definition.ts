@@ -41,13 +41,24 @@ export interface JobDefinition<P = unknown> {
 /** The payload type of a job definition. */
 export type PayloadOf<D> = D extends JobDefinition<infer P> ? P : never
 
-const DEFINITION_KEYS = new Set(['kind', 'schema', 'queue', 'priority', 'maxAttempts', 'timeoutMs', 'weight', 'backoff'])
+const DEFINITION_KEYS = new Set([
+  'kind',
+  'schema',
+  'queue',
+  'priority',
+  'maxAttempts',
+  'timeoutMs',
+  'weight',
+  'backoff',
+])
 
 /**
  * Defines a job kind with its payload type (by generic or schema) and per-job defaults.
  * Throws `InvalidJobDefinitionError` for a bad kind, unknown key or out-of-range default.
  */
-export function defineJob<P extends JsonValue | object = JsonValue>(input: DefineJobInput<P>): JobDefinition<P> {
+export function defineJob<P extends JsonValue | object = JsonValue>(
+  input: DefineJobInput<P>,
+): JobDefinition<P> {
   if (typeof input !== 'object' || input === null) {
     throw new InvalidJobDefinitionError('defineJob(input) needs an object such as { kind: "send-email" }.')
   }
@@ -63,9 +74,12 @@ export function defineJob<P extends JsonValue | object = JsonValue>(input: Defin
       return fn()
     } catch (error) {
       if (error instanceof InvalidJobDefinitionError) throw error
-      throw new InvalidJobDefinitionError(`defineJob(${JSON.stringify(input.kind)}): ${(error as Error).message}`, {
-        cause: error,
-      })
+      throw new InvalidJobDefinitionError(
+        `defineJob(${JSON.stringify(input.kind)}): ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      )
     }
   }
   const kind = wrap(() => validateName(input.kind, 'kind'))

@@ -13,7 +13,14 @@
 import type { JsonValue } from './json.js'
 
 /** The states a job moves through. */
-export type JobState = 'scheduled' | 'available' | 'running' | 'retryable' | 'succeeded' | 'failed' | 'cancelled'
+export type JobState =
+  | 'scheduled'
+  | 'available'
+  | 'running'
+  | 'retryable'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
 
 /** Every job state, in lifecycle order. */
 export const JOB_STATES: readonly JobState[] = [

@@ -8,12 +8,48 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  * Dates, Maps, class instances or cycles) and throws `InvalidPayloadError` naming the path otherwise.
  */
 export function assertJsonValue(value: unknown, what = 'payload'): asserts value is JsonValue {
+  if (isPlainJson(value, 0)) return
+  explainNotJson(value, what)
+}
+
+/** Fast check without bookkeeping for error paths (the common case: valid payloads). */
+function isPlainJson(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(v)
+    case 'object': {
+      if (v === null) return true
+      if (depth > 64) return false // deep or cyclic: let the slow path decide
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!isPlainJson(v[i], depth + 1)) return false
+        return true
+      }
+      const proto = Object.getPrototypeOf(v)
+      if (proto !== Object.prototype && proto !== null) return false
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) return false
+        if (!isPlainJson((v as Record<string, unknown>)[key], depth + 1)) return false
+      }
+      return Object.getOwnPropertySymbols(v).length === 0
+    }
+    default:
+      return false
+  }
+}
+
+function explainNotJson(value: unknown, what: string): void {
   const seen = new Set<object>()
   const fail = (path: PropertyKey[], problem: string): never => {
-    const at = path.length ? `${what}${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}` : what
-    throw new InvalidPayloadError(`${at} ${problem}. Payloads must be plain JSON values (objects, arrays, strings, finite numbers, booleans, null).`, [
-      { message: problem, path },
-    ])
+    const at = path.length
+      ? `${what}${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`
+      : what
+    throw new InvalidPayloadError(
+      `${at} ${problem}. Payloads must be plain JSON values (objects, arrays, strings, finite numbers, booleans, null).`,
+      [{ message: problem, path }],
+    )
   }
   const visit = (v: unknown, path: PropertyKey[]): void => {
     switch (typeof v) {

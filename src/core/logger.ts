@@ -38,9 +38,18 @@ export function createRunLogger(
   const lines: LogLine[] = []
   let dropped = 0
   const write = (level: LogLevel) => (message: string, fields?: LogFields) => {
-    if (lines.length < maxLines) lines.push({ at: now(), level, message: String(message).slice(0, 4000), fields })
-    else if (dropped++ === 0) lines.push({ at: now(), level: 'warn', message: `log limit of ${maxLines} lines reached; further lines dropped` })
+    if (lines.length < maxLines)
+      lines.push({ at: now(), level, message: String(message).slice(0, 4000), fields })
+    else if (dropped++ === 0)
+      lines.push({
+        at: now(),
+        level: 'warn',
+        message: `log limit of ${maxLines} lines reached; further lines dropped`,
+      })
     forward[level](message, { ...bound, ...fields })
   }
-  return { logger: { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') }, lines }
+  return {
+    logger: { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') },
+    lines,
+  }
 }

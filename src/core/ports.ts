@@ -6,8 +6,8 @@ import type { Clock } from './clock.js'
 import type { CancelJob, FailJob, SnoozeJob } from './controls.js'
 import type { EnqueueOptions } from './enqueue-options.js'
 import type { QueueEventListener, QueueEventName } from './events.js'
-import type { JobDefinition } from './job-definition.js'
 import type { JobRecord, JobState } from './job.js'
+import type { JobDefinition } from './job-definition.js'
 import type { JsonValue } from './json.js'
 import type { Logger } from './logger.js'
 import type { JobFilter, MissedTickPolicy, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
@@ -36,11 +36,15 @@ export interface Enqueuer {
   /** Validates and stores one job. */
   enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult>
   /** Validates all, then stores jobs of mixed kinds in one round trip (all or nothing). */
-  enqueueMany(items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[], options?: { tx?: TransactionHandle }): Promise<EnqueueResult[]>
+  enqueueMany(
+    items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[],
+    options?: { tx?: TransactionHandle },
+  ): Promise<EnqueueResult[]>
 }
 
 /** Options of `schedule`. */
-export interface ScheduleOptions extends Omit<EnqueueOptions, 'tx' | 'runAt' | 'delayMs' | 'uniqueKey' | 'dependsOn'> {
+export interface ScheduleOptions
+  extends Omit<EnqueueOptions, 'tx' | 'runAt' | 'delayMs' | 'uniqueKey' | 'dependsOn'> {
   /** Unique name of the schedule (default: the job's kind). Scheduling the same name again replaces it. */
   readonly name?: string
   /** IANA time zone for cron expressions (default UTC). */
@@ -52,7 +56,12 @@ export interface ScheduleOptions extends Omit<EnqueueOptions, 'tx' | 'runAt' | '
 /** Registers schedules. */
 export interface Scheduler {
   /** Stores (or replaces) a schedule that enqueues `job` with `payload` at each tick of `expression`. */
-  schedule<P>(expression: string, job: JobDefinition<P>, payload: P, options?: ScheduleOptions): Promise<ScheduleRecord>
+  schedule<P>(
+    expression: string,
+    job: JobDefinition<P>,
+    payload: P,
+    options?: ScheduleOptions,
+  ): Promise<ScheduleRecord>
   /** Removes a schedule by name; returns whether it existed. */
   unschedule(name: string): Promise<boolean>
   /** Lists stored schedules. */

@@ -26,7 +26,9 @@ export interface QueueOptions {
   /** Where run logs and background errors go (default: nowhere). */
   readonly logger?: Logger
   /** Shorthand for one worker per queue: `{ default: { concurrency: 10 }, mail: { concurrency: 2 } }`. */
-  readonly queues?: Readonly<Record<string, { readonly concurrency?: number; readonly strategy?: PollStrategy }>>
+  readonly queues?: Readonly<
+    Record<string, { readonly concurrency?: number; readonly strategy?: PollStrategy }>
+  >
   /** Named worker pools, each serving one or more queues. Used instead of `queues` when given. */
   readonly workers?: readonly WorkerOptions[]
   /** Default fallback poll interval in ms (default 1000). */

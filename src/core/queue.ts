@@ -3,15 +3,22 @@
  * Adapters only provide the store (and their extras, such as migrations or test helpers).
  */
 import { randomUUID } from 'node:crypto'
+import { AbortHandle } from './abort-handle.js'
 import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { type Clock, createSystemClock } from './clock.js'
 import { Completer } from './completer.js'
-import { validateEnqueueOptions, backoffFunctionOf, resolveNewJob, type EnqueueOptions } from './enqueue-options.js'
+import {
+  backoffFunctionOf,
+  type EnqueueOptions,
+  resolveNewJob,
+  validateEnqueueOptions,
+} from './enqueue-options.js'
 import { InvalidArgumentError, JobCancelledError, LifecycleError, UnknownJobKindError } from './errors.js'
 import { EventBus, type QueueEventListener, type QueueEventName } from './events.js'
-import { runAttempt, type ExecutorDeps } from './executor.js'
-import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
+import { type ExecutorDeps, runAttempt } from './executor.js'
+import { validateJobFilter } from './filter.js'
 import type { JobRecord } from './job.js'
+import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
 import { silentLogger } from './logger.js'
 import type {
   AttemptOutcome,
@@ -30,9 +37,15 @@ import type { QueueOptions, WorkerOptions } from './queue-options.js'
 import { HandlerRegistry } from './registry.js'
 import { fireDueSchedules, ScheduleService } from './schedule-service.js'
 import { scheduleRecordFor } from './schedule-upsert.js'
-import type { InsertOutcome, JobFilter, JobStore, NewJob, ScheduleRecord, TransactionHandle } from './store.js'
+import type {
+  InsertOutcome,
+  JobFilter,
+  JobStore,
+  NewJob,
+  ScheduleRecord,
+  TransactionHandle,
+} from './store.js'
 import { describe, validateName, validateOptionalInt } from './validation.js'
-import { validateJobFilter } from './filter.js'
 import { Worker, type WorkerSettings } from './worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
@@ -40,7 +53,11 @@ export interface CoreQueue extends Queue {
   /** The store this queue runs on. */
   readonly store: JobStore
   /** Runs the registered handler of `job` once on `payload`, as a worker would, without storing the job. */
-  performJob<P>(job: JobDefinition<P>, payload: P, options?: Omit<EnqueueOptions, 'tx'> & { attempt?: number }): Promise<AttemptOutcome>
+  performJob<P>(
+    job: JobDefinition<P>,
+    payload: P,
+    options?: Omit<EnqueueOptions, 'tx'> & { attempt?: number },
+  ): Promise<AttemptOutcome>
 }
 
 /** Creates a queue on a store. */
@@ -62,6 +79,9 @@ class CoreQueueImpl implements CoreQueue {
   readonly #completer: Completer
   readonly #processId: string
   #workers: Worker[] = []
+  /** Abort controllers of attempts running in this process (workers and drain), by job id. */
+  readonly #localRuns = new Map<string, AbortHandle>()
+  #cancelFeed: { users: number; unsubscribe: () => void } | null = null
   #scheduler: ScheduleService | null = null
   #unsubscribe: (() => void)[] = []
   #startPromise: Promise<void> | null = null
@@ -112,14 +132,23 @@ class CoreQueueImpl implements CoreQueue {
     items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[],
     options?: { tx?: TransactionHandle },
   ): Promise<EnqueueResult[]> {
-    if (!Array.isArray(items)) throw new InvalidArgumentError(`enqueueMany(items) needs an array of { job, payload, options }; got ${describe(items)}.`)
+    if (!Array.isArray(items))
+      throw new InvalidArgumentError(
+        `enqueueMany(items) needs an array of { job, payload, options }; got ${describe(items)}.`,
+      )
     const tx = options?.tx === undefined ? undefined : validateEnqueueOptions({ tx: options.tx }).tx
     const rows: NewJob[] = []
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as EnqueueManyItem
-      if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`enqueueMany: item ${i} must be { job, payload, options? }; got ${describe(item)}.`)
+      if (typeof item !== 'object' || item === null)
+        throw new InvalidArgumentError(
+          `enqueueMany: item ${i} must be { job, payload, options? }; got ${describe(item)}.`,
+        )
       const opts = validateEnqueueOptions(item.options)
-      if (opts.tx) throw new InvalidArgumentError(`enqueueMany: item ${i} sets tx; pass the transaction once as enqueueMany(items, { tx }).`)
+      if (opts.tx)
+        throw new InvalidArgumentError(
+          `enqueueMany: item ${i} sets tx; pass the transaction once as enqueueMany(items, { tx }).`,
+        )
       try {
         rows.push(await this.#prepare(item.job, item.payload, opts))
       } catch (error) {
@@ -133,7 +162,8 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   async #prepare(job: JobDefinition<unknown>, payload: unknown, opts: EnqueueOptions): Promise<NewJob> {
-    if (!isJobDefinition(job)) throw new InvalidArgumentError(`enqueue needs a job made by defineJob(); got ${describe(job)}.`)
+    if (!isJobDefinition(job))
+      throw new InvalidArgumentError(`enqueue needs a job made by defineJob(); got ${describe(job)}.`)
     const value = await validatePayload(job, payload)
     return resolveNewJob(job, value, opts, this.clock.now())
   }
@@ -146,8 +176,14 @@ class CoreQueueImpl implements CoreQueue {
 
   // ---- scheduling ----
 
-  async schedule<P>(expression: string, job: JobDefinition<P>, payload: P, options: ScheduleOptions = {}): Promise<ScheduleRecord> {
-    if (!isJobDefinition(job)) throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
+  async schedule<P>(
+    expression: string,
+    job: JobDefinition<P>,
+    payload: P,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduleRecord> {
+    if (!isJobDefinition(job))
+      throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
     const value = await validatePayload(job, payload)
     const now = this.clock.now()
     const name = options.name === undefined ? job.kind : validateName(options.name, 'schedule name')
@@ -156,7 +192,7 @@ class CoreQueueImpl implements CoreQueue {
     return this.store.upsertSchedule({ schedule, now })
   }
 
-  unschedule(name: string): Promise<boolean> {
+  async unschedule(name: string): Promise<boolean> {
     return this.store.deleteSchedule({ name: validateName(name, 'schedule name') })
   }
 
@@ -167,7 +203,8 @@ class CoreQueueImpl implements CoreQueue {
   // ---- running ----
 
   start(): Promise<void> {
-    if (this.#shutdownPromise) return Promise.reject(new LifecycleError('This queue was shut down; create a new one to start again.'))
+    if (this.#shutdownPromise)
+      return Promise.reject(new LifecycleError('This queue was shut down; create a new one to start again.'))
     this.#startPromise ??= this.#start()
     return this.#startPromise
   }
@@ -178,23 +215,30 @@ class CoreQueueImpl implements CoreQueue {
     const configs: readonly WorkerOptions[] =
       base.workers ??
       (base.queues
-        ? Object.entries(base.queues).map(([queue, q]) => ({ name: queue, queues: [queue], concurrency: q.concurrency, strategy: q.strategy }))
-        : [{ name: 'default', queues: [...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)])] }])
+        ? Object.entries(base.queues).map(([queue, q]) => ({
+            name: queue,
+            queues: [queue],
+            concurrency: q.concurrency,
+            strategy: q.strategy,
+          }))
+        : [
+            {
+              name: 'default',
+              queues: [
+                ...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)]),
+              ],
+            },
+          ])
     this.#workers = configs.map((c, i) => this.#createWorker(c, i, poll))
     if (this.store.onJobsAvailable) {
       this.#unsubscribe.push(
         this.store.onJobsAvailable((queues) => {
-          for (const w of this.#workers) if (queues.length === 0 || w.settings.queues.some((q) => queues.includes(q))) w.wake()
+          for (const w of this.#workers)
+            if (queues.length === 0 || w.settings.queues.some((q) => queues.includes(q))) w.wake()
         }),
       )
     }
-    if (this.store.onJobsCancelled) {
-      this.#unsubscribe.push(
-        this.store.onJobsCancelled((ids) => {
-          for (const id of ids) for (const w of this.#workers) w.abortJob(id, new JobCancelledError('cancelled by an operator'))
-        }),
-      )
-    }
+    this.#unsubscribe.push(this.#useCancelFeed())
     for (const w of this.#workers) w.start()
     const sched = base.scheduler ?? {}
     if (sched.enabled !== false) {
@@ -210,9 +254,11 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   #createWorker(c: WorkerOptions, index: number, poll: number): Worker {
-    if (!Array.isArray(c.queues) || c.queues.length === 0) throw new InvalidArgumentError(`workers[${index}].queues must be a non-empty array of queue names.`)
+    if (!Array.isArray(c.queues) || c.queues.length === 0)
+      throw new InvalidArgumentError(`workers[${index}].queues must be a non-empty array of queue names.`)
     for (const q of c.queues) validateName(q, `workers[${index}].queues`)
-    const capacity = validateOptionalInt(c.concurrency, `workers[${index}].concurrency`, 1, 100_000) ?? DEFAULT_CONCURRENCY
+    const capacity =
+      validateOptionalInt(c.concurrency, `workers[${index}].concurrency`, 1, 100_000) ?? DEFAULT_CONCURRENCY
     const settings: WorkerSettings = {
       id: `${this.#processId}:${c.name ?? c.queues.join('+')}`,
       queues: c.queues,
@@ -235,13 +281,30 @@ class CoreQueueImpl implements CoreQueue {
     })
   }
 
-  async #runClaimed(job: JobRecord, abort: AbortController, batched: boolean): Promise<AttemptOutcome> {
+  async #runClaimed(job: JobRecord, abort: AbortHandle, batched: boolean): Promise<AttemptOutcome> {
     const registration = this.#registry.get(job.kind)
     if (!registration) {
-      await this.store.completeJobs({ completions: [{ id: job.id, outcome: 'released' }], now: this.clock.now() })
+      await this.store.completeJobs({
+        completions: [{ id: job.id, outcome: 'released' }],
+        now: this.clock.now(),
+      })
       throw new UnknownJobKindError(job.kind, 'The job was returned to the queue.')
     }
     this.#events.emit('started', { job })
+    this.#localRuns.set(job.id, abort)
+    try {
+      return await this.#attempt(job, registration, abort, batched)
+    } finally {
+      this.#localRuns.delete(job.id)
+    }
+  }
+
+  async #attempt(
+    job: JobRecord,
+    registration: import('./registry.js').Registration,
+    abort: AbortHandle,
+    batched: boolean,
+  ): Promise<AttemptOutcome> {
     const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
     const result = await runAttempt(this.#executor, {
       job,
@@ -260,7 +323,12 @@ class CoreQueueImpl implements CoreQueue {
     return result.outcome
   }
 
-  #emitOutcome(job: JobRecord, c: import('./store.js').Completion, durationMs: number, error: import('./job.js').AttemptError | null): void {
+  #emitOutcome(
+    job: JobRecord,
+    c: import('./store.js').Completion,
+    durationMs: number,
+    error: import('./job.js').AttemptError | null,
+  ): void {
     const ev = this.#events
     switch (c.outcome) {
       case 'succeeded':
@@ -287,7 +355,11 @@ class CoreQueueImpl implements CoreQueue {
 
   async #scheduleInfo(job: JobRecord): Promise<ScheduleRunInfo> {
     const s = (await this.store.listSchedules()).find((x) => x.name === job.scheduleName)
-    return { name: job.scheduleName!, tick: job.scheduleTick ?? job.runAt, previousSuccessAt: s?.lastSuccessAt ?? null }
+    return {
+      name: job.scheduleName!,
+      tick: job.scheduleTick ?? job.runAt,
+      previousSuccessAt: s?.lastSuccessAt ?? null,
+    }
   }
 
   #wakeAll(): void {
@@ -295,8 +367,17 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const grace = validateOptionalInt(options.graceMs, 'graceMs', 0, 2_147_483_647) ?? this.#options.shutdownGraceMs ?? 10_000
-    this.#shutdownPromise ??= (async () => {
+    if (this.#shutdownPromise) return this.#shutdownPromise
+    let grace: number
+    try {
+      grace =
+        validateOptionalInt(options?.graceMs, 'graceMs', 0, 2_147_483_647) ??
+        this.#options.shutdownGraceMs ??
+        10_000
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    this.#shutdownPromise = (async () => {
       await this.#startPromise?.catch(() => undefined)
       for (const u of this.#unsubscribe) u()
       this.#unsubscribe = []
@@ -307,13 +388,51 @@ class CoreQueueImpl implements CoreQueue {
     return this.#shutdownPromise
   }
 
+  /** Aborts local runs of cancelled jobs; subscribes to the store's feed while anyone needs it. */
+  #useCancelFeed(): () => void {
+    const subscribe = this.store.onJobsCancelled?.bind(this.store)
+    if (!subscribe) return () => {}
+    if (!this.#cancelFeed) {
+      this.#cancelFeed = { users: 0, unsubscribe: subscribe((ids) => this.#abortLocal(ids)) }
+    }
+    const feed = this.#cancelFeed
+    feed.users++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      if (--feed.users === 0) {
+        feed.unsubscribe()
+        this.#cancelFeed = null
+      }
+    }
+  }
+
+  #abortLocal(ids: readonly string[]): void {
+    for (const id of ids) this.#localRuns.get(id)?.abort(new JobCancelledError('cancelled by an operator'))
+  }
+
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
-    const limit = validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
-    const queues = options.queues ?? [...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)])]
+    const release = this.#useCancelFeed()
+    try {
+      return await this.#drain(options)
+    } finally {
+      release()
+    }
+  }
+
+  async #drain(options: DrainOptions): Promise<DrainResult> {
+    const limit =
+      validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
+    const queues = options.queues ?? [
+      ...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)]),
+    ]
     const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0 }
     const tolerance = this.#options.scheduler?.missedToleranceMs ?? 60_000
     await fireDueSchedules(this.store, this.#events, this.clock.now(), tolerance)
-    const newest = options.recursive ? undefined : (await this.store.listJobs({ filter: {}, limit: 1 }))[0]?.id
+    const newest = options.recursive
+      ? undefined
+      : (await this.store.listJobs({ filter: {}, limit: 1 }))[0]?.id
     if (!options.recursive && newest === undefined) return counts
     while (counts.total < limit) {
       if (this.#registry.kinds.length === 0) break
@@ -328,7 +447,11 @@ class CoreQueueImpl implements CoreQueue {
         maxId: newest,
       })
       if (jobs.length === 0) {
-        if (options.recursive && (await fireDueSchedules(this.store, this.#events, this.clock.now(), tolerance)) > 0) continue
+        if (
+          options.recursive &&
+          (await fireDueSchedules(this.store, this.#events, this.clock.now(), tolerance)) > 0
+        )
+          continue
         break
       }
       for (let i = 0; i < jobs.length; i++) {
@@ -337,7 +460,7 @@ class CoreQueueImpl implements CoreQueue {
           await this.store.completeJobs({ completions: rest, now: this.clock.now() })
           break
         }
-        const outcome = await this.#runClaimed(jobs[i]!, new AbortController(), false)
+        const outcome = await this.#runClaimed(jobs[i]!, new AbortHandle(), false)
         counts.total++
         if (outcome.outcome === 'retry') counts.retried++
         else counts[outcome.outcome]++
@@ -346,10 +469,18 @@ class CoreQueueImpl implements CoreQueue {
     return counts
   }
 
-  async performJob<P>(job: JobDefinition<P>, payload: P, options: Omit<EnqueueOptions, 'tx'> & { attempt?: number } = {}): Promise<AttemptOutcome> {
+  async performJob<P>(
+    job: JobDefinition<P>,
+    payload: P,
+    options: Omit<EnqueueOptions, 'tx'> & { attempt?: number } = {},
+  ): Promise<AttemptOutcome> {
     const { attempt, ...rest } = options
     const registration = isJobDefinition(job) ? this.#registry.get(job.kind) : undefined
-    if (!registration) throw new UnknownJobKindError(isJobDefinition(job) ? job.kind : String(describe(job)), 'Register it with queue.register(job, handler) first.')
+    if (!registration)
+      throw new UnknownJobKindError(
+        isJobDefinition(job) ? job.kind : String(describe(job)),
+        'Register it with queue.register(job, handler) first.',
+      )
     const opts = validateEnqueueOptions(rest)
     const row = await this.#prepare(job, payload, opts)
     const now = this.clock.now()
@@ -369,53 +500,84 @@ class CoreQueueImpl implements CoreQueue {
       handler: registration.handler,
       backoffFn: backoffFunctionOf(registration.definition),
       schedule: null,
-      abort: new AbortController(),
+      abort: new AbortHandle(),
     })
     return result.outcome
   }
 
   // ---- managing ----
 
-  getJob(id: string): Promise<JobRecord | null> {
-    if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id)) throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
+  async getJob(id: string): Promise<JobRecord | null> {
+    if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id))
+      throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
     return this.store.getJob({ id })
   }
 
-  listJobs(filter: JobFilter = {}, page: { limit?: number; beforeId?: string } = {}): Promise<JobRecord[]> {
+  async listJobs(
+    filter: JobFilter = {},
+    page: { limit?: number; beforeId?: string } = {},
+  ): Promise<JobRecord[]> {
     const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? 100
+    if (
+      page.beforeId !== undefined &&
+      (typeof page.beforeId !== 'string' || !/^[0-9]{1,19}$/.test(page.beforeId))
+    ) {
+      throw new InvalidArgumentError(
+        `beforeId must be a job id string (the last id of the previous page); got ${describe(page.beforeId)}.`,
+      )
+    }
     return this.store.listJobs({ filter: validateJobFilter(filter), limit, beforeId: page.beforeId })
   }
 
-  retryJobs(filter: JobFilter): Promise<number> {
+  async retryJobs(filter: JobFilter): Promise<number> {
     return this.store.retryJobs({ filter: validateJobFilter(filter, true), now: this.clock.now() })
   }
 
   async cancelJobs(filter: JobFilter): Promise<number> {
-    const ids = await this.store.cancelJobs({ filter: validateJobFilter(filter, true), now: this.clock.now() })
-    if (!this.store.onJobsCancelled) {
-      for (const id of ids) for (const w of this.#workers) w.abortJob(id, new JobCancelledError('cancelled by an operator'))
+    const ids = await this.store.cancelJobs({
+      filter: validateJobFilter(filter, true),
+      now: this.clock.now(),
+    })
+    // Jobs running here report their own `cancelled` event when their attempt settles.
+    const elsewhere = ids.filter((id) => !this.#localRuns.has(id))
+    this.#abortLocal(ids)
+    if (elsewhere.length > 0 && this.#events.has('cancelled')) {
+      for (let i = 0; i < elsewhere.length; i += 1000) {
+        const jobs = await this.store.listJobs({ filter: { ids: elsewhere.slice(i, i + 1000) }, limit: 1000 })
+        for (const job of jobs.reverse())
+          this.#events.emit('cancelled', { job, reason: 'cancelled by an operator' })
+      }
     }
     return ids.length
   }
 
-  deleteJobs(filter: JobFilter): Promise<number> {
+  async deleteJobs(filter: JobFilter): Promise<number> {
     return this.store.deleteJobs({ filter: validateJobFilter(filter, true) })
   }
 
-  pauseQueue(queue: string): Promise<void> {
-    return this.store.setQueuePaused({ queue: validateName(queue, 'queue'), paused: true, now: this.clock.now() })
+  async pauseQueue(queue: string): Promise<void> {
+    return this.store.setQueuePaused({
+      queue: validateName(queue, 'queue'),
+      paused: true,
+      now: this.clock.now(),
+    })
   }
 
-  resumeQueue(queue: string): Promise<void> {
-    return this.store.setQueuePaused({ queue: validateName(queue, 'queue'), paused: false, now: this.clock.now() })
+  async resumeQueue(queue: string): Promise<void> {
+    return this.store.setQueuePaused({
+      queue: validateName(queue, 'queue'),
+      paused: false,
+      now: this.clock.now(),
+    })
   }
 
-  stats() {
+  async stats() {
     return this.store.queueStats()
   }
 
   async prune(options: { olderThanMs?: number; batchSize?: number } = {}): Promise<number> {
-    const olderThan = validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, Number.MAX_SAFE_INTEGER) ?? 7 * 24 * 3600_000
+    const olderThan =
+      validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, Number.MAX_SAFE_INTEGER) ?? 7 * 24 * 3600_000
     const batch = validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? 1000
     const before = this.clock.now() - olderThan
     let total = 0
@@ -454,7 +616,10 @@ const QUEUE_METHODS = [
  * Returns a plain object with every method of `core` bound to it, plus `extras`: how adapters
  * add their own members (migrate, test helpers) without subclassing.
  */
-export function extendQueue<Q extends CoreQueue, X extends object>(core: Q, extras: X): Omit<CoreQueue, keyof X> & X {
+export function extendQueue<Q extends CoreQueue, X extends object>(
+  core: Q,
+  extras: X,
+): Omit<CoreQueue, keyof X> & X {
   const out: Record<string, unknown> = { clock: core.clock, store: core.store }
   for (const name of QUEUE_METHODS) out[name] = (core[name] as (...args: unknown[]) => unknown).bind(core)
   return Object.assign(out, extras) as Omit<CoreQueue, keyof X> & X

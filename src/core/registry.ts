@@ -17,17 +17,24 @@ export class HandlerRegistry {
   /** Registers a handler; throws on a duplicate kind unless `replace`. */
   register<P>(definition: JobDefinition<P>, handler: JobHandler<P>, options: RegisterOptions = {}): void {
     if (!isJobDefinition(definition)) {
-      throw new InvalidArgumentError(`register(job, handler) needs a job made by defineJob(); got ${describe(definition)}.`)
+      throw new InvalidArgumentError(
+        `register(job, handler) needs a job made by defineJob(); got ${describe(definition)}.`,
+      )
     }
     if (typeof handler !== 'function') {
-      throw new InvalidArgumentError(`register(${JSON.stringify(definition.kind)}, handler): handler must be a function; got ${describe(handler)}.`)
+      throw new InvalidArgumentError(
+        `register(${JSON.stringify(definition.kind)}, handler): handler must be a function; got ${describe(handler)}.`,
+      )
     }
     if (this.#byKind.has(definition.kind) && !options.replace) {
       throw new LifecycleError(
         `A handler for job kind ${JSON.stringify(definition.kind)} is already registered; pass { replace: true } to replace it.`,
       )
     }
-    this.#byKind.set(definition.kind, { definition: definition as JobDefinition<unknown>, handler: handler as JobHandler<unknown> })
+    this.#byKind.set(definition.kind, {
+      definition: definition as JobDefinition<unknown>,
+      handler: handler as JobHandler<unknown>,
+    })
     this.#kinds = [...this.#byKind.keys()]
   }
 

@@ -23,7 +23,9 @@ export interface TickPlan {
 export function planTick(schedule: ScheduleRecord, now: number, missedToleranceMs: number): TickPlan {
   const due = schedule.nextRunAt
   if (due === null || due > now) return { tick: null, nextRunAt: due }
-  const expression = parseScheduleExpression(schedule.expression, { timezone: schedule.timezone ?? undefined })
+  const expression = parseScheduleExpression(schedule.expression, {
+    timezone: schedule.timezone ?? undefined,
+  })
   // One-off expressions fire once; recurring ones step from the tick just fired (for `@every`, the
   // tick itself is the anchor, so intervals stay aligned across restarts).
   const step = (from: number) => (expression.recurring ? expression.nextTick(from, from) : null)
@@ -88,7 +90,13 @@ export class ScheduleService {
   #running: Promise<void> | null = null
   #stopped = true
 
-  constructor(deps: { store: JobStore; clock: Clock; events: EventBus; intervalMs: number; missedToleranceMs: number }) {
+  constructor(deps: {
+    store: JobStore
+    clock: Clock
+    events: EventBus
+    intervalMs: number
+    missedToleranceMs: number
+  }) {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#events = deps.events

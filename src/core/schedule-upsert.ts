@@ -1,11 +1,10 @@
-import { resolveNewJob } from './enqueue-options.js'
+import { resolveNewJob, validateEnqueueOptions } from './enqueue-options.js'
 import { InvalidArgumentError, InvalidScheduleError } from './errors.js'
 import type { JobDefinition } from './job-definition.js'
 import type { JsonValue } from './json.js'
 import type { ScheduleOptions } from './ports.js'
 import { parseScheduleExpression } from './schedule-expression.js'
 import type { ScheduleJobTemplate, ScheduleRecord, UpsertScheduleParams } from './store.js'
-import { validateEnqueueOptions } from './enqueue-options.js'
 import { describe } from './validation.js'
 
 /**
@@ -24,26 +23,35 @@ export function scheduleRecordFor(input: {
 }): UpsertScheduleParams['schedule'] {
   const { options, now, existing } = input
   if (typeof input.expression !== 'string') {
-    throw new InvalidArgumentError(`schedule(expression, ...) needs a string expression; got ${describe(input.expression)}.`)
+    throw new InvalidArgumentError(
+      `schedule(expression, ...) needs a string expression; got ${describe(input.expression)}.`,
+    )
   }
   const { name: _n, timezone, missed, ...jobOptions } = options
   if (missed !== undefined && missed !== 'runOnce' && missed !== 'skip') {
-    throw new InvalidArgumentError(`schedule option missed must be 'runOnce' or 'skip'; got ${describe(missed)}.`)
+    throw new InvalidArgumentError(
+      `schedule option missed must be 'runOnce' or 'skip'; got ${describe(missed)}.`,
+    )
   }
   const expression = parseScheduleExpression(input.expression, { timezone })
   const opts = validateEnqueueOptions(jobOptions)
-  const { kind: _k, payload: _p, runAt: _r, scheduleName: _s, scheduleTick: _t, ...jobTemplate } = resolveNewJob(
-    input.job,
-    input.payload,
-    opts,
-    now,
-  )
+  const {
+    kind: _k,
+    payload: _p,
+    runAt: _r,
+    scheduleName: _s,
+    scheduleTick: _t,
+    ...jobTemplate
+  } = resolveNewJob(input.job, input.payload, opts, now)
   const template: ScheduleJobTemplate = jobTemplate
   const tz = expression.timezone
   const same = existing && existing.expression === expression.source && (existing.timezone ?? null) === tz
   const nextRunAt = same ? existing.nextRunAt : expression.nextTick(now - 1, now)
   if (!same && nextRunAt === null) {
-    throw new InvalidScheduleError(expression.source, 'its only run time is in the past; use enqueue() to run a job now')
+    throw new InvalidScheduleError(
+      expression.source,
+      'its only run time is in the past; use enqueue() to run a job now',
+    )
   }
   return {
     name: input.name,

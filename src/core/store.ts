@@ -76,9 +76,24 @@ export type Completion =
       readonly error: AttemptError
       readonly workflowState?: JsonValue | null
     }
-  | { readonly id: string; readonly outcome: 'failed'; readonly error: AttemptError; readonly workflowState?: JsonValue | null }
-  | { readonly id: string; readonly outcome: 'cancelled'; readonly error?: AttemptError; readonly workflowState?: JsonValue | null }
-  | { readonly id: string; readonly outcome: 'snoozed'; readonly runAt: number; readonly workflowState?: JsonValue | null }
+  | {
+      readonly id: string
+      readonly outcome: 'failed'
+      readonly error: AttemptError
+      readonly workflowState?: JsonValue | null
+    }
+  | {
+      readonly id: string
+      readonly outcome: 'cancelled'
+      readonly error?: AttemptError
+      readonly workflowState?: JsonValue | null
+    }
+  | {
+      readonly id: string
+      readonly outcome: 'snoozed'
+      readonly runAt: number
+      readonly workflowState?: JsonValue | null
+    }
   /** Returned unrun (shutdown): back to available, the attempt is not counted. */
   | { readonly id: string; readonly outcome: 'released' }
 
@@ -175,7 +190,11 @@ export interface JobStore {
    * failed or was cancelled is stored `cancelled`. With `tx`, the insert runs in the caller's
    * transaction (adapters without `transactionalEnqueue` may buffer until commit).
    */
-  insertJobs(params: { readonly jobs: readonly NewJob[]; readonly now: number; readonly tx?: TransactionHandle }): Promise<InsertOutcome[]>
+  insertJobs(params: {
+    readonly jobs: readonly NewJob[]
+    readonly now: number
+    readonly tx?: TransactionHandle
+  }): Promise<InsertOutcome[]>
 
   /**
    * Atomically claims waiting jobs that are due (`runAt <= dueBy ?? now`), in an unpaused queue of
@@ -210,7 +229,11 @@ export interface JobStore {
   pruneJobs(params: { readonly finishedBefore: number; readonly limit: number }): Promise<number>
 
   /** Pauses or resumes a queue: paused queues are not claimed from. */
-  setQueuePaused(params: { readonly queue: string; readonly paused: boolean; readonly now: number }): Promise<void>
+  setQueuePaused(params: {
+    readonly queue: string
+    readonly paused: boolean
+    readonly now: number
+  }): Promise<void>
   /** Job counts by queue and state, and paused flags. */
   queueStats(): Promise<QueueStats[]>
 

@@ -15,10 +15,17 @@ export function validateName(value: unknown, field: string): string {
 }
 
 /** Checks an optional integer within [min, max]; returns undefined when absent. */
-export function validateOptionalInt(value: unknown, field: string, min: number, max: number): number | undefined {
+export function validateOptionalInt(
+  value: unknown,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${field} must be an integer from ${min} to ${max}; got ${describe(value)}.`)
+    throw new InvalidArgumentError(
+      `${field} must be an integer from ${min} to ${max}; got ${describe(value)}.`,
+    )
   }
   return value
 }
@@ -27,7 +34,9 @@ export function validateOptionalInt(value: unknown, field: string, min: number, 
 export function validateOptionalString(value: unknown, field: string, maxLength: number): string | null {
   if (value === undefined || value === null) return null
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
-    throw new InvalidArgumentError(`${field} must be a non-empty string of at most ${maxLength} characters; got ${describe(value)}.`)
+    throw new InvalidArgumentError(
+      `${field} must be a non-empty string of at most ${maxLength} characters; got ${describe(value)}.`,
+    )
   }
   return value
 }
@@ -43,7 +52,10 @@ export function validateBackoffInput(value: unknown): Partial<BackoffSpec> | Bac
   }
   const allowed = new Set(['baseMs', 'factor', 'maxMs', 'jitter'])
   for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) throw new InvalidArgumentError(`backoff has unknown field ${JSON.stringify(key)}; known: baseMs, factor, maxMs, jitter.`)
+    if (!allowed.has(key))
+      throw new InvalidArgumentError(
+        `backoff has unknown field ${JSON.stringify(key)}; known: baseMs, factor, maxMs, jitter.`,
+      )
   }
   resolveBackoff(value as Partial<BackoffSpec>, DEFAULT_BACKOFF)
   return value as Partial<BackoffSpec>
@@ -54,9 +66,11 @@ export function describe(value: unknown): string {
   if (value === null) return 'null'
   if (value === undefined) return 'undefined'
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value)
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return `${typeof value} ${String(value)}`
   if (typeof value === 'function') return 'a function'
   if (Array.isArray(value)) return 'an array'
-  if (value instanceof Date) return `Date ${Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()}`
+  if (value instanceof Date)
+    return `Date ${Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()}`
   return `a ${(value as object).constructor?.name ?? 'object'}`
 }

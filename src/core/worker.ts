@@ -3,6 +3,7 @@
  * executor, and hands outcomes to the completer. Claims are grouped per event-loop turn (one
  * `setImmediate`) so every slot freed in a turn is refilled by one claim.
  */
+import { AbortHandle } from './abort-handle.js'
 import type { Clock, TimerHandle } from './clock.js'
 import type { Completer } from './completer.js'
 import { ShutdownAbortError } from './errors.js'
@@ -14,9 +15,14 @@ export interface WorkerDeps {
   readonly clock: Clock
   readonly completer: Completer
   /** Claims jobs; kinds are the registered ones. */
-  readonly claim: (params: { queues: readonly string[]; capacity: number; strategy: PollStrategy; workerId: string }) => Promise<JobRecord[]>
+  readonly claim: (params: {
+    queues: readonly string[]
+    capacity: number
+    strategy: PollStrategy
+    workerId: string
+  }) => Promise<JobRecord[]>
   /** Runs one claimed job to its completion and returns when its outcome is handed to the completer. */
-  readonly run: (job: JobRecord, abort: AbortController) => Promise<void>
+  readonly run: (job: JobRecord, abort: AbortHandle) => Promise<void>
   readonly onError: (error: unknown, during: string) => void
 }
 
@@ -33,7 +39,7 @@ export interface WorkerSettings {
 export class Worker {
   readonly settings: WorkerSettings
   readonly #deps: WorkerDeps
-  readonly #running = new Map<string, { job: JobRecord; abort: AbortController; done: Promise<void> }>()
+  readonly #running = new Map<string, { job: JobRecord; abort: AbortHandle; done: Promise<void> }>()
   #used = 0
   #stopping = false
   #started = false
@@ -68,19 +74,6 @@ export class Worker {
       this.#immediate = false
       void this.#fetch()
     })
-  }
-
-  /** Ids of jobs running in this worker. */
-  get runningIds(): string[] {
-    return [...this.#running.keys()]
-  }
-
-  /** Aborts the local run of a job (cancellation); returns whether it was running here. */
-  abortJob(id: string, reason: unknown): boolean {
-    const entry = this.#running.get(id)
-    if (!entry) return false
-    entry.abort.abort(reason)
-    return true
   }
 
   /**
@@ -153,7 +146,7 @@ export class Worker {
   }
 
   #start(job: JobRecord): void {
-    const abort = new AbortController()
+    const abort = new AbortHandle()
     this.#used += job.weight
     const done = this.#deps
       .run(job, abort)

@@ -6,7 +6,14 @@ import { defineJob, validatePayload } from '../../src/core/job-definition.js'
 describe('defineJob', () => {
   it('applies defaults', () => {
     const job = defineJob({ kind: 'a' })
-    expect(job.defaults).toEqual({ queue: 'default', priority: 0, maxAttempts: 25, timeoutMs: 0, weight: 1, backoff: undefined })
+    expect(job.defaults).toEqual({
+      queue: 'default',
+      priority: 0,
+      maxAttempts: 25,
+      timeoutMs: 0,
+      weight: 1,
+      backoff: undefined,
+    })
   })
 
   it.each([

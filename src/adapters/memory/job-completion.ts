@@ -1,0 +1,31 @@
+import type { Completion } from '../../core/store.js'
+import { frozenCopy } from './frozen-json.js'
+import { appendError, type StoredJob } from './job-record.js'
+
+/**
+ * The changes one attempt outcome makes to a running job (see `JobStore.completeJobs`): `retry`
+ * -> retryable at run-at, `failed`/`cancelled` -> finished, `snoozed` -> scheduled and `released`
+ * -> available without counting the attempt. A given `workflowState` (even null) replaces the stored one.
+ */
+export function completionChanges(job: StoredJob, c: Completion, now: number): Partial<StoredJob> {
+  const state = 'workflowState' in c ? { workflowState: frozenCopy(c.workflowState ?? null) } : {}
+  switch (c.outcome) {
+    case 'succeeded':
+      return { ...state, state: 'succeeded', finishedAt: now }
+    case 'retry':
+      return { ...state, state: 'retryable', runAt: c.runAt, errors: appendError(job.errors, c.error) }
+    case 'failed':
+      return { ...state, state: 'failed', finishedAt: now, errors: appendError(job.errors, c.error) }
+    case 'cancelled':
+      return {
+        ...state,
+        state: 'cancelled',
+        finishedAt: now,
+        errors: c.error ? appendError(job.errors, c.error) : job.errors,
+      }
+    case 'snoozed':
+      return { ...state, state: 'scheduled', runAt: c.runAt, attempt: job.attempt - 1 }
+    case 'released':
+      return { state: 'available', attempt: job.attempt - 1 }
+  }
+}

@@ -1,0 +1,35 @@
+import { InvalidArgumentError } from '../../core/errors.js'
+import type { JobRecord } from '../../core/job.js'
+import type { JobFilter } from '../../core/store.js'
+
+/**
+ * True when `job` matches every given field of `filter` (an empty `ids` or `states` list matches
+ * nothing, as `= ANY('{}')` does in SQL). `createdAfter` is inclusive, `createdBefore` exclusive;
+ * `payloadContains` is a case-insensitive substring of the payload's JSON text.
+ */
+export function matchesJobFilter(job: JobRecord, filter: JobFilter): boolean {
+  if (filter.ids !== undefined && !filter.ids.includes(job.id)) return false
+  if (filter.queue !== undefined && job.queue !== filter.queue) return false
+  if (filter.kind !== undefined && job.kind !== filter.kind) return false
+  if (filter.states !== undefined && !filter.states.includes(job.state)) return false
+  if (filter.createdAfter !== undefined && job.createdAt < filter.createdAfter) return false
+  if (filter.createdBefore !== undefined && job.createdAt >= filter.createdBefore) return false
+  if (filter.groupKey !== undefined && job.groupKey !== filter.groupKey) return false
+  if (filter.uniqueKey !== undefined && job.uniqueKey !== filter.uniqueKey) return false
+  if (filter.scheduleName !== undefined && job.scheduleName !== filter.scheduleName) return false
+  if (filter.payloadContains !== undefined) {
+    const text = JSON.stringify(job.payload).toLowerCase()
+    if (!text.includes(filter.payloadContains.toLowerCase())) return false
+  }
+  return true
+}
+
+/** The number of a job id given as a cursor or bound; throws `InvalidArgumentError` for anything else. */
+export function parseJobId(id: unknown, field: string): number {
+  if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id)) {
+    throw new InvalidArgumentError(
+      `${field} must be a job id (a string of digits, as returned by enqueue); got ${JSON.stringify(id)}.`,
+    )
+  }
+  return Number(id)
+}

@@ -1,0 +1,290 @@
+import { FINAL_STATES, type JobRecord, type JobState } from '../../core/job.js'
+import type {
+  ClaimParams,
+  Completion,
+  FireTickParams,
+  InsertOutcome,
+  JobFilter,
+  JobStore,
+  ListJobsParams,
+  NewJob,
+  QueueStats,
+  ScheduleRecord,
+  StoreCapabilities,
+  TransactionHandle,
+  UpsertScheduleParams,
+} from '../../core/store.js'
+import { completionChanges } from './job-completion.js'
+import { matchesJobFilter, parseJobId } from './job-filter.js'
+import { JobInserter } from './job-inserter.js'
+import { copyJobRecord, type JobEntry } from './job-record.js'
+import { JobTable } from './job-table.js'
+import { MemoryTransaction } from './memory-transaction.js'
+import { ScheduleTable } from './schedule-table.js'
+import { StoreEvents } from './store-events.js'
+
+const FINAL = new Set<JobState>(FINAL_STATES)
+
+/**
+ * The storage port in memory, for tests and demos: the same semantics as the Postgres store in one
+ * process. Every record it returns is a fresh copy whose JSON values (payload, metadata, ...) are
+ * frozen; claimed jobs get mutable payload, workflow state and metadata, as a database would return.
+ * Enqueue with a `MemoryTransaction` buffers jobs until it commits; any other `tx` object is
+ * ignored and the jobs are inserted at once, because this store cannot see that transaction's commit.
+ * Listeners of `onJobsAvailable` hear about queues in which a job became due now (not about jobs
+ * scheduled for later), in a microtask after the change.
+ */
+export class MemoryStore implements JobStore {
+  /** Single process; transactional enqueue through `MemoryTransaction`. */
+  readonly capabilities: StoreCapabilities = { multiProcess: false, transactionalEnqueue: true }
+  readonly #jobs = new JobTable()
+  readonly #schedules = new ScheduleTable()
+  readonly #paused = new Set<string>()
+  readonly #events = new StoreEvents()
+  /** Latest `now` seen: the time of a transaction's commit, deletes and prunes (which carry none). */
+  #lastNow = Number.NEGATIVE_INFINITY
+  readonly #inserter = new JobInserter(
+    this.#jobs,
+    () => this.#lastNow,
+    (now) => this.#settle(now),
+  )
+
+  /** Inserts jobs (see `JobStore.insertJobs`); with a `MemoryTransaction`, only once it commits. */
+  async insertJobs(params: {
+    jobs: readonly NewJob[]
+    now: number
+    tx?: TransactionHandle
+  }): Promise<InsertOutcome[]> {
+    const { jobs, now, tx } = params
+    this.#seen(now)
+    if (tx instanceof MemoryTransaction) return this.#inserter.buffer(tx, jobs, now)
+    const outcomes = this.#inserter.insert(jobs, now)
+    this.#settle(now)
+    return outcomes
+  }
+
+  /** Claims due jobs (see `JobStore.claimJobs`). */
+  async claimJobs(params: ClaimParams): Promise<JobRecord[]> {
+    this.#seen(params.now)
+    const maxSeq = params.maxId === undefined ? Number.POSITIVE_INFINITY : parseJobId(params.maxId, 'maxId')
+    const claim = {
+      queues: params.queues.filter((q) => !this.#paused.has(q)),
+      kinds: params.kinds,
+      strategy: params.strategy,
+      dueBy: params.dueBy ?? params.now,
+      maxSeq,
+      capacity: params.capacity,
+    }
+    const jobs = this.#jobs.claim(claim, params.now, params.workerId)
+    this.#settle(params.now)
+    return jobs
+  }
+
+  /** Writes back attempt outcomes of running jobs (see `JobStore.completeJobs`). */
+  async completeJobs(params: { completions: readonly Completion[]; now: number }): Promise<void> {
+    const { now } = params
+    this.#seen(now)
+    for (const c of params.completions) {
+      const entry = this.#jobs.get(c.id)
+      if (entry?.record.state !== 'running') continue
+      const job = entry.record
+      this.#jobs.update(entry, completionChanges(job, c, now), now)
+      if (c.outcome === 'succeeded' && job.scheduleName !== null && job.scheduleTick !== null) {
+        this.#schedules.recordSuccess(job.scheduleName, job.scheduleTick)
+      }
+    }
+    this.#settle(now)
+  }
+
+  /** Returns one job, or null. */
+  async getJob(params: { id: string }): Promise<JobRecord | null> {
+    const entry = this.#jobs.get(params.id)
+    return entry ? copyJobRecord(entry.record) : null
+  }
+
+  /** Lists matching jobs, newest first, before `beforeId`, at most `limit`. */
+  async listJobs(params: ListJobsParams): Promise<JobRecord[]> {
+    const before =
+      params.beforeId === undefined ? Number.POSITIVE_INFINITY : parseJobId(params.beforeId, 'beforeId')
+    const found: JobRecord[] = []
+    const candidates = this.#candidates(params.filter)
+    for (let i = candidates.length - 1; i >= 0 && found.length < params.limit; i--) {
+      const entry = candidates[i] as JobEntry
+      if (entry.seq >= before || !matchesJobFilter(entry.record, params.filter)) continue
+      found.push(copyJobRecord(entry.record))
+    }
+    return found
+  }
+
+  /** Makes matching jobs that are not running available now; returns the count. */
+  async retryJobs(params: { filter: JobFilter; now: number }): Promise<number> {
+    const { now } = params
+    this.#seen(now)
+    let count = 0
+    for (const entry of this.#matching(params.filter)) {
+      const job = entry.record
+      if (job.state === 'running') continue
+      // A finished job cannot come back while another waiting or running job holds its unique key.
+      const holder = job.uniqueKey === null ? undefined : this.#jobs.uniqueHolder(job.kind, job.uniqueKey)
+      if (holder && holder !== entry) continue
+      const maxAttempts = job.attempt >= job.maxAttempts ? job.attempt + 1 : job.maxAttempts
+      this.#jobs.update(entry, { state: 'available', runAt: now, finishedAt: null, maxAttempts }, now)
+      count++
+    }
+    this.#settle(now)
+    return count
+  }
+
+  /** Cancels matching waiting or running jobs (and their waiting dependants); returns the matching ids. */
+  async cancelJobs(params: { filter: JobFilter; now: number }): Promise<string[]> {
+    const { now } = params
+    this.#seen(now)
+    const ids: string[] = []
+    for (const entry of this.#matching(params.filter)) {
+      if (FINAL.has(entry.record.state)) continue
+      this.#jobs.update(entry, { state: 'cancelled', finishedAt: now }, now)
+      ids.push(entry.record.id)
+    }
+    this.#settle(now)
+    this.#events.emitCancelled(ids)
+    return ids
+  }
+
+  /** Deletes matching jobs that are not running; returns the count. */
+  async deleteJobs(params: { filter: JobFilter }): Promise<number> {
+    let count = 0
+    for (const entry of this.#matching(params.filter)) {
+      if (entry.record.state === 'running') continue
+      this.#jobs.remove(entry, this.#lastNow)
+      count++
+    }
+    this.#settle(this.#lastNow)
+    return count
+  }
+
+  /** Deletes up to `limit` jobs that finished before `finishedBefore`, oldest first; returns the count. */
+  async pruneJobs(params: { finishedBefore: number; limit: number }): Promise<number> {
+    const old: JobEntry[] = []
+    for (const entry of this.#jobs.entries()) {
+      const { state, finishedAt } = entry.record
+      if (FINAL.has(state) && finishedAt !== null && finishedAt < params.finishedBefore) old.push(entry)
+    }
+    old.sort((a, b) => (a.record.finishedAt as number) - (b.record.finishedAt as number) || a.seq - b.seq)
+    const doomed = old.slice(0, Math.max(0, params.limit))
+    for (const entry of doomed) this.#jobs.remove(entry, this.#lastNow)
+    this.#settle(this.#lastNow)
+    return doomed.length
+  }
+
+  /** Pauses or resumes a queue; resuming wakes its workers. */
+  async setQueuePaused(params: { queue: string; paused: boolean; now: number }): Promise<void> {
+    this.#seen(params.now)
+    if (params.paused) {
+      this.#paused.add(params.queue)
+    } else if (this.#paused.delete(params.queue)) {
+      this.#events.emitAvailable([params.queue])
+    }
+  }
+
+  /** Counts by state for every queue that has jobs or is paused, by queue name. */
+  async queueStats(): Promise<QueueStats[]> {
+    const counts = this.#jobs.counts()
+    const queues = [...new Set([...counts.keys(), ...this.#paused])].sort()
+    const zero = {
+      scheduled: 0,
+      available: 0,
+      running: 0,
+      retryable: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+    }
+    return queues.map((queue) => ({
+      queue,
+      paused: this.#paused.has(queue),
+      counts: { ...zero, ...counts.get(queue) },
+    }))
+  }
+
+  /** Creates or replaces a schedule (keeps its tick history). */
+  async upsertSchedule(params: UpsertScheduleParams): Promise<ScheduleRecord> {
+    this.#seen(params.now)
+    return this.#schedules.upsert(params)
+  }
+
+  /** Deletes a schedule; returns whether it existed. */
+  async deleteSchedule(params: { name: string }): Promise<boolean> {
+    return this.#schedules.delete(params.name)
+  }
+
+  /** Every schedule, by name. */
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#schedules.list()
+  }
+
+  /** Schedules whose next tick is due, by name. */
+  async dueSchedules(params: { now: number }): Promise<ScheduleRecord[]> {
+    return this.#schedules.due(params.now)
+  }
+
+  /** Fires one tick exactly once (compare-and-set on `nextRunAt`); returns the inserted job or null. */
+  async fireScheduleTick(params: FireTickParams): Promise<JobRecord | null> {
+    const { job, now } = params
+    this.#seen(now)
+    if (job) this.#inserter.checkDependencies([job])
+    if (!this.#schedules.advance(params)) return null
+    if (!job || (job.scheduleTick !== null && this.#jobs.hasTick(params.name, job.scheduleTick))) return null
+    const [outcome] = this.#inserter.insert([job], now) as [InsertOutcome]
+    this.#settle(now)
+    return outcome.duplicate ? null : outcome.job
+  }
+
+  /** Calls `listener` (in a microtask) with queues in which jobs became due; returns an unsubscribe function. */
+  onJobsAvailable(listener: (queues: readonly string[]) => void): () => void {
+    return this.#events.onAvailable(listener)
+  }
+
+  /** Calls `listener` (in a microtask) with the ids `cancelJobs` cancelled; returns an unsubscribe function. */
+  onJobsCancelled(listener: (ids: readonly string[]) => void): () => void {
+    return this.#events.onCancelled(listener)
+  }
+
+  /** Nothing to release: the store holds no connections or timers. */
+  async close(): Promise<void> {}
+
+  /** Every job in id order, synchronously (for the test helpers). */
+  allJobs(): readonly JobRecord[] {
+    return Array.from(this.#jobs.entries(), (entry) => copyJobRecord(entry.record))
+  }
+
+  /** Drops every job, schedule and paused flag; ids start again at "1". Subscriptions stay. */
+  reset(): void {
+    this.#jobs.clear()
+    this.#schedules.clear()
+    this.#paused.clear()
+    this.#inserter.reset()
+  }
+
+  /** Jobs that may match `filter`, in id order: looked up by id when `ids` is given, else every job. */
+  #candidates(filter: JobFilter): JobEntry[] {
+    if (filter.ids === undefined) return [...this.#jobs.entries()]
+    const found = new Set<JobEntry>()
+    for (const id of filter.ids) {
+      const entry = this.#jobs.get(id)
+      if (entry) found.add(entry)
+    }
+    return [...found].sort((a, b) => a.seq - b.seq)
+  }
+
+  #matching(filter: JobFilter): JobEntry[] {
+    return this.#candidates(filter).filter((entry) => matchesJobFilter(entry.record, filter))
+  }
+
+  #settle(now: number): void {
+    this.#events.emitAvailable(this.#jobs.settle(now))
+  }
+
+  #seen(now: number): void {
+    if (now > this.#lastNow) this.#lastNow = now
+  }
+}

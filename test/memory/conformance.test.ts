@@ -1,0 +1,18 @@
+import { describe } from 'vitest'
+import { ManualClock } from '../../src/core/clock.js'
+import { createMemoryQueue } from '../../src/adapters/memory/index.js'
+import { T0, type HarnessFactory } from '../conformance/harness.js'
+import { runConformance } from '../conformance/index.js'
+
+const factory: HarnessFactory = async (options = {}) => {
+  const clock = new ManualClock(T0)
+  const queue = createMemoryQueue({ ...options, clock })
+  return {
+    queue,
+    clock,
+    capabilities: queue.store.capabilities,
+    close: () => queue.shutdown({ graceMs: 0 }),
+  }
+}
+
+describe('conformance: memory', () => runConformance(factory))
