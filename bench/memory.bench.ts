@@ -2,8 +2,9 @@
  * Memory adapter benchmark: enqueue + assert and drain of N no-op jobs, against a plain-array
  * baseline doing the same bookkeeping by hand. Run: `npm run bench:memory` (N defaults to 100 000).
  */
-import { defineJob } from '../src/core/job-definition.js'
+
 import { createMemoryQueue } from '../src/adapters/memory/index.js'
+import { defineJob } from '../src/core/job-definition.js'
 
 const N = Number(process.argv[2] ?? 100_000)
 const ROUNDS = Number(process.argv[3] ?? 5)
@@ -53,7 +54,8 @@ async function conveyorDrain(): Promise<number> {
 async function arrayBaseline(): Promise<number> {
   return timed(async () => {
     const jobs: { id: number; kind: string; payload: { i: number }; state: string }[] = []
-    for (let i = 0; i < N; i++) jobs.push({ id: i + 1, kind: 'noop', payload: structuredClone({ i }), state: 'available' })
+    for (let i = 0; i < N; i++)
+      jobs.push({ id: i + 1, kind: 'noop', payload: structuredClone({ i }), state: 'available' })
     if (jobs.filter((j) => j.state === 'available').length !== N) throw new Error('baseline')
     let ran = 0
     for (const j of jobs) {
@@ -63,7 +65,12 @@ async function arrayBaseline(): Promise<number> {
   })
 }
 
-const results: Record<string, number[]> = { 'enqueueMany + assert': [], 'enqueue one by one': [], drain: [], 'plain array (insert + filter + run)': [] }
+const results: Record<string, number[]> = {
+  'enqueueMany + assert': [],
+  'enqueue one by one': [],
+  drain: [],
+  'plain array (insert + filter + run)': [],
+}
 for (let r = 0; r < ROUNDS; r++) {
   results['enqueueMany + assert']!.push(await conveyorEnqueueAssert())
   results['enqueue one by one']!.push(await conveyorEnqueueOneByOne())
@@ -73,5 +80,9 @@ for (let r = 0; r < ROUNDS; r++) {
 console.log(`memory adapter, ${N} jobs, median of ${ROUNDS} rounds`)
 for (const [name, xs] of Object.entries(results)) {
   const ms = median(xs)
-  console.log(`${name.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms  ${Math.round((N / ms) * 1000).toLocaleString('en-US').padStart(12)} jobs/s`)
+  console.log(
+    `${name.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms  ${Math.round((N / ms) * 1000)
+      .toLocaleString('en-US')
+      .padStart(12)} jobs/s`,
+  )
 }

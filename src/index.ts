@@ -36,16 +36,16 @@ export type {
   AttemptOutcome,
   DrainOptions,
   DrainResult,
-  Enqueuer,
   EnqueueManyItem,
   EnqueueResult,
+  Enqueuer,
   JobContext,
   JobHandler,
   Queue,
   RegisterOptions,
   ScheduleOptions,
-  Scheduler,
   ScheduleRunInfo,
+  Scheduler,
   ShutdownOptions,
 } from './core/ports.js'
 export type { CoreQueue } from './core/queue.js'

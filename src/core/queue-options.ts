@@ -15,6 +15,8 @@ export interface WorkerOptions {
   readonly strategy?: PollStrategy
   /** Fallback polling interval when no wake-up arrives (default from the queue). */
   readonly pollIntervalMs?: number
+  /** Weight of extra claimed jobs held ready to start (default from the queue). */
+  readonly prefetch?: number
 }
 
 /** Options shared by every adapter's queue. */
@@ -33,6 +35,14 @@ export interface QueueOptions {
   readonly workers?: readonly WorkerOptions[]
   /** Default fallback poll interval in ms (default 1000). */
   readonly pollIntervalMs?: number
+  /**
+   * Default weight of claimed jobs each worker holds locally, ready to start when a slot frees.
+   * Raises throughput (fewer, larger claims); the cost is that a crashed process's buffer waits for
+   * rescue. Adapters choose the default (memory: 0).
+   */
+  readonly prefetch?: number
+  /** A buffered job not started within this many ms is released to the queue (default 5000). */
+  readonly maxBufferWaitMs?: number
   /** Default claim ordering (default `priority`). */
   readonly strategy?: PollStrategy
   /** Default retry policy for jobs that set none. */

@@ -265,10 +265,14 @@ class CoreQueueImpl implements CoreQueue {
       capacity,
       strategy: c.strategy ?? this.#options.strategy ?? 'priority',
       pollIntervalMs: c.pollIntervalMs ?? poll,
+      prefetch:
+        validateOptionalInt(c.prefetch ?? this.#options.prefetch, `workers[${index}].prefetch`, 0, 100_000) ??
+        0,
+      maxBufferWaitMs:
+        validateOptionalInt(this.#options.maxBufferWaitMs, 'maxBufferWaitMs', 1, 2_147_483_647) ?? 5000,
     }
     return new Worker(settings, {
       clock: this.clock,
-      completer: this.#completer,
       claim: async (p) => {
         const kinds = this.#registry.kinds
         if (kinds.length === 0) return []
@@ -276,6 +280,13 @@ class CoreQueueImpl implements CoreQueue {
       },
       run: async (job, abort) => {
         await this.#runClaimed(job, abort, true)
+      },
+      release: async (jobs) => {
+        if (jobs.length === 0) return
+        await this.store.completeJobs({
+          completions: jobs.map((j) => ({ id: j.id, outcome: 'released' as const })),
+          now: this.clock.now(),
+        })
       },
       onError: (error, during) => this.#events.emit('error', { error, during }),
     })
@@ -409,6 +420,9 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   #abortLocal(ids: readonly string[]): void {
+    if (ids.length === 0) return
+    const set = new Set(ids)
+    for (const w of this.#workers) w.dropBuffered(set)
     for (const id of ids) this.#localRuns.get(id)?.abort(new JobCancelledError('cancelled by an operator'))
   }
 

@@ -1,11 +1,12 @@
 /**
- * A worker: claims jobs from its queues only up to its free capacity, runs each through the
- * executor, and hands outcomes to the completer. Claims are grouped per event-loop turn (one
- * `setImmediate`) so every slot freed in a turn is refilled by one claim.
+ * A worker: claims jobs from its queues only up to what it can use (free capacity plus a small
+ * local buffer), runs each through the executor, and hands outcomes to the completer. Claims are
+ * grouped per event-loop turn (one `setImmediate`) so every slot freed in a turn is refilled by one
+ * claim. Buffered jobs are already `running` in the store: the buffer is kept modest, bounded in
+ * time, and released on shutdown so it never hoards work from other workers for long.
  */
 import { AbortHandle } from './abort-handle.js'
 import type { Clock, TimerHandle } from './clock.js'
-import type { Completer } from './completer.js'
 import { ShutdownAbortError } from './errors.js'
 import type { JobRecord } from './job.js'
 import type { PollStrategy } from './store.js'
@@ -13,16 +14,17 @@ import type { PollStrategy } from './store.js'
 /** Where a worker gets its jobs and how it runs them. */
 export interface WorkerDeps {
   readonly clock: Clock
-  readonly completer: Completer
-  /** Claims jobs; kinds are the registered ones. */
+  /** Claims jobs of the registered kinds. */
   readonly claim: (params: {
     queues: readonly string[]
     capacity: number
     strategy: PollStrategy
     workerId: string
   }) => Promise<JobRecord[]>
-  /** Runs one claimed job to its completion and returns when its outcome is handed to the completer. */
+  /** Runs one claimed job; resolves when its outcome is handed to the completer. */
   readonly run: (job: JobRecord, abort: AbortHandle) => Promise<void>
+  /** Returns unstarted jobs to the queue (attempt not counted). */
+  readonly release: (jobs: readonly JobRecord[]) => Promise<void>
   readonly onError: (error: unknown, during: string) => void
 }
 
@@ -33,13 +35,24 @@ export interface WorkerSettings {
   readonly capacity: number
   readonly strategy: PollStrategy
   readonly pollIntervalMs: number
+  /** Extra weight of claimed jobs held locally, ready to start the moment a slot frees (0 = none). */
+  readonly prefetch: number
+  /** A buffered job not started within this many ms is released back to the queue. */
+  readonly maxBufferWaitMs: number
+}
+
+interface Buffered {
+  readonly job: JobRecord
+  readonly claimedAt: number
 }
 
 /** One claim-and-run loop. */
 export class Worker {
   readonly settings: WorkerSettings
   readonly #deps: WorkerDeps
-  readonly #running = new Map<string, { job: JobRecord; abort: AbortHandle; done: Promise<void> }>()
+  readonly #running = new Map<string, { abort: AbortHandle; done: Promise<void> }>()
+  #buffer: Buffered[] = []
+  #bufferedWeight = 0
   #used = 0
   #stopping = false
   #started = false
@@ -76,15 +89,27 @@ export class Worker {
     })
   }
 
+  /** Drops buffered (not yet started) jobs that were cancelled meanwhile; returns how many. */
+  dropBuffered(ids: ReadonlySet<string>): number {
+    const before = this.#buffer.length
+    this.#buffer = this.#buffer.filter((b) => {
+      if (!ids.has(b.job.id)) return true
+      this.#bufferedWeight -= b.job.weight
+      return false
+    })
+    return before - this.#buffer.length
+  }
+
   /**
-   * Stops claiming; waits up to `graceMs` (on the clock) for running jobs, then aborts the rest
-   * with `ShutdownAbortError` so they are released to the queue, and waits for them to settle.
+   * Stops claiming and releases buffered jobs; waits up to `graceMs` (on the clock) for running
+   * jobs, then aborts the rest with `ShutdownAbortError` so they are released, and waits for them.
    */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true
     this.#pollTimer?.cancel()
     this.#pollTimer = null
     while (this.#fetching) await new Promise<void>((resolve) => setImmediate(resolve))
+    await this.#releaseBuffered(this.#buffer.length)
     if (this.#running.size === 0) return
     const all = () => Promise.all([...this.#running.values()].map((r) => r.done))
     let timer: TimerHandle | undefined
@@ -106,34 +131,80 @@ export class Worker {
     this.#pollTimer?.cancel()
     this.#pollTimer = null
     let claimed = 0
-    let full = false
     try {
-      const free = this.settings.capacity - this.#used
-      if (free > 0) {
+      await this.#releaseStale()
+      const want = this.settings.capacity + this.settings.prefetch - this.#used - this.#bufferedWeight
+      if (want > 0) {
         const jobs = await this.#deps.claim({
           queues: this.settings.queues,
-          capacity: free,
+          capacity: want,
           strategy: this.settings.strategy,
           workerId: this.settings.id,
         })
         claimed = jobs.length
-        for (const job of jobs) this.#start(job)
+        const now = this.#deps.clock.now()
+        for (const job of jobs) {
+          this.#buffer.push({ job, claimedAt: now })
+          this.#bufferedWeight += job.weight
+        }
         this.#failures = 0
       }
-      full = this.settings.capacity - this.#used <= 0
     } catch (error) {
       this.#failures++
       this.#deps.onError(error, 'claim')
     } finally {
       this.#fetching = false
     }
-    if (this.#stopping) return
+    if (this.#stopping) {
+      await this.#releaseBuffered(this.#buffer.length)
+      return
+    }
+    this.#startBuffered()
     if (this.#failures > 0) {
       this.#arm(Math.min(this.settings.pollIntervalMs * 2 ** Math.min(this.#failures, 5), 30_000))
-    } else if (!full && (claimed > 0 || this.#wanted)) {
+    } else if ((claimed > 0 || this.#wanted) && this.#needsMore()) {
       this.wake()
     } else {
-      this.#arm(this.settings.pollIntervalMs)
+      this.#arm(
+        this.#buffer.length > 0
+          ? Math.min(this.settings.pollIntervalMs, this.settings.maxBufferWaitMs)
+          : this.settings.pollIntervalMs,
+      )
+    }
+  }
+
+  /** True when free capacity is idle, or the buffer has fallen below half its size. */
+  #needsMore(): boolean {
+    const free = this.settings.capacity - this.#used
+    return (free > 0 && this.#buffer.length === 0) || this.#bufferedWeight * 2 < this.settings.prefetch
+  }
+
+  #startBuffered(): void {
+    while (this.#buffer.length > 0 && !this.#stopping) {
+      const head = this.#buffer[0]!
+      if (this.#used > 0 && this.#used + head.job.weight > this.settings.capacity) return
+      this.#buffer.shift()
+      this.#bufferedWeight -= head.job.weight
+      this.#start(head.job)
+    }
+  }
+
+  /** Releases buffered jobs that waited longer than `maxBufferWaitMs`. */
+  async #releaseStale(): Promise<void> {
+    const limit = this.#deps.clock.now() - this.settings.maxBufferWaitMs
+    let n = 0
+    while (n < this.#buffer.length && this.#buffer[n]!.claimedAt < limit) n++
+    if (n > 0) await this.#releaseBuffered(n)
+  }
+
+  async #releaseBuffered(count: number): Promise<void> {
+    if (count <= 0) return
+    const taken = this.#buffer.splice(0, count)
+    for (const b of taken) this.#bufferedWeight -= b.job.weight
+    try {
+      await this.#deps.release(taken.map((b) => b.job))
+    } catch (error) {
+      this.#deps.onError(error, 'release')
     }
   }
 
@@ -154,8 +225,9 @@ export class Worker {
       .finally(() => {
         this.#running.delete(job.id)
         this.#used -= job.weight
-        this.wake()
+        this.#startBuffered()
+        if (this.#needsMore()) this.wake()
       })
-    this.#running.set(job.id, { job, abort, done })
+    this.#running.set(job.id, { abort, done })
   }
 }

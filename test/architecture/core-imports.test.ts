@@ -19,7 +19,9 @@ describe('architecture', () => {
     const offenders: string[] = []
     for (const file of files(core)) {
       const text = readFileSync(file, 'utf8')
-      for (const m of text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      for (const m of text.matchAll(
+        /(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+      )) {
         const spec = m[1] ?? m[2]!
         if (spec.startsWith('.')) {
           const target = join(file, '..', spec)
