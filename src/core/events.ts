@@ -19,8 +19,8 @@ export interface QueueEvents {
   cancelled: { job: JobRecord; reason: string }
   /** The handler snoozed the job until `runAt`. */
   snoozed: { job: JobRecord; runAt: number }
-  /** A job of a dead worker was returned to the queue. */
-  rescued: { jobId: string }
+  /** A running job of a process that stopped heartbeating was returned to the queue (or failed, out of attempts). */
+  rescued: { jobId: string; job: JobRecord }
   /** A schedule enqueued the job for one tick. */
   scheduled: { schedule: ScheduleRecord; job: JobRecord; tick: number }
   /** Something failed in the background (claim, completion, schedule); the queue keeps going. */

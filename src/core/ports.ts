@@ -110,6 +110,12 @@ export type JobHandler<P> = (payload: P, ctx: JobContext) => unknown
 export interface RegisterOptions {
   /** Replace an existing handler for the kind instead of throwing. */
   readonly replace?: boolean
+  /**
+   * Run each attempt in the job's own database transaction, passed as `ctx.tx`: the handler's writes
+   * commit together with the job's success and roll back when it throws (Postgres only). Costs one
+   * pooled connection per running job.
+   */
+  readonly transactional?: boolean
 }
 
 /** Options of `drain`. */

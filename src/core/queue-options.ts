@@ -17,6 +17,8 @@ export interface WorkerOptions {
   readonly pollIntervalMs?: number
   /** Weight of extra claimed jobs held ready to start (default from the queue). */
   readonly prefetch?: number
+  /** Run every job of this worker in its own transaction (see `RegisterOptions.transactional`). */
+  readonly transactional?: boolean
 }
 
 /** Options shared by every adapter's queue. */
@@ -56,6 +58,20 @@ export interface QueueOptions {
     /** With the `skip` policy, ticks older than this are dropped (default 60 000). */
     readonly missedToleranceMs?: number
   }
-  /** Identifies this process in `attemptedBy` (default: random). */
+  /** Heartbeats, crash rescue and pruning, run by every started queue. */
+  readonly maintenance?: {
+    readonly enabled?: boolean
+    /** How often this process records that it is alive (default 2000 ms). */
+    readonly heartbeatIntervalMs?: number
+    /** A process silent this long is dead: its running jobs go back to the queue (default 15 000 ms). */
+    readonly rescueAfterMs?: number
+    /** How often to look for jobs of dead processes (default 5000 ms). */
+    readonly rescueIntervalMs?: number
+    /** Finished jobs are deleted this long after they finished (default 7 days; null keeps them). */
+    readonly retentionMs?: number | null
+    /** How often to prune (default 60 000 ms). */
+    readonly pruneIntervalMs?: number
+  }
+  /** Identifies this process in `attemptedBy` (default: random); letters, digits, `_` and `-`. */
   readonly processId?: string
 }

@@ -7,6 +7,7 @@ import { AbortHandle } from './abort-handle.js'
 import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { type Clock, createSystemClock } from './clock.js'
 import { Completer } from './completer.js'
+import { drainJobs } from './drain.js'
 import {
   backoffFunctionOf,
   type EnqueueOptions,
@@ -19,7 +20,9 @@ import { type ExecutorDeps, runAttempt } from './executor.js'
 import { validateJobFilter } from './filter.js'
 import type { JobRecord } from './job.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
+import { JobRunner } from './job-runner.js'
 import { silentLogger } from './logger.js'
+import { MaintenanceService, type MaintenanceSettings } from './maintenance.js'
 import type {
   AttemptOutcome,
   DrainOptions,
@@ -66,8 +69,6 @@ export function createQueue(store: JobStore, options: QueueOptions = {}): CoreQu
 }
 
 const DEFAULT_CONCURRENCY = 10
-/** Drain claims jobs in batches of up to this much weight (the largest weight a job may have), then runs them one by one. */
-const DRAIN_BATCH_WEIGHT = 10_000
 
 class CoreQueueImpl implements CoreQueue {
   readonly store: JobStore
@@ -78,9 +79,9 @@ class CoreQueueImpl implements CoreQueue {
   readonly #executor: ExecutorDeps
   readonly #completer: Completer
   readonly #processId: string
+  readonly #runner: JobRunner
   #workers: Worker[] = []
-  /** Abort controllers of attempts running in this process (workers and drain), by job id. */
-  readonly #localRuns = new Map<string, AbortHandle>()
+  #maintenance: MaintenanceService | null = null
   #cancelFeed: { users: number; unsubscribe: () => void } | null = null
   #scheduler: ScheduleService | null = null
   #unsubscribe: (() => void)[] = []
@@ -106,6 +107,16 @@ class CoreQueueImpl implements CoreQueue {
       clock: this.clock,
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
     })
+    this.#runner = new JobRunner({
+      store,
+      executor: this.#executor,
+      events: this.#events,
+      registry: this.#registry,
+      completer: this.#completer,
+      afterComplete: () => this.#wakeAll(),
+    })
+    if (this.#processId.includes(':')) throw new InvalidArgumentError('processId must not contain ":".')
+    this.#maintenanceSettings()
     validateOptionalInt(options.shutdownGraceMs, 'shutdownGraceMs', 0, 2_147_483_647)
     validateOptionalInt(options.pollIntervalMs, 'pollIntervalMs', 1, 2_147_483_647)
   }
@@ -230,6 +241,15 @@ class CoreQueueImpl implements CoreQueue {
             },
           ])
     this.#workers = configs.map((c, i) => this.#createWorker(c, i, poll))
+    if (base.maintenance?.enabled !== false) {
+      this.#maintenance = new MaintenanceService({
+        store: this.store,
+        clock: this.clock,
+        events: this.#events,
+        settings: this.#maintenanceSettings(),
+      })
+      await this.#maintenance.start()
+    }
     if (this.store.onJobsAvailable) {
       this.#unsubscribe.push(
         this.store.onJobsAvailable((queues) => {
@@ -279,12 +299,12 @@ class CoreQueueImpl implements CoreQueue {
         return this.store.claimJobs({ ...p, kinds, now: this.clock.now() })
       },
       run: async (job, abort) => {
-        await this.#runClaimed(job, abort, true)
+        await this.#runner.run(job, abort, { batched: true, transactional: c.transactional === true })
       },
       release: async (jobs) => {
         if (jobs.length === 0) return
         await this.store.completeJobs({
-          completions: jobs.map((j) => ({ id: j.id, outcome: 'released' as const })),
+          completions: jobs.map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt })),
           now: this.clock.now(),
         })
       },
@@ -292,84 +312,19 @@ class CoreQueueImpl implements CoreQueue {
     })
   }
 
-  async #runClaimed(job: JobRecord, abort: AbortHandle, batched: boolean): Promise<AttemptOutcome> {
-    const registration = this.#registry.get(job.kind)
-    if (!registration) {
-      await this.store.completeJobs({
-        completions: [{ id: job.id, outcome: 'released' }],
-        now: this.clock.now(),
-      })
-      throw new UnknownJobKindError(job.kind, 'The job was returned to the queue.')
-    }
-    this.#events.emit('started', { job })
-    this.#localRuns.set(job.id, abort)
-    try {
-      return await this.#attempt(job, registration, abort, batched)
-    } finally {
-      this.#localRuns.delete(job.id)
-    }
-  }
-
-  async #attempt(
-    job: JobRecord,
-    registration: import('./registry.js').Registration,
-    abort: AbortHandle,
-    batched: boolean,
-  ): Promise<AttemptOutcome> {
-    const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
-    const result = await runAttempt(this.#executor, {
-      job,
-      handler: registration.handler,
-      backoffFn: backoffFunctionOf(registration.definition),
-      schedule,
-      abort,
-    })
-    const c = result.completion
-    if (batched) {
-      void this.#completer.complete(c).then(() => this.#wakeAll())
-    } else {
-      await this.store.completeJobs({ completions: [c], now: this.clock.now() })
-    }
-    this.#emitOutcome(job, result.completion, result.durationMs, result.error)
-    return result.outcome
-  }
-
-  #emitOutcome(
-    job: JobRecord,
-    c: import('./store.js').Completion,
-    durationMs: number,
-    error: import('./job.js').AttemptError | null,
-  ): void {
-    const ev = this.#events
-    switch (c.outcome) {
-      case 'succeeded':
-        ev.emit('succeeded', { job, durationMs })
-        break
-      case 'retry':
-        ev.emit('failed', { job, error: c.error, willRetry: true, durationMs })
-        ev.emit('retried', { job, runAt: c.runAt })
-        break
-      case 'failed':
-        ev.emit('failed', { job, error: c.error, willRetry: false, durationMs })
-        ev.emit('discarded', { job, error: c.error })
-        break
-      case 'cancelled':
-        ev.emit('cancelled', { job, reason: c.error?.message ?? error?.message ?? 'cancelled' })
-        break
-      case 'snoozed':
-        ev.emit('snoozed', { job, runAt: c.runAt })
-        break
-      case 'released':
-        break
-    }
-  }
-
-  async #scheduleInfo(job: JobRecord): Promise<ScheduleRunInfo> {
-    const s = (await this.store.listSchedules()).find((x) => x.name === job.scheduleName)
+  #maintenanceSettings(): MaintenanceSettings {
+    const m = this.#options.maintenance ?? {}
+    const ms = (v: unknown, name: string, fallback: number) =>
+      validateOptionalInt(v, `maintenance.${name}`, 1, 2_147_483_647) ?? fallback
+    const retention = m.retentionMs === null ? null : ms(m.retentionMs, 'retentionMs', 7 * 24 * 3600_000)
     return {
-      name: job.scheduleName!,
-      tick: job.scheduleTick ?? job.runAt,
-      previousSuccessAt: s?.lastSuccessAt ?? null,
+      processId: this.#processId,
+      heartbeatIntervalMs: ms(m.heartbeatIntervalMs, 'heartbeatIntervalMs', 2000),
+      rescueAfterMs: ms(m.rescueAfterMs, 'rescueAfterMs', 15_000),
+      rescueIntervalMs: ms(m.rescueIntervalMs, 'rescueIntervalMs', 5000),
+      retentionMs: retention,
+      pruneIntervalMs: ms(m.pruneIntervalMs, 'pruneIntervalMs', 60_000),
+      batchSize: 1000,
     }
   }
 
@@ -392,7 +347,11 @@ class CoreQueueImpl implements CoreQueue {
       await this.#startPromise?.catch(() => undefined)
       for (const u of this.#unsubscribe) u()
       this.#unsubscribe = []
-      await Promise.all([this.#scheduler?.stop(), ...this.#workers.map((w) => w.stop(grace))])
+      await Promise.all([
+        this.#scheduler?.stop(),
+        this.#maintenance?.stop(),
+        ...this.#workers.map((w) => w.stop(grace)),
+      ])
       await this.#completer.idle()
       await this.store.close()
     })()
@@ -423,7 +382,8 @@ class CoreQueueImpl implements CoreQueue {
     if (ids.length === 0) return
     const set = new Set(ids)
     for (const w of this.#workers) w.dropBuffered(set)
-    for (const id of ids) this.#localRuns.get(id)?.abort(new JobCancelledError('cancelled by an operator'))
+    for (const id of ids)
+      this.#runner.localRuns.get(id)?.abort(new JobCancelledError('cancelled by an operator'))
   }
 
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
@@ -435,52 +395,25 @@ class CoreQueueImpl implements CoreQueue {
     }
   }
 
-  async #drain(options: DrainOptions): Promise<DrainResult> {
-    const limit =
-      validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
-    const queues = options.queues ?? [
-      ...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)]),
-    ]
-    const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0 }
-    const tolerance = this.#options.scheduler?.missedToleranceMs ?? 60_000
-    await fireDueSchedules(this.store, this.#events, this.clock.now(), tolerance)
-    const newest = options.recursive
-      ? undefined
-      : (await this.store.listJobs({ filter: {}, limit: 1 }))[0]?.id
-    if (!options.recursive && newest === undefined) return counts
-    while (counts.total < limit) {
-      if (this.#registry.kinds.length === 0) break
-      const jobs = await this.store.claimJobs({
-        queues,
-        kinds: this.#registry.kinds,
-        capacity: DRAIN_BATCH_WEIGHT,
+  #drain(options: DrainOptions): Promise<DrainResult> {
+    const m = this.#maintenanceSettings()
+    return drainJobs(
+      {
+        store: this.store,
+        clock: this.clock,
+        events: this.#events,
+        registry: this.#registry,
+        runner: this.#runner,
         strategy: this.#options.strategy ?? 'priority',
-        now: this.clock.now(),
-        dueBy: options.withScheduled ? Number.POSITIVE_INFINITY : undefined,
         workerId: `${this.#processId}:drain`,
-        maxId: newest,
-      })
-      if (jobs.length === 0) {
-        if (
-          options.recursive &&
-          (await fireDueSchedules(this.store, this.#events, this.clock.now(), tolerance)) > 0
-        )
-          continue
-        break
-      }
-      for (let i = 0; i < jobs.length; i++) {
-        if (counts.total >= limit) {
-          const rest = jobs.slice(i).map((j) => ({ id: j.id, outcome: 'released' as const }))
-          await this.store.completeJobs({ completions: rest, now: this.clock.now() })
-          break
-        }
-        const outcome = await this.#runClaimed(jobs[i]!, new AbortHandle(), false)
-        counts.total++
-        if (outcome.outcome === 'retry') counts.retried++
-        else counts[outcome.outcome]++
-      }
-    }
-    return counts
+        missedToleranceMs: this.#options.scheduler?.missedToleranceMs ?? 60_000,
+        heartbeat: async () => {
+          await this.store.recordHeartbeat?.({ processId: this.#processId, now: this.clock.now() })
+        },
+        heartbeatIntervalMs: m.heartbeatIntervalMs,
+      },
+      options,
+    )
   }
 
   async performJob<P>(
@@ -548,12 +481,12 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   async cancelJobs(filter: JobFilter): Promise<number> {
-    const ids = await this.store.cancelJobs({
-      filter: validateJobFilter(filter, true),
-      now: this.clock.now(),
-    })
-    // Jobs running here report their own `cancelled` event when their attempt settles.
-    const elsewhere = ids.filter((id) => !this.#localRuns.has(id))
+    const valid = validateJobFilter(filter, true)
+    // Jobs running here report their own `cancelled` event when their attempt settles. Note them
+    // before the store call: its cancel notification may end the local run before we get here.
+    const local = new Set(this.#runner.localRuns.keys())
+    const ids = await this.store.cancelJobs({ filter: valid, now: this.clock.now() })
+    const elsewhere = ids.filter((id) => !local.has(id))
     this.#abortLocal(ids)
     if (elsewhere.length > 0 && this.#events.has('cancelled')) {
       for (let i = 0; i < elsewhere.length; i += 1000) {

@@ -7,6 +7,8 @@ import { describe } from './validation.js'
 export interface Registration {
   readonly definition: JobDefinition<unknown>
   readonly handler: JobHandler<unknown>
+  /** Run this kind in the job's own transaction (Postgres). */
+  readonly transactional: boolean
 }
 
 /** The handlers of one queue instance, by kind. */
@@ -34,6 +36,7 @@ export class HandlerRegistry {
     this.#byKind.set(definition.kind, {
       definition: definition as JobDefinition<unknown>,
       handler: handler as JobHandler<unknown>,
+      transactional: options.transactional === true,
     })
     this.#kinds = [...this.#byKind.keys()]
   }

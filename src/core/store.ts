@@ -66,8 +66,15 @@ export interface ClaimParams {
 /** How claims order waiting jobs. */
 export type PollStrategy = 'priority' | 'time'
 
-/** The outcome of one attempt, to be written back by `completeJobs`. */
-export type Completion =
+/**
+ * The outcome of one attempt, to be written back by `completeJobs`. When `attempt` is given, the
+ * completion only applies if the job is still running that attempt (a job rescued from a worker
+ * thought dead, and claimed again, is never overwritten by the first worker's late result).
+ */
+export type Completion = CompletionOutcome & { readonly attempt?: number }
+
+/** The outcome part of a completion. */
+export type CompletionOutcome =
   | { readonly id: string; readonly outcome: 'succeeded'; readonly workflowState?: JsonValue | null }
   | {
       readonly id: string
@@ -251,6 +258,39 @@ export interface JobStore {
    * inserted job, or null when another process fired it first or the tick was skipped.
    */
   fireScheduleTick(params: FireTickParams): Promise<JobRecord | null>
+
+  /**
+   * Records that process `processId` is alive at `now` (crash rescue). Adapters without several
+   * processes may keep this in memory.
+   */
+  recordHeartbeat?(params: { readonly processId: string; readonly now: number }): Promise<void>
+
+  /**
+   * Returns to the queue the running jobs of processes whose last heartbeat is before `staleBefore`
+   * (or that never sent one), at most `limit`: the attempt counts, the error says the worker died;
+   * a job out of attempts becomes `failed`, others `retryable` at `now`. Returns the rescued jobs.
+   * A job's process is the part of `attemptedBy` before the first `:` (worker ids are `process:worker`).
+   */
+  rescueJobs?(params: {
+    readonly now: number
+    readonly staleBefore: number
+    readonly limit: number
+  }): Promise<JobRecord[]>
+
+  /**
+   * Runs `fn` in a new database transaction whose handle it passes (transactional execution):
+   * commits when `fn` resolves `{ commit: true }`, rolls back otherwise or when it throws.
+   */
+  runInTransaction?<T>(
+    fn: (tx: TransactionHandle) => Promise<{ readonly commit: boolean; readonly value: T }>,
+  ): Promise<T>
+
+  /** Applies one completion inside `tx`; returns false (nothing written) if the job no longer runs that attempt. */
+  completeInTransaction?(params: {
+    readonly completion: Completion
+    readonly now: number
+    readonly tx: TransactionHandle
+  }): Promise<boolean>
 
   /**
    * Optional wake-up feed: calls `listener` with queue names when jobs may have become available

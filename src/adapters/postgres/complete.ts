@@ -1,0 +1,103 @@
+/**
+ * Writing attempt outcomes back: one statement for a whole batch of completions. It updates only
+ * jobs still `running`, cancels the waiting dependants of jobs that ended failed or cancelled
+ * (transitively, with a recursive CTE), moves schedules' `last_success_at` forward, and notifies
+ * `<schema>_jobs` once when retries or releases made jobs available.
+ */
+import type { Completion } from '../../core/store.js'
+import { queryRows, type SqlTarget } from './queryable.js'
+import { fromMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+
+/**
+ * CTEs `doomed` (recursive) and `cascaded` that cancel, at time `now`, the waiting dependants of the
+ * ids in CTE `source` (column `id`), and theirs in turn; rows of `source` itself are left to the
+ * statement that produced them (one statement must not update a row twice). Needs `WITH RECURSIVE`.
+ */
+export function cascadeCtes(names: SqlNames, source: string, now: string): string {
+  // A LATERAL subquery fenced with OFFSET 0 keeps each step a probe of the depends_on GIN index per
+  // id; as a plain join the planner seq-scans the whole table for the recursive term, even when
+  // there is nothing to cascade.
+  const dependants = (id: string) =>
+    `SELECT d.id FROM ${names.jobs} d WHERE d.depends_on @> ARRAY[${id}] AND d.depends_on IS NOT NULL AND d.state IN ${WAITING_SQL} OFFSET 0`
+  return `doomed(id) AS (
+      SELECT n.id FROM ${source} s CROSS JOIN LATERAL (${dependants('s.id')}) n
+      UNION
+      SELECT n.id FROM doomed x CROSS JOIN LATERAL (${dependants('x.id')}) n
+    ), cascaded AS (
+      UPDATE ${names.jobs} c SET state = 'cancelled', finished_at = ${fromMs(now)}
+      WHERE c.id IN (SELECT id FROM doomed) AND c.id NOT IN (SELECT id FROM ${source}) AND c.state IN ${WAITING_SQL}
+      RETURNING c.id
+    )`
+}
+
+/**
+ * The completion statement. Parameters: $1 ids, $2 outcomes, $3 run-at ms, $4 errors (jsonb),
+ * $5 whether to set the workflow state, $6 workflow states, $7 now ms, $8 the jobs channel.
+ */
+export function completeSql(names: SqlNames): string {
+  return `WITH RECURSIVE input AS (
+      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[])
+        AS c(id, outcome, run_at, error, set_state, workflow_state)
+    ), updated AS (
+      UPDATE ${names.jobs} j SET
+        state = CASE c.outcome
+          WHEN 'succeeded' THEN 'succeeded' WHEN 'retry' THEN 'retryable' WHEN 'failed' THEN 'failed'
+          WHEN 'cancelled' THEN 'cancelled' WHEN 'snoozed' THEN 'scheduled' ELSE 'available' END,
+        run_at = CASE WHEN c.outcome IN ('retry', 'snoozed') THEN ${fromMs('c.run_at')} ELSE j.run_at END,
+        attempt = CASE WHEN c.outcome IN ('snoozed', 'released') THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+        errors = CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END,
+        workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END,
+        finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs('$7')} END
+      FROM input c
+      WHERE j.id = c.id AND j.state = 'running'
+      RETURNING j.id, j.state, j.queue, j.run_at, j.schedule_name, j.schedule_tick
+    ), ended_badly AS (
+      SELECT u.id FROM updated u WHERE u.state IN ('failed', 'cancelled')
+    ), ${cascadeCtes(names, 'ended_badly', '$7')}, succeeded_ticks AS (
+      UPDATE ${names.schedules} s SET last_success_at = t.tick
+      FROM (
+        SELECT u.schedule_name, max(u.schedule_tick) AS tick FROM updated u
+        WHERE u.state = 'succeeded' AND u.schedule_tick IS NOT NULL
+        GROUP BY u.schedule_name
+      ) t
+      WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
+      RETURNING s.name
+    ), notified AS (
+      SELECT pg_notify($8::text, CASE WHEN count(DISTINCT u.queue) <= 40 THEN json_agg(DISTINCT u.queue)::text ELSE '[]' END)
+      FROM updated u
+      WHERE u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs('$7')}
+      HAVING count(*) > 0
+    )
+    SELECT (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM cascaded)::int AS cascaded,
+      (SELECT count(*) FROM succeeded_ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified`
+}
+
+/** Writes completions as `JobStore.completeJobs` describes (the last one wins for a repeated id). */
+export async function completeJobs(
+  target: SqlTarget,
+  names: SqlNames,
+  sql: string,
+  completions: readonly Completion[],
+  now: number,
+): Promise<void> {
+  const byId = new Map<string, Completion>()
+  for (const c of completions) byId.set(c.id, c)
+  if (byId.size === 0) return
+  const list = [...byId.values()]
+  await queryRows(target, {
+    name: `${names.statementPrefix}complete`,
+    text: sql,
+    values: [
+      list.map((c) => c.id),
+      list.map((c) => c.outcome),
+      list.map((c) => (c.outcome === 'retry' || c.outcome === 'snoozed' ? c.runAt : null)),
+      list.map((c) => ('error' in c && c.error ? JSON.stringify(c.error) : null)),
+      list.map((c) => c.outcome !== 'released' && 'workflowState' in c),
+      list.map((c) =>
+        'workflowState' in c && c.workflowState != null ? JSON.stringify(c.workflowState) : null,
+      ),
+      now,
+      names.jobsChannel,
+    ],
+  })
+}

@@ -1,0 +1,94 @@
+/**
+ * Translation of `pg` and socket errors into Conveyor errors at the adapter boundary, so the core
+ * never sees a driver error. Errors that are not understood are passed on unchanged.
+ */
+import {
+  ConveyorError,
+  InvalidArgumentError,
+  InvalidPayloadError,
+  SchemaNotMigratedError,
+  StorageUnavailableError,
+} from '../../core/errors.js'
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '3D000', // database does not exist
+  '28000', // invalid_authorization_specification
+  '28P01', // invalid_password
+])
+
+const NOT_MIGRATED_CODES = new Set([
+  '42P01', // undefined_table
+  '3F000', // invalid_schema_name
+  '42883', // undefined_function
+  '42703', // undefined_column
+])
+
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Cannot use a pool after calling end',
+  'Client was closed and is not queryable',
+  'connect ECONNREFUSED',
+]
+
+/** The SQLSTATE or socket code of an error, if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+/** True when `error` means the database could not be reached or the connection broke. */
+export function isUnavailable(error: unknown): boolean {
+  const code = errorCode(error)
+  if (code !== undefined && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true
+  const message = error instanceof Error ? error.message : ''
+  if (UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true
+  return error instanceof AggregateError && error.errors.some(isUnavailable)
+}
+
+/** Converts an error thrown while `doing` something into the matching Conveyor error. */
+export function translateError(error: unknown, schema: string, doing: string): unknown {
+  if (error instanceof ConveyorError) return error
+  const code = errorCode(error)
+  const detail = error instanceof Error ? error.message : String(error)
+  if (code !== undefined && NOT_MIGRATED_CODES.has(code)) {
+    return new SchemaNotMigratedError(
+      `Conveyor's tables in schema "${schema}" are missing or older than this version expects (${detail}): run queue.migrate() or \`conveyor migrate\`.`,
+      { cause: error },
+    )
+  }
+  if (isUnavailable(error)) {
+    return new StorageUnavailableError(
+      `PostgreSQL is unavailable while ${doing}: ${detail || code}. Check that the database is running and reachable.`,
+      {
+        cause: error,
+      },
+    )
+  }
+  if (code === '54000' || code === '22P05') {
+    return new InvalidPayloadError(
+      `PostgreSQL cannot store a value while ${doing}: ${detail}. Keep payloads and workflow state well under 256 MB and free of \\u0000 characters.`,
+      [{ message: detail }],
+      { cause: error },
+    )
+  }
+  if (code === '22021' || code === '22003' || code === '22P02') {
+    return new InvalidArgumentError(`PostgreSQL rejected a value while ${doing}: ${detail}.`, {
+      cause: error,
+    })
+  }
+  return error
+}

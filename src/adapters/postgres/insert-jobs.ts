@@ -1,0 +1,146 @@
+/**
+ * Inserting jobs: one statement for the whole batch (`unnest` of one array per column), duplicates
+ * skipped by the unique indexes (`ON CONFLICT DO NOTHING`), one `pg_notify` per statement when a job
+ * is available now (sent on commit, so a caller's transaction that rolls back wakes nobody), then
+ * one more query for the jobs holding the keys of skipped duplicates.
+ */
+import { InvalidOptionsError } from '../../core/errors.js'
+import type { JobRecord, JobState } from '../../core/job.js'
+import type { InsertOutcome, NewJob } from '../../core/store.js'
+import { bindColumns, bindSingle, type InsertSql } from './insert-sql.js'
+import { isJobId } from './job-id.js'
+import { queryRows, type SqlTarget } from './queryable.js'
+import { type JobRow, toJobRecord } from './row-mapping.js'
+import type { SqlNames } from './sql-names.js'
+
+type InsertRow = {
+  ord: number
+  id: string | null
+  state: JobState
+  notified: number
+  missing_ids?: string[] | null
+}
+
+/** The record of a job just inserted, built from what was inserted (the statement returns only id and state). */
+function insertedRecord(job: NewJob, id: string, state: JobState, now: number): JobRecord {
+  return {
+    id,
+    kind: job.kind,
+    queue: job.queue,
+    state,
+    payload: job.payload,
+    priority: job.priority,
+    runAt: job.runAt,
+    createdAt: now,
+    attempt: 0,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
+    weight: job.weight,
+    uniqueKey: job.uniqueKey,
+    groupKey: job.groupKey,
+    dependsOn: job.dependsOn,
+    metadata: job.metadata,
+    tags: job.tags,
+    workflowState: job.workflowState,
+    errors: [],
+    attemptedAt: null,
+    attemptedBy: null,
+    finishedAt: state === 'cancelled' ? now : null,
+    scheduleName: job.scheduleName,
+    scheduleTick: job.scheduleTick,
+    backoff: job.backoff,
+    traceContext: job.traceContext,
+  }
+}
+
+/** The error for a dependency on a job that does not exist (nothing of the batch is inserted). */
+function unknownDependency(jobs: readonly NewJob[], index: number, id: string): InvalidOptionsError {
+  return new InvalidOptionsError(
+    `dependsOn of item ${index} (kind ${JSON.stringify(jobs[index]?.kind)}) names job ${JSON.stringify(id)}, which does not exist. ` +
+      'Enqueue the dependency first and pass the id it returned (a job that was deleted or pruned cannot be depended on).',
+  )
+}
+
+/** Inserts `jobs` on `target` and returns one outcome per job, in input order. */
+export async function insertJobs(
+  target: SqlTarget,
+  names: SqlNames,
+  sql: InsertSql,
+  jobs: readonly NewJob[],
+  now: number,
+  round = 1,
+): Promise<InsertOutcome[]> {
+  if (jobs.length === 0) return []
+  jobs.forEach((job, index) => {
+    const bad = job.dependsOn.find((id) => !isJobId(id))
+    if (bad !== undefined) throw unknownDependency(jobs, index, bad)
+  })
+  const withDependencies = jobs.some((j) => j.dependsOn.length > 0)
+  const variant = withDependencies ? 'withDependencies' : jobs.length === 1 ? 'single' : 'plain'
+  const rows = await queryRows<InsertRow>(target, {
+    name: `${names.statementPrefix}insert_${variant}`,
+    text: sql[variant],
+    values: [...(variant === 'single' ? bindSingle(jobs[0]!) : bindColumns(jobs)), now, names.jobsChannel],
+  })
+  const missing = new Set(rows[0]?.missing_ids ?? [])
+  if (missing.size > 0) {
+    const isMissing = (id: string) => missing.has(BigInt(id).toString())
+    const index = Math.max(
+      0,
+      jobs.findIndex((job) => job.dependsOn.some(isMissing)),
+    )
+    throw unknownDependency(jobs, index, jobs[index]?.dependsOn.find(isMissing) ?? [...missing][0]!)
+  }
+  const outcomes: (InsertOutcome | undefined)[] = new Array(jobs.length)
+  for (const row of rows) {
+    if (row.id === null) continue
+    outcomes[row.ord - 1] = {
+      job: insertedRecord(jobs[row.ord - 1]!, row.id, row.state, now),
+      duplicate: false,
+    }
+  }
+  await resolveDuplicates(target, names, sql, jobs, outcomes, now, round)
+  return outcomes as InsertOutcome[]
+}
+
+/** Fills the outcomes of skipped jobs with the job holding their key, inserting again if it vanished. */
+async function resolveDuplicates(
+  target: SqlTarget,
+  names: SqlNames,
+  sql: InsertSql,
+  jobs: readonly NewJob[],
+  outcomes: (InsertOutcome | undefined)[],
+  now: number,
+  round: number,
+): Promise<void> {
+  const skipped = jobs.map((_, i) => i).filter((i) => outcomes[i] === undefined)
+  if (skipped.length === 0) return
+  const rows = await queryRows<JobRow & { ord: number }>(target, {
+    name: `${names.statementPrefix}insert_holders`,
+    text: sql.holders,
+    values: [
+      skipped.map((i) => i + 1),
+      skipped.map((i) => jobs[i]!.kind),
+      skipped.map((i) => jobs[i]!.uniqueKey),
+      skipped.map((i) => jobs[i]!.scheduleName),
+      skipped.map((i) => jobs[i]!.scheduleTick),
+    ],
+  })
+  for (const row of rows) outcomes[row.ord - 1] = { job: toJobRecord(row), duplicate: true }
+  // A holder that finished between the insert and this lookup frees its key: insert those jobs again.
+  const vanished = skipped.filter((i) => outcomes[i] === undefined)
+  if (vanished.length === 0) return
+  if (round >= 5)
+    throw new Error('Conveyor could not insert jobs whose unique keys kept changing hands; try again.')
+  const retried = await insertJobs(
+    target,
+    names,
+    sql,
+    vanished.map((i) => jobs[i]!),
+    now,
+    round + 1,
+  )
+  vanished.forEach((i, k) => {
+    outcomes[i] = retried[k]
+  })
+}

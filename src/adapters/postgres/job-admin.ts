@@ -1,0 +1,215 @@
+/**
+ * Reading and managing jobs outside the hot path: get, list (keyset by id, newest first), retry,
+ * cancel, delete and prune by filter, pause/resume, and counts by queue and state.
+ */
+import type { JobRecord, JobState } from '../../core/job.js'
+import { JOB_STATES } from '../../core/job.js'
+import type { JobFilter, ListJobsParams, QueueStats } from '../../core/store.js'
+import { cascadeCtes } from './complete.js'
+import { jobFilterSql, SqlParams } from './job-filter-sql.js'
+import { assertJobId, isJobId } from './job-id.js'
+import { queryRows, type SqlTarget } from './queryable.js'
+import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
+import { fromMs, PENDING_SQL, type SqlNames } from './sql-names.js'
+
+/** At most this many ids per `<schema>_cancel` notification (payloads are limited to 8000 bytes). */
+const IDS_PER_NOTIFICATION = 300
+
+/** Returns one job, or null. */
+export async function getJob(target: SqlTarget, names: SqlNames, id: string): Promise<JobRecord | null> {
+  if (!isJobId(id)) return null
+  const rows = await queryRows<JobRow>(target, {
+    name: `${names.statementPrefix}get_job`,
+    text: `SELECT ${jobColumns('j')} FROM ${names.jobs} j WHERE j.id = $1::bigint`,
+    values: [id],
+  })
+  return rows[0] ? toJobRecord(rows[0]) : null
+}
+
+/** Lists matching jobs, newest first, with ids below `beforeId`. */
+export async function listJobs(
+  target: SqlTarget,
+  names: SqlNames,
+  params: ListJobsParams,
+): Promise<JobRecord[]> {
+  const p = new SqlParams()
+  const where = jobFilterSql(params.filter, 'j', p)
+  const before =
+    params.beforeId === undefined
+      ? ''
+      : `AND j.id < ${p.add(assertJobId(params.beforeId, 'beforeId'))}::bigint`
+  const limit = p.add(Math.max(0, Math.floor(params.limit)))
+  const rows = await queryRows<JobRow>(target, {
+    text: `SELECT ${jobColumns('j')} FROM ${names.jobs} j WHERE ${where} ${before} ORDER BY j.id DESC LIMIT ${limit}::int`,
+    values: p.values,
+  })
+  return rows.map(toJobRecord)
+}
+
+/**
+ * Makes matching jobs that are not running available now (max attempts raised when exhausted). A job
+ * whose unique key is held by another waiting or running job stays as it is, as does every matching
+ * job of one key but the first (the unique index allows one holder).
+ */
+export async function retryJobs(
+  target: SqlTarget,
+  names: SqlNames,
+  filter: JobFilter,
+  now: number,
+): Promise<number> {
+  const p = new SqlParams()
+  const where = jobFilterSql(filter, 'j', p)
+  const nowMs = p.add(now)
+  const channel = p.add(names.jobsChannel)
+  const [row] = await queryRows<{ count: number }>(target, {
+    text: `WITH matched AS (
+        SELECT j.id, j.kind, j.unique_key, j.state FROM ${names.jobs} j
+        WHERE ${where} AND j.state <> 'running'
+        FOR UPDATE
+      ), eligible AS (
+        SELECT m.id FROM matched m
+        WHERE m.unique_key IS NULL
+          OR m.state IN ${PENDING_SQL}
+          OR (
+            NOT EXISTS (
+              SELECT 1 FROM ${names.jobs} h WHERE h.kind = m.kind AND h.unique_key = m.unique_key AND h.state IN ${PENDING_SQL}
+            )
+            AND m.id = (SELECT min(o.id) FROM matched o WHERE o.kind = m.kind AND o.unique_key = m.unique_key)
+          )
+      ), updated AS (
+        UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowMs)}, finished_at = NULL,
+          max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1 ELSE j.max_attempts END
+        WHERE j.id IN (SELECT id FROM eligible)
+        RETURNING j.queue
+      ), notified AS (
+        SELECT pg_notify(${channel}::text, CASE WHEN count(DISTINCT queue) <= 40 THEN json_agg(DISTINCT queue)::text ELSE '[]' END)
+        FROM updated HAVING count(*) > 0
+      )
+      SELECT (SELECT count(*) FROM updated)::int AS count, (SELECT count(*) FROM notified)::int AS notified`,
+    values: p.values,
+  })
+  return row?.count ?? 0
+}
+
+/**
+ * Cancels matching waiting or running jobs and, transitively, their waiting dependants; notifies
+ * `<schema>_cancel` with the ids that were running. Returns the matching ids, in id order.
+ */
+export async function cancelJobs(
+  target: SqlTarget,
+  names: SqlNames,
+  filter: JobFilter,
+  now: number,
+): Promise<string[]> {
+  const p = new SqlParams()
+  const where = jobFilterSql(filter, 'j', p)
+  const nowMs = p.add(now)
+  const channel = p.add(names.cancelChannel)
+  const rows = await queryRows<{ id: string | null }>(target, {
+    text: `WITH RECURSIVE matched AS (
+        SELECT j.id, j.state FROM ${names.jobs} j WHERE ${where} AND j.state IN ${PENDING_SQL} FOR UPDATE
+      ), source AS (
+        UPDATE ${names.jobs} j SET state = 'cancelled', finished_at = ${fromMs(nowMs)}
+        FROM matched m WHERE j.id = m.id
+        RETURNING j.id, m.state AS was
+      ), ${cascadeCtes(names, 'source', nowMs)}, notified AS (
+        SELECT pg_notify(${channel}::text, json_agg(r.id::text)::text)
+        FROM (SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / ${IDS_PER_NOTIFICATION} AS chunk FROM source s WHERE s.was = 'running') r
+        GROUP BY r.chunk
+      )
+      SELECT s.id::text AS id, (SELECT count(*) FROM notified) AS notified, (SELECT count(*) FROM cascaded) AS cascaded
+      FROM (SELECT 1) one LEFT JOIN source s ON true
+      ORDER BY s.id`,
+    values: p.values,
+  })
+  return rows.flatMap((r) => (r.id === null ? [] : [r.id]))
+}
+
+/** Deletes matching jobs that are not running; returns the count. */
+export async function deleteJobs(target: SqlTarget, names: SqlNames, filter: JobFilter): Promise<number> {
+  const p = new SqlParams()
+  const where = jobFilterSql(filter, 'j', p)
+  const [row] = await queryRows<{ count: number }>(target, {
+    text: `WITH deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' RETURNING 1)
+      SELECT count(*)::int AS count FROM deleted`,
+    values: p.values,
+  })
+  return row?.count ?? 0
+}
+
+/** Deletes up to `limit` jobs that finished before `finishedBefore`, oldest first; returns the count. */
+export async function pruneJobs(
+  target: SqlTarget,
+  names: SqlNames,
+  finishedBefore: number,
+  limit: number,
+): Promise<number> {
+  if (limit < 1) return 0
+  const [row] = await queryRows<{ count: number }>(target, {
+    name: `${names.statementPrefix}prune`,
+    text: `WITH deleted AS (
+        DELETE FROM ${names.jobs} j
+        WHERE j.id = ANY(ARRAY(
+          SELECT o.id FROM ${names.jobs} o
+          WHERE o.finished_at < ${fromMs('$1')}
+          ORDER BY o.finished_at
+          LIMIT $2::int
+          FOR UPDATE SKIP LOCKED
+        ))
+        RETURNING 1
+      )
+      SELECT count(*)::int AS count FROM deleted`,
+    values: [finishedBefore, Math.floor(limit)],
+  })
+  return row?.count ?? 0
+}
+
+/** Pauses or resumes a queue; resuming notifies its workers. */
+export async function setQueuePaused(
+  target: SqlTarget,
+  names: SqlNames,
+  queue: string,
+  paused: boolean,
+  now: number,
+): Promise<void> {
+  await queryRows(target, {
+    text: `WITH saved AS (
+        INSERT INTO ${names.queues} (name, paused, updated_at) VALUES ($1::text, $2::boolean, ${fromMs('$3')})
+        ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at
+        RETURNING name
+      )
+      SELECT name, CASE WHEN NOT $2::boolean THEN pg_notify($4::text, json_build_array(name)::text) END AS notified FROM saved`,
+    values: [queue, paused, now, names.jobsChannel],
+  })
+}
+
+/** Counts by queue and state (one grouped query), for every queue with jobs or paused, by name. */
+export async function queueStats(target: SqlTarget, names: SqlNames): Promise<QueueStats[]> {
+  const rows = await queryRows<{ queue: string; state: JobState | null; count: number; paused: boolean }>(
+    target,
+    {
+      name: `${names.statementPrefix}queue_stats`,
+      text: `SELECT queue, state, count(*)::int AS count, false AS paused FROM ${names.jobs} GROUP BY queue, state
+      UNION ALL
+      SELECT name, NULL, 0, true FROM ${names.queues} WHERE paused`,
+      values: [],
+    },
+  )
+  const byQueue = new Map<string, { paused: boolean; counts: Record<JobState, number> }>()
+  for (const row of rows) {
+    let entry = byQueue.get(row.queue)
+    if (!entry) {
+      entry = {
+        paused: false,
+        counts: Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>,
+      }
+      byQueue.set(row.queue, entry)
+    }
+    if (row.paused) entry.paused = true
+    if (row.state !== null) entry.counts[row.state] = row.count
+  }
+  return [...byQueue.keys()].sort().map((queue) => ({
+    queue,
+    ...(byQueue.get(queue) as { paused: boolean; counts: Record<JobState, number> }),
+  }))
+}

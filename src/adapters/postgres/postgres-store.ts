@@ -1,0 +1,265 @@
+/**
+ * The storage port on PostgreSQL. Several processes share one schema safely: claims lock rows with
+ * `FOR UPDATE SKIP LOCKED`, unique keys and schedule ticks are unique indexes, group turns take an
+ * advisory lock. Producers can enqueue inside their own transaction (`tx`). Driver errors are
+ * translated into Conveyor errors here, at the boundary.
+ */
+import pg from 'pg'
+import { InvalidArgumentError } from '../../core/errors.js'
+import type { JobRecord } from '../../core/job.js'
+import type {
+  ClaimParams,
+  Completion,
+  FireTickParams,
+  InsertOutcome,
+  JobFilter,
+  JobStore,
+  ListJobsParams,
+  NewJob,
+  QueueStats,
+  ScheduleRecord,
+  StoreCapabilities,
+  TransactionHandle,
+  UpsertScheduleParams,
+} from '../../core/store.js'
+import { type ClaimSql, claimJobs, claimSql } from './claim.js'
+import { completeJobs, completeSql } from './complete.js'
+import { translateError } from './errors.js'
+import { insertJobs } from './insert-jobs.js'
+import { type InsertSql, insertSql } from './insert-sql.js'
+import * as admin from './job-admin.js'
+import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
+import { NotificationListener } from './notification-listener.js'
+import type { SqlTarget } from './queryable.js'
+import * as schedules from './schedules.js'
+import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
+import { type SqlNames, sqlNames } from './sql-names.js'
+
+/** How to reach the database: the application's pool, or a connection string for a pool the store owns. */
+export interface PostgresStoreOptions {
+  /** A pool the application owns; `close()` leaves it open. */
+  readonly pool?: pg.Pool
+  /** Connection string of a pool the store creates itself and ends on `close()`. */
+  readonly connectionString?: string
+  /** Size of the store's own pool (default 10; only with `connectionString`). */
+  readonly maxConnections?: number
+  /** Schema of Conveyor's tables (default `conveyor`). */
+  readonly schema?: string
+  /** Receives background errors (the LISTEN connection dropping, errors of idle pool clients). */
+  readonly onError?: (error: unknown) => void
+}
+
+/** `JobStore` on PostgreSQL with `pg`. */
+export class PostgresStore implements JobStore {
+  /** Shared by many processes; enqueue can join the caller's transaction. */
+  readonly capabilities: StoreCapabilities = { multiProcess: true, transactionalEnqueue: true }
+  /** The schema of Conveyor's tables. */
+  readonly schema: string
+  /** The pool queries run on. */
+  readonly pool: pg.Pool
+  readonly #ownsPool: boolean
+  readonly #names: SqlNames
+  readonly #insertSql: InsertSql
+  readonly #claimSql: ClaimSql
+  readonly #completeSql: string
+  readonly #listener: NotificationListener
+  #migrations: Promise<Migration[]> | null = null
+  #checked: Promise<void> | null = null
+  #closed: Promise<void> | null = null
+
+  /** Creates a store; nothing connects until the first call. */
+  constructor(options: PostgresStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError('PostgresStore needs options: { pool } or { connectionString }.')
+    }
+    this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA)
+    if (options.pool !== undefined) {
+      if (typeof options.pool?.query !== 'function' || typeof options.pool?.connect !== 'function') {
+        throw new InvalidArgumentError('pool must be a pg Pool (an object with query() and connect()).')
+      }
+      this.pool = options.pool
+      this.#ownsPool = false
+    } else if (typeof options.connectionString === 'string' && options.connectionString.length > 0) {
+      this.pool = new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.maxConnections ?? 10,
+        connectionTimeoutMillis: 10_000,
+      })
+      this.pool.on('error', (error) => options.onError?.(error))
+      this.#ownsPool = true
+    } else {
+      throw new InvalidArgumentError(
+        'PostgresStore needs a pg Pool ({ pool }) or a connection string ({ connectionString }).',
+      )
+    }
+    this.#names = sqlNames(this.schema)
+    this.#insertSql = insertSql(this.#names)
+    this.#claimSql = claimSql(this.#names)
+    this.#completeSql = completeSql(this.#names)
+    this.#listener = new NotificationListener({
+      clientConfig: (this.pool as { options?: pg.ClientConfig }).options ?? {},
+      jobsChannel: this.#names.jobsChannel,
+      cancelChannel: this.#names.cancelChannel,
+      onError: options.onError,
+    })
+  }
+
+  /** Applies missing migrations (safe when many processes start at once); returns the names applied. */
+  async migrate(): Promise<{ applied: string[] }> {
+    const result = await migrate(this.pool, this.#names, await this.#loadMigrations())
+    this.#checked = null
+    return result
+  }
+
+  /** Names of the migrations `migrate()` would apply (a dry run). */
+  async pendingMigrations(): Promise<string[]> {
+    return pendingMigrations(this.pool, this.#names, await this.#loadMigrations())
+  }
+
+  /** Inserts jobs in one statement; with `tx`, inside the caller's transaction. */
+  insertJobs(params: {
+    jobs: readonly NewJob[]
+    now: number
+    tx?: TransactionHandle
+  }): Promise<InsertOutcome[]> {
+    return this.#run(
+      'enqueueing jobs',
+      (db) => insertJobs(db, this.#names, this.#insertSql, params.jobs, params.now),
+      params.tx,
+    )
+  }
+
+  /** Claims due jobs in one statement (see `JobStore.claimJobs`). */
+  claimJobs(params: ClaimParams): Promise<JobRecord[]> {
+    return this.#run('claiming jobs', (db) => claimJobs(db, this.#names, this.#claimSql, params))
+  }
+
+  /** Writes back many attempt outcomes in one statement. */
+  completeJobs(params: { completions: readonly Completion[]; now: number }): Promise<void> {
+    return this.#run('completing jobs', (db) =>
+      completeJobs(db, this.#names, this.#completeSql, params.completions, params.now),
+    )
+  }
+
+  /** Returns one job, or null. */
+  getJob(params: { id: string }): Promise<JobRecord | null> {
+    return this.#run('reading a job', (db) => admin.getJob(db, this.#names, params.id))
+  }
+
+  /** Lists matching jobs, newest first (keyset pagination by id). */
+  listJobs(params: ListJobsParams): Promise<JobRecord[]> {
+    return this.#run('listing jobs', (db) => admin.listJobs(db, this.#names, params))
+  }
+
+  /** Makes matching jobs that are not running available now; returns the count. */
+  retryJobs(params: { filter: JobFilter; now: number }): Promise<number> {
+    return this.#run('retrying jobs', (db) => admin.retryJobs(db, this.#names, params.filter, params.now))
+  }
+
+  /** Cancels matching waiting or running jobs; returns their ids. */
+  cancelJobs(params: { filter: JobFilter; now: number }): Promise<string[]> {
+    return this.#run('cancelling jobs', (db) => admin.cancelJobs(db, this.#names, params.filter, params.now))
+  }
+
+  /** Deletes matching jobs that are not running; returns the count. */
+  deleteJobs(params: { filter: JobFilter }): Promise<number> {
+    return this.#run('deleting jobs', (db) => admin.deleteJobs(db, this.#names, params.filter))
+  }
+
+  /** Deletes at most `limit` jobs finished before `finishedBefore`; returns the count. */
+  pruneJobs(params: { finishedBefore: number; limit: number }): Promise<number> {
+    return this.#run('pruning jobs', (db) =>
+      admin.pruneJobs(db, this.#names, params.finishedBefore, params.limit),
+    )
+  }
+
+  /** Pauses or resumes a queue for every process. */
+  setQueuePaused(params: { queue: string; paused: boolean; now: number }): Promise<void> {
+    return this.#run('pausing a queue', (db) =>
+      admin.setQueuePaused(db, this.#names, params.queue, params.paused, params.now),
+    )
+  }
+
+  /** Job counts by queue and state. */
+  queueStats(): Promise<QueueStats[]> {
+    return this.#run('counting jobs', (db) => admin.queueStats(db, this.#names))
+  }
+
+  /** Creates or replaces a schedule. */
+  upsertSchedule(params: UpsertScheduleParams): Promise<ScheduleRecord> {
+    return this.#run('saving a schedule', (db) => schedules.upsertSchedule(db, this.#names, params))
+  }
+
+  /** Deletes a schedule; returns whether it existed. */
+  deleteSchedule(params: { name: string }): Promise<boolean> {
+    return this.#run('deleting a schedule', (db) => schedules.deleteSchedule(db, this.#names, params.name))
+  }
+
+  /** Lists schedules by name. */
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#run('listing schedules', (db) => schedules.listSchedules(db, this.#names))
+  }
+
+  /** Schedules whose next tick is due. */
+  dueSchedules(params: { now: number }): Promise<ScheduleRecord[]> {
+    return this.#run('reading due schedules', (db) => schedules.dueSchedules(db, this.#names, params.now))
+  }
+
+  /** Fires one tick exactly once across processes. */
+  fireScheduleTick(params: FireTickParams): Promise<JobRecord | null> {
+    return this.#run('firing a schedule tick', () =>
+      schedules.fireScheduleTick(this.pool, this.#names, this.#insertSql, params),
+    )
+  }
+
+  /** Calls `listener` with queue names notified on `<schema>_jobs`; listens on a dedicated connection. */
+  onJobsAvailable(listener: (queues: readonly string[]) => void): () => void {
+    return this.#listener.onJobsAvailable(listener)
+  }
+
+  /** Calls `listener` with job ids notified on `<schema>_cancel`. */
+  onJobsCancelled(listener: (ids: readonly string[]) => void): () => void {
+    return this.#listener.onJobsCancelled(listener)
+  }
+
+  /** Resolves once the notification connection listens (it starts with the first subscription). */
+  whenListening(): Promise<void> {
+    return this.#listener.whenListening()
+  }
+
+  /** Closes the notification connection, and the pool if the store created it. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#listener.close()
+      if (this.#ownsPool) await this.pool.end()
+    })()
+    return this.#closed
+  }
+
+  /** Runs `work` on the caller's transaction or the pool once the schema is known to be migrated. */
+  async #run<T>(doing: string, work: (db: SqlTarget) => Promise<T>, tx?: TransactionHandle): Promise<T> {
+    try {
+      await this.#ensureMigrated()
+      return await work(tx ?? this.pool)
+    } catch (error) {
+      throw translateError(error, this.schema, doing)
+    }
+  }
+
+  /** Checks once per store that every migration is applied, so an old schema fails with a clear error. */
+  #ensureMigrated(): Promise<void> {
+    if (!this.#checked) {
+      const check = (async () => assertMigrated(this.pool, this.#names, await this.#loadMigrations()))()
+      this.#checked = check
+      check.catch(() => {
+        if (this.#checked === check) this.#checked = null
+      })
+    }
+    return this.#checked
+  }
+
+  #loadMigrations(): Promise<Migration[]> {
+    this.#migrations ??= loadMigrations()
+    return this.#migrations
+  }
+}

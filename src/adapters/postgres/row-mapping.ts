@@ -1,0 +1,155 @@
+/**
+ * The one place where snake_case rows become camelCase domain records: the select lists of jobs and
+ * schedules, and the functions that map their rows. Ids are read as text and times as epoch ms, so
+ * the result does not depend on type parsers the application may have set on `pg`.
+ */
+import type { AttemptError, BackoffSpec, JobRecord, JobState } from '../../core/job.js'
+import type { JsonValue } from '../../core/json.js'
+import type { MissedTickPolicy, ScheduleJobTemplate, ScheduleRecord } from '../../core/store.js'
+import { toMs } from './sql-names.js'
+
+/** A jobs row as selected by `jobColumns`. */
+export interface JobRow {
+  id: string
+  kind: string
+  queue: string
+  state: JobState
+  payload: JsonValue
+  priority: number
+  run_at: number
+  created_at: number
+  attempt: number
+  max_attempts: number
+  timeout_ms: number
+  weight: number
+  unique_key: string | null
+  group_key: string | null
+  depends_on: string[] | null
+  metadata: Record<string, JsonValue>
+  tags: string[]
+  workflow_state: JsonValue | null
+  errors: AttemptError[]
+  attempted_at: number | null
+  attempted_by: string | null
+  finished_at: number | null
+  schedule_name: string | null
+  schedule_tick: number | null
+  backoff: BackoffSpec | null
+  trace_context: Record<string, string> | null
+}
+
+/** The select list of a job, reading from table alias `a` (`j.id::text AS id, ...`). */
+export function jobColumns(a: string): string {
+  return [
+    `${a}.id::text AS id`,
+    `${a}.kind`,
+    `${a}.queue`,
+    `${a}.state`,
+    `${a}.payload`,
+    `${a}.priority::int AS priority`,
+    `${toMs(`${a}.run_at`)} AS run_at`,
+    `${toMs(`${a}.created_at`)} AS created_at`,
+    `${a}.attempt`,
+    `${a}.max_attempts`,
+    `${a}.timeout_ms`,
+    `${a}.weight`,
+    `${a}.unique_key`,
+    `${a}.group_key`,
+    `${a}.depends_on::text[] AS depends_on`,
+    `${a}.metadata`,
+    `${a}.tags`,
+    `${a}.workflow_state`,
+    `${a}.errors`,
+    `${toMs(`${a}.attempted_at`)} AS attempted_at`,
+    `${a}.attempted_by`,
+    `${toMs(`${a}.finished_at`)} AS finished_at`,
+    `${a}.schedule_name`,
+    `${toMs(`${a}.schedule_tick`)} AS schedule_tick`,
+    `${a}.backoff`,
+    `${a}.trace_context`,
+  ].join(', ')
+}
+
+/** Maps a jobs row to the domain record. */
+export function toJobRecord(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    queue: row.queue,
+    state: row.state,
+    payload: row.payload,
+    priority: row.priority,
+    runAt: row.run_at,
+    createdAt: row.created_at,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    weight: row.weight,
+    uniqueKey: row.unique_key,
+    groupKey: row.group_key,
+    dependsOn: row.depends_on ?? [],
+    metadata: row.metadata,
+    tags: row.tags,
+    workflowState: row.workflow_state,
+    errors: row.errors,
+    attemptedAt: row.attempted_at,
+    attemptedBy: row.attempted_by,
+    finishedAt: row.finished_at,
+    scheduleName: row.schedule_name,
+    scheduleTick: row.schedule_tick,
+    backoff: row.backoff,
+    traceContext: row.trace_context,
+  }
+}
+
+/** A schedules row as selected by `scheduleColumns`. */
+export interface ScheduleRow {
+  name: string
+  expression: string
+  timezone: string | null
+  kind: string
+  payload: JsonValue
+  job_template: ScheduleJobTemplate
+  next_run_at: number | null
+  last_tick_at: number | null
+  last_success_at: number | null
+  missed_policy: MissedTickPolicy
+  created_at: number
+  updated_at: number
+}
+
+/** The select list of a schedule, reading from table alias `a`. */
+export function scheduleColumns(a: string): string {
+  return [
+    `${a}.name`,
+    `${a}.expression`,
+    `${a}.timezone`,
+    `${a}.kind`,
+    `${a}.payload`,
+    `${a}.job_template`,
+    `${toMs(`${a}.next_run_at`)} AS next_run_at`,
+    `${toMs(`${a}.last_tick_at`)} AS last_tick_at`,
+    `${toMs(`${a}.last_success_at`)} AS last_success_at`,
+    `${a}.missed_policy`,
+    `${toMs(`${a}.created_at`)} AS created_at`,
+    `${toMs(`${a}.updated_at`)} AS updated_at`,
+  ].join(', ')
+}
+
+/** Maps a schedules row to the domain record. */
+export function toScheduleRecord(row: ScheduleRow): ScheduleRecord {
+  return {
+    name: row.name,
+    expression: row.expression,
+    timezone: row.timezone,
+    kind: row.kind,
+    payload: row.payload,
+    jobTemplate: row.job_template,
+    nextRunAt: row.next_run_at,
+    lastTickAt: row.last_tick_at,
+    lastSuccessAt: row.last_success_at,
+    missedPolicy: row.missed_policy,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}

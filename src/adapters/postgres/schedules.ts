@@ -1,0 +1,121 @@
+/**
+ * Stored schedules: upsert, list, due, delete, and firing a tick exactly once. A tick is fired in
+ * one transaction: a compare-and-set on `next_run_at` (only one process can move it from the value
+ * it read), then the tick's job insert, which the unique index on (schedule_name, schedule_tick)
+ * makes a no-op if that tick's job already exists.
+ */
+import type pg from 'pg'
+import type { JobRecord } from '../../core/job.js'
+import type { FireTickParams, ScheduleRecord, UpsertScheduleParams } from '../../core/store.js'
+import { isUnavailable } from './errors.js'
+import { insertJobs } from './insert-jobs.js'
+import type { InsertSql } from './insert-sql.js'
+import { queryRows, type SqlTarget } from './queryable.js'
+import { type ScheduleRow, scheduleColumns, toScheduleRecord } from './row-mapping.js'
+import { fromMs, type SqlNames } from './sql-names.js'
+
+/** Creates or replaces a schedule by name, keeping its tick history and creation time. */
+export async function upsertSchedule(
+  target: SqlTarget,
+  names: SqlNames,
+  params: UpsertScheduleParams,
+): Promise<ScheduleRecord> {
+  const s = params.schedule
+  const rows = await queryRows<ScheduleRow>(target, {
+    text: `INSERT INTO ${names.schedules} AS s
+        (name, expression, timezone, kind, payload, job_template, next_run_at, missed_policy, created_at, updated_at)
+      VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, ${fromMs('$7')}, $8::text, ${fromMs('$9')}, ${fromMs('$9')})
+      ON CONFLICT (name) DO UPDATE SET
+        expression = excluded.expression, timezone = excluded.timezone, kind = excluded.kind,
+        payload = excluded.payload, job_template = excluded.job_template, next_run_at = excluded.next_run_at,
+        missed_policy = excluded.missed_policy, updated_at = excluded.updated_at
+      RETURNING ${scheduleColumns('s')}`,
+    values: [
+      s.name,
+      s.expression,
+      s.timezone,
+      s.kind,
+      JSON.stringify(s.payload),
+      JSON.stringify(s.jobTemplate),
+      s.nextRunAt,
+      s.missedPolicy,
+      params.now,
+    ],
+  })
+  return toScheduleRecord(rows[0] as ScheduleRow)
+}
+
+/** Deletes a schedule; returns whether it existed. */
+export async function deleteSchedule(target: SqlTarget, names: SqlNames, name: string): Promise<boolean> {
+  const rows = await queryRows(target, {
+    text: `DELETE FROM ${names.schedules} WHERE name = $1::text RETURNING name`,
+    values: [name],
+  })
+  return rows.length > 0
+}
+
+/** Lists schedules by name (sorted by code unit, as the memory adapter does, not by collation). */
+export async function listSchedules(target: SqlTarget, names: SqlNames): Promise<ScheduleRecord[]> {
+  const rows = await queryRows<ScheduleRow>(target, {
+    text: `SELECT ${scheduleColumns('s')} FROM ${names.schedules} s`,
+    values: [],
+  })
+  return rows.map(toScheduleRecord).sort(byName)
+}
+
+/** Schedules whose next tick is at or before `now`, by name. */
+export async function dueSchedules(
+  target: SqlTarget,
+  names: SqlNames,
+  now: number,
+): Promise<ScheduleRecord[]> {
+  const rows = await queryRows<ScheduleRow>(target, {
+    name: `${names.statementPrefix}due_schedules`,
+    text: `SELECT ${scheduleColumns('s')} FROM ${names.schedules} s WHERE s.next_run_at <= ${fromMs('$1')}`,
+    values: [now],
+  })
+  return rows.map(toScheduleRecord).sort(byName)
+}
+
+/** Fires one tick exactly once (see `JobStore.fireScheduleTick`); returns the inserted job or null. */
+export async function fireScheduleTick(
+  pool: pg.Pool,
+  names: SqlNames,
+  insert: InsertSql,
+  params: FireTickParams,
+): Promise<JobRecord | null> {
+  const client = await pool.connect()
+  let broken = false
+  try {
+    await client.query('BEGIN')
+    const tick = params.job?.scheduleTick ?? null
+    const advanced = await queryRows(client, {
+      name: `${names.statementPrefix}advance_schedule`,
+      text: `UPDATE ${names.schedules}
+        SET next_run_at = ${fromMs('$2')}, last_tick_at = coalesce(${fromMs('$3')}, last_tick_at), updated_at = ${fromMs('$4')}
+        WHERE name = $1::text AND next_run_at = ${fromMs('$5')}
+        RETURNING name`,
+      values: [params.name, params.nextRunAt, params.job ? tick : null, params.now, params.expectedNextRunAt],
+    })
+    let job: JobRecord | null = null
+    if (advanced.length > 0 && params.job) {
+      const [outcome] = await insertJobs(client, names, insert, [params.job], params.now)
+      job = outcome && !outcome.duplicate ? outcome.job : null
+    }
+    await client.query('COMMIT')
+    return job
+  } catch (error) {
+    // A connection that cannot roll back, or that broke, is discarded instead of returned to the pool.
+    await client.query('ROLLBACK').catch(() => {
+      broken = true
+    })
+    if (isUnavailable(error)) broken = true
+    throw error
+  } finally {
+    client.release(broken)
+  }
+}
+
+function byName(a: ScheduleRecord, b: ScheduleRecord): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}

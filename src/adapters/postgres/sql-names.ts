@@ -1,0 +1,86 @@
+/**
+ * The SQL names of one schema, quoted once: tables, the group-claim function, notification channels,
+ * advisory-lock spaces, and the prefix of prepared statement names.
+ */
+import { lockSpace, quoteIdentifier } from './schema-name.js'
+
+/** Quoted, schema-qualified names used in SQL texts, and the values derived from the schema name. */
+export interface SqlNames {
+  readonly schema: string
+  /** The quoted schema, e.g. `"conveyor"`. */
+  readonly quotedSchema: string
+  readonly jobs: string
+  readonly queues: string
+  readonly schedules: string
+  readonly migrations: string
+  readonly claimGroupTurn: string
+  /** Regclass text of the jobs id sequence (a bound value of `nextval`). */
+  readonly jobIdSequence: string
+  /** Channel notified with queue names when jobs become available: `<schema>_jobs`. */
+  readonly jobsChannel: string
+  /** Channel notified with job ids when running jobs are cancelled: `<schema>_cancel`. */
+  readonly cancelChannel: string
+  /** Advisory-lock space of group claims. */
+  readonly groupLockSpace: number
+  /** Advisory-lock space of migrations. */
+  readonly migrationLockSpace: number
+  /** Prefix of prepared statement names, unique per schema so one pool can serve several schemas. */
+  readonly statementPrefix: string
+}
+
+/** Builds the names for a schema that was already validated. */
+export function sqlNames(schema: string): SqlNames {
+  const quotedSchema = quoteIdentifier(schema)
+  return {
+    schema,
+    quotedSchema,
+    jobs: `${quotedSchema}.jobs`,
+    queues: `${quotedSchema}.queues`,
+    schedules: `${quotedSchema}.schedules`,
+    migrations: `${quotedSchema}.migrations`,
+    claimGroupTurn: `${quotedSchema}.claim_group_turn`,
+    jobIdSequence: `${quotedSchema}.jobs_id_seq`,
+    jobsChannel: channelName(schema, 'jobs'),
+    cancelChannel: channelName(schema, 'cancel'),
+    groupLockSpace: lockSpace(schema, 'group'),
+    migrationLockSpace: lockSpace(schema, 'migrate'),
+    // PostgreSQL compares statement names on their first 63 bytes: keep them short, a hash of the schema.
+    statementPrefix: `cv${(lockSpace(schema, 'statements') >>> 0).toString(36)}_`,
+  }
+}
+
+/**
+ * `<schema>_<suffix>`; PostgreSQL limits channel names to 63 bytes, so a long schema name is cut
+ * and made unique again with a hash of the whole name.
+ */
+export function channelName(schema: string, suffix: string): string {
+  const name = `${schema}_${suffix}`
+  if (name.length <= 63) return name
+  const hash = (lockSpace(schema, 'channel') >>> 0).toString(36)
+  return `${schema.slice(0, 62 - suffix.length - hash.length - 1)}_${hash}_${suffix}`
+}
+
+/** Waiting states as an SQL list (constants, matching the partial indexes' predicates). */
+export const WAITING_SQL = `('scheduled', 'available', 'retryable')`
+
+/** Waiting or running states as an SQL list (the unique-key and group index predicate). */
+export const PENDING_SQL = `('scheduled', 'available', 'retryable', 'running')`
+
+/** SQL converting a bound epoch-ms number to timestamptz (`Infinity` becomes 'infinity'). */
+export function fromMs(param: string): string {
+  return `to_timestamp(${param}::float8 / 1000)`
+}
+
+/**
+ * SQL converting a timestamptz column to whole epoch ms as float8. `date_part` (float8) is much
+ * cheaper than `extract` (numeric since PostgreSQL 14); rounding makes it exact for whole ms.
+ */
+export function toMs(column: string): string {
+  return `round(date_part('epoch', ${column}) * 1000)`
+}
+
+/** SQL regclass constant of a qualified name built from a validated schema (it contains no quote). */
+export function regclassLiteral(qualifiedName: string): string {
+  if (qualifiedName.includes("'")) throw new Error(`unexpected quote in ${qualifiedName}`)
+  return `'${qualifiedName}'::regclass`
+}

@@ -1,0 +1,195 @@
+/**
+ * Runs claimed jobs in this process: looks up the handler, runs the attempt (in the job's own
+ * transaction when the kind or worker asks for transactional execution), hands the outcome to the
+ * completer (or writes it at once), and emits the typed events.
+ */
+import type { AbortHandle } from './abort-handle.js'
+import type { Completer } from './completer.js'
+import { backoffFunctionOf } from './enqueue-options.js'
+import { UnknownJobKindError } from './errors.js'
+import type { EventBus } from './events.js'
+import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } from './executor.js'
+import type { JobRecord } from './job.js'
+import type { AttemptOutcome, ScheduleRunInfo } from './ports.js'
+import type { HandlerRegistry, Registration } from './registry.js'
+import type { Completion, JobStore } from './store.js'
+
+/** How one claimed job is to be run. */
+export interface RunMode {
+  /** Hand the completion to the batching completer (workers) instead of writing it at once (drain). */
+  readonly batched: boolean
+  /** Run the handler in the job's own transaction (the worker's setting; kinds may also ask for it). */
+  readonly transactional: boolean
+}
+
+/** What a job runner works with. */
+export interface JobRunnerDeps {
+  readonly store: JobStore
+  readonly executor: ExecutorDeps
+  readonly events: EventBus
+  readonly registry: HandlerRegistry
+  readonly completer: Completer
+  /** Called after a batched completion is written (wakes workers: a group or dependant may be free). */
+  readonly afterComplete: () => void
+}
+
+/** The result of a run: what to write (null when already written in the job's transaction) and what to report. */
+interface RunResult {
+  readonly write: Completion | null
+  readonly reported: Completion
+  readonly outcome: AttemptOutcome
+  readonly durationMs: number
+}
+
+/** Runs claimed jobs of one queue instance. */
+export class JobRunner {
+  readonly #deps: JobRunnerDeps
+  /** Abort handles of attempts running in this process, by job id. */
+  readonly localRuns = new Map<string, AbortHandle>()
+
+  constructor(deps: JobRunnerDeps) {
+    this.#deps = deps
+  }
+
+  /** Runs one attempt of a claimed job and records its outcome. */
+  async run(job: JobRecord, abort: AbortHandle, mode: RunMode): Promise<AttemptOutcome> {
+    const { store, events } = this.#deps
+    const registration = this.#deps.registry.get(job.kind)
+    if (!registration) {
+      await this.#write({ id: job.id, outcome: 'released', attempt: job.attempt }, false)
+      throw new UnknownJobKindError(job.kind, 'The job was returned to the queue.')
+    }
+    if (events.has('started')) events.emit('started', { job })
+    this.localRuns.set(job.id, abort)
+    try {
+      const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
+      const transactional = (mode.transactional || registration.transactional) && store.runInTransaction
+      const result: RunResult = transactional
+        ? await this.#runInTransaction(job, registration, abort, schedule)
+        : toRunResult(job, await this.#attempt(job, registration, abort, schedule, null))
+      if (result.write) await this.#write(result.write, mode.batched)
+      this.#emitOutcome(job, result.reported, result.durationMs)
+      return result.outcome
+    } finally {
+      this.localRuns.delete(job.id)
+    }
+  }
+
+  #attempt(
+    job: JobRecord,
+    registration: Registration,
+    abort: AbortHandle,
+    schedule: ScheduleRunInfo | null,
+    tx: import('./store.js').TransactionHandle | null,
+  ): Promise<AttemptResult> {
+    return runAttempt(this.#deps.executor, {
+      job,
+      handler: registration.handler,
+      backoffFn: backoffFunctionOf(registration.definition),
+      schedule,
+      abort,
+      tx,
+    })
+  }
+
+  /**
+   * Transactional execution: the handler runs with `ctx.tx`; a success (or snooze) is written in
+   * that same transaction, which commits only if the job still runs this attempt. Any other
+   * outcome rolls the handler's work back and is written separately.
+   */
+  async #runInTransaction(
+    job: JobRecord,
+    registration: Registration,
+    abort: AbortHandle,
+    schedule: ScheduleRunInfo | null,
+  ): Promise<RunResult> {
+    const { store, executor } = this.#deps
+    let attempt: AttemptResult | undefined
+    try {
+      const applied = await store.runInTransaction!(async (tx) => {
+        attempt = await this.#attempt(job, registration, abort, schedule, tx)
+        const c = attempt.completion
+        if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return { commit: false, value: false }
+        const ok = await store.completeInTransaction!({
+          completion: { ...c, attempt: job.attempt },
+          now: executor.clock.now(),
+          tx,
+        })
+        return { commit: ok, value: ok }
+      })
+      const a = attempt!
+      if (applied) return { ...toRunResult(job, a), write: null }
+      const c = a.completion
+      if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return toRunResult(job, a)
+      // Not applied: the job was rescued or cancelled meanwhile, so its handler's work was rolled back.
+      return {
+        write: null,
+        reported: { id: job.id, outcome: 'released' },
+        outcome: a.outcome,
+        durationMs: a.durationMs,
+      }
+    } catch (error) {
+      // The transaction itself failed (commit, lost connection): the work is rolled back; retry the job.
+      const now = executor.clock.now()
+      const e = toAttemptError(job.attempt, now, error)
+      const write: Completion =
+        job.attempt >= job.maxAttempts
+          ? { id: job.id, outcome: 'failed', error: e, attempt: job.attempt }
+          : { id: job.id, outcome: 'retry', error: e, runAt: now, attempt: job.attempt }
+      return {
+        write,
+        reported: write,
+        outcome: { outcome: 'failed', error },
+        durationMs: attempt?.durationMs ?? 0,
+      }
+    }
+  }
+
+  async #write(completion: Completion, batched: boolean): Promise<void> {
+    const { store, completer, executor } = this.#deps
+    if (batched) {
+      void completer.complete(completion).then(this.#deps.afterComplete)
+    } else {
+      await store.completeJobs({ completions: [completion], now: executor.clock.now() })
+    }
+  }
+
+  #emitOutcome(job: JobRecord, c: Completion, durationMs: number): void {
+    const ev = this.#deps.events
+    switch (c.outcome) {
+      case 'succeeded':
+        if (ev.has('succeeded')) ev.emit('succeeded', { job, durationMs })
+        break
+      case 'retry':
+        ev.emit('failed', { job, error: c.error, willRetry: true, durationMs })
+        ev.emit('retried', { job, runAt: c.runAt })
+        break
+      case 'failed':
+        ev.emit('failed', { job, error: c.error, willRetry: false, durationMs })
+        ev.emit('discarded', { job, error: c.error })
+        break
+      case 'cancelled':
+        ev.emit('cancelled', { job, reason: c.error?.message ?? 'cancelled' })
+        break
+      case 'snoozed':
+        ev.emit('snoozed', { job, runAt: c.runAt })
+        break
+      case 'released':
+        break
+    }
+  }
+
+  async #scheduleInfo(job: JobRecord): Promise<ScheduleRunInfo> {
+    const s = (await this.#deps.store.listSchedules()).find((x) => x.name === job.scheduleName)
+    return {
+      name: job.scheduleName!,
+      tick: job.scheduleTick ?? job.runAt,
+      previousSuccessAt: s?.lastSuccessAt ?? null,
+    }
+  }
+}
+
+function toRunResult(job: JobRecord, a: AttemptResult): RunResult {
+  const write = { ...a.completion, attempt: job.attempt }
+  return { write, reported: write, outcome: a.outcome, durationMs: a.durationMs }
+}

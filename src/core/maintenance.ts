@@ -1,0 +1,113 @@
+/**
+ * Background upkeep of a started queue, in one loop on the clock: heartbeats for this process,
+ * rescue of jobs held by processes that stopped heartbeating, and pruning of old finished jobs.
+ * Every process runs it; the store's statements make concurrent passes safe.
+ */
+import type { Clock, TimerHandle } from './clock.js'
+import type { EventBus } from './events.js'
+import type { JobStore } from './store.js'
+
+/** Settings of the maintenance loop. */
+export interface MaintenanceSettings {
+  readonly processId: string
+  /** How often this process records a heartbeat (and the loop runs). */
+  readonly heartbeatIntervalMs: number
+  /** A process silent for this long is considered dead and its running jobs are rescued. */
+  readonly rescueAfterMs: number
+  /** How often to look for jobs to rescue. */
+  readonly rescueIntervalMs: number
+  /** Finished jobs older than this are deleted; null keeps them forever. */
+  readonly retentionMs: number | null
+  /** How often to prune. */
+  readonly pruneIntervalMs: number
+  /** Rows per rescue or prune statement. */
+  readonly batchSize: number
+}
+
+/** The maintenance loop of one queue. */
+export class MaintenanceService {
+  readonly #store: JobStore
+  readonly #clock: Clock
+  readonly #events: EventBus
+  readonly #settings: MaintenanceSettings
+  #timer: TimerHandle | null = null
+  #running: Promise<void> | null = null
+  #stopped = true
+  #lastRescue = Number.NEGATIVE_INFINITY
+  #lastPrune = Number.NEGATIVE_INFINITY
+
+  constructor(deps: { store: JobStore; clock: Clock; events: EventBus; settings: MaintenanceSettings }) {
+    this.#store = deps.store
+    this.#clock = deps.clock
+    this.#events = deps.events
+    this.#settings = deps.settings
+  }
+
+  /** Records the first heartbeat (so no other process takes this one for dead), then loops. */
+  async start(): Promise<void> {
+    if (!this.#stopped) return
+    this.#stopped = false
+    await this.heartbeat()
+    this.#arm()
+  }
+
+  /** Records a heartbeat for this process now. */
+  async heartbeat(): Promise<void> {
+    await this.#store.recordHeartbeat?.({ processId: this.#settings.processId, now: this.#clock.now() })
+  }
+
+  /** Stops the loop; waits for a pass in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    this.#timer?.cancel()
+    this.#timer = null
+    await this.#running
+  }
+
+  /** Runs one pass now: heartbeat, then rescue and prune when they are due. Returns jobs rescued. */
+  async runOnce(): Promise<number> {
+    const s = this.#settings
+    await this.heartbeat()
+    const now = this.#clock.now()
+    let rescued = 0
+    if (this.#store.rescueJobs && now - this.#lastRescue >= s.rescueIntervalMs) {
+      this.#lastRescue = now
+      for (;;) {
+        const jobs = await this.#store.rescueJobs({
+          now,
+          staleBefore: now - s.rescueAfterMs,
+          limit: s.batchSize,
+        })
+        for (const job of jobs) this.#events.emit('rescued', { jobId: job.id, job })
+        rescued += jobs.length
+        if (jobs.length < s.batchSize) break
+      }
+    }
+    if (s.retentionMs !== null && now - this.#lastPrune >= s.pruneIntervalMs) {
+      this.#lastPrune = now
+      while (
+        (await this.#store.pruneJobs({ finishedBefore: now - s.retentionMs, limit: s.batchSize })) >=
+        s.batchSize
+      ) {
+        if (this.#stopped) break
+      }
+    }
+    return rescued
+  }
+
+  #arm(): void {
+    if (this.#stopped) return
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = null
+      this.#running = this.runOnce()
+        .then(
+          () => undefined,
+          (error) => this.#events.emit('error', { error, during: 'maintenance' }),
+        )
+        .finally(() => {
+          this.#running = null
+          this.#arm()
+        })
+    }, this.#settings.heartbeatIntervalMs)
+  }
+}

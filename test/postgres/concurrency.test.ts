@@ -1,0 +1,176 @@
+import pg from 'pg'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
+import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { waitFor } from '../support/wait.js'
+import { claim, databaseUrl, describePostgres, insert, newJob, T0, useStore } from './fixture.js'
+
+describePostgres('several connections at once', () => {
+  const db = useStore()
+  let pools: pg.Pool[] = []
+  let stores: PostgresStore[] = []
+
+  beforeAll(() => {
+    pools = Array.from({ length: 6 }, () => new pg.Pool({ connectionString: databaseUrl(), max: 2 }))
+    stores = pools.map((pool) => new PostgresStore({ pool, schema: db.schema }))
+  })
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()))
+    await Promise.all(pools.map((p) => p.end()))
+  })
+
+  it('inserts exactly one job per unique key under concurrent enqueue', async () => {
+    for (let round = 0; round < 20; round++) {
+      const outcomes = (
+        await Promise.all(
+          stores.map((s) =>
+            s.insertJobs({ jobs: [newJob({ uniqueKey: `key-${round}`, payload: { round } })], now: T0 }),
+          ),
+        )
+      ).flat()
+      expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(1)
+      expect(new Set(outcomes.map((o) => o.job.id)).size).toBe(1)
+    }
+    expect(await db.store.listJobs({ filter: {}, limit: 100 })).toHaveLength(20)
+  })
+
+  it('claims every job exactly once across concurrent claimers', async () => {
+    await db.store.insertJobs({
+      jobs: Array.from({ length: 600 }, (_, i) => newJob({ payload: { i } })),
+      now: T0,
+    })
+    const seen = new Map<string, number>()
+    await Promise.all(
+      stores.map(async (store, w) => {
+        for (;;) {
+          const jobs = await store.claimJobs(claim({ capacity: 7, workerId: `w${w}` }))
+          if (jobs.length === 0) return
+          for (const j of jobs) seen.set(j.id, (seen.get(j.id) ?? 0) + 1)
+          await store.completeJobs({
+            completions: jobs.map((j) => ({ id: j.id, outcome: 'succeeded' as const })),
+            now: T0,
+          })
+        }
+      }),
+    )
+    expect(seen.size).toBe(600)
+    expect([...seen.values()].every((n) => n === 1)).toBe(true)
+  })
+
+  it('never runs two jobs of one group at once across concurrent claimers, and runs them in id order', async () => {
+    const groups = 8
+    const perGroup = 12
+    const jobs = Array.from({ length: groups * perGroup }, (_, i) =>
+      newJob({ groupKey: `g${i % groups}`, priority: (i * 7) % 5 }),
+    )
+    await db.store.insertJobs({ jobs: [...jobs, ...Array.from({ length: 20 }, () => newJob())], now: T0 })
+    const order = new Map<string, number[]>()
+    let violations = 0
+    let done = false
+    const monitor = (async () => {
+      while (!done) {
+        const r = await db.pool.query(
+          `SELECT group_key FROM ${db.table('jobs')} WHERE state = 'running' AND group_key IS NOT NULL GROUP BY group_key HAVING count(*) > 1`,
+        )
+        violations += r.rowCount ?? 0
+      }
+    })()
+    const waiting = async () =>
+      (await db.store.listJobs({ filter: { states: ['available', 'running'] }, limit: 1 })).length > 0
+    await Promise.all(
+      stores.map(async (store, w) => {
+        for (;;) {
+          const claimed = await store.claimJobs(claim({ capacity: 3, workerId: `w${w}` }))
+          if (claimed.length === 0) {
+            if (!(await waiting())) return
+            await new Promise((resolve) => setImmediate(resolve))
+            continue
+          }
+          for (const j of claimed)
+            if (j.groupKey) order.set(j.groupKey, [...(order.get(j.groupKey) ?? []), Number(j.id)])
+          await store.completeJobs({
+            completions: claimed.map((j) => ({ id: j.id, outcome: 'succeeded' as const })),
+            now: T0,
+          })
+        }
+      }),
+    )
+    done = true
+    await monitor
+    expect(violations).toBe(0)
+    expect([...order.values()].flat()).toHaveLength(groups * perGroup)
+    for (const ids of order.values()) expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    const left = await db.store.listJobs({ filter: { states: ['available'] }, limit: 10 })
+    expect(left).toEqual([])
+  })
+
+  it('skips a group while another transaction holds its claim lock', async () => {
+    const [grouped, plain] = await insert(db.store, [{ groupKey: 'locked' }, {}])
+    const holder = await db.pool.connect()
+    try {
+      await holder.query('BEGIN')
+      await holder.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [
+        sqlNames(db.schema).groupLockSpace,
+        'locked',
+      ])
+      expect((await db.store.claimJobs(claim())).map((j) => j.id)).toEqual([plain])
+      await holder.query('COMMIT')
+      expect((await db.store.claimJobs(claim())).map((j) => j.id)).toEqual([grouped])
+    } finally {
+      holder.release()
+    }
+  })
+
+  it('keeps one job per group running when a smaller id commits late', async () => {
+    const late = await db.pool.connect()
+    try {
+      await late.query('BEGIN')
+      const [early] = await db.store.insertJobs({ jobs: [newJob({ groupKey: 'g' })], now: T0, tx: late })
+      const [later] = await insert(db.store, [{ groupKey: 'g' }])
+      expect(Number(early!.job.id)).toBeLessThan(Number(later))
+      expect((await db.store.claimJobs(claim())).map((j) => j.id)).toEqual([later])
+      await late.query('COMMIT')
+      expect(await db.store.claimJobs(claim())).toEqual([])
+      await db.store.completeJobs({ completions: [{ id: later!, outcome: 'succeeded' }], now: T0 })
+      expect((await db.store.claimJobs(claim())).map((j) => j.id)).toEqual([early!.job.id])
+    } finally {
+      late.release()
+    }
+  })
+
+  it('checks a group with a fresh snapshot, seeing a claim committed after the claiming statement began', async () => {
+    const [waiting] = await insert(db.store, [{ groupKey: 'g' }])
+    const names = sqlNames(db.schema)
+    const other = await db.pool.connect()
+    const claimer = await db.pool.connect()
+    try {
+      // Another "claimer" has marked a job of the group running but not committed yet, and holds a gate.
+      await other.query('BEGIN')
+      await other.query('SELECT pg_advisory_xact_lock(4242)')
+      await other.query(
+        `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, attempt, group_key)
+         VALUES ('test', 'default', 'running', '{}', now(), now(), 3, 1, 'g')`,
+      )
+      // This statement takes its snapshot now, then waits at the gate until the other one commits.
+      const checked = claimer.query(
+        `SELECT ${names.claimGroupTurn}($1::int, 'g', $2::bigint) AS fresh,
+           NOT EXISTS (SELECT 1 FROM ${db.table('jobs')} WHERE group_key = 'g' AND state = 'running') AS stale
+         FROM (SELECT pg_advisory_xact_lock(4242)) AS gate`,
+        [names.groupLockSpace, waiting],
+      )
+      await waitFor(async () => {
+        const r = await db.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+          [(claimer as unknown as { processID: number }).processID],
+        )
+        return r.rowCount === 1
+      })
+      await other.query('COMMIT')
+      const { rows } = await checked
+      expect(rows).toEqual([{ fresh: false, stale: true }])
+    } finally {
+      other.release()
+      claimer.release()
+    }
+  })
+})

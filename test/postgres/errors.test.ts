@@ -1,0 +1,90 @@
+import { createServer } from 'node:net'
+import pg from 'pg'
+import { expect, it } from 'vitest'
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
+import { InvalidArgumentError, InvalidOptionsError, StorageUnavailableError } from '../../src/core/errors.js'
+import { claim, databaseUrl, describePostgres, newJob, T0, useStore } from './fixture.js'
+
+/** A local port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+describePostgres('faults and bad input', () => {
+  const db = useStore()
+
+  it('reports a database that is down as StorageUnavailableError, for every kind of call', async () => {
+    const url = `postgres://postgres@127.0.0.1:${await closedPort()}/postgres`
+    const store = new PostgresStore({ connectionString: url, schema: 'conveyor' })
+    try {
+      await expect(store.insertJobs({ jobs: [newJob()], now: T0 })).rejects.toBeInstanceOf(
+        StorageUnavailableError,
+      )
+      await expect(store.claimJobs(claim())).rejects.toBeInstanceOf(StorageUnavailableError)
+      await expect(store.migrate()).rejects.toBeInstanceOf(StorageUnavailableError)
+      await expect(store.pendingMigrations()).rejects.toBeInstanceOf(StorageUnavailableError)
+      await expect(
+        store.fireScheduleTick({ name: 'x', expectedNextRunAt: T0, nextRunAt: null, job: null, now: T0 }),
+      ).rejects.toBeInstanceOf(StorageUnavailableError)
+      await expect(store.getJob({ id: '1' })).rejects.toThrow(/unavailable/i)
+    } finally {
+      await store.close()
+      await store.close()
+    }
+  })
+
+  it('reports a pool the application passed whose server is down', async () => {
+    const pool = new pg.Pool({
+      connectionString: `postgres://postgres@127.0.0.1:${await closedPort()}/postgres`,
+    })
+    const store = new PostgresStore({ pool })
+    await expect(store.queueStats()).rejects.toBeInstanceOf(StorageUnavailableError)
+    await store.close()
+    await pool.end()
+  })
+
+  it('reports a connection terminated mid-transaction as StorageUnavailableError and stays usable', async () => {
+    const client = await db.pool.connect()
+    client.on('error', () => {})
+    try {
+      await client.query('BEGIN')
+      await db.pool.query('SELECT pg_terminate_backend($1)', [
+        (client as unknown as { processID: number }).processID,
+      ])
+      await expect(db.store.insertJobs({ jobs: [newJob()], now: T0, tx: client })).rejects.toBeInstanceOf(
+        StorageUnavailableError,
+      )
+    } finally {
+      client.release(true)
+    }
+    expect(await db.store.insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
+  })
+
+  it('rejects missing or wrong connection options', () => {
+    expect(() => new PostgresStore({})).toThrow(InvalidArgumentError)
+    expect(() => new PostgresStore({ pool: {} as pg.Pool })).toThrow(InvalidArgumentError)
+    expect(() => new PostgresStore(undefined as never)).toThrow(InvalidArgumentError)
+  })
+
+  it('owns and closes a pool made from a connection string', async () => {
+    const store = new PostgresStore({ connectionString: databaseUrl(), schema: db.schema })
+    expect(await store.insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
+    await store.close()
+    expect(store.pool.ended).toBe(true)
+  })
+
+  it('rejects ids that are not job ids without touching the database', async () => {
+    expect(await db.store.getJob({ id: 'abc' })).toBeNull()
+    await expect(
+      db.store.insertJobs({ jobs: [newJob({ dependsOn: ['x1'] })], now: T0 }),
+    ).rejects.toBeInstanceOf(InvalidOptionsError)
+    await expect(db.store.listJobs({ filter: {}, limit: 5, beforeId: '12; drop' })).rejects.toThrow(
+      /beforeId/,
+    )
+    await expect(db.store.claimJobs(claim({ maxId: 'nope' }))).rejects.toBeInstanceOf(InvalidArgumentError)
+  })
+})

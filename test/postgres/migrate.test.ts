@@ -1,0 +1,117 @@
+import pg from 'pg'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { loadMigrations, renderMigration } from '../../src/adapters/postgres/migrate.js'
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
+import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { InvalidArgumentError, SchemaNotMigratedError } from '../../src/core/errors.js'
+import { createTestSchema } from '../support/database.js'
+import { databaseUrl, describePostgres, newJob, T0 } from './fixture.js'
+
+describePostgres('migrations', () => {
+  let pool: pg.Pool
+  const schemas: ReturnType<typeof createTestSchema>[] = []
+  const freshSchema = () => {
+    const s = createTestSchema(databaseUrl(), 'conveyor_migrate')
+    schemas.push(s)
+    return s.schema
+  }
+
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: databaseUrl(), max: 4 })
+  })
+  afterAll(async () => {
+    for (const s of schemas) await s.drop()
+    await pool.end()
+  })
+
+  it('ships numbered migrations in order, starting at 001', async () => {
+    const migrations = await loadMigrations()
+    expect(migrations[0]?.name).toBe('001_initial')
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1))
+  })
+
+  it('substitutes the quoted schema name for :schema, leaving casts alone', () => {
+    expect(renderMigration("SELECT '{}'::text[], :schema.jobs, x:schema", sqlNames('abc'))).toBe(
+      `SELECT '{}'::text[], "abc".jobs, x:schema`,
+    )
+  })
+
+  it('applies each migration exactly once when ten processes start at once', async () => {
+    const schema = freshSchema()
+    const pools = Array.from({ length: 10 }, () => new pg.Pool({ connectionString: databaseUrl(), max: 1 }))
+    try {
+      const stores = pools.map((p) => new PostgresStore({ pool: p, schema }))
+      const results = await Promise.all(stores.map((s) => s.migrate()))
+      const applied = results.flatMap((r) => r.applied)
+      expect(applied).toEqual((await loadMigrations()).map((m) => m.name))
+      const rows = await pool.query(`SELECT version, name FROM "${schema}".migrations ORDER BY version`)
+      expect(rows.rows.map((r) => r.name)).toEqual(applied)
+      expect(await stores[0]!.pendingMigrations()).toEqual([])
+      expect(await stores[0]!.migrate()).toEqual({ applied: [] })
+    } finally {
+      await Promise.all(pools.map((p) => p.end()))
+    }
+  })
+
+  it('lists pending migrations without applying them (dry run)', async () => {
+    const schema = freshSchema()
+    const store = new PostgresStore({ pool, schema })
+    expect(await store.pendingMigrations()).toEqual((await loadMigrations()).map((m) => m.name))
+    const exists = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])
+    expect(exists.rowCount).toBe(0)
+  })
+
+  it('fails with SchemaNotMigratedError on an unmigrated or partly migrated schema, then works after migrate', async () => {
+    const schema = freshSchema()
+    const store = new PostgresStore({ pool, schema })
+    const attempt = store.insertJobs({ jobs: [newJob()], now: T0 })
+    await expect(attempt).rejects.toBeInstanceOf(SchemaNotMigratedError)
+    await expect(attempt).rejects.toThrow(/queue\.migrate\(\)|conveyor migrate/)
+    await pool.query(`CREATE SCHEMA "${schema}"`)
+    await pool.query(`CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, name text NOT NULL)`)
+    await expect(
+      store.claimJobs({
+        queues: ['default'],
+        kinds: ['test'],
+        capacity: 1,
+        strategy: 'priority',
+        now: T0,
+        workerId: 'w',
+      }),
+    ).rejects.toBeInstanceOf(SchemaNotMigratedError)
+    await pool.query(`DROP SCHEMA "${schema}" CASCADE`)
+    await store.migrate()
+    expect(await store.insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
+  })
+
+  it('maps a table dropped under a running store to SchemaNotMigratedError', async () => {
+    const schema = freshSchema()
+    const store = new PostgresStore({ pool, schema })
+    await store.migrate()
+    await store.getJob({ id: '1' })
+    await pool.query(`DROP TABLE "${schema}".jobs CASCADE`)
+    await expect(store.getJob({ id: '1' })).rejects.toBeInstanceOf(SchemaNotMigratedError)
+  })
+
+  it.each(['', 'Conveyor', '1abc', 'a-b', 'a"b', 'x'.repeat(64), 'public; drop table x', 42])(
+    'rejects the schema name %j',
+    (name) => {
+      expect(() => new PostgresStore({ pool, schema: name as string })).toThrow(InvalidArgumentError)
+    },
+  )
+
+  it('accepts a 63-character schema name and names prepared statements within 63 bytes', async () => {
+    const schema = `z${'x'.repeat(62)}`
+    schemas.push({
+      schema,
+      drop: async () => void (await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
+    })
+    const store = new PostgresStore({ pool, schema })
+    await store.migrate()
+    expect(await store.insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
+    const names = sqlNames(schema)
+    expect(names.statementPrefix.length).toBeLessThan(20)
+    expect(names.jobsChannel.length).toBeLessThanOrEqual(63)
+    expect(names.cancelChannel).toMatch(/^zx+_[0-9a-z]+_cancel$/)
+  })
+})

@@ -1,0 +1,103 @@
+import { afterEach, expect, it } from 'vitest'
+import { waitFor } from '../support/wait.js'
+import { claim, describePostgres, insert, newJob, T0, useStore } from './fixture.js'
+
+describePostgres('LISTEN/NOTIFY wake-ups', () => {
+  const db = useStore()
+  const woken: (readonly string[])[] = []
+  const cancelled: (readonly string[])[] = []
+  let unsubscribe: (() => void)[] = []
+
+  const listen = async () => {
+    unsubscribe = [
+      db.store.onJobsAvailable((q) => woken.push(q)),
+      db.store.onJobsCancelled((ids) => cancelled.push(ids)),
+    ]
+    await db.store.whenListening()
+  }
+  /** Sends a marker notification and waits for it, so everything sent before it has arrived. */
+  const settle = async () => {
+    const marker = `marker-${woken.length}-${Math.random()}`
+    await db.pool.query('SELECT pg_notify($1, $2)', [`${db.schema}_jobs`, JSON.stringify([marker])])
+    await waitFor(() => woken.some((q) => q.includes(marker)))
+    const seen = woken.filter((q) => !q.some((name) => name.startsWith('marker-')))
+    woken.length = 0
+    return seen
+  }
+
+  afterEach(() => {
+    for (const u of unsubscribe) u()
+    woken.length = 0
+    cancelled.length = 0
+  })
+
+  it('notifies once per insert statement with the queues of jobs available now', async () => {
+    await listen()
+    await db.store.insertJobs({
+      jobs: [
+        ...Array.from({ length: 50 }, () => newJob({ queue: 'a' })),
+        newJob({ queue: 'b' }),
+        newJob({ queue: 'later', runAt: T0 + 1 }),
+      ],
+      now: T0,
+    })
+    await db.store.insertJobs({ jobs: [newJob({ runAt: T0 + 1000 })], now: T0 })
+    expect(await settle()).toEqual([['a', 'b']])
+  })
+
+  it('notifies when retries, releases, retryJobs or resume make jobs available', async () => {
+    const [a, b, c] = (await insert(db.store, [{}, {}, {}])) as string[]
+    await db.store.claimJobs(claim())
+    await listen()
+    await db.store.completeJobs({
+      completions: [
+        { id: a!, outcome: 'retry', runAt: T0, error: { attempt: 1, at: T0, name: 'E', message: 'x' } },
+        {
+          id: b!,
+          outcome: 'retry',
+          runAt: T0 + 60_000,
+          error: { attempt: 1, at: T0, name: 'E', message: 'x' },
+        },
+      ],
+      now: T0,
+    })
+    expect(await settle()).toEqual([['default']])
+    await db.store.completeJobs({ completions: [{ id: c!, outcome: 'released' }], now: T0 })
+    expect(await settle()).toEqual([['default']])
+    await db.store.retryJobs({ filter: { ids: [b!] }, now: T0 })
+    expect(await settle()).toEqual([['default']])
+    await db.store.setQueuePaused({ queue: 'default', paused: true, now: T0 })
+    expect(await settle()).toEqual([])
+    await db.store.setQueuePaused({ queue: 'default', paused: false, now: T0 })
+    expect(await settle()).toEqual([['default']])
+  })
+
+  it('notifies the ids of cancelled running jobs', async () => {
+    const [running, waiting] = (await insert(db.store, [{}, { runAt: T0 + 5 }])) as string[]
+    await db.store.claimJobs(claim())
+    await listen()
+    expect(await db.store.cancelJobs({ filter: { ids: [running!, waiting!] }, now: T0 })).toEqual([
+      running,
+      waiting,
+    ])
+    // Only running jobs need aborting elsewhere; the queue that cancelled aborts its own runs itself.
+    await waitFor(() => cancelled.length > 0)
+    expect(cancelled).toEqual([[running]])
+  })
+
+  it('reconnects after its connection is killed, waking every worker once', async () => {
+    await listen()
+    const killed = await db.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
+      [`LISTEN "${db.schema}_jobs"%`],
+    )
+    expect(killed.rowCount).toBe(1)
+    await waitFor(() => woken.some((q) => q.length === 0), {
+      timeoutMs: 15_000,
+      message: 'the listener to reconnect',
+    })
+    woken.length = 0
+    await db.store.insertJobs({ jobs: [newJob({ queue: 'after' })], now: T0 })
+    expect(await settle()).toEqual([['after']])
+  })
+})

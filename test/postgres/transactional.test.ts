@@ -1,0 +1,91 @@
+import { expect, it } from 'vitest'
+import type { TransactionHandle } from '../../src/core/store.js'
+import { waitFor } from '../support/wait.js'
+import { describePostgres, newJob, T0, useStore } from './fixture.js'
+
+describePostgres('transactional enqueue', () => {
+  const db = useStore()
+
+  it('inserts in the caller transaction: visible after commit', async () => {
+    const client = await db.pool.connect()
+    try {
+      await client.query('BEGIN')
+      const [outcome] = await db.store.insertJobs({ jobs: [newJob()], now: T0, tx: client })
+      expect(await db.store.getJob({ id: outcome!.job.id })).toBeNull()
+      const inside = await client.query(`SELECT state FROM ${db.table('jobs')} WHERE id = $1`, [
+        outcome!.job.id,
+      ])
+      expect(inside.rows).toEqual([{ state: 'available' }])
+      await client.query('COMMIT')
+      expect((await db.store.getJob({ id: outcome!.job.id }))?.state).toBe('available')
+    } finally {
+      client.release()
+    }
+  })
+
+  it('leaves nothing behind when the caller rolls back', async () => {
+    const client = await db.pool.connect()
+    try {
+      await client.query('BEGIN')
+      const [outcome] = await db.store.insertJobs({ jobs: [newJob(), newJob()], now: T0, tx: client })
+      await client.query('ROLLBACK')
+      expect(await db.store.getJob({ id: outcome!.job.id })).toBeNull()
+      expect(await db.store.listJobs({ filter: {}, limit: 10 })).toEqual([])
+    } finally {
+      client.release()
+    }
+  })
+
+  it('works with any object that has query(text, values)', async () => {
+    const client = await db.pool.connect()
+    const seen: string[] = []
+    const handle: TransactionHandle = {
+      async query(text, values) {
+        seen.push(text)
+        const result = await client.query(text, values)
+        return { rows: result.rows }
+      },
+    }
+    try {
+      await client.query('BEGIN')
+      const [dep] = await db.store.insertJobs({ jobs: [newJob({ uniqueKey: 'k' })], now: T0, tx: handle })
+      const [dup, child] = await db.store.insertJobs({
+        jobs: [newJob({ uniqueKey: 'k' }), newJob({ dependsOn: [dep!.job.id] })],
+        now: T0,
+        tx: handle,
+      })
+      expect(dup).toMatchObject({ duplicate: true, job: { id: dep!.job.id } })
+      expect(child?.job.dependsOn).toEqual([dep!.job.id])
+      await client.query('COMMIT')
+      expect(seen.length).toBeGreaterThanOrEqual(3)
+      expect(await db.store.listJobs({ filter: {}, limit: 10 })).toHaveLength(2)
+    } finally {
+      client.release()
+    }
+  })
+
+  it('wakes listeners only when the transaction commits', async () => {
+    const woken: (readonly string[])[] = []
+    const unsubscribe = db.store.onJobsAvailable((queues) => woken.push(queues))
+    await db.store.whenListening()
+    const client = await db.pool.connect()
+    try {
+      await client.query('BEGIN')
+      await db.store.insertJobs({ jobs: [newJob({ queue: 'rolled-back' })], now: T0, tx: client })
+      await client.query('ROLLBACK')
+      await client.query('BEGIN')
+      await db.store.insertJobs({ jobs: [newJob({ queue: 'committed' })], now: T0, tx: client })
+      await client.query('COMMIT')
+      await waitFor(() => woken.length > 0)
+      expect(woken).toEqual([['committed']])
+    } finally {
+      client.release()
+      unsubscribe()
+    }
+  })
+
+  it('reports a handle that returns no rows', async () => {
+    const handle: TransactionHandle = { query: async () => 'ok' }
+    await expect(db.store.insertJobs({ jobs: [newJob()], now: T0, tx: handle })).rejects.toThrow(/rows/)
+  })
+})
