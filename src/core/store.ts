@@ -52,6 +52,11 @@ export interface ClaimParams {
   readonly kinds: readonly string[]
   /** Total weight the claimed jobs may add up to (free capacity). */
   readonly capacity: number
+  /**
+   * Take the first job in order even if it alone exceeds `capacity` (the worker is idle, so a job
+   * heavier than its whole capacity runs alone instead of never).
+   */
+  readonly oversizedFirst?: boolean
   /** Ordering: `priority` = priority, run-at, id; `time` = run-at, id. */
   readonly strategy: PollStrategy
   readonly now: number

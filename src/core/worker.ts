@@ -18,6 +18,7 @@ export interface WorkerDeps {
   readonly claim: (params: {
     queues: readonly string[]
     capacity: number
+    oversizedFirst: boolean
     strategy: PollStrategy
     workerId: string
   }) => Promise<JobRecord[]>
@@ -138,6 +139,8 @@ export class Worker {
         const jobs = await this.#deps.claim({
           queues: this.settings.queues,
           capacity: want,
+          // Idle with nothing buffered: a job heavier than the whole capacity may run, alone.
+          oversizedFirst: this.#used === 0 && this.#buffer.length === 0,
           strategy: this.settings.strategy,
           workerId: this.settings.id,
         })

@@ -1,7 +1,7 @@
 import { describe } from 'vitest'
-import { ManualClock } from '../../src/core/clock.js'
 import { createMemoryQueue } from '../../src/adapters/memory/index.js'
-import { T0, type HarnessFactory } from '../conformance/harness.js'
+import { ManualClock } from '../../src/core/clock.js'
+import { type HarnessFactory, T0 } from '../conformance/harness.js'
 import { runConformance } from '../conformance/index.js'
 
 const factory: HarnessFactory = async (options = {}) => {

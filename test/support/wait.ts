@@ -11,7 +11,9 @@ export async function waitFor<T>(
     const value = await check()
     if (value) return value as NonNullable<T>
     if (performance.now() > deadline) {
-      throw new Error(`waitFor timed out after ${options.timeoutMs ?? 10_000} ms: ${options.message ?? check.toString()}`)
+      throw new Error(
+        `waitFor timed out after ${options.timeoutMs ?? 10_000} ms: ${options.message ?? check.toString()}`,
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, delay))
     delay = Math.min(delay * 2, 25)

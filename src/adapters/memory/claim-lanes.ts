@@ -27,6 +27,8 @@ export interface LaneClaim {
   /** Largest id that may be claimed. */
   readonly maxSeq: number
   readonly capacity: number
+  /** Take the first job even when it alone exceeds `capacity`. */
+  readonly oversizedFirst?: boolean
 }
 
 const byTime = (a: LaneItem, b: LaneItem): number => a.runAt - b.runAt || a.seq - b.seq
@@ -98,7 +100,8 @@ export class ClaimLanes {
         best.pop()
         this.invalidate(entry)
       } else {
-        if (used + entry.record.weight > params.capacity) break
+        const first = used === 0 && params.oversizedFirst === true
+        if (!first && used + entry.record.weight > params.capacity) break
         best.pop()
         used += entry.record.weight
         take(entry)

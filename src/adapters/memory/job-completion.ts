@@ -1,3 +1,4 @@
+import type { AttemptError } from '../../core/job.js'
 import type { Completion } from '../../core/store.js'
 import { frozenCopy } from './frozen-json.js'
 import { appendError, type StoredJob } from './job-record.js'
@@ -27,5 +28,15 @@ export function completionChanges(job: StoredJob, c: Completion, now: number): P
       return { ...state, state: 'scheduled', runAt: c.runAt, attempt: job.attempt - 1 }
     case 'released':
       return { state: 'available', attempt: job.attempt - 1 }
+  }
+}
+
+/** The error recorded for an attempt whose worker process stopped heartbeating. */
+export function workerDiedError(attempt: number, at: number, processId: string): AttemptError {
+  return {
+    attempt,
+    at,
+    name: 'WorkerDied',
+    message: `The worker process ${JSON.stringify(processId)} stopped sending heartbeats while running this job; it was returned to the queue.`,
   }
 }

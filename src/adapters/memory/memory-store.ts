@@ -14,7 +14,7 @@ import type {
   TransactionHandle,
   UpsertScheduleParams,
 } from '../../core/store.js'
-import { completionChanges } from './job-completion.js'
+import { completionChanges, workerDiedError } from './job-completion.js'
 import { matchesJobFilter, parseJobId } from './job-filter.js'
 import { JobInserter } from './job-inserter.js'
 import { copyJobRecord, type JobEntry } from './job-record.js'
@@ -40,6 +40,7 @@ export class MemoryStore implements JobStore {
   readonly #jobs = new JobTable()
   readonly #schedules = new ScheduleTable()
   readonly #paused = new Set<string>()
+  readonly #heartbeats = new Map<string, number>()
   readonly #events = new StoreEvents()
   /** Latest `now` seen: the time of a transaction's commit, deletes and prunes (which carry none). */
   #lastNow = Number.NEGATIVE_INFINITY
@@ -74,6 +75,7 @@ export class MemoryStore implements JobStore {
       dueBy: params.dueBy ?? params.now,
       maxSeq,
       capacity: params.capacity,
+      oversizedFirst: params.oversizedFirst,
     }
     const jobs = this.#jobs.claim(claim, params.now, params.workerId)
     this.#settle(params.now)
@@ -87,6 +89,7 @@ export class MemoryStore implements JobStore {
     for (const c of params.completions) {
       const entry = this.#jobs.get(c.id)
       if (entry?.record.state !== 'running') continue
+      if (c.attempt !== undefined && entry.record.attempt !== c.attempt) continue
       const job = entry.record
       this.#jobs.update(entry, completionChanges(job, c, now), now)
       if (c.outcome === 'succeeded' && job.scheduleName !== null && job.scheduleTick !== null) {
@@ -94,6 +97,36 @@ export class MemoryStore implements JobStore {
       }
     }
     this.#settle(now)
+  }
+
+  /** Records that a process is alive (see `JobStore.recordHeartbeat`). */
+  async recordHeartbeat(params: { processId: string; now: number }): Promise<void> {
+    this.#seen(params.now)
+    this.#heartbeats.set(params.processId, params.now)
+  }
+
+  /** Returns running jobs of processes silent since before `staleBefore` to the queue (see `JobStore.rescueJobs`). */
+  async rescueJobs(params: { now: number; staleBefore: number; limit: number }): Promise<JobRecord[]> {
+    const { now } = params
+    this.#seen(now)
+    const rescued: JobRecord[] = []
+    for (const entry of this.#jobs.entries()) {
+      if (rescued.length >= params.limit) break
+      const job = entry.record
+      if (job.state !== 'running') continue
+      const processId = (job.attemptedBy ?? '').split(':', 1)[0] ?? ''
+      const seen = this.#heartbeats.get(processId)
+      if (seen !== undefined && seen >= params.staleBefore) continue
+      const error = workerDiedError(job.attempt, now, processId)
+      const changes =
+        job.attempt >= job.maxAttempts
+          ? completionChanges(job, { id: job.id, outcome: 'failed', error }, now)
+          : completionChanges(job, { id: job.id, outcome: 'retry', runAt: now, error }, now)
+      this.#jobs.update(entry, changes, now)
+      rescued.push(copyJobRecord(entry.record))
+    }
+    this.#settle(now)
+    return rescued
   }
 
   /** Returns one job, or null. */

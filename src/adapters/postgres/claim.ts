@@ -29,7 +29,7 @@ export type ClaimSql = Readonly<Record<`${PollStrategy}:${'one' | 'many'}`, stri
 
 /**
  * Parameters: $1 queues text[], $2 kinds text[], $3 due-by ms, $4 max id or null, $5 capacity,
- * $6 now ms, $7 worker id, $8 group lock space.
+ * $6 now ms, $7 worker id, $8 group lock space, $9 take the first job even if it exceeds capacity.
  */
 function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: boolean): string {
   const queueFilter = manyQueues ? 'j.queue = a.name' : 'j.queue = ($1::text[])[1]'
@@ -67,9 +67,11 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       )`
   return `WITH ${locked}, taken AS (
       SELECT w.id FROM (
-        SELECT l.id, sum(l.weight) OVER (ORDER BY ${ORDER[strategy]('l')}) AS used FROM locked l
+        SELECT l.id, sum(l.weight) OVER (ORDER BY ${ORDER[strategy]('l')}) AS used,
+          row_number() OVER (ORDER BY ${ORDER[strategy]('l')}) AS n
+        FROM locked l
       ) w
-      WHERE w.used <= $5::int
+      WHERE w.used <= $5::int OR ($9::boolean AND w.n = 1)
     )
     UPDATE ${names.jobs} j
     SET state = 'running', attempt = j.attempt + 1, attempted_at = ${fromMs('$6')}, attempted_by = $7::text
@@ -120,6 +122,7 @@ export async function claimJobs(
       params.now,
       params.workerId,
       names.groupLockSpace,
+      params.oversizedFirst === true,
     ],
   })
   return rows.map(toJobRecord).sort(compare[params.strategy])

@@ -1,0 +1,63 @@
+/** Registers every conformance case against one adapter's harness factory. */
+import cancellation from './cases/cancellation.js'
+import concurrency from './cases/concurrency.js'
+import controls from './cases/controls.js'
+import delays from './cases/delays.js'
+import dependencies from './cases/dependencies.js'
+import drain from './cases/drain.js'
+import enqueue from './cases/enqueue.js'
+import enqueueMany from './cases/enqueue-many.js'
+import enqueueValidation from './cases/enqueue-validation.js'
+import events from './cases/events.js'
+import groupKeys from './cases/group-keys.js'
+import jobActions from './cases/job-actions.js'
+import lifecycle from './cases/lifecycle.js'
+import listJobs from './cases/list-jobs.js'
+import maxAttempts from './cases/max-attempts.js'
+import ordering from './cases/ordering.js'
+import pause from './cases/pause.js'
+import performJob from './cases/perform-job.js'
+import retries from './cases/retries.js'
+import scheduleTicks from './cases/schedule-ticks.js'
+import schedules from './cases/schedules.js'
+import schemaValidation from './cases/schema-validation.js'
+import statsPrune from './cases/stats-prune.js'
+import timeouts from './cases/timeouts.js'
+import uniqueKeys from './cases/unique-keys.js'
+import workflowState from './cases/workflow-state.js'
+import type { HarnessFactory } from './harness.js'
+
+/** Every case module, in the order they run. */
+const CASES: readonly ((factory: HarnessFactory) => void)[] = [
+  enqueue,
+  enqueueValidation,
+  schemaValidation,
+  enqueueMany,
+  ordering,
+  delays,
+  retries,
+  maxAttempts,
+  timeouts,
+  controls,
+  workflowState,
+  uniqueKeys,
+  groupKeys,
+  dependencies,
+  concurrency,
+  pause,
+  jobActions,
+  cancellation,
+  listJobs,
+  statsPrune,
+  events,
+  schedules,
+  scheduleTicks,
+  drain,
+  performJob,
+  lifecycle,
+]
+
+/** Runs the whole conformance suite for `factory`. */
+export function runConformance(factory: HarnessFactory): void {
+  for (const register of CASES) register(factory)
+}

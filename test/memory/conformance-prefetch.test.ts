@@ -1,0 +1,15 @@
+import { describe } from 'vitest'
+import { createMemoryQueue } from '../../src/adapters/memory/index.js'
+import { ManualClock } from '../../src/core/clock.js'
+import { type HarnessFactory, T0 } from '../conformance/harness.js'
+import { runConformance } from '../conformance/index.js'
+
+// The same suite with a local claim buffer, as the Postgres adapter runs by default: buffering
+// must not change any observable behaviour.
+const factory: HarnessFactory = async (options = {}) => {
+  const clock = new ManualClock(T0)
+  const queue = createMemoryQueue({ prefetch: 8, ...options, clock })
+  return { queue, clock, capabilities: queue.store.capabilities, close: () => queue.shutdown({ graceMs: 0 }) }
+}
+
+describe('conformance: memory with prefetch', () => runConformance(factory))
