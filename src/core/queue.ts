@@ -8,18 +8,13 @@ import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { type Clock, createSystemClock } from './clock.js'
 import { Completer } from './completer.js'
 import { drainJobs } from './drain.js'
-import {
-  backoffFunctionOf,
-  type EnqueueOptions,
-  resolveNewJob,
-  validateEnqueueOptions,
-} from './enqueue-options.js'
+import { backoffFunctionOf, type EnqueueOptions, validateEnqueueOptions } from './enqueue-options.js'
 import { InvalidArgumentError, JobCancelledError, LifecycleError, UnknownJobKindError } from './errors.js'
 import { EventBus, type QueueEventListener, type QueueEventName } from './events.js'
 import { type ExecutorDeps, runAttempt } from './executor.js'
-import { validateJobFilter } from './filter.js'
 import type { JobRecord } from './job.js'
-import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
+import { isJobDefinition, type JobDefinition } from './job-definition.js'
+import { JobManager } from './job-manager.js'
 import { JobRunner } from './job-runner.js'
 import { silentLogger } from './logger.js'
 import { MaintenanceService, type MaintenanceSettings } from './maintenance.js'
@@ -33,21 +28,13 @@ import type {
   Queue,
   RegisterOptions,
   ScheduleOptions,
-  ScheduleRunInfo,
   ShutdownOptions,
 } from './ports.js'
+import { Producer } from './producer.js'
 import type { QueueOptions, WorkerOptions } from './queue-options.js'
 import { HandlerRegistry } from './registry.js'
-import { fireDueSchedules, ScheduleService } from './schedule-service.js'
-import { scheduleRecordFor } from './schedule-upsert.js'
-import type {
-  InsertOutcome,
-  JobFilter,
-  JobStore,
-  NewJob,
-  ScheduleRecord,
-  TransactionHandle,
-} from './store.js'
+import { ScheduleService } from './schedule-service.js'
+import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
 import { describe, validateName, validateOptionalInt } from './validation.js'
 import { Worker, type WorkerSettings } from './worker.js'
 
@@ -80,6 +67,8 @@ class CoreQueueImpl implements CoreQueue {
   readonly #completer: Completer
   readonly #processId: string
   readonly #runner: JobRunner
+  readonly #producer: Producer
+  readonly #manager: JobManager
   #workers: Worker[] = []
   #maintenance: MaintenanceService | null = null
   #cancelFeed: { users: number; unsubscribe: () => void } | null = null
@@ -107,6 +96,14 @@ class CoreQueueImpl implements CoreQueue {
       clock: this.clock,
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
     })
+    this.#producer = new Producer({ store, clock: this.clock, events: this.#events })
+    this.#manager = new JobManager({
+      store,
+      clock: this.clock,
+      events: this.#events,
+      runningHere: () => new Set(this.#runner.localRuns.keys()),
+      abortHere: (ids) => this.#abortLocal(ids),
+    })
     this.#runner = new JobRunner({
       store,
       executor: this.#executor,
@@ -130,85 +127,32 @@ class CoreQueueImpl implements CoreQueue {
     for (const w of this.#workers) w.wake()
   }
 
-  // ---- producing ----
-
-  async enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult> {
-    const opts = validateEnqueueOptions(options)
-    const row = await this.#prepare(job, payload, opts)
-    const [outcome] = await this.store.insertJobs({ jobs: [row], now: this.clock.now(), tx: opts.tx })
-    return this.#reportInsert(outcome!)
+  enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult> {
+    return this.#producer.enqueue(job, payload, options)
   }
 
-  async enqueueMany(
+  enqueueMany(
     items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[],
     options?: { tx?: TransactionHandle },
   ): Promise<EnqueueResult[]> {
-    if (!Array.isArray(items))
-      throw new InvalidArgumentError(
-        `enqueueMany(items) needs an array of { job, payload, options }; got ${describe(items)}.`,
-      )
-    const tx = options?.tx === undefined ? undefined : validateEnqueueOptions({ tx: options.tx }).tx
-    const rows: NewJob[] = []
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as EnqueueManyItem
-      if (typeof item !== 'object' || item === null)
-        throw new InvalidArgumentError(
-          `enqueueMany: item ${i} must be { job, payload, options? }; got ${describe(item)}.`,
-        )
-      const opts = validateEnqueueOptions(item.options)
-      if (opts.tx)
-        throw new InvalidArgumentError(
-          `enqueueMany: item ${i} sets tx; pass the transaction once as enqueueMany(items, { tx }).`,
-        )
-      try {
-        rows.push(await this.#prepare(item.job, item.payload, opts))
-      } catch (error) {
-        if (error instanceof Error) error.message = `enqueueMany item ${i}: ${error.message}`
-        throw error
-      }
-    }
-    if (rows.length === 0) return []
-    const outcomes = await this.store.insertJobs({ jobs: rows, now: this.clock.now(), tx })
-    return outcomes.map((o) => this.#reportInsert(o))
+    return this.#producer.enqueueMany(items, options)
   }
 
-  async #prepare(job: JobDefinition<unknown>, payload: unknown, opts: EnqueueOptions): Promise<NewJob> {
-    if (!isJobDefinition(job))
-      throw new InvalidArgumentError(`enqueue needs a job made by defineJob(); got ${describe(job)}.`)
-    const value = await validatePayload(job, payload)
-    return resolveNewJob(job, value, opts, this.clock.now())
-  }
-
-  #reportInsert(outcome: InsertOutcome): EnqueueResult {
-    const { job, duplicate } = outcome
-    this.#events.emit('enqueued', { job, duplicate })
-    return { id: job.id, kind: job.kind, queue: job.queue, state: job.state, runAt: job.runAt, duplicate }
-  }
-
-  // ---- scheduling ----
-
-  async schedule<P>(
+  schedule<P>(
     expression: string,
     job: JobDefinition<P>,
     payload: P,
-    options: ScheduleOptions = {},
+    options?: ScheduleOptions,
   ): Promise<ScheduleRecord> {
-    if (!isJobDefinition(job))
-      throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
-    const value = await validatePayload(job, payload)
-    const now = this.clock.now()
-    const name = options.name === undefined ? job.kind : validateName(options.name, 'schedule name')
-    const existing = (await this.store.listSchedules()).find((s) => s.name === name)
-    const schedule = scheduleRecordFor({ expression, job, payload: value, options, name, now, existing })
-    return this.store.upsertSchedule({ schedule, now })
+    return this.#producer.schedule(expression, job, payload, options)
   }
 
-  async unschedule(name: string): Promise<boolean> {
-    return this.store.deleteSchedule({ name: validateName(name, 'schedule name') })
+  unschedule(name: string): Promise<boolean> {
+    return this.#producer.unschedule(name)
   }
 
   listSchedules(): Promise<ScheduleRecord[]> {
-    return this.store.listSchedules()
+    return this.#producer.listSchedules()
   }
 
   // ---- running ----
@@ -429,7 +373,7 @@ class CoreQueueImpl implements CoreQueue {
         'Register it with queue.register(job, handler) first.',
       )
     const opts = validateEnqueueOptions(rest)
-    const row = await this.#prepare(job, payload, opts)
+    const row = await this.#producer.prepare(job, payload, opts)
     const now = this.clock.now()
     const record: JobRecord = {
       ...row,
@@ -454,85 +398,40 @@ class CoreQueueImpl implements CoreQueue {
 
   // ---- managing ----
 
-  async getJob(id: string): Promise<JobRecord | null> {
-    if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id))
-      throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
-    return this.store.getJob({ id })
+  getJob(id: string): Promise<JobRecord | null> {
+    return this.#manager.getJob(id)
   }
 
-  async listJobs(
-    filter: JobFilter = {},
-    page: { limit?: number; beforeId?: string } = {},
-  ): Promise<JobRecord[]> {
-    const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? 100
-    if (
-      page.beforeId !== undefined &&
-      (typeof page.beforeId !== 'string' || !/^[0-9]{1,19}$/.test(page.beforeId))
-    ) {
-      throw new InvalidArgumentError(
-        `beforeId must be a job id string (the last id of the previous page); got ${describe(page.beforeId)}.`,
-      )
-    }
-    return this.store.listJobs({ filter: validateJobFilter(filter), limit, beforeId: page.beforeId })
+  listJobs(filter?: JobFilter, page?: { limit?: number; beforeId?: string }): Promise<JobRecord[]> {
+    return this.#manager.listJobs(filter, page)
   }
 
-  async retryJobs(filter: JobFilter): Promise<number> {
-    return this.store.retryJobs({ filter: validateJobFilter(filter, true), now: this.clock.now() })
+  retryJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.retryJobs(filter)
   }
 
-  async cancelJobs(filter: JobFilter): Promise<number> {
-    const valid = validateJobFilter(filter, true)
-    // Jobs running here report their own `cancelled` event when their attempt settles. Note them
-    // before the store call: its cancel notification may end the local run before we get here.
-    const local = new Set(this.#runner.localRuns.keys())
-    const ids = await this.store.cancelJobs({ filter: valid, now: this.clock.now() })
-    const elsewhere = ids.filter((id) => !local.has(id))
-    this.#abortLocal(ids)
-    if (elsewhere.length > 0 && this.#events.has('cancelled')) {
-      for (let i = 0; i < elsewhere.length; i += 1000) {
-        const jobs = await this.store.listJobs({ filter: { ids: elsewhere.slice(i, i + 1000) }, limit: 1000 })
-        for (const job of jobs.reverse())
-          this.#events.emit('cancelled', { job, reason: 'cancelled by an operator' })
-      }
-    }
-    return ids.length
+  cancelJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.cancelJobs(filter)
   }
 
-  async deleteJobs(filter: JobFilter): Promise<number> {
-    return this.store.deleteJobs({ filter: validateJobFilter(filter, true) })
+  deleteJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.deleteJobs(filter)
   }
 
-  async pauseQueue(queue: string): Promise<void> {
-    return this.store.setQueuePaused({
-      queue: validateName(queue, 'queue'),
-      paused: true,
-      now: this.clock.now(),
-    })
+  pauseQueue(queue: string): Promise<void> {
+    return this.#manager.setPaused(queue, true)
   }
 
-  async resumeQueue(queue: string): Promise<void> {
-    return this.store.setQueuePaused({
-      queue: validateName(queue, 'queue'),
-      paused: false,
-      now: this.clock.now(),
-    })
+  resumeQueue(queue: string): Promise<void> {
+    return this.#manager.setPaused(queue, false)
   }
 
-  async stats() {
-    return this.store.queueStats()
+  stats(): Promise<QueueStats[]> {
+    return this.#manager.stats()
   }
 
-  async prune(options: { olderThanMs?: number; batchSize?: number } = {}): Promise<number> {
-    const olderThan =
-      validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, Number.MAX_SAFE_INTEGER) ?? 7 * 24 * 3600_000
-    const batch = validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? 1000
-    const before = this.clock.now() - olderThan
-    let total = 0
-    for (;;) {
-      const n = await this.store.pruneJobs({ finishedBefore: before, limit: batch })
-      total += n
-      if (n < batch) return total
-    }
+  prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number> {
+    return this.#manager.prune(options)
   }
 }
 

@@ -1,0 +1,109 @@
+/**
+ * Managing stored jobs: look-ups, bulk retry/cancel/delete by filter, pausing queues, stats and
+ * pruning, each validating its input. Cancelling also aborts the runs of this process.
+ */
+import type { Clock } from './clock.js'
+import { InvalidArgumentError } from './errors.js'
+import type { EventBus } from './events.js'
+import { validateJobFilter } from './filter.js'
+import type { JobRecord } from './job.js'
+import type { JobFilter, JobStore, QueueStats } from './store.js'
+import { describe, validateName, validateOptionalInt } from './validation.js'
+
+/** What the job manager works with. */
+export interface JobManagerDeps {
+  readonly store: JobStore
+  readonly clock: Clock
+  readonly events: EventBus
+  /** Ids of jobs running in this process right now. */
+  readonly runningHere: () => ReadonlySet<string>
+  /** Aborts this process's runs (and buffered copies) of these jobs. */
+  readonly abortHere: (ids: readonly string[]) => void
+}
+
+/** The operator's side of a queue. */
+export class JobManager {
+  readonly #deps: JobManagerDeps
+  readonly #store: JobStore
+  readonly #clock: Clock
+  readonly #events: EventBus
+
+  constructor(deps: JobManagerDeps) {
+    this.#deps = deps
+    this.#store = deps.store
+    this.#clock = deps.clock
+    this.#events = deps.events
+  }
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id))
+      throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
+    return this.#store.getJob({ id })
+  }
+
+  async listJobs(
+    filter: JobFilter = {},
+    page: { limit?: number; beforeId?: string } = {},
+  ): Promise<JobRecord[]> {
+    const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? 100
+    if (
+      page.beforeId !== undefined &&
+      (typeof page.beforeId !== 'string' || !/^[0-9]{1,19}$/.test(page.beforeId))
+    ) {
+      throw new InvalidArgumentError(
+        `beforeId must be a job id string (the last id of the previous page); got ${describe(page.beforeId)}.`,
+      )
+    }
+    return this.#store.listJobs({ filter: validateJobFilter(filter), limit, beforeId: page.beforeId })
+  }
+
+  async retryJobs(filter: JobFilter): Promise<number> {
+    return this.#store.retryJobs({ filter: validateJobFilter(filter, true), now: this.#clock.now() })
+  }
+
+  async cancelJobs(filter: JobFilter): Promise<number> {
+    const valid = validateJobFilter(filter, true)
+    // Jobs running here report their own `cancelled` event when their attempt settles. Note them
+    // before the store call: its cancel notification may end the local run before we get here.
+    const local = this.#deps.runningHere()
+    const ids = await this.#store.cancelJobs({ filter: valid, now: this.#clock.now() })
+    const elsewhere = ids.filter((id) => !local.has(id))
+    this.#deps.abortHere(ids)
+    if (elsewhere.length > 0 && this.#events.has('cancelled')) {
+      for (let i = 0; i < elsewhere.length; i += 1000) {
+        const jobs = await this.#store.listJobs({
+          filter: { ids: elsewhere.slice(i, i + 1000) },
+          limit: 1000,
+        })
+        for (const job of jobs.reverse())
+          this.#events.emit('cancelled', { job, reason: 'cancelled by an operator' })
+      }
+    }
+    return ids.length
+  }
+
+  async deleteJobs(filter: JobFilter): Promise<number> {
+    return this.#store.deleteJobs({ filter: validateJobFilter(filter, true) })
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    return this.#store.setQueuePaused({ queue: validateName(queue, 'queue'), paused, now: this.#clock.now() })
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    return this.#store.queueStats()
+  }
+
+  async prune(options: { olderThanMs?: number; batchSize?: number } = {}): Promise<number> {
+    const olderThan =
+      validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, Number.MAX_SAFE_INTEGER) ?? 7 * 24 * 3600_000
+    const batch = validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? 1000
+    const before = this.#clock.now() - olderThan
+    let total = 0
+    for (;;) {
+      const n = await this.#store.pruneJobs({ finishedBefore: before, limit: batch })
+      total += n
+      if (n < batch) return total
+    }
+  }
+}
