@@ -17,7 +17,9 @@ testWithPostgres('the job exists if and only if the transaction commits', async 
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
-      const { rows } = await client.query(`INSERT INTO ${schema}.orders (total) VALUES ($1) RETURNING id`, [total])
+      const { rows } = await client.query(`INSERT INTO ${schema}.orders (total) VALUES ($1) RETURNING id`, [
+        total,
+      ])
       await queue.enqueue(sendReceipt, { orderId: rows[0].id }, { tx: client }) // same transaction
       if (fail) throw new Error('payment declined')
       await client.query('COMMIT')

@@ -1,6 +1,7 @@
 /**
  * Writing attempt outcomes back: one statement for a whole batch of completions. It updates only
- * jobs still `running`, cancels the waiting dependants of jobs that ended failed or cancelled
+ * jobs still `running` (and, for a completion that names its attempt, still running that attempt, so
+ * a late result from a worker declared dead never overwrites a rescued or re-claimed job), cancels the waiting dependants of jobs that ended failed or cancelled
  * (transitively, with a recursive CTE), moves schedules' `last_success_at` forward, and notifies
  * `<schema>_jobs` once when retries or releases made jobs available.
  */
@@ -32,12 +33,13 @@ export function cascadeCtes(names: SqlNames, source: string, now: string): strin
 
 /**
  * The completion statement. Parameters: $1 ids, $2 outcomes, $3 run-at ms, $4 errors (jsonb),
- * $5 whether to set the workflow state, $6 workflow states, $7 now ms, $8 the jobs channel.
+ * $5 whether to set the workflow state, $6 workflow states, $7 attempts (null: any attempt),
+ * $8 now ms, $9 the jobs channel. Its one row's `updated` counts the jobs written.
  */
 export function completeSql(names: SqlNames): string {
   return `WITH RECURSIVE input AS (
-      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[])
-        AS c(id, outcome, run_at, error, set_state, workflow_state)
+      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[])
+        AS c(id, outcome, run_at, error, set_state, workflow_state, attempt)
     ), updated AS (
       UPDATE ${names.jobs} j SET
         state = CASE c.outcome
@@ -47,13 +49,13 @@ export function completeSql(names: SqlNames): string {
         attempt = CASE WHEN c.outcome IN ('snoozed', 'released') THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
         errors = CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END,
         workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END,
-        finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs('$7')} END
+        finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs('$8')} END
       FROM input c
-      WHERE j.id = c.id AND j.state = 'running'
+      WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
       RETURNING j.id, j.state, j.queue, j.run_at, j.schedule_name, j.schedule_tick
     ), ended_badly AS (
       SELECT u.id FROM updated u WHERE u.state IN ('failed', 'cancelled')
-    ), ${cascadeCtes(names, 'ended_badly', '$7')}, succeeded_ticks AS (
+    ), ${cascadeCtes(names, 'ended_badly', '$8')}, succeeded_ticks AS (
       UPDATE ${names.schedules} s SET last_success_at = t.tick
       FROM (
         SELECT u.schedule_name, max(u.schedule_tick) AS tick FROM updated u
@@ -63,28 +65,31 @@ export function completeSql(names: SqlNames): string {
       WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
       RETURNING s.name
     ), notified AS (
-      SELECT pg_notify($8::text, CASE WHEN count(DISTINCT u.queue) <= 40 THEN json_agg(DISTINCT u.queue)::text ELSE '[]' END)
+      SELECT pg_notify($9::text, CASE WHEN count(DISTINCT u.queue) <= 40 THEN json_agg(DISTINCT u.queue)::text ELSE '[]' END)
       FROM updated u
-      WHERE u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs('$7')}
+      WHERE u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs('$8')}
       HAVING count(*) > 0
     )
     SELECT (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM cascaded)::int AS cascaded,
       (SELECT count(*) FROM succeeded_ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified`
 }
 
-/** Writes completions as `JobStore.completeJobs` describes (the last one wins for a repeated id). */
+/**
+ * Writes completions as `JobStore.completeJobs` describes (the last one wins for a repeated id);
+ * returns how many jobs were written (completions of jobs no longer running that attempt are not).
+ */
 export async function completeJobs(
   target: SqlTarget,
   names: SqlNames,
   sql: string,
   completions: readonly Completion[],
   now: number,
-): Promise<void> {
+): Promise<number> {
   const byId = new Map<string, Completion>()
   for (const c of completions) byId.set(c.id, c)
-  if (byId.size === 0) return
+  if (byId.size === 0) return 0
   const list = [...byId.values()]
-  await queryRows(target, {
+  const [row] = await queryRows<{ updated: number }>(target, {
     name: `${names.statementPrefix}complete`,
     text: sql,
     values: [
@@ -96,8 +101,10 @@ export async function completeJobs(
       list.map((c) =>
         'workflowState' in c && c.workflowState != null ? JSON.stringify(c.workflowState) : null,
       ),
+      list.map((c) => c.attempt ?? null),
       now,
       names.jobsChannel,
     ],
   })
+  return row?.updated ?? 0
 }

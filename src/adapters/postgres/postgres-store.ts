@@ -1,8 +1,8 @@
 /**
- * The storage port on PostgreSQL. Several processes share one schema safely: claims lock rows with
- * `FOR UPDATE SKIP LOCKED`, unique keys and schedule ticks are unique indexes, group turns take an
- * advisory lock. Producers can enqueue inside their own transaction (`tx`). Driver errors are
- * translated into Conveyor errors here, at the boundary.
+ * The storage port on PostgreSQL. Several processes share one schema safely: claims and rescues lock
+ * rows with `FOR UPDATE SKIP LOCKED`, unique keys and schedule ticks are unique indexes, group turns
+ * take an advisory lock. Producers can enqueue inside their own transaction (`tx`); handlers can run
+ * in the job's own transaction. Driver errors are translated into Conveyor errors here, at the boundary.
  */
 import pg from 'pg'
 import { InvalidArgumentError } from '../../core/errors.js'
@@ -22,18 +22,20 @@ import type {
   TransactionHandle,
   UpsertScheduleParams,
 } from '../../core/store.js'
-import { type ClaimSql, claimJobs, claimSql } from './claim.js'
-import { completeJobs, completeSql } from './complete.js'
+import { claimJobs } from './claim.js'
+import { completeJobs } from './complete.js'
 import { translateError } from './errors.js'
 import { insertJobs } from './insert-jobs.js'
-import { type InsertSql, insertSql } from './insert-sql.js'
 import * as admin from './job-admin.js'
+import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
 import type { SqlTarget } from './queryable.js'
+import { recordHeartbeat, rescueJobs } from './rescue.js'
 import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
 import { type SqlNames, sqlNames } from './sql-names.js'
+import { type StoreStatements, storeStatements } from './statements.js'
 
 /** How to reach the database: the application's pool, or a connection string for a pool the store owns. */
 export interface PostgresStoreOptions {
@@ -59,10 +61,9 @@ export class PostgresStore implements JobStore {
   readonly pool: pg.Pool
   readonly #ownsPool: boolean
   readonly #names: SqlNames
-  readonly #insertSql: InsertSql
-  readonly #claimSql: ClaimSql
-  readonly #completeSql: string
+  readonly #sql: StoreStatements
   readonly #listener: NotificationListener
+  readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
   #closed: Promise<void> | null = null
@@ -93,9 +94,8 @@ export class PostgresStore implements JobStore {
       )
     }
     this.#names = sqlNames(this.schema)
-    this.#insertSql = insertSql(this.#names)
-    this.#claimSql = claimSql(this.#names)
-    this.#completeSql = completeSql(this.#names)
+    this.#sql = storeStatements(this.#names)
+    this.#onError = options.onError
     this.#listener = new NotificationListener({
       clientConfig: (this.pool as { options?: pg.ClientConfig }).options ?? {},
       jobsChannel: this.#names.jobsChannel,
@@ -124,20 +124,52 @@ export class PostgresStore implements JobStore {
   }): Promise<InsertOutcome[]> {
     return this.#run(
       'enqueueing jobs',
-      (db) => insertJobs(db, this.#names, this.#insertSql, params.jobs, params.now),
+      (db) => insertJobs(db, this.#names, this.#sql.insert, params.jobs, params.now),
       params.tx,
     )
   }
 
   /** Claims due jobs in one statement (see `JobStore.claimJobs`). */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
-    return this.#run('claiming jobs', (db) => claimJobs(db, this.#names, this.#claimSql, params))
+    return this.#run('claiming jobs', (db) => claimJobs(db, this.#names, this.#sql.claim, params))
   }
 
-  /** Writes back many attempt outcomes in one statement. */
-  completeJobs(params: { completions: readonly Completion[]; now: number }): Promise<void> {
-    return this.#run('completing jobs', (db) =>
-      completeJobs(db, this.#names, this.#completeSql, params.completions, params.now),
+  /** Writes back many attempt outcomes in one statement (each guarded by its attempt, when given). */
+  async completeJobs(params: { completions: readonly Completion[]; now: number }): Promise<void> {
+    await this.#run('completing jobs', (db) =>
+      completeJobs(db, this.#names, this.#sql.complete, params.completions, params.now),
+    )
+  }
+
+  /** Applies one completion inside `tx` with `completeJobs`' statement; true iff the job was written. */
+  async completeInTransaction(params: { completion: Completion; now: number; tx: TransactionHandle }) {
+    const { completion, now, tx } = params
+    const write = (db: SqlTarget) => completeJobs(db, this.#names, this.#sql.complete, [completion], now)
+    return (await this.#run('completing a job in its transaction', write, tx)) === 1
+  }
+
+  /** Runs `fn` in a new transaction on a pooled connection (see `JobStore.runInTransaction`). */
+  async runInTransaction<T>(
+    fn: (tx: TransactionHandle) => Promise<{ readonly commit: boolean; readonly value: T }>,
+  ): Promise<T> {
+    try {
+      return await runInTransaction(this.pool, fn, this.#onError)
+    } catch (error) {
+      throw translateError(error, this.schema, "running a job's transaction")
+    }
+  }
+
+  /** Upserts this process's heartbeat row (one statement). */
+  recordHeartbeat(params: { processId: string; now: number }): Promise<void> {
+    return this.#run('recording a heartbeat', (db) =>
+      recordHeartbeat(db, this.#names, this.#sql.heartbeat, params.processId, params.now),
+    )
+  }
+
+  /** Returns running jobs of processes silent since `staleBefore` to the queue (one statement). */
+  rescueJobs(params: { now: number; staleBefore: number; limit: number }): Promise<JobRecord[]> {
+    return this.#run('rescuing jobs of dead workers', (db) =>
+      rescueJobs(db, this.#names, this.#sql.rescue, params),
     )
   }
 
@@ -208,7 +240,7 @@ export class PostgresStore implements JobStore {
   /** Fires one tick exactly once across processes. */
   fireScheduleTick(params: FireTickParams): Promise<JobRecord | null> {
     return this.#run('firing a schedule tick', () =>
-      schedules.fireScheduleTick(this.pool, this.#names, this.#insertSql, params),
+      schedules.fireScheduleTick(this.pool, this.#names, this.#sql.insert, params),
     )
   }
 
@@ -240,7 +272,8 @@ export class PostgresStore implements JobStore {
   async #run<T>(doing: string, work: (db: SqlTarget) => Promise<T>, tx?: TransactionHandle): Promise<T> {
     try {
       await this.#ensureMigrated()
-      return await work(tx ?? this.pool)
+      // A job's own transaction runs the store's statements prepared, on its connection.
+      return await work(tx ? (JobTransaction.clientOf(tx) ?? tx) : this.pool)
     } catch (error) {
       throw translateError(error, this.schema, doing)
     }

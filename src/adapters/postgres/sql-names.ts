@@ -12,6 +12,7 @@ export interface SqlNames {
   readonly jobs: string
   readonly queues: string
   readonly schedules: string
+  readonly processes: string
   readonly migrations: string
   readonly claimGroupTurn: string
   /** Regclass text of the jobs id sequence (a bound value of `nextval`). */
@@ -37,6 +38,7 @@ export function sqlNames(schema: string): SqlNames {
     jobs: `${quotedSchema}.jobs`,
     queues: `${quotedSchema}.queues`,
     schedules: `${quotedSchema}.schedules`,
+    processes: `${quotedSchema}.processes`,
     migrations: `${quotedSchema}.migrations`,
     claimGroupTurn: `${quotedSchema}.claim_group_turn`,
     jobIdSequence: `${quotedSchema}.jobs_id_seq`,

@@ -9,7 +9,13 @@ import { defineJob } from '../../../src/core/job-definition.js'
 
 const [url, schema, name] = process.argv.slice(2) as [string, string, string]
 const pool = new pg.Pool({ connectionString: url, max: 4 })
-const queue = createPostgresQueue({ pool, schema, processId: name, scheduler: { intervalMs: 50 }, pollIntervalMs: 100 })
+const queue = createPostgresQueue({
+  pool,
+  schema,
+  processId: name,
+  scheduler: { intervalMs: 50 },
+  pollIntervalMs: 100,
+})
 const tick = defineJob<Record<string, never>>({ kind: 'tick' })
 
 queue.register(tick, async (_payload, ctx) => {

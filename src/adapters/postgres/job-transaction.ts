@@ -1,0 +1,104 @@
+/**
+ * Transactional execution: a job's own transaction on one pooled connection. `runInTransaction`
+ * checks a client out, `BEGIN`s, hands the caller a guarded handle, then `COMMIT`s or `ROLLBACK`s
+ * and always gives the client back (destroyed when its state is unknown).
+ *
+ * The handle, not the client, is what handlers get as `ctx.tx`: the core stops waiting for a
+ * handler that timed out or was cancelled while the handler may still run, and its late queries
+ * must not land on a connection the pool has since handed to someone else (outside any transaction,
+ * or inside another job's). Once the transaction has ended, the handle refuses every query.
+ */
+import type pg from 'pg'
+import { ConveyorError, LifecycleError } from '../../core/errors.js'
+import type { TransactionHandle } from '../../core/store.js'
+
+/** `COMMIT` ended in a rollback (a statement of the transaction had failed); nothing was written. */
+export class TransactionRolledBackError extends ConveyorError {
+  constructor(message: string) {
+    super('TRANSACTION_ROLLED_BACK', message)
+  }
+}
+
+/** The `ctx.tx` of a transactional job: forwards `query` to the transaction's connection while it is open. */
+export class JobTransaction implements TransactionHandle {
+  #client: pg.PoolClient | null
+
+  /** Wraps a client on which `BEGIN` has run. */
+  constructor(client: pg.PoolClient) {
+    this.#client = client
+  }
+
+  /** Runs a query in the transaction, with `pg`'s arguments and result; rejects once it has ended. */
+  query(...args: unknown[]): Promise<unknown> {
+    const client = this.#client
+    if (!client) {
+      return Promise.reject(
+        new LifecycleError(
+          "This job's transaction has already ended (the attempt finished, timed out or was cancelled), so the query was not run: a handler must not use ctx.tx after it returns or after ctx.signal aborts.",
+        ),
+      )
+    }
+    return (client.query as (...a: unknown[]) => Promise<unknown>)(...args)
+  }
+
+  /** The connection of an open `JobTransaction`, so the store can run its prepared statements on it. */
+  static clientOf(handle: TransactionHandle): pg.PoolClient | null {
+    return handle instanceof JobTransaction ? handle.#client : null
+  }
+
+  /** Closes the handle for good; the caller then commits or rolls back on the client itself. */
+  end(): void {
+    this.#client = null
+  }
+}
+
+/** Runs `fn` in a new transaction as `JobStore.runInTransaction` describes; errors are passed on as thrown. */
+export async function runInTransaction<T>(
+  pool: pg.Pool,
+  fn: (tx: TransactionHandle) => Promise<{ readonly commit: boolean; readonly value: T }>,
+  onError?: (error: unknown) => void,
+): Promise<T> {
+  const client = await pool.connect()
+  // While checked out the pool does not listen for the client's errors; an unheard 'error' (the
+  // server ending the connection while a handler runs) would crash the process.
+  let broken: unknown = null
+  const onClientError = (error: unknown) => {
+    broken = error
+    onError?.(error)
+  }
+  client.on('error', onClientError)
+  // True only while the connection is known to be outside any transaction (safe to reuse).
+  let clean = false
+  try {
+    await client.query('BEGIN')
+    const tx = new JobTransaction(client)
+    let result: { readonly commit: boolean; readonly value: T }
+    try {
+      result = await fn(tx)
+    } catch (error) {
+      tx.end()
+      clean = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      )
+      throw error
+    }
+    tx.end()
+    if (!result.commit) {
+      await client.query('ROLLBACK')
+      clean = true
+      return result.value
+    }
+    const committed = await client.query('COMMIT')
+    clean = true
+    if (committed.command === 'ROLLBACK') {
+      throw new TransactionRolledBackError(
+        'The transaction was rolled back at COMMIT because one of its statements had failed; nothing it wrote was kept.',
+      )
+    }
+    return result.value
+  } finally {
+    client.removeListener('error', onClientError)
+    client.release(clean && broken === null ? undefined : true)
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The SQL texts of the hot-path statements of one schema, built once per store (they are run as
+ * named prepared statements, so each text must stay the same for the life of a connection).
+ */
+import { type ClaimSql, claimSql } from './claim.js'
+import { completeSql } from './complete.js'
+import { type InsertSql, insertSql } from './insert-sql.js'
+import { heartbeatSql, rescueSql } from './rescue.js'
+import type { SqlNames } from './sql-names.js'
+
+/** The statement texts a store runs on its hot paths and in its maintenance. */
+export interface StoreStatements {
+  readonly insert: InsertSql
+  readonly claim: ClaimSql
+  readonly complete: string
+  readonly heartbeat: string
+  readonly rescue: string
+}
+
+/** Builds the statement texts of a schema. */
+export function storeStatements(names: SqlNames): StoreStatements {
+  return {
+    insert: insertSql(names),
+    claim: claimSql(names),
+    complete: completeSql(names),
+    heartbeat: heartbeatSql(names),
+    rescue: rescueSql(names),
+  }
+}

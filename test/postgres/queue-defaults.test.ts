@@ -1,0 +1,72 @@
+import pg from 'pg'
+import { describe, expect, it } from 'vitest'
+import { createPostgresQueue, poolSizeFor } from '../../src/adapters/postgres/index.js'
+import { InvalidArgumentError } from '../../src/core/errors.js'
+import { defineJob } from '../../src/core/job-definition.js'
+import { waitFor } from '../support/wait.js'
+import { databaseUrl, describePostgres, useStore } from './fixture.js'
+
+const transactional = (concurrency?: number) => ({ queues: ['default'], concurrency, transactional: true })
+
+describe('poolSizeFor', () => {
+  it('counts one connection per running job of transactional workers, plus two', () => {
+    expect(poolSizeFor({})).toBe(0)
+    expect(poolSizeFor({ workers: [{ queues: ['a'], concurrency: 50 }] })).toBe(0)
+    expect(poolSizeFor({ workers: [transactional(4)] })).toBe(6)
+    expect(poolSizeFor({ workers: [transactional(), transactional(3), { queues: ['b'] }] })).toBe(15)
+  })
+})
+
+describePostgres('createPostgresQueue defaults and pool checks', () => {
+  const db = useStore()
+
+  it('rejects a pool too small for its transactional workers, saying how to size it', async () => {
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 5 })
+    try {
+      expect(() => createPostgresQueue({ pool, workers: [transactional(4)] })).toThrow(InvalidArgumentError)
+      expect(() => createPostgresQueue({ pool, workers: [transactional(4)] })).toThrow(/max: 6/)
+      // Enough for concurrency 3, and any size for workers that are not transactional.
+      await createPostgresQueue({ pool, workers: [transactional(3)] }).shutdown()
+      await createPostgresQueue({ pool, workers: [{ queues: ['default'], concurrency: 50 }] }).shutdown()
+    } finally {
+      await pool.end()
+    }
+  })
+
+  it('sizes its own pool for transactional workers, and rejects a maxConnections too small', async () => {
+    const connectionString = databaseUrl()
+    expect(() =>
+      createPostgresQueue({ connectionString, maxConnections: 3, workers: [transactional(4)] }),
+    ).toThrow(/maxConnections: 6/)
+    const queue = createPostgresQueue({ connectionString, workers: [transactional(30)] })
+    expect(queue.store.pool.options.max).toBe(32)
+    await queue.shutdown()
+  })
+
+  it('claims ahead of its concurrency by default (prefetch 40), and not when prefetch is 0', async () => {
+    const kind = defineJob({ kind: 'held' })
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const runningCount = async () =>
+      (await db.pool.query(`SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE state = 'running'`))
+        .rows[0].n as number
+    for (const prefetch of [undefined, 0]) {
+      const queue = createPostgresQueue({
+        pool: db.pool,
+        schema: db.schema,
+        workers: [{ queues: ['default'], concurrency: 1 }],
+        prefetch,
+      })
+      queue.register(kind, () => held)
+      await queue.enqueueMany(Array.from({ length: 100 }, () => ({ job: kind, payload: {} })))
+      await queue.start()
+      const expected = prefetch === 0 ? 1 : 41
+      await waitFor(async () => (await runningCount()) === expected, { message: `${expected} running` })
+      await queue.shutdown({ graceMs: 0 })
+      await db.store.deleteJobs({ filter: {} })
+    }
+    release()
+  })
+})

@@ -1,0 +1,121 @@
+import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
+import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
+import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
+import { defineJob } from '../../src/core/job-definition.js'
+import type { JobContext } from '../../src/core/ports.js'
+import { waitFor } from '../support/wait.js'
+import { describePostgres, useStore } from './fixture.js'
+
+const work = defineJob<{ name: string }>({ kind: 'tx-work', maxAttempts: 3 })
+
+describePostgres('transactional execution through the queue', () => {
+  const db = useStore()
+  let queue: PostgresQueue
+  const rows = () => `${quoteIdentifier(db.schema)}.tx_rows`
+  const names = async () =>
+    (await db.pool.query(`SELECT name FROM ${rows()} ORDER BY name`)).rows.map((r) => r.name)
+  const write = (ctx: JobContext, name: string) =>
+    ctx.tx!.query(`INSERT INTO ${rows()} (name) VALUES ($1)`, [name])
+
+  beforeAll(async () => {
+    await db.pool.query(`CREATE TABLE IF NOT EXISTS ${rows()} (name text PRIMARY KEY)`)
+  })
+  beforeEach(async () => {
+    await db.pool.query(`TRUNCATE ${rows()}`)
+    queue = createPostgresQueue({ pool: db.pool, schema: db.schema })
+  })
+  afterEach(async () => {
+    await queue.shutdown({ graceMs: 1000 })
+  })
+
+  /** Registers `handler` for `work` in transactional mode and enqueues one job; returns its id. */
+  async function enqueueWith(handler: (payload: { name: string }, ctx: JobContext) => unknown) {
+    queue.register(work, handler, { transactional: true })
+    return (await queue.enqueue(work, { name: 'row' })).id
+  }
+
+  it('commits the handler’s writes with the job’s success', async () => {
+    const id = await enqueueWith(async ({ name }, ctx) => {
+      expect(ctx.tx).not.toBeNull()
+      await write(ctx, name)
+    })
+    expect(await queue.drain()).toMatchObject({ succeeded: 1, total: 1 })
+    expect(await queue.getJob(id)).toMatchObject({ state: 'succeeded', attempt: 1 })
+    expect(await names()).toEqual(['row'])
+  })
+
+  it('rolls the handler’s writes back when it throws, and schedules the retry', async () => {
+    const id = await enqueueWith(async ({ name }, ctx) => {
+      await write(ctx, name)
+      throw new Error('after the insert')
+    })
+    expect(await queue.drain()).toMatchObject({ retried: 1 })
+    const job = await queue.getJob(id)
+    expect(job).toMatchObject({ state: 'retryable', attempt: 1 })
+    expect(job?.errors.map((e) => e.message)).toEqual(['after the insert'])
+    expect(await names()).toEqual([])
+  })
+
+  it('rolls the handler’s writes back when an operator cancels the job while it runs', async () => {
+    const id = await enqueueWith(async ({ name }, ctx) => {
+      await write(ctx, name)
+      await queue.cancelJobs({ ids: [ctx.job.id] })
+    })
+    await queue.drain()
+    expect(await queue.getJob(id)).toMatchObject({ state: 'cancelled' })
+    expect(await names()).toEqual([])
+  })
+
+  it('rolls the handler’s writes back when the job was rescued meanwhile, and leaves the rescue in place', async () => {
+    // Another process declares this one dead while the handler runs (no cancel notification, so
+    // the handler finishes normally and its success must be discarded by the attempt guard).
+    const other = new PostgresStore({ pool: db.pool, schema: db.schema })
+    const id = await enqueueWith(async ({ name }, ctx) => {
+      await write(ctx, name)
+      const rescued = await other.rescueJobs({ now: Date.now(), staleBefore: Date.now() + 60_000, limit: 10 })
+      expect(rescued.map((j) => j.id)).toEqual([ctx.job.id])
+    })
+    try {
+      await queue.drain({ limit: 1 })
+    } finally {
+      await other.close()
+    }
+    const job = await queue.getJob(id)
+    expect(job).toMatchObject({ state: 'retryable', attempt: 1, finishedAt: null })
+    expect(job?.errors.map((e) => e.name)).toEqual(['WorkerDied'])
+    expect(await names()).toEqual([])
+  })
+
+  it('commits a snooze together with the handler’s writes', async () => {
+    const id = await enqueueWith(async ({ name }, ctx) => {
+      await write(ctx, name)
+      return ctx.snooze(60_000)
+    })
+    expect(await queue.drain()).toMatchObject({ snoozed: 1 })
+    expect(await queue.getJob(id)).toMatchObject({ state: 'scheduled', attempt: 0 })
+    expect(await names()).toEqual(['row'])
+  })
+
+  it('runs every job of a transactional worker in its own transaction', async () => {
+    await queue.shutdown()
+    queue = createPostgresQueue({
+      pool: db.pool,
+      schema: db.schema,
+      workers: [{ queues: ['default'], concurrency: 3, transactional: true }],
+      pollIntervalMs: 50,
+    })
+    queue.register(work, async ({ name }, ctx) => {
+      await write(ctx, name)
+      if (name.startsWith('bad')) throw new Error('rolled back')
+    })
+    await queue.enqueueMany(['a', 'b', 'c', 'bad-d', 'e'].map((name) => ({ job: work, payload: { name } })))
+    await queue.start()
+    await waitFor(async () => {
+      const stats = await queue.stats()
+      const counts = stats.find((s) => s.queue === 'default')?.counts
+      return counts?.succeeded === 4 && counts.retryable === 1
+    })
+    expect(await names()).toEqual(['a', 'b', 'c', 'e'])
+  })
+})
