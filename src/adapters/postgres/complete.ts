@@ -75,13 +75,39 @@ export function completeSql(names: SqlNames): string {
 }
 
 /**
+ * The statement for a batch of successes only (the common case): no cascade, no notify, so it
+ * stays cheap to plan and run however large the table grows. Parameters: $1 ids, $2 attempts
+ * (NULL = no guard), $3 whether to set the workflow state, $4 workflow states, $5 now ms.
+ */
+export function completeSucceededSql(names: SqlNames): string {
+  return `WITH done AS (
+      UPDATE ${names.jobs} j SET
+        state = 'succeeded',
+        finished_at = ${fromMs('$5')},
+        workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END
+      FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[]) AS c(id, attempt, set_state, workflow_state)
+      WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
+      RETURNING j.schedule_name, j.schedule_tick
+    ), succeeded_ticks AS (
+      UPDATE ${names.schedules} s SET last_success_at = t.tick
+      FROM (
+        SELECT d.schedule_name, max(d.schedule_tick) AS tick FROM done d
+        WHERE d.schedule_tick IS NOT NULL GROUP BY d.schedule_name
+      ) t
+      WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
+      RETURNING s.name
+    )
+    SELECT (SELECT count(*) FROM done)::int AS updated, (SELECT count(*) FROM succeeded_ticks)::int AS schedules`
+}
+
+/**
  * Writes completions as `JobStore.completeJobs` describes (the last one wins for a repeated id);
  * returns how many jobs were written (completions of jobs no longer running that attempt are not).
  */
 export async function completeJobs(
   target: SqlTarget,
   names: SqlNames,
-  sql: string,
+  sql: { readonly any: string; readonly succeeded: string },
   completions: readonly Completion[],
   now: number,
 ): Promise<number> {
@@ -89,9 +115,25 @@ export async function completeJobs(
   for (const c of completions) byId.set(c.id, c)
   if (byId.size === 0) return 0
   const list = [...byId.values()]
+  if (list.every((c) => c.outcome === 'succeeded')) {
+    const [done] = await queryRows<{ updated: number }>(target, {
+      name: `${names.statementPrefix}complete_ok`,
+      text: sql.succeeded,
+      values: [
+        list.map((c) => c.id),
+        list.map((c) => c.attempt ?? null),
+        list.map((c) => 'workflowState' in c),
+        list.map((c) =>
+          'workflowState' in c && c.workflowState != null ? JSON.stringify(c.workflowState) : null,
+        ),
+        now,
+      ],
+    })
+    return done?.updated ?? 0
+  }
   const [row] = await queryRows<{ updated: number }>(target, {
     name: `${names.statementPrefix}complete`,
-    text: sql,
+    text: sql.any,
     values: [
       list.map((c) => c.id),
       list.map((c) => c.outcome),

@@ -3,7 +3,7 @@
  * named prepared statements, so each text must stay the same for the life of a connection).
  */
 import { type ClaimSql, claimSql } from './claim.js'
-import { completeSql } from './complete.js'
+import { completeSql, completeSucceededSql } from './complete.js'
 import { type InsertSql, insertSql } from './insert-sql.js'
 import { heartbeatSql, rescueSql } from './rescue.js'
 import type { SqlNames } from './sql-names.js'
@@ -12,7 +12,8 @@ import type { SqlNames } from './sql-names.js'
 export interface StoreStatements {
   readonly insert: InsertSql
   readonly claim: ClaimSql
-  readonly complete: string
+  /** Completion of any mix of outcomes, and of successes only. */
+  readonly complete: { readonly any: string; readonly succeeded: string }
   readonly heartbeat: string
   readonly rescue: string
 }
@@ -22,7 +23,7 @@ export function storeStatements(names: SqlNames): StoreStatements {
   return {
     insert: insertSql(names),
     claim: claimSql(names),
-    complete: completeSql(names),
+    complete: { any: completeSql(names), succeeded: completeSucceededSql(names) },
     heartbeat: heartbeatSql(names),
     rescue: rescueSql(names),
   }
