@@ -8,6 +8,7 @@ import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
 import type { NewJob } from '../../src/core/store.js'
 import { createTestSchema, provideDatabase } from '../support/database.js'
+import { newJobBuilder } from '../support/new-job.js'
 
 /** The start time of test clocks: 2030-01-01T00:00:00Z. */
 export const T0 = Date.UTC(2030, 0, 1)
@@ -72,29 +73,7 @@ export function useStore(): StoreFixture {
 }
 
 /** A job to insert with the core's defaults, available at `T0`, overridden by `fields`. */
-export function newJob(fields: Partial<NewJob> = {}): NewJob {
-  return {
-    kind: 'test',
-    queue: 'default',
-    payload: {},
-    priority: 0,
-    runAt: T0,
-    maxAttempts: 3,
-    timeoutMs: 0,
-    weight: 1,
-    uniqueKey: null,
-    groupKey: null,
-    dependsOn: [],
-    metadata: {},
-    tags: [],
-    workflowState: null,
-    backoff: null,
-    scheduleName: null,
-    scheduleTick: null,
-    traceContext: null,
-    ...fields,
-  }
-}
+export const newJob = newJobBuilder({ runAt: T0 })
 
 /** Claim parameters for the `default` queue and kind `test`, overridden by `fields`. */
 export function claim(

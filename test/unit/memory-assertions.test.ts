@@ -5,33 +5,12 @@ import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
 import { InvalidArgumentError } from '../../src/core/errors.js'
 import { defineJob } from '../../src/core/job-definition.js'
 import type { NewJob } from '../../src/core/store.js'
+import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = Date.UTC(2030, 0, 1)
 
 /** A fully resolved row to insert, with test defaults. */
-function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    kind: 'send-email',
-    queue: 'default',
-    payload: {},
-    priority: 0,
-    runAt: NOW,
-    maxAttempts: 3,
-    timeoutMs: 0,
-    weight: 1,
-    uniqueKey: null,
-    groupKey: null,
-    dependsOn: [],
-    metadata: {},
-    tags: [],
-    workflowState: null,
-    backoff: null,
-    scheduleName: null,
-    scheduleTick: null,
-    traceContext: null,
-    ...overrides,
-  }
-}
+const newJob = newJobBuilder({ kind: 'send-email', runAt: NOW })
 
 interface Email {
   to: string

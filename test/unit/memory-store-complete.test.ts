@@ -2,33 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
 import type { AttemptError, JobRecord } from '../../src/core/job.js'
 import type { Completion, NewJob } from '../../src/core/store.js'
+import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = 1_000_000
 
 /** A fully resolved row to insert, with test defaults. */
-function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    kind: 'work',
-    queue: 'default',
-    payload: {},
-    priority: 0,
-    runAt: NOW,
-    maxAttempts: 3,
-    timeoutMs: 0,
-    weight: 1,
-    uniqueKey: null,
-    groupKey: null,
-    dependsOn: [],
-    metadata: {},
-    tags: [],
-    workflowState: null,
-    backoff: null,
-    scheduleName: null,
-    scheduleTick: null,
-    traceContext: null,
-    ...overrides,
-  }
-}
+const newJob = newJobBuilder({ kind: 'work', runAt: NOW })
 
 const error = (attempt: number, message = 'boom'): AttemptError => ({
   attempt,

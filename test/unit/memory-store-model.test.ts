@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
 import { type JobRecord, WAITING_STATES } from '../../src/core/job.js'
 import type { ClaimParams, NewJob, PollStrategy } from '../../src/core/store.js'
+import { newJobBuilder } from '../support/new-job.js'
 
 /**
  * Model-based check of the claim index: after random inserts, completions, cancels, deletes and
@@ -10,29 +11,8 @@ import type { ClaimParams, NewJob, PollStrategy } from '../../src/core/store.js'
 
 const T0 = 1_000_000
 
-function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    kind: 'a',
-    queue: 'q1',
-    payload: {},
-    priority: 0,
-    runAt: T0,
-    maxAttempts: 3,
-    timeoutMs: 0,
-    weight: 1,
-    uniqueKey: null,
-    groupKey: null,
-    dependsOn: [],
-    metadata: {},
-    tags: [],
-    workflowState: null,
-    backoff: null,
-    scheduleName: null,
-    scheduleTick: null,
-    traceContext: null,
-    ...overrides,
-  }
-}
+/** A fully resolved row to insert, with test defaults. */
+const newJob = newJobBuilder({ kind: 'a', queue: 'q1', runAt: T0 })
 
 /** A small deterministic PRNG (mulberry32). */
 function random(seed: number): () => number {

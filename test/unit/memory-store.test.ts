@@ -3,33 +3,12 @@ import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
 import { InvalidArgumentError, InvalidOptionsError } from '../../src/core/errors.js'
 import type { AttemptError, JobRecord } from '../../src/core/job.js'
 import type { ClaimParams, NewJob } from '../../src/core/store.js'
+import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = 1_000_000
 
 /** A fully resolved row to insert, with test defaults. */
-function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    kind: 'work',
-    queue: 'default',
-    payload: {},
-    priority: 0,
-    runAt: NOW,
-    maxAttempts: 3,
-    timeoutMs: 0,
-    weight: 1,
-    uniqueKey: null,
-    groupKey: null,
-    dependsOn: [],
-    metadata: {},
-    tags: [],
-    workflowState: null,
-    backoff: null,
-    scheduleName: null,
-    scheduleTick: null,
-    traceContext: null,
-    ...overrides,
-  }
-}
+const newJob = newJobBuilder({ kind: 'work', runAt: NOW })
 
 async function insert(store: MemoryStore, ...rows: Partial<NewJob>[]): Promise<JobRecord[]> {
   const outcomes = await store.insertJobs({ jobs: rows.map(newJob), now: NOW })

@@ -3,33 +3,12 @@ import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
 import { MemoryTransaction } from '../../src/adapters/memory/memory-transaction.js'
 import { InvalidArgumentError, InvalidOptionsError } from '../../src/core/errors.js'
 import type { NewJob, TransactionHandle } from '../../src/core/store.js'
+import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = 1_000_000
 
 /** A fully resolved row to insert, with test defaults. */
-function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    kind: 'work',
-    queue: 'default',
-    payload: {},
-    priority: 0,
-    runAt: NOW,
-    maxAttempts: 3,
-    timeoutMs: 0,
-    weight: 1,
-    uniqueKey: null,
-    groupKey: null,
-    dependsOn: [],
-    metadata: {},
-    tags: [],
-    workflowState: null,
-    backoff: null,
-    scheduleName: null,
-    scheduleTick: null,
-    traceContext: null,
-    ...overrides,
-  }
-}
+const newJob = newJobBuilder({ kind: 'work', runAt: NOW })
 
 async function enqueue(store: MemoryStore, tx: TransactionHandle | undefined, ...rows: Partial<NewJob>[]) {
   return store.insertJobs({ jobs: rows.map(newJob), now: NOW, tx })
