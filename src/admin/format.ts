@@ -1,0 +1,62 @@
+/** Formatting of times, durations and JSON for the pages (all times in UTC). */
+import type { JsonValue } from '../core/json.js'
+import { html, type SafeHtml } from './html.js'
+
+/** `2030-01-01 09:30:00` (UTC), or an em dash for null. */
+export function formatTime(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '—'
+  const iso = new Date(ms).toISOString()
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`
+}
+
+/** A short human duration: `850 ms`, `42s`, `3m 12s`, `2h 5m`, `3d 4h`. */
+export function formatDuration(ms: number): string {
+  const abs = Math.abs(ms)
+  if (abs < 1000) return `${Math.round(abs)} ms`
+  const s = Math.floor(abs / 1000)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return s % 60 ? `${m}m ${s % 60}s` : `${m}m`
+  const h = Math.floor(m / 60)
+  if (h < 48) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`
+  const d = Math.floor(h / 24)
+  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`
+}
+
+/** `3m ago` or `in 5m`, relative to `now`. */
+export function formatRelative(ms: number, now: number): string {
+  const delta = ms - now
+  if (Math.abs(delta) < 1000) return 'now'
+  return delta < 0 ? `${formatDuration(delta)} ago` : `in ${formatDuration(delta)}`
+}
+
+/** A `<time>` element showing the relative time, with the UTC time as its tooltip. */
+export function timeTag(ms: number | null, now: number): SafeHtml {
+  if (ms === null || !Number.isFinite(ms)) return html`<span class="muted">—</span>`
+  const iso = new Date(ms).toISOString()
+  return html`<time datetime="${iso}" title="${formatTime(ms)} UTC">${formatRelative(ms, now)}</time>`
+}
+
+/** A `<time>` element showing the UTC time, with the relative time after it. */
+export function absoluteTimeTag(ms: number | null, now: number): SafeHtml {
+  if (ms === null || !Number.isFinite(ms)) return html`<span class="muted">—</span>`
+  const iso = new Date(ms).toISOString()
+  return html`<time datetime="${iso}">${formatTime(ms)} UTC</time>
+    <span class="muted">(${formatRelative(ms, now)})</span>`
+}
+
+/** JSON pretty-printed with two-space indentation. */
+export function prettyJson(value: JsonValue | unknown): string {
+  return JSON.stringify(value, null, 2) ?? 'null'
+}
+
+/** Compact JSON cut to `max` characters with an ellipsis. */
+export function previewJson(value: JsonValue | unknown, max = 100): string {
+  const text = JSON.stringify(value) ?? 'null'
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
+
+/** `1 job` / `3 jobs`. */
+export function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`
+}

@@ -1,0 +1,8 @@
+/**
+ * `conveyor/admin`: the admin pages (queues, jobs, schedules, actions) as a Fastify plugin to mount
+ * in an application, and as a standalone server with basic authentication for the command line.
+ */
+export type { AdminOptions, RequestCheck } from './options.js'
+export { adminPlugin } from './plugin.js'
+export type { AdminServerOptions, BasicAuthOptions } from './server.js'
+export { createAdminServer } from './server.js'

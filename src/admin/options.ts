@@ -1,0 +1,131 @@
+/**
+ * The admin plugin's options, checked once at registration, and the resolved settings every route
+ * shares.
+ */
+import { randomBytes } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import { InvalidOptionsError } from '../core/errors.js'
+import type { Queue } from '../core/ports.js'
+
+/** Decides, per request, whether something holds (may be async). */
+export type RequestCheck = (request: FastifyRequest) => boolean | Promise<boolean>
+
+/** Options of `adminPlugin`. */
+export interface AdminOptions {
+  /** The queue to show and manage; the plugin only calls the public `Queue` API and opens no pool. */
+  readonly queue: Queue
+  /**
+   * Called before every request: `true` lets it through, `false` answers 403. Required, so that the
+   * page is never public by accident; pass `() => true` only when something in front already checks.
+   */
+  readonly authorize: RequestCheck
+  /** Hide every action and refuse them with 403 (for everyone, or for the requests where it returns true). */
+  readonly readOnly?: boolean | RequestCheck
+  /**
+   * Key of the CSRF tokens and flash messages, at least 32 characters. Default: random per process,
+   * so give one when several processes serve the page behind a load balancer.
+   */
+  readonly secret?: string | Buffer
+  /** Heading of every page (default `Conveyor`). */
+  readonly title?: string
+  /** Live refresh period of the pages in ms; 0 turns live refresh off (default 5000). */
+  readonly refreshIntervalMs?: number
+  /** Jobs per page of the job list (default 50, at most 500). */
+  readonly pageSize?: number
+  /**
+   * Recent jobs read per queue to estimate jobs per minute and lag on the overview (default 500; 0
+   * turns these columns off). Larger is more exact on busy queues and costs more per page load.
+   */
+  readonly sampleSize?: number
+}
+
+/** The settings the routes share, resolved from `AdminOptions`. */
+export interface AdminSettings {
+  readonly queue: Queue
+  readonly authorize: RequestCheck
+  readonly readOnly: RequestCheck
+  readonly secret: Buffer
+  readonly title: string
+  readonly refreshIntervalMs: number
+  readonly pageSize: number
+  readonly sampleSize: number
+}
+
+const QUEUE_METHODS = [
+  'listJobs',
+  'getJob',
+  'retryJobs',
+  'cancelJobs',
+  'deleteJobs',
+  'pauseQueue',
+  'resumeQueue',
+  'stats',
+  'listSchedules',
+] as const
+
+/** Checks the options and fills in defaults, throwing `InvalidOptionsError` that says what is wrong. */
+export function resolveAdminOptions(options: AdminOptions): AdminSettings {
+  const fail = (message: string): never => {
+    throw new InvalidOptionsError(`adminPlugin: ${message}`)
+  }
+  if (typeof options !== 'object' || options === null) fail('options are required ({ queue, authorize })')
+  const queue = options.queue as Partial<Queue> | undefined
+  if (
+    typeof queue !== 'object' ||
+    queue === null ||
+    QUEUE_METHODS.some((m) => typeof queue[m] !== 'function') ||
+    typeof queue.clock?.now !== 'function'
+  ) {
+    fail('`queue` must be a Conveyor queue (from createPostgresQueue or createMemoryQueue)')
+  }
+  if (typeof options.authorize !== 'function') {
+    fail(
+      '`authorize(request)` is required so the page is never public by accident; return true for requests that may see it (pass `() => true` only when something in front of it already authenticates)',
+    )
+  }
+  const readOnly = options.readOnly ?? false
+  if (typeof readOnly !== 'boolean' && typeof readOnly !== 'function') {
+    fail('`readOnly` must be a boolean or a function of the request')
+  }
+  let secret: Buffer
+  if (options.secret === undefined) secret = randomBytes(32)
+  else {
+    secret = Buffer.isBuffer(options.secret) ? options.secret : Buffer.from(String(options.secret), 'utf8')
+    if (secret.length < 32) fail('`secret` must be at least 32 characters long')
+  }
+  const title = options.title ?? 'Conveyor'
+  if (typeof title !== 'string' || title.length === 0 || title.length > 100) {
+    fail('`title` must be a string of 1 to 100 characters')
+  }
+  return {
+    queue: options.queue,
+    authorize: options.authorize,
+    readOnly: typeof readOnly === 'boolean' ? () => readOnly : readOnly,
+    secret,
+    title,
+    refreshIntervalMs: refreshOption(options.refreshIntervalMs, fail),
+    pageSize: intOption(options.pageSize, 'pageSize', 50, 1, 500, fail),
+    sampleSize: intOption(options.sampleSize, 'sampleSize', 500, 0, 10_000, fail),
+  }
+}
+
+function refreshOption(value: number | undefined, fail: (message: string) => never): number {
+  const ms = intOption(value, 'refreshIntervalMs', 5000, 0, 3_600_000, fail)
+  if (ms > 0 && ms < 1000) fail('`refreshIntervalMs` must be 0 (off) or at least 1000')
+  return ms
+}
+
+function intOption(
+  value: number | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  fail: (message: string) => never,
+): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail(`\`${name}\` must be an integer from ${min} to ${max}; got ${String(value)}`)
+  }
+  return value
+}

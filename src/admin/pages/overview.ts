@@ -1,0 +1,69 @@
+/** The queues overview: counts by state, jobs per minute, lag, paused flag and pause/resume. */
+import { JOB_STATES } from '../../core/job.js'
+import { queryString } from '../filter.js'
+import { formatDuration, formatTime } from '../format.js'
+import { html, type SafeHtml } from '../html.js'
+import type { PageParts } from '../layout.js'
+import type { Estimate, QueueOverview } from '../metrics.js'
+import { actionForm, href, type View } from '../view.js'
+
+/** Renders the overview page. */
+export function overviewPage(view: View, queues: readonly QueueOverview[]): PageParts {
+  const rows = queues.map((q) => queueRow(view, q))
+  const totals = JOB_STATES.map((state) => queues.reduce((sum, q) => sum + (q.counts[state] ?? 0), 0))
+  const body = html`<h1>Queues</h1>
+<div id="live-overview" data-live>
+${
+  queues.length === 0
+    ? html`<div class="card muted">No queues yet: jobs appear here as soon as one is enqueued.</div>`
+    : html`<table>
+  <thead><tr><th>Queue</th>${JOB_STATES.map((s) => html`<th class="num">${s}</th>`)}
+  <th class="num" title="Jobs that finished in the last minute">Jobs/min</th>
+  <th class="num" title="How long the oldest due waiting job has waited">Lag</th><th>Status</th><th></th></tr></thead>
+  <tbody>${rows}</tbody>
+  <tfoot><tr><td class="muted">All queues</td>${totals.map(
+    (n, i) =>
+      html`<td class="num"><a href="${href(view, `/jobs${queryString({ state: JOB_STATES[i] })}`)}">${count(n)}</a></td>`,
+  )}<td></td><td></td><td></td><td></td></tr></tfoot>
+</table>`
+}
+<p class="muted">Updated ${formatTime(view.now)} UTC. Jobs/min counts jobs that finished in the last minute;
+lag is how long the oldest due waiting job has waited. A “≥” marks a lower bound from a sample of recent jobs.</p>
+</div>`
+  return { title: 'Queues', section: 'queues', body }
+}
+
+function queueRow(view: View, q: QueueOverview): SafeHtml {
+  const jobsOf = (state?: string) => href(view, `/jobs${queryString({ queue: q.queue, state })}`)
+  const path = `/queues/${encodeURIComponent(q.queue)}`
+  return html`<tr>
+  <td><a href="${jobsOf()}"><strong>${q.queue}</strong></a><div class="muted">${count(q.total)} jobs</div></td>
+  ${JOB_STATES.map((state) => html`<td class="num"><a href="${jobsOf(state)}">${count(q.counts[state] ?? 0)}</a></td>`)}
+  <td class="num">${estimate(q.finishedPerMinute, String)}${
+    q.failedPerMinute && q.failedPerMinute.value > 0
+      ? html`<div class="muted">${estimate(q.failedPerMinute, String)} failed</div>`
+      : ''
+  }</td>
+  <td class="num">${estimate(q.lagMs, formatDuration)}</td>
+  <td>${q.paused ? html`<span class="badge paused">paused</span>` : html`<span class="badge s-succeeded">active</span>`}</td>
+  <td>${
+    q.paused
+      ? actionForm(view, { path: `${path}/resume`, label: 'Resume' })
+      : actionForm(view, {
+          path: `${path}/pause`,
+          label: 'Pause',
+          confirm: `Pause queue ${q.queue}? Workers stop claiming its jobs until it is resumed.`,
+        })
+  }</td>
+</tr>`
+}
+
+function count(n: number): SafeHtml {
+  return n === 0 ? html`<span class="zero">0</span>` : html`${n.toLocaleString('en-US')}`
+}
+
+function estimate(e: Estimate | null, format: (n: number) => string): SafeHtml {
+  if (e === null) return html`<span class="muted">—</span>`
+  if (e.value === 0 && !e.atLeast) return html`<span class="zero">${format(0)}</span>`
+  return html`${e.atLeast ? '≥ ' : ''}${format(e.value)}`
+}

@@ -1,0 +1,77 @@
+/**
+ * `adminPlugin`: a plain encapsulated Fastify plugin (its hooks, parsers and error pages stay inside
+ * it, and it works under any prefix) that serves the admin pages over the public `Queue` API.
+ */
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { ConveyorError } from '../core/errors.js'
+import { type AdminContext, adminContext, makeView, sendPage } from './context.js'
+import { AdminHttpError } from './errors.js'
+import type { AdminOptions } from './options.js'
+import { resolveAdminOptions } from './options.js'
+import { errorPage } from './pages/error.js'
+import { registerActions } from './routes/actions.js'
+import { registerPages } from './routes/pages.js'
+import { formatSchemaErrors } from './schemas.js'
+import { guardRequests, refuse } from './security.js'
+
+/** Largest form body accepted, bytes. */
+const FORM_LIMIT = 16_384
+
+/** The admin pages as a Fastify plugin: `app.register(adminPlugin, { prefix: '/admin', queue, authorize })`. */
+export const adminPlugin: FastifyPluginAsync<AdminOptions> = async (app, options) => {
+  const ctx = adminContext(resolveAdminOptions(options), app.prefix)
+
+  app.addHook('onRequest', guardRequests(ctx.authorize))
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_LIMIT },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  )
+  app.setSchemaErrorFormatter(formatSchemaErrors)
+  app.setErrorHandler((error: FastifyError, request, reply) => showError(ctx, error, request, reply))
+  app.setNotFoundHandler((request, reply) =>
+    showError(ctx, new AdminHttpError(404, 'There is no such page here.'), request, reply),
+  )
+
+  registerPages(app, ctx)
+  registerActions(app, ctx)
+}
+
+/** Renders an error as a page: the message for input and state errors, nothing of a server error. */
+async function showError(
+  ctx: AdminContext,
+  error: Error & { statusCode?: number; code?: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const { statusCode, message } = describeError(error)
+  if (statusCode >= 500) request.log.error({ err: error }, 'conveyor admin: request failed')
+  try {
+    const view = await makeView(ctx, request, reply)
+    return sendPage(ctx, request, reply, view, errorPage(view, statusCode, message), statusCode)
+  } catch (pageError) {
+    request.log.error({ err: pageError }, 'conveyor admin: could not render the error page')
+    return refuse(reply, 500)
+  }
+}
+
+function describeError(error: Error & { statusCode?: number; code?: string }): {
+  statusCode: number
+  message: string
+} {
+  if (error instanceof AdminHttpError) return { statusCode: error.statusCode, message: error.adminMessage }
+  const adminMessage = (error as { adminMessage?: unknown }).adminMessage
+  if (typeof adminMessage === 'string') return { statusCode: 400, message: adminMessage }
+  if (error instanceof ConveyorError) {
+    if (error.code === 'INVALID_ARGUMENT') return { statusCode: 400, message: error.message }
+    if (error.code === 'STORAGE_UNAVAILABLE') {
+      return { statusCode: 503, message: 'The job store is unavailable right now; try again in a moment.' }
+    }
+  }
+  const status = error.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Fastify's own client errors (body too large, bad content type) carry generic messages.
+    return { statusCode: status, message: error.message }
+  }
+  return { statusCode: 500, message: 'The request failed. The server log has the details.' }
+}

@@ -1,0 +1,75 @@
+/** The standalone server: basic authentication, an optional extra `authorize`, and its options. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createAdminServer } from '../../src/admin/index.js'
+import type { CoreQueue } from '../../src/core/queue.js'
+import { adapters } from './helpers.js'
+
+let queue: CoreQueue
+let close: () => Promise<void>
+
+beforeEach(async () => {
+  const memory = adapters[0]
+  if (!memory) throw new Error('no memory adapter')
+  ;({ queue, close } = await memory.create())
+})
+
+afterEach(async () => {
+  await close()
+})
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+
+describe('createAdminServer', () => {
+  it('asks for credentials with 401 and lets the right ones in', async () => {
+    const app = createAdminServer({ queue, basicAuth: { username: 'ops', password: 'correct horse' } })
+    const anonymous = await app.inject('/')
+    expect(anonymous.statusCode).toBe(401)
+    expect(anonymous.headers['www-authenticate']).toBe('Basic realm="Conveyor", charset="UTF-8"')
+    expect(anonymous.headers['x-frame-options']).toBe('DENY')
+    for (const header of [
+      basic('ops', 'wrong password'),
+      basic('other', 'correct horse'),
+      'Bearer abc',
+      'Basic !!!',
+    ]) {
+      expect(
+        (await app.inject({ url: '/jobs', headers: { authorization: header } })).statusCode,
+        header,
+      ).toBe(401)
+    }
+    const page = await app.inject({ url: '/', headers: { authorization: basic('ops', 'correct horse') } })
+    expect(page.statusCode).toBe(200)
+    expect(page.body).toContain('<h1>Queues</h1>')
+    await app.close()
+  })
+
+  it('runs `authorize` after basic authentication, and serves under a prefix', async () => {
+    const app = createAdminServer({
+      queue,
+      prefix: '/conveyor',
+      basicAuth: { username: 'ops', password: 'correct horse' },
+      authorize: (request) => request.headers['x-team'] === 'infra',
+      readOnly: true,
+    })
+    const authorization = basic('ops', 'correct horse')
+    expect((await app.inject({ url: '/conveyor/', headers: { authorization } })).statusCode).toBe(403)
+    const page = await app.inject({ url: '/conveyor/jobs', headers: { authorization, 'x-team': 'infra' } })
+    expect(page.statusCode).toBe(200)
+    expect(page.body).toContain('href="/conveyor/schedules"')
+    await app.close()
+  })
+
+  it('refuses to start without any authentication, or with weak credentials', () => {
+    expect(() => createAdminServer({ queue })).toThrow(/basicAuth: \{ username, password \}/)
+    expect(() => createAdminServer({ queue, basicAuth: { username: 'ops', password: 'short' } })).toThrow(
+      /at least 8 characters/,
+    )
+    expect(() =>
+      createAdminServer({ queue, basicAuth: { username: 'a:b', password: 'long enough' } }),
+    ).toThrow(/without ":"/)
+    expect(() => createAdminServer({ queue, authorize: () => true, refreshIntervalMs: -1 })).toThrow(
+      /refreshIntervalMs/,
+    )
+  })
+})
