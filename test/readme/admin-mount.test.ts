@@ -1,0 +1,20 @@
+import { adminPlugin } from 'conveyor/admin'
+import { createMemoryQueue } from 'conveyor/memory'
+import Fastify from 'fastify'
+import { expect, test } from 'vitest'
+
+test('the admin page mounts under a prefix behind your authorization', async () => {
+  const queue = createMemoryQueue() // or your createPostgresQueue(...)
+  const app = Fastify()
+  await app.register(adminPlugin, {
+    prefix: '/admin',
+    queue,
+    authorize: (request) => request.headers['x-user-role'] === 'ops', // your auth
+    readOnly: false,
+  })
+
+  const page = await app.inject({ url: '/admin/', headers: { 'x-user-role': 'ops' } })
+  expect(page.statusCode).toBe(200)
+  expect((await app.inject({ url: '/admin/' })).statusCode).toBe(403)
+  await app.close()
+})
