@@ -12,15 +12,23 @@ export class Completer {
   readonly #clock: Clock
   readonly #onError: (error: unknown) => void
   readonly #maxBatch: number
+  readonly #maxInFlight: number
   #pending: { completion: Completion; resolve: () => void }[] = []
-  #flushing: Promise<void> | null = null
+  #inFlight = new Set<Promise<void>>()
   #scheduled = false
 
-  constructor(deps: { store: JobStore; clock: Clock; onError: (error: unknown) => void; maxBatch?: number }) {
+  constructor(deps: {
+    store: JobStore
+    clock: Clock
+    onError: (error: unknown) => void
+    maxBatch?: number
+    maxInFlight?: number
+  }) {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#onError = deps.onError
     this.#maxBatch = deps.maxBatch ?? 1000
+    this.#maxInFlight = deps.maxInFlight ?? 2
   }
 
   /** Queues a completion; resolves once it is written. */
@@ -38,43 +46,45 @@ export class Completer {
 
   /** Resolves when everything queued so far is written. */
   async idle(): Promise<void> {
-    while (this.#pending.length > 0 || this.#flushing || this.#scheduled) {
-      if (this.#flushing) await this.#flushing
+    while (this.#pending.length > 0 || this.#inFlight.size > 0 || this.#scheduled) {
+      if (this.#inFlight.size > 0) await Promise.race(this.#inFlight)
       else await new Promise<void>((resolve) => setImmediate(resolve))
     }
   }
 
+  /** Starts a write on the next turn when there is work and a free write slot (up to `maxInFlight`). */
   #schedule(): void {
-    if (this.#scheduled || this.#flushing) return
+    if (this.#scheduled || this.#inFlight.size >= this.#maxInFlight || this.#pending.length === 0) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = null
-        if (this.#pending.length > 0) this.#schedule()
+      if (this.#inFlight.size >= this.#maxInFlight || this.#pending.length === 0) return
+      const batch = this.#pending.splice(0, this.#maxBatch)
+      const write = this.#write(batch).finally(() => {
+        this.#inFlight.delete(write)
+        this.#schedule()
       })
+      this.#inFlight.add(write)
+      this.#schedule()
     })
   }
 
-  async #flush(): Promise<void> {
+  async #write(batch: { completion: Completion; resolve: () => void }[]): Promise<void> {
     let failures = 0
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, this.#maxBatch)
-      for (;;) {
-        try {
-          await this.#store.completeJobs({
-            completions: batch.map((b) => b.completion),
-            now: this.#clock.now(),
-          })
-          break
-        } catch (error) {
-          this.#onError(error)
-          failures++
-          const delay = Math.min(5000, 50 * 2 ** Math.min(failures, 7))
-          await new Promise<void>((resolve) => setTimeout(resolve, delay).unref?.())
-        }
+    for (;;) {
+      try {
+        await this.#store.completeJobs({
+          completions: batch.map((b) => b.completion),
+          now: this.#clock.now(),
+        })
+        break
+      } catch (error) {
+        this.#onError(error)
+        failures++
+        const delay = Math.min(5000, 50 * 2 ** Math.min(failures, 7))
+        await new Promise<void>((resolve) => setTimeout(resolve, delay).unref?.())
       }
-      for (const b of batch) b.resolve()
     }
+    for (const b of batch) b.resolve()
   }
 }

@@ -42,6 +42,9 @@ export interface WorkerSettings {
   readonly maxBufferWaitMs: number
 }
 
+/** At most this many claims of one worker run at once (the second overlaps the first's round trip). */
+const MAX_CLAIMS_IN_FLIGHT = 2
+
 interface Buffered {
   readonly job: JobRecord
   readonly claimedAt: number
@@ -57,7 +60,9 @@ export class Worker {
   #used = 0
   #stopping = false
   #started = false
-  #fetching = false
+  /** Claims in flight (up to MAX_CLAIMS_IN_FLIGHT) and the weight they asked for. */
+  #claiming = 0
+  #requested = 0
   #wanted = false
   #immediate = false
   #pollTimer: TimerHandle | null = null
@@ -78,7 +83,7 @@ export class Worker {
   /** Asks for a claim soon (new jobs may be available, or a slot freed). */
   wake(): void {
     if (!this.#started || this.#stopping) return
-    if (this.#fetching) {
+    if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT) {
       this.#wanted = true
       return
     }
@@ -109,7 +114,7 @@ export class Worker {
     this.#stopping = true
     this.#pollTimer?.cancel()
     this.#pollTimer = null
-    while (this.#fetching) await new Promise<void>((resolve) => setImmediate(resolve))
+    while (this.#claiming > 0) await new Promise<void>((resolve) => setImmediate(resolve))
     await this.#releaseBuffered(this.#buffer.length)
     if (this.#running.size === 0) return
     const all = () => Promise.all([...this.#running.values()].map((r) => r.done))
@@ -126,21 +131,28 @@ export class Worker {
   }
 
   async #fetch(): Promise<void> {
-    if (this.#fetching || this.#stopping) return
-    this.#fetching = true
+    if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT || this.#stopping) return
+    const want =
+      this.settings.capacity + this.settings.prefetch - this.#used - this.#bufferedWeight - this.#requested
+    // A second claim only overlaps the first when the buffer is running low.
+    if (this.#claiming > 0 && (want <= 0 || this.#bufferedWeight * 4 >= this.settings.prefetch)) {
+      this.#wanted = true
+      return
+    }
+    this.#claiming++
+    this.#requested += Math.max(0, want)
     this.#wanted = false
     this.#pollTimer?.cancel()
     this.#pollTimer = null
     let claimed = 0
     try {
-      await this.#releaseStale()
-      const want = this.settings.capacity + this.settings.prefetch - this.#used - this.#bufferedWeight
+      if (this.#claiming === 1) await this.#releaseStale()
       if (want > 0) {
         const jobs = await this.#deps.claim({
           queues: this.settings.queues,
           capacity: want,
           // Idle with nothing buffered: a job heavier than the whole capacity may run, alone.
-          oversizedFirst: this.#used === 0 && this.#buffer.length === 0,
+          oversizedFirst: this.#claiming === 1 && this.#used === 0 && this.#buffer.length === 0,
           strategy: this.settings.strategy,
           workerId: this.settings.id,
         })
@@ -156,13 +168,15 @@ export class Worker {
       this.#failures++
       this.#deps.onError(error, 'claim')
     } finally {
-      this.#fetching = false
+      this.#claiming--
+      this.#requested -= Math.max(0, want)
     }
     if (this.#stopping) {
       await this.#releaseBuffered(this.#buffer.length)
       return
     }
     this.#startBuffered()
+    if (this.#claiming > 0) return // the claim still in flight decides what comes next
     if (this.#failures > 0) {
       this.#arm(Math.min(this.settings.pollIntervalMs * 2 ** Math.min(this.#failures, 5), 30_000))
     } else if ((claimed > 0 || this.#wanted) && this.#needsMore()) {

@@ -23,6 +23,7 @@ import type {
   UpsertScheduleParams,
 } from '../../core/store.js'
 import { claimJobs } from './claim.js'
+import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { translateError } from './errors.js'
 import { insertJobs } from './insert-jobs.js'
@@ -49,6 +50,11 @@ export interface PostgresStoreOptions {
   readonly schema?: string
   /** Receives background errors (the LISTEN connection dropping, errors of idle pool clients). */
   readonly onError?: (error: unknown) => void
+  /**
+   * Run claims on the main pool with full durability instead of on two extra connections with
+   * `synchronous_commit = off` (default false: a lost claim only leaves its job available).
+   */
+  readonly durableClaims?: boolean
 }
 
 /** `JobStore` on PostgreSQL with `pg`. */
@@ -63,6 +69,8 @@ export class PostgresStore implements JobStore {
   readonly #names: SqlNames
   readonly #sql: StoreStatements
   readonly #listener: NotificationListener
+  /** Claims run here (no WAL flush wait); null when the main pool cannot be duplicated. */
+  readonly #claimPool: pg.Pool | null
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -96,6 +104,7 @@ export class PostgresStore implements JobStore {
     this.#names = sqlNames(this.schema)
     this.#sql = storeStatements(this.#names)
     this.#onError = options.onError
+    this.#claimPool = options.durableClaims ? null : createClaimPool(this.pool, options.onError)
     this.#listener = new NotificationListener({
       clientConfig: (this.pool as { options?: pg.ClientConfig }).options ?? {},
       jobsChannel: this.#names.jobsChannel,
@@ -131,7 +140,9 @@ export class PostgresStore implements JobStore {
 
   /** Claims due jobs in one statement (see `JobStore.claimJobs`). */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
-    return this.#run('claiming jobs', (db) => claimJobs(db, this.#names, this.#sql.claim, params))
+    return this.#run('claiming jobs', (db) =>
+      claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params),
+    )
   }
 
   /** Writes back many attempt outcomes in one statement (each guarded by its attempt, when given). */
@@ -173,7 +184,7 @@ export class PostgresStore implements JobStore {
     )
   }
 
-  /** Returns one job, or null. */
+  /** Returns one job with its run logs, or null. */
   getJob(params: { id: string }): Promise<JobRecord | null> {
     return this.#run('reading a job', (db) => admin.getJob(db, this.#names, params.id))
   }
@@ -263,6 +274,7 @@ export class PostgresStore implements JobStore {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.#listener.close()
+      await this.#claimPool?.end()
       if (this.#ownsPool) await this.pool.end()
     })()
     return this.#closed
