@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^conveyor\/memory$/, replacement: src('adapters/memory/index.ts') },
       { find: /^conveyor\/postgres$/, replacement: src('adapters/postgres/index.ts') },
       { find: /^conveyor\/admin$/, replacement: src('admin/index.ts') },
+      { find: /^conveyor\/metrics$/, replacement: src('instrumentation/index.ts') },
     ],
   },
   test: {

@@ -1,6 +1,7 @@
 /**
  * Conveyor's core entry point (`conveyor`): job definitions, ports, clocks, controls and errors.
- * Adapters live in `conveyor/memory` and `conveyor/postgres`; the admin page in `conveyor/admin`.
+ * Adapters live in `conveyor/memory` and `conveyor/postgres`; the admin page in `conveyor/admin`;
+ * Prometheus metrics in `conveyor/metrics`.
  */
 export type { BackoffFunction } from './core/backoff.js'
 export { backoffDelay, DEFAULT_BACKOFF } from './core/backoff.js'
@@ -26,12 +27,13 @@ export {
   UnknownQueueError,
 } from './core/errors.js'
 export type { QueueEventListener, QueueEventName, QueueEvents } from './core/events.js'
-export type { AttemptError, BackoffSpec, JobRecord, JobState } from './core/job.js'
-export { FINAL_STATES, JOB_STATES, WAITING_STATES } from './core/job.js'
+export type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from './core/job.js'
+export { FINAL_STATES, JOB_STATES, RUN_LOGS_KEPT, WAITING_STATES } from './core/job.js'
 export type { DefineJobInput, JobDefaults, JobDefinition, PayloadOf } from './core/job-definition.js'
 export { defineJob } from './core/job-definition.js'
 export type { JsonValue } from './core/json.js'
 export type { LogFields, Logger, LogLevel, LogLine } from './core/logger.js'
+export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/logger.js'
 export type {
   AttemptOutcome,
   DrainOptions,
@@ -68,3 +70,5 @@ export type {
   StoreCapabilities,
   TransactionHandle,
 } from './core/store.js'
+export type { TraceCarrier, TracingOptions } from './core/tracing.js'
+export { extractTraceContext, injectTraceContext, TRACER_NAME } from './core/tracing.js'

@@ -37,6 +37,11 @@ export interface AdminOptions {
    * turns these columns off). Larger is more exact on busy queues and costs more per page load.
    */
   readonly sampleSize?: number
+  /**
+   * Serves `GET /metrics` (behind `authorize`) with this renderer, e.g. `metricsHandler(registry)`
+   * from `conveyor/metrics`. Absent: no metrics route.
+   */
+  readonly metrics?: () => Promise<{ contentType: string; body: string }>
 }
 
 /** The settings the routes share, resolved from `AdminOptions`. */

@@ -35,6 +35,15 @@ export const adminPlugin: FastifyPluginAsync<AdminOptions> = async (app, options
 
   registerPages(app, ctx)
   registerActions(app, ctx)
+  const metrics = options.metrics
+  if (metrics !== undefined) {
+    if (typeof metrics !== 'function')
+      throw new TypeError('adminPlugin: metrics must be a function, e.g. metricsHandler(registry).')
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics()
+      return reply.header('content-type', contentType).send(body)
+    })
+  }
 }
 
 /** Renders an error as a page: the message for input and state errors, nothing of a server error. */

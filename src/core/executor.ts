@@ -8,9 +8,9 @@ import { type BackoffFunction, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } f
 import type { Clock } from './clock.js'
 import { CancelJob, FailJob, JobControl, SnoozeJob } from './controls.js'
 import { InvalidArgumentError, JobCancelledError, JobTimeoutError, ShutdownAbortError } from './errors.js'
-import type { AttemptError, BackoffSpec, JobRecord } from './job.js'
+import type { AttemptError, BackoffSpec, JobRecord, RunLog } from './job.js'
 import { assertJsonValue, type JsonValue } from './json.js'
-import { createRunLogger, type Logger, type LogLine } from './logger.js'
+import { createRunLogger, type Logger, type LogLine, type RunLogger } from './logger.js'
 import type { AttemptOutcome, JobContext, JobHandler, ScheduleRunInfo } from './ports.js'
 import type { Completion, TransactionHandle } from './store.js'
 
@@ -59,7 +59,7 @@ class AttemptContext implements JobContext {
   stateChanged = false
   readonly #deps: ExecutorDeps
   readonly #abort: AbortHandle
-  #run: { logger: Logger; lines: LogLine[] } | undefined
+  #run: RunLogger | undefined
 
   constructor(deps: ExecutorDeps, input: AttemptInput) {
     this.#deps = deps
@@ -87,6 +87,17 @@ class AttemptContext implements JobContext {
   /** Lines logged during this attempt. */
   get logLines(): readonly LogLine[] {
     return this.#run?.lines ?? NO_LINES
+  }
+
+  /** What this attempt logged, to store with the job; null when it logged nothing. */
+  get runLog(): RunLog | null {
+    const run = this.#run
+    if (!run) return null
+    const dropped = run.dropped()
+    if (run.lines.length === 0 && dropped === 0) return null
+    return dropped === 0
+      ? { attempt: this.attempt, lines: run.lines }
+      : { attempt: this.attempt, lines: run.lines, dropped }
   }
 
   setState(next: JsonValue): void {
@@ -153,13 +164,17 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
     completion: Completion,
     outcome: AttemptOutcome,
     error: AttemptError | null = null,
-  ): AttemptResult => ({
-    completion,
-    outcome,
-    error,
-    durationMs,
-    logs: ctx.logLines,
-  })
+  ): AttemptResult => {
+    // Lines logged go with the completion (stored with the job); a run that logged nothing adds nothing.
+    const log = ctx.runLog
+    return {
+      completion: log ? { ...completion, logs: log } : completion,
+      outcome,
+      error,
+      durationMs,
+      logs: ctx.logLines,
+    }
+  }
 
   if ('aborted' in settled) {
     const reason = settled.aborted

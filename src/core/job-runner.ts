@@ -12,7 +12,8 @@ import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } fro
 import type { JobRecord } from './job.js'
 import type { AttemptOutcome, ScheduleRunInfo } from './ports.js'
 import type { HandlerRegistry, Registration } from './registry.js'
-import type { Completion, JobStore } from './store.js'
+import type { Completion, JobStore, TransactionHandle } from './store.js'
+import { type RunReport, Tracing, type TracingOptions } from './tracing.js'
 
 /** How one claimed job is to be run. */
 export interface RunMode {
@@ -31,6 +32,8 @@ export interface JobRunnerDeps {
   readonly completer: Completer
   /** Called after a batched completion is written (wakes workers: a group or dependant may be free). */
   readonly afterComplete: () => void
+  /** Tracing settings (default: on, with the global tracer provider). */
+  readonly tracing?: TracingOptions
 }
 
 /** The result of a run: what to write (null when already written in the job's transaction) and what to report. */
@@ -44,16 +47,18 @@ interface RunResult {
 /** Runs claimed jobs of one queue instance. */
 export class JobRunner {
   readonly #deps: JobRunnerDeps
+  readonly #tracing: Tracing
   /** Abort handles of attempts running in this process, by job id. */
   readonly localRuns = new Map<string, AbortHandle>()
 
   constructor(deps: JobRunnerDeps) {
     this.#deps = deps
+    this.#tracing = new Tracing(deps.tracing)
   }
 
   /** Runs one attempt of a claimed job and records its outcome. */
   async run(job: JobRecord, abort: AbortHandle, mode: RunMode): Promise<AttemptOutcome> {
-    const { store, events } = this.#deps
+    const { events } = this.#deps
     const registration = this.#deps.registry.get(job.kind)
     if (!registration) {
       await this.#write({ id: job.id, outcome: 'released', attempt: job.attempt }, false)
@@ -62,12 +67,11 @@ export class JobRunner {
     if (events.has('started')) events.emit('started', { job })
     this.localRuns.set(job.id, abort)
     try {
-      const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
-      const transactional = (mode.transactional || registration.transactional) && store.runInTransaction
-      const result: RunResult = transactional
-        ? await this.#runInTransaction(job, registration, abort, schedule)
-        : toRunResult(job, await this.#attempt(job, registration, abort, schedule, null))
-      if (result.write) await this.#write(result.write, mode.batched)
+      const result = await this.#tracing.process(
+        job,
+        () => this.#execute(job, registration, abort, mode),
+        reportOf,
+      )
       this.#emitOutcome(job, result.reported, result.durationMs)
       return result.outcome
     } finally {
@@ -75,12 +79,29 @@ export class JobRunner {
     }
   }
 
+  /** Runs the attempt (in the job's transaction when asked) and writes or hands on its completion. */
+  async #execute(
+    job: JobRecord,
+    registration: Registration,
+    abort: AbortHandle,
+    mode: RunMode,
+  ): Promise<RunResult> {
+    const { store } = this.#deps
+    const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
+    const transactional = (mode.transactional || registration.transactional) && store.runInTransaction
+    const result: RunResult = transactional
+      ? await this.#runInTransaction(job, registration, abort, schedule)
+      : toRunResult(job, await this.#attempt(job, registration, abort, schedule, null))
+    if (result.write) await this.#write(result.write, mode.batched)
+    return result
+  }
+
   #attempt(
     job: JobRecord,
     registration: Registration,
     abort: AbortHandle,
     schedule: ScheduleRunInfo | null,
-    tx: import('./store.js').TransactionHandle | null,
+    tx: TransactionHandle | null,
   ): Promise<AttemptResult> {
     return runAttempt(this.#deps.executor, {
       job,
@@ -132,10 +153,11 @@ export class JobRunner {
       // The transaction itself failed (commit, lost connection): the work is rolled back; retry the job.
       const now = executor.clock.now()
       const e = toAttemptError(job.attempt, now, error)
+      const logs = attempt?.completion.logs
       const write: Completion =
         job.attempt >= job.maxAttempts
-          ? { id: job.id, outcome: 'failed', error: e, attempt: job.attempt }
-          : { id: job.id, outcome: 'retry', error: e, runAt: now, attempt: job.attempt }
+          ? { id: job.id, outcome: 'failed', error: e, attempt: job.attempt, logs }
+          : { id: job.id, outcome: 'retry', error: e, runAt: now, attempt: job.attempt, logs }
       return {
         write,
         reported: write,
@@ -187,6 +209,12 @@ export class JobRunner {
       previousSuccessAt: s?.lastSuccessAt ?? null,
     }
   }
+}
+
+/** How a run ended, for its span: errors of failed attempts (retried or not) mark it as an error. */
+function reportOf(result: RunResult): RunReport {
+  const c = result.reported
+  return { outcome: c.outcome, error: c.outcome === 'retry' || c.outcome === 'failed' ? c.error : undefined }
 }
 
 function toRunResult(job: JobRecord, a: AttemptResult): RunResult {

@@ -11,6 +11,7 @@
  * - store: the storage port (`JobStore`) that each adapter implements.
  */
 import type { JsonValue } from './json.js'
+import type { LogLine } from './logger.js'
 
 /** The states a job moves through. */
 export type JobState =
@@ -99,6 +100,25 @@ export interface JobRecord {
   readonly backoff: BackoffSpec | null
   /** W3C trace context of the enqueuing code, when instrumentation stored one. */
   readonly traceContext: Readonly<Record<string, string>> | null
+  /**
+   * What the job's last runs logged through `ctx.log`, oldest first (at most `RUN_LOGS_KEPT` runs).
+   * Only `getJob` reads it (claims, lists and events leave it out to stay light); absent when no run
+   * logged anything.
+   */
+  readonly logs?: readonly RunLog[]
+}
+
+/** How many runs' logs a job keeps: a new run's log pushes the oldest out. */
+export const RUN_LOGS_KEPT = 10
+
+/** The lines one run (attempt) logged through `ctx.log`, kept with its job. */
+export interface RunLog {
+  /** The attempt the lines belong to (a snoozed run shares its number with the next run). */
+  readonly attempt: number
+  /** The lines kept, oldest first (bounded, see `createRunLogger`). */
+  readonly lines: readonly LogLine[]
+  /** Lines not kept because the run reached its limit (absent when none were dropped). */
+  readonly dropped?: number
 }
 
 /** A backoff policy that can be stored with a job: exponential with jitter. */

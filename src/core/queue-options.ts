@@ -2,6 +2,7 @@ import type { Clock } from './clock.js'
 import type { BackoffSpec } from './job.js'
 import type { Logger } from './logger.js'
 import type { PollStrategy } from './store.js'
+import type { TracingOptions } from './tracing.js'
 
 /** One worker: a loop that claims from some queues up to its capacity. */
 export interface WorkerOptions {
@@ -74,4 +75,9 @@ export interface QueueOptions {
   }
   /** Identifies this process in `attemptedBy` (default: random); letters, digits, `_` and `-`. */
   readonly processId?: string
+  /**
+   * OpenTelemetry spans for enqueues and runs (default: on, through the global tracer provider of
+   * `@opentelemetry/api`, which records nothing unless the application installed an SDK).
+   */
+  readonly tracing?: TracingOptions
 }

@@ -96,7 +96,12 @@ class CoreQueueImpl implements CoreQueue {
       clock: this.clock,
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
     })
-    this.#producer = new Producer({ store, clock: this.clock, events: this.#events })
+    this.#producer = new Producer({
+      store,
+      clock: this.clock,
+      events: this.#events,
+      tracing: options.tracing,
+    })
     this.#manager = new JobManager({
       store,
       clock: this.clock,
@@ -111,6 +116,7 @@ class CoreQueueImpl implements CoreQueue {
       registry: this.#registry,
       completer: this.#completer,
       afterComplete: () => this.#wakeAll(),
+      tracing: options.tracing,
     })
     if (this.#processId.includes(':')) throw new InvalidArgumentError('processId must not contain ":".')
     this.#maintenanceSettings()

@@ -6,7 +6,7 @@
  *
  * The semantics below are normative; the conformance suite in `test/conformance` checks them.
  */
-import type { AttemptError, BackoffSpec, JobRecord, JobState } from './job.js'
+import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from './job.js'
 import type { JsonValue } from './json.js'
 
 /** Anything that can run a parameterized query inside the caller's transaction (a `pg` client, ...). */
@@ -74,9 +74,11 @@ export type PollStrategy = 'priority' | 'time'
 /**
  * The outcome of one attempt, to be written back by `completeJobs`. When `attempt` is given, the
  * completion only applies if the job is still running that attempt (a job rescued from a worker
- * thought dead, and claimed again, is never overwritten by the first worker's late result).
+ * thought dead, and claimed again, is never overwritten by the first worker's late result). When
+ * `logs` is given (the run logged something), it is appended to the job's logs in the same write,
+ * keeping the last `RUN_LOGS_KEPT` runs.
  */
-export type Completion = CompletionOutcome & { readonly attempt?: number }
+export type Completion = CompletionOutcome & { readonly attempt?: number; readonly logs?: RunLog }
 
 /** The outcome part of a completion. */
 export type CompletionOutcome =
@@ -227,7 +229,7 @@ export interface JobStore {
    */
   completeJobs(params: { readonly completions: readonly Completion[]; readonly now: number }): Promise<void>
 
-  /** Returns one job, or null. */
+  /** Returns one job with its run logs (the one read that includes `logs`), or null. */
   getJob(params: { readonly id: string }): Promise<JobRecord | null>
   /** Lists jobs matching a filter, newest (largest id) first, keyset-paginated. */
   listJobs(params: ListJobsParams): Promise<JobRecord[]>

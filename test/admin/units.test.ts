@@ -107,11 +107,22 @@ describe('job detail', () => {
     const job = (await queue.getJob(id)) as JobRecord
     const view = { prefix: '/admin', now: T0, csrf: 't', canAct: false, back: '/' }
     expect(jobDetailPage(view, job).body.value).not.toContain('<h2>Logs</h2>')
-    const withLogs = { ...job, logs: ['started', { level: 'warn', msg: '<i>slow</i>' }] } as JobRecord
+    const withLogs: JobRecord = {
+      ...job,
+      logs: [
+        {
+          attempt: 1,
+          lines: [
+            { at: T0, level: 'info', message: 'started' },
+            { at: T0, level: 'warn', message: '<i>slow</i>', fields: { ms: 5 } },
+          ],
+        },
+      ],
+    }
     const body = jobDetailPage(view, withLogs).body.value
-    expect(body).toContain(
-      '<h2>Logs</h2><pre>started\n{&quot;level&quot;:&quot;warn&quot;,&quot;msg&quot;:&quot;&lt;i&gt;slow&lt;/i&gt;&quot;}</pre>',
-    )
+    expect(body).toContain('<h2>Logs</h2><pre>Attempt 1\n')
+    expect(body).toContain('INFO  started')
+    expect(body).toContain('WARN  &lt;i&gt;slow&lt;/i&gt; {&quot;ms&quot;:5}')
     expect(body).not.toContain('method="post"') // read-only view: no action forms
     await close()
   })

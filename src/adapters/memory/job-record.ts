@@ -1,4 +1,10 @@
-import type { AttemptError, JobRecord, JobState } from '../../core/job.js'
+import {
+  type AttemptError,
+  type JobRecord,
+  type JobState,
+  RUN_LOGS_KEPT,
+  type RunLog,
+} from '../../core/job.js'
 import type { NewJob } from '../../core/store.js'
 import { frozenCopy, mutableCopy } from './frozen-json.js'
 
@@ -15,6 +21,11 @@ export interface JobEntry {
   version: number
   /** True while the job is physically in its group's waiting heap (it may be a stale item there). */
   inGroupHeap: boolean
+  /**
+   * Logs of the job's last runs (frozen), kept beside the record so that claims, lists and events,
+   * which copy the record, never carry them; `getJob` adds them. Deleted and pruned with the entry.
+   */
+  logs: readonly RunLog[] | undefined
 }
 
 const NO_STRINGS: readonly string[] = Object.freeze([])
@@ -50,6 +61,18 @@ export function createJobRecord(id: string, job: NewJob, state: JobState, now: n
     backoff: frozenCopy(job.backoff),
     traceContext: frozenCopy(job.traceContext),
   }
+}
+
+/** Returns `logs` with `run` appended, keeping the last `RUN_LOGS_KEPT` runs, frozen. */
+export function appendRunLog(logs: readonly RunLog[] | undefined, run: RunLog): readonly RunLog[] {
+  const kept = logs ? logs.slice(-(RUN_LOGS_KEPT - 1)) : []
+  kept.push(frozenCopy(run))
+  return Object.freeze(kept)
+}
+
+/** A copy of a job with its run logs, as `getJob` returns it. */
+export function jobWithLogs(entry: JobEntry): JobRecord {
+  return entry.logs ? { ...entry.record, logs: entry.logs } : { ...entry.record }
 }
 
 /** Returns `errors` with `error` appended, frozen. */

@@ -83,7 +83,7 @@ export class JobTable {
 
   /** Stores a new job (its id from `allocateSeq`) and indexes it. */
   insert(record: StoredJob, seq: number, now: number): JobEntry {
-    const entry: JobEntry = { record, seq, version: 0, inGroupHeap: false }
+    const entry: JobEntry = { record, seq, version: 0, inGroupHeap: false, logs: undefined }
     if (seq < this.#lastSeq) this.#inOrder = false
     this.#lastSeq = Math.max(this.#lastSeq, seq)
     this.#entries.set(record.id, entry)

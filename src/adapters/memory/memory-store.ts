@@ -17,7 +17,7 @@ import type {
 import { completionChanges, workerDiedError } from './job-completion.js'
 import { matchesJobFilter, parseJobId } from './job-filter.js'
 import { JobInserter } from './job-inserter.js'
-import { copyJobRecord, type JobEntry } from './job-record.js'
+import { appendRunLog, copyJobRecord, type JobEntry, jobWithLogs } from './job-record.js'
 import { JobTable } from './job-table.js'
 import { MemoryTransaction } from './memory-transaction.js'
 import { ScheduleTable } from './schedule-table.js'
@@ -91,6 +91,7 @@ export class MemoryStore implements JobStore {
       if (entry?.record.state !== 'running') continue
       if (c.attempt !== undefined && entry.record.attempt !== c.attempt) continue
       const job = entry.record
+      if (c.logs) entry.logs = appendRunLog(entry.logs, c.logs)
       this.#jobs.update(entry, completionChanges(job, c, now), now)
       if (c.outcome === 'succeeded' && job.scheduleName !== null && job.scheduleTick !== null) {
         this.#schedules.recordSuccess(job.scheduleName, job.scheduleTick)
@@ -129,10 +130,10 @@ export class MemoryStore implements JobStore {
     return rescued
   }
 
-  /** Returns one job, or null. */
+  /** Returns one job with its run logs, or null. */
   async getJob(params: { id: string }): Promise<JobRecord | null> {
     const entry = this.#jobs.get(params.id)
-    return entry ? copyJobRecord(entry.record) : null
+    return entry ? jobWithLogs(entry) : null
   }
 
   /** Lists matching jobs, newest first, before `beforeId`, at most `limit`. */

@@ -5,6 +5,7 @@
  * (transitively, with a recursive CTE), moves schedules' `last_success_at` forward, and notifies
  * `<schema>_jobs` once when retries or releases made jobs available.
  */
+import { RUN_LOGS_KEPT } from '../../core/job.js'
 import type { Completion } from '../../core/store.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { fromMs, type SqlNames, WAITING_SQL } from './sql-names.js'
@@ -32,14 +33,24 @@ export function cascadeCtes(names: SqlNames, source: string, now: string): strin
 }
 
 /**
+ * SQL of the new `logs` of job row `j` given run log `log` (jsonb, NULL when the run logged nothing):
+ * the run appended, the oldest dropped beyond `RUN_LOGS_KEPT`.
+ */
+function appendLogSql(log: string): string {
+  return `CASE WHEN ${log} IS NULL THEN j.logs ELSE jsonb_path_query_array(
+          coalesce(j.logs, '[]'::jsonb) || jsonb_build_array(${log}), '$[last - ${RUN_LOGS_KEPT - 1} to last]') END`
+}
+
+/**
  * The completion statement. Parameters: $1 ids, $2 outcomes, $3 run-at ms, $4 errors (jsonb),
  * $5 whether to set the workflow state, $6 workflow states, $7 attempts (null: any attempt),
- * $8 now ms, $9 the jobs channel. Its one row's `updated` counts the jobs written.
+ * $8 now ms, $9 the jobs channel, $10 run logs (jsonb, null: nothing logged). Its one row's
+ * `updated` counts the jobs written.
  */
 export function completeSql(names: SqlNames): string {
   return `WITH RECURSIVE input AS (
-      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[])
-        AS c(id, outcome, run_at, error, set_state, workflow_state, attempt)
+      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[], $10::jsonb[])
+        AS c(id, outcome, run_at, error, set_state, workflow_state, attempt, log)
     ), updated AS (
       UPDATE ${names.jobs} j SET
         state = CASE c.outcome
@@ -49,7 +60,8 @@ export function completeSql(names: SqlNames): string {
         attempt = CASE WHEN c.outcome IN ('snoozed', 'released') THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
         errors = CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END,
         workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END,
-        finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs('$8')} END
+        finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs('$8')} END,
+        logs = ${appendLogSql('c.log')}
       FROM input c
       WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
       RETURNING j.id, j.state, j.queue, j.run_at, j.schedule_name, j.schedule_tick
@@ -77,15 +89,23 @@ export function completeSql(names: SqlNames): string {
 /**
  * The statement for a batch of successes only (the common case): no cascade, no notify, so it
  * stays cheap to plan and run however large the table grows. Parameters: $1 ids, $2 attempts
- * (NULL = no guard), $3 whether to set the workflow state, $4 workflow states, $5 now ms.
+ * (NULL = no guard), $3 whether to set the workflow state, $4 workflow states, $5 now ms, and with
+ * `withLogs` $6 run logs (jsonb, null: nothing logged). A batch in which no run logged anything uses
+ * the variant without logs, so the hot path ships and evaluates nothing for them.
  */
-export function completeSucceededSql(names: SqlNames): string {
+export function completeSucceededSql(names: SqlNames, withLogs = false): string {
   return `WITH done AS (
       UPDATE ${names.jobs} j SET
         state = 'succeeded',
         finished_at = ${fromMs('$5')},
-        workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END
-      FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[]) AS c(id, attempt, set_state, workflow_state)
+        workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END${
+          withLogs
+            ? `,
+        logs = ${appendLogSql('c.log')}`
+            : ''
+        }
+      FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[]${withLogs ? ', $6::jsonb[]' : ''})
+        AS c(id, attempt, set_state, workflow_state${withLogs ? ', log' : ''})
       WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
       RETURNING j.schedule_name, j.schedule_tick
     ), succeeded_ticks AS (
@@ -107,7 +127,7 @@ export function completeSucceededSql(names: SqlNames): string {
 export async function completeJobs(
   target: SqlTarget,
   names: SqlNames,
-  sql: { readonly any: string; readonly succeeded: string },
+  sql: { readonly any: string; readonly succeeded: string; readonly succeededWithLogs: string },
   completions: readonly Completion[],
   now: number,
 ): Promise<number> {
@@ -116,18 +136,20 @@ export async function completeJobs(
   if (byId.size === 0) return 0
   const list = [...byId.values()]
   if (list.every((c) => c.outcome === 'succeeded')) {
+    const withLogs = list.some((c) => c.logs)
+    const values = [
+      list.map((c) => c.id),
+      list.map((c) => c.attempt ?? null),
+      list.map((c) => 'workflowState' in c),
+      list.map((c) =>
+        'workflowState' in c && c.workflowState != null ? JSON.stringify(c.workflowState) : null,
+      ),
+      now,
+    ]
     const [done] = await queryRows<{ updated: number }>(target, {
-      name: `${names.statementPrefix}complete_ok`,
-      text: sql.succeeded,
-      values: [
-        list.map((c) => c.id),
-        list.map((c) => c.attempt ?? null),
-        list.map((c) => 'workflowState' in c),
-        list.map((c) =>
-          'workflowState' in c && c.workflowState != null ? JSON.stringify(c.workflowState) : null,
-        ),
-        now,
-      ],
+      name: `${names.statementPrefix}complete_ok${withLogs ? '_logs' : ''}`,
+      text: withLogs ? sql.succeededWithLogs : sql.succeeded,
+      values: withLogs ? [...values, list.map(logJson)] : values,
     })
     return done?.updated ?? 0
   }
@@ -146,7 +168,18 @@ export async function completeJobs(
       list.map((c) => c.attempt ?? null),
       now,
       names.jobsChannel,
+      list.map(logJson),
     ],
   })
   return row?.updated ?? 0
+}
+
+/** A completion's run log as a jsonb parameter, or null when the run logged nothing. */
+function logJson(c: Completion): string | null {
+  return c.logs ? JSON.stringify(c.logs, withoutNul) : null
+}
+
+/** jsonb rejects `\u0000`: a NUL in a logged string must not fail the whole batch of completions. */
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\ufffd') : value
 }

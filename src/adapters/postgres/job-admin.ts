@@ -9,21 +9,27 @@ import { cascadeCtes } from './complete.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
+import {
+  type JobRow,
+  type JobRowWithLogs,
+  jobColumns,
+  toJobRecord,
+  toJobRecordWithLogs,
+} from './row-mapping.js'
 import { fromMs, PENDING_SQL, type SqlNames } from './sql-names.js'
 
 /** At most this many ids per `<schema>_cancel` notification (payloads are limited to 8000 bytes). */
 const IDS_PER_NOTIFICATION = 300
 
-/** Returns one job, or null. */
+/** Returns one job with its run logs, or null. */
 export async function getJob(target: SqlTarget, names: SqlNames, id: string): Promise<JobRecord | null> {
   if (!isJobId(id)) return null
-  const rows = await queryRows<JobRow>(target, {
-    name: `${names.statementPrefix}get_job`,
-    text: `SELECT ${jobColumns('j')} FROM ${names.jobs} j WHERE j.id = $1::bigint`,
+  const rows = await queryRows<JobRowWithLogs>(target, {
+    name: `${names.statementPrefix}get_job_logs`,
+    text: `SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j WHERE j.id = $1::bigint`,
     values: [id],
   })
-  return rows[0] ? toJobRecord(rows[0]) : null
+  return rows[0] ? toJobRecordWithLogs(rows[0]) : null
 }
 
 /** Lists matching jobs, newest first, with ids below `beforeId`. */

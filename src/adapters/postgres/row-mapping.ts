@@ -3,7 +3,7 @@
  * schedules, and the functions that map their rows. Ids are read as text and times as epoch ms, so
  * the result does not depend on type parsers the application may have set on `pg`.
  */
-import type { AttemptError, BackoffSpec, JobRecord, JobState } from '../../core/job.js'
+import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../../core/job.js'
 import type { JsonValue } from '../../core/json.js'
 import type { MissedTickPolicy, ScheduleJobTemplate, ScheduleRecord } from '../../core/store.js'
 import { toMs } from './sql-names.js'
@@ -100,6 +100,17 @@ export function toJobRecord(row: JobRow): JobRecord {
     backoff: row.backoff,
     traceContext: row.trace_context,
   }
+}
+
+/** A jobs row selected with `jobColumns` and the `logs` column (only `getJob` reads logs). */
+export interface JobRowWithLogs extends JobRow {
+  logs: RunLog[] | null
+}
+
+/** Maps a jobs row read with its logs to the domain record (`logs` left out when there are none). */
+export function toJobRecordWithLogs(row: JobRowWithLogs): JobRecord {
+  const job = toJobRecord(row)
+  return row.logs ? { ...job, logs: row.logs } : job
 }
 
 /** A schedules row as selected by `scheduleColumns`. */

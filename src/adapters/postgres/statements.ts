@@ -12,8 +12,8 @@ import type { SqlNames } from './sql-names.js'
 export interface StoreStatements {
   readonly insert: InsertSql
   readonly claim: ClaimSql
-  /** Completion of any mix of outcomes, and of successes only. */
-  readonly complete: { readonly any: string; readonly succeeded: string }
+  /** Completion of any mix of outcomes, and of successes only (without and with run logs). */
+  readonly complete: { readonly any: string; readonly succeeded: string; readonly succeededWithLogs: string }
   readonly heartbeat: string
   readonly rescue: string
 }
@@ -23,7 +23,11 @@ export function storeStatements(names: SqlNames): StoreStatements {
   return {
     insert: insertSql(names),
     claim: claimSql(names),
-    complete: { any: completeSql(names), succeeded: completeSucceededSql(names) },
+    complete: {
+      any: completeSql(names),
+      succeeded: completeSucceededSql(names),
+      succeededWithLogs: completeSucceededSql(names, true),
+    },
     heartbeat: heartbeatSql(names),
     rescue: rescueSql(names),
   }

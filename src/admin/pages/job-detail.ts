@@ -1,7 +1,7 @@
 /** One job: payload, options, metadata, attempts with errors and stacks, workflow state, logs, trace. */
 import type { JobRecord } from '../../core/job.js'
 import { queryString } from '../filter.js'
-import { absoluteTimeTag, formatDuration, prettyJson, timeTag } from '../format.js'
+import { absoluteTimeTag, formatDuration, formatTime, prettyJson, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'
 import type { PageParts } from '../layout.js'
 import { actionForm, href, stateBadge, type View } from '../view.js'
@@ -120,11 +120,18 @@ export function traceIdOf(job: JobRecord): string | null {
   return match?.[1] ?? null
 }
 
-/** Per-run log lines, for records that carry them (adapters do not store logs yet). */
+/** Per-run log lines (`job.logs`, returned by `getJob`), one block per run, or null when none. */
 function logsOf(job: JobRecord): string | null {
-  const logs = (job as JobRecord & { logs?: unknown }).logs
-  if (logs === undefined || logs === null) return null
-  if (Array.isArray(logs))
-    return logs.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')
-  return typeof logs === 'string' ? logs : prettyJson(logs)
+  const runs = job.logs
+  if (!runs || runs.length === 0) return null
+  return runs
+    .map((run) => {
+      const lines = run.lines.map(
+        (l) =>
+          `${formatTime(l.at)} ${l.level.toUpperCase().padEnd(5)} ${l.message}${l.fields ? ` ${JSON.stringify(l.fields)}` : ''}`,
+      )
+      if (run.dropped) lines.push(`... ${run.dropped} more lines dropped`)
+      return [`Attempt ${run.attempt}`, ...lines].join('\n')
+    })
+    .join('\n\n')
 }

@@ -1,0 +1,28 @@
+import Fastify from 'fastify'
+import { Registry } from 'prom-client'
+import { expect, it } from 'vitest'
+import { createMemoryQueue } from '../../src/adapters/memory/index.js'
+import { adminPlugin } from '../../src/admin/index.js'
+import { defineJob } from '../../src/core/job-definition.js'
+import { createMetrics, metricsHandler } from '../../src/instrumentation/index.js'
+
+it('serves Prometheus metrics at /metrics behind authorize', async () => {
+  const queue = createMemoryQueue()
+  const registry = new Registry()
+  createMetrics({ queue, registry })
+  await queue.enqueue(defineJob({ kind: 'ping', queue: 'pings' }), {})
+  const app = Fastify()
+  await app.register(adminPlugin, {
+    prefix: '/admin',
+    queue,
+    authorize: (request) => request.headers.authorization === 'Bearer scrape',
+    metrics: metricsHandler(registry),
+  })
+  const ok = await app.inject({ url: '/admin/metrics', headers: { authorization: 'Bearer scrape' } })
+  expect(ok.statusCode).toBe(200)
+  expect(ok.headers['content-type']).toContain('text/plain')
+  expect(ok.body).toContain('conveyor_jobs_enqueued_total{queue="pings",kind="ping"} 1')
+  expect(ok.body).toContain('conveyor_jobs{queue="pings",state="available"} 1')
+  expect((await app.inject({ url: '/admin/metrics' })).statusCode).toBe(403)
+  await app.close()
+})

@@ -1,0 +1,52 @@
+/** The instrumentation cases on the memory adapter, and what only a manual clock can show exactly. */
+import { readFileSync } from 'node:fs'
+import { Registry } from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import { createMemoryQueue, type MemoryQueue } from '../../src/adapters/memory/index.js'
+import type { ManualClock } from '../../src/core/clock.js'
+import { createMetrics } from '../../src/instrumentation/index.js'
+import { sendEmail, useQueues } from './harness.js'
+import { logsCases } from './logs-cases.js'
+import { histogramSeries, metricsCases } from './metrics-cases.js'
+import { useTracing } from './otel.js'
+import { tracingCases } from './tracing-cases.js'
+
+const otel = useTracing()
+
+describe('instrumentation on the memory adapter', () => {
+  const make = useQueues((options) => createMemoryQueue(options))
+  describe('tracing', () => tracingCases(make, otel))
+  describe('per-run logs', () => logsCases(make))
+  describe('metrics', () => {
+    metricsCases(make)
+
+    it('measures queue lag as start time minus due time, on the queue clock', async () => {
+      const queue = make() as MemoryQueue<ManualClock>
+      const registry = new Registry()
+      createMetrics({ queue, registry })
+      queue.register(sendEmail, async () => {})
+      await queue.enqueue(sendEmail, { to: 'a@example.com' }, { delayMs: 5000 })
+      queue.clock.advance(7500)
+      await queue.drain()
+      const lag = await histogramSeries(registry, 'conveyor_job_lag_seconds')
+      const sum = lag.find((v) => v.metricName === 'conveyor_job_lag_seconds_sum')
+      expect(sum?.value).toBe(2.5)
+      const bucket = (le: number) =>
+        lag.find((v) => v.metricName === 'conveyor_job_lag_seconds_bucket' && v.labels.le === le)?.value
+      expect(bucket(1)).toBe(0)
+      expect(bucket(5)).toBe(1)
+    })
+
+    it('the Grafana dashboard only queries metrics that createMetrics registers', () => {
+      const registry = new Registry()
+      createMetrics({ queue: make(), registry })
+      const registered = new Set(registry.getMetricsAsArray().map((m) => m.name))
+      const text = readFileSync(new URL('../../grafana/conveyor-dashboard.json', import.meta.url), 'utf8')
+      const used = new Set(
+        [...text.matchAll(/\bconveyor_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
+      )
+      expect(used.size).toBeGreaterThan(8)
+      for (const name of used) expect(registered).toContain(name)
+    })
+  })
+})
