@@ -1,0 +1,59 @@
+/** `conveyor admin`: serves the admin page (queues, jobs, schedules, actions) behind basic authentication. */
+
+import { ADMIN_OPTIONS, adminCredentials } from '../admin-options.js'
+import { booleanFlag, portFlag, stringFlag } from '../args.js'
+import type { Command } from '../command.js'
+import { DATABASE_OPTIONS } from '../database-settings.js'
+import { withQueue } from '../queue-session.js'
+
+/** The `admin` command. */
+export const adminCommand: Command = {
+  name: 'admin',
+  summary: 'serve the admin page for a database (basic authentication)',
+  details: [
+    'Serves the pages to watch queues and jobs and to retry, cancel or delete them. Every request needs\n' +
+      'the user name and password; prefer CONVEYOR_ADMIN_PASSWORD to --password, which other users can\n' +
+      'see in the process list. Runs until Ctrl-C.',
+  ],
+  options: {
+    ...ADMIN_OPTIONS,
+    'read-only': {
+      type: 'boolean',
+      description: 'hide and refuse every action (retry, cancel, delete, pause)',
+    },
+    ...DATABASE_OPTIONS,
+  },
+  examples: [
+    'CONVEYOR_ADMIN_PASSWORD=s3cret-pass conveyor admin --port 8080',
+    'conveyor admin --read-only --host 0.0.0.0 --user ops',
+  ],
+  run: (values, context) => {
+    const port = portFlag(values, 'port', 3000, 'admin')
+    const host = stringFlag(values, 'host') ?? 'localhost'
+    const credentials = adminCredentials(values, context.env, 'admin')
+    return withQueue(values, context, 'admin', async (queue, db) => {
+      await queue.stats() // fails now, with a clear message, on an unreachable or unmigrated database
+      const { serveAdmin } = await import('../admin-server.js')
+      const admin = await serveAdmin({
+        queue,
+        host,
+        port,
+        credentials,
+        readOnly: booleanFlag(values, 'read-only'),
+      })
+      const { output } = context
+      output.line(`Database: ${db.description}, schema "${db.target.schema}"`)
+      output.line(`Admin page: ${admin.url}`)
+      output.line(
+        credentials.generated
+          ? `Sign in as "${credentials.username}" with the password ${credentials.password} (made up for this run; set CONVEYOR_ADMIN_PASSWORD to choose one)`
+          : `Sign in as "${credentials.username}".`,
+      )
+      output.line('Press Ctrl-C to stop.')
+      const signal = await context.untilStopped()
+      output.line(`Received ${signal}, stopping.`)
+      await admin.close()
+      return 0
+    })
+  },
+}

@@ -1,0 +1,78 @@
+/**
+ * Which database a command uses: `--database-url`, else `--data-dir` (an embedded PostgreSQL),
+ * else `DATABASE_URL`, else the demo's embedded default. Only the choice: opening is `database.ts`.
+ */
+import { DEFAULT_SCHEMA, validateSchemaName } from '../adapters/postgres/schema-name.js'
+import { type FlagValues, type OptionSpec, stringFlag } from './args.js'
+import type { EnvironmentConfig } from './config.js'
+import { UsageError } from './errors.js'
+
+/** The flags that choose the database, shared by every command that uses one. */
+export const DATABASE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  'database-url': {
+    type: 'string',
+    value: '<url>',
+    description: 'PostgreSQL connection URL (default: $DATABASE_URL)',
+  },
+  'data-dir': {
+    type: 'string',
+    value: '<dir>',
+    description: 'use an embedded PostgreSQL (PGlite) stored in <dir> instead of a server',
+  },
+  schema: {
+    type: 'string',
+    value: '<name>',
+    description: `schema of Conveyor's tables (default: ${DEFAULT_SCHEMA})`,
+  },
+}
+
+/** A chosen database: a server by URL, or an embedded one in a folder. */
+export type DatabaseSettings =
+  | { readonly kind: 'server'; readonly url: string; readonly schema: string; readonly fromFlag: boolean }
+  | { readonly kind: 'embedded'; readonly dataDir: string; readonly schema: string }
+
+/** Chooses the database from the flags and environment; `embeddedDefault` is the demo's folder. */
+export function databaseSettings(
+  values: FlagValues,
+  env: EnvironmentConfig,
+  command: string,
+  defaults: { readonly embeddedDir?: string; readonly schema?: string } = {},
+): DatabaseSettings {
+  const urlFlag = stringFlag(values, 'database-url')
+  const dataDir = stringFlag(values, 'data-dir')
+  const schema = stringFlag(values, 'schema') ?? defaults.schema ?? DEFAULT_SCHEMA
+  try {
+    validateSchemaName(schema)
+  } catch (error) {
+    throw new UsageError(`--schema: ${(error as Error).message}`, command)
+  }
+  if (urlFlag !== undefined && dataDir !== undefined) {
+    throw new UsageError('give either --database-url or --data-dir, not both', command)
+  }
+  if (dataDir !== undefined) return { kind: 'embedded', dataDir, schema }
+  const url = urlFlag ?? env.databaseUrl
+  if (url !== undefined) {
+    checkUrl(url, urlFlag !== undefined ? '--database-url' : 'DATABASE_URL', command)
+    return { kind: 'server', url, schema, fromFlag: urlFlag !== undefined }
+  }
+  if (defaults.embeddedDir !== undefined) return { kind: 'embedded', dataDir: defaults.embeddedDir, schema }
+  throw new UsageError(
+    "no database configured: set DATABASE_URL or pass --database-url postgres://user:password@host:5432/db (or --data-dir <dir> for an embedded database, such as the demo's .demo-data)",
+    command,
+  )
+}
+
+function checkUrl(url: string, source: string, command: string): void {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new UsageError(`${source} is not a URL: expected postgres://user:password@host:5432/db`, command)
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new UsageError(
+      `${source} must start with postgres:// or postgresql://, got ${parsed.protocol}//...`,
+      command,
+    )
+  }
+}

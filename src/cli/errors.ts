@@ -1,0 +1,79 @@
+/**
+ * The command line's errors and how any error becomes one message for a person: what went wrong,
+ * where, and the command or setting that fixes it.
+ */
+import { SchemaNotMigratedError, StorageUnavailableError } from '../core/errors.js'
+
+/** A mistake in the command line itself (unknown flag, missing or bad value); exit code 2. */
+export class UsageError extends Error {
+  /** The command whose `--help` explains the right usage, if any. */
+  readonly command: string | undefined
+
+  constructor(message: string, command?: string) {
+    super(message)
+    this.name = 'UsageError'
+    this.command = command
+  }
+}
+
+/** A problem the command explains itself (its message is the whole story); exit code 1. */
+export class CliError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CliError'
+  }
+}
+
+/** What a failing command prints and the exit code it ends with. */
+export interface Explanation {
+  readonly message: string
+  readonly exitCode: number
+}
+
+/** Where the command tried to reach the database, for messages: `127.0.0.1:5432` or a folder. */
+export interface DatabaseTarget {
+  /** `host:port` of a server, or `embedded PostgreSQL in <dir>`. */
+  readonly where: string
+  /** The schema of Conveyor's tables. */
+  readonly schema: string
+  /** Flags that select the same database again, for the commands a message suggests. */
+  readonly flags: string
+}
+
+/** Turns any error thrown by a command into a message for a person and an exit code. */
+export function explainError(error: unknown, target?: DatabaseTarget): Explanation {
+  if (error instanceof UsageError) {
+    const help = error.command ? `conveyor ${error.command} --help` : 'conveyor --help'
+    return { message: `conveyor: ${error.message}\nRun \`${help}\` for usage.`, exitCode: 2 }
+  }
+  if (error instanceof CliError) return { message: `conveyor: ${error.message}`, exitCode: 1 }
+  if (error instanceof StorageUnavailableError) {
+    const where = target?.where ?? 'the configured address'
+    return {
+      message: `conveyor: cannot reach PostgreSQL at ${where}: ${rootCause(error)}.\nIs the server running? Set DATABASE_URL or --database-url to the database to use.`,
+      exitCode: 1,
+    }
+  }
+  if (error instanceof SchemaNotMigratedError) {
+    const schema = target?.schema ?? 'conveyor'
+    const flags = target?.flags ? ` ${target.flags}` : ''
+    const pending = /\(pending: ([^)]*)\)/.exec(error.message)?.[1]
+    const why = pending ? ` (pending: ${pending})` : ` (${error.message})`
+    return {
+      message: `conveyor: schema "${schema}" is not migrated${why}: run \`conveyor migrate${flags}\` first.`,
+      exitCode: 1,
+    }
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+  return { message: `conveyor: unexpected error: ${detail}`, exitCode: 1 }
+}
+
+/** The driver's own words for a connection failure (`connect ECONNREFUSED 127.0.0.1:1`). */
+function rootCause(error: Error): string {
+  let cause: unknown = error.cause ?? error
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause
+  if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0]
+  const message = cause instanceof Error ? cause.message : ''
+  const code = (cause as { code?: unknown } | null)?.code
+  return message || (typeof code === 'string' ? code : error.message)
+}

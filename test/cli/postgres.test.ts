@@ -1,0 +1,160 @@
+/** The command line against a PostgreSQL server (skipped without one): migrate, status, retry, cancel, admin. */
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
+import { defineJob } from '../../src/core/job-definition.js'
+import { createTestSchema, provideDatabase } from '../support/database.js'
+import { runCli, startCli } from './cli-process.js'
+
+const database = await provideDatabase()
+const describeServer = 'skip' in database ? describe.skip : describe
+if ('skip' in database) console.warn(`[cli postgres tests skipped] ${database.skip}`)
+
+const mail = defineJob<{ to: string }>({ kind: 'cli.mail', queue: 'mail' })
+const boom = defineJob<{ n: number }>({ kind: 'cli.boom' })
+
+describeServer('conveyor against a PostgreSQL server', () => {
+  const url = 'skip' in database ? '' : database.url
+  const schema = createTestSchema(url, 'conveyor_cli')
+  const env = { DATABASE_URL: url }
+  const flags = ['--schema', schema.schema]
+  let pool: pg.Pool
+  let queue: PostgresQueue
+
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: url, max: 2 })
+    queue = createPostgresQueue({ pool, schema: schema.schema })
+  })
+  afterAll(async () => {
+    await queue?.shutdown()
+    await pool?.end()
+    await schema.drop()
+    if (!('skip' in database)) await database.stop()
+  })
+
+  const stateOf = async (id: string) => (await queue.getJob(id))?.state
+
+  it('tells to run migrate on an unmigrated schema', async () => {
+    const { code, stderr } = await runCli(['status', ...flags], env)
+    expect(code).toBe(1)
+    expect(stderr).toContain(`schema "${schema.schema}" is not migrated (pending: 001_initial`)
+    expect(stderr).toContain(`run \`conveyor migrate --schema ${schema.schema}\` first`)
+  })
+
+  it('lists pending migrations with --dry-run without applying them', async () => {
+    const { code, stdout } = await runCli(['migrate', '--dry-run', ...flags], env)
+    expect(code).toBe(0)
+    expect(stdout).toMatch(
+      /\d+ pending migrations? \(dry run, nothing applied\):\n {2}001_initial\n {2}002_processes/,
+    )
+    expect(await queue.pendingMigrations()).toContain('001_initial')
+  })
+
+  it('migrates with one progress line per migration, then finds nothing to do', async () => {
+    const pending = await queue.pendingMigrations()
+    const first = await runCli(['migrate', ...flags], env)
+    expect(first.code).toBe(0)
+    expect(first.stdout).toContain(`Database: PostgreSQL at `)
+    pending.forEach((name, i) => {
+      expect(first.stdout).toMatch(
+        new RegExp(`^\\[${i + 1}/${pending.length}\\] applied ${name} \\(\\d+ ms\\)$`, 'm'),
+      )
+    })
+    expect(first.stdout).toContain(`Done: applied ${pending.length} migrations.`)
+    expect(await queue.pendingMigrations()).toEqual([])
+    const again = await runCli(['migrate', ...flags], env)
+    expect(again.stdout).toContain('Up to date: no pending migrations.')
+    expect((await runCli(['migrate', '--dry-run', ...flags], env)).stdout).toContain('Up to date')
+  })
+
+  it('shows counts by queue and state, as a table and as JSON', async () => {
+    expect((await runCli(['status', ...flags], env)).stdout).toContain('No jobs yet.')
+    queue.register(boom, (_payload, ctx) => ctx.fail('broken on purpose'))
+    await queue.enqueueMany([
+      { job: boom, payload: { n: 1 } },
+      { job: boom, payload: { n: 2 } },
+      { job: mail, payload: { to: 'a@example.com' } },
+      { job: mail, payload: { to: 'b@example.com' } },
+      { job: mail, payload: { to: 'c@example.com' } },
+    ])
+    expect(await queue.drain({ queues: ['default'] })).toMatchObject({ failed: 2 })
+
+    const table = await runCli(['status', ...flags], env)
+    expect(table.code).toBe(0)
+    expect(table.stdout).toMatch(
+      /^queue +scheduled +available +running +retryable +succeeded +failed +cancelled +total$/m,
+    )
+    expect(table.stdout).toMatch(/^default +0 +0 +0 +0 +0 +2 +0 +2$/m)
+    expect(table.stdout).toMatch(/^mail +0 +3 +0 +0 +0 +0 +0 +3$/m)
+    expect(table.stdout).toMatch(/^total +0 +3 +0 +0 +0 +2 +0 +5$/m)
+
+    const json = await runCli(['status', '--json', ...flags], env)
+    const stats = JSON.parse(json.stdout) as { queue: string; counts: Record<string, number> }[]
+    expect(stats.find((s) => s.queue === 'default')?.counts.failed).toBe(2)
+    expect(stats.find((s) => s.queue === 'mail')?.counts.available).toBe(3)
+  })
+
+  it('retries by id and by filter (failed and cancelled jobs by default)', async () => {
+    const failed = await queue.listJobs({ kind: boom.kind })
+    const [first, second] = failed.map((j) => j.id)
+    const byId = await runCli(['retry', '--id', first!, ...flags], env)
+    expect(byId).toMatchObject({ code: 0, stdout: 'Retried 1 job.\n' })
+    expect(await stateOf(first!)).toBe('available')
+    expect(await stateOf(second!)).toBe('failed')
+
+    const byKind = await runCli(['retry', '--kind', boom.kind, ...flags], env)
+    expect(byKind.stdout).toBe('Retried 1 job.\n') // the available one is not a failed or cancelled job
+    expect(await stateOf(second!)).toBe('available')
+  })
+
+  it('cancels by filter and by ids, and retries cancelled jobs by state', async () => {
+    const cancelled = await runCli(['cancel', '--queue', 'mail', ...flags], env)
+    expect(cancelled).toMatchObject({ code: 0, stdout: 'Cancelled 3 jobs.\n' })
+    const mails = await queue.listJobs({ queue: 'mail' })
+    expect(mails.map((j) => j.state)).toEqual(['cancelled', 'cancelled', 'cancelled'])
+
+    const retried = await runCli(['retry', '--queue', 'mail', '--state', 'cancelled,failed', ...flags], env)
+    expect(retried.stdout).toBe('Retried 3 jobs.\n')
+
+    const [a, b, c] = mails.map((j) => j.id)
+    const byIds = await runCli(['cancel', '--id', a!, '--id', b!, ...flags], env)
+    expect(byIds.stdout).toBe('Cancelled 2 jobs.\n')
+    expect([await stateOf(a!), await stateOf(b!), await stateOf(c!)]).toEqual([
+      'cancelled',
+      'cancelled',
+      'available',
+    ])
+  })
+
+  it('serves the admin page behind basic authentication until SIGINT', async () => {
+    const admin = startCli(['admin', '--port', '0', '--user', 'ops', '--read-only', ...flags], {
+      ...env,
+      CONVEYOR_ADMIN_PASSWORD: 'correct-horse',
+    })
+    try {
+      const [, pageUrl] = await admin.waitForOutput(/Admin page: (http:\/\/\S+)/)
+      expect(admin.stdout()).toContain('Sign in as "ops".')
+      expect((await fetch(pageUrl!)).status).toBe(401)
+      const authorization = `Basic ${Buffer.from('ops:correct-horse').toString('base64')}`
+      const page = await fetch(pageUrl!, { headers: { authorization } })
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('mail')
+      expect(await admin.stop('SIGINT')).toBe(0)
+    } finally {
+      admin.kill()
+    }
+  })
+
+  it('makes up and prints a password when none is configured', async () => {
+    const admin = startCli(['admin', '--port', '0', ...flags], env)
+    try {
+      const [, pageUrl] = await admin.waitForOutput(/Admin page: (http:\/\/\S+)/)
+      const [, password] = await admin.waitForOutput(/Sign in as "admin" with the password (\S+)/)
+      const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`
+      expect((await fetch(pageUrl!, { headers: { authorization } })).status).toBe(200)
+      expect(await admin.stop('SIGTERM')).toBe(0)
+    } finally {
+      admin.kill()
+    }
+  })
+})

@@ -1,0 +1,98 @@
+/** The command line's help, version and mistakes: no database needed. */
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { runCli } from './cli-process.js'
+
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
+
+describe('conveyor help and version', { timeout: 60_000 }, () => {
+  it('lists every command with --help, and with no arguments', async () => {
+    for (const args of [['--help'], []]) {
+      const { code, stdout } = await runCli(args)
+      expect(code).toBe(0)
+      expect(stdout).toContain('Usage: conveyor <command> [options]')
+      for (const command of ['demo', 'migrate', 'status', 'retry', 'cancel', 'admin']) {
+        expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
+      }
+    }
+  })
+
+  it('prints the version', async () => {
+    const { code, stdout } = await runCli(['--version'])
+    expect(code).toBe(0)
+    expect(stdout.trim()).toBe(version)
+  })
+
+  it.each([
+    ['migrate', ['--dry-run', '--schema', '--database-url', '--data-dir']],
+    ['status', ['--json', '--schema']],
+    ['retry', ['--id <id> ...', '--queue', '--kind', '--state', '--all']],
+    ['cancel', ['--id <id> ...', '--queue', '--kind', '--state', '--all']],
+    ['admin', ['--port', '--host', '--user', '--password', '--read-only']],
+    ['demo', ['--port', '--seed', '--rate', '--data-dir', '.demo-data']],
+  ])('explains `%s` with --help', async (command, flags) => {
+    const { code, stdout, stderr } = await runCli([command, '--help'])
+    expect(code).toBe(0)
+    expect(stderr).toBe('')
+    expect(stdout).toContain(`Usage: conveyor ${command} [options]`)
+    for (const flag of flags) expect(stdout).toContain(flag)
+    expect(stdout).toContain('-h, --help')
+    expect((await runCli(['help', command])).stdout).toBe(stdout)
+  })
+})
+
+describe('conveyor usage mistakes', { timeout: 60_000 }, () => {
+  const mistakes: [string, string[], RegExp][] = [
+    ['an unknown flag', ['status', '--bogus'], /unknown option --bogus for `conveyor status`/],
+    ['a misspelled flag', ['migrate', '--dryrun'], /unknown option --dryrun .*did you mean --dry-run\?/],
+    ['a flag without its value', ['migrate', '--schema'], /option --schema needs a value: --schema <name>/],
+    ['a value on a switch', ['migrate', '--dry-run=yes'], /option --dry-run takes no value/],
+    [
+      'an unknown state',
+      ['retry', '--state', 'done'],
+      /unknown state "done": expected one of scheduled, available/,
+    ],
+    ['a bad job id', ['cancel', '--id', 'abc'], /--id must be a job id/],
+    ['a filter-less bulk action', ['cancel'], /say which jobs: --id, --queue, --kind, --state, or --all/],
+    ['a bad port', ['admin', '--port', '99999'], /--port must be a port number from 0 to 65535/],
+    ['a stray argument', ['status', 'now'], /unexpected argument "now"/],
+    ['an unknown command', ['migrat'], /unknown command "migrat" \(did you mean `conveyor migrate`\?\)/],
+    ['a bad schema name', ['status', '--schema', 'no spaces'], /--schema: /],
+    ['a non-PostgreSQL URL', ['status', '--database-url', 'mysql://x/y'], /must start with postgres:\/\//],
+    [
+      'two databases',
+      ['status', '--database-url', 'postgres://x/y', '--data-dir', 'd'],
+      /either --database-url or --data-dir/,
+    ],
+  ]
+
+  it.each(mistakes)('refuses %s with a hint and exit code 2', async (_, args, message) => {
+    const { code, stdout, stderr } = await runCli(args)
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(message)
+    expect(stderr).toMatch(/Run `conveyor (\w+ )?--help` for usage\./)
+  })
+
+  it('says how to configure a database when there is none', async () => {
+    const { code, stderr } = await runCli(['status'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('no database configured: set DATABASE_URL or pass --database-url')
+  })
+
+  it('names an unreachable server and how to point at another one', async () => {
+    for (const [args, env] of [
+      [['status', '--database-url', 'postgres://127.0.0.1:1/x'], {}],
+      [['migrate'], { DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/x' }],
+    ] as const) {
+      const { code, stderr } = await runCli(args, env)
+      expect(code).toBe(1)
+      expect(stderr).toContain('cannot reach PostgreSQL at 127.0.0.1:1: connect ECONNREFUSED')
+      expect(stderr).toContain('Set DATABASE_URL or --database-url')
+      expect(stderr).not.toContain('secret')
+      expect(stderr).not.toMatch(/^\s+at /m) // no stack trace
+    }
+  })
+})
