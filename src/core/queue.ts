@@ -17,7 +17,7 @@ import { isJobDefinition, type JobDefinition } from './job-definition.js'
 import { JobManager } from './job-manager.js'
 import { JobRunner } from './job-runner.js'
 import { silentLogger } from './logger.js'
-import { MaintenanceService, type MaintenanceSettings } from './maintenance.js'
+import { MaintenanceService } from './maintenance.js'
 import type {
   AttemptOutcome,
   DrainOptions,
@@ -31,12 +31,13 @@ import type {
   ShutdownOptions,
 } from './ports.js'
 import { Producer } from './producer.js'
-import type { QueueOptions, WorkerOptions } from './queue-options.js'
+import type { QueueOptions } from './queue-options.js'
 import { HandlerRegistry } from './registry.js'
+import { type ResolvedWorker, resolveMaintenance, resolveWorkers } from './runtime-settings.js'
 import { ScheduleService } from './schedule-service.js'
 import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
-import { describe, validateName, validateOptionalInt } from './validation.js'
-import { Worker, type WorkerSettings } from './worker.js'
+import { describe, validateOptionalInt } from './validation.js'
+import { Worker } from './worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
 export interface CoreQueue extends Queue {
@@ -54,8 +55,6 @@ export interface CoreQueue extends Queue {
 export function createQueue(store: JobStore, options: QueueOptions = {}): CoreQueue {
   return new CoreQueueImpl(store, options)
 }
-
-const DEFAULT_CONCURRENCY = 10
 
 class CoreQueueImpl implements CoreQueue {
   readonly store: JobStore
@@ -119,7 +118,8 @@ class CoreQueueImpl implements CoreQueue {
       tracing: options.tracing,
     })
     if (this.#processId.includes(':')) throw new InvalidArgumentError('processId must not contain ":".')
-    this.#maintenanceSettings()
+    resolveMaintenance(this.#options, this.#processId)
+    resolveWorkers(options, this.#processId, ['default']) // validate worker options now, not at start
     validateOptionalInt(options.shutdownGraceMs, 'shutdownGraceMs', 0, 2_147_483_647)
     validateOptionalInt(options.pollIntervalMs, 'pollIntervalMs', 1, 2_147_483_647)
   }
@@ -172,31 +172,16 @@ class CoreQueueImpl implements CoreQueue {
 
   async #start(): Promise<void> {
     const base = this.#options
-    const poll = base.pollIntervalMs ?? 1000
-    const configs: readonly WorkerOptions[] =
-      base.workers ??
-      (base.queues
-        ? Object.entries(base.queues).map(([queue, q]) => ({
-            name: queue,
-            queues: [queue],
-            concurrency: q.concurrency,
-            strategy: q.strategy,
-          }))
-        : [
-            {
-              name: 'default',
-              queues: [
-                ...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)]),
-              ],
-            },
-          ])
-    this.#workers = configs.map((c, i) => this.#createWorker(c, i, poll))
+    const defaultQueues = [
+      ...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)]),
+    ]
+    this.#workers = resolveWorkers(base, this.#processId, defaultQueues).map((w) => this.#createWorker(w))
     if (base.maintenance?.enabled !== false) {
       this.#maintenance = new MaintenanceService({
         store: this.store,
         clock: this.clock,
         events: this.#events,
-        settings: this.#maintenanceSettings(),
+        settings: resolveMaintenance(base, this.#processId),
       })
       await this.#maintenance.start()
     }
@@ -223,24 +208,7 @@ class CoreQueueImpl implements CoreQueue {
     }
   }
 
-  #createWorker(c: WorkerOptions, index: number, poll: number): Worker {
-    if (!Array.isArray(c.queues) || c.queues.length === 0)
-      throw new InvalidArgumentError(`workers[${index}].queues must be a non-empty array of queue names.`)
-    for (const q of c.queues) validateName(q, `workers[${index}].queues`)
-    const capacity =
-      validateOptionalInt(c.concurrency, `workers[${index}].concurrency`, 1, 100_000) ?? DEFAULT_CONCURRENCY
-    const settings: WorkerSettings = {
-      id: `${this.#processId}:${c.name ?? c.queues.join('+')}`,
-      queues: c.queues,
-      capacity,
-      strategy: c.strategy ?? this.#options.strategy ?? 'priority',
-      pollIntervalMs: c.pollIntervalMs ?? poll,
-      prefetch:
-        validateOptionalInt(c.prefetch ?? this.#options.prefetch, `workers[${index}].prefetch`, 0, 100_000) ??
-        0,
-      maxBufferWaitMs:
-        validateOptionalInt(this.#options.maxBufferWaitMs, 'maxBufferWaitMs', 1, 2_147_483_647) ?? 5000,
-    }
+  #createWorker({ settings, transactional }: ResolvedWorker): Worker {
     return new Worker(settings, {
       clock: this.clock,
       claim: async (p) => {
@@ -249,7 +217,7 @@ class CoreQueueImpl implements CoreQueue {
         return this.store.claimJobs({ ...p, kinds, now: this.clock.now() })
       },
       run: async (job, abort) => {
-        await this.#runner.run(job, abort, { batched: true, transactional: c.transactional === true })
+        await this.#runner.run(job, abort, { batched: true, transactional })
       },
       release: async (jobs) => {
         if (jobs.length === 0) return
@@ -260,22 +228,6 @@ class CoreQueueImpl implements CoreQueue {
       },
       onError: (error, during) => this.#events.emit('error', { error, during }),
     })
-  }
-
-  #maintenanceSettings(): MaintenanceSettings {
-    const m = this.#options.maintenance ?? {}
-    const ms = (v: unknown, name: string, fallback: number) =>
-      validateOptionalInt(v, `maintenance.${name}`, 1, 2_147_483_647) ?? fallback
-    const retention = m.retentionMs === null ? null : ms(m.retentionMs, 'retentionMs', 7 * 24 * 3600_000)
-    return {
-      processId: this.#processId,
-      heartbeatIntervalMs: ms(m.heartbeatIntervalMs, 'heartbeatIntervalMs', 2000),
-      rescueAfterMs: ms(m.rescueAfterMs, 'rescueAfterMs', 15_000),
-      rescueIntervalMs: ms(m.rescueIntervalMs, 'rescueIntervalMs', 5000),
-      retentionMs: retention,
-      pruneIntervalMs: ms(m.pruneIntervalMs, 'pruneIntervalMs', 60_000),
-      batchSize: 1000,
-    }
   }
 
   #wakeAll(): void {
@@ -346,7 +298,7 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   #drain(options: DrainOptions): Promise<DrainResult> {
-    const m = this.#maintenanceSettings()
+    const m = resolveMaintenance(this.#options, this.#processId)
     return drainJobs(
       {
         store: this.store,

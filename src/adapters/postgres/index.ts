@@ -8,6 +8,7 @@ import { createSystemClock } from '../../core/clock.js'
 import { InvalidArgumentError } from '../../core/errors.js'
 import { type CoreQueue, createQueue, extendQueue } from '../../core/queue.js'
 import type { QueueOptions } from '../../core/queue-options.js'
+import { DEFAULT_CONCURRENCY } from '../../core/runtime-settings.js'
 import { PostgresStore } from './postgres-store.js'
 
 /** Options of `createPostgresQueue`: where the database is, the schema, and the shared queue options. */
@@ -40,9 +41,6 @@ export interface PostgresQueue extends CoreQueue {
  * released, but when the process crashes its buffer waits for the rescue, which counts an attempt.
  */
 const DEFAULT_PREFETCH = 40
-
-/** A worker's concurrency when it sets none (the core's default). */
-const DEFAULT_CONCURRENCY = 10
 
 /** Connections on top of the running transactions, for claims, completions and the application. */
 const SPARE_CONNECTIONS = 2
