@@ -1,0 +1,107 @@
+/**
+ * The goals of the benchmark issue, read from the recorded series: each one is a per-round ratio
+ * (or a per-round value), and the median over rounds is compared with its target.
+ */
+import { pairRatios, type Recorder } from './recorder.js'
+import { median, round } from './stats.js'
+
+/** One goal and where Conveyor stands. */
+export interface GoalRow {
+  readonly goal: string
+  /** `>= 2` or `<= 8 ms`. */
+  readonly target: string
+  readonly median: number
+  readonly runs: number[]
+  readonly met: boolean | null
+}
+
+const POSTGRES_PEERS_BEST: [string, string][] = [
+  ['pg-boss', 'best'],
+  ['graphile-worker', 'best'],
+]
+
+/** Evaluates every goal that has data. */
+export function evaluateGoals(recorder: Recorder): GoalRow[] {
+  const goals: GoalRow[] = []
+  const convDrain = recorder.values('W3', 'conveyor', 'defaults', 'throughput')
+
+  const bestPeer = (workload: 'W2' | 'W3', metric: string, peers: [string, string][]) => {
+    const best = new Map<number, number>()
+    for (const [system, config] of peers) {
+      for (const [r, v] of recorder.values(workload, system, config, metric))
+        best.set(r, Math.max(best.get(r) ?? 0, v))
+    }
+    return best
+  }
+  const ratioGoal = (goal: string, min: number, a: Map<number, number>, b: Map<number, number>) => {
+    const runs = pairRatios(a, b)
+    if (runs.length === 0) return
+    const m = median(runs)
+    goals.push({ goal, target: `>= ${min}`, median: round(m), runs: runs.map(round), met: m >= min })
+  }
+  const valueGoal = (goal: string, max: number, unit: string, values: Map<number, number>) => {
+    const runs = [...values.values()]
+    if (runs.length === 0) return
+    const m = median(runs)
+    goals.push({ goal, target: `<= ${max} ${unit}`, median: round(m), runs: runs.map(round), met: m <= max })
+  }
+
+  ratioGoal(
+    'W3 drain, Conveyor defaults / best-tuned Postgres peer (issue floor 2x; PERFORMANCE.md aims at 3x)',
+    2,
+    convDrain,
+    bestPeer('W3', 'throughput', POSTGRES_PEERS_BEST),
+  )
+  ratioGoal(
+    'W3 drain, Conveyor defaults / raw claim-100 + mark done (W0)',
+    0.5,
+    convDrain,
+    recorder.values('W0', 'postgres', 'raw SQL', 'claim 100 + mark done, 10 connections'),
+  )
+  ratioGoal(
+    'W2 batch enqueue, Conveyor / best Postgres peer',
+    2,
+    recorder.values('W2', 'conveyor', 'defaults', 'throughput'),
+    bestPeer('W2', 'throughput', [
+      ['pg-boss', 'defaults'],
+      ['graphile-worker', 'defaults'],
+    ]),
+  )
+  ratioGoal(
+    'W1 one-by-one enqueue, Conveyor / raw single-row insert (W0)',
+    0.9,
+    recorder.values('W1', 'conveyor', 'defaults', 'throughput'),
+    recorder.values('W0', 'postgres', 'raw SQL', 'single-row insert, 1 connection'),
+  )
+  valueGoal(
+    'W4 pickup latency p50, Conveyor defaults',
+    2,
+    'ms',
+    recorder.values('W4', 'conveyor', 'defaults', 'latency p50'),
+  )
+  valueGoal(
+    'W4 pickup latency p99, Conveyor defaults',
+    8,
+    'ms',
+    recorder.values('W4', 'conveyor', 'defaults', 'latency p99'),
+  )
+  valueGoal(
+    'W5 peak RSS of the worker, Conveyor defaults',
+    80,
+    'MB',
+    recorder.values('W5', 'conveyor', 'defaults', 'peak RSS'),
+  )
+  const fraction = recorder.values('W6', 'conveyor', 'defaults', 'retained / empty')
+  if (fraction.size) {
+    const runs = [...fraction.values()]
+    const m = median(runs)
+    goals.push({
+      goal: 'W6 drain with finished rows retained / empty table, Conveyor defaults',
+      target: '>= 0.8',
+      median: round(m),
+      runs: runs.map(round),
+      met: m >= 0.8,
+    })
+  }
+  return goals
+}

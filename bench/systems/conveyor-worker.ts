@@ -1,0 +1,21 @@
+/** Conveyor's worker for the child process: one queue, concurrency 10, a no-op handler. */
+import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
+import { CONCURRENCY, CONVEYOR_TUNED_PREFETCH } from './configs.js'
+import type { ConsumerFactory } from './consumers.js'
+import { CONVEYOR_SCHEMA, noopJob } from './conveyor.js'
+
+export const createConsumer: ConsumerFactory = async (target, config, onJob) => {
+  const queue = createPostgresQueue({
+    connectionString: target.databaseUrl!,
+    schema: CONVEYOR_SCHEMA,
+    queues: { default: { concurrency: CONCURRENCY } },
+    ...(config === 'tuned' ? { prefetch: CONVEYOR_TUNED_PREFETCH } : {}),
+  })
+  queue.register(noopJob, (payload) => {
+    onJob(payload.i)
+  })
+  return {
+    start: () => queue.start(),
+    stop: () => queue.shutdown(),
+  }
+}

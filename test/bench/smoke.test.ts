@@ -1,0 +1,117 @@
+/**
+ * Smoke test of the benchmark harness: runs `bench/run.ts` at a tiny scale (one round, every
+ * workload and system, short idle times) and checks the shape of what it writes. No timing is
+ * asserted; the point is that the harness and every peer's adapter keep working.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import { checkPostgres, checkRedis } from '../../bench/lib/resources.js'
+
+const run = promisify(execFile)
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const REDIS = { host: '127.0.0.1', port: 6379, db: 10 }
+
+const noPostgres = await checkPostgres(POSTGRES_URL)
+const noRedis = noPostgres ? null : await checkRedis(REDIS)
+if (noPostgres) console.warn(`bench smoke test skipped: ${noPostgres}`)
+if (noRedis) console.warn(`bench smoke test runs without BullMQ: ${noRedis}`)
+
+interface Row {
+  workload: string
+  system: string
+  config: string
+  metric: string
+  unit: string
+  better: string
+  median: number
+  min: number
+  max: number
+  runs: number[]
+  failures: string[]
+  notes: string[]
+}
+
+describe.skipIf(noPostgres !== null)('benchmark harness (smoke)', () => {
+  let dir = ''
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('runs every workload at a tiny scale and writes results of the documented shape', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'conveyor-bench-'))
+    const out = join(dir, 'latest.json')
+    const markdown = join(dir, 'BENCHMARKS.md')
+    const systems = noRedis ? 'conveyor,pg-boss,graphile-worker' : 'conveyor,pg-boss,graphile-worker,bullmq'
+    const args = ['--import', 'tsx', 'bench/run.ts', '--rounds', '1', '--scale', '0.02', '--quick']
+    args.push('--systems', systems, '--out', out, '--markdown', markdown, '--postgres', POSTGRES_URL)
+    args.push('--redis-db', String(REDIS.db))
+    const { stderr } = await run(process.execPath, args, { cwd: REPO_ROOT, maxBuffer: 1 << 22 })
+
+    const report = JSON.parse(await readFile(out, 'utf8')) as {
+      results: Row[]
+      ratio: Record<string, unknown>[]
+      goals: Record<string, unknown>[]
+      skipped: { workload: string; system: string; reason: string }[]
+      machine: { cores: number; node: string; postgres: string }
+    }
+    const failures = report.results.flatMap((r) =>
+      r.failures.map((f) => `${r.workload} ${r.system}/${r.config}: ${f}`),
+    )
+    expect(failures, stderr).toEqual([])
+
+    for (const row of report.results) {
+      expect(row).toMatchObject({
+        workload: expect.stringMatching(/^W[0-7]$/),
+        system: expect.any(String),
+        config: expect.any(String),
+        metric: expect.any(String),
+        unit: expect.any(String),
+        better: expect.stringMatching(/^(higher|lower)$/),
+        median: expect.any(Number),
+        min: expect.any(Number),
+        max: expect.any(Number),
+        runs: [expect.any(Number)],
+      })
+      expect(row.min).toBeLessThanOrEqual(row.median)
+      expect(row.median).toBeLessThanOrEqual(row.max)
+    }
+
+    const seen = (workload: string, system: string) =>
+      report.results.some((r) => r.workload === workload && r.system === system)
+    expect(seen('W0', 'postgres')).toBe(true)
+    for (const system of systems.split(',')) {
+      for (const workload of ['W1', 'W2', 'W3', 'W4', 'W5'])
+        expect(seen(workload, system), `${workload} ${system}`).toBe(true)
+    }
+    expect(seen('W6', 'conveyor')).toBe(true)
+    expect(seen('W6', 'pg-boss')).toBe(true)
+    expect(report.skipped.some((s) => s.workload === 'W6' && s.system === 'graphile-worker')).toBe(true)
+    expect(seen('W7', 'conveyor') && seen('W7', 'plain-array')).toBe(true)
+
+    expect(report.ratio.length).toBeGreaterThan(0)
+    for (const r of report.ratio) {
+      expect(r).toMatchObject({
+        workload: expect.any(String),
+        metric: expect.any(String),
+        conveyorConfig: expect.any(String),
+        peer: expect.any(String),
+        peerConfig: expect.any(String),
+        median: expect.any(Number),
+        runs: [expect.any(Number)],
+      })
+    }
+    expect(report.goals.length).toBeGreaterThan(0)
+    expect(report.machine.cores).toBeGreaterThan(0)
+
+    const text = await readFile(markdown, 'utf8')
+    expect(text).toContain('# Benchmarks')
+    expect(text).toContain('## W3 drain')
+    expect(text).toContain('| system | config | metric | median |')
+  }, 150_000)
+})
