@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { createPostgresQueue, poolSizeFor } from '../../src/adapters/postgres/index.js'
+import { createPostgresQueue, DEFAULT_PREFETCH, poolSizeFor } from '../../src/adapters/postgres/index.js'
 import { InvalidArgumentError } from '../../src/core/errors.js'
 import { defineJob } from '../../src/core/job-definition.js'
 import { waitFor } from '../support/wait.js'
@@ -43,7 +43,7 @@ describePostgres('createPostgresQueue defaults and pool checks', () => {
     await queue.shutdown()
   })
 
-  it('claims ahead of its concurrency by default (prefetch 40), and not when prefetch is 0', async () => {
+  it('claims ahead of its concurrency by default (DEFAULT_PREFETCH), and not when prefetch is 0', async () => {
     const kind = defineJob({ kind: 'held' })
     let release: () => void = () => {}
     const held = new Promise<void>((resolve) => {
@@ -60,9 +60,11 @@ describePostgres('createPostgresQueue defaults and pool checks', () => {
         prefetch,
       })
       queue.register(kind, () => held)
-      await queue.enqueueMany(Array.from({ length: 100 }, () => ({ job: kind, payload: {} })))
+      await queue.enqueueMany(
+        Array.from({ length: DEFAULT_PREFETCH + 50 }, () => ({ job: kind, payload: {} })),
+      )
       await queue.start()
-      const expected = prefetch === 0 ? 1 : 41
+      const expected = prefetch === 0 ? 1 : 1 + DEFAULT_PREFETCH
       await waitFor(async () => (await runningCount()) === expected, { message: `${expected} running` })
       await queue.shutdown({ graceMs: 0 })
       await db.store.deleteJobs({ filter: {} })
