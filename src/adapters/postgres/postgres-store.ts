@@ -93,6 +93,9 @@ export class PostgresStore implements JobStore {
         connectionString: options.connectionString,
         max: options.maxConnections ?? 10,
         connectionTimeoutMillis: 10_000,
+        // The completion and rescue statements plan with large cost estimates on big tables; JIT
+        // would compile them on every run for no gain.
+        options: '-c jit=off',
       })
       this.pool.on('error', (error) => options.onError?.(error))
       this.#ownsPool = true
