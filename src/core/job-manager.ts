@@ -98,12 +98,24 @@ export class JobManager {
     const olderThan =
       validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, Number.MAX_SAFE_INTEGER) ?? 7 * 24 * 3600_000
     const batch = validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? 1000
-    const before = this.#clock.now() - olderThan
-    let total = 0
-    for (;;) {
-      const n = await this.#store.pruneJobs({ finishedBefore: before, limit: batch })
-      total += n
-      if (n < batch) return total
-    }
+    return pruneFinished(this.#store, this.#clock.now() - olderThan, batch)
+  }
+}
+
+/**
+ * Deletes jobs finished before `finishedBefore` in batches of `batchSize` until a batch comes back
+ * short (or `stop()` says so); returns the count. Shared by `prune()` and the maintenance loop.
+ */
+export async function pruneFinished(
+  store: JobStore,
+  finishedBefore: number,
+  batchSize: number,
+  stop: () => boolean = () => false,
+): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = await store.pruneJobs({ finishedBefore, limit: batchSize })
+    total += n
+    if (n < batchSize || stop()) return total
   }
 }

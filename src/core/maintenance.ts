@@ -5,6 +5,7 @@
  */
 import type { Clock, TimerHandle } from './clock.js'
 import type { EventBus } from './events.js'
+import { pruneFinished } from './job-manager.js'
 import type { JobStore } from './store.js'
 
 /** Settings of the maintenance loop. */
@@ -85,12 +86,7 @@ export class MaintenanceService {
     }
     if (s.retentionMs !== null && now - this.#lastPrune >= s.pruneIntervalMs) {
       this.#lastPrune = now
-      while (
-        (await this.#store.pruneJobs({ finishedBefore: now - s.retentionMs, limit: s.batchSize })) >=
-        s.batchSize
-      ) {
-        if (this.#stopped) break
-      }
+      await pruneFinished(this.#store, now - s.retentionMs, s.batchSize, () => this.#stopped)
     }
     return rescued
   }

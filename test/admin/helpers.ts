@@ -13,6 +13,7 @@ import type { CoreQueue } from '../../src/core/queue.js'
 import type { QueueOptions } from '../../src/core/queue-options.js'
 import type { NewJob } from '../../src/core/store.js'
 import { createTestSchema, provideDatabase } from '../support/database.js'
+import { newJobBuilder } from '../support/new-job.js'
 
 /** The start time of test clocks: 2030-01-01T00:00:00Z. */
 export const T0 = Date.UTC(2030, 0, 1)
@@ -165,26 +166,9 @@ export function listedIds(body: string): string[] {
   return [...body.matchAll(/<td class="mono"><a href="[^"]*\/jobs\/(\d+)">/g)].map((m) => m[1] ?? '')
 }
 
+const buildJob = newJobBuilder({})
+
 /** A job to insert straight into the store (for fields enqueue does not set, such as trace context). */
 export function newJob(fields: Partial<NewJob> & { runAt: number }): NewJob {
-  return {
-    kind: 'test',
-    queue: 'default',
-    payload: {},
-    priority: 0,
-    maxAttempts: 3,
-    timeoutMs: 0,
-    weight: 1,
-    uniqueKey: null,
-    groupKey: null,
-    dependsOn: [],
-    metadata: {},
-    tags: [],
-    workflowState: null,
-    backoff: null,
-    scheduleName: null,
-    scheduleTick: null,
-    traceContext: null,
-    ...fields,
-  }
+  return buildJob(fields)
 }

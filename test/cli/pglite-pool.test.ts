@@ -7,10 +7,9 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { createPGlitePool } from '../../src/adapters/postgres/pglite-pool.js'
-import { ManualClock } from '../../src/core/clock.js'
 import { defineJob } from '../../src/core/job-definition.js'
-import { type HarnessFactory, T0 } from '../conformance/harness.js'
 import { runConformance } from '../conformance/index.js'
+import { postgresHarnessFactory } from '../conformance/postgres-harness.js'
 import { waitFor } from '../support/wait.js'
 
 describe('createPGlitePool', { timeout: 60_000 }, () => {
@@ -101,24 +100,13 @@ describe('createPGlitePool', { timeout: 60_000 }, () => {
 
   describe('conformance: postgres on PGlite', () => {
     // Each harness gets a schema of its own in the one embedded database, dropped on close.
-    const factory: HarnessFactory = async (options = {}) => {
-      const clock = new ManualClock(T0)
-      const schema = `conformance_${++schemas}`
-      const queue = createPostgresQueue({ ...options, pool, schema, clock })
-      await queue.migrate()
-      return {
-        queue,
-        clock,
-        capabilities: queue.store.capabilities,
-        close: async () => {
-          try {
-            await queue.shutdown({ graceMs: 0 })
-          } finally {
-            await pool.query(`DROP SCHEMA ${schema} CASCADE`)
-          }
-        },
-      }
-    }
+    const factory = postgresHarnessFactory(
+      () => pool,
+      () => {
+        const schema = `conformance_${++schemas}`
+        return { schema, drop: async () => void (await pool.query(`DROP SCHEMA ${schema} CASCADE`)) }
+      },
+    )
     runConformance(factory)
   })
 })
