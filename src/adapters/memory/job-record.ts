@@ -5,6 +5,7 @@ import {
   RUN_LOGS_KEPT,
   type RunLog,
 } from '../../core/job.js'
+import { newJobRecord } from '../../core/new-job-record.js'
 import type { NewJob } from '../../core/store.js'
 import { frozenCopy, mutableCopy } from './frozen-json.js'
 
@@ -34,30 +35,13 @@ const NO_ERRORS: readonly AttemptError[] = Object.freeze([])
 /** Builds the record of a newly inserted job, with frozen copies of its JSON values. */
 export function createJobRecord(id: string, job: NewJob, state: JobState, now: number): StoredJob {
   return {
-    id,
-    kind: job.kind,
-    queue: job.queue,
-    state,
+    ...newJobRecord(id, job, state, now),
     payload: frozenCopy(job.payload),
-    priority: job.priority,
-    runAt: job.runAt,
-    createdAt: now,
-    attempt: 0,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    weight: job.weight,
-    uniqueKey: job.uniqueKey,
-    groupKey: job.groupKey,
     dependsOn: job.dependsOn.length === 0 ? NO_STRINGS : frozenCopy([...job.dependsOn]),
     metadata: frozenCopy(job.metadata),
     tags: job.tags.length === 0 ? NO_STRINGS : frozenCopy([...job.tags]),
     workflowState: frozenCopy(job.workflowState),
     errors: NO_ERRORS,
-    attemptedAt: null,
-    attemptedBy: null,
-    finishedAt: state === 'cancelled' ? now : null,
-    scheduleName: job.scheduleName,
-    scheduleTick: job.scheduleTick,
     backoff: frozenCopy(job.backoff),
     traceContext: frozenCopy(job.traceContext),
   }

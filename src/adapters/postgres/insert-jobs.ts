@@ -6,6 +6,7 @@
  */
 import { InvalidOptionsError } from '../../core/errors.js'
 import type { JobRecord, JobState } from '../../core/job.js'
+import { newJobRecord } from '../../core/new-job-record.js'
 import type { InsertOutcome, NewJob } from '../../core/store.js'
 import { bindColumns, bindSingle, type InsertSql } from './insert-sql.js'
 import { isJobId } from './job-id.js'
@@ -19,38 +20,6 @@ type InsertRow = {
   state: JobState
   notified: number
   missing_ids?: string[] | null
-}
-
-/** The record of a job just inserted, built from what was inserted (the statement returns only id and state). */
-function insertedRecord(job: NewJob, id: string, state: JobState, now: number): JobRecord {
-  return {
-    id,
-    kind: job.kind,
-    queue: job.queue,
-    state,
-    payload: job.payload,
-    priority: job.priority,
-    runAt: job.runAt,
-    createdAt: now,
-    attempt: 0,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    weight: job.weight,
-    uniqueKey: job.uniqueKey,
-    groupKey: job.groupKey,
-    dependsOn: job.dependsOn,
-    metadata: job.metadata,
-    tags: job.tags,
-    workflowState: job.workflowState,
-    errors: [],
-    attemptedAt: null,
-    attemptedBy: null,
-    finishedAt: state === 'cancelled' ? now : null,
-    scheduleName: job.scheduleName,
-    scheduleTick: job.scheduleTick,
-    backoff: job.backoff,
-    traceContext: job.traceContext,
-  }
 }
 
 /** The error for a dependency on a job that does not exist (nothing of the batch is inserted). */
@@ -95,7 +64,7 @@ export async function insertJobs(
   for (const row of rows) {
     if (row.id === null) continue
     outcomes[row.ord - 1] = {
-      job: insertedRecord(jobs[row.ord - 1]!, row.id, row.state, now),
+      job: newJobRecord(row.id, jobs[row.ord - 1]!, row.state, now),
       duplicate: false,
     }
   }
