@@ -2,7 +2,7 @@
  * The command line's errors and how any error becomes one message for a person: what went wrong,
  * where, and the command or setting that fixes it.
  */
-import { SchemaNotMigratedError, StorageUnavailableError } from '../core/errors.js'
+import { ConveyorError, SchemaNotMigratedError, StorageUnavailableError } from '../core/errors.js'
 
 /** A mistake in the command line itself (unknown flag, missing or bad value); exit code 2. */
 export class UsageError extends Error {
@@ -63,6 +63,14 @@ export function explainError(error: unknown, target?: DatabaseTarget): Explanati
       message: `conveyor: schema "${schema}" is not migrated${why}: run \`conveyor migrate${flags}\` first.`,
       exitCode: 1,
     }
+  }
+  if (error instanceof ConveyorError) {
+    // The library refused a value from the command line (a queue or kind name, ...): a usage mistake.
+    const input = ['INVALID_ARGUMENT', 'INVALID_OPTIONS', 'INVALID_PAYLOAD', 'INVALID_SCHEDULE']
+    if (input.includes(error.code)) {
+      return { message: `conveyor: ${error.message}\nRun \`conveyor --help\` for usage.`, exitCode: 2 }
+    }
+    return { message: `conveyor: ${error.message}`, exitCode: 1 }
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
   return { message: `conveyor: unexpected error: ${detail}`, exitCode: 1 }

@@ -4,13 +4,19 @@
  */
 import { AbortHandle } from './abort-handle.js'
 import type { Clock } from './clock.js'
+import { InvalidArgumentError } from './errors.js'
 import type { EventBus } from './events.js'
 import type { JobRunner } from './job-runner.js'
 import type { DrainOptions, DrainResult } from './ports.js'
 import type { HandlerRegistry } from './registry.js'
 import { fireDueSchedules } from './schedule-service.js'
 import type { JobStore, PollStrategy } from './store.js'
-import { validateOptionalInt } from './validation.js'
+import {
+  validateName,
+  validateOptionalBoolean,
+  validateOptionalInt,
+  validateOptionsObject,
+} from './validation.js'
 
 /** Drain claims jobs in batches of up to this much weight (the largest weight a job may have). */
 const DRAIN_BATCH_WEIGHT = 10_000
@@ -33,6 +39,7 @@ export interface DrainDeps {
 /** Runs due jobs until none is left (see `DrainOptions`); returns counts by outcome. */
 export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise<DrainResult> {
   const { store, clock, registry } = deps
+  validateDrainOptions(options)
   const limit =
     validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
   const queues = options.queues ?? [
@@ -85,4 +92,15 @@ export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise
     }
   }
   return counts
+}
+
+function validateDrainOptions(options: unknown): void {
+  const o = validateOptionsObject(options, 'drain options', ['withScheduled', 'recursive', 'limit', 'queues'])
+  validateOptionalBoolean(o.withScheduled, 'withScheduled')
+  validateOptionalBoolean(o.recursive, 'recursive')
+  if (o.queues !== undefined) {
+    if (!Array.isArray(o.queues))
+      throw new InvalidArgumentError('drain option queues must be an array of queue names.')
+    for (const q of o.queues) validateName(q, 'drain option queues')
+  }
 }

@@ -1,8 +1,8 @@
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
-import { InvalidArgumentError, InvalidOptionsError } from './errors.js'
+import { ConveyorError, InvalidArgumentError, InvalidOptionsError } from './errors.js'
 import type { BackoffSpec } from './job.js'
 import type { JobDefinition } from './job-definition.js'
-import { assertJsonValue, type JsonValue } from './json.js'
+import { assertJsonValue, isStorableString, type JsonValue } from './json.js'
 import type { NewJob, TransactionHandle } from './store.js'
 import {
   describe,
@@ -10,6 +10,7 @@ import {
   validateName,
   validateOptionalInt,
   validateOptionalString,
+  validateOptionalTime,
 } from './validation.js'
 
 /** Options for one enqueued job; each overrides the definition's default. */
@@ -65,6 +66,9 @@ const OPTION_KEYS = new Set([
 
 const ID = /^[1-9][0-9]{0,18}$/
 
+/** Longest `delayMs`: 1000 years, so that the due time stays within what both adapters store. */
+const MAX_DELAY_MS = 31_557_600_000_000
+
 /** Checks enqueue options and throws `InvalidOptionsError` naming the bad field and how to fix it. */
 export function validateEnqueueOptions(options: unknown): EnqueueOptions {
   if (options === undefined) return {}
@@ -90,19 +94,17 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     if (o.runAt !== undefined && o.delayMs !== undefined) {
       throw new InvalidArgumentError('Give either runAt or delayMs, not both.')
     }
-    if (o.runAt !== undefined) {
-      const t = o.runAt instanceof Date ? o.runAt.getTime() : o.runAt
-      if (typeof t !== 'number' || !Number.isFinite(t)) {
-        throw new InvalidArgumentError(
-          `runAt must be a valid Date or epoch milliseconds; got ${describe(o.runAt)}.`,
-        )
-      }
-    }
+    validateOptionalTime(o.runAt, 'runAt')
     if (
       o.delayMs !== undefined &&
-      (typeof o.delayMs !== 'number' || !Number.isFinite(o.delayMs) || o.delayMs < 0)
+      (typeof o.delayMs !== 'number' ||
+        !Number.isFinite(o.delayMs) ||
+        o.delayMs < 0 ||
+        o.delayMs > MAX_DELAY_MS)
     ) {
-      throw new InvalidArgumentError(`delayMs must be a finite number >= 0; got ${describe(o.delayMs)}.`)
+      throw new InvalidArgumentError(
+        `delayMs must be a number from 0 to ${MAX_DELAY_MS} (1000 years); got ${describe(o.delayMs)}.`,
+      )
     }
     if (o.dependsOn !== undefined) {
       const ids = typeof o.dependsOn === 'string' ? [o.dependsOn] : o.dependsOn
@@ -123,10 +125,10 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     if (o.tags !== undefined) {
       if (
         !Array.isArray(o.tags) ||
-        o.tags.some((t) => typeof t !== 'string' || t.length === 0 || t.length > 128)
+        o.tags.some((t) => typeof t !== 'string' || t.length === 0 || t.length > 128 || !isStorableString(t))
       ) {
         throw new InvalidArgumentError(
-          `tags must be an array of non-empty strings (at most 128 characters each); got ${describe(o.tags)}.`,
+          `tags must be an array of non-empty strings (at most 128 characters each, without \\u0000 or lone surrogates); got ${describe(o.tags)}.`,
         )
       }
     }
@@ -149,6 +151,8 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     if (error instanceof InvalidArgumentError || (error as { code?: string }).code === 'INVALID_PAYLOAD') {
       throw new InvalidOptionsError((error as Error).message, { cause: error })
     }
+    if (!(error instanceof ConveyorError))
+      throw new InvalidOptionsError(`Enqueue options could not be read: ${String(error)}.`, { cause: error })
     throw error
   }
   return options as EnqueueOptions

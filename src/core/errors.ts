@@ -2,6 +2,7 @@
  * Every error Conveyor throws on purpose. Each has a stable `code` that callers can switch on, a
  * message that says what was wrong and how to fix it, and keeps the underlying `cause`.
  */
+import type { JobState } from './job.js'
 
 /** Base class of all Conveyor errors; `code` is stable across versions. */
 export class ConveyorError extends Error {
@@ -102,6 +103,27 @@ export class JobNotFoundError extends ConveyorError {
       `Job ${JSON.stringify(jobId)} does not exist (it may have been deleted or pruned).`,
     )
     this.jobId = jobId
+  }
+}
+
+/** A job exists but is not waiting (it runs or has finished), so it cannot be changed. */
+export class JobNotWaitingError extends ConveyorError {
+  /** The id of the job. */
+  readonly jobId: string
+  /** The state the job is in. */
+  readonly state: JobState
+
+  constructor(jobId: string, state: JobState) {
+    super(
+      'JOB_NOT_WAITING',
+      `Job ${JSON.stringify(jobId)} is ${state}; only a waiting job (scheduled, available or retryable) can be changed. ${
+        state === 'running'
+          ? 'Wait for this attempt to end, or cancel the job and enqueue a new one.'
+          : 'Retry it first with retryJobs({ ids: [id] }) to make it waiting again, or enqueue a new job.'
+      }`,
+    )
+    this.jobId = jobId
+    this.state = state
   }
 }
 

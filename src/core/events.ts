@@ -1,5 +1,7 @@
+import { InvalidArgumentError } from './errors.js'
 import type { AttemptError, JobRecord } from './job.js'
 import type { ScheduleRecord } from './store.js'
+import { describe } from './validation.js'
 
 /** The typed event stream of a queue: name -> payload. */
 export interface QueueEvents {
@@ -33,12 +35,32 @@ export type QueueEventName = keyof QueueEvents
 /** A listener for one event. */
 export type QueueEventListener<E extends QueueEventName> = (event: QueueEvents[E]) => void
 
+const EVENT_NAMES: readonly QueueEventName[] = [
+  'enqueued',
+  'started',
+  'succeeded',
+  'failed',
+  'retried',
+  'discarded',
+  'cancelled',
+  'snoozed',
+  'rescued',
+  'scheduled',
+  'error',
+]
+
 /** Minimal typed event emitter; a listener that throws is reported on `error`, never breaks the queue. */
 export class EventBus {
   readonly #listeners = new Map<QueueEventName, Set<(event: never) => void>>()
 
   /** Adds a listener; returns a function that removes it. */
   on<E extends QueueEventName>(name: E, listener: QueueEventListener<E>): () => void {
+    if (!EVENT_NAMES.includes(name))
+      throw new InvalidArgumentError(
+        `Unknown queue event ${describe(name)}; events: ${EVENT_NAMES.join(', ')}.`,
+      )
+    if (typeof listener !== 'function')
+      throw new InvalidArgumentError(`on(${JSON.stringify(name)}, listener): listener must be a function.`)
     let set = this.#listeners.get(name)
     if (!set) {
       set = new Set()

@@ -1,7 +1,8 @@
-import { InvalidArgumentError } from './errors.js'
+import { ConveyorError, InvalidArgumentError } from './errors.js'
 import { JOB_STATES, type JobState } from './job.js'
+import { assertJsonValue, isStorableString } from './json.js'
 import type { JobFilter } from './store.js'
-import { describe, validateName } from './validation.js'
+import { describe, validateName, validateOptionalTime } from './validation.js'
 
 const FILTER_KEYS = new Set([
   'ids',
@@ -9,6 +10,7 @@ const FILTER_KEYS = new Set([
   'kind',
   'states',
   'payloadContains',
+  'payloadIncludes',
   'createdAfter',
   'createdBefore',
   'groupKey',
@@ -16,6 +18,8 @@ const FILTER_KEYS = new Set([
   'scheduleName',
 ])
 const ID = /^[0-9]{1,19}$/
+/** Largest job id (PostgreSQL bigint). */
+const MAX_ID = 9_223_372_036_854_775_807n
 
 /**
  * Checks a job filter. With `requireCriterion`, an empty filter is refused, so a bulk action
@@ -36,7 +40,8 @@ export function validateJobFilter(filter: unknown, requireCriterion = false): Jo
   }
   if (
     f.ids !== undefined &&
-    (!Array.isArray(f.ids) || f.ids.some((id) => typeof id !== 'string' || !ID.test(id)))
+    (!Array.isArray(f.ids) ||
+      f.ids.some((id) => typeof id !== 'string' || !ID.test(id) || BigInt(id) > MAX_ID))
   ) {
     throw new InvalidArgumentError(`filter.ids must be an array of job id strings; got ${describe(f.ids)}.`)
   }
@@ -52,17 +57,18 @@ export function validateJobFilter(filter: unknown, requireCriterion = false): Jo
   }
   for (const key of ['payloadContains', 'groupKey', 'uniqueKey', 'scheduleName'] as const) {
     const v = f[key]
-    if (v !== undefined && (typeof v !== 'string' || v.length > 1000)) {
+    if (v !== undefined && (typeof v !== 'string' || v.length > 1000 || !isStorableString(v))) {
       throw new InvalidArgumentError(
-        `filter.${key} must be a string of at most 1000 characters; got ${describe(v)}.`,
+        `filter.${key} must be a string of at most 1000 characters, without \\u0000 or lone surrogates; got ${describe(v)}.`,
       )
     }
   }
+  if (f.payloadIncludes !== undefined) validatePayloadPattern(f.payloadIncludes)
   for (const key of ['createdAfter', 'createdBefore'] as const) {
     const v = f[key]
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
+    if (v !== undefined && typeof v !== 'number')
       throw new InvalidArgumentError(`filter.${key} must be epoch milliseconds; got ${describe(v)}.`)
-    }
+    validateOptionalTime(v, `filter.${key}`)
   }
   if (requireCriterion && Object.values(f).every((v) => v === undefined)) {
     throw new InvalidArgumentError(
@@ -70,4 +76,26 @@ export function validateJobFilter(filter: unknown, requireCriterion = false): Jo
     )
   }
   return f as JobFilter
+}
+
+/** Longest `payloadIncludes` pattern, as JSON text. */
+const MAX_PATTERN_LENGTH = 10_000
+
+/** Checks a `payloadIncludes` pattern: JSON that can be stored (see `assertJsonValue`), of bounded size. */
+function validatePayloadPattern(pattern: unknown): void {
+  try {
+    assertJsonValue(pattern, 'filter.payloadIncludes')
+  } catch (error) {
+    const problem = error instanceof ConveyorError ? error.message : String(error)
+    throw new InvalidArgumentError(
+      `${problem} Give the JSON the payload must contain, e.g. { customer: { id: 7 } }.`,
+      { cause: error },
+    )
+  }
+  const text = JSON.stringify(pattern)
+  if (text.length > MAX_PATTERN_LENGTH) {
+    throw new InvalidArgumentError(
+      `filter.payloadIncludes is ${text.length} characters of JSON; at most ${MAX_PATTERN_LENGTH} are allowed. Match on fewer fields.`,
+    )
+  }
 }

@@ -3,7 +3,7 @@ import type { BackoffFunction } from './backoff.js'
 import { InvalidJobDefinitionError, InvalidPayloadError } from './errors.js'
 import type { BackoffSpec } from './job.js'
 import { assertJsonValue, type JsonValue } from './json.js'
-import { validateBackoffInput, validateName, validateOptionalInt } from './validation.js'
+import { describe, NAME, validateBackoffInput, validateName, validateOptionalInt } from './validation.js'
 
 /** Defaults a job definition sets for each of its jobs; enqueue options override them. */
 export interface JobDefaults {
@@ -74,17 +74,19 @@ export function defineJob<P extends JsonValue | object = JsonValue>(
       return fn()
     } catch (error) {
       if (error instanceof InvalidJobDefinitionError) throw error
-      throw new InvalidJobDefinitionError(
-        `defineJob(${JSON.stringify(input.kind)}): ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      )
+      throw new InvalidJobDefinitionError(`defineJob(${describe(input.kind)}): ${(error as Error).message}`, {
+        cause: error,
+      })
     }
   }
   const kind = wrap(() => validateName(input.kind, 'kind'))
   const schema = input.schema
-  if (schema !== undefined && (typeof schema !== 'object' || schema === null || !('~standard' in schema))) {
+  if (
+    schema !== undefined &&
+    (typeof schema !== 'object' ||
+      schema === null ||
+      typeof (schema as { '~standard'?: { validate?: unknown } })['~standard']?.validate !== 'function')
+  ) {
     throw new InvalidJobDefinitionError(
       `defineJob(${JSON.stringify(kind)}): schema must be a Standard Schema validator (zod, valibot, arktype, ...).`,
     )
@@ -132,10 +134,15 @@ export async function validatePayload<P>(definition: JobDefinition<P>, payload: 
 
 /** True when `value` looks like a job definition made by `defineJob`. */
 export function isJobDefinition(value: unknown): value is JobDefinition {
+  if (typeof value !== 'object' || value === null) return false
+  const { kind, defaults } = value as Partial<JobDefinition>
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as JobDefinition).kind === 'string' &&
-    typeof (value as JobDefinition).defaults === 'object'
+    typeof kind === 'string' &&
+    NAME.test(kind) &&
+    typeof defaults === 'object' &&
+    defaults !== null &&
+    typeof defaults.queue === 'string' &&
+    NAME.test(defaults.queue) &&
+    [defaults.priority, defaults.maxAttempts, defaults.timeoutMs, defaults.weight].every(Number.isInteger)
   )
 }

@@ -1,14 +1,17 @@
 /**
- * Managing stored jobs: look-ups, bulk retry/cancel/delete by filter, pausing queues, stats and
- * pruning, each validating its input. Cancelling also aborts the runs of this process.
+ * Managing stored jobs: look-ups, changing a waiting job, bulk retry/cancel/delete by filter, pausing
+ * queues, stats and pruning, each validating its input. Cancelling also aborts the runs of this process.
  */
 import type { Clock } from './clock.js'
-import { InvalidArgumentError } from './errors.js'
+import { InvalidArgumentError, JobNotFoundError, JobNotWaitingError } from './errors.js'
 import type { EventBus } from './events.js'
 import { validateJobFilter } from './filter.js'
-import type { JobRecord } from './job.js'
+import { type JobRecord, WAITING_STATES } from './job.js'
+import type { JobDefinition } from './job-definition.js'
+import { resolveJobChanges, validateJobPatch } from './job-patch.js'
+import type { JobPatch, UpdateJobOptions } from './ports.js'
 import type { JobFilter, JobStore, QueueStats } from './store.js'
-import { describe, validateName, validateOptionalInt } from './validation.js'
+import { describe, validateName, validateOptionalInt, validateOptionsObject } from './validation.js'
 
 /** What the job manager works with. */
 export interface JobManagerDeps {
@@ -19,6 +22,8 @@ export interface JobManagerDeps {
   readonly runningHere: () => ReadonlySet<string>
   /** Aborts this process's runs (and buffered copies) of these jobs. */
   readonly abortHere: (ids: readonly string[]) => void
+  /** The definition registered for a kind on this queue, if any. */
+  readonly definitionOf: (kind: string) => JobDefinition<unknown> | undefined
 }
 
 /** The operator's side of a queue. */
@@ -45,6 +50,7 @@ export class JobManager {
     filter: JobFilter = {},
     page: { limit?: number; beforeId?: string } = {},
   ): Promise<JobRecord[]> {
+    validateOptionsObject(page, 'listJobs page', ['limit', 'beforeId'])
     const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? 100
     if (
       page.beforeId !== undefined &&
@@ -55,6 +61,29 @@ export class JobManager {
       )
     }
     return this.#store.listJobs({ filter: validateJobFilter(filter), limit, beforeId: page.beforeId })
+  }
+
+  async updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
+    const valid = validateJobPatch(id, patch, options)
+    const jobId = valid.id
+    let kind: string | undefined
+    if (valid.patch.payload !== undefined) {
+      // The kind decides the schema: read the job first (and fail early if it cannot be changed).
+      const current = await this.#store.getJob({ id: jobId })
+      if (!current) throw new JobNotFoundError(jobId)
+      if (!WAITING_STATES.includes(current.state)) throw new JobNotWaitingError(jobId, current.state)
+      kind = current.kind
+    }
+    const changes = await resolveJobChanges(valid, kind, this.#deps.definitionOf)
+    const outcome = await this.#store.updateJob({ id: jobId, changes, now: this.#clock.now() })
+    switch (outcome.status) {
+      case 'updated':
+        return outcome.job
+      case 'notFound':
+        throw new JobNotFoundError(jobId)
+      case 'notWaiting':
+        throw new JobNotWaitingError(jobId, outcome.state)
+    }
   }
 
   async retryJobs(filter: JobFilter): Promise<number> {
@@ -95,8 +124,9 @@ export class JobManager {
   }
 
   async prune(options: { olderThanMs?: number; batchSize?: number } = {}): Promise<number> {
+    validateOptionsObject(options, 'prune options', ['olderThanMs', 'batchSize'])
     const olderThan =
-      validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, Number.MAX_SAFE_INTEGER) ?? 7 * 24 * 3600_000
+      validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, 31_557_600_000_000) ?? 7 * 24 * 3600_000 // at most 1000 years
     const batch = validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? 1000
     return pruneFinished(this.#store, this.#clock.now() - olderThan, batch)
   }

@@ -149,6 +149,22 @@ export type AttemptOutcome =
   | { readonly outcome: 'cancelled'; readonly reason: string }
   | { readonly outcome: 'snoozed'; readonly runAt: number }
 
+/** The fields of a waiting job that can be changed. */
+export interface JobPatch {
+  /** New earliest run time (Date or epoch ms). */
+  readonly runAt?: Date | number
+  /** New priority (same range/validation as enqueue's `priority`). */
+  readonly priority?: number
+  /** New payload; validated against the kind's definition (schema + JSON check). */
+  readonly payload?: unknown
+}
+
+/** Options of `updateJob`. */
+export interface UpdateJobOptions {
+  /** The job's definition, to validate a new payload when its kind is not registered on this queue. */
+  readonly job?: JobDefinition<unknown>
+}
+
 /** Options of `shutdown`. */
 export interface ShutdownOptions {
   /** How long running jobs may take to finish before they are aborted and returned (default from the queue). */
@@ -179,6 +195,22 @@ export interface Queue extends Enqueuer, Scheduler {
   cancelJobs(filter: JobFilter): Promise<number>
   /** Deletes matching jobs that are not running; returns the count. */
   deleteJobs(filter: JobFilter): Promise<number>
+  /**
+   * Changes a waiting (scheduled, available or retryable) job and returns it as stored now.
+   *
+   * A new `runAt` in the future makes a scheduled or available job `scheduled`, at or before now
+   * `available` (idle workers are woken, as on enqueue); a `retryable` job stays `retryable` with its
+   * attempts and errors, only its run time moves (like a backoff delay changed by hand). A new
+   * `payload` is validated with `options.job` (same kind as the job) or else the definition
+   * registered for the job's kind, and stored as the schema outputs it; with neither, it throws
+   * `UnknownJobKindError`. Nothing is written unless every check passes. Attempt, errors, unique key,
+   * group, dependencies, metadata and the other fields stay. Throws `JobNotFoundError` for an unknown
+   * id and `JobNotWaitingError` for a job that runs or has finished (also when a worker claims it
+   * while the update is on its way: the change is atomic against claims).
+   */
+  updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord>
+  /** The definition registered for a kind on this queue (by `register`), if any. */
+  jobDefinition(kind: string): JobDefinition<unknown> | undefined
   /** Stops claiming from a queue in every process until resumed. */
   pauseQueue(queue: string): Promise<void>
   /** Resumes a paused queue. */

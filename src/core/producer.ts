@@ -11,7 +11,7 @@ import type { EnqueueManyItem, EnqueueResult, Enqueuer, ScheduleOptions, Schedul
 import { scheduleRecordFor } from './schedule-upsert.js'
 import type { InsertOutcome, JobStore, NewJob, ScheduleRecord, TransactionHandle } from './store.js'
 import { type SendTarget, type TraceCarrier, Tracing, type TracingOptions } from './tracing.js'
-import { describe, validateName } from './validation.js'
+import { describe, validateName, validateOptionsObject } from './validation.js'
 
 /** What a producer works with. */
 export interface ProducerDeps {
@@ -63,6 +63,7 @@ export class Producer implements Enqueuer, Scheduler {
       throw new InvalidArgumentError(
         `enqueueMany(items) needs an array of { job, payload, options }; got ${describe(items)}.`,
       )
+    validateOptionsObject(options, 'enqueueMany options', ['tx'])
     const tx = options?.tx === undefined ? undefined : validateEnqueueOptions({ tx: options.tx }).tx
     if (items.length === 0) return []
     const target = this.#tracing.enabled ? batchTarget(items as readonly EnqueueManyItem[]) : NO_TARGET
@@ -126,6 +127,7 @@ export class Producer implements Enqueuer, Scheduler {
   ): Promise<ScheduleRecord> {
     if (!isJobDefinition(job))
       throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
+    validateOptionsObject(options, 'schedule options', null)
     const value = await validatePayload(job, payload)
     const now = this.#clock.now()
     const name = options.name === undefined ? job.kind : validateName(options.name, 'schedule name')

@@ -1,8 +1,16 @@
 import type { Clock } from './clock.js'
+import { InvalidArgumentError } from './errors.js'
 import type { BackoffSpec } from './job.js'
 import type { Logger } from './logger.js'
 import type { PollStrategy } from './store.js'
 import type { TracingOptions } from './tracing.js'
+import {
+  describe,
+  validateName,
+  validateOptionalBoolean,
+  validateOptionalInt,
+  validateOptionsObject,
+} from './validation.js'
 
 /** One worker: a loop that claims from some queues up to its capacity. */
 export interface WorkerOptions {
@@ -56,7 +64,10 @@ export interface QueueOptions {
   readonly scheduler?: {
     readonly enabled?: boolean
     readonly intervalMs?: number
-    /** With the `skip` policy, ticks older than this are dropped (default 60 000). */
+    /**
+     * A tick due at most this long ago is late, not missed: it is enqueued in turn, under either
+     * policy. Older ticks are missed ones, handled by the schedule's `missed` policy (default 60 000).
+     */
     readonly missedToleranceMs?: number
   }
   /** Heartbeats, crash rescue and pruning, run by every started queue. */
@@ -80,4 +91,117 @@ export interface QueueOptions {
    * `@opentelemetry/api`, which records nothing unless the application installed an SDK).
    */
   readonly tracing?: TracingOptions
+}
+
+const QUEUE_OPTION_KEYS = [
+  'clock',
+  'random',
+  'logger',
+  'queues',
+  'workers',
+  'pollIntervalMs',
+  'prefetch',
+  'maxBufferWaitMs',
+  'strategy',
+  'backoff',
+  'shutdownGraceMs',
+  'scheduler',
+  'maintenance',
+  'processId',
+  'tracing',
+] as const
+const WORKER_KEYS = [
+  'name',
+  'queues',
+  'concurrency',
+  'strategy',
+  'pollIntervalMs',
+  'prefetch',
+  'transactional',
+]
+const SCHEDULER_KEYS = ['enabled', 'intervalMs', 'missedToleranceMs']
+const MAINTENANCE_KEYS = [
+  'enabled',
+  'heartbeatIntervalMs',
+  'rescueAfterMs',
+  'rescueIntervalMs',
+  'retentionMs',
+  'pruneIntervalMs',
+]
+const PROCESS_ID = /^[A-Za-z0-9_-]{1,128}$/
+const MAX_MS = 2_147_483_647
+
+/**
+ * Checks the shape of the shared queue options (types, ranges, unknown keys) and throws
+ * `InvalidArgumentError` naming the field; `extraKeys` are an adapter's own options.
+ */
+export function validateQueueOptions(options: unknown, extraKeys: readonly string[] = []): QueueOptions {
+  const o = validateOptionsObject(options, 'Queue options', [...QUEUE_OPTION_KEYS, ...extraKeys])
+  const clock = o.clock as Partial<Clock> | undefined
+  if (
+    clock !== undefined &&
+    (typeof clock !== 'object' ||
+      clock === null ||
+      typeof clock.now !== 'function' ||
+      typeof clock.setTimeout !== 'function')
+  ) {
+    throw new InvalidArgumentError(
+      `clock must be a Clock ({ now(), setTimeout(callback, ms) }, e.g. new ManualClock()); got ${describe(clock)}.`,
+    )
+  }
+  if (o.random !== undefined && typeof o.random !== 'function')
+    throw new InvalidArgumentError(`random must be a function returning [0, 1); got ${describe(o.random)}.`)
+  const logger = o.logger as Record<string, unknown> | undefined
+  if (
+    logger !== undefined &&
+    (typeof logger !== 'object' ||
+      logger === null ||
+      ['debug', 'info', 'warn', 'error'].some((level) => typeof logger[level] !== 'function'))
+  ) {
+    throw new InvalidArgumentError(
+      `logger must have debug, info, warn and error methods (console works); got ${describe(logger)}.`,
+    )
+  }
+  validateStrategy(o.strategy, 'strategy')
+  validateOptionalInt(o.prefetch, 'prefetch', 0, 100_000)
+  validateOptionalInt(o.pollIntervalMs, 'pollIntervalMs', 1, MAX_MS)
+  validateOptionalInt(o.maxBufferWaitMs, 'maxBufferWaitMs', 1, MAX_MS)
+  validateOptionalInt(o.shutdownGraceMs, 'shutdownGraceMs', 0, MAX_MS)
+  if (o.queues !== undefined) {
+    const queues = validateOptionsObject(o.queues, 'queues', null)
+    for (const [name, q] of Object.entries(queues)) {
+      validateName(name, 'queues key')
+      const entry = validateOptionsObject(q ?? 0, `queues.${name}`, ['concurrency', 'strategy'])
+      validateOptionalInt(entry.concurrency, `queues.${name}.concurrency`, 1, 100_000)
+      validateStrategy(entry.strategy, `queues.${name}.strategy`)
+    }
+  }
+  if (o.workers !== undefined) {
+    if (!Array.isArray(o.workers))
+      throw new InvalidArgumentError(
+        `workers must be an array of { queues, concurrency, ... }; got ${describe(o.workers)}.`,
+      )
+    o.workers.forEach((w: unknown, i: number) => {
+      const worker = validateOptionsObject(w ?? 0, `workers[${i}]`, WORKER_KEYS)
+      if (worker.name !== undefined) validateName(worker.name, `workers[${i}].name`)
+      validateStrategy(worker.strategy, `workers[${i}].strategy`)
+      validateOptionalBoolean(worker.transactional, `workers[${i}].transactional`)
+    })
+  }
+  const scheduler = validateOptionsObject(o.scheduler, 'scheduler', SCHEDULER_KEYS)
+  validateOptionalBoolean(scheduler.enabled, 'scheduler.enabled')
+  validateOptionalInt(scheduler.intervalMs, 'scheduler.intervalMs', 1, MAX_MS)
+  validateOptionalInt(scheduler.missedToleranceMs, 'scheduler.missedToleranceMs', 0, MAX_MS)
+  const maintenance = validateOptionsObject(o.maintenance, 'maintenance', MAINTENANCE_KEYS)
+  validateOptionalBoolean(maintenance.enabled, 'maintenance.enabled')
+  if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
+    throw new InvalidArgumentError(
+      `processId must be 1-128 letters, digits, '_' or '-'; got ${describe(o.processId)}.`,
+    )
+  return o as QueueOptions
+}
+
+function validateStrategy(value: unknown, field: string): void {
+  if (value !== undefined && value !== 'priority' && value !== 'time')
+    throw new InvalidArgumentError(`${field} must be 'priority' or 'time'; got ${describe(value)}.`)
 }

@@ -25,18 +25,20 @@ import type {
   EnqueueManyItem,
   EnqueueResult,
   JobHandler,
+  JobPatch,
   Queue,
   RegisterOptions,
   ScheduleOptions,
   ShutdownOptions,
+  UpdateJobOptions,
 } from './ports.js'
 import { Producer } from './producer.js'
-import type { QueueOptions } from './queue-options.js'
+import { type QueueOptions, validateQueueOptions } from './queue-options.js'
 import { HandlerRegistry } from './registry.js'
 import { type ResolvedWorker, resolveMaintenance, resolveWorkers } from './runtime-settings.js'
 import { ScheduleService } from './schedule-service.js'
 import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
-import { describe, validateOptionalInt } from './validation.js'
+import { describe, validateName, validateOptionalInt, validateOptionsObject } from './validation.js'
 import { Worker } from './worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
@@ -80,6 +82,7 @@ class CoreQueueImpl implements CoreQueue {
     if (!store || typeof store.claimJobs !== 'function') {
       throw new InvalidArgumentError(`createQueue(store) needs a JobStore; got ${describe(store)}.`)
     }
+    validateQueueOptions(options)
     this.store = store
     this.#options = options
     this.clock = options.clock ?? createSystemClock()
@@ -107,6 +110,7 @@ class CoreQueueImpl implements CoreQueue {
       events: this.#events,
       runningHere: () => new Set(this.#runner.localRuns.keys()),
       abortHere: (ids) => this.#abortLocal(ids),
+      definitionOf: (kind) => this.#registry.get(kind)?.definition,
     })
     this.#runner = new JobRunner({
       store,
@@ -239,7 +243,12 @@ class CoreQueueImpl implements CoreQueue {
     let grace: number
     try {
       grace =
-        validateOptionalInt(options?.graceMs, 'graceMs', 0, 2_147_483_647) ??
+        validateOptionalInt(
+          validateOptionsObject(options, 'shutdown options', ['graceMs']).graceMs,
+          'graceMs',
+          0,
+          2_147_483_647,
+        ) ??
         this.#options.shutdownGraceMs ??
         10_000
     } catch (error) {
@@ -376,6 +385,14 @@ class CoreQueueImpl implements CoreQueue {
     return this.#manager.deleteJobs(filter)
   }
 
+  updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
+    return this.#manager.updateJob(id, patch, options)
+  }
+
+  jobDefinition(kind: string): JobDefinition<unknown> | undefined {
+    return this.#registry.get(validateName(kind, 'jobDefinition(kind)'))?.definition
+  }
+
   pauseQueue(queue: string): Promise<void> {
     return this.#manager.setPaused(queue, true)
   }
@@ -409,6 +426,8 @@ const QUEUE_METHODS = [
   'retryJobs',
   'cancelJobs',
   'deleteJobs',
+  'updateJob',
+  'jobDefinition',
   'pauseQueue',
   'resumeQueue',
   'stats',

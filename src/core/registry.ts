@@ -1,7 +1,7 @@
 import { InvalidArgumentError, LifecycleError } from './errors.js'
 import { isJobDefinition, type JobDefinition } from './job-definition.js'
 import type { JobHandler, RegisterOptions } from './ports.js'
-import { describe } from './validation.js'
+import { describe, validateOptionalBoolean, validateOptionsObject } from './validation.js'
 
 /** A registered kind: its definition and handler. */
 export interface Registration {
@@ -28,6 +28,9 @@ export class HandlerRegistry {
         `register(${JSON.stringify(definition.kind)}, handler): handler must be a function; got ${describe(handler)}.`,
       )
     }
+    const o = validateOptionsObject(options, 'register options', ['replace', 'transactional'])
+    validateOptionalBoolean(o.replace, 'replace')
+    validateOptionalBoolean(o.transactional, 'transactional')
     if (this.#byKind.has(definition.kind) && !options.replace) {
       throw new LifecycleError(
         `A handler for job kind ${JSON.stringify(definition.kind)} is already registered; pass { replace: true } to replace it.`,

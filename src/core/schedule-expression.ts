@@ -14,6 +14,7 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import { InvalidArgumentError, InvalidScheduleError } from './errors.js'
+import { describe } from './validation.js'
 
 /** A parsed schedule expression that can compute its next tick. */
 export interface ScheduleExpression {
@@ -230,7 +231,7 @@ export function parseScheduleExpression(
 
 /** Checks that `zone` is a time zone the runtime knows, returning its canonical spelling. */
 function resolveTimezone(expression: string, zone: string): string {
-  const problem = `unknown time zone ${JSON.stringify(zone)}; use an IANA name such as "Europe/Paris" or "UTC"`
+  const problem = `unknown time zone ${typeof zone === 'string' ? JSON.stringify(zone) : describe(zone)}; use an IANA name such as "Europe/Paris" or "UTC"`
   if (typeof zone !== 'string' || zone.trim() === '') throw new InvalidScheduleError(expression, problem)
   let resolved: string
   try {

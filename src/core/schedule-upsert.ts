@@ -28,6 +28,12 @@ export function scheduleRecordFor(input: {
     )
   }
   const { name: _n, timezone, missed, ...jobOptions } = options
+  for (const key of ['runAt', 'delayMs', 'uniqueKey', 'dependsOn', 'tx']) {
+    if (key in jobOptions)
+      throw new InvalidArgumentError(
+        `schedule option ${key} is not supported: each tick sets its own run time, and the schedule enqueues outside any transaction.`,
+      )
+  }
   if (missed !== undefined && missed !== 'runOnce' && missed !== 'skip') {
     throw new InvalidArgumentError(
       `schedule option missed must be 'runOnce' or 'skip'; got ${describe(missed)}.`,

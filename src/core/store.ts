@@ -119,6 +119,14 @@ export interface JobFilter {
   readonly states?: readonly JobState[]
   /** Case-insensitive substring of the payload's JSON text. */
   readonly payloadContains?: string
+  /**
+   * JSON the payload contains, as PostgreSQL's `jsonb @>` defines it: an object contains an object
+   * whose every key it has with a containing value; an array contains an array whose every element is
+   * contained in one of its elements; scalars contain equal scalars (numbers by value, `"1"` is not
+   * `1`); and a top-level array payload contains a top-level scalar equal to one of its elements.
+   * E.g. `{ customer: { id: 7 } }`, `{ tags: ['urgent'] }`. Not indexed: it scans the other filters' rows.
+   */
+  readonly payloadIncludes?: JsonValue
   readonly createdAfter?: number
   readonly createdBefore?: number
   readonly groupKey?: string
@@ -133,6 +141,19 @@ export interface ListJobsParams {
   /** Return jobs with ids smaller than this one (next page). */
   readonly beforeId?: string
 }
+
+/** What `updateJob` changes, resolved by the core: epoch ms, a validated priority and payload. */
+export interface JobChanges {
+  readonly runAt?: number
+  readonly priority?: number
+  readonly payload?: JsonValue
+}
+
+/** Result of `updateJob`: the job as stored now, or why nothing was written. */
+export type UpdateJobOutcome =
+  | { readonly status: 'updated'; readonly job: JobRecord }
+  | { readonly status: 'notFound' }
+  | { readonly status: 'notWaiting'; readonly state: JobState }
 
 /** A stored schedule. */
 export interface ScheduleRecord {
@@ -239,6 +260,20 @@ export interface JobStore {
   cancelJobs(params: { readonly filter: JobFilter; readonly now: number }): Promise<string[]>
   /** Deletes matching jobs that are not running; returns the count. */
   deleteJobs(params: { readonly filter: JobFilter }): Promise<number>
+  /**
+   * Changes one waiting job (`scheduled`, `available` or `retryable`) atomically against claims: a
+   * job claimed, finished or deleted meanwhile is not written (`notWaiting` with its state, or
+   * `notFound`). Only the given fields change; attempt, errors, keys, group, dependencies and the rest
+   * stay. A new `runAt` makes a `scheduled` or `available` job `scheduled` when `runAt > now`, else
+   * `available`; a `retryable` job stays `retryable` (it keeps its failed attempts) whatever its run
+   * time. When the job is due after the change (`runAt <= now`), workers of its queue are woken as on
+   * insert (`onJobsAvailable`, or the Postgres notification).
+   */
+  updateJob(params: {
+    readonly id: string
+    readonly changes: JobChanges
+    readonly now: number
+  }): Promise<UpdateJobOutcome>
   /** Deletes jobs finished before `finishedBefore`, at most `limit`; returns the count. */
   pruneJobs(params: { readonly finishedBefore: number; readonly limit: number }): Promise<number>
 

@@ -1,8 +1,10 @@
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { InvalidArgumentError } from './errors.js'
 import type { BackoffSpec } from './job.js'
+import { isStorableString } from './json.js'
 
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/
+/** Kind, queue and schedule names: 1-128 letters, digits and `_ - . :`, not starting with a symbol. */
+export const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/
 
 /** Checks a kind or queue name: 1-128 chars of letters, digits and `_ - . :`, not starting with a symbol. */
 export function validateName(value: unknown, field: string): string {
@@ -30,15 +32,69 @@ export function validateOptionalInt(
   return value
 }
 
+/**
+ * Checks an options object: undefined gives `{}`; anything but a plain object, or a key not in
+ * `known` (null: any key), throws.
+ */
+export function validateOptionsObject(
+  value: unknown,
+  what: string,
+  known: readonly string[] | null,
+): Record<string, unknown> {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${what} must be an object; got ${describe(value)}.`)
+  }
+  if (known !== null) {
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key))
+        throw new InvalidArgumentError(
+          `${what}: unknown option ${JSON.stringify(key)}. Known options: ${known.join(', ')}.`,
+        )
+    }
+  }
+  return value as Record<string, unknown>
+}
+
+/** Checks an optional boolean. */
+export function validateOptionalBoolean(value: unknown, field: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean')
+    throw new InvalidArgumentError(`${field} must be true or false; got ${describe(value)}.`)
+  return value
+}
+
 /** Checks an optional string of bounded length; returns null when absent. */
 export function validateOptionalString(value: unknown, field: string, maxLength: number): string | null {
   if (value === undefined || value === null) return null
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > maxLength ||
+    !isStorableString(value)
+  ) {
     throw new InvalidArgumentError(
-      `${field} must be a non-empty string of at most ${maxLength} characters; got ${describe(value)}.`,
+      `${field} must be a non-empty string of at most ${maxLength} characters, without \\u0000 or lone surrogates; got ${describe(value)}.`,
     )
   }
   return value
+}
+
+/** Earliest time a job may be due: 0001-01-01T00:00:00Z (PostgreSQL and Date both hold it). */
+export const MIN_TIME = -62_135_596_800_000
+
+/** Latest time a job may be due: 9999-12-31T23:59:59.999Z. */
+export const MAX_TIME = 253_402_300_799_999
+
+/** Checks an optional time (a Date or epoch ms) between years 1 and 9999; returns epoch ms or undefined. */
+export function validateOptionalTime(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined
+  const t = value instanceof Date ? value.getTime() : value
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < MIN_TIME || t > MAX_TIME) {
+    throw new InvalidArgumentError(
+      `${field} must be a valid Date or epoch milliseconds between years 1 and 9999; got ${describe(value)}.`,
+    )
+  }
+  return t
 }
 
 /** Checks a backoff option: a partial exponential policy or a function. */

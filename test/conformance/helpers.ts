@@ -174,3 +174,12 @@ export class ConcurrencyProbe {
     }
   }
 }
+
+/**
+ * Resolves once a started queue's store delivers wake-ups: a Postgres store listens for
+ * notifications on a connection of its own, which connects after `start()`, so a notification sent
+ * before then is missed (workers find the job at their next poll). Stores without one resolve at once.
+ */
+export async function wakeUpsReady(h: Harness): Promise<void> {
+  await (h.queue.store as { whenListening?: () => Promise<void> }).whenListening?.()
+}

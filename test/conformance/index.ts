@@ -16,6 +16,7 @@ import listJobs from './cases/list-jobs.js'
 import maxAttempts from './cases/max-attempts.js'
 import ordering from './cases/ordering.js'
 import pause from './cases/pause.js'
+import payloadIncludes from './cases/payload-includes.js'
 import performJob from './cases/perform-job.js'
 import retries from './cases/retries.js'
 import scheduleTicks from './cases/schedule-ticks.js'
@@ -24,6 +25,7 @@ import schemaValidation from './cases/schema-validation.js'
 import statsPrune from './cases/stats-prune.js'
 import timeouts from './cases/timeouts.js'
 import uniqueKeys from './cases/unique-keys.js'
+import updateJob from './cases/update-job.js'
 import workflowState from './cases/workflow-state.js'
 import type { HarnessFactory } from './harness.js'
 
@@ -48,6 +50,8 @@ const CASES: readonly ((factory: HarnessFactory) => void)[] = [
   jobActions,
   cancellation,
   listJobs,
+  payloadIncludes,
+  updateJob,
   statsPrune,
   events,
   schedules,

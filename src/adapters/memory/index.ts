@@ -7,7 +7,7 @@ import { type Clock, ManualClock } from '../../core/clock.js'
 import type { JobRecord } from '../../core/job.js'
 import type { JobDefinition } from '../../core/job-definition.js'
 import { type CoreQueue, createQueue, extendQueue } from '../../core/queue.js'
-import type { QueueOptions } from '../../core/queue-options.js'
+import { type QueueOptions, validateQueueOptions } from '../../core/queue-options.js'
 import { createAssertions, type QueueAssertions, type TypedJob } from './assertions.js'
 import { MemoryStore } from './memory-store.js'
 import { MemoryTransaction } from './memory-transaction.js'
@@ -41,6 +41,7 @@ export function createMemoryQueue(options?: Omit<MemoryQueueOptions, 'clock'>): 
 /** Creates an in-memory queue on the given clock (e.g. `createSystemClock()` for demos). */
 export function createMemoryQueue<C extends Clock>(options: MemoryQueueOptions & { clock: C }): MemoryQueue<C>
 export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue<Clock> {
+  validateQueueOptions(options)
   const clock = options.clock ?? new ManualClock()
   const store = new MemoryStore()
   const core = createQueue(store, { ...options, clock })

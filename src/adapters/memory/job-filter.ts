@@ -1,11 +1,13 @@
 import { InvalidArgumentError } from '../../core/errors.js'
 import type { JobRecord } from '../../core/job.js'
 import type { JobFilter } from '../../core/store.js'
+import { jsonContains } from './json-contains.js'
 
 /**
  * True when `job` matches every given field of `filter` (an empty `ids` or `states` list matches
  * nothing, as `= ANY('{}')` does in SQL). `createdAfter` is inclusive, `createdBefore` exclusive;
- * `payloadContains` is a case-insensitive substring of the payload's JSON text.
+ * `payloadContains` is a case-insensitive substring of the payload's JSON text; `payloadIncludes` is
+ * JSON containment (`jsonb @>`, see `jsonContains`).
  */
 export function matchesJobFilter(job: JobRecord, filter: JobFilter): boolean {
   if (filter.ids !== undefined && !filter.ids.includes(job.id)) return false
@@ -21,6 +23,7 @@ export function matchesJobFilter(job: JobRecord, filter: JobFilter): boolean {
     const text = JSON.stringify(job.payload).toLowerCase()
     if (!text.includes(filter.payloadContains.toLowerCase())) return false
   }
+  if (filter.payloadIncludes !== undefined && !jsonContains(job.payload, filter.payloadIncludes)) return false
   return true
 }
 

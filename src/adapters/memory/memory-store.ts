@@ -1,9 +1,10 @@
-import { FINAL_STATES, type JobRecord, type JobState } from '../../core/job.js'
+import { FINAL_STATES, type JobRecord, type JobState, WAITING_STATES } from '../../core/job.js'
 import type {
   ClaimParams,
   Completion,
   FireTickParams,
   InsertOutcome,
+  JobChanges,
   JobFilter,
   JobStore,
   ListJobsParams,
@@ -12,18 +13,21 @@ import type {
   ScheduleRecord,
   StoreCapabilities,
   TransactionHandle,
+  UpdateJobOutcome,
   UpsertScheduleParams,
 } from '../../core/store.js'
+import { frozenCopy } from './frozen-json.js'
 import { completionChanges, workerDiedError } from './job-completion.js'
 import { matchesJobFilter, parseJobId } from './job-filter.js'
 import { JobInserter } from './job-inserter.js'
-import { appendRunLog, copyJobRecord, type JobEntry, jobWithLogs } from './job-record.js'
+import { appendRunLog, copyJobRecord, type JobEntry, jobWithLogs, type StoredJob } from './job-record.js'
 import { JobTable } from './job-table.js'
 import { MemoryTransaction } from './memory-transaction.js'
 import { ScheduleTable } from './schedule-table.js'
 import { StoreEvents } from './store-events.js'
 
 const FINAL = new Set<JobState>(FINAL_STATES)
+const WAITING = new Set<JobState>(WAITING_STATES)
 
 /**
  * The storage port in memory, for tests and demos: the same semantics as the Postgres store in one
@@ -194,6 +198,27 @@ export class MemoryStore implements JobStore {
     }
     this.#settle(this.#lastNow)
     return count
+  }
+
+  /** Changes one waiting job (see `JobStore.updateJob`); due jobs wake their queue's workers. */
+  async updateJob(params: { id: string; changes: JobChanges; now: number }): Promise<UpdateJobOutcome> {
+    const { changes, now } = params
+    this.#seen(now)
+    const entry = this.#jobs.get(params.id)
+    if (!entry) return { status: 'notFound' }
+    const job = entry.record
+    if (!WAITING.has(job.state)) return { status: 'notWaiting', state: job.state }
+    const update: Partial<StoredJob> = {}
+    if (changes.payload !== undefined) update.payload = frozenCopy(changes.payload)
+    if (changes.priority !== undefined) update.priority = changes.priority
+    if (changes.runAt !== undefined) {
+      update.runAt = changes.runAt
+      if (job.state !== 'retryable') update.state = changes.runAt > now ? 'scheduled' : 'available'
+    }
+    // The table pushes the job to the claim index again (older copies go stale) and notes due queues.
+    this.#jobs.update(entry, update, now)
+    this.#settle(now)
+    return { status: 'updated', job: copyJobRecord(entry.record) }
   }
 
   /** Deletes up to `limit` jobs that finished before `finishedBefore`, oldest first; returns the count. */

@@ -7,7 +7,7 @@ import type pg from 'pg'
 import { createSystemClock } from '../../core/clock.js'
 import { InvalidArgumentError } from '../../core/errors.js'
 import { type CoreQueue, createQueue, extendQueue } from '../../core/queue.js'
-import type { QueueOptions } from '../../core/queue-options.js'
+import { type QueueOptions, validateQueueOptions } from '../../core/queue-options.js'
 import { DEFAULT_CONCURRENCY } from '../../core/runtime-settings.js'
 import { PostgresStore } from './postgres-store.js'
 
@@ -72,6 +72,7 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
 
 /** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to 40. */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
+  validateQueueOptions(options, ['pool', 'connectionString', 'maxConnections', 'schema'])
   const { pool, connectionString, maxConnections, schema, ...queueOptions } = options
   const needed = poolSizeFor(queueOptions)
   if (pool !== undefined) {

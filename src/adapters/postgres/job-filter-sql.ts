@@ -1,7 +1,9 @@
 /**
  * A `JobFilter` as an SQL condition with bound parameters, matching the memory adapter's
  * `matchesJobFilter`: every given field must match, `createdAfter` is inclusive and `createdBefore`
- * exclusive, and `payloadContains` is a case-insensitive substring of the payload's JSON text.
+ * exclusive, `payloadContains` is a case-insensitive substring of the payload's JSON text, and
+ * `payloadIncludes` is `payload @> pattern` (no GIN index: one would slow every insert; the condition
+ * filters the rows the other conditions and the id order select).
  */
 import type { JobFilter } from '../../core/store.js'
 import { fromMs } from './sql-names.js'
@@ -44,6 +46,10 @@ export function jobFilterSql(filter: JobFilter, a: string, params: SqlParams): s
     conditions.push(`${a}.schedule_name = ${params.add(filter.scheduleName)}::text`)
   if (filter.payloadContains !== undefined) {
     conditions.push(`${a}.payload::text ILIKE ${params.add(`%${escapeLike(filter.payloadContains)}%`)}::text`)
+  }
+  if (filter.payloadIncludes !== undefined) {
+    // Bound as JSON text: a bare string pattern would otherwise reach the server unquoted.
+    conditions.push(`${a}.payload @> ${params.add(JSON.stringify(filter.payloadIncludes))}::jsonb`)
   }
   return conditions.length > 0 ? conditions.join(' AND ') : 'true'
 }

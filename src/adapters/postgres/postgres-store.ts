@@ -12,6 +12,7 @@ import type {
   Completion,
   FireTickParams,
   InsertOutcome,
+  JobChanges,
   JobFilter,
   JobStore,
   ListJobsParams,
@@ -20,6 +21,7 @@ import type {
   ScheduleRecord,
   StoreCapabilities,
   TransactionHandle,
+  UpdateJobOutcome,
   UpsertScheduleParams,
 } from '../../core/store.js'
 import { claimJobs } from './claim.js'
@@ -37,6 +39,7 @@ import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
 import { type SqlNames, sqlNames } from './sql-names.js'
 import { type StoreStatements, storeStatements } from './statements.js'
+import { updateJob } from './update-job.js'
 
 /** How to reach the database: the application's pool, or a connection string for a pool the store owns. */
 export interface PostgresStoreOptions {
@@ -175,8 +178,10 @@ export class PostgresStore implements JobStore {
 
   /** Upserts this process's heartbeat row (one statement). */
   recordHeartbeat(params: { processId: string; now: number }): Promise<void> {
+    // On the claim connections (no WAL flush wait, never behind completion batches or handlers'
+    // transactions on the main pool): a heartbeat stuck in a busy pool makes a live process look dead.
     return this.#run('recording a heartbeat', (db) =>
-      recordHeartbeat(db, this.#names, this.#sql.heartbeat, params.processId, params.now),
+      recordHeartbeat(this.#claimPool ?? db, this.#names, this.#sql.heartbeat, params.processId, params.now),
     )
   }
 
@@ -210,6 +215,11 @@ export class PostgresStore implements JobStore {
   /** Deletes matching jobs that are not running; returns the count. */
   deleteJobs(params: { filter: JobFilter }): Promise<number> {
     return this.#run('deleting jobs', (db) => admin.deleteJobs(db, this.#names, params.filter))
+  }
+
+  /** Changes one waiting job in one statement, atomic against claims (see `JobStore.updateJob`). */
+  updateJob(params: { id: string; changes: JobChanges; now: number }): Promise<UpdateJobOutcome> {
+    return this.#run('updating a job', (db) => updateJob(db, this.#names, params))
   }
 
   /** Deletes at most `limit` jobs finished before `finishedBefore`; returns the count. */

@@ -1,0 +1,64 @@
+/**
+ * Changing one waiting job (`JobStore.updateJob`) in one statement. The job's row is locked first
+ * (`FOR UPDATE`, which waits for a claim holding it and then sees the claim's result), so the state
+ * check and the write see the same row version: a job claimed meanwhile is reported `running` and left
+ * alone, and claims (`SKIP LOCKED`) pass over the row while it changes.
+ */
+import type { JobState } from '../../core/job.js'
+import type { JobChanges, UpdateJobOutcome } from '../../core/store.js'
+import { queryRows, type SqlTarget } from './queryable.js'
+import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
+import { fromMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+
+/**
+ * Parameters: $1 id, $2 payload JSON text or null, $3 priority or null, $4 run-at ms or null,
+ * $5 now ms, $6 jobs channel. A new run-at makes a scheduled or available job `scheduled` when it is
+ * after now, else `available`; a `retryable` job stays `retryable`. A job due after the change is
+ * notified like an insert.
+ */
+function updateJobSql(names: SqlNames): string {
+  return `WITH target AS (
+      SELECT j.id, j.state FROM ${names.jobs} j WHERE j.id = $1::bigint FOR UPDATE
+    ), updated AS (
+      UPDATE ${names.jobs} j SET
+        payload = COALESCE($2::jsonb, j.payload),
+        priority = COALESCE($3::smallint, j.priority),
+        run_at = COALESCE(${fromMs('$4')}, j.run_at),
+        state = CASE
+          WHEN $4::float8 IS NULL OR j.state = 'retryable' THEN j.state
+          WHEN $4::float8 > $5::float8 THEN 'scheduled'
+          ELSE 'available' END
+      FROM target t
+      WHERE j.id = t.id AND t.state IN ${WAITING_SQL} AND j.state IN ${WAITING_SQL}
+      RETURNING ${jobColumns('j')}
+    ), notified AS (
+      SELECT pg_notify($6::text, json_build_array(u.queue)::text) FROM updated u WHERE u.run_at <= $5::float8
+    )
+    SELECT t.state AS found_state, u.*, (SELECT count(*) FROM notified)::int AS notified
+    FROM target t LEFT JOIN updated u ON true`
+}
+
+/** Changes a waiting job; reports a missing or not-waiting job instead of writing. */
+export async function updateJob(
+  target: SqlTarget,
+  names: SqlNames,
+  params: { readonly id: string; readonly changes: JobChanges; readonly now: number },
+): Promise<UpdateJobOutcome> {
+  const { id, changes, now } = params
+  const rows = await queryRows<(JobRow | { [K in keyof JobRow]: null }) & { found_state: JobState }>(target, {
+    name: `${names.statementPrefix}update_job`,
+    text: updateJobSql(names),
+    values: [
+      id,
+      changes.payload === undefined ? null : JSON.stringify(changes.payload),
+      changes.priority ?? null,
+      changes.runAt ?? null,
+      now,
+      names.jobsChannel,
+    ],
+  })
+  const row = rows[0]
+  if (!row) return { status: 'notFound' }
+  if (row.id === null) return { status: 'notWaiting', state: row.found_state }
+  return { status: 'updated', job: toJobRecord(row as JobRow) }
+}
