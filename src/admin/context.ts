@@ -27,6 +27,8 @@ export function adminContext(settings: AdminSettings, prefix: string): AdminCont
 /** A path relative to the prefix that is safe to redirect to (no other host, no scheme), else `/`. */
 export function safeBack(back: unknown): string {
   if (typeof back !== 'string' || back.length > 2000) return '/'
+  // Dot segments (also percent-encoded) would let a browser resolve the redirect outside the prefix.
+  if (/(^|\/)(\.|%2e){1,2}(\/|\?|#|$)/i.test(back)) return '/'
   return /^\/(?![/\\])[^\s\\]*$/.test(back) ? back : '/'
 }
 

@@ -3,6 +3,7 @@
  * `from`, `to`, `schedule`), turned into a core `JobFilter` and back into links.
  */
 import { JOB_STATES, type JobState } from '../core/job.js'
+import type { JsonValue } from '../core/json.js'
 import type { JobFilter } from '../core/store.js'
 import { AdminHttpError } from './errors.js'
 
@@ -30,6 +31,7 @@ export function parseUtcTime(text: string, field: string): number {
     throw new AdminHttpError(
       400,
       `The ${field} time "${text}" is not valid: write a UTC time such as 2030-01-01T09:30.`,
+      'INVALID_FILTER',
     )
   }
   return ms
@@ -45,6 +47,7 @@ export function parseStates(text: string): JobState[] {
       throw new AdminHttpError(
         400,
         `Unknown job state "${state.slice(0, 40)}": use one of ${JOB_STATES.join(', ')} (several separated by commas).`,
+        'INVALID_FILTER',
       )
     }
     if (!states.includes(state as JobState)) states.push(state as JobState)
@@ -70,7 +73,7 @@ export function toJobFilter(fields: FilterFields): JobFilter {
     filter.createdBefore !== undefined &&
     filter.createdAfter >= filter.createdBefore
   ) {
-    throw new AdminHttpError(400, 'The "from" time must be before the "to" time.')
+    throw new AdminHttpError(400, 'The "from" time must be before the "to" time.', 'INVALID_FILTER')
   }
   return filter
 }
@@ -96,4 +99,29 @@ export function queryString(fields: FilterFields, extra: Record<string, string> 
 export function describeFilter(fields: FilterFields): string {
   const parts = Object.entries(activeFields(fields)).map(([k, v]) => `${k}=${v}`)
   return parts.length > 0 ? parts.join(', ') : 'no filter'
+}
+
+/** The filter of the JSON API: the page's fields, plus job ids and JSON containment of the payload. */
+export interface ApiFilterFields extends Omit<FilterFields, 'state'> {
+  /** States as a list (the API's bodies) or comma-separated (its query strings). */
+  readonly state?: string
+  readonly states?: readonly string[]
+  /** Jobs whose payload contains this JSON value (`@>` on Postgres, the same rule in memory). */
+  readonly payload?: JsonValue
+  readonly ids?: readonly string[]
+}
+
+/** Builds the core filter of an API request; throws a 400 with code `INVALID_FILTER` for bad states or times. */
+export function toApiJobFilter(fields: ApiFilterFields): JobFilter {
+  const { states, payload, ids, ...rest } = fields
+  const state = [rest.state, ...(states ?? [])].filter((s) => s !== undefined && s !== '').join(',')
+  const filter: { -readonly [K in keyof JobFilter]: JobFilter[K] } = { ...toJobFilter({ ...rest, state }) }
+  if (payload !== undefined) filter.payloadIncludes = payload
+  if (ids !== undefined && ids.length > 0) filter.ids = [...new Set(ids)]
+  return filter
+}
+
+/** True when the filter selects something narrower than every job. */
+export function isNarrowFilter(filter: JobFilter): boolean {
+  return Object.values(filter).some((v) => v !== undefined)
 }

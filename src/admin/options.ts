@@ -2,13 +2,17 @@
  * The admin plugin's options, checked once at registration, and the resolved settings every route
  * shares.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { InvalidOptionsError } from '../core/errors.js'
+import type { JobDefinition } from '../core/job-definition.js'
 import type { Queue } from '../core/ports.js'
 
 /** Decides, per request, whether something holds (may be async). */
 export type RequestCheck = (request: FastifyRequest) => boolean | Promise<boolean>
+
+/** Decides whether a bearer token sent to the JSON API is valid (may be async). */
+export type ApiTokenCheck = (token: string, request: FastifyRequest) => boolean | Promise<boolean>
 
 /** Options of `adminPlugin`. */
 export interface AdminOptions {
@@ -42,6 +46,18 @@ export interface AdminOptions {
    * from `conveyor/metrics`. Absent: no metrics route.
    */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>
+  /**
+   * Tokens of machine clients of the JSON API (`Authorization: Bearer <token>`), each at least 32
+   * characters, or a function that checks a token. A request with a valid token is authorized for
+   * `/api/v1/...` without `authorize` and needs no CSRF token. Absent: only `authorize` lets API calls in.
+   */
+  readonly apiTokens?: readonly string[] | ApiTokenCheck
+  /**
+   * Job definitions the JSON API validates payloads with (job updates, schedules). A kind not listed
+   * here falls back to the definition registered on the queue; a kind found in neither is refused.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any payload type are accepted
+  readonly jobs?: readonly JobDefinition<any>[]
 }
 
 /** The settings the routes share, resolved from `AdminOptions`. */
@@ -54,6 +70,10 @@ export interface AdminSettings {
   readonly refreshIntervalMs: number
   readonly pageSize: number
   readonly sampleSize: number
+  /** Checks a bearer token of the JSON API; null when machine tokens are off. */
+  readonly checkApiToken: ApiTokenCheck | null
+  /** The `jobs` option by kind. */
+  readonly jobs: ReadonlyMap<string, JobDefinition<unknown>>
 }
 
 const QUEUE_METHODS = [
@@ -111,7 +131,54 @@ export function resolveAdminOptions(options: AdminOptions): AdminSettings {
     refreshIntervalMs: refreshOption(options.refreshIntervalMs, fail),
     pageSize: intOption(options.pageSize, 'pageSize', 50, 1, 500, fail),
     sampleSize: intOption(options.sampleSize, 'sampleSize', 500, 0, 10_000, fail),
+    checkApiToken: apiTokensOption(options.apiTokens, fail),
+    jobs: jobsOption(options.jobs, fail),
   }
+}
+
+function apiTokensOption(
+  value: AdminOptions['apiTokens'],
+  fail: (message: string) => never,
+): ApiTokenCheck | null {
+  if (value === undefined) return null
+  if (typeof value === 'function') return value
+  if (!Array.isArray(value) || value.length === 0) {
+    fail('`apiTokens` must be a non-empty array of tokens or a function (token, request) => boolean')
+  }
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest()
+  const expected = value.map((token: unknown, index) => {
+    if (typeof token !== 'string' || token.length < 32 || token.length > 512 || /\s/.test(token)) {
+      fail(
+        `\`apiTokens[${index}]\` must be a string of 32 to 512 characters without spaces (e.g. 32 random bytes in hex)`,
+      )
+    }
+    return digest(token as string)
+  })
+  // Comparing digests keeps the comparison constant-time whatever the lengths.
+  return (token) => {
+    const given = digest(token)
+    let found = false
+    for (const candidate of expected) found = timingSafeEqual(candidate, given) || found
+    return found
+  }
+}
+
+function jobsOption(
+  value: AdminOptions['jobs'],
+  fail: (message: string) => never,
+): ReadonlyMap<string, JobDefinition<unknown>> {
+  const byKind = new Map<string, JobDefinition<unknown>>()
+  if (value === undefined) return byKind
+  if (!Array.isArray(value)) fail('`jobs` must be an array of job definitions made with defineJob()')
+  value.forEach((job: unknown, index) => {
+    const kind = (job as { kind?: unknown } | null)?.kind
+    if (typeof job !== 'object' || job === null || typeof kind !== 'string' || !('defaults' in job)) {
+      fail(`\`jobs[${index}]\` is not a job definition: make it with defineJob({ kind, schema })`)
+    }
+    if (byKind.has(kind as string)) fail(`\`jobs\` lists the kind ${JSON.stringify(kind)} twice`)
+    byKind.set(kind as string, job as JobDefinition<unknown>)
+  })
+  return byKind
 }
 
 function refreshOption(value: number | undefined, fail: (message: string) => never): number {

@@ -1,9 +1,11 @@
 /**
  * `adminPlugin`: a plain encapsulated Fastify plugin (its hooks, parsers and error pages stay inside
- * it, and it works under any prefix) that serves the admin pages over the public `Queue` API.
+ * it, and it works under any prefix) that serves the admin pages and the JSON API (`/api/v1`) over the
+ * public `Queue` API.
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { ConveyorError } from '../core/errors.js'
+import { API_PREFIX, registerApi } from './api/plugin.js'
 import { type AdminContext, adminContext, makeView, sendPage } from './context.js'
 import { AdminHttpError } from './errors.js'
 import type { AdminOptions } from './options.js'
@@ -17,33 +19,41 @@ import { guardRequests, refuse } from './security.js'
 /** Largest form body accepted, bytes. */
 const FORM_LIMIT = 16_384
 
-/** The admin pages as a Fastify plugin: `app.register(adminPlugin, { prefix: '/admin', queue, authorize })`. */
+/** The admin pages and JSON API as a Fastify plugin: `app.register(adminPlugin, { prefix: '/admin', queue, authorize })`. */
 export const adminPlugin: FastifyPluginAsync<AdminOptions> = async (app, options) => {
   const ctx = adminContext(resolveAdminOptions(options), app.prefix)
-
-  app.addHook('onRequest', guardRequests(ctx.authorize))
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_LIMIT },
-    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
-  )
-  app.setSchemaErrorFormatter(formatSchemaErrors)
-  app.setErrorHandler((error: FastifyError, request, reply) => showError(ctx, error, request, reply))
-  app.setNotFoundHandler((request, reply) =>
-    showError(ctx, new AdminHttpError(404, 'There is no such page here.'), request, reply),
-  )
-
-  registerPages(app, ctx)
-  registerActions(app, ctx)
   const metrics = options.metrics
-  if (metrics !== undefined) {
-    if (typeof metrics !== 'function')
-      throw new TypeError('adminPlugin: metrics must be a function, e.g. metricsHandler(registry).')
-    app.get('/metrics', async (_request, reply) => {
-      const { contentType, body } = await metrics()
-      return reply.header('content-type', contentType).send(body)
-    })
+  if (metrics !== undefined && typeof metrics !== 'function') {
+    throw new TypeError('adminPlugin: metrics must be a function, e.g. metricsHandler(registry).')
   }
+  // Two sibling scopes, so each has its own guard, parsers and error answers: HTML pages, JSON API.
+  await app.register(async (api) => registerApi(api, ctx), { prefix: API_PREFIX })
+  await app.register(async (pages) => {
+    pages.addHook('onRequest', guardRequests(ctx.authorize))
+    pages.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: FORM_LIMIT },
+      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    )
+    pages.setSchemaErrorFormatter(formatSchemaErrors)
+    pages.setErrorHandler((error: FastifyError, request, reply) => showError(ctx, error, request, reply))
+    pages.setNotFoundHandler((request, reply) =>
+      showError(
+        ctx,
+        new AdminHttpError(404, 'There is no such page here.', 'ROUTE_NOT_FOUND'),
+        request,
+        reply,
+      ),
+    )
+    registerPages(pages, ctx)
+    registerActions(pages, ctx)
+    if (metrics !== undefined) {
+      pages.get('/metrics', async (_request, reply) => {
+        const { contentType, body } = await metrics()
+        return reply.header('content-type', contentType).send(body)
+      })
+    }
+  })
 }
 
 /** Renders an error as a page: the message for input and state errors, nothing of a server error. */

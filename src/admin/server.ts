@@ -5,6 +5,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { InvalidOptionsError } from '../core/errors.js'
+import { hasValidApiToken } from './api/guard.js'
+import { API_PREFIX } from './api/plugin.js'
 import type { AdminOptions, RequestCheck } from './options.js'
 import { resolveAdminOptions } from './options.js'
 import { adminPlugin } from './plugin.js'
@@ -41,13 +43,16 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
   const checkCredentials = basicAuth === undefined ? null : basicAuthCheck(basicAuth)
   const pluginAuthorize: RequestCheck = authorize ?? (() => true)
   // Fails now (not at listen) on bad options.
-  resolveAdminOptions({ ...pluginOptions, authorize: pluginAuthorize })
+  const settings = resolveAdminOptions({ ...pluginOptions, authorize: pluginAuthorize })
+  const apiPath = `${prefix.replace(/\/+$/, '')}${API_PREFIX}/`
 
   const app = Fastify({ logger, bodyLimit: 65_536 })
   if (checkCredentials !== null && basicAuth !== undefined) {
     const realm = (basicAuth.realm ?? 'Conveyor').replace(/["\\]/g, '')
     app.addHook('onRequest', async (request, reply) => {
       if (checkCredentials(request)) return undefined
+      // Machine clients of the JSON API authenticate with their token instead (checked again there).
+      if (request.url.startsWith(apiPath) && (await hasValidApiToken(settings, request))) return undefined
       setSecurityHeaders(request, reply)
       reply.header('www-authenticate', `Basic realm="${realm}", charset="UTF-8"`)
       return refuse(reply, 401)

@@ -12,7 +12,7 @@ function files(dir: string): string[] {
 }
 
 it('src/admin imports no adapter, and from the core only the public API and pure helpers', () => {
-  const allowedCore = /\/core\/(ports|store|job|json|errors|schedule-expression)\.js$/
+  const allowedCore = /\/core\/(ports|store|job|job-definition|json|errors|schedule-expression)\.js$/
   const offenders: string[] = []
   for (const file of files(admin)) {
     for (const m of readFileSync(file, 'utf8').matchAll(/from\s+'([^']+)'/g)) {
@@ -30,4 +30,17 @@ it('src/admin imports no adapter, and from the core only the public API and pure
 it('keeps every file small', () => {
   const long = files(admin).filter((f) => readFileSync(f, 'utf8').split('\n').length > 300)
   expect(long).toEqual([])
+})
+
+it('the pages, the form actions and the JSON API reach the queue only through the shared operations', () => {
+  const faces = ['routes/pages.ts', 'routes/actions.ts', 'api/routes-jobs.ts', 'api/routes-queues.ts']
+  const direct = faces.flatMap((face) =>
+    [...readFileSync(join(admin, face), 'utf8').matchAll(/ctx\.queue\.(\w+)/g)]
+      .map((m) => m[1])
+      .filter((member) => member !== 'clock')
+      .map((member) => `${face}: ctx.queue.${member}`),
+  )
+  expect(direct).toEqual([])
+  for (const face of faces)
+    expect(readFileSync(join(admin, face), 'utf8'), face).toContain("from '../operations/")
 })

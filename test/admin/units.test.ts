@@ -1,11 +1,11 @@
 /** The admin page's building blocks: escaping, formatting, filters, bulk narrowing, metrics estimates. */
 import { describe, expect, it } from 'vitest'
-import { narrowFilter } from '../../src/admin/bulk.js'
 import { safeBack } from '../../src/admin/context.js'
 import { parseStates, parseUtcTime, queryString, toJobFilter } from '../../src/admin/filter.js'
 import { formatDuration, formatRelative, formatTime, previewJson } from '../../src/admin/format.js'
 import { escapeHtml, html, raw } from '../../src/admin/html.js'
 import { queueOverviews } from '../../src/admin/metrics.js'
+import { narrowFilter } from '../../src/admin/operations/job-actions.js'
 import { jobDetailPage, traceIdOf } from '../../src/admin/pages/job-detail.js'
 import type { JobRecord } from '../../src/core/job.js'
 import { defineJob } from '../../src/core/job-definition.js'

@@ -4,14 +4,23 @@
  * answers with a redirect back carrying a flash message that says what it did (POST-redirect-GET).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { WAITING_STATES } from '../../core/job.js'
-import { applyAction, DONE, JOB_ACTIONS, type JobAction, narrowFilter } from '../bulk.js'
 import { type AdminContext, makeView, safeBack, sendPage } from '../context.js'
 import { CSRF_FIELD, csrfTokenValid } from '../csrf.js'
 import { AdminHttpError } from '../errors.js'
 import { activeFields, describeFilter, type FilterFields, toJobFilter } from '../filter.js'
 import { type Flash, setFlash } from '../flash.js'
 import { plural } from '../format.js'
+import {
+  APPLIES_TO,
+  actOnFilter,
+  actOnJob,
+  DONE,
+  JOB_ACTIONS,
+  type JobAction,
+  NOT_APPLICABLE,
+  narrowFilter,
+} from '../operations/job-actions.js'
+import { setQueuePaused } from '../operations/queues.js'
 import { type Confirmation, confirmPage } from '../pages/confirm.js'
 import { actionBodySchema, actionResponses, bulkBodySchema, ID_PATTERN } from '../schemas.js'
 
@@ -29,16 +38,17 @@ export function registerActions(app: FastifyInstance, ctx: AdminContext): void {
   // Checked before the body is validated, so a forged request learns nothing about the fields.
   const preValidation = async (request: FastifyRequest) => {
     if (await ctx.readOnly(request)) {
-      throw new AdminHttpError(403, 'This admin page is read-only: actions are turned off.')
+      throw new AdminHttpError(403, 'This admin page is read-only: actions are turned off.', 'READ_ONLY')
     }
     if (request.headers['sec-fetch-site'] === 'cross-site') {
-      throw new AdminHttpError(403, 'Form posts from other sites are refused.')
+      throw new AdminHttpError(403, 'Form posts from other sites are refused.', 'CROSS_SITE_REFUSED')
     }
     const token = (request.body as Record<string, unknown> | undefined)?.[CSRF_FIELD]
     if (!csrfTokenValid(request, ctx.secret, token)) {
       throw new AdminHttpError(
         403,
         'The form’s security token is missing or does not match: reload the page and try again.',
+        'CSRF_TOKEN_INVALID',
       )
     }
   }
@@ -73,8 +83,7 @@ export function registerActions(app: FastifyInstance, ctx: AdminContext): void {
           fields: {},
         })
       }
-      const filter = action === 'run' ? { ids: [id], states: WAITING_STATES } : { ids: [id] }
-      const count = await applyAction(ctx.queue, action, filter)
+      const count = await actOnJob(ctx.queue, action, id)
       if (action === 'delete' && count > 0 && back.startsWith(`/jobs/${id}`)) back = '/jobs'
       const flash: Flash =
         count > 0
@@ -107,9 +116,10 @@ export function registerActions(app: FastifyInstance, ctx: AdminContext): void {
         throw new AdminHttpError(
           400,
           'A bulk action needs a filter: choose a queue, kind, state or other criterion first.',
+          'FILTER_REQUIRED',
         )
       }
-      const narrowed = narrowFilter(action, toJobFilter(fields))
+      const filter = toJobFilter(fields)
       const what = describeFilter(fields)
       if (confirmed !== '1') {
         const question = `${DONE_LABEL[action]} every job matching ${what} (${APPLIES_TO[action]})?`
@@ -120,13 +130,13 @@ export function registerActions(app: FastifyInstance, ctx: AdminContext): void {
           fields: active,
         })
       }
-      if (narrowed === null) {
+      if (narrowFilter(action, filter) === null) {
         return redirect(ctx, request, reply, back, {
           kind: 'error',
           text: `Nothing to do: ${action} applies to ${APPLIES_TO[action]}, and the filter ${what} selects none of those states.`,
         })
       }
-      const count = await applyAction(ctx.queue, action, narrowed)
+      const count = await actOnFilter(ctx.queue, action, filter)
       return redirect(ctx, request, reply, back, {
         kind: count > 0 ? 'ok' : 'error',
         text: `${DONE[action]}: ${plural(count, 'job')} matching ${what}.`,
@@ -160,8 +170,7 @@ export function registerActions(app: FastifyInstance, ctx: AdminContext): void {
           fields: {},
         })
       }
-      if (action === 'pause') await ctx.queue.pauseQueue(queue)
-      else await ctx.queue.resumeQueue(queue)
+      await setQueuePaused(ctx.queue, queue, action === 'pause')
       return redirect(ctx, request, reply, back, {
         kind: 'ok',
         text:
@@ -178,20 +187,6 @@ const DONE_LABEL: Readonly<Record<JobAction, string>> = {
   run: 'Run now',
   cancel: 'Cancel',
   delete: 'Delete',
-}
-
-const APPLIES_TO: Readonly<Record<JobAction, string>> = {
-  retry: 'failed and cancelled jobs, or the finished states the filter names',
-  run: 'waiting jobs: scheduled, available or retryable',
-  cancel: 'waiting and running jobs',
-  delete: 'jobs that are not running',
-}
-
-const NOT_APPLICABLE: Readonly<Record<JobAction, string>> = {
-  retry: 'it does not exist, is running, or its unique key is held by another waiting job',
-  run: 'it does not exist or is not waiting',
-  cancel: 'it does not exist or has already finished',
-  delete: 'it does not exist or is running',
 }
 
 async function confirm(

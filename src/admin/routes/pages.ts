@@ -1,9 +1,10 @@
 /** The GET routes: overview, job list, job detail and schedules. */
 import type { FastifyInstance } from 'fastify'
 import { type AdminContext, makeView, sendPage } from '../context.js'
-import { AdminHttpError } from '../errors.js'
 import { type FilterFields, toJobFilter } from '../filter.js'
-import { queueOverviews } from '../metrics.js'
+import { findJob, searchJobs } from '../operations/jobs.js'
+import { listQueues } from '../operations/queues.js'
+import { listSchedules } from '../operations/schedules.js'
 import { jobDetailPage } from '../pages/job-detail.js'
 import { jobsPage } from '../pages/jobs.js'
 import { overviewPage } from '../pages/overview.js'
@@ -25,7 +26,7 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
 
   app.get('/', { schema: pageSchema }, async (request, reply) => {
     const view = await makeView(ctx, request, reply)
-    const queues = await queueOverviews(ctx.queue, view.now, ctx.sampleSize)
+    const queues = await listQueues(ctx.queue, view.now, ctx.sampleSize)
     queueNames.remember(queues.map((q) => q.queue))
     return sendPage(ctx, request, reply, view, overviewPage(view, queues))
   })
@@ -39,15 +40,14 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
       const limit = rawLimit ?? ctx.pageSize
       const before = rawBefore ? rawBefore : undefined
       const view = await makeView(ctx, request, reply)
-      // One extra row tells whether an older page exists; keyset paging never counts or skips rows.
-      const [rows, names] = await Promise.all([
-        ctx.queue.listJobs(filter, { limit: limit + 1, ...(before ? { beforeId: before } : {}) }),
+      const [found, names] = await Promise.all([
+        searchJobs(ctx.queue, filter, { limit, before }),
         queueNames.get(),
       ])
       const page = jobsPage(view, {
         fields,
-        jobs: rows.slice(0, limit),
-        hasMore: rows.length > limit,
+        jobs: found.jobs,
+        hasMore: found.nextCursor !== null,
         before,
         limit: rawLimit,
         queueNames: names,
@@ -69,12 +69,7 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
       },
     },
     async (request, reply) => {
-      const job = await ctx.queue.getJob(request.params.id)
-      if (job === null)
-        throw new AdminHttpError(
-          404,
-          `There is no job ${request.params.id} (it may have been deleted or pruned).`,
-        )
+      const job = await findJob(ctx.queue, request.params.id)
       const view = await makeView(ctx, request, reply)
       return sendPage(ctx, request, reply, view, jobDetailPage(view, job))
     },
@@ -82,7 +77,7 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
 
   app.get('/schedules', { schema: pageSchema }, async (request, reply) => {
     const view = await makeView(ctx, request, reply)
-    const schedules = await ctx.queue.listSchedules()
+    const schedules = await listSchedules(ctx)
     return sendPage(ctx, request, reply, view, schedulesPage(view, schedules))
   })
 }

@@ -1,0 +1,152 @@
+/**
+ * The JSON API's one error shape, `{ "error": { "code", "message", "details"? } }`, for every
+ * failure: the admin's own refusals, Conveyor errors, and Fastify's (bad JSON, body too large, wrong
+ * content type, schema validation). A server error says nothing of its cause; the log has it.
+ */
+import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
+import { ConveyorError } from '../../core/errors.js'
+import { AdminHttpError } from '../errors.js'
+
+/** An API error ready to send. */
+export interface ApiError {
+  readonly statusCode: number
+  readonly code: string
+  readonly message: string
+  readonly details?: unknown
+}
+
+/** Status of each Conveyor error code the API may meet; others are server errors. */
+const CONVEYOR_STATUS: Readonly<Record<string, number>> = {
+  INVALID_ARGUMENT: 400,
+  INVALID_OPTIONS: 400,
+  JOB_NOT_FOUND: 404,
+  UNKNOWN_QUEUE: 404,
+  JOB_NOT_WAITING: 409,
+  INVALID_PAYLOAD: 422,
+  INVALID_SCHEDULE: 422,
+  UNKNOWN_JOB_KIND: 422,
+  STORAGE_UNAVAILABLE: 503,
+  SCHEMA_NOT_MIGRATED: 503,
+}
+
+/** Fastify's client errors, by their code. */
+const FASTIFY_ERRORS: Readonly<Record<string, { statusCode: number; code: string; message: string }>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    statusCode: 413,
+    code: 'BODY_TOO_LARGE',
+    message: 'The request body is too large: the API accepts at most 64 KiB.',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    statusCode: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'The API accepts JSON bodies only: send Content-Type: application/json.',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    statusCode: 400,
+    code: 'INVALID_JSON',
+    message: 'The body is empty but Content-Type says JSON: send a JSON value, or no Content-Type.',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    statusCode: 400,
+    code: 'INVALID_JSON',
+    message: 'The body is not valid JSON.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    statusCode: 400,
+    code: 'BAD_REQUEST',
+    message: 'The Content-Length header does not match the body.',
+  },
+}
+
+/** What to answer for `error`. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof AdminHttpError) {
+    return { statusCode: error.statusCode, code: error.code, message: error.message, details: error.details }
+  }
+  if (error instanceof ConveyorError) {
+    const statusCode = CONVEYOR_STATUS[error.code]
+    if (statusCode === 503) {
+      return {
+        statusCode,
+        code: error.code,
+        message: 'The job store is unavailable right now; try again in a moment.',
+      }
+    }
+    if (statusCode !== undefined) {
+      const issues = (error as { issues?: unknown }).issues
+      const details =
+        Array.isArray(issues) && issues.length > 0 ? { issues: issues.map(issueDto) } : undefined
+      return { statusCode, code: error.code, message: error.message, details }
+    }
+  }
+  const e = error as { code?: unknown; statusCode?: unknown; message?: unknown }
+  const known = typeof e.code === 'string' ? FASTIFY_ERRORS[e.code] : undefined
+  if (known !== undefined) return known
+  if (error instanceof SyntaxError && e.statusCode === 400)
+    return FASTIFY_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY as ApiError
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { statusCode: e.statusCode, code: 'BAD_REQUEST', message: String(e.message) }
+  }
+  return {
+    statusCode: 500,
+    code: 'INTERNAL_ERROR',
+    message: 'The request failed. The server log has the details.',
+  }
+}
+
+/** A schema issue as JSON (paths of symbols become strings). */
+function issueDto(issue: { message?: unknown; path?: readonly unknown[] }): {
+  message: string
+  path?: string[]
+} {
+  const path = issue.path?.map((p) => String(typeof p === 'object' && p !== null && 'key' in p ? p.key : p))
+  return { message: String(issue.message), ...(path && path.length > 0 ? { path } : {}) }
+}
+
+/** Sends `error` in the API's shape (logging server errors). */
+export function sendApiError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const answer = toApiError(error)
+  if (answer.statusCode >= 500 && answer.code === 'INTERNAL_ERROR') {
+    request.log.error({ err: error }, 'conveyor admin api: request failed')
+  }
+  const body = {
+    error: {
+      code: answer.code,
+      message: answer.message,
+      ...(answer.details !== undefined ? { details: answer.details } : {}),
+    },
+  }
+  return reply.code(answer.statusCode).type('application/json; charset=utf-8').send(body)
+}
+
+const WHERE: Readonly<Record<string, string>> = {
+  body: 'body',
+  querystring: 'query string',
+  params: 'path',
+  headers: 'headers',
+}
+
+/** Turns Ajv's errors into a 400 `VALIDATION_FAILED` that names the fields and what they accept. */
+export function formatApiSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  const issues = errors.slice(0, 20).map((e) => {
+    const base = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
+    const missing = typeof e.params?.missingProperty === 'string' ? e.params.missingProperty : undefined
+    // A `propertyNames` failure names the unknown field on the error (Ajv) or in its params.
+    const unknownName = (e as { propertyName?: unknown }).propertyName ?? e.params?.propertyName
+    const unknown = typeof unknownName === 'string' ? unknownName : undefined
+    const field = [base, missing ?? unknown].filter(Boolean).join('.')
+    const message =
+      unknown !== undefined
+        ? 'is not a known field'
+        : e.keyword === 'required'
+          ? 'is required'
+          : (e.message ?? 'is not valid')
+    return { field: field || '(root)', message }
+  })
+  const where = WHERE[dataVar] ?? dataVar
+  const first = issues[0]
+  const message = first
+    ? `The ${where} is not valid: ${first.field} ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}.`
+    : `The ${where} is not valid.`
+  return new AdminHttpError(400, message, 'VALIDATION_FAILED', { in: where, issues })
+}

@@ -1,0 +1,287 @@
+/**
+ * JSON schemas of the JSON API: what each route accepts and answers. The routes declare them (Fastify
+ * validates requests with them) and the OpenAPI document is built from the same objects. Request
+ * objects list their fields in `propertyNames`, so a misspelt field is an error instead of being
+ * dropped silently.
+ */
+import type { FastifySchema } from 'fastify'
+import { JOB_STATES } from '../../core/job.js'
+
+/** A queue, kind or schedule name as the core accepts it. */
+export const NAME = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$',
+} as const
+
+/** A job id: a decimal string. */
+export const JOB_ID = { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'job id' } as const
+
+const TIME = { type: 'string', format: 'date-time', description: 'UTC time, ISO 8601' } as const
+const NULLABLE_TIME = { type: ['string', 'null'], format: 'date-time' } as const
+const STATE = { type: 'string', enum: JOB_STATES } as const
+const ANY_JSON = { description: 'any JSON value' } as const
+const STRINGS = { type: 'array', items: { type: 'string' } } as const
+
+/** An object schema that refuses fields it does not list. */
+function strictObject<P extends Record<string, unknown>>(
+  properties: P,
+  required: readonly (keyof P & string)[] = [],
+) {
+  return {
+    type: 'object',
+    properties,
+    required,
+    propertyNames: { enum: Object.keys(properties) },
+  } as const
+}
+
+/** The one shape of every error the API answers. */
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'stable machine-readable code, e.g. JOB_NOT_FOUND' },
+        message: { type: 'string', description: 'what is wrong and how to fix it' },
+        details: ANY_JSON,
+      },
+    },
+  },
+} as const
+
+const attemptError = {
+  type: 'object',
+  required: ['attempt', 'at', 'name', 'message'],
+  properties: {
+    attempt: { type: 'integer' },
+    at: TIME,
+    name: { type: 'string' },
+    message: { type: 'string' },
+    stack: { type: 'string' },
+  },
+} as const
+
+const runLog = {
+  type: 'object',
+  required: ['attempt', 'lines'],
+  properties: {
+    attempt: { type: 'integer' },
+    lines: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['at', 'level', 'message'],
+        properties: {
+          at: TIME,
+          level: { type: 'string' },
+          message: { type: 'string' },
+          fields: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+    dropped: { type: 'integer' },
+  },
+} as const
+
+/** A job as the API shows it (times as ISO strings). */
+export const jobSchema = {
+  type: 'object',
+  required: [
+    'id',
+    'kind',
+    'queue',
+    'state',
+    'payload',
+    'priority',
+    'runAt',
+    'createdAt',
+    'attempt',
+    'maxAttempts',
+    'errors',
+  ],
+  properties: {
+    id: JOB_ID,
+    kind: { type: 'string' },
+    queue: { type: 'string' },
+    state: STATE,
+    payload: ANY_JSON,
+    priority: { type: 'integer' },
+    runAt: TIME,
+    createdAt: TIME,
+    attempt: { type: 'integer' },
+    maxAttempts: { type: 'integer' },
+    timeoutMs: { type: 'integer' },
+    weight: { type: 'integer' },
+    uniqueKey: { type: ['string', 'null'] },
+    groupKey: { type: ['string', 'null'] },
+    dependsOn: STRINGS,
+    metadata: { type: 'object', additionalProperties: true },
+    tags: STRINGS,
+    workflowState: ANY_JSON,
+    errors: { type: 'array', items: attemptError },
+    attemptedAt: NULLABLE_TIME,
+    attemptedBy: { type: ['string', 'null'] },
+    finishedAt: NULLABLE_TIME,
+    scheduleName: { type: ['string', 'null'] },
+    scheduleTick: NULLABLE_TIME,
+    traceContext: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+    logs: { type: 'array', items: runLog, description: 'what the last runs logged (job detail only)' },
+  },
+} as const
+
+/** The options each tick's job gets. */
+const scheduleJobOptions = {
+  queue: NAME,
+  priority: { type: 'integer', minimum: -32768, maximum: 32767 },
+  maxAttempts: { type: 'integer', minimum: 1, maximum: 10_000 },
+  timeoutMs: { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
+  weight: { type: 'integer', minimum: 1, maximum: 10_000 },
+  groupKey: { type: 'string', minLength: 1, maxLength: 512 },
+  metadata: { type: 'object', additionalProperties: true },
+  tags: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const
+
+const MISSED = { type: 'string', enum: ['runOnce', 'skip'] } as const
+
+/** A schedule as the API shows it. */
+export const scheduleSchema = {
+  type: 'object',
+  required: ['name', 'expression', 'timezone', 'kind', 'payload', 'options', 'missed', 'nextRunAt'],
+  properties: {
+    name: { type: 'string' },
+    expression: { type: 'string' },
+    timezone: { type: ['string', 'null'] },
+    kind: { type: 'string' },
+    payload: ANY_JSON,
+    options: {
+      type: 'object',
+      properties: {
+        queue: { type: 'string' },
+        priority: { type: 'integer' },
+        maxAttempts: { type: 'integer' },
+        timeoutMs: { type: 'integer' },
+        weight: { type: 'integer' },
+        groupKey: { type: ['string', 'null'] },
+        metadata: { type: 'object', additionalProperties: true },
+        tags: STRINGS,
+      },
+    },
+    missed: MISSED,
+    nextRunAt: NULLABLE_TIME,
+    lastTickAt: NULLABLE_TIME,
+    lastSuccessAt: NULLABLE_TIME,
+    createdAt: TIME,
+    updatedAt: TIME,
+  },
+} as const
+
+const estimate = {
+  type: ['object', 'null'],
+  required: ['value', 'atLeast'],
+  properties: { value: { type: 'number' }, atLeast: { type: 'boolean' } },
+} as const
+
+/** One queue's numbers. */
+export const queueSchema = {
+  type: 'object',
+  required: ['queue', 'paused', 'counts', 'total'],
+  properties: {
+    queue: { type: 'string' },
+    paused: { type: 'boolean' },
+    counts: {
+      type: 'object',
+      properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])),
+    },
+    total: { type: 'integer' },
+    finishedPerMinute: { ...estimate, description: 'jobs finished in the last minute (null: sampling off)' },
+    failedPerMinute: estimate,
+    lagMs: { ...estimate, description: 'how long the oldest due job has waited (null: none waiting)' },
+  },
+} as const
+
+/** The filter fields shared by the search's query string and the bulk actions' body. */
+const filterFields = {
+  queue: NAME,
+  kind: NAME,
+  schedule: NAME,
+  q: { type: 'string', minLength: 1, maxLength: 200, description: 'text in the payload (case-insensitive)' },
+  from: { type: 'string', maxLength: 40, description: 'created at or after this UTC time' },
+  to: { type: 'string', maxLength: 40, description: 'created before this UTC time' },
+} as const
+
+/** Query string of `GET /jobs`. */
+export const searchQuerySchema = strictObject({
+  ...filterFields,
+  state: { type: 'string', maxLength: 100, description: 'job states, comma-separated' },
+  payload: {
+    type: 'string',
+    maxLength: 2000,
+    description: 'JSON the payload must contain (jsonb containment), e.g. {"to":"a@b.c"}',
+  },
+  cursor: { ...JOB_ID, description: 'nextCursor of the previous page' },
+  limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+})
+
+/** Body of the bulk actions: the filter. */
+export const filterBodySchema = strictObject({
+  ...filterFields,
+  states: { type: 'array', minItems: 1, maxItems: JOB_STATES.length, items: STATE },
+  payload: { ...ANY_JSON, description: 'JSON the payload must contain (jsonb containment)' },
+  ids: { type: 'array', minItems: 1, maxItems: 1000, items: JOB_ID },
+})
+
+/** Body of `PATCH /jobs/:id`. */
+export const jobPatchSchema = {
+  ...strictObject({
+    runAt: TIME,
+    priority: { type: 'integer', minimum: -32768, maximum: 32767 },
+    payload: { ...ANY_JSON, description: 'validated with the kind’s schema' },
+  }),
+  minProperties: 1,
+} as const
+
+/** Body of `PUT /schedules/:name`. */
+export const schedulePutSchema = strictObject(
+  {
+    expression: { type: 'string', minLength: 1, maxLength: 200, description: 'cron or @every/@after/@at' },
+    kind: NAME,
+    payload: ANY_JSON,
+    timezone: { type: 'string', minLength: 1, maxLength: 64 },
+    missed: MISSED,
+    options: strictObject(scheduleJobOptions),
+  },
+  ['expression', 'kind'],
+)
+
+/** Path parameters of the job routes. */
+export const idParams = strictObject({ id: JOB_ID }, ['id'])
+/** Path parameters of the queue routes. */
+export const queueParams = strictObject({ queue: NAME }, ['queue'])
+/** Path parameters of the schedule routes. */
+export const nameParams = strictObject({ name: NAME }, ['name'])
+
+/** `{ count }` of a bulk action. */
+export const countSchema = {
+  type: 'object',
+  required: ['count'],
+  properties: { count: { type: 'integer', minimum: 0 } },
+} as const
+
+/** The error statuses a route may answer, each with the error shape. */
+export function errorResponses(...statuses: readonly number[]): Record<number, typeof errorSchema> {
+  return Object.fromEntries(
+    [...new Set([400, 401, 414, 500, 503, ...statuses])].sort().map((s) => [s, errorSchema]),
+  )
+}
+
+/** A route's schema with its OpenAPI summary and tags (Fastify ignores these keys; the document reads them). */
+export function documented(
+  schema: FastifySchema & { summary: string; tags: readonly string[] },
+): FastifySchema {
+  return schema
+}

@@ -1,0 +1,26 @@
+/** Finds the job definition of a kind, to validate payloads the admin writes (job updates, schedules). */
+import type { JobDefinition } from '../../core/job-definition.js'
+import type { Queue } from '../../core/ports.js'
+import { AdminHttpError } from '../errors.js'
+
+/**
+ * The definition of `kind`: from the plugin's `jobs` option, else the one registered on the queue.
+ * Throws 422 `UNKNOWN_JOB_KIND` when neither has it, saying how to fix that.
+ */
+export function requireDefinition(
+  jobs: ReadonlyMap<string, JobDefinition<unknown>>,
+  queue: Queue,
+  kind: string,
+): JobDefinition<unknown> {
+  const lookup = (queue as Partial<Pick<Queue, 'jobDefinition'>>).jobDefinition
+  const definition = jobs.get(kind) ?? (typeof lookup === 'function' ? lookup.call(queue, kind) : undefined)
+  if (definition === undefined) {
+    throw new AdminHttpError(
+      422,
+      `The admin does not know the job kind ${JSON.stringify(kind)}, so it cannot validate its payload: add its definition to the admin plugin's \`jobs\` option (or register a handler for it on this queue).`,
+      'UNKNOWN_JOB_KIND',
+      { kind },
+    )
+  }
+  return definition
+}

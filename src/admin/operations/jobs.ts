@@ -1,0 +1,63 @@
+/** Reading and changing jobs, for the HTML pages and the JSON API alike. */
+import { type JobRecord, WAITING_STATES } from '../../core/job.js'
+import type { Queue } from '../../core/ports.js'
+import type { JobFilter } from '../../core/store.js'
+import type { AdminSettings } from '../options.js'
+import { requireDefinition } from './definitions.js'
+import { jobNotFound } from './job-actions.js'
+
+/** One page of a job search, newest first. */
+export interface JobPage {
+  readonly jobs: JobRecord[]
+  /** Id to pass as the next page's cursor; null on the last page. */
+  readonly nextCursor: string | null
+}
+
+/**
+ * Lists jobs matching `filter` older than `before` (keyset paging: one extra row tells whether a
+ * next page exists; nothing is counted or skipped, so deep pages stay fast on big tables).
+ */
+export async function searchJobs(
+  queue: Queue,
+  filter: JobFilter,
+  page: { readonly limit: number; readonly before?: string | undefined },
+): Promise<JobPage> {
+  const rows = await queue.listJobs(filter, {
+    limit: page.limit + 1,
+    ...(page.before ? { beforeId: page.before } : {}),
+  })
+  const jobs = rows.slice(0, page.limit)
+  const last = jobs[jobs.length - 1]
+  return { jobs, nextCursor: rows.length > page.limit && last !== undefined ? last.id : null }
+}
+
+/** One job with its errors and logs; throws 404 `JOB_NOT_FOUND`. */
+export async function findJob(queue: Queue, id: string): Promise<JobRecord> {
+  const job = await queue.getJob(id)
+  if (job === null) throw jobNotFound(id)
+  return job
+}
+
+/** The fields of a waiting job an operator may change. */
+export interface JobChanges {
+  readonly runAt?: number
+  readonly priority?: number
+  readonly payload?: unknown
+}
+
+/**
+ * Changes a waiting job. A new payload is validated with the kind's definition (see
+ * `requireDefinition`); the queue refuses jobs that are not waiting (`JOB_NOT_WAITING`).
+ */
+export async function updateJob(
+  settings: Pick<AdminSettings, 'queue' | 'jobs'>,
+  id: string,
+  changes: JobChanges,
+): Promise<JobRecord> {
+  const { queue } = settings
+  const job = await findJob(queue, id)
+  // A job that is not waiting is refused by the queue itself, whatever its kind.
+  const validate = changes.payload !== undefined && WAITING_STATES.includes(job.state)
+  const options = validate ? { job: requireDefinition(settings.jobs, queue, job.kind) } : {}
+  return queue.updateJob(id, changes, options)
+}

@@ -1,0 +1,164 @@
+/**
+ * The JSON API's queue and schedule routes on every adapter: stats with the paused flag, pause and
+ * resume, and listing, creating, replacing and deleting schedules with payload validation.
+ */
+import type { FastifyInstance } from 'fastify'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import type { ManualClock } from '../../src/core/clock.js'
+import { defineJob } from '../../src/core/job-definition.js'
+import type { CoreQueue } from '../../src/core/queue.js'
+import { ApiClient } from './api-client.js'
+import { adapters, adminApp, T0 } from './helpers.js'
+
+const TOKEN = 'test-token-0123456789abcdef0123456789abcdef'
+const cleanup = defineJob({
+  kind: 'cleanup',
+  queue: 'maintenance',
+  schema: z.object({ days: z.number().int().positive() }),
+})
+const resize = defineJob<{ asset: string }>({ kind: 'image.resize', queue: 'media' })
+const HOUR = 3_600_000
+
+for (const adapter of adapters) {
+  describe.skipIf(adapter.skip !== null)(`admin API queues and schedules on ${adapter.name}`, () => {
+    let queue: CoreQueue
+    let clock: ManualClock
+    let close: () => Promise<void>
+    let app: FastifyInstance
+    let api: ApiClient
+
+    beforeEach(async () => {
+      ;({ queue, clock, close } = await adapter.create())
+      queue.register(resize, () => {})
+      app = await adminApp(queue, { apiTokens: [TOKEN], authorize: () => false, jobs: [cleanup] })
+      api = new ApiClient(app, { headers: { authorization: `Bearer ${TOKEN}` } })
+    })
+
+    afterEach(async () => {
+      await app.close()
+      await close()
+    })
+
+    it('lists queues with counts by state and the paused flag, and pauses and resumes them', async () => {
+      await queue.enqueue(resize, { asset: 'a.png' })
+      await queue.enqueue(resize, { asset: 'b.png' })
+      await queue.drain({ limit: 1 })
+      clock.advance(30_000)
+      const listed = await api.get('/queues')
+      expect(listed.status).toBe(200)
+      const media = listed.body.queues.find((q: { queue: string }) => q.queue === 'media')
+      expect(media).toMatchObject({
+        queue: 'media',
+        paused: false,
+        total: 2,
+        counts: { available: 1, succeeded: 1, failed: 0 },
+        finishedPerMinute: { value: 1, atLeast: false },
+        lagMs: { value: 30_000, atLeast: false },
+      })
+
+      const paused = await api.post('/queues/media/pause')
+      expect(paused.status).toBe(200)
+      expect(paused.body.queue).toMatchObject({ queue: 'media', paused: true })
+      expect((await queue.stats()).find((s) => s.queue === 'media')?.paused).toBe(true)
+      expect((await api.post('/queues/media/resume')).body.queue.paused).toBe(false)
+      expect((await queue.stats()).find((s) => s.queue === 'media')?.paused).toBe(false)
+
+      const bad = await api.post('/queues/no%20such/pause')
+      expect(bad.status).toBe(400)
+      expect(bad.body.error.code).toBe('VALIDATION_FAILED')
+    })
+
+    it('creates, reads, replaces and deletes a schedule', async () => {
+      const created = await api.put('/schedules/nightly-cleanup', {
+        body: {
+          expression: '0 4 * * *',
+          kind: 'cleanup',
+          payload: { days: 30 },
+          timezone: 'Europe/Paris',
+          missed: 'skip',
+          options: { queue: 'slow', priority: 3, maxAttempts: 2, tags: ['ops'] },
+        },
+      })
+      expect(created.status, JSON.stringify(created.body)).toBe(201)
+      expect(created.body.schedule).toMatchObject({
+        name: 'nightly-cleanup',
+        expression: '0 4 * * *',
+        timezone: 'Europe/Paris',
+        kind: 'cleanup',
+        payload: { days: 30 },
+        missed: 'skip',
+        options: { queue: 'slow', priority: 3, maxAttempts: 2, tags: ['ops'] },
+        nextRunAt: new Date(T0 + 3 * HOUR).toISOString(), // 04:00 in Paris is 03:00 UTC in winter
+        lastTickAt: null,
+      })
+
+      const replaced = await api.put('/schedules/nightly-cleanup', {
+        body: { expression: '@every 2 hours', kind: 'cleanup', payload: { days: 7 } },
+      })
+      expect(replaced.status).toBe(200)
+      expect(replaced.body.schedule).toMatchObject({
+        expression: '@every 2 hours',
+        payload: { days: 7 },
+        timezone: null,
+      })
+
+      const listed = await api.get('/schedules')
+      expect(listed.body.schedules.map((s: { name: string }) => s.name)).toEqual(['nightly-cleanup'])
+      expect((await api.get('/schedules/nightly-cleanup')).body.schedule.payload).toEqual({ days: 7 })
+
+      const deleted = await api.delete('/schedules/nightly-cleanup')
+      expect(deleted.body).toEqual({ deleted: 'nightly-cleanup' })
+      expect(await queue.listSchedules()).toEqual([])
+      for (const answer of [
+        await api.get('/schedules/nightly-cleanup'),
+        await api.delete('/schedules/nightly-cleanup'),
+      ]) {
+        expect(answer.status).toBe(404)
+        expect(answer.body.error.code).toBe('SCHEDULE_NOT_FOUND')
+      }
+    })
+
+    it('refuses invalid schedules: expression, payload, unknown kind, unknown fields', async () => {
+      const put = (body: unknown) => api.put('/schedules/s1', { body })
+      const badExpression = await put({ expression: '61 * * * *', kind: 'cleanup', payload: { days: 1 } })
+      expect(badExpression.status).toBe(422)
+      expect(badExpression.body.error.code).toBe('INVALID_SCHEDULE')
+
+      const badPayload = await put({ expression: '@daily', kind: 'cleanup', payload: { days: -1 } })
+      expect(badPayload.status).toBe(422)
+      expect(badPayload.body.error.code).toBe('INVALID_PAYLOAD')
+      expect(badPayload.body.error.details.issues[0].path).toEqual(['days'])
+
+      const unknownKind = await put({ expression: '@daily', kind: 'nobody.knows' })
+      expect(unknownKind.status).toBe(422)
+      expect(unknownKind.body.error.code).toBe('UNKNOWN_JOB_KIND')
+      expect(unknownKind.body.error.message).toContain('`jobs` option')
+
+      const badZone = await put({
+        expression: '@daily',
+        kind: 'cleanup',
+        payload: { days: 1 },
+        timezone: 'Mars/Olympus',
+      })
+      expect(badZone.status).toBe(422)
+      expect(badZone.body.error.code).toBe('INVALID_SCHEDULE')
+
+      for (const body of [
+        { kind: 'cleanup' },
+        { expression: '@daily', kind: 'cleanup', options: { retries: 3 } },
+        { expression: '@daily', kind: 'cleanup', missed: 'always' },
+        { expression: '@daily', kind: 'cleanup', every: 'day' },
+      ]) {
+        const answer = await put(body)
+        expect(answer.status, JSON.stringify(body)).toBe(400)
+        expect(answer.body.error.code).toBe('VALIDATION_FAILED')
+      }
+      expect(await queue.listSchedules()).toEqual([])
+
+      // A kind registered on the queue needs no `jobs` entry.
+      const registered = await put({ expression: '@hourly', kind: 'image.resize', payload: { asset: 'x' } })
+      expect(registered.status).toBe(201)
+    })
+  })
+}
