@@ -236,15 +236,24 @@ export class Worker {
   #start(job: JobRecord): void {
     const abort = new AbortHandle()
     this.#used += job.weight
-    const done = this.#deps
-      .run(job, abort)
-      .catch((error) => this.#deps.onError(error, 'run'))
-      .finally(() => {
-        this.#running.delete(job.id)
-        this.#used -= job.weight
-        this.#startBuffered()
-        if (this.#needsMore()) this.wake()
-      })
+    // One `then` with two callbacks instead of `.catch().finally()`: two promises fewer per job.
+    const done = this.#deps.run(job, abort).then(
+      () => this.#finished(job),
+      (error) => {
+        try {
+          this.#deps.onError(error, 'run')
+        } finally {
+          this.#finished(job)
+        }
+      },
+    )
     this.#running.set(job.id, { abort, done })
+  }
+
+  #finished(job: JobRecord): void {
+    this.#running.delete(job.id)
+    this.#used -= job.weight
+    this.#startBuffered()
+    if (this.#needsMore()) this.wake()
   }
 }

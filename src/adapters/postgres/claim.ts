@@ -16,7 +16,7 @@ import type { JobRecord } from '../../core/job.js'
 import type { ClaimParams, PollStrategy } from '../../core/store.js'
 import { assertJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
+import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
 import { fromMs, PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 const ORDER: Record<PollStrategy, (a: string) => string> = {
@@ -76,7 +76,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
     UPDATE ${names.jobs} j
     SET state = 'running', attempt = j.attempt + 1, attempted_at = ${fromMs('$6')}, attempted_by = $7::text
     WHERE j.id = ANY(ARRAY(SELECT id FROM taken))
-    RETURNING ${jobColumns('j')}`
+    RETURNING ${claimedJobColumns('j')}`
 }
 
 /** Builds the claim statements of a schema. */
@@ -110,7 +110,7 @@ export async function claimJobs(
   const queues = [...new Set(params.queues)]
   if (capacity < 1 || queues.length === 0 || params.kinds.length === 0) return []
   const variant = `${params.strategy}:${queues.length === 1 ? 'one' : 'many'}` as const
-  const rows = await queryRows<JobRow>(target, {
+  const rows = await queryRows<ClaimedJobRow>(target, {
     name: `${names.statementPrefix}claim_${params.strategy}_${queues.length === 1 ? 'one' : 'many'}`,
     text: sql[variant],
     values: [
@@ -125,5 +125,6 @@ export async function claimJobs(
       params.oversizedFirst === true,
     ],
   })
-  return rows.map(toJobRecord).sort(compare[params.strategy])
+  const jobs = rows.map((row) => toClaimedJob(row, params.workerId, params.kinds, queues))
+  return jobs.sort(compare[params.strategy])
 }

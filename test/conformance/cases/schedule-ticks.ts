@@ -218,6 +218,29 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
         })
       })
 
+      it('a run of an older tick that runs after a newer one succeeded sees the success before its own tick', async () => {
+        const h = await open()
+        const seen: ScheduleRunInfo[] = []
+        h.queue.register(report, (_payload, ctx) => {
+          seen.push(ctx.schedule!)
+          // Tick 1's first run snoozes past tick 2, so tick 2 runs and succeeds first.
+          if (ctx.schedule!.tick === T0 + MIN && seen.length === 1) return ctx.snooze(5 * MIN)
+        })
+        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { missed: 'skip' })
+        h.clock.set(T0 + MIN)
+        await h.queue.drain()
+        h.clock.set(T0 + 2 * MIN)
+        await h.queue.drain()
+        h.clock.set(T0 + 6 * MIN + 1)
+        await h.queue.drain()
+        const tickOneLater = seen.filter((s) => s.tick === T0 + MIN)[1]
+        expect(tickOneLater).toBeDefined()
+        expect(tickOneLater?.previousSuccessAt).toBeNull()
+        for (const s of seen) {
+          if (s.previousSuccessAt !== null) expect(s.previousSuccessAt).toBeLessThan(s.tick)
+        }
+      })
+
       it('a tick fires while the previous tick job still waits (ticks do not block each other)', async () => {
         const h = await open()
         await h.queue.schedule('@every 1 minute', report, { v: 1 }, { queue: 'held' })

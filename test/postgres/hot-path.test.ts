@@ -1,0 +1,76 @@
+/**
+ * The allocation-lean hot paths of the Postgres adapter (issue 8, W5): claimed records built from a
+ * narrower row (state and worker id filled in, empty values shared), and success batches bound as
+ * array literals. They must read and write exactly what the general paths do.
+ */
+import { expect, it } from 'vitest'
+import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
+
+describePostgres('Postgres hot paths', () => {
+  const db = useStore()
+
+  it('a claimed record equals the job read back, with state, worker and empty values filled in', async () => {
+    const [plain, rich] = await insert(db.store, [
+      {},
+      { tags: ['a', 'b'], metadata: { team: 'x' }, workflowState: { step: 1 }, uniqueKey: 'u1' },
+    ])
+    const claimed = await db.store.claimJobs(claim({ workerId: 'w-7:1', now: T0 + 5 }))
+    expect(claimed.map((j) => j.id)).toEqual([plain, rich])
+    for (const job of claimed) {
+      const stored = await db.store.getJob({ id: job.id })
+      expect(job).toEqual(stored)
+      expect(job).toMatchObject({ state: 'running', attemptedBy: 'w-7:1', attemptedAt: T0 + 5, attempt: 1 })
+    }
+    expect(claimed[0]).toMatchObject({ tags: [], metadata: {}, errors: [], dependsOn: [] })
+    expect(claimed[1]).toMatchObject({
+      tags: ['a', 'b'],
+      metadata: { team: 'x' },
+      workflowState: { step: 1 },
+    })
+    // Shared empty values are frozen: a handler cannot change another job's record through them.
+    expect(Object.isFrozen(claimed[0]!.tags)).toBe(true)
+    expect(() => (claimed[0]!.tags as string[]).push('x')).toThrow(TypeError)
+  })
+
+  it('a success batch mixes guarded and unguarded attempts, and completions with and without state', async () => {
+    const ids = await insert(db.store, [{}, {}, {}, { workflowState: { keep: true } }])
+    await db.store.claimJobs(claim())
+    const [a, b, c, d] = ids as [string, string, string, string]
+    await db.store.completeJobs({
+      completions: [
+        { id: a, outcome: 'succeeded', attempt: 1 },
+        { id: b, outcome: 'succeeded' },
+        // a stale attempt: not written
+        { id: c, outcome: 'succeeded', attempt: 2 },
+        { id: d, outcome: 'succeeded', attempt: 1 },
+      ],
+      now: T0 + 100,
+    })
+    const get = async (id: string) => (await db.store.getJob({ id }))!
+    expect(await get(a)).toMatchObject({ state: 'succeeded', finishedAt: T0 + 100 })
+    expect(await get(b)).toMatchObject({ state: 'succeeded', finishedAt: T0 + 100 })
+    expect(await get(c)).toMatchObject({ state: 'running', finishedAt: null })
+    expect(await get(d)).toMatchObject({ state: 'succeeded', workflowState: { keep: true } })
+
+    await db.store.completeJobs({
+      completions: [{ id: c, outcome: 'succeeded', attempt: 1, workflowState: { done: 1 } }],
+      now: T0 + 200,
+    })
+    expect(await get(c)).toMatchObject({ state: 'succeeded', workflowState: { done: 1 } })
+  })
+
+  it('a success batch with an id that is not a number fails as a database error, writing nothing', async () => {
+    const [id] = await insert(db.store, [{}])
+    await db.store.claimJobs(claim())
+    await expect(
+      db.store.completeJobs({
+        completions: [
+          { id: id!, outcome: 'succeeded' },
+          { id: '1,2', outcome: 'succeeded' },
+        ],
+        now: T0 + 100,
+      }),
+    ).rejects.toThrow()
+    expect((await db.store.getJob({ id: id! }))!.state).toBe('running')
+  })
+})

@@ -1,0 +1,44 @@
+/** The completer's batching: one write per turn, callbacks shared by a batch run once per batch. */
+import { expect, it } from 'vitest'
+import { ManualClock } from '../../src/core/clock.js'
+import { Completer } from '../../src/core/completer.js'
+import type { Completion, JobStore } from '../../src/core/store.js'
+
+function recordingStore(): { store: JobStore; writes: string[][] } {
+  const writes: string[][] = []
+  const store = {
+    completeJobs: async (params: { completions: readonly Completion[] }) => {
+      writes.push(params.completions.map((c) => c.id))
+    },
+  } as unknown as JobStore
+  return { store, writes }
+}
+
+it('writes completions added in one turn together and runs a shared callback once per batch', async () => {
+  const { store, writes } = recordingStore()
+  const completer = new Completer({ store, clock: new ManualClock(0), onError: () => {} })
+  let shared = 0
+  const onWritten = () => shared++
+  for (const id of ['1', '2', '3']) completer.add({ id, outcome: 'succeeded' }, onWritten)
+  const promised = completer.complete({ id: '4', outcome: 'succeeded' })
+  completer.add({ id: '5', outcome: 'succeeded' })
+  await promised
+  await completer.idle()
+  expect(writes).toEqual([['1', '2', '3', '4', '5']])
+  expect(shared).toBe(1)
+  expect(completer.pendingCount).toBe(0)
+})
+
+it('a callback that throws is reported and does not stop the others', async () => {
+  const { store } = recordingStore()
+  const errors: unknown[] = []
+  const completer = new Completer({ store, clock: new ManualClock(0), onError: (e) => errors.push(e) })
+  let after = 0
+  completer.add({ id: '1', outcome: 'succeeded' }, () => {
+    throw new Error('hook failed')
+  })
+  completer.add({ id: '2', outcome: 'succeeded' }, () => after++)
+  await completer.idle()
+  expect(after).toBe(1)
+  expect(errors).toHaveLength(1)
+})
