@@ -1,6 +1,8 @@
 /**
- * Background upkeep of a started queue, in one loop on the clock: heartbeats for this process,
- * rescue of jobs held by processes that stopped heartbeating, and pruning of old finished jobs.
+ * Background upkeep of a started queue, on the clock: heartbeats for this process on a beat of their
+ * own, and, in a separate loop, rescue of jobs held by processes that stopped heartbeating and
+ * pruning of old finished jobs. A slow rescue or prune pass never delays the heartbeat: otherwise an
+ * overloaded but live process would look dead and its running jobs would be rescued and run twice.
  * Every process runs it; the store's statements make concurrent passes safe.
  */
 import type { Clock, TimerHandle } from './clock.js'
@@ -33,6 +35,8 @@ export class MaintenanceService {
   readonly #settings: MaintenanceSettings
   #timer: TimerHandle | null = null
   #running: Promise<void> | null = null
+  #beatTimer: TimerHandle | null = null
+  #beating: Promise<void> | null = null
   #stopped = true
   #lastRescue = Number.NEGATIVE_INFINITY
   #lastPrune = Number.NEGATIVE_INFINITY
@@ -49,6 +53,7 @@ export class MaintenanceService {
     if (!this.#stopped) return
     this.#stopped = false
     await this.heartbeat()
+    this.#armHeartbeat()
     this.#arm()
   }
 
@@ -62,13 +67,20 @@ export class MaintenanceService {
     this.#stopped = true
     this.#timer?.cancel()
     this.#timer = null
-    await this.#running
+    this.#beatTimer?.cancel()
+    this.#beatTimer = null
+    await Promise.all([this.#running, this.#beating])
   }
 
   /** Runs one pass now: heartbeat, then rescue and prune when they are due. Returns jobs rescued. */
   async runOnce(): Promise<number> {
-    const s = this.#settings
     await this.heartbeat()
+    return this.#upkeep()
+  }
+
+  /** Rescue and prune, each when due. Returns jobs rescued. */
+  async #upkeep(): Promise<number> {
+    const s = this.#settings
     const now = this.#clock.now()
     let rescued = 0
     if (this.#store.rescueJobs && now - this.#lastRescue >= s.rescueIntervalMs) {
@@ -91,11 +103,28 @@ export class MaintenanceService {
     return rescued
   }
 
+  /** The heartbeat's own beat; a heartbeat still in flight delays the next one rather than stacking. */
+  #armHeartbeat(): void {
+    if (this.#stopped) return
+    this.#beatTimer = this.#clock.setTimeout(() => {
+      this.#beatTimer = null
+      this.#beating = this.heartbeat()
+        .then(
+          () => undefined,
+          (error) => this.#events.emit('error', { error, during: 'maintenance' }),
+        )
+        .finally(() => {
+          this.#beating = null
+          this.#armHeartbeat()
+        })
+    }, this.#settings.heartbeatIntervalMs)
+  }
+
   #arm(): void {
     if (this.#stopped) return
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = null
-      this.#running = this.runOnce()
+      this.#running = this.#upkeep()
         .then(
           () => undefined,
           (error) => this.#events.emit('error', { error, during: 'maintenance' }),

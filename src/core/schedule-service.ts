@@ -11,6 +11,9 @@ import type { JobStore, NewJob, ScheduleRecord } from './store.js'
 /** Bound on how many missed ticks are walked through when catching up. */
 const MAX_CATCH_UP_STEPS = 100_000
 
+/** Bound on the late (within tolerance) ticks of one schedule fired in one pass; the rest wait a pass. */
+const MAX_TICKS_PER_PASS = 1000
+
 /** The decision for one due schedule. */
 export interface TickPlan {
   /** The tick to enqueue, or null to skip. */
@@ -29,6 +32,10 @@ export function planTick(schedule: ScheduleRecord, now: number, missedToleranceM
   // One-off expressions fire once; recurring ones step from the tick just fired (for `@every`, the
   // tick itself is the anchor, so intervals stay aligned across restarts).
   const step = (from: number) => (expression.recurring ? expression.nextTick(from, from) : null)
+  // A tick late by no more than the tolerance is on time, not missed: fire it even when later ticks
+  // are due too (the pass came late: a busy process, or passes drifting against a short interval);
+  // the caller fires those in turn. Only ticks older than the tolerance are missed ticks.
+  if (now - due <= missedToleranceMs) return { tick: due, nextRunAt: step(due) }
   let latest = due
   let next = step(due)
   for (let i = 0; next !== null && next <= now && i < MAX_CATCH_UP_STEPS; i++) {
@@ -61,19 +68,23 @@ export async function fireDueSchedules(
   missedToleranceMs: number,
 ): Promise<number> {
   let fired = 0
-  for (const schedule of await store.dueSchedules({ now })) {
-    const plan = planTick(schedule, now, missedToleranceMs)
-    if (schedule.nextRunAt === null) continue
-    const job = await store.fireScheduleTick({
-      name: schedule.name,
-      expectedNextRunAt: schedule.nextRunAt,
-      nextRunAt: plan.nextRunAt,
-      job: plan.tick === null ? null : tickJob(schedule, plan.tick),
-      now,
-    })
-    if (job) {
+  for (const due of await store.dueSchedules({ now })) {
+    let schedule = due
+    for (let i = 0; i < MAX_TICKS_PER_PASS && schedule.nextRunAt !== null; i++) {
+      const plan = planTick(schedule, now, missedToleranceMs)
+      const job = await store.fireScheduleTick({
+        name: schedule.name,
+        expectedNextRunAt: schedule.nextRunAt,
+        nextRunAt: plan.nextRunAt,
+        job: plan.tick === null ? null : tickJob(schedule, plan.tick),
+        now,
+      })
+      if (!job) break // another process fired it (or the tick was skipped)
       fired++
       events.emit('scheduled', { schedule, job, tick: plan.tick! })
+      // The next tick is due too (this pass came late): fire it now, once, by the same compare-and-set.
+      if (plan.nextRunAt === null || plan.nextRunAt > now) break
+      schedule = { ...schedule, nextRunAt: plan.nextRunAt }
     }
   }
   return fired

@@ -1,10 +1,11 @@
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { loadMigrations, renderMigration } from '../../src/adapters/postgres/migrate.js'
+import { loadMigrations, migrate, renderMigration } from '../../src/adapters/postgres/migrate.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
-import { InvalidArgumentError, SchemaNotMigratedError } from '../../src/core/errors.js'
+import { ConveyorError, InvalidArgumentError, SchemaNotMigratedError } from '../../src/core/errors.js'
 import { createTestSchema } from '../support/database.js'
+import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, newJob, T0 } from './fixture.js'
 
 describePostgres('migrations', () => {
@@ -22,6 +23,27 @@ describePostgres('migrations', () => {
   afterAll(async () => {
     for (const s of schemas) await s.drop()
     await pool.end()
+  })
+
+  it('fails with a typed error, without crashing the process, when its connection is terminated mid-migration', async () => {
+    const schema = freshSchema()
+    const marker = `conveyor_migrate_kill_${schema}`
+    const slow = [{ version: 1, name: '001_slow', sql: `SELECT pg_sleep(30) AS "${marker}"` }]
+    const running = migrate(pool, sqlNames(schema), slow).then(
+      () => null,
+      (error: unknown) => error,
+    )
+    await waitFor(
+      async () =>
+        (await pool.query('SELECT 1 FROM pg_stat_activity WHERE query LIKE $1::text', [`%"${marker}"%`]))
+          .rowCount === 1,
+      { timeoutMs: 10_000, message: 'the slow migration to start' },
+    )
+    await pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1::text AND pid <> pg_backend_pid()`,
+      [`%"${marker}"%`],
+    )
+    expect(await running).toBeInstanceOf(ConveyorError)
   })
 
   it('ships numbered migrations in order, starting at 001', async () => {

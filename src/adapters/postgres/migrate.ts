@@ -88,6 +88,12 @@ export async function migrate(
     throw translateError(error, names.schema, 'connecting to migrate')
   }
   let broken: Error | undefined
+  // A checked-out client has no 'error' listener of the pool's: a connection the server ends while
+  // migrating would emit an unheard 'error' and crash the process. The running query fails anyway.
+  const onClientError = (error: Error) => {
+    broken ??= error
+  }
+  client.on('error', onClientError)
   try {
     await client.query('SELECT pg_advisory_lock($1::int, 0)', [names.migrationLockSpace])
     try {
@@ -117,6 +123,7 @@ export async function migrate(
     throw translateError(error, names.schema, 'migrating')
   } finally {
     // A connection that failed mid-way may still hold the lock or an open transaction: discard it.
+    client.removeListener('error', onClientError)
     client.release(broken)
   }
 }

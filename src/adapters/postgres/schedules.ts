@@ -27,7 +27,11 @@ export async function upsertSchedule(
       VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, ${fromMs('$7')}, $8::text, ${fromMs('$9')}, ${fromMs('$9')})
       ON CONFLICT (name) DO UPDATE SET
         expression = excluded.expression, timezone = excluded.timezone, kind = excluded.kind,
-        payload = excluded.payload, job_template = excluded.job_template, next_run_at = excluded.next_run_at,
+        payload = excluded.payload, job_template = excluded.job_template,
+        -- Same expression: keep the stored next tick, read atomically here. The caller's copy may be
+        -- stale (other processes fire ticks meanwhile); writing it back would rewind the schedule.
+        next_run_at = CASE WHEN s.expression = excluded.expression AND s.timezone IS NOT DISTINCT FROM excluded.timezone
+          THEN s.next_run_at ELSE excluded.next_run_at END,
         missed_policy = excluded.missed_policy, updated_at = excluded.updated_at
       RETURNING ${scheduleColumns('s')}`,
     values: [
@@ -86,6 +90,12 @@ export async function fireScheduleTick(
 ): Promise<JobRecord | null> {
   const client = await pool.connect()
   let broken = false
+  // A checked-out client has no 'error' listener of the pool's: a connection the server ends while
+  // this runs would emit an unheard 'error' and crash the process. The query fails anyway.
+  const onClientError = () => {
+    broken = true
+  }
+  client.on('error', onClientError)
   try {
     await client.query('BEGIN')
     const tick = params.job?.scheduleTick ?? null
@@ -112,6 +122,7 @@ export async function fireScheduleTick(
     if (isUnavailable(error)) broken = true
     throw error
   } finally {
+    client.removeListener('error', onClientError)
     client.release(broken)
   }
 }
