@@ -58,6 +58,28 @@ export function adminCredentials(
   return { username, password: randomBytes(12).toString('base64url'), generated: true }
 }
 
+/** Shortest API token accepted: a token is a secret, e.g. 32 random bytes in hex (64 characters). */
+const MIN_TOKEN_LENGTH = 32
+
+/** The JSON API's bearer tokens from `CONVEYOR_API_TOKENS` (comma-separated), or undefined when unset. */
+export function apiTokens(env: EnvironmentConfig, command: string): string[] | undefined {
+  if (env.apiTokens === undefined) return undefined
+  const tokens = env.apiTokens
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+  if (tokens.length === 0) return undefined
+  for (const [i, token] of tokens.entries()) {
+    if (token.length < MIN_TOKEN_LENGTH || token.length > 512 || /\s/.test(token)) {
+      throw new UsageError(
+        `CONVEYOR_API_TOKENS: token ${i + 1} must be ${MIN_TOKEN_LENGTH} to 512 characters without spaces (make one with \`openssl rand -hex 32\`)`,
+        command,
+      )
+    }
+  }
+  return tokens
+}
+
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.')

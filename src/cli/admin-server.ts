@@ -20,6 +20,8 @@ export async function serveAdmin(options: {
   readonly credentials: AdminCredentials | null
   readonly readOnly: boolean
   readonly title?: string
+  /** Bearer tokens that open the JSON API (`/api/v1`) without the page's sign-in. */
+  readonly apiTokens?: readonly string[] | undefined
 }): Promise<RunningAdmin> {
   const { credentials, host } = options
   if (credentials === null && !isLoopback(host)) {
@@ -29,6 +31,7 @@ export async function serveAdmin(options: {
     queue: options.queue,
     readOnly: options.readOnly,
     ...(options.title ? { title: options.title } : {}),
+    ...(options.apiTokens ? { apiTokens: options.apiTokens } : {}),
     ...(credentials === null
       ? { authorize: () => true }
       : { basicAuth: { username: credentials.username, password: credentials.password } }),

@@ -11,6 +11,8 @@ export interface EnvironmentConfig {
   readonly adminUser: string | undefined
   /** `CONVEYOR_ADMIN_PASSWORD`: password of the admin page (safer than a flag, which `ps` shows). */
   readonly adminPassword: string | undefined
+  /** `CONVEYOR_API_TOKENS`: comma-separated bearer tokens that open the admin's JSON API to machine clients. */
+  readonly apiTokens: string | undefined
 }
 
 /** Reads the command line's settings from the process environment (empty values count as unset). */
@@ -20,5 +22,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     databaseUrl: value('DATABASE_URL'),
     adminUser: value('CONVEYOR_ADMIN_USER'),
     adminPassword: value('CONVEYOR_ADMIN_PASSWORD'),
+    apiTokens: value('CONVEYOR_API_TOKENS'),
   }
 }

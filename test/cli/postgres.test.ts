@@ -145,6 +145,39 @@ describeServer('conveyor against a PostgreSQL server', () => {
     }
   })
 
+  it('opens the JSON API to bearer tokens from CONVEYOR_API_TOKENS, and only to them', async () => {
+    const token = 'a'.repeat(20) + '0123456789abcdef'
+    const admin = startCli(['admin', '--port', '0', ...flags], {
+      ...env,
+      CONVEYOR_ADMIN_PASSWORD: 'correct-horse',
+      CONVEYOR_API_TOKENS: `${token}, ${'b'.repeat(40)}`,
+    })
+    try {
+      const [, pageUrl] = await admin.waitForOutput(/Admin page: (http:\/\/\S+)/)
+      expect(admin.stdout()).toContain('JSON API: 2 bearer tokens')
+      const api = new URL('api/v1/queues', pageUrl).href
+      expect((await fetch(api)).status).toBe(401)
+      expect((await fetch(api, { headers: { authorization: `Bearer ${'c'.repeat(40)}` } })).status).toBe(401)
+      const answer = await fetch(api, { headers: { authorization: `Bearer ${token}` } })
+      expect(answer.status).toBe(200)
+      expect(await answer.json()).toHaveProperty('queues')
+      // A token opens the API, not the HTML pages.
+      expect((await fetch(pageUrl!, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401)
+      expect(await admin.stop('SIGTERM')).toBe(0)
+    } finally {
+      admin.kill()
+    }
+  })
+
+  it('refuses a CONVEYOR_API_TOKENS entry that is too short to be a secret', async () => {
+    const { code, stderr } = await runCli(['admin', '--port', '0', ...flags], {
+      ...env,
+      CONVEYOR_API_TOKENS: 'short',
+    })
+    expect(code).toBe(2)
+    expect(stderr).toContain('CONVEYOR_API_TOKENS')
+  })
+
   it('makes up and prints a password when none is configured', async () => {
     const admin = startCli(['admin', '--port', '0', ...flags], env)
     try {

@@ -206,6 +206,7 @@ const NO_DATABASE: EnvironmentConfig = {
   databaseUrl: undefined,
   adminUser: undefined,
   adminPassword: undefined,
+  apiTokens: undefined,
 }
 
 describe('the command line refuses bad flags', { timeout: 600_000 }, () => {
@@ -246,7 +247,7 @@ suite('the command line against a real database', { timeout: 600_000 }, () => {
     queue = createPostgresQueue({ pool, schema: schema.schema })
     await queue.migrate()
     for (let n = 0; n < 5; n++) await queue.enqueue(note, { n }, n % 2 ? { delayMs: 60_000 } : {})
-    env = { databaseUrl: database.url, adminUser: undefined, adminPassword: undefined }
+    env = { databaseUrl: database.url, adminUser: undefined, adminPassword: undefined, apiTokens: undefined }
   })
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 /** `conveyor admin`: serves the admin page (queues, jobs, schedules, actions) behind basic authentication. */
 
-import { ADMIN_OPTIONS, adminCredentials } from '../admin-options.js'
+import { ADMIN_OPTIONS, adminCredentials, apiTokens } from '../admin-options.js'
 import { booleanFlag, portFlag, stringFlag } from '../args.js'
 import type { Command } from '../command.js'
 import { DATABASE_OPTIONS } from '../database-settings.js'
@@ -26,11 +26,13 @@ export const adminCommand: Command = {
   examples: [
     'CONVEYOR_ADMIN_PASSWORD=s3cret-pass conveyor admin --port 8080',
     'conveyor admin --read-only --host 0.0.0.0 --user ops',
+    'CONVEYOR_API_TOKENS=$(openssl rand -hex 32) conveyor admin   # bearer token for the JSON API',
   ],
   run: (values, context) => {
     const port = portFlag(values, 'port', 3000, 'admin')
     const host = stringFlag(values, 'host') ?? 'localhost'
     const credentials = adminCredentials(values, context.env, 'admin')
+    const tokens = apiTokens(context.env, 'admin')
     return withQueue(values, context, 'admin', async (queue, db) => {
       await queue.stats() // fails now, with a clear message, on an unreachable or unmigrated database
       const { serveAdmin } = await import('../admin-server.js')
@@ -40,6 +42,7 @@ export const adminCommand: Command = {
         port,
         credentials,
         readOnly: booleanFlag(values, 'read-only'),
+        apiTokens: tokens,
       })
       const { output } = context
       output.line(`Database: ${db.description}, schema "${db.target.schema}"`)
@@ -48,6 +51,11 @@ export const adminCommand: Command = {
         credentials.generated
           ? `Sign in as "${credentials.username}" with the password ${credentials.password} (made up for this run; set CONVEYOR_ADMIN_PASSWORD to choose one)`
           : `Sign in as "${credentials.username}".`,
+      )
+      output.line(
+        tokens === undefined
+          ? `JSON API: ${admin.url}api/v1/openapi.json (sign in as above, or set CONVEYOR_API_TOKENS for machine clients)`
+          : `JSON API: ${tokens.length} bearer token${tokens.length === 1 ? '' : 's'} from CONVEYOR_API_TOKENS; document at ${admin.url}api/v1/openapi.json`,
       )
       output.line('Press Ctrl-C to stop.')
       const signal = await context.untilStopped()
