@@ -81,9 +81,15 @@ export class Tracing {
     this.#link = runSpan === 'link'
   }
 
-  /** The tracer, looked up at each use so a global provider registered later is picked up. */
+  #cachedTracer: Tracer | null = null
+
+  /**
+   * The tracer, got once: from the global API before any SDK is registered it is a proxy that
+   * forwards to a provider registered later, so caching it loses nothing and saves an object per job.
+   */
   #tracer(): Tracer {
-    return (this.#provider ?? trace).getTracer(TRACER_NAME)
+    this.#cachedTracer ??= (this.#provider ?? trace).getTracer(TRACER_NAME)
+    return this.#cachedTracer
   }
 
   /**

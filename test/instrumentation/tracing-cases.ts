@@ -202,7 +202,7 @@ export function tracingCases(make: MakeQueue, otel: TestTracing): void {
     }
   })
 
-  it('uses the global tracer provider, looked up at each use, when none is given', async () => {
+  it('uses the global tracer provider, also one registered after the queue first traced, when none is given', async () => {
     const queue = make()
     queue.register(sendEmail, async () => {})
     const before = await queue.enqueue(sendEmail, { to: 'a@example.com' })
