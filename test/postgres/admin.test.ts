@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
-import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
+import { claim, describeStore, insert, T0, useStore } from './fixture.js'
 
-describePostgres('PostgresStore job management', () => {
+describeStore('PostgresStore job management', () => {
   const db = useStore()
   const states = async () =>
     Object.fromEntries((await db.store.listJobs({ filter: {}, limit: 100 })).map((j) => [j.id, j.state]))

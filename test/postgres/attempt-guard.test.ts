@@ -1,9 +1,9 @@
 import { expect, it } from 'vitest'
-import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
+import { claim, describeStore, insert, T0, useStore } from './fixture.js'
 
 const err = (attempt: number) => ({ attempt, at: T0, name: 'Error', message: 'late' })
 
-describePostgres('PostgresStore.completeJobs: the attempt guard', () => {
+describeStore('PostgresStore.completeJobs: the attempt guard', () => {
   const db = useStore()
   const get = async (id: string) => (await db.store.getJob({ id }))!
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
-import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
+import { claim, describeStore, insert, T0, useStore } from './fixture.js'
 
-describePostgres('PostgresStore.claimJobs', () => {
+describeStore('PostgresStore.claimJobs', () => {
   const db = useStore()
   const ids = (jobs: { id: string }[]) => jobs.map((j) => j.id)
 

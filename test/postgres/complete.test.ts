@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
+import { claim, describeStore, insert, T0, useStore } from './fixture.js'
 
 const err = (attempt: number, message = 'boom') => ({
   attempt,
@@ -9,7 +9,7 @@ const err = (attempt: number, message = 'boom') => ({
   stack: 'Error: boom\n    at here',
 })
 
-describePostgres('PostgresStore.completeJobs', () => {
+describeStore('PostgresStore.completeJobs', () => {
   const db = useStore()
   const get = async (id: string) => (await db.store.getJob({ id }))!
 

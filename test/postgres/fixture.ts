@@ -2,6 +2,8 @@
  * Shared set-up of the PostgreSQL test files: the database (or the reason to skip), one migrated
  * schema per test file, emptied before each test, and a builder of `NewJob`s.
  */
+import { randomBytes } from 'node:crypto'
+import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
@@ -15,13 +17,25 @@ export const T0 = Date.UTC(2030, 0, 1)
 
 const database = await provideDatabase()
 
-/** Why these tests are skipped, or null when a database is available. */
+/** Why the suites that need a server are skipped, or null when a database server is available. */
 export const skipReason: string | null = 'skip' in database ? database.skip : null
 
-if (skipReason) console.warn(`[postgres tests skipped] ${skipReason}`)
+/** True when there is no server: `describeStore` suites then run on the embedded PGlite. */
+export const onPglite = skipReason !== null
 
-/** `describe` when a database is available, else `describe.skip` (the reason is printed once). */
+if (skipReason)
+  console.warn(
+    `[postgres tests] ${skipReason} Suites that need several connections or processes are skipped; single-connection suites run on the embedded PGlite.`,
+  )
+
+/**
+ * For suites that need a real server (several connections, other processes, a URL): `describe`
+ * when one is available, else `describe.skip` (the reason is printed once).
+ */
 export const describePostgres: typeof describe = (skipReason ? describe.skip : describe) as typeof describe
+
+/** For suites that work on one connection: on the server when there is one, else on PGlite. */
+export const describeStore: typeof describe = describe
 
 /** The database URL (only call it inside a `describePostgres` block). */
 export function databaseUrl(): string {
@@ -43,12 +57,24 @@ export function useStore(): StoreFixture {
   let store: PostgresStore | undefined
   let pool: pg.Pool | undefined
   let testSchema: ReturnType<typeof createTestSchema> | undefined
+  let pglite: PGlite | undefined
   beforeAll(async () => {
-    testSchema = createTestSchema(databaseUrl())
-    pool = new pg.Pool({ connectionString: databaseUrl(), max: 12 })
+    if (onPglite) {
+      // Loaded only here: runs on a server never load the WebAssembly build.
+      const { PGlite } = await import('@electric-sql/pglite')
+      const { createPGlitePool } = await import('../../src/adapters/postgres/pglite-pool.js')
+      pglite = new PGlite()
+      await pglite.waitReady
+      pool = createPGlitePool({ pglite })
+      // The whole in-memory database goes with the file: nothing to drop.
+      testSchema = { schema: `conveyor_test_${randomBytes(6).toString('hex')}`, drop: async () => {} }
+    } else {
+      testSchema = createTestSchema(databaseUrl())
+      pool = new pg.Pool({ connectionString: databaseUrl(), max: 12 })
+    }
     store = new PostgresStore({ pool, schema: testSchema.schema })
     await store.migrate()
-  })
+  }, 90_000)
   beforeEach(async () => {
     const s = quoteIdentifier(testSchema!.schema)
     await pool!.query(`TRUNCATE ${s}.jobs, ${s}.queues, ${s}.schedules RESTART IDENTITY`)
@@ -57,6 +83,7 @@ export function useStore(): StoreFixture {
     await store?.close()
     await testSchema?.drop()
     await pool?.end()
+    await pglite?.close()
   })
   return {
     get store() {

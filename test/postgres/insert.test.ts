@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest'
 import { InvalidOptionsError, InvalidPayloadError } from '../../src/core/errors.js'
-import { claim, describePostgres, insert, newJob, T0, useStore } from './fixture.js'
+import { claim, describeStore, insert, newJob, T0, useStore } from './fixture.js'
 
-describePostgres('PostgresStore.insertJobs', () => {
+describeStore('PostgresStore.insertJobs', () => {
   const db = useStore()
 
   it('stores every field and returns outcomes in input order', async () => {

@@ -1,7 +1,8 @@
 /**
  * A PostgreSQL database for tests, found in this order: `DATABASE_URL`; a server answering on
  * 127.0.0.1:5432 (user `postgres`, database `postgres`); testcontainers' PostgreSQL module when a
- * container runtime is available; else a reason to skip. Each test file then gets its own schema.
+ * container runtime is available; else a reason to skip (test/postgres/fixture.ts then runs the
+ * single-connection suites on the embedded PGlite). Each test file gets its own schema.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -26,6 +27,10 @@ const SKIP_MESSAGE =
 
 /** Finds a database for the PostgreSQL tests, or says why there is none. */
 export async function provideDatabase(): Promise<ProvidedDatabase | NoDatabase> {
+  // Lets a machine with a server run the suites as a machine without one would (on PGlite).
+  if (process.env.CONVEYOR_TEST_DATABASE === 'pglite') {
+    return { skip: 'CONVEYOR_TEST_DATABASE=pglite: no PostgreSQL server is used.' }
+  }
   const fromEnv = process.env.DATABASE_URL
   if (fromEnv) return { url: fromEnv, kind: 'env', stop: async () => {} }
   if (await answers(LOCAL_URL)) return { url: LOCAL_URL, kind: 'local', stop: async () => {} }
