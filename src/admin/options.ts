@@ -5,7 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { InvalidOptionsError } from '../core/errors.js'
-import type { JobDefinition } from '../core/job-definition.js'
+import { isJobDefinition, type JobDefinition } from '../core/job-definition.js'
 import type { Queue } from '../core/ports.js'
 
 /** Decides, per request, whether something holds (may be async). */
@@ -19,8 +19,9 @@ export interface AdminOptions {
   /** The queue to show and manage; the plugin only calls the public `Queue` API and opens no pool. */
   readonly queue: Queue
   /**
-   * Called before every request: `true` lets it through, `false` answers 403. Required, so that the
-   * page is never public by accident; pass `() => true` only when something in front already checks.
+   * Called before every request: `true` lets it through; `false` answers 403 on the pages and 401 on
+   * the JSON API. API requests with a valid `apiTokens` token skip it. Required, so that the page is
+   * never public by accident; pass `() => true` only when something in front already checks.
    */
   readonly authorize: RequestCheck
   /** Hide every action and refuse them with 403 (for everyone, or for the requests where it returns true). */
@@ -136,6 +137,15 @@ export function resolveAdminOptions(options: AdminOptions): AdminSettings {
   }
 }
 
+/** What an API token must look like (it travels in an `Authorization: Bearer` header). */
+export const API_TOKEN_RULE =
+  'must be 32 to 512 printable ASCII characters without spaces (e.g. 32 random bytes in hex: openssl rand -hex 32)'
+
+/** True for a string that can be an API token (see `API_TOKEN_RULE`). */
+export function isApiToken(token: unknown): token is string {
+  return typeof token === 'string' && /^[\x21-\x7e]{32,512}$/.test(token)
+}
+
 function apiTokensOption(
   value: AdminOptions['apiTokens'],
   fail: (message: string) => never,
@@ -147,11 +157,7 @@ function apiTokensOption(
   }
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest()
   const expected = value.map((token: unknown, index) => {
-    if (typeof token !== 'string' || token.length < 32 || token.length > 512 || /\s/.test(token)) {
-      fail(
-        `\`apiTokens[${index}]\` must be a string of 32 to 512 characters without spaces (e.g. 32 random bytes in hex)`,
-      )
-    }
+    if (!isApiToken(token)) fail(`\`apiTokens[${index}]\` ${API_TOKEN_RULE}`)
     return digest(token as string)
   })
   // Comparing digests keeps the comparison constant-time whatever the lengths.
@@ -172,7 +178,7 @@ function jobsOption(
   if (!Array.isArray(value)) fail('`jobs` must be an array of job definitions made with defineJob()')
   value.forEach((job: unknown, index) => {
     const kind = (job as { kind?: unknown } | null)?.kind
-    if (typeof job !== 'object' || job === null || typeof kind !== 'string' || !('defaults' in job)) {
+    if (!isJobDefinition(job)) {
       fail(`\`jobs[${index}]\` is not a job definition: make it with defineJob({ kind, schema })`)
     }
     if (byKind.has(kind as string)) fail(`\`jobs\` lists the kind ${JSON.stringify(kind)} twice`)

@@ -3,6 +3,7 @@
  * password (printed once) when none is given.
  */
 import { randomBytes } from 'node:crypto'
+import { API_TOKEN_RULE, isApiToken } from '../admin/options.js'
 import { type FlagValues, type OptionSpec, stringFlag } from './args.js'
 import type { EnvironmentConfig } from './config.js'
 import { UsageError } from './errors.js'
@@ -58,9 +59,6 @@ export function adminCredentials(
   return { username, password: randomBytes(12).toString('base64url'), generated: true }
 }
 
-/** Shortest API token accepted: a token is a secret, e.g. 32 random bytes in hex (64 characters). */
-const MIN_TOKEN_LENGTH = 32
-
 /** The JSON API's bearer tokens from `CONVEYOR_API_TOKENS` (comma-separated), or undefined when unset. */
 export function apiTokens(env: EnvironmentConfig, command: string): string[] | undefined {
   if (env.apiTokens === undefined) return undefined
@@ -70,12 +68,8 @@ export function apiTokens(env: EnvironmentConfig, command: string): string[] | u
     .filter((t) => t !== '')
   if (tokens.length === 0) return undefined
   for (const [i, token] of tokens.entries()) {
-    if (token.length < MIN_TOKEN_LENGTH || token.length > 512 || /\s/.test(token)) {
-      throw new UsageError(
-        `CONVEYOR_API_TOKENS: token ${i + 1} must be ${MIN_TOKEN_LENGTH} to 512 characters without spaces (make one with \`openssl rand -hex 32\`)`,
-        command,
-      )
-    }
+    if (!isApiToken(token))
+      throw new UsageError(`CONVEYOR_API_TOKENS: token ${i + 1} ${API_TOKEN_RULE}`, command)
   }
   return tokens
 }

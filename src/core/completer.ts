@@ -5,7 +5,7 @@
  *
  * The hot path (`add`) allocates nothing per job beyond the completion itself: completions and their
  * callbacks sit in two parallel arrays, and a callback shared by many jobs (the worker's wake-up)
- * runs once per written batch, not once per job. Fewer short-lived objects per job keep V8's young
+ * runs once per run of consecutive completions in a written batch, not once per job. Fewer short-lived objects per job keep V8's young
  * generation small, which is most of a busy worker's memory.
  */
 import type { Clock } from './clock.js'
@@ -48,7 +48,7 @@ export class Completer {
 
   /**
    * Queues a completion without a promise; `onWritten` runs once it is written. The same function
-   * given for many completions of one batch runs once for the batch.
+   * given for consecutive completions of one batch runs once for them (not once per completion).
    */
   add(completion: Completion, onWritten?: Written): void {
     this.#pending.push(completion)

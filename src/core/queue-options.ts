@@ -128,7 +128,7 @@ const MAINTENANCE_KEYS = [
   'retentionMs',
   'pruneIntervalMs',
 ]
-const PROCESS_ID = /^[A-Za-z0-9_-]{1,128}$/
+const PROCESS_ID = /^[A-Za-z0-9_.-]{1,128}$/
 const MAX_MS = 2_147_483_647
 
 /**
@@ -196,7 +196,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
   validateOptionalBoolean(maintenance.enabled, 'maintenance.enabled')
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
-      `processId must be 1-128 letters, digits, '_' or '-'; got ${describe(o.processId)}.`,
+      `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works); got ${describe(o.processId)}.`,
     )
   return o as QueueOptions
 }

@@ -121,7 +121,6 @@ class CoreQueueImpl implements CoreQueue {
       afterComplete: () => this.#wakeAll(),
       tracing: options.tracing,
     })
-    if (this.#processId.includes(':')) throw new InvalidArgumentError('processId must not contain ":".')
     resolveMaintenance(this.#options, this.#processId)
     resolveWorkers(options, this.#processId, ['default']) // validate worker options now, not at start
     validateOptionalInt(options.shutdownGraceMs, 'shutdownGraceMs', 0, 2_147_483_647)

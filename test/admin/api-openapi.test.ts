@@ -163,7 +163,9 @@ describe('API options', () => {
       [{ apiTokens: ['short'] }, /apiTokens\[0\].*32 to 512/],
       [{ apiTokens: [] }, /non-empty array/],
       [{ apiTokens: 'one-token-as-a-string-0123456789abcdef' }, /non-empty array/],
+      [{ apiTokens: ['é'.repeat(40)] }, /apiTokens\[0\].*printable ASCII/],
       [{ jobs: [{ kind: 'x' }] }, /jobs\[0\].*defineJob/],
+      [{ jobs: [{ kind: 'x', defaults: {} }] }, /jobs\[0\].*defineJob/],
       [{ jobs: 'mail' }, /array of job definitions/],
     ]
     for (const [options, message] of bad) {

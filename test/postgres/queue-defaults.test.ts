@@ -43,6 +43,22 @@ describePostgres('createPostgresQueue defaults and pool checks', () => {
     await queue.shutdown()
   })
 
+  it('passes durableClaims on: claims then commit durably on the main pool', async () => {
+    const kind = defineJob({ kind: 'durable' })
+    const queue = createPostgresQueue({ pool: db.pool, schema: db.schema, durableClaims: true })
+    expect(queue.store.durableClaims).toBe(true)
+    queue.register(kind, () => {})
+    await queue.enqueue(kind, {})
+    expect((await queue.drain()).succeeded).toBe(1)
+    await queue.shutdown()
+    const fast = createPostgresQueue({ pool: db.pool, schema: db.schema })
+    expect(fast.store.durableClaims).toBe(false)
+    await fast.shutdown()
+    expect(() => createPostgresQueue({ pool: db.pool, durableClaims: 'yes' as never })).toThrow(
+      InvalidArgumentError,
+    )
+  })
+
   it('claims ahead of its concurrency by default (DEFAULT_PREFETCH), and not when prefetch is 0', async () => {
     const kind = defineJob({ kind: 'held' })
     let release: () => void = () => {}

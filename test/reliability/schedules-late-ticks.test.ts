@@ -7,10 +7,12 @@
  */
 import { expect, it } from 'vitest'
 import { createMemoryQueue } from '../../src/adapters/memory/index.js'
+import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { defineJob } from '../../src/core/job-definition.js'
 import type { Queue } from '../../src/core/ports.js'
+import type { JobStore } from '../../src/core/store.js'
 import { describePostgres, newJob, T0, useStore } from '../postgres/fixture.js'
 
 const tick = defineJob<Record<string, never>>({ kind: 'late-tick' })
@@ -42,6 +44,50 @@ it('memory: a pass late by several intervals (within the tolerance) enqueues eac
   ])
 })
 
+/** A stale copy written back by a booting process keeps the stored next tick; a new expression replaces it. */
+async function staleUpsertKeepsNextRun(store: JobStore): Promise<void> {
+  const schedule = {
+    name: 'every-second',
+    expression: '@every 1s',
+    timezone: null,
+    kind: 'late-tick',
+    payload: {},
+    jobTemplate: (({ kind: _k, payload: _p, runAt: _r, scheduleName: _s, scheduleTick: _t, ...rest }) =>
+      rest)(newJob()),
+    nextRunAt: T0 + 1000,
+    missedPolicy: 'runOnce' as const,
+  }
+  await store.upsertSchedule({ schedule, now: T0 })
+  // A booting process read the schedule (next run T0 + 1000)...
+  const [stale] = await store.listSchedules()
+  // ...then another process fired two ticks...
+  for (const at of [T0 + 1000, T0 + 2000]) {
+    await store.fireScheduleTick({
+      name: 'every-second',
+      expectedNextRunAt: at,
+      nextRunAt: at + 1000,
+      job: newJob({ kind: 'late-tick', scheduleName: 'every-second', scheduleTick: at, runAt: at }),
+      now: at,
+    })
+  }
+  // ...and the booting process writes back what it read: the same expression keeps the stored next tick.
+  const saved = await store.upsertSchedule({
+    schedule: { ...schedule, nextRunAt: stale!.nextRunAt },
+    now: T0 + 2100,
+  })
+  expect(saved.nextRunAt).toBe(T0 + 3000)
+  // A changed expression still replaces it.
+  const changed = await store.upsertSchedule({
+    schedule: { ...schedule, expression: '@every 2s', nextRunAt: T0 + 4000 },
+    now: T0 + 2200,
+  })
+  expect(changed.nextRunAt).toBe(T0 + 4000)
+}
+
+it('memory: re-registering a schedule with a stale copy does not rewind its next run time', async () => {
+  await staleUpsertKeepsNextRun(new MemoryStore())
+})
+
 describePostgres('schedule races on PostgreSQL', () => {
   const db = useStore()
 
@@ -56,41 +102,6 @@ describePostgres('schedule races on PostgreSQL', () => {
   })
 
   it('re-registering a schedule with a stale copy does not rewind its next run time', async () => {
-    const schedule = {
-      name: 'every-second',
-      expression: '@every 1s',
-      timezone: null,
-      kind: 'late-tick',
-      payload: {},
-      jobTemplate: (({ kind: _k, payload: _p, runAt: _r, scheduleName: _s, scheduleTick: _t, ...rest }) =>
-        rest)(newJob()),
-      nextRunAt: T0 + 1000,
-      missedPolicy: 'runOnce' as const,
-    }
-    await db.store.upsertSchedule({ schedule, now: T0 })
-    // A booting process read the schedule (next run T0 + 1000)...
-    const [stale] = await db.store.listSchedules()
-    // ...then another process fired two ticks...
-    for (const at of [T0 + 1000, T0 + 2000]) {
-      await db.store.fireScheduleTick({
-        name: 'every-second',
-        expectedNextRunAt: at,
-        nextRunAt: at + 1000,
-        job: newJob({ kind: 'late-tick', scheduleName: 'every-second', scheduleTick: at, runAt: at }),
-        now: at,
-      })
-    }
-    // ...and the booting process writes back what it read: the same expression keeps the stored next tick.
-    const saved = await db.store.upsertSchedule({
-      schedule: { ...schedule, nextRunAt: stale!.nextRunAt },
-      now: T0 + 2100,
-    })
-    expect(saved.nextRunAt).toBe(T0 + 3000)
-    // A changed expression still replaces it.
-    const changed = await db.store.upsertSchedule({
-      schedule: { ...schedule, expression: '@every 2s', nextRunAt: T0 + 4000 },
-      now: T0 + 2200,
-    })
-    expect(changed.nextRunAt).toBe(T0 + 4000)
+    await staleUpsertKeepsNextRun(db.store)
   })
 })

@@ -13,11 +13,20 @@ export class ScheduleTable {
     return this.#schedules.get(name)
   }
 
-  /** Creates or replaces a schedule, keeping the tick history and creation time of an existing one. */
+  /**
+   * Creates or replaces a schedule, keeping the tick history and creation time of an existing one,
+   * and its next run time when the expression and time zone are unchanged (a process re-registering
+   * at boot may hold a copy read before other processes fired ticks).
+   */
   upsert({ schedule, now }: UpsertScheduleParams): ScheduleRecord {
     const existing = this.#schedules.get(schedule.name)
+    const sameTimes =
+      existing !== undefined &&
+      existing.expression === schedule.expression &&
+      existing.timezone === schedule.timezone
     const record: ScheduleRecord = frozenCopy({
       ...schedule,
+      nextRunAt: sameTimes ? existing.nextRunAt : schedule.nextRunAt,
       lastTickAt: existing?.lastTickAt ?? null,
       lastSuccessAt: existing?.lastSuccessAt ?? null,
       createdAt: existing?.createdAt ?? now,

@@ -21,6 +21,12 @@ export interface PostgresQueueOptions extends QueueOptions {
   readonly maxConnections?: number
   /** Schema of Conveyor's tables (default `conveyor`). */
   readonly schema?: string
+  /**
+   * Claim on the main pool with full durability instead of on two extra connections with
+   * `synchronous_commit = off` (default false; a claim lost in a server crash only leaves its jobs
+   * available, so the fast path loses nothing).
+   */
+  readonly durableClaims?: boolean
 }
 
 /** A queue stored in PostgreSQL, with its migrations. */
@@ -72,8 +78,10 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
 
 /** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to 40. */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
-  validateQueueOptions(options, ['pool', 'connectionString', 'maxConnections', 'schema'])
-  const { pool, connectionString, maxConnections, schema, ...queueOptions } = options
+  validateQueueOptions(options, ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'])
+  const { pool, connectionString, maxConnections, schema, durableClaims, ...queueOptions } = options
+  if (durableClaims !== undefined && typeof durableClaims !== 'boolean')
+    throw new InvalidArgumentError(`durableClaims must be true or false; got ${String(durableClaims)}.`)
   const needed = poolSizeFor(queueOptions)
   if (pool !== undefined) {
     const max = (pool as { options?: { max?: unknown } } | null)?.options?.max
@@ -87,6 +95,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     maxConnections:
       pool === undefined && maxConnections === undefined ? Math.max(10, needed) : maxConnections,
     schema,
+    durableClaims,
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
   const core = createQueue(store, {

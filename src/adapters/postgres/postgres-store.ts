@@ -74,6 +74,8 @@ export class PostgresStore implements JobStore {
   readonly #listener: NotificationListener
   /** Claims run here (no WAL flush wait); null when the main pool cannot be duplicated. */
   readonly #claimPool: pg.Pool | null
+  /** True when claims commit durably on the main pool (asked for, or the pool cannot be duplicated, e.g. PGlite). */
+  readonly durableClaims: boolean
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -111,6 +113,7 @@ export class PostgresStore implements JobStore {
     this.#sql = storeStatements(this.#names)
     this.#onError = options.onError
     this.#claimPool = options.durableClaims ? null : createClaimPool(this.pool, options.onError)
+    this.durableClaims = this.#claimPool === null
     this.#listener = new NotificationListener({
       clientConfig: (this.pool as { options?: pg.ClientConfig }).options ?? {},
       jobsChannel: this.#names.jobsChannel,

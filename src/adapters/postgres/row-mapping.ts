@@ -48,6 +48,11 @@ export interface JobRow {
  * puts a fresh empty value in their place.
  */
 export function jobColumns(a: string): string {
+  return jobColumnList(a).join(', ')
+}
+
+/** The select list of `jobColumns`, one entry per column. */
+function jobColumnList(a: string): string[] {
   return [
     `${a}.id::text AS id`,
     `${a}.kind`,
@@ -75,7 +80,7 @@ export function jobColumns(a: string): string {
     `${toMs(`${a}.schedule_tick`)} AS schedule_tick`,
     `${a}.backoff`,
     `${a}.trace_context`,
-  ].join(', ')
+  ]
 }
 
 /** Shared frozen empty values (the record is read-only; the memory adapter shares them too). */
@@ -135,8 +140,7 @@ export type ClaimedJobRow = Omit<JobRow, 'state' | 'attempted_by'>
  * have to keep.
  */
 export function claimedJobColumns(a: string): string {
-  return jobColumns(a)
-    .split(', ')
+  return jobColumnList(a)
     .filter((c) => c !== `${a}.state` && c !== `${a}.attempted_by`)
     .join(', ')
 }

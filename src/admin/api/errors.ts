@@ -106,8 +106,12 @@ function issueDto(issue: { message?: unknown; path?: readonly unknown[] }): {
 /** Sends `error` in the API's shape (logging server errors). */
 export function sendApiError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const answer = toApiError(error)
-  if (answer.statusCode >= 500 && answer.code === 'INTERNAL_ERROR') {
-    request.log.error({ err: error }, 'conveyor admin api: request failed')
+  // Every server-side failure reaches the log (the client gets only the code and a short message):
+  // an outage or an unmigrated schema must leave a trace for the operator.
+  if (answer.statusCode >= 500) {
+    if (answer.code === 'INTERNAL_ERROR')
+      request.log.error({ err: error }, 'conveyor admin api: request failed')
+    else request.log.warn({ err: error, code: answer.code }, 'conveyor admin api: request failed')
   }
   const body = {
     error: {
