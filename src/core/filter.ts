@@ -1,5 +1,6 @@
 import { ConveyorError, InvalidArgumentError } from './errors.js'
 import { JOB_STATES, type JobState } from './job.js'
+import { isJobId } from './job-id.js'
 import { assertJsonValue, isStorableString } from './json.js'
 import type { JobFilter } from './store.js'
 import { describe, validateName, validateOptionalTime } from './validation.js'
@@ -17,9 +18,6 @@ const FILTER_KEYS = new Set([
   'uniqueKey',
   'scheduleName',
 ])
-const ID = /^[0-9]{1,19}$/
-/** Largest job id (PostgreSQL bigint). */
-const MAX_ID = 9_223_372_036_854_775_807n
 
 /**
  * Checks a job filter. With `requireCriterion`, an empty filter is refused, so a bulk action
@@ -38,11 +36,7 @@ export function validateJobFilter(filter: unknown, requireCriterion = false): Jo
         `Unknown job filter field ${JSON.stringify(key)}. Known: ${[...FILTER_KEYS].join(', ')}.`,
       )
   }
-  if (
-    f.ids !== undefined &&
-    (!Array.isArray(f.ids) ||
-      f.ids.some((id) => typeof id !== 'string' || !ID.test(id) || BigInt(id) > MAX_ID))
-  ) {
+  if (f.ids !== undefined && (!Array.isArray(f.ids) || f.ids.some((id) => !isJobId(id)))) {
     throw new InvalidArgumentError(`filter.ids must be an array of job id strings; got ${describe(f.ids)}.`)
   }
   if (f.queue !== undefined) validateName(f.queue, 'filter.queue')

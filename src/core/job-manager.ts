@@ -8,6 +8,7 @@ import type { EventBus } from './events.js'
 import { validateJobFilter } from './filter.js'
 import { type JobRecord, WAITING_STATES } from './job.js'
 import type { JobDefinition } from './job-definition.js'
+import { isJobId } from './job-id.js'
 import { resolveJobChanges, validateJobPatch } from './job-patch.js'
 import type { JobPatch, UpdateJobOptions } from './ports.js'
 import type { JobFilter, JobStore, QueueStats } from './store.js'
@@ -41,8 +42,7 @@ export class JobManager {
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
-    if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id))
-      throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
+    if (!isJobId(id)) throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
     return this.#store.getJob({ id })
   }
 
@@ -52,10 +52,7 @@ export class JobManager {
   ): Promise<JobRecord[]> {
     validateOptionsObject(page, 'listJobs page', ['limit', 'beforeId'])
     const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? 100
-    if (
-      page.beforeId !== undefined &&
-      (typeof page.beforeId !== 'string' || !/^[0-9]{1,19}$/.test(page.beforeId))
-    ) {
+    if (page.beforeId !== undefined && !isJobId(page.beforeId)) {
       throw new InvalidArgumentError(
         `beforeId must be a job id string (the last id of the previous page); got ${describe(page.beforeId)}.`,
       )

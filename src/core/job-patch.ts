@@ -4,14 +4,12 @@
  */
 import { InvalidArgumentError, UnknownJobKindError } from './errors.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
+import { isJobId } from './job-id.js'
 import type { JobChanges } from './store.js'
 import { describe, validateOptionalInt, validateOptionalTime, validateOptionsObject } from './validation.js'
 
 const PATCH_KEYS = ['runAt', 'priority', 'payload'] as const
 const OPTION_KEYS = ['job'] as const
-const JOB_ID = /^[0-9]{1,19}$/
-/** Largest job id (PostgreSQL bigint). */
-const MAX_ID = 9_223_372_036_854_775_807n
 
 /** An `updateJob` call whose arguments passed the checks that need no look-up. */
 export interface ValidJobPatch {
@@ -24,7 +22,7 @@ export interface ValidJobPatch {
 
 /** Checks the id, patch and options of `updateJob`; throws `InvalidArgumentError` naming the problem. */
 export function validateJobPatch(id: unknown, patch: unknown, options: unknown): ValidJobPatch {
-  if (typeof id !== 'string' || !JOB_ID.test(id) || BigInt(id) > MAX_ID) {
+  if (!isJobId(id)) {
     throw new InvalidArgumentError(
       `updateJob(id, patch) needs a job id (a string of digits, as returned by enqueue); got ${describe(id)}.`,
     )

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../core/errors.js'
 import type { JobRecord } from '../../core/job.js'
+import { isJobId } from '../../core/job-id.js'
 import type { JobFilter } from '../../core/store.js'
 import { jsonContains } from './json-contains.js'
 
@@ -29,7 +30,7 @@ export function matchesJobFilter(job: JobRecord, filter: JobFilter): boolean {
 
 /** The number of a job id given as a cursor or bound; throws `InvalidArgumentError` for anything else. */
 export function parseJobId(id: unknown, field: string): number {
-  if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id)) {
+  if (!isJobId(id)) {
     throw new InvalidArgumentError(
       `${field} must be a job id (a string of digits, as returned by enqueue); got ${JSON.stringify(id)}.`,
     )

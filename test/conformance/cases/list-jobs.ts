@@ -16,6 +16,16 @@ export default function listJobsCases(factory: HarnessFactory): void {
   describe('listJobs', () => {
     const open = useHarness(factory)
 
+    it('refuses ids beyond the largest job id (a bigint) with the same typed error everywhere', async () => {
+      const h = await open()
+      const tooLarge = '9223372036854775808'
+      await expectError(() => h.queue.getJob(tooLarge), 'INVALID_ARGUMENT', 'job id')
+      await expectError(() => h.queue.listJobs({}, { beforeId: tooLarge }), 'INVALID_ARGUMENT', 'beforeId')
+      await expectError(() => h.queue.listJobs({ ids: [tooLarge] }), 'INVALID_ARGUMENT')
+      await expectError(() => h.queue.updateJob(tooLarge, { priority: 1 }), 'INVALID_ARGUMENT')
+      expect(await h.queue.getJob('9223372036854775807')).toBeNull()
+    })
+
     it('lists newest first', async () => {
       const h = await open()
       const a = await h.queue.enqueue(mail, { to: 'a' })
