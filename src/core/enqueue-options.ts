@@ -1,6 +1,7 @@
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { ConveyorError, InvalidArgumentError, InvalidOptionsError } from './errors.js'
 import type { BackoffSpec } from './job.js'
+import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import type { JobDefinition } from './job-definition.js'
 import { assertJsonValue, isStorableString, type JsonValue } from './json.js'
 import type { NewJob, TransactionHandle } from './store.js'
@@ -85,7 +86,7 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
   const o = options as Record<string, unknown>
   try {
     if (o.queue !== undefined) validateName(o.queue, 'queue')
-    validateOptionalInt(o.priority, 'priority', -32768, 32767)
+    validateOptionalInt(o.priority, 'priority', PRIORITY_MIN, PRIORITY_MAX)
     validateOptionalInt(o.maxAttempts, 'maxAttempts', 1, 10_000)
     validateOptionalInt(o.timeoutMs, 'timeoutMs', 0, 2_147_483_647)
     validateOptionalInt(o.weight, 'weight', 1, 10_000)

@@ -35,19 +35,20 @@ export type QueueEventName = keyof QueueEvents
 /** A listener for one event. */
 export type QueueEventListener<E extends QueueEventName> = (event: QueueEvents[E]) => void
 
-const EVENT_NAMES: readonly QueueEventName[] = [
-  'enqueued',
-  'started',
-  'succeeded',
-  'failed',
-  'retried',
-  'discarded',
-  'cancelled',
-  'snoozed',
-  'rescued',
-  'scheduled',
-  'error',
-]
+/** Every event name; as an object keyed by `QueueEventName`, the compiler fails when one is missing. */
+const EVENT_NAMES = Object.keys({
+  enqueued: true,
+  started: true,
+  succeeded: true,
+  failed: true,
+  retried: true,
+  discarded: true,
+  cancelled: true,
+  snoozed: true,
+  rescued: true,
+  scheduled: true,
+  error: true,
+} satisfies Record<QueueEventName, true>) as readonly QueueEventName[]
 
 /** Minimal typed event emitter; a listener that throws is reported on `error`, never breaks the queue. */
 export class EventBus {

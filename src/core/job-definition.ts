@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { BackoffFunction } from './backoff.js'
 import { InvalidJobDefinitionError, InvalidPayloadError } from './errors.js'
 import type { BackoffSpec } from './job.js'
+import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import { assertJsonValue, type JsonValue } from './json.js'
 import { describe, NAME, validateBackoffInput, validateName, validateOptionalInt } from './validation.js'
 
@@ -93,7 +94,7 @@ export function defineJob<P extends JsonValue | object = JsonValue>(
   }
   const defaults: JobDefaults = wrap(() => ({
     queue: input.queue === undefined ? 'default' : validateName(input.queue, 'queue'),
-    priority: validateOptionalInt(input.priority, 'priority', -32768, 32767) ?? 0,
+    priority: validateOptionalInt(input.priority, 'priority', PRIORITY_MIN, PRIORITY_MAX) ?? 0,
     maxAttempts: validateOptionalInt(input.maxAttempts, 'maxAttempts', 1, 10_000) ?? 25,
     timeoutMs: validateOptionalInt(input.timeoutMs, 'timeoutMs', 0, 2_147_483_647) ?? 0,
     weight: validateOptionalInt(input.weight, 'weight', 1, 10_000) ?? 1,

@@ -3,6 +3,7 @@
  * epoch ms, priority in enqueue's range, and a payload validated by the job kind's definition.
  */
 import { InvalidArgumentError, UnknownJobKindError } from './errors.js'
+import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
 import { isJobId } from './job-id.js'
 import type { JobChanges } from './store.js'
@@ -48,7 +49,7 @@ export function validateJobPatch(id: unknown, patch: unknown, options: unknown):
   const valid: { runAt?: number; priority?: number; payload?: unknown } = {}
   if (p.runAt !== undefined) valid.runAt = validateOptionalTime(p.runAt, 'patch.runAt')
   if (p.priority !== undefined)
-    valid.priority = validateOptionalInt(p.priority, 'patch.priority', -32768, 32767)
+    valid.priority = validateOptionalInt(p.priority, 'patch.priority', PRIORITY_MIN, PRIORITY_MAX)
   if (p.payload !== undefined) valid.payload = p.payload
   // Canonical form ("007" is job 7 in both stores: Postgres reads a bigint, memory looks up the text).
   return { id: BigInt(id).toString(), patch: valid, job: validateOptions(options) }

@@ -61,7 +61,7 @@ export class JobRunner {
     const { events } = this.#deps
     const registration = this.#deps.registry.get(job.kind)
     if (!registration) {
-      await this.#write({ id: job.id, outcome: 'released', attempt: job.attempt }, false)
+      await this.#write({ id: job.id, outcome: 'released', attempt: job.attempt })
       throw new UnknownJobKindError(job.kind, 'The job was returned to the queue.')
     }
     if (events.has('started')) events.emit('started', { job })
@@ -110,7 +110,7 @@ export class JobRunner {
     // Batched: handed to the completer synchronously (no promise per job on the hot path).
     if (result.write) {
       if (mode.batched) this.#deps.completer.add(result.write, this.#deps.afterComplete)
-      else await this.#write(result.write, false)
+      else await this.#write(result.write)
     }
     return result
   }
@@ -186,13 +186,10 @@ export class JobRunner {
     }
   }
 
-  async #write(completion: Completion, batched: boolean): Promise<void> {
-    const { store, completer, executor } = this.#deps
-    if (batched) {
-      completer.add(completion, this.#deps.afterComplete)
-    } else {
-      await store.completeJobs({ completions: [completion], now: executor.clock.now() })
-    }
+  /** Writes one completion now (batched runs hand theirs to the completer instead). */
+  async #write(completion: Completion): Promise<void> {
+    const { store, executor } = this.#deps
+    await store.completeJobs({ completions: [completion], now: executor.clock.now() })
   }
 
   #emitOutcome(job: JobRecord, c: Completion, durationMs: number): void {
@@ -243,16 +240,14 @@ export class JobRunner {
 }
 
 /** How a run ended, for its span: errors of failed attempts (retried or not) mark it as an error. */
-function reportOf(result: RunResult): RunReport {
-  const c = result.reported
+function reportOfCompletion(c: Completion): RunReport {
   return { outcome: c.outcome, error: c.outcome === 'retry' || c.outcome === 'failed' ? c.error : undefined }
 }
 
+const reportOf = (result: RunResult): RunReport => reportOfCompletion(result.reported)
+
 /** `reportOf` for a bare attempt (the hot path): the same outcome and error as its `RunResult`. */
-function reportOfAttempt(a: AttemptResult): RunReport {
-  const c = a.completion
-  return { outcome: c.outcome, error: c.outcome === 'retry' || c.outcome === 'failed' ? c.error : undefined }
-}
+const reportOfAttempt = (a: AttemptResult): RunReport => reportOfCompletion(a.completion)
 
 function toRunResult(job: JobRecord, a: AttemptResult): RunResult & { readonly write: Completion } {
   const write = { ...a.completion, attempt: job.attempt }

@@ -34,6 +34,10 @@ export const JOB_STATES: readonly JobState[] = [
   'cancelled',
 ]
 
+/** Lowest and highest priority (a PostgreSQL smallint); lower runs first. */
+export const PRIORITY_MIN = -32768
+export const PRIORITY_MAX = 32767
+
 /** States of a job that is waiting to run (claimable once due and unblocked). */
 export const WAITING_STATES: readonly JobState[] = ['scheduled', 'available', 'retryable']
 

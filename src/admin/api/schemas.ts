@@ -5,7 +5,7 @@
  * dropped silently.
  */
 import type { FastifySchema } from 'fastify'
-import { JOB_STATES } from '../../core/job.js'
+import { JOB_STATES, PRIORITY_MAX, PRIORITY_MIN } from '../../core/job.js'
 
 /** A queue, kind or schedule name as the core accepts it. */
 export const NAME = {
@@ -137,7 +137,7 @@ export const jobSchema = {
 /** The options each tick's job gets. */
 const scheduleJobOptions = {
   queue: NAME,
-  priority: { type: 'integer', minimum: -32768, maximum: 32767 },
+  priority: { type: 'integer', minimum: PRIORITY_MIN, maximum: PRIORITY_MAX },
   maxAttempts: { type: 'integer', minimum: 1, maximum: 10_000 },
   timeoutMs: { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
   weight: { type: 'integer', minimum: 1, maximum: 10_000 },
@@ -239,7 +239,7 @@ export const filterBodySchema = strictObject({
 export const jobPatchSchema = {
   ...strictObject({
     runAt: TIME,
-    priority: { type: 'integer', minimum: -32768, maximum: 32767 },
+    priority: { type: 'integer', minimum: PRIORITY_MIN, maximum: PRIORITY_MAX },
     payload: { ...ANY_JSON, description: 'validated with the kind’s schema' },
   }),
   minProperties: 1,
