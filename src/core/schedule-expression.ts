@@ -12,7 +12,8 @@
  * The anchor is the instant the schedule was created; cron ignores it. Time is always passed in as
  * epoch milliseconds: nothing here reads the clock.
  */
-import { CronExpressionParser } from 'cron-parser'
+import { createRequire } from 'node:module'
+import type { CronExpressionParser } from 'cron-parser'
 import { InvalidArgumentError, InvalidScheduleError } from './errors.js'
 import { describe } from './validation.js'
 
@@ -60,6 +61,18 @@ const CRON_ALIASES: Readonly<Record<string, string>> = {
   '@daily': '0 0 * * *',
   '@midnight': '0 0 * * *',
   '@hourly': '0 * * * *',
+}
+
+const requireFromHere = createRequire(import.meta.url)
+
+/**
+ * cron-parser, loaded on the first cron expression instead of at import: it and luxon cost a worker
+ * ~3 MB of RSS, and most processes never parse a cron. `require` (its CommonJS entry) keeps parsing
+ * synchronous; Node caches the module, so later calls only look it up.
+ */
+function cronParser(): typeof CronExpressionParser {
+  return (requireFromHere('cron-parser') as { CronExpressionParser: typeof CronExpressionParser })
+    .CronExpressionParser
 }
 
 const FIVE_FIELD_NAMES = ['minute', 'hour', 'day-of-month', 'month', 'day-of-week'] as const
@@ -364,8 +377,8 @@ function cronExpression(source: string, expression: string, timezone: string): S
   cron = fields.join(' ')
   // cron-parser draws `H` values from a random seed unless given one; seed with the expression so
   // every process (and every call) computes the same ticks.
-  const parse = (currentDate: Date) =>
-    CronExpressionParser.parse(cron, { currentDate, tz: timezone, hashSeed: cron })
+  const parser = cronParser()
+  const parse = (currentDate: Date) => parser.parse(cron, { currentDate, tz: timezone, hashSeed: cron })
 
   try {
     // Parsing and finding one tick rejects field errors and expressions that can never fire.
@@ -396,10 +409,11 @@ function cronExpression(source: string, expression: string, timezone: string): S
 function describeCronError(fields: readonly string[], timezone: string, cause: unknown): string {
   const detail = cause instanceof Error ? cause.message : String(cause)
   const names = fields.length === 6 ? SIX_FIELD_NAMES : FIVE_FIELD_NAMES
+  const parser = cronParser()
   for (let i = 0; i < fields.length; i++) {
     const alone = fields.map((field, j) => (j === i ? field : '*')).join(' ')
     try {
-      CronExpressionParser.parse(alone, { currentDate: new Date(0), tz: timezone, hashSeed: alone })
+      parser.parse(alone, { currentDate: new Date(0), tz: timezone, hashSeed: alone })
     } catch (fieldCause) {
       const raw = fieldCause instanceof Error ? fieldCause.message : String(fieldCause)
       // cron-parser reports unknown words by their first three letters ("cannot resolve alias \"ext\"").
