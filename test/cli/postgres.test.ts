@@ -146,7 +146,7 @@ describeServer('conveyor against a PostgreSQL server', () => {
   })
 
   it('opens the JSON API to bearer tokens from CONVEYOR_API_TOKENS, and only to them', async () => {
-    const token = 'a'.repeat(20) + '0123456789abcdef'
+    const token = `${'a'.repeat(20)}0123456789abcdef`
     const admin = startCli(['admin', '--port', '0', ...flags], {
       ...env,
       CONVEYOR_ADMIN_PASSWORD: 'correct-horse',

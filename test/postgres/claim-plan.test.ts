@@ -18,7 +18,9 @@ describePostgres('claim plan on the claim pool sessions', () => {
     await client.connect()
     try {
       const sql = claimSql(sqlNames(db.schema))['priority:one']
-      await client.query(`PREPARE claim_t(text[], text[], float8, bigint, int, float8, text, int, boolean) AS ${sql}`)
+      await client.query(
+        `PREPARE claim_t(text[], text[], float8, bigint, int, float8, text, int, boolean) AS ${sql}`,
+      )
       const now = Date.now()
       // First run on the empty table: the session's generic plan is made now.
       await client.query(`EXECUTE claim_t('{default}', '{noop}', ${now}, null, 10, ${now}, 'w', 1, false)`)

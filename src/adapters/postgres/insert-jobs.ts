@@ -5,7 +5,7 @@
  * one more query for the jobs holding the keys of skipped duplicates.
  */
 import { InvalidOptionsError } from '../../core/errors.js'
-import type { JobRecord, JobState } from '../../core/job.js'
+import type { JobState } from '../../core/job.js'
 import { newJobRecord } from '../../core/new-job-record.js'
 import type { InsertOutcome, NewJob } from '../../core/store.js'
 import { bindColumns, bindSingle, type InsertSql } from './insert-sql.js'
