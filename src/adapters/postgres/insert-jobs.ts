@@ -45,11 +45,15 @@ export async function insertJobs(
     if (bad !== undefined) throw unknownDependency(jobs, index, bad)
   })
   const withDependencies = jobs.some((j) => j.dependsOn.length > 0)
-  const variant = withDependencies ? 'withDependencies' : jobs.length === 1 ? 'single' : 'plain'
+  const keyed = jobs.some((j) => j.uniqueKey !== null || j.scheduleTick !== null)
+  const single = !withDependencies && jobs.length === 1
+  const variant = withDependencies
+    ? 'withDependencies'
+    : (`${single ? 'single' : 'plain'}${keyed ? '' : 'Unkeyed'}` as const)
   const rows = await queryRows<InsertRow>(target, {
     name: `${names.statementPrefix}insert_${variant}`,
     text: sql[variant],
-    values: [...(variant === 'single' ? bindSingle(jobs[0]!) : bindColumns(jobs)), now, names.jobsChannel],
+    values: [...(single ? bindSingle(jobs[0]!) : bindColumns(jobs)), now, names.jobsChannel],
   })
   const missing = new Set(rows[0]?.missing_ids ?? [])
   if (missing.size > 0) {

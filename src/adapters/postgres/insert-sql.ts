@@ -13,8 +13,12 @@ export interface InsertSql {
   readonly plain: string
   /** Batch insert that also checks dependencies (missing ids abort it; failed ones insert `cancelled`). */
   readonly withDependencies: string
+  /** `plain` for jobs with no unique key and no schedule tick: nothing can conflict, so no `ON CONFLICT`. */
+  readonly plainUnkeyed: string
   /** Insert of one job without dependencies, with scalar parameters (see `bindSingle`). */
   readonly single: string
+  /** `single` for a job with no unique key and no schedule tick (no `ON CONFLICT`). */
+  readonly singleUnkeyed: string
   /** The waiting or running jobs holding given unique keys or schedule ticks. */
   readonly holders: string
 }
@@ -52,7 +56,10 @@ export function insertSql(names: SqlNames): InsertSql {
     SELECT nextval(${regclassLiteral(names.jobIdSequence)}) AS id, i.*
     FROM unnest(${arrays}) WITH ORDINALITY AS i(${aliases}, ord)
   )`
-  const build = (withDependencies: boolean): string => {
+  // Only unique keys and schedule ticks can conflict (ids come from the sequence). Without them the
+  // statement skips ON CONFLICT, whose speculative insertion costs a check of every unique index.
+  const onConflict = (keyed: boolean) => (keyed ? 'ON CONFLICT DO NOTHING' : '')
+  const build = (withDependencies: boolean, keyed = true): string => {
     const state = withDependencies
       ? `CASE WHEN i.depends_on IS NOT NULL AND EXISTS (
            SELECT 1 FROM found f WHERE f.id = ANY(i.depends_on::bigint[]) AND f.state IN ('failed', 'cancelled')
@@ -83,7 +90,7 @@ export function insertSql(names: SqlNames): InsertSql {
       FROM input i CROSS JOIN LATERAL (SELECT ${state} AS state) x
       ${withDependencies ? 'WHERE NOT EXISTS (SELECT 1 FROM missing)' : ''}
       ORDER BY i.ord
-      ON CONFLICT DO NOTHING
+      ${onConflict(keyed)}
       RETURNING j.id, j.state, j.queue
     ), notified AS (
       SELECT pg_notify(${channel}::text, CASE WHEN count(DISTINCT queue) <= 40 THEN json_agg(DISTINCT queue)::text ELSE '[]' END)
@@ -97,23 +104,10 @@ export function insertSql(names: SqlNames): InsertSql {
   }
   return {
     plain: build(false),
+    plainUnkeyed: build(false, false),
     withDependencies: build(true),
-    single: `WITH inserted AS (
-      INSERT INTO ${names.jobs} AS j (
-        kind, queue, state, payload, priority, run_at, created_at, max_attempts, timeout_ms, weight,
-        unique_key, group_key, depends_on, metadata, tags, workflow_state, backoff, schedule_name, schedule_tick, trace_context
-      ) VALUES (
-        $1::text, $2::text, CASE WHEN $5::float8 > ${now}::float8 THEN 'scheduled' ELSE 'available' END, $3::jsonb,
-        $4::int, ${fromMs('$5')}, ${fromMs(now)}, $6::int, $7::int, $8::int, $9::text, $10::text, $11::bigint[], $12::jsonb,
-        coalesce($13::text[], '{}'), $14::jsonb, $15::jsonb, $16::text, ${fromMs('$17')}, $18::jsonb
-      )
-      ON CONFLICT DO NOTHING
-      RETURNING j.id, j.state, j.queue
-    ), notified AS (
-      SELECT pg_notify(${channel}::text, json_build_array(queue)::text) FROM inserted WHERE state = 'available'
-    )
-    SELECT 1 AS ord, id::text AS id, state, (SELECT count(*) FROM notified)::int AS notified
-    FROM inserted`,
+    single: single(true),
+    singleUnkeyed: single(false),
     holders: `SELECT DISTINCT ON (k.ord) k.ord::int AS ord, ${jobColumns('j')}
       FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::float8[]) AS k(ord, kind, unique_key, schedule_name, schedule_tick)
       JOIN ${names.jobs} j ON (
@@ -122,6 +116,24 @@ export function insertSql(names: SqlNames): InsertSql {
         k.schedule_tick IS NOT NULL AND j.schedule_name = k.schedule_name AND j.schedule_tick = ${fromMs('k.schedule_tick')}
       )
       ORDER BY k.ord, j.id`,
+  }
+  function single(keyed: boolean): string {
+    return `WITH inserted AS (
+      INSERT INTO ${names.jobs} AS j (
+        kind, queue, state, payload, priority, run_at, created_at, max_attempts, timeout_ms, weight,
+        unique_key, group_key, depends_on, metadata, tags, workflow_state, backoff, schedule_name, schedule_tick, trace_context
+      ) VALUES (
+        $1::text, $2::text, CASE WHEN $5::float8 > ${now}::float8 THEN 'scheduled' ELSE 'available' END, $3::jsonb,
+        $4::int, ${fromMs('$5')}, ${fromMs(now)}, $6::int, $7::int, $8::int, $9::text, $10::text, $11::bigint[], $12::jsonb,
+        coalesce($13::text[], '{}'), $14::jsonb, $15::jsonb, $16::text, ${fromMs('$17')}, $18::jsonb
+      )
+      ${onConflict(keyed)}
+      RETURNING j.id, j.state, j.queue
+    ), notified AS (
+      SELECT pg_notify(${channel}::text, json_build_array(queue)::text) FROM inserted WHERE state = 'available'
+    )
+    SELECT 1 AS ord, id::text AS id, state, (SELECT count(*) FROM notified)::int AS notified
+    FROM inserted`
   }
 }
 
