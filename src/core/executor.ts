@@ -47,8 +47,6 @@ export interface AttemptResult {
   readonly logs: readonly LogLine[]
 }
 
-type Settled = { value: unknown } | { thrown: unknown } | { aborted: unknown }
-
 /** The handler's `ctx`: methods on a prototype, logger made on first use (cheap per job). */
 class AttemptContext implements JobContext {
   readonly job: JobRecord
@@ -125,125 +123,216 @@ class AttemptContext implements JobContext {
 
 const NO_LINES: readonly LogLine[] = Object.freeze([])
 
-/** Runs one attempt and reports what it produced; never throws. */
+/** How the handler ended: returned (`value`), threw (`thrown`), or was aborted first (`aborted`). */
+type SettledKind = 'value' | 'thrown' | 'aborted'
+
+/** The outcome of a handler that returned `undefined` (most do): one shared object, not one per run. */
+const SUCCEEDED_VOID: AttemptOutcome = Object.freeze({ outcome: 'succeeded', result: undefined })
+
+/**
+ * Runs one attempt and reports what it produced; never throws. A handler that returns without a
+ * promise (or throws) is settled at once; only a promise is raced against the abort handle. The hot
+ * path allocates no closures: a busy worker runs this for every job, and each short-lived object it
+ * makes is young-generation garbage.
+ */
 export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promise<AttemptResult> {
   const { clock } = deps
   const { job, abort } = input
   const started = clock.now()
   const ctx = new AttemptContext(deps, input)
-
-  let timer: { cancel(): void } | undefined
-  if (job.timeoutMs > 0)
-    timer = clock.setTimeout(() => abort.abort(new JobTimeoutError(job.timeoutMs)), job.timeoutMs)
-  const settled = await new Promise<Settled>((resolve) => {
-    abort.onAbort((reason) => resolve({ aborted: reason }))
-    let result: unknown
-    try {
-      result = input.handler(job.payload, ctx)
-    } catch (thrown) {
-      resolve({ thrown })
-      return
-    }
-    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
-      ;(result as PromiseLike<unknown>).then(
-        (value) => resolve({ value }),
-        (thrown) => resolve({ thrown }),
-      )
-    } else {
-      resolve({ value: result })
-    }
-  })
+  const timer = job.timeoutMs > 0 ? startTimeout(clock, abort, job.timeoutMs) : undefined
+  let kind: SettledKind = 'value'
+  let value: unknown
+  try {
+    value = input.handler(job.payload, ctx)
+  } catch (thrown) {
+    kind = 'thrown'
+    value = thrown
+  }
+  if (abort.aborted) {
+    // Aborted before or while the handler ran: the abort decides, as if it had won the race.
+    kind = 'aborted'
+    value = abort.reason
+  } else if (
+    kind === 'value' &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>)?.then === 'function'
+  ) {
+    const settled = await raceAbort(value as PromiseLike<unknown>, abort)
+    kind = settled.kind
+    value = settled.value
+  }
   timer?.cancel()
+  return conclude(deps, input, ctx, kind, value, started)
+}
 
-  let state = ctx.state
-  let stateChanged = ctx.stateChanged
-  const finishedAt = clock.now()
-  const durationMs = finishedAt - started
-  const withState = <C extends Completion>(c: C): C => (stateChanged ? { ...c, workflowState: state } : c)
-  const done = (
-    completion: Completion,
-    outcome: AttemptOutcome,
-    error: AttemptError | null = null,
-  ): AttemptResult => {
-    // Lines logged go with the completion (stored with the job); a run that logged nothing adds nothing.
-    const log = ctx.runLog
-    return {
-      completion: log ? { ...completion, logs: log } : completion,
-      outcome,
-      error,
-      durationMs,
-      logs: ctx.logLines,
-    }
-  }
+function startTimeout(clock: Clock, abort: AbortHandle, timeoutMs: number): { cancel(): void } {
+  return clock.setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs)
+}
 
-  if ('aborted' in settled) {
-    const reason = settled.aborted
-    if (reason instanceof ShutdownAbortError) {
-      return done({ id: job.id, outcome: 'released' }, { outcome: 'retry', error: reason, runAt: job.runAt })
-    }
-    if (reason instanceof JobCancelledError) {
-      return done(withState({ id: job.id, outcome: 'cancelled' }), {
-        outcome: 'cancelled',
-        reason: reason.message,
-      })
-    }
-    return failure(reason)
-  }
-
-  const control = 'value' in settled ? settled.value : settled.thrown
-  if (control instanceof JobControl) {
-    if (control.state !== undefined) {
-      state = control.state
-      stateChanged = true
-    }
-    if (control instanceof SnoozeJob) {
-      const runAt = finishedAt + Math.ceil(control.delayMs)
-      return done(withState({ id: job.id, outcome: 'snoozed', runAt }), { outcome: 'snoozed', runAt })
-    }
-    if (control instanceof CancelJob) {
-      const error = toAttemptError(job.attempt, finishedAt, new JobCancelledError(control.reason))
-      return done(withState({ id: job.id, outcome: 'cancelled', error }), {
-        outcome: 'cancelled',
-        reason: control.reason,
-      })
-    }
-    if (control instanceof FailJob) {
-      const error = toAttemptError(
-        job.attempt,
-        finishedAt,
-        Object.assign(new Error(control.reason), { name: 'FailJob' }),
-      )
-      return done(
-        withState({ id: job.id, outcome: 'failed', error }),
-        { outcome: 'failed', error: control },
-        error,
-      )
-    }
-  }
-  if ('value' in settled) {
-    return done(withState({ id: job.id, outcome: 'succeeded' }), {
-      outcome: 'succeeded',
-      result: settled.value,
-    })
-  }
-  return failure(settled.thrown)
-
-  function failure(thrown: unknown): AttemptResult {
-    const error = toAttemptError(job.attempt, finishedAt, thrown)
-    if (job.attempt >= job.maxAttempts) {
-      return done(
-        withState({ id: job.id, outcome: 'failed', error }),
-        { outcome: 'failed', error: thrown },
-        error,
-      )
-    }
-    const delay = retryDelay(deps, input, thrown)
-    const runAt = finishedAt + delay
-    return done(
-      withState({ id: job.id, outcome: 'retry', runAt, error }),
-      { outcome: 'retry', error: thrown, runAt },
-      error,
+/** Waits for the handler's promise or the abort, whichever comes first. */
+function raceAbort(
+  promise: PromiseLike<unknown>,
+  abort: AbortHandle,
+): Promise<{ kind: SettledKind; value: unknown }> {
+  return new Promise((resolve) => {
+    abort.onAbort((reason) => resolve({ kind: 'aborted', value: reason }))
+    promise.then(
+      (v) => resolve({ kind: 'value', value: v }),
+      (thrown) => resolve({ kind: 'thrown', value: thrown }),
     )
+  })
+}
+
+/** Turns how the handler settled into the attempt's completion and outcome. */
+function conclude(
+  deps: ExecutorDeps,
+  input: AttemptInput,
+  ctx: AttemptContext,
+  kind: SettledKind,
+  value: unknown,
+  started: number,
+): AttemptResult {
+  const { job } = input
+  const finishedAt = deps.clock.now()
+  const durationMs = finishedAt - started
+  const id = job.id
+  const attempt = job.attempt
+
+  if (kind === 'aborted') {
+    if (value instanceof ShutdownAbortError) {
+      return result(
+        ctx,
+        null,
+        { id, outcome: 'released', attempt },
+        { outcome: 'retry', error: value, runAt: job.runAt },
+        durationMs,
+      )
+    }
+    if (value instanceof JobCancelledError) {
+      return result(
+        ctx,
+        null,
+        withState(ctx, null, { id, outcome: 'cancelled', attempt }),
+        { outcome: 'cancelled', reason: value.message },
+        durationMs,
+      )
+    }
+    return failure(deps, input, ctx, value, finishedAt, durationMs, null)
+  }
+
+  if (value instanceof JobControl) {
+    if (value instanceof SnoozeJob) {
+      const runAt = finishedAt + Math.ceil(value.delayMs)
+      return result(
+        ctx,
+        null,
+        withState(ctx, value, { id, outcome: 'snoozed', runAt, attempt }),
+        { outcome: 'snoozed', runAt },
+        durationMs,
+      )
+    }
+    if (value instanceof CancelJob) {
+      const error = toAttemptError(attempt, finishedAt, new JobCancelledError(value.reason))
+      return result(
+        ctx,
+        null,
+        withState(ctx, value, { id, outcome: 'cancelled', error, attempt }),
+        { outcome: 'cancelled', reason: value.reason },
+        durationMs,
+      )
+    }
+    if (value instanceof FailJob) {
+      const error = toAttemptError(
+        attempt,
+        finishedAt,
+        Object.assign(new Error(value.reason), { name: 'FailJob' }),
+      )
+      return result(
+        ctx,
+        error,
+        withState(ctx, value, { id, outcome: 'failed', error, attempt }),
+        { outcome: 'failed', error: value },
+        durationMs,
+      )
+    }
+    // Any other control returned or thrown settles like a plain value or error, with its state.
+    if (kind === 'thrown') return failure(deps, input, ctx, value, finishedAt, durationMs, value)
+    return result(
+      ctx,
+      null,
+      withState(ctx, value, { id, outcome: 'succeeded', attempt }),
+      { outcome: 'succeeded', result: value },
+      durationMs,
+    )
+  }
+  if (kind === 'value') {
+    return result(
+      ctx,
+      null,
+      withState(ctx, null, { id, outcome: 'succeeded', attempt }),
+      value === undefined ? SUCCEEDED_VOID : { outcome: 'succeeded', result: value },
+      durationMs,
+    )
+  }
+  return failure(deps, input, ctx, value, finishedAt, durationMs, null)
+}
+
+/** A failed attempt: retried with backoff while attempts remain, else failed for good. */
+function failure(
+  deps: ExecutorDeps,
+  input: AttemptInput,
+  ctx: AttemptContext,
+  thrown: unknown,
+  finishedAt: number,
+  durationMs: number,
+  control: JobControl | null,
+): AttemptResult {
+  const { job } = input
+  const error = toAttemptError(job.attempt, finishedAt, thrown)
+  if (job.attempt >= job.maxAttempts) {
+    return result(
+      ctx,
+      error,
+      withState(ctx, control, { id: job.id, outcome: 'failed', error, attempt: job.attempt }),
+      { outcome: 'failed', error: thrown },
+      durationMs,
+    )
+  }
+  const runAt = finishedAt + retryDelay(deps, input, thrown)
+  return result(
+    ctx,
+    error,
+    withState(ctx, control, { id: job.id, outcome: 'retry', runAt, error, attempt: job.attempt }),
+    { outcome: 'retry', error: thrown, runAt },
+    durationMs,
+  )
+}
+
+/**
+ * The completion with the workflow state when the run changed it (by `ctx.setState`, or by the
+ * state a returned or thrown control carries, which wins).
+ */
+function withState<C extends Completion>(ctx: AttemptContext, control: JobControl | null, c: C): C {
+  if (control !== null && control.state !== undefined) return { ...c, workflowState: control.state }
+  return ctx.stateChanged ? { ...c, workflowState: ctx.state } : c
+}
+
+/** The attempt's result; the lines the run logged go with its completion (nothing when it logged none). */
+function result(
+  ctx: AttemptContext,
+  error: AttemptError | null,
+  completion: Completion,
+  outcome: AttemptOutcome,
+  durationMs: number,
+): AttemptResult {
+  const log = ctx.runLog
+  return {
+    completion: log ? { ...completion, logs: log } : completion,
+    outcome,
+    error,
+    durationMs,
+    logs: ctx.logLines,
   }
 }
 

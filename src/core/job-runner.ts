@@ -250,6 +250,8 @@ const reportOf = (result: RunResult): RunReport => reportOfCompletion(result.rep
 const reportOfAttempt = (a: AttemptResult): RunReport => reportOfCompletion(a.completion)
 
 function toRunResult(job: JobRecord, a: AttemptResult): RunResult & { readonly write: Completion } {
-  const write = { ...a.completion, attempt: job.attempt }
+  // The executor's completions name their attempt already; the spread is only a safeguard.
+  const write =
+    a.completion.attempt === job.attempt ? a.completion : { ...a.completion, attempt: job.attempt }
   return { write, reported: write, outcome: a.outcome, durationMs: a.durationMs }
 }

@@ -12,6 +12,7 @@ import {
   context,
   createTraceState,
   isSpanContextValid,
+  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -57,6 +58,12 @@ export interface RunReport {
 /** The instrumentation scope of Conveyor's spans. */
 export const TRACER_NAME = 'conveyor'
 
+/**
+ * The API's no-op provider: what the global proxy delegates to until an SDK is registered (taken
+ * from a fresh proxy, since the API does not export it).
+ */
+const NOOP_TRACER_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelegate()
+
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
 /** Starts and ends Conveyor's spans for one queue. */
@@ -93,6 +100,17 @@ export class Tracing {
   }
 
   /**
+   * True while spans would go nowhere: no SDK registered behind the global API (checked at each
+   * call, so one registered later is used at once), or a no-op provider given. A root span of such a
+   * provider records nothing and carries nothing, so the call skips making it (and its attributes).
+   */
+  #noop(): boolean {
+    const provider = this.#provider ?? trace.getTracerProvider()
+    const effective = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider
+    return effective === NOOP_TRACER_PROVIDER
+  }
+
+  /**
    * Runs `fn` (an enqueue) inside a PRODUCER span, passing it the trace context to store with the
    * jobs (null when there is none to store); `annotate` adds what the result tells (the job id).
    */
@@ -103,6 +121,7 @@ export class Tracing {
   ): Promise<T> {
     if (!this.enabled) return fn(null)
     const parent = context.active()
+    if (parent === ROOT_CONTEXT && this.#noop()) return fn(null)
     const attributes: Attributes = {
       'messaging.system': 'conveyor',
       'messaging.operation.type': 'send',
@@ -134,8 +153,19 @@ export class Tracing {
    * Runs `fn` (one run of `job`) inside a CONSUMER span that continues the job's stored trace, as
    * its child or linked to it; `report` tells how the run ended (errors set status ERROR).
    */
-  async process<T>(job: JobRecord, fn: () => Promise<T>, report: (result: T) => RunReport): Promise<T> {
+  process<T>(job: JobRecord, fn: () => Promise<T>, report: (result: T) => RunReport): Promise<T> {
     if (!this.enabled) return fn()
+    // Without a stored trace to continue (or when runs only link to it), a no-op provider's span is
+    // a root that records nothing: skip it, and the async layer that ends it.
+    if ((job.traceContext === null || this.#link) && this.#noop()) return fn()
+    return this.#processInSpan(job, fn, report)
+  }
+
+  async #processInSpan<T>(
+    job: JobRecord,
+    fn: () => Promise<T>,
+    report: (result: T) => RunReport,
+  ): Promise<T> {
     const stored = job.traceContext ? extractTraceContext(job.traceContext) : null
     const storedSpan = stored ? trace.getSpanContext(stored) : undefined
     // A run starts from the root, not from whatever context started the worker loop.
