@@ -76,7 +76,7 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
   )
 }
 
-/** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to 40. */
+/** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to `DEFAULT_PREFETCH`. */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
   validateQueueOptions(options, ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'])
   const { pool, connectionString, maxConnections, schema, durableClaims, ...queueOptions } = options
