@@ -99,6 +99,26 @@ export class WorkerChild {
     return withTimeout(wait, timeoutMs, `waiting for the worker's '${type}'`)
   }
 
+  /**
+   * Resolves when a message of `type` arrives, the child fails, or `ms` pass, whichever is first; never
+   * rejects (call `throwIfFailed` after). Lets a poll loop sleep without overshooting the message.
+   */
+  async until(type: ChildMessage['type'], ms: number): Promise<void> {
+    if (this.has(type)) return
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.has(type) || this.has('error') || this.#exited) done()
+      }
+      const done = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.#waiters.add(check)
+    })
+  }
+
   /** Throws when the child reported an error or exited. */
   throwIfFailed(): void {
     const error = this.#messages.find((m) => m.type === 'error')
