@@ -150,7 +150,9 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
     value = thrown
   }
   if (abort.aborted) {
-    // Aborted before or while the handler ran: the abort decides, as if it had won the race.
+    // Aborted before or while the handler ran: the abort decides, as if it had won the race. A
+    // promise the handler returned still settles later; its rejection must not go unhandled.
+    if (kind === 'value' && isThenable(value)) value.then(undefined, ignore)
     kind = 'aborted'
     value = abort.reason
   } else if (
@@ -165,6 +167,12 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
   timer?.cancel()
   return conclude(deps, input, ctx, kind, value, started)
 }
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function'
+}
+
+function ignore(): void {}
 
 function startTimeout(clock: Clock, abort: AbortHandle, timeoutMs: number): { cancel(): void } {
   return clock.setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs)

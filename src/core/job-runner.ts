@@ -77,7 +77,7 @@ export class JobRunner {
           () => this.#attempt(job, registration, abort, null, null),
           reportOfAttempt,
         )
-        const result = toRunResult(job, attempt)
+        const result = toRunResult(attempt)
         this.#deps.completer.add(result.write, this.#deps.afterComplete)
         this.#emitOutcome(job, result.reported, result.durationMs)
         return result.outcome
@@ -106,7 +106,7 @@ export class JobRunner {
     const transactional = (mode.transactional || registration.transactional) && store.runInTransaction
     const result: RunResult = transactional
       ? await this.#runInTransaction(job, registration, abort, schedule)
-      : toRunResult(job, await this.#attempt(job, registration, abort, schedule, null))
+      : toRunResult(await this.#attempt(job, registration, abort, schedule, null))
     // Batched: handed to the completer synchronously (no promise per job on the hot path).
     if (result.write) {
       if (mode.batched) this.#deps.completer.add(result.write, this.#deps.afterComplete)
@@ -151,16 +151,16 @@ export class JobRunner {
         const c = attempt.completion
         if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return { commit: false, value: false }
         const ok = await store.completeInTransaction!({
-          completion: { ...c, attempt: job.attempt },
+          completion: c,
           now: executor.clock.now(),
           tx,
         })
         return { commit: ok, value: ok }
       })
       const a = attempt!
-      if (applied) return { ...toRunResult(job, a), write: null }
+      if (applied) return { ...toRunResult(a), write: null }
       const c = a.completion
-      if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return toRunResult(job, a)
+      if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return toRunResult(a)
       // Not applied: the job was rescued or cancelled meanwhile, so its handler's work was rolled back.
       return {
         write: null,
@@ -249,9 +249,8 @@ const reportOf = (result: RunResult): RunReport => reportOfCompletion(result.rep
 /** `reportOf` for a bare attempt (the hot path): the same outcome and error as its `RunResult`. */
 const reportOfAttempt = (a: AttemptResult): RunReport => reportOfCompletion(a.completion)
 
-function toRunResult(job: JobRecord, a: AttemptResult): RunResult & { readonly write: Completion } {
-  // The executor's completions name their attempt already; the spread is only a safeguard.
-  const write =
-    a.completion.attempt === job.attempt ? a.completion : { ...a.completion, attempt: job.attempt }
+function toRunResult(a: AttemptResult): RunResult & { readonly write: Completion } {
+  // The executor's completions name the job's attempt already (the guard of the write).
+  const write = a.completion
   return { write, reported: write, outcome: a.outcome, durationMs: a.durationMs }
 }

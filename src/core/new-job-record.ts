@@ -5,7 +5,7 @@ import type { NewJob } from './store.js'
  * The record of a job just stored from `job`: the fields every adapter derives the same way
  * (no attempts or errors yet; a job stored `cancelled` because a dependency ended badly is finished).
  * Every field is written out (not `{ ...job }`): a spread of a 19-field object falls off V8's fast
- * object-clone path and cost about 10 us per job in a batch enqueue.
+ * object-clone path: batch enqueue spent about 27 us more Node CPU per job with it.
  */
 export function newJobRecord(id: string, job: NewJob, state: JobState, now: number): JobRecord {
   return {

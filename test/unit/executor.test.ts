@@ -1,0 +1,82 @@
+/**
+ * The executor's settling of one attempt where the abort and the handler race: an attempt aborted
+ * before or while its handler runs ends by the abort's reason, and the promise the handler returned
+ * (which may still reject, as abort-aware handlers do) is never left unhandled.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { AbortHandle } from '../../src/core/abort-handle.js'
+import { DEFAULT_BACKOFF } from '../../src/core/backoff.js'
+import { ManualClock } from '../../src/core/clock.js'
+import { JobCancelledError, ShutdownAbortError } from '../../src/core/errors.js'
+import { type ExecutorDeps, runAttempt } from '../../src/core/executor.js'
+import { silentLogger } from '../../src/core/logger.js'
+import { newJobRecord } from '../../src/core/new-job-record.js'
+import type { JobHandler } from '../../src/core/ports.js'
+import { newJobBuilder } from '../support/new-job.js'
+
+const deps: ExecutorDeps = {
+  clock: new ManualClock(1000),
+  random: () => 0.5,
+  logger: silentLogger,
+  defaultBackoff: DEFAULT_BACKOFF,
+}
+const job = { ...newJobRecord('7', newJobBuilder({})(), 'running', 1000), attempt: 1 }
+
+let unhandled: unknown[] = []
+const onUnhandled = (reason: unknown) => unhandled.push(reason)
+beforeEach(() => {
+  unhandled = []
+  process.on('unhandledRejection', onUnhandled)
+})
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled)
+})
+
+/** Lets Node finish the turn, when it reports rejections nobody handled. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+function attempt(handler: JobHandler<unknown>, abort: AbortHandle) {
+  return runAttempt(deps, { job, handler, backoffFn: undefined, schedule: null, abort })
+}
+
+it('releases a job aborted by shutdown before its async handler ran; the handler rejecting later is handled', async () => {
+  const abort = new AbortHandle()
+  abort.abort(new ShutdownAbortError())
+  const result = await attempt(async (_payload, ctx) => {
+    await Promise.resolve()
+    ctx.signal.throwIfAborted()
+  }, abort)
+  expect(result.completion).toEqual({ id: '7', outcome: 'released', attempt: 1 })
+  await nextTurn()
+  expect(unhandled).toEqual([])
+})
+
+it('cancels a job aborted while its handler was still running synchronously, whatever its promise does later', async () => {
+  const abort = new AbortHandle()
+  const result = await attempt(() => {
+    abort.abort(new JobCancelledError('operator'))
+    return Promise.reject(new Error('too late to matter'))
+  }, abort)
+  expect(result.completion).toMatchObject({ id: '7', outcome: 'cancelled', attempt: 1 })
+  expect(result.outcome).toEqual({ outcome: 'cancelled', reason: expect.stringContaining('operator') })
+  await nextTurn()
+  expect(unhandled).toEqual([])
+})
+
+it('settles a handler that returns without a promise at once, naming the attempt', async () => {
+  const result = await attempt(() => 42, new AbortHandle())
+  expect(result.completion).toEqual({ id: '7', outcome: 'succeeded', attempt: 1 })
+  expect(result.outcome).toEqual({ outcome: 'succeeded', result: 42 })
+})
+
+it('races an async handler against a later abort: the abort wins and the late rejection is handled', async () => {
+  const abort = new AbortHandle()
+  let reject!: (e: Error) => void
+  const pending = attempt(() => new Promise((_resolve, rej) => (reject = rej)), abort)
+  abort.abort(new ShutdownAbortError())
+  const result = await pending
+  reject(new Error('after the abort'))
+  expect(result.completion.outcome).toBe('released')
+  await nextTurn()
+  expect(unhandled).toEqual([])
+})
