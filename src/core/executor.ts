@@ -10,7 +10,7 @@ import { CancelJob, FailJob, JobControl, SnoozeJob } from './controls.js'
 import { InvalidArgumentError, JobCancelledError, JobTimeoutError, ShutdownAbortError } from './errors.js'
 import type { AttemptError, BackoffSpec, JobRecord, RunLog } from './job.js'
 import { assertJsonValue, type JsonValue } from './json.js'
-import { createRunLogger, type Logger, type LogLine, type RunLogger } from './logger.js'
+import { createRunLogger, type Logger, type RunLogger } from './logger.js'
 import type { AttemptOutcome, JobContext, JobHandler, ScheduleRunInfo } from './ports.js'
 import type { Completion, TransactionHandle } from './store.js'
 
@@ -41,10 +41,7 @@ export interface AttemptInput {
 export interface AttemptResult {
   readonly completion: Completion
   readonly outcome: AttemptOutcome
-  /** The error of a failed attempt, as recorded. */
-  readonly error: AttemptError | null
   readonly durationMs: number
-  readonly logs: readonly LogLine[]
 }
 
 /** The handler's `ctx`: methods on a prototype, logger made on first use (cheap per job). */
@@ -82,11 +79,6 @@ class AttemptContext implements JobContext {
     return this.#run.logger
   }
 
-  /** Lines logged during this attempt. */
-  get logLines(): readonly LogLine[] {
-    return this.#run?.lines ?? NO_LINES
-  }
-
   /** What this attempt logged, to store with the job; null when it logged nothing. */
   get runLog(): RunLog | null {
     const run = this.#run
@@ -120,8 +112,6 @@ class AttemptContext implements JobContext {
     return new CancelJob(String(reason))
   }
 }
-
-const NO_LINES: readonly LogLine[] = Object.freeze([])
 
 /** How the handler ended: returned (`value`), threw (`thrown`), or was aborted first (`aborted`). */
 type SettledKind = 'value' | 'thrown' | 'aborted'
@@ -211,7 +201,6 @@ function conclude(
     if (value instanceof ShutdownAbortError) {
       return result(
         ctx,
-        null,
         { id, outcome: 'released', attempt },
         { outcome: 'retry', error: value, runAt: job.runAt },
         durationMs,
@@ -220,7 +209,6 @@ function conclude(
     if (value instanceof JobCancelledError) {
       return result(
         ctx,
-        null,
         withState(ctx, null, { id, outcome: 'cancelled', attempt }),
         { outcome: 'cancelled', reason: value.message },
         durationMs,
@@ -234,7 +222,6 @@ function conclude(
       const runAt = finishedAt + Math.ceil(value.delayMs)
       return result(
         ctx,
-        null,
         withState(ctx, value, { id, outcome: 'snoozed', runAt, attempt }),
         { outcome: 'snoozed', runAt },
         durationMs,
@@ -244,7 +231,6 @@ function conclude(
       const error = toAttemptError(attempt, finishedAt, new JobCancelledError(value.reason))
       return result(
         ctx,
-        null,
         withState(ctx, value, { id, outcome: 'cancelled', error, attempt }),
         { outcome: 'cancelled', reason: value.reason },
         durationMs,
@@ -258,7 +244,6 @@ function conclude(
       )
       return result(
         ctx,
-        error,
         withState(ctx, value, { id, outcome: 'failed', error, attempt }),
         { outcome: 'failed', error: value },
         durationMs,
@@ -268,7 +253,6 @@ function conclude(
     if (kind === 'thrown') return failure(deps, input, ctx, value, finishedAt, durationMs, value)
     return result(
       ctx,
-      null,
       withState(ctx, value, { id, outcome: 'succeeded', attempt }),
       { outcome: 'succeeded', result: value },
       durationMs,
@@ -277,7 +261,6 @@ function conclude(
   if (kind === 'value') {
     return result(
       ctx,
-      null,
       withState(ctx, null, { id, outcome: 'succeeded', attempt }),
       value === undefined ? SUCCEEDED_VOID : { outcome: 'succeeded', result: value },
       durationMs,
@@ -301,7 +284,6 @@ function failure(
   if (job.attempt >= job.maxAttempts) {
     return result(
       ctx,
-      error,
       withState(ctx, control, { id: job.id, outcome: 'failed', error, attempt: job.attempt }),
       { outcome: 'failed', error: thrown },
       durationMs,
@@ -310,7 +292,6 @@ function failure(
   const runAt = finishedAt + retryDelay(deps, input, thrown)
   return result(
     ctx,
-    error,
     withState(ctx, control, { id: job.id, outcome: 'retry', runAt, error, attempt: job.attempt }),
     { outcome: 'retry', error: thrown, runAt },
     durationMs,
@@ -329,7 +310,6 @@ function withState<C extends Completion>(ctx: AttemptContext, control: JobContro
 /** The attempt's result; the lines the run logged go with its completion (nothing when it logged none). */
 function result(
   ctx: AttemptContext,
-  error: AttemptError | null,
   completion: Completion,
   outcome: AttemptOutcome,
   durationMs: number,
@@ -338,9 +318,7 @@ function result(
   return {
     completion: log ? { ...completion, logs: log } : completion,
     outcome,
-    error,
     durationMs,
-    logs: ctx.logLines,
   }
 }
 

@@ -77,10 +77,9 @@ export class JobRunner {
           () => this.#attempt(job, registration, abort, null, null),
           reportOfAttempt,
         )
-        const result = toRunResult(attempt)
-        this.#deps.completer.add(result.write, this.#deps.afterComplete)
-        this.#emitOutcome(job, result.reported, result.durationMs)
-        return result.outcome
+        this.#deps.completer.add(attempt.completion, this.#deps.afterComplete)
+        this.#emitOutcome(job, attempt.completion, attempt.durationMs)
+        return attempt.outcome
       }
       const result = await this.#tracing.process(
         job,

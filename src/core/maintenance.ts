@@ -27,16 +27,21 @@ export interface MaintenanceSettings {
   readonly batchSize: number
 }
 
+/** One timer loop: its armed timer and its pass in flight. */
+interface Loop {
+  timer: TimerHandle | null
+  pass: Promise<void> | null
+}
+
 /** The maintenance loop of one queue. */
 export class MaintenanceService {
   readonly #store: JobStore
   readonly #clock: Clock
   readonly #events: EventBus
   readonly #settings: MaintenanceSettings
-  #timer: TimerHandle | null = null
-  #running: Promise<void> | null = null
-  #beatTimer: TimerHandle | null = null
-  #beating: Promise<void> | null = null
+  /** The heartbeat's own loop, and the rescue-and-prune loop. */
+  readonly #beat: Loop = { timer: null, pass: null }
+  readonly #upkeepLoop: Loop = { timer: null, pass: null }
   #stopped = true
   #lastRescue = Number.NEGATIVE_INFINITY
   #lastPrune = Number.NEGATIVE_INFINITY
@@ -53,8 +58,8 @@ export class MaintenanceService {
     if (!this.#stopped) return
     this.#stopped = false
     await this.heartbeat()
-    this.#armHeartbeat()
-    this.#arm()
+    this.#arm(this.#beat, () => this.heartbeat())
+    this.#arm(this.#upkeepLoop, () => this.#upkeep())
   }
 
   /** Records a heartbeat for this process now. */
@@ -65,11 +70,11 @@ export class MaintenanceService {
   /** Stops the loop; waits for a pass in progress. */
   async stop(): Promise<void> {
     this.#stopped = true
-    this.#timer?.cancel()
-    this.#timer = null
-    this.#beatTimer?.cancel()
-    this.#beatTimer = null
-    await Promise.all([this.#running, this.#beating])
+    for (const loop of [this.#beat, this.#upkeepLoop]) {
+      loop.timer?.cancel()
+      loop.timer = null
+    }
+    await Promise.all([this.#beat.pass, this.#upkeepLoop.pass])
   }
 
   /** Runs one pass now: heartbeat, then rescue and prune when they are due. Returns jobs rescued. */
@@ -103,35 +108,22 @@ export class MaintenanceService {
     return rescued
   }
 
-  /** The heartbeat's own beat; a heartbeat still in flight delays the next one rather than stacking. */
-  #armHeartbeat(): void {
+  /**
+   * Runs `task` one heartbeat interval from now, then again an interval after each pass ends: a pass
+   * still in flight delays the next one rather than stacking. Errors are reported, never thrown.
+   */
+  #arm(loop: Loop, task: () => Promise<unknown>): void {
     if (this.#stopped) return
-    this.#beatTimer = this.#clock.setTimeout(() => {
-      this.#beatTimer = null
-      this.#beating = this.heartbeat()
+    loop.timer = this.#clock.setTimeout(() => {
+      loop.timer = null
+      loop.pass = task()
         .then(
           () => undefined,
           (error) => this.#events.emit('error', { error, during: 'maintenance' }),
         )
         .finally(() => {
-          this.#beating = null
-          this.#armHeartbeat()
-        })
-    }, this.#settings.heartbeatIntervalMs)
-  }
-
-  #arm(): void {
-    if (this.#stopped) return
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = null
-      this.#running = this.#upkeep()
-        .then(
-          () => undefined,
-          (error) => this.#events.emit('error', { error, during: 'maintenance' }),
-        )
-        .finally(() => {
-          this.#running = null
-          this.#arm()
+          loop.pass = null
+          this.#arm(loop, task)
         })
     }, this.#settings.heartbeatIntervalMs)
   }

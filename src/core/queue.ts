@@ -15,7 +15,7 @@ import { type ExecutorDeps, runAttempt } from './executor.js'
 import type { JobRecord } from './job.js'
 import { isJobDefinition, type JobDefinition } from './job-definition.js'
 import { JobManager } from './job-manager.js'
-import { JobRunner } from './job-runner.js'
+import { JobRunner, type RunMode } from './job-runner.js'
 import { silentLogger } from './logger.js'
 import { MaintenanceService } from './maintenance.js'
 import type {
@@ -212,6 +212,7 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   #createWorker({ settings, transactional }: ResolvedWorker): Worker {
+    const mode: RunMode = { batched: true, transactional }
     return new Worker(settings, {
       clock: this.clock,
       claim: async (p) => {
@@ -219,9 +220,7 @@ class CoreQueueImpl implements CoreQueue {
         if (kinds.length === 0) return []
         return this.store.claimJobs({ ...p, kinds, now: this.clock.now() })
       },
-      run: async (job, abort) => {
-        await this.#runner.run(job, abort, { batched: true, transactional })
-      },
+      run: (job, abort) => this.#runner.run(job, abort, mode),
       release: async (jobs) => {
         if (jobs.length === 0) return
         await this.store.completeJobs({

@@ -23,7 +23,7 @@ export interface WorkerDeps {
     workerId: string
   }) => Promise<JobRecord[]>
   /** Runs one claimed job; resolves when its outcome is handed to the completer. */
-  readonly run: (job: JobRecord, abort: AbortHandle) => Promise<void>
+  readonly run: (job: JobRecord, abort: AbortHandle) => Promise<unknown>
   /** Returns unstarted jobs to the queue (attempt not counted). */
   readonly release: (jobs: readonly JobRecord[]) => Promise<void>
   readonly onError: (error: unknown, during: string) => void
