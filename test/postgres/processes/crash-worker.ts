@@ -8,6 +8,7 @@
 import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
 import { defineJob } from '../../../src/core/job-definition.js'
+import { serveUntilSigterm } from '../../support/serve-until-sigterm.js'
 
 const [url, schema, name] = process.argv.slice(2) as [string, string, string]
 const pool = new pg.Pool({ connectionString: url, max: 8 })
@@ -40,12 +41,4 @@ queue.register(poison, async () => {
   await new Promise(() => {})
 })
 
-process.on('SIGTERM', () => {
-  void queue
-    .shutdown({ graceMs: 2000 })
-    .then(() => pool.end())
-    .then(() => process.exit(0))
-})
-
-await queue.start()
-process.stdout.write('ready\n')
+await serveUntilSigterm(queue, { graceMs: 2000, close: () => pool.end() })

@@ -6,6 +6,7 @@
 import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
 import { defineJob } from '../../../src/core/job-definition.js'
+import { serveUntilSigterm } from '../../support/serve-until-sigterm.js'
 
 const [url, schema, name] = process.argv.slice(2) as [string, string, string]
 const pool = new pg.Pool({ connectionString: url, max: 4 })
@@ -29,12 +30,4 @@ queue.register(work, async (_payload, ctx) => {
   ])
 })
 
-process.on('SIGTERM', () => {
-  void queue
-    .shutdown({ graceMs: 5000 })
-    .then(() => pool.end())
-    .then(() => process.exit(0))
-})
-
-await queue.start()
-process.stdout.write('ready\n')
+await serveUntilSigterm(queue, { graceMs: 5000, close: () => pool.end() })

@@ -15,6 +15,7 @@
 import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
 import { defineJob } from '../../../src/core/job-definition.js'
+import { serveUntilSigterm } from '../../support/serve-until-sigterm.js'
 
 const [url, schema, name, killPoint = 'none', killAtText = '0'] = process.argv.slice(2) as string[]
 const killAt = Number(killAtText)
@@ -80,12 +81,4 @@ queue.register(
   { transactional: true },
 )
 
-process.on('SIGTERM', () => {
-  void queue
-    .shutdown({ graceMs: 2000 })
-    .then(() => pool.end())
-    .then(() => process.exit(0))
-})
-
-await queue.start()
-process.stdout.write('ready\n')
+await serveUntilSigterm(queue, { graceMs: 2000, close: () => pool.end() })

@@ -13,6 +13,7 @@ import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
 import type { Clock } from '../../../src/core/clock.js'
 import { defineJob } from '../../../src/core/job-definition.js'
+import { serveUntilSigterm } from '../../support/serve-until-sigterm.js'
 
 const [url, schema, name, epochText, speedText] = process.argv.slice(2) as [
   string,
@@ -62,12 +63,4 @@ queue.register(
 await queue.schedule('@every 1s', tick, {}, { name: 'every-second' })
 await queue.schedule('*/2 * * * * *', tick, {}, { name: 'cron-2s' })
 
-process.on('SIGTERM', () => {
-  void queue
-    .shutdown({ graceMs: 2000 })
-    .then(() => pool.end())
-    .then(() => process.exit(0))
-})
-
-await queue.start()
-process.stdout.write('ready\n')
+await serveUntilSigterm(queue, { graceMs: 2000, close: () => pool.end() })

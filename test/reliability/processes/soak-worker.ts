@@ -14,6 +14,7 @@ import { runInNewContext } from 'node:vm'
 import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
 import { defineJob } from '../../../src/core/job-definition.js'
+import { serveUntilSigterm } from '../../support/serve-until-sigterm.js'
 import {
   SCHEDULES,
   TICK_KIND,
@@ -89,15 +90,7 @@ queue.on('rescued', ({ jobId }) => {
 
 for (const s of SCHEDULES) await queue.schedule(s.expression, tick, { schedule: s.name }, { name: s.name })
 
-process.on('SIGTERM', () => {
-  void queue
-    .shutdown({ graceMs: 5000 })
-    .then(() => Promise.all([pool.end(), ledger.end()]))
-    .then(() => process.exit(0))
-})
-
-await queue.start()
-process.stdout.write('ready\n')
+await serveUntilSigterm(queue, { graceMs: 5000, close: () => Promise.all([pool.end(), ledger.end()]) })
 // `gc` of a context created after the flag is set (the process was started without --expose-gc).
 setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc') as () => void
