@@ -22,6 +22,7 @@ export {
   LifecycleError,
   SchemaNotMigratedError,
   ShutdownAbortError,
+  StorageInconsistentError,
   StorageUnavailableError,
   UnknownJobKindError,
   UnknownQueueError,

@@ -141,6 +141,16 @@ export class StorageUnavailableError extends ConveyorError {
   }
 }
 
+/**
+ * The stored data contradicts itself in a way Conveyor cannot repair on its own (e.g. the jobs id
+ * sequence is behind ids already in the table); the message says how to fix it. Nothing was written.
+ */
+export class StorageInconsistentError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORAGE_INCONSISTENT', message, options)
+  }
+}
+
 /** The database schema is missing or older than this version of Conveyor expects. */
 export class SchemaNotMigratedError extends ConveyorError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -2,7 +2,13 @@ import { createServer } from 'node:net'
 import pg from 'pg'
 import { expect, it } from 'vitest'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
-import { InvalidArgumentError, InvalidOptionsError, StorageUnavailableError } from '../../src/core/errors.js'
+import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
+import {
+  InvalidArgumentError,
+  InvalidOptionsError,
+  StorageInconsistentError,
+  StorageUnavailableError,
+} from '../../src/core/errors.js'
 import { claim, databaseUrl, describePostgres, newJob, T0, useStore } from './fixture.js'
 
 /** A local port with nothing listening on it. */
@@ -62,6 +68,31 @@ describePostgres('faults and bad input', () => {
       client.release(true)
     }
     expect(await db.store.insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
+  })
+
+  it('reports a jobs id sequence behind the ids in the table (a restore without it) with the fix, and inserts nothing', async () => {
+    const s = quoteIdentifier(db.schema)
+    // Ids 1..100 taken explicitly (a restore): the sequence still hands out 1 next.
+    await db.pool.query(
+      `INSERT INTO ${s}.jobs (id, kind, queue, state, payload, run_at, created_at, max_attempts, finished_at)
+       SELECT g, 'restored', 'default', 'succeeded', '{}', now(), now(), 1, now() FROM generate_series(1, 100) g`,
+    )
+    for (const jobs of [[newJob()], [newJob(), newJob()], [newJob({ uniqueKey: 'k' })]]) {
+      const attempt = db.store.insertJobs({ jobs, now: T0 })
+      await expect(attempt).rejects.toBeInstanceOf(StorageInconsistentError)
+      await expect(attempt).rejects.toThrow(/jobs_id_seq.*setval|setval.*jobs_id_seq/s)
+    }
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${s}.jobs`)
+    expect(rows[0].n).toBe(100)
+    const message = await db.store.insertJobs({ jobs: [newJob()], now: T0 }).then(
+      () => 'inserted',
+      (e: Error) => e.message,
+    )
+    const fix = /(SELECT setval\(.*\);)/.exec(message)?.[1]
+    expect(fix, message).toBeDefined()
+    await db.pool.query(fix!)
+    const [inserted] = await db.store.insertJobs({ jobs: [newJob()], now: T0 })
+    expect(Number(inserted!.job.id)).toBeGreaterThan(100)
   })
 
   it('rejects missing or wrong connection options', () => {

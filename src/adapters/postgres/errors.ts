@@ -7,8 +7,10 @@ import {
   InvalidArgumentError,
   InvalidPayloadError,
   SchemaNotMigratedError,
+  StorageInconsistentError,
   StorageUnavailableError,
 } from '../../core/errors.js'
+import { quoteIdentifier } from './schema-name.js'
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -78,6 +80,9 @@ export function translateError(error: unknown, schema: string, doing: string): u
       },
     )
   }
+  if (code === '23505' && (error as { constraint?: unknown }).constraint === 'jobs_pkey') {
+    return jobIdSequenceBehind(schema, { cause: error })
+  }
   if (code === '54000' || code === '22P05') {
     return new InvalidPayloadError(
       `PostgreSQL cannot store a value while ${doing}: ${detail}. Keep payloads and workflow state well under 256 MB and free of \\u0000 characters.`,
@@ -91,4 +96,19 @@ export function translateError(error: unknown, schema: string, doing: string): u
     })
   }
   return error
+}
+
+/**
+ * The error for a jobs id sequence behind ids already in the table: new jobs take their ids from it,
+ * so every insert collides until it is moved past the largest id (typically after restoring the
+ * jobs table without its sequence).
+ */
+export function jobIdSequenceBehind(schema: string, options?: { cause?: unknown }): StorageInconsistentError {
+  const s = quoteIdentifier(schema)
+  const sequence = `${s}.jobs_id_seq`.replaceAll("'", "''")
+  return new StorageInconsistentError(
+    `The jobs id sequence of schema "${schema}" is behind ids already in its jobs table (were jobs restored without their sequence?), so new jobs collide with existing ids; nothing was enqueued. ` +
+      `Move the sequence past them once, then retry: SELECT setval('${sequence}', (SELECT max(id) FROM ${s}.jobs));`,
+    options,
+  )
 }

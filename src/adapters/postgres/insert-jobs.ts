@@ -8,6 +8,7 @@ import { InvalidOptionsError } from '../../core/errors.js'
 import type { JobState } from '../../core/job.js'
 import { newJobRecord } from '../../core/new-job-record.js'
 import type { InsertOutcome, NewJob } from '../../core/store.js'
+import { jobIdSequenceBehind } from './errors.js'
 import { bindColumns, bindSingle, type InsertSql } from './insert-sql.js'
 import { isJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
@@ -103,8 +104,16 @@ async function resolveDuplicates(
   // A holder that finished between the insert and this lookup frees its key: insert those jobs again.
   const vanished = skipped.filter((i) => outcomes[i] === undefined)
   if (vanished.length === 0) return
-  if (round >= 5)
+  if (round >= 5) {
+    // ON CONFLICT also skips a collision on the primary key: a sequence behind the table's ids
+    // looks like keys that keep vanishing. Say which it is.
+    const [seq] = await queryRows<{ behind: boolean }>(target, {
+      text: `SELECT coalesce((SELECT max(id) FROM ${names.jobs}), 0) > (SELECT last_value FROM ${names.quotedSchema}.jobs_id_seq) AS behind`,
+      values: [],
+    })
+    if (seq?.behind) throw jobIdSequenceBehind(names.schema)
     throw new Error('Conveyor could not insert jobs whose unique keys kept changing hands; try again.')
+  }
   const retried = await insertJobs(
     target,
     names,
