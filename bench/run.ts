@@ -15,6 +15,7 @@ import { type BenchReport, writeJson, writeMarkdown } from './lib/report.js'
 import { checkPostgres, checkRedis, DatabaseFactory, killChildren } from './lib/resources.js'
 import type { QueueSystem, RedisLocation } from './lib/types.js'
 import { DRAIN_CONFIGS, LATENCY_CONFIGS, RETAINED_CONFIGS, RETAINED_SKIPS } from './systems/configs.js'
+import { runAdapterFloor } from './workloads/adapter-floor.js'
 import { runDrain, runRetained } from './workloads/drain.js'
 import { runEnqueue } from './workloads/enqueue.js'
 import { runLatency } from './workloads/latency.js'
@@ -92,7 +93,13 @@ async function main(): Promise<number> {
     const has = (w: string) => options.workloads.includes(w as never)
     const rounds = Array.from({ length: options.rounds }, (_, r) => r)
 
-    if (has('W0')) for (const r of rounds) await runRawPostgres(ctx, r)
+    if (has('W0')) {
+      for (const r of rounds) {
+        await runRawPostgres(ctx, r)
+        // Conveyor's own SQL with no worker, right after its raw twin: the ceilings of the goals.
+        await runAdapterFloor(ctx, r)
+      }
+    }
     if (has('W1')) for (const r of rounds) for (const s of systems) await runEnqueue(ctx, s, r, false)
     if (has('W2')) for (const r of rounds) for (const s of systems) await runEnqueue(ctx, s, r, true)
     if (has('W3') || has('W5')) {

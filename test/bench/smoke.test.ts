@@ -106,12 +106,39 @@ describe.skipIf(noPostgres !== null)('benchmark harness (smoke)', () => {
         runs: [expect.any(Number)],
       })
     }
+    // W0 also measures Conveyor's own SQL with no worker, and the raw LISTEN/NOTIFY pickup floor.
+    const w0 = (system: string, config: string, metric: string) =>
+      report.results.find(
+        (r) => r.workload === 'W0' && r.system === system && r.config === config && r.metric === metric,
+      )
+    for (const [system, config, metric] of [
+      ['conveyor', 'adapter SQL, no worker', 'single-row insert, 1 connection'],
+      ['conveyor', 'adapter SQL, no worker', '1,000-row insert'],
+      ['conveyor', 'adapter SQL, no worker', 'claim 100 + complete, 10 connections'],
+      ['postgres', 'raw SQL', 'pickup via NOTIFY + claim p50'],
+      ['postgres', 'raw SQL', 'pickup via NOTIFY + claim p99'],
+    ] as const) {
+      const row = w0(system, config, metric)
+      expect(row, `W0 ${system}/${config}: ${metric}`).toBeDefined()
+      expect(row!.median, `W0 ${system}/${config}: ${metric}`).toBeGreaterThan(0)
+    }
+
     expect(report.goals.length).toBeGreaterThan(0)
+    // Every goal of W1 to W4 has its inputs in this run, so it carries a ceiling.
+    const withCeiling = report.goals.filter((g) => /^W[1-4] /.test(String(g.goal)))
+    expect(withCeiling.length).toBe(6)
+    for (const g of withCeiling) {
+      expect(g.ceiling, String(g.goal)).toEqual(expect.any(Number))
+      expect(Number.isFinite(g.ceiling), String(g.goal)).toBe(true)
+      expect(g.ceilingRuns, String(g.goal)).toEqual([expect.any(Number)])
+    }
     expect(report.machine.cores).toBeGreaterThan(0)
 
     const text = await readFile(markdown, 'utf8')
     expect(text).toContain('# Benchmarks')
     expect(text).toContain('## W3 drain')
     expect(text).toContain('| system | config | metric | median |')
+    expect(text).toContain("ceiling: Conveyor's SQL, no worker")
+    expect(text).toContain('| conveyor | adapter SQL, no worker | claim 100 + complete, 10 connections')
   }, 150_000)
 })
