@@ -54,6 +54,7 @@ export type {
 export type { CoreQueue } from './core/queue.js'
 export { createQueue, extendQueue } from './core/queue.js'
 export type { QueueOptions, WorkerOptions } from './core/queue-options.js'
+export { AUTO_PREFETCH, DEFAULT_CONCURRENCY } from './core/runtime-settings.js'
 export type { ScheduleExpression } from './core/schedule-expression.js'
 export { parseScheduleExpression } from './core/schedule-expression.js'
 export type {

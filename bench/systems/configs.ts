@@ -32,7 +32,7 @@ export const DRAIN_CONFIGS: Record<QueueSystem, readonly SystemConfig[]> = {
     { name: 'defaults', description: 'queues: { default: { concurrency: 10 } }; everything else default' },
     {
       name: 'tuned',
-      description: `defaults plus prefetch: ${CONVEYOR_TUNED_PREFETCH} (claimed jobs held ready in the worker)`,
+      description: `defaults with a fixed prefetch: ${CONVEYOR_TUNED_PREFETCH} (the default is adaptive, 100 to 400)`,
     },
   ],
   'pg-boss': [

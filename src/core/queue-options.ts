@@ -24,8 +24,8 @@ export interface WorkerOptions {
   readonly strategy?: PollStrategy
   /** Fallback polling interval when no wake-up arrives (default from the queue). */
   readonly pollIntervalMs?: number
-  /** Weight of extra claimed jobs held ready to start (default from the queue). */
-  readonly prefetch?: number
+  /** Weight of extra claimed jobs held ready to start, or `'auto'` (default from the queue). */
+  readonly prefetch?: number | 'auto'
   /** Run every job of this worker in its own transaction (see `RegisterOptions.transactional`). */
   readonly transactional?: boolean
 }
@@ -49,9 +49,11 @@ export interface QueueOptions {
   /**
    * Default weight of claimed jobs each worker holds locally, ready to start when a slot frees.
    * Raises throughput (fewer, larger claims); the cost is that a crashed process's buffer waits for
-   * rescue. Adapters choose the default (memory: 0).
+   * rescue. `'auto'` starts at `AUTO_PREFETCH.base` and doubles up to `AUTO_PREFETCH.max` while a
+   * worker starves on a backlog of fast jobs, falling back once the backlog is gone or buffered jobs
+   * wait out `maxBufferWaitMs`. Adapters choose the default (memory: 0; Postgres: `'auto'`).
    */
-  readonly prefetch?: number
+  readonly prefetch?: number | 'auto'
   /** A buffered job not started within this many ms is released to the queue (default 5000). */
   readonly maxBufferWaitMs?: number
   /** Default claim ordering (default `priority`). */
@@ -163,7 +165,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
     )
   }
   validateStrategy(o.strategy, 'strategy')
-  validateOptionalInt(o.prefetch, 'prefetch', 0, 100_000)
+  validatePrefetch(o.prefetch, 'prefetch')
   validateOptionalInt(o.pollIntervalMs, 'pollIntervalMs', 1, MAX_MS)
   validateOptionalInt(o.maxBufferWaitMs, 'maxBufferWaitMs', 1, MAX_MS)
   validateOptionalInt(o.shutdownGraceMs, 'shutdownGraceMs', 0, MAX_MS)
@@ -185,6 +187,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
       const worker = validateOptionsObject(w ?? 0, `workers[${i}]`, WORKER_KEYS)
       if (worker.name !== undefined) validateName(worker.name, `workers[${i}].name`)
       validateStrategy(worker.strategy, `workers[${i}].strategy`)
+      validatePrefetch(worker.prefetch, `workers[${i}].prefetch`)
       validateOptionalBoolean(worker.transactional, `workers[${i}].transactional`)
     })
   }
@@ -199,6 +202,16 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
       `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works); got ${describe(o.processId)}.`,
     )
   return o as QueueOptions
+}
+
+/** Validates a `prefetch` option: a whole number from 0 to 100,000, or `'auto'`. */
+export function validatePrefetch(value: unknown, field: string): void {
+  if (value === 'auto') return
+  if (typeof value === 'string')
+    throw new InvalidArgumentError(
+      `${field} must be a whole number from 0 to 100000 or 'auto'; got ${describe(value)}.`,
+    )
+  validateOptionalInt(value, field, 0, 100_000)
 }
 
 function validateStrategy(value: unknown, field: string): void {

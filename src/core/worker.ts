@@ -38,6 +38,12 @@ export interface WorkerSettings {
   readonly pollIntervalMs: number
   /** Extra weight of claimed jobs held locally, ready to start the moment a slot frees (0 = none). */
   readonly prefetch: number
+  /**
+   * Upper bound of an adaptive buffer (equal to `prefetch`: fixed). Above `prefetch`, the buffer
+   * doubles while the worker starves on a backlog (slots idle while claims come back full) and falls
+   * back to `prefetch` when a claim comes back short or buffered jobs are released for waiting too long.
+   */
+  readonly prefetchMax: number
   /** A buffered job not started within this many ms is released back to the queue. */
   readonly maxBufferWaitMs: number
 }
@@ -57,6 +63,10 @@ export class Worker {
   readonly #running = new Map<string, { abort: AbortHandle; done: Promise<void> }>()
   #buffer: Buffered[] = []
   #bufferedWeight = 0
+  /** The buffer's current target weight, between `prefetch` and `prefetchMax`. */
+  #prefetch: number
+  /** A slot went idle with nothing buffered since the last claim returned. */
+  #starved = false
   #used = 0
   #stopping = false
   #started = false
@@ -71,6 +81,7 @@ export class Worker {
   constructor(settings: WorkerSettings, deps: WorkerDeps) {
     this.settings = settings
     this.#deps = deps
+    this.#prefetch = settings.prefetch
   }
 
   /** Starts claiming. */
@@ -132,10 +143,9 @@ export class Worker {
 
   async #fetch(): Promise<void> {
     if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT || this.#stopping) return
-    const want =
-      this.settings.capacity + this.settings.prefetch - this.#used - this.#bufferedWeight - this.#requested
+    const want = this.settings.capacity + this.#prefetch - this.#used - this.#bufferedWeight - this.#requested
     // A second claim only overlaps the first when the buffer is running low.
-    if (this.#claiming > 0 && (want <= 0 || this.#bufferedWeight * 4 >= this.settings.prefetch)) {
+    if (this.#claiming > 0 && (want <= 0 || this.#bufferedWeight * 4 >= this.#prefetch)) {
       this.#wanted = true
       return
     }
@@ -158,10 +168,13 @@ export class Worker {
         })
         claimed = jobs.length
         const now = this.#deps.clock.now()
+        let weight = 0
         for (const job of jobs) {
           this.#buffer.push({ job, claimedAt: now })
-          this.#bufferedWeight += job.weight
+          weight += job.weight
         }
+        this.#bufferedWeight += weight
+        this.#adapt(weight >= want)
         this.#failures = 0
       }
     } catch (error) {
@@ -193,7 +206,19 @@ export class Worker {
   /** True when free capacity is idle, or the buffer has fallen below half its size. */
   #needsMore(): boolean {
     const free = this.settings.capacity - this.#used
-    return (free > 0 && this.#buffer.length === 0) || this.#bufferedWeight * 2 < this.settings.prefetch
+    return (free > 0 && this.#buffer.length === 0) || this.#bufferedWeight * 2 < this.#prefetch
+  }
+
+  /**
+   * Sizes an adaptive buffer after a claim: a full claim after the worker starved means the backlog
+   * outruns the buffer (double it, up to `prefetchMax`); a short one means the backlog is gone (back
+   * to `prefetch`, so a later trickle of slow jobs is not hoarded).
+   */
+  #adapt(full: boolean): void {
+    if (this.settings.prefetchMax === this.settings.prefetch) return
+    if (!full) this.#prefetch = this.settings.prefetch
+    else if (this.#starved) this.#prefetch = Math.min(this.settings.prefetchMax, this.#prefetch * 2)
+    this.#starved = false
   }
 
   #startBuffered(): void {
@@ -204,6 +229,7 @@ export class Worker {
       this.#bufferedWeight -= head.job.weight
       this.#start(head.job)
     }
+    if (this.#buffer.length === 0 && this.#used < this.settings.capacity) this.#starved = true
   }
 
   /** Releases buffered jobs that waited longer than `maxBufferWaitMs`. */
@@ -211,7 +237,10 @@ export class Worker {
     const limit = this.#deps.clock.now() - this.settings.maxBufferWaitMs
     let n = 0
     while (n < this.#buffer.length && this.#buffer[n]!.claimedAt < limit) n++
-    if (n > 0) await this.#releaseBuffered(n)
+    if (n === 0) return
+    // Jobs waited out their welcome: the buffer is larger than this worker's pace.
+    this.#prefetch = this.settings.prefetch
+    await this.#releaseBuffered(n)
   }
 
   async #releaseBuffered(count: number): Promise<void> {

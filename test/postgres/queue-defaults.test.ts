@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createPostgresQueue, DEFAULT_PREFETCH, poolSizeFor } from '../../src/adapters/postgres/index.js'
 import { InvalidArgumentError } from '../../src/core/errors.js'
 import { defineJob } from '../../src/core/job-definition.js'
+import { AUTO_PREFETCH } from '../../src/core/runtime-settings.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, useStore } from './fixture.js'
 
@@ -59,7 +60,7 @@ describePostgres('createPostgresQueue defaults and pool checks', () => {
     )
   })
 
-  it('claims ahead of its concurrency by default (DEFAULT_PREFETCH), and not when prefetch is 0', async () => {
+  it("claims ahead of its concurrency by default ('auto', from its base), and not when prefetch is 0", async () => {
     const kind = defineJob({ kind: 'held' })
     let release: () => void = () => {}
     const held = new Promise<void>((resolve) => {
@@ -77,14 +78,46 @@ describePostgres('createPostgresQueue defaults and pool checks', () => {
       })
       queue.register(kind, () => held)
       await queue.enqueueMany(
-        Array.from({ length: DEFAULT_PREFETCH + 50 }, () => ({ job: kind, payload: {} })),
+        Array.from({ length: AUTO_PREFETCH.base + 50 }, () => ({ job: kind, payload: {} })),
       )
       await queue.start()
-      const expected = prefetch === 0 ? 1 : 1 + DEFAULT_PREFETCH
+      const expected = prefetch === 0 ? 1 : 1 + AUTO_PREFETCH.base
       await waitFor(async () => (await runningCount()) === expected, { message: `${expected} running` })
       await queue.shutdown({ graceMs: 0 })
       await db.store.deleteJobs({ filter: {} })
     }
     release()
+  })
+
+  it('grows the default buffer on a backlog of fast jobs, up to AUTO_PREFETCH.max', async () => {
+    expect(DEFAULT_PREFETCH).toBe('auto')
+    const kind = defineJob({ kind: 'fast' })
+    const queue = createPostgresQueue({
+      pool: db.pool,
+      schema: db.schema,
+      workers: [{ queues: ['default'], concurrency: 10 }],
+    })
+    const asked: number[] = []
+    const claim = queue.store.claimJobs.bind(queue.store)
+    queue.store.claimJobs = (params) => {
+      asked.push(params.capacity)
+      return claim(params)
+    }
+    queue.register(kind, async () => {})
+    await queue.enqueueMany(Array.from({ length: 3000 }, () => ({ job: kind, payload: {} })))
+    await queue.start()
+    try {
+      await waitFor(
+        async () => (await queue.stats()).some((s) => s.queue === 'default' && s.counts.succeeded === 3000),
+        {
+          message: 'all 3000 jobs succeeded',
+          timeoutMs: 30_000,
+        },
+      )
+    } finally {
+      await queue.shutdown()
+    }
+    expect(asked[0]).toBe(10 + AUTO_PREFETCH.base)
+    expect(Math.max(...asked)).toBe(10 + AUTO_PREFETCH.max)
   })
 })

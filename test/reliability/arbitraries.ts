@@ -561,7 +561,10 @@ export const badQueueOptions: fc.Arbitrary<unknown> = fc.oneof(
         ),
       ),
       fc.tuple(fc.constant('pollIntervalMs'), badInt(1, 2_147_483_647)),
-      fc.tuple(fc.constant('prefetch'), badInt(0, 100_000)),
+      fc.tuple(
+        fc.constant('prefetch'),
+        badInt(0, 100_000).filter((v) => v !== 'auto'),
+      ),
       fc.tuple(fc.constant('maxBufferWaitMs'), badInt(1, 2_147_483_647)),
       fc.tuple(fc.constant('shutdownGraceMs'), badInt(0, 2_147_483_647)),
       fc.tuple(fc.constant('strategy'), fc.constantFrom('fifo', 'lifo', 5, null, '')),

@@ -40,15 +40,17 @@ export interface PostgresQueue extends CoreQueue {
 }
 
 /**
- * Weight of claimed jobs each worker holds ready beyond its concurrency, unless the options set
- * `prefetch`. Claiming ahead turns many small claims into few larger ones (the claim round trip
- * leaves the hot path), which is most of the throughput on defaults: on the 2-core test machine a
- * 20,000-job drain at concurrency 10 ran at about 11-14k jobs/s with 40, 17k with 100 and 21-24k with
- * 200. 100 stays moderate because buffered jobs are already `running` in the database: a buffered
- * job not started within `maxBufferWaitMs` is released, but when the process crashes its buffer
- * waits for the rescue, which counts an attempt.
+ * Postgres workers buffer claimed jobs unless the options set `prefetch`: `'auto'`, from
+ * `AUTO_PREFETCH.base` (100) up to `AUTO_PREFETCH.max` (400) while fast jobs drain a backlog.
+ * Claiming ahead turns many small claims into few larger ones (the claim round trip leaves the hot
+ * path), which is most of the throughput on defaults: on the 2-core test machine a 20,000-job drain
+ * at concurrency 10 ran at about 11-14k jobs/s with 40, 17k with 100 and 21-24k with 200 (before
+ * later hot-path work). The base stays moderate because buffered jobs are already `running` in the
+ * database: a buffered job not started within `maxBufferWaitMs` is released (and the buffer falls
+ * back to its base), but when the process crashes its buffer waits for the rescue, which counts an
+ * attempt.
  */
-export const DEFAULT_PREFETCH = 100
+export const DEFAULT_PREFETCH = 'auto' as const
 
 /** Connections on top of the running transactions, for claims, completions and the application. */
 const SPARE_CONNECTIONS = 2
@@ -76,7 +78,7 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
   )
 }
 
-/** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to `DEFAULT_PREFETCH`. */
+/** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to `'auto'`. */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
   validateQueueOptions(options, ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'])
   const { pool, connectionString, maxConnections, schema, durableClaims, ...queueOptions } = options
