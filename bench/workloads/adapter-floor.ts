@@ -7,7 +7,9 @@
  * - single-row inserts (one `insertJobs` call per job, each awaited), one connection;
  * - 1,000-row inserts (one `insertJobs` call per 1,000 jobs), one connection;
  * - claim 100 + complete: 10 loops in parallel, each with one claim connection (the claim pool's
- *   session settings) and one completion connection, as the store runs them.
+ *   session settings) and one completion connection, as the store runs them;
+ * - pickup: W4's shape with `insertJobs` in the parent and `claimJobs` on each notification in a
+ *   child process (see `pickup-floor.ts`).
  * Rows are built with `resolveNewJob` from the `noop` definition, so their defaults match a real enqueue.
  */
 import pg from 'pg'
@@ -22,7 +24,9 @@ import { resolveNewJob } from '../../src/core/enqueue-options.js'
 import type { NewJob } from '../../src/core/store.js'
 import { type BenchContext, freshTarget, measure, type Scope, scaled } from '../lib/context.js'
 import type { MetricSpec } from '../lib/recorder.js'
+import { percentile } from '../lib/stats.js'
 import { CONVEYOR_SCHEMA, noopJob } from '../systems/conveyor.js'
+import { pickupLatencies } from './pickup-floor.js'
 
 const CONNECTIONS = 10
 const BATCH = 1000
@@ -46,8 +50,11 @@ const FLOOR_CLAIM100: MetricSpec = {
   better: 'higher',
 }
 
+const FLOOR_PICKUP_P50: MetricSpec = { metric: 'pickup via NOTIFY + claim p50', unit: 'ms', better: 'lower' }
+const FLOOR_PICKUP_P99: MetricSpec = { metric: 'pickup via NOTIFY + claim p99', unit: 'ms', better: 'lower' }
+
 /** The metrics of Conveyor's own SQL, in report order. */
-export const FLOOR_METRICS = [FLOOR_SINGLE, FLOOR_MULTI, FLOOR_CLAIM100]
+export const FLOOR_METRICS = [FLOOR_SINGLE, FLOOR_MULTI, FLOOR_CLAIM100, FLOOR_PICKUP_P50, FLOOR_PICKUP_P99]
 
 /** The adapter's statements and names on one fresh database. */
 interface Adapter {
@@ -66,18 +73,32 @@ export async function runAdapterFloor(ctx: BenchContext, round: number): Promise
     { workload: 'W0', system: FLOOR_SYSTEM, config: FLOOR_CONFIG, round, metrics: FLOOR_METRICS },
     900_000,
     async (scope) => {
-      const adapter = await openAdapter(ctx, scope)
+      const { adapter, databaseUrl } = await openAdapter(ctx, scope)
+      const single = await singleRowInserts(adapter, scaled(ctx, 5_000, 50))
+      const multi = await multiRowInserts(adapter, scaled(ctx, 50_000, 2_000))
+      const claim100 = await claimAndComplete(adapter, scaled(ctx, 20_000, 200))
+      const pickups = await adapterPickups(
+        adapter,
+        databaseUrl,
+        scaled(ctx, 200, 10),
+        ctx.options.quick ? 300 : 3000,
+      )
       return [
-        { ...FLOOR_SINGLE, value: await singleRowInserts(adapter, scaled(ctx, 5_000, 50)) },
-        { ...FLOOR_MULTI, value: await multiRowInserts(adapter, scaled(ctx, 50_000, 2_000)) },
-        { ...FLOOR_CLAIM100, value: await claimAndComplete(adapter, scaled(ctx, 20_000, 200)) },
+        { ...FLOOR_SINGLE, value: single },
+        { ...FLOOR_MULTI, value: multi },
+        { ...FLOOR_CLAIM100, value: claim100 },
+        { ...FLOOR_PICKUP_P50, value: percentile(pickups, 50) },
+        { ...FLOOR_PICKUP_P99, value: percentile(pickups, 99) },
       ]
     },
   )
 }
 
 /** Creates a fresh database, opens both pools (warm) and applies Conveyor's migrations. */
-async function openAdapter(ctx: BenchContext, scope: Scope): Promise<Adapter> {
+async function openAdapter(
+  ctx: BenchContext,
+  scope: Scope,
+): Promise<{ adapter: Adapter; databaseUrl: string }> {
   const target = await freshTarget(ctx, scope, 'conveyor', 'postgres')
   const open = (options: string) => {
     const pool = new pg.Pool({ connectionString: target.databaseUrl, max: CONNECTIONS, options })
@@ -93,7 +114,7 @@ async function openAdapter(ctx: BenchContext, scope: Scope): Promise<Adapter> {
   )
   const names = sqlNames(CONVEYOR_SCHEMA)
   await migrate(main, names)
-  return { names, sql: storeStatements(names), main, claims }
+  return { adapter: { names, sql: storeStatements(names), main, claims }, databaseUrl: target.databaseUrl! }
 }
 
 /** One `noop` job with payload `{ i }`, as `enqueue` builds it at time `now`. */
@@ -201,4 +222,32 @@ async function claimAndComplete(adapter: Adapter, n: number): Promise<number> {
   if (written !== n) throw new Error(`claim ${PER_CLAIM}: ${written} completions written for ${n} jobs`)
   await expectJobs(adapter, n, 'succeeded', `claim ${PER_CLAIM}`)
   return n / seconds
+}
+
+/**
+ * Pickup with the adapter's own statements and no queue runtime: the parent enqueues with
+ * `insertJobs` (one job, its `pg_notify` included), a child process claims with `claimJobs` on
+ * each notification (see `pickup-child.ts`), in W4's shape.
+ */
+async function adapterPickups(
+  adapter: Adapter,
+  databaseUrl: string,
+  n: number,
+  idleMs: number,
+): Promise<number[]> {
+  await adapter.main.query(`TRUNCATE ${adapter.names.jobs}`)
+  const producer = await adapter.main.connect()
+  try {
+    return await pickupLatencies({
+      child: ['adapter', databaseUrl, adapter.names.schema],
+      n,
+      idleMs,
+      enqueue: async (i) => {
+        const now = Date.now()
+        await insertJobs(producer, adapter.names, adapter.sql.insert, [newJob(i, now)], now)
+      },
+    })
+  } finally {
+    producer.release()
+  }
 }

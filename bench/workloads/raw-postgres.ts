@@ -7,20 +7,21 @@
  * - claim 1 row with FOR UPDATE SKIP LOCKED, then mark it done, 10 connections in parallel;
  * - claim 100 rows per statement (`id = ANY(ARRAY(SELECT ... SKIP LOCKED LIMIT 100))`), then mark
  *   them done with one UPDATE, 10 connections in parallel;
- * - pickup latency, the W4 shape with no queue library: one connection LISTENs, another inserts one
- *   row and calls `pg_notify` in the same statement, and on each notification a third connection
- *   claims one row (FOR UPDATE SKIP LOCKED, `synchronous_commit = off` as Conveyor's claims run).
- *   Latency = claim result received minus the moment just before the insert was sent; after a
+ * - pickup latency, the W4 shape with no queue library: a child process LISTENs and, on each
+ *   notification, claims one row on a second connection (FOR UPDATE SKIP LOCKED,
+ *   `synchronous_commit = off` as Conveyor's claims run); the parent inserts one row and calls
+ *   `pg_notify` in the same statement.
+ *   Latency = the child's claim stamp minus the parent's stamp just before the insert; after a
  *   warm-up row and 3 s idle, rows are inserted 20 ms apart. No LISTEN/NOTIFY queue can pick a job
  *   up faster than this on this machine.
  */
 import pg from 'pg'
 import { type BenchContext, freshTarget, measure, scaled } from '../lib/context.js'
 import type { MetricSpec } from '../lib/recorder.js'
-import { percentile, sleep, withTimeout } from '../lib/stats.js'
+import { percentile } from '../lib/stats.js'
+import { pickupLatencies } from './pickup-floor.js'
 
 const CONNECTIONS = 10
-const GAP_MS = 20
 const SINGLE: MetricSpec = { metric: 'single-row insert, 1 connection', unit: 'rows/s', better: 'higher' }
 const MULTI: MetricSpec = { metric: '1,000-row insert (jsonb)', unit: 'rows/s', better: 'higher' }
 const CLAIM1: MetricSpec = { metric: 'claim 1 + mark done, 10 connections', unit: 'rows/s', better: 'higher' }
@@ -52,7 +53,12 @@ export async function runRawPostgres(ctx: BenchContext, round: number): Promise<
       const multi = await multiRowInserts(pool, scaled(ctx, 50_000, 2_000))
       const claim1 = await claimAndComplete(pool, scaled(ctx, 20_000, 200), 1)
       const claim100 = await claimAndComplete(pool, scaled(ctx, 20_000, 200), 100)
-      const pickups = await pickupLatencies(pool, scaled(ctx, 200, 10), ctx.options.quick ? 300 : 3000)
+      const pickups = await rawPickups(
+        pool,
+        target.databaseUrl!,
+        scaled(ctx, 200, 10),
+        ctx.options.quick ? 300 : 3000,
+      )
       return [
         { ...SINGLE, value: single },
         { ...MULTI, value: multi },
@@ -147,71 +153,23 @@ async function claimAndComplete(pool: pg.Pool, n: number, perClaim: number): Pro
   return n / seconds
 }
 
-/** Pickup latencies (ms) of `n` rows inserted `GAP_MS` apart after `idleMs` of idling. */
-async function pickupLatencies(pool: pg.Pool, n: number, idleMs: number): Promise<number[]> {
+/** Raw pickup latencies: plain inserts with `pg_notify` into a fresh minimal table. */
+async function rawPickups(pool: pg.Pool, databaseUrl: string, n: number, idleMs: number): Promise<number[]> {
   const table = 'raw_pickup'
   await createTable(pool, table)
-  const listener = await pool.connect()
   const producer = await pool.connect()
-  const claimer = await pool.connect()
   try {
-    await claimer.query('SET synchronous_commit = off')
     const insert = `WITH i AS (INSERT INTO ${table} (payload) VALUES ($1::jsonb) RETURNING id)
       SELECT pg_notify('${table}', '') FROM i`
-    const claim = `UPDATE ${table} SET state = 'running'
-      WHERE id = (SELECT id FROM ${table} WHERE state = 'available' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-      RETURNING (payload->>'i')::int AS i`
-    const sent = new Map<number, number>()
-    const picked = new Map<number, number>()
-    let failure: Error | null = null
-    let wake = () => {}
-    // One claim per notification; the claimer's queries run one after another, in arrival order.
-    listener.on('notification', () => {
-      claimer.query<{ i: number }>(claim).then(
-        ({ rows }) => {
-          const at = performance.now()
-          for (const row of rows) picked.set(row.i, at - sent.get(row.i)!)
-          wake()
-        },
-        (error: Error) => {
-          failure ??= error
-          wake()
-        },
-      )
+    return await pickupLatencies({
+      child: ['raw', databaseUrl, table],
+      n,
+      idleMs,
+      enqueue: async (i) => {
+        await producer.query({ name: 'insert', text: insert, values: [JSON.stringify({ i })] })
+      },
     })
-    const until = (done: () => boolean, ms: number, what: string) =>
-      withTimeout(
-        new Promise<void>((resolve, reject) => {
-          const check = () => (failure ? reject(failure) : done() ? resolve() : undefined)
-          wake = check
-          check()
-        }),
-        ms,
-        what,
-      )
-    const send = async (i: number) => {
-      sent.set(i, performance.now())
-      await producer.query(insert, [JSON.stringify({ i })])
-    }
-    await listener.query(`LISTEN ${table}`)
-    // Warm-up: the first round trip of each connection on the new table is not in the figures.
-    await send(-1)
-    await until(() => picked.has(-1), 10_000, 'warm-up pickup')
-    await sleep(idleMs)
-
-    const base = performance.now()
-    for (let i = 0; i < n; i++) {
-      const wait = base + i * GAP_MS - performance.now()
-      if (wait > 0) await sleep(wait)
-      await send(i)
-    }
-    await until(() => picked.size === n + 1, 30_000, 'pickups')
-    return Array.from({ length: n }, (_, i) => picked.get(i)!)
   } finally {
-    listener.removeAllListeners('notification')
-    // The listening connection and the claimer's changed session are discarded, not pooled again.
-    listener.release(true)
-    claimer.release(true)
     producer.release()
   }
 }

@@ -115,6 +115,8 @@ describe.skipIf(noPostgres !== null)('benchmark harness (smoke)', () => {
       ['conveyor', 'adapter SQL, no worker', 'single-row insert, 1 connection'],
       ['conveyor', 'adapter SQL, no worker', '1,000-row insert'],
       ['conveyor', 'adapter SQL, no worker', 'claim 100 + complete, 10 connections'],
+      ['conveyor', 'adapter SQL, no worker', 'pickup via NOTIFY + claim p50'],
+      ['conveyor', 'adapter SQL, no worker', 'pickup via NOTIFY + claim p99'],
       ['postgres', 'raw SQL', 'pickup via NOTIFY + claim p50'],
       ['postgres', 'raw SQL', 'pickup via NOTIFY + claim p99'],
     ] as const) {
