@@ -84,7 +84,7 @@ export function evaluateGoals(recorder: Recorder): GoalRow[] {
     values: Map<number, number>,
     ceilingValues: Map<number, number> = new Map(),
   ) => {
-    const runs = [...values.values()]
+    const runs = inRoundOrder(values)
     if (runs.length === 0) return
     const m = median(runs)
     goals.push({

@@ -24,9 +24,8 @@ import { resolveNewJob } from '../../src/core/enqueue-options.js'
 import type { NewJob } from '../../src/core/store.js'
 import { type BenchContext, freshTarget, measure, type Scope, scaled } from '../lib/context.js'
 import type { MetricSpec } from '../lib/recorder.js'
-import { percentile } from '../lib/stats.js'
 import { CONVEYOR_SCHEMA, noopJob } from '../systems/conveyor.js'
-import { pickupLatencies } from './pickup-floor.js'
+import { PICKUP_METRICS, pickupLatencies, pickupSamples } from './pickup-floor.js'
 
 const CONNECTIONS = 10
 const BATCH = 1000
@@ -50,11 +49,8 @@ const FLOOR_CLAIM100: MetricSpec = {
   better: 'higher',
 }
 
-const FLOOR_PICKUP_P50: MetricSpec = { metric: 'pickup via NOTIFY + claim p50', unit: 'ms', better: 'lower' }
-const FLOOR_PICKUP_P99: MetricSpec = { metric: 'pickup via NOTIFY + claim p99', unit: 'ms', better: 'lower' }
-
 /** The metrics of Conveyor's own SQL, in report order. */
-export const FLOOR_METRICS = [FLOOR_SINGLE, FLOOR_MULTI, FLOOR_CLAIM100, FLOOR_PICKUP_P50, FLOOR_PICKUP_P99]
+export const FLOOR_METRICS = [FLOOR_SINGLE, FLOOR_MULTI, FLOOR_CLAIM100, ...PICKUP_METRICS]
 
 /** The adapter's statements and names on one fresh database. */
 interface Adapter {
@@ -87,8 +83,7 @@ export async function runAdapterFloor(ctx: BenchContext, round: number): Promise
         { ...FLOOR_SINGLE, value: single },
         { ...FLOOR_MULTI, value: multi },
         { ...FLOOR_CLAIM100, value: claim100 },
-        { ...FLOOR_PICKUP_P50, value: percentile(pickups, 50) },
-        { ...FLOOR_PICKUP_P99, value: percentile(pickups, 99) },
+        ...pickupSamples(pickups),
       ]
     },
   )
@@ -122,12 +117,12 @@ function newJob(i: number, now: number): NewJob {
   return resolveNewJob(noopJob, { i }, {}, now)
 }
 
-/** Inserts `n` prepared batches of 1,000 jobs on the main pool (setup, not timed). */
-async function insertBatches(adapter: Adapter, n: number): Promise<void> {
+/** Inserts `n` jobs in calls of 1,000 on `target`. */
+async function insertBatches(adapter: Adapter, target: pg.Pool | pg.PoolClient, n: number): Promise<void> {
   for (let start = 0; start < n; start += BATCH) {
     const now = Date.now()
     const jobs = Array.from({ length: Math.min(BATCH, n - start) }, (_, k) => newJob(start + k, now))
-    await insertJobs(adapter.main, adapter.names, adapter.sql.insert, jobs, now)
+    await insertJobs(target, adapter.names, adapter.sql.insert, jobs, now)
   }
 }
 
@@ -164,11 +159,7 @@ async function multiRowInserts(adapter: Adapter, n: number): Promise<number> {
   const client = await adapter.main.connect()
   try {
     const t0 = performance.now()
-    for (let start = 0; start < n; start += BATCH) {
-      const now = Date.now()
-      const jobs = Array.from({ length: Math.min(BATCH, n - start) }, (_, k) => newJob(start + k, now))
-      await insertJobs(client, adapter.names, adapter.sql.insert, jobs, now)
-    }
+    await insertBatches(adapter, client, n)
     const rate = n / ((performance.now() - t0) / 1000)
     await expectJobs(adapter, n, 'available', '1,000-row insert')
     return rate
@@ -179,7 +170,7 @@ async function multiRowInserts(adapter: Adapter, n: number): Promise<number> {
 
 async function claimAndComplete(adapter: Adapter, n: number): Promise<number> {
   await adapter.main.query(`TRUNCATE ${adapter.names.jobs}`)
-  await insertBatches(adapter, n)
+  await insertBatches(adapter, adapter.main, n)
   await adapter.main.query(`VACUUM ANALYZE ${adapter.names.jobs}`)
   let written = 0
   const loop = async (k: number) => {

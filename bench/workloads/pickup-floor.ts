@@ -6,10 +6,25 @@
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { MetricSpec } from '../lib/recorder.js'
 import { liveChildren } from '../lib/resources.js'
-import { sleep, stamp, withTimeout } from '../lib/stats.js'
+import { percentile, sleep, stamp, withTimeout } from '../lib/stats.js'
 
 const GAP_MS = 20
+
+/** The metrics of a pickup floor (the same names in the raw and the adapter series). */
+export const PICKUP_METRICS: readonly [MetricSpec, MetricSpec] = [
+  { metric: 'pickup via NOTIFY + claim p50', unit: 'ms', better: 'lower' },
+  { metric: 'pickup via NOTIFY + claim p99', unit: 'ms', better: 'lower' },
+]
+
+/** The samples of `PICKUP_METRICS` from a run's latencies. */
+export function pickupSamples(latencies: readonly number[]) {
+  return [
+    { ...PICKUP_METRICS[0], value: percentile(latencies, 50) },
+    { ...PICKUP_METRICS[1], value: percentile(latencies, 99) },
+  ]
+}
 
 /** What one pickup measurement runs. */
 export interface PickupSpec {
@@ -24,12 +39,19 @@ export interface PickupSpec {
 /** Runs one pickup measurement; returns the `n` latencies in ms, in enqueue order. */
 export async function pickupLatencies(spec: PickupSpec): Promise<number[]> {
   const script = fileURLToPath(new URL('./pickup-child.ts', import.meta.url))
-  const child = fork(script, [...spec.child, String(spec.n)], { stdio: 'ignore' })
+  // The child's stderr shows in the harness's output, so a crash at start-up says why.
+  const child = fork(script, [...spec.child, String(spec.n)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
   liveChildren.add(child)
   const messages: unknown[] = []
   let wake = () => {}
   child.on('message', (m) => {
     messages.push(m)
+    wake()
+  })
+  child.on('error', (error) => {
+    messages.push({ error: error.message })
     wake()
   })
   child.on('exit', () => wake())

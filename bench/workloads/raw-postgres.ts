@@ -18,8 +18,7 @@
 import pg from 'pg'
 import { type BenchContext, freshTarget, measure, scaled } from '../lib/context.js'
 import type { MetricSpec } from '../lib/recorder.js'
-import { percentile } from '../lib/stats.js'
-import { pickupLatencies } from './pickup-floor.js'
+import { PICKUP_METRICS, pickupLatencies, pickupSamples } from './pickup-floor.js'
 
 const CONNECTIONS = 10
 const SINGLE: MetricSpec = { metric: 'single-row insert, 1 connection', unit: 'rows/s', better: 'higher' }
@@ -31,11 +30,8 @@ const CLAIM100: MetricSpec = {
   better: 'higher',
 }
 
-const PICKUP_P50: MetricSpec = { metric: 'pickup via NOTIFY + claim p50', unit: 'ms', better: 'lower' }
-const PICKUP_P99: MetricSpec = { metric: 'pickup via NOTIFY + claim p99', unit: 'ms', better: 'lower' }
-
 /** The W0 metrics, in report order. */
-export const RAW_METRICS = [SINGLE, MULTI, CLAIM1, CLAIM100, PICKUP_P50, PICKUP_P99]
+export const RAW_METRICS = [SINGLE, MULTI, CLAIM1, CLAIM100, ...PICKUP_METRICS]
 
 /** Runs every W0 measurement once on a fresh database. */
 export async function runRawPostgres(ctx: BenchContext, round: number): Promise<void> {
@@ -64,8 +60,7 @@ export async function runRawPostgres(ctx: BenchContext, round: number): Promise<
         { ...MULTI, value: multi },
         { ...CLAIM1, value: claim1 },
         { ...CLAIM100, value: claim100 },
-        { ...PICKUP_P50, value: percentile(pickups, 50) },
-        { ...PICKUP_P99, value: percentile(pickups, 99) },
+        ...pickupSamples(pickups),
       ]
     },
   )

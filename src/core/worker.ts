@@ -143,6 +143,8 @@ export class Worker {
 
   async #fetch(): Promise<void> {
     if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT || this.#stopping) return
+    // Stale jobs leave the buffer before the claim is sized, so it asks only for what is missing.
+    const stale = this.#claiming === 0 ? this.#takeStale() : []
     const want = this.settings.capacity + this.#prefetch - this.#used - this.#bufferedWeight - this.#requested
     // A second claim only overlaps the first when the buffer is running low.
     if (this.#claiming > 0 && (want <= 0 || this.#bufferedWeight * 4 >= this.#prefetch)) {
@@ -156,7 +158,7 @@ export class Worker {
     this.#pollTimer = null
     let claimed = 0
     try {
-      if (this.#claiming === 1) await this.#releaseStale()
+      if (stale.length > 0) await this.#release(stale)
       if (want > 0) {
         const jobs = await this.#deps.claim({
           queues: this.settings.queues,
@@ -169,12 +171,15 @@ export class Worker {
         claimed = jobs.length
         const now = this.#deps.clock.now()
         let weight = 0
+        let heaviest = 1
         for (const job of jobs) {
           this.#buffer.push({ job, claimedAt: now })
           weight += job.weight
+          if (job.weight > heaviest) heaviest = job.weight
         }
         this.#bufferedWeight += weight
-        this.#adapt(weight >= want)
+        // Full: the room left is less than a job of the claim, so the claim was cut by its capacity.
+        this.#adapt(jobs.length > 0 && want - weight < heaviest)
         this.#failures = 0
       }
     } catch (error) {
@@ -229,26 +234,46 @@ export class Worker {
       this.#bufferedWeight -= head.job.weight
       this.#start(head.job)
     }
-    if (this.#buffer.length === 0 && this.#used < this.settings.capacity) this.#starved = true
+    // Starving: a slot is free with nothing buffered while a claim is due. An idle worker that a
+    // burst wakes is not starving; its buffer grows only if it keeps running dry while claiming.
+    if (
+      this.#buffer.length === 0 &&
+      this.#used < this.settings.capacity &&
+      (this.#claiming > 0 || this.#immediate)
+    )
+      this.#starved = true
   }
 
-  /** Releases buffered jobs that waited longer than `maxBufferWaitMs`. */
-  async #releaseStale(): Promise<void> {
+  /**
+   * Takes the buffered jobs that waited longer than `maxBufferWaitMs` out of the buffer (to be
+   * released). They waited out their welcome: the buffer is larger than this worker's pace, so an
+   * adaptive one falls back to its base.
+   */
+  #takeStale(): JobRecord[] {
     const limit = this.#deps.clock.now() - this.settings.maxBufferWaitMs
     let n = 0
     while (n < this.#buffer.length && this.#buffer[n]!.claimedAt < limit) n++
-    if (n === 0) return
-    // Jobs waited out their welcome: the buffer is larger than this worker's pace.
+    if (n === 0) return []
     this.#prefetch = this.settings.prefetch
-    await this.#releaseBuffered(n)
+    this.#starved = false
+    return this.#take(n)
+  }
+
+  /** Removes the first `count` buffered jobs from the buffer. */
+  #take(count: number): JobRecord[] {
+    const taken = this.#buffer.splice(0, count)
+    for (const b of taken) this.#bufferedWeight -= b.job.weight
+    return taken.map((b) => b.job)
   }
 
   async #releaseBuffered(count: number): Promise<void> {
-    if (count <= 0) return
-    const taken = this.#buffer.splice(0, count)
-    for (const b of taken) this.#bufferedWeight -= b.job.weight
+    if (count > 0) await this.#release(this.#take(count))
+  }
+
+  /** Returns jobs taken from the buffer to the queue (a failure is reported, not thrown). */
+  async #release(jobs: readonly JobRecord[]): Promise<void> {
     try {
-      await this.#deps.release(taken.map((b) => b.job))
+      await this.#deps.release(jobs)
     } catch (error) {
       this.#deps.onError(error, 'release')
     }

@@ -12,15 +12,23 @@ import { nextTurn, waitFor } from '../support/wait.js'
 
 const CAPACITY = 10
 
-/** A queue of weight-1 jobs behind a fake claim that records what each claim asked for. */
-function backlog(initial: number) {
+/**
+ * A queue of jobs of one weight behind a fake claim that records what each claim asked for and,
+ * like the store, takes jobs in order while their weights fit the capacity asked.
+ */
+function backlog(initial: number, weight = 1) {
   let next = 0
   let remaining = initial
   const asked: number[] = []
   const released: string[] = []
+  let claimed = 0
   return {
     asked,
     released,
+    /** Jobs handed out by claims (released ones included). */
+    get claimed() {
+      return claimed
+    },
     add(n: number) {
       remaining += n
     },
@@ -29,9 +37,10 @@ function backlog(initial: number) {
     },
     claim: async ({ capacity }: { capacity: number }): Promise<JobRecord[]> => {
       asked.push(capacity)
-      const n = Math.min(capacity, remaining)
+      const n = Math.min(Math.floor(capacity / weight), remaining)
       remaining -= n
-      return Array.from({ length: n }, () => ({ id: String(++next), weight: 1 }) as JobRecord)
+      claimed += n
+      return Array.from({ length: n }, () => ({ id: String(++next), weight }) as JobRecord)
     },
     release: async (jobs: readonly JobRecord[]) => {
       for (const job of jobs) released.push(job.id)
@@ -96,9 +105,7 @@ describe('worker claim buffer', () => {
   it('falls back to the base once a claim comes back short (the backlog is gone)', async () => {
     const queue = backlog(3000)
     const { worker } = startWorker(queue, settings(100, 400), async () => {})
-    await waitFor(() => queue.remaining === 0 && queue.asked.at(-1)! > queue.remaining, {
-      message: 'backlog drained',
-    })
+    await waitFor(() => queue.remaining === 0, { message: 'backlog drained' })
     await waitFor(() => Math.max(...queue.asked) === CAPACITY + 400, { message: 'grown' })
     // Drained: the last claims came back short. New work arrives: the first claim asks for the base.
     const before = queue.asked.length
@@ -129,5 +136,87 @@ describe('worker claim buffer', () => {
     expect(queue.asked.slice(before).every((asked) => asked <= 100)).toBe(true)
     for (const resolve of held) resolve()
     await worker.stop(0)
+  })
+
+  it('does not grow for a burst that finds the worker idle: only starving while a claim is due counts', async () => {
+    const queue = backlog(0)
+    const held: (() => void)[] = []
+    let started = 0
+    const { worker, clock } = startWorker(queue, settings(100, 400), () => {
+      started++
+      return new Promise<void>((r) => held.push(r))
+    })
+    await waitFor(() => queue.asked.length === 1, { message: 'first (empty) claim' })
+    // Idle and empty. Then a burst of slow jobs arrives and wakes the worker.
+    queue.add(1000)
+    worker.wake()
+    await waitFor(() => held.length === CAPACITY, { message: 'slots taken' })
+    // Finish the running jobs a slot-full at a time: the buffer (claimed, not started) never
+    // holds more than the base, because the worker never waited for a claim with a slot free.
+    const buffered: number[] = []
+    for (let round = 0; round < 30; round++) {
+      for (const resolve of held.splice(0)) resolve()
+      await waitFor(() => held.length === CAPACITY, { message: 'slots taken again' })
+      for (let i = 0; i < 3; i++) await nextTurn()
+      buffered.push(queue.claimed - started)
+    }
+    const stopped = worker.stop(0)
+    clock.advance(1) // the grace period ends: running jobs are aborted, then waited for
+    for (const resolve of held.splice(0)) resolve()
+    await stopped
+    expect(queue.asked.length).toBeGreaterThan(2)
+    expect(Math.max(...buffered)).toBeLessThanOrEqual(100)
+  })
+
+  it('sizes the next claim after taking the stale jobs out of the buffer, not before', async () => {
+    const queue = backlog(100_000)
+    let hold = false
+    const held: (() => void)[] = []
+    let started = 0
+    const { worker, clock } = startWorker(queue, settings(100, 400), () => {
+      started++
+      return hold ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve()
+    })
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await nextTurn()
+    }
+    const finishOneRound = async () => {
+      for (const resolve of held.splice(0)) resolve()
+      await waitFor(() => held.length === CAPACITY, { message: 'slots taken again' })
+      await settle()
+    }
+    await waitFor(() => queue.asked.includes(CAPACITY + 400), { message: 'grown to the maximum' })
+    hold = true
+    await waitFor(() => held.length === CAPACITY, { message: 'all slots held' })
+    await settle()
+    // 3 s later, running jobs finish until the buffer runs low and a claim refills it with fresh jobs.
+    clock.advance(3000)
+    const before = queue.asked.length
+    const claimedBefore = queue.claimed
+    while (!queue.asked.slice(before).some((asked) => asked >= 200)) await finishOneRound()
+    for (let i = 0; i < 5; i++) await finishOneRound()
+    // Another 2 s: the jobs claimed first are now stale, the refill is not. The poll releases the
+    // stale ones; sized afterwards, its claim tops the buffer up to the base at most, and adds
+    // nothing when the fresh jobs alone are more than that.
+    const buffer = () => queue.claimed - started - queue.released.length
+    // The buffer is first in, first out: what is left of the refill is its newest part.
+    const fresh = Math.min(buffer(), queue.claimed - claimedBefore)
+    clock.advance(2001)
+    await waitFor(() => queue.released.length > 0, { message: 'stale jobs released' })
+    await settle()
+    expect(buffer()).toBeLessThanOrEqual(Math.max(100, fresh))
+    const stopped = worker.stop(0)
+    clock.advance(1)
+    for (const resolve of held.splice(0)) resolve()
+    await stopped
+  })
+
+  it('grows for jobs heavier than 1 too (a claim is full when the next job would not fit)', async () => {
+    const queue = backlog(5000, 3)
+    const { worker, errors } = startWorker(queue, settings(100, 400), async () => {})
+    await waitFor(() => queue.remaining === 0, { message: 'backlog drained' })
+    await worker.stop(0)
+    expect(errors).toEqual([])
+    expect(Math.max(...queue.asked)).toBe(CAPACITY + 400)
   })
 })

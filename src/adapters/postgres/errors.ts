@@ -10,7 +10,7 @@ import {
   StorageInconsistentError,
   StorageUnavailableError,
 } from '../../core/errors.js'
-import { quoteIdentifier } from './schema-name.js'
+import { regclassLiteral, sqlNames } from './sql-names.js'
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -80,8 +80,9 @@ export function translateError(error: unknown, schema: string, doing: string): u
       },
     )
   }
-  if (code === '23505' && (error as { constraint?: unknown }).constraint === 'jobs_pkey') {
-    return jobIdSequenceBehind(schema, { cause: error })
+  const where = error as { constraint?: unknown; schema?: unknown }
+  if (code === '23505' && where.constraint === 'jobs_pkey' && where.schema === schema) {
+    return jobIdSequenceBehind(schema, 'nothing', { cause: error })
   }
   if (code === '54000' || code === '22P05') {
     return new InvalidPayloadError(
@@ -100,15 +101,23 @@ export function translateError(error: unknown, schema: string, doing: string): u
 
 /**
  * The error for a jobs id sequence behind ids already in the table: new jobs take their ids from it,
- * so every insert collides until it is moved past the largest id (typically after restoring the
- * jobs table without its sequence).
+ * so inserts collide until it is moved past the largest id (typically after restoring the jobs
+ * table without its sequence). `inserted`: whether other jobs of the same call may have gone in
+ * (a statement that skips conflicts inserts the rest of its batch).
  */
-export function jobIdSequenceBehind(schema: string, options?: { cause?: unknown }): StorageInconsistentError {
-  const s = quoteIdentifier(schema)
-  const sequence = `${s}.jobs_id_seq`.replaceAll("'", "''")
+export function jobIdSequenceBehind(
+  schema: string,
+  inserted: 'nothing' | 'some',
+  options?: { cause?: unknown },
+): StorageInconsistentError {
+  const names = sqlNames(schema)
+  const outcome =
+    inserted === 'nothing'
+      ? 'nothing was enqueued'
+      : 'the colliding jobs were not enqueued (other jobs of the same call may have been)'
   return new StorageInconsistentError(
-    `The jobs id sequence of schema "${schema}" is behind ids already in its jobs table (were jobs restored without their sequence?), so new jobs collide with existing ids; nothing was enqueued. ` +
-      `Move the sequence past them once, then retry: SELECT setval('${sequence}', (SELECT max(id) FROM ${s}.jobs));`,
+    `The jobs id sequence of schema "${schema}" is behind ids already in its jobs table (were jobs restored without their sequence?), so new jobs collide with existing ids; ${outcome}. ` +
+      `Move the sequence past them once, then retry: SELECT setval(${regclassLiteral(names.jobIdSequence)}, (SELECT max(id) FROM ${names.jobs}));`,
     options,
   )
 }

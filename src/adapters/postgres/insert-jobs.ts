@@ -108,10 +108,10 @@ async function resolveDuplicates(
     // ON CONFLICT also skips a collision on the primary key: a sequence behind the table's ids
     // looks like keys that keep vanishing. Say which it is.
     const [seq] = await queryRows<{ behind: boolean }>(target, {
-      text: `SELECT coalesce((SELECT max(id) FROM ${names.jobs}), 0) > (SELECT last_value FROM ${names.quotedSchema}.jobs_id_seq) AS behind`,
+      text: `SELECT coalesce((SELECT max(id) FROM ${names.jobs}), 0) > (SELECT last_value FROM ${names.jobIdSequence}) AS behind`,
       values: [],
     })
-    if (seq?.behind) throw jobIdSequenceBehind(names.schema)
+    if (seq?.behind) throw jobIdSequenceBehind(names.schema, 'some')
     throw new Error('Conveyor could not insert jobs whose unique keys kept changing hands; try again.')
   }
   const retried = await insertJobs(
