@@ -70,8 +70,8 @@ export async function runAdapterFloor(ctx: BenchContext, round: number): Promise
     900_000,
     async (scope) => {
       const { adapter, databaseUrl } = await openAdapter(ctx, scope)
-      const single = await singleRowInserts(adapter, scaled(ctx, 5_000, 50))
-      const multi = await multiRowInserts(adapter, scaled(ctx, 50_000, 2_000))
+      const single = await timedInserts(adapter, scaled(ctx, 5_000, 50), 1, 'single-row insert')
+      const multi = await timedInserts(adapter, scaled(ctx, 50_000, 2_000), BATCH, '1,000-row insert')
       const claim100 = await claimAndComplete(adapter, scaled(ctx, 20_000, 200))
       const pickups = await adapterPickups(
         adapter,
@@ -117,11 +117,16 @@ function newJob(i: number, now: number): NewJob {
   return resolveNewJob(noopJob, { i }, {}, now)
 }
 
-/** Inserts `n` jobs in calls of 1,000 on `target`. */
-async function insertBatches(adapter: Adapter, target: pg.Pool | pg.PoolClient, n: number): Promise<void> {
-  for (let start = 0; start < n; start += BATCH) {
+/** Inserts `n` jobs in calls of `size` on `target`. */
+async function insertBatches(
+  adapter: Adapter,
+  target: pg.Pool | pg.PoolClient,
+  n: number,
+  size = BATCH,
+): Promise<void> {
+  for (let start = 0; start < n; start += size) {
     const now = Date.now()
-    const jobs = Array.from({ length: Math.min(BATCH, n - start) }, (_, k) => newJob(start + k, now))
+    const jobs = Array.from({ length: Math.min(size, n - start) }, (_, k) => newJob(start + k, now))
     await insertJobs(target, adapter.names, adapter.sql.insert, jobs, now)
   }
 }
@@ -138,30 +143,15 @@ async function expectJobs(adapter: Adapter, n: number, state: string, what: stri
     throw new Error(`${what}: some job took ${rows[0]!.max_attempt} attempts`)
 }
 
-async function singleRowInserts(adapter: Adapter, n: number): Promise<number> {
-  const client = await adapter.main.connect()
-  try {
-    const t0 = performance.now()
-    for (let i = 0; i < n; i++) {
-      const now = Date.now()
-      await insertJobs(client, adapter.names, adapter.sql.insert, [newJob(i, now)], now)
-    }
-    const rate = n / ((performance.now() - t0) / 1000)
-    await expectJobs(adapter, n, 'available', 'single-row insert')
-    return rate
-  } finally {
-    client.release()
-  }
-}
-
-async function multiRowInserts(adapter: Adapter, n: number): Promise<number> {
+/** Rows per second inserting `n` jobs in calls of `size` on one connection, each call awaited. */
+async function timedInserts(adapter: Adapter, n: number, size: number, what: string): Promise<number> {
   await adapter.main.query(`TRUNCATE ${adapter.names.jobs}`)
   const client = await adapter.main.connect()
   try {
     const t0 = performance.now()
-    await insertBatches(adapter, client, n)
+    await insertBatches(adapter, client, n, size)
     const rate = n / ((performance.now() - t0) / 1000)
-    await expectJobs(adapter, n, 'available', '1,000-row insert')
+    await expectJobs(adapter, n, 'available', what)
     return rate
   } finally {
     client.release()
