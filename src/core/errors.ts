@@ -143,7 +143,8 @@ export class StorageUnavailableError extends ConveyorError {
 
 /**
  * The stored data contradicts itself in a way Conveyor cannot repair on its own (e.g. the jobs id
- * sequence is behind ids already in the table); the message says how to fix it. Nothing was written.
+ * sequence is behind ids already in the table); the message says how to fix it and what, if
+ * anything, was written.
  */
 export class StorageInconsistentError extends ConveyorError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -145,12 +145,8 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
     if (kind === 'value' && isThenable(value)) value.then(undefined, ignore)
     kind = 'aborted'
     value = abort.reason
-  } else if (
-    kind === 'value' &&
-    value !== null &&
-    typeof (value as PromiseLike<unknown>)?.then === 'function'
-  ) {
-    const settled = await raceAbort(value as PromiseLike<unknown>, abort)
+  } else if (kind === 'value' && isThenable(value)) {
+    const settled = await raceAbort(value, abort)
     kind = settled.kind
     value = settled.value
   }

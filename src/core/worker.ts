@@ -65,7 +65,7 @@ export class Worker {
   #bufferedWeight = 0
   /** The buffer's current target weight, between `prefetch` and `prefetchMax`. */
   #prefetch: number
-  /** A slot went idle with nothing buffered since the last claim returned. */
+  /** Since the last claim returned, a slot went idle with nothing buffered while a claim was due. */
   #starved = false
   #used = 0
   #stopping = false

@@ -7,6 +7,7 @@
  */
 import { RUN_LOGS_KEPT } from '../../core/job.js'
 import type { Completion } from '../../core/store.js'
+import { isJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { fromMs, type SqlNames, WAITING_SQL } from './sql-names.js'
 
@@ -180,16 +181,14 @@ export async function completeJobs(
 
 /**
  * The completions' ids as one `bigint[]` literal (`{1,2,3}`), or the plain array when an id is not
- * a decimal integer (the server then rejects it as before). One joined string instead of `pg`'s
+ * a job id (the server then rejects it as before). One joined string instead of `pg`'s
  * element-by-element array serialization, which cost more than half a kilobyte of garbage per job.
  */
 function idsLiteral(list: readonly Completion[]): string | string[] {
   const ids = list.map((c) => c.id)
-  for (const id of ids) if (!DECIMAL.test(id)) return ids
+  for (const id of ids) if (!isJobId(id)) return ids
   return `{${ids.join(',')}}`
 }
-
-const DECIMAL = /^[0-9]{1,19}$/
 
 /** The completions' attempts as one `int[]` literal (NULL where a completion names none). */
 function attemptsLiteral(list: readonly Completion[]): string {
