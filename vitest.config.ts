@@ -7,11 +7,11 @@ export default defineConfig({
   resolve: {
     // Tests and README examples import the package by its public names.
     alias: [
-      { find: /^conveyor$/, replacement: src('index.ts') },
-      { find: /^conveyor\/memory$/, replacement: src('adapters/memory/index.ts') },
-      { find: /^conveyor\/postgres$/, replacement: src('adapters/postgres/index.ts') },
-      { find: /^conveyor\/admin$/, replacement: src('admin/index.ts') },
-      { find: /^conveyor\/metrics$/, replacement: src('instrumentation/index.ts') },
+      { find: /^conveyor-jobs$/, replacement: src('index.ts') },
+      { find: /^conveyor-jobs\/memory$/, replacement: src('adapters/memory/index.ts') },
+      { find: /^conveyor-jobs\/postgres$/, replacement: src('adapters/postgres/index.ts') },
+      { find: /^conveyor-jobs\/admin$/, replacement: src('admin/index.ts') },
+      { find: /^conveyor-jobs\/metrics$/, replacement: src('instrumentation/index.ts') },
     ],
   },
   test: {

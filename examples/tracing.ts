@@ -18,9 +18,9 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
-import { type CoreQueue, createSystemClock, defineJob } from 'conveyor'
-import { createMemoryQueue } from 'conveyor/memory'
-import { createPostgresQueue } from 'conveyor/postgres'
+import { type CoreQueue, createSystemClock, defineJob } from 'conveyor-jobs'
+import { createMemoryQueue } from 'conveyor-jobs/memory'
+import { createPostgresQueue } from 'conveyor-jobs/postgres'
 
 // 1. The application's OpenTelemetry set-up (use an OTLP exporter in production).
 const exporter = new InMemorySpanExporter()

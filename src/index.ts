@@ -1,7 +1,7 @@
 /**
- * Conveyor's core entry point (`conveyor`): job definitions, ports, clocks, controls and errors.
- * Adapters live in `conveyor/memory` and `conveyor/postgres`; the admin page in `conveyor/admin`;
- * Prometheus metrics in `conveyor/metrics`.
+ * Conveyor's core entry point (`conveyor-jobs`): job definitions, ports, clocks, controls and errors.
+ * Adapters live in `conveyor-jobs/memory` and `conveyor-jobs/postgres`; the admin page in `conveyor-jobs/admin`;
+ * Prometheus metrics in `conveyor-jobs/metrics`.
  */
 export type { BackoffFunction } from './core/backoff.js'
 export { backoffDelay, DEFAULT_BACKOFF } from './core/backoff.js'

@@ -1,5 +1,5 @@
 /**
- * `conveyor/admin`: the admin pages (queues, jobs, schedules, actions) and their JSON API (`/api/v1`)
+ * `conveyor-jobs/admin`: the admin pages (queues, jobs, schedules, actions) and their JSON API (`/api/v1`)
  * as a Fastify plugin to mount in an application, and as a standalone server with basic
  * authentication for the command line.
  */

@@ -44,7 +44,7 @@ export interface AdminOptions {
   readonly sampleSize?: number
   /**
    * Serves `GET /metrics` (behind `authorize`) with this renderer, e.g. `metricsHandler(registry)`
-   * from `conveyor/metrics`. Absent: no metrics route.
+   * from `conveyor-jobs/metrics`. Absent: no metrics route.
    */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>
   /**

@@ -1,6 +1,6 @@
-import { defineJob } from 'conveyor'
-import { adminPlugin } from 'conveyor/admin'
-import { createMemoryQueue } from 'conveyor/memory'
+import { defineJob } from 'conveyor-jobs'
+import { adminPlugin } from 'conveyor-jobs/admin'
+import { createMemoryQueue } from 'conveyor-jobs/memory'
 import Fastify from 'fastify'
 import { expect, test } from 'vitest'
 

@@ -1,5 +1,5 @@
-import { adminPlugin } from 'conveyor/admin'
-import { createMemoryQueue } from 'conveyor/memory'
+import { adminPlugin } from 'conveyor-jobs/admin'
+import { createMemoryQueue } from 'conveyor-jobs/memory'
 import Fastify from 'fastify'
 import { expect, test } from 'vitest'
 

@@ -1,5 +1,5 @@
-import { defineJob } from 'conveyor'
-import { createPostgresQueue } from 'conveyor/postgres'
+import { defineJob } from 'conveyor-jobs'
+import { createPostgresQueue } from 'conveyor-jobs/postgres'
 import pg from 'pg'
 import { expect } from 'vitest'
 import { exampleDatabase, testWithPostgres } from './example-database.js'

@@ -1,5 +1,5 @@
-import { defineJob, type Enqueuer } from 'conveyor'
-import { createMemoryQueue } from 'conveyor/memory'
+import { defineJob, type Enqueuer } from 'conveyor-jobs'
+import { createMemoryQueue } from 'conveyor-jobs/memory'
 import { expect, test } from 'vitest'
 import { z } from 'zod'
 

@@ -1,5 +1,5 @@
 /**
- * `conveyor/memory`: the in-memory adapter and its test helpers. Same semantics as the Postgres
+ * `conveyor-jobs/memory`: the in-memory adapter and its test helpers. Same semantics as the Postgres
  * adapter (the conformance suite proves it), a `ManualClock` by default, and assertions for
  * producer unit tests that need no database.
  */

@@ -1,5 +1,5 @@
 /**
- * `conveyor/postgres`: the PostgreSQL adapter. Jobs live in the application's database, can be
+ * `conveyor-jobs/postgres`: the PostgreSQL adapter. Jobs live in the application's database, can be
  * enqueued in the application's own transaction, and are shared safely by any number of worker
  * processes. Run `queue.migrate()` (or `conveyor migrate`) once per deploy before using it.
  */
