@@ -40,6 +40,7 @@ export type {
   DrainOptions,
   DrainResult,
   EnqueueManyItem,
+  EnqueueManyItems,
   EnqueueResult,
   Enqueuer,
   JobContext,

@@ -31,13 +31,23 @@ export interface EnqueueManyItem<P = unknown> {
   readonly options?: Omit<EnqueueOptions, 'tx'>
 }
 
+/**
+ * A batch for `enqueueMany`, each item checked against its own definition's payload type: an item
+ * whose payload does not fit its `job` fails to compile (the intersection with `T` makes it `never`).
+ */
+export type EnqueueManyItems<T extends readonly unknown[]> = T & {
+  readonly [K in keyof T]: T[K] extends { readonly job: JobDefinition<infer P> }
+    ? EnqueueManyItem<P>
+    : EnqueueManyItem<never>
+}
+
 /** Adds jobs. */
 export interface Enqueuer {
   /** Validates and stores one job. */
   enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult>
   /** Validates all, then stores jobs of mixed kinds in one round trip (all or nothing). */
-  enqueueMany(
-    items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[],
+  enqueueMany<const T extends readonly unknown[]>(
+    items: EnqueueManyItems<T>,
     options?: { tx?: TransactionHandle },
   ): Promise<EnqueueResult[]>
 }

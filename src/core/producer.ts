@@ -7,7 +7,14 @@ import { type EnqueueOptions, resolveNewJob, validateEnqueueOptions } from './en
 import { InvalidArgumentError } from './errors.js'
 import type { EventBus } from './events.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
-import type { EnqueueManyItem, EnqueueResult, Enqueuer, ScheduleOptions, Scheduler } from './ports.js'
+import type {
+  EnqueueManyItem,
+  EnqueueManyItems,
+  EnqueueResult,
+  Enqueuer,
+  ScheduleOptions,
+  Scheduler,
+} from './ports.js'
 import { scheduleRecordFor } from './schedule-upsert.js'
 import type { InsertOutcome, JobStore, NewJob, ScheduleRecord, TransactionHandle } from './store.js'
 import { type SendTarget, type TraceCarrier, Tracing, type TracingOptions } from './tracing.js'
@@ -55,8 +62,8 @@ export class Producer implements Enqueuer, Scheduler {
     )
   }
 
-  async enqueueMany(
-    items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[],
+  async enqueueMany<const T extends readonly unknown[]>(
+    items: EnqueueManyItems<T>,
     options?: { tx?: TransactionHandle },
   ): Promise<EnqueueResult[]> {
     if (!Array.isArray(items))

@@ -22,7 +22,7 @@ import type {
   AttemptOutcome,
   DrainOptions,
   DrainResult,
-  EnqueueManyItem,
+  EnqueueManyItems,
   EnqueueResult,
   JobHandler,
   JobPatch,
@@ -140,8 +140,8 @@ class CoreQueueImpl implements CoreQueue {
     return this.#producer.enqueue(job, payload, options)
   }
 
-  enqueueMany(
-    items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[],
+  enqueueMany<const T extends readonly unknown[]>(
+    items: EnqueueManyItems<T>,
     options?: { tx?: TransactionHandle },
   ): Promise<EnqueueResult[]> {
     return this.#producer.enqueueMany(items, options)
