@@ -21,6 +21,7 @@ export {
   JobTimeoutError,
   LifecycleError,
   SchemaNotMigratedError,
+  SchemaTooNewError,
   ShutdownAbortError,
   StorageInconsistentError,
   StorageUnavailableError,

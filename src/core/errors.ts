@@ -159,6 +159,16 @@ export class SchemaNotMigratedError extends ConveyorError {
   }
 }
 
+/**
+ * The database's schema has migrations this code does not know: it was migrated by a newer
+ * version of Conveyor. Older code refuses to run on it rather than misread its tables.
+ */
+export class SchemaTooNewError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SCHEMA_TOO_NEW', message, options)
+  }
+}
+
 /** A job ran longer than its timeout; used as the abort reason and the recorded attempt error. */
 export class JobTimeoutError extends ConveyorError {
   constructor(timeoutMs: number) {

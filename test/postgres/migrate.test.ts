@@ -3,7 +3,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { loadMigrations, migrate, renderMigration } from '../../src/adapters/postgres/migrate.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
-import { ConveyorError, InvalidArgumentError, SchemaNotMigratedError } from '../../src/core/errors.js'
+import {
+  ConveyorError,
+  InvalidArgumentError,
+  SchemaNotMigratedError,
+  SchemaTooNewError,
+} from '../../src/core/errors.js'
 import { createTestSchema } from '../support/database.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, newJob, T0 } from './fixture.js'
@@ -104,6 +109,27 @@ describePostgres('migrations', () => {
     await pool.query(`DROP SCHEMA "${schema}" CASCADE`)
     await store.migrate()
     expect(await store.insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
+  })
+
+  it('refuses a schema migrated by newer code: no statement runs, migrate applies nothing, the error says to upgrade', async () => {
+    const schema = freshSchema()
+    await new PostgresStore({ pool, schema }).migrate()
+    const jobsBefore = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".jobs`)
+    await pool.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (998, '998_from_the_future')`)
+
+    const store = new PostgresStore({ pool, schema })
+    const insert = store.insertJobs({ jobs: [newJob()], now: T0 })
+    await expect(insert).rejects.toBeInstanceOf(SchemaTooNewError)
+    await expect(insert).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW' })
+    await expect(insert).rejects.toThrow(/998_from_the_future.*upgrade conveyor-jobs/s)
+    await expect(store.migrate()).rejects.toBeInstanceOf(SchemaTooNewError)
+    await expect(store.pendingMigrations()).rejects.toBeInstanceOf(SchemaTooNewError)
+    const jobsAfter = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".jobs`)
+    expect(jobsAfter.rows).toEqual(jobsBefore.rows)
+
+    // Once the newer code's migration is gone again (a rollback of the upgrade), the store works.
+    await pool.query(`DELETE FROM "${schema}".migrations WHERE version = 998`)
+    expect(await new PostgresStore({ pool, schema }).insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
   })
 
   it('maps a table dropped under a running store to SchemaNotMigratedError', async () => {

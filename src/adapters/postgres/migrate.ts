@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import type pg from 'pg'
-import { SchemaNotMigratedError } from '../../core/errors.js'
+import { SchemaNotMigratedError, SchemaTooNewError } from '../../core/errors.js'
 import { isUnavailable, translateError } from './errors.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { quoteIdentifier } from './schema-name.js'
@@ -45,18 +45,33 @@ export function renderMigration(sql: string, names: SqlNames): string {
   return sql.replace(/(?<![:\w]):schema\b/g, names.quotedSchema)
 }
 
-/** The versions already applied in a schema (empty when the schema or its bookkeeping table is missing). */
-export async function appliedVersions(target: SqlTarget, names: SqlNames): Promise<Set<number>> {
+/**
+ * The migrations already applied in a schema, name by version (empty when the schema or its
+ * bookkeeping table is missing). Throws `SchemaTooNewError` when one of them is not among `known`:
+ * newer code migrated this schema, and this code must not run on tables it does not understand.
+ */
+export async function appliedVersions(
+  target: SqlTarget,
+  names: SqlNames,
+  known: readonly Migration[],
+): Promise<Map<number, string>> {
   const [exists] = await queryRows<{ exists: boolean }>(target, {
     text: 'SELECT to_regclass($1::text) IS NOT NULL AS exists',
     values: [names.migrations],
   })
-  if (!exists?.exists) return new Set()
-  const rows = await queryRows<{ version: number }>(target, {
-    text: `SELECT version FROM ${names.migrations}`,
+  if (!exists?.exists) return new Map()
+  const rows = await queryRows<{ version: number; name: string }>(target, {
+    text: `SELECT version, name FROM ${names.migrations} ORDER BY version`,
     values: [],
   })
-  return new Set(rows.map((r) => r.version))
+  const knownVersions = new Set(known.map((m) => m.version))
+  const unknown = rows.filter((r) => !knownVersions.has(r.version)).map((r) => r.name)
+  if (unknown.length > 0) {
+    throw new SchemaTooNewError(
+      `Conveyor's schema "${names.schema}" was migrated by a newer version of Conveyor (it has ${unknown.join(', ')}, which this code does not know): upgrade conveyor-jobs in this application to the version the other processes run. Nothing was changed.`,
+    )
+  }
+  return new Map(rows.map((r) => [r.version, r.name]))
 }
 
 /** Names of the migrations a `migrate` would apply now, in order (a dry run). */
@@ -67,7 +82,7 @@ export async function pendingMigrations(
 ): Promise<string[]> {
   try {
     const all = migrations ?? (await loadMigrations())
-    const applied = await appliedVersions(pool, names)
+    const applied = await appliedVersions(pool, names, all)
     return all.filter((m) => !applied.has(m.version)).map((m) => m.name)
   } catch (error) {
     throw translateError(error, names.schema, 'listing pending migrations')
@@ -107,7 +122,7 @@ export async function migrate(
           applied_at timestamptz NOT NULL DEFAULT now()
         )`,
       )
-      const applied = await appliedVersions(client, names)
+      const applied = await appliedVersions(client, names, all)
       const done: string[] = []
       for (const migration of all) {
         if (applied.has(migration.version)) continue

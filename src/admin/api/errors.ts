@@ -28,6 +28,7 @@ const CONVEYOR_STATUS: Readonly<Record<string, number>> = {
   STORAGE_UNAVAILABLE: 503,
   STORAGE_INCONSISTENT: 503,
   SCHEMA_NOT_MIGRATED: 503,
+  SCHEMA_TOO_NEW: 503,
 }
 
 /** Fastify's client errors, by their code. */
