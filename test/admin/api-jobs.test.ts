@@ -219,6 +219,91 @@ for (const adapter of adapters) {
       }
     })
 
+    it('enqueues over HTTP: payload validated with its definition, options, idempotent through the unique key', async () => {
+      const created = await api.post('/jobs', {
+        body: {
+          kind: 'mail.send',
+          payload: { to: 'ann@example.com' },
+          options: { priority: -3, tags: ['api'] },
+        },
+      })
+      expect(created.status).toBe(201)
+      expect(created.body).toMatchObject({
+        duplicate: false,
+        job: { kind: 'mail.send', queue: 'mail', state: 'available', priority: -3, tags: ['api'] },
+      })
+      expect((await queue.getJob(created.body.job.id))?.payload).toEqual({ to: 'ann@example.com' })
+
+      const later = await api.post('/jobs', {
+        body: {
+          kind: 'image.resize',
+          payload: { asset: 'a.png' },
+          options: { delayMs: MINUTE, queue: 'slow' },
+        },
+      })
+      expect(later.body.job).toMatchObject({ state: 'scheduled', queue: 'slow' })
+      expect(Date.parse(later.body.job.runAt)).toBe(clock.now() + MINUTE)
+      const at = new Date(clock.now() + 2 * MINUTE).toISOString()
+      const timed = await api.post('/jobs', {
+        body: { kind: 'image.resize', payload: { asset: 'b.png' }, options: { runAt: at } },
+      })
+      expect(timed.body.job.runAt).toBe(at)
+
+      // The unique key makes a retried request safe: the second call answers the first job.
+      const body = {
+        kind: 'mail.send',
+        payload: { to: 'once@example.com' },
+        options: { uniqueKey: 'order-42' },
+      }
+      const first = await api.post('/jobs', { body })
+      const again = await api.post('/jobs', { body })
+      expect(first.status).toBe(201)
+      expect(again.status).toBe(200)
+      expect(again.body).toMatchObject({ duplicate: true, job: { id: first.body.job.id } })
+      expect(await queue.listJobs({ kind: 'mail.send' })).toHaveLength(2)
+    })
+
+    it('refuses bad enqueues with a code that names the problem, and stores nothing', async () => {
+      const invalid = await api.post('/jobs', {
+        body: { kind: 'mail.send', payload: { to: 'not-an-email' } },
+      })
+      expect(invalid.status).toBe(422)
+      expect(invalid.body.error.code).toBe('INVALID_PAYLOAD')
+      const unknown = await api.post('/jobs', { body: { kind: 'no.such.kind', payload: {} } })
+      expect(unknown.status).toBe(422)
+      expect(unknown.body.error.code).toBe('UNKNOWN_JOB_KIND')
+      const noKind = await api.post('/jobs', { body: { payload: {} } })
+      expect(noKind.status).toBe(400)
+      expect(noKind.body.error.code).toBe('VALIDATION_FAILED')
+      const badOption = await api.post('/jobs', {
+        body: { kind: 'image.resize', payload: { asset: 'x' }, options: { colour: 'red' } },
+      })
+      expect(badOption.status).toBe(400)
+      const both = await api.post('/jobs', {
+        body: {
+          kind: 'image.resize',
+          payload: { asset: 'x' },
+          options: { delayMs: 5, runAt: new Date(T0).toISOString() },
+        },
+      })
+      expect(both.status).toBe(400)
+      expect(both.body.error.message).toMatch(/runAt or delayMs/)
+      expect(await queue.listJobs({})).toEqual([])
+
+      const readOnly = await adminApp(queue, { apiTokens: [TOKEN], authorize: () => false, readOnly: true })
+      try {
+        const client = new ApiClient(readOnly, { headers: { authorization: `Bearer ${TOKEN}` } })
+        const refused = await client.post('/jobs', {
+          body: { kind: 'image.resize', payload: { asset: 'x' } },
+        })
+        expect(refused.status).toBe(403)
+        expect(refused.body.error.code).toBe('READ_ONLY')
+      } finally {
+        await readOnly.close()
+      }
+      expect(await queue.listJobs({})).toEqual([])
+    })
+
     it('retries, runs now, cancels and deletes one job; 409 when its state does not allow it', async () => {
       const failed = await queue.enqueue(mail, { to: 'bad@example.com' })
       await queue.drain()

@@ -5,7 +5,7 @@ import type { AdminContext } from '../context.js'
 import { AdminHttpError } from '../errors.js'
 import { type ApiFilterFields, toApiJobFilter } from '../filter.js'
 import { actOnFilter, actOnJobOrExplain, JOB_ACTIONS, type JobAction } from '../operations/job-actions.js'
-import { findJob, searchJobs, updateJob } from '../operations/jobs.js'
+import { enqueueJob, findJob, searchJobs, updateJob } from '../operations/jobs.js'
 import { jobDto } from './dto.js'
 import {
   countSchema,
@@ -13,6 +13,7 @@ import {
   errorResponses,
   filterBodySchema,
   idParams,
+  jobEnqueueSchema,
   jobPatchSchema,
   jobSchema,
   searchQuerySchema,
@@ -24,6 +25,12 @@ interface SearchQuery extends Omit<ApiFilterFields, 'payload' | 'states' | 'ids'
   readonly limit: number
 }
 
+interface JobEnqueueBody {
+  readonly kind: string
+  readonly payload: JsonValue
+  readonly options?: Record<string, unknown> & { readonly runAt?: string }
+}
+
 interface JobPatchBody {
   readonly runAt?: string
   readonly priority?: number
@@ -31,6 +38,15 @@ interface JobPatchBody {
 }
 
 const jobResponse = { type: 'object', required: ['job'], properties: { job: jobSchema } } as const
+
+const enqueuedResponse = {
+  type: 'object',
+  required: ['job', 'duplicate'],
+  properties: {
+    job: jobSchema,
+    duplicate: { type: 'boolean', description: 'true: the unique key matched this existing job' },
+  },
+} as const
 
 const SINGLE_ACTIONS: readonly Exclude<JobAction, 'delete'>[] = ['retry', 'cancel', 'run']
 
@@ -74,6 +90,34 @@ export function registerJobRoutes(api: FastifyInstance, ctx: AdminContext): void
       })
       const page = await searchJobs(ctx.queue, filter, { limit, before: cursor })
       return { jobs: page.jobs.map(jobDto), nextCursor: page.nextCursor }
+    },
+  )
+
+  api.post<{ Body: JobEnqueueBody }>(
+    '/jobs',
+    {
+      schema: documented({
+        summary:
+          'Enqueue a job: payload validated with its kind’s schema; idempotent through `options.uniqueKey`',
+        tags: ['jobs'],
+        body: jobEnqueueSchema,
+        response: {
+          201: { ...enqueuedResponse, description: 'the job was stored' },
+          200: { ...enqueuedResponse, description: 'a job with this unique key waits or runs: that job' },
+          ...errorResponses(403, 413, 415, 422),
+        },
+      }),
+    },
+    async (request, reply) => {
+      const { kind, payload, options } = request.body
+      const { runAt, ...rest } = options ?? {}
+      const result = await enqueueJob(ctx, {
+        kind,
+        payload,
+        options: { ...rest, ...(runAt !== undefined ? { runAt: Date.parse(runAt) } : {}) },
+      })
+      reply.code(result.duplicate ? 200 : 201)
+      return { job: jobDto(result.job), duplicate: result.duplicate }
     },
   )
 

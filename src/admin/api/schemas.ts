@@ -245,6 +245,29 @@ export const jobPatchSchema = {
   minProperties: 1,
 } as const
 
+/** Body of `POST /jobs`: a job to enqueue, its payload validated with the kind's definition. */
+export const jobEnqueueSchema = strictObject(
+  {
+    kind: NAME,
+    payload: { ...ANY_JSON, description: 'validated with the kind’s schema' },
+    options: strictObject({
+      ...scheduleJobOptions,
+      runAt: TIME,
+      delayMs: { type: 'integer', minimum: 0, description: 'run no earlier than this many ms from now' },
+      uniqueKey: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 512,
+        description:
+          'skip (answer the existing job, 200) while a job of this kind with this key waits or runs',
+      },
+      dependsOn: { type: 'array', maxItems: 1000, items: JOB_ID },
+      state: { ...ANY_JSON, description: 'initial workflow state' },
+    }),
+  },
+  ['kind', 'payload'],
+)
+
 /** Body of `PUT /schedules/:name`. */
 export const schedulePutSchema = strictObject(
   {

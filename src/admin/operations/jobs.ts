@@ -1,4 +1,6 @@
 /** Reading and changing jobs, for the HTML pages and the JSON API alike. */
+
+import type { EnqueueOptions } from '../../core/enqueue-options.js'
 import { type JobRecord, WAITING_STATES } from '../../core/job.js'
 import type { Queue } from '../../core/ports.js'
 import type { JobFilter } from '../../core/store.js'
@@ -60,4 +62,26 @@ export async function updateJob(
   const validate = changes.payload !== undefined && WAITING_STATES.includes(job.state)
   const options = validate ? { job: requireDefinition(settings.jobs, queue, job.kind) } : {}
   return queue.updateJob(id, changes, options)
+}
+
+/** A job to enqueue from outside the application (the JSON API). */
+export interface NewJobRequest {
+  readonly kind: string
+  readonly payload: unknown
+  readonly options?: Omit<EnqueueOptions, 'tx'>
+}
+
+/**
+ * Enqueues a job by kind, its payload validated with the kind's definition (see
+ * `requireDefinition`; 422 `UNKNOWN_JOB_KIND` when there is none). A unique key that matches a
+ * waiting or running job answers that job with `duplicate: true`, so a retried request is safe.
+ */
+export async function enqueueJob(
+  settings: Pick<AdminSettings, 'queue' | 'jobs'>,
+  request: NewJobRequest,
+): Promise<{ job: JobRecord; duplicate: boolean }> {
+  const { queue } = settings
+  const definition = requireDefinition(settings.jobs, queue, request.kind)
+  const result = await queue.enqueue(definition, request.payload, request.options)
+  return { job: await findJob(queue, result.id), duplicate: result.duplicate }
 }
