@@ -21,6 +21,7 @@ const TOKEN = 'test-token-0123456789abcdef0123456789abcdef'
 /** Every route of the API: method, path template, path parameters, whether it takes a body. */
 const ROUTES: [string, string, string[], boolean][] = [
   ['get', '/jobs', [], false],
+  ['post', '/jobs', [], true],
   ['get', '/jobs/{id}', ['id'], false],
   ['patch', '/jobs/{id}', ['id'], true],
   ['delete', '/jobs/{id}', ['id'], false],

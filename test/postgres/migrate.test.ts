@@ -129,7 +129,9 @@ describePostgres('migrations', () => {
 
     // Once the newer code's migration is gone again (a rollback of the upgrade), the store works.
     await pool.query(`DELETE FROM "${schema}".migrations WHERE version = 998`)
-    expect(await new PostgresStore({ pool, schema }).insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
+    expect(await new PostgresStore({ pool, schema }).insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(
+      1,
+    )
   })
 
   it('maps a table dropped under a running store to SchemaNotMigratedError', async () => {

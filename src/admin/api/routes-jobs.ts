@@ -8,16 +8,13 @@ import { actOnFilter, actOnJobOrExplain, JOB_ACTIONS, type JobAction } from '../
 import { enqueueJob, findJob, searchJobs, updateJob } from '../operations/jobs.js'
 import { jobDto } from './dto.js'
 import {
-  countSchema,
-  documented,
-  errorResponses,
   filterBodySchema,
   idParams,
   jobEnqueueSchema,
   jobPatchSchema,
-  jobSchema,
   searchQuerySchema,
-} from './schemas.js'
+} from './request-schemas.js'
+import { countSchema, documented, errorResponses, jobSchema } from './schemas.js'
 
 interface SearchQuery extends Omit<ApiFilterFields, 'payload' | 'states' | 'ids'> {
   readonly payload?: string

@@ -13,15 +13,8 @@ import {
   type ScheduleInput,
 } from '../operations/schedules.js'
 import { scheduleDto } from './dto.js'
-import {
-  documented,
-  errorResponses,
-  nameParams,
-  queueParams,
-  queueSchema,
-  schedulePutSchema,
-  scheduleSchema,
-} from './schemas.js'
+import { nameParams, queueParams, schedulePutSchema } from './request-schemas.js'
+import { documented, errorResponses, queueSchema, scheduleSchema } from './schemas.js'
 
 interface SchedulePutBody {
   readonly expression: string

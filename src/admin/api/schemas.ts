@@ -1,5 +1,6 @@
 /**
- * JSON schemas of the JSON API: what each route accepts and answers. The routes declare them (Fastify
+ * JSON schemas of the JSON API: what each route answers, and the pieces its requests are built of
+ * (the request schemas are in `request-schemas.ts`). The routes declare them (Fastify
  * validates requests with them) and the OpenAPI document is built from the same objects. Request
  * objects list their fields in `propertyNames`, so a misspelt field is an error instead of being
  * dropped silently.
@@ -18,14 +19,14 @@ export const NAME = {
 /** A job id: a decimal string. */
 export const JOB_ID = { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'job id' } as const
 
-const TIME = { type: 'string', format: 'date-time', description: 'UTC time, ISO 8601' } as const
+export const TIME = { type: 'string', format: 'date-time', description: 'UTC time, ISO 8601' } as const
 const NULLABLE_TIME = { type: ['string', 'null'], format: 'date-time' } as const
-const STATE = { type: 'string', enum: JOB_STATES } as const
-const ANY_JSON = { description: 'any JSON value' } as const
+export const STATE = { type: 'string', enum: JOB_STATES } as const
+export const ANY_JSON = { description: 'any JSON value' } as const
 const STRINGS = { type: 'array', items: { type: 'string' } } as const
 
 /** An object schema that refuses fields it does not list. */
-function strictObject<P extends Record<string, unknown>>(
+export function strictObject<P extends Record<string, unknown>>(
   properties: P,
   required: readonly (keyof P & string)[] = [],
 ) {
@@ -135,7 +136,7 @@ export const jobSchema = {
 } as const
 
 /** The options each tick's job gets. */
-const scheduleJobOptions = {
+export const scheduleJobOptions = {
   queue: NAME,
   priority: { type: 'integer', minimum: PRIORITY_MIN, maximum: PRIORITY_MAX },
   maxAttempts: { type: 'integer', minimum: 1, maximum: 10_000 },
@@ -146,7 +147,7 @@ const scheduleJobOptions = {
   tags: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 128 } },
 } as const
 
-const MISSED = { type: 'string', enum: ['runOnce', 'skip'] } as const
+export const MISSED = { type: 'string', enum: ['runOnce', 'skip'] } as const
 
 /** A schedule as the API shows it. */
 export const scheduleSchema = {
@@ -203,90 +204,6 @@ export const queueSchema = {
     lagMs: { ...estimate, description: 'how long the oldest due job has waited (null: none waiting)' },
   },
 } as const
-
-/** The filter fields shared by the search's query string and the bulk actions' body. */
-const filterFields = {
-  queue: NAME,
-  kind: NAME,
-  schedule: NAME,
-  q: { type: 'string', minLength: 1, maxLength: 200, description: 'text in the payload (case-insensitive)' },
-  from: { type: 'string', maxLength: 40, description: 'created at or after this UTC time' },
-  to: { type: 'string', maxLength: 40, description: 'created before this UTC time' },
-} as const
-
-/** Query string of `GET /jobs`. */
-export const searchQuerySchema = strictObject({
-  ...filterFields,
-  state: { type: 'string', maxLength: 100, description: 'job states, comma-separated' },
-  payload: {
-    type: 'string',
-    maxLength: 2000,
-    description: 'JSON the payload must contain (jsonb containment), e.g. {"to":"a@b.c"}',
-  },
-  cursor: { ...JOB_ID, description: 'nextCursor of the previous page' },
-  limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-})
-
-/** Body of the bulk actions: the filter. */
-export const filterBodySchema = strictObject({
-  ...filterFields,
-  states: { type: 'array', minItems: 1, maxItems: JOB_STATES.length, items: STATE },
-  payload: { ...ANY_JSON, description: 'JSON the payload must contain (jsonb containment)' },
-  ids: { type: 'array', minItems: 1, maxItems: 1000, items: JOB_ID },
-})
-
-/** Body of `PATCH /jobs/:id`. */
-export const jobPatchSchema = {
-  ...strictObject({
-    runAt: TIME,
-    priority: { type: 'integer', minimum: PRIORITY_MIN, maximum: PRIORITY_MAX },
-    payload: { ...ANY_JSON, description: 'validated with the kind’s schema' },
-  }),
-  minProperties: 1,
-} as const
-
-/** Body of `POST /jobs`: a job to enqueue, its payload validated with the kind's definition. */
-export const jobEnqueueSchema = strictObject(
-  {
-    kind: NAME,
-    payload: { ...ANY_JSON, description: 'validated with the kind’s schema' },
-    options: strictObject({
-      ...scheduleJobOptions,
-      runAt: TIME,
-      delayMs: { type: 'integer', minimum: 0, description: 'run no earlier than this many ms from now' },
-      uniqueKey: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 512,
-        description:
-          'skip (answer the existing job, 200) while a job of this kind with this key waits or runs',
-      },
-      dependsOn: { type: 'array', maxItems: 1000, items: JOB_ID },
-      state: { ...ANY_JSON, description: 'initial workflow state' },
-    }),
-  },
-  ['kind', 'payload'],
-)
-
-/** Body of `PUT /schedules/:name`. */
-export const schedulePutSchema = strictObject(
-  {
-    expression: { type: 'string', minLength: 1, maxLength: 200, description: 'cron or @every/@after/@at' },
-    kind: NAME,
-    payload: ANY_JSON,
-    timezone: { type: 'string', minLength: 1, maxLength: 64 },
-    missed: MISSED,
-    options: strictObject(scheduleJobOptions),
-  },
-  ['expression', 'kind'],
-)
-
-/** Path parameters of the job routes. */
-export const idParams = strictObject({ id: JOB_ID }, ['id'])
-/** Path parameters of the queue routes. */
-export const queueParams = strictObject({ queue: NAME }, ['queue'])
-/** Path parameters of the schedule routes. */
-export const nameParams = strictObject({ name: NAME }, ['name'])
 
 /** `{ count }` of a bulk action. */
 export const countSchema = {

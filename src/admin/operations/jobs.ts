@@ -1,8 +1,6 @@
 /** Reading and changing jobs, for the HTML pages and the JSON API alike. */
-
-import type { EnqueueOptions } from '../../core/enqueue-options.js'
 import { type JobRecord, WAITING_STATES } from '../../core/job.js'
-import type { Queue } from '../../core/ports.js'
+import type { EnqueueManyItem, Queue } from '../../core/ports.js'
 import type { JobFilter } from '../../core/store.js'
 import type { AdminSettings } from '../options.js'
 import { requireDefinition } from './definitions.js'
@@ -68,7 +66,7 @@ export async function updateJob(
 export interface NewJobRequest {
   readonly kind: string
   readonly payload: unknown
-  readonly options?: Omit<EnqueueOptions, 'tx'>
+  readonly options?: EnqueueManyItem['options']
 }
 
 /**
