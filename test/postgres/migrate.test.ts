@@ -1,6 +1,11 @@
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { loadMigrations, migrate, renderMigration } from '../../src/adapters/postgres/migrate.js'
+import {
+  loadMigrations,
+  migrate,
+  migrationSql,
+  renderMigration,
+} from '../../src/adapters/postgres/migrate.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import {
@@ -132,6 +137,34 @@ describePostgres('migrations', () => {
     expect(await new PostgresStore({ pool, schema }).insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(
       1,
     )
+  })
+
+  it('gives the migration SQL for a schema, so a team can apply it with its own tool; the store then finds it migrated', async () => {
+    const schema = freshSchema()
+    const sql = await migrationSql(schema)
+    expect(sql).not.toMatch(/:schema\b/)
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query(sql) // what a migration tool does with one file
+      await client.query('COMMIT')
+    } finally {
+      client.release()
+    }
+    const store = new PostgresStore({ pool, schema })
+    expect(await store.pendingMigrations()).toEqual([])
+    expect(await store.insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(1)
+    expect((await store.migrate()).applied).toEqual([])
+
+    // Only what comes after a version, for the next release's file; every step is recorded as applied.
+    const all = await loadMigrations()
+    const last = all[all.length - 1]!
+    const later = await migrationSql(schema, { after: last.version - 1 })
+    expect(later).toContain(`'${last.name}'`)
+    for (const m of all.slice(0, -1)) expect(later).not.toContain(`'${m.name}'`)
+    expect(await migrationSql(schema, { after: last.version })).toBe('')
+    await expect(migrationSql('Bad Name')).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(migrationSql(schema, { after: -1 })).rejects.toBeInstanceOf(InvalidArgumentError)
   })
 
   it('maps a table dropped under a running store to SchemaNotMigratedError', async () => {

@@ -112,5 +112,6 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   }) as unknown as PostgresQueue
 }
 
+export { migrationSql } from './migrate.js'
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
 export { DEFAULT_SCHEMA } from './schema-name.js'

@@ -6,11 +6,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import type pg from 'pg'
-import { SchemaNotMigratedError, SchemaTooNewError } from '../../core/errors.js'
+import { InvalidArgumentError, SchemaNotMigratedError, SchemaTooNewError } from '../../core/errors.js'
 import { isUnavailable, translateError } from './errors.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { quoteIdentifier } from './schema-name.js'
-import type { SqlNames } from './sql-names.js'
+import { quoteIdentifier, validateSchemaName } from './schema-name.js'
+import { type SqlNames, sqlNames } from './sql-names.js'
 
 /** One migration file. */
 export interface Migration {
@@ -115,13 +115,7 @@ export async function migrate(
       // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
       const schema = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1::text', [names.schema])
       if (schema.rowCount === 0) await client.query(`CREATE SCHEMA ${names.quotedSchema}`)
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${names.migrations} (
-          version integer PRIMARY KEY,
-          name text NOT NULL,
-          applied_at timestamptz NOT NULL DEFAULT now()
-        )`,
-      )
+      await client.query(bookkeepingTableSql(names))
       const applied = await appliedVersions(client, names, all)
       const done: string[] = []
       for (const migration of all) {
@@ -141,6 +135,50 @@ export async function migrate(
     client.removeListener('error', onClientError)
     client.release(broken)
   }
+}
+
+/** The table that records which migrations a schema has. */
+function bookkeepingTableSql(names: SqlNames): string {
+  return `CREATE TABLE IF NOT EXISTS ${names.migrations} (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`
+}
+
+/**
+ * The SQL of every migration after version `after` (default: all) for `schema`, for teams that apply
+ * SQL with their own migration tool instead of `migrate()`. Apply it once, in one transaction. It
+ * takes the same advisory lock as `migrate()` and records each step in the schema's `migrations`
+ * table, so the store then finds the schema migrated. Empty when nothing comes after `after`.
+ */
+export async function migrationSql(
+  schema: string,
+  options: { readonly after?: number } = {},
+): Promise<string> {
+  const names = sqlNames(validateSchemaName(schema))
+  const after = options.after ?? 0
+  if (!Number.isSafeInteger(after) || after < 0) {
+    throw new InvalidArgumentError(
+      `migrationSql: after must be a migration version (an integer >= 0); got ${String(after)}.`,
+    )
+  }
+  const steps = (await loadMigrations()).filter((m) => m.version > after)
+  if (steps.length === 0) return ''
+  const parts = [
+    `-- Conveyor migrations ${steps.map((m) => m.name).join(', ')} for schema ${names.quotedSchema}: apply once, in one transaction.`,
+    `SELECT pg_advisory_xact_lock(${names.migrationLockSpace}, 0);`,
+    `CREATE SCHEMA IF NOT EXISTS ${names.quotedSchema};`,
+    `${bookkeepingTableSql(names)};`,
+  ]
+  for (const m of steps) {
+    parts.push(
+      `-- ${m.name}`,
+      renderMigration(m.sql, names).trim(),
+      `INSERT INTO ${names.migrations} (version, name) VALUES (${m.version}, '${m.name}');`,
+    )
+  }
+  return `${parts.join('\n\n')}\n`
 }
 
 async function applyOne(client: pg.PoolClient, names: SqlNames, migration: Migration): Promise<void> {
