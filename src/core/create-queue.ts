@@ -3,21 +3,24 @@
  * Adapters only provide the store (and their extras, such as migrations or test helpers).
  */
 import { randomUUID } from 'node:crypto'
-import { AbortHandle } from './abort-handle.js'
-import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
-import { type Clock, createSystemClock } from './clock.js'
-import { Completer } from './completer.js'
-import { drainJobs } from './drain.js'
-import { backoffFunctionOf, type EnqueueOptions, validateEnqueueOptions } from './enqueue-options.js'
-import { InvalidArgumentError, JobCancelledError, LifecycleError, UnknownJobKindError } from './errors.js'
-import { EventBus, type QueueEventListener, type QueueEventName } from './events.js'
-import { type ExecutorDeps, runAttempt } from './executor.js'
-import type { JobRecord } from './job.js'
-import { isJobDefinition, type JobDefinition } from './job-definition.js'
-import { JobManager } from './job-manager.js'
-import { JobRunner, type RunMode } from './job-runner.js'
-import { silentLogger } from './logger.js'
-import { MaintenanceService } from './maintenance.js'
+import { type QueueOptions, validateQueueOptions } from './config/queue-options.js'
+import { type ResolvedWorker, resolveMaintenance, resolveWorkers } from './config/resolve-config.js'
+import { DEFAULT_BACKOFF, resolveBackoff } from './domain/backoff.js'
+import { backoffFunctionOf, type EnqueueOptions, validateEnqueueOptions } from './domain/enqueue-options.js'
+import {
+  InvalidArgumentError,
+  JobCancelledError,
+  LifecycleError,
+  UnknownJobKindError,
+} from './domain/errors.js'
+import { EventBus, type QueueEventListener, type QueueEventName } from './domain/events.js'
+import type { JobRecord } from './domain/job.js'
+import { isJobDefinition, type JobDefinition } from './domain/job-definition.js'
+import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
+import { MaintenanceService } from './maintenance/maintenance-service.js'
+import { ScheduleService } from './maintenance/schedule-service.js'
+import { type Clock, createSystemClock } from './ports/clock.js'
+import { silentLogger } from './ports/logger.js'
 import type {
   AttemptOutcome,
   DrainOptions,
@@ -31,15 +34,17 @@ import type {
   ScheduleOptions,
   ShutdownOptions,
   UpdateJobOptions,
-} from './ports.js'
-import { Producer } from './producer.js'
-import { type QueueOptions, validateQueueOptions } from './queue-options.js'
-import { HandlerRegistry } from './registry.js'
-import { type ResolvedWorker, resolveMaintenance, resolveWorkers } from './runtime-settings.js'
-import { ScheduleService } from './schedule-service.js'
-import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
-import { describe, validateName, validateOptionalInt, validateOptionsObject } from './validation.js'
-import { Worker } from './worker.js'
+} from './ports/queue.js'
+import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './ports/store.js'
+import { AbortHandle } from './runtime/abort-handle.js'
+import { Completer } from './runtime/completer.js'
+import { drainJobs } from './runtime/drain.js'
+import { Producer } from './runtime/enqueuer.js'
+import { type ExecutorDeps, runAttempt } from './runtime/executor.js'
+import { HandlerRegistry } from './runtime/handler-registry.js'
+import { JobManager } from './runtime/job-manager.js'
+import { JobRunner, type RunMode } from './runtime/job-runner.js'
+import { Worker } from './runtime/worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
 export interface CoreQueue extends Queue {

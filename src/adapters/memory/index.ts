@@ -3,11 +3,12 @@
  * adapter (the conformance suite proves it), a `ManualClock` by default, and assertions for
  * producer unit tests that need no database.
  */
-import { type Clock, ManualClock } from '../../core/clock.js'
-import type { JobRecord } from '../../core/job.js'
-import type { JobDefinition } from '../../core/job-definition.js'
-import { type CoreQueue, createQueue, extendQueue } from '../../core/queue.js'
-import { type QueueOptions, validateQueueOptions } from '../../core/queue-options.js'
+
+import { type QueueOptions, validateQueueOptions } from '../../core/config/queue-options.js'
+import { type CoreQueue, createQueue, extendQueue } from '../../core/create-queue.js'
+import type { JobRecord } from '../../core/domain/job.js'
+import type { JobDefinition } from '../../core/domain/job-definition.js'
+import { type Clock, ManualClock } from '../../core/ports/clock.js'
 import { createAssertions, type QueueAssertions, type TypedJob } from './assertions.js'
 import { MemoryStore } from './memory-store.js'
 import { MemoryTransaction } from './memory-transaction.js'

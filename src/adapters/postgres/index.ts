@@ -4,11 +4,11 @@
  * processes. Run `queue.migrate()` (or `conveyor migrate`) once per deploy before using it.
  */
 import type pg from 'pg'
-import { createSystemClock } from '../../core/clock.js'
-import { InvalidArgumentError } from '../../core/errors.js'
-import { type CoreQueue, createQueue, extendQueue } from '../../core/queue.js'
-import { type QueueOptions, validateQueueOptions } from '../../core/queue-options.js'
-import { DEFAULT_CONCURRENCY } from '../../core/runtime-settings.js'
+import { type QueueOptions, validateQueueOptions } from '../../core/config/queue-options.js'
+import { DEFAULT_CONCURRENCY } from '../../core/config/resolve-config.js'
+import { type CoreQueue, createQueue, extendQueue } from '../../core/create-queue.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import { createSystemClock } from '../../core/ports/clock.js'
 import { PostgresStore } from './postgres-store.js'
 
 /** Options of `createPostgresQueue`: where the database is, the schema, and the shared queue options. */

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import type pg from 'pg'
-import { SchemaNotMigratedError } from '../../core/errors.js'
+import { SchemaNotMigratedError } from '../../core/domain/errors.js'
 import { isUnavailable, translateError } from './errors.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { quoteIdentifier } from './schema-name.js'

@@ -3,9 +3,9 @@
  * schedules, and the functions that map their rows. Ids are read as text and times as epoch ms, so
  * the result does not depend on type parsers the application may have set on `pg`.
  */
-import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../../core/job.js'
-import type { JsonValue } from '../../core/json.js'
-import type { MissedTickPolicy, ScheduleJobTemplate, ScheduleRecord } from '../../core/store.js'
+import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../../core/domain/job.js'
+import type { JsonValue } from '../../core/domain/json.js'
+import type { MissedTickPolicy, ScheduleJobTemplate, ScheduleRecord } from '../../core/ports/store.js'
 import { toMs } from './sql-names.js'
 
 /** A jobs row as selected by `jobColumns`. */

@@ -1,16 +1,16 @@
-import type { Clock } from './clock.js'
-import { InvalidArgumentError } from './errors.js'
-import type { BackoffSpec } from './job.js'
-import type { Logger } from './logger.js'
-import type { PollStrategy } from './store.js'
-import type { TracingOptions } from './tracing.js'
+import { InvalidArgumentError } from '../domain/errors.js'
+import type { BackoffSpec } from '../domain/job.js'
 import {
   describe,
   validateName,
   validateOptionalBoolean,
   validateOptionalInt,
   validateOptionsObject,
-} from './validation.js'
+} from '../domain/validation.js'
+import type { Clock } from '../ports/clock.js'
+import type { Logger } from '../ports/logger.js'
+import type { PollStrategy } from '../ports/store.js'
+import type { TracingOptions } from '../runtime/tracing.js'
 
 /** One worker: a loop that claims from some queues up to its capacity. */
 export interface WorkerOptions {

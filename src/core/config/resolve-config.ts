@@ -2,11 +2,11 @@
  * Resolving the runtime parts of `QueueOptions` (workers, maintenance) into validated settings,
  * with the defaults in one place.
  */
-import { InvalidArgumentError } from './errors.js'
-import type { MaintenanceSettings } from './maintenance.js'
+import { InvalidArgumentError } from '../domain/errors.js'
+import { validateName, validateOptionalInt } from '../domain/validation.js'
+import type { MaintenanceSettings } from '../maintenance/maintenance-service.js'
+import type { WorkerSettings } from '../runtime/worker.js'
 import { type QueueOptions, validatePrefetch, type WorkerOptions } from './queue-options.js'
-import { validateName, validateOptionalInt } from './validation.js'
-import type { WorkerSettings } from './worker.js'
 
 /** Concurrency of a worker that sets none. */
 export const DEFAULT_CONCURRENCY = 10

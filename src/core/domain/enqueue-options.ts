@@ -1,10 +1,10 @@
+import type { NewJob, TransactionHandle } from '../ports/store.js'
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { ConveyorError, InvalidArgumentError, InvalidOptionsError } from './errors.js'
 import type { BackoffSpec } from './job.js'
 import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import type { JobDefinition } from './job-definition.js'
 import { assertJsonValue, isStorableString, type JsonValue } from './json.js'
-import type { NewJob, TransactionHandle } from './store.js'
 import {
   describe,
   validateBackoffInput,

@@ -1,6 +1,6 @@
+import type { ScheduleRecord } from '../ports/store.js'
 import { InvalidArgumentError } from './errors.js'
 import type { AttemptError, JobRecord } from './job.js'
-import type { ScheduleRecord } from './store.js'
 import { describe } from './validation.js'
 
 /** The typed event stream of a queue: name -> payload. */

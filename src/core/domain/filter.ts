@@ -1,8 +1,8 @@
+import type { JobFilter } from '../ports/store.js'
 import { ConveyorError, InvalidArgumentError } from './errors.js'
 import { JOB_STATES, type JobState } from './job.js'
 import { isJobId } from './job-id.js'
 import { assertJsonValue, isStorableString } from './json.js'
-import type { JobFilter } from './store.js'
 import { describe, validateName, validateOptionalTime } from './validation.js'
 
 const FILTER_KEYS = new Set([

@@ -2,11 +2,12 @@
  * Checking `updateJob`'s arguments and turning a patch into the changes a store writes: run time as
  * epoch ms, priority in enqueue's range, and a payload validated by the job kind's definition.
  */
+
+import type { JobChanges } from '../ports/store.js'
 import { InvalidArgumentError, UnknownJobKindError } from './errors.js'
 import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
 import { isJobId } from './job-id.js'
-import type { JobChanges } from './store.js'
 import { describe, validateOptionalInt, validateOptionalTime, validateOptionsObject } from './validation.js'
 
 const PATCH_KEYS = ['runAt', 'priority', 'payload'] as const

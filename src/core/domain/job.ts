@@ -10,8 +10,9 @@
  * - workflow state: a JSON value kept with the job and handed to each attempt, changed by the handler.
  * - store: the storage port (`JobStore`) that each adapter implements.
  */
+
+import type { LogLine } from '../ports/logger.js'
 import type { JsonValue } from './json.js'
-import type { LogLine } from './logger.js'
 
 /** The states a job moves through. */
 export type JobState =

@@ -1,5 +1,5 @@
+import type { NewJob } from '../ports/store.js'
 import type { JobRecord, JobState } from './job.js'
-import type { NewJob } from './store.js'
 
 /**
  * The record of a job just stored from `job`: the fields every adapter derives the same way

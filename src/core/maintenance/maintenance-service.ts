@@ -5,10 +5,11 @@
  * overloaded but live process would look dead and its running jobs would be rescued and run twice.
  * Every process runs it; the store's statements make concurrent passes safe.
  */
-import type { Clock, TimerHandle } from './clock.js'
-import type { EventBus } from './events.js'
-import { pruneFinished } from './job-manager.js'
-import type { JobStore } from './store.js'
+
+import type { EventBus } from '../domain/events.js'
+import type { Clock, TimerHandle } from '../ports/clock.js'
+import type { JobStore } from '../ports/store.js'
+import { pruneFinished } from '../runtime/job-manager.js'
 
 /** Settings of the maintenance loop. */
 export interface MaintenanceSettings {

@@ -3,10 +3,11 @@
  * compare-and-set on the schedule's next run time plus a unique (schedule, tick) key on jobs, so a
  * tick is enqueued exactly once, and a restart neither loses nor doubles one.
  */
-import type { Clock, TimerHandle } from './clock.js'
-import type { EventBus } from './events.js'
-import { parseScheduleExpression } from './schedule-expression.js'
-import type { JobStore, NewJob, ScheduleRecord } from './store.js'
+
+import type { EventBus } from '../domain/events.js'
+import { parseScheduleExpression } from '../domain/schedules/expression.js'
+import type { Clock, TimerHandle } from '../ports/clock.js'
+import type { JobStore, NewJob, ScheduleRecord } from '../ports/store.js'
 
 /** Bound on how many missed ticks are walked through when catching up. */
 const MAX_CATCH_UP_STEPS = 100_000

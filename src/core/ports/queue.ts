@@ -2,13 +2,14 @@
  * The public ports. Depend on the narrowest one: code that only enqueues takes an `Enqueuer`, code
  * that only registers schedules takes a `Scheduler`; only the process that runs workers holds a `Queue`.
  */
+
+import type { CancelJob, FailJob, SnoozeJob } from '../domain/controls.js'
+import type { EnqueueOptions } from '../domain/enqueue-options.js'
+import type { QueueEventListener, QueueEventName } from '../domain/events.js'
+import type { JobRecord, JobState } from '../domain/job.js'
+import type { JobDefinition } from '../domain/job-definition.js'
+import type { JsonValue } from '../domain/json.js'
 import type { Clock } from './clock.js'
-import type { CancelJob, FailJob, SnoozeJob } from './controls.js'
-import type { EnqueueOptions } from './enqueue-options.js'
-import type { QueueEventListener, QueueEventName } from './events.js'
-import type { JobRecord, JobState } from './job.js'
-import type { JobDefinition } from './job-definition.js'
-import type { JsonValue } from './json.js'
 import type { Logger } from './logger.js'
 import type { JobFilter, MissedTickPolicy, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
 

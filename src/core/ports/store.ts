@@ -6,8 +6,8 @@
  *
  * The semantics below are normative; the conformance suite in `test/conformance` checks them.
  */
-import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from './job.js'
-import type { JsonValue } from './json.js'
+import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../domain/job.js'
+import type { JsonValue } from '../domain/json.js'
 
 /** Anything that can run a parameterized query inside the caller's transaction (a `pg` client, ...). */
 export interface TransactionHandle {

@@ -8,8 +8,8 @@
  * runs once per run of consecutive completions in a written batch, not once per job. Fewer short-lived objects per job keep V8's young
  * generation small, which is most of a busy worker's memory.
  */
-import type { Clock } from './clock.js'
-import type { Completion, JobStore } from './store.js'
+import type { Clock } from '../ports/clock.js'
+import type { Completion, JobStore } from '../ports/store.js'
 
 /** Called once a completion is written. */
 type Written = () => void

@@ -2,21 +2,22 @@
  * Drain: run due jobs in this process, one at a time, with the registered handlers, writing each
  * outcome before the next job starts. Used by tests (memory) and scripts (any adapter).
  */
-import { AbortHandle } from './abort-handle.js'
-import type { Clock } from './clock.js'
-import { InvalidArgumentError } from './errors.js'
-import type { EventBus } from './events.js'
-import type { JobRunner } from './job-runner.js'
-import type { DrainOptions, DrainResult } from './ports.js'
-import type { HandlerRegistry } from './registry.js'
-import { fireDueSchedules } from './schedule-service.js'
-import type { JobStore, PollStrategy } from './store.js'
+
+import { InvalidArgumentError } from '../domain/errors.js'
+import type { EventBus } from '../domain/events.js'
 import {
   validateName,
   validateOptionalBoolean,
   validateOptionalInt,
   validateOptionsObject,
-} from './validation.js'
+} from '../domain/validation.js'
+import { fireDueSchedules } from '../maintenance/schedule-service.js'
+import type { Clock } from '../ports/clock.js'
+import type { DrainOptions, DrainResult } from '../ports/queue.js'
+import type { JobStore, PollStrategy } from '../ports/store.js'
+import { AbortHandle } from './abort-handle.js'
+import type { HandlerRegistry } from './handler-registry.js'
+import type { JobRunner } from './job-runner.js'
 
 /** Drain claims jobs in batches of up to this much weight (the largest weight a job may have). */
 const DRAIN_BATCH_WEIGHT = 10_000

@@ -2,16 +2,17 @@
  * Producing: validating and storing jobs (`Enqueuer`) and schedules (`Scheduler`). A producer-only
  * process needs nothing else; `createQueue` builds one for its `Queue` too.
  */
-import type { Clock } from './clock.js'
-import { type EnqueueOptions, resolveNewJob, validateEnqueueOptions } from './enqueue-options.js'
-import { InvalidArgumentError } from './errors.js'
-import type { EventBus } from './events.js'
-import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
-import type { EnqueueManyItem, EnqueueResult, Enqueuer, ScheduleOptions, Scheduler } from './ports.js'
-import { scheduleRecordFor } from './schedule-upsert.js'
-import type { InsertOutcome, JobStore, NewJob, ScheduleRecord, TransactionHandle } from './store.js'
+
+import { type EnqueueOptions, resolveNewJob, validateEnqueueOptions } from '../domain/enqueue-options.js'
+import { InvalidArgumentError } from '../domain/errors.js'
+import type { EventBus } from '../domain/events.js'
+import { isJobDefinition, type JobDefinition, validatePayload } from '../domain/job-definition.js'
+import { scheduleRecordFor } from '../domain/schedules/schedule-record.js'
+import { describe, validateName, validateOptionsObject } from '../domain/validation.js'
+import type { Clock } from '../ports/clock.js'
+import type { EnqueueManyItem, EnqueueResult, Enqueuer, ScheduleOptions, Scheduler } from '../ports/queue.js'
+import type { InsertOutcome, JobStore, NewJob, ScheduleRecord, TransactionHandle } from '../ports/store.js'
 import { type SendTarget, type TraceCarrier, Tracing, type TracingOptions } from './tracing.js'
-import { describe, validateName, validateOptionsObject } from './validation.js'
 
 /** What a producer works with. */
 export interface ProducerDeps {

@@ -3,16 +3,21 @@
  * handler's outcome and turns it into a `Completion` for the store. It never touches the store.
  */
 
+import { type BackoffFunction, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from '../domain/backoff.js'
+import { CancelJob, FailJob, JobControl, SnoozeJob } from '../domain/controls.js'
+import {
+  InvalidArgumentError,
+  JobCancelledError,
+  JobTimeoutError,
+  ShutdownAbortError,
+} from '../domain/errors.js'
+import type { AttemptError, BackoffSpec, JobRecord, RunLog } from '../domain/job.js'
+import { assertJsonValue, type JsonValue } from '../domain/json.js'
+import type { Clock } from '../ports/clock.js'
+import { createRunLogger, type Logger, type RunLogger } from '../ports/logger.js'
+import type { AttemptOutcome, JobContext, JobHandler, ScheduleRunInfo } from '../ports/queue.js'
+import type { Completion, TransactionHandle } from '../ports/store.js'
 import type { AbortHandle } from './abort-handle.js'
-import { type BackoffFunction, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
-import type { Clock } from './clock.js'
-import { CancelJob, FailJob, JobControl, SnoozeJob } from './controls.js'
-import { InvalidArgumentError, JobCancelledError, JobTimeoutError, ShutdownAbortError } from './errors.js'
-import type { AttemptError, BackoffSpec, JobRecord, RunLog } from './job.js'
-import { assertJsonValue, type JsonValue } from './json.js'
-import { createRunLogger, type Logger, type RunLogger } from './logger.js'
-import type { AttemptOutcome, JobContext, JobHandler, ScheduleRunInfo } from './ports.js'
-import type { Completion, TransactionHandle } from './store.js'
 
 /** What the executor needs from its surroundings. */
 export interface ExecutorDeps {

@@ -1,7 +1,7 @@
-import { InvalidArgumentError, LifecycleError } from './errors.js'
-import { isJobDefinition, type JobDefinition } from './job-definition.js'
-import type { JobHandler, RegisterOptions } from './ports.js'
-import { describe, validateOptionalBoolean, validateOptionsObject } from './validation.js'
+import { InvalidArgumentError, LifecycleError } from '../domain/errors.js'
+import { isJobDefinition, type JobDefinition } from '../domain/job-definition.js'
+import { describe, validateOptionalBoolean, validateOptionsObject } from '../domain/validation.js'
+import type { JobHandler, RegisterOptions } from '../ports/queue.js'
 
 /** A registered kind: its definition and handler. */
 export interface Registration {

@@ -2,17 +2,18 @@
  * Managing stored jobs: look-ups, changing a waiting job, bulk retry/cancel/delete by filter, pausing
  * queues, stats and pruning, each validating its input. Cancelling also aborts the runs of this process.
  */
-import type { Clock } from './clock.js'
-import { InvalidArgumentError, JobNotFoundError, JobNotWaitingError } from './errors.js'
-import type { EventBus } from './events.js'
-import { validateJobFilter } from './filter.js'
-import { type JobRecord, WAITING_STATES } from './job.js'
-import type { JobDefinition } from './job-definition.js'
-import { isJobId } from './job-id.js'
-import { resolveJobChanges, validateJobPatch } from './job-patch.js'
-import type { JobPatch, UpdateJobOptions } from './ports.js'
-import type { JobFilter, JobStore, QueueStats } from './store.js'
-import { describe, validateName, validateOptionalInt, validateOptionsObject } from './validation.js'
+
+import { InvalidArgumentError, JobNotFoundError, JobNotWaitingError } from '../domain/errors.js'
+import type { EventBus } from '../domain/events.js'
+import { validateJobFilter } from '../domain/filter.js'
+import { type JobRecord, WAITING_STATES } from '../domain/job.js'
+import type { JobDefinition } from '../domain/job-definition.js'
+import { isJobId } from '../domain/job-id.js'
+import { resolveJobChanges, validateJobPatch } from '../domain/job-patch.js'
+import { describe, validateName, validateOptionalInt, validateOptionsObject } from '../domain/validation.js'
+import type { Clock } from '../ports/clock.js'
+import type { JobPatch, UpdateJobOptions } from '../ports/queue.js'
+import type { JobFilter, JobStore, QueueStats } from '../ports/store.js'
 
 /** What the job manager works with. */
 export interface JobManagerDeps {

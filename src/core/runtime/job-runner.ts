@@ -3,16 +3,17 @@
  * transaction when the kind or worker asks for transactional execution), hands the outcome to the
  * completer (or writes it at once), and emits the typed events.
  */
+
+import { backoffFunctionOf } from '../domain/enqueue-options.js'
+import { UnknownJobKindError } from '../domain/errors.js'
+import type { EventBus } from '../domain/events.js'
+import type { JobRecord } from '../domain/job.js'
+import type { AttemptOutcome, ScheduleRunInfo } from '../ports/queue.js'
+import type { Completion, JobStore, TransactionHandle } from '../ports/store.js'
 import type { AbortHandle } from './abort-handle.js'
 import type { Completer } from './completer.js'
-import { backoffFunctionOf } from './enqueue-options.js'
-import { UnknownJobKindError } from './errors.js'
-import type { EventBus } from './events.js'
 import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } from './executor.js'
-import type { JobRecord } from './job.js'
-import type { AttemptOutcome, ScheduleRunInfo } from './ports.js'
-import type { HandlerRegistry, Registration } from './registry.js'
-import type { Completion, JobStore, TransactionHandle } from './store.js'
+import type { HandlerRegistry, Registration } from './handler-registry.js'
 import { type RunReport, Tracing, type TracingOptions } from './tracing.js'
 
 /** How one claimed job is to be run. */

@@ -23,8 +23,8 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api'
-import { InvalidArgumentError } from './errors.js'
-import type { AttemptError, JobRecord } from './job.js'
+import { InvalidArgumentError } from '../domain/errors.js'
+import type { AttemptError, JobRecord } from '../domain/job.js'
 
 /** Tracing settings of a queue (`QueueOptions.tracing`). */
 export interface TracingOptions {

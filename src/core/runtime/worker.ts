@@ -5,11 +5,12 @@
  * claim. Buffered jobs are already `running` in the store: the buffer is kept modest, bounded in
  * time, and released on shutdown so it never hoards work from other workers for long.
  */
+
+import { ShutdownAbortError } from '../domain/errors.js'
+import type { JobRecord } from '../domain/job.js'
+import type { Clock, TimerHandle } from '../ports/clock.js'
+import type { PollStrategy } from '../ports/store.js'
 import { AbortHandle } from './abort-handle.js'
-import type { Clock, TimerHandle } from './clock.js'
-import { ShutdownAbortError } from './errors.js'
-import type { JobRecord } from './job.js'
-import type { PollStrategy } from './store.js'
 
 /** Where a worker gets its jobs and how it runs them. */
 export interface WorkerDeps {

@@ -14,8 +14,8 @@
  */
 import { createRequire } from 'node:module'
 import type { CronExpressionParser } from 'cron-parser'
-import { InvalidArgumentError, InvalidScheduleError } from './errors.js'
-import { describe } from './validation.js'
+import { InvalidArgumentError, InvalidScheduleError } from '../errors.js'
+import { describe } from '../validation.js'
 
 /** A parsed schedule expression that can compute its next tick. */
 export interface ScheduleExpression {

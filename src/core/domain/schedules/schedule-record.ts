@@ -1,11 +1,11 @@
-import { resolveNewJob, validateEnqueueOptions } from './enqueue-options.js'
-import { InvalidArgumentError, InvalidScheduleError } from './errors.js'
-import type { JobDefinition } from './job-definition.js'
-import type { JsonValue } from './json.js'
-import type { ScheduleOptions } from './ports.js'
-import { parseScheduleExpression } from './schedule-expression.js'
-import type { ScheduleJobTemplate, ScheduleRecord, UpsertScheduleParams } from './store.js'
-import { describe } from './validation.js'
+import type { ScheduleOptions } from '../../ports/queue.js'
+import type { ScheduleJobTemplate, ScheduleRecord, UpsertScheduleParams } from '../../ports/store.js'
+import { resolveNewJob, validateEnqueueOptions } from '../enqueue-options.js'
+import { InvalidArgumentError, InvalidScheduleError } from '../errors.js'
+import type { JobDefinition } from '../job-definition.js'
+import type { JsonValue } from '../json.js'
+import { describe } from '../validation.js'
+import { parseScheduleExpression } from './expression.js'
 
 /**
  * Builds the schedule to store. When a schedule of the same name already has the same expression
