@@ -7,7 +7,7 @@
 export type { QueueOptions, WorkerOptions } from './core/config/queue-options.js'
 export { AUTO_PREFETCH, DEFAULT_CONCURRENCY } from './core/config/resolve-config.js'
 export type { CoreQueue } from './core/create-queue.js'
-export { createQueue, extendQueue } from './core/create-queue.js'
+export { createQueue } from './core/create-queue.js'
 export type { BackoffFunction } from './core/domain/backoff.js'
 export { backoffDelay, DEFAULT_BACKOFF } from './core/domain/backoff.js'
 export { CancelJob, FailJob, JobControl, SnoozeJob } from './core/domain/controls.js'
@@ -38,10 +38,10 @@ export { defineJob } from './core/domain/job-definition.js'
 export type { JsonValue } from './core/domain/json.js'
 export type { ScheduleExpression } from './core/domain/schedules/expression.js'
 export { parseScheduleExpression } from './core/domain/schedules/expression.js'
+export { extendQueue } from './core/extend-queue.js'
 export type { Clock, TimerHandle } from './core/ports/clock.js'
 export { createSystemClock, ManualClock } from './core/ports/clock.js'
 export type { LogFields, Logger, LogLevel, LogLine } from './core/ports/logger.js'
-export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/ports/logger.js'
 export type {
   AttemptOutcome,
   DrainOptions,
@@ -73,5 +73,6 @@ export type {
   StoreCapabilities,
   TransactionHandle,
 } from './core/ports/store.js'
+export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/runtime/run-logger.js'
 export type { TraceCarrier, TracingOptions } from './core/runtime/tracing.js'
 export { extractTraceContext, injectTraceContext, TRACER_NAME } from './core/runtime/tracing.js'

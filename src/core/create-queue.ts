@@ -39,11 +39,12 @@ import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle
 import { AbortHandle } from './runtime/abort-handle.js'
 import { Completer } from './runtime/completer.js'
 import { drainJobs } from './runtime/drain.js'
-import { Producer } from './runtime/enqueuer.js'
+import { JobEnqueuer } from './runtime/enqueuer.js'
 import { type ExecutorDeps, runAttempt } from './runtime/executor.js'
 import { HandlerRegistry } from './runtime/handler-registry.js'
 import { JobManager } from './runtime/job-manager.js'
 import { JobRunner, type RunMode } from './runtime/job-runner.js'
+import { ScheduleRegistrar } from './runtime/schedule-registrar.js'
 import { Worker } from './runtime/worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
@@ -73,7 +74,8 @@ class CoreQueueImpl implements CoreQueue {
   readonly #completer: Completer
   readonly #processId: string
   readonly #runner: JobRunner
-  readonly #producer: Producer
+  readonly #enqueuer: JobEnqueuer
+  readonly #schedules: ScheduleRegistrar
   readonly #manager: JobManager
   #workers: Worker[] = []
   #maintenance: MaintenanceService | null = null
@@ -103,7 +105,8 @@ class CoreQueueImpl implements CoreQueue {
       clock: this.clock,
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
     })
-    this.#producer = new Producer({
+    this.#schedules = new ScheduleRegistrar({ store, clock: this.clock })
+    this.#enqueuer = new JobEnqueuer({
       store,
       clock: this.clock,
       events: this.#events,
@@ -142,14 +145,14 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult> {
-    return this.#producer.enqueue(job, payload, options)
+    return this.#enqueuer.enqueue(job, payload, options)
   }
 
   enqueueMany(
     items: readonly EnqueueManyItem<never>[] | readonly EnqueueManyItem[],
     options?: { tx?: TransactionHandle },
   ): Promise<EnqueueResult[]> {
-    return this.#producer.enqueueMany(items, options)
+    return this.#enqueuer.enqueueMany(items, options)
   }
 
   schedule<P>(
@@ -158,15 +161,15 @@ class CoreQueueImpl implements CoreQueue {
     payload: P,
     options?: ScheduleOptions,
   ): Promise<ScheduleRecord> {
-    return this.#producer.schedule(expression, job, payload, options)
+    return this.#schedules.schedule(expression, job, payload, options)
   }
 
   unschedule(name: string): Promise<boolean> {
-    return this.#producer.unschedule(name)
+    return this.#schedules.unschedule(name)
   }
 
   listSchedules(): Promise<ScheduleRecord[]> {
-    return this.#producer.listSchedules()
+    return this.#schedules.listSchedules()
   }
 
   // ---- running ----
@@ -343,7 +346,7 @@ class CoreQueueImpl implements CoreQueue {
         'Register it with queue.register(job, handler) first.',
       )
     const opts = validateEnqueueOptions(rest)
-    const row = await this.#producer.prepare(job, payload, opts)
+    const row = await this.#enqueuer.prepare(job, payload, opts)
     const now = this.clock.now()
     const record: JobRecord = {
       ...row,
@@ -411,42 +414,4 @@ class CoreQueueImpl implements CoreQueue {
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number> {
     return this.#manager.prune(options)
   }
-}
-
-const QUEUE_METHODS = [
-  'enqueue',
-  'enqueueMany',
-  'schedule',
-  'unschedule',
-  'listSchedules',
-  'register',
-  'start',
-  'shutdown',
-  'drain',
-  'on',
-  'getJob',
-  'listJobs',
-  'retryJobs',
-  'cancelJobs',
-  'deleteJobs',
-  'updateJob',
-  'jobDefinition',
-  'pauseQueue',
-  'resumeQueue',
-  'stats',
-  'prune',
-  'performJob',
-] as const satisfies readonly (keyof CoreQueue)[]
-
-/**
- * Returns a plain object with every method of `core` bound to it, plus `extras`: how adapters
- * add their own members (migrate, test helpers) without subclassing.
- */
-export function extendQueue<Q extends CoreQueue, X extends object>(
-  core: Q,
-  extras: X,
-): Omit<CoreQueue, keyof X> & X {
-  const out: Record<string, unknown> = { clock: core.clock, store: core.store }
-  for (const name of QUEUE_METHODS) out[name] = (core[name] as (...args: unknown[]) => unknown).bind(core)
-  return Object.assign(out, extras) as Omit<CoreQueue, keyof X> & X
 }

@@ -5,9 +5,10 @@
  */
 
 import { type QueueOptions, validateQueueOptions } from '../../core/config/queue-options.js'
-import { type CoreQueue, createQueue, extendQueue } from '../../core/create-queue.js'
+import { type CoreQueue, createQueue } from '../../core/create-queue.js'
 import type { JobRecord } from '../../core/domain/job.js'
 import type { JobDefinition } from '../../core/domain/job-definition.js'
+import { extendQueue } from '../../core/extend-queue.js'
 import { type Clock, ManualClock } from '../../core/ports/clock.js'
 import { createAssertions, type QueueAssertions, type TypedJob } from './assertions.js'
 import { MemoryStore } from './memory-store.js'

@@ -6,8 +6,9 @@
 import type pg from 'pg'
 import { type QueueOptions, validateQueueOptions } from '../../core/config/queue-options.js'
 import { DEFAULT_CONCURRENCY } from '../../core/config/resolve-config.js'
-import { type CoreQueue, createQueue, extendQueue } from '../../core/create-queue.js'
+import { type CoreQueue, createQueue } from '../../core/create-queue.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
+import { extendQueue } from '../../core/extend-queue.js'
 import { createSystemClock } from '../../core/ports/clock.js'
 import { PostgresStore } from './postgres-store.js'
 

@@ -9,7 +9,8 @@
 import type { EventBus } from '../domain/events.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
 import type { JobStore } from '../ports/store.js'
-import { pruneFinished } from '../runtime/job-manager.js'
+import { pruneFinished } from './pruner.js'
+import { rescueStaleJobs } from './rescuer.js'
 
 /** Settings of the maintenance loop. */
 export interface MaintenanceSettings {
@@ -89,18 +90,9 @@ export class MaintenanceService {
     const s = this.#settings
     const now = this.#clock.now()
     let rescued = 0
-    if (this.#store.rescueJobs && now - this.#lastRescue >= s.rescueIntervalMs) {
+    if (now - this.#lastRescue >= s.rescueIntervalMs) {
       this.#lastRescue = now
-      for (;;) {
-        const jobs = await this.#store.rescueJobs({
-          now,
-          staleBefore: now - s.rescueAfterMs,
-          limit: s.batchSize,
-        })
-        for (const job of jobs) this.#events.emit('rescued', { jobId: job.id, job })
-        rescued += jobs.length
-        if (jobs.length < s.batchSize) break
-      }
+      rescued = await rescueStaleJobs(this.#store, this.#events, now - s.rescueAfterMs, now, s.batchSize)
     }
     if (s.retentionMs !== null && now - this.#lastPrune >= s.pruneIntervalMs) {
       this.#lastPrune = now

@@ -1,21 +1,20 @@
 /**
- * Producing: validating and storing jobs (`Enqueuer`) and schedules (`Scheduler`). A producer-only
- * process needs nothing else; `createQueue` builds one for its `Queue` too.
+ * The enqueue side: validating jobs and storing them (`Enqueuer`), with an enqueue span each. A
+ * process that only enqueues needs nothing else; `createQueue` builds one for its `Queue` too.
  */
 
 import { type EnqueueOptions, resolveNewJob, validateEnqueueOptions } from '../domain/enqueue-options.js'
 import { InvalidArgumentError } from '../domain/errors.js'
 import type { EventBus } from '../domain/events.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from '../domain/job-definition.js'
-import { scheduleRecordFor } from '../domain/schedules/schedule-record.js'
-import { describe, validateName, validateOptionsObject } from '../domain/validation.js'
+import { describe, validateOptionsObject } from '../domain/validation.js'
 import type { Clock } from '../ports/clock.js'
-import type { EnqueueManyItem, EnqueueResult, Enqueuer, ScheduleOptions, Scheduler } from '../ports/queue.js'
-import type { InsertOutcome, JobStore, NewJob, ScheduleRecord, TransactionHandle } from '../ports/store.js'
+import type { EnqueueManyItem, EnqueueResult, Enqueuer } from '../ports/queue.js'
+import type { InsertOutcome, JobStore, NewJob, TransactionHandle } from '../ports/store.js'
 import { type SendTarget, type TraceCarrier, Tracing, type TracingOptions } from './tracing.js'
 
-/** What a producer works with. */
-export interface ProducerDeps {
+/** What the enqueuer works with. */
+export interface JobEnqueuerDeps {
   readonly store: JobStore
   readonly clock: Clock
   readonly events: EventBus
@@ -23,14 +22,14 @@ export interface ProducerDeps {
   readonly tracing?: TracingOptions
 }
 
-/** Validates and stores jobs and schedules. */
-export class Producer implements Enqueuer, Scheduler {
+/** Validates and stores jobs. */
+export class JobEnqueuer implements Enqueuer {
   readonly #store: JobStore
   readonly #clock: Clock
   readonly #events: EventBus
   readonly #tracing: Tracing
 
-  constructor(deps: ProducerDeps) {
+  constructor(deps: JobEnqueuerDeps) {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#events = deps.events
@@ -118,31 +117,6 @@ export class Producer implements Enqueuer, Scheduler {
     const { job, duplicate } = outcome
     this.#events.emit('enqueued', { job, duplicate })
     return { id: job.id, kind: job.kind, queue: job.queue, state: job.state, runAt: job.runAt, duplicate }
-  }
-
-  async schedule<P>(
-    expression: string,
-    job: JobDefinition<P>,
-    payload: P,
-    options: ScheduleOptions = {},
-  ): Promise<ScheduleRecord> {
-    if (!isJobDefinition(job))
-      throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
-    validateOptionsObject(options, 'schedule options', null)
-    const value = await validatePayload(job, payload)
-    const now = this.#clock.now()
-    const name = options.name === undefined ? job.kind : validateName(options.name, 'schedule name')
-    const existing = (await this.#store.listSchedules()).find((s) => s.name === name)
-    const schedule = scheduleRecordFor({ expression, job, payload: value, options, name, now, existing })
-    return this.#store.upsertSchedule({ schedule, now })
-  }
-
-  async unschedule(name: string): Promise<boolean> {
-    return this.#store.deleteSchedule({ name: validateName(name, 'schedule name') })
-  }
-
-  listSchedules(): Promise<ScheduleRecord[]> {
-    return this.#store.listSchedules()
   }
 }
 

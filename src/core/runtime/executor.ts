@@ -14,10 +14,11 @@ import {
 import type { AttemptError, BackoffSpec, JobRecord, RunLog } from '../domain/job.js'
 import { assertJsonValue, type JsonValue } from '../domain/json.js'
 import type { Clock } from '../ports/clock.js'
-import { createRunLogger, type Logger, type RunLogger } from '../ports/logger.js'
+import type { Logger } from '../ports/logger.js'
 import type { AttemptOutcome, JobContext, JobHandler, ScheduleRunInfo } from '../ports/queue.js'
 import type { Completion, TransactionHandle } from '../ports/store.js'
 import type { AbortHandle } from './abort-handle.js'
+import { createRunLogger, type RunLogger } from './run-logger.js'
 
 /** What the executor needs from its surroundings. */
 export interface ExecutorDeps {

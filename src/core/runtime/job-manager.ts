@@ -11,6 +11,7 @@ import type { JobDefinition } from '../domain/job-definition.js'
 import { isJobId } from '../domain/job-id.js'
 import { resolveJobChanges, validateJobPatch } from '../domain/job-patch.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from '../domain/validation.js'
+import { pruneFinished } from '../maintenance/pruner.js'
 import type { Clock } from '../ports/clock.js'
 import type { JobPatch, UpdateJobOptions } from '../ports/queue.js'
 import type { JobFilter, JobStore, QueueStats } from '../ports/store.js'
@@ -127,23 +128,5 @@ export class JobManager {
       validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, 31_557_600_000_000) ?? 7 * 24 * 3600_000 // at most 1000 years
     const batch = validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? 1000
     return pruneFinished(this.#store, this.#clock.now() - olderThan, batch)
-  }
-}
-
-/**
- * Deletes jobs finished before `finishedBefore` in batches of `batchSize` until a batch comes back
- * short (or `stop()` says so); returns the count. Shared by `prune()` and the maintenance loop.
- */
-export async function pruneFinished(
-  store: JobStore,
-  finishedBefore: number,
-  batchSize: number,
-  stop: () => boolean = () => false,
-): Promise<number> {
-  let total = 0
-  for (;;) {
-    const n = await store.pruneJobs({ finishedBefore, limit: batchSize })
-    total += n
-    if (n < batchSize || stop()) return total
   }
 }
