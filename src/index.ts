@@ -5,9 +5,9 @@
  */
 
 export type { QueueOptions, WorkerOptions } from './core/config/queue-options.js'
-export { AUTO_PREFETCH, DEFAULT_CONCURRENCY } from './core/config/resolve-config.js'
 export type { CoreQueue } from './core/create-queue.js'
 export { createQueue } from './core/create-queue.js'
+export { AUTO_PREFETCH, DEFAULT_CONCURRENCY } from './core/defaults.js'
 export type { BackoffFunction } from './core/domain/backoff.js'
 export { backoffDelay, DEFAULT_BACKOFF } from './core/domain/backoff.js'
 export { CancelJob, FailJob, JobControl, SnoozeJob } from './core/domain/controls.js'

@@ -2,10 +2,9 @@
  * The queue every adapter exposes: the core's implementation of `Queue` on top of any `JobStore`.
  * Adapters only provide the store (and their extras, such as migrations or test helpers).
  */
-import { randomUUID } from 'node:crypto'
-import { type QueueOptions, validateQueueOptions } from './config/queue-options.js'
-import { type ResolvedWorker, resolveMaintenance, resolveWorkers } from './config/resolve-config.js'
-import { DEFAULT_BACKOFF, resolveBackoff } from './domain/backoff.js'
+import type { QueueOptions } from './config/queue-options.js'
+import { type ResolvedConfig, type ResolvedWorker, resolveConfig } from './config/resolve-config.js'
+import { MAX_TIMER_MS } from './defaults.js'
 import { backoffFunctionOf, type EnqueueOptions, validateEnqueueOptions } from './domain/enqueue-options.js'
 import {
   InvalidArgumentError,
@@ -19,8 +18,7 @@ import { isJobDefinition, type JobDefinition } from './domain/job-definition.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
-import { type Clock, createSystemClock } from './ports/clock.js'
-import { silentLogger } from './ports/logger.js'
+import type { Clock } from './ports/clock.js'
 import type {
   AttemptOutcome,
   DrainOptions,
@@ -61,18 +59,30 @@ export interface CoreQueue extends Queue {
 
 /** Creates a queue on a store. */
 export function createQueue(store: JobStore, options: QueueOptions = {}): CoreQueue {
-  return new CoreQueueImpl(store, options)
+  assertStore(store)
+  return new CoreQueueImpl(store, resolveConfig(options))
+}
+
+/** Creates a queue on a store from options an adapter already resolved (validated once, by `resolveConfig`). */
+export function createConfiguredQueue(store: JobStore, config: ResolvedConfig): CoreQueue {
+  assertStore(store)
+  return new CoreQueueImpl(store, config)
+}
+
+function assertStore(store: JobStore): void {
+  if (!store || typeof store.claimJobs !== 'function') {
+    throw new InvalidArgumentError(`createQueue(store) needs a JobStore; got ${describe(store)}.`)
+  }
 }
 
 class CoreQueueImpl implements CoreQueue {
   readonly store: JobStore
   readonly clock: Clock
-  readonly #options: QueueOptions
+  readonly #config: ResolvedConfig
   readonly #events = new EventBus()
   readonly #registry = new HandlerRegistry()
   readonly #executor: ExecutorDeps
   readonly #completer: Completer
-  readonly #processId: string
   readonly #runner: JobRunner
   readonly #enqueuer: JobEnqueuer
   readonly #schedules: ScheduleRegistrar
@@ -85,21 +95,11 @@ class CoreQueueImpl implements CoreQueue {
   #startPromise: Promise<void> | null = null
   #shutdownPromise: Promise<void> | null = null
 
-  constructor(store: JobStore, options: QueueOptions) {
-    if (!store || typeof store.claimJobs !== 'function') {
-      throw new InvalidArgumentError(`createQueue(store) needs a JobStore; got ${describe(store)}.`)
-    }
-    validateQueueOptions(options)
+  constructor(store: JobStore, config: ResolvedConfig) {
     this.store = store
-    this.#options = options
-    this.clock = options.clock ?? createSystemClock()
-    this.#processId = options.processId ?? randomUUID().slice(0, 8)
-    this.#executor = {
-      clock: this.clock,
-      random: options.random ?? Math.random,
-      logger: options.logger ?? silentLogger,
-      defaultBackoff: resolveBackoff(options.backoff, DEFAULT_BACKOFF),
-    }
+    this.#config = config
+    this.clock = config.clock
+    this.#executor = { clock: this.clock, ...config.executor }
     this.#completer = new Completer({
       store,
       clock: this.clock,
@@ -110,7 +110,7 @@ class CoreQueueImpl implements CoreQueue {
       store,
       clock: this.clock,
       events: this.#events,
-      tracing: options.tracing,
+      tracing: config.tracing,
     })
     this.#manager = new JobManager({
       store,
@@ -127,12 +127,8 @@ class CoreQueueImpl implements CoreQueue {
       registry: this.#registry,
       completer: this.#completer,
       afterComplete: () => this.#wakeAll(),
-      tracing: options.tracing,
+      tracing: config.tracing,
     })
-    resolveMaintenance(this.#options, this.#processId)
-    resolveWorkers(options, this.#processId, ['default']) // validate worker options now, not at start
-    validateOptionalInt(options.shutdownGraceMs, 'shutdownGraceMs', 0, 2_147_483_647)
-    validateOptionalInt(options.pollIntervalMs, 'pollIntervalMs', 1, 2_147_483_647)
   }
 
   on<E extends QueueEventName>(event: E, listener: QueueEventListener<E>): () => void {
@@ -182,17 +178,17 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   async #start(): Promise<void> {
-    const base = this.#options
+    const config = this.#config
     const defaultQueues = [
       ...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)]),
     ]
-    this.#workers = resolveWorkers(base, this.#processId, defaultQueues).map((w) => this.#createWorker(w))
-    if (base.maintenance?.enabled !== false) {
+    this.#workers = config.workers(defaultQueues).map((w) => this.#createWorker(w))
+    if (config.maintenance) {
       this.#maintenance = new MaintenanceService({
         store: this.store,
         clock: this.clock,
         events: this.#events,
-        settings: resolveMaintenance(base, this.#processId),
+        settings: config.maintenance,
       })
       await this.#maintenance.start()
     }
@@ -206,14 +202,12 @@ class CoreQueueImpl implements CoreQueue {
     }
     this.#unsubscribe.push(this.#useCancelFeed())
     for (const w of this.#workers) w.start()
-    const sched = base.scheduler ?? {}
-    if (sched.enabled !== false) {
+    if (config.scheduler) {
       this.#scheduler = new ScheduleService({
         store: this.store,
         clock: this.clock,
         events: this.#events,
-        intervalMs: sched.intervalMs ?? 1000,
-        missedToleranceMs: sched.missedToleranceMs ?? 60_000,
+        settings: config.scheduler,
       })
       this.#scheduler.start()
     }
@@ -253,10 +247,8 @@ class CoreQueueImpl implements CoreQueue {
           validateOptionsObject(options, 'shutdown options', ['graceMs']).graceMs,
           'graceMs',
           0,
-          2_147_483_647,
-        ) ??
-        this.#options.shutdownGraceMs ??
-        10_000
+          MAX_TIMER_MS,
+        ) ?? this.#config.shutdownGraceMs
     } catch (error) {
       return Promise.reject(error)
     }
@@ -313,7 +305,6 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   #drain(options: DrainOptions): Promise<DrainResult> {
-    const m = resolveMaintenance(this.#options, this.#processId)
     return drainJobs(
       {
         store: this.store,
@@ -321,13 +312,10 @@ class CoreQueueImpl implements CoreQueue {
         events: this.#events,
         registry: this.#registry,
         runner: this.#runner,
-        strategy: this.#options.strategy ?? 'priority',
-        workerId: `${this.#processId}:drain`,
-        missedToleranceMs: this.#options.scheduler?.missedToleranceMs ?? 60_000,
+        ...this.#config.drain,
         heartbeat: async () => {
-          await this.store.recordHeartbeat?.({ processId: this.#processId, now: this.clock.now() })
+          await this.store.recordHeartbeat?.({ processId: this.#config.processId, now: this.clock.now() })
         },
-        heartbeatIntervalMs: m.heartbeatIntervalMs,
       },
       options,
     )
@@ -356,7 +344,7 @@ class CoreQueueImpl implements CoreQueue {
       attempt: validateOptionalInt(attempt, 'attempt', 1, row.maxAttempts) ?? 1,
       errors: [],
       attemptedAt: now,
-      attemptedBy: `${this.#processId}:perform`,
+      attemptedBy: `${this.#config.processId}:perform`,
       finishedAt: null,
     }
     const result = await runAttempt(this.#executor, {

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { createPostgresQueue, DEFAULT_PREFETCH, poolSizeFor } from '../../src/adapters/postgres/index.js'
-import { AUTO_PREFETCH } from '../../src/core/config/resolve-config.js'
+import { AUTO_PREFETCH } from '../../src/core/defaults.js'
 import { InvalidArgumentError } from '../../src/core/domain/errors.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import { waitFor } from '../support/wait.js'

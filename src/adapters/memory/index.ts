@@ -4,8 +4,9 @@
  * producer unit tests that need no database.
  */
 
-import { type QueueOptions, validateQueueOptions } from '../../core/config/queue-options.js'
-import { type CoreQueue, createQueue } from '../../core/create-queue.js'
+import type { QueueOptions } from '../../core/config/queue-options.js'
+import { resolveConfig } from '../../core/config/resolve-config.js'
+import { type CoreQueue, createConfiguredQueue } from '../../core/create-queue.js'
 import type { JobRecord } from '../../core/domain/job.js'
 import type { JobDefinition } from '../../core/domain/job-definition.js'
 import { extendQueue } from '../../core/extend-queue.js'
@@ -43,10 +44,9 @@ export function createMemoryQueue(options?: Omit<MemoryQueueOptions, 'clock'>): 
 /** Creates an in-memory queue on the given clock (e.g. `createSystemClock()` for demos). */
 export function createMemoryQueue<C extends Clock>(options: MemoryQueueOptions & { clock: C }): MemoryQueue<C>
 export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue<Clock> {
-  validateQueueOptions(options)
-  const clock = options.clock ?? new ManualClock()
+  const config = resolveConfig(options, { clock: () => new ManualClock() })
   const store = new MemoryStore()
-  const core = createQueue(store, { ...options, clock })
+  const core = createConfiguredQueue(store, config)
   const kindOf = (job: JobDefinition<unknown> | string) => (typeof job === 'string' ? job : job.kind)
   const extras = {
     store,

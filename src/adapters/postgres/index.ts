@@ -4,9 +4,10 @@
  * processes. Run `queue.migrate()` (or `conveyor migrate`) once per deploy before using it.
  */
 import type pg from 'pg'
-import { type QueueOptions, validateQueueOptions } from '../../core/config/queue-options.js'
-import { DEFAULT_CONCURRENCY } from '../../core/config/resolve-config.js'
-import { type CoreQueue, createQueue } from '../../core/create-queue.js'
+import type { QueueOptions } from '../../core/config/queue-options.js'
+import { resolveConfig } from '../../core/config/resolve-config.js'
+import { type CoreQueue, createConfiguredQueue } from '../../core/create-queue.js'
+import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { extendQueue } from '../../core/extend-queue.js'
 import { createSystemClock } from '../../core/ports/clock.js'
@@ -81,7 +82,11 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
 
 /** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to `'auto'`. */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
-  validateQueueOptions(options, ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'])
+  const config = resolveConfig(options, {
+    extraKeys: ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'],
+    clock: createSystemClock,
+    prefetch: DEFAULT_PREFETCH,
+  })
   const { pool, connectionString, maxConnections, schema, durableClaims, ...queueOptions } = options
   if (durableClaims !== undefined && typeof durableClaims !== 'boolean')
     throw new InvalidArgumentError(`durableClaims must be true or false; got ${String(durableClaims)}.`)
@@ -101,11 +106,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     durableClaims,
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
-  const core = createQueue(store, {
-    ...queueOptions,
-    clock: queueOptions.clock ?? createSystemClock(),
-    prefetch: queueOptions.prefetch ?? DEFAULT_PREFETCH,
-  })
+  const core = createConfiguredQueue(store, config)
   return extendQueue(core, {
     store,
     migrate: () => store.migrate(),

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../defaults.js'
 import { InvalidArgumentError } from '../domain/errors.js'
 import type { BackoffSpec } from '../domain/job.js'
 import {
@@ -131,11 +132,12 @@ const MAINTENANCE_KEYS = [
   'pruneIntervalMs',
 ]
 const PROCESS_ID = /^[A-Za-z0-9_.-]{1,128}$/
-const MAX_MS = 2_147_483_647
+const MAX_MS = MAX_TIMER_MS
 
 /**
- * Checks the shape of the shared queue options (types, ranges, unknown keys) and throws
- * `InvalidArgumentError` naming the field; `extraKeys` are an adapter's own options.
+ * Checks the shared queue options (types, ranges, unknown keys, every worker's queues) and throws
+ * `InvalidArgumentError` naming the field; `extraKeys` are an adapter's own options. The one
+ * validation of `QueueOptions`: `resolveConfig` calls it, and nothing downstream checks again.
  */
 export function validateQueueOptions(options: unknown, extraKeys: readonly string[] = []): QueueOptions {
   const o = validateOptionsObject(options, 'Queue options', [...QUEUE_OPTION_KEYS, ...extraKeys])
@@ -189,6 +191,11 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
       validateStrategy(worker.strategy, `workers[${i}].strategy`)
       validatePrefetch(worker.prefetch, `workers[${i}].prefetch`)
       validateOptionalBoolean(worker.transactional, `workers[${i}].transactional`)
+      if (!Array.isArray(worker.queues) || worker.queues.length === 0)
+        throw new InvalidArgumentError(`workers[${i}].queues must be a non-empty array of queue names.`)
+      for (const q of worker.queues) validateName(q, `workers[${i}].queues`)
+      validateOptionalInt(worker.concurrency, `workers[${i}].concurrency`, 1, 100_000)
+      validateOptionalInt(worker.pollIntervalMs, `workers[${i}].pollIntervalMs`, 1, MAX_MS)
     })
   }
   const scheduler = validateOptionsObject(o.scheduler, 'scheduler', SCHEDULER_KEYS)
@@ -197,6 +204,10 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
   validateOptionalInt(scheduler.missedToleranceMs, 'scheduler.missedToleranceMs', 0, MAX_MS)
   const maintenance = validateOptionsObject(o.maintenance, 'maintenance', MAINTENANCE_KEYS)
   validateOptionalBoolean(maintenance.enabled, 'maintenance.enabled')
+  for (const key of MAINTENANCE_KEYS) {
+    if (key === 'enabled' || (key === 'retentionMs' && maintenance[key] === null)) continue
+    validateOptionalInt(maintenance[key], `maintenance.${key}`, 1, MAX_MS)
+  }
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
       `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works); got ${describe(o.processId)}.`,

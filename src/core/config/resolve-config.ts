@@ -1,23 +1,20 @@
 /**
- * Resolving the runtime parts of `QueueOptions` (workers, maintenance) into validated settings,
- * with the defaults in one place.
+ * Resolving `QueueOptions` once: validated, defaults applied, and cut into one settings slice per
+ * role (executor, workers, scheduler, maintenance, drain, shutdown), so each role receives only what
+ * it uses and nothing downstream validates or defaults an option again.
  */
-import { InvalidArgumentError } from '../domain/errors.js'
-import { validateName, validateOptionalInt } from '../domain/validation.js'
+import { randomUUID } from 'node:crypto'
+import { AUTO_PREFETCH, DEFAULTS } from '../defaults.js'
+import { resolveBackoff } from '../domain/backoff.js'
 import type { MaintenanceSettings } from '../maintenance/maintenance-service.js'
+import type { ScheduleServiceSettings } from '../maintenance/schedule-service.js'
+import { type Clock, createSystemClock } from '../ports/clock.js'
+import { silentLogger } from '../ports/logger.js'
+import type { PollStrategy } from '../ports/store.js'
+import type { ExecutorSettings } from '../runtime/executor.js'
+import type { TracingOptions } from '../runtime/tracing.js'
 import type { WorkerSettings } from '../runtime/worker.js'
-import { type QueueOptions, validatePrefetch, type WorkerOptions } from './queue-options.js'
-
-/** Concurrency of a worker that sets none. */
-export const DEFAULT_CONCURRENCY = 10
-
-/**
- * The range of `prefetch: 'auto'`. The base keeps the buffer modest whenever there is no backlog;
- * the maximum is reached only while fast jobs drain a backlog faster than claims of the base size
- * refill it (on the 2-core test machine a 20,000-job drain of no-op jobs at concurrency 10 ran
- * about 30% faster with 400 than with 100, at the same peak RSS).
- */
-export const AUTO_PREFETCH = Object.freeze({ base: 100, max: 400 })
+import { type QueueOptions, validateQueueOptions, type WorkerOptions } from './queue-options.js'
 
 /** A worker's settings and whether it runs jobs in their own transactions. */
 export interface ResolvedWorker {
@@ -25,13 +22,100 @@ export interface ResolvedWorker {
   readonly transactional: boolean
 }
 
+/** What `drain` runs with. */
+export interface DrainSettings {
+  readonly strategy: PollStrategy
+  readonly workerId: string
+  readonly missedToleranceMs: number
+  readonly heartbeatIntervalMs: number
+}
+
+/** The queue options, resolved: one slice per role. */
+export interface ResolvedConfig {
+  readonly clock: Clock
+  /** Identifies this process in worker ids, `attemptedBy` and heartbeats. */
+  readonly processId: string
+  readonly executor: ExecutorSettings
+  /** Tracing settings of the enqueue and run spans. */
+  readonly tracing: TracingOptions | undefined
+  /** Default grace period of `shutdown`. */
+  readonly shutdownGraceMs: number
+  /** The schedule service's settings; null when `scheduler.enabled` is false. */
+  readonly scheduler: ScheduleServiceSettings | null
+  /** The maintenance loop's settings; null when `maintenance.enabled` is false. */
+  readonly maintenance: MaintenanceSettings | null
+  readonly drain: DrainSettings
+  /**
+   * The workers to run: `options.workers`, else one per entry of `options.queues`, else one worker
+   * named `default` over `defaultQueues` (the queues of the registered kinds, known at start).
+   */
+  workers(defaultQueues: readonly string[]): ResolvedWorker[]
+}
+
+/** Defaults an adapter sets for options the user left out. */
+export interface AdapterDefaults {
+  /** Makes the clock when none is given (default: the system clock). */
+  readonly clock?: () => Clock
+  /** `prefetch` when none is given (default 0). */
+  readonly prefetch?: number | 'auto'
+}
+
 /**
- * The workers to run: `options.workers`, else one per entry of `options.queues`, else one worker
- * named `default` over `defaultQueues` (the queues of the registered kinds).
+ * Validates `options` (throwing `InvalidArgumentError` naming the field; `extraKeys` are the
+ * adapter's own options) and resolves them with `DEFAULTS` and the adapter's defaults.
  */
-export function resolveWorkers(
+export function resolveConfig(
+  input: unknown,
+  adapter: AdapterDefaults & { readonly extraKeys?: readonly string[] } = {},
+): ResolvedConfig {
+  const options = validateQueueOptions(input, adapter.extraKeys)
+  const processId = options.processId ?? randomUUID().slice(0, 8)
+  const m = options.maintenance ?? {}
+  const dm = DEFAULTS.maintenance
+  const maintenance: MaintenanceSettings = {
+    processId,
+    heartbeatIntervalMs: m.heartbeatIntervalMs ?? dm.heartbeatIntervalMs,
+    rescueAfterMs: m.rescueAfterMs ?? dm.rescueAfterMs,
+    rescueIntervalMs: m.rescueIntervalMs ?? dm.rescueIntervalMs,
+    retentionMs: m.retentionMs === null ? null : (m.retentionMs ?? dm.retentionMs),
+    pruneIntervalMs: m.pruneIntervalMs ?? dm.pruneIntervalMs,
+    batchSize: dm.batchSize,
+  }
+  const s = options.scheduler ?? {}
+  const missedToleranceMs = s.missedToleranceMs ?? DEFAULTS.scheduler.missedToleranceMs
+  const strategy = options.strategy ?? DEFAULTS.worker.strategy
+  const prefetch = options.prefetch ?? adapter.prefetch ?? DEFAULTS.worker.prefetch
+  return {
+    clock: options.clock ?? adapter.clock?.() ?? createSystemClock(),
+    processId,
+    executor: {
+      random: options.random ?? Math.random,
+      logger: options.logger ?? silentLogger,
+      defaultBackoff: resolveBackoff(options.backoff, DEFAULTS.job.backoff),
+    },
+    tracing: options.tracing,
+    shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
+    scheduler:
+      s.enabled === false
+        ? null
+        : { intervalMs: s.intervalMs ?? DEFAULTS.scheduler.intervalMs, missedToleranceMs },
+    maintenance: m.enabled === false ? null : maintenance,
+    drain: {
+      strategy,
+      workerId: `${processId}:drain`,
+      missedToleranceMs,
+      heartbeatIntervalMs: maintenance.heartbeatIntervalMs,
+    },
+    workers: (defaultQueues) => resolveWorkers(options, processId, strategy, prefetch, defaultQueues),
+  }
+}
+
+/** The workers' settings, from options already validated. */
+function resolveWorkers(
   options: QueueOptions,
   processId: string,
+  strategy: PollStrategy,
+  prefetch: number | 'auto',
   defaultQueues: readonly string[],
 ): ResolvedWorker[] {
   const configs: readonly WorkerOptions[] =
@@ -43,55 +127,23 @@ export function resolveWorkers(
           concurrency: q.concurrency,
           strategy: q.strategy,
         }))
-      : [{ name: 'default', queues: defaultQueues }])
-  if (!Array.isArray(configs))
-    throw new InvalidArgumentError('workers must be an array of { queues, concurrency, ... }.')
-  return configs.map((c, index) => {
-    if (!Array.isArray(c.queues) || c.queues.length === 0) {
-      throw new InvalidArgumentError(`workers[${index}].queues must be a non-empty array of queue names.`)
-    }
-    for (const q of c.queues) validateName(q, `workers[${index}].queues`)
-    return {
-      settings: {
-        id: `${processId}:${c.name ?? c.queues.join('+')}`,
-        queues: c.queues,
-        capacity:
-          validateOptionalInt(c.concurrency, `workers[${index}].concurrency`, 1, 100_000) ??
-          DEFAULT_CONCURRENCY,
-        strategy: c.strategy ?? options.strategy ?? 'priority',
-        pollIntervalMs:
-          validateOptionalInt(c.pollIntervalMs, `workers[${index}].pollIntervalMs`, 1, 2_147_483_647) ??
-          options.pollIntervalMs ??
-          1000,
-        ...resolvePrefetch(c.prefetch ?? options.prefetch, `workers[${index}].prefetch`),
-        maxBufferWaitMs:
-          validateOptionalInt(options.maxBufferWaitMs, 'maxBufferWaitMs', 1, 2_147_483_647) ?? 5000,
-      },
-      transactional: c.transactional === true,
-    }
-  })
+      : [{ name: DEFAULTS.worker.name, queues: defaultQueues }])
+  return configs.map((c) => ({
+    settings: {
+      id: `${processId}:${c.name ?? c.queues.join('+')}`,
+      queues: c.queues,
+      capacity: c.concurrency ?? DEFAULTS.worker.concurrency,
+      strategy: c.strategy ?? strategy,
+      pollIntervalMs: c.pollIntervalMs ?? options.pollIntervalMs ?? DEFAULTS.worker.pollIntervalMs,
+      ...prefetchBounds(c.prefetch ?? prefetch),
+      maxBufferWaitMs: options.maxBufferWaitMs ?? DEFAULTS.worker.maxBufferWaitMs,
+    },
+    transactional: c.transactional === true,
+  }))
 }
 
 /** A worker's buffer bounds: fixed (`prefetch` = `prefetchMax`), or the `'auto'` range. */
-function resolvePrefetch(value: unknown, field: string): { prefetch: number; prefetchMax: number } {
+function prefetchBounds(value: number | 'auto'): { prefetch: number; prefetchMax: number } {
   if (value === 'auto') return { prefetch: AUTO_PREFETCH.base, prefetchMax: AUTO_PREFETCH.max }
-  validatePrefetch(value, field)
-  const prefetch = (value as number | undefined) ?? 0
-  return { prefetch, prefetchMax: prefetch }
-}
-
-/** The maintenance loop's settings, with defaults. */
-export function resolveMaintenance(options: QueueOptions, processId: string): MaintenanceSettings {
-  const m = options.maintenance ?? {}
-  const ms = (v: unknown, name: string, fallback: number) =>
-    validateOptionalInt(v, `maintenance.${name}`, 1, 2_147_483_647) ?? fallback
-  return {
-    processId,
-    heartbeatIntervalMs: ms(m.heartbeatIntervalMs, 'heartbeatIntervalMs', 2000),
-    rescueAfterMs: ms(m.rescueAfterMs, 'rescueAfterMs', 15_000),
-    rescueIntervalMs: ms(m.rescueIntervalMs, 'rescueIntervalMs', 5000),
-    retentionMs: m.retentionMs === null ? null : ms(m.retentionMs, 'retentionMs', 7 * 24 * 3600_000),
-    pruneIntervalMs: ms(m.pruneIntervalMs, 'pruneIntervalMs', 60_000),
-    batchSize: 1000,
-  }
+  return { prefetch: value, prefetchMax: value }
 }

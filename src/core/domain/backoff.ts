@@ -2,16 +2,13 @@
  * Retry backoff: exponential growth from `baseMs` by `factor` per attempt, capped at `maxMs`, with a
  * symmetric random jitter so that jobs failing together do not retry together.
  */
+
+import { DEFAULTS } from '../defaults.js'
 import { InvalidArgumentError } from './errors.js'
 import type { BackoffSpec } from './job.js'
 
 /** The backoff used when neither the job nor its definition sets one: 1 s doubling up to 1 h, ±10%. */
-export const DEFAULT_BACKOFF: BackoffSpec = Object.freeze({
-  baseMs: 1000,
-  factor: 2,
-  maxMs: 3_600_000,
-  jitter: 0.1,
-})
+export const DEFAULT_BACKOFF: BackoffSpec = DEFAULTS.job.backoff
 
 /** A custom backoff: returns the delay in ms before retrying after failed attempt `attempt` (1-based). */
 export type BackoffFunction = (attempt: number, error: unknown) => number

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../defaults.js'
 import type { NewJob, TransactionHandle } from '../ports/store.js'
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { ConveyorError, InvalidArgumentError, InvalidOptionsError } from './errors.js'
@@ -88,7 +89,7 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     if (o.queue !== undefined) validateName(o.queue, 'queue')
     validateOptionalInt(o.priority, 'priority', PRIORITY_MIN, PRIORITY_MAX)
     validateOptionalInt(o.maxAttempts, 'maxAttempts', 1, 10_000)
-    validateOptionalInt(o.timeoutMs, 'timeoutMs', 0, 2_147_483_647)
+    validateOptionalInt(o.timeoutMs, 'timeoutMs', 0, MAX_TIMER_MS)
     validateOptionalInt(o.weight, 'weight', 1, 10_000)
     validateOptionalString(o.uniqueKey, 'uniqueKey', 512)
     validateOptionalString(o.groupKey, 'groupKey', 512)

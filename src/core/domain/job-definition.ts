@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { DEFAULTS, MAX_TIMER_MS } from '../defaults.js'
 import type { BackoffFunction } from './backoff.js'
 import { InvalidJobDefinitionError, InvalidPayloadError } from './errors.js'
 import type { BackoffSpec } from './job.js'
@@ -93,11 +94,12 @@ export function defineJob<P extends JsonValue | object = JsonValue>(
     )
   }
   const defaults: JobDefaults = wrap(() => ({
-    queue: input.queue === undefined ? 'default' : validateName(input.queue, 'queue'),
-    priority: validateOptionalInt(input.priority, 'priority', PRIORITY_MIN, PRIORITY_MAX) ?? 0,
-    maxAttempts: validateOptionalInt(input.maxAttempts, 'maxAttempts', 1, 10_000) ?? 25,
-    timeoutMs: validateOptionalInt(input.timeoutMs, 'timeoutMs', 0, 2_147_483_647) ?? 0,
-    weight: validateOptionalInt(input.weight, 'weight', 1, 10_000) ?? 1,
+    queue: input.queue === undefined ? DEFAULTS.job.queue : validateName(input.queue, 'queue'),
+    priority:
+      validateOptionalInt(input.priority, 'priority', PRIORITY_MIN, PRIORITY_MAX) ?? DEFAULTS.job.priority,
+    maxAttempts: validateOptionalInt(input.maxAttempts, 'maxAttempts', 1, 10_000) ?? DEFAULTS.job.maxAttempts,
+    timeoutMs: validateOptionalInt(input.timeoutMs, 'timeoutMs', 0, MAX_TIMER_MS) ?? DEFAULTS.job.timeoutMs,
+    weight: validateOptionalInt(input.weight, 'weight', 1, 10_000) ?? DEFAULTS.job.weight,
     backoff: validateBackoffInput(input.backoff),
   }))
   return Object.freeze({ kind, schema, defaults: Object.freeze(defaults) })

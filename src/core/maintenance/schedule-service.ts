@@ -42,6 +42,14 @@ export async function fireDueSchedules(
   return fired
 }
 
+/** The schedule service's slice of the queue options. */
+export interface ScheduleServiceSettings {
+  /** How often due ticks are fired. */
+  readonly intervalMs: number
+  /** A tick due at most this long ago is late, not missed (see `QueueOptions.scheduler`). */
+  readonly missedToleranceMs: number
+}
+
 /** Runs `fireDueSchedules` every `intervalMs` of the clock until stopped. */
 export class ScheduleService {
   readonly #store: JobStore
@@ -53,18 +61,12 @@ export class ScheduleService {
   #running: Promise<void> | null = null
   #stopped = true
 
-  constructor(deps: {
-    store: JobStore
-    clock: Clock
-    events: EventBus
-    intervalMs: number
-    missedToleranceMs: number
-  }) {
+  constructor(deps: { store: JobStore; clock: Clock; events: EventBus; settings: ScheduleServiceSettings }) {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#events = deps.events
-    this.#intervalMs = deps.intervalMs
-    this.#toleranceMs = deps.missedToleranceMs
+    this.#intervalMs = deps.settings.intervalMs
+    this.#toleranceMs = deps.settings.missedToleranceMs
   }
 
   /** Starts firing ticks (the first pass runs at once). */

@@ -8,6 +8,8 @@
  * runs once per run of consecutive completions in a written batch, not once per job. Fewer short-lived objects per job keep V8's young
  * generation small, which is most of a busy worker's memory.
  */
+
+import { DEFAULTS } from '../defaults.js'
 import type { Clock } from '../ports/clock.js'
 import type { Completion, JobStore } from '../ports/store.js'
 
@@ -37,8 +39,8 @@ export class Completer {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#onError = deps.onError
-    this.#maxBatch = deps.maxBatch ?? 1000
-    this.#maxInFlight = deps.maxInFlight ?? 2
+    this.#maxBatch = deps.maxBatch ?? DEFAULTS.completer.maxBatch
+    this.#maxInFlight = deps.maxInFlight ?? DEFAULTS.completer.maxInFlight
   }
 
   /** Queues a completion; resolves once it is written. */

@@ -20,13 +20,19 @@ import type { Completion, TransactionHandle } from '../ports/store.js'
 import type { AbortHandle } from './abort-handle.js'
 import { createRunLogger, type RunLogger } from './run-logger.js'
 
-/** What the executor needs from its surroundings. */
-export interface ExecutorDeps {
-  readonly clock: Clock
+/** The executor's slice of the queue options. */
+export interface ExecutorSettings {
+  /** Random source in [0, 1) for backoff jitter. */
   readonly random: () => number
+  /** Where run logs are forwarded. */
   readonly logger: Logger
   /** The queue-wide retry policy for jobs that stored none. */
   readonly defaultBackoff: BackoffSpec
+}
+
+/** What the executor needs from its surroundings. */
+export interface ExecutorDeps extends ExecutorSettings {
+  readonly clock: Clock
 }
 
 /** One attempt to run. */

@@ -3,6 +3,7 @@
  * queues, stats and pruning, each validating its input. Cancelling also aborts the runs of this process.
  */
 
+import { DEFAULTS } from '../defaults.js'
 import { InvalidArgumentError, JobNotFoundError, JobNotWaitingError } from '../domain/errors.js'
 import type { EventBus } from '../domain/events.js'
 import { validateJobFilter } from '../domain/filter.js'
@@ -53,7 +54,7 @@ export class JobManager {
     page: { limit?: number; beforeId?: string } = {},
   ): Promise<JobRecord[]> {
     validateOptionsObject(page, 'listJobs page', ['limit', 'beforeId'])
-    const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? 100
+    const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? DEFAULTS.listJobsLimit
     if (page.beforeId !== undefined && !isJobId(page.beforeId)) {
       throw new InvalidArgumentError(
         `beforeId must be a job id string (the last id of the previous page); got ${describe(page.beforeId)}.`,
@@ -125,8 +126,10 @@ export class JobManager {
   async prune(options: { olderThanMs?: number; batchSize?: number } = {}): Promise<number> {
     validateOptionsObject(options, 'prune options', ['olderThanMs', 'batchSize'])
     const olderThan =
-      validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, 31_557_600_000_000) ?? 7 * 24 * 3600_000 // at most 1000 years
-    const batch = validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? 1000
+      validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, 31_557_600_000_000) ?? // at most 1000 years
+      DEFAULTS.maintenance.retentionMs
+    const batch =
+      validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? DEFAULTS.maintenance.batchSize
     return pruneFinished(this.#store, this.#clock.now() - olderThan, batch)
   }
 }
