@@ -21,6 +21,7 @@ export {
   InvalidScheduleError,
   JobCancelledError,
   JobNotFoundError,
+  JobNotWaitingError,
   JobTimeoutError,
   LifecycleError,
   SchemaNotMigratedError,
@@ -36,7 +37,7 @@ export { FINAL_STATES, JOB_STATES, RUN_LOGS_KEPT, WAITING_STATES } from './core/
 export type { DefineJobInput, JobDefaults, JobDefinition, PayloadOf } from './core/domain/job-definition.js'
 export { defineJob } from './core/domain/job-definition.js'
 export type { JsonValue } from './core/domain/json.js'
-export type { ScheduleExpression } from './core/domain/schedules/expression.js'
+export type { ParseScheduleOptions, ScheduleExpression } from './core/domain/schedules/expression.js'
 export { parseScheduleExpression } from './core/domain/schedules/expression.js'
 export { extendQueue } from './core/extend-queue.js'
 export type { Clock, TimerHandle } from './core/ports/clock.js'
@@ -51,17 +52,22 @@ export type {
   Enqueuer,
   JobContext,
   JobHandler,
+  JobPatch,
   Queue,
   RegisterOptions,
   ScheduleOptions,
   ScheduleRunInfo,
   Scheduler,
   ShutdownOptions,
+  UpdateJobOptions,
 } from './core/ports/queue.js'
 export type {
   ClaimParams,
   Completion,
+  CompletionOutcome,
+  FireTickParams,
   InsertOutcome,
+  JobChanges,
   JobFilter,
   JobStore,
   ListJobsParams,
@@ -69,9 +75,12 @@ export type {
   NewJob,
   PollStrategy,
   QueueStats,
+  ScheduleJobTemplate,
   ScheduleRecord,
   StoreCapabilities,
   TransactionHandle,
+  UpdateJobOutcome,
+  UpsertScheduleParams,
 } from './core/ports/store.js'
 export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/runtime/run-logger.js'
 export type { TraceCarrier, TracingOptions } from './core/runtime/tracing.js'

@@ -72,6 +72,11 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
   return extendQueue(core, extras) as unknown as MemoryQueue<Clock>
 }
 
-export type { QueueAssertions, TypedJob } from './assertions.js'
+export type { PayloadMatch, QueueAssertions, QueuedOptions, QueueScope, TypedJob } from './assertions.js'
+export type { DeepPartial } from './deep-partial.js'
 export { MemoryStore } from './memory-store.js'
-export { MemoryTransaction } from './memory-transaction.js'
+export {
+  MemoryTransaction,
+  type MemoryTransactionState,
+  type TransactionParticipant,
+} from './memory-transaction.js'

@@ -114,5 +114,6 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   }) as unknown as PostgresQueue
 }
 
+export { TransactionRolledBackError } from './job-transaction.js'
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
 export { DEFAULT_SCHEMA } from './schema-name.js'
