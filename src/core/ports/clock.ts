@@ -29,6 +29,15 @@ export function createSystemClock(): Clock {
   }
 }
 
+/**
+ * Waits `ms` of real time whatever the queue's clock, on a timer that does not keep the process
+ * alive: for pausing before retrying a failed store write, which must go on under a `ManualClock`
+ * that nobody advances.
+ */
+export function sleepRealTime(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.())
+}
+
 interface PendingTimer {
   readonly at: number
   readonly seq: number

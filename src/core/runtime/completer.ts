@@ -10,7 +10,7 @@
  */
 
 import { DEFAULTS } from '../defaults.js'
-import type { Clock } from '../ports/clock.js'
+import { type Clock, sleepRealTime } from '../ports/clock.js'
 import type { Completion, JobStore } from '../ports/store.js'
 
 /** Called once a completion is written. */
@@ -108,7 +108,7 @@ export class Completer {
         this.#onError(error)
         failures++
         const delay = Math.min(5000, 50 * 2 ** Math.min(failures, 7))
-        await new Promise<void>((resolve) => setTimeout(resolve, delay).unref?.())
+        await sleepRealTime(delay)
       }
     }
     let last: Written | undefined
