@@ -5,16 +5,11 @@
 import type { QueueOptions } from './config/queue-options.js'
 import { type ResolvedConfig, type ResolvedWorker, resolveConfig } from './config/resolve-config.js'
 import { MAX_TIMER_MS } from './defaults.js'
-import { backoffFunctionOf, type EnqueueOptions, validateEnqueueOptions } from './domain/enqueue-options.js'
-import {
-  InvalidArgumentError,
-  JobCancelledError,
-  LifecycleError,
-  UnknownJobKindError,
-} from './domain/errors.js'
+import type { EnqueueOptions } from './domain/enqueue-options.js'
+import { InvalidArgumentError, JobCancelledError, LifecycleError } from './domain/errors.js'
 import { EventBus, type QueueEventListener, type QueueEventName } from './domain/events.js'
 import type { JobRecord } from './domain/job.js'
-import { isJobDefinition, type JobDefinition } from './domain/job-definition.js'
+import type { JobDefinition } from './domain/job-definition.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
@@ -34,14 +29,14 @@ import type {
   UpdateJobOptions,
 } from './ports/queue.js'
 import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './ports/store.js'
-import { AbortHandle } from './runtime/abort-handle.js'
 import { Completer } from './runtime/completer.js'
 import { drainJobs } from './runtime/drain.js'
 import { JobEnqueuer } from './runtime/enqueuer.js'
-import { type ExecutorDeps, runAttempt } from './runtime/executor.js'
+import type { ExecutorDeps } from './runtime/executor.js'
 import { HandlerRegistry } from './runtime/handler-registry.js'
 import { JobManager } from './runtime/job-manager.js'
 import { JobRunner, type RunMode } from './runtime/job-runner.js'
+import { performJob } from './runtime/perform-job.js'
 import { ScheduleRegistrar } from './runtime/schedule-registrar.js'
 import { Worker } from './runtime/worker.js'
 
@@ -321,40 +316,22 @@ class CoreQueueImpl implements CoreQueue {
     )
   }
 
-  async performJob<P>(
+  performJob<P>(
     job: JobDefinition<P>,
     payload: P,
     options: Omit<EnqueueOptions, 'tx'> & { attempt?: number } = {},
   ): Promise<AttemptOutcome> {
-    const { attempt, ...rest } = options
-    const registration = isJobDefinition(job) ? this.#registry.get(job.kind) : undefined
-    if (!registration)
-      throw new UnknownJobKindError(
-        isJobDefinition(job) ? job.kind : String(describe(job)),
-        'Register it with queue.register(job, handler) first.',
-      )
-    const opts = validateEnqueueOptions(rest)
-    const row = await this.#enqueuer.prepare(job, payload, opts)
-    const now = this.clock.now()
-    const record: JobRecord = {
-      ...row,
-      id: '0',
-      state: 'running',
-      createdAt: now,
-      attempt: validateOptionalInt(attempt, 'attempt', 1, row.maxAttempts) ?? 1,
-      errors: [],
-      attemptedAt: now,
-      attemptedBy: `${this.#config.processId}:perform`,
-      finishedAt: null,
-    }
-    const result = await runAttempt(this.#executor, {
-      job: record,
-      handler: registration.handler,
-      backoffFn: backoffFunctionOf(registration.definition),
-      schedule: null,
-      abort: new AbortHandle(),
-    })
-    return result.outcome
+    return performJob(
+      {
+        registry: this.#registry,
+        enqueuer: this.#enqueuer,
+        executor: this.#executor,
+        attemptedBy: `${this.#config.processId}:perform`,
+      },
+      job,
+      payload,
+      options,
+    )
   }
 
   // ---- managing ----
