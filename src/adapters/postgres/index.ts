@@ -45,9 +45,7 @@ export interface PostgresQueue extends CoreQueue {
  * Postgres workers buffer claimed jobs unless the options set `prefetch`: `'auto'`, from
  * `AUTO_PREFETCH.base` (100) up to `AUTO_PREFETCH.max` (400) while fast jobs drain a backlog.
  * Claiming ahead turns many small claims into few larger ones (the claim round trip leaves the hot
- * path), which is most of the throughput on defaults: on the 2-core test machine a 20,000-job drain
- * at concurrency 10 ran at about 11-14k jobs/s with 40, 17k with 100 and 21-24k with 200 (before
- * later hot-path work). The base stays moderate because buffered jobs are already `running` in the
+ * path), which is most of the throughput on defaults (BENCHMARKS.md has the figures). The base stays moderate because buffered jobs are already `running` in the
  * database: a buffered job not started within `maxBufferWaitMs` is released (and the buffer falls
  * back to its base), but when the process crashes its buffer waits for the rescue, which counts an
  * attempt.

@@ -44,7 +44,7 @@ export interface JobRow {
 /**
  * The select list of a job, reading from table alias `a` (`j.id::text AS id, ...`). Empty
  * `metadata`, `tags` and `errors` (nearly every job) are read as NULL: `pg` then parses nothing for
- * them (its array parser alone cost about 250 bytes of garbage per claimed job), and `toJobRecord`
+ * them (its array parser alone left garbage behind for every claimed job), and `toJobRecord`
  * puts a fresh empty value in their place.
  */
 export function jobColumns(a: string): string {

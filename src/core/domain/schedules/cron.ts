@@ -23,7 +23,7 @@ const requireFromHere = createRequire(import.meta.url)
 
 /**
  * cron-parser, loaded on the first cron expression instead of at import: it and luxon cost a worker
- * ~3 MB of RSS, and most processes never parse a cron. `require` (its CommonJS entry) keeps parsing
+ * several MB of RSS, and most processes never parse a cron. `require` (its CommonJS entry) keeps parsing
  * synchronous; Node caches the module, so later calls only look it up.
  */
 function cronParser(): typeof CronExpressionParser {
