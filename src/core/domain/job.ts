@@ -1,14 +1,6 @@
 /**
- * Glossary
- * - job: one unit of work of a given kind with a JSON payload, stored until pruned.
- * - kind: the name of a job definition; handlers are registered per kind.
- * - queue: a named lane of jobs; workers serve queues and each queue can be paused.
- * - attempt: one run of a job's handler; attempts are counted from 1.
- * - worker: a loop in one process that claims jobs from some queues up to its capacity and runs them.
- * - capacity / weight: a worker runs jobs while the sum of their weights stays within its capacity.
- * - schedule: a stored recurring or one-off expression that enqueues a job at each tick.
- * - workflow state: a JSON value kept with the job and handed to each attempt, changed by the handler.
- * - store: the storage port (`JobStore`) that each adapter implements.
+ * A stored job: its record, its states and its retry policy. The words are defined in the glossary
+ * at the top of `ports/queue.ts`.
  */
 
 import type { LogLine } from '../ports/logger.js'

@@ -3,22 +3,26 @@
  * that only registers schedules takes a `Scheduler`; only the process that runs workers holds a `Queue`.
  *
  * Glossary (the words the code, the docs and the errors use):
- * - job: one unit of work stored with its kind, payload, state, attempt count and run time (`JobRecord`).
+ * - job: one unit of work stored with its kind, payload, state, attempt count and run time
+ *   (`JobRecord`), kept until pruned.
  * - kind: the name of a type of job (`send-email`); one handler per kind in a queue instance.
  * - definition: what `defineJob` returns: a kind, its payload schema and its defaults (`JobDefinition`).
  * - payload: the JSON data a job carries, validated against its definition at enqueue.
- * - queue: a named lane jobs wait in (`default`, `mail`); also the object (`Queue`) that enqueues,
- *   runs and manages jobs in a process.
+ * - queue: a named lane jobs wait in (`default`, `mail`), which can be paused; also the object
+ *   (`Queue`) that enqueues, runs and manages jobs in a process.
  * - enqueuer: the side that validates and stores jobs (`Enqueuer`, `runtime/enqueuer.ts`).
  * - store: the storage port (`JobStore`, `ports/store.ts`), implemented by each adapter.
  * - claim: taking due jobs for a worker in one store call, marking them `running` (`claimJobs`).
  * - worker: a loop that claims jobs from some queues up to its capacity and starts them.
+ * - capacity / weight: a worker runs jobs while the sum of their weights stays within its capacity.
  * - pool: the workers of one process, together (`QueueOptions.workers`).
  * - prefetch: claimed jobs a worker holds in its buffer, ready to start when a slot frees.
  * - runner: runs one claimed job (tracing, events, completion) by calling the executor.
  * - executor: calls a handler once and turns what it returns or throws into an outcome.
  * - completer: writes outcomes back to the store in batches.
- * - attempt: one execution of a job's handler; a job is retried until its attempts run out.
+ * - attempt: one execution of a job's handler, counted from 1; a job is retried until its attempts
+ *   run out.
+ * - workflow state: a JSON value kept with the job and handed to each attempt, changed by the handler.
  * - run: the record of one attempt (its logs, its span); `RunLog` keeps a run's log lines.
  * - outcome: how an attempt ended: succeeded, retry, failed, cancelled or snoozed.
  * - control: a value a handler returns or throws to snooze, fail or cancel its job (`JobControl`).
