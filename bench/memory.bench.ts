@@ -4,7 +4,7 @@
  */
 
 import { createMemoryQueue } from '../src/adapters/memory/index.js'
-import { defineJob } from '../src/core/job-definition.js'
+import { defineJob } from '../src/core/domain/job-definition.js'
 
 const N = Number(process.argv[2] ?? 100_000)
 const ROUNDS = Number(process.argv[3] ?? 5)

@@ -3,12 +3,15 @@
  * Adapters live in `conveyor-jobs/memory` and `conveyor-jobs/postgres`; the admin page in `conveyor-jobs/admin`;
  * Prometheus metrics in `conveyor-jobs/metrics`.
  */
-export type { BackoffFunction } from './core/backoff.js'
-export { backoffDelay, DEFAULT_BACKOFF } from './core/backoff.js'
-export type { Clock, TimerHandle } from './core/clock.js'
-export { createSystemClock, ManualClock } from './core/clock.js'
-export { CancelJob, FailJob, JobControl, SnoozeJob } from './core/controls.js'
-export type { EnqueueOptions } from './core/enqueue-options.js'
+
+export type { QueueOptions, WorkerOptions } from './core/config/queue-options.js'
+export type { CoreQueue } from './core/create-queue.js'
+export { createQueue } from './core/create-queue.js'
+export { AUTO_PREFETCH, DEFAULT_CONCURRENCY } from './core/defaults.js'
+export type { BackoffFunction } from './core/domain/backoff.js'
+export { backoffDelay, DEFAULT_BACKOFF } from './core/domain/backoff.js'
+export { CancelJob, FailJob, JobControl, SnoozeJob } from './core/domain/controls.js'
+export type { EnqueueOptions } from './core/domain/enqueue-options.js'
 export {
   ConveyorError,
   InvalidArgumentError,
@@ -18,6 +21,7 @@ export {
   InvalidScheduleError,
   JobCancelledError,
   JobNotFoundError,
+  JobNotWaitingError,
   JobTimeoutError,
   LifecycleError,
   SchemaNotMigratedError,
@@ -27,15 +31,19 @@ export {
   StorageUnavailableError,
   UnknownJobKindError,
   UnknownQueueError,
-} from './core/errors.js'
-export type { QueueEventListener, QueueEventName, QueueEvents } from './core/events.js'
-export type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from './core/job.js'
-export { FINAL_STATES, JOB_STATES, RUN_LOGS_KEPT, WAITING_STATES } from './core/job.js'
-export type { DefineJobInput, JobDefaults, JobDefinition, PayloadOf } from './core/job-definition.js'
-export { defineJob } from './core/job-definition.js'
-export type { JsonValue } from './core/json.js'
-export type { LogFields, Logger, LogLevel, LogLine } from './core/logger.js'
-export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/logger.js'
+} from './core/domain/errors.js'
+export type { QueueEventListener, QueueEventName, QueueEvents } from './core/domain/events.js'
+export type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from './core/domain/job.js'
+export { FINAL_STATES, JOB_STATES, RUN_LOGS_KEPT, WAITING_STATES } from './core/domain/job.js'
+export type { DefineJobInput, JobDefaults, JobDefinition, PayloadOf } from './core/domain/job-definition.js'
+export { defineJob } from './core/domain/job-definition.js'
+export type { JsonValue } from './core/domain/json.js'
+export type { ParseScheduleOptions, ScheduleExpression } from './core/domain/schedules/expression.js'
+export { parseScheduleExpression } from './core/domain/schedules/expression.js'
+export { extendQueue } from './core/extend-queue.js'
+export type { Clock, TimerHandle } from './core/ports/clock.js'
+export { createSystemClock, ManualClock } from './core/ports/clock.js'
+export type { LogFields, Logger, LogLevel, LogLine } from './core/ports/logger.js'
 export type {
   AttemptOutcome,
   DrainOptions,
@@ -46,23 +54,22 @@ export type {
   Enqueuer,
   JobContext,
   JobHandler,
+  JobPatch,
   Queue,
   RegisterOptions,
   ScheduleOptions,
   ScheduleRunInfo,
   Scheduler,
   ShutdownOptions,
-} from './core/ports.js'
-export type { CoreQueue } from './core/queue.js'
-export { createQueue, extendQueue } from './core/queue.js'
-export type { QueueOptions, WorkerOptions } from './core/queue-options.js'
-export { AUTO_PREFETCH, DEFAULT_CONCURRENCY } from './core/runtime-settings.js'
-export type { ScheduleExpression } from './core/schedule-expression.js'
-export { parseScheduleExpression } from './core/schedule-expression.js'
+  UpdateJobOptions,
+} from './core/ports/queue.js'
 export type {
   ClaimParams,
   Completion,
+  CompletionOutcome,
+  FireTickParams,
   InsertOutcome,
+  JobChanges,
   JobFilter,
   JobStore,
   ListJobsParams,
@@ -70,9 +77,13 @@ export type {
   NewJob,
   PollStrategy,
   QueueStats,
+  ScheduleJobTemplate,
   ScheduleRecord,
   StoreCapabilities,
   TransactionHandle,
-} from './core/store.js'
-export type { TraceCarrier, TracingOptions } from './core/tracing.js'
-export { extractTraceContext, injectTraceContext, TRACER_NAME } from './core/tracing.js'
+  UpdateJobOutcome,
+  UpsertScheduleParams,
+} from './core/ports/store.js'
+export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/runtime/run-logger.js'
+export type { TraceCarrier, TracingOptions } from './core/runtime/tracing.js'
+export { extractTraceContext, injectTraceContext, TRACER_NAME } from './core/runtime/tracing.js'

@@ -1,6 +1,6 @@
 /** Conveyor's parent-side driver: migrations, producer, progress counter and retained rows. */
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import type { SystemDriver } from '../lib/types.js'
 import { openPgCounter, runSql } from './pg-counter.js'
 

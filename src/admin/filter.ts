@@ -2,9 +2,9 @@
  * The job list's filter as it travels in query strings and forms (`queue`, `kind`, `state`, `q`,
  * `from`, `to`, `schedule`), turned into a core `JobFilter` and back into links.
  */
-import { JOB_STATES, type JobState } from '../core/job.js'
-import type { JsonValue } from '../core/json.js'
-import type { JobFilter } from '../core/store.js'
+import { JOB_STATES, type JobState } from '../core/domain/job.js'
+import type { JsonValue } from '../core/domain/json.js'
+import type { JobFilter } from '../core/ports/store.js'
 import { AdminHttpError } from './errors.js'
 
 /** The filter fields of a query string or form; empty strings mean "any". */

@@ -1,5 +1,5 @@
 /** Formatting of times, durations and JSON for the pages (all times in UTC). */
-import type { JsonValue } from '../core/json.js'
+import type { JsonValue } from '../core/domain/json.js'
 import { html, type SafeHtml } from './html.js'
 
 /** `2030-01-01 09:30:00` (UTC), or an em dash for null. */

@@ -3,8 +3,8 @@
  * flags from `stats()`, and jobs per minute and lag estimated from the newest jobs of each queue
  * (`listJobs`, bounded by `sampleSize`), marked as lower bounds when the sample may have missed some.
  */
-import { FINAL_STATES, type JobState, WAITING_STATES } from '../core/job.js'
-import type { Queue } from '../core/ports.js'
+import { FINAL_STATES, type JobState, WAITING_STATES } from '../core/domain/job.js'
+import type { Queue } from '../core/ports/queue.js'
 
 /** A number that is exact, or only a lower bound (`atLeast`). */
 export interface Estimate {

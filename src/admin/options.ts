@@ -4,9 +4,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import { InvalidOptionsError } from '../core/errors.js'
-import { isJobDefinition, type JobDefinition } from '../core/job-definition.js'
-import type { Queue } from '../core/ports.js'
+import { InvalidOptionsError } from '../core/domain/errors.js'
+import { isJobDefinition, type JobDefinition } from '../core/domain/job-definition.js'
+import type { Queue } from '../core/ports/queue.js'
 
 /** Decides, per request, whether something holds (may be async). */
 export type RequestCheck = (request: FastifyRequest) => boolean | Promise<boolean>

@@ -4,7 +4,7 @@
  * public `Queue` API.
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { ConveyorError } from '../core/errors.js'
+import { ConveyorError } from '../core/domain/errors.js'
 import { API_PREFIX, registerApi } from './api/plugin.js'
 import { type AdminContext, adminContext, makeView, sendPage } from './context.js'
 import { AdminHttpError } from './errors.js'

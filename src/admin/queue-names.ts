@@ -1,5 +1,5 @@
 /** Queue names for the job list's filter, from `stats()` at most every few seconds (it counts every job). */
-import type { Queue } from '../core/ports.js'
+import type { Queue } from '../core/ports/queue.js'
 
 const TTL_MS = 15_000
 

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import { InvalidOptionsError } from '../core/errors.js'
+import { InvalidOptionsError } from '../core/domain/errors.js'
 import { hasValidApiToken } from './api/guard.js'
 import { API_PREFIX } from './api/plugin.js'
 import type { AdminOptions, RequestCheck } from './options.js'

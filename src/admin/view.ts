@@ -1,5 +1,5 @@
 /** What every page renders with (paths, time, CSRF token, whether actions show), and shared widgets. */
-import type { JobState } from '../core/job.js'
+import type { JobState } from '../core/domain/job.js'
 import { CSRF_FIELD } from './csrf.js'
 import { html, type SafeHtml } from './html.js'
 

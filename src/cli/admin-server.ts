@@ -1,7 +1,7 @@
 /** Serving the admin page from the command line: the Fastify server, its address and its URL. */
 import type { AddressInfo } from 'node:net'
 import { createAdminServer } from '../admin/index.js'
-import type { Queue } from '../core/ports.js'
+import type { Queue } from '../core/ports/queue.js'
 import { type AdminCredentials, isLoopback } from './admin-options.js'
 import { CliError } from './errors.js'
 

@@ -2,7 +2,7 @@
  * The command line's errors and how any error becomes one message for a person: what went wrong,
  * where, and the command or setting that fixes it.
  */
-import { ConveyorError, SchemaNotMigratedError, StorageUnavailableError } from '../core/errors.js'
+import { ConveyorError, SchemaNotMigratedError, StorageUnavailableError } from '../core/domain/errors.js'
 
 /** A mistake in the command line itself (unknown flag, missing or bad value); exit code 2. */
 export class UsageError extends Error {

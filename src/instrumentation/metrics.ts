@@ -5,10 +5,10 @@
  * state or outcome only, never a job id, so the number of series stays small.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { InvalidArgumentError } from '../core/errors.js'
-import { JOB_STATES } from '../core/job.js'
-import type { Queue } from '../core/ports.js'
-import type { QueueStats } from '../core/store.js'
+import { InvalidArgumentError } from '../core/domain/errors.js'
+import { JOB_STATES } from '../core/domain/job.js'
+import type { Queue } from '../core/ports/queue.js'
+import type { QueueStats } from '../core/ports/store.js'
 
 /** Options of `createMetrics`. */
 export interface MetricsOptions {

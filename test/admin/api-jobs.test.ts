@@ -6,9 +6,9 @@
 import type { FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import type { ManualClock } from '../../src/core/clock.js'
-import { defineJob } from '../../src/core/job-definition.js'
-import type { CoreQueue } from '../../src/core/queue.js'
+import type { CoreQueue } from '../../src/core/create-queue.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import type { ManualClock } from '../../src/core/ports/clock.js'
 import { ApiClient } from './api-client.js'
 import { adapters, adminApp, T0 } from './helpers.js'
 

@@ -9,7 +9,7 @@ import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminPlugin } from '../../src/admin/index.js'
 import { resolveAdminOptions } from '../../src/admin/options.js'
-import type { CoreQueue } from '../../src/core/queue.js'
+import type { CoreQueue } from '../../src/core/create-queue.js'
 import { ApiClient, ERROR_SHAPE } from './api-client.js'
 import { adapters, adminApp } from './helpers.js'
 

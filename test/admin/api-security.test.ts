@@ -5,9 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createAdminServer } from '../../src/admin/index.js'
-import { StorageUnavailableError } from '../../src/core/errors.js'
-import { defineJob } from '../../src/core/job-definition.js'
-import type { CoreQueue } from '../../src/core/queue.js'
+import type { CoreQueue } from '../../src/core/create-queue.js'
+import { StorageUnavailableError } from '../../src/core/domain/errors.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { ApiClient } from './api-client.js'
 import { adapters, adminApp, Client } from './helpers.js'
 

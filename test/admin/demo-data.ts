@@ -3,10 +3,11 @@
  * failures with stacks, schedules in several time zones, a paused queue, and one featured invoice
  * job (metadata, tags, workflow state, trace context) that fails until told otherwise.
  */
-import type { ManualClock } from '../../src/core/clock.js'
-import { defineJob } from '../../src/core/job-definition.js'
-import type { JsonValue } from '../../src/core/json.js'
-import type { CoreQueue } from '../../src/core/queue.js'
+
+import type { CoreQueue } from '../../src/core/create-queue.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import type { JsonValue } from '../../src/core/domain/json.js'
+import type { ManualClock } from '../../src/core/ports/clock.js'
 
 /** The demo's job kinds. */
 export const jobs = {

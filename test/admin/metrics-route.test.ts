@@ -3,7 +3,7 @@ import { Registry } from 'prom-client'
 import { expect, it } from 'vitest'
 import { createMemoryQueue } from '../../src/adapters/memory/index.js'
 import { adminPlugin } from '../../src/admin/index.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { createMetrics, metricsHandler } from '../../src/instrumentation/index.js'
 
 it('serves Prometheus metrics at /metrics behind authorize', async () => {

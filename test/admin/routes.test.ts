@@ -4,9 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { ManualClock } from '../../src/core/clock.js'
-import { defineJob } from '../../src/core/job-definition.js'
-import type { CoreQueue } from '../../src/core/queue.js'
+import type { CoreQueue } from '../../src/core/create-queue.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import type { ManualClock } from '../../src/core/ports/clock.js'
 import { adapters, adminApp, Client, flashOf, listedIds, newJob } from './helpers.js'
 
 const mail = defineJob<{ to: string }>({ kind: 'mail.send', queue: 'mail', maxAttempts: 1 })

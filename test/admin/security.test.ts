@@ -5,9 +5,9 @@
 import Fastify from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { adminPlugin } from '../../src/admin/index.js'
-import { defineJob } from '../../src/core/job-definition.js'
-import type { Queue } from '../../src/core/ports.js'
-import type { CoreQueue } from '../../src/core/queue.js'
+import type { CoreQueue } from '../../src/core/create-queue.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import type { Queue } from '../../src/core/ports/queue.js'
 import { adapters, adminApp, Client, flashOf } from './helpers.js'
 
 const note = defineJob<Record<string, unknown>>({ kind: 'note.save', queue: 'notes', maxAttempts: 1 })

@@ -1,7 +1,7 @@
 /** The standalone server: basic authentication, an optional extra `authorize`, and its options. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createAdminServer } from '../../src/admin/index.js'
-import type { CoreQueue } from '../../src/core/queue.js'
+import type { CoreQueue } from '../../src/core/create-queue.js'
 import { adapters } from './helpers.js'
 
 let queue: CoreQueue

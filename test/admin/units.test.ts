@@ -7,8 +7,8 @@ import { escapeHtml, html, raw } from '../../src/admin/html.js'
 import { queueOverviews } from '../../src/admin/metrics.js'
 import { narrowFilter } from '../../src/admin/operations/job-actions.js'
 import { jobDetailPage, traceIdOf } from '../../src/admin/pages/job-detail.js'
-import type { JobRecord } from '../../src/core/job.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import type { JobRecord } from '../../src/core/domain/job.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { adapters, T0 } from './helpers.js'
 
 describe('html', () => {

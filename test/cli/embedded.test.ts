@@ -9,8 +9,8 @@ import { PGlite } from '@electric-sql/pglite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { createPGlitePool } from '../../src/adapters/postgres/pglite-pool.js'
-import type { JobState } from '../../src/core/job.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import type { JobState } from '../../src/core/domain/job.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { runCli } from './cli-process.js'
 
 const mail = defineJob<{ to: string }>({ kind: 'cli.mail', queue: 'mail' })

@@ -2,10 +2,11 @@
  * The conformance harness: every adapter provides a factory that builds a fresh, isolated queue on a
  * `ManualClock`; the same cases run against each. Capability flags switch single cases off.
  */
-import type { ManualClock } from '../../src/core/clock.js'
-import type { CoreQueue } from '../../src/core/queue.js'
-import type { QueueOptions } from '../../src/core/queue-options.js'
-import type { StoreCapabilities } from '../../src/core/store.js'
+
+import type { QueueOptions } from '../../src/core/config/queue-options.js'
+import type { CoreQueue } from '../../src/core/create-queue.js'
+import type { ManualClock } from '../../src/core/ports/clock.js'
+import type { StoreCapabilities } from '../../src/core/ports/store.js'
 
 /** What a conformance case gets: a fresh queue on a manual clock. */
 export interface Harness {

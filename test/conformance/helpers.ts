@@ -4,9 +4,9 @@
  * only the public queue API through these helpers, never adapter internals.
  */
 import { afterEach, expect } from 'vitest'
-import { ConveyorError } from '../../src/core/errors.js'
-import type { JobRecord, JobState } from '../../src/core/job.js'
-import type { QueueOptions } from '../../src/core/queue-options.js'
+import type { QueueOptions } from '../../src/core/config/queue-options.js'
+import { ConveyorError } from '../../src/core/domain/errors.js'
+import type { JobRecord, JobState } from '../../src/core/domain/job.js'
 import { waitFor } from '../support/wait.js'
 import type { Harness, HarnessFactory } from './harness.js'
 

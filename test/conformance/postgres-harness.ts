@@ -1,7 +1,7 @@
 /** The conformance harness on PostgreSQL: a fresh migrated schema per harness, dropped on close. */
 import type pg from 'pg'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
-import { ManualClock } from '../../src/core/clock.js'
+import { ManualClock } from '../../src/core/ports/clock.js'
 import { type HarnessFactory, T0 } from './harness.js'
 
 /** Builds harnesses on `pool`; `newSchema()` names a schema and says how to drop it. */

@@ -3,8 +3,9 @@
  * in lines and runs), read back by `getJob` only, and forwarded to the queue's logger.
  */
 import { expect, it } from 'vitest'
-import { RUN_LOGS_KEPT } from '../../src/core/job.js'
-import { type LogFields, type Logger, MAX_RUN_LOG_LINES } from '../../src/core/logger.js'
+import { RUN_LOGS_KEPT } from '../../src/core/domain/job.js'
+import type { LogFields, Logger } from '../../src/core/ports/logger.js'
+import { MAX_RUN_LOG_LINES } from '../../src/core/runtime/run-logger.js'
 import { buildReport, drainAll, type MakeQueue, sendEmail } from './harness.js'
 
 /** Registers the per-run log cases; `make` builds queues on the adapter under test. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { describePostgres, useStore } from '../postgres/fixture.js'
 import { waitFor } from '../support/wait.js'
 import { drainAll, sendEmail, useQueues } from './harness.js'

@@ -1,6 +1,6 @@
 import { describe } from 'vitest'
 import { createMemoryQueue } from '../../src/adapters/memory/index.js'
-import { ManualClock } from '../../src/core/clock.js'
+import { ManualClock } from '../../src/core/ports/clock.js'
 import { type HarnessFactory, T0 } from '../conformance/harness.js'
 import { runConformance } from '../conformance/index.js'
 

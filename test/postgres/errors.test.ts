@@ -8,7 +8,7 @@ import {
   InvalidOptionsError,
   StorageInconsistentError,
   StorageUnavailableError,
-} from '../../src/core/errors.js'
+} from '../../src/core/domain/errors.js'
 import { claim, databaseUrl, describePostgres, newJob, T0, useStore } from './fixture.js'
 
 /** A local port with nothing listening on it. */

@@ -8,7 +8,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
-import type { NewJob } from '../../src/core/store.js'
+import type { NewJob } from '../../src/core/ports/store.js'
 import { createTestSchema, provideDatabase } from '../support/database.js'
 import { newJobBuilder } from '../support/new-job.js'
 

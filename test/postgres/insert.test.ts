@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { InvalidOptionsError, InvalidPayloadError } from '../../src/core/errors.js'
+import { InvalidOptionsError, InvalidPayloadError } from '../../src/core/domain/errors.js'
 import { claim, describeStore, insert, newJob, T0, useStore } from './fixture.js'
 
 describeStore('PostgresStore.insertJobs', () => {

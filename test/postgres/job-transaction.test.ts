@@ -2,8 +2,8 @@ import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
-import { LifecycleError, StorageUnavailableError } from '../../src/core/errors.js'
-import type { TransactionHandle } from '../../src/core/store.js'
+import { LifecycleError, StorageUnavailableError } from '../../src/core/domain/errors.js'
+import type { TransactionHandle } from '../../src/core/ports/store.js'
 import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fixture.js'
 
 describePostgres('PostgresStore.runInTransaction and completeInTransaction', () => {

@@ -13,7 +13,7 @@ import {
   InvalidArgumentError,
   SchemaNotMigratedError,
   SchemaTooNewError,
-} from '../../src/core/errors.js'
+} from '../../src/core/domain/errors.js'
 import { createTestSchema } from '../support/database.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, newJob, T0 } from './fixture.js'

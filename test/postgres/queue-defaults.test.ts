@@ -1,9 +1,9 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { createPostgresQueue, DEFAULT_PREFETCH, poolSizeFor } from '../../src/adapters/postgres/index.js'
-import { InvalidArgumentError } from '../../src/core/errors.js'
-import { defineJob } from '../../src/core/job-definition.js'
-import { AUTO_PREFETCH } from '../../src/core/runtime-settings.js'
+import { AUTO_PREFETCH } from '../../src/core/defaults.js'
+import { InvalidArgumentError } from '../../src/core/domain/errors.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, useStore } from './fixture.js'
 

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { expect, it } from 'vitest'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
-import type { ScheduleRecord } from '../../src/core/store.js'
+import type { ScheduleRecord } from '../../src/core/ports/store.js'
 import { databaseUrl, describePostgres, newJob, T0, useStore } from './fixture.js'
 
 const template = {

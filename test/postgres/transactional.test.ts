@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import type { TransactionHandle } from '../../src/core/store.js'
+import type { TransactionHandle } from '../../src/core/ports/store.js'
 import { waitFor } from '../support/wait.js'
 import { describePostgres, newJob, T0, useStore } from './fixture.js'
 

@@ -4,8 +4,8 @@
  * admin page. Each `bad...` generator only yields values the library must refuse.
  */
 import fc from 'fast-check'
-import { JOB_STATES } from '../../src/core/job.js'
-import type { JsonValue } from '../../src/core/json.js'
+import { JOB_STATES } from '../../src/core/domain/job.js'
+import type { JsonValue } from '../../src/core/domain/json.js'
 import { reliabilityScale } from '../support/reliability-results.js'
 
 /** Runs per property: modest in `npm test`, large with `RELIABILITY_SCALE=long`. */

@@ -14,7 +14,7 @@ import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/post
 import type { EnvironmentConfig } from '../../src/cli/config.js'
 import type { Output } from '../../src/cli/output.js'
 import { runCli } from '../../src/cli/run.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { runCli as runCliProcess } from '../cli/cli-process.js'
 import { createTestSchema, provideDatabase } from '../support/database.js'
 import { reliabilityScale, writeScenarioResult } from '../support/reliability-results.js'

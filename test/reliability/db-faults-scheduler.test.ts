@@ -8,7 +8,7 @@
  */
 import pg from 'pg'
 import { expect, it } from 'vitest'
-import { StorageUnavailableError } from '../../src/core/errors.js'
+import { StorageUnavailableError } from '../../src/core/domain/errors.js'
 import { databaseUrl, describePostgres, newJob, T0, useStore } from '../postgres/fixture.js'
 import { waitFor } from '../support/wait.js'
 

@@ -9,8 +9,8 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
-import { ConveyorError, StorageUnavailableError } from '../../src/core/errors.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { ConveyorError, StorageUnavailableError } from '../../src/core/domain/errors.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import {
   type PrivatePostgres,
   privatePostgresSkipReason,

@@ -9,7 +9,7 @@
 import pg from 'pg'
 import { afterEach, beforeAll, expect, it } from 'vitest'
 import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { databaseUrl, describePostgres, useStore } from '../postgres/fixture.js'
 import { byScale, writeScenarioResult } from '../support/reliability-results.js'
 import { waitFor } from '../support/wait.js'

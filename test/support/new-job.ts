@@ -1,5 +1,5 @@
 /** Building fully resolved `NewJob` rows for store-level tests. */
-import type { NewJob } from '../../src/core/store.js'
+import type { NewJob } from '../../src/core/ports/store.js'
 
 /** Returns a `newJob(overrides)` builder whose rows use the core's neutral defaults plus `defaults`. */
 export function newJobBuilder(defaults: Partial<NewJob>): (overrides?: Partial<NewJob>) => NewJob {

@@ -2,7 +2,7 @@
  * The end of every child-process script the process tests start: start the queue, print `ready`,
  * and on SIGTERM shut it down gracefully, close what the script opened, and exit 0.
  */
-import type { CoreQueue } from '../../src/core/queue.js'
+import type { CoreQueue } from '../../src/core/create-queue.js'
 
 export async function serveUntilSigterm(
   queue: Pick<CoreQueue, 'start' | 'shutdown'>,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from '../../src/core/backoff.js'
-import { InvalidArgumentError } from '../../src/core/errors.js'
-import type { BackoffSpec } from '../../src/core/job.js'
+import { backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from '../../src/core/domain/backoff.js'
+import { InvalidArgumentError } from '../../src/core/domain/errors.js'
+import type { BackoffSpec } from '../../src/core/domain/job.js'
 
 const middle = () => 0.5
 const lowest = () => 0

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../src/core/clock.js'
+import { ManualClock } from '../../src/core/ports/clock.js'
 
 describe('ManualClock', () => {
   it('starts at 2030-01-01Z by default and at a given time otherwise', () => {

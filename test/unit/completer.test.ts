@@ -1,8 +1,8 @@
 /** The completer's batching: one write per turn, callbacks shared by a batch run once per batch. */
 import { expect, it } from 'vitest'
-import { ManualClock } from '../../src/core/clock.js'
-import { Completer } from '../../src/core/completer.js'
-import type { Completion, JobStore } from '../../src/core/store.js'
+import { ManualClock } from '../../src/core/ports/clock.js'
+import type { Completion, JobStore } from '../../src/core/ports/store.js'
+import { Completer } from '../../src/core/runtime/completer.js'
 
 function recordingStore(): { store: JobStore; writes: string[][] } {
   const writes: string[][] = []

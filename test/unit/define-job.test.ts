@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { InvalidJobDefinitionError } from '../../src/core/errors.js'
-import { defineJob, validatePayload } from '../../src/core/job-definition.js'
+import { InvalidJobDefinitionError } from '../../src/core/domain/errors.js'
+import { defineJob, validatePayload } from '../../src/core/domain/job-definition.js'
 
 describe('defineJob', () => {
   it('applies defaults', () => {

@@ -4,14 +4,14 @@
  * (which may still reject, as abort-aware handlers do) is never left unhandled.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { AbortHandle } from '../../src/core/abort-handle.js'
-import { DEFAULT_BACKOFF } from '../../src/core/backoff.js'
-import { ManualClock } from '../../src/core/clock.js'
-import { JobCancelledError, ShutdownAbortError } from '../../src/core/errors.js'
-import { type ExecutorDeps, runAttempt } from '../../src/core/executor.js'
-import { silentLogger } from '../../src/core/logger.js'
-import { newJobRecord } from '../../src/core/new-job-record.js'
-import type { JobHandler } from '../../src/core/ports.js'
+import { DEFAULT_BACKOFF } from '../../src/core/domain/backoff.js'
+import { JobCancelledError, ShutdownAbortError } from '../../src/core/domain/errors.js'
+import { newJobRecord } from '../../src/core/domain/new-job-record.js'
+import { ManualClock } from '../../src/core/ports/clock.js'
+import { silentLogger } from '../../src/core/ports/logger.js'
+import type { JobHandler } from '../../src/core/ports/queue.js'
+import { AbortHandle } from '../../src/core/runtime/abort-handle.js'
+import { type ExecutorDeps, runAttempt } from '../../src/core/runtime/executor.js'
 import { newJobBuilder } from '../support/new-job.js'
 
 const deps: ExecutorDeps = {

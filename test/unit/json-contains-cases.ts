@@ -3,7 +3,7 @@
  * `jsonContains` must agree with it (test/unit/json-contains.test.ts), and the Postgres test
  * (test/postgres/json-contains.test.ts) checks the table against the real server.
  */
-import type { JsonValue } from '../../src/core/json.js'
+import type { JsonValue } from '../../src/core/domain/json.js'
 
 /** One case: does `value` contain `pattern`? */
 export interface ContainsCase {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { InvalidPayloadError } from '../../src/core/errors.js'
-import { assertJsonValue } from '../../src/core/json.js'
+import { InvalidPayloadError } from '../../src/core/domain/errors.js'
+import { assertJsonValue } from '../../src/core/domain/json.js'
 
 describe('assertJsonValue', () => {
   it.each([

@@ -1,10 +1,10 @@
 /** The maintenance service: heartbeats keep their own beat however long a rescue or prune pass takes. */
 import { afterEach, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
-import { ManualClock } from '../../src/core/clock.js'
-import { EventBus } from '../../src/core/events.js'
-import { MaintenanceService } from '../../src/core/maintenance.js'
-import type { JobStore } from '../../src/core/store.js'
+import { EventBus } from '../../src/core/domain/events.js'
+import { MaintenanceService } from '../../src/core/maintenance/maintenance-service.js'
+import { ManualClock } from '../../src/core/ports/clock.js'
+import type { JobStore } from '../../src/core/ports/store.js'
 import { nextTurn, waitFor } from '../support/wait.js'
 
 const settings = {

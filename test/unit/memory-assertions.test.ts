@@ -2,9 +2,9 @@ import { AssertionError } from 'node:assert'
 import { describe, expect, it } from 'vitest'
 import { createAssertions } from '../../src/adapters/memory/assertions.js'
 import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
-import { InvalidArgumentError } from '../../src/core/errors.js'
-import { defineJob } from '../../src/core/job-definition.js'
-import type { NewJob } from '../../src/core/store.js'
+import { InvalidArgumentError } from '../../src/core/domain/errors.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import type { NewJob } from '../../src/core/ports/store.js'
 import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = Date.UTC(2030, 0, 1)

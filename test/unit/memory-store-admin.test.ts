@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
-import type { JobRecord } from '../../src/core/job.js'
-import type { ClaimParams, NewJob } from '../../src/core/store.js'
+import type { JobRecord } from '../../src/core/domain/job.js'
+import type { ClaimParams, NewJob } from '../../src/core/ports/store.js'
 import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = 1_000_000

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
-import type { NewJob, ScheduleRecord, UpsertScheduleParams } from '../../src/core/store.js'
+import type { NewJob, ScheduleRecord, UpsertScheduleParams } from '../../src/core/ports/store.js'
 import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = 1_000_000

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
-import { InvalidArgumentError, InvalidOptionsError } from '../../src/core/errors.js'
-import type { AttemptError, JobRecord } from '../../src/core/job.js'
-import type { ClaimParams, NewJob } from '../../src/core/store.js'
+import { InvalidArgumentError, InvalidOptionsError } from '../../src/core/domain/errors.js'
+import type { AttemptError, JobRecord } from '../../src/core/domain/job.js'
+import type { ClaimParams, NewJob } from '../../src/core/ports/store.js'
 import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = 1_000_000

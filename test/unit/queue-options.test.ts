@@ -1,7 +1,7 @@
 /** Queue options that identify this process. */
 import { expect, it } from 'vitest'
 import { createMemoryQueue } from '../../src/adapters/memory/index.js'
-import { InvalidArgumentError } from '../../src/core/errors.js'
+import { InvalidArgumentError } from '../../src/core/domain/errors.js'
 
 it('accepts a host name as processId, and refuses ":" (it separates the parts of worker ids) and spaces', async () => {
   const queue = createMemoryQueue({ processId: 'ip-10-0-0-1.ec2.internal' })

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { InvalidArgumentError, InvalidScheduleError } from '../../src/core/errors.js'
+import { InvalidArgumentError, InvalidScheduleError } from '../../src/core/domain/errors.js'
 import {
-  parseInterval,
   parseScheduleExpression,
   type ScheduleExpression,
-} from '../../src/core/schedule-expression.js'
+} from '../../src/core/domain/schedules/expression.js'
+import { parseInterval } from '../../src/core/domain/schedules/interval.js'
 
 const iso = (text: string): number => {
   const ms = Date.parse(text)

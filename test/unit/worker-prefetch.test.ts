@@ -5,9 +5,9 @@
  * comes back short (the backlog is gone) or buffered jobs had to be released for waiting too long.
  */
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../src/core/clock.js'
-import type { JobRecord } from '../../src/core/job.js'
-import { Worker, type WorkerSettings } from '../../src/core/worker.js'
+import type { JobRecord } from '../../src/core/domain/job.js'
+import { ManualClock } from '../../src/core/ports/clock.js'
+import { Worker, type WorkerSettings } from '../../src/core/runtime/worker.js'
 import { nextTurn, waitFor } from '../support/wait.js'
 
 const CAPACITY = 10

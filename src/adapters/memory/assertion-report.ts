@@ -1,4 +1,4 @@
-import type { JobRecord } from '../../core/job.js'
+import type { JobRecord } from '../../core/domain/job.js'
 
 /** How many jobs a failure message lists before it summarizes the rest. */
 const LISTED = 20

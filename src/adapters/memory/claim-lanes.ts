@@ -1,4 +1,4 @@
-import type { PollStrategy } from '../../core/store.js'
+import type { PollStrategy } from '../../core/ports/store.js'
 import { BinaryHeap } from './heap.js'
 import type { JobEntry } from './job-record.js'
 

@@ -3,11 +3,14 @@
  * adapter (the conformance suite proves it), a `ManualClock` by default, and assertions for
  * producer unit tests that need no database.
  */
-import { type Clock, ManualClock } from '../../core/clock.js'
-import type { JobRecord } from '../../core/job.js'
-import type { JobDefinition } from '../../core/job-definition.js'
-import { type CoreQueue, createQueue, extendQueue } from '../../core/queue.js'
-import { type QueueOptions, validateQueueOptions } from '../../core/queue-options.js'
+
+import type { QueueOptions } from '../../core/config/queue-options.js'
+import { resolveConfig } from '../../core/config/resolve-config.js'
+import { type CoreQueue, createConfiguredQueue } from '../../core/create-queue.js'
+import type { JobRecord } from '../../core/domain/job.js'
+import type { JobDefinition } from '../../core/domain/job-definition.js'
+import { extendQueue } from '../../core/extend-queue.js'
+import { type Clock, ManualClock } from '../../core/ports/clock.js'
 import { createAssertions, type QueueAssertions, type TypedJob } from './assertions.js'
 import { MemoryStore } from './memory-store.js'
 import { MemoryTransaction } from './memory-transaction.js'
@@ -41,10 +44,9 @@ export function createMemoryQueue(options?: Omit<MemoryQueueOptions, 'clock'>): 
 /** Creates an in-memory queue on the given clock (e.g. `createSystemClock()` for demos). */
 export function createMemoryQueue<C extends Clock>(options: MemoryQueueOptions & { clock: C }): MemoryQueue<C>
 export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue<Clock> {
-  validateQueueOptions(options)
-  const clock = options.clock ?? new ManualClock()
+  const config = resolveConfig(options, { clock: () => new ManualClock() })
   const store = new MemoryStore()
-  const core = createQueue(store, { ...options, clock })
+  const core = createConfiguredQueue(store, config)
   const kindOf = (job: JobDefinition<unknown> | string) => (typeof job === 'string' ? job : job.kind)
   const extras = {
     store,
@@ -70,6 +72,11 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
   return extendQueue(core, extras) as unknown as MemoryQueue<Clock>
 }
 
-export type { QueueAssertions, TypedJob } from './assertions.js'
+export type { PayloadMatch, QueueAssertions, QueuedOptions, QueueScope, TypedJob } from './assertions.js'
+export type { DeepPartial } from './deep-partial.js'
 export { MemoryStore } from './memory-store.js'
-export { MemoryTransaction } from './memory-transaction.js'
+export {
+  MemoryTransaction,
+  type MemoryTransactionState,
+  type TransactionParticipant,
+} from './memory-transaction.js'

@@ -1,5 +1,5 @@
-import type { AttemptError } from '../../core/job.js'
-import type { Completion } from '../../core/store.js'
+import type { AttemptError } from '../../core/domain/job.js'
+import type { Completion } from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
 import { appendError, type StoredJob } from './job-record.js'
 

@@ -1,7 +1,7 @@
-import { InvalidArgumentError } from '../../core/errors.js'
-import type { JobRecord } from '../../core/job.js'
-import { isJobId } from '../../core/job-id.js'
-import type { JobFilter } from '../../core/store.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import type { JobRecord } from '../../core/domain/job.js'
+import { isJobId } from '../../core/domain/job-id.js'
+import type { JobFilter } from '../../core/ports/store.js'
 import { jsonContains } from './json-contains.js'
 
 /**

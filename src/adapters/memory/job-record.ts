@@ -4,9 +4,9 @@ import {
   type JobState,
   RUN_LOGS_KEPT,
   type RunLog,
-} from '../../core/job.js'
-import { newJobRecord } from '../../core/new-job-record.js'
-import type { NewJob } from '../../core/store.js'
+} from '../../core/domain/job.js'
+import { newJobRecord } from '../../core/domain/new-job-record.js'
+import type { NewJob } from '../../core/ports/store.js'
 import { frozenCopy, mutableCopy } from './frozen-json.js'
 
 /** A job record the store owns and changes in place; it is never handed out (see `copyJobRecord`). */

@@ -1,4 +1,10 @@
-import { JOB_STATES, type JobRecord, type JobState, UNIQUE_STATES, WAITING_STATES } from '../../core/job.js'
+import {
+  JOB_STATES,
+  type JobRecord,
+  type JobState,
+  UNIQUE_STATES,
+  WAITING_STATES,
+} from '../../core/domain/job.js'
 import { ClaimLanes, type LaneClaim } from './claim-lanes.js'
 import { GroupIndex } from './job-groups.js'
 import { claimedJobRecord, type JobEntry, type StoredJob } from './job-record.js'

@@ -2,7 +2,7 @@
  * JSON containment as PostgreSQL's `jsonb @>` defines it, so the memory store's `payloadIncludes`
  * filter selects the same jobs as the Postgres store's `payload @> $n::jsonb`.
  */
-import type { JsonValue } from '../../core/json.js'
+import type { JsonValue } from '../../core/domain/json.js'
 
 type JsonObject = { readonly [key: string]: JsonValue }
 

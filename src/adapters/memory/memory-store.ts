@@ -1,4 +1,4 @@
-import { FINAL_STATES, type JobRecord, type JobState, WAITING_STATES } from '../../core/job.js'
+import { FINAL_STATES, type JobRecord, type JobState, WAITING_STATES } from '../../core/domain/job.js'
 import type {
   ClaimParams,
   Completion,
@@ -15,7 +15,7 @@ import type {
   TransactionHandle,
   UpdateJobOutcome,
   UpsertScheduleParams,
-} from '../../core/store.js'
+} from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
 import { completionChanges, workerDiedError } from './job-completion.js'
 import { matchesJobFilter, parseJobId } from './job-filter.js'

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../../core/errors.js'
-import type { TransactionHandle } from '../../core/store.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import type { TransactionHandle } from '../../core/ports/store.js'
 
 /** Something that buffers work in a transaction and applies or drops it when the transaction ends. */
 export interface TransactionParticipant {

@@ -1,4 +1,4 @@
-import type { FireTickParams, ScheduleRecord, UpsertScheduleParams } from '../../core/store.js'
+import type { FireTickParams, ScheduleRecord, UpsertScheduleParams } from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
 
 const byName = (a: ScheduleRecord, b: ScheduleRecord): number =>

@@ -11,9 +11,9 @@ import pg from 'pg'
 /**
  * Session settings of the claim pool (server-side options at connection start).
  * JIT off: the claim's LIMIT makes it cheap, but with many rows in the table the planner's total
- * cost estimate passes jit_above_cost and every claim paid ~400 ms of JIT compilation.
+ * cost estimate passes jit_above_cost and every claim paid a JIT compilation far dearer than the claim.
  * One generic plan per session: each claim otherwise planned itself again (custom plans win the
- * planner's comparison), about a fifth of its server time. Sequential scans off: a generic plan
+ * planner's comparison), a large share of its server time. Sequential scans off: a generic plan
  * made while the table was empty or never analyzed (autovacuum off) otherwise stays a full scan
  * per claim for the life of the session; every statement run here has an index path.
  */

@@ -12,8 +12,8 @@
  * then `claim_group_turn` (see migration 001) takes the group's advisory lock and checks again with
  * a fresh snapshot, so two concurrent claimers can never both start a job of one group.
  */
-import type { JobRecord } from '../../core/job.js'
-import type { ClaimParams, PollStrategy } from '../../core/store.js'
+import type { JobRecord } from '../../core/domain/job.js'
+import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
 import { assertJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'

@@ -5,8 +5,8 @@
  * (transitively, with a recursive CTE), moves schedules' `last_success_at` forward, and notifies
  * `<schema>_jobs` once when retries or releases made jobs available.
  */
-import { RUN_LOGS_KEPT } from '../../core/job.js'
-import type { Completion } from '../../core/store.js'
+import { RUN_LOGS_KEPT } from '../../core/domain/job.js'
+import type { Completion } from '../../core/ports/store.js'
 import { isJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { fromMs, type SqlNames, WAITING_SQL } from './sql-names.js'

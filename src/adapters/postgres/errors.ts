@@ -9,7 +9,7 @@ import {
   SchemaNotMigratedError,
   StorageInconsistentError,
   StorageUnavailableError,
-} from '../../core/errors.js'
+} from '../../core/domain/errors.js'
 import { regclassLiteral, sqlNames } from './sql-names.js'
 
 const UNAVAILABLE_CODES = new Set([

@@ -4,11 +4,13 @@
  * processes. Run `queue.migrate()` (or `conveyor migrate`) once per deploy before using it.
  */
 import type pg from 'pg'
-import { createSystemClock } from '../../core/clock.js'
-import { InvalidArgumentError } from '../../core/errors.js'
-import { type CoreQueue, createQueue, extendQueue } from '../../core/queue.js'
-import { type QueueOptions, validateQueueOptions } from '../../core/queue-options.js'
-import { DEFAULT_CONCURRENCY } from '../../core/runtime-settings.js'
+import type { QueueOptions } from '../../core/config/queue-options.js'
+import { resolveConfig } from '../../core/config/resolve-config.js'
+import { type CoreQueue, createConfiguredQueue } from '../../core/create-queue.js'
+import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import { extendQueue } from '../../core/extend-queue.js'
+import { createSystemClock } from '../../core/ports/clock.js'
 import { PostgresStore } from './postgres-store.js'
 
 /** Options of `createPostgresQueue`: where the database is, the schema, and the shared queue options. */
@@ -43,9 +45,7 @@ export interface PostgresQueue extends CoreQueue {
  * Postgres workers buffer claimed jobs unless the options set `prefetch`: `'auto'`, from
  * `AUTO_PREFETCH.base` (100) up to `AUTO_PREFETCH.max` (400) while fast jobs drain a backlog.
  * Claiming ahead turns many small claims into few larger ones (the claim round trip leaves the hot
- * path), which is most of the throughput on defaults: on the 2-core test machine a 20,000-job drain
- * at concurrency 10 ran at about 11-14k jobs/s with 40, 17k with 100 and 21-24k with 200 (before
- * later hot-path work). The base stays moderate because buffered jobs are already `running` in the
+ * path), which is most of the throughput on defaults (BENCHMARKS.md has the figures). The base stays moderate because buffered jobs are already `running` in the
  * database: a buffered job not started within `maxBufferWaitMs` is released (and the buffer falls
  * back to its base), but when the process crashes its buffer waits for the rescue, which counts an
  * attempt.
@@ -80,7 +80,11 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
 
 /** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to `'auto'`. */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
-  validateQueueOptions(options, ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'])
+  const config = resolveConfig(options, {
+    extraKeys: ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'],
+    clock: createSystemClock,
+    prefetch: DEFAULT_PREFETCH,
+  })
   const { pool, connectionString, maxConnections, schema, durableClaims, ...queueOptions } = options
   if (durableClaims !== undefined && typeof durableClaims !== 'boolean')
     throw new InvalidArgumentError(`durableClaims must be true or false; got ${String(durableClaims)}.`)
@@ -100,11 +104,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     durableClaims,
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
-  const core = createQueue(store, {
-    ...queueOptions,
-    clock: queueOptions.clock ?? createSystemClock(),
-    prefetch: queueOptions.prefetch ?? DEFAULT_PREFETCH,
-  })
+  const core = createConfiguredQueue(store, config)
   return extendQueue(core, {
     store,
     migrate: () => store.migrate(),
@@ -112,6 +112,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   }) as unknown as PostgresQueue
 }
 
+export { TransactionRolledBackError } from './job-transaction.js'
 export { migrationSql } from './migrate.js'
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
 export { DEFAULT_SCHEMA } from './schema-name.js'

@@ -4,10 +4,10 @@
  * is available now (sent on commit, so a caller's transaction that rolls back wakes nobody), then
  * one more query for the jobs holding the keys of skipped duplicates.
  */
-import { InvalidOptionsError } from '../../core/errors.js'
-import type { JobState } from '../../core/job.js'
-import { newJobRecord } from '../../core/new-job-record.js'
-import type { InsertOutcome, NewJob } from '../../core/store.js'
+import { InvalidOptionsError } from '../../core/domain/errors.js'
+import type { JobState } from '../../core/domain/job.js'
+import { newJobRecord } from '../../core/domain/new-job-record.js'
+import type { InsertOutcome, NewJob } from '../../core/ports/store.js'
 import { jobIdSequenceBehind } from './errors.js'
 import { bindColumns, bindSingle, type InsertSql } from './insert-sql.js'
 import { isJobId } from './job-id.js'

@@ -3,7 +3,7 @@
  * array per column (with or without a dependency check), a leaner statement for a single job (the
  * one-by-one enqueue path), and the lookup of the jobs holding skipped duplicates' keys.
  */
-import type { NewJob } from '../../core/store.js'
+import type { NewJob } from '../../core/ports/store.js'
 import { jobColumns } from './row-mapping.js'
 import { fromMs, PENDING_SQL, regclassLiteral, type SqlNames } from './sql-names.js'
 

@@ -2,9 +2,9 @@
  * Reading and managing jobs outside the hot path: get, list (keyset by id, newest first), retry,
  * cancel, delete and prune by filter, pause/resume, and counts by queue and state.
  */
-import type { JobRecord, JobState } from '../../core/job.js'
-import { JOB_STATES } from '../../core/job.js'
-import type { JobFilter, ListJobsParams, QueueStats } from '../../core/store.js'
+import type { JobRecord, JobState } from '../../core/domain/job.js'
+import { JOB_STATES } from '../../core/domain/job.js'
+import type { JobFilter, ListJobsParams, QueueStats } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'

@@ -5,7 +5,7 @@
  * `payloadIncludes` is `payload @> pattern` (no GIN index: one would slow every insert; the condition
  * filters the rows the other conditions and the id order select).
  */
-import type { JobFilter } from '../../core/store.js'
+import type { JobFilter } from '../../core/ports/store.js'
 import { fromMs } from './sql-names.js'
 
 /** Collects bound values and hands out their `$n` placeholders. */

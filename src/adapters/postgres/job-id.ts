@@ -1,6 +1,6 @@
 /** Job ids at the adapter boundary: decimal strings of a PostgreSQL bigint. */
-import { InvalidArgumentError } from '../../core/errors.js'
-import { isJobId } from '../../core/job-id.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import { isJobId } from '../../core/domain/job-id.js'
 
 export { isJobId }
 

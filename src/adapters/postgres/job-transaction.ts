@@ -9,8 +9,8 @@
  * or inside another job's). Once the transaction has ended, the handle refuses every query.
  */
 import type pg from 'pg'
-import { ConveyorError, LifecycleError } from '../../core/errors.js'
-import type { TransactionHandle } from '../../core/store.js'
+import { ConveyorError, LifecycleError } from '../../core/domain/errors.js'
+import type { TransactionHandle } from '../../core/ports/store.js'
 
 /** `COMMIT` ended in a rollback (a statement of the transaction had failed); nothing was written. */
 export class TransactionRolledBackError extends ConveyorError {

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import type pg from 'pg'
-import { InvalidArgumentError, SchemaNotMigratedError, SchemaTooNewError } from '../../core/errors.js'
+import { InvalidArgumentError, SchemaNotMigratedError, SchemaTooNewError } from '../../core/domain/errors.js'
 import { isUnavailable, translateError } from './errors.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { quoteIdentifier, validateSchemaName } from './schema-name.js'

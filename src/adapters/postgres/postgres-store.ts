@@ -5,8 +5,8 @@
  * in the job's own transaction. Driver errors are translated into Conveyor errors here, at the boundary.
  */
 import pg from 'pg'
-import { InvalidArgumentError } from '../../core/errors.js'
-import type { JobRecord } from '../../core/job.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import type { JobRecord } from '../../core/domain/job.js'
 import type {
   ClaimParams,
   Completion,
@@ -23,7 +23,7 @@ import type {
   TransactionHandle,
   UpdateJobOutcome,
   UpsertScheduleParams,
-} from '../../core/store.js'
+} from '../../core/ports/store.js'
 import { claimJobs } from './claim.js'
 import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'

@@ -3,8 +3,8 @@
  * handle (any object with `query(text, values)`) with plain text, whichever shape of result it returns.
  */
 import pg from 'pg'
-import { InvalidArgumentError } from '../../core/errors.js'
-import type { TransactionHandle } from '../../core/store.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import type { TransactionHandle } from '../../core/ports/store.js'
 
 /** One SQL statement: a stable name (prepared once per connection) unless run ad hoc, text and values. */
 export interface Statement {

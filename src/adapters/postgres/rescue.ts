@@ -5,7 +5,7 @@
  * never rescue a job twice, and re-checks `state = 'running'` on the locked row, so a job its worker
  * completed meanwhile is never touched.
  */
-import type { JobRecord } from '../../core/job.js'
+import type { JobRecord } from '../../core/domain/job.js'
 import { cascadeCtes } from './complete.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'

@@ -3,9 +3,9 @@
  * schedules, and the functions that map their rows. Ids are read as text and times as epoch ms, so
  * the result does not depend on type parsers the application may have set on `pg`.
  */
-import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../../core/job.js'
-import type { JsonValue } from '../../core/json.js'
-import type { MissedTickPolicy, ScheduleJobTemplate, ScheduleRecord } from '../../core/store.js'
+import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../../core/domain/job.js'
+import type { JsonValue } from '../../core/domain/json.js'
+import type { MissedTickPolicy, ScheduleJobTemplate, ScheduleRecord } from '../../core/ports/store.js'
 import { toMs } from './sql-names.js'
 
 /** A jobs row as selected by `jobColumns`. */
@@ -44,7 +44,7 @@ export interface JobRow {
 /**
  * The select list of a job, reading from table alias `a` (`j.id::text AS id, ...`). Empty
  * `metadata`, `tags` and `errors` (nearly every job) are read as NULL: `pg` then parses nothing for
- * them (its array parser alone cost about 250 bytes of garbage per claimed job), and `toJobRecord`
+ * them (its array parser alone left garbage behind for every claimed job), and `toJobRecord`
  * puts a fresh empty value in their place.
  */
 export function jobColumns(a: string): string {

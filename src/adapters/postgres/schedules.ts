@@ -5,8 +5,8 @@
  * makes a no-op if that tick's job already exists.
  */
 import type pg from 'pg'
-import type { JobRecord } from '../../core/job.js'
-import type { FireTickParams, ScheduleRecord, UpsertScheduleParams } from '../../core/store.js'
+import type { JobRecord } from '../../core/domain/job.js'
+import type { FireTickParams, ScheduleRecord, UpsertScheduleParams } from '../../core/ports/store.js'
 import { isUnavailable } from './errors.js'
 import { insertJobs } from './insert-jobs.js'
 import type { InsertSql } from './insert-sql.js'

@@ -2,7 +2,7 @@
  * The schema name: validated once, quoted in exactly one place. Every SQL text that names a table
  * goes through `quoteIdentifier`; values are always bound parameters.
  */
-import { InvalidArgumentError } from '../../core/errors.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
 
 /** The schema Conveyor uses when none is given. */
 export const DEFAULT_SCHEMA = 'conveyor'

@@ -4,8 +4,8 @@
  * check and the write see the same row version: a job claimed meanwhile is reported `running` and left
  * alone, and claims (`SKIP LOCKED`) pass over the row while it changes.
  */
-import type { JobState } from '../../core/job.js'
-import type { JobChanges, UpdateJobOutcome } from '../../core/store.js'
+import type { JobState } from '../../core/domain/job.js'
+import type { JobChanges, UpdateJobOutcome } from '../../core/ports/store.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
 import { fromMs, type SqlNames, WAITING_SQL } from './sql-names.js'

@@ -1,6 +1,6 @@
 /** What the JSON API answers: stored records with times as ISO strings, shaped by `schemas.ts`. */
-import type { JobRecord } from '../../core/job.js'
-import type { ScheduleRecord } from '../../core/store.js'
+import type { JobRecord } from '../../core/domain/job.js'
+import type { ScheduleRecord } from '../../core/ports/store.js'
 
 /** Epoch ms as an ISO 8601 UTC time. */
 export function isoTime(ms: number): string {

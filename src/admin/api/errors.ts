@@ -4,7 +4,7 @@
  * content type, schema validation). A server error says nothing of its cause; the log has it.
  */
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
-import { ConveyorError } from '../../core/errors.js'
+import { ConveyorError } from '../../core/domain/errors.js'
 import { AdminHttpError } from '../errors.js'
 
 /** An API error ready to send. */

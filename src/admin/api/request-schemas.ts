@@ -2,7 +2,7 @@
  * What the JSON API's routes accept: query strings, bodies and path parameters. Each object lists
  * its fields in `propertyNames`, so a misspelt field is an error instead of being dropped silently.
  */
-import { JOB_STATES, PRIORITY_MAX, PRIORITY_MIN } from '../../core/job.js'
+import { JOB_STATES, PRIORITY_MAX, PRIORITY_MIN } from '../../core/domain/job.js'
 import { ANY_JSON, JOB_ID, MISSED, NAME, STATE, scheduleJobOptions, strictObject, TIME } from './schemas.js'
 
 /** The filter fields shared by the search's query string and the bulk actions' body. */

@@ -1,6 +1,6 @@
 /** The JSON API's job routes: search, detail, update, single-job actions and bulk actions by filter. */
 import type { FastifyInstance } from 'fastify'
-import type { JsonValue } from '../../core/json.js'
+import type { JsonValue } from '../../core/domain/json.js'
 import type { AdminContext } from '../context.js'
 import { AdminHttpError } from '../errors.js'
 import { type ApiFilterFields, toApiJobFilter } from '../filter.js'

@@ -1,8 +1,8 @@
 /** The JSON API's queue and schedule routes. */
 import type { FastifyInstance } from 'fastify'
-import { JOB_STATES } from '../../core/job.js'
-import type { JsonValue } from '../../core/json.js'
-import type { MissedTickPolicy } from '../../core/store.js'
+import { JOB_STATES } from '../../core/domain/job.js'
+import type { JsonValue } from '../../core/domain/json.js'
+import type { MissedTickPolicy } from '../../core/ports/store.js'
 import type { AdminContext } from '../context.js'
 import { listQueues, setQueuePaused } from '../operations/queues.js'
 import {

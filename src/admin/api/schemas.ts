@@ -6,7 +6,7 @@
  * dropped silently.
  */
 import type { FastifySchema } from 'fastify'
-import { JOB_STATES, PRIORITY_MAX, PRIORITY_MIN } from '../../core/job.js'
+import { JOB_STATES, PRIORITY_MAX, PRIORITY_MIN } from '../../core/domain/job.js'
 
 /** A queue, kind or schedule name as the core accepts it. */
 export const NAME = {

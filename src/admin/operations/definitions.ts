@@ -1,6 +1,6 @@
 /** Finds the job definition of a kind, to validate payloads the admin writes (job updates, schedules). */
-import type { JobDefinition } from '../../core/job-definition.js'
-import type { Queue } from '../../core/ports.js'
+import type { JobDefinition } from '../../core/domain/job-definition.js'
+import type { Queue } from '../../core/ports/queue.js'
 import { AdminHttpError } from '../errors.js'
 
 /**

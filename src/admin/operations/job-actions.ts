@@ -4,9 +4,9 @@
  * jobs (failed and cancelled unless the filter names states), run-now waiting jobs, cancel waiting or
  * running ones, delete everything matching that is not running.
  */
-import { FINAL_STATES, type JobState, WAITING_STATES } from '../../core/job.js'
-import type { Queue } from '../../core/ports.js'
-import type { JobFilter } from '../../core/store.js'
+import { FINAL_STATES, type JobState, WAITING_STATES } from '../../core/domain/job.js'
+import type { Queue } from '../../core/ports/queue.js'
+import type { JobFilter } from '../../core/ports/store.js'
 import { AdminHttpError } from '../errors.js'
 import { isNarrowFilter } from '../filter.js'
 

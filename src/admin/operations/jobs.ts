@@ -1,7 +1,7 @@
 /** Reading and changing jobs, for the HTML pages and the JSON API alike. */
-import { type JobRecord, WAITING_STATES } from '../../core/job.js'
-import type { EnqueueManyItem, Queue } from '../../core/ports.js'
-import type { JobFilter } from '../../core/store.js'
+import { type JobRecord, WAITING_STATES } from '../../core/domain/job.js'
+import type { EnqueueManyItem, Queue } from '../../core/ports/queue.js'
+import type { JobFilter } from '../../core/ports/store.js'
 import type { AdminSettings } from '../options.js'
 import { requireDefinition } from './definitions.js'
 import { jobNotFound } from './job-actions.js'

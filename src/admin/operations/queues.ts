@@ -1,5 +1,5 @@
 /** Queue-wide reads and actions, for the HTML pages and the JSON API alike. */
-import type { Queue } from '../../core/ports.js'
+import type { Queue } from '../../core/ports/queue.js'
 import { type QueueOverview, queueOverviews } from '../metrics.js'
 
 /** Counts by state, paused flag, throughput and lag of every queue, sorted by name. */

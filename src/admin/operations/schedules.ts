@@ -1,7 +1,7 @@
 /** Reading and changing schedules, for the HTML pages and the JSON API alike. */
-import type { JsonValue } from '../../core/json.js'
-import type { ScheduleOptions } from '../../core/ports.js'
-import type { MissedTickPolicy, ScheduleRecord } from '../../core/store.js'
+import type { JsonValue } from '../../core/domain/json.js'
+import type { ScheduleOptions } from '../../core/ports/queue.js'
+import type { MissedTickPolicy, ScheduleRecord } from '../../core/ports/store.js'
 import { AdminHttpError } from '../errors.js'
 import type { AdminSettings } from '../options.js'
 import { requireDefinition } from './definitions.js'

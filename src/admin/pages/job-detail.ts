@@ -1,5 +1,5 @@
 /** One job: payload, options, metadata, attempts with errors and stacks, workflow state, logs, trace. */
-import type { JobRecord } from '../../core/job.js'
+import type { JobRecord } from '../../core/domain/job.js'
 import { queryString } from '../filter.js'
 import { absoluteTimeTag, formatDuration, formatTime, prettyJson, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'

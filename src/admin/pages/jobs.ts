@@ -1,5 +1,5 @@
 /** The job list: filters, keyset pagination (`before` = last id of the page) and bulk actions. */
-import { JOB_STATES, type JobRecord } from '../../core/job.js'
+import { JOB_STATES, type JobRecord } from '../../core/domain/job.js'
 import { activeFields, describeFilter, type FilterFields, queryString } from '../filter.js'
 import { previewJson, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'

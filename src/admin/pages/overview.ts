@@ -1,5 +1,5 @@
 /** The queues overview: counts by state, jobs per minute, lag, paused flag and pause/resume. */
-import { JOB_STATES } from '../../core/job.js'
+import { JOB_STATES } from '../../core/domain/job.js'
 import { queryString } from '../filter.js'
 import { formatDuration, formatTime } from '../format.js'
 import { html, type SafeHtml } from '../html.js'

@@ -1,6 +1,6 @@
 /** The schedules: expression, time zone, next run (and the one after), previous run and last success. */
-import { parseScheduleExpression } from '../../core/schedule-expression.js'
-import type { ScheduleRecord } from '../../core/store.js'
+import { parseScheduleExpression } from '../../core/domain/schedules/expression.js'
+import type { ScheduleRecord } from '../../core/ports/store.js'
 import { queryString } from '../filter.js'
 import { absoluteTimeTag, previewJson, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'

@@ -3,8 +3,8 @@
  * kind, states). A filter is required; `--all` says on purpose that every job is meant.
  */
 import { isJobId } from '../../adapters/postgres/job-id.js'
-import { JOB_STATES, type JobState } from '../../core/job.js'
-import type { JobFilter } from '../../core/store.js'
+import { JOB_STATES, type JobState } from '../../core/domain/job.js'
+import type { JobFilter } from '../../core/ports/store.js'
 import { booleanFlag, type FlagValues, listFlag, type OptionSpec, stringFlag } from '../args.js'
 import type { Command } from '../command.js'
 import { DATABASE_OPTIONS } from '../database-settings.js'

@@ -1,6 +1,6 @@
 /** `conveyor status`: job counts by queue and state, as a table or JSON. */
-import { JOB_STATES } from '../../core/job.js'
-import type { QueueStats } from '../../core/store.js'
+import { JOB_STATES } from '../../core/domain/job.js'
+import type { QueueStats } from '../../core/ports/store.js'
 import { booleanFlag } from '../args.js'
 import type { Command } from '../command.js'
 import { DATABASE_OPTIONS } from '../database-settings.js'

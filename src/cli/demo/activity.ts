@@ -2,7 +2,7 @@
  * The demo's running commentary: counts of what this process's workers did (from queue events) and
  * what waits in the database, printed as one line every few seconds.
  */
-import type { Queue } from '../../core/ports.js'
+import type { Queue } from '../../core/ports/queue.js'
 import type { Output } from '../output.js'
 import { formatCount } from '../progress.js'
 

@@ -4,8 +4,8 @@
  * when aborted, and a scheduled one; plus the random mix the demo keeps enqueueing.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { defineJob } from '../../core/job-definition.js'
-import type { EnqueueManyItem, JobContext, Queue } from '../../core/ports.js'
+import { defineJob } from '../../core/domain/job-definition.js'
+import type { EnqueueManyItem, JobContext, Queue } from '../../core/ports/queue.js'
 
 /** Sends a (pretend) email: quick. */
 export const sendEmail = defineJob<{ to: string; subject: string }>({ kind: 'demo.send-email' })

@@ -4,7 +4,7 @@
  * jobs with a report line every few seconds, and stop gracefully at Ctrl-C.
  */
 import { createPostgresQueue, type PostgresQueue } from '../../adapters/postgres/index.js'
-import type { Logger } from '../../core/logger.js'
+import type { Logger } from '../../core/ports/logger.js'
 import type { AdminCredentials } from '../admin-options.js'
 import { serveAdmin } from '../admin-server.js'
 import type { CommandContext } from '../command.js'

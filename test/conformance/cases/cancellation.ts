@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defineJob } from '../../../src/core/job-definition.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { waitFor } from '../../support/wait.js'
 import type { HarnessFactory } from '../harness.js'
 import { gate, job, settle, untilAborted, useHarness, waitForState, waitWhileTicking } from '../helpers.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineJob } from '../../../src/core/job-definition.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import type { HarnessFactory } from '../harness.js'
 import { T0 } from '../harness.js'
 import { expectError, job, useHarness } from '../helpers.js'

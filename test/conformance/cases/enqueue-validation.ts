@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { InvalidPayloadError } from '../../../src/core/errors.js'
-import { defineJob, type JobDefinition } from '../../../src/core/job-definition.js'
+import { InvalidPayloadError } from '../../../src/core/domain/errors.js'
+import { defineJob, type JobDefinition } from '../../../src/core/domain/job-definition.js'
 import type { HarnessFactory } from '../harness.js'
 import { expectError, useHarness } from '../helpers.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { QueueEventName, QueueEvents } from '../../../src/core/events.js'
-import { defineJob } from '../../../src/core/job-definition.js'
+import type { QueueEventName, QueueEvents } from '../../../src/core/domain/events.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { waitFor } from '../../support/wait.js'
 import type { Harness, HarnessFactory } from '../harness.js'
 import { T0 } from '../harness.js'

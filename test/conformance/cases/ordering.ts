@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defineJob } from '../../../src/core/job-definition.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import type { Harness, HarnessFactory } from '../harness.js'
 import { useHarness, waitWhileTicking } from '../helpers.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { defineJob } from '../../../src/core/job-definition.js'
-import type { JsonValue } from '../../../src/core/json.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
+import type { JsonValue } from '../../../src/core/domain/json.js'
 import type { Harness, HarnessFactory } from '../harness.js'
 import { expectError, job, useHarness } from '../helpers.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { defineJob } from '../../../src/core/job-definition.js'
-import type { ScheduleRunInfo } from '../../../src/core/ports.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
+import type { ScheduleRunInfo } from '../../../src/core/ports/queue.js'
 import type { Harness, HarnessFactory } from '../harness.js'
 import { T0 } from '../harness.js'
 import { settle, useHarness, waitWhileTicking } from '../helpers.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { InvalidPayloadError } from '../../../src/core/errors.js'
-import { defineJob } from '../../../src/core/job-definition.js'
+import { InvalidPayloadError } from '../../../src/core/domain/errors.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import type { HarnessFactory } from '../harness.js'
 import { expectError, job, useHarness } from '../helpers.js'
 

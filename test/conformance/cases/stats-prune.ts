@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { JobState } from '../../../src/core/job.js'
-import { defineJob } from '../../../src/core/job-definition.js'
+import type { JobState } from '../../../src/core/domain/job.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { waitFor } from '../../support/wait.js'
 import type { HarnessFactory } from '../harness.js'
 import { expectError, gate, useHarness } from '../helpers.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { defineJob } from '../../../src/core/job-definition.js'
-import type { EnqueueResult } from '../../../src/core/ports.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
+import type { EnqueueResult } from '../../../src/core/ports/queue.js'
 import type { HarnessFactory } from '../harness.js'
 import { job, useHarness } from '../helpers.js'
 

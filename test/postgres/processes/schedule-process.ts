@@ -5,7 +5,7 @@
  */
 import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
-import { defineJob } from '../../../src/core/job-definition.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { serveUntilSigterm } from '../../support/serve-until-sigterm.js'
 
 const [url, schema, name] = process.argv.slice(2) as [string, string, string]

@@ -11,8 +11,8 @@
  */
 import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
-import type { Clock } from '../../../src/core/clock.js'
-import { defineJob } from '../../../src/core/job-definition.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
+import type { Clock } from '../../../src/core/ports/clock.js'
 import { serveUntilSigterm } from '../../support/serve-until-sigterm.js'
 
 const [url, schema, name, epochText, speedText] = process.argv.slice(2) as [

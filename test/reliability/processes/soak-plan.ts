@@ -3,7 +3,7 @@
  * deterministic retry plan (which jobs fail their first attempts), the schedules, and the tables in
  * which the processes record what happened (so the test checks the outcome from the database alone).
  */
-import type { BackoffSpec } from '../../../src/core/job.js'
+import type { BackoffSpec } from '../../../src/core/domain/job.js'
 
 /** Kind of the soak's work jobs (queue `default`). */
 export const WORK_KIND = 'soak-work'

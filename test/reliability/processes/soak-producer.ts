@@ -7,7 +7,7 @@
  */
 import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
-import { defineJob } from '../../../src/core/job-definition.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { failTimesOf, WORK_BACKOFF, WORK_KIND, WORK_MAX_ATTEMPTS, type WorkPayload } from './soak-plan.js'
 
 const [url, schema, totalArg, batchArg, backlogArg] = process.argv.slice(2) as [

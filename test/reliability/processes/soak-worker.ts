@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import pg from 'pg'
 import { createPostgresQueue } from '../../../src/adapters/postgres/index.js'
-import { defineJob } from '../../../src/core/job-definition.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { serveUntilSigterm } from '../../support/serve-until-sigterm.js'
 import {
   SCHEDULES,

@@ -1,0 +1,231 @@
+import { MAX_TIMER_MS } from '../defaults.js'
+import { InvalidArgumentError } from '../domain/errors.js'
+import type { BackoffSpec } from '../domain/job.js'
+import {
+  describe,
+  validateName,
+  validateOptionalBoolean,
+  validateOptionalInt,
+  validateOptionsObject,
+} from '../domain/validation.js'
+import type { Clock } from '../ports/clock.js'
+import type { Logger } from '../ports/logger.js'
+import type { PollStrategy } from '../ports/store.js'
+import type { TracingOptions } from '../runtime/tracing.js'
+
+/** One worker: a loop that claims from some queues up to its capacity. */
+export interface WorkerOptions {
+  /** Name used in logs and as part of the worker id (default: the queues joined by `+`). */
+  readonly name?: string
+  /** Queues this worker serves. */
+  readonly queues: readonly string[]
+  /** Total weight of jobs it runs at once (default 10). With weight-1 jobs this is the concurrency. */
+  readonly concurrency?: number
+  /** How jobs are ordered when claiming (default `priority`). */
+  readonly strategy?: PollStrategy
+  /** Fallback polling interval when no wake-up arrives (default from the queue). */
+  readonly pollIntervalMs?: number
+  /** Weight of extra claimed jobs held ready to start, or `'auto'` (default from the queue). */
+  readonly prefetch?: number | 'auto'
+  /** Run every job of this worker in its own transaction (see `RegisterOptions.transactional`). */
+  readonly transactional?: boolean
+}
+
+/** Options shared by every adapter's queue. */
+export interface QueueOptions {
+  /** Time source (memory default: a `ManualClock`; Postgres default: the system clock). */
+  readonly clock?: Clock
+  /** Random source in [0, 1) for backoff jitter (default `Math.random`). */
+  readonly random?: () => number
+  /** Where run logs and background errors go (default: nowhere). */
+  readonly logger?: Logger
+  /** Shorthand for one worker per queue: `{ default: { concurrency: 10 }, mail: { concurrency: 2 } }`. */
+  readonly queues?: Readonly<
+    Record<string, { readonly concurrency?: number; readonly strategy?: PollStrategy }>
+  >
+  /** Named worker pools, each serving one or more queues. Used instead of `queues` when given. */
+  readonly workers?: readonly WorkerOptions[]
+  /** Default fallback poll interval in ms (default 1000). */
+  readonly pollIntervalMs?: number
+  /**
+   * Default weight of claimed jobs each worker holds locally, ready to start when a slot frees.
+   * Raises throughput (fewer, larger claims); the cost is that a crashed process's buffer waits for
+   * rescue. `'auto'` starts at `AUTO_PREFETCH.base` and doubles up to `AUTO_PREFETCH.max` while a
+   * worker starves on a backlog of fast jobs, falling back once the backlog is gone or buffered jobs
+   * wait out `maxBufferWaitMs`. Adapters choose the default (memory: 0; Postgres: `'auto'`).
+   */
+  readonly prefetch?: number | 'auto'
+  /** A buffered job not started within this many ms is released to the queue (default 5000). */
+  readonly maxBufferWaitMs?: number
+  /** Default claim ordering (default `priority`). */
+  readonly strategy?: PollStrategy
+  /** Default retry policy for jobs that set none. */
+  readonly backoff?: Partial<BackoffSpec>
+  /** Grace period of `shutdown` in ms (default 10 000). */
+  readonly shutdownGraceMs?: number
+  /** The schedule service: fires due ticks every `intervalMs` (default 1000) while started. */
+  readonly scheduler?: {
+    readonly enabled?: boolean
+    readonly intervalMs?: number
+    /**
+     * A tick due at most this long ago is late, not missed: it is enqueued in turn, under either
+     * policy. Older ticks are missed ones, handled by the schedule's `missed` policy (default 60 000).
+     */
+    readonly missedToleranceMs?: number
+  }
+  /** Heartbeats, crash rescue and pruning, run by every started queue. */
+  readonly maintenance?: {
+    readonly enabled?: boolean
+    /** How often this process records that it is alive (default 2000 ms). */
+    readonly heartbeatIntervalMs?: number
+    /** A process silent this long is dead: its running jobs go back to the queue (default 15 000 ms). */
+    readonly rescueAfterMs?: number
+    /** How often to look for jobs of dead processes (default 5000 ms). */
+    readonly rescueIntervalMs?: number
+    /** Finished jobs are deleted this long after they finished (default 7 days; null keeps them). */
+    readonly retentionMs?: number | null
+    /** How often to prune (default 60 000 ms). */
+    readonly pruneIntervalMs?: number
+  }
+  /** Identifies this process in `attemptedBy` (default: random); letters, digits, `_` and `-`. */
+  readonly processId?: string
+  /**
+   * OpenTelemetry spans for enqueues and runs (default: on, through the global tracer provider of
+   * `@opentelemetry/api`, which records nothing unless the application installed an SDK).
+   */
+  readonly tracing?: TracingOptions
+}
+
+const QUEUE_OPTION_KEYS = [
+  'clock',
+  'random',
+  'logger',
+  'queues',
+  'workers',
+  'pollIntervalMs',
+  'prefetch',
+  'maxBufferWaitMs',
+  'strategy',
+  'backoff',
+  'shutdownGraceMs',
+  'scheduler',
+  'maintenance',
+  'processId',
+  'tracing',
+] as const
+const WORKER_KEYS = [
+  'name',
+  'queues',
+  'concurrency',
+  'strategy',
+  'pollIntervalMs',
+  'prefetch',
+  'transactional',
+]
+const SCHEDULER_KEYS = ['enabled', 'intervalMs', 'missedToleranceMs']
+const MAINTENANCE_KEYS = [
+  'enabled',
+  'heartbeatIntervalMs',
+  'rescueAfterMs',
+  'rescueIntervalMs',
+  'retentionMs',
+  'pruneIntervalMs',
+]
+const PROCESS_ID = /^[A-Za-z0-9_.-]{1,128}$/
+const MAX_MS = MAX_TIMER_MS
+
+/**
+ * Checks the shared queue options (types, ranges, unknown keys, every worker's queues) and throws
+ * `InvalidArgumentError` naming the field; `extraKeys` are an adapter's own options. The one
+ * validation of `QueueOptions`: `resolveConfig` calls it, and nothing downstream checks again.
+ */
+export function validateQueueOptions(options: unknown, extraKeys: readonly string[] = []): QueueOptions {
+  const o = validateOptionsObject(options, 'Queue options', [...QUEUE_OPTION_KEYS, ...extraKeys])
+  const clock = o.clock as Partial<Clock> | undefined
+  if (
+    clock !== undefined &&
+    (typeof clock !== 'object' ||
+      clock === null ||
+      typeof clock.now !== 'function' ||
+      typeof clock.setTimeout !== 'function')
+  ) {
+    throw new InvalidArgumentError(
+      `clock must be a Clock ({ now(), setTimeout(callback, ms) }, e.g. new ManualClock()); got ${describe(clock)}.`,
+    )
+  }
+  if (o.random !== undefined && typeof o.random !== 'function')
+    throw new InvalidArgumentError(`random must be a function returning [0, 1); got ${describe(o.random)}.`)
+  const logger = o.logger as Record<string, unknown> | undefined
+  if (
+    logger !== undefined &&
+    (typeof logger !== 'object' ||
+      logger === null ||
+      ['debug', 'info', 'warn', 'error'].some((level) => typeof logger[level] !== 'function'))
+  ) {
+    throw new InvalidArgumentError(
+      `logger must have debug, info, warn and error methods (console works); got ${describe(logger)}.`,
+    )
+  }
+  validateStrategy(o.strategy, 'strategy')
+  validatePrefetch(o.prefetch, 'prefetch')
+  validateOptionalInt(o.pollIntervalMs, 'pollIntervalMs', 1, MAX_MS)
+  validateOptionalInt(o.maxBufferWaitMs, 'maxBufferWaitMs', 1, MAX_MS)
+  validateOptionalInt(o.shutdownGraceMs, 'shutdownGraceMs', 0, MAX_MS)
+  if (o.queues !== undefined) {
+    const queues = validateOptionsObject(o.queues, 'queues', null)
+    for (const [name, q] of Object.entries(queues)) {
+      validateName(name, 'queues key')
+      const entry = validateOptionsObject(q ?? 0, `queues.${name}`, ['concurrency', 'strategy'])
+      validateOptionalInt(entry.concurrency, `queues.${name}.concurrency`, 1, 100_000)
+      validateStrategy(entry.strategy, `queues.${name}.strategy`)
+    }
+  }
+  if (o.workers !== undefined) {
+    if (!Array.isArray(o.workers))
+      throw new InvalidArgumentError(
+        `workers must be an array of { queues, concurrency, ... }; got ${describe(o.workers)}.`,
+      )
+    o.workers.forEach((w: unknown, i: number) => {
+      const worker = validateOptionsObject(w ?? 0, `workers[${i}]`, WORKER_KEYS)
+      if (worker.name !== undefined) validateName(worker.name, `workers[${i}].name`)
+      validateStrategy(worker.strategy, `workers[${i}].strategy`)
+      validatePrefetch(worker.prefetch, `workers[${i}].prefetch`)
+      validateOptionalBoolean(worker.transactional, `workers[${i}].transactional`)
+      if (!Array.isArray(worker.queues) || worker.queues.length === 0)
+        throw new InvalidArgumentError(`workers[${i}].queues must be a non-empty array of queue names.`)
+      for (const q of worker.queues) validateName(q, `workers[${i}].queues`)
+      validateOptionalInt(worker.concurrency, `workers[${i}].concurrency`, 1, 100_000)
+      validateOptionalInt(worker.pollIntervalMs, `workers[${i}].pollIntervalMs`, 1, MAX_MS)
+    })
+  }
+  const scheduler = validateOptionsObject(o.scheduler, 'scheduler', SCHEDULER_KEYS)
+  validateOptionalBoolean(scheduler.enabled, 'scheduler.enabled')
+  validateOptionalInt(scheduler.intervalMs, 'scheduler.intervalMs', 1, MAX_MS)
+  validateOptionalInt(scheduler.missedToleranceMs, 'scheduler.missedToleranceMs', 0, MAX_MS)
+  const maintenance = validateOptionsObject(o.maintenance, 'maintenance', MAINTENANCE_KEYS)
+  validateOptionalBoolean(maintenance.enabled, 'maintenance.enabled')
+  for (const key of MAINTENANCE_KEYS) {
+    if (key === 'enabled' || (key === 'retentionMs' && maintenance[key] === null)) continue
+    validateOptionalInt(maintenance[key], `maintenance.${key}`, 1, MAX_MS)
+  }
+  if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
+    throw new InvalidArgumentError(
+      `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works); got ${describe(o.processId)}.`,
+    )
+  return o as QueueOptions
+}
+
+/** Validates a `prefetch` option: a whole number from 0 to 100,000, or `'auto'`. */
+export function validatePrefetch(value: unknown, field: string): void {
+  if (value === 'auto') return
+  if (typeof value === 'string')
+    throw new InvalidArgumentError(
+      `${field} must be a whole number from 0 to 100000 or 'auto'; got ${describe(value)}.`,
+    )
+  validateOptionalInt(value, field, 0, 100_000)
+}
+
+function validateStrategy(value: unknown, field: string): void {
+  if (value !== undefined && value !== 'priority' && value !== 'time')
+    throw new InvalidArgumentError(`${field} must be 'priority' or 'time'; got ${describe(value)}.`)
+}

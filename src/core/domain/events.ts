@@ -1,0 +1,91 @@
+import type { ScheduleRecord } from '../ports/store.js'
+import { InvalidArgumentError } from './errors.js'
+import type { AttemptError, JobRecord } from './job.js'
+import { describe } from './validation.js'
+
+/** The typed event stream of a queue: name -> payload. */
+export interface QueueEvents {
+  /** A job was stored (or found to be a duplicate). */
+  enqueued: { job: JobRecord; duplicate: boolean }
+  /** An attempt started. */
+  started: { job: JobRecord }
+  /** An attempt succeeded; the job is done. */
+  succeeded: { job: JobRecord; durationMs: number }
+  /** An attempt threw or timed out (whether or not it will be retried). */
+  failed: { job: JobRecord; error: AttemptError; willRetry: boolean; durationMs: number }
+  /** A failed attempt will be retried at `runAt`. */
+  retried: { job: JobRecord; runAt: number }
+  /** The job failed for good (attempts exhausted or failed permanently). */
+  discarded: { job: JobRecord; error: AttemptError }
+  /** The job was cancelled by its handler or an operator. */
+  cancelled: { job: JobRecord; reason: string }
+  /** The handler snoozed the job until `runAt`. */
+  snoozed: { job: JobRecord; runAt: number }
+  /** A running job of a process that stopped heartbeating was returned to the queue (or failed, out of attempts). */
+  rescued: { jobId: string; job: JobRecord }
+  /** A schedule enqueued the job for one tick. */
+  scheduled: { schedule: ScheduleRecord; job: JobRecord; tick: number }
+  /** Something failed in the background (claim, completion, schedule); the queue keeps going. */
+  error: { error: unknown; during: string }
+}
+
+/** Name of a queue event. */
+export type QueueEventName = keyof QueueEvents
+
+/** A listener for one event. */
+export type QueueEventListener<E extends QueueEventName> = (event: QueueEvents[E]) => void
+
+/** Every event name; as an object keyed by `QueueEventName`, the compiler fails when one is missing. */
+const EVENT_NAMES = Object.keys({
+  enqueued: true,
+  started: true,
+  succeeded: true,
+  failed: true,
+  retried: true,
+  discarded: true,
+  cancelled: true,
+  snoozed: true,
+  rescued: true,
+  scheduled: true,
+  error: true,
+} satisfies Record<QueueEventName, true>) as readonly QueueEventName[]
+
+/** Minimal typed event emitter; a listener that throws is reported on `error`, never breaks the queue. */
+export class EventBus {
+  readonly #listeners = new Map<QueueEventName, Set<(event: never) => void>>()
+
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends QueueEventName>(name: E, listener: QueueEventListener<E>): () => void {
+    if (!EVENT_NAMES.includes(name))
+      throw new InvalidArgumentError(
+        `Unknown queue event ${describe(name)}; events: ${EVENT_NAMES.join(', ')}.`,
+      )
+    if (typeof listener !== 'function')
+      throw new InvalidArgumentError(`on(${JSON.stringify(name)}, listener): listener must be a function.`)
+    let set = this.#listeners.get(name)
+    if (!set) {
+      set = new Set()
+      this.#listeners.set(name, set)
+    }
+    set.add(listener as (event: never) => void)
+    return () => set.delete(listener as (event: never) => void)
+  }
+
+  /** True when anyone listens to `name` (lets hot paths skip building events). */
+  has(name: QueueEventName): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0
+  }
+
+  /** Calls every listener of `name` synchronously. */
+  emit<E extends QueueEventName>(name: E, event: QueueEvents[E]): void {
+    const set = this.#listeners.get(name)
+    if (!set) return
+    for (const listener of set) {
+      try {
+        ;(listener as QueueEventListener<E>)(event)
+      } catch (error) {
+        if (name !== 'error') this.emit('error', { error, during: `${name} listener` })
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Checking `updateJob`'s arguments and turning a patch into the changes a store writes: run time as
+ * epoch ms, priority in enqueue's range, and a payload validated by the job kind's definition.
+ */
+
+import type { JobChanges } from '../ports/store.js'
+import { InvalidArgumentError, UnknownJobKindError } from './errors.js'
+import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
+import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
+import { isJobId } from './job-id.js'
+import { describe, validateOptionalInt, validateOptionalTime, validateOptionsObject } from './validation.js'
+
+const PATCH_KEYS = ['runAt', 'priority', 'payload'] as const
+const OPTION_KEYS = ['job'] as const
+
+/** An `updateJob` call whose arguments passed the checks that need no look-up. */
+export interface ValidJobPatch {
+  readonly id: string
+  /** The given fields (absent or `undefined` ones left out); `runAt` in epoch ms. */
+  readonly patch: { readonly runAt?: number; readonly priority?: number; readonly payload?: unknown }
+  /** `options.job`, when given. */
+  readonly job: JobDefinition<unknown> | undefined
+}
+
+/** Checks the id, patch and options of `updateJob`; throws `InvalidArgumentError` naming the problem. */
+export function validateJobPatch(id: unknown, patch: unknown, options: unknown): ValidJobPatch {
+  if (!isJobId(id)) {
+    throw new InvalidArgumentError(
+      `updateJob(id, patch) needs a job id (a string of digits, as returned by enqueue); got ${describe(id)}.`,
+    )
+  }
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new InvalidArgumentError(
+      `updateJob(id, patch): patch must be an object such as { runAt, priority, payload }; got ${describe(patch)}.`,
+    )
+  }
+  const p = patch as Record<string, unknown>
+  for (const key of Object.keys(p)) {
+    if (!(PATCH_KEYS as readonly string[]).includes(key)) {
+      throw new InvalidArgumentError(
+        `updateJob: unknown patch field ${JSON.stringify(key)}. Only ${PATCH_KEYS.join(', ')} of a waiting job can change; for anything else cancel the job and enqueue a new one.`,
+      )
+    }
+  }
+  if (PATCH_KEYS.every((key) => p[key] === undefined)) {
+    throw new InvalidArgumentError(
+      `updateJob needs at least one of ${PATCH_KEYS.join(', ')} in the patch; got ${Object.keys(p).length === 0 ? 'an empty patch' : 'only undefined fields'}.`,
+    )
+  }
+  const valid: { runAt?: number; priority?: number; payload?: unknown } = {}
+  if (p.runAt !== undefined) valid.runAt = validateOptionalTime(p.runAt, 'patch.runAt')
+  if (p.priority !== undefined)
+    valid.priority = validateOptionalInt(p.priority, 'patch.priority', PRIORITY_MIN, PRIORITY_MAX)
+  if (p.payload !== undefined) valid.payload = p.payload
+  // Canonical form ("007" is job 7 in both stores: Postgres reads a bigint, memory looks up the text).
+  return { id: BigInt(id).toString(), patch: valid, job: validateOptions(options) }
+}
+
+function validateOptions(options: unknown): JobDefinition<unknown> | undefined {
+  const o = validateOptionsObject(options, 'updateJob options', OPTION_KEYS)
+  const job = o.job
+  if (job !== undefined && !isJobDefinition(job)) {
+    throw new InvalidArgumentError(
+      `updateJob: options.job must be a job made by defineJob() (the one the job was enqueued with); got ${describe(job)}.`,
+    )
+  }
+  return job
+}
+
+/**
+ * The changes to write. A payload (when the patch has one) is validated with `options.job`, which
+ * must be of the job's `kind`, or else the definition `definitionOf(kind)` registered here; the
+ * caller reads `kind` from the stored job (it is only needed, and must be given, with a payload).
+ */
+export async function resolveJobChanges(
+  valid: ValidJobPatch,
+  kind: string | undefined,
+  definitionOf: (kind: string) => JobDefinition<unknown> | undefined,
+): Promise<JobChanges> {
+  const { runAt, priority, payload } = valid.patch
+  const changes: { runAt?: number; priority?: number; payload?: JobChanges['payload'] } = {}
+  if (runAt !== undefined) changes.runAt = runAt
+  if (priority !== undefined) changes.priority = priority
+  if (payload !== undefined) {
+    if (kind === undefined) throw new TypeError('resolveJobChanges: the job kind is needed with a payload')
+    if (valid.job !== undefined && valid.job.kind !== kind) {
+      throw new InvalidArgumentError(
+        `updateJob: options.job is the definition of ${JSON.stringify(valid.job.kind)}, but job ${JSON.stringify(valid.id)} is of kind ${JSON.stringify(kind)}; pass the definition of ${JSON.stringify(kind)}.`,
+      )
+    }
+    const definition = valid.job ?? definitionOf(kind)
+    if (!definition) {
+      throw new UnknownJobKindError(
+        kind,
+        `To change the payload of job ${JSON.stringify(valid.id)}, pass its definition so the payload can be validated: queue.updateJob(id, { payload }, { job }), or register the kind on this queue.`,
+      )
+    }
+    changes.payload = await validatePayload(definition, payload)
+  }
+  return changes
+}

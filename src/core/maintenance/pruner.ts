@@ -1,0 +1,23 @@
+/**
+ * Pruning: deleting finished jobs past their retention, in bounded batches so no statement holds
+ * many rows at once.
+ */
+import type { JobStore } from '../ports/store.js'
+
+/**
+ * Deletes jobs finished before `finishedBefore` in batches of `batchSize` until a batch comes back
+ * short (or `stop()` says so); returns the count. Shared by `prune()` and the maintenance loop.
+ */
+export async function pruneFinished(
+  store: JobStore,
+  finishedBefore: number,
+  batchSize: number,
+  stop: () => boolean = () => false,
+): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = await store.pruneJobs({ finishedBefore, limit: batchSize })
+    total += n
+    if (n < batchSize || stop()) return total
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Rescue: jobs left `running` by a process that stopped heartbeating go back to the queue (or fail
+ * when out of attempts), in bounded batches; each rescued job is reported on the `rescued` event.
+ */
+import type { EventBus } from '../domain/events.js'
+import type { JobStore } from '../ports/store.js'
+
+/**
+ * Rescues the jobs of processes silent since `staleBefore`, `batchSize` at a time, until a batch
+ * comes back short; returns the count (0 when the store cannot rescue).
+ */
+export async function rescueStaleJobs(
+  store: JobStore,
+  events: EventBus,
+  staleBefore: number,
+  now: number,
+  batchSize: number,
+): Promise<number> {
+  if (!store.rescueJobs) return 0
+  let rescued = 0
+  for (;;) {
+    const jobs = await store.rescueJobs({ now, staleBefore, limit: batchSize })
+    for (const job of jobs) events.emit('rescued', { jobId: job.id, job })
+    rescued += jobs.length
+    if (jobs.length < batchSize) return rescued
+  }
+}

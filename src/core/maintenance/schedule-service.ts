@@ -1,0 +1,101 @@
+/**
+ * Fires due schedule ticks. Any number of processes may run it at once: each tick is fired by a
+ * compare-and-set on the schedule's next run time plus a unique (schedule, tick) key on jobs, so a
+ * tick is enqueued exactly once, and a restart neither loses nor doubles one.
+ */
+
+import type { EventBus } from '../domain/events.js'
+import { planTick, tickJob } from '../domain/schedules/tick-plan.js'
+import type { Clock, TimerHandle } from '../ports/clock.js'
+import type { JobStore } from '../ports/store.js'
+
+/** Bound on the late (within tolerance) ticks of one schedule fired in one pass; the rest wait a pass. */
+const MAX_TICKS_PER_PASS = 1000
+
+/** Fires every due schedule once at `now`; returns the number of jobs enqueued. */
+export async function fireDueSchedules(
+  store: JobStore,
+  events: EventBus,
+  now: number,
+  missedToleranceMs: number,
+): Promise<number> {
+  let fired = 0
+  for (const due of await store.dueSchedules({ now })) {
+    let schedule = due
+    for (let i = 0; i < MAX_TICKS_PER_PASS && schedule.nextRunAt !== null; i++) {
+      const plan = planTick(schedule, now, missedToleranceMs)
+      const job = await store.fireScheduleTick({
+        name: schedule.name,
+        expectedNextRunAt: schedule.nextRunAt,
+        nextRunAt: plan.nextRunAt,
+        job: plan.tick === null ? null : tickJob(schedule, plan.tick),
+        now,
+      })
+      if (!job) break // another process fired it (or the tick was skipped)
+      fired++
+      events.emit('scheduled', { schedule, job, tick: plan.tick! })
+      // The next tick is due too (this pass came late): fire it now, once, by the same compare-and-set.
+      if (plan.nextRunAt === null || plan.nextRunAt > now) break
+      schedule = { ...schedule, nextRunAt: plan.nextRunAt }
+    }
+  }
+  return fired
+}
+
+/** The schedule service's slice of the queue options. */
+export interface ScheduleServiceSettings {
+  /** How often due ticks are fired. */
+  readonly intervalMs: number
+  /** A tick due at most this long ago is late, not missed (see `QueueOptions.scheduler`). */
+  readonly missedToleranceMs: number
+}
+
+/** Runs `fireDueSchedules` every `intervalMs` of the clock until stopped. */
+export class ScheduleService {
+  readonly #store: JobStore
+  readonly #clock: Clock
+  readonly #events: EventBus
+  readonly #intervalMs: number
+  readonly #toleranceMs: number
+  #timer: TimerHandle | null = null
+  #running: Promise<void> | null = null
+  #stopped = true
+
+  constructor(deps: { store: JobStore; clock: Clock; events: EventBus; settings: ScheduleServiceSettings }) {
+    this.#store = deps.store
+    this.#clock = deps.clock
+    this.#events = deps.events
+    this.#intervalMs = deps.settings.intervalMs
+    this.#toleranceMs = deps.settings.missedToleranceMs
+  }
+
+  /** Starts firing ticks (the first pass runs at once). */
+  start(): void {
+    if (!this.#stopped) return
+    this.#stopped = false
+    this.#pass()
+  }
+
+  /** Stops; waits for a pass in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    this.#timer?.cancel()
+    this.#timer = null
+    await this.#running
+  }
+
+  #pass(): void {
+    if (this.#stopped || this.#running) return
+    this.#running = (async () => {
+      await null
+      try {
+        await fireDueSchedules(this.#store, this.#events, this.#clock.now(), this.#toleranceMs)
+      } catch (error) {
+        this.#events.emit('error', { error, during: 'schedule' })
+      }
+    })().finally(() => {
+      this.#running = null
+      if (!this.#stopped) this.#timer = this.#clock.setTimeout(() => this.#pass(), this.#intervalMs)
+    })
+  }
+}

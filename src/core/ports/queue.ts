@@ -1,0 +1,267 @@
+/**
+ * The public ports. Depend on the narrowest one: code that only enqueues takes an `Enqueuer`, code
+ * that only registers schedules takes a `Scheduler`; only the process that runs workers holds a `Queue`.
+ *
+ * Glossary (the words the code, the docs and the errors use):
+ * - job: one unit of work stored with its kind, payload, state, attempt count and run time
+ *   (`JobRecord`), kept until pruned.
+ * - kind: the name of a type of job (`send-email`); one handler per kind in a queue instance.
+ * - definition: what `defineJob` returns: a kind, its payload schema and its defaults (`JobDefinition`).
+ * - payload: the JSON data a job carries, validated against its definition at enqueue.
+ * - queue: a named lane jobs wait in (`default`, `mail`), which can be paused; also the object
+ *   (`Queue`) that enqueues, runs and manages jobs in a process.
+ * - enqueuer: the side that validates and stores jobs (`Enqueuer`, `runtime/enqueuer.ts`).
+ * - store: the storage port (`JobStore`, `ports/store.ts`), implemented by each adapter.
+ * - claim: taking due jobs for a worker in one store call, marking them `running` (`claimJobs`).
+ * - worker: a loop that claims jobs from some queues up to its capacity and starts them.
+ * - capacity / weight: a worker runs jobs while the sum of their weights stays within its capacity.
+ * - pool: the workers of one process, together (`QueueOptions.workers`).
+ * - prefetch: claimed jobs a worker holds in its buffer, ready to start when a slot frees.
+ * - runner: runs one claimed job (tracing, events, completion) by calling the executor.
+ * - executor: calls a handler once and turns what it returns or throws into an outcome.
+ * - completer: writes outcomes back to the store in batches.
+ * - attempt: one execution of a job's handler, counted from 1; a job is retried until its attempts
+ *   run out.
+ * - workflow state: a JSON value kept with the job and handed to each attempt, changed by the handler.
+ * - run: the record of one attempt (its logs, its span); `RunLog` keeps a run's log lines.
+ * - outcome: how an attempt ended: succeeded, retry, failed, cancelled or snoozed.
+ * - control: a value a handler returns or throws to snooze, fail or cancel its job (`JobControl`).
+ * - schedule: a stored expression (cron, `@every`, `@after`, `@at`) that enqueues a job at each tick.
+ * - tick: one instant a schedule is due; each tick is enqueued at most once across processes.
+ * - scheduler: the port that registers schedules (`Scheduler`); the schedule service fires ticks.
+ * - heartbeat: a process's periodic proof of life; the rescuer returns jobs of silent processes.
+ * - rescue: putting back `running` jobs of a dead process; prune: deleting old finished jobs.
+ * - drain: running due jobs in this process, one at a time, until none is left (tests, scripts).
+ */
+
+import type { CancelJob, FailJob, SnoozeJob } from '../domain/controls.js'
+import type { EnqueueOptions } from '../domain/enqueue-options.js'
+import type { QueueEventListener, QueueEventName } from '../domain/events.js'
+import type { JobRecord, JobState } from '../domain/job.js'
+import type { JobDefinition } from '../domain/job-definition.js'
+import type { JsonValue } from '../domain/json.js'
+import type { Clock } from './clock.js'
+import type { Logger } from './logger.js'
+import type { JobFilter, MissedTickPolicy, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
+
+/** What enqueue returns for each job. */
+export interface EnqueueResult {
+  /** Id of the stored job (the existing job's id when `duplicate`). */
+  readonly id: string
+  readonly kind: string
+  readonly queue: string
+  readonly state: JobState
+  readonly runAt: number
+  /** True when the job was skipped because a job with its unique key is waiting or running. */
+  readonly duplicate: boolean
+}
+
+/** One item of `enqueueMany`. */
+export interface EnqueueManyItem<P = unknown> {
+  readonly job: JobDefinition<P>
+  readonly payload: P
+  readonly options?: Omit<EnqueueOptions, 'tx'>
+}
+
+/**
+ * A batch for `enqueueMany`, each item checked against its own definition's payload type: an item
+ * whose payload does not fit its `job` fails to compile (the intersection with `T` makes it `never`).
+ */
+export type EnqueueManyItems<T extends readonly unknown[]> = T & {
+  readonly [K in keyof T]: T[K] extends { readonly job: JobDefinition<infer P> }
+    ? EnqueueManyItem<P>
+    : EnqueueManyItem<never>
+}
+
+/** Adds jobs. */
+export interface Enqueuer {
+  /** Validates and stores one job. */
+  enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult>
+  /** Validates all, then stores jobs of mixed kinds in one round trip (all or nothing). */
+  enqueueMany<const T extends readonly unknown[]>(
+    items: EnqueueManyItems<T>,
+    options?: { tx?: TransactionHandle },
+  ): Promise<EnqueueResult[]>
+}
+
+/** Options of `schedule`. */
+export interface ScheduleOptions
+  extends Omit<EnqueueOptions, 'tx' | 'runAt' | 'delayMs' | 'uniqueKey' | 'dependsOn'> {
+  /** Unique name of the schedule (default: the job's kind). Scheduling the same name again replaces it. */
+  readonly name?: string
+  /** IANA time zone for cron expressions (default UTC). */
+  readonly timezone?: string
+  /** Ticks missed while nothing ran: `runOnce` (default) enqueues the latest one, `skip` drops them. */
+  readonly missed?: MissedTickPolicy
+}
+
+/** Registers schedules. */
+export interface Scheduler {
+  /** Stores (or replaces) a schedule that enqueues `job` with `payload` at each tick of `expression`. */
+  schedule<P>(
+    expression: string,
+    job: JobDefinition<P>,
+    payload: P,
+    options?: ScheduleOptions,
+  ): Promise<ScheduleRecord>
+  /** Removes a schedule by name; returns whether it existed. */
+  unschedule(name: string): Promise<boolean>
+  /** Lists stored schedules. */
+  listSchedules(): Promise<ScheduleRecord[]>
+}
+
+/** Information about the schedule tick a job stands for. */
+export interface ScheduleRunInfo {
+  readonly name: string
+  /** The tick this run stands for, epoch ms. */
+  readonly tick: number
+  /** Tick of the last run of this schedule that succeeded, or null. */
+  readonly previousSuccessAt: number | null
+}
+
+/** What a handler receives besides its payload. */
+export interface JobContext {
+  /** The job as claimed (id, kind, queue, attempt, metadata, ...). */
+  readonly job: JobRecord
+  /** Attempt number, from 1. */
+  readonly attempt: number
+  /** Aborted on timeout, cancellation, or shutdown past the grace period. */
+  readonly signal: AbortSignal
+  /** Logger whose lines are kept with this run and forwarded to the queue's logger. */
+  readonly log: Logger
+  /** Workflow state carried between attempts (null at first unless enqueued with `state`). */
+  readonly state: JsonValue | null
+  /** Replaces the workflow state stored with the job, whatever the outcome of this attempt. */
+  setState(state: JsonValue): void
+  /** Runs the job again after `delayMs` without counting an attempt: `return ctx.snooze(60_000, { state })`. */
+  snooze(delayMs: number, options?: { state?: JsonValue }): SnoozeJob
+  /** Fails the job permanently: `return ctx.fail('reason')` (or throw it). */
+  fail(reason: string): FailJob
+  /** Cancels the job: `return ctx.cancel('reason')` (or throw it). */
+  cancel(reason: string): CancelJob
+  /** Set when the job was enqueued by a schedule. */
+  readonly schedule: ScheduleRunInfo | null
+  /** The job's database transaction, in execution modes that provide one (Postgres transactional mode). */
+  readonly tx: TransactionHandle | null
+}
+
+/** A job handler: return to succeed, throw to retry, or return/throw a control. */
+export type JobHandler<P> = (payload: P, ctx: JobContext) => unknown
+
+/** Options of `register`. */
+export interface RegisterOptions {
+  /** Replace an existing handler for the kind instead of throwing. */
+  readonly replace?: boolean
+  /**
+   * Run each attempt in the job's own database transaction, passed as `ctx.tx`: the handler's writes
+   * commit together with the job's success and roll back when it throws (Postgres only). Costs one
+   * pooled connection per running job.
+   */
+  readonly transactional?: boolean
+}
+
+/** Options of `drain`. */
+export interface DrainOptions {
+  /** Also run jobs whose run-at is in the future (scheduled, snoozed and retrying jobs). */
+  readonly withScheduled?: boolean
+  /** Keep running jobs enqueued while draining (by handlers or schedules), until none is due. */
+  readonly recursive?: boolean
+  /** Run at most this many jobs. */
+  readonly limit?: number
+  /** Only these queues (default: every queue with a registered kind). */
+  readonly queues?: readonly string[]
+}
+
+/** Counts of attempts by outcome, returned by `drain`. */
+export interface DrainResult {
+  readonly succeeded: number
+  readonly retried: number
+  readonly failed: number
+  readonly cancelled: number
+  readonly snoozed: number
+  /** Attempts run in all. */
+  readonly total: number
+}
+
+/** Outcome of one attempt, as `performJob` reports it. */
+export type AttemptOutcome =
+  | { readonly outcome: 'succeeded'; readonly result: unknown }
+  | { readonly outcome: 'retry'; readonly error: unknown; readonly runAt: number }
+  | { readonly outcome: 'failed'; readonly error: unknown }
+  | { readonly outcome: 'cancelled'; readonly reason: string }
+  | { readonly outcome: 'snoozed'; readonly runAt: number }
+
+/** The fields of a waiting job that can be changed. */
+export interface JobPatch {
+  /** New earliest run time (Date or epoch ms). */
+  readonly runAt?: Date | number
+  /** New priority (same range/validation as enqueue's `priority`). */
+  readonly priority?: number
+  /** New payload; validated against the kind's definition (schema + JSON check). */
+  readonly payload?: unknown
+}
+
+/** Options of `updateJob`. */
+export interface UpdateJobOptions {
+  /** The job's definition, to validate a new payload when its kind is not registered on this queue. */
+  readonly job?: JobDefinition<unknown>
+}
+
+/** Options of `shutdown`. */
+export interface ShutdownOptions {
+  /** How long running jobs may take to finish before they are aborted and returned (default from the queue). */
+  readonly graceMs?: number
+}
+
+/** The process that runs workers: enqueue, schedule, register handlers, run, manage jobs. */
+export interface Queue extends Enqueuer, Scheduler {
+  /** The clock this queue reads time from. */
+  readonly clock: Clock
+  /** Registers the handler for a job kind (before or after start). */
+  register<P>(job: JobDefinition<P>, handler: JobHandler<P>, options?: RegisterOptions): void
+  /** Starts workers and the scheduler. Idempotent: a second call returns the first call's promise. */
+  start(): Promise<void>
+  /** Stops claiming, lets running jobs finish within the grace period, aborts and returns the rest. Idempotent. */
+  shutdown(options?: ShutdownOptions): Promise<void>
+  /** Runs due jobs in this process with the registered handlers, one at a time, and reports outcomes. */
+  drain(options?: DrainOptions): Promise<DrainResult>
+  /** Subscribes to a typed event; returns an unsubscribe function. */
+  on<E extends QueueEventName>(event: E, listener: QueueEventListener<E>): () => void
+  /** Returns a job by id, or null. */
+  getJob(id: string): Promise<JobRecord | null>
+  /** Lists jobs matching a filter, newest first. */
+  listJobs(filter?: JobFilter, page?: { limit?: number; beforeId?: string }): Promise<JobRecord[]>
+  /** Makes matching failed, cancelled, succeeded or waiting jobs available now; returns the count. */
+  retryJobs(filter: JobFilter): Promise<number>
+  /** Cancels matching waiting or running jobs (running handlers see their signal abort); returns the count. */
+  cancelJobs(filter: JobFilter): Promise<number>
+  /** Deletes matching jobs that are not running; returns the count. */
+  deleteJobs(filter: JobFilter): Promise<number>
+  /**
+   * Changes a waiting (scheduled, available or retryable) job and returns it as stored now.
+   *
+   * A new `runAt` in the future makes a scheduled or available job `scheduled`, at or before now
+   * `available` (idle workers are woken, as on enqueue); a `retryable` job stays `retryable` with its
+   * attempts and errors, only its run time moves (like a backoff delay changed by hand). A new
+   * `payload` is validated with `options.job` (same kind as the job) or else the definition
+   * registered for the job's kind, and stored as the schema outputs it; with neither, it throws
+   * `UnknownJobKindError`. Nothing is written unless every check passes. Attempt, errors, unique key,
+   * group, dependencies, metadata and the other fields stay. Throws `JobNotFoundError` for an unknown
+   * id and `JobNotWaitingError` for a job that runs or has finished (also when a worker claims it
+   * while the update is on its way: the change is atomic against claims).
+   */
+  updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord>
+  /** The definition registered for a kind on this queue (by `register`), if any. */
+  jobDefinition(kind: string): JobDefinition<unknown> | undefined
+  /** Stops claiming from a queue in every process until resumed. */
+  pauseQueue(queue: string): Promise<void>
+  /** Resumes a paused queue. */
+  resumeQueue(queue: string): Promise<void>
+  /** Job counts by queue and state. */
+  stats(): Promise<QueueStats[]>
+  /** Deletes finished jobs older than `olderThanMs`, in batches; returns the count. */
+  prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number>
+}
+
+/** Re-exported so users can type their own loggers. */
+export type { Logger }

@@ -1,0 +1,349 @@
+/**
+ * The storage port: the narrow interface every adapter implements (memory, Postgres). Each method
+ * takes one params object and returns domain types. The current time is always passed in (`now`,
+ * epoch ms, from the queue's `Clock`) so that every adapter agrees on time, including under a
+ * `ManualClock` in tests. Adapters translate their own errors into Conveyor errors.
+ *
+ * The semantics below are normative; the conformance suite in `test/conformance` checks them.
+ */
+import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../domain/job.js'
+import type { JsonValue } from '../domain/json.js'
+
+/** Anything that can run a parameterized query inside the caller's transaction (a `pg` client, ...). */
+export interface TransactionHandle {
+  query(text: string, values?: unknown[]): Promise<unknown>
+}
+
+/** A job to insert, fully resolved by the core (defaults applied, validated). */
+export interface NewJob {
+  readonly kind: string
+  readonly queue: string
+  readonly payload: JsonValue
+  readonly priority: number
+  /** Earliest run time, epoch ms; `<= now` means available at once. */
+  readonly runAt: number
+  readonly maxAttempts: number
+  readonly timeoutMs: number
+  readonly weight: number
+  readonly uniqueKey: string | null
+  readonly groupKey: string | null
+  readonly dependsOn: readonly string[]
+  readonly metadata: Readonly<Record<string, JsonValue>>
+  readonly tags: readonly string[]
+  readonly workflowState: JsonValue | null
+  readonly backoff: BackoffSpec | null
+  readonly scheduleName: string | null
+  readonly scheduleTick: number | null
+  readonly traceContext: Readonly<Record<string, string>> | null
+}
+
+/** Result of inserting one job: the stored job, or the pending job that holds its unique key. */
+export interface InsertOutcome {
+  readonly job: JobRecord
+  /** True when nothing was inserted because a waiting or running job of the same kind has the unique key. */
+  readonly duplicate: boolean
+}
+
+/** Which jobs a claim may take. */
+export interface ClaimParams {
+  /** Queues to claim from (paused queues are skipped by the store). */
+  readonly queues: readonly string[]
+  /** Only these kinds (the kinds this process has handlers for). */
+  readonly kinds: readonly string[]
+  /** Total weight the claimed jobs may add up to (free capacity). */
+  readonly capacity: number
+  /**
+   * Take the first job in order even if it alone exceeds `capacity` (the worker is idle, so a job
+   * heavier than its whole capacity runs alone instead of never).
+   */
+  readonly oversizedFirst?: boolean
+  /** Ordering: `priority` = priority, run-at, id; `time` = run-at, id. */
+  readonly strategy: PollStrategy
+  readonly now: number
+  /** Claim jobs due at or before this time (defaults to `now`; drain uses it to run scheduled jobs early). */
+  readonly dueBy?: number
+  /** Id of the claiming worker, recorded as `attemptedBy`. */
+  readonly workerId: string
+  /** Only jobs with id <= this (drain without recursion: skip jobs enqueued while draining). */
+  readonly maxId?: string
+}
+
+/** How claims order waiting jobs. */
+export type PollStrategy = 'priority' | 'time'
+
+/**
+ * The outcome of one attempt, to be written back by `completeJobs`. When `attempt` is given, the
+ * completion only applies if the job is still running that attempt (a job rescued from a worker
+ * thought dead, and claimed again, is never overwritten by the first worker's late result). When
+ * `logs` is given (the run logged something), it is appended to the job's logs in the same write,
+ * keeping the last `RUN_LOGS_KEPT` runs.
+ */
+export type Completion = CompletionOutcome & { readonly attempt?: number; readonly logs?: RunLog }
+
+/** The outcome part of a completion. */
+export type CompletionOutcome =
+  | { readonly id: string; readonly outcome: 'succeeded'; readonly workflowState?: JsonValue | null }
+  | {
+      readonly id: string
+      readonly outcome: 'retry'
+      readonly runAt: number
+      readonly error: AttemptError
+      readonly workflowState?: JsonValue | null
+    }
+  | {
+      readonly id: string
+      readonly outcome: 'failed'
+      readonly error: AttemptError
+      readonly workflowState?: JsonValue | null
+    }
+  | {
+      readonly id: string
+      readonly outcome: 'cancelled'
+      readonly error?: AttemptError
+      readonly workflowState?: JsonValue | null
+    }
+  | {
+      readonly id: string
+      readonly outcome: 'snoozed'
+      readonly runAt: number
+      readonly workflowState?: JsonValue | null
+    }
+  /** Returned unrun (shutdown): back to available, the attempt is not counted. */
+  | { readonly id: string; readonly outcome: 'released' }
+
+/** Filter over jobs, for listing and bulk operations. All given fields must match. */
+export interface JobFilter {
+  readonly ids?: readonly string[]
+  readonly queue?: string
+  readonly kind?: string
+  readonly states?: readonly JobState[]
+  /** Case-insensitive substring of the payload's JSON text. */
+  readonly payloadContains?: string
+  /**
+   * JSON the payload contains, as PostgreSQL's `jsonb @>` defines it: an object contains an object
+   * whose every key it has with a containing value; an array contains an array whose every element is
+   * contained in one of its elements; scalars contain equal scalars (numbers by value, `"1"` is not
+   * `1`); and a top-level array payload contains a top-level scalar equal to one of its elements.
+   * E.g. `{ customer: { id: 7 } }`, `{ tags: ['urgent'] }`. Not indexed: it scans the other filters' rows.
+   */
+  readonly payloadIncludes?: JsonValue
+  readonly createdAfter?: number
+  readonly createdBefore?: number
+  readonly groupKey?: string
+  readonly uniqueKey?: string
+  readonly scheduleName?: string
+}
+
+/** Listing parameters: filter, keyset cursor (a job id) and page size. Newest first. */
+export interface ListJobsParams {
+  readonly filter: JobFilter
+  readonly limit: number
+  /** Return jobs with ids smaller than this one (next page). */
+  readonly beforeId?: string
+}
+
+/** What `updateJob` changes, resolved by the core: epoch ms, a validated priority and payload. */
+export interface JobChanges {
+  readonly runAt?: number
+  readonly priority?: number
+  readonly payload?: JsonValue
+}
+
+/** Result of `updateJob`: the job as stored now, or why nothing was written. */
+export type UpdateJobOutcome =
+  | { readonly status: 'updated'; readonly job: JobRecord }
+  | { readonly status: 'notFound' }
+  | { readonly status: 'notWaiting'; readonly state: JobState }
+
+/** A stored schedule. */
+export interface ScheduleRecord {
+  readonly name: string
+  readonly expression: string
+  readonly timezone: string | null
+  readonly kind: string
+  readonly payload: JsonValue
+  /** Job options applied to each tick's job (queue, priority, ...), as resolved by the core. */
+  readonly jobTemplate: ScheduleJobTemplate
+  /** Next tick to enqueue, epoch ms; null when a one-off schedule has fired. */
+  readonly nextRunAt: number | null
+  /** Tick of the last enqueued job. */
+  readonly lastTickAt: number | null
+  /** Tick of the last job that succeeded. */
+  readonly lastSuccessAt: number | null
+  /** `runOnce`: after downtime, enqueue the latest missed tick once; `skip`: drop missed ticks. */
+  readonly missedPolicy: MissedTickPolicy
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+/** What a schedule does with ticks missed while no process was running. */
+export type MissedTickPolicy = 'runOnce' | 'skip'
+
+/** The per-job fields of a schedule's jobs. */
+export type ScheduleJobTemplate = Omit<NewJob, 'kind' | 'payload' | 'runAt' | 'scheduleName' | 'scheduleTick'>
+
+/** Params to create or replace a schedule. */
+export interface UpsertScheduleParams {
+  readonly schedule: Omit<ScheduleRecord, 'lastTickAt' | 'lastSuccessAt' | 'createdAt' | 'updatedAt'>
+  readonly now: number
+}
+
+/** One tick to fire: advance the schedule from `expectedNextRunAt` to `nextRunAt` and enqueue `job` (if any). */
+export interface FireTickParams {
+  readonly name: string
+  /** Compare-and-set guard: only fire if the stored `nextRunAt` still equals this. */
+  readonly expectedNextRunAt: number
+  readonly nextRunAt: number | null
+  /** The job for this tick, or null when the tick is skipped. Its `scheduleTick` is the tick time. */
+  readonly job: NewJob | null
+  readonly now: number
+}
+
+/** Counts of jobs by queue and state. */
+export interface QueueStats {
+  readonly queue: string
+  readonly paused: boolean
+  readonly counts: Readonly<Record<JobState, number>>
+}
+
+/** Which optional behaviours an adapter has; the conformance suite switches cases on these. */
+export interface StoreCapabilities {
+  /** Several processes can share this store. */
+  readonly multiProcess: boolean
+  /** Enqueue inside a caller-supplied transaction. */
+  readonly transactionalEnqueue: boolean
+}
+
+/** The storage port. */
+export interface JobStore {
+  readonly capabilities: StoreCapabilities
+
+  /**
+   * Inserts jobs in one round trip, in order. A job whose (kind, uniqueKey) is held by a job in a
+   * waiting or running state is not inserted: its outcome is that job with `duplicate: true`. A job
+   * whose `runAt > now` is stored as `scheduled`, else `available`. A job depending on a job that
+   * failed or was cancelled is stored `cancelled`. With `tx`, the insert runs in the caller's
+   * transaction (adapters without `transactionalEnqueue` may buffer until commit).
+   */
+  insertJobs(params: {
+    readonly jobs: readonly NewJob[]
+    readonly now: number
+    readonly tx?: TransactionHandle
+  }): Promise<InsertOutcome[]>
+
+  /**
+   * Atomically claims waiting jobs that are due (`runAt <= dueBy ?? now`), in an unpaused queue of
+   * `queues`, of one of `kinds`, whose dependencies all succeeded, and which are first in their
+   * group while no job of that group is running (so one job per group runs at a time, in id
+   * order). Takes jobs in strategy order while their summed weight fits `capacity`, stopping at the
+   * first that does not fit. Claimed jobs become `running`, `attempt + 1`, `attemptedAt = now`.
+   */
+  claimJobs(params: ClaimParams): Promise<JobRecord[]>
+
+  /**
+   * Writes back attempt outcomes, many per call. Only applies to jobs still `running` (a job that
+   * was cancelled or rescued meanwhile is left alone). `retry` -> `retryable` at `runAt` with the
+   * error appended; `failed` -> `failed` with the error appended; `snoozed` -> `scheduled` at `runAt`
+   * and the attempt is not counted; `released` -> `available`, attempt not counted. A job that ends
+   * `failed` or `cancelled` cancels its waiting dependants, transitively. On success, a scheduled
+   * job sets its schedule's `lastSuccessAt` to its tick.
+   */
+  completeJobs(params: { readonly completions: readonly Completion[]; readonly now: number }): Promise<void>
+
+  /** Returns one job with its run logs (the one read that includes `logs`), or null. */
+  getJob(params: { readonly id: string }): Promise<JobRecord | null>
+  /** Lists jobs matching a filter, newest (largest id) first, keyset-paginated. */
+  listJobs(params: ListJobsParams): Promise<JobRecord[]>
+  /** Moves matching non-running jobs to `available` now (attempts kept, max raised if exhausted); returns the count. */
+  retryJobs(params: { readonly filter: JobFilter; readonly now: number }): Promise<number>
+  /** Cancels matching waiting or running jobs; returns the ids that were cancelled. */
+  cancelJobs(params: { readonly filter: JobFilter; readonly now: number }): Promise<string[]>
+  /** Deletes matching jobs that are not running; returns the count. */
+  deleteJobs(params: { readonly filter: JobFilter }): Promise<number>
+  /**
+   * Changes one waiting job (`scheduled`, `available` or `retryable`) atomically against claims: a
+   * job claimed, finished or deleted meanwhile is not written (`notWaiting` with its state, or
+   * `notFound`). Only the given fields change; attempt, errors, keys, group, dependencies and the rest
+   * stay. A new `runAt` makes a `scheduled` or `available` job `scheduled` when `runAt > now`, else
+   * `available`; a `retryable` job stays `retryable` (it keeps its failed attempts) whatever its run
+   * time. When the job is due after the change (`runAt <= now`), workers of its queue are woken as on
+   * insert (`onJobsAvailable`, or the Postgres notification).
+   */
+  updateJob(params: {
+    readonly id: string
+    readonly changes: JobChanges
+    readonly now: number
+  }): Promise<UpdateJobOutcome>
+  /** Deletes jobs finished before `finishedBefore`, at most `limit`; returns the count. */
+  pruneJobs(params: { readonly finishedBefore: number; readonly limit: number }): Promise<number>
+
+  /** Pauses or resumes a queue: paused queues are not claimed from. */
+  setQueuePaused(params: {
+    readonly queue: string
+    readonly paused: boolean
+    readonly now: number
+  }): Promise<void>
+  /** Job counts by queue and state, and paused flags. */
+  queueStats(): Promise<QueueStats[]>
+
+  /** Creates or replaces a schedule by name (keeps `lastTickAt`/`lastSuccessAt`). */
+  upsertSchedule(params: UpsertScheduleParams): Promise<ScheduleRecord>
+  /** Deletes a schedule; returns whether it existed. */
+  deleteSchedule(params: { readonly name: string }): Promise<boolean>
+  /** Lists schedules by name. */
+  listSchedules(): Promise<ScheduleRecord[]>
+  /** Schedules whose `nextRunAt <= now`. */
+  dueSchedules(params: { readonly now: number }): Promise<ScheduleRecord[]>
+  /**
+   * Fires one tick exactly once: if the schedule's `nextRunAt` equals `expectedNextRunAt`, sets it to
+   * `nextRunAt`, and inserts `job` unless a job for the same (schedule, tick) exists. Returns the
+   * inserted job, or null when another process fired it first or the tick was skipped.
+   */
+  fireScheduleTick(params: FireTickParams): Promise<JobRecord | null>
+
+  /**
+   * Records that process `processId` is alive at `now` (crash rescue). Adapters without several
+   * processes may keep this in memory.
+   */
+  recordHeartbeat?(params: { readonly processId: string; readonly now: number }): Promise<void>
+
+  /**
+   * Returns to the queue the running jobs of processes whose last heartbeat is before `staleBefore`
+   * (or that never sent one), at most `limit`: the attempt counts, the error says the worker died;
+   * a job out of attempts becomes `failed`, others `retryable` at `now`. Returns the rescued jobs.
+   * A job's process is the part of `attemptedBy` before the first `:` (worker ids are `process:worker`).
+   */
+  rescueJobs?(params: {
+    readonly now: number
+    readonly staleBefore: number
+    readonly limit: number
+  }): Promise<JobRecord[]>
+
+  /**
+   * Runs `fn` in a new database transaction whose handle it passes (transactional execution):
+   * commits when `fn` resolves `{ commit: true }`, rolls back otherwise or when it throws.
+   */
+  runInTransaction?<T>(
+    fn: (tx: TransactionHandle) => Promise<{ readonly commit: boolean; readonly value: T }>,
+  ): Promise<T>
+
+  /** Applies one completion inside `tx`; returns false (nothing written) if the job no longer runs that attempt. */
+  completeInTransaction?(params: {
+    readonly completion: Completion
+    readonly now: number
+    readonly tx: TransactionHandle
+  }): Promise<boolean>
+
+  /**
+   * Optional wake-up feed: calls `listener` with queue names when jobs may have become available
+   * (insert, retry, release). Workers then claim at once instead of waiting for their poll interval.
+   * Returns an unsubscribe function.
+   */
+  onJobsAvailable?(listener: (queues: readonly string[]) => void): () => void
+
+  /** Optional feed of cancelled job ids (so the process running them can abort their signals). */
+  onJobsCancelled?(listener: (ids: readonly string[]) => void): () => void
+
+  /** Releases resources the store opened itself (not a pool the caller passed in). */
+  close(): Promise<void>
+}

@@ -1,0 +1,107 @@
+/**
+ * Drain: run due jobs in this process, one at a time, with the registered handlers, writing each
+ * outcome before the next job starts. Used by tests (memory) and scripts (any adapter).
+ */
+
+import { InvalidArgumentError } from '../domain/errors.js'
+import type { EventBus } from '../domain/events.js'
+import {
+  validateName,
+  validateOptionalBoolean,
+  validateOptionalInt,
+  validateOptionsObject,
+} from '../domain/validation.js'
+import { fireDueSchedules } from '../maintenance/schedule-service.js'
+import type { Clock } from '../ports/clock.js'
+import type { DrainOptions, DrainResult } from '../ports/queue.js'
+import type { JobStore, PollStrategy } from '../ports/store.js'
+import { AbortHandle } from './abort-handle.js'
+import type { HandlerRegistry } from './handler-registry.js'
+import type { JobRunner } from './job-runner.js'
+
+/** Drain claims jobs in batches of up to this much weight (the largest weight a job may have). */
+const DRAIN_BATCH_WEIGHT = 10_000
+
+/** What drain works with. */
+export interface DrainDeps {
+  readonly store: JobStore
+  readonly clock: Clock
+  readonly events: EventBus
+  readonly registry: HandlerRegistry
+  readonly runner: JobRunner
+  readonly strategy: PollStrategy
+  readonly workerId: string
+  readonly missedToleranceMs: number
+  /** Keeps this process's heartbeat fresh while it holds running jobs. */
+  readonly heartbeat: () => Promise<void>
+  readonly heartbeatIntervalMs: number
+}
+
+/** Runs due jobs until none is left (see `DrainOptions`); returns counts by outcome. */
+export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise<DrainResult> {
+  const { store, clock, registry } = deps
+  validateDrainOptions(options)
+  const limit =
+    validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
+  const queues = options.queues ?? [
+    ...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)]),
+  ]
+  const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0 }
+  const fire = () => fireDueSchedules(store, deps.events, clock.now(), deps.missedToleranceMs)
+  await fire()
+  // Without recursion, jobs enqueued while draining (ids above the newest now) are left alone.
+  const newest = options.recursive ? undefined : (await store.listJobs({ filter: {}, limit: 1 }))[0]?.id
+  if (!options.recursive && newest === undefined) return counts
+  let lastBeat = Number.NEGATIVE_INFINITY
+  const beat = async () => {
+    if (clock.now() - lastBeat < deps.heartbeatIntervalMs) return
+    lastBeat = clock.now()
+    await deps.heartbeat()
+  }
+  while (counts.total < limit && registry.kinds.length > 0) {
+    await beat()
+    const jobs = await store.claimJobs({
+      queues,
+      kinds: registry.kinds,
+      capacity: DRAIN_BATCH_WEIGHT,
+      strategy: deps.strategy,
+      now: clock.now(),
+      dueBy: options.withScheduled ? Number.POSITIVE_INFINITY : undefined,
+      workerId: deps.workerId,
+      maxId: newest,
+    })
+    if (jobs.length === 0) {
+      if (options.recursive && (await fire()) > 0) continue
+      break
+    }
+    for (let i = 0; i < jobs.length; i++) {
+      if (counts.total >= limit) {
+        const rest = jobs
+          .slice(i)
+          .map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt }))
+        await store.completeJobs({ completions: rest, now: clock.now() })
+        break
+      }
+      await beat()
+      const outcome = await deps.runner.run(jobs[i]!, new AbortHandle(), {
+        batched: false,
+        transactional: false,
+      })
+      counts.total++
+      if (outcome.outcome === 'retry') counts.retried++
+      else counts[outcome.outcome]++
+    }
+  }
+  return counts
+}
+
+function validateDrainOptions(options: unknown): void {
+  const o = validateOptionsObject(options, 'drain options', ['withScheduled', 'recursive', 'limit', 'queues'])
+  validateOptionalBoolean(o.withScheduled, 'withScheduled')
+  validateOptionalBoolean(o.recursive, 'recursive')
+  if (o.queues !== undefined) {
+    if (!Array.isArray(o.queues))
+      throw new InvalidArgumentError('drain option queues must be an array of queue names.')
+    for (const q of o.queues) validateName(q, 'drain option queues')
+  }
+}

@@ -1,0 +1,365 @@
+/**
+ * Runs one attempt of one job: builds the handler context, enforces the timeout, interprets the
+ * handler's outcome and turns it into a `Completion` for the store. It never touches the store.
+ */
+
+import { type BackoffFunction, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from '../domain/backoff.js'
+import { CancelJob, FailJob, JobControl, SnoozeJob } from '../domain/controls.js'
+import {
+  InvalidArgumentError,
+  JobCancelledError,
+  JobTimeoutError,
+  ShutdownAbortError,
+} from '../domain/errors.js'
+import type { AttemptError, BackoffSpec, JobRecord, RunLog } from '../domain/job.js'
+import { assertJsonValue, type JsonValue } from '../domain/json.js'
+import type { Clock } from '../ports/clock.js'
+import type { Logger } from '../ports/logger.js'
+import type { AttemptOutcome, JobContext, JobHandler, ScheduleRunInfo } from '../ports/queue.js'
+import type { Completion, TransactionHandle } from '../ports/store.js'
+import type { AbortHandle } from './abort-handle.js'
+import { createRunLogger, type RunLogger } from './run-logger.js'
+
+/** The executor's slice of the queue options. */
+export interface ExecutorSettings {
+  /** Random source in [0, 1) for backoff jitter. */
+  readonly random: () => number
+  /** Where run logs are forwarded. */
+  readonly logger: Logger
+  /** The queue-wide retry policy for jobs that stored none. */
+  readonly defaultBackoff: BackoffSpec
+}
+
+/** What the executor needs from its surroundings. */
+export interface ExecutorDeps extends ExecutorSettings {
+  readonly clock: Clock
+}
+
+/** One attempt to run. */
+export interface AttemptInput {
+  readonly job: JobRecord
+  readonly handler: JobHandler<unknown>
+  /** A custom backoff function from the job's definition, if any. */
+  readonly backoffFn: BackoffFunction | undefined
+  /** Schedule information for scheduled jobs. */
+  readonly schedule: ScheduleRunInfo | null
+  /** External abort (cancellation, shutdown); its reason decides the outcome. */
+  readonly abort: AbortHandle
+  /** The job's transaction, when the execution mode provides one. */
+  readonly tx?: TransactionHandle | null
+}
+
+/** What an attempt produced. */
+export interface AttemptResult {
+  readonly completion: Completion
+  readonly outcome: AttemptOutcome
+  readonly durationMs: number
+}
+
+/** The handler's `ctx`: methods on a prototype, logger made on first use (cheap per job). */
+class AttemptContext implements JobContext {
+  readonly job: JobRecord
+  readonly attempt: number
+  readonly schedule: ScheduleRunInfo | null
+  readonly tx: TransactionHandle | null
+  state: JsonValue | null
+  stateChanged = false
+  readonly #deps: ExecutorDeps
+  readonly #abort: AbortHandle
+  #run: RunLogger | undefined
+
+  constructor(deps: ExecutorDeps, input: AttemptInput) {
+    this.#deps = deps
+    this.#abort = input.abort
+    this.job = input.job
+    this.attempt = input.job.attempt
+    this.schedule = input.schedule
+    this.tx = input.tx ?? null
+    this.state = input.job.workflowState
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  get log(): Logger {
+    this.#run ??= createRunLogger(() => this.#deps.clock.now(), this.#deps.logger, {
+      jobId: this.job.id,
+      kind: this.job.kind,
+      attempt: this.job.attempt,
+    })
+    return this.#run.logger
+  }
+
+  /** What this attempt logged, to store with the job; null when it logged nothing. */
+  get runLog(): RunLog | null {
+    const run = this.#run
+    if (!run) return null
+    const dropped = run.dropped()
+    if (run.lines.length === 0 && dropped === 0) return null
+    return dropped === 0
+      ? { attempt: this.attempt, lines: run.lines }
+      : { attempt: this.attempt, lines: run.lines, dropped }
+  }
+
+  setState(next: JsonValue): void {
+    assertJsonValue(next, 'workflow state')
+    this.state = next
+    this.stateChanged = true
+  }
+
+  snooze(delayMs: number, options?: { state?: JsonValue }): SnoozeJob {
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+      throw new InvalidArgumentError(`snooze(delayMs) needs a finite number >= 0; got ${String(delayMs)}.`)
+    }
+    if (options?.state !== undefined) assertJsonValue(options.state, 'workflow state')
+    return new SnoozeJob(delayMs, options?.state)
+  }
+
+  fail(reason: string): FailJob {
+    return new FailJob(String(reason))
+  }
+
+  cancel(reason: string): CancelJob {
+    return new CancelJob(String(reason))
+  }
+}
+
+/** How the handler ended: returned (`value`), threw (`thrown`), or was aborted first (`aborted`). */
+type SettledKind = 'value' | 'thrown' | 'aborted'
+
+/** The outcome of a handler that returned `undefined` (most do): one shared object, not one per run. */
+const SUCCEEDED_VOID: AttemptOutcome = Object.freeze({ outcome: 'succeeded', result: undefined })
+
+/**
+ * Runs one attempt and reports what it produced; never throws. A handler that returns without a
+ * promise (or throws) is settled at once; only a promise is raced against the abort handle. The hot
+ * path allocates no closures: a busy worker runs this for every job, and each short-lived object it
+ * makes is young-generation garbage.
+ */
+export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promise<AttemptResult> {
+  const { clock } = deps
+  const { job, abort } = input
+  const started = clock.now()
+  const ctx = new AttemptContext(deps, input)
+  const timer = job.timeoutMs > 0 ? startTimeout(clock, abort, job.timeoutMs) : undefined
+  let kind: SettledKind = 'value'
+  let value: unknown
+  try {
+    value = input.handler(job.payload, ctx)
+  } catch (thrown) {
+    kind = 'thrown'
+    value = thrown
+  }
+  if (abort.aborted) {
+    // Aborted before or while the handler ran: the abort decides, as if it had won the race. A
+    // promise the handler returned still settles later; its rejection must not go unhandled.
+    if (kind === 'value' && isThenable(value)) value.then(undefined, ignore)
+    kind = 'aborted'
+    value = abort.reason
+  } else if (kind === 'value' && isThenable(value)) {
+    const settled = await raceAbort(value, abort)
+    kind = settled.kind
+    value = settled.value
+  }
+  timer?.cancel()
+  return conclude(deps, input, ctx, kind, value, started)
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function'
+}
+
+function ignore(): void {}
+
+function startTimeout(clock: Clock, abort: AbortHandle, timeoutMs: number): { cancel(): void } {
+  return clock.setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs)
+}
+
+/** Waits for the handler's promise or the abort, whichever comes first. */
+function raceAbort(
+  promise: PromiseLike<unknown>,
+  abort: AbortHandle,
+): Promise<{ kind: SettledKind; value: unknown }> {
+  return new Promise((resolve) => {
+    abort.onAbort((reason) => resolve({ kind: 'aborted', value: reason }))
+    promise.then(
+      (v) => resolve({ kind: 'value', value: v }),
+      (thrown) => resolve({ kind: 'thrown', value: thrown }),
+    )
+  })
+}
+
+/** Turns how the handler settled into the attempt's completion and outcome. */
+function conclude(
+  deps: ExecutorDeps,
+  input: AttemptInput,
+  ctx: AttemptContext,
+  kind: SettledKind,
+  value: unknown,
+  started: number,
+): AttemptResult {
+  const { job } = input
+  const finishedAt = deps.clock.now()
+  const durationMs = finishedAt - started
+  const id = job.id
+  const attempt = job.attempt
+
+  if (kind === 'aborted') {
+    if (value instanceof ShutdownAbortError) {
+      return result(
+        ctx,
+        { id, outcome: 'released', attempt },
+        { outcome: 'retry', error: value, runAt: job.runAt },
+        durationMs,
+      )
+    }
+    if (value instanceof JobCancelledError) {
+      return result(
+        ctx,
+        withState(ctx, null, { id, outcome: 'cancelled', attempt }),
+        { outcome: 'cancelled', reason: value.message },
+        durationMs,
+      )
+    }
+    return failure(deps, input, ctx, value, finishedAt, durationMs, null)
+  }
+
+  if (value instanceof JobControl) {
+    if (value instanceof SnoozeJob) {
+      const runAt = finishedAt + Math.ceil(value.delayMs)
+      return result(
+        ctx,
+        withState(ctx, value, { id, outcome: 'snoozed', runAt, attempt }),
+        { outcome: 'snoozed', runAt },
+        durationMs,
+      )
+    }
+    if (value instanceof CancelJob) {
+      const error = toAttemptError(attempt, finishedAt, new JobCancelledError(value.reason))
+      return result(
+        ctx,
+        withState(ctx, value, { id, outcome: 'cancelled', error, attempt }),
+        { outcome: 'cancelled', reason: value.reason },
+        durationMs,
+      )
+    }
+    if (value instanceof FailJob) {
+      const error = toAttemptError(
+        attempt,
+        finishedAt,
+        Object.assign(new Error(value.reason), { name: 'FailJob' }),
+      )
+      return result(
+        ctx,
+        withState(ctx, value, { id, outcome: 'failed', error, attempt }),
+        { outcome: 'failed', error: value },
+        durationMs,
+      )
+    }
+    // Any other control returned or thrown settles like a plain value or error, with its state.
+    if (kind === 'thrown') return failure(deps, input, ctx, value, finishedAt, durationMs, value)
+    return result(
+      ctx,
+      withState(ctx, value, { id, outcome: 'succeeded', attempt }),
+      { outcome: 'succeeded', result: value },
+      durationMs,
+    )
+  }
+  if (kind === 'value') {
+    return result(
+      ctx,
+      withState(ctx, null, { id, outcome: 'succeeded', attempt }),
+      value === undefined ? SUCCEEDED_VOID : { outcome: 'succeeded', result: value },
+      durationMs,
+    )
+  }
+  return failure(deps, input, ctx, value, finishedAt, durationMs, null)
+}
+
+/** A failed attempt: retried with backoff while attempts remain, else failed for good. */
+function failure(
+  deps: ExecutorDeps,
+  input: AttemptInput,
+  ctx: AttemptContext,
+  thrown: unknown,
+  finishedAt: number,
+  durationMs: number,
+  control: JobControl | null,
+): AttemptResult {
+  const { job } = input
+  const error = toAttemptError(job.attempt, finishedAt, thrown)
+  if (job.attempt >= job.maxAttempts) {
+    return result(
+      ctx,
+      withState(ctx, control, { id: job.id, outcome: 'failed', error, attempt: job.attempt }),
+      { outcome: 'failed', error: thrown },
+      durationMs,
+    )
+  }
+  const runAt = finishedAt + retryDelay(deps, input, thrown)
+  return result(
+    ctx,
+    withState(ctx, control, { id: job.id, outcome: 'retry', runAt, error, attempt: job.attempt }),
+    { outcome: 'retry', error: thrown, runAt },
+    durationMs,
+  )
+}
+
+/**
+ * The completion with the workflow state when the run changed it (by `ctx.setState`, or by the
+ * state a returned or thrown control carries, which wins).
+ */
+function withState<C extends Completion>(ctx: AttemptContext, control: JobControl | null, c: C): C {
+  if (control !== null && control.state !== undefined) return { ...c, workflowState: control.state }
+  return ctx.stateChanged ? { ...c, workflowState: ctx.state } : c
+}
+
+/** The attempt's result; the lines the run logged go with its completion (nothing when it logged none). */
+function result(
+  ctx: AttemptContext,
+  completion: Completion,
+  outcome: AttemptOutcome,
+  durationMs: number,
+): AttemptResult {
+  const log = ctx.runLog
+  return {
+    completion: log ? { ...completion, logs: log } : completion,
+    outcome,
+    durationMs,
+  }
+}
+
+function retryDelay(deps: ExecutorDeps, input: AttemptInput, thrown: unknown): number {
+  if (input.backoffFn) {
+    try {
+      const d = input.backoffFn(input.job.attempt, thrown)
+      if (typeof d === 'number' && Number.isFinite(d) && d >= 0) return Math.ceil(d)
+      deps.logger.warn('custom backoff returned an invalid delay; using the default policy', { delay: d })
+    } catch (error) {
+      deps.logger.warn('custom backoff threw; using the default policy', { error: String(error) })
+    }
+  }
+  const spec = input.job.backoff ? resolveBackoff(input.job.backoff, DEFAULT_BACKOFF) : deps.defaultBackoff
+  return backoffDelay(spec, input.job.attempt, deps.random)
+}
+
+/** Converts anything thrown into the stored attempt error. */
+export function toAttemptError(attempt: number, at: number, thrown: unknown): AttemptError {
+  if (thrown instanceof Error) {
+    return {
+      attempt,
+      at,
+      name: thrown.name || 'Error',
+      message: thrown.message.slice(0, 10_000),
+      stack: thrown.stack?.slice(0, 20_000),
+    }
+  }
+  let message: string
+  try {
+    message = typeof thrown === 'string' ? thrown : (JSON.stringify(thrown) ?? String(thrown))
+  } catch {
+    message = String(thrown)
+  }
+  return { attempt, at, name: 'NonError', message: message.slice(0, 10_000) }
+}

@@ -1,0 +1,135 @@
+/**
+ * Managing stored jobs: look-ups, changing a waiting job, bulk retry/cancel/delete by filter, pausing
+ * queues, stats and pruning, each validating its input. Cancelling also aborts the runs of this process.
+ */
+
+import { DEFAULTS } from '../defaults.js'
+import { InvalidArgumentError, JobNotFoundError, JobNotWaitingError } from '../domain/errors.js'
+import type { EventBus } from '../domain/events.js'
+import { validateJobFilter } from '../domain/filter.js'
+import { type JobRecord, WAITING_STATES } from '../domain/job.js'
+import type { JobDefinition } from '../domain/job-definition.js'
+import { isJobId } from '../domain/job-id.js'
+import { resolveJobChanges, validateJobPatch } from '../domain/job-patch.js'
+import { describe, validateName, validateOptionalInt, validateOptionsObject } from '../domain/validation.js'
+import { pruneFinished } from '../maintenance/pruner.js'
+import type { Clock } from '../ports/clock.js'
+import type { JobPatch, UpdateJobOptions } from '../ports/queue.js'
+import type { JobFilter, JobStore, QueueStats } from '../ports/store.js'
+
+/** What the job manager works with. */
+export interface JobManagerDeps {
+  readonly store: JobStore
+  readonly clock: Clock
+  readonly events: EventBus
+  /** Ids of jobs running in this process right now. */
+  readonly runningHere: () => ReadonlySet<string>
+  /** Aborts this process's runs (and buffered copies) of these jobs. */
+  readonly abortHere: (ids: readonly string[]) => void
+  /** The definition registered for a kind on this queue, if any. */
+  readonly definitionOf: (kind: string) => JobDefinition<unknown> | undefined
+}
+
+/** The operator's side of a queue. */
+export class JobManager {
+  readonly #deps: JobManagerDeps
+  readonly #store: JobStore
+  readonly #clock: Clock
+  readonly #events: EventBus
+
+  constructor(deps: JobManagerDeps) {
+    this.#deps = deps
+    this.#store = deps.store
+    this.#clock = deps.clock
+    this.#events = deps.events
+  }
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    if (!isJobId(id)) throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
+    return this.#store.getJob({ id })
+  }
+
+  async listJobs(
+    filter: JobFilter = {},
+    page: { limit?: number; beforeId?: string } = {},
+  ): Promise<JobRecord[]> {
+    validateOptionsObject(page, 'listJobs page', ['limit', 'beforeId'])
+    const limit = validateOptionalInt(page.limit, 'limit', 1, 10_000) ?? DEFAULTS.listJobsLimit
+    if (page.beforeId !== undefined && !isJobId(page.beforeId)) {
+      throw new InvalidArgumentError(
+        `beforeId must be a job id string (the last id of the previous page); got ${describe(page.beforeId)}.`,
+      )
+    }
+    return this.#store.listJobs({ filter: validateJobFilter(filter), limit, beforeId: page.beforeId })
+  }
+
+  async updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
+    const valid = validateJobPatch(id, patch, options)
+    const jobId = valid.id
+    let kind: string | undefined
+    if (valid.patch.payload !== undefined) {
+      // The kind decides the schema: read the job first (and fail early if it cannot be changed).
+      const current = await this.#store.getJob({ id: jobId })
+      if (!current) throw new JobNotFoundError(jobId)
+      if (!WAITING_STATES.includes(current.state)) throw new JobNotWaitingError(jobId, current.state)
+      kind = current.kind
+    }
+    const changes = await resolveJobChanges(valid, kind, this.#deps.definitionOf)
+    const outcome = await this.#store.updateJob({ id: jobId, changes, now: this.#clock.now() })
+    switch (outcome.status) {
+      case 'updated':
+        return outcome.job
+      case 'notFound':
+        throw new JobNotFoundError(jobId)
+      case 'notWaiting':
+        throw new JobNotWaitingError(jobId, outcome.state)
+    }
+  }
+
+  async retryJobs(filter: JobFilter): Promise<number> {
+    return this.#store.retryJobs({ filter: validateJobFilter(filter, true), now: this.#clock.now() })
+  }
+
+  async cancelJobs(filter: JobFilter): Promise<number> {
+    const valid = validateJobFilter(filter, true)
+    // Jobs running here report their own `cancelled` event when their attempt settles. Note them
+    // before the store call: its cancel notification may end the local run before we get here.
+    const local = this.#deps.runningHere()
+    const ids = await this.#store.cancelJobs({ filter: valid, now: this.#clock.now() })
+    const elsewhere = ids.filter((id) => !local.has(id))
+    this.#deps.abortHere(ids)
+    if (elsewhere.length > 0 && this.#events.has('cancelled')) {
+      for (let i = 0; i < elsewhere.length; i += 1000) {
+        const jobs = await this.#store.listJobs({
+          filter: { ids: elsewhere.slice(i, i + 1000) },
+          limit: 1000,
+        })
+        for (const job of jobs.reverse())
+          this.#events.emit('cancelled', { job, reason: 'cancelled by an operator' })
+      }
+    }
+    return ids.length
+  }
+
+  async deleteJobs(filter: JobFilter): Promise<number> {
+    return this.#store.deleteJobs({ filter: validateJobFilter(filter, true) })
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    return this.#store.setQueuePaused({ queue: validateName(queue, 'queue'), paused, now: this.#clock.now() })
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    return this.#store.queueStats()
+  }
+
+  async prune(options: { olderThanMs?: number; batchSize?: number } = {}): Promise<number> {
+    validateOptionsObject(options, 'prune options', ['olderThanMs', 'batchSize'])
+    const olderThan =
+      validateOptionalInt(options.olderThanMs, 'olderThanMs', 0, 31_557_600_000_000) ?? // at most 1000 years
+      DEFAULTS.maintenance.retentionMs
+    const batch =
+      validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? DEFAULTS.maintenance.batchSize
+    return pruneFinished(this.#store, this.#clock.now() - olderThan, batch)
+  }
+}

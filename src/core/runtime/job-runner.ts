@@ -1,0 +1,256 @@
+/**
+ * Runs claimed jobs in this process: looks up the handler, runs the attempt (in the job's own
+ * transaction when the kind or worker asks for transactional execution), hands the outcome to the
+ * completer (or writes it at once), and emits the typed events.
+ */
+
+import { backoffFunctionOf } from '../domain/enqueue-options.js'
+import { UnknownJobKindError } from '../domain/errors.js'
+import type { EventBus } from '../domain/events.js'
+import type { JobRecord } from '../domain/job.js'
+import type { AttemptOutcome, ScheduleRunInfo } from '../ports/queue.js'
+import type { Completion, JobStore, TransactionHandle } from '../ports/store.js'
+import type { AbortHandle } from './abort-handle.js'
+import type { Completer } from './completer.js'
+import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } from './executor.js'
+import type { HandlerRegistry, Registration } from './handler-registry.js'
+import { type RunReport, Tracing, type TracingOptions } from './tracing.js'
+
+/** How one claimed job is to be run. */
+export interface RunMode {
+  /** Hand the completion to the batching completer (workers) instead of writing it at once (drain). */
+  readonly batched: boolean
+  /** Run the handler in the job's own transaction (the worker's setting; kinds may also ask for it). */
+  readonly transactional: boolean
+}
+
+/** What a job runner works with. */
+export interface JobRunnerDeps {
+  readonly store: JobStore
+  readonly executor: ExecutorDeps
+  readonly events: EventBus
+  readonly registry: HandlerRegistry
+  readonly completer: Completer
+  /** Called after a batched completion is written (wakes workers: a group or dependant may be free). */
+  readonly afterComplete: () => void
+  /** Tracing settings (default: on, with the global tracer provider). */
+  readonly tracing?: TracingOptions
+}
+
+/** The result of a run: what to write (null when already written in the job's transaction) and what to report. */
+interface RunResult {
+  readonly write: Completion | null
+  readonly reported: Completion
+  readonly outcome: AttemptOutcome
+  readonly durationMs: number
+}
+
+/** Runs claimed jobs of one queue instance. */
+export class JobRunner {
+  readonly #deps: JobRunnerDeps
+  readonly #tracing: Tracing
+  /** Abort handles of attempts running in this process, by job id. */
+  readonly localRuns = new Map<string, AbortHandle>()
+
+  constructor(deps: JobRunnerDeps) {
+    this.#deps = deps
+    this.#tracing = new Tracing(deps.tracing)
+  }
+
+  /** Runs one attempt of a claimed job and records its outcome. */
+  async run(job: JobRecord, abort: AbortHandle, mode: RunMode): Promise<AttemptOutcome> {
+    const { events } = this.#deps
+    const registration = this.#deps.registry.get(job.kind)
+    if (!registration) {
+      await this.#write({ id: job.id, outcome: 'released', attempt: job.attempt })
+      throw new UnknownJobKindError(job.kind, 'The job was returned to the queue.')
+    }
+    if (events.has('started')) events.emit('started', { job })
+    this.localRuns.set(job.id, abort)
+    try {
+      if (mode.batched && !job.scheduleName && !mode.transactional && !registration.transactional) {
+        // The hot path of workers: the attempt runs straight inside the span and its completion is
+        // handed to the completer afterwards, without the async layers the general path needs
+        // (each costs a few hundred bytes of garbage per job, which is what fills a busy worker's
+        // young generation).
+        const attempt = await this.#tracing.process(
+          job,
+          () => this.#attempt(job, registration, abort, null, null),
+          reportOfAttempt,
+        )
+        this.#deps.completer.add(attempt.completion, this.#deps.afterComplete)
+        this.#emitOutcome(job, attempt.completion, attempt.durationMs)
+        return attempt.outcome
+      }
+      const result = await this.#tracing.process(
+        job,
+        () => this.#execute(job, registration, abort, mode),
+        reportOf,
+      )
+      this.#emitOutcome(job, result.reported, result.durationMs)
+      return result.outcome
+    } finally {
+      this.localRuns.delete(job.id)
+    }
+  }
+
+  /** Runs the attempt (in the job's transaction when asked) and writes or hands on its completion. */
+  async #execute(
+    job: JobRecord,
+    registration: Registration,
+    abort: AbortHandle,
+    mode: RunMode,
+  ): Promise<RunResult> {
+    const { store } = this.#deps
+    const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
+    const transactional = (mode.transactional || registration.transactional) && store.runInTransaction
+    const result: RunResult = transactional
+      ? await this.#runInTransaction(job, registration, abort, schedule)
+      : toRunResult(await this.#attempt(job, registration, abort, schedule, null))
+    // Batched: handed to the completer synchronously (no promise per job on the hot path).
+    if (result.write) {
+      if (mode.batched) this.#deps.completer.add(result.write, this.#deps.afterComplete)
+      else await this.#write(result.write)
+    }
+    return result
+  }
+
+  #attempt(
+    job: JobRecord,
+    registration: Registration,
+    abort: AbortHandle,
+    schedule: ScheduleRunInfo | null,
+    tx: TransactionHandle | null,
+  ): Promise<AttemptResult> {
+    return runAttempt(this.#deps.executor, {
+      job,
+      handler: registration.handler,
+      backoffFn: backoffFunctionOf(registration.definition),
+      schedule,
+      abort,
+      tx,
+    })
+  }
+
+  /**
+   * Transactional execution: the handler runs with `ctx.tx`; a success (or snooze) is written in
+   * that same transaction, which commits only if the job still runs this attempt. Any other
+   * outcome rolls the handler's work back and is written separately.
+   */
+  async #runInTransaction(
+    job: JobRecord,
+    registration: Registration,
+    abort: AbortHandle,
+    schedule: ScheduleRunInfo | null,
+  ): Promise<RunResult> {
+    const { store, executor } = this.#deps
+    let attempt: AttemptResult | undefined
+    try {
+      const applied = await store.runInTransaction!(async (tx) => {
+        attempt = await this.#attempt(job, registration, abort, schedule, tx)
+        const c = attempt.completion
+        if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return { commit: false, value: false }
+        const ok = await store.completeInTransaction!({
+          completion: c,
+          now: executor.clock.now(),
+          tx,
+        })
+        return { commit: ok, value: ok }
+      })
+      const a = attempt!
+      if (applied) return { ...toRunResult(a), write: null }
+      const c = a.completion
+      if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return toRunResult(a)
+      // Not applied: the job was rescued or cancelled meanwhile, so its handler's work was rolled back.
+      return {
+        write: null,
+        reported: { id: job.id, outcome: 'released' },
+        outcome: a.outcome,
+        durationMs: a.durationMs,
+      }
+    } catch (error) {
+      // The transaction itself failed (commit, lost connection): the work is rolled back; retry the job.
+      const now = executor.clock.now()
+      const e = toAttemptError(job.attempt, now, error)
+      const logs = attempt?.completion.logs
+      const write: Completion =
+        job.attempt >= job.maxAttempts
+          ? { id: job.id, outcome: 'failed', error: e, attempt: job.attempt, logs }
+          : { id: job.id, outcome: 'retry', error: e, runAt: now, attempt: job.attempt, logs }
+      return {
+        write,
+        reported: write,
+        outcome: { outcome: 'failed', error },
+        durationMs: attempt?.durationMs ?? 0,
+      }
+    }
+  }
+
+  /** Writes one completion now (batched runs hand theirs to the completer instead). */
+  async #write(completion: Completion): Promise<void> {
+    const { store, executor } = this.#deps
+    await store.completeJobs({ completions: [completion], now: executor.clock.now() })
+  }
+
+  #emitOutcome(job: JobRecord, c: Completion, durationMs: number): void {
+    const ev = this.#deps.events
+    switch (c.outcome) {
+      case 'succeeded':
+        if (ev.has('succeeded')) ev.emit('succeeded', { job, durationMs })
+        break
+      case 'retry':
+        ev.emit('failed', { job, error: c.error, willRetry: true, durationMs })
+        ev.emit('retried', { job, runAt: c.runAt })
+        break
+      case 'failed':
+        ev.emit('failed', { job, error: c.error, willRetry: false, durationMs })
+        ev.emit('discarded', { job, error: c.error })
+        break
+      case 'cancelled':
+        ev.emit('cancelled', { job, reason: c.error?.message ?? 'cancelled' })
+        break
+      case 'snoozed':
+        ev.emit('snoozed', { job, runAt: c.runAt })
+        break
+      case 'released':
+        break
+    }
+  }
+
+  async #scheduleInfo(job: JobRecord): Promise<ScheduleRunInfo> {
+    const { store } = this.#deps
+    const name = job.scheduleName!
+    const tick = job.scheduleTick ?? job.runAt
+    const s = (await store.listSchedules()).find((x) => x.name === name)
+    let previousSuccessAt = s?.lastSuccessAt ?? null
+    if (previousSuccessAt !== null && previousSuccessAt >= tick) {
+      // A newer tick succeeded first (retries, snoozes, several processes): the previous success is
+      // the newest succeeded job of the schedule enqueued before this one (ticks are enqueued in
+      // order), or none known (never, or pruned).
+      const [before] = await store.listJobs({
+        filter: { scheduleName: name, states: ['succeeded'] },
+        limit: 1,
+        beforeId: job.id,
+      })
+      const earlier = before?.scheduleTick ?? null
+      previousSuccessAt = earlier !== null && earlier < tick ? earlier : null
+    }
+    return { name, tick, previousSuccessAt }
+  }
+}
+
+/** How a run ended, for its span: errors of failed attempts (retried or not) mark it as an error. */
+function reportOfCompletion(c: Completion): RunReport {
+  return { outcome: c.outcome, error: c.outcome === 'retry' || c.outcome === 'failed' ? c.error : undefined }
+}
+
+const reportOf = (result: RunResult): RunReport => reportOfCompletion(result.reported)
+
+/** `reportOf` for a bare attempt (the hot path): the same outcome and error as its `RunResult`. */
+const reportOfAttempt = (a: AttemptResult): RunReport => reportOfCompletion(a.completion)
+
+function toRunResult(a: AttemptResult): RunResult & { readonly write: Completion } {
+  // The executor's completions name the job's attempt already (the guard of the write).
+  const write = a.completion
+  return { write, reported: write, outcome: a.outcome, durationMs: a.durationMs }
+}
