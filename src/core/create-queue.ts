@@ -58,7 +58,7 @@ export function createQueue(store: JobStore, options: QueueOptions = {}): CoreQu
   return new CoreQueueImpl(store, resolveConfig(options))
 }
 
-/** Creates a queue on a store from options an adapter already resolved (validated once, by `resolveConfig`). */
+/** Creates a queue on a store from options an adapter already resolved (once, with `resolveConfig`). */
 export function createConfiguredQueue(store: JobStore, config: ResolvedConfig): CoreQueue {
   assertStore(store)
   return new CoreQueueImpl(store, config)
