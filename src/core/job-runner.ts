@@ -12,7 +12,13 @@ import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } fro
 import type { JobRecord } from './job.js'
 import type { AttemptOutcome, ScheduleRunInfo } from './ports.js'
 import type { HandlerRegistry, Registration } from './registry.js'
-import type { Completion, JobStore, TransactionHandle } from './store.js'
+import {
+  type Completion,
+  type JobStore,
+  type TransactionalExecution,
+  type TransactionHandle,
+  transactionalExecutionOf,
+} from './store.js'
 import { type RunReport, Tracing, type TracingOptions } from './tracing.js'
 
 /** How one claimed job is to be run. */
@@ -102,9 +108,10 @@ export class JobRunner {
   ): Promise<RunResult> {
     const { store } = this.#deps
     const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
-    const transactional = (mode.transactional || registration.transactional) && store.runInTransaction
-    const result: RunResult = transactional
-      ? await this.#runInTransaction(job, registration, abort, schedule)
+    const transactions =
+      mode.transactional || registration.transactional ? transactionalExecutionOf(store) : null
+    const result: RunResult = transactions
+      ? await this.#runInTransaction(job, registration, abort, schedule, transactions)
       : toRunResult(await this.#attempt(job, registration, abort, schedule, null))
     // Batched: handed to the completer synchronously (no promise per job on the hot path).
     if (result.write) {
@@ -141,15 +148,16 @@ export class JobRunner {
     registration: Registration,
     abort: AbortHandle,
     schedule: ScheduleRunInfo | null,
+    transactions: TransactionalExecution,
   ): Promise<RunResult> {
-    const { store, executor } = this.#deps
+    const { executor } = this.#deps
     let attempt: AttemptResult | undefined
     try {
-      const applied = await store.runInTransaction!(async (tx) => {
+      const applied = await transactions.runInTransaction(async (tx) => {
         attempt = await this.#attempt(job, registration, abort, schedule, tx)
         const c = attempt.completion
         if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return { commit: false, value: false }
-        const ok = await store.completeInTransaction!({
+        const ok = await transactions.completeInTransaction({
           completion: c,
           now: executor.clock.now(),
           tx,

@@ -64,7 +64,7 @@ export class MaintenanceService {
 
   /** Records a heartbeat for this process now. */
   async heartbeat(): Promise<void> {
-    await this.#store.recordHeartbeat?.({ processId: this.#settings.processId, now: this.#clock.now() })
+    await this.#store.recordHeartbeat({ processId: this.#settings.processId, now: this.#clock.now() })
   }
 
   /** Stops the loop; waits for a pass in progress. */
@@ -88,7 +88,7 @@ export class MaintenanceService {
     const s = this.#settings
     const now = this.#clock.now()
     let rescued = 0
-    if (this.#store.rescueJobs && now - this.#lastRescue >= s.rescueIntervalMs) {
+    if (now - this.#lastRescue >= s.rescueIntervalMs) {
       this.#lastRescue = now
       for (;;) {
         const jobs = await this.#store.rescueJobs({

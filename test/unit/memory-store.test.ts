@@ -52,7 +52,6 @@ describe('MemoryStore.insertJobs', () => {
       finishedAt: null,
     })
     expect(b).toMatchObject({ id: '2', state: 'scheduled', runAt: NOW + 1 })
-    expect(store.capabilities).toEqual({ multiProcess: false, transactionalEnqueue: true })
   })
 
   it('copies payloads in and hands out records that cannot change the store', async () => {
