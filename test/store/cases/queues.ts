@@ -19,7 +19,7 @@ export default function queueCases(factory: StoreFactory): void {
   describe('queues, pruning and feeds', () => {
     const store = useStore(factory)
 
-    it('queueStats counts every state per queue, by name, with paused queues even when empty', async () => {
+    it('queueStats counts every state per queue with jobs or paused, by name', async () => {
       await insertIds(store(), [{}, {}, { runAt: T0 + 5 }, { queue: 'b' }])
       await claimIds(store(), { capacity: 1 })
       await store().setQueuePaused({ queue: 'idle', paused: true, now: T0 })
@@ -30,6 +30,10 @@ export default function queueCases(factory: StoreFactory): void {
         { queue: 'default', paused: false, counts: { ...ZERO, running: 1, available: 1, scheduled: 1 } },
         { queue: 'idle', paused: true, counts: ZERO },
       ])
+      // A queue with no jobs that is not paused is not listed.
+      await store().deleteJobs({ filter: { queue: 'b' } })
+      await store().setQueuePaused({ queue: 'idle', paused: false, now: T0 })
+      expect((await store().queueStats()).map((q) => q.queue)).toEqual(['default'])
     })
 
     it('pruneJobs deletes jobs finished before a time, oldest first, at most limit', async () => {
