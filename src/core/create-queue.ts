@@ -187,14 +187,12 @@ class CoreQueueImpl implements CoreQueue {
       })
       await this.#maintenance.start()
     }
-    if (this.store.onJobsAvailable) {
-      this.#unsubscribe.push(
-        this.store.onJobsAvailable((queues) => {
-          for (const w of this.#workers)
-            if (queues.length === 0 || w.settings.queues.some((q) => queues.includes(q))) w.wake()
-        }),
-      )
-    }
+    this.#unsubscribe.push(
+      this.store.onJobsAvailable((queues) => {
+        for (const w of this.#workers)
+          if (queues.length === 0 || w.settings.queues.some((q) => queues.includes(q))) w.wake()
+      }),
+    )
     this.#unsubscribe.push(this.#useCancelFeed())
     for (const w of this.#workers) w.start()
     if (config.scheduler) {
@@ -264,10 +262,9 @@ class CoreQueueImpl implements CoreQueue {
 
   /** Aborts local runs of cancelled jobs; subscribes to the store's feed while anyone needs it. */
   #useCancelFeed(): () => void {
-    const subscribe = this.store.onJobsCancelled?.bind(this.store)
-    if (!subscribe) return () => {}
     if (!this.#cancelFeed) {
-      this.#cancelFeed = { users: 0, unsubscribe: subscribe((ids) => this.#abortLocal(ids)) }
+      const unsubscribe = this.store.onJobsCancelled((ids) => this.#abortLocal(ids))
+      this.#cancelFeed = { users: 0, unsubscribe }
     }
     const feed = this.#cancelFeed
     feed.users++
@@ -309,7 +306,7 @@ class CoreQueueImpl implements CoreQueue {
         runner: this.#runner,
         ...this.#config.drain,
         heartbeat: async () => {
-          await this.store.recordHeartbeat?.({ processId: this.#config.processId, now: this.clock.now() })
+          await this.store.recordHeartbeat({ processId: this.#config.processId, now: this.clock.now() })
         },
       },
       options,

@@ -9,31 +9,14 @@ import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fi
 const NOW = T0 + 20_000
 const STALE = T0 + 5_000
 
-const died = (attempt: number, processId: string) => ({
-  attempt,
-  at: NOW,
-  name: 'WorkerDied',
-  message: `The worker process ${JSON.stringify(processId)} stopped sending heartbeats while running this job; it was returned to the queue.`,
-})
-
+// The rescue's rules are in the store-level suite (test/store/cases/rescue.ts); here: the processes table, order, notifications, races.
 describePostgres('PostgresStore heartbeats and rescue', () => {
   const db = useStore()
-  const get = async (id: string) => (await db.store.getJob({ id }))!
   const processes = () => `${quoteIdentifier(db.schema)}.processes`
 
   beforeEach(async () => {
     await db.pool.query(`TRUNCATE ${processes()}`)
   })
-
-  /** Inserts jobs and claims each for the given worker id, in order. */
-  async function running(workerIds: string[], fields: Parameters<typeof insert>[1][number] = {}) {
-    const ids = await insert(
-      db.store,
-      workerIds.map(() => fields),
-    )
-    for (const workerId of workerIds) await db.store.claimJobs(claim({ capacity: 1, workerId }))
-    return ids
-  }
 
   it('records heartbeats with one upsert per call, keeping the start time', async () => {
     await db.store.recordHeartbeat({ processId: 'p1', now: T0 })
@@ -47,70 +30,6 @@ describePostgres('PostgresStore heartbeats and rescue', () => {
       { id: 'p1', beat: T0 + 2000, started: T0 },
       { id: 'p2', beat: T0 + 1000, started: T0 + 1000 },
     ])
-  })
-
-  it('rescues the running jobs of silent and unknown processes, and leaves live ones alone', async () => {
-    await db.store.recordHeartbeat({ processId: 'live', now: STALE })
-    await db.store.recordHeartbeat({ processId: 'silent', now: STALE - 1 })
-    const [live, silent, unknown, drain] = (await running([
-      'live:default',
-      'silent:default',
-      'gone:mail+default',
-      'silent:drain',
-    ])) as [string, string, string, string]
-    const [waiting] = (await insert(db.store, [{}])) as [string]
-
-    const rescued = await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 100 })
-
-    expect(rescued.map((j) => j.id)).toEqual([silent, unknown, drain])
-    expect(rescued[0]).toEqual(await get(silent))
-    expect(await get(silent)).toMatchObject({
-      state: 'retryable',
-      runAt: NOW,
-      attempt: 1,
-      finishedAt: null,
-      attemptedBy: 'silent:default',
-      errors: [died(1, 'silent')],
-    })
-    expect((await get(unknown)).errors).toEqual([died(1, 'gone')])
-    expect(await get(live)).toMatchObject({ state: 'running', attempt: 1, errors: [] })
-    expect((await get(waiting)).state).toBe('available')
-    expect(await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 100 })).toEqual([])
-  })
-
-  it('counts the attempt: a rescued job runs again as the next attempt, and the dead worker cannot complete it', async () => {
-    const [id] = (await running(['dead:w'])) as [string]
-    await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 10 })
-    const [again] = await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))
-    expect(again).toMatchObject({ id, attempt: 2 })
-    await db.store.completeJobs({ completions: [{ id, outcome: 'succeeded', attempt: 1 }], now: NOW + 1 })
-    expect(await get(id)).toMatchObject({ state: 'running', attempt: 2 })
-  })
-
-  it('fails a job out of attempts and cancels its waiting dependants', async () => {
-    const [last] = (await running(['dead:w'], { maxAttempts: 1 })) as [string]
-    const [child] = (await insert(db.store, [{ dependsOn: [last] }])) as [string]
-    const [deeper] = (await insert(db.store, [{ dependsOn: [child] }])) as [string]
-
-    const [rescued] = await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 10 })
-
-    expect(rescued).toMatchObject({ id: last, state: 'failed', finishedAt: NOW, errors: [died(1, 'dead')] })
-    expect(await get(child)).toMatchObject({ state: 'cancelled', finishedAt: NOW })
-    expect(await get(deeper)).toMatchObject({ state: 'cancelled', finishedAt: NOW })
-  })
-
-  it('never touches a job its worker completed before the rescue', async () => {
-    const [done, retried] = (await running(['dead:w', 'dead:w'])) as [string, string]
-    await db.store.completeJobs({
-      completions: [
-        { id: done, outcome: 'succeeded', attempt: 1 },
-        { id: retried, outcome: 'retry', runAt: NOW + 5000, error: died(1, 'x'), attempt: 1 },
-      ],
-      now: NOW - 1,
-    })
-    expect(await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 10 })).toEqual([])
-    expect(await get(done)).toMatchObject({ state: 'succeeded', finishedAt: NOW - 1, errors: [] })
-    expect(await get(retried)).toMatchObject({ state: 'retryable', runAt: NOW + 5000 })
   })
 
   it('takes at most `limit` jobs, longest running first', async () => {

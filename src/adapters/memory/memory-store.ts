@@ -39,8 +39,12 @@ const WAITING = new Set<JobState>(WAITING_STATES)
  * scheduled for later), in a microtask after the change.
  */
 export class MemoryStore implements JobStore {
-  /** Single process; transactional enqueue through `MemoryTransaction`. */
-  readonly capabilities: StoreCapabilities = { multiProcess: false, transactionalEnqueue: true }
+  /** Single process; transactional enqueue through `MemoryTransaction`; handlers never run in a transaction. */
+  readonly capabilities: StoreCapabilities = {
+    multiProcess: false,
+    transactionalEnqueue: true,
+    transactionalExecution: false,
+  }
   readonly #jobs = new JobTable()
   readonly #schedules = new ScheduleTable()
   readonly #paused = new Set<string>()

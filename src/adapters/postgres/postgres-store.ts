@@ -62,8 +62,12 @@ export interface PostgresStoreOptions {
 
 /** `JobStore` on PostgreSQL with `pg`. */
 export class PostgresStore implements JobStore {
-  /** Shared by many processes; enqueue can join the caller's transaction. */
-  readonly capabilities: StoreCapabilities = { multiProcess: true, transactionalEnqueue: true }
+  /** Shared by many processes; enqueue can join the caller's transaction; handlers can run in the job's. */
+  readonly capabilities: StoreCapabilities = {
+    multiProcess: true,
+    transactionalEnqueue: true,
+    transactionalExecution: true,
+  }
   /** The schema of Conveyor's tables. */
   readonly schema: string
   /** The pool queries run on. */

@@ -66,7 +66,7 @@ export class MaintenanceService {
 
   /** Records a heartbeat for this process now. */
   async heartbeat(): Promise<void> {
-    await this.#store.recordHeartbeat?.({ processId: this.#settings.processId, now: this.#clock.now() })
+    await this.#store.recordHeartbeat({ processId: this.#settings.processId, now: this.#clock.now() })
   }
 
   /** Stops the loop; waits for a pass in progress. */

@@ -7,7 +7,7 @@ import type { JobStore } from '../ports/store.js'
 
 /**
  * Rescues the jobs of processes silent since `staleBefore`, `batchSize` at a time, until a batch
- * comes back short; returns the count (0 when the store cannot rescue).
+ * comes back short; returns the count.
  */
 export async function rescueStaleJobs(
   store: JobStore,
@@ -16,7 +16,6 @@ export async function rescueStaleJobs(
   now: number,
   batchSize: number,
 ): Promise<number> {
-  if (!store.rescueJobs) return 0
   let rescued = 0
   for (;;) {
     const jobs = await store.rescueJobs({ now, staleBefore, limit: batchSize })

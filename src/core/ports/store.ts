@@ -6,6 +6,7 @@
  *
  * The semantics below are normative; the conformance suite in `test/conformance` checks them.
  */
+import { InvalidArgumentError } from '../domain/errors.js'
 import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../domain/job.js'
 import type { JsonValue } from '../domain/json.js'
 
@@ -206,12 +207,39 @@ export interface QueueStats {
   readonly counts: Readonly<Record<JobState, number>>
 }
 
-/** Which optional behaviours an adapter has; the conformance suite switches cases on these. */
+/**
+ * Which optional behaviours an adapter has. These flags are the truth: the core reads them (never
+ * the presence of a method), and the store-level conformance suite (`test/store`) switches single
+ * cases off on them.
+ */
 export interface StoreCapabilities {
-  /** Several processes can share this store. */
+  /** Several processes can share this store (claims, rescues and schedule ticks are safe across them). */
   readonly multiProcess: boolean
   /** Enqueue inside a caller-supplied transaction. */
   readonly transactionalEnqueue: boolean
+  /** Handlers can run in the job's own transaction: the store has `runInTransaction` and `completeInTransaction`. */
+  readonly transactionalExecution: boolean
+}
+
+/** A store's transactional execution, as `transactionalExecutionOf` hands it out. */
+export type TransactionalExecution = Required<Pick<JobStore, 'runInTransaction' | 'completeInTransaction'>>
+
+/**
+ * The store's transactional execution when `capabilities.transactionalExecution` says it has one,
+ * else null: the one place that flag is checked. Throws when the flag is set but a method is missing.
+ */
+export function transactionalExecutionOf(store: JobStore): TransactionalExecution | null {
+  if (!store.capabilities.transactionalExecution) return null
+  const { runInTransaction, completeInTransaction } = store
+  if (typeof runInTransaction !== 'function' || typeof completeInTransaction !== 'function') {
+    throw new InvalidArgumentError(
+      'The store says it has transactionalExecution but lacks runInTransaction or completeInTransaction: implement both, or set the capability to false.',
+    )
+  }
+  return {
+    runInTransaction: runInTransaction.bind(store),
+    completeInTransaction: completeInTransaction.bind(store),
+  }
 }
 
 /** The storage port. */
@@ -305,7 +333,7 @@ export interface JobStore {
    * Records that process `processId` is alive at `now` (crash rescue). Adapters without several
    * processes may keep this in memory.
    */
-  recordHeartbeat?(params: { readonly processId: string; readonly now: number }): Promise<void>
+  recordHeartbeat(params: { readonly processId: string; readonly now: number }): Promise<void>
 
   /**
    * Returns to the queue the running jobs of processes whose last heartbeat is before `staleBefore`
@@ -313,7 +341,7 @@ export interface JobStore {
    * a job out of attempts becomes `failed`, others `retryable` at `now`. Returns the rescued jobs.
    * A job's process is the part of `attemptedBy` before the first `:` (worker ids are `process:worker`).
    */
-  rescueJobs?(params: {
+  rescueJobs(params: {
     readonly now: number
     readonly staleBefore: number
     readonly limit: number
@@ -321,13 +349,17 @@ export interface JobStore {
 
   /**
    * Runs `fn` in a new database transaction whose handle it passes (transactional execution):
-   * commits when `fn` resolves `{ commit: true }`, rolls back otherwise or when it throws.
+   * commits when `fn` resolves `{ commit: true }`, rolls back otherwise or when it throws. Present
+   * iff `capabilities.transactionalExecution`; the core reaches it through `transactionalExecutionOf`.
    */
   runInTransaction?<T>(
     fn: (tx: TransactionHandle) => Promise<{ readonly commit: boolean; readonly value: T }>,
   ): Promise<T>
 
-  /** Applies one completion inside `tx`; returns false (nothing written) if the job no longer runs that attempt. */
+  /**
+   * Applies one completion inside `tx`; returns false (nothing written) if the job no longer runs
+   * that attempt. Present iff `capabilities.transactionalExecution`.
+   */
   completeInTransaction?(params: {
     readonly completion: Completion
     readonly now: number
@@ -335,14 +367,14 @@ export interface JobStore {
   }): Promise<boolean>
 
   /**
-   * Optional wake-up feed: calls `listener` with queue names when jobs may have become available
-   * (insert, retry, release). Workers then claim at once instead of waiting for their poll interval.
-   * Returns an unsubscribe function.
+   * Wake-up feed: calls `listener` with queue names when jobs may have become available (insert,
+   * retry, release). Workers then claim at once instead of waiting for their poll interval. Returns
+   * an unsubscribe function.
    */
-  onJobsAvailable?(listener: (queues: readonly string[]) => void): () => void
+  onJobsAvailable(listener: (queues: readonly string[]) => void): () => void
 
-  /** Optional feed of cancelled job ids (so the process running them can abort their signals). */
-  onJobsCancelled?(listener: (ids: readonly string[]) => void): () => void
+  /** Feed of cancelled job ids (so the process running them can abort their signals). */
+  onJobsCancelled(listener: (ids: readonly string[]) => void): () => void
 
   /** Releases resources the store opened itself (not a pool the caller passed in). */
   close(): Promise<void>

@@ -9,7 +9,13 @@ import { UnknownJobKindError } from '../domain/errors.js'
 import type { EventBus } from '../domain/events.js'
 import type { JobRecord } from '../domain/job.js'
 import type { AttemptOutcome, ScheduleRunInfo } from '../ports/queue.js'
-import type { Completion, JobStore, TransactionHandle } from '../ports/store.js'
+import {
+  type Completion,
+  type JobStore,
+  type TransactionalExecution,
+  type TransactionHandle,
+  transactionalExecutionOf,
+} from '../ports/store.js'
 import type { AbortHandle } from './abort-handle.js'
 import type { Completer } from './completer.js'
 import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } from './executor.js'
@@ -103,9 +109,10 @@ export class JobRunner {
   ): Promise<RunResult> {
     const { store } = this.#deps
     const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
-    const transactional = (mode.transactional || registration.transactional) && store.runInTransaction
-    const result: RunResult = transactional
-      ? await this.#runInTransaction(job, registration, abort, schedule)
+    const transactions =
+      mode.transactional || registration.transactional ? transactionalExecutionOf(store) : null
+    const result: RunResult = transactions
+      ? await this.#runInTransaction(job, registration, abort, schedule, transactions)
       : toRunResult(await this.#attempt(job, registration, abort, schedule, null))
     // Batched: handed to the completer synchronously (no promise per job on the hot path).
     if (result.write) {
@@ -142,15 +149,16 @@ export class JobRunner {
     registration: Registration,
     abort: AbortHandle,
     schedule: ScheduleRunInfo | null,
+    transactions: TransactionalExecution,
   ): Promise<RunResult> {
-    const { store, executor } = this.#deps
+    const { executor } = this.#deps
     let attempt: AttemptResult | undefined
     try {
-      const applied = await store.runInTransaction!(async (tx) => {
+      const applied = await transactions.runInTransaction(async (tx) => {
         attempt = await this.#attempt(job, registration, abort, schedule, tx)
         const c = attempt.completion
         if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return { commit: false, value: false }
-        const ok = await store.completeInTransaction!({
+        const ok = await transactions.completeInTransaction({
           completion: c,
           now: executor.clock.now(),
           tx,

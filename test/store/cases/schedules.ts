@@ -1,0 +1,118 @@
+/** Schedules: `upsertSchedule`, `listSchedules`, `dueSchedules`, `deleteSchedule`, and `fireScheduleTick` firing each tick once. */
+import { describe, expect, it } from 'vitest'
+import type { StoreFactory } from '../factory.js'
+import { newJob, scheduleOf, T0, tickJob, useStore } from '../helpers.js'
+
+export default function scheduleCases(factory: StoreFactory): void {
+  describe('schedules', () => {
+    const store = useStore(factory)
+    const only = async () => (await store().listSchedules())[0]
+
+    it('upserts, lists by name, finds due ones and deletes', async () => {
+      const input = scheduleOf('nightly', T0 + 1000, { expression: '0 4 * * *', timezone: 'Europe/Paris' })
+      expect(await store().upsertSchedule({ schedule: input, now: T0 })).toEqual({
+        ...input,
+        lastTickAt: null,
+        lastSuccessAt: null,
+        createdAt: T0,
+        updatedAt: T0,
+      })
+      await store().upsertSchedule({ schedule: scheduleOf('a-first', null), now: T0 })
+      await store().upsertSchedule({ schedule: scheduleOf('due', T0), now: T0 })
+      expect((await store().listSchedules()).map((s) => s.name)).toEqual(['a-first', 'due', 'nightly'])
+      expect((await store().dueSchedules({ now: T0 + 999 })).map((s) => s.name)).toEqual(['due'])
+      expect((await store().dueSchedules({ now: T0 + 1000 })).map((s) => s.name)).toEqual(['due', 'nightly'])
+      expect(await store().deleteSchedule({ name: 'a-first' })).toBe(true)
+      expect(await store().deleteSchedule({ name: 'a-first' })).toBe(false)
+      expect((await store().listSchedules()).map((s) => s.name)).toEqual(['due', 'nightly'])
+    })
+
+    it('keeps tick history and creation time when replaced', async () => {
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0 + 1000), now: T0 })
+      await store().fireScheduleTick({
+        name: 's',
+        expectedNextRunAt: T0 + 1000,
+        nextRunAt: T0 + 2000,
+        job: tickJob('s', T0 + 1000),
+        now: T0 + 1000,
+      })
+      const replaced = await store().upsertSchedule({
+        schedule: scheduleOf('s', T0 + 5000, { expression: '@hourly' }),
+        now: T0 + 1500,
+      })
+      expect(replaced).toMatchObject({
+        expression: '@hourly',
+        nextRunAt: T0 + 5000,
+        lastTickAt: T0 + 1000,
+        createdAt: T0,
+        updatedAt: T0 + 1500,
+      })
+    })
+
+    it('fires a tick once: compare-and-set on the next run time, then the tick’s job', async () => {
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0 + 1000), now: T0 })
+      const fire = {
+        name: 's',
+        expectedNextRunAt: T0 + 1000,
+        nextRunAt: T0 + 2000,
+        job: tickJob('s', T0 + 1000, { payload: { full: true } }),
+        now: T0 + 1000,
+      }
+      const job = await store().fireScheduleTick(fire)
+      expect(job).toMatchObject({
+        scheduleName: 's',
+        scheduleTick: T0 + 1000,
+        state: 'available',
+        payload: { full: true },
+      })
+      expect(await store().fireScheduleTick(fire)).toBeNull()
+      expect(await only()).toMatchObject({
+        nextRunAt: T0 + 2000,
+        lastTickAt: T0 + 1000,
+        updatedAt: T0 + 1000,
+      })
+      expect(await store().listJobs({ filter: {}, limit: 10 })).toEqual([job])
+      expect(await store().fireScheduleTick({ ...fire, name: 'missing' })).toBeNull()
+    })
+
+    it('advances without a job when the tick is skipped, keeping lastTickAt', async () => {
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0), now: T0 })
+      const fired = await store().fireScheduleTick({
+        name: 's',
+        expectedNextRunAt: T0,
+        nextRunAt: T0 + 5,
+        job: null,
+        now: T0,
+      })
+      expect(fired).toBeNull()
+      expect(await only()).toMatchObject({ nextRunAt: T0 + 5, lastTickAt: null })
+      expect(await store().listJobs({ filter: {}, limit: 10 })).toEqual([])
+    })
+
+    it('advances but inserts no second job for a tick that already has one', async () => {
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0), now: T0 })
+      await store().insertJobs({ jobs: [tickJob('s', T0)], now: T0 })
+      const fired = await store().fireScheduleTick({
+        name: 's',
+        expectedNextRunAt: T0,
+        nextRunAt: null,
+        job: tickJob('s', T0),
+        now: T0,
+      })
+      expect(fired).toBeNull()
+      expect((await only())?.nextRunAt).toBeNull()
+      expect(await store().listJobs({ filter: { scheduleName: 's' }, limit: 10 })).toHaveLength(1)
+    })
+
+    it('advances but returns null when the tick’s job is a duplicate by unique key', async () => {
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0), now: T0 })
+      await store().insertJobs({ jobs: [newJob({ uniqueKey: 'one' })], now: T0 })
+      const job = tickJob('s', T0, { uniqueKey: 'one' })
+      expect(
+        await store().fireScheduleTick({ name: 's', expectedNextRunAt: T0, nextRunAt: T0 + 1, job, now: T0 }),
+      ).toBeNull()
+      expect((await only())?.nextRunAt).toBe(T0 + 1)
+      expect(await store().listJobs({ filter: {}, limit: 10 })).toHaveLength(1)
+    })
+  })
+}

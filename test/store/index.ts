@@ -1,0 +1,35 @@
+/**
+ * The store-level conformance suite: every rule of the `JobStore` port, written once and run on
+ * every adapter's store with explicit `now` values (River's `riverdrivertest.Exercise`). Capability
+ * flags switch single cases off; changing the port's behaviour means changing these cases.
+ */
+import { describe, expect, it } from 'vitest'
+import claimCases from './cases/claim.js'
+import completeCases from './cases/complete.js'
+import insertCases from './cases/insert.js'
+import jobAdminCases from './cases/job-admin.js'
+import queueCases from './cases/queues.js'
+import rescueCases from './cases/rescue.js'
+import scheduleCases from './cases/schedules.js'
+import type { StoreFactory } from './factory.js'
+
+/** Every case module, in the order they run. */
+const CASES: readonly ((factory: StoreFactory) => void)[] = [
+  insertCases,
+  claimCases,
+  completeCases,
+  rescueCases,
+  jobAdminCases,
+  queueCases,
+  scheduleCases,
+]
+
+/** Registers the whole store-level suite for `factory` in a `describe` named after it. */
+export function runStoreConformance(factory: StoreFactory): void {
+  describe(`store conformance: ${factory.name}`, () => {
+    it('the store reports the capabilities the factory declares (the flags cases switch on)', async () => {
+      expect((await factory.createStore()).capabilities).toEqual(factory.capabilities)
+    })
+    for (const register of CASES) register(factory)
+  })
+}
