@@ -33,10 +33,15 @@ import {
 const MINUTE = 60_000
 const repoPackage = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
   version: string
-  devDependencies: Record<string, string>
+  dependencies?: Record<string, string>
+  devDependencies?: Record<string, string>
 }
-/** The versions the repository installs, so the applications' installs come from npm's cache. */
-const pinned = (name: string) => `${name}@${repoPackage.devDependencies[name]}`
+/** The version the repository installs, so the applications' installs come from npm's cache. */
+function pinned(name: string): string {
+  const version = repoPackage.devDependencies?.[name] ?? repoPackage.dependencies?.[name]
+  if (!version) throw new Error(`package.json does not list ${name}`)
+  return `${name}@${version}`
+}
 const ENTRY_POINTS = [
   'conveyor-jobs',
   'conveyor-jobs/memory',
