@@ -57,7 +57,7 @@ beforeAll(async () => {
   ;[packed, database] = await Promise.all([buildAndPack(), provideDatabase()])
   if ('skip' in database)
     console.warn(`[package tests: the applications' Postgres test is skipped] ${database.skip}`)
-}, 3 * MINUTE)
+}, 5 * MINUTE)
 
 afterAll(async () => {
   for (const schema of schemas) await schema.drop()
@@ -192,7 +192,7 @@ describe.concurrent('the packed package', () => {
       const version = await mustRun(join(app, 'node_modules/.bin/conveyor'), ['--version'], { cwd: app })
       ctx.expect(version.stdout.trim()).toBe(repoPackage.version)
     },
-    3 * MINUTE,
+    5 * MINUTE,
   )
 
   it(
@@ -215,6 +215,6 @@ describe.concurrent('the packed package', () => {
       const expected = expectedSummary()
       ctx.expect({ pass: tapCount(summary, 'pass'), skipped: tapCount(summary, 'skipped') }).toEqual(expected)
     },
-    3 * MINUTE,
+    5 * MINUTE,
   )
 })
