@@ -3,6 +3,7 @@
  * runs it, and turns any error into one clear message and an exit code (2 for usage mistakes).
  */
 import { readFileSync } from 'node:fs'
+import { packageRoot } from '../package-root.js'
 import { parseFlags } from './args.js'
 import type { Command, CommandContext } from './command.js'
 import { adminCommand } from './commands/admin.js'
@@ -25,9 +26,11 @@ export const COMMANDS: readonly Command[] = [
   adminCommand,
 ]
 
-/** This package's version, from its `package.json` (the same path from `src/cli` and `dist/cli`). */
+/** This package's version, from its `package.json` (found from `src/cli`, `dist/esm/cli` and `dist/cjs/cli`). */
 export function packageVersion(): string {
-  const json = readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+  const root = packageRoot(import.meta.url)
+  if (!root) return 'unknown'
+  const json = readFileSync(new URL('package.json', root), 'utf8')
   return (JSON.parse(json) as { version?: string }).version ?? 'unknown'
 }
 

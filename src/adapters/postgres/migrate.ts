@@ -7,6 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import type pg from 'pg'
 import { InvalidArgumentError, SchemaNotMigratedError, SchemaTooNewError } from '../../core/domain/errors.js'
+import { packageRoot } from '../../package-root.js'
 import { isUnavailable, translateError } from './errors.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { quoteIdentifier, validateSchemaName } from './schema-name.js'
@@ -22,8 +23,11 @@ export interface Migration {
   readonly sql: string
 }
 
-/** The `migrations/` folder of this package (from `src/` under tsx/vitest and from `dist/` alike). */
-export const MIGRATIONS_DIR = new URL('../../../migrations/', import.meta.url)
+/** The `migrations/` folder of this package (found from `src/` under tsx/vitest, `dist/esm/` and `dist/cjs/`). */
+export const MIGRATIONS_DIR = new URL(
+  'migrations/',
+  packageRoot(import.meta.url) ?? new URL('../../../', import.meta.url),
+)
 
 const FILE_NAME = /^(\d+)_[a-z0-9_]+\.sql$/
 
