@@ -26,11 +26,14 @@ export async function openDatabase(settings: DatabaseSettings, max = 4): Promise
     pool.on('error', () => {})
     const url = new URL(settings.url)
     const where = `${url.hostname || 'localhost'}:${url.port || '5432'}`
-    const database = decodeURIComponent(url.pathname.slice(1)) || url.username || 'postgres'
+    const user = decodeURIComponent(url.username)
+    const database = decodeURIComponent(url.pathname.slice(1)) || user || 'postgres'
     return {
       pool,
       target: {
         where,
+        database,
+        ...(user !== '' ? { user } : {}),
         schema: settings.schema,
         flags: flags(settings.schema, settings.fromFlag ? '--database-url <url>' : ''),
       },
