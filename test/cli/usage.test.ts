@@ -28,8 +28,8 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
   it.each([
     ['migrate', ['--dry-run', '--schema', '--database-url', '--data-dir']],
     ['status', ['--json', '--schema']],
-    ['retry', ['--id <id> ...', '--queue', '--kind', '--state', '--all']],
-    ['cancel', ['--id <id> ...', '--queue', '--kind', '--state', '--all']],
+    ['retry', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--force', '--json', 'Exit codes']],
+    ['cancel', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
     ['admin', ['--port', '--host', '--user', '--password', '--read-only']],
     ['demo', ['--port', '--seed', '--rate', '--data-dir', '.demo-data']],
   ])('explains `%s` with --help', async (command, flags) => {

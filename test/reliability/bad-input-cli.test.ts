@@ -30,11 +30,11 @@ const COMMANDS: Record<string, { strings: string[]; switches: string[] }> = {
   status: { strings: ['schema', 'database-url', 'data-dir'], switches: ['json'] },
   retry: {
     strings: ['id', 'queue', 'kind', 'state', 'schema', 'database-url', 'data-dir'],
-    switches: ['all'],
+    switches: ['all', 'force', 'json'],
   },
   cancel: {
     strings: ['id', 'queue', 'kind', 'state', 'schema', 'database-url', 'data-dir'],
-    switches: ['all'],
+    switches: ['all', 'json'],
   },
   admin: {
     strings: ['port', 'host', 'user', 'password', 'schema', 'database-url', 'data-dir'],
