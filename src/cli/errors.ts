@@ -74,6 +74,11 @@ export function explainError(error: unknown, target?: DatabaseTarget): Explanati
     }
     return { message: `conveyor: ${error.message}`, exitCode: 1 }
   }
+  // A system call that failed (a file, a socket): its message names the call and the path.
+  const system = error as { code?: unknown; syscall?: unknown } | null
+  if (error instanceof Error && typeof system?.code === 'string' && typeof system.syscall === 'string') {
+    return { message: `conveyor: ${error.message.split('\n')[0]}`, exitCode: 1 }
+  }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
   return { message: `conveyor: unexpected error: ${detail}`, exitCode: 1 }
 }

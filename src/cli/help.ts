@@ -40,7 +40,8 @@ export function toolHelp(commands: readonly CommandSpec[], version: string): str
     '  -v, --version  print the version',
     '',
     'The database comes from --database-url or DATABASE_URL (postgres://user:password@host:5432/db);',
-    '--data-dir <dir> uses an embedded PostgreSQL (PGlite) stored in <dir> instead, like the demo.',
+    '--data-dir <dir> uses an embedded PostgreSQL (PGlite) stored in <dir> instead, like the demo;',
+    'add --create to make a new one there (a folder without a database is refused without it).',
     '',
     'Start here: conveyor demo',
   ].join('\n')
