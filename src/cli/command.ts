@@ -12,7 +12,8 @@ export interface CommandContext {
   useTarget(target: DatabaseTarget): void
   /**
    * Resolves with the signal's name at the first SIGINT or SIGTERM (installing the handlers on the
-   * first call); a second signal ends the process at once.
+   * first call); a second signal ends the process at once, unless it came within a second of the
+   * first (the same Ctrl-C relayed by npm).
    */
   untilStopped(): Promise<string>
 }

@@ -3,15 +3,15 @@
  * (PGlite has no lock of its own, and two writers would corrupt the files). A lock left by a
  * process that no longer runs is taken over.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises'
+import { open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileSystemProblem } from './data-dir.js'
 import { CliError } from './errors.js'
 
 const LOCK_FILE = 'conveyor.lock'
 
-/** Takes the folder's lock (creating the folder); resolves to the function that releases it. */
+/** Takes the lock of an existing folder; resolves to the function that releases it. */
 export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true })
   const path = join(dir, LOCK_FILE)
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -20,7 +20,7 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
       await file.close()
       return () => rm(path, { force: true })
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 'EEXIST') throw error
+      if ((error as { code?: unknown }).code !== 'EEXIST') throw fileSystemProblem(dir, error)
       const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10)
       if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) {
         throw new CliError(

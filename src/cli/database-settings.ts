@@ -3,7 +3,7 @@
  * else `DATABASE_URL`, else the demo's embedded default. Only the choice: opening is `database.ts`.
  */
 import { DEFAULT_SCHEMA, validateSchemaName } from '../adapters/postgres/schema-name.js'
-import { type FlagValues, type OptionSpec, stringFlag } from './args.js'
+import { booleanFlag, type FlagValues, type OptionSpec, stringFlag } from './args.js'
 import type { EnvironmentConfig } from './config.js'
 import { UsageError } from './errors.js'
 
@@ -19,6 +19,10 @@ export const DATABASE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     value: '<dir>',
     description: 'use an embedded PostgreSQL (PGlite) stored in <dir> instead of a server',
   },
+  create: {
+    type: 'boolean',
+    description: 'with --data-dir: make the folder and a new embedded database when there is none',
+  },
   schema: {
     type: 'string',
     value: '<name>',
@@ -29,9 +33,18 @@ export const DATABASE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 /** A chosen database: a server by URL, or an embedded one in a folder. */
 export type DatabaseSettings =
   | { readonly kind: 'server'; readonly url: string; readonly schema: string; readonly fromFlag: boolean }
-  | { readonly kind: 'embedded'; readonly dataDir: string; readonly schema: string }
+  | {
+      readonly kind: 'embedded'
+      readonly dataDir: string
+      readonly schema: string
+      /** Make the folder and a new database when missing (else a folder without one is refused). */
+      readonly create: boolean
+    }
 
-/** Chooses the database from the flags and environment; `embeddedDefault` is the demo's folder. */
+/**
+ * Chooses the database from the flags and environment; `embeddedDir` is the demo's folder, created
+ * when missing (an explicit `--data-dir` is created only with `--create`).
+ */
 export function databaseSettings(
   values: FlagValues,
   env: EnvironmentConfig,
@@ -49,13 +62,22 @@ export function databaseSettings(
   if (urlFlag !== undefined && dataDir !== undefined) {
     throw new UsageError('give either --database-url or --data-dir, not both', command)
   }
-  if (dataDir !== undefined) return { kind: 'embedded', dataDir, schema }
+  const create = booleanFlag(values, 'create')
+  if (create && dataDir === undefined) {
+    throw new UsageError(
+      '--create only applies to --data-dir (it makes a new embedded database there)',
+      command,
+    )
+  }
+  if (dataDir !== undefined) return { kind: 'embedded', dataDir, schema, create }
   const url = urlFlag ?? env.databaseUrl
   if (url !== undefined) {
     checkUrl(url, urlFlag !== undefined ? '--database-url' : 'DATABASE_URL', command)
     return { kind: 'server', url, schema, fromFlag: urlFlag !== undefined }
   }
-  if (defaults.embeddedDir !== undefined) return { kind: 'embedded', dataDir: defaults.embeddedDir, schema }
+  if (defaults.embeddedDir !== undefined) {
+    return { kind: 'embedded', dataDir: defaults.embeddedDir, schema, create: true }
+  }
   throw new UsageError(
     "no database configured: set DATABASE_URL or pass --database-url postgres://user:password@host:5432/db (or --data-dir <dir> for an embedded database, such as the demo's .demo-data)",
     command,

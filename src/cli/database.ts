@@ -5,6 +5,7 @@
 import { join, resolve } from 'node:path'
 import pg from 'pg'
 import { DEFAULT_SCHEMA } from '../adapters/postgres/schema-name.js'
+import { PGDATA, prepareDataDir } from './data-dir.js'
 import { lockDataDir } from './data-dir-lock.js'
 import type { DatabaseSettings } from './database-settings.js'
 import { CliError, type DatabaseTarget } from './errors.js'
@@ -26,11 +27,14 @@ export async function openDatabase(settings: DatabaseSettings, max = 4): Promise
     pool.on('error', () => {})
     const url = new URL(settings.url)
     const where = `${url.hostname || 'localhost'}:${url.port || '5432'}`
-    const database = decodeURIComponent(url.pathname.slice(1)) || url.username || 'postgres'
+    const user = decodeURIComponent(url.username)
+    const database = decodeURIComponent(url.pathname.slice(1)) || user || 'postgres'
     return {
       pool,
       target: {
         where,
+        database,
+        ...(user !== '' ? { user } : {}),
         schema: settings.schema,
         flags: flags(settings.schema, settings.fromFlag ? '--database-url <url>' : ''),
       },
@@ -38,20 +42,22 @@ export async function openDatabase(settings: DatabaseSettings, max = 4): Promise
       close: () => pool.end(),
     }
   }
-  return openEmbedded(settings.dataDir, settings.schema)
+  return openEmbedded(settings.dataDir, settings.schema, settings.create)
 }
 
-async function openEmbedded(dataDir: string, schema: string): Promise<OpenDatabase> {
+async function openEmbedded(dataDir: string, schema: string, create: boolean): Promise<OpenDatabase> {
   const modules = await loadPGlite()
+  await prepareDataDir(dataDir, create)
   const release = await lockDataDir(dataDir)
   let pglite: InstanceType<typeof modules.PGlite> | undefined
   try {
-    pglite = new modules.PGlite(join(resolve(dataDir), 'pgdata'))
+    pglite = new modules.PGlite(join(resolve(dataDir), PGDATA))
     await pglite.waitReady
   } catch (error) {
     await pglite?.close().catch(() => {})
     await release()
-    throw new CliError(`cannot open the embedded PostgreSQL in ${dataDir}: ${(error as Error).message}`, {
+    const reason = String((error as Error).message).split('\n')[0]
+    throw new CliError(`cannot open the embedded PostgreSQL in ${dataDir}: ${reason}`, {
       cause: error,
     })
   }

@@ -3,6 +3,7 @@
  * where, and the command or setting that fixes it.
  */
 import { ConveyorError, SchemaNotMigratedError, StorageUnavailableError } from '../core/domain/errors.js'
+import { explainConnectionFailure } from './connection-errors.js'
 
 /** A mistake in the command line itself (unknown flag, missing or bad value); exit code 2. */
 export class UsageError extends Error {
@@ -38,6 +39,10 @@ export interface DatabaseTarget {
   readonly schema: string
   /** Flags that select the same database again, for the commands a message suggests. */
   readonly flags: string
+  /** The database's name on a server, when the URL gives it. */
+  readonly database?: string
+  /** The user name on a server, when the URL gives it. */
+  readonly user?: string
 }
 
 /** Turns any error thrown by a command into a message for a person and an exit code. */
@@ -48,11 +53,7 @@ export function explainError(error: unknown, target?: DatabaseTarget): Explanati
   }
   if (error instanceof CliError) return { message: `conveyor: ${error.message}`, exitCode: 1 }
   if (error instanceof StorageUnavailableError) {
-    const where = target?.where ?? 'the configured address'
-    return {
-      message: `conveyor: cannot reach PostgreSQL at ${where}: ${rootCause(error)}.\nIs the server running? Set DATABASE_URL or --database-url to the database to use.`,
-      exitCode: 1,
-    }
+    return { message: explainConnectionFailure(error, target), exitCode: 1 }
   }
   if (error instanceof SchemaNotMigratedError) {
     const schema = target?.schema ?? 'conveyor'
@@ -72,16 +73,11 @@ export function explainError(error: unknown, target?: DatabaseTarget): Explanati
     }
     return { message: `conveyor: ${error.message}`, exitCode: 1 }
   }
+  // A system call that failed (a file, a socket): its message names the call and the path.
+  const system = error as { code?: unknown; syscall?: unknown } | null
+  if (error instanceof Error && typeof system?.code === 'string' && typeof system.syscall === 'string') {
+    return { message: `conveyor: ${error.message.split('\n')[0]}`, exitCode: 1 }
+  }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
   return { message: `conveyor: unexpected error: ${detail}`, exitCode: 1 }
-}
-
-/** The driver's own words for a connection failure (`connect ECONNREFUSED 127.0.0.1:1`). */
-function rootCause(error: Error): string {
-  let cause: unknown = error.cause ?? error
-  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause
-  if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0]
-  const message = cause instanceof Error ? cause.message : ''
-  const code = (cause as { code?: unknown } | null)?.code
-  return message || (typeof code === 'string' ? code : error.message)
 }

@@ -40,7 +40,12 @@ export function toolHelp(commands: readonly CommandSpec[], version: string): str
     '  -v, --version  print the version',
     '',
     'The database comes from --database-url or DATABASE_URL (postgres://user:password@host:5432/db);',
-    '--data-dir <dir> uses an embedded PostgreSQL (PGlite) stored in <dir> instead, like the demo.',
+    '--data-dir <dir> uses an embedded PostgreSQL (PGlite) stored in <dir> instead, like the demo;',
+    'add --create to make a new one there (a folder without a database is refused without it).',
+    '',
+    'Exit codes: 0 done; 1 failed (the message on standard error says why and what to do), or an --id of',
+    'retry/cancel was not found; 2 a usage mistake. Long-running commands stop gracefully on Ctrl-C;',
+    'a second Ctrl-C, a second or more later, stops them at once.',
     '',
     'Start here: conveyor demo',
   ].join('\n')

@@ -15,6 +15,7 @@ import type { EnvironmentConfig } from './config.js'
 import { type DatabaseTarget, explainError, UsageError } from './errors.js'
 import { commandHelp, toolHelp } from './help.js'
 import type { Output } from './output.js'
+import { untilStopSignal } from './stop-signals.js'
 
 /** Every command, in the order `conveyor --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -49,18 +50,7 @@ export async function runCli(
       target = t
     },
     untilStopped: () => {
-      stopped ??= new Promise((resolve) => {
-        let signals = 0
-        const onSignal = (signal: string) => {
-          if (++signals > 1) {
-            output.error('conveyor: stopping at once.')
-            process.exit(130)
-          }
-          resolve(signal)
-        }
-        process.on('SIGINT', onSignal)
-        process.on('SIGTERM', onSignal)
-      })
+      stopped ??= untilStopSignal(output)
       return stopped
     },
   }

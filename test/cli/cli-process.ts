@@ -58,6 +58,12 @@ export interface RunningCli {
   stderr(): string
   /** Waits until standard output matches `pattern`; returns the match. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
+  /** Waits until standard error matches `pattern`; returns the match. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
+  /** Sends `signal` now, without waiting for anything. */
+  signal(signal: NodeJS.Signals): void
+  /** Resolves to the exit code once the process has ended. */
+  waitForExit(timeoutMs?: number): Promise<number | null>
   /** Sends `signal` and resolves to the exit code once the process has ended. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>
   /** Kills the process if it still runs (for clean-up after a failed test). */
@@ -81,22 +87,33 @@ export function startCli(args: readonly string[], env: CliEnv = {}): RunningCli 
     code = c
   })
   const describe = () => `stdout:\n${stdout}\nstderr:\n${stderr}`
+  const waitForText = (text: () => string, pattern: RegExp, timeoutMs: number) =>
+    waitFor(
+      () => {
+        const match = text().match(pattern)
+        if (match) return match
+        if (code !== undefined)
+          throw new Error(`conveyor exited with ${code} before printing ${pattern}\n${describe()}`)
+        return null
+      },
+      { timeoutMs, message: `output matching ${pattern}\n${describe()}` },
+    )
+  const waitForExit = async (timeoutMs = 20_000) => {
+    await waitFor(() => code !== undefined, { timeoutMs, message: `exit\n${describe()}` })
+    return code ?? null
+  }
   return {
     stdout: () => stdout,
     stderr: () => stderr,
-    waitForOutput: (pattern, timeoutMs = 30_000) =>
-      waitFor(
-        () => {
-          if (code !== undefined)
-            throw new Error(`conveyor exited with ${code} before printing ${pattern}\n${describe()}`)
-          return stdout.match(pattern)
-        },
-        { timeoutMs, message: `output matching ${pattern}\n${describe()}` },
-      ),
+    waitForOutput: (pattern, timeoutMs = 30_000) => waitForText(() => stdout, pattern, timeoutMs),
+    waitForStderr: (pattern, timeoutMs = 30_000) => waitForText(() => stderr, pattern, timeoutMs),
+    signal(signal) {
+      if (code === undefined) child.kill(signal)
+    },
+    waitForExit,
     async stop(signal = 'SIGINT', timeoutMs = 20_000) {
       if (code === undefined) child.kill(signal)
-      await waitFor(() => code !== undefined, { timeoutMs, message: `exit after ${signal}\n${describe()}` })
-      return code ?? null
+      return waitForExit(timeoutMs)
     },
     kill() {
       if (code === undefined) child.kill('SIGKILL')

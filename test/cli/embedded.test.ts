@@ -45,7 +45,7 @@ describe('conveyor on the embedded PostgreSQL', { timeout: 90_000 }, () => {
   })
 
   it('lists pending migrations with --dry-run, then applies them with progress', async () => {
-    const dry = await runCli(['migrate', '--dry-run', ...flags])
+    const dry = await runCli(['migrate', '--dry-run', '--create', ...flags])
     expect(dry.code).toBe(0)
     expect(dry.stdout).toContain(`Database: embedded PostgreSQL in ${dir}, schema "conveyor"`)
     expect(dry.stdout).toMatch(/pending migrations? \(dry run, nothing applied\):\n {2}001_initial/)

@@ -41,6 +41,34 @@ describeServer('conveyor against a PostgreSQL server', () => {
     expect(stderr).toContain(`run \`conveyor migrate --schema ${schema.schema}\` first`)
   })
 
+  it('says to create a missing database, not that the server may be down', async () => {
+    const missing = new URL(url)
+    missing.pathname = `/${schema.schema}_missing`
+    for (const args of [
+      ['status', ...flags],
+      ['migrate', ...flags],
+    ]) {
+      const { code, stderr } = await runCli(args, { DATABASE_URL: missing.href })
+      expect(code).toBe(1)
+      expect(stderr).not.toContain('Is the server running?')
+      expect(stderr).toContain(`database "${schema.schema}_missing" does not exist`)
+      expect(stderr).toContain(`create it (createdb ${schema.schema}_missing`)
+      expect(stderr).not.toMatch(/^\s+at /m)
+    }
+  })
+
+  it('says to check the user when the server refuses the role', async () => {
+    const stranger = new URL(url)
+    stranger.username = `${schema.schema}_nobody`
+    stranger.password = 'secret-pass'
+    const { code, stderr } = await runCli(['status', ...flags], { DATABASE_URL: stranger.href })
+    expect(code).toBe(1)
+    expect(stderr).not.toContain('Is the server running?')
+    expect(stderr).toContain(`refused the user "${schema.schema}_nobody"`)
+    expect(stderr).toContain('check the user name and password')
+    expect(stderr).not.toContain('secret-pass')
+  })
+
   it('lists pending migrations with --dry-run without applying them', async () => {
     const { code, stdout } = await runCli(['migrate', '--dry-run', ...flags], env)
     expect(code).toBe(0)

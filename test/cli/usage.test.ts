@@ -13,6 +13,7 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
       const { code, stdout } = await runCli(args)
       expect(code).toBe(0)
       expect(stdout).toContain('Usage: conveyor <command> [options]')
+      expect(stdout).toContain('Exit codes: 0 done; 1 failed')
       for (const command of ['demo', 'migrate', 'status', 'retry', 'cancel', 'admin']) {
         expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
       }
@@ -26,10 +27,10 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
   })
 
   it.each([
-    ['migrate', ['--dry-run', '--schema', '--database-url', '--data-dir']],
+    ['migrate', ['--dry-run', '--schema', '--database-url', '--data-dir', '--create']],
     ['status', ['--json', '--schema']],
-    ['retry', ['--id <id> ...', '--queue', '--kind', '--state', '--all']],
-    ['cancel', ['--id <id> ...', '--queue', '--kind', '--state', '--all']],
+    ['retry', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--force', '--json', 'Exit codes']],
+    ['cancel', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
     ['admin', ['--port', '--host', '--user', '--password', '--read-only']],
     ['demo', ['--port', '--seed', '--rate', '--data-dir', '.demo-data']],
   ])('explains `%s` with --help', async (command, flags) => {

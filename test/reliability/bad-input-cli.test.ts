@@ -26,23 +26,23 @@ const figures = { runs: 0, refused: 0, processRuns: 0, jobsChecked: 0, jobsChang
 
 /** The flags of each command: string flags take a value, switches do not. */
 const COMMANDS: Record<string, { strings: string[]; switches: string[] }> = {
-  migrate: { strings: ['schema', 'database-url', 'data-dir'], switches: ['dry-run'] },
-  status: { strings: ['schema', 'database-url', 'data-dir'], switches: ['json'] },
+  migrate: { strings: ['schema', 'database-url', 'data-dir'], switches: ['dry-run', 'create'] },
+  status: { strings: ['schema', 'database-url', 'data-dir'], switches: ['json', 'create'] },
   retry: {
     strings: ['id', 'queue', 'kind', 'state', 'schema', 'database-url', 'data-dir'],
-    switches: ['all'],
+    switches: ['all', 'force', 'json', 'create'],
   },
   cancel: {
     strings: ['id', 'queue', 'kind', 'state', 'schema', 'database-url', 'data-dir'],
-    switches: ['all'],
+    switches: ['all', 'json', 'create'],
   },
   admin: {
     strings: ['port', 'host', 'user', 'password', 'schema', 'database-url', 'data-dir'],
-    switches: ['read-only'],
+    switches: ['read-only', 'create'],
   },
   demo: {
     strings: ['port', 'host', 'user', 'password', 'seed', 'rate', 'schema', 'database-url', 'data-dir'],
-    switches: ['read-only'],
+    switches: ['create'],
   },
 }
 const NAMES = Object.keys(COMMANDS)

@@ -1,6 +1,7 @@
 /**
  * `conveyor retry` and `conveyor cancel`: bulk actions on the jobs a filter selects (ids, queue,
- * kind, states). A filter is required; `--all` says on purpose that every job is meant.
+ * kind, states). A filter is required; `--all` says on purpose that every job the action can change
+ * is meant (cancel: waiting or running; retry: failed or cancelled).
  */
 import { isJobId } from '../../adapters/postgres/job-id.js'
 import { JOB_STATES, type JobState } from '../../core/domain/job.js'
@@ -9,7 +10,7 @@ import { booleanFlag, type FlagValues, listFlag, type OptionSpec, stringFlag } f
 import type { Command } from '../command.js'
 import { DATABASE_OPTIONS } from '../database-settings.js'
 import { UsageError } from '../errors.js'
-import { formatCount } from '../progress.js'
+import { type JobAction, runJobAction } from '../job-action.js'
 import { withQueue } from '../queue-session.js'
 
 const FILTER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -17,7 +18,8 @@ const FILTER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     type: 'string',
     multiple: true,
     value: '<id>',
-    description: 'a job id (repeat the flag for several)',
+    description:
+      'a job id (repeat the flag, or comma-separate, for several); unknown ids are named, exit code 1',
   },
   queue: { type: 'string', value: '<name>', description: 'only jobs of this queue' },
   kind: { type: 'string', value: '<kind>', description: 'only jobs of this kind' },
@@ -27,14 +29,26 @@ const FILTER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     value: '<state>',
     description: `only jobs in these states (repeat or comma-separate): ${JOB_STATES.join(', ')}`,
   },
-  all: { type: 'boolean', description: 'select every job (required when no other filter is given)' },
 }
 
-/** Builds the job filter from the flags, refusing an empty filter without `--all`. */
+const JSON_OPTION: OptionSpec = {
+  type: 'boolean',
+  description: 'print {"<retried|cancelled>": n, "notFound": [ids], "leftAlone": [{id, state}]} as JSON',
+}
+
+/** The states `cancel` changes: waiting or running. */
+const CANCELLABLE: readonly JobState[] = ['scheduled', 'available', 'retryable', 'running']
+/** The states `retry` changes: every state but running. */
+const RETRYABLE: readonly JobState[] = JOB_STATES.filter((state) => state !== 'running')
+
+/**
+ * Builds the job filter from the flags, refusing an empty filter without `--all`; `--all` alone
+ * (and a filter without `--id` or `--state`) selects the jobs in `defaultStates`.
+ */
 export function jobFilterFlags(
   values: FlagValues,
   command: string,
-  defaultStates?: readonly JobState[],
+  defaultStates: readonly JobState[],
 ): JobFilter {
   const ids = listFlag(values, 'id')
   const bad = ids.find((id) => !isJobId(id))
@@ -53,11 +67,21 @@ export function jobFilterFlags(
     throw new UsageError(`say which jobs: --id, --queue, --kind, --state, or --all for every job`, command)
   }
   const chosenStates = states.length > 0 ? states : ids.length === 0 ? defaultStates : undefined
+  // 007 and 7 are the same job; each id once.
+  const uniqueIds = [...new Set(ids.map((id) => BigInt(id).toString()))]
   return {
-    ...(ids.length > 0 ? { ids } : {}),
+    ...(uniqueIds.length > 0 ? { ids: uniqueIds } : {}),
     ...(queue !== undefined ? { queue } : {}),
     ...(kind !== undefined ? { kind } : {}),
     ...(chosenStates !== undefined ? { states: chosenStates as JobState[] } : {}),
+  }
+}
+
+/** Refuses `--state` values the action never changes, saying why. */
+function refuseStates(filter: JobFilter, allowed: readonly JobState[], command: string, why: string): void {
+  const refused = (filter.states ?? []).filter((state) => !allowed.includes(state))
+  if (refused.length > 0) {
+    throw new UsageError(`cannot ${command} ${refused.join(' or ')} jobs: ${why}`, command)
   }
 }
 
@@ -67,21 +91,47 @@ export const retryCommand: Command = {
   summary: 'make failed or cancelled jobs run again now',
   details: [
     'Moves the selected jobs that are not running to `available` (attempts are kept; a job out of\n' +
-      'attempts gets one more). Without --id or --state, only failed and cancelled jobs are selected.',
+      'attempts gets one more). Without --id or --state, only failed and cancelled jobs are selected.\n' +
+      'A succeeded job runs again only with --force; without it nothing is retried and the exit code is 1.',
+    'Exit codes: 0 done (chosen jobs left alone are listed), 1 an --id was not found (the other jobs\n' +
+      'were retried) or a succeeded job needs --force, 2 a usage mistake.',
   ],
-  options: { ...FILTER_OPTIONS, ...DATABASE_OPTIONS },
+  options: {
+    ...FILTER_OPTIONS,
+    all: {
+      type: 'boolean',
+      description: 'every failed or cancelled job (with --state: every job in those states)',
+    },
+    force: { type: 'boolean', description: 'also retry succeeded jobs (they run again)' },
+    json: JSON_OPTION,
+    ...DATABASE_OPTIONS,
+  },
   examples: [
     'conveyor retry --id 42 --id 43',
     'conveyor retry --queue mail --kind send-email',
     'conveyor retry --state failed --all',
+    'conveyor retry --id 42 --force   # 42 succeeded: run it again',
   ],
   run: (values, context) => {
     const filter = jobFilterFlags(values, 'retry', ['failed', 'cancelled'])
-    return withQueue(values, context, 'retry', async (queue) => {
-      const count = await queue.retryJobs(filter)
-      context.output.line(`Retried ${formatCount(count)} job${count === 1 ? '' : 's'}.`)
-      return 0
-    })
+    const force = booleanFlag(values, 'force')
+    refuseStates(filter, RETRYABLE, 'retry', 'cancel them first, or wait until they finish')
+    if (!force && filter.states?.includes('succeeded')) {
+      throw new UsageError(
+        'retrying succeeded jobs runs them again: add --force if that is what you mean',
+        'retry',
+      )
+    }
+    const action: JobAction = {
+      done: 'retried',
+      acts: RETRYABLE,
+      leftAloneBecause: 'a running job is not retried',
+      run: (queue, f) => queue.retryJobs(f),
+    }
+    const request = { filter, force, json: booleanFlag(values, 'json') }
+    return withQueue(values, context, 'retry', (queue) =>
+      runJobAction(queue, action, request, context.output),
+    )
   },
 }
 
@@ -91,16 +141,41 @@ export const cancelCommand: Command = {
   summary: 'cancel waiting or running jobs',
   details: [
     'Cancels the selected jobs that are waiting (scheduled, available, retryable) or running; running\n' +
-      'handlers see their abort signal fire. Jobs that already finished are left alone.',
+      'handlers see their abort signal fire. Jobs that already finished are left alone (and listed when\n' +
+      'chosen by --id). Jobs waiting for a cancelled job are cancelled with it.',
+    'Exit codes: 0 done, 1 an --id was not found (the other jobs were cancelled), 2 a usage mistake.',
   ],
-  options: { ...FILTER_OPTIONS, ...DATABASE_OPTIONS },
-  examples: ['conveyor cancel --id 42', 'conveyor cancel --queue reports --state scheduled'],
+  options: {
+    ...FILTER_OPTIONS,
+    all: {
+      type: 'boolean',
+      description: 'every waiting or running job (required when no other filter is given)',
+    },
+    json: JSON_OPTION,
+    ...DATABASE_OPTIONS,
+  },
+  examples: [
+    'conveyor cancel --id 42',
+    'conveyor cancel --queue reports --state scheduled',
+    'conveyor cancel --all --json',
+  ],
   run: (values, context) => {
-    const filter = jobFilterFlags(values, 'cancel')
-    return withQueue(values, context, 'cancel', async (queue) => {
-      const count = await queue.cancelJobs(filter)
-      context.output.line(`Cancelled ${formatCount(count)} job${count === 1 ? '' : 's'}.`)
-      return 0
-    })
+    const filter = jobFilterFlags(values, 'cancel', CANCELLABLE)
+    refuseStates(
+      filter,
+      CANCELLABLE,
+      'cancel',
+      'only waiting (scheduled, available, retryable) or running jobs can be cancelled',
+    )
+    const action: JobAction = {
+      done: 'cancelled',
+      acts: CANCELLABLE,
+      leftAloneBecause: 'only waiting or running jobs can be cancelled',
+      run: (queue, f) => queue.cancelJobs(f),
+    }
+    const request = { filter, force: false, json: booleanFlag(values, 'json') }
+    return withQueue(values, context, 'cancel', (queue) =>
+      runJobAction(queue, action, request, context.output),
+    )
   },
 }

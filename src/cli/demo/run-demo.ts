@@ -6,9 +6,10 @@
 import { createPostgresQueue, type PostgresQueue } from '../../adapters/postgres/index.js'
 import type { Logger } from '../../core/ports/logger.js'
 import type { AdminCredentials } from '../admin-options.js'
-import { serveAdmin } from '../admin-server.js'
+import { reservePort, serveAdmin } from '../admin-server.js'
 import type { CommandContext } from '../command.js'
-import { openDatabase } from '../database.js'
+import { prepareDataDir } from '../data-dir.js'
+import { type OpenDatabase, openDatabase } from '../database.js'
 import type { DatabaseSettings } from '../database-settings.js'
 import { applyMigrations } from '../migrations.js'
 import type { Output } from '../output.js'
@@ -36,13 +37,24 @@ const SHUTDOWN_GRACE_MS = 3000
 export async function runDemo(options: DemoOptions, context: CommandContext): Promise<number> {
   const { output } = context
   const { credentials, rate } = options
-  output.line('Conveyor demo')
-  if (options.database.kind === 'embedded') {
-    output.line(
-      `Starting the embedded PostgreSQL in ${options.database.dataDir} (set DATABASE_URL to use a server)...`,
-    )
+  // Nothing is written (no folder, no migration, no job) before the port is known to be free.
+  const port = await reservePort(options.host, options.port)
+  let db: OpenDatabase
+  try {
+    if (options.database.kind === 'embedded') {
+      await prepareDataDir(options.database.dataDir, options.database.create)
+    }
+    output.line('Conveyor demo')
+    if (options.database.kind === 'embedded') {
+      output.line(
+        `Starting the embedded PostgreSQL in ${options.database.dataDir} (set DATABASE_URL to use a server)...`,
+      )
+    }
+    db = await openDatabase(options.database, 10)
+  } catch (error) {
+    await port.release()
+    throw error
   }
-  const db = await openDatabase(options.database, 10)
   context.useTarget(db.target)
   const schema = db.target.schema
   const queue = createPostgresQueue({
@@ -68,6 +80,7 @@ export async function runDemo(options: DemoOptions, context: CommandContext): Pr
     if (existing > 0) output.line(`Found ${formatCount(existing)} jobs from an earlier run.`)
     else await enqueueSeed(queue, options.seed, output)
     await queue.start()
+    await port.release()
     const running = await serveAdmin({ ...options, queue, readOnly: false, title: 'Conveyor demo' })
     admin = running
     output.line('')
@@ -95,7 +108,7 @@ export async function runDemo(options: DemoOptions, context: CommandContext): Pr
     )
     const signal = await context.untilStopped()
     output.line(
-      `Received ${signal}: stopping (running jobs get ${SHUTDOWN_GRACE_MS / 1000} s to finish; Ctrl-C again to quit at once)...`,
+      `Received ${signal}: stopping (running jobs get ${SHUTDOWN_GRACE_MS / 1000} s to finish, then go back to the queue)...`,
     )
     for (const t of timers) clearInterval(t)
     await running.close()
@@ -105,6 +118,7 @@ export async function runDemo(options: DemoOptions, context: CommandContext): Pr
     output.line('Stopped.')
     return 0
   } finally {
+    await port.release()
     for (const t of timers) clearInterval(t)
     await admin?.close().catch(() => {})
     await queue.shutdown().catch(() => {})

@@ -1,0 +1,137 @@
+/**
+ * `conveyor cancel` and `conveyor retry` as an operator's script uses them, against a PostgreSQL
+ * server (skipped without one): `--all`, ids that do not exist, jobs in a state the action leaves
+ * alone, and succeeded jobs that are retried only with `--force`. Every case checks the jobs' states
+ * in the database, not only what the command printed.
+ */
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import { createTestSchema, provideDatabase } from '../support/database.js'
+import { runCli } from './cli-process.js'
+
+const database = await provideDatabase()
+const describeServer = 'skip' in database ? describe.skip : describe
+
+const ok = defineJob<{ n: number }>({ kind: 'cli.ok' })
+const mail = defineJob<{ to: string }>({ kind: 'cli.mail', queue: 'mail' })
+
+describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, () => {
+  const url = 'skip' in database ? '' : database.url
+  const schema = createTestSchema(url, 'conveyor_cli_actions')
+  const env = { DATABASE_URL: url }
+  const flags = ['--schema', schema.schema]
+  let pool: pg.Pool
+  let queue: PostgresQueue
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: url, max: 2 })
+    queue = createPostgresQueue({ pool, schema: schema.schema })
+    await queue.migrate()
+    queue.register(ok, () => {})
+  })
+  beforeEach(async () => {
+    await queue.deleteJobs({
+      states: ['scheduled', 'available', 'retryable', 'succeeded', 'failed', 'cancelled'],
+    })
+  })
+  afterAll(async () => {
+    await queue?.shutdown()
+    await pool?.end()
+    await schema.drop()
+    if (!('skip' in database)) await database.stop()
+  })
+
+  const stateOf = async (id: string) => (await queue.getJob(id))?.state
+  /** Enqueues one job of `ok` and runs it: a succeeded job. */
+  const succeededJob = async () => {
+    const job = await queue.enqueue(ok, { n: 1 })
+    await queue.drain({ queues: ['default'] })
+    expect(await stateOf(job.id)).toBe('succeeded')
+    return job.id
+  }
+
+  it('cancels every waiting job with --all, as its help says, and leaves finished ones', async () => {
+    const done = await succeededJob()
+    const waiting = await queue.enqueueMany([
+      { job: mail, payload: { to: 'a@example.com' } },
+      { job: mail, payload: { to: 'b@example.com' }, options: { delayMs: 60_000 } },
+      { job: ok, payload: { n: 2 } },
+    ])
+    const { code, stdout, stderr } = await runCli(['cancel', '--all', ...flags], env)
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(stdout).toBe('Cancelled 3 jobs.\n')
+    for (const job of waiting) expect(await stateOf(job.id)).toBe('cancelled')
+    expect(await stateOf(done)).toBe('succeeded')
+  })
+
+  it('names the ids that were not found and exits with 1, after acting on the others', async () => {
+    const [job] = await queue.enqueueMany([{ job: mail, payload: { to: 'a@example.com' } }])
+    const missing = String(BigInt(job!.id) + 1000n)
+    const { code, stdout, stderr } = await runCli(['cancel', '--id', job!.id, '--id', missing, ...flags], env)
+    expect(code).toBe(1)
+    expect(stdout).toBe('Cancelled 1 job.\n')
+    expect(stderr).toBe(`conveyor: not found: job ${missing} (1 of 2 ids); nothing was done for it.\n`)
+    expect(await stateOf(job!.id)).toBe('cancelled')
+
+    const only = await runCli(['retry', '--id', missing, ...flags], env)
+    expect(only.code).toBe(1)
+    expect(only.stdout).toBe('Retried 0 jobs.\n')
+    expect(only.stderr).toContain(`not found: job ${missing} (1 of 1 id)`)
+  })
+
+  it('says which chosen jobs were left alone, and why', async () => {
+    const done = await succeededJob()
+    const { code, stdout, stderr } = await runCli(['cancel', '--id', done, ...flags], env)
+    expect(code).toBe(0)
+    expect(stderr).toBe('')
+    expect(stdout).toBe(
+      `Cancelled 0 jobs.\nLeft alone: job ${done} (succeeded: only waiting or running jobs can be cancelled).\n`,
+    )
+    expect(await stateOf(done)).toBe('succeeded')
+  })
+
+  it('retries a succeeded job only with --force', async () => {
+    const done = await succeededJob()
+    const refused = await runCli(['retry', '--id', done, ...flags], env)
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toBe('')
+    expect(refused.stderr).toContain(`job ${done} succeeded`)
+    expect(refused.stderr).toContain('--force')
+    expect(refused.stderr).toContain('nothing was retried')
+    expect(await stateOf(done)).toBe('succeeded')
+
+    const byState = await runCli(['retry', '--state', 'succeeded', '--all', ...flags], env)
+    expect(byState.code).toBe(2)
+    expect(byState.stderr).toContain('--force')
+    expect(await stateOf(done)).toBe('succeeded')
+
+    const forced = await runCli(['retry', '--id', done, '--force', ...flags], env)
+    expect(forced).toMatchObject({ code: 0, stdout: 'Retried 1 job.\n', stderr: '' })
+    expect(await stateOf(done)).toBe('available')
+  })
+
+  it('refuses states the action never changes', async () => {
+    for (const [args, message] of [
+      [['cancel', '--state', 'succeeded'], /cannot cancel succeeded jobs/],
+      [['retry', '--state', 'running'], /cannot retry running jobs/],
+    ] as const) {
+      const { code, stderr } = await runCli([...args, ...flags], env)
+      expect(code).toBe(2)
+      expect(stderr).toMatch(message)
+    }
+  })
+
+  it('prints what it did as JSON with --json', async () => {
+    const [job] = await queue.enqueueMany([{ job: mail, payload: { to: 'a@example.com' } }])
+    const missing = String(BigInt(job!.id) + 1000n)
+    const { code, stdout } = await runCli(
+      ['cancel', '--json', '--id', job!.id, '--id', missing, ...flags],
+      env,
+    )
+    expect(code).toBe(1)
+    expect(JSON.parse(stdout)).toEqual({ cancelled: 1, notFound: [missing], leftAlone: [] })
+  })
+})
