@@ -37,15 +37,14 @@ export interface TestPrismaClient {
     create(args: { data: { total: number } }): Promise<{ id: number; total: number }>
     findMany(): Promise<{ id: number; total: number }[]>
   }
+  $queryRawUnsafe(query: string, ...values: unknown[]): Promise<unknown>
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>
   $transaction<T>(fn: (tx: TestPrismaTransaction) => Promise<T>): Promise<T>
   $disconnect(): Promise<void>
 }
 
 /** The transaction client that `$transaction` passes to its callback. */
-export type TestPrismaTransaction = Omit<TestPrismaClient, '$transaction' | '$disconnect'> & {
-  $queryRawUnsafe(query: string, ...values: unknown[]): Promise<unknown>
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>
-}
+export type TestPrismaTransaction = Omit<TestPrismaClient, '$transaction' | '$disconnect'>
 
 /** A generated client module and how to remove it. */
 export interface GeneratedPrisma {
