@@ -3,6 +3,8 @@
  * (tx) => queue.enqueue(job, payload, { tx: adaptDrizzleTransaction(tx) }))`. The statement runs
  * through `tx.execute` as an object of the shape of Drizzle's `sql` (its `getSQL().toQuery()` gives the
  * text and the values), so Drizzle is not imported; the driver receives the values unchanged.
+ * Tested with node-postgres; the postgres.js driver would encode the JSON parameters twice (use
+ * `adaptPostgresJsTransaction` on the `sql` of `sql.begin` there).
  */
 import type { TransactionHandle } from '../../../core/store.js'
 import { notATransaction } from './not-a-transaction.js'

@@ -2,7 +2,8 @@
  * Transactional enqueue with Kysely: `db.transaction().execute(async (trx) => queue.enqueue(job,
  * payload, { tx: adaptKyselyTransaction(trx) }))`. The statement runs as a compiled raw query on the
  * transaction without its plugins (a `CamelCasePlugin` would rename the columns the store reads);
- * the values reach the dialect's driver (`pg`) unchanged.
+ * the values reach the dialect's driver unchanged: tested with `PostgresDialect` (`pg`); a dialect on
+ * postgres.js would encode the JSON parameters twice (use `adaptPostgresJsTransaction` on its `sql`).
  */
 import type { TransactionHandle } from '../../../core/store.js'
 import { notATransaction } from './not-a-transaction.js'
