@@ -11,6 +11,7 @@ import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { extendQueue } from '../../core/extend-queue.js'
 import { createSystemClock } from '../../core/ports/clock.js'
+import { withAmbientTransaction } from './ambient-transaction.js'
 import { PostgresStore } from './postgres-store.js'
 
 /** Options of `createPostgresQueue`: where the database is, the schema, and the shared queue options. */
@@ -107,11 +108,22 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   const core = createConfiguredQueue(store, config)
   return extendQueue(core, {
     store,
+    // Enqueues without a `tx` option run in the ambient transaction of `withTransaction`, if any.
+    enqueue: ((job, payload, options) =>
+      core.enqueue(job, payload, withAmbientTransaction(options))) as CoreQueue['enqueue'],
+    enqueueMany: ((items, options) =>
+      core.enqueueMany(items, withAmbientTransaction(options))) as CoreQueue['enqueueMany'],
     migrate: () => store.migrate(),
     pendingMigrations: () => store.pendingMigrations(),
   }) as unknown as PostgresQueue
 }
 
+export { withTransaction } from './ambient-transaction.js'
+export { adaptDrizzleTransaction, type DrizzleTransactionLike } from './clients/drizzle.js'
+export { adaptKnexTransaction, type KnexTransactionLike } from './clients/knex.js'
+export { adaptKyselyTransaction, type KyselyTransactionLike } from './clients/kysely.js'
+export { adaptPostgresJsTransaction, type PostgresJsTransactionLike } from './clients/postgres-js.js'
+export { adaptPrismaTransaction, type PrismaTransactionLike } from './clients/prisma.js'
 export { TransactionRolledBackError } from './job-transaction.js'
 export { migrationSql } from './migrate.js'
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js'

@@ -146,7 +146,7 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
       (typeof o.tx !== 'object' || o.tx === null || typeof (o.tx as TransactionHandle).query !== 'function')
     ) {
       throw new InvalidArgumentError(
-        `tx must be a client inside an open transaction, with a query(text, values) method; got ${describe(o.tx)}.`,
+        `tx must be a client inside an open transaction, with a query(text, values) method; got ${describe(o.tx)}. With Knex, Kysely, Drizzle, Prisma or postgres.js, pass the transaction through adaptKnexTransaction(trx), adaptKyselyTransaction(trx), adaptDrizzleTransaction(tx), adaptPrismaTransaction(tx) or adaptPostgresJsTransaction(sql) from conveyor-jobs/postgres.`,
       )
     }
   } catch (error) {
