@@ -1,15 +1,24 @@
 #!/usr/bin/env node
 /**
- * Copies each example file into the README block that follows its `<!-- example: path -->` marker
- * (test/readme/readme-examples.test.ts fails when they differ). Run: `npm run readme:sync`.
+ * Copies each example file into the code block that follows its `<!-- example: path -->` marker, in
+ * README.md and every docs/*.md page (test/readme/readme-examples.test.ts fails when they differ).
+ * Run: `npm run readme:sync`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 
 const root = new URL('../', import.meta.url)
-const readmePath = new URL('README.md', root)
-const readme = readFileSync(readmePath, 'utf8')
-const synced = readme.replace(/(<!-- example: (\S+) -->\s*```ts\n)[\s\S]*?```/g, (_m, head, path) => {
-  return `${head}${readFileSync(new URL(path, root), 'utf8')}\`\`\``
-})
-writeFileSync(readmePath, synced)
-console.log(synced === readme ? 'README examples already in sync' : 'README examples updated')
+const pages = [
+  'README.md',
+  ...readdirSync(new URL('docs/', root))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+]
+for (const page of pages) {
+  const path = new URL(page, root)
+  const text = readFileSync(path, 'utf8')
+  const synced = text.replace(/(<!-- example: (\S+) -->\s*```ts\n)[\s\S]*?```/g, (_m, head, file) => {
+    return `${head}${readFileSync(new URL(file, root), 'utf8')}\`\`\``
+  })
+  writeFileSync(path, synced)
+  console.log(`${page}: ${synced === text ? 'examples already in sync' : 'examples updated'}`)
+}
