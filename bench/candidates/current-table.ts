@@ -165,7 +165,12 @@ function keysetClaimer(workerId: string): Claimer {
       }
       return jobs.map(toClaimed)
     },
-    nextClaim: (limit) => ({ text: keysetSql, values: values(limit, false) }),
+    // A claimer that has not claimed yet scans from the front; show the steady state instead: a
+    // cursor at the newest due job, as a worker that keeps up has.
+    nextClaim: (limit) => {
+      cursor ??= { priority: 0, runAt: Date.now() }
+      return { text: keysetSql, values: values(limit, false) }
+    },
   }
 }
 
