@@ -143,8 +143,10 @@ function insertSql(v: Variant): string {
       INSERT INTO ${S}.ready (id, queue, priority, run_at, kind, weight${v.rotating ? ', slot' : ''})
       SELECT i.id, i.queue, i.priority, to_timestamp(i.run_at / 1000), i.kind, 1${v.rotating ? `, ${SLOT_SQL}` : ''}
       FROM input i
+    ), notified AS (
+      SELECT pg_notify('${CHANNEL}', '["default"]')
     )
-    SELECT pg_notify('${CHANNEL}', '["default"]')`
+    SELECT i.id::text AS id, (SELECT count(*) FROM notified)::int AS notified FROM input i`
 }
 
 /**

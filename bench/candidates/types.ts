@@ -38,7 +38,7 @@ export interface Candidate {
   readonly title: string
   /** Creates the design's tables in an empty database. */
   install(pool: pg.Pool): Promise<void>
-  /** Inserts one job per payload (JSON text) into queue `default`, kind `noop`, due now, in one statement. */
+  /** Inserts one job per payload (JSON text) into queue `default`, kind `noop`, due now, in one statement that returns the new ids (as the adapter's does). */
   insert(db: Db, payloads: readonly string[]): Promise<void>
   /** A claim loop's handle; `workerId` is written as the claimer of the jobs it takes. */
   openClaimer(workerId: string): Claimer
