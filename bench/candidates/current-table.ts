@@ -114,9 +114,9 @@ export const fewerIndexes: Candidate = onTodaysTable(
 )
 
 /** How far behind its cursor (by run_at) E's claim starts, to take jobs that committed late. */
-export const KEYSET_LOOKBACK_MS = 1000
+const KEYSET_LOOKBACK_MS = 1000
 /** How often E's claim starts from the front of the index instead (jobs out of cursor order). */
-export const KEYSET_FULL_SCAN_MS = 1000
+const KEYSET_FULL_SCAN_MS = 1000
 
 /** E's claim: the adapter's claim with a lower bound on (priority, run_at, id). */
 const keysetSql = (() => {

@@ -20,9 +20,10 @@ import type { Candidate, ClaimedJob, Db } from './types.js'
 
 const S = 'cand'
 const CHANNEL = 'cand_jobs'
-/** C: seconds of inserts per waiting partition, and the number of partitions in the rotation. */
-export const ROTATION_SECONDS = 2
-export const ROTATION_PARTITIONS = 4
+/** C: seconds of inserts per waiting partition. */
+const ROTATION_SECONDS = 2
+/** C: the number of waiting partitions in the rotation. */
+const ROTATION_PARTITIONS = 4
 
 /** Today's columns of a job row, in table order (history repeats them). */
 const JOB_COLUMNS = `
@@ -116,7 +117,7 @@ function ddl(v: Variant): string[] {
 }
 
 /** A daily history partition, `day` days from today (UTC). */
-export function historyPartitionSql(day: number): string {
+function historyPartitionSql(day: number): string {
   const from = new Date(Date.UTC(...utcDay(day)))
   const to = new Date(from.getTime() + 86_400_000)
   const name = `history_${from.toISOString().slice(0, 10).replaceAll('-', '')}`
