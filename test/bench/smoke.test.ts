@@ -149,7 +149,7 @@ describe.skipIf(noPostgres !== null)('benchmark harness (smoke)', () => {
     expect(text).toContain('| system | config | metric | median |')
     expect(text).toContain("ceiling: Conveyor's SQL, no worker")
     expect(text).toContain('| conveyor | adapter SQL, no worker | claim 100 + complete, 10 connections')
-  }, 150_000)
+  }, 300_000)
   it('runs the held-horizon pressure scenario for every system at a tiny scale and writes its report', async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'conveyor-pressure-'))
     try {
