@@ -16,6 +16,7 @@ import { checkPostgres, checkRedis, DatabaseFactory, killChildren } from './lib/
 import type { QueueSystem, RedisLocation } from './lib/types.js'
 import { DRAIN_CONFIGS, LATENCY_CONFIGS, RETAINED_CONFIGS, RETAINED_SKIPS } from './systems/configs.js'
 import { runAdapterFloor } from './workloads/adapter-floor.js'
+import { runCandidateFloors } from './workloads/candidate-floor.js'
 import { runDrain, runRetained } from './workloads/drain.js'
 import { runEnqueue } from './workloads/enqueue.js'
 import { runLatency } from './workloads/latency.js'
@@ -98,6 +99,8 @@ async function main(): Promise<number> {
         await runRawPostgres(ctx, r)
         // Conveyor's own SQL with no worker, right after its raw twin: the ceilings of the goals.
         await runAdapterFloor(ctx, r)
+        // The storage candidates of issue 19, each design's statements with no worker.
+        await runCandidateFloors(ctx, r)
       }
     }
     if (has('W1')) for (const r of rounds) for (const s of systems) await runEnqueue(ctx, s, r, false)

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import { CANDIDATE_IDS, candidateConfig } from '../../bench/candidates/registry.js'
 import { checkPostgres, checkRedis } from '../../bench/lib/resources.js'
 
 const run = promisify(execFile)
@@ -119,6 +120,12 @@ describe.skipIf(noPostgres !== null)('benchmark harness (smoke)', () => {
       ['conveyor', 'adapter SQL, no worker', 'pickup via NOTIFY + claim p99'],
       ['postgres', 'raw SQL', 'pickup via NOTIFY + claim p50'],
       ['postgres', 'raw SQL', 'pickup via NOTIFY + claim p99'],
+      // Storage candidates (issue 19): each design's statements with no runtime, on the W0 shapes.
+      ...CANDIDATE_IDS.flatMap((id) =>
+        ['single-row insert, 1 connection', '1,000-row insert', 'claim 100 + complete, 10 connections'].map(
+          (metric) => ['candidate', candidateConfig(id), metric] as const,
+        ),
+      ),
     ] as const) {
       const row = w0(system, config, metric)
       expect(row, `W0 ${system}/${config}: ${metric}`).toBeDefined()
@@ -142,5 +149,56 @@ describe.skipIf(noPostgres !== null)('benchmark harness (smoke)', () => {
     expect(text).toContain('| system | config | metric | median |')
     expect(text).toContain("ceiling: Conveyor's SQL, no worker")
     expect(text).toContain('| conveyor | adapter SQL, no worker | claim 100 + complete, 10 connections')
-  }, 150_000)
+  }, 300_000)
+  it('runs the held-horizon pressure scenario for every system at a tiny scale and writes its report', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'conveyor-pressure-'))
+    try {
+      const out = join(tmp, 'pressure.json')
+      const markdown = join(tmp, 'pressure.md')
+      const systems = ['conveyor', 'graphile-worker', ...CANDIDATE_IDS]
+      const args = ['--import', 'tsx', 'bench/pressure.ts', '--rate', '200', '--warmup', '1', '--clean', '2']
+      args.push('--hold', '2', '--recovery', '2', '--interval', '1', '--vacuum-every', '1', '--explain')
+      args.push(
+        '--systems',
+        systems.join(','),
+        '--out',
+        out,
+        '--markdown',
+        markdown,
+        '--postgres',
+        POSTGRES_URL,
+      )
+      const { stderr } = await run(process.execPath, args, { cwd: REPO_ROOT, maxBuffer: 1 << 22 })
+
+      const report = JSON.parse(await readFile(out, 'utf8')) as {
+        runs: {
+          system: string
+          failure: string | null
+          windows: { phase: string; completionsPerSecond: number; backlog: number; dbCpuPercent: number }[]
+          summary: { cleanCpuMsPerJob: number; heldCpuMsPerJob: number; enqueued: number; completed: number }
+          explain: string | null
+        }[]
+      }
+      expect(report.runs.map((r) => r.system)).toEqual(systems)
+      for (const r of report.runs) {
+        expect(r.failure, `${r.system}: ${stderr}`).toBeNull()
+        expect(new Set(r.windows.map((w) => w.phase)), r.system).toEqual(
+          new Set(['warmup', 'clean', 'held', 'recovery']),
+        )
+        expect(r.summary.enqueued, r.system).toBeGreaterThan(0)
+        // Every job enqueued is completed once the producer stops and the worker drains.
+        expect(r.summary.completed, r.system).toBe(r.summary.enqueued)
+        for (const w of r.windows) expect(w.dbCpuPercent, r.system).toBeGreaterThanOrEqual(0)
+      }
+      for (const id of CANDIDATE_IDS) {
+        const r = report.runs.find((x) => x.system === id)!
+        expect(r.explain, id).toContain('Buffers')
+      }
+      const text = await readFile(markdown, 'utf8')
+      expect(text).toContain('# Held-horizon pressure')
+      expect(text).toContain('| system | phase |')
+    } finally {
+      await rm(tmp, { recursive: true, force: true })
+    }
+  }, 600_000)
 })

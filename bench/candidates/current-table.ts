@@ -1,0 +1,183 @@
+/**
+ * The candidates on today's jobs table: `baseline` (the migrated schema and the adapter's own
+ * statements, as `adapter-floor.ts` drives them), D (the same statements on the same table with fewer
+ * indexes and checks) and E (the same table with a claim that resumes its index scan at a cursor).
+ */
+import { claimJobs } from '../../src/adapters/postgres/claim.js'
+import { completeJobs } from '../../src/adapters/postgres/complete.js'
+import { insertJobs } from '../../src/adapters/postgres/insert-jobs.js'
+import { migrate } from '../../src/adapters/postgres/migrate.js'
+import { queryRows } from '../../src/adapters/postgres/queryable.js'
+import { type ClaimedJobRow, toClaimedJob } from '../../src/adapters/postgres/row-mapping.js'
+import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { storeStatements } from '../../src/adapters/postgres/statements.js'
+import { resolveNewJob } from '../../src/core/enqueue-options.js'
+import type { JobRecord } from '../../src/core/job.js'
+import { defineJob } from '../../src/core/job-definition.js'
+import type { Candidate, ClaimedJob, Claimer, Db } from './types.js'
+
+const names = sqlNames('conveyor')
+const sql = storeStatements(names)
+const noop = defineJob<Record<string, unknown>>({ kind: 'noop' })
+
+const claimParams = (workerId: string, limit: number) => ({
+  queues: ['default'],
+  kinds: ['noop'],
+  capacity: limit,
+  strategy: 'priority' as const,
+  oversizedFirst: false,
+  workerId,
+  now: Date.now(),
+})
+
+/** The values `claimJobs` binds for these parameters (see claim.ts), for EXPLAIN. */
+function claimValues(workerId: string, limit: number): unknown[] {
+  const p = claimParams(workerId, limit)
+  return [p.queues, p.kinds, p.now, null, limit, p.now, workerId, names.groupLockSpace, false]
+}
+
+const toClaimed = (job: JobRecord): ClaimedJob => ({ id: job.id, attempt: job.attempt, payload: job.payload })
+
+/** What baseline, D and E share: the schema's insert, completion and counts. */
+function onTodaysTable(
+  id: 'baseline' | 'D' | 'E',
+  title: string,
+  alter: readonly string[],
+  openClaimer: (workerId: string) => Claimer,
+): Candidate {
+  return {
+    id,
+    title,
+    channel: names.jobsChannel,
+    async install(pool) {
+      await migrate(pool, names)
+      for (const statement of alter) await pool.query(statement)
+    },
+    async insert(db, payloads) {
+      const now = Date.now()
+      const jobs = payloads.map((p) => resolveNewJob(noop, JSON.parse(p), {}, now))
+      await insertJobs(db, names, sql.insert, jobs, now)
+    },
+    openClaimer,
+    complete(db, _workerId, jobs) {
+      const completions = jobs.map((j) => ({ id: j.id, outcome: 'succeeded' as const, attempt: j.attempt }))
+      return completeJobs(db, names, sql.complete, completions, Date.now())
+    },
+    counts: (db) => countStates(db),
+  }
+}
+
+async function countStates(db: Db): Promise<{ unfinished: number; finished: number }> {
+  const { rows } = await db.query<{ unfinished: number; finished: number }>(
+    `SELECT count(*) FILTER (WHERE finished_at IS NULL)::int AS unfinished,
+            count(*) FILTER (WHERE state = 'succeeded')::int AS finished FROM ${names.jobs}`,
+  )
+  return rows[0]!
+}
+
+/** The adapter's own claim, unchanged. */
+function adapterClaimer(workerId: string): Claimer {
+  return {
+    claim: async (db, limit) =>
+      (await claimJobs(db, names, sql.claim, claimParams(workerId, limit))).map(toClaimed),
+    nextClaim: (limit) => ({ text: sql.claim['priority:one'], values: claimValues(workerId, limit) }),
+  }
+}
+
+/** Today's schema and statements. */
+export const baseline: Candidate = onTodaysTable(
+  'baseline',
+  "today's jobs table and adapter statements",
+  [],
+  adapterClaimer,
+)
+
+/**
+ * D: today's table with one claim index instead of two (the `time` strategy's index dropped; a
+ * deployment would create the index of the strategy it uses), a BRIN index on `finished_at` for
+ * pruning instead of a b-tree that takes an entry on every completion, and only the state check
+ * (the eight other checks are validated by the code that writes the row).
+ */
+export const fewerIndexes: Candidate = onTodaysTable(
+  'D',
+  "today's table, one claim index, BRIN finished_at, one check",
+  [
+    `DROP INDEX ${names.quotedSchema}.jobs_claim_time_idx`,
+    `DROP INDEX ${names.quotedSchema}.jobs_finished_at_idx`,
+    `CREATE INDEX jobs_finished_at_brin ON ${names.jobs} USING brin (finished_at)`,
+    `ALTER TABLE ${names.jobs} DROP CONSTRAINT jobs_attempt_range, DROP CONSTRAINT jobs_max_attempts_positive,
+       DROP CONSTRAINT jobs_timeout_not_negative, DROP CONSTRAINT jobs_weight_positive,
+       DROP CONSTRAINT jobs_errors_array, DROP CONSTRAINT jobs_finished_at_iff_final,
+       DROP CONSTRAINT jobs_depends_on_not_empty, DROP CONSTRAINT jobs_schedule_tick_named`,
+  ],
+  adapterClaimer,
+)
+
+/** How far behind its cursor (by run_at) E's claim starts, to take jobs that committed late. */
+const KEYSET_LOOKBACK_MS = 1000
+/** How often E's claim starts from the front of the index instead (jobs out of cursor order). */
+const KEYSET_FULL_SCAN_MS = 1000
+
+/** E's claim: the adapter's claim with a lower bound on (priority, run_at, id). */
+const keysetSql = (() => {
+  const text = sql.claim['priority:one']
+  const anchor = 'AND j.attempt < j.max_attempts'
+  if (!text.includes(anchor)) throw new Error('E: the claim statement changed; update the keyset bound')
+  return text.replace(
+    anchor,
+    `${anchor} AND (j.priority, j.run_at, j.id) >= ($10::smallint, to_timestamp($11::float8 / 1000), $12::bigint)`,
+  )
+})()
+
+/**
+ * A claim loop that remembers the key of the last job it took and starts the next index scan there
+ * (less `KEYSET_LOOKBACK_MS`), so it walks only the dead entries of the last second instead of every
+ * job claimed since the horizon was held. Every `KEYSET_FULL_SCAN_MS` it scans from the front once,
+ * which takes the jobs a cursor misses: a higher priority, a due time behind the cursor (retries,
+ * scheduled jobs, producers' clock skew), a commit later than the lookback, a job skipped while locked
+ * and released. No job is lost; such a job waits up to `KEYSET_FULL_SCAN_MS` longer.
+ */
+function keysetClaimer(workerId: string): Claimer {
+  let cursor: { priority: number; runAt: number } | null = null
+  let lastFullScan = 0
+  const values = (limit: number, full: boolean) => [
+    ...claimValues(workerId, limit),
+    full || !cursor ? -32768 : cursor.priority,
+    full || !cursor ? 0 : cursor.runAt - KEYSET_LOOKBACK_MS,
+    0,
+  ]
+  return {
+    async claim(db, limit) {
+      const full = Date.now() - lastFullScan >= KEYSET_FULL_SCAN_MS
+      if (full) lastFullScan = Date.now()
+      const rows = await queryRows<ClaimedJobRow>(db, {
+        name: 'bench_keyset_claim',
+        text: keysetSql,
+        values: values(limit, full),
+      })
+      const jobs = rows.map((r) => toClaimedJob(r, workerId, ['noop'], ['default']))
+      for (const job of jobs) {
+        const ahead =
+          !cursor ||
+          job.priority > cursor.priority ||
+          (job.priority === cursor.priority && job.runAt > cursor.runAt)
+        if (ahead) cursor = { priority: job.priority, runAt: job.runAt }
+      }
+      return jobs.map(toClaimed)
+    },
+    // A claimer that has not claimed yet scans from the front; show the steady state instead: a
+    // cursor at the newest due job, as a worker that keeps up has.
+    nextClaim: (limit) => {
+      cursor ??= { priority: 0, runAt: Date.now() }
+      return { text: keysetSql, values: values(limit, false) }
+    },
+  }
+}
+
+/** E: today's table; the claim resumes its index scan from a cursor. */
+export const keysetClaim: Candidate = onTodaysTable(
+  'E',
+  "today's table, claim resumes its scan at a cursor (1 s lookback, full scan every 1 s)",
+  [],
+  keysetClaimer,
+)
