@@ -11,9 +11,9 @@ import { queryRows } from '../../src/adapters/postgres/queryable.js'
 import { type ClaimedJobRow, toClaimedJob } from '../../src/adapters/postgres/row-mapping.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { storeStatements } from '../../src/adapters/postgres/statements.js'
-import { resolveNewJob } from '../../src/core/enqueue-options.js'
-import type { JobRecord } from '../../src/core/job.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { resolveNewJob } from '../../src/core/domain/enqueue-options.js'
+import type { JobRecord } from '../../src/core/domain/job.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import type { Candidate, ClaimedJob, Claimer, Db } from './types.js'
 
 const names = sqlNames('conveyor')

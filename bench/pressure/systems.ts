@@ -6,7 +6,7 @@
 import { makeWorkerUtils, runMigrations } from 'graphile-worker'
 import pg from 'pg'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { candidateById } from '../candidates/registry.js'
 import { CONVEYOR_SCHEMA } from '../systems/conveyor.js'
 import { silentLogger } from '../systems/graphile-worker.js'

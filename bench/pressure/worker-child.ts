@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type RunnerOptions, run } from 'graphile-worker'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
-import { defineJob } from '../../src/core/job-definition.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { candidateById } from '../candidates/registry.js'
 import { CONCURRENCY, GRAPHILE_BEST_LOCAL_QUEUE } from '../systems/configs.js'
 import { CONVEYOR_SCHEMA } from '../systems/conveyor.js'
