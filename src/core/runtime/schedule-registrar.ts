@@ -32,6 +32,11 @@ export class ScheduleRegistrar implements Scheduler {
     if (!isJobDefinition(job))
       throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
     validateOptionsObject(options, 'schedule options', null)
+    if (typeof expression !== 'string') {
+      throw new InvalidArgumentError(
+        `schedule(expression, ...) needs a string expression; got ${describe(expression)}.`,
+      )
+    }
     const value = await validatePayload(job, payload)
     const now = this.#clock.now()
     const stored = await this.#store.listSchedules()
@@ -64,12 +69,12 @@ function defaultNameFor(
   expression: string,
   payload: JsonValue,
 ): string {
-  const name = defaultScheduleName(kind, String(expression), payload)
+  const name = defaultScheduleName(kind, expression, payload)
   const legacy = stored.find((s) => s.name === kind)
   if (
     legacy !== undefined &&
     legacy.kind === kind &&
-    legacy.expression === String(expression).trim() &&
+    legacy.expression === expression.trim() &&
     defaultScheduleName(kind, legacy.expression, legacy.payload) === name
   ) {
     return kind
