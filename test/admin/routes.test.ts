@@ -184,6 +184,22 @@ for (const adapter of adapters) {
       expect(row('resize-often')).toContain('href="/admin/jobs?schedule=resize-often"')
     })
 
+    it('shows a schedule that runs after another by what it waits for, and default names', async () => {
+      await queue.schedule(
+        '@after 1 minute',
+        mail,
+        { to: 'ops@x' },
+        { name: 'follow', after: 'resize-often' },
+      )
+      const unnamed = await queue.schedule('@every 10m', resize, { asset: 'y' })
+      const page = await client.get('/admin/schedules')
+      const row = (name: string) =>
+        page.body.split('<tr>').find((r) => r.includes(`<strong>${name}</strong>`)) ?? ''
+      expect(row('follow')).toContain('after resize-often succeeds')
+      expect(row('follow')).not.toContain('none (fired)')
+      expect(row(unnamed.name)).toContain(`href="/admin/jobs?schedule=${encodeURIComponent(unnamed.name)}"`)
+    })
+
     it('retries, runs now, cancels and deletes one job, saying what it did', async () => {
       const failed = await queue.enqueue(mail, { to: 'bad@x' })
       const later = await queue.enqueue(resize, { asset: 'a' }, { delayMs: 3_600_000 })

@@ -19,6 +19,7 @@ import pause from './cases/pause.js'
 import payloadIncludes from './cases/payload-includes.js'
 import performJob from './cases/perform-job.js'
 import retries from './cases/retries.js'
+import scheduleSeeds from './cases/schedule-seeds.js'
 import scheduleTicks from './cases/schedule-ticks.js'
 import schedules from './cases/schedules.js'
 import schemaValidation from './cases/schema-validation.js'
@@ -56,6 +57,7 @@ const CASES: readonly ((factory: HarnessFactory) => void)[] = [
   events,
   schedules,
   scheduleTicks,
+  scheduleSeeds,
   drain,
   performJob,
   lifecycle,

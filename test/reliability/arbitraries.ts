@@ -361,7 +361,7 @@ export const badScheduleExpression: fc.Arbitrary<unknown> = fc.oneof(
     '@after 0s',
     '@at',
     '@at yesterday',
-    '@at 2020-01-01T00:00:00Z',
+    '@every 1.5 months',
     '@at 2030-13-45T99:99:99Z',
     '@hourlyy',
     '@reboot',

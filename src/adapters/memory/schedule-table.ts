@@ -15,17 +15,23 @@ export class ScheduleTable {
 
   /**
    * Creates or replaces a schedule, keeping the tick history and creation time of an existing one,
-   * and its next run time when the expression and time zone are unchanged (a process re-registering
+   * and its next run time when the expression, time zone, start and predecessor are unchanged (a process re-registering
    * at boot may hold a copy read before other processes fired ticks).
    */
   upsert({ schedule, now }: UpsertScheduleParams): ScheduleRecord {
     const existing = this.#schedules.get(schedule.name)
+    const startAt = schedule.startAt ?? null
+    const after = schedule.after ?? null
     const sameTimes =
       existing !== undefined &&
       existing.expression === schedule.expression &&
-      existing.timezone === schedule.timezone
+      existing.timezone === schedule.timezone &&
+      (existing.startAt ?? null) === startAt &&
+      (existing.after ?? null) === after
     const record: ScheduleRecord = frozenCopy({
       ...schedule,
+      startAt,
+      after,
       nextRunAt: sameTimes ? existing.nextRunAt : schedule.nextRunAt,
       lastTickAt: existing?.lastTickAt ?? null,
       lastSuccessAt: existing?.lastSuccessAt ?? null,
@@ -46,9 +52,11 @@ export class ScheduleTable {
     return [...this.#schedules.values()].sort(byName)
   }
 
-  /** Schedules with a next tick at or before `now`, by name. */
+  /** Schedules with a next tick at or before `now`, and those that run after another, by name. */
   due(now: number): ScheduleRecord[] {
-    return this.list().filter((s) => s.nextRunAt !== null && s.nextRunAt <= now)
+    return this.list().filter(
+      (s) => (s.nextRunAt !== null && s.nextRunAt <= now) || (s.after ?? null) !== null,
+    )
   }
 
   /**

@@ -182,6 +182,8 @@ export interface ScheduleRow {
   last_tick_at: number | null
   last_success_at: number | null
   missed_policy: MissedTickPolicy
+  start_at: number | null
+  after_schedule: string | null
   created_at: number
   updated_at: number
 }
@@ -199,6 +201,8 @@ export function scheduleColumns(a: string): string {
     `${toMs(`${a}.last_tick_at`)} AS last_tick_at`,
     `${toMs(`${a}.last_success_at`)} AS last_success_at`,
     `${a}.missed_policy`,
+    `${toMs(`${a}.start_at`)} AS start_at`,
+    `${a}.after_schedule`,
     `${toMs(`${a}.created_at`)} AS created_at`,
     `${toMs(`${a}.updated_at`)} AS updated_at`,
   ].join(', ')
@@ -217,6 +221,8 @@ export function toScheduleRecord(row: ScheduleRow): ScheduleRecord {
     lastTickAt: row.last_tick_at,
     lastSuccessAt: row.last_success_at,
     missedPolicy: row.missed_policy,
+    startAt: row.start_at,
+    after: row.after_schedule,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }

@@ -23,16 +23,23 @@ export async function upsertSchedule(
   const s = params.schedule
   const rows = await queryRows<ScheduleRow>(target, {
     text: `INSERT INTO ${names.schedules} AS s
-        (name, expression, timezone, kind, payload, job_template, next_run_at, missed_policy, created_at, updated_at)
-      VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, ${fromMs('$7')}, $8::text, ${fromMs('$9')}, ${fromMs('$9')})
+        (name, expression, timezone, kind, payload, job_template, next_run_at, missed_policy,
+         start_at, after_schedule, created_at, updated_at)
+      VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, ${fromMs('$7')}, $8::text,
+        ${fromMs('$10')}, $11::text, ${fromMs('$9')}, ${fromMs('$9')})
       ON CONFLICT (name) DO UPDATE SET
         expression = excluded.expression, timezone = excluded.timezone, kind = excluded.kind,
         payload = excluded.payload, job_template = excluded.job_template,
-        -- Same expression: keep the stored next tick, read atomically here. The caller's copy may be
-        -- stale (other processes fire ticks meanwhile); writing it back would rewind the schedule.
-        next_run_at = CASE WHEN s.expression = excluded.expression AND s.timezone IS NOT DISTINCT FROM excluded.timezone
+        -- Same expression, zone, start and predecessor: keep the stored next tick, read atomically
+        -- here. The caller's copy may be stale (other processes fire ticks meanwhile); writing it
+        -- back would rewind the schedule.
+        next_run_at = CASE WHEN s.expression = excluded.expression
+            AND s.timezone IS NOT DISTINCT FROM excluded.timezone
+            AND s.start_at IS NOT DISTINCT FROM excluded.start_at
+            AND s.after_schedule IS NOT DISTINCT FROM excluded.after_schedule
           THEN s.next_run_at ELSE excluded.next_run_at END,
-        missed_policy = excluded.missed_policy, updated_at = excluded.updated_at
+        missed_policy = excluded.missed_policy, start_at = excluded.start_at,
+        after_schedule = excluded.after_schedule, updated_at = excluded.updated_at
       RETURNING ${scheduleColumns('s')}`,
     values: [
       s.name,
@@ -44,6 +51,8 @@ export async function upsertSchedule(
       s.nextRunAt,
       s.missedPolicy,
       params.now,
+      s.startAt ?? null,
+      s.after ?? null,
     ],
   })
   return toScheduleRecord(rows[0] as ScheduleRow)
@@ -67,7 +76,7 @@ export async function listSchedules(target: SqlTarget, names: SqlNames): Promise
   return rows.map(toScheduleRecord).sort(byName)
 }
 
-/** Schedules whose next tick is at or before `now`, by name. */
+/** Schedules whose next tick is at or before `now`, and those that run after another, by name. */
 export async function dueSchedules(
   target: SqlTarget,
   names: SqlNames,
@@ -75,7 +84,7 @@ export async function dueSchedules(
 ): Promise<ScheduleRecord[]> {
   const rows = await queryRows<ScheduleRow>(target, {
     name: `${names.statementPrefix}due_schedules`,
-    text: `SELECT ${scheduleColumns('s')} FROM ${names.schedules} s WHERE s.next_run_at <= ${fromMs('$1')}`,
+    text: `SELECT ${scheduleColumns('s')} FROM ${names.schedules} s WHERE s.next_run_at <= ${fromMs('$1')} OR s.after_schedule IS NOT NULL`,
     values: [now],
   })
   return rows.map(toScheduleRecord).sort(byName)
@@ -103,7 +112,7 @@ export async function fireScheduleTick(
       name: `${names.statementPrefix}advance_schedule`,
       text: `UPDATE ${names.schedules}
         SET next_run_at = ${fromMs('$2')}, last_tick_at = coalesce(${fromMs('$3')}, last_tick_at), updated_at = ${fromMs('$4')}
-        WHERE name = $1::text AND next_run_at = ${fromMs('$5')}
+        WHERE name = $1::text AND next_run_at IS NOT DISTINCT FROM ${fromMs('$5')}
         RETURNING name`,
       values: [params.name, params.nextRunAt, params.job ? tick : null, params.now, params.expectedNextRunAt],
     })

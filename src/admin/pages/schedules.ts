@@ -32,11 +32,13 @@ function scheduleRow(view: View, s: ScheduleRecord): SafeHtml {
   <td>${s.timezone ?? 'UTC'}</td>
   <td>${s.kind}<div class="muted">${s.jobTemplate.queue}</div></td>
   <td>${
-    s.nextRunAt === null
-      ? html`<span class="muted">none (fired)</span>`
-      : html`${absoluteTimeTag(s.nextRunAt, view.now)}${
-          following === null ? '' : html`<div class="muted">then ${timeTag(following, view.now)}</div>`
-        }`
+    s.after !== null && s.nextRunAt === null
+      ? html`<span class="muted">after ${s.after} succeeds</span>`
+      : s.nextRunAt === null
+        ? html`<span class="muted">none (fired)</span>`
+        : html`${absoluteTimeTag(s.nextRunAt, view.now)}${
+            following === null ? '' : html`<div class="muted">then ${timeTag(following, view.now)}</div>`
+          }`
   }</td>
   <td>${timeTag(s.lastTickAt, view.now)}</td>
   <td>${timeTag(s.lastSuccessAt, view.now)}</td>

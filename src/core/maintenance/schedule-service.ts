@@ -5,9 +5,9 @@
  */
 
 import type { EventBus } from '../domain/events.js'
-import { planTick, tickJob } from '../domain/schedules/tick-plan.js'
+import { chainedTick, planTick, tickJob } from '../domain/schedules/tick-plan.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
-import type { JobStore } from '../ports/store.js'
+import type { JobStore, ScheduleRecord } from '../ports/store.js'
 
 /** Bound on the late (within tolerance) ticks of one schedule fired in one pass; the rest wait a pass. */
 const MAX_TICKS_PER_PASS = 1000
@@ -20,7 +20,11 @@ export async function fireDueSchedules(
   missedToleranceMs: number,
 ): Promise<number> {
   let fired = 0
-  for (const due of await store.dueSchedules({ now })) {
+  const dueOrChained = await store.dueSchedules({ now })
+  const chained = dueOrChained.filter((s) => s.after !== null)
+  if (chained.length > 0) fired += await fireChainedSchedules(store, events, chained, now)
+  for (const due of dueOrChained) {
+    if (due.after !== null) continue
     let schedule = due
     for (let i = 0; i < MAX_TICKS_PER_PASS && schedule.nextRunAt !== null; i++) {
       const plan = planTick(schedule, now, missedToleranceMs)
@@ -38,6 +42,36 @@ export async function fireDueSchedules(
       if (plan.nextRunAt === null || plan.nextRunAt > now) break
       schedule = { ...schedule, nextRunAt: plan.nextRunAt }
     }
+  }
+  return fired
+}
+
+/**
+ * Fires the schedules that run after another: one job per success of the other schedule, at that
+ * run's tick plus the delay (see `chainedTick`). The compare-and-set on the unchanged next run time
+ * and the unique (schedule, tick) key on jobs make it exactly once across processes.
+ */
+async function fireChainedSchedules(
+  store: JobStore,
+  events: EventBus,
+  chained: readonly ScheduleRecord[],
+  now: number,
+): Promise<number> {
+  const byName = new Map((await store.listSchedules()).map((s) => [s.name, s]))
+  let fired = 0
+  for (const schedule of chained) {
+    const tick = chainedTick(schedule, byName.get(schedule.after ?? ''))
+    if (tick === null) continue
+    const job = await store.fireScheduleTick({
+      name: schedule.name,
+      expectedNextRunAt: schedule.nextRunAt,
+      nextRunAt: schedule.nextRunAt,
+      job: tickJob(schedule, tick),
+      now,
+    })
+    if (!job) continue
+    fired++
+    events.emit('scheduled', { schedule, job, tick })
   }
   return fired
 }

@@ -87,12 +87,30 @@ export interface Enqueuer {
 /** Options of `schedule`. */
 export interface ScheduleOptions
   extends Omit<EnqueueOptions, 'tx' | 'runAt' | 'delayMs' | 'uniqueKey' | 'dependsOn'> {
-  /** Unique name of the schedule (default: the job's kind). Scheduling the same name again replaces it. */
+  /**
+   * Unique name of the schedule; scheduling the same name again replaces it. Default: the kind and a
+   * short hash of the expression and payload (`cleanup:1a2b3c4d`), so the same kind scheduled with
+   * other payloads or expressions keeps both, and the same call again is idempotent. A schedule
+   * stored under the kind alone (the default of earlier versions) with the same expression and
+   * payload is kept under that name.
+   */
   readonly name?: string
-  /** IANA time zone for cron expressions (default UTC). */
+  /** IANA time zone for cron expressions and calendar intervals (months, years) (default UTC). */
   readonly timezone?: string
   /** Ticks missed while nothing ran: `runOnce` (default) enqueues the latest one, `skip` drops them. */
   readonly missed?: MissedTickPolicy
+  /**
+   * No tick before this instant (a Date or epoch ms). `@every` counts from it (its first tick is
+   * `startAt` itself); cron takes its first tick at or after it. Not with `@at`.
+   */
+  readonly startAt?: Date | number
+  /**
+   * Runs after another schedule, by name: each time a run of that schedule succeeds, this schedule
+   * enqueues one job, due at that run's tick plus the delay of this schedule's expression, which
+   * must be `@after <interval>` (e.g. `@after 1 minute`). A failed run enqueues nothing (the next
+   * success does); while no schedule of that name exists, nothing is enqueued.
+   */
+  readonly after?: string
 }
 
 /** Registers schedules. */

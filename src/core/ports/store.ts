@@ -173,6 +173,13 @@ export interface ScheduleRecord {
   readonly lastSuccessAt: number | null
   /** `runOnce`: after downtime, enqueue the latest missed tick once; `skip`: drop missed ticks. */
   readonly missedPolicy: MissedTickPolicy
+  /** No tick before this instant, epoch ms; null when the schedule starts at once. */
+  readonly startAt: number | null
+  /**
+   * Name of the schedule this one runs after: its ticks are enqueued when a run of that schedule
+   * succeeds (at that run's tick plus this schedule's `@after` delay), not on a clock. Null otherwise.
+   */
+  readonly after: string | null
   readonly createdAt: number
   readonly updatedAt: number
 }
@@ -185,15 +192,19 @@ export type ScheduleJobTemplate = Omit<NewJob, 'kind' | 'payload' | 'runAt' | 's
 
 /** Params to create or replace a schedule. */
 export interface UpsertScheduleParams {
-  readonly schedule: Omit<ScheduleRecord, 'lastTickAt' | 'lastSuccessAt' | 'createdAt' | 'updatedAt'>
+  /** The schedule; `startAt` and `after` default to null. */
+  readonly schedule: Omit<
+    ScheduleRecord,
+    'lastTickAt' | 'lastSuccessAt' | 'createdAt' | 'updatedAt' | 'startAt' | 'after'
+  > & { readonly startAt?: number | null; readonly after?: string | null }
   readonly now: number
 }
 
 /** One tick to fire: advance the schedule from `expectedNextRunAt` to `nextRunAt` and enqueue `job` (if any). */
 export interface FireTickParams {
   readonly name: string
-  /** Compare-and-set guard: only fire if the stored `nextRunAt` still equals this. */
-  readonly expectedNextRunAt: number
+  /** Compare-and-set guard: only fire if the stored `nextRunAt` still equals this (null included). */
+  readonly expectedNextRunAt: number | null
   readonly nextRunAt: number | null
   /** The job for this tick, or null when the tick is skipped. Its `scheduleTick` is the tick time. */
   readonly job: NewJob | null
@@ -314,13 +325,16 @@ export interface JobStore {
   /** Job counts by queue and state, and paused flags. */
   queueStats(): Promise<QueueStats[]>
 
-  /** Creates or replaces a schedule by name (keeps `lastTickAt`/`lastSuccessAt`). */
+  /**
+   * Creates or replaces a schedule by name (keeps `lastTickAt`/`lastSuccessAt`), keeping the stored
+   * `nextRunAt` when the expression, time zone, `startAt` and `after` are unchanged.
+   */
   upsertSchedule(params: UpsertScheduleParams): Promise<ScheduleRecord>
   /** Deletes a schedule; returns whether it existed. */
   deleteSchedule(params: { readonly name: string }): Promise<boolean>
   /** Lists schedules by name. */
   listSchedules(): Promise<ScheduleRecord[]>
-  /** Schedules whose `nextRunAt <= now`. */
+  /** Schedules whose `nextRunAt <= now`, and every schedule that runs `after` another. */
   dueSchedules(params: { readonly now: number }): Promise<ScheduleRecord[]>
   /**
    * Fires one tick exactly once: if the schedule's `nextRunAt` equals `expectedNextRunAt`, sets it to

@@ -5,6 +5,8 @@
 
 import { InvalidArgumentError } from '../domain/errors.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from '../domain/job-definition.js'
+import type { JsonValue } from '../domain/json.js'
+import { defaultScheduleName } from '../domain/schedules/default-name.js'
 import { scheduleRecordFor } from '../domain/schedules/schedule-record.js'
 import { describe, validateName, validateOptionsObject } from '../domain/validation.js'
 import type { Clock } from '../ports/clock.js'
@@ -30,10 +32,19 @@ export class ScheduleRegistrar implements Scheduler {
     if (!isJobDefinition(job))
       throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
     validateOptionsObject(options, 'schedule options', null)
+    if (typeof expression !== 'string') {
+      throw new InvalidArgumentError(
+        `schedule(expression, ...) needs a string expression; got ${describe(expression)}.`,
+      )
+    }
     const value = await validatePayload(job, payload)
     const now = this.#clock.now()
-    const name = options.name === undefined ? job.kind : validateName(options.name, 'schedule name')
-    const existing = (await this.#store.listSchedules()).find((s) => s.name === name)
+    const stored = await this.#store.listSchedules()
+    const name =
+      options.name === undefined
+        ? defaultNameFor(stored, job.kind, expression, value as JsonValue)
+        : validateName(options.name, 'schedule name')
+    const existing = stored.find((s) => s.name === name)
     const schedule = scheduleRecordFor({ expression, job, payload: value, options, name, now, existing })
     return this.#store.upsertSchedule({ schedule, now })
   }
@@ -45,4 +56,28 @@ export class ScheduleRegistrar implements Scheduler {
   listSchedules(): Promise<ScheduleRecord[]> {
     return this.#store.listSchedules()
   }
+}
+
+/**
+ * The name of a schedule registered without one: `kind:hash` (see `defaultScheduleName`), unless a
+ * schedule stored under the kind alone (the default name of earlier versions) has the same kind,
+ * expression and payload: that one is kept, so upgrading neither doubles nor restarts it.
+ */
+function defaultNameFor(
+  stored: readonly ScheduleRecord[],
+  kind: string,
+  expression: string,
+  payload: JsonValue,
+): string {
+  const name = defaultScheduleName(kind, expression, payload)
+  const legacy = stored.find((s) => s.name === kind)
+  if (
+    legacy !== undefined &&
+    legacy.kind === kind &&
+    legacy.expression === expression.trim() &&
+    defaultScheduleName(kind, legacy.expression, legacy.payload) === name
+  ) {
+    return kind
+  }
+  return name
 }

@@ -34,9 +34,9 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
     describe('re-registering (process restarts)', () => {
       it('re-calling schedule() with the same expression keeps the next run time', async () => {
         const h = await open()
-        await h.queue.schedule('@every 10 minutes', report, { v: 1 })
+        await h.queue.schedule('@every 10 minutes', report, { v: 1 }, { name: 'report' })
         h.clock.advance(5 * MIN)
-        await h.queue.schedule('@every 10 minutes', report, { v: 1 })
+        await h.queue.schedule('@every 10 minutes', report, { v: 1 }, { name: 'report' })
         expect(await nextRunAt(h)).toBe(T0 + 10 * MIN)
       })
 
@@ -44,12 +44,12 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
         const h = await open()
         const seen = runs(h)
         h.clock.advance(1000)
-        await h.queue.schedule('*/10 * * * *', report, { v: 1 })
+        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { name: 'report' })
         h.clock.set(T0 + 10 * MIN + 5000)
-        await h.queue.schedule('*/10 * * * *', report, { v: 1 })
+        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { name: 'report' })
         expect(await nextRunAt(h)).toBe(T0 + 10 * MIN)
         await h.queue.drain()
-        await h.queue.schedule('*/10 * * * *', report, { v: 1 })
+        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { name: 'report' })
         expect(await nextRunAt(h)).toBe(T0 + 20 * MIN)
         await h.queue.drain()
         h.clock.set(T0 + 20 * MIN)
@@ -60,9 +60,9 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
       it('re-calling with a new payload keeps the time and uses the new payload', async () => {
         const h = await open()
         const seen = runs(h)
-        await h.queue.schedule('@every 10 minutes', report, { v: 1 })
+        await h.queue.schedule('@every 10 minutes', report, { v: 1 }, { name: 'report' })
         h.clock.advance(5 * MIN)
-        await h.queue.schedule('@every 10 minutes', report, { v: 2 })
+        await h.queue.schedule('@every 10 minutes', report, { v: 2 }, { name: 'report' })
         expect(await nextRunAt(h)).toBe(T0 + 10 * MIN)
         h.clock.set(T0 + 10 * MIN)
         await h.queue.drain()
@@ -72,9 +72,9 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
       it('changing the expression recomputes the next run time', async () => {
         const h = await open()
         const seen = runs(h)
-        await h.queue.schedule('@every 10 minutes', report, { v: 1 })
+        await h.queue.schedule('@every 10 minutes', report, { v: 1 }, { name: 'report' })
         h.clock.advance(5 * MIN)
-        await h.queue.schedule('@every 1 hour', report, { v: 1 })
+        await h.queue.schedule('@every 1 hour', report, { v: 1 }, { name: 'report' })
         expect(await nextRunAt(h)).toBe(T0 + 5 * MIN + HOUR)
         h.clock.set(T0 + 10 * MIN)
         await h.queue.drain()
@@ -84,10 +84,10 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
       it('changing the expression right after a tick fired does not fire that tick again', async () => {
         const h = await open()
         const seen = runs(h)
-        await h.queue.schedule('@every 10 minutes', report, { v: 1 })
+        await h.queue.schedule('@every 10 minutes', report, { v: 1 }, { name: 'report' })
         h.clock.set(T0 + 10 * MIN)
         await h.queue.drain()
-        await h.queue.schedule('*/10 * * * *', report, { v: 1 })
+        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { name: 'report' })
         await h.queue.drain()
         h.clock.set(T0 + 20 * MIN)
         await h.queue.drain()
@@ -96,31 +96,31 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
 
       it('unscheduling and scheduling again starts afresh', async () => {
         const h = await open()
-        await h.queue.schedule('@every 10 minutes', report, { v: 1 })
+        await h.queue.schedule('@every 10 minutes', report, { v: 1 }, { name: 'report' })
         h.clock.advance(5 * MIN)
         await h.queue.unschedule('report')
-        await h.queue.schedule('@every 10 minutes', report, { v: 1 })
+        await h.queue.schedule('@every 10 minutes', report, { v: 1 }, { name: 'report' })
         expect(await nextRunAt(h)).toBe(T0 + 15 * MIN)
       })
 
       it('changing the time zone recomputes the next run time', async () => {
         const h = await open()
         h.clock.advance(1000)
-        await h.queue.schedule('0 9 * * *', report, { v: 1 }, { timezone: 'UTC' })
+        await h.queue.schedule('0 9 * * *', report, { v: 1 }, { name: 'report', timezone: 'UTC' })
         expect(await nextRunAt(h)).toBe(Date.UTC(2030, 0, 1, 9))
-        await h.queue.schedule('0 9 * * *', report, { v: 1 }, { timezone: 'Asia/Tokyo' })
+        await h.queue.schedule('0 9 * * *', report, { v: 1 }, { name: 'report', timezone: 'Asia/Tokyo' })
         expect(await nextRunAt(h)).toBe(Date.UTC(2030, 0, 2, 0))
       })
 
       it('re-registering a one-off that already fired does not fire it again', async () => {
         const h = await open()
         const seen = runs(h)
-        await h.queue.schedule('@after 1 hour', report, { v: 1 })
+        await h.queue.schedule('@after 1 hour', report, { v: 1 }, { name: 'report' })
         await h.queue.schedule('@at 2030-01-01T00:30:00Z', report, { v: 2 }, { name: 'at-once' })
         h.clock.set(T0 + HOUR)
         await h.queue.drain()
         expect(seen).toHaveLength(2)
-        await h.queue.schedule('@after 1 hour', report, { v: 1 })
+        await h.queue.schedule('@after 1 hour', report, { v: 1 }, { name: 'report' })
         await h.queue.schedule('@at 2030-01-01T00:30:00Z', report, { v: 2 }, { name: 'at-once' })
         h.clock.advance(3 * HOUR)
         await h.queue.drain()
@@ -133,7 +133,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
         const h = await open()
         const seen = runs(h)
         h.clock.advance(1000)
-        await h.queue.schedule('*/10 * * * *', report, { v: 1 })
+        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { name: 'report' })
         h.clock.set(T0 + 65 * MIN)
         expect((await h.queue.drain()).total).toBe(1)
         expect(seen.map((s) => s.tick)).toEqual([T0 + 60 * MIN])
@@ -144,7 +144,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
       it('runOnce fires the latest tick even after days of downtime', async () => {
         const h = await open()
         const seen = runs(h)
-        await h.queue.schedule('@every 1 hour', report, { v: 1 })
+        await h.queue.schedule('@every 1 hour', report, { v: 1 }, { name: 'report' })
         h.clock.set(T0 + 72 * HOUR + 30 * MIN)
         await h.queue.drain()
         expect(seen.map((s) => s.tick)).toEqual([T0 + 72 * HOUR])
@@ -155,7 +155,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
         const h = await open()
         const seen = runs(h)
         h.clock.advance(1000)
-        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { missed: 'skip' })
+        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { name: 'report', missed: 'skip' })
         h.clock.set(T0 + 65 * MIN)
         expect((await h.queue.drain()).total).toBe(0)
         expect(await nextRunAt(h)).toBe(T0 + 70 * MIN)
@@ -168,7 +168,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
         const h = await open()
         const seen = runs(h)
         h.clock.advance(1000)
-        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { missed: 'skip' })
+        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { name: 'report', missed: 'skip' })
         h.clock.set(T0 + 10 * MIN + 30_000)
         await h.queue.drain()
         expect(seen.map((s) => s.tick)).toEqual([T0 + 10 * MIN])
@@ -178,7 +178,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
         const h = await open({ scheduler: { missedToleranceMs: 10 * MIN } })
         const seen = runs(h)
         h.clock.advance(1000)
-        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { missed: 'skip' })
+        await h.queue.schedule('*/10 * * * *', report, { v: 1 }, { name: 'report', missed: 'skip' })
         h.clock.set(T0 + 65 * MIN)
         await h.queue.drain()
         expect(seen.map((s) => s.tick)).toEqual([T0 + 60 * MIN])
@@ -186,9 +186,10 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
 
       it('stores the missed-tick policy with the schedule', async () => {
         const h = await open()
-        expect((await h.queue.schedule('@hourly', report, { v: 1 }, { missed: 'skip' })).missedPolicy).toBe(
-          'skip',
-        )
+        expect(
+          (await h.queue.schedule('@hourly', report, { v: 1 }, { name: 'report', missed: 'skip' }))
+            .missedPolicy,
+        ).toBe('skip')
         expect((await h.queue.schedule('@hourly', report, { v: 1 }, { name: 'other' })).missedPolicy).toBe(
           'runOnce',
         )
@@ -199,7 +200,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
       it('a run knows its previous successful run time', async () => {
         const h = await open()
         const seen = runs(h, (info) => info.tick === T0 + 3 * MIN)
-        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { maxAttempts: 1 })
+        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { name: 'report', maxAttempts: 1 })
         for (let i = 1; i <= 4; i++) {
           h.clock.set(T0 + i * MIN)
           await h.queue.drain()
@@ -226,7 +227,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
           // Tick 1's first run snoozes past tick 2, so tick 2 runs and succeeds first.
           if (ctx.schedule!.tick === T0 + MIN && seen.length === 1) return ctx.snooze(5 * MIN)
         })
-        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { missed: 'skip' })
+        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { name: 'report', missed: 'skip' })
         h.clock.set(T0 + MIN)
         await h.queue.drain()
         h.clock.set(T0 + 2 * MIN)
@@ -243,7 +244,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
 
       it('a tick fires while the previous tick job still waits (ticks do not block each other)', async () => {
         const h = await open()
-        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { queue: 'held' })
+        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { name: 'report', queue: 'held' })
         h.clock.set(T0 + MIN)
         await h.queue.drain()
         h.clock.set(T0 + 2 * MIN)
@@ -255,7 +256,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
       it('concurrent drains fire a tick exactly once', async () => {
         const h = await open()
         const seen = runs(h)
-        await h.queue.schedule('@every 1 minute', report, { v: 1 })
+        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { name: 'report' })
         h.clock.set(T0 + MIN)
         const results = await Promise.all([h.queue.drain(), h.queue.drain(), h.queue.drain()])
         expect(results.reduce((n, r) => n + r.total, 0)).toBe(1)
@@ -266,7 +267,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
       it('drain with recursive keeps firing ticks only up to now', async () => {
         const h = await open()
         const seen = runs(h)
-        await h.queue.schedule('@every 1 minute', report, { v: 1 })
+        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { name: 'report' })
         h.clock.set(T0 + MIN)
         expect((await h.queue.drain({ recursive: true })).total).toBe(1)
         expect(seen).toHaveLength(1)
@@ -275,7 +276,7 @@ export default function scheduleTickCases(factory: HarnessFactory): void {
       it('a started scheduler fires each tick once and the worker runs it', async () => {
         const h = await open({ scheduler: { intervalMs: 1000 } })
         const seen = runs(h)
-        await h.queue.schedule('@every 1 minute', report, { v: 1 })
+        await h.queue.schedule('@every 1 minute', report, { v: 1 }, { name: 'report' })
         await h.queue.start()
         await waitWhileTicking(h, () => seen.length === 1, 5000)
         for (let i = 0; i < 5; i++) {

@@ -28,12 +28,12 @@ export default function scheduleCases(factory: HarnessFactory): void {
   describe('schedules', () => {
     const open = useHarness(factory)
 
-    it('stores a schedule named after the kind with its next run time', async () => {
+    it('stores a schedule named by kind and a hash of expression and payload, with its next run time', async () => {
       const h = await open()
       h.clock.advance(1000)
       const record = await h.queue.schedule('*/10 * * * *', cleanup, { scope: 'all' })
+      expect(record.name).toMatch(/^cleanup:[0-9a-f]{8}$/)
       expect(record).toMatchObject({
-        name: 'cleanup',
         expression: '*/10 * * * *',
         kind: 'cleanup',
         payload: { scope: 'all' },
@@ -41,7 +41,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
         missedPolicy: 'runOnce',
       })
       expect(await h.queue.listSchedules()).toEqual([
-        expect.objectContaining({ name: 'cleanup', nextRunAt: T0 + 10 * MIN }),
+        expect.objectContaining({ name: record.name, nextRunAt: T0 + 10 * MIN }),
       ])
     })
 
@@ -49,7 +49,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
       const h = await open()
       const seen = runs(h)
       h.clock.advance(1000)
-      await h.queue.schedule('*/10 * * * *', cleanup, { scope: 'all' })
+      await h.queue.schedule('*/10 * * * *', cleanup, { scope: 'all' }, { name: 'cleanup' })
       expect((await h.queue.drain()).total).toBe(0)
       for (let i = 1; i <= 3; i++) {
         h.clock.set(T0 + i * 10 * MIN)
@@ -64,7 +64,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
       const h = await open()
       const seen = runs(h)
       h.clock.advance(1000)
-      await h.queue.schedule('*/10 * * * *', cleanup, { scope: 'all' })
+      await h.queue.schedule('*/10 * * * *', cleanup, { scope: 'all' }, { name: 'cleanup' })
       h.clock.set(T0 + 10 * MIN - 1)
       await h.queue.drain()
       expect(seen).toEqual([])
@@ -76,7 +76,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
         '@every 5 minutes',
         cleanup,
         { scope: 'x' },
-        { queue: 'maint', priority: 3, maxAttempts: 2, tags: ['cron'] },
+        { name: 'cleanup', queue: 'maint', priority: 3, maxAttempts: 2, tags: ['cron'] },
       )
       h.clock.advance(5 * MIN)
       await h.queue.drain()
@@ -97,7 +97,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
     it('@every ticks at creation + k intervals, aligned to the previous tick when run late', async () => {
       const h = await open()
       const seen = runs(h)
-      await h.queue.schedule('@every 10 minutes', cleanup, { scope: 'all' })
+      await h.queue.schedule('@every 10 minutes', cleanup, { scope: 'all' }, { name: 'cleanup' })
       expect(await nextRunAt(h)).toBe(T0 + 10 * MIN)
       h.clock.set(T0 + 10 * MIN + 37_000)
       await h.queue.drain()
@@ -109,14 +109,14 @@ export default function scheduleCases(factory: HarnessFactory): void {
 
     it('@every accepts compound intervals', async () => {
       const h = await open()
-      await h.queue.schedule('@every 1 hour 20 minutes', cleanup, { scope: 'all' })
+      await h.queue.schedule('@every 1 hour 20 minutes', cleanup, { scope: 'all' }, { name: 'cleanup' })
       expect(await nextRunAt(h)).toBe(T0 + 80 * MIN)
     })
 
     it('@after fires once, after the interval', async () => {
       const h = await open()
       const seen = runs(h)
-      await h.queue.schedule('@after 3 days', cleanup, { scope: 'all' })
+      await h.queue.schedule('@after 3 days', cleanup, { scope: 'all' }, { name: 'cleanup' })
       h.clock.set(T0 + 72 * HOUR - 1)
       await h.queue.drain()
       expect(seen).toEqual([])
@@ -131,7 +131,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
     it('@at fires once at the instant', async () => {
       const h = await open()
       const seen = runs(h)
-      await h.queue.schedule('@at 2030-01-01T06:00:00+02:00', cleanup, { scope: 'all' })
+      await h.queue.schedule('@at 2030-01-01T06:00:00+02:00', cleanup, { scope: 'all' }, { name: 'cleanup' })
       expect(await nextRunAt(h)).toBe(T0 + 4 * HOUR)
       h.clock.set(T0 + 4 * HOUR)
       await h.queue.drain()
@@ -141,21 +141,20 @@ export default function scheduleCases(factory: HarnessFactory): void {
       expect(await nextRunAt(h)).toBeNull()
     })
 
-    it('@at in the past is an INVALID_SCHEDULE error', async () => {
+    it('@at in the past is due at once (qron runs it once, at once)', async () => {
       const h = await open()
-      await expectError(
-        () => h.queue.schedule('@at 2029-12-31T23:00:00Z', cleanup, { scope: 'all' }),
-        'INVALID_SCHEDULE',
-        'past',
-      )
-      expect(await h.queue.listSchedules()).toEqual([])
+      const seen = runs(h)
+      await h.queue.schedule('@at 2029-12-31T23:00:00Z', cleanup, { scope: 'all' }, { name: 'cleanup' })
+      expect(await nextRunAt(h)).toBe(T0)
+      await h.queue.drain()
+      expect(seen.map((s) => s.tick)).toEqual([T0])
     })
 
     it('supports six-field cron with seconds', async () => {
       const h = await open()
       const seen = runs(h)
       h.clock.advance(1)
-      await h.queue.schedule('*/30 * * * * *', cleanup, { scope: 'all' })
+      await h.queue.schedule('*/30 * * * * *', cleanup, { scope: 'all' }, { name: 'cleanup' })
       for (let i = 1; i <= 4; i++) {
         h.clock.set(T0 + i * 30_000)
         await h.queue.drain()
@@ -172,7 +171,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
     ])('supports the %s alias', async (expression, expected) => {
       const h = await open()
       h.clock.advance(1)
-      await h.queue.schedule(expression, cleanup, { scope: 'all' })
+      await h.queue.schedule(expression, cleanup, { scope: 'all' }, { name: 'cleanup' })
       expect(await nextRunAt(h)).toBe(expected)
     })
 
@@ -184,7 +183,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
         '0 9 * * *',
         cleanup,
         { scope: 'all' },
-        { timezone: 'America/New_York' },
+        { name: 'cleanup', timezone: 'America/New_York' },
       )
       expect(record.timezone).toBe('America/New_York')
       expect(record.nextRunAt).toBe(Date.UTC(2030, 0, 1, 14))
@@ -198,7 +197,12 @@ export default function scheduleCases(factory: HarnessFactory): void {
       const h = await open()
       const seen = runs(h)
       h.clock.set(Date.UTC(2030, 2, 29, 12))
-      await h.queue.schedule('0 9 * * *', cleanup, { scope: 'all' }, { timezone: 'Europe/Paris' })
+      await h.queue.schedule(
+        '0 9 * * *',
+        cleanup,
+        { scope: 'all' },
+        { name: 'cleanup', timezone: 'Europe/Paris' },
+      )
       // Paris switches to summer time on Sunday 31 March 2030: 09:00 is 08:00Z before, 07:00Z after.
       for (const at of [Date.UTC(2030, 2, 30, 8), Date.UTC(2030, 2, 31, 7), Date.UTC(2030, 3, 1, 7)]) {
         h.clock.set(at)
@@ -214,7 +218,13 @@ export default function scheduleCases(factory: HarnessFactory): void {
     it('rejects an unknown time zone with INVALID_SCHEDULE', async () => {
       const h = await open()
       await expectError(
-        () => h.queue.schedule('0 9 * * *', cleanup, { scope: 'all' }, { timezone: 'Mars/Olympus' }),
+        () =>
+          h.queue.schedule(
+            '0 9 * * *',
+            cleanup,
+            { scope: 'all' },
+            { name: 'cleanup', timezone: 'Mars/Olympus' },
+          ),
         'INVALID_SCHEDULE',
         'Mars/Olympus',
       )
@@ -230,7 +240,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
       '@sometimes',
       '@every',
       '@every 0s',
-      '@every 1 month',
+      '@every 1.5 months',
       '@every 5 parsecs',
       '@after -3 days',
       '@at tomorrow',
@@ -239,7 +249,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
     ])('rejects %j with INVALID_SCHEDULE quoting the expression', async (expression) => {
       const h = await open()
       const error = await expectError(
-        () => h.queue.schedule(expression, cleanup, { scope: 'all' }),
+        () => h.queue.schedule(expression, cleanup, { scope: 'all' }, { name: 'cleanup' }),
         'INVALID_SCHEDULE',
       )
       expect(error).toBeInstanceOf(InvalidScheduleError)
@@ -251,7 +261,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
     it('unschedule stops the ticks and reports whether the schedule existed', async () => {
       const h = await open()
       const seen = runs(h)
-      await h.queue.schedule('@every 1 minute', cleanup, { scope: 'all' })
+      await h.queue.schedule('@every 1 minute', cleanup, { scope: 'all' }, { name: 'cleanup' })
       h.clock.advance(MIN)
       await h.queue.drain()
       expect(await h.queue.unschedule('cleanup')).toBe(true)
@@ -281,7 +291,13 @@ export default function scheduleCases(factory: HarnessFactory): void {
     it('rejects bad schedule options', async () => {
       const h = await open()
       await expectError(
-        () => h.queue.schedule('@hourly', cleanup, { scope: 'a' }, { missed: 'sometimes' as never }),
+        () =>
+          h.queue.schedule(
+            '@hourly',
+            cleanup,
+            { scope: 'a' },
+            { name: 'cleanup', missed: 'sometimes' as never },
+          ),
         'INVALID_ARGUMENT',
         'missed',
       )
@@ -291,7 +307,7 @@ export default function scheduleCases(factory: HarnessFactory): void {
         'name',
       )
       await expectError(
-        () => h.queue.schedule('@hourly', cleanup, { scope: 'a' }, { priority: 1e9 }),
+        () => h.queue.schedule('@hourly', cleanup, { scope: 'a' }, { name: 'cleanup', priority: 1e9 }),
         'INVALID_OPTIONS',
         'priority',
       )

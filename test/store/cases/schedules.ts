@@ -12,6 +12,8 @@ export default function scheduleCases(factory: StoreFactory): void {
       const input = scheduleOf('nightly', T0 + 1000, { expression: '0 4 * * *', timezone: 'Europe/Paris' })
       expect(await store().upsertSchedule({ schedule: input, now: T0 })).toEqual({
         ...input,
+        startAt: null,
+        after: null,
         lastTickAt: null,
         lastSuccessAt: null,
         createdAt: T0,
@@ -113,6 +115,44 @@ export default function scheduleCases(factory: StoreFactory): void {
       ).toBeNull()
       expect((await only())?.nextRunAt).toBe(T0 + 1)
       expect(await store().listJobs({ filter: {}, limit: 10 })).toHaveLength(1)
+    })
+
+    it('stores startAt and after; keeps the next run time only while they are unchanged', async () => {
+      const first = await store().upsertSchedule({
+        schedule: scheduleOf('s', T0 + 1000, { startAt: T0 + 1000 }),
+        now: T0,
+      })
+      expect(first).toMatchObject({ startAt: T0 + 1000, after: null, nextRunAt: T0 + 1000 })
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0 + 9999, { startAt: T0 + 1000 }), now: T0 })
+      expect((await only())?.nextRunAt).toBe(T0 + 1000)
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0 + 5000, { startAt: T0 + 5000 }), now: T0 })
+      expect(await only()).toMatchObject({ startAt: T0 + 5000, nextRunAt: T0 + 5000 })
+      await store().upsertSchedule({
+        schedule: scheduleOf('s', null, { startAt: T0 + 5000, after: 'x' }),
+        now: T0,
+      })
+      expect(await only()).toMatchObject({ after: 'x', nextRunAt: null })
+    })
+
+    it('lists chained schedules among the due ones, and fires them with a null compare-and-set', async () => {
+      await store().upsertSchedule({ schedule: scheduleOf('chained', null, { after: 'other' }), now: T0 })
+      await store().upsertSchedule({ schedule: scheduleOf('later', T0 + 1000), now: T0 })
+      expect((await store().dueSchedules({ now: T0 })).map((s) => s.name)).toEqual(['chained'])
+      const params = {
+        name: 'chained',
+        expectedNextRunAt: null,
+        nextRunAt: null,
+        job: tickJob('chained', T0 + 60_000),
+        now: T0,
+      }
+      expect(await store().fireScheduleTick(params)).toMatchObject({ scheduleTick: T0 + 60_000 })
+      // The same tick again (another process): nothing inserted; lastTickAt recorded.
+      expect(await store().fireScheduleTick(params)).toBeNull()
+      expect(await only()).toMatchObject({ name: 'chained', lastTickAt: T0 + 60_000, nextRunAt: null })
+      // A stale guard does not fire.
+      expect(
+        await store().fireScheduleTick({ ...params, expectedNextRunAt: T0, job: tickJob('chained', T0 + 1) }),
+      ).toBeNull()
     })
   })
 }

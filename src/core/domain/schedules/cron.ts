@@ -8,7 +8,10 @@ import { InvalidScheduleError } from '../errors.js'
 import type { ScheduleExpression } from './expression.js'
 import { checkInstant } from './time-units.js'
 
-/** Cron aliases mapped to the five-field expressions they stand for. */
+/**
+ * Cron aliases mapped to the five-field expressions they stand for: midnight-aligned, as in cron
+ * (qron reads `@monthly` as `@every 1 month` from creation; write that to get it).
+ */
 const CRON_ALIASES: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *',
   '@annually': '0 0 1 1 *',
@@ -17,6 +20,7 @@ const CRON_ALIASES: Readonly<Record<string, string>> = {
   '@daily': '0 0 * * *',
   '@midnight': '0 0 * * *',
   '@hourly': '0 * * * *',
+  '@minutely': '* * * * *',
 }
 
 const requireFromHere = createRequire(import.meta.url)
@@ -42,7 +46,7 @@ export function cronExpression(source: string, expression: string, timezone: str
     if (alias === undefined) {
       throw new InvalidScheduleError(
         expression,
-        `unknown directive ${JSON.stringify(source.split(/\s+/)[0])}; use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <interval>, @after <interval> or @at <timestamp>`,
+        `unknown directive ${JSON.stringify(source.split(/\s+/)[0])}; use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @minutely, @every <interval>, @after <interval> or @at <timestamp>`,
       )
     }
     cron = alias

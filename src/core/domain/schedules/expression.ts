@@ -9,13 +9,19 @@
  * - `@after <interval>`: once, at anchor + interval;
  * - `@at <ISO 8601 timestamp with Z or an offset>`: once, at that instant.
  *
+ * An interval with months or years (`@every 1 month`, `@after 1 month 1 week 3 days`) is calendar
+ * arithmetic in the time zone (UTC unless one is given), as PostgreSQL adds an interval to a
+ * timestamptz: months, then days, then time (see `calendar.ts`). Without months, an interval is a
+ * fixed length (a day is 24 hours) and the time zone plays no part.
+ *
  * The anchor is the instant the schedule was created; cron ignores it. Time is always passed in as
  * epoch milliseconds: nothing here reads the clock.
  */
 import { InvalidScheduleError } from '../errors.js'
 import { describe } from '../validation.js'
+import { type CalendarInterval, nextCalendarTick } from './calendar.js'
 import { cronExpression } from './cron.js'
-import { parseIntervalOf } from './interval.js'
+import { parseIntervalParts } from './interval.js'
 import { checkInstant, SECOND_MS } from './time-units.js'
 import { parseTimestamp } from './timestamp.js'
 
@@ -76,7 +82,9 @@ export function parseScheduleExpression(
       throw new InvalidScheduleError(expression, `@${keyword} needs an argument, e.g. "${example}"`)
     }
     if (keyword === 'at') return atExpression(source, parseTimestamp(argument, expression))
-    const intervalMs = parseIntervalOf(argument, expression)
+    const parts = parseIntervalParts(argument, expression)
+    if (parts.months > 0) return calendarExpression(source, keyword, parts, timezone ?? 'UTC')
+    const intervalMs = parts.ms
     if (keyword === 'after') return afterExpression(source, intervalMs)
     if (intervalMs < MIN_EVERY_MS) {
       throw new InvalidScheduleError(
@@ -115,6 +123,27 @@ function everyExpression(source: string, intervalMs: number): ScheduleExpression
       checkInstant('anchorMs', anchorMs)
       if (afterMs < anchorMs + intervalMs) return anchorMs + intervalMs
       return anchorMs + (Math.floor((afterMs - anchorMs) / intervalMs) + 1) * intervalMs
+    },
+  })
+}
+
+function calendarExpression(
+  source: string,
+  keyword: 'every' | 'after',
+  interval: CalendarInterval,
+  timezone: string,
+): ScheduleExpression {
+  return Object.freeze({
+    source,
+    type: keyword,
+    recurring: keyword === 'every',
+    timezone,
+    nextTick(afterMs: number, anchorMs: number): number | null {
+      checkInstant('afterMs', afterMs)
+      checkInstant('anchorMs', anchorMs)
+      if (keyword === 'every') return nextCalendarTick(afterMs, anchorMs, interval, timezone)
+      const tick = nextCalendarTick(anchorMs, anchorMs, interval, timezone)
+      return tick !== null && tick > afterMs ? tick : null
     },
   })
 }

@@ -4,13 +4,13 @@ import { resolveNewJob, validateEnqueueOptions } from '../enqueue-options.js'
 import { InvalidArgumentError, InvalidScheduleError } from '../errors.js'
 import type { JobDefinition } from '../job-definition.js'
 import type { JsonValue } from '../json.js'
-import { describe } from '../validation.js'
-import { parseScheduleExpression } from './expression.js'
+import { describe, validateName, validateOptionalTime } from '../validation.js'
+import { parseScheduleExpression, type ScheduleExpression } from './expression.js'
 
 /**
- * Builds the schedule to store. When a schedule of the same name already has the same expression
- * and time zone, its next run time and anchor are kept, so re-registering schedules at every boot
- * neither skips nor repeats a tick.
+ * Builds the schedule to store. When a schedule of the same name already has the same expression,
+ * time zone, start and predecessor, its next run time is kept, so re-registering schedules at every
+ * boot neither skips nor repeats a tick. A one-off `@at` in the past is due at once (`now`).
  */
 export function scheduleRecordFor(input: {
   expression: string
@@ -27,7 +27,7 @@ export function scheduleRecordFor(input: {
       `schedule(expression, ...) needs a string expression; got ${describe(input.expression)}.`,
     )
   }
-  const { name: _n, timezone, missed, ...jobOptions } = options
+  const { name: _n, timezone, missed, startAt: startAtInput, after: afterInput, ...jobOptions } = options
   for (const key of ['runAt', 'delayMs', 'uniqueKey', 'dependsOn', 'tx']) {
     if (key in jobOptions)
       throw new InvalidArgumentError(
@@ -40,6 +40,25 @@ export function scheduleRecordFor(input: {
     )
   }
   const expression = parseScheduleExpression(input.expression, { timezone })
+  const startAt = validateOptionalTime(startAtInput, 'schedule option startAt') ?? null
+  if (startAt !== null && expression.type === 'at') {
+    throw new InvalidArgumentError(
+      'schedule option startAt does not apply to @at, which names its own instant; drop startAt or use @every/cron.',
+    )
+  }
+  const after = afterInput === undefined ? null : validateName(afterInput, 'schedule option after')
+  if (after !== null) {
+    if (after === input.name) {
+      throw new InvalidArgumentError(
+        `schedule option after names the schedule itself (${JSON.stringify(after)}).`,
+      )
+    }
+    if (expression.type !== 'after' || startAt !== null) {
+      throw new InvalidArgumentError(
+        `a schedule with option after runs when ${JSON.stringify(after)} succeeds: write its expression as the delay, "@after <interval>" (e.g. "@after 1 minute"), without startAt; got ${JSON.stringify(expression.source)}.`,
+      )
+    }
+  }
   const opts = validateEnqueueOptions(jobOptions)
   const {
     kind: _k,
@@ -51,9 +70,14 @@ export function scheduleRecordFor(input: {
   } = resolveNewJob(input.job, input.payload, opts, now)
   const template: ScheduleJobTemplate = jobTemplate
   const tz = expression.timezone
-  const same = existing && existing.expression === expression.source && (existing.timezone ?? null) === tz
-  const nextRunAt = same ? existing.nextRunAt : expression.nextTick(now - 1, now)
-  if (!same && nextRunAt === null) {
+  const same =
+    existing &&
+    existing.expression === expression.source &&
+    (existing.timezone ?? null) === tz &&
+    (existing.startAt ?? null) === startAt &&
+    (existing.after ?? null) === after
+  const nextRunAt = same ? existing.nextRunAt : after !== null ? null : firstTick(expression, now, startAt)
+  if (!same && after === null && nextRunAt === null) {
     throw new InvalidScheduleError(
       expression.source,
       'its only run time is in the past; use enqueue() to run a job now',
@@ -68,5 +92,22 @@ export function scheduleRecordFor(input: {
     jobTemplate: template,
     nextRunAt,
     missedPolicy: missed ?? 'runOnce',
+    startAt,
+    after,
   }
+}
+
+/**
+ * The first tick of a new schedule: after `now`, and not before `startAt` (`@every` counts from
+ * `startAt`, whose own instant is its first tick). A past `@at` is due at once.
+ */
+function firstTick(expression: ScheduleExpression, now: number, startAt: number | null): number | null {
+  if (startAt !== null && startAt > now) {
+    // `@every` ticks at startAt + k intervals from k = 0; cron at its first tick from startAt on;
+    // `@after` one interval after startAt.
+    return expression.type === 'every' ? startAt : expression.nextTick(startAt - 1, startAt)
+  }
+  const tick = expression.nextTick(now - 1, now)
+  if (tick === null && expression.type === 'at') return now
+  return tick
 }

@@ -43,6 +43,24 @@ export function planTick(schedule: ScheduleRecord, now: number, missedToleranceM
   return { tick, nextRunAt: next }
 }
 
+/**
+ * The tick a schedule that runs `after` another owes, or null: the other schedule's latest
+ * successful tick plus this schedule's `@after` delay, when that success is new to this schedule
+ * (later than its last tick minus the delay) and not older than this schedule's creation. A failed
+ * run of the other schedule moves nothing; a removed one (`previous` undefined) fires nothing.
+ */
+export function chainedTick(schedule: ScheduleRecord, previous: ScheduleRecord | undefined): number | null {
+  const success = previous?.lastSuccessAt ?? null
+  if (success === null || success < schedule.createdAt) return null
+  const expression = parseScheduleExpression(schedule.expression, {
+    timezone: schedule.timezone ?? undefined,
+  })
+  const tick = expression.nextTick(success, success)
+  if (tick === null) return null
+  if (schedule.lastTickAt !== null && tick <= schedule.lastTickAt) return null
+  return tick
+}
+
 /** Builds the job of one tick from the schedule's template. */
 export function tickJob(schedule: ScheduleRecord, tick: number): NewJob {
   return {
