@@ -3,10 +3,11 @@
  * processes per handler module and mode, and the handler that bridges an attempt's context across
  * (payload, job, attempt, state, schedule, log lines, state changes, controls, the trace context).
  */
-import { context, propagation } from '@opentelemetry/api'
+import { context } from '@opentelemetry/api'
 import { InvalidArgumentError } from '../core/domain/errors.js'
 import type { JobContext, JobHandler } from '../core/ports/queue.js'
 import type { IsolatedModuleSpec, IsolationHost } from '../core/runtime/isolation/isolation-host.js'
+import { injectTraceContext } from '../core/runtime/tracing.js'
 import { decodeValue } from './protocol.js'
 import { findTsx, isTypeScript, runnerEntry, spawnRunner } from './runner.js'
 import { RunnerPool } from './runner-pool.js'
@@ -43,8 +44,7 @@ export function createNodeIsolation(): IsolationHost {
 function isolatedHandler(pool: RunnerPool, module: string): JobHandler<unknown> {
   return async (payload: unknown, ctx: JobContext) => {
     // The run's span is the active context here: its W3C trace context goes with the attempt.
-    const trace: Record<string, string> = {}
-    propagation.inject(context.active(), trace)
+    const trace = injectTraceContext(context.active()) ?? {}
     const end = await pool.run(
       { type: 'run', module, payload, job: ctx.job, state: ctx.state, schedule: ctx.schedule, trace },
       {

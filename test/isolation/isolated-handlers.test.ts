@@ -63,6 +63,7 @@ describe.each(['thread', 'process'] as const)('isolation: %s', (isolation) => {
         message: 'context seen',
         fields: { kind: 'work', error: expect.objectContaining({ message: 'as a field' }) },
       }),
+      expect.objectContaining({ message: 'trace' }),
     ])
     expect(await queue.getJob(thrown.id)).toMatchObject({
       state: 'retryable',
