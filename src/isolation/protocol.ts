@@ -45,6 +45,8 @@ export type RunnerMessage =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields?: LogFields }
   | { readonly type: 'state'; readonly state: JsonValue }
   | { readonly type: 'done'; readonly kind: 'value' | 'thrown'; readonly value: WireValue }
+  /** A child process's uncaught exception, sent just before it exits (a thread reports its own). */
+  | { readonly type: 'fatal'; readonly detail: string }
 
 /** Encodes what a handler returned or threw for the trip back. */
 export function encodeValue(value: unknown): WireValue {

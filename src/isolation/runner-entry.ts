@@ -97,4 +97,16 @@ const onMessage = (message: RunMessage) => {
   if (message?.type === 'run') void run(message)
 }
 if (parentPort) parentPort.on('message', onMessage)
-else process.on('message', onMessage)
+else {
+  process.on('message', onMessage)
+  // A thread's uncaught exception reaches the queue through the Worker's 'error' event; a child
+  // process's would only reach stderr, so it is sent first, then the process exits as Node would.
+  process.on('uncaughtException', (error) => {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    try {
+      process.send?.({ type: 'fatal', detail } satisfies RunnerMessage, () => process.exit(1))
+    } catch {
+      process.exit(1)
+    }
+  })
+}

@@ -55,7 +55,7 @@ export class RunnerPool {
       runner.onMessage = (m) => {
         if (m.type === 'log') hooks.onLog(m)
         else if (m.type === 'state') hooks.onState(m.state)
-        else {
+        else if (m.type === 'done') {
           signal.removeEventListener('abort', onAbort)
           this.#release(runner)
           resolve(m)

@@ -134,7 +134,10 @@ function processRunner(spec: RunnerSpec): Runner {
       ;(child.channel as { unref?: () => void } | null | undefined)?.unref?.()
     },
   }
-  child.on('message', (m) => runner.onMessage(m as RunnerMessage))
+  child.on('message', (m: RunnerMessage) => {
+    if (m.type === 'fatal') detail = m.detail
+    else runner.onMessage(m)
+  })
   child.on('error', (error) => {
     detail = error.message
   })
