@@ -223,8 +223,8 @@ class CoreQueueImpl implements CoreQueue {
     }
   }
 
-  #createWorker({ settings, transactional }: ResolvedWorker): Worker {
-    const mode: RunMode = { batched: true, transactional }
+  #createWorker({ settings, transactional, isolation }: ResolvedWorker): Worker {
+    const mode: RunMode = { batched: true, transactional, isolation }
     return new Worker(settings, {
       clock: this.clock,
       claim: async (p) => {

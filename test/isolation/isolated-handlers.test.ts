@@ -4,6 +4,7 @@
  * is terminated and its attempt fails with JobTimeoutError, a crash or process.exit(n) fails only
  * that attempt (the exit code in its error), and the pool replaces the dead runner.
  */
+import { threadId } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryQueue, type MemoryQueue } from '../../src/adapters/memory/index.js'
 import {
@@ -118,6 +119,21 @@ describe.each(['thread', 'process'] as const)('isolation: %s', (isolation) => {
     const outcome = await queue.performJob(work, { do: 'exit', code: 7 })
     expect(outcome).toMatchObject({ outcome: 'retry', error: expect.any(IsolatedRunnerExitError) })
     expect((outcome as { error: IsolatedRunnerExitError }).error.exitCode).toBe(7)
+  })
+})
+
+describe('a handler module without isolation', () => {
+  it('runs in this process (imported on first use): drain and performJob see the same process', async () => {
+    const queue = createMemoryQueue({ clock: createSystemClock() })
+    queue.register(plain, plainModule)
+    const outcome = await queue.performJob(plain, { n: 2 })
+    expect(outcome).toMatchObject({
+      outcome: 'succeeded',
+      result: { echo: { n: 2 }, pid: process.pid, threadId: threadId },
+    })
+    await queue.enqueue(plain, { n: 3 })
+    expect(await queue.drain()).toMatchObject({ succeeded: 1 })
+    await queue.shutdown()
   })
 })
 

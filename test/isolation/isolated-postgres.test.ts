@@ -79,4 +79,39 @@ describePostgres('isolated handlers on PostgreSQL workers', () => {
       })
     })
   })
+
+  describe('chosen per worker', () => {
+    const inline = defineJob<{ n: number }>({ kind: 'pg-inline' })
+    afterEach(async () => {
+      await queue.shutdown({ graceMs: 1000 })
+    })
+
+    it("a worker's isolation runs the kinds registered as modules in its pool; functions stay in process", async () => {
+      queue = createPostgresQueue({
+        pool: db.pool,
+        schema: db.schema,
+        workers: [{ queues: ['default'], concurrency: 2, isolation: 'process' }],
+      })
+      queue.register(work, workModule) // a module, no isolation of its own: the worker's applies
+      const ran: number[] = []
+      queue.register(inline, ({ n }) => void ran.push(n))
+      const exited = await queue.enqueue(work, { do: 'exit', code: 4 })
+      const ok = await queue.enqueue(work, { do: 'ok' })
+      const fn = await queue.enqueue(inline, { n: 1 })
+      await queue.start()
+      await waitFor(async () => {
+        const jobs = await Promise.all([exited, ok, fn].map((j) => queue.getJob(j.id)))
+        return jobs.every((j) => j?.state === 'succeeded' || j?.state === 'failed')
+      })
+      expect(await queue.getJob(exited.id)).toMatchObject({
+        state: 'failed',
+        errors: [
+          { name: 'IsolatedRunnerExitError', message: expect.stringContaining('process exited with code 4') },
+        ],
+      })
+      expect(await queue.getJob(ok.id)).toMatchObject({ state: 'succeeded' })
+      expect(await queue.getJob(fn.id)).toMatchObject({ state: 'succeeded' })
+      expect(ran).toEqual([1])
+    })
+  })
 })

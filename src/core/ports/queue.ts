@@ -182,8 +182,9 @@ export interface RegisterOptions {
   readonly transactional?: boolean
   /**
    * Run a handler module outside this event loop: `'thread'` in a pool of worker threads, `'process'`
-   * in a pool of child processes (default `'thread'` for a module). Past its timeout, or when it is
-   * cancelled or shut down, the runner is terminated; a crash or `process.exit` fails that attempt only.
+   * in a pool of child processes. Without it, a module runs in this process (imported on first use)
+   * unless the worker that claims the job has an `isolation` of its own. Past its timeout, or when it
+   * is cancelled or shut down, the runner is terminated; a crash or `process.exit` fails that attempt only.
    */
   readonly isolation?: 'thread' | 'process'
   /** Extra Node flags for an isolated handler's thread or process (e.g. `['--max-old-space-size=256']`). */

@@ -12,14 +12,18 @@ export interface Registration {
   readonly handler: JobHandler<unknown>
   /** Run this kind in the job's own transaction (Postgres). */
   readonly transactional: boolean
-  /** Where the handler runs: `null` in this event loop, else a pooled thread or process. */
+  /** Where the kind asked its handler to run: `null` in this event loop (unless a worker says otherwise). */
   readonly isolation: IsolationMode | null
+  /** The handler's module when it was registered as one (a worker's `isolation` can then apply). */
+  readonly module: { readonly url: URL; readonly execArgv: readonly string[] } | null
 }
 
 /** The handlers of one queue instance, by kind. */
 export class HandlerRegistry {
   readonly #byKind = new Map<string, Registration>()
   readonly #isolation: IsolationHost | undefined
+  /** Registrations isolated by a worker's `isolation`, by mode and kind (made once each). */
+  readonly #byWorkerMode = new Map<string, Registration>()
   #kinds: string[] = []
 
   /** `isolation` runs the handlers registered as modules; without it, only functions can be registered. */
@@ -50,7 +54,7 @@ export class HandlerRegistry {
     const isolation = validateIsolation(o.isolation, kind)
     const execArgv = validateExecArgv(o.execArgv, kind)
     let run: JobHandler<unknown>
-    let mode: IsolationMode | null = null
+    let module: Registration['module'] = null
     if (typeof handler === 'function') {
       if (isolation !== undefined || execArgv !== undefined) {
         throw new InvalidArgumentError(
@@ -59,19 +63,22 @@ export class HandlerRegistry {
       }
       run = handler as JobHandler<unknown>
     } else {
-      const module = moduleUrlOf(handler, kind)
-      if (o.transactional === true) {
+      const url = moduleUrlOf(handler, kind)
+      if (o.transactional === true && isolation !== undefined) {
         throw new InvalidArgumentError(
-          `register(${kind}): an isolated handler cannot run in the job's transaction (ctx.tx cannot cross to a thread or process); drop transactional or register a function.`,
+          `register(${kind}): an isolated handler cannot run in the job's transaction (ctx.tx cannot cross to a thread or process); drop transactional or isolation.`,
         )
       }
-      if (!this.#isolation) {
+      if (isolation !== undefined && !this.#isolation) {
         throw new LifecycleError(
           `register(${kind}): this queue has no isolation host to run handler modules; create it with createMemoryQueue() or createPostgresQueue(), which provide one.`,
         )
       }
-      mode = isolation ?? 'thread'
-      run = this.#isolation.handlerFor({ module, mode, execArgv: execArgv ?? [] })
+      module = { url, execArgv: execArgv ?? [] }
+      run =
+        isolation === undefined
+          ? importedHandler(url)
+          : this.#isolation!.handlerFor({ module: url, mode: isolation, execArgv: module.execArgv })
     }
     if (this.#byKind.has(definition.kind) && !options.replace) {
       throw new LifecycleError(
@@ -82,14 +89,38 @@ export class HandlerRegistry {
       definition: definition as JobDefinition<unknown>,
       handler: run,
       transactional: options.transactional === true,
-      isolation: mode,
+      isolation: isolation ?? null,
+      module,
     })
+    for (const mode of ISOLATION_MODES) this.#byWorkerMode.delete(`${mode}:${definition.kind}`)
     this.#kinds = [...this.#byKind.keys()]
   }
 
   /** The registration of a kind, if any. */
   get(kind: string): Registration | undefined {
     return this.#byKind.get(kind)
+  }
+
+  /**
+   * The registration a worker with `isolation` runs: the kind's own choice wins; a kind registered as
+   * a module without one runs isolated in the worker's mode; a function stays in process (it cannot
+   * cross to a thread or a process).
+   */
+  isolatedIn(registration: Registration, mode: IsolationMode | null): Registration {
+    if (mode === null || registration.isolation !== null || registration.module === null) return registration
+    if (registration.transactional || !this.#isolation) return registration
+    const key = `${mode}:${registration.definition.kind}`
+    let isolated = this.#byWorkerMode.get(key)
+    if (!isolated) {
+      const { url, execArgv } = registration.module
+      isolated = {
+        ...registration,
+        isolation: mode,
+        handler: this.#isolation.handlerFor({ module: url, mode, execArgv }),
+      }
+      this.#byWorkerMode.set(key, isolated)
+    }
+    return isolated
   }
 
   /** Every registered kind. */
@@ -141,4 +172,27 @@ function moduleUrlOf(handler: unknown, kind: string): URL {
     )
   }
   throw new InvalidArgumentError(`register(${kind}, handler): ${fix}; got ${describe(handler)}.`)
+}
+
+/** A handler module run in this process: imported on first use, its default export (or `handler`) called. */
+function importedHandler(url: URL): JobHandler<unknown> {
+  let loaded: Promise<JobHandler<unknown>> | undefined
+  const load = async (): Promise<JobHandler<unknown>> => {
+    const exports = (await import(url.href)) as { default?: unknown; handler?: unknown }
+    const candidate = typeof exports.default === 'function' ? exports.default : exports.handler
+    if (typeof candidate !== 'function') {
+      throw new InvalidArgumentError(
+        `The handler module ${url.href} exports no handler: export default async function (payload, ctx) { ... } (or export const handler).`,
+      )
+    }
+    return candidate as JobHandler<unknown>
+  }
+  return async (payload, ctx) => {
+    // A module that failed to load is tried again by the next attempt.
+    loaded ??= load().catch((error: unknown) => {
+      loaded = undefined
+      throw error
+    })
+    return (await loaded)(payload, ctx)
+  }
 }
