@@ -63,8 +63,26 @@ class IsolatedContext implements IsolatedJobContext {
 
 type Handler = (payload: unknown, ctx: IsolatedContext) => unknown
 
+/**
+ * The handlers this runner loaded, by module URL: importing again on every attempt would go through
+ * the module loader (and tsx's hooks) each time. The runner is its own thread or process, so this
+ * map is its whole state, not a global of the queue's process.
+ */
+const handlers = new Map<string, Promise<Handler>>()
+
+/** The handler of a module, loaded once (a failed load is tried again by the next attempt). */
+function handlerOf(module: string): Promise<Handler> {
+  let handler = handlers.get(module)
+  if (!handler) {
+    handler = loadHandler(module)
+    handler.catch(() => handlers.delete(module))
+    handlers.set(module, handler)
+  }
+  return handler
+}
+
 /** The handler of a module: its default export, or its export `handler`. */
-async function handlerOf(module: string): Promise<Handler> {
+async function loadHandler(module: string): Promise<Handler> {
   const exports = (await import(module)) as { default?: unknown; handler?: unknown }
   const candidate = typeof exports.default === 'function' ? exports.default : exports.handler
   if (typeof candidate !== 'function') {
