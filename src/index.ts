@@ -19,6 +19,7 @@ export {
   InvalidOptionsError,
   InvalidPayloadError,
   InvalidScheduleError,
+  IsolatedRunnerExitError,
   JobCancelledError,
   JobNotFoundError,
   JobNotWaitingError,
@@ -52,6 +53,9 @@ export type {
   EnqueueManyItems,
   EnqueueResult,
   Enqueuer,
+  HandlerModule,
+  IsolatedJobContext,
+  IsolatedJobHandler,
   JobContext,
   JobHandler,
   JobPatch,
@@ -84,6 +88,11 @@ export type {
   UpdateJobOutcome,
   UpsertScheduleParams,
 } from './core/ports/store.js'
+export type {
+  IsolatedModuleSpec,
+  IsolationHost,
+  IsolationMode,
+} from './core/runtime/isolation/isolation-host.js'
 export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/runtime/run-logger.js'
 export type { TraceCarrier, TracingOptions } from './core/runtime/tracing.js'
 export { extractTraceContext, injectTraceContext, TRACER_NAME } from './core/runtime/tracing.js'

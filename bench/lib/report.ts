@@ -1,5 +1,5 @@
 /** Writes the results: `latest.json` (rows, ratios, goals) and the Markdown report. */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { BenchOptions } from './args.js'
 import type { GoalRow } from './goals.js'
@@ -49,7 +49,16 @@ export async function writeJson(path: string, report: BenchReport): Promise<void
 /** Writes the Markdown report. */
 export async function writeMarkdown(path: string, report: BenchReport, options: BenchOptions): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
-  await writeFile(path, renderMarkdown(report, options))
+  await writeFile(path, renderMarkdown(report, options) + (await keptSections(path)))
+}
+
+/** Sections other scripts maintain in the same file (`npm run bench:isolation`), kept as they are. */
+async function keptSections(path: string): Promise<string> {
+  const old = await readFile(path, 'utf8').catch(() => '')
+  const start = old.indexOf('## Isolated handlers: overhead per job')
+  const end = old.indexOf('<!-- isolation:end -->')
+  if (start < 0 || end < start) return ''
+  return `\n${old.slice(start, end + '<!-- isolation:end -->'.length)}\n`
 }
 
 /** Renders the Markdown report. */

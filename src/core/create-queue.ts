@@ -20,6 +20,7 @@ import type {
   DrainResult,
   EnqueueManyItems,
   EnqueueResult,
+  HandlerModule,
   JobHandler,
   JobPatch,
   Queue,
@@ -34,6 +35,7 @@ import { drainJobs } from './runtime/drain.js'
 import { JobEnqueuer } from './runtime/enqueuer.js'
 import type { ExecutorDeps } from './runtime/executor.js'
 import { HandlerRegistry } from './runtime/handler-registry.js'
+import type { IsolationHost } from './runtime/isolation/isolation-host.js'
 import { JobManager } from './runtime/job-manager.js'
 import { JobRunner, type RunMode } from './runtime/job-runner.js'
 import { performJob } from './runtime/perform-job.js'
@@ -52,16 +54,24 @@ export interface CoreQueue extends Queue {
   ): Promise<AttemptOutcome>
 }
 
-/** Creates a queue on a store. */
-export function createQueue(store: JobStore, options: QueueOptions = {}): CoreQueue {
+/** Creates a queue on a store; `isolation` runs handlers registered as modules (threads, processes). */
+export function createQueue(
+  store: JobStore,
+  options: QueueOptions = {},
+  isolation?: IsolationHost,
+): CoreQueue {
   assertStore(store)
-  return new CoreQueueImpl(store, resolveConfig(options))
+  return new CoreQueueImpl(store, resolveConfig(options), isolation)
 }
 
 /** Creates a queue on a store from options an adapter already resolved (once, with `resolveConfig`). */
-export function createConfiguredQueue(store: JobStore, config: ResolvedConfig): CoreQueue {
+export function createConfiguredQueue(
+  store: JobStore,
+  config: ResolvedConfig,
+  isolation?: IsolationHost,
+): CoreQueue {
   assertStore(store)
-  return new CoreQueueImpl(store, config)
+  return new CoreQueueImpl(store, config, isolation)
 }
 
 function assertStore(store: JobStore): void {
@@ -75,7 +85,8 @@ class CoreQueueImpl implements CoreQueue {
   readonly clock: Clock
   readonly #config: ResolvedConfig
   readonly #events = new EventBus()
-  readonly #registry = new HandlerRegistry()
+  readonly #registry: HandlerRegistry
+  readonly #isolation: IsolationHost | undefined
   readonly #executor: ExecutorDeps
   readonly #completer: Completer
   readonly #runner: JobRunner
@@ -90,8 +101,10 @@ class CoreQueueImpl implements CoreQueue {
   #startPromise: Promise<void> | null = null
   #shutdownPromise: Promise<void> | null = null
 
-  constructor(store: JobStore, config: ResolvedConfig) {
+  constructor(store: JobStore, config: ResolvedConfig, isolation: IsolationHost | undefined) {
     this.store = store
+    this.#isolation = isolation
+    this.#registry = new HandlerRegistry(isolation)
     this.#config = config
     this.clock = config.clock
     this.#executor = { clock: this.clock, ...config.executor }
@@ -130,7 +143,11 @@ class CoreQueueImpl implements CoreQueue {
     return this.#events.on(event, listener)
   }
 
-  register<P>(job: JobDefinition<P>, handler: JobHandler<P>, options?: RegisterOptions): void {
+  register<P>(
+    job: JobDefinition<P>,
+    handler: JobHandler<P> | HandlerModule,
+    options?: RegisterOptions,
+  ): void {
     this.#registry.register(job, handler, options)
     for (const w of this.#workers) w.wake()
   }
@@ -206,8 +223,8 @@ class CoreQueueImpl implements CoreQueue {
     }
   }
 
-  #createWorker({ settings, transactional }: ResolvedWorker): Worker {
-    const mode: RunMode = { batched: true, transactional }
+  #createWorker({ settings, transactional, isolation }: ResolvedWorker): Worker {
+    const mode: RunMode = { batched: true, transactional, isolation }
     return new Worker(settings, {
       clock: this.clock,
       claim: async (p) => {
@@ -255,6 +272,7 @@ class CoreQueueImpl implements CoreQueue {
         ...this.#workers.map((w) => w.stop(grace)),
       ])
       await this.#completer.idle()
+      await this.#isolation?.close()
       await this.store.close()
     })()
     return this.#shutdownPromise

@@ -11,6 +11,7 @@ import type { JobRecord } from '../../core/domain/job.js'
 import type { JobDefinition } from '../../core/domain/job-definition.js'
 import { extendQueue } from '../../core/extend-queue.js'
 import { type Clock, ManualClock } from '../../core/ports/clock.js'
+import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { createAssertions, type QueueAssertions, type TypedJob } from './assertions.js'
 import { MemoryStore } from './memory-store.js'
 import { MemoryTransaction } from './memory-transaction.js'
@@ -46,7 +47,7 @@ export function createMemoryQueue<C extends Clock>(options: MemoryQueueOptions &
 export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue<Clock> {
   const config = resolveConfig(options, { clock: () => new ManualClock() })
   const store = new MemoryStore()
-  const core = createConfiguredQueue(store, config)
+  const core = createConfiguredQueue(store, config, createNodeIsolation())
   const kindOf = (job: JobDefinition<unknown> | string) => (typeof job === 'string' ? job : job.kind)
   const extras = {
     store,

@@ -11,6 +11,7 @@ import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { extendQueue } from '../../core/extend-queue.js'
 import { createSystemClock } from '../../core/ports/clock.js'
+import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { withAmbientTransaction } from './ambient-transaction.js'
 import { PostgresStore } from './postgres-store.js'
 
@@ -105,7 +106,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     durableClaims,
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
-  const core = createConfiguredQueue(store, config)
+  const core = createConfiguredQueue(store, config, createNodeIsolation())
   return extendQueue(core, {
     store,
     // Enqueues without a `tx` option run in the ambient transaction of `withTransaction`, if any.

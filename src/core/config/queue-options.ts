@@ -29,6 +29,11 @@ export interface WorkerOptions {
   readonly prefetch?: number | 'auto'
   /** Run every job of this worker in its own transaction (see `RegisterOptions.transactional`). */
   readonly transactional?: boolean
+  /**
+   * Run the kinds registered as modules without their own `isolation` in a pool of worker threads
+   * or child processes (see `RegisterOptions.isolation`); handlers registered as functions stay in process.
+   */
+  readonly isolation?: 'thread' | 'process'
 }
 
 /** Options shared by every adapter's queue. */
@@ -121,6 +126,7 @@ const WORKER_KEYS = [
   'pollIntervalMs',
   'prefetch',
   'transactional',
+  'isolation',
 ]
 const SCHEDULER_KEYS = ['enabled', 'intervalMs', 'missedToleranceMs']
 const MAINTENANCE_KEYS = [
@@ -191,6 +197,10 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
       validateStrategy(worker.strategy, `workers[${i}].strategy`)
       validatePrefetch(worker.prefetch, `workers[${i}].prefetch`)
       validateOptionalBoolean(worker.transactional, `workers[${i}].transactional`)
+      if (worker.isolation !== undefined && worker.isolation !== 'thread' && worker.isolation !== 'process')
+        throw new InvalidArgumentError(
+          `workers[${i}].isolation must be 'thread' or 'process'; got ${describe(worker.isolation)}.`,
+        )
       if (!Array.isArray(worker.queues) || worker.queues.length === 0)
         throw new InvalidArgumentError(`workers[${i}].queues must be a non-empty array of queue names.`)
       for (const q of worker.queues) validateName(q, `workers[${i}].queues`)

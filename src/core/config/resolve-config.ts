@@ -20,6 +20,8 @@ import { type QueueOptions, validateQueueOptions, type WorkerOptions } from './q
 export interface ResolvedWorker {
   readonly settings: WorkerSettings
   readonly transactional: boolean
+  /** Where this worker runs the kinds registered as modules without their own isolation. */
+  readonly isolation: 'thread' | 'process' | null
 }
 
 /** What `drain` runs with. */
@@ -139,6 +141,7 @@ function resolveWorkers(
       maxBufferWaitMs: options.maxBufferWaitMs ?? DEFAULTS.worker.maxBufferWaitMs,
     },
     transactional: c.transactional === true,
+    isolation: c.isolation ?? null,
   }))
 }
 

@@ -189,3 +189,24 @@ export class JobCancelledError extends ConveyorError {
     super('JOB_CANCELLED', `The job was cancelled${reason ? `: ${reason}` : '.'}`)
   }
 }
+
+/**
+ * The thread or process running an isolated handler ended before the attempt did (a crash,
+ * `process.exit(n)`, an out-of-memory kill); only that attempt fails, and the pool replaces the runner.
+ */
+export class IsolatedRunnerExitError extends ConveyorError {
+  /** The runner's exit code, or null when a signal ended it. */
+  readonly exitCode: number | null
+  /** The signal that ended a child process, or null. */
+  readonly signal: string | null
+
+  constructor(mode: string, exitCode: number | null, signal: string | null, detail?: string) {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`
+    super(
+      'ISOLATED_RUNNER_EXITED',
+      `The isolated handler's ${mode} ${how} before the attempt finished${detail ? `: ${detail}` : '.'}`,
+    )
+    this.exitCode = exitCode
+    this.signal = signal
+  }
+}

@@ -166,6 +166,28 @@ export interface JobContext {
 /** A job handler: return to succeed, throw to retry, or return/throw a control. */
 export type JobHandler<P> = (payload: P, ctx: JobContext) => unknown
 
+/**
+ * A handler kept in its own module, to run isolated: a `file:` URL (`new URL('./x.handler.js',
+ * import.meta.url)`) or an absolute path. The module's default export (or its export `handler`)
+ * is the handler.
+ */
+export type HandlerModule = URL | string
+
+/**
+ * The `ctx` of a handler run isolated (in a thread or a child process): the same context, without a
+ * transaction, plus the W3C trace context of the run's span to continue the trace there
+ * (`propagation.extract(context.active(), ctx.traceCarrier)`). Its `signal` never aborts: past the
+ * timeout, or when the job is cancelled, the whole runner is terminated instead.
+ */
+export interface IsolatedJobContext extends Omit<JobContext, 'tx'> {
+  readonly tx: null
+  /** `traceparent` (and `tracestate`) of the run's span; empty when tracing is off. */
+  readonly traceCarrier: Readonly<Record<string, string>>
+}
+
+/** The default export of a handler module run isolated. */
+export type IsolatedJobHandler<P> = (payload: P, ctx: IsolatedJobContext) => unknown
+
 /** Options of `register`. */
 export interface RegisterOptions {
   /** Replace an existing handler for the kind instead of throwing. */
@@ -176,6 +198,15 @@ export interface RegisterOptions {
    * pooled connection per running job.
    */
   readonly transactional?: boolean
+  /**
+   * Run a handler module outside this event loop: `'thread'` in a pool of worker threads, `'process'`
+   * in a pool of child processes. Without it, a module runs in this process (imported on first use)
+   * unless the worker that claims the job has an `isolation` of its own. Past its timeout, or when it
+   * is cancelled or shut down, the runner is terminated; a crash or `process.exit` fails that attempt only.
+   */
+  readonly isolation?: 'thread' | 'process'
+  /** Extra Node flags for an isolated handler's thread or process (e.g. `['--max-old-space-size=256']`). */
+  readonly execArgv?: readonly string[]
 }
 
 /** Options of `drain`. */
@@ -235,8 +266,11 @@ export interface ShutdownOptions {
 export interface Queue extends Enqueuer, Scheduler {
   /** The clock this queue reads time from. */
   readonly clock: Clock
-  /** Registers the handler for a job kind (before or after start). */
-  register<P>(job: JobDefinition<P>, handler: JobHandler<P>, options?: RegisterOptions): void
+  /**
+   * Registers the handler for a job kind (before or after start): a function run in this process, or
+   * a module (URL or absolute path) run isolated in a thread or a child process (`options.isolation`).
+   */
+  register<P>(job: JobDefinition<P>, handler: JobHandler<P> | HandlerModule, options?: RegisterOptions): void
   /** Starts workers and the scheduler. Idempotent: a second call returns the first call's promise. */
   start(): Promise<void>
   /** Stops claiming, lets running jobs finish within the grace period, aborts and returns the rest. Idempotent. */

@@ -163,6 +163,15 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
     value = settled.value
   }
   timer?.cancel()
+  if (kind !== 'aborted' && job.timeoutMs > 0 && clock.now() - started >= job.timeoutMs) {
+    // The handler returned after its timeout but before the timer ran (it blocked the event loop,
+    // or settled in the same turn): a timeout is a failed attempt, never a success. The signal is
+    // aborted too, so whatever the handler left running sees it.
+    if (kind === 'value' && isThenable(value)) value.then(undefined, ignore)
+    abort.abort(new JobTimeoutError(job.timeoutMs))
+    kind = 'aborted'
+    value = abort.reason
+  }
   return conclude(deps, input, ctx, kind, value, started)
 }
 

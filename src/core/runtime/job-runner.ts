@@ -20,6 +20,7 @@ import type { AbortHandle } from './abort-handle.js'
 import type { Completer } from './completer.js'
 import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } from './executor.js'
 import type { HandlerRegistry, Registration } from './handler-registry.js'
+import type { IsolationMode } from './isolation/isolation-host.js'
 import { type RunReport, Tracing, type TracingOptions } from './tracing.js'
 
 /** How one claimed job is to be run. */
@@ -28,6 +29,8 @@ export interface RunMode {
   readonly batched: boolean
   /** Run the handler in the job's own transaction (the worker's setting; kinds may also ask for it). */
   readonly transactional: boolean
+  /** The worker's isolation for kinds registered as modules without their own (absent: in process). */
+  readonly isolation?: IsolationMode | null
 }
 
 /** What a job runner works with. */
@@ -66,7 +69,8 @@ export class JobRunner {
   /** Runs one attempt of a claimed job and records its outcome. */
   async run(job: JobRecord, abort: AbortHandle, mode: RunMode): Promise<AttemptOutcome> {
     const { events } = this.#deps
-    const registration = this.#deps.registry.get(job.kind)
+    const registered = this.#deps.registry.get(job.kind)
+    const registration = registered && this.#deps.registry.isolatedIn(registered, mode.isolation ?? null)
     if (!registration) {
       await this.#write({ id: job.id, outcome: 'released', attempt: job.attempt })
       throw new UnknownJobKindError(job.kind, 'The job was returned to the queue.')
