@@ -27,10 +27,10 @@ import { Registry } from 'prom-client'
 import { createMemoryQueue } from '../src/adapters/memory/index.js'
 import { createPostgresQueue } from '../src/adapters/postgres/index.js'
 import { quoteIdentifier } from '../src/adapters/postgres/schema-name.js'
-import type { QueueOptions } from '../src/core/config/queue-options.js'
 import type { CoreQueue } from '../src/core/create-queue.js'
 import { defineJob } from '../src/core/domain/job-definition.js'
 import { createSystemClock } from '../src/core/ports/clock.js'
+import type { TracedQueueOptions as QueueOptions } from '../src/instrumentation/default-middleware.js'
 import { createMetrics } from '../src/instrumentation/index.js'
 
 const N = Number(process.argv[2] ?? 20_000)

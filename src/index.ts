@@ -6,7 +6,6 @@
 
 export type { QueueOptions, WorkerOptions } from './core/config/queue-options.js'
 export type { CoreQueue } from './core/create-queue.js'
-export { createQueue } from './core/create-queue.js'
 export { AUTO_PREFETCH, DEFAULT_CONCURRENCY } from './core/defaults.js'
 export type { BackoffFunction } from './core/domain/backoff.js'
 export { backoffDelay, DEFAULT_BACKOFF } from './core/domain/backoff.js'
@@ -45,6 +44,14 @@ export { extendQueue } from './core/extend-queue.js'
 export type { Clock, TimerHandle } from './core/ports/clock.js'
 export { createSystemClock, ManualClock } from './core/ports/clock.js'
 export type { LogFields, Logger, LogLevel, LogLine } from './core/ports/logger.js'
+export type {
+  InsertCall,
+  InsertMiddleware,
+  Middleware,
+  RowEdit,
+  RunMiddleware,
+  RunReport,
+} from './core/ports/middleware.js'
 export type {
   AttemptOutcome,
   DrainOptions,
@@ -94,5 +101,12 @@ export type {
   IsolationMode,
 } from './core/runtime/isolation/isolation-host.js'
 export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/runtime/run-logger.js'
-export type { TraceCarrier, TracingOptions } from './core/runtime/tracing.js'
-export { extractTraceContext, injectTraceContext, TRACER_NAME } from './core/runtime/tracing.js'
+export { createQueue } from './create-queue.js'
+export type { TracedQueueOptions } from './instrumentation/default-middleware.js'
+export type { TraceCarrier, TracingOptions } from './instrumentation/tracing.js'
+export {
+  extractTraceContext,
+  injectTraceContext,
+  TRACER_NAME,
+  tracingMiddleware,
+} from './instrumentation/tracing.js'

@@ -38,6 +38,7 @@ import { HandlerRegistry } from './runtime/handler-registry.js'
 import type { IsolationHost } from './runtime/isolation/isolation-host.js'
 import { JobManager } from './runtime/job-manager.js'
 import { JobRunner, type RunMode } from './runtime/job-runner.js'
+import { MiddlewareChain } from './runtime/middleware-chain.js'
 import { performJob } from './runtime/perform-job.js'
 import { ScheduleRegistrar } from './runtime/schedule-registrar.js'
 import { Worker } from './runtime/worker.js'
@@ -114,11 +115,13 @@ class CoreQueueImpl implements CoreQueue {
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
     })
     this.#schedules = new ScheduleRegistrar({ store, clock: this.clock })
+    // The chain is fixed once here, so a run pays nothing for middleware it does not have.
+    const middleware = new MiddlewareChain(config.middleware)
     this.#enqueuer = new JobEnqueuer({
       store,
       clock: this.clock,
       events: this.#events,
-      tracing: config.tracing,
+      middleware,
     })
     this.#manager = new JobManager({
       store,
@@ -135,7 +138,7 @@ class CoreQueueImpl implements CoreQueue {
       registry: this.#registry,
       completer: this.#completer,
       afterComplete: () => this.#wakeAll(),
-      tracing: config.tracing,
+      middleware,
     })
   }
 

@@ -3,9 +3,9 @@
  * shut down after it), and the jobs the cases use.
  */
 import { afterEach } from 'vitest'
-import type { QueueOptions } from '../../src/core/config/queue-options.js'
 import type { CoreQueue } from '../../src/core/create-queue.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
+import type { TracedQueueOptions as QueueOptions } from '../../src/instrumentation/default-middleware.js'
 
 /** Makes a queue with `options` on the adapter under test (its jobs start empty for each test). */
 export type MakeQueue = (options?: QueueOptions) => CoreQueue

@@ -3,11 +3,14 @@ import { readFileSync } from 'node:fs'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createMemoryQueue, type MemoryQueue } from '../../src/adapters/memory/index.js'
-import type { ManualClock } from '../../src/core/ports/clock.js'
+import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
+import { ManualClock } from '../../src/core/ports/clock.js'
+import { createQueue } from '../../src/index.js'
 import { createMetrics } from '../../src/instrumentation/index.js'
 import { sendEmail, useQueues } from './harness.js'
 import { logsCases } from './logs-cases.js'
 import { histogramSeries, metricsCases } from './metrics-cases.js'
+import { middlewareCases } from './middleware-cases.js'
 import { useTracing } from './otel.js'
 import { tracingCases } from './tracing-cases.js'
 
@@ -17,6 +20,7 @@ describe('instrumentation on the memory adapter', () => {
   const make = useQueues((options) => createMemoryQueue(options))
   describe('tracing', () => tracingCases(make, otel))
   describe('per-run logs', () => logsCases(make))
+  describe('middleware', () => middlewareCases(make, otel))
   describe('metrics', () => {
     metricsCases(make)
 
@@ -48,5 +52,32 @@ describe('instrumentation on the memory adapter', () => {
       expect(used.size).toBeGreaterThan(8)
       for (const name of used) expect(registered).toContain(name)
     })
+  })
+})
+
+describe('createQueue of the main entry point', () => {
+  it('installs the tracing middleware by default, honouring the tracing option, before the given middleware', async () => {
+    const seen: string[] = []
+    const queue = createQueue(new MemoryStore(), {
+      clock: new ManualClock(),
+      tracing: { tracerProvider: otel.provider },
+      middleware: [
+        {
+          run: (_job, next) => {
+            seen.push('run')
+            return next()
+          },
+        },
+      ],
+    })
+    queue.register(sendEmail, async () => {})
+    await queue.enqueue(sendEmail, { to: 'a@example.com' })
+    await queue.drain()
+    expect(otel.spans().map((s) => s.name)).toEqual(['send emails', 'process emails'])
+    expect(seen).toEqual(['run'])
+    const off = createQueue(new MemoryStore(), { tracing: { tracerProvider: otel.provider, enabled: false } })
+    await off.enqueue(sendEmail, { to: 'b@example.com' })
+    expect(otel.spans()).toHaveLength(2)
+    expect(() => createQueue(new MemoryStore(), { tracing: { runSpan: 'x' as never } })).toThrow(/runSpan/)
   })
 })

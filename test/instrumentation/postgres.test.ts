@@ -11,6 +11,7 @@ import { waitFor } from '../support/wait.js'
 import { drainAll, sendEmail, useQueues } from './harness.js'
 import { logsCases } from './logs-cases.js'
 import { metricsCases } from './metrics-cases.js'
+import { middlewareCases } from './middleware-cases.js'
 import { useTracing } from './otel.js'
 import { tracingCases } from './tracing-cases.js'
 
@@ -23,6 +24,7 @@ describePostgres('instrumentation on PostgreSQL', () => {
   )
   describe('tracing', () => tracingCases(make, otel))
   describe('per-run logs', () => logsCases(make))
+  describe('middleware', () => middlewareCases(make, otel))
   describe('metrics', () => metricsCases(make))
 
   it('continues the trace in another process: a queue sharing only the database runs the job', async () => {

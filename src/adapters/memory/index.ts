@@ -4,20 +4,23 @@
  * producer unit tests that need no database.
  */
 
-import type { QueueOptions } from '../../core/config/queue-options.js'
 import { resolveConfig } from '../../core/config/resolve-config.js'
 import { type CoreQueue, createConfiguredQueue } from '../../core/create-queue.js'
 import type { JobRecord } from '../../core/domain/job.js'
 import type { JobDefinition } from '../../core/domain/job-definition.js'
 import { extendQueue } from '../../core/extend-queue.js'
 import { type Clock, ManualClock } from '../../core/ports/clock.js'
+import { type TracedQueueOptions, withDefaultMiddleware } from '../../instrumentation/default-middleware.js'
 import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { createAssertions, type QueueAssertions, type TypedJob } from './assertions.js'
 import { MemoryStore } from './memory-store.js'
 import { MemoryTransaction } from './memory-transaction.js'
 
-/** Options of `createMemoryQueue`: the shared queue options; `clock` defaults to a new `ManualClock`. */
-export interface MemoryQueueOptions extends QueueOptions {
+/**
+ * Options of `createMemoryQueue`: the shared queue options and `tracing`; `clock` defaults to a new
+ * `ManualClock`.
+ */
+export interface MemoryQueueOptions extends TracedQueueOptions {
   readonly clock?: Clock
 }
 
@@ -45,7 +48,7 @@ export function createMemoryQueue(options?: Omit<MemoryQueueOptions, 'clock'>): 
 /** Creates an in-memory queue on the given clock (e.g. `createSystemClock()` for demos). */
 export function createMemoryQueue<C extends Clock>(options: MemoryQueueOptions & { clock: C }): MemoryQueue<C>
 export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue<Clock> {
-  const config = resolveConfig(options, { clock: () => new ManualClock() })
+  const config = resolveConfig(withDefaultMiddleware(options), { clock: () => new ManualClock() })
   const store = new MemoryStore()
   const core = createConfiguredQueue(store, config, createNodeIsolation())
   const kindOf = (job: JobDefinition<unknown> | string) => (typeof job === 'string' ? job : job.kind)

@@ -11,12 +11,16 @@ import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { extendQueue } from '../../core/extend-queue.js'
 import { createSystemClock } from '../../core/ports/clock.js'
+import { type TracedQueueOptions, withDefaultMiddleware } from '../../instrumentation/default-middleware.js'
 import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { withAmbientTransaction } from './ambient-transaction.js'
 import { PostgresStore } from './postgres-store.js'
 
-/** Options of `createPostgresQueue`: where the database is, the schema, and the shared queue options. */
-export interface PostgresQueueOptions extends QueueOptions {
+/**
+ * Options of `createPostgresQueue`: where the database is, the schema, and the shared queue options
+ * and `tracing`.
+ */
+export interface PostgresQueueOptions extends TracedQueueOptions {
   /** The application's pool (left open by `shutdown`). Give this or `connectionString`. */
   readonly pool?: pg.Pool
   /** Connection string of a pool the queue creates and ends on `shutdown`. */
@@ -82,7 +86,7 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
 
 /** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to `'auto'`. */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
-  const config = resolveConfig(options, {
+  const config = resolveConfig(withDefaultMiddleware(options), {
     extraKeys: ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'],
     clock: createSystemClock,
     prefetch: DEFAULT_PREFETCH,

@@ -10,8 +10,8 @@ import {
 } from '../domain/validation.js'
 import type { Clock } from '../ports/clock.js'
 import type { Logger } from '../ports/logger.js'
+import type { Middleware } from '../ports/middleware.js'
 import type { PollStrategy } from '../ports/store.js'
-import type { TracingOptions } from '../runtime/tracing.js'
 
 /** One worker: a loop that claims from some queues up to its capacity. */
 export interface WorkerOptions {
@@ -95,10 +95,10 @@ export interface QueueOptions {
   /** Identifies this process in `attemptedBy` (default: random); letters, digits, `_` and `-`. */
   readonly processId?: string
   /**
-   * OpenTelemetry spans for enqueues and runs (default: on, through the global tracer provider of
-   * `@opentelemetry/api`, which records nothing unless the application installed an SDK).
+   * Hooks around every enqueue call and every run, outermost first (see `Middleware`). The adapters'
+   * factories put tracing (`tracingMiddleware`) in front of these unless `tracing.enabled` is false.
    */
-  readonly tracing?: TracingOptions
+  readonly middleware?: readonly Middleware[]
 }
 
 const QUEUE_OPTION_KEYS = [
@@ -116,7 +116,7 @@ const QUEUE_OPTION_KEYS = [
   'scheduler',
   'maintenance',
   'processId',
-  'tracing',
+  'middleware',
 ] as const
 const WORKER_KEYS = [
   'name',
@@ -177,6 +177,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
   validateOptionalInt(o.pollIntervalMs, 'pollIntervalMs', 1, MAX_MS)
   validateOptionalInt(o.maxBufferWaitMs, 'maxBufferWaitMs', 1, MAX_MS)
   validateOptionalInt(o.shutdownGraceMs, 'shutdownGraceMs', 0, MAX_MS)
+  validateMiddleware(o.middleware)
   if (o.queues !== undefined) {
     const queues = validateOptionsObject(o.queues, 'queues', null)
     for (const [name, q] of Object.entries(queues)) {
@@ -238,4 +239,31 @@ export function validatePrefetch(value: unknown, field: string): void {
 function validateStrategy(value: unknown, field: string): void {
   if (value !== undefined && value !== 'priority' && value !== 'time')
     throw new InvalidArgumentError(`${field} must be 'priority' or 'time'; got ${describe(value)}.`)
+}
+
+/**
+ * Checks `middleware`: an array of objects, each with an optional insert and run function and an
+ * optional string name (one without hooks, such as disabled tracing, does nothing); other fields
+ * are the middleware's own (hooks may be methods of a class).
+ */
+export function validateMiddleware(middleware: unknown): void {
+  if (middleware === undefined) return
+  if (!Array.isArray(middleware))
+    throw new InvalidArgumentError(
+      `middleware must be an array of { name?, insert?, run? } objects; got ${describe(middleware)}.`,
+    )
+  middleware.forEach((m: unknown, i: number) => {
+    if (typeof m !== 'object' || m === null)
+      throw new InvalidArgumentError(
+        `middleware[${i}] must be an object { name?, insert?, run? }; got ${describe(m)}.`,
+      )
+    const entry = m as Record<string, unknown>
+    if (entry.name !== undefined && typeof entry.name !== 'string')
+      throw new InvalidArgumentError(`middleware[${i}].name must be a string; got ${describe(entry.name)}.`)
+    for (const hook of ['insert', 'run'] as const)
+      if (entry[hook] !== undefined && typeof entry[hook] !== 'function')
+        throw new InvalidArgumentError(
+          `middleware[${i}].${hook} must be a function (${hook === 'insert' ? '(call, next) => next()' : '(job, next) => next()'}); got ${describe(entry[hook])}.`,
+        )
+  })
 }

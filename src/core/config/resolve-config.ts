@@ -10,9 +10,9 @@ import type { MaintenanceSettings } from '../maintenance/maintenance-service.js'
 import type { ScheduleServiceSettings } from '../maintenance/schedule-service.js'
 import { type Clock, createSystemClock } from '../ports/clock.js'
 import { silentLogger } from '../ports/logger.js'
+import type { Middleware } from '../ports/middleware.js'
 import type { PollStrategy } from '../ports/store.js'
 import type { ExecutorSettings } from '../runtime/executor.js'
-import type { TracingOptions } from '../runtime/tracing.js'
 import type { WorkerSettings } from '../runtime/worker.js'
 import { type QueueOptions, validateQueueOptions, type WorkerOptions } from './queue-options.js'
 
@@ -38,8 +38,8 @@ export interface ResolvedConfig {
   /** Identifies this process in worker ids, `attemptedBy` and heartbeats. */
   readonly processId: string
   readonly executor: ExecutorSettings
-  /** Tracing settings of the enqueue and run spans. */
-  readonly tracing: TracingOptions | undefined
+  /** Hooks around enqueue calls and runs, outermost first. */
+  readonly middleware: readonly Middleware[]
   /** Default grace period of `shutdown`. */
   readonly shutdownGraceMs: number
   /** The schedule service's settings; null when `scheduler.enabled` is false. */
@@ -95,7 +95,7 @@ export function resolveConfig(
       logger: options.logger ?? silentLogger,
       defaultBackoff: resolveBackoff(options.backoff, DEFAULTS.job.backoff),
     },
-    tracing: options.tracing,
+    middleware: options.middleware ?? [],
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
     scheduler:
       s.enabled === false

@@ -17,7 +17,9 @@
  * - capacity / weight: a worker runs jobs while the sum of their weights stays within its capacity.
  * - pool: the workers of one process, together (`QueueOptions.workers`).
  * - prefetch: claimed jobs a worker holds in its buffer, ready to start when a slot frees.
- * - runner: runs one claimed job (tracing, events, completion) by calling the executor.
+ * - runner: runs one claimed job (run middleware, events, completion) by calling the executor.
+ * - middleware: hooks around every enqueue call (insert) and every attempt (run), such as tracing
+ *   (`Middleware`, `ports/middleware.ts`).
  * - executor: calls a handler once and turns what it returns or throws into an outcome.
  * - completer: writes outcomes back to the store in batches.
  * - attempt: one execution of a job's handler, counted from 1; a job is retried until its attempts

@@ -1,6 +1,7 @@
 /**
- * The enqueue side: validating jobs and storing them (`Enqueuer`), with an enqueue span each. A
- * process that only enqueues needs nothing else; `createQueue` builds one for its `Queue` too.
+ * The enqueue side: validating jobs and storing them (`Enqueuer`), through the queue's insert
+ * middleware (tracing's enqueue span is one). A process that only enqueues needs nothing else;
+ * `createQueue` builds one for its `Queue` too.
  */
 
 import { type EnqueueOptions, resolveNewJob, validateEnqueueOptions } from '../domain/enqueue-options.js'
@@ -9,17 +10,18 @@ import type { EventBus } from '../domain/events.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from '../domain/job-definition.js'
 import { describe, validateOptionsObject } from '../domain/validation.js'
 import type { Clock } from '../ports/clock.js'
+import type { InsertCall, RowEdit } from '../ports/middleware.js'
 import type { EnqueueManyItem, EnqueueManyItems, EnqueueResult, Enqueuer } from '../ports/queue.js'
 import type { InsertOutcome, JobStore, NewJob, TransactionHandle } from '../ports/store.js'
-import { type SendTarget, type TraceCarrier, Tracing, type TracingOptions } from './tracing.js'
+import type { MiddlewareChain } from './middleware-chain.js'
 
 /** What the enqueuer works with. */
 export interface JobEnqueuerDeps {
   readonly store: JobStore
   readonly clock: Clock
   readonly events: EventBus
-  /** Tracing settings (default: on, with the global tracer provider). */
-  readonly tracing?: TracingOptions
+  /** The queue's middleware (its insert hooks wrap every enqueue call). */
+  readonly middleware: MiddlewareChain
 }
 
 /** Validates and stores jobs. */
@@ -27,32 +29,25 @@ export class JobEnqueuer implements Enqueuer {
   readonly #store: JobStore
   readonly #clock: Clock
   readonly #events: EventBus
-  readonly #tracing: Tracing
+  readonly #middleware: MiddlewareChain
 
   constructor(deps: JobEnqueuerDeps) {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#events = deps.events
-    this.#tracing = new Tracing(deps.tracing)
+    this.#middleware = deps.middleware
   }
 
   async enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult> {
     const opts = validateEnqueueOptions(options)
-    const target = this.#tracing.enabled
-      ? { queue: queueOf(job, opts.queue), kind: kindOf(job), count: undefined }
-      : NO_TARGET
-    return this.#tracing.send(
-      target,
-      async (traceContext) => {
-        const row = await this.prepare(job, payload, opts, traceContext)
-        const [outcome] = await this.#store.insertJobs({ jobs: [row], now: this.#clock.now(), tx: opts.tx })
-        return this.#reportInsert(outcome!)
-      },
-      (span, result) => {
-        span.setAttribute('messaging.message.id', result.id)
-        if (result.duplicate) span.setAttribute('conveyor.job.duplicate', true)
-      },
-    )
+    const call: InsertCall = this.#middleware.wrapsInserts
+      ? { operation: 'enqueue', count: 1, queue: queueOf(job, opts.queue), kind: kindOf(job) }
+      : NO_CALL
+    const [outcome] = await this.#middleware.insert(call, async (edit) => {
+      const row = await this.prepare(job, payload, opts)
+      return this.#store.insertJobs({ jobs: [edited(row, edit)], now: this.#clock.now(), tx: opts.tx })
+    })
+    return this.#reportInsert(outcome!)
   }
 
   async enqueueMany<const T extends readonly unknown[]>(
@@ -66,17 +61,17 @@ export class JobEnqueuer implements Enqueuer {
     validateOptionsObject(options, 'enqueueMany options', ['tx'])
     const tx = options?.tx === undefined ? undefined : validateEnqueueOptions({ tx: options.tx }).tx
     if (items.length === 0) return []
-    const target = this.#tracing.enabled ? batchTarget(items as readonly EnqueueManyItem[]) : NO_TARGET
-    return this.#tracing.send(target, (traceContext) =>
-      this.#enqueueMany(items as readonly EnqueueManyItem[], tx, traceContext),
-    )
+    const list = items as readonly EnqueueManyItem[]
+    const call = this.#middleware.wrapsInserts ? batchCall(list) : NO_CALL
+    const outcomes = await this.#middleware.insert(call, (edit) => this.#enqueueMany(list, tx, edit))
+    return outcomes.map((o) => this.#reportInsert(o))
   }
 
   async #enqueueMany(
     items: readonly EnqueueManyItem[],
     tx: TransactionHandle | undefined,
-    traceContext: TraceCarrier | null,
-  ): Promise<EnqueueResult[]> {
+    edit: RowEdit | undefined,
+  ): Promise<InsertOutcome[]> {
     const rows: NewJob[] = []
     for (let i = 0; i < items.length; i++) {
       const item = items[i]
@@ -90,27 +85,21 @@ export class JobEnqueuer implements Enqueuer {
           `enqueueMany: item ${i} sets tx; pass the transaction once as enqueueMany(items, { tx }).`,
         )
       try {
-        rows.push(await this.prepare(item.job, item.payload, opts, traceContext))
+        rows.push(edited(await this.prepare(item.job, item.payload, opts), edit))
       } catch (error) {
         if (error instanceof Error) error.message = `enqueueMany item ${i}: ${error.message}`
         throw error
       }
     }
-    const outcomes = await this.#store.insertJobs({ jobs: rows, now: this.#clock.now(), tx })
-    return outcomes.map((o) => this.#reportInsert(o))
+    return this.#store.insertJobs({ jobs: rows, now: this.#clock.now(), tx })
   }
 
   /** Validates a job and its payload and builds the row to store (no I/O but an async schema). */
-  async prepare(
-    job: JobDefinition<unknown>,
-    payload: unknown,
-    opts: EnqueueOptions,
-    traceContext: TraceCarrier | null = null,
-  ): Promise<NewJob> {
+  async prepare(job: JobDefinition<unknown>, payload: unknown, opts: EnqueueOptions): Promise<NewJob> {
     if (!isJobDefinition(job))
       throw new InvalidArgumentError(`enqueue needs a job made by defineJob(); got ${describe(job)}.`)
     const value = await validatePayload(job, payload)
-    return resolveNewJob(job, value, opts, this.#clock.now(), { traceContext })
+    return resolveNewJob(job, value, opts, this.#clock.now())
   }
 
   #reportInsert(outcome: InsertOutcome): EnqueueResult {
@@ -120,21 +109,27 @@ export class JobEnqueuer implements Enqueuer {
   }
 }
 
-const NO_TARGET: SendTarget = { queue: undefined, kind: undefined, count: undefined }
+/** The call handed to the chain when no middleware wraps inserts (nothing reads it). */
+const NO_CALL: InsertCall = { operation: 'enqueue', count: 1, queue: undefined, kind: undefined }
 
-/** The queue a job will go to, for its enqueue span (undefined when `job` is not a definition). */
+/** `row`, edited by the insert middleware when it asked to. */
+function edited(row: NewJob, edit: RowEdit | undefined): NewJob {
+  return edit === undefined ? row : edit(row)
+}
+
+/** The queue a job will go to, for insert middleware (undefined when `job` is not a definition). */
 function queueOf(job: unknown, queue: unknown): string | undefined {
   if (typeof queue === 'string') return queue
   return isJobDefinition(job) ? job.defaults.queue : undefined
 }
 
-/** The kind of a job, for its enqueue span (undefined when `job` is not a definition). */
+/** The kind of a job, for insert middleware (undefined when `job` is not a definition). */
 function kindOf(job: unknown): string | undefined {
   return isJobDefinition(job) ? job.kind : undefined
 }
 
-/** An `enqueueMany` span's target: the count, and the queue and kind when every item shares them. */
-function batchTarget(items: readonly EnqueueManyItem[]): SendTarget {
+/** An `enqueueMany` call: the count, and the queue and kind when every item shares them. */
+function batchCall(items: readonly EnqueueManyItem[]): InsertCall {
   let queue: string | undefined
   let kind: string | undefined
   for (let i = 0; i < items.length; i++) {
@@ -149,5 +144,5 @@ function batchTarget(items: readonly EnqueueManyItem[]): SendTarget {
       if (k !== kind) kind = undefined
     }
   }
-  return { queue, kind, count: items.length }
+  return { operation: 'enqueueMany', count: items.length, queue, kind }
 }

@@ -1,7 +1,8 @@
 /**
  * Runs claimed jobs in this process: looks up the handler, runs the attempt (in the job's own
- * transaction when the kind or worker asks for transactional execution), hands the outcome to the
- * completer (or writes it at once), and emits the typed events.
+ * transaction when the kind or worker asks for transactional execution) through the queue's run
+ * middleware (tracing's run span is one), hands the outcome to the completer (or writes it at
+ * once), and emits the typed events.
  */
 
 import { backoffFunctionOf } from '../domain/enqueue-options.js'
@@ -21,7 +22,7 @@ import type { Completer } from './completer.js'
 import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } from './executor.js'
 import type { HandlerRegistry, Registration } from './handler-registry.js'
 import type { IsolationMode } from './isolation/isolation-host.js'
-import { type RunReport, Tracing, type TracingOptions } from './tracing.js'
+import type { MiddlewareChain } from './middleware-chain.js'
 
 /** How one claimed job is to be run. */
 export interface RunMode {
@@ -42,14 +43,17 @@ export interface JobRunnerDeps {
   readonly completer: Completer
   /** Called after a batched completion is written (wakes workers: a group or dependant may be free). */
   readonly afterComplete: () => void
-  /** Tracing settings (default: on, with the global tracer provider). */
-  readonly tracing?: TracingOptions
+  /** The queue's middleware (its run hooks wrap every attempt). */
+  readonly middleware: MiddlewareChain
 }
 
-/** The result of a run: what to write (null when already written in the job's transaction) and what to report. */
+/**
+ * The result of a run: what to write (null when already written in the job's transaction) and the
+ * completion to report (to events and run middleware).
+ */
 interface RunResult {
   readonly write: Completion | null
-  readonly reported: Completion
+  readonly completion: Completion
   readonly outcome: AttemptOutcome
   readonly durationMs: number
 }
@@ -57,13 +61,13 @@ interface RunResult {
 /** Runs claimed jobs of one queue instance. */
 export class JobRunner {
   readonly #deps: JobRunnerDeps
-  readonly #tracing: Tracing
+  readonly #middleware: MiddlewareChain
   /** Abort handles of attempts running in this process, by job id. */
   readonly localRuns = new Map<string, AbortHandle>()
 
   constructor(deps: JobRunnerDeps) {
     this.#deps = deps
-    this.#tracing = new Tracing(deps.tracing)
+    this.#middleware = deps.middleware
   }
 
   /** Runs one attempt of a claimed job and records its outcome. */
@@ -79,25 +83,19 @@ export class JobRunner {
     this.localRuns.set(job.id, abort)
     try {
       if (mode.batched && !job.scheduleName && !mode.transactional && !registration.transactional) {
-        // The hot path of workers: the attempt runs straight inside the span and its completion is
-        // handed to the completer afterwards, without the async layers the general path needs
-        // (each costs a few hundred bytes of garbage per job, which is what fills a busy worker's
-        // young generation).
-        const attempt = await this.#tracing.process(
-          job,
-          () => this.#attempt(job, registration, abort, null, null),
-          reportOfAttempt,
+        // The hot path of workers: the attempt runs straight inside the run middleware and its
+        // completion is handed to the completer afterwards, without the async layers the general
+        // path needs (each costs a few hundred bytes of garbage per job, which is what fills a busy
+        // worker's young generation).
+        const attempt = await this.#middleware.run(job, () =>
+          this.#attempt(job, registration, abort, null, null),
         )
         this.#deps.completer.add(attempt.completion, this.#deps.afterComplete)
         this.#emitOutcome(job, attempt.completion, attempt.durationMs)
         return attempt.outcome
       }
-      const result = await this.#tracing.process(
-        job,
-        () => this.#execute(job, registration, abort, mode),
-        reportOf,
-      )
-      this.#emitOutcome(job, result.reported, result.durationMs)
+      const result = await this.#middleware.run(job, () => this.#execute(job, registration, abort, mode))
+      this.#emitOutcome(job, result.completion, result.durationMs)
       return result.outcome
     } finally {
       this.localRuns.delete(job.id)
@@ -176,7 +174,7 @@ export class JobRunner {
       // Not applied: the job was rescued or cancelled meanwhile, so its handler's work was rolled back.
       return {
         write: null,
-        reported: { id: job.id, outcome: 'released' },
+        completion: { id: job.id, outcome: 'released' },
         outcome: a.outcome,
         durationMs: a.durationMs,
       }
@@ -191,7 +189,7 @@ export class JobRunner {
           : { id: job.id, outcome: 'retry', error: e, runAt: now, attempt: job.attempt, logs }
       return {
         write,
-        reported: write,
+        completion: write,
         outcome: { outcome: 'failed', error },
         durationMs: attempt?.durationMs ?? 0,
       }
@@ -251,18 +249,8 @@ export class JobRunner {
   }
 }
 
-/** How a run ended, for its span: errors of failed attempts (retried or not) mark it as an error. */
-function reportOfCompletion(c: Completion): RunReport {
-  return { outcome: c.outcome, error: c.outcome === 'retry' || c.outcome === 'failed' ? c.error : undefined }
-}
-
-const reportOf = (result: RunResult): RunReport => reportOfCompletion(result.reported)
-
-/** `reportOf` for a bare attempt (the hot path): the same outcome and error as its `RunResult`. */
-const reportOfAttempt = (a: AttemptResult): RunReport => reportOfCompletion(a.completion)
-
 function toRunResult(a: AttemptResult): RunResult & { readonly write: Completion } {
   // The executor's completions name the job's attempt already (the guard of the write).
   const write = a.completion
-  return { write, reported: write, outcome: a.outcome, durationMs: a.durationMs }
+  return { write, completion: write, outcome: a.outcome, durationMs: a.durationMs }
 }

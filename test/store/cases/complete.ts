@@ -195,6 +195,30 @@ export default function completeCases(factory: StoreFactory): void {
       expect((await store().listSchedules())[0]?.lastSuccessAt).toBe(T0 - 1000)
     })
 
+    it("leaves a schedule's lastSuccessAt alone when its job retries, fails or is cancelled", async () => {
+      await store().upsertSchedule({ schedule: scheduleOf('nightly', T0), now: T0 })
+      const [retried, cancelled] = (await insertIds(store(), [
+        { scheduleName: 'nightly', scheduleTick: T0 - 1000, maxAttempts: 2 },
+        { scheduleName: 'nightly', scheduleTick: T0 - 2000 },
+      ])) as [string, string]
+      await claimIds(store())
+      await store().completeJobs({
+        completions: [
+          { id: retried, outcome: 'retry', runAt: T0, error: err(1) },
+          { id: cancelled, outcome: 'cancelled' },
+        ],
+        now: T0,
+      })
+      expect((await store().listSchedules())[0]?.lastSuccessAt).toBeNull()
+      expect(await claimIds(store())).toEqual([retried])
+      await store().completeJobs({
+        completions: [{ id: retried, outcome: 'failed', error: err(2) }],
+        now: T0,
+      })
+      expect(await get(retried)).toMatchObject({ state: 'failed' })
+      expect((await store().listSchedules())[0]?.lastSuccessAt).toBeNull()
+    })
+
     it("appends a run's logs, read back by getJob", async () => {
       const [id] = (await insertIds(store(), [{}])) as [string]
       await claimIds(store())

@@ -102,6 +102,25 @@ export default function jobAdminCases(factory: StoreFactory): void {
       expect(await states()).toEqual({ [first!]: 'available', [second!]: 'cancelled' })
     })
 
+    it('retryJobs brings a waiting job forward that itself holds its unique key', async () => {
+      const [held] = await insertIds(store(), [{ uniqueKey: 'k', runAt: T0 + 1000 }])
+      expect(await store().retryJobs({ filter: { ids: [held!] }, now: T0 + 5 })).toBe(1)
+      expect(await get(held!)).toMatchObject({ state: 'available', runAt: T0 + 5, uniqueKey: 'k' })
+    })
+
+    it('bulk actions apply ids and the other filter fields together', async () => {
+      const [a, b, c] = await insertIds(store(), [{ queue: 'q1' }, { queue: 'q2' }, { queue: 'q1' }])
+      const filter = { ids: [a!, b!], queue: 'q1' }
+      expect(ids(await store().listJobs({ filter, limit: 10 }))).toEqual([a])
+      expect(await store().cancelJobs({ filter, now: T0 })).toEqual([a])
+      expect(await states()).toEqual({ [a!]: 'cancelled', [b!]: 'available', [c!]: 'available' })
+      await store().cancelJobs({ filter: { ids: [b!] }, now: T0 })
+      expect(await store().retryJobs({ filter: { ids: [a!, b!], queue: 'q2' }, now: T0 })).toBe(1)
+      expect(await states()).toEqual({ [a!]: 'cancelled', [b!]: 'available', [c!]: 'available' })
+      expect(await store().deleteJobs({ filter: { ids: [a!, b!], states: ['cancelled'] } })).toBe(1)
+      expect(await states()).toEqual({ [b!]: 'available', [c!]: 'available' })
+    })
+
     it('cancelJobs cancels waiting and running matches and their dependants, returning the ids it cancelled', async () => {
       const [waiting, running, done] = await insertIds(store(), [{ runAt: T0 + 100 }, {}, {}])
       const [dependant] = await insertIds(store(), [{ dependsOn: [waiting!] }])
@@ -154,6 +173,17 @@ export default function jobAdminCases(factory: StoreFactory): void {
           job: { state: 'available', runAt: T0, priority: -2, payload: { p: [1] } },
         })
         expect((await store().queueStats())[0]?.counts).toMatchObject({ scheduled: 0, available: 1 })
+      })
+
+      it('a change without runAt keeps the run time and state (a priority-only change of a scheduled job)', async () => {
+        const [a] = await insertIds(store(), [{ runAt: T0 + 1000 }])
+        const outcome = await store().updateJob({ id: a!, changes: { priority: 3 }, now: T0 })
+        expect(outcome).toMatchObject({
+          status: 'updated',
+          job: { state: 'scheduled', runAt: T0 + 1000, priority: 3 },
+        })
+        expect(await get(a!)).toMatchObject({ state: 'scheduled', runAt: T0 + 1000, priority: 3 })
+        expect(await claimIds(store())).toEqual([])
       })
 
       it('a retryable job stays retryable whatever its new run time', async () => {

@@ -51,6 +51,16 @@ export default function queueCases(factory: StoreFactory): void {
       expect(await left()).toEqual([all[0], all[4]].sort())
     })
 
+    it('pruneJobs keeps a job that finished exactly at finishedBefore (strictly before only)', async () => {
+      const [a] = await insertIds(store(), [{}])
+      await claimIds(store())
+      await store().completeJobs({ completions: [{ id: a!, outcome: 'succeeded' }], now: T0 + 10 })
+      expect(await store().pruneJobs({ finishedBefore: T0 + 10, limit: 10 })).toBe(0)
+      expect(await store().getJob({ id: a! })).not.toBeNull()
+      expect(await store().pruneJobs({ finishedBefore: T0 + 11, limit: 10 })).toBe(1)
+      expect(await store().getJob({ id: a! })).toBeNull()
+    })
+
     it('onJobsAvailable reports the queues of due jobs after inserts, releases, retries, resumes and due updates', async () => {
       const seen: string[][] = []
       const unsubscribe = store().onJobsAvailable((queues) => seen.push([...queues]))

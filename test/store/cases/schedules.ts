@@ -1,5 +1,6 @@
 /** Schedules: `upsertSchedule`, `listSchedules`, `dueSchedules`, `deleteSchedule`, and `fireScheduleTick` firing each tick once. */
 import { describe, expect, it } from 'vitest'
+import { InvalidOptionsError } from '../../../src/core/domain/errors.js'
 import type { StoreFactory } from '../factory.js'
 import { newJob, scheduleOf, T0, tickJob, useStore } from '../helpers.js'
 
@@ -104,6 +105,21 @@ export default function scheduleCases(factory: StoreFactory): void {
       expect(fired).toBeNull()
       expect((await only())?.nextRunAt).toBeNull()
       expect(await store().listJobs({ filter: { scheduleName: 's' }, limit: 10 })).toHaveLength(1)
+    })
+
+    it('refuses a tick job that depends on a job that does not exist, without advancing', async () => {
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0), now: T0 })
+      const attempt = store().fireScheduleTick({
+        name: 's',
+        expectedNextRunAt: T0,
+        nextRunAt: T0 + 60_000,
+        job: tickJob('s', T0, { dependsOn: ['999999'] }),
+        now: T0,
+      })
+      await expect(attempt).rejects.toBeInstanceOf(InvalidOptionsError)
+      await expect(attempt).rejects.toThrow(/999999/)
+      expect(await only()).toMatchObject({ nextRunAt: T0, lastTickAt: null })
+      expect(await store().listJobs({ filter: {}, limit: 10 })).toEqual([])
     })
 
     it('advances but returns null when the tick’s job is a duplicate by unique key', async () => {

@@ -1,7 +1,8 @@
 /**
- * OpenTelemetry tracing through `@opentelemetry/api` only (the application owns the SDK): a
- * PRODUCER span around each enqueue call, whose W3C trace context is stored with its jobs, and a
- * CONSUMER span around each run that continues that trace, as a child (default) or through a link.
+ * OpenTelemetry tracing as middleware (`tracingMiddleware`), through `@opentelemetry/api` only (the
+ * application owns the SDK): a PRODUCER span around each enqueue call, whose W3C trace context is
+ * stored with its jobs, and a CONSUMER span around each run that continues that trace, as a child
+ * (default) or through a link. The adapters' factories install it by default.
  * Attributes follow the messaging semantic conventions. Without an SDK the API is a no-op: a span
  * that records nothing and carries no trace is not even made current, so the cost is a few small
  * allocations per call.
@@ -23,8 +24,10 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api'
-import { InvalidArgumentError } from '../domain/errors.js'
-import type { AttemptError, JobRecord } from '../domain/job.js'
+import { InvalidArgumentError } from '../core/domain/errors.js'
+import type { JobRecord } from '../core/domain/job.js'
+import type { InsertCall, Middleware, RowEdit, RunReport } from '../core/ports/middleware.js'
+import type { InsertOutcome, NewJob } from '../core/ports/store.js'
 
 /** Tracing settings of a queue (`QueueOptions.tracing`). */
 export interface TracingOptions {
@@ -42,19 +45,6 @@ export interface TracingOptions {
 /** A job's stored W3C trace context: `traceparent`, and `tracestate` or baggage when present. */
 export type TraceCarrier = Record<string, string>
 
-/** What an enqueue span describes: one job, or a batch (`count`) whose queue and kind may be mixed. */
-export interface SendTarget {
-  readonly queue: string | undefined
-  readonly kind: string | undefined
-  readonly count: number | undefined
-}
-
-/** How a run ended, for its span: the outcome, and the error that failed it (retry or failed). */
-export interface RunReport {
-  readonly outcome: string
-  readonly error?: AttemptError | undefined
-}
-
 /** The instrumentation scope of Conveyor's spans. */
 export const TRACER_NAME = 'conveyor'
 
@@ -66,8 +56,22 @@ const NOOP_TRACER_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelega
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
+/**
+ * Middleware that traces enqueue calls and runs with OpenTelemetry (see the module comment). The
+ * options are validated here; with `enabled: false` it has no hooks, so it costs nothing.
+ */
+export function tracingMiddleware(options?: TracingOptions): Middleware {
+  const tracing = new Tracing(options)
+  if (!tracing.enabled) return { name: 'tracing' }
+  return {
+    name: 'tracing',
+    insert: (call, next) => tracing.send(call, next),
+    run: (job, next) => tracing.process(job, next),
+  }
+}
+
 /** Starts and ends Conveyor's spans for one queue. */
-export class Tracing {
+class Tracing {
   /** False when tracing is off: every method then just runs its function. */
   readonly enabled: boolean
   readonly #provider: TracerProvider | undefined
@@ -111,17 +115,15 @@ export class Tracing {
   }
 
   /**
-   * Runs `fn` (an enqueue) inside a PRODUCER span, passing it the trace context to store with the
-   * jobs (null when there is none to store); `annotate` adds what the result tells (the job id).
+   * Runs `next` (an enqueue call) inside a PRODUCER span, asking it to store the span's trace
+   * context with each job; a single enqueue's span gets the job's id.
    */
-  async send<T>(
-    target: SendTarget,
-    fn: (traceContext: TraceCarrier | null) => Promise<T>,
-    annotate?: (span: Span, result: T) => void,
-  ): Promise<T> {
-    if (!this.enabled) return fn(null)
+  async send(
+    target: InsertCall,
+    next: (edit?: RowEdit) => Promise<readonly InsertOutcome[]>,
+  ): Promise<readonly InsertOutcome[]> {
     const parent = context.active()
-    if (parent === ROOT_CONTEXT && this.#noop()) return fn(null)
+    if (parent === ROOT_CONTEXT && this.#noop()) return next()
     const attributes: Attributes = {
       'messaging.system': 'conveyor',
       'messaging.operation.type': 'send',
@@ -129,18 +131,24 @@ export class Tracing {
     }
     if (target.queue !== undefined) attributes['messaging.destination.name'] = target.queue
     if (target.kind !== undefined) attributes['conveyor.job.kind'] = target.kind
-    if (target.count !== undefined) attributes['messaging.batch.message_count'] = target.count
+    if (target.operation === 'enqueueMany') attributes['messaging.batch.message_count'] = target.count
     const name = target.queue === undefined ? 'send' : `send ${target.queue}`
     const span = this.#tracer().startSpan(name, { kind: SpanKind.PRODUCER, attributes }, parent)
     if (parent === ROOT_CONTEXT && isNoop(span)) {
       span.end()
-      return fn(null)
+      return next()
     }
     const active = trace.setSpan(parent, span)
+    const carrier = injectTraceContext(active)
+    const edit = carrier === null ? undefined : (row: NewJob): NewJob => ({ ...row, traceContext: carrier })
     try {
-      const result = await context.with(active, fn, undefined, injectTraceContext(active))
-      annotate?.(span, result)
-      return result
+      const outcomes = await context.with(active, next, undefined, edit)
+      const [first] = outcomes
+      if (target.operation === 'enqueue' && first) {
+        span.setAttribute('messaging.message.id', first.job.id)
+        if (first.duplicate) span.setAttribute('conveyor.job.duplicate', true)
+      }
+      return outcomes
     } catch (error) {
       recordError(span, error)
       throw error
@@ -151,21 +159,16 @@ export class Tracing {
 
   /**
    * Runs `fn` (one run of `job`) inside a CONSUMER span that continues the job's stored trace, as
-   * its child or linked to it; `report` tells how the run ended (errors set status ERROR).
+   * its child or linked to it; a failed attempt (retried or not) sets status ERROR.
    */
-  process<T>(job: JobRecord, fn: () => Promise<T>, report: (result: T) => RunReport): Promise<T> {
-    if (!this.enabled) return fn()
+  process<T extends RunReport>(job: JobRecord, fn: () => Promise<T>): Promise<T> {
     // Without a stored trace to continue (or when runs only link to it), a no-op provider's span is
     // a root that records nothing: skip it, and the async layer that ends it.
     if ((job.traceContext === null || this.#link) && this.#noop()) return fn()
-    return this.#processInSpan(job, fn, report)
+    return this.#processInSpan(job, fn)
   }
 
-  async #processInSpan<T>(
-    job: JobRecord,
-    fn: () => Promise<T>,
-    report: (result: T) => RunReport,
-  ): Promise<T> {
+  async #processInSpan<T extends RunReport>(job: JobRecord, fn: () => Promise<T>): Promise<T> {
     const stored = job.traceContext ? extractTraceContext(job.traceContext) : null
     const storedSpan = stored ? trace.getSpanContext(stored) : undefined
     // A run starts from the root, not from whatever context started the worker loop.
@@ -193,8 +196,9 @@ export class Tracing {
     }
     try {
       const result = await context.with(trace.setSpan(parent, span), fn)
-      const { outcome, error } = report(result)
+      const { outcome } = result.completion
       span.setAttribute('conveyor.job.outcome', outcome)
+      const error = outcome === 'retry' || outcome === 'failed' ? result.completion.error : undefined
       if (error) {
         span.setAttribute('error.type', error.name)
         span.recordException({ name: error.name, message: error.message, stack: error.stack })
