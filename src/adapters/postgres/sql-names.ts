@@ -70,7 +70,15 @@ export const PENDING_SQL = `('scheduled', 'available', 'retryable', 'running')`
 
 /** SQL converting a bound epoch-ms number to timestamptz (`Infinity` becomes 'infinity'). */
 export function fromMs(param: string): string {
-  return `to_timestamp(${param}::float8 / 1000)`
+  return `to_timestamp((${param})::float8 / 1000)`
+}
+
+/**
+ * SQL of the statement's current time in epoch ms (float8): the bound `now` when the caller passed
+ * one (a `ManualClock`), else the database's `now()`, so that every process uses one clock.
+ */
+export function nowMs(param: string): string {
+  return `coalesce(${param}::float8, date_part('epoch', now()) * 1000)`
 }
 
 /**

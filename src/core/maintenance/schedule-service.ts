@@ -6,21 +6,25 @@
 
 import type { EventBus } from '../domain/events.js'
 import { planTick, tickJob } from '../domain/schedules/tick-plan.js'
-import type { Clock, TimerHandle } from '../ports/clock.js'
+import { type Clock, storeNow, type TimerHandle } from '../ports/clock.js'
 import type { JobStore } from '../ports/store.js'
 
 /** Bound on the late (within tolerance) ticks of one schedule fired in one pass; the rest wait a pass. */
 const MAX_TICKS_PER_PASS = 1000
 
-/** Fires every due schedule once at `now`; returns the number of jobs enqueued. */
+/**
+ * Fires every due schedule once at `now`; returns the number of jobs enqueued. `storeTime` is the
+ * `now` given to the store (undefined: the store's own clock decides which schedules are due).
+ */
 export async function fireDueSchedules(
   store: JobStore,
   events: EventBus,
   now: number,
   missedToleranceMs: number,
+  storeTime: number | undefined = now,
 ): Promise<number> {
   let fired = 0
-  for (const due of await store.dueSchedules({ now })) {
+  for (const due of await store.dueSchedules({ now: storeTime })) {
     let schedule = due
     for (let i = 0; i < MAX_TICKS_PER_PASS && schedule.nextRunAt !== null; i++) {
       const plan = planTick(schedule, now, missedToleranceMs)
@@ -29,7 +33,7 @@ export async function fireDueSchedules(
         expectedNextRunAt: schedule.nextRunAt,
         nextRunAt: plan.nextRunAt,
         job: plan.tick === null ? null : tickJob(schedule, plan.tick),
-        now,
+        now: storeTime,
       })
       if (!job) break // another process fired it (or the tick was skipped)
       fired++
@@ -89,7 +93,13 @@ export class ScheduleService {
     this.#running = (async () => {
       await null
       try {
-        await fireDueSchedules(this.#store, this.#events, this.#clock.now(), this.#toleranceMs)
+        await fireDueSchedules(
+          this.#store,
+          this.#events,
+          this.#clock.now(),
+          this.#toleranceMs,
+          storeNow(this.#clock),
+        )
       } catch (error) {
         this.#events.emit('error', { error, during: 'schedule' })
       }

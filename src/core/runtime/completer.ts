@@ -10,7 +10,7 @@
  */
 
 import { DEFAULTS } from '../defaults.js'
-import { type Clock, sleepRealTime } from '../ports/clock.js'
+import { type Clock, sleepRealTime, storeNow } from '../ports/clock.js'
 import type { Completion, JobStore } from '../ports/store.js'
 
 /** Called once a completion is written. */
@@ -102,7 +102,7 @@ export class Completer {
     let failures = 0
     for (;;) {
       try {
-        await this.#store.completeJobs({ completions: batch, now: this.#clock.now() })
+        await this.#store.completeJobs({ completions: batch, now: storeNow(this.#clock) })
         break
       } catch (error) {
         this.#onError(error)
