@@ -10,8 +10,8 @@ import { type CoreQueue, createConfiguredQueue } from '../../core/create-queue.j
 import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { extendQueue } from '../../core/extend-queue.js'
-import { createSystemClock } from '../../core/ports/clock.js'
 import { withAmbientTransaction } from './ambient-transaction.js'
+import { DatabaseClock, type TimeQueryable } from './database-clock.js'
 import { PostgresStore } from './postgres-store.js'
 
 /** Options of `createPostgresQueue`: where the database is, the schema, and the shared queue options. */
@@ -79,11 +79,27 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
   )
 }
 
-/** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to `'auto'`. */
+/**
+ * Creates a queue on PostgreSQL; `prefetch` defaults to `'auto'` and its clock to the database's
+ * (a `DatabaseClock`, synced when the queue starts and every minute while it runs), so every process
+ * uses the database's time whatever its host's clock says.
+ */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
+  let databaseClock: DatabaseClock | undefined
   const config = resolveConfig(options, {
     extraKeys: ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'],
-    clock: createSystemClock,
+    clock: () => {
+      databaseClock = new DatabaseClock(
+        { query: (text) => store.pool.query(text) },
+        {
+          onError: (error) =>
+            options.logger?.warn("Could not read the database's time; the clock keeps its last reading", {
+              error,
+            }),
+        },
+      )
+      return databaseClock
+    },
     prefetch: DEFAULT_PREFETCH,
   })
   const { pool, connectionString, maxConnections, schema, durableClaims, ...queueOptions } = options
@@ -106,13 +122,45 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
   const core = createConfiguredQueue(store, config)
+  // What reads the clock in JavaScript (run-at times, schedule ticks) waits for its first reading of
+  // the database's time: before it, a host clock a minute off would enqueue and schedule a minute off.
+  const synced =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await databaseClock?.ready()
+      return call(...args)
+    }
+  /** Enqueues read the time through their transaction, if any (it may hold the pool's last connection). */
+  const syncedIn = async (options: unknown): Promise<void> => {
+    const tx = (options as { tx?: TimeQueryable } | undefined)?.tx
+    await databaseClock?.ready(typeof tx?.query === 'function' ? tx : undefined)
+  }
   return extendQueue(core, {
     store,
     // Enqueues without a `tx` option run in the ambient transaction of `withTransaction`, if any.
-    enqueue: ((job, payload, options) =>
-      core.enqueue(job, payload, withAmbientTransaction(options))) as CoreQueue['enqueue'],
-    enqueueMany: ((items, options) =>
-      core.enqueueMany(items, withAmbientTransaction(options))) as CoreQueue['enqueueMany'],
+    enqueue: (async (job, payload, options) => {
+      const resolved = withAmbientTransaction(options)
+      await syncedIn(resolved)
+      return core.enqueue(job, payload, resolved)
+    }) as CoreQueue['enqueue'],
+    enqueueMany: (async (items, options) => {
+      const resolved = withAmbientTransaction(options)
+      await syncedIn(resolved)
+      return core.enqueueMany(items, resolved)
+    }) as CoreQueue['enqueueMany'],
+    schedule: synced(core.schedule.bind(core)) as CoreQueue['schedule'],
+    drain: synced(core.drain.bind(core)) as CoreQueue['drain'],
+    updateJob: synced(core.updateJob.bind(core)) as CoreQueue['updateJob'],
+    prune: synced(core.prune.bind(core)) as CoreQueue['prune'],
+    // The clock re-reads the database's time every minute while the queue runs, not after shutdown.
+    start: async () => {
+      await databaseClock?.start()
+      return core.start()
+    },
+    shutdown: (shutdownOptions?: Parameters<CoreQueue['shutdown']>[0]) => {
+      databaseClock?.stop()
+      return core.shutdown(shutdownOptions)
+    },
     migrate: () => store.migrate(),
     pendingMigrations: () => store.pendingMigrations(),
   }) as unknown as PostgresQueue
@@ -124,6 +172,7 @@ export { adaptKnexTransaction, type KnexTransactionLike } from './clients/knex.j
 export { adaptKyselyTransaction, type KyselyTransactionLike } from './clients/kysely.js'
 export { adaptPostgresJsTransaction, type PostgresJsTransactionLike } from './clients/postgres-js.js'
 export { adaptPrismaTransaction, type PrismaTransactionLike } from './clients/prisma.js'
+export { DATABASE_CLOCK_RESYNC_MS, DatabaseClock, type TimeQueryable } from './database-clock.js'
 export { TransactionRolledBackError } from './job-transaction.js'
 export { migrationSql } from './migrate.js'
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js'

@@ -56,7 +56,7 @@ export function rescueSql(names: SqlNames): string {
         finished_at = CASE WHEN ${exhausted} THEN ${fromMs(now)} END,
         errors = j.errors || jsonb_build_array(jsonb_build_object(
           'attempt', j.attempt,
-          'at', ${now},
+          'at', round(${now}),
           'name', 'WorkerDied',
           'message', 'The worker process ' || to_jsonb(${processOf('j')})::text
             || ' stopped sending heartbeats while running this job; it was returned to the queue.'
