@@ -122,6 +122,8 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
   const core = createConfiguredQueue(store, config)
+  let started: Promise<void> | undefined
+  let stopping = false
   // What reads the clock in JavaScript (run-at times, schedule ticks) waits for its first reading of
   // the database's time: before it, a host clock a minute off would enqueue and schedule a minute off.
   const synced =
@@ -153,11 +155,17 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     updateJob: synced(core.updateJob.bind(core)) as CoreQueue['updateJob'],
     prune: synced(core.prune.bind(core)) as CoreQueue['prune'],
     // The clock re-reads the database's time every minute while the queue runs, not after shutdown.
-    start: async () => {
-      await databaseClock?.start()
-      return core.start()
+    // One promise for every call, as the core's own start.
+    start: () => {
+      if (stopping) return core.start() // refused by the core, as it says
+      started ??= (async () => {
+        await databaseClock?.start()
+        return core.start()
+      })()
+      return started
     },
     shutdown: (shutdownOptions?: Parameters<CoreQueue['shutdown']>[0]) => {
+      stopping = true
       databaseClock?.stop()
       return core.shutdown(shutdownOptions)
     },
