@@ -70,7 +70,9 @@ export const PENDING_SQL = `('scheduled', 'available', 'retryable', 'running')`
 
 /** SQL converting a bound epoch-ms number to timestamptz (`Infinity` becomes 'infinity'). */
 export function fromMs(param: string): string {
-  return `to_timestamp((${param})::float8 / 1000)`
+  // An expression is parenthesized; a bare parameter or column keeps its cast next to it.
+  const value = /^[\w$.]+$/.test(param) ? param : `(${param})`
+  return `to_timestamp(${value}::float8 / 1000)`
 }
 
 /**
