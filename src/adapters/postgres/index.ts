@@ -124,8 +124,9 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   const core = createConfiguredQueue(store, config)
   let started: Promise<void> | undefined
   let stopping = false
-  // What reads the clock in JavaScript (run-at times, schedule ticks) waits for its first reading of
-  // the database's time: before it, a host clock a minute off would enqueue and schedule a minute off.
+  // What reads the clock in JavaScript (run-at times, schedule ticks, retries) waits for its first
+  // reading of the database's time: before it, a host clock a minute off would enqueue, schedule and
+  // retry a minute off.
   const synced =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -154,6 +155,10 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     drain: synced(core.drain.bind(core)) as CoreQueue['drain'],
     updateJob: synced(core.updateJob.bind(core)) as CoreQueue['updateJob'],
     prune: synced(core.prune.bind(core)) as CoreQueue['prune'],
+    retryJobs: synced(core.retryJobs.bind(core)) as CoreQueue['retryJobs'],
+    cancelJobs: synced(core.cancelJobs.bind(core)) as CoreQueue['cancelJobs'],
+    pauseQueue: synced(core.pauseQueue.bind(core)) as CoreQueue['pauseQueue'],
+    resumeQueue: synced(core.resumeQueue.bind(core)) as CoreQueue['resumeQueue'],
     // The clock re-reads the database's time every minute while the queue runs, not after shutdown.
     // One promise for every call, as the core's own start.
     start: () => {
