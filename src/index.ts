@@ -12,6 +12,7 @@ export { backoffDelay, DEFAULT_BACKOFF } from './core/domain/backoff.js'
 export { CancelJob, FailJob, JobControl, SnoozeJob } from './core/domain/controls.js'
 export type { EnqueueOptions } from './core/domain/enqueue-options.js'
 export {
+  CompletionNotWrittenError,
   ConveyorError,
   InvalidArgumentError,
   InvalidJobDefinitionError,
@@ -27,6 +28,7 @@ export {
   SchemaNotMigratedError,
   SchemaTooNewError,
   ShutdownAbortError,
+  StorageConflictError,
   StorageInconsistentError,
   StorageUnavailableError,
   UnknownJobKindError,

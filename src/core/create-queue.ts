@@ -13,7 +13,7 @@ import type { JobDefinition } from './domain/job-definition.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
-import type { Clock } from './ports/clock.js'
+import { type Clock, storeNow } from './ports/clock.js'
 import type {
   AttemptOutcome,
   DrainOptions,
@@ -233,14 +233,14 @@ class CoreQueueImpl implements CoreQueue {
       claim: async (p) => {
         const kinds = this.#registry.kinds
         if (kinds.length === 0) return []
-        return this.store.claimJobs({ ...p, kinds, now: this.clock.now() })
+        return this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock) })
       },
       run: (job, abort) => this.#runner.run(job, abort, mode),
       release: async (jobs) => {
         if (jobs.length === 0) return
         await this.store.completeJobs({
           completions: jobs.map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt })),
-          now: this.clock.now(),
+          now: storeNow(this.clock),
         })
       },
       onError: (error, during) => this.#events.emit('error', { error, during }),
@@ -327,7 +327,7 @@ class CoreQueueImpl implements CoreQueue {
         runner: this.#runner,
         ...this.#config.drain,
         heartbeat: async () => {
-          await this.store.recordHeartbeat({ processId: this.#config.processId, now: this.clock.now() })
+          await this.store.recordHeartbeat({ processId: this.#config.processId, now: storeNow(this.clock) })
         },
       },
       options,

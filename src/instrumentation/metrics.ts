@@ -7,13 +7,18 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { InvalidArgumentError } from '../core/domain/errors.js'
 import { JOB_STATES } from '../core/domain/job.js'
+import type { Clock } from '../core/ports/clock.js'
 import type { Queue } from '../core/ports/queue.js'
 import type { QueueStats } from '../core/ports/store.js'
 
 /** Options of `createMetrics`. */
 export interface MetricsOptions {
-  /** The queue to measure: its events feed the counters, its `stats()` the gauges. */
-  readonly queue: Pick<Queue, 'on' | 'stats'>
+  /**
+   * The queue to measure: its events feed the counters, its `stats()` the gauges, and its `clock`
+   * (every queue has one; the database's on Postgres) times the lag at the handler's start (without
+   * one, lag ends at the claim).
+   */
+  readonly queue: Pick<Queue, 'on' | 'stats'> & { readonly clock?: Pick<Clock, 'now'> }
   /** Where the metrics are registered: the application's own `new Registry()`. */
   readonly registry: Registry
   /** Prefix of every metric name (default `conveyor_`). */
@@ -180,6 +185,7 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
     }),
   )
 
+  const clock = queue.clock
   const unsubscribe = [
     queue.on('enqueued', ({ job, duplicate }) => {
       if (!duplicate) counters.enqueued(job.queue, job.kind)
@@ -187,8 +193,10 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
     queue.on('scheduled', ({ job }) => counters.enqueued(job.queue, job.kind)),
     queue.on('started', ({ job }) => {
       counters.started(job.queue, job.kind)
-      if (job.attemptedAt !== null)
-        observeLag(job.queue, job.kind, Math.max(0, job.attemptedAt - job.runAt) / 1000)
+      // Lag runs from the due time to the handler's start (this event), including the wait in the
+      // local claim buffer, on the queue's clock.
+      const startedAt = clock?.now() ?? job.attemptedAt
+      if (startedAt !== null) observeLag(job.queue, job.kind, Math.max(0, startedAt - job.runAt) / 1000)
     }),
     queue.on('succeeded', ({ job, durationMs }) => {
       counters.succeeded(job.queue, job.kind)

@@ -7,6 +7,7 @@ import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
 import { ManualClock } from '../../src/core/ports/clock.js'
 import { createQueue } from '../../src/index.js'
 import { createMetrics } from '../../src/instrumentation/index.js'
+import { waitFor } from '../support/wait.js'
 import { sendEmail, useQueues } from './harness.js'
 import { logsCases } from './logs-cases.js'
 import { histogramSeries, metricsCases } from './metrics-cases.js'
@@ -39,6 +40,37 @@ describe('instrumentation on the memory adapter', () => {
         lag.find((v) => v.metricName === 'conveyor_job_lag_seconds_bucket' && v.labels.le === le)?.value
       expect(bucket(1)).toBe(0)
       expect(bucket(5)).toBe(1)
+    })
+
+    it('measures queue lag up to the handler start, including the wait in the claim buffer', async () => {
+      const queue = make({
+        queues: { emails: { concurrency: 1 } },
+        prefetch: 1,
+        maxBufferWaitMs: 60_000,
+      }) as MemoryQueue<ManualClock>
+      const registry = new Registry()
+      createMetrics({ queue, registry })
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const started: string[] = []
+      queue.register(sendEmail, async ({ to }) => {
+        started.push(to)
+        if (to === 'first') await gate
+      })
+      await queue.enqueue(sendEmail, { to: 'first' })
+      await queue.enqueue(sendEmail, { to: 'second' })
+      await queue.start()
+      await waitFor(() => started.length === 1)
+      // Both were claimed at once: the second waits in the buffer while the first runs for 3 s.
+      expect((await queue.listJobs()).map((j) => j.state)).toEqual(['running', 'running'])
+      queue.clock.advance(3000)
+      release()
+      await waitFor(() => started.length === 2)
+      const lag = await histogramSeries(registry, 'conveyor_job_lag_seconds')
+      expect(lag.find((v) => v.metricName === 'conveyor_job_lag_seconds_sum')?.value).toBe(3)
+      expect(lag.find((v) => v.metricName === 'conveyor_job_lag_seconds_count')?.value).toBe(2)
     })
 
     it('the Grafana dashboard only queries metrics that createMetrics registers', () => {

@@ -14,7 +14,7 @@ import { describePostgres, useStore } from './fixture.js'
 
 const note = defineJob<{ n: number }>({ kind: 'note' })
 
-/** A `pg` client inside BEGIN, wrapped to count the statements run through it. */
+/** A `pg` client inside BEGIN, wrapped to count the enqueue statements run through it. */
 interface OpenTransaction {
   readonly handle: TransactionHandle
   readonly statements: () => number
@@ -42,7 +42,9 @@ describePostgres('withTransaction (ambient transaction)', () => {
     return {
       handle: {
         query: (text, values) => {
-          count++
+          // Not counted: the queue's clock reads the database's time once, through the first
+          // enqueue's transaction (see database-clock.ts).
+          if (!text.includes('clock_timestamp()')) count++
           return client.query(text, values)
         },
       },

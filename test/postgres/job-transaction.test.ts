@@ -114,7 +114,7 @@ describePostgres('PostgresStore.runInTransaction and completeInTransaction', () 
   it('returns false for a job that no longer runs that attempt (rescued and claimed again, or cancelled)', async () => {
     const [rescued, cancelled] = (await insert(store, [{}, {}])) as [string, string]
     await store.claimJobs(claim({ workerId: 'dead:w' }))
-    await store.rescueJobs({ now: T0 + 20_000, staleBefore: T0 + 5_000, limit: 1 })
+    await store.rescueJobs({ now: T0 + 20_000, staleAfterMs: 15_000, limit: 1 })
     await store.claimJobs(claim({ now: T0 + 20_000, workerId: 'live:w' }))
     await store.cancelJobs({ filter: { ids: [cancelled] }, now: T0 + 20_000 })
     const results = await store.runInTransaction(async (tx) => {

@@ -37,9 +37,9 @@ describePostgres('PostgresStore heartbeats and rescue', () => {
     for (const [i, at] of [T0 + 300, T0 + 100, T0 + 200].entries()) {
       await db.store.claimJobs(claim({ capacity: 1, now: at, workerId: `dead:w${i}` }))
     }
-    const first = await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 2 })
+    const first = await db.store.rescueJobs({ now: NOW, staleAfterMs: NOW - STALE, limit: 2 })
     expect(first.map((j) => j.attemptedAt)).toEqual([T0 + 100, T0 + 200])
-    const rest = await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 2 })
+    const rest = await db.store.rescueJobs({ now: NOW, staleAfterMs: NOW - STALE, limit: 2 })
     expect(rest.map((j) => j.id)).toEqual([ids[0]])
   })
 
@@ -51,7 +51,7 @@ describePostgres('PostgresStore heartbeats and rescue', () => {
       await insert(db.store, [{ queue: 'mail' }])
       await waitFor(() => woken.length === 1)
       await db.store.claimJobs(claim({ queues: ['mail'], workerId: 'dead:w' }))
-      await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 10 })
+      await db.store.rescueJobs({ now: NOW, staleAfterMs: NOW - STALE, limit: 10 })
       await waitFor(() => woken.length === 2)
       expect(woken).toEqual([['mail'], ['mail']])
     } finally {
@@ -64,7 +64,7 @@ describePostgres('PostgresStore heartbeats and rescue', () => {
     await db.store.recordHeartbeat({ processId: 'ancient', now: NOW - day - 1 })
     await db.store.recordHeartbeat({ processId: 'yesterday', now: NOW - day + 1 })
     await db.store.recordHeartbeat({ processId: 'live', now: NOW })
-    await db.store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 10 })
+    await db.store.rescueJobs({ now: NOW, staleAfterMs: NOW - STALE, limit: 10 })
     const rows = await db.pool.query(`SELECT id FROM ${processes()} ORDER BY id`)
     expect(rows.rows.map((r) => r.id)).toEqual(['live', 'yesterday'])
   })
@@ -82,7 +82,7 @@ describePostgres('PostgresStore heartbeats and rescue', () => {
       const rescueAll = async (store: PostgresStore) => {
         const ids: string[] = []
         for (;;) {
-          const batch = await store.rescueJobs({ now: NOW, staleBefore: STALE, limit: 7 })
+          const batch = await store.rescueJobs({ now: NOW, staleAfterMs: NOW - STALE, limit: 7 })
           if (batch.length === 0) return ids
           ids.push(...batch.map((j) => j.id))
         }

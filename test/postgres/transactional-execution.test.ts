@@ -73,7 +73,7 @@ describePostgres('transactional execution through the queue', () => {
     const other = new PostgresStore({ pool: db.pool, schema: db.schema })
     const id = await enqueueWith(async ({ name }, ctx) => {
       await write(ctx, name)
-      const rescued = await other.rescueJobs({ now: Date.now(), staleBefore: Date.now() + 60_000, limit: 10 })
+      const rescued = await other.rescueJobs({ now: Date.now(), staleAfterMs: -60_000, limit: 10 })
       expect(rescued.map((j) => j.id)).toEqual([ctx.job.id])
     })
     try {

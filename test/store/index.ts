@@ -1,6 +1,7 @@
 /**
  * The store-level conformance suite: every rule of the `JobStore` port, written once and run on
- * every adapter's store with explicit `now` values (River's `riverdrivertest.Exercise`). Capability
+ * every adapter's store with explicit `now` values (River's `riverdrivertest.Exercise`), plus the
+ * cases with `now` omitted, where the store keeps the time. Capability
  * flags switch single cases off; changing the port's behaviour means changing these cases.
  */
 import { describe, expect, it } from 'vitest'
@@ -11,6 +12,7 @@ import jobAdminCases from './cases/job-admin.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
 import scheduleCases from './cases/schedules.js'
+import storeTimeCases from './cases/store-time.js'
 import type { StoreFactory } from './factory.js'
 
 /** Every case module, in the order they run. */
@@ -22,6 +24,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   jobAdminCases,
   queueCases,
   scheduleCases,
+  storeTimeCases,
 ]
 
 /** Registers the whole store-level suite for `factory` in a `describe` named after it. */

@@ -39,7 +39,7 @@ function expectedClaim(
   const heads = new Map<string, string>()
   for (const j of jobs)
     if (waiting(j) && j.groupKey !== null && !heads.has(j.groupKey)) heads.set(j.groupKey, j.id)
-  const dueBy = params.dueBy ?? params.now
+  const dueBy = params.dueBy ?? (params.now as number)
   const maxId = params.maxId === undefined ? Number.POSITIVE_INFINITY : Number(params.maxId)
   const candidates = jobs.filter(
     (j) =>

@@ -49,7 +49,7 @@ export function createMemoryQueue(options?: Omit<MemoryQueueOptions, 'clock'>): 
 export function createMemoryQueue<C extends Clock>(options: MemoryQueueOptions & { clock: C }): MemoryQueue<C>
 export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue<Clock> {
   const config = resolveConfig(withDefaultMiddleware(options), { clock: () => new ManualClock() })
-  const store = new MemoryStore()
+  const store = new MemoryStore({ clock: config.clock })
   const core = createConfiguredQueue(store, config, createNodeIsolation())
   const kindOf = (job: JobDefinition<unknown> | string) => (typeof job === 'string' ? job : job.kind)
   const extras = {

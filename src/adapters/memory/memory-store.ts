@@ -1,4 +1,5 @@
 import { FINAL_STATES, type JobRecord, type JobState, WAITING_STATES } from '../../core/domain/job.js'
+import { type Clock, createSystemClock } from '../../core/ports/clock.js'
 import type {
   ClaimParams,
   Completion,
@@ -52,19 +53,26 @@ export class MemoryStore implements JobStore {
   readonly #events = new StoreEvents()
   /** Latest `now` seen: the time of a transaction's commit, deletes and prunes (which carry none). */
   #lastNow = Number.NEGATIVE_INFINITY
+  readonly #clock: Clock
   readonly #inserter = new JobInserter(
     this.#jobs,
     () => this.#lastNow,
     (now) => this.#settle(now),
   )
 
+  /** A store whose time, when a call omits `now`, is `clock`'s (default: the host's clock). */
+  constructor(options: { readonly clock?: Clock } = {}) {
+    this.#clock = options.clock ?? createSystemClock()
+  }
+
   /** Inserts jobs (see `JobStore.insertJobs`); with a `MemoryTransaction`, only once it commits. */
   async insertJobs(params: {
     jobs: readonly NewJob[]
-    now: number
+    now?: number
     tx?: TransactionHandle
   }): Promise<InsertOutcome[]> {
-    const { jobs, now, tx } = params
+    const { jobs, tx } = params
+    const now = this.#time(params.now)
     this.#seen(now)
     if (tx instanceof MemoryTransaction) return this.#inserter.buffer(tx, jobs, now)
     const outcomes = this.#inserter.insert(jobs, now)
@@ -74,25 +82,26 @@ export class MemoryStore implements JobStore {
 
   /** Claims due jobs (see `JobStore.claimJobs`). */
   async claimJobs(params: ClaimParams): Promise<JobRecord[]> {
-    this.#seen(params.now)
+    const now = this.#time(params.now)
+    this.#seen(now)
     const maxSeq = params.maxId === undefined ? Number.POSITIVE_INFINITY : parseJobId(params.maxId, 'maxId')
     const claim = {
       queues: params.queues.filter((q) => !this.#paused.has(q)),
       kinds: params.kinds,
       strategy: params.strategy,
-      dueBy: params.dueBy ?? params.now,
+      dueBy: params.dueBy ?? now,
       maxSeq,
       capacity: params.capacity,
       oversizedFirst: params.oversizedFirst,
     }
-    const jobs = this.#jobs.claim(claim, params.now, params.workerId)
-    this.#settle(params.now)
+    const jobs = this.#jobs.claim(claim, now, params.workerId)
+    this.#settle(now)
     return jobs
   }
 
   /** Writes back attempt outcomes of running jobs (see `JobStore.completeJobs`). */
-  async completeJobs(params: { completions: readonly Completion[]; now: number }): Promise<void> {
-    const { now } = params
+  async completeJobs(params: { completions: readonly Completion[]; now?: number }): Promise<void> {
+    const now = this.#time(params.now)
     this.#seen(now)
     for (const c of params.completions) {
       const entry = this.#jobs.get(c.id)
@@ -109,14 +118,16 @@ export class MemoryStore implements JobStore {
   }
 
   /** Records that a process is alive (see `JobStore.recordHeartbeat`). */
-  async recordHeartbeat(params: { processId: string; now: number }): Promise<void> {
-    this.#seen(params.now)
-    this.#heartbeats.set(params.processId, params.now)
+  async recordHeartbeat(params: { processId: string; now?: number }): Promise<void> {
+    const now = this.#time(params.now)
+    this.#seen(now)
+    this.#heartbeats.set(params.processId, now)
   }
 
-  /** Returns running jobs of processes silent since before `staleBefore` to the queue (see `JobStore.rescueJobs`). */
-  async rescueJobs(params: { now: number; staleBefore: number; limit: number }): Promise<JobRecord[]> {
-    const { now } = params
+  /** Returns running jobs of processes silent for more than `staleAfterMs` to the queue (see `JobStore.rescueJobs`). */
+  async rescueJobs(params: { now?: number; staleAfterMs: number; limit: number }): Promise<JobRecord[]> {
+    const now = this.#time(params.now)
+    const staleBefore = now - params.staleAfterMs
     this.#seen(now)
     const rescued: JobRecord[] = []
     for (const entry of this.#jobs.entries()) {
@@ -125,7 +136,7 @@ export class MemoryStore implements JobStore {
       if (job.state !== 'running') continue
       const processId = (job.attemptedBy ?? '').split(':', 1)[0] ?? ''
       const seen = this.#heartbeats.get(processId)
-      if (seen !== undefined && seen >= params.staleBefore) continue
+      if (seen !== undefined && seen >= staleBefore) continue
       const error = workerDiedError(job.attempt, now, processId)
       const changes =
         job.attempt >= job.maxAttempts
@@ -159,8 +170,8 @@ export class MemoryStore implements JobStore {
   }
 
   /** Makes matching jobs that are not running available now; returns the count. */
-  async retryJobs(params: { filter: JobFilter; now: number }): Promise<number> {
-    const { now } = params
+  async retryJobs(params: { filter: JobFilter; now?: number }): Promise<number> {
+    const now = this.#time(params.now)
     this.#seen(now)
     let count = 0
     for (const entry of this.#matching(params.filter)) {
@@ -178,8 +189,8 @@ export class MemoryStore implements JobStore {
   }
 
   /** Cancels matching waiting or running jobs (and their waiting dependants); returns the matching ids. */
-  async cancelJobs(params: { filter: JobFilter; now: number }): Promise<string[]> {
-    const { now } = params
+  async cancelJobs(params: { filter: JobFilter; now?: number }): Promise<string[]> {
+    const now = this.#time(params.now)
     this.#seen(now)
     const ids: string[] = []
     for (const entry of this.#matching(params.filter)) {
@@ -205,8 +216,9 @@ export class MemoryStore implements JobStore {
   }
 
   /** Changes one waiting job (see `JobStore.updateJob`); due jobs wake their queue's workers. */
-  async updateJob(params: { id: string; changes: JobChanges; now: number }): Promise<UpdateJobOutcome> {
-    const { changes, now } = params
+  async updateJob(params: { id: string; changes: JobChanges; now?: number }): Promise<UpdateJobOutcome> {
+    const { changes } = params
+    const now = this.#time(params.now)
     this.#seen(now)
     const entry = this.#jobs.get(params.id)
     if (!entry) return { status: 'notFound' }
@@ -240,8 +252,8 @@ export class MemoryStore implements JobStore {
   }
 
   /** Pauses or resumes a queue; resuming wakes its workers. */
-  async setQueuePaused(params: { queue: string; paused: boolean; now: number }): Promise<void> {
-    this.#seen(params.now)
+  async setQueuePaused(params: { queue: string; paused: boolean; now?: number }): Promise<void> {
+    this.#seen(this.#time(params.now))
     if (params.paused) {
       this.#paused.add(params.queue)
     } else if (this.#paused.delete(params.queue)) {
@@ -271,8 +283,9 @@ export class MemoryStore implements JobStore {
 
   /** Creates or replaces a schedule (keeps its tick history). */
   async upsertSchedule(params: UpsertScheduleParams): Promise<ScheduleRecord> {
-    this.#seen(params.now)
-    return this.#schedules.upsert(params)
+    const now = this.#time(params.now)
+    this.#seen(now)
+    return this.#schedules.upsert({ ...params, now })
   }
 
   /** Deletes a schedule; returns whether it existed. */
@@ -286,13 +299,14 @@ export class MemoryStore implements JobStore {
   }
 
   /** Schedules whose next tick is due, by name. */
-  async dueSchedules(params: { now: number }): Promise<ScheduleRecord[]> {
-    return this.#schedules.due(params.now)
+  async dueSchedules(params: { now?: number }): Promise<ScheduleRecord[]> {
+    return this.#schedules.due(this.#time(params.now))
   }
 
   /** Fires one tick exactly once (compare-and-set on `nextRunAt`); returns the inserted job or null. */
   async fireScheduleTick(params: FireTickParams): Promise<JobRecord | null> {
-    const { job, now } = params
+    const { job } = params
+    const now = this.#time(params.now)
     this.#seen(now)
     if (job) this.#inserter.checkDependencies([job])
     if (!this.#schedules.advance(params)) return null
@@ -349,5 +363,10 @@ export class MemoryStore implements JobStore {
 
   #seen(now: number): void {
     if (now > this.#lastNow) this.#lastNow = now
+  }
+
+  /** The given `now`, else this store's clock (a real-time queue omits `now`). */
+  #time(now: number | undefined): number {
+    return now ?? this.#clock.now()
   }
 }

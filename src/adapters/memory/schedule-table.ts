@@ -18,7 +18,7 @@ export class ScheduleTable {
    * and its next run time when the expression, time zone, start and predecessor are unchanged (a process re-registering
    * at boot may hold a copy read before other processes fired ticks).
    */
-  upsert({ schedule, now }: UpsertScheduleParams): ScheduleRecord {
+  upsert({ schedule, now }: UpsertScheduleParams & { readonly now: number }): ScheduleRecord {
     const existing = this.#schedules.get(schedule.name)
     const startAt = schedule.startAt ?? null
     const after = schedule.after ?? null

@@ -17,7 +17,7 @@ import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
 import { assertJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
-import { fromMs, PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { fromMs, nowMs, PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 const ORDER: Record<PollStrategy, (a: string) => string> = {
   priority: (a) => `${a}.priority, ${a}.run_at, ${a}.id`,
@@ -28,8 +28,8 @@ const ORDER: Record<PollStrategy, (a: string) => string> = {
 export type ClaimSql = Readonly<Record<`${PollStrategy}:${'one' | 'many'}`, string>>
 
 /**
- * Parameters: $1 queues text[], $2 kinds text[], $3 due-by ms, $4 max id or null, $5 capacity,
- * $6 now ms, $7 worker id, $8 group lock space, $9 take the first job even if it exceeds capacity.
+ * Parameters: $1 queues text[], $2 kinds text[], $3 due-by ms (null: now), $4 max id or null, $5 capacity,
+ * $6 now ms (null: the database's), $7 worker id, $8 group lock space, $9 take the first job even if it exceeds capacity.
  */
 function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: boolean): string {
   const queueFilter = manyQueues ? 'j.queue = a.name' : 'j.queue = ($1::text[])[1]'
@@ -37,7 +37,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
     FROM ${names.jobs} j
     WHERE j.state IN ${WAITING_SQL}
       AND ${queueFilter}
-      AND j.run_at <= ${fromMs('$3')}
+      AND j.run_at <= ${fromMs(nowMs('$3'))}
       AND j.kind = ANY($2::text[])
       AND j.attempt < j.max_attempts
       AND ($4::bigint IS NULL OR j.id <= $4::bigint)
@@ -74,7 +74,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       WHERE w.used <= $5::int OR ($9::boolean AND w.n = 1)
     )
     UPDATE ${names.jobs} j
-    SET state = 'running', attempt = j.attempt + 1, attempted_at = ${fromMs('$6')}, attempted_by = $7::text
+    SET state = 'running', attempt = j.attempt + 1, attempted_at = ${fromMs(nowMs('$6'))}, attempted_by = $7::text
     WHERE j.id = ANY(ARRAY(SELECT id FROM taken))
     RETURNING ${claimedJobColumns('j')}`
 }
@@ -116,10 +116,10 @@ export async function claimJobs(
     values: [
       queues,
       params.kinds,
-      params.dueBy ?? params.now,
+      params.dueBy ?? params.now ?? null,
       params.maxId === undefined ? null : assertJobId(params.maxId, 'maxId'),
       capacity,
-      params.now,
+      params.now ?? null,
       params.workerId,
       names.groupLockSpace,
       params.oversizedFirst === true,

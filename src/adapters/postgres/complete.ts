@@ -9,7 +9,7 @@ import { RUN_LOGS_KEPT } from '../../core/domain/job.js'
 import type { Completion } from '../../core/ports/store.js'
 import { isJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { fromMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 /**
  * CTEs `doomed` (recursive) and `cascaded` that cancel, at time `now`, the waiting dependants of the
@@ -61,14 +61,14 @@ export function completeSql(names: SqlNames): string {
         attempt = CASE WHEN c.outcome IN ('snoozed', 'released') THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
         errors = CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END,
         workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END,
-        finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs('$8')} END,
+        finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs(nowMs('$8'))} END,
         logs = ${appendLogSql('c.log')}
       FROM input c
       WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
       RETURNING j.id, j.state, j.queue, j.run_at, j.schedule_name, j.schedule_tick
     ), ended_badly AS (
       SELECT u.id FROM updated u WHERE u.state IN ('failed', 'cancelled')
-    ), ${cascadeCtes(names, 'ended_badly', '$8')}, succeeded_ticks AS (
+    ), ${cascadeCtes(names, 'ended_badly', nowMs('$8'))}, succeeded_ticks AS (
       UPDATE ${names.schedules} s SET last_success_at = t.tick
       FROM (
         SELECT u.schedule_name, max(u.schedule_tick) AS tick FROM updated u
@@ -80,7 +80,7 @@ export function completeSql(names: SqlNames): string {
     ), notified AS (
       SELECT pg_notify($9::text, CASE WHEN count(DISTINCT u.queue) <= 40 THEN json_agg(DISTINCT u.queue)::text ELSE '[]' END)
       FROM updated u
-      WHERE u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs('$8')}
+      WHERE u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs(nowMs('$8'))}
       HAVING count(*) > 0
     )
     SELECT (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM cascaded)::int AS cascaded,
@@ -98,7 +98,7 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
   return `WITH done AS (
       UPDATE ${names.jobs} j SET
         state = 'succeeded',
-        finished_at = ${fromMs('$5')},
+        finished_at = ${fromMs(nowMs('$5'))},
         workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END${
           withLogs
             ? `,
@@ -130,7 +130,7 @@ export async function completeJobs(
   names: SqlNames,
   sql: { readonly any: string; readonly succeeded: string; readonly succeededWithLogs: string },
   completions: readonly Completion[],
-  now: number,
+  now: number | undefined,
 ): Promise<number> {
   const byId = new Map<string, Completion>()
   for (const c of completions) byId.set(c.id, c)
@@ -149,7 +149,7 @@ export async function completeJobs(
             'workflowState' in c && c.workflowState != null ? JSON.stringify(c.workflowState) : null,
           )
         : null,
-      now,
+      now ?? null,
     ]
     const [done] = await queryRows<{ updated: number }>(target, {
       name: `${names.statementPrefix}complete_ok${withLogs ? '_logs' : ''}`,
@@ -171,7 +171,7 @@ export async function completeJobs(
         'workflowState' in c && c.workflowState != null ? JSON.stringify(c.workflowState) : null,
       ),
       list.map((c) => c.attempt ?? null),
-      now,
+      now ?? null,
       names.jobsChannel,
       list.map(logJson),
     ],

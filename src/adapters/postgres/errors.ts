@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   InvalidPayloadError,
   SchemaNotMigratedError,
+  StorageConflictError,
   StorageInconsistentError,
   StorageUnavailableError,
 } from '../../core/domain/errors.js'
@@ -24,10 +25,23 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
+  '53000', // insufficient_resources
+  '53100', // disk_full
+  '53200', // out_of_memory
   '53300', // too_many_connections
+  '53400', // configuration_limit_exceeded
+  '58000', // system_error
+  '58030', // io_error
   '3D000', // database does not exist
   '28000', // invalid_authorization_specification
   '28P01', // invalid_password
+])
+
+/** Writes lost to concurrency: the same statement may succeed when run again. */
+const CONFLICT_CODES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
 ])
 
 const NOT_MIGRATED_CODES = new Set([
@@ -75,6 +89,14 @@ export function translateError(error: unknown, schema: string, doing: string): u
   if (isUnavailable(error)) {
     return new StorageUnavailableError(
       `PostgreSQL is unavailable while ${doing}: ${detail || code}. Check that the database is running and reachable.`,
+      {
+        cause: error,
+      },
+    )
+  }
+  if (code !== undefined && CONFLICT_CODES.has(code)) {
+    return new StorageConflictError(
+      `PostgreSQL refused a write while ${doing} (${detail}); it may succeed if tried again.`,
       {
         cause: error,
       },

@@ -10,10 +10,10 @@ import { type CoreQueue, createConfiguredQueue } from '../../core/create-queue.j
 import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { extendQueue } from '../../core/extend-queue.js'
-import { createSystemClock } from '../../core/ports/clock.js'
 import { type TracedQueueOptions, withDefaultMiddleware } from '../../instrumentation/default-middleware.js'
 import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { withAmbientTransaction } from './ambient-transaction.js'
+import { DatabaseClock, type TimeQueryable } from './database-clock.js'
 import { PostgresStore } from './postgres-store.js'
 
 /**
@@ -84,11 +84,27 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
   )
 }
 
-/** Creates a queue on PostgreSQL; its clock defaults to the system clock and `prefetch` to `'auto'`. */
+/**
+ * Creates a queue on PostgreSQL; `prefetch` defaults to `'auto'` and its clock to the database's
+ * (a `DatabaseClock`, synced when the queue starts and every minute while it runs), so every process
+ * uses the database's time whatever its host's clock says.
+ */
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
+  let databaseClock: DatabaseClock | undefined
   const config = resolveConfig(withDefaultMiddleware(options), {
     extraKeys: ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'],
-    clock: createSystemClock,
+    clock: () => {
+      databaseClock = new DatabaseClock(
+        { query: (text) => store.pool.query(text) },
+        {
+          onError: (error) =>
+            options.logger?.warn("Could not read the database's time; the clock keeps its last reading", {
+              error,
+            }),
+        },
+      )
+      return databaseClock
+    },
     prefetch: DEFAULT_PREFETCH,
   })
   const { pool, connectionString, maxConnections, schema, durableClaims, ...queueOptions } = options
@@ -111,13 +127,58 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
   const core = createConfiguredQueue(store, config, createNodeIsolation())
+  let started: Promise<void> | undefined
+  let stopping = false
+  // What reads the clock in JavaScript (run-at times, schedule ticks, retries) waits for its first
+  // reading of the database's time: before it, a host clock a minute off would enqueue, schedule and
+  // retry a minute off.
+  const synced =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await databaseClock?.ready()
+      return call(...args)
+    }
+  /** Enqueues read the time through their transaction, if any (it may hold the pool's last connection). */
+  const syncedIn = async (options: unknown): Promise<void> => {
+    const tx = (options as { tx?: TimeQueryable } | undefined)?.tx
+    await databaseClock?.ready(typeof tx?.query === 'function' ? tx : undefined)
+  }
   return extendQueue(core, {
     store,
     // Enqueues without a `tx` option run in the ambient transaction of `withTransaction`, if any.
-    enqueue: ((job, payload, options) =>
-      core.enqueue(job, payload, withAmbientTransaction(options))) as CoreQueue['enqueue'],
-    enqueueMany: ((items, options) =>
-      core.enqueueMany(items, withAmbientTransaction(options))) as CoreQueue['enqueueMany'],
+    enqueue: (async (job, payload, options) => {
+      const resolved = withAmbientTransaction(options)
+      await syncedIn(resolved)
+      return core.enqueue(job, payload, resolved)
+    }) as CoreQueue['enqueue'],
+    enqueueMany: (async (items, options) => {
+      const resolved = withAmbientTransaction(options)
+      await syncedIn(resolved)
+      return core.enqueueMany(items, resolved)
+    }) as CoreQueue['enqueueMany'],
+    schedule: synced(core.schedule.bind(core)) as CoreQueue['schedule'],
+    drain: synced(core.drain.bind(core)) as CoreQueue['drain'],
+    updateJob: synced(core.updateJob.bind(core)) as CoreQueue['updateJob'],
+    prune: synced(core.prune.bind(core)) as CoreQueue['prune'],
+    retryJobs: synced(core.retryJobs.bind(core)) as CoreQueue['retryJobs'],
+    cancelJobs: synced(core.cancelJobs.bind(core)) as CoreQueue['cancelJobs'],
+    pauseQueue: synced(core.pauseQueue.bind(core)) as CoreQueue['pauseQueue'],
+    resumeQueue: synced(core.resumeQueue.bind(core)) as CoreQueue['resumeQueue'],
+    // The clock re-reads the database's time every minute while the queue runs, not after shutdown.
+    // One promise for every call, as the core's own start.
+    start: () => {
+      if (stopping) return core.start() // refused by the core, as it says
+      started ??= (async () => {
+        await databaseClock?.start()
+        return core.start()
+      })()
+      return started
+    },
+    shutdown: (shutdownOptions?: Parameters<CoreQueue['shutdown']>[0]) => {
+      stopping = true
+      databaseClock?.stop()
+      return core.shutdown(shutdownOptions)
+    },
     migrate: () => store.migrate(),
     pendingMigrations: () => store.pendingMigrations(),
   }) as unknown as PostgresQueue
@@ -129,6 +190,7 @@ export { adaptKnexTransaction, type KnexTransactionLike } from './clients/knex.j
 export { adaptKyselyTransaction, type KyselyTransactionLike } from './clients/kysely.js'
 export { adaptPostgresJsTransaction, type PostgresJsTransactionLike } from './clients/postgres-js.js'
 export { adaptPrismaTransaction, type PrismaTransactionLike } from './clients/prisma.js'
+export { DATABASE_CLOCK_RESYNC_MS, DatabaseClock, type TimeQueryable } from './database-clock.js'
 export { TransactionRolledBackError } from './job-transaction.js'
 export { migrationSql } from './migrate.js'
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js'

@@ -20,6 +20,8 @@ type InsertRow = {
   id: string | null
   state: JobState
   notified: number
+  /** The statement's time (the bound `now`, else the database's). */
+  now_ms: number
   missing_ids?: string[] | null
 }
 
@@ -37,7 +39,7 @@ export async function insertJobs(
   names: SqlNames,
   sql: InsertSql,
   jobs: readonly NewJob[],
-  now: number,
+  now: number | undefined,
   round = 1,
 ): Promise<InsertOutcome[]> {
   if (jobs.length === 0) return []
@@ -54,7 +56,7 @@ export async function insertJobs(
   const rows = await queryRows<InsertRow>(target, {
     name: `${names.statementPrefix}insert_${variant}`,
     text: sql[variant],
-    values: [...(single ? bindSingle(jobs[0]!) : bindColumns(jobs)), now, names.jobsChannel],
+    values: [...(single ? bindSingle(jobs[0]!) : bindColumns(jobs)), now ?? null, names.jobsChannel],
   })
   const missing = new Set(rows[0]?.missing_ids ?? [])
   if (missing.size > 0) {
@@ -65,11 +67,12 @@ export async function insertJobs(
     )
     throw unknownDependency(jobs, index, jobs[index]?.dependsOn.find(isMissing) ?? [...missing][0]!)
   }
+  const at = now ?? rows[0]?.now_ms ?? Date.now()
   const outcomes: (InsertOutcome | undefined)[] = new Array(jobs.length)
   for (const row of rows) {
     if (row.id === null) continue
     outcomes[row.ord - 1] = {
-      job: newJobRecord(row.id, jobs[row.ord - 1]!, row.state, now),
+      job: newJobRecord(row.id, jobs[row.ord - 1]!, row.state, Math.round(at)),
       duplicate: false,
     }
   }
@@ -84,7 +87,7 @@ async function resolveDuplicates(
   sql: InsertSql,
   jobs: readonly NewJob[],
   outcomes: (InsertOutcome | undefined)[],
-  now: number,
+  now: number | undefined,
   round: number,
 ): Promise<void> {
   const skipped = jobs.map((_, i) => i).filter((i) => outcomes[i] === undefined)

@@ -5,7 +5,7 @@
  */
 import type { NewJob } from '../../core/ports/store.js'
 import { jobColumns } from './row-mapping.js'
-import { fromMs, PENDING_SQL, regclassLiteral, type SqlNames } from './sql-names.js'
+import { fromMs, nowMs, PENDING_SQL, regclassLiteral, type SqlNames } from './sql-names.js'
 
 /** The SQL texts of inserting, per schema. */
 export interface InsertSql {
@@ -48,7 +48,7 @@ const INPUT_COLUMNS = [
 /** Builds the insert statements of a schema. */
 export function insertSql(names: SqlNames): InsertSql {
   const n = INPUT_COLUMNS.length
-  const now = `$${n + 1}`
+  const now = nowMs(`$${n + 1}`)
   const channel = `$${n + 2}`
   const arrays = INPUT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(', ')
   const aliases = INPUT_COLUMNS.map(([name]) => name).join(', ')
@@ -96,7 +96,7 @@ export function insertSql(names: SqlNames): InsertSql {
       SELECT pg_notify(${channel}::text, CASE WHEN count(DISTINCT queue) <= 40 THEN json_agg(DISTINCT queue)::text ELSE '[]' END)
       FROM inserted WHERE state = 'available' HAVING count(*) > 0
     )
-    SELECT input.ord::int AS ord, ins.id::text AS id, ins.state, (SELECT count(*) FROM notified)::int AS notified${
+    SELECT input.ord::int AS ord, ins.id::text AS id, ins.state, (SELECT count(*) FROM notified)::int AS notified, ${now} AS now_ms${
       withDependencies ? ', (SELECT array_agg(id::text) FROM missing) AS missing_ids' : ''
     }
     FROM (SELECT 1) AS one
@@ -132,7 +132,7 @@ export function insertSql(names: SqlNames): InsertSql {
     ), notified AS (
       SELECT pg_notify(${channel}::text, json_build_array(queue)::text) FROM inserted WHERE state = 'available'
     )
-    SELECT 1 AS ord, id::text AS id, state, (SELECT count(*) FROM notified)::int AS notified
+    SELECT 1 AS ord, id::text AS id, state, (SELECT count(*) FROM notified)::int AS notified, ${now} AS now_ms
     FROM inserted`
   }
 }

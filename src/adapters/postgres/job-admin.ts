@@ -16,7 +16,7 @@ import {
   toJobRecord,
   toJobRecordWithLogs,
 } from './row-mapping.js'
-import { fromMs, PENDING_SQL, type SqlNames } from './sql-names.js'
+import { fromMs, nowMs, PENDING_SQL, type SqlNames } from './sql-names.js'
 
 /** At most this many ids per `<schema>_cancel` notification (payloads are limited to 8000 bytes). */
 const IDS_PER_NOTIFICATION = 300
@@ -61,11 +61,11 @@ export async function retryJobs(
   target: SqlTarget,
   names: SqlNames,
   filter: JobFilter,
-  now: number,
+  now: number | undefined,
 ): Promise<number> {
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
-  const nowMs = p.add(now)
+  const nowSql = nowMs(p.add(now ?? null))
   const channel = p.add(names.jobsChannel)
   const [row] = await queryRows<{ count: number }>(target, {
     text: `WITH matched AS (
@@ -83,7 +83,7 @@ export async function retryJobs(
             AND m.id = (SELECT min(o.id) FROM matched o WHERE o.kind = m.kind AND o.unique_key = m.unique_key)
           )
       ), updated AS (
-        UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowMs)}, finished_at = NULL,
+        UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowSql)}, finished_at = NULL,
           max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1 ELSE j.max_attempts END
         WHERE j.id IN (SELECT id FROM eligible)
         RETURNING j.queue
@@ -105,20 +105,20 @@ export async function cancelJobs(
   target: SqlTarget,
   names: SqlNames,
   filter: JobFilter,
-  now: number,
+  now: number | undefined,
 ): Promise<string[]> {
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
-  const nowMs = p.add(now)
+  const nowSql = nowMs(p.add(now ?? null))
   const channel = p.add(names.cancelChannel)
   const rows = await queryRows<{ id: string | null }>(target, {
     text: `WITH RECURSIVE matched AS (
         SELECT j.id, j.state FROM ${names.jobs} j WHERE ${where} AND j.state IN ${PENDING_SQL} FOR UPDATE
       ), source AS (
-        UPDATE ${names.jobs} j SET state = 'cancelled', finished_at = ${fromMs(nowMs)}
+        UPDATE ${names.jobs} j SET state = 'cancelled', finished_at = ${fromMs(nowSql)}
         FROM matched m WHERE j.id = m.id
         RETURNING j.id, m.state AS was
-      ), ${cascadeCtes(names, 'source', nowMs)}, notified AS (
+      ), ${cascadeCtes(names, 'source', nowSql)}, notified AS (
         SELECT pg_notify(${channel}::text, json_agg(r.id::text)::text)
         FROM (SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / ${IDS_PER_NOTIFICATION} AS chunk FROM source s WHERE s.was = 'running') r
         GROUP BY r.chunk
@@ -176,16 +176,16 @@ export async function setQueuePaused(
   names: SqlNames,
   queue: string,
   paused: boolean,
-  now: number,
+  now: number | undefined,
 ): Promise<void> {
   await queryRows(target, {
     text: `WITH saved AS (
-        INSERT INTO ${names.queues} (name, paused, updated_at) VALUES ($1::text, $2::boolean, ${fromMs('$3')})
+        INSERT INTO ${names.queues} (name, paused, updated_at) VALUES ($1::text, $2::boolean, ${fromMs(nowMs('$3'))})
         ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at
         RETURNING name
       )
       SELECT name, CASE WHEN NOT $2::boolean THEN pg_notify($4::text, json_build_array(name)::text) END AS notified FROM saved`,
-    values: [queue, paused, now, names.jobsChannel],
+    values: [queue, paused, now ?? null, names.jobsChannel],
   })
 }
 

@@ -141,7 +141,7 @@ export class PostgresStore implements JobStore {
   /** Inserts jobs in one statement; with `tx`, inside the caller's transaction. */
   insertJobs(params: {
     jobs: readonly NewJob[]
-    now: number
+    now?: number
     tx?: TransactionHandle
   }): Promise<InsertOutcome[]> {
     return this.#run(
@@ -159,14 +159,14 @@ export class PostgresStore implements JobStore {
   }
 
   /** Writes back many attempt outcomes in one statement (each guarded by its attempt, when given). */
-  async completeJobs(params: { completions: readonly Completion[]; now: number }): Promise<void> {
+  async completeJobs(params: { completions: readonly Completion[]; now?: number }): Promise<void> {
     await this.#run('completing jobs', (db) =>
       completeJobs(db, this.#names, this.#sql.complete, params.completions, params.now),
     )
   }
 
   /** Applies one completion inside `tx` with `completeJobs`' statement; true iff the job was written. */
-  async completeInTransaction(params: { completion: Completion; now: number; tx: TransactionHandle }) {
+  async completeInTransaction(params: { completion: Completion; now?: number; tx: TransactionHandle }) {
     const { completion, now, tx } = params
     const write = (db: SqlTarget) => completeJobs(db, this.#names, this.#sql.complete, [completion], now)
     return (await this.#run('completing a job in its transaction', write, tx)) === 1
@@ -184,7 +184,7 @@ export class PostgresStore implements JobStore {
   }
 
   /** Upserts this process's heartbeat row (one statement). */
-  recordHeartbeat(params: { processId: string; now: number }): Promise<void> {
+  recordHeartbeat(params: { processId: string; now?: number }): Promise<void> {
     // On the claim connections (no WAL flush wait, never behind completion batches or handlers'
     // transactions on the main pool): a heartbeat stuck in a busy pool makes a live process look dead.
     return this.#run('recording a heartbeat', (db) =>
@@ -192,8 +192,8 @@ export class PostgresStore implements JobStore {
     )
   }
 
-  /** Returns running jobs of processes silent since `staleBefore` to the queue (one statement). */
-  rescueJobs(params: { now: number; staleBefore: number; limit: number }): Promise<JobRecord[]> {
+  /** Returns running jobs of processes silent for more than `staleAfterMs` to the queue (one statement). */
+  rescueJobs(params: { now?: number; staleAfterMs: number; limit: number }): Promise<JobRecord[]> {
     return this.#run('rescuing jobs of dead workers', (db) =>
       rescueJobs(db, this.#names, this.#sql.rescue, params),
     )
@@ -210,12 +210,12 @@ export class PostgresStore implements JobStore {
   }
 
   /** Makes matching jobs that are not running available now; returns the count. */
-  retryJobs(params: { filter: JobFilter; now: number }): Promise<number> {
+  retryJobs(params: { filter: JobFilter; now?: number }): Promise<number> {
     return this.#run('retrying jobs', (db) => admin.retryJobs(db, this.#names, params.filter, params.now))
   }
 
   /** Cancels matching waiting or running jobs; returns their ids. */
-  cancelJobs(params: { filter: JobFilter; now: number }): Promise<string[]> {
+  cancelJobs(params: { filter: JobFilter; now?: number }): Promise<string[]> {
     return this.#run('cancelling jobs', (db) => admin.cancelJobs(db, this.#names, params.filter, params.now))
   }
 
@@ -225,7 +225,7 @@ export class PostgresStore implements JobStore {
   }
 
   /** Changes one waiting job in one statement, atomic against claims (see `JobStore.updateJob`). */
-  updateJob(params: { id: string; changes: JobChanges; now: number }): Promise<UpdateJobOutcome> {
+  updateJob(params: { id: string; changes: JobChanges; now?: number }): Promise<UpdateJobOutcome> {
     return this.#run('updating a job', (db) => updateJob(db, this.#names, params))
   }
 
@@ -237,7 +237,7 @@ export class PostgresStore implements JobStore {
   }
 
   /** Pauses or resumes a queue for every process. */
-  setQueuePaused(params: { queue: string; paused: boolean; now: number }): Promise<void> {
+  setQueuePaused(params: { queue: string; paused: boolean; now?: number }): Promise<void> {
     return this.#run('pausing a queue', (db) =>
       admin.setQueuePaused(db, this.#names, params.queue, params.paused, params.now),
     )
@@ -264,7 +264,7 @@ export class PostgresStore implements JobStore {
   }
 
   /** Schedules whose next tick is due. */
-  dueSchedules(params: { now: number }): Promise<ScheduleRecord[]> {
+  dueSchedules(params: { now?: number }): Promise<ScheduleRecord[]> {
     return this.#run('reading due schedules', (db) => schedules.dueSchedules(db, this.#names, params.now))
   }
 

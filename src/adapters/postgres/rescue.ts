@@ -9,15 +9,15 @@ import type { JobRecord } from '../../core/domain/job.js'
 import { cascadeCtes } from './complete.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
-import { fromMs, type SqlNames } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames } from './sql-names.js'
 
 /** Rows of processes silent for this long are deleted by the rescue (cheap housekeeping). */
 export const FORGET_PROCESS_AFTER_MS = 24 * 3600_000
 
-/** The heartbeat statement. Parameters: $1 process id, $2 now ms. */
+/** The heartbeat statement. Parameters: $1 process id, $2 now ms (null: the database's). */
 export function heartbeatSql(names: SqlNames): string {
   return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at)
-    VALUES ($1::text, ${fromMs('$2')}, ${fromMs('$2')})
+    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))})
     ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at`
 }
 
@@ -27,14 +27,18 @@ export async function recordHeartbeat(
   names: SqlNames,
   sql: string,
   processId: string,
-  now: number,
+  now: number | undefined,
 ): Promise<void> {
-  await queryRows(target, { name: `${names.statementPrefix}heartbeat`, text: sql, values: [processId, now] })
+  await queryRows(target, {
+    name: `${names.statementPrefix}heartbeat`,
+    text: sql,
+    values: [processId, now ?? null],
+  })
 }
 
 /**
- * The rescue statement. Parameters: $1 now ms, $2 stale-before ms, $3 limit, $4 the jobs channel,
- * $5 forget-before ms (process rows silent since then are deleted).
+ * The rescue statement. Parameters: $1 now ms (null: the database's), $2 stale-after ms, $3 limit, $4 the jobs
+ * channel, $5 forget-after ms (process rows silent that long are deleted).
  *
  * Candidates come oldest first from the partial index of running jobs (`jobs_running_idx`); each is
  * checked against its process's heartbeat by primary key. A job out of attempts ends `failed` (and
@@ -43,15 +47,16 @@ export async function recordHeartbeat(
  */
 export function rescueSql(names: SqlNames): string {
   const exhausted = 'j.attempt >= j.max_attempts'
+  const now = nowMs('$1')
   const processOf = (a: string) => `split_part(coalesce(${a}.attempted_by, ''), ':', 1)`
   return `WITH RECURSIVE rescued AS (
       UPDATE ${names.jobs} j SET
         state = CASE WHEN ${exhausted} THEN 'failed' ELSE 'retryable' END,
-        run_at = CASE WHEN ${exhausted} THEN j.run_at ELSE ${fromMs('$1')} END,
-        finished_at = CASE WHEN ${exhausted} THEN ${fromMs('$1')} END,
+        run_at = CASE WHEN ${exhausted} THEN j.run_at ELSE ${fromMs(now)} END,
+        finished_at = CASE WHEN ${exhausted} THEN ${fromMs(now)} END,
         errors = j.errors || jsonb_build_array(jsonb_build_object(
           'attempt', j.attempt,
-          'at', $1::float8,
+          'at', round(${now}),
           'name', 'WorkerDied',
           'message', 'The worker process ' || to_jsonb(${processOf('j')})::text
             || ' stopped sending heartbeats while running this job; it was returned to the queue.'
@@ -61,7 +66,7 @@ export function rescueSql(names: SqlNames): string {
           WHERE r.state = 'running'
             AND NOT EXISTS (
               SELECT 1 FROM ${names.processes} p
-              WHERE p.id = ${processOf('r')} AND p.last_heartbeat_at >= ${fromMs('$2')}
+              WHERE p.id = ${processOf('r')} AND p.last_heartbeat_at >= ${fromMs(`${now} - $2::float8`)}
             )
           ORDER BY r.attempted_at
           LIMIT $3::int
@@ -71,7 +76,7 @@ export function rescueSql(names: SqlNames): string {
       RETURNING j.id AS row_id, ${jobColumns('j')}
     ), ended_badly AS (
       SELECT r.row_id AS id FROM rescued r WHERE r.state = 'failed'
-    ), ${cascadeCtes(names, 'ended_badly', '$1')}, notified AS (
+    ), ${cascadeCtes(names, 'ended_badly', now)}, notified AS (
       SELECT pg_notify($4::text, CASE WHEN count(DISTINCT r.queue) <= 40 THEN json_agg(DISTINCT r.queue)::text ELSE '[]' END)
       FROM rescued r
       WHERE r.state = 'retryable'
@@ -79,7 +84,7 @@ export function rescueSql(names: SqlNames): string {
     ), forgotten AS (
       DELETE FROM ${names.processes} p
       WHERE p.id = ANY(ARRAY(
-        SELECT o.id FROM ${names.processes} o WHERE o.last_heartbeat_at < ${fromMs('$5')} FOR UPDATE SKIP LOCKED
+        SELECT o.id FROM ${names.processes} o WHERE o.last_heartbeat_at < ${fromMs(`${now} - $5::float8`)} FOR UPDATE SKIP LOCKED
       ))
       RETURNING p.id
     )
@@ -93,15 +98,15 @@ export async function rescueJobs(
   target: SqlTarget,
   names: SqlNames,
   sql: string,
-  params: { readonly now: number; readonly staleBefore: number; readonly limit: number },
+  params: { readonly now?: number; readonly staleAfterMs: number; readonly limit: number },
 ): Promise<JobRecord[]> {
   const limit = Math.floor(params.limit)
   if (!(limit >= 1)) return []
-  const forgetBefore = Math.min(params.staleBefore, params.now - FORGET_PROCESS_AFTER_MS)
+  const forgetAfterMs = Math.max(params.staleAfterMs, FORGET_PROCESS_AFTER_MS)
   const rows = await queryRows<JobRow>(target, {
     name: `${names.statementPrefix}rescue`,
     text: sql,
-    values: [params.now, params.staleBefore, limit, names.jobsChannel, forgetBefore],
+    values: [params.now ?? null, params.staleAfterMs, limit, names.jobsChannel, forgetAfterMs],
   })
   return rows.map(toJobRecord)
 }

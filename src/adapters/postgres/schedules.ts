@@ -12,7 +12,7 @@ import { insertJobs } from './insert-jobs.js'
 import type { InsertSql } from './insert-sql.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ScheduleRow, scheduleColumns, toScheduleRecord } from './row-mapping.js'
-import { fromMs, type SqlNames } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames } from './sql-names.js'
 
 /** Creates or replaces a schedule by name, keeping its tick history and creation time. */
 export async function upsertSchedule(
@@ -26,7 +26,7 @@ export async function upsertSchedule(
         (name, expression, timezone, kind, payload, job_template, next_run_at, missed_policy,
          start_at, after_schedule, created_at, updated_at)
       VALUES ($1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, ${fromMs('$7')}, $8::text,
-        ${fromMs('$10')}, $11::text, ${fromMs('$9')}, ${fromMs('$9')})
+        ${fromMs('$10')}, $11::text, ${fromMs(nowMs('$9'))}, ${fromMs(nowMs('$9'))})
       ON CONFLICT (name) DO UPDATE SET
         expression = excluded.expression, timezone = excluded.timezone, kind = excluded.kind,
         payload = excluded.payload, job_template = excluded.job_template,
@@ -50,7 +50,7 @@ export async function upsertSchedule(
       JSON.stringify(s.jobTemplate),
       s.nextRunAt,
       s.missedPolicy,
-      params.now,
+      params.now ?? null,
       s.startAt ?? null,
       s.after ?? null,
     ],
@@ -80,12 +80,12 @@ export async function listSchedules(target: SqlTarget, names: SqlNames): Promise
 export async function dueSchedules(
   target: SqlTarget,
   names: SqlNames,
-  now: number,
+  now: number | undefined,
 ): Promise<ScheduleRecord[]> {
   const rows = await queryRows<ScheduleRow>(target, {
     name: `${names.statementPrefix}due_schedules`,
-    text: `SELECT ${scheduleColumns('s')} FROM ${names.schedules} s WHERE s.next_run_at <= ${fromMs('$1')} OR s.after_schedule IS NOT NULL`,
-    values: [now],
+    text: `SELECT ${scheduleColumns('s')} FROM ${names.schedules} s WHERE s.next_run_at <= ${fromMs(nowMs('$1'))} OR s.after_schedule IS NOT NULL`,
+    values: [now ?? null],
   })
   return rows.map(toScheduleRecord).sort(byName)
 }
@@ -111,10 +111,16 @@ export async function fireScheduleTick(
     const advanced = await queryRows(client, {
       name: `${names.statementPrefix}advance_schedule`,
       text: `UPDATE ${names.schedules}
-        SET next_run_at = ${fromMs('$2')}, last_tick_at = coalesce(${fromMs('$3')}, last_tick_at), updated_at = ${fromMs('$4')}
+        SET next_run_at = ${fromMs('$2')}, last_tick_at = coalesce(${fromMs('$3')}, last_tick_at), updated_at = ${fromMs(nowMs('$4'))}
         WHERE name = $1::text AND next_run_at IS NOT DISTINCT FROM ${fromMs('$5')}
         RETURNING name`,
-      values: [params.name, params.nextRunAt, params.job ? tick : null, params.now, params.expectedNextRunAt],
+      values: [
+        params.name,
+        params.nextRunAt,
+        params.job ? tick : null,
+        params.now ?? null,
+        params.expectedNextRunAt,
+      ],
     })
     let job: JobRecord | null = null
     if (advanced.length > 0 && params.job) {

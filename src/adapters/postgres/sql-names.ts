@@ -70,7 +70,17 @@ export const PENDING_SQL = `('scheduled', 'available', 'retryable', 'running')`
 
 /** SQL converting a bound epoch-ms number to timestamptz (`Infinity` becomes 'infinity'). */
 export function fromMs(param: string): string {
-  return `to_timestamp(${param}::float8 / 1000)`
+  // An expression is parenthesized; a bare parameter or column keeps its cast next to it.
+  const value = /^[\w$.]+$/.test(param) ? param : `(${param})`
+  return `to_timestamp(${value}::float8 / 1000)`
+}
+
+/**
+ * SQL of the statement's current time in epoch ms (float8): the bound `now` when the caller passed
+ * one (a `ManualClock`), else the database's `now()`, so that every process uses one clock.
+ */
+export function nowMs(param: string): string {
+  return `coalesce(${param}::float8, date_part('epoch', now()) * 1000)`
 }
 
 /**

@@ -8,7 +8,7 @@ import type { JobState } from '../../core/domain/job.js'
 import type { JobChanges, UpdateJobOutcome } from '../../core/ports/store.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
-import { fromMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 /**
  * Parameters: $1 id, $2 payload JSON text or null, $3 priority or null, $4 run-at ms or null,
@@ -26,13 +26,13 @@ function updateJobSql(names: SqlNames): string {
         run_at = COALESCE(${fromMs('$4')}, j.run_at),
         state = CASE
           WHEN $4::float8 IS NULL OR j.state = 'retryable' THEN j.state
-          WHEN $4::float8 > $5::float8 THEN 'scheduled'
+          WHEN $4::float8 > ${nowMs('$5')} THEN 'scheduled'
           ELSE 'available' END
       FROM target t
       WHERE j.id = t.id AND t.state IN ${WAITING_SQL} AND j.state IN ${WAITING_SQL}
       RETURNING ${jobColumns('j')}
     ), notified AS (
-      SELECT pg_notify($6::text, json_build_array(u.queue)::text) FROM updated u WHERE u.run_at <= $5::float8
+      SELECT pg_notify($6::text, json_build_array(u.queue)::text) FROM updated u WHERE u.run_at <= ${nowMs('$5')}
     )
     SELECT t.state AS found_state, u.*, (SELECT count(*) FROM notified)::int AS notified
     FROM target t LEFT JOIN updated u ON true`
@@ -42,7 +42,7 @@ function updateJobSql(names: SqlNames): string {
 export async function updateJob(
   target: SqlTarget,
   names: SqlNames,
-  params: { readonly id: string; readonly changes: JobChanges; readonly now: number },
+  params: { readonly id: string; readonly changes: JobChanges; readonly now?: number },
 ): Promise<UpdateJobOutcome> {
   const { id, changes, now } = params
   const rows = await queryRows<(JobRow | { [K in keyof JobRow]: null }) & { found_state: JobState }>(target, {
@@ -53,7 +53,7 @@ export async function updateJob(
       changes.payload === undefined ? null : JSON.stringify(changes.payload),
       changes.priority ?? null,
       changes.runAt ?? null,
-      now,
+      now ?? null,
       names.jobsChannel,
     ],
   })

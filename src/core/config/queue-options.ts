@@ -38,7 +38,7 @@ export interface WorkerOptions {
 
 /** Options shared by every adapter's queue. */
 export interface QueueOptions {
-  /** Time source (memory default: a `ManualClock`; Postgres default: the system clock). */
+  /** Time source (memory default: a `ManualClock`; Postgres default: the database's clock, a `DatabaseClock`). */
   readonly clock?: Clock
   /** Random source in [0, 1) for backoff jitter (default `Math.random`). */
   readonly random?: () => number

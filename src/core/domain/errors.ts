@@ -142,6 +142,26 @@ export class StorageUnavailableError extends ConveyorError {
 }
 
 /**
+ * A write lost to concurrency in the store (a serialization failure, a deadlock, a lock not
+ * available): nothing was written, and the same write may succeed when tried again.
+ */
+export class StorageConflictError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORAGE_CONFLICT', message, options)
+  }
+}
+
+/**
+ * The completer gave up writing attempt outcomes (an error that retrying cannot fix, or a store
+ * unreachable past the retry bound): the jobs stay `running` until the rescue returns them.
+ */
+export class CompletionNotWrittenError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('COMPLETION_NOT_WRITTEN', message, options)
+  }
+}
+
+/**
  * The stored data contradicts itself in a way Conveyor cannot repair on its own (e.g. the jobs id
  * sequence is behind ids already in the table); the message says how to fix it and what, if
  * anything, was written.

@@ -7,7 +7,7 @@
  */
 
 import type { EventBus } from '../domain/events.js'
-import type { Clock, TimerHandle } from '../ports/clock.js'
+import { type Clock, storeNow, type TimerHandle } from '../ports/clock.js'
 import type { JobStore } from '../ports/store.js'
 import { pruneFinished } from './pruner.js'
 import { rescueStaleJobs } from './rescuer.js'
@@ -66,7 +66,7 @@ export class MaintenanceService {
 
   /** Records a heartbeat for this process now. */
   async heartbeat(): Promise<void> {
-    await this.#store.recordHeartbeat({ processId: this.#settings.processId, now: this.#clock.now() })
+    await this.#store.recordHeartbeat({ processId: this.#settings.processId, now: storeNow(this.#clock) })
   }
 
   /** Stops the loop; waits for a pass in progress. */
@@ -92,7 +92,13 @@ export class MaintenanceService {
     let rescued = 0
     if (now - this.#lastRescue >= s.rescueIntervalMs) {
       this.#lastRescue = now
-      rescued = await rescueStaleJobs(this.#store, this.#events, now - s.rescueAfterMs, now, s.batchSize)
+      rescued = await rescueStaleJobs(
+        this.#store,
+        this.#events,
+        s.rescueAfterMs,
+        storeNow(this.#clock),
+        s.batchSize,
+      )
     }
     if (s.retentionMs !== null && now - this.#lastPrune >= s.pruneIntervalMs) {
       this.#lastPrune = now

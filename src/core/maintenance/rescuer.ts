@@ -6,19 +6,21 @@ import type { EventBus } from '../domain/events.js'
 import type { JobStore } from '../ports/store.js'
 
 /**
- * Rescues the jobs of processes silent since `staleBefore`, `batchSize` at a time, until a batch
- * comes back short; returns the count.
+ * Rescues the jobs of processes silent for more than `staleAfterMs`, `batchSize` at a time, until a
+ * batch comes back short; returns the count. `now` undefined: the store's own time judges staleness
+ * (a heartbeat written on that same time), so hosts whose clocks differ never rescue each other's
+ * live jobs.
  */
 export async function rescueStaleJobs(
   store: JobStore,
   events: EventBus,
-  staleBefore: number,
-  now: number,
+  staleAfterMs: number,
+  now: number | undefined,
   batchSize: number,
 ): Promise<number> {
   let rescued = 0
   for (;;) {
-    const jobs = await store.rescueJobs({ now, staleBefore, limit: batchSize })
+    const jobs = await store.rescueJobs({ now, staleAfterMs, limit: batchSize })
     for (const job of jobs) events.emit('rescued', { jobId: job.id, job })
     rescued += jobs.length
     if (jobs.length < batchSize) return rescued

@@ -6,23 +6,27 @@
 
 import type { EventBus } from '../domain/events.js'
 import { chainedTick, planTick, tickJob } from '../domain/schedules/tick-plan.js'
-import type { Clock, TimerHandle } from '../ports/clock.js'
+import { type Clock, storeNow, type TimerHandle } from '../ports/clock.js'
 import type { JobStore, ScheduleRecord } from '../ports/store.js'
 
 /** Bound on the late (within tolerance) ticks of one schedule fired in one pass; the rest wait a pass. */
 const MAX_TICKS_PER_PASS = 1000
 
-/** Fires every due schedule once at `now`; returns the number of jobs enqueued. */
+/**
+ * Fires every due schedule once at `now`; returns the number of jobs enqueued. `storeTime` is the
+ * `now` given to the store (undefined: the store's own clock decides which schedules are due).
+ */
 export async function fireDueSchedules(
   store: JobStore,
   events: EventBus,
   now: number,
   missedToleranceMs: number,
+  storeTime: number | undefined = now,
 ): Promise<number> {
   let fired = 0
-  const dueOrChained = await store.dueSchedules({ now })
+  const dueOrChained = await store.dueSchedules({ now: storeTime })
   const chained = dueOrChained.filter((s) => s.after !== null)
-  if (chained.length > 0) fired += await fireChainedSchedules(store, events, chained, now)
+  if (chained.length > 0) fired += await fireChainedSchedules(store, events, chained, storeTime)
   for (const due of dueOrChained) {
     if (due.after !== null) continue
     let schedule = due
@@ -33,7 +37,7 @@ export async function fireDueSchedules(
         expectedNextRunAt: schedule.nextRunAt,
         nextRunAt: plan.nextRunAt,
         job: plan.tick === null ? null : tickJob(schedule, plan.tick),
-        now,
+        now: storeTime,
       })
       if (!job) break // another process fired it (or the tick was skipped)
       fired++
@@ -55,7 +59,7 @@ async function fireChainedSchedules(
   store: JobStore,
   events: EventBus,
   chained: readonly ScheduleRecord[],
-  now: number,
+  now: number | undefined,
 ): Promise<number> {
   const byName = new Map((await store.listSchedules()).map((s) => [s.name, s]))
   let fired = 0
@@ -123,7 +127,13 @@ export class ScheduleService {
     this.#running = (async () => {
       await null
       try {
-        await fireDueSchedules(this.#store, this.#events, this.#clock.now(), this.#toleranceMs)
+        await fireDueSchedules(
+          this.#store,
+          this.#events,
+          this.#clock.now(),
+          this.#toleranceMs,
+          storeNow(this.#clock),
+        )
       } catch (error) {
         this.#events.emit('error', { error, during: 'schedule' })
       }

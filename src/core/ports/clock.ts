@@ -15,11 +15,24 @@ export interface Clock {
   now(): number
   /** Calls `callback` once after `ms` milliseconds of this clock's time. */
   setTimeout(callback: () => void, ms: number): TimerHandle
+  /**
+   * True when this clock stands for real time (the system clock, a clock synced to the database):
+   * the core then omits `now` from store calls, so a shared store (PostgreSQL) uses its own clock
+   * and every process agrees on one time whatever its host's clock says. Absent or false (a
+   * `ManualClock`): the core passes `now` from this clock.
+   */
+  readonly realTime?: boolean
+}
+
+/** The `now` to pass to the store: omitted for a real-time clock (the store's own clock decides), else the clock's time. */
+export function storeNow(clock: Clock): number | undefined {
+  return clock.realTime === true ? undefined : clock.now()
 }
 
 /** Creates the clock backed by `Date.now()` and the host's timers. */
 export function createSystemClock(): Clock {
   return {
+    realTime: true,
     now: () => Date.now(),
     setTimeout(callback, ms) {
       const timer = setTimeout(callback, Math.max(0, ms))

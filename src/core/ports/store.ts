@@ -1,8 +1,10 @@
 /**
  * The storage port: the narrow interface every adapter implements (memory, Postgres). Each method
- * takes one params object and returns domain types. The current time is always passed in (`now`,
- * epoch ms, from the queue's `Clock`) so that every adapter agrees on time, including under a
- * `ManualClock` in tests. Adapters translate their own errors into Conveyor errors.
+ * takes one params object and returns domain types. The current time (`now`, epoch ms) is optional:
+ * under a `ManualClock` (tests) the core passes the clock's time and every adapter uses it; with a
+ * real-time clock the core omits it and the store uses its own clock (PostgreSQL's `now()`, the
+ * memory store's host clock), so all processes sharing a database agree on one time whatever their
+ * hosts' clocks say. Adapters translate their own errors into Conveyor errors.
  *
  * The semantics below are normative; the conformance suite in `test/conformance` checks them.
  */
@@ -60,7 +62,7 @@ export interface ClaimParams {
   readonly oversizedFirst?: boolean
   /** Ordering: `priority` = priority, run-at, id; `time` = run-at, id. */
   readonly strategy: PollStrategy
-  readonly now: number
+  readonly now?: number
   /** Claim jobs due at or before this time (defaults to `now`; drain uses it to run scheduled jobs early). */
   readonly dueBy?: number
   /** Id of the claiming worker, recorded as `attemptedBy`. */
@@ -197,7 +199,7 @@ export interface UpsertScheduleParams {
     ScheduleRecord,
     'lastTickAt' | 'lastSuccessAt' | 'createdAt' | 'updatedAt' | 'startAt' | 'after'
   > & { readonly startAt?: number | null; readonly after?: string | null }
-  readonly now: number
+  readonly now?: number
 }
 
 /** One tick to fire: advance the schedule from `expectedNextRunAt` to `nextRunAt` and enqueue `job` (if any). */
@@ -208,7 +210,7 @@ export interface FireTickParams {
   readonly nextRunAt: number | null
   /** The job for this tick, or null when the tick is skipped. Its `scheduleTick` is the tick time. */
   readonly job: NewJob | null
-  readonly now: number
+  readonly now?: number
 }
 
 /** Counts of jobs by queue and state. */
@@ -266,7 +268,7 @@ export interface JobStore {
    */
   insertJobs(params: {
     readonly jobs: readonly NewJob[]
-    readonly now: number
+    readonly now?: number
     readonly tx?: TransactionHandle
   }): Promise<InsertOutcome[]>
 
@@ -287,16 +289,16 @@ export interface JobStore {
    * `failed` or `cancelled` cancels its waiting dependants, transitively. On success, a scheduled
    * job sets its schedule's `lastSuccessAt` to its tick.
    */
-  completeJobs(params: { readonly completions: readonly Completion[]; readonly now: number }): Promise<void>
+  completeJobs(params: { readonly completions: readonly Completion[]; readonly now?: number }): Promise<void>
 
   /** Returns one job with its run logs (the one read that includes `logs`), or null. */
   getJob(params: { readonly id: string }): Promise<JobRecord | null>
   /** Lists jobs matching a filter, newest (largest id) first, keyset-paginated. */
   listJobs(params: ListJobsParams): Promise<JobRecord[]>
   /** Moves matching non-running jobs to `available` now (attempts kept, max raised if exhausted); returns the count. */
-  retryJobs(params: { readonly filter: JobFilter; readonly now: number }): Promise<number>
+  retryJobs(params: { readonly filter: JobFilter; readonly now?: number }): Promise<number>
   /** Cancels matching waiting or running jobs; returns the ids that were cancelled. */
-  cancelJobs(params: { readonly filter: JobFilter; readonly now: number }): Promise<string[]>
+  cancelJobs(params: { readonly filter: JobFilter; readonly now?: number }): Promise<string[]>
   /** Deletes matching jobs that are not running; returns the count. */
   deleteJobs(params: { readonly filter: JobFilter }): Promise<number>
   /**
@@ -311,7 +313,7 @@ export interface JobStore {
   updateJob(params: {
     readonly id: string
     readonly changes: JobChanges
-    readonly now: number
+    readonly now?: number
   }): Promise<UpdateJobOutcome>
   /** Deletes jobs finished before `finishedBefore`, at most `limit`; returns the count. */
   pruneJobs(params: { readonly finishedBefore: number; readonly limit: number }): Promise<number>
@@ -320,7 +322,7 @@ export interface JobStore {
   setQueuePaused(params: {
     readonly queue: string
     readonly paused: boolean
-    readonly now: number
+    readonly now?: number
   }): Promise<void>
   /** Job counts by queue and state, and paused flags. */
   queueStats(): Promise<QueueStats[]>
@@ -335,7 +337,7 @@ export interface JobStore {
   /** Lists schedules by name. */
   listSchedules(): Promise<ScheduleRecord[]>
   /** Schedules whose `nextRunAt <= now`, and every schedule that runs `after` another. */
-  dueSchedules(params: { readonly now: number }): Promise<ScheduleRecord[]>
+  dueSchedules(params: { readonly now?: number }): Promise<ScheduleRecord[]>
   /**
    * Fires one tick exactly once: if the schedule's `nextRunAt` equals `expectedNextRunAt`, sets it to
    * `nextRunAt`, and inserts `job` unless a job for the same (schedule, tick) exists. Returns the
@@ -347,17 +349,18 @@ export interface JobStore {
    * Records that process `processId` is alive at `now` (crash rescue). Adapters without several
    * processes may keep this in memory.
    */
-  recordHeartbeat(params: { readonly processId: string; readonly now: number }): Promise<void>
+  recordHeartbeat(params: { readonly processId: string; readonly now?: number }): Promise<void>
 
   /**
-   * Returns to the queue the running jobs of processes whose last heartbeat is before `staleBefore`
-   * (or that never sent one), at most `limit`: the attempt counts, the error says the worker died;
+   * Returns to the queue the running jobs of processes whose last heartbeat is more than
+   * `staleAfterMs` before `now` (or that never sent one), at most `limit`: the attempt counts, the error says the worker died;
    * a job out of attempts becomes `failed`, others `retryable` at `now`. Returns the rescued jobs.
    * A job's process is the part of `attemptedBy` before the first `:` (worker ids are `process:worker`).
    */
   rescueJobs(params: {
-    readonly now: number
-    readonly staleBefore: number
+    readonly now?: number
+    /** Heartbeats older than this, measured on the store's time, are stale. */
+    readonly staleAfterMs: number
     readonly limit: number
   }): Promise<JobRecord[]>
 
@@ -376,7 +379,7 @@ export interface JobStore {
    */
   completeInTransaction?(params: {
     readonly completion: Completion
-    readonly now: number
+    readonly now?: number
     readonly tx: TransactionHandle
   }): Promise<boolean>
 

@@ -1,7 +1,12 @@
 /**
  * Writes attempt outcomes back in batches: completions that arrive in the same event-loop turn, or
- * while a write is in flight, go out together in one `completeJobs` call. A failed write is retried
- * with backoff and never dropped, so a finished job is not lost by a database hiccup.
+ * while a write is in flight, go out together in one `completeJobs` call. Failed writes are
+ * classified: a transient error (the store unreachable, a connection lost, a serialization failure
+ * or deadlock) is retried with exponential backoff and jitter, up to `retry.attempts` tries, so a
+ * database hiccup loses no finished job; any other error is not retried as is: the batch is split
+ * and each completion written alone, so one bad completion does not hold back the others. A
+ * completion that still cannot be written is reported (`CompletionNotWrittenError`) and left: its
+ * job stays `running` until the rescue returns it. The completer never spins forever.
  *
  * The hot path (`add`) allocates nothing per job beyond the completion itself: completions and their
  * callbacks sit in two parallel arrays, and a callback shared by many jobs (the worker's wake-up)
@@ -10,8 +15,30 @@
  */
 
 import { DEFAULTS } from '../defaults.js'
-import { type Clock, sleepRealTime } from '../ports/clock.js'
+import { CompletionNotWrittenError, StorageConflictError, StorageUnavailableError } from '../domain/errors.js'
+import { type Clock, sleepRealTime, storeNow } from '../ports/clock.js'
 import type { Completion, JobStore } from '../ports/store.js'
+
+/** How a failed write of completions is retried: tries in all, and the backoff between them. */
+export interface WriteRetry {
+  /** Tries in all, the first included (at least 1). */
+  readonly attempts: number
+  /** Pause before the second try; it doubles each try up to `maxDelayMs`, with jitter. */
+  readonly baseDelayMs: number
+  readonly maxDelayMs: number
+}
+
+/** The default: 12 tries over about 30 s (50 ms doubling to 5 s), long enough for a failover or restart. */
+export const COMPLETION_WRITE_RETRY: WriteRetry = Object.freeze({
+  attempts: 12,
+  baseDelayMs: 50,
+  maxDelayMs: 5000,
+})
+
+/** True when a store error may go away by itself: the store unreachable, or a write lost to concurrency. */
+export function isTransientStoreError(error: unknown): boolean {
+  return error instanceof StorageUnavailableError || error instanceof StorageConflictError
+}
 
 /** Called once a completion is written. */
 type Written = () => void
@@ -23,6 +50,7 @@ export class Completer {
   readonly #onError: (error: unknown) => void
   readonly #maxBatch: number
   readonly #maxInFlight: number
+  readonly #retry: WriteRetry
   #pending: Completion[] = []
   /** `#callbacks[i]` runs once `#pending[i]` is written (undefined: nothing to call). */
   #callbacks: (Written | undefined)[] = []
@@ -35,12 +63,14 @@ export class Completer {
     onError: (error: unknown) => void
     maxBatch?: number
     maxInFlight?: number
+    retry?: WriteRetry
   }) {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#onError = deps.onError
     this.#maxBatch = deps.maxBatch ?? DEFAULTS.completer.maxBatch
     this.#maxInFlight = deps.maxInFlight ?? DEFAULTS.completer.maxInFlight
+    this.#retry = deps.retry ?? COMPLETION_WRITE_RETRY
   }
 
   /** Queues a completion; resolves once it is written. */
@@ -99,18 +129,8 @@ export class Completer {
   }
 
   async #write(batch: Completion[], callbacks: (Written | undefined)[]): Promise<void> {
-    let failures = 0
-    for (;;) {
-      try {
-        await this.#store.completeJobs({ completions: batch, now: this.#clock.now() })
-        break
-      } catch (error) {
-        this.#onError(error)
-        failures++
-        const delay = Math.min(5000, 50 * 2 ** Math.min(failures, 7))
-        await sleepRealTime(delay)
-      }
-    }
+    await this.#writeOrGiveUp(batch)
+    // Written or given up, the callers hear of it: a job given up is the rescue's, not theirs.
     let last: Written | undefined
     for (const callback of callbacks) {
       if (callback === undefined || callback === last) continue
@@ -119,6 +139,45 @@ export class Completer {
         callback()
       } catch (error) {
         this.#onError(error)
+      }
+    }
+  }
+
+  /** Writes `batch`, splitting it on an error retrying cannot fix; reports what it gives up. */
+  async #writeOrGiveUp(batch: Completion[]): Promise<void> {
+    const failure = await this.#tryWrite(batch)
+    if (failure === null) return
+    if (batch.length > 1 && !isTransientStoreError(failure.error)) {
+      for (const completion of batch) await this.#writeOrGiveUp([completion])
+      return
+    }
+    const ids = batch.map((c) => c.id)
+    const which =
+      ids.length === 1
+        ? `job ${ids[0]}`
+        : `jobs ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', ...' : ''}`
+    this.#onError(
+      new CompletionNotWrittenError(
+        `Conveyor gave up writing the outcome of ${which} after ${failure.attempts} attempt${failure.attempts === 1 ? '' : 's'} (${
+          failure.error instanceof Error ? failure.error.message : String(failure.error)
+        }); ${ids.length === 1 ? 'it stays' : 'they stay'} running until the rescue returns ${ids.length === 1 ? 'it' : 'them'} to the queue.`,
+        { cause: failure.error },
+      ),
+    )
+  }
+
+  /** Tries the write, retrying transient errors within the bound; null once written, else the last error. */
+  async #tryWrite(batch: Completion[]): Promise<{ error: unknown; attempts: number } | null> {
+    const { attempts, baseDelayMs, maxDelayMs } = this.#retry
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#store.completeJobs({ completions: batch, now: storeNow(this.#clock) })
+        return null
+      } catch (error) {
+        this.#onError(error)
+        if (!isTransientStoreError(error) || attempt >= attempts) return { error, attempts: attempt }
+        const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
+        await sleepRealTime(delay / 2 + (Math.random() * delay) / 2)
       }
     }
   }

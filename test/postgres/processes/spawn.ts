@@ -1,10 +1,18 @@
 /** Starting and stopping worker child processes for the multi-process tests. */
 import { type ChildProcess, spawn } from 'node:child_process'
 
-/** Starts `script` with node + tsx and resolves once it prints `ready`. */
-export function startProcess(script: string, args: readonly string[]): Promise<ChildProcess> {
+/**
+ * Starts `script` with node + tsx and resolves once it prints `ready`. `env` is added to the
+ * child's environment (e.g. `LD_PRELOAD` of libfaketime and `FAKETIME` to skew its clock).
+ */
+export function startProcess(
+  script: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   })
   return new Promise((resolve, reject) => {
     let out = ''

@@ -19,7 +19,7 @@ export default function rescueCases(factory: StoreFactory): void {
   describe('recordHeartbeat and rescueJobs', () => {
     const store = useStore(factory)
     const get = (id: string) => getJob(store(), id)
-    const rescue = (limit = 100, now = NOW) => store().rescueJobs({ now, staleBefore: STALE, limit })
+    const rescue = (limit = 100, now = NOW) => store().rescueJobs({ now, staleAfterMs: now - STALE, limit })
 
     /** Inserts one job per worker id and claims each for its worker, in order. */
     async function running(workerIds: string[], fields: Partial<NewJob> = {}): Promise<string[]> {
@@ -114,7 +114,7 @@ export default function rescueCases(factory: StoreFactory): void {
       await store().recordHeartbeat({ processId: 'p', now: STALE })
       const [id] = (await running(['p:w'])) as [string]
       expect(await rescue()).toEqual([])
-      const [late] = await store().rescueJobs({ now: NOW + 1, staleBefore: STALE + 1, limit: 10 })
+      const [late] = await store().rescueJobs({ now: NOW + 1, staleAfterMs: NOW - STALE, limit: 10 })
       expect(late).toMatchObject({ id, state: 'retryable', runAt: NOW + 1 })
     })
   })
