@@ -8,7 +8,8 @@
  *
  * Why anchored to the monotonic clock: a wall-clock step on this host (NTP, a VM resume) between
  * syncs cannot move it; only the monotonic clock's rate counts, which drifts by parts per million.
- * The sync takes the midpoint of the round trip, so its error is at most half a round trip.
+ * A sync keeps the reading with the shortest of a few round trips and takes its midpoint, so its
+ * error is at most half that round trip.
  */
 import type { Clock, TimerHandle } from '../../core/ports/clock.js'
 import { createSystemClock } from '../../core/ports/clock.js'
@@ -20,6 +21,9 @@ export const DATABASE_CLOCK_RESYNC_MS = 60_000
 export interface TimeQueryable {
   query(text: string): Promise<{ rows: { now: number | string }[] }>
 }
+
+/** Readings per sync; the one with the shortest round trip wins. */
+const SYNC_SAMPLES = 3
 
 /** The statement: the database's wall clock at the moment it runs, in epoch ms. */
 const NOW_SQL = `SELECT date_part('epoch', clock_timestamp()) * 1000 AS now`
@@ -60,14 +64,26 @@ export class DatabaseClock implements Clock {
     return this.#timers.setTimeout(callback, ms)
   }
 
-  /** Reads the database's time now (through `via`, else the pool); rejects when the query fails (the previous offset stays). */
+  /**
+   * Reads the database's time now (through `via`, else the pool); rejects when a query fails (the
+   * previous offset stays). It takes `SYNC_SAMPLES` readings and keeps the one with the shortest
+   * round trip, as NTP does: a reading whose query waited before it ran (a pool opening its
+   * connection, a busy event loop) would put the clock ahead by half that wait, and a job enqueued
+   * "now" would then not be due for the claim its own notification wakes.
+   */
   async sync(via: TimeQueryable = this.#db): Promise<void> {
-    const sent = performance.now()
-    const { rows } = await via.query(NOW_SQL)
-    const received = performance.now()
-    const dbNow = Number(rows[0]?.now)
-    if (!Number.isFinite(dbNow)) throw new Error(`The database returned no time for ${NOW_SQL}`)
-    this.#base = dbNow - (sent + received) / 2
+    let best: { base: number; roundTrip: number } | null = null
+    for (let i = 0; i < SYNC_SAMPLES; i++) {
+      const sent = performance.now()
+      const { rows } = await via.query(NOW_SQL)
+      const received = performance.now()
+      const dbNow = Number(rows[0]?.now)
+      if (!Number.isFinite(dbNow)) throw new Error(`The database returned no time for ${NOW_SQL}`)
+      const roundTrip = received - sent
+      if (best === null || roundTrip < best.roundTrip)
+        best = { base: dbNow - (sent + received) / 2, roundTrip }
+    }
+    this.#base = best!.base
     this.#synced = true
   }
 
