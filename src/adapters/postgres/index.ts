@@ -146,15 +146,16 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   return extendQueue(core, {
     store,
     // Enqueues without a `tx` option run in the ambient transaction of `withTransaction`, if any.
-    enqueue: (async (job, payload, options) => {
+    // Only the first enqueues wait for the clock; after its first reading they call the core directly.
+    enqueue: ((job, payload, options) => {
       const resolved = withAmbientTransaction(options)
-      await syncedIn(resolved)
-      return core.enqueue(job, payload, resolved)
+      if (databaseClock?.synced !== false) return core.enqueue(job, payload, resolved)
+      return syncedIn(resolved).then(() => core.enqueue(job, payload, resolved))
     }) as CoreQueue['enqueue'],
-    enqueueMany: (async (items, options) => {
+    enqueueMany: ((items, options) => {
       const resolved = withAmbientTransaction(options)
-      await syncedIn(resolved)
-      return core.enqueueMany(items, resolved)
+      if (databaseClock?.synced !== false) return core.enqueueMany(items, resolved)
+      return syncedIn(resolved).then(() => core.enqueueMany(items, resolved))
     }) as CoreQueue['enqueueMany'],
     schedule: synced(core.schedule.bind(core)) as CoreQueue['schedule'],
     drain: synced(core.drain.bind(core)) as CoreQueue['drain'],
