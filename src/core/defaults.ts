@@ -44,6 +44,8 @@ export const DEFAULTS = Object.freeze({
     heartbeatIntervalMs: 2000,
     rescueAfterMs: 15_000,
     rescueIntervalMs: 5000,
+    /** A job still running this long past its timeout is rescued (failover at max execution time). */
+    timeoutRescueMarginMs: 60_000,
     /** Finished jobs are kept this long (also the default of `prune()`'s `olderThanMs`). */
     retentionMs: 7 * DAY_MS,
     pruneIntervalMs: 60_000,

@@ -12,6 +12,7 @@ const settings = {
   heartbeatIntervalMs: 1_000,
   rescueAfterMs: 10_000,
   rescueIntervalMs: 1_000,
+  timeoutRescueMarginMs: null,
   retentionMs: null,
   pruneIntervalMs: 60_000,
   batchSize: 100,

@@ -54,6 +54,7 @@ function settings(prefetch: number, prefetchMax: number): WorkerSettings {
     id: 'w',
     queues: ['default'],
     capacity: CAPACITY,
+    oversized: 'alone',
     strategy: 'priority',
     pollIntervalMs: 1000,
     prefetch,

@@ -29,6 +29,8 @@ export interface LaneClaim {
   readonly capacity: number
   /** Take the first job even when it alone exceeds `capacity`. */
   readonly oversizedFirst?: boolean
+  /** Skip (leave waiting) jobs heavier than this. */
+  readonly maxWeight?: number
 }
 
 const byTime = (a: LaneItem, b: LaneItem): number => a.runAt - b.runAt || a.seq - b.seq
@@ -94,7 +96,10 @@ export class ClaimLanes {
       if (bestTop.runAt > params.dueBy) {
         best.pop()
         this.push(entry)
-      } else if (bestTop.seq > params.maxSeq) {
+      } else if (
+        bestTop.seq > params.maxSeq ||
+        (params.maxWeight !== undefined && entry.record.weight > params.maxWeight)
+      ) {
         skipped.push(best.pop() as LaneItem)
       } else if (!canRun(entry)) {
         best.pop()

@@ -40,3 +40,19 @@ export function workerDiedError(attempt: number, at: number, processId: string):
     message: `The worker process ${JSON.stringify(processId)} stopped sending heartbeats while running this job; it was returned to the queue.`,
   }
 }
+
+/** The error recorded for an attempt rescued once its timeout plus `marginMs` had passed (see `JobStore.rescueJobs`). */
+export function rescuedTimeoutError(
+  attempt: number,
+  at: number,
+  timeoutMs: number,
+  marginMs: number,
+  workerId: string,
+): AttemptError {
+  return {
+    attempt,
+    at,
+    name: 'JobTimeoutError',
+    message: `Job timed out after ${timeoutMs} ms: it was still running ${marginMs} ms past its timeout on worker ${JSON.stringify(workerId)}, which never reported it; it was returned to the queue as a failed attempt.`,
+  }
+}

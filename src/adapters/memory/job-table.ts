@@ -141,9 +141,12 @@ export class JobTable {
   /** Claims jobs (see `ClaimLanes.claim`), marking them running; returns copies for their handlers. */
   claim(params: LaneClaim, now: number, workerId: string): JobRecord[] {
     const claimed: JobRecord[] = []
+    // Groups whose running job's lock timeout passed are free again: push their next jobs first.
+    for (const key of this.#groups.expiredLocks(now)) this.#touchedGroups.add(key)
+    this.#settleGroups(now)
     this.#lanes.claim(
       params,
-      (entry) => this.#canRun(entry),
+      (entry) => this.#canRun(entry, now),
       (entry) => {
         const record = entry.record
         const from = record.state
@@ -161,14 +164,21 @@ export class JobTable {
   /** Pushes the next job of every group changed since the last call; returns queues with newly due jobs. */
   settle(now: number): readonly string[] {
     if (this.#touchedGroups.size === 0 && this.#wokenQueues.size === 0) return NOTHING
-    for (const key of this.#touchedGroups) {
-      const head = this.#groups.claimableHead(key)
-      if (head) this.#push(head, now)
-    }
-    this.#touchedGroups.clear()
+    this.#settleGroups(now)
     const queues = [...this.#wokenQueues]
     this.#wokenQueues.clear()
     return queues
+  }
+
+  /** Pushes the jobs that may run next in every group changed since the last call and not held. */
+  #settleGroups(now: number): void {
+    for (const key of this.#touchedGroups) {
+      if (this.#groups.isHeld(key, now)) continue
+      const head = this.#groups.head(key)
+      if (head) this.#push(head, now)
+      for (const entry of this.#groups.takeParked(key)) this.#push(entry, now)
+    }
+    this.#touchedGroups.clear()
   }
 
   /** Drops every job and index; ids start again at 1. */
@@ -210,8 +220,8 @@ export class JobTable {
     if (group !== null) {
       if (waited && !waits) this.#groups.removeWaiting(group, entry)
       if (waits && !waited) this.#groups.addWaiting(group, entry)
-      if (from === 'running') this.#groups.addRunning(group, -1)
-      if (to === 'running') this.#groups.addRunning(group, 1)
+      if (from === 'running') this.#groups.setRunning(group, entry, false)
+      if (to === 'running') this.#groups.setRunning(group, entry, true)
       this.#touchedGroups.add(group)
     }
     if (waits) this.#makeClaimable(entry, now)
@@ -237,9 +247,15 @@ export class JobTable {
     }
   }
 
-  #canRun(entry: JobEntry): boolean {
-    const { groupKey, dependsOn } = entry.record
-    if (groupKey !== null && this.#groups.claimableHead(groupKey) !== entry) return false
+  #canRun(entry: JobEntry, now: number): boolean {
+    const { groupKey, groupMode, dependsOn } = entry.record
+    if (groupKey !== null) {
+      if (this.#groups.isHeld(groupKey, now)) {
+        if (groupMode === 'release') this.#groups.park(groupKey, entry)
+        return false
+      }
+      if (groupMode === 'fifo' && this.#groups.head(groupKey) !== entry) return false
+    }
     for (const dep of dependsOn) {
       const state = this.#entries.get(dep)?.record.state
       if (state !== undefined && state !== 'succeeded') return false
@@ -247,10 +263,14 @@ export class JobTable {
     return true
   }
 
-  /** A waiting job may be claimable: grouped jobs wait for `settle`, others are pushed at once. */
+  /**
+   * A waiting job may be claimable: `fifo` jobs of a group wait for `settle` (which pushes only the
+   * group's head), others are pushed at once (a `release` job met while its group is held is parked).
+   */
   #makeClaimable(entry: JobEntry, now: number): void {
-    if (entry.record.groupKey !== null) this.#touchedGroups.add(entry.record.groupKey)
-    else this.#push(entry, now)
+    const { groupKey, groupMode } = entry.record
+    if (groupKey !== null) this.#touchedGroups.add(groupKey)
+    if (groupKey === null || groupMode === 'release') this.#push(entry, now)
   }
 
   #push(entry: JobEntry, now: number): void {

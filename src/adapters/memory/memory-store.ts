@@ -18,7 +18,7 @@ import type {
   UpsertScheduleParams,
 } from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
-import { completionChanges, workerDiedError } from './job-completion.js'
+import { completionChanges, rescuedTimeoutError, workerDiedError } from './job-completion.js'
 import { matchesJobFilter, parseJobId } from './job-filter.js'
 import { JobInserter } from './job-inserter.js'
 import { appendRunLog, copyJobRecord, type JobEntry, jobWithLogs, type StoredJob } from './job-record.js'
@@ -93,6 +93,7 @@ export class MemoryStore implements JobStore {
       maxSeq,
       capacity: params.capacity,
       oversizedFirst: params.oversizedFirst,
+      ...(params.maxWeight === undefined ? {} : { maxWeight: params.maxWeight }),
     }
     const jobs = this.#jobs.claim(claim, now, params.workerId)
     this.#settle(now)
@@ -125,9 +126,15 @@ export class MemoryStore implements JobStore {
   }
 
   /** Returns running jobs of processes silent for more than `staleAfterMs` to the queue (see `JobStore.rescueJobs`). */
-  async rescueJobs(params: { now?: number; staleAfterMs: number; limit: number }): Promise<JobRecord[]> {
+  async rescueJobs(params: {
+    now?: number
+    staleAfterMs: number
+    timeoutMarginMs?: number
+    limit: number
+  }): Promise<JobRecord[]> {
     const now = this.#time(params.now)
     const staleBefore = now - params.staleAfterMs
+    const margin = params.timeoutMarginMs
     this.#seen(now)
     const rescued: JobRecord[] = []
     for (const entry of this.#jobs.entries()) {
@@ -135,9 +142,13 @@ export class MemoryStore implements JobStore {
       const job = entry.record
       if (job.state !== 'running') continue
       const processId = (job.attemptedBy ?? '').split(':', 1)[0] ?? ''
+      const timedOut =
+        margin !== undefined && job.timeoutMs > 0 && (job.attemptedAt ?? now) + job.timeoutMs + margin <= now
       const seen = this.#heartbeats.get(processId)
-      if (seen !== undefined && seen >= staleBefore) continue
-      const error = workerDiedError(job.attempt, now, processId)
+      if (!timedOut && seen !== undefined && seen >= staleBefore) continue
+      const error = timedOut
+        ? rescuedTimeoutError(job.attempt, now, job.timeoutMs, margin ?? 0, job.attemptedBy ?? '')
+        : workerDiedError(job.attempt, now, processId)
       const changes =
         job.attempt >= job.maxAttempts
           ? completionChanges(job, { id: job.id, outcome: 'failed', error }, now)

@@ -8,16 +8,18 @@
  * Dependencies and groups are checked only for rows that have them, so the common path is a plain
  * ordered index scan. Weights are applied over the locked candidates with a running sum.
  *
- * Groups: a stale-snapshot pre-check keeps only a group's smallest waiting id with nothing running;
- * then `claim_group_turn` (see migration 001) takes the group's advisory lock and checks again with
- * a fresh snapshot, so two concurrent claimers can never both start a job of one group.
+ * Groups: a stale-snapshot pre-check keeps only jobs of groups that nothing running holds (a running
+ * job holds its group until its own `group_lock_timeout_ms` has passed) and, for a `fifo` job, only
+ * its group's smallest waiting id; then `claim_group_turn` (see migration 008) takes the group's
+ * advisory lock and checks again with a fresh snapshot, so two concurrent claimers can never both
+ * start a job of one group. Two `release` jobs of one group in one statement: the first is taken.
  */
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
 import { assertJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
-import { fromMs, nowMs, PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 const ORDER: Record<PollStrategy, (a: string) => string> = {
   priority: (a) => `${a}.priority, ${a}.run_at, ${a}.id`,
@@ -29,11 +31,13 @@ export type ClaimSql = Readonly<Record<`${PollStrategy}:${'one' | 'many'}`, stri
 
 /**
  * Parameters: $1 queues text[], $2 kinds text[], $3 due-by ms (null: now), $4 max id or null, $5 capacity,
- * $6 now ms (null: the database's), $7 worker id, $8 group lock space, $9 take the first job even if it exceeds capacity.
+ * $6 now ms (null: the database's), $7 worker id, $8 group lock space, $9 take the first job even if it exceeds capacity,
+ * $10 the largest weight to take (null: any).
  */
 function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: boolean): string {
   const queueFilter = manyQueues ? 'j.queue = a.name' : 'j.queue = ($1::text[])[1]'
-  const candidates = `SELECT j.id, j.weight, j.priority, j.run_at
+  const now = fromMs(nowMs('$6'))
+  const candidates = `SELECT j.id, j.weight, j.priority, j.run_at, j.group_key
     FROM ${names.jobs} j
     WHERE j.state IN ${WAITING_SQL}
       AND ${queueFilter}
@@ -44,12 +48,18 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       AND (j.depends_on IS NULL OR NOT EXISTS (
         SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
       ))
+      AND ($10::int IS NULL OR j.weight <= $10::int)
       AND (j.group_key IS NULL OR (
         NOT EXISTS (
           SELECT 1 FROM ${names.jobs} g
-          WHERE g.group_key = j.group_key AND g.state IN ${PENDING_SQL} AND (g.state = 'running' OR g.id < j.id)
+          WHERE g.group_key = j.group_key AND g.state = 'running'
+            AND (g.group_lock_timeout_ms IS NULL OR g.attempted_at > ${now} - g.group_lock_timeout_ms * interval '1 millisecond')
         )
-        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id)
+        AND (j.group_mode = 'release' OR NOT EXISTS (
+          SELECT 1 FROM ${names.jobs} g
+          WHERE g.group_key = j.group_key AND g.state IN ${WAITING_SQL} AND g.id < j.id
+        ))
+        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now})
       ))
     ORDER BY ${ORDER[strategy]('j')}
     LIMIT $5::int
@@ -65,11 +75,17 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
         SELECT c.* FROM (${candidates}) c
         WHERE NOT EXISTS (SELECT 1 FROM ${names.queues} p WHERE p.name = ($1::text[])[1] AND p.paused)
       )`
+  // One job per group: two 'release' jobs of a free group both pass its turn check in one statement
+  // (the advisory lock is the statement's own), so only the first of them in order is taken.
   return `WITH ${locked}, taken AS (
       SELECT w.id FROM (
         SELECT l.id, sum(l.weight) OVER (ORDER BY ${ORDER[strategy]('l')}) AS used,
           row_number() OVER (ORDER BY ${ORDER[strategy]('l')}) AS n
-        FROM locked l
+        FROM (
+          SELECT u.*, row_number() OVER (PARTITION BY u.group_key ORDER BY ${ORDER[strategy]('u')}) AS turn
+          FROM locked u
+        ) l
+        WHERE l.group_key IS NULL OR l.turn = 1
       ) w
       WHERE w.used <= $5::int OR ($9::boolean AND w.n = 1)
     )
@@ -123,6 +139,7 @@ export async function claimJobs(
       params.workerId,
       names.groupLockSpace,
       params.oversizedFirst === true,
+      params.maxWeight === undefined ? null : Math.floor(params.maxWeight),
     ],
   })
   const jobs = rows.map((row) => toClaimedJob(row, params.workerId, params.kinds, queues))

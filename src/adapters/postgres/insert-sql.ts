@@ -43,6 +43,8 @@ const INPUT_COLUMNS = [
   ['schedule_name', 'text[]'],
   ['schedule_tick', 'float8[]'],
   ['trace_context', 'jsonb[]'],
+  ['group_mode', 'text[]'],
+  ['group_lock_timeout_ms', 'int[]'],
 ] as const
 
 /** Builds the insert statements of a schema. */
@@ -78,7 +80,7 @@ export function insertSql(names: SqlNames): InsertSql {
       INSERT INTO ${names.jobs} AS j (
         id, kind, queue, state, payload, priority, run_at, created_at, max_attempts, timeout_ms, weight,
         unique_key, group_key, depends_on, metadata, tags, workflow_state, finished_at, schedule_name,
-        schedule_tick, backoff, trace_context
+        schedule_tick, backoff, trace_context, group_mode, group_lock_timeout_ms
       )
       SELECT i.id, i.kind, i.queue, x.state, i.payload, i.priority, ${fromMs('i.run_at')}, ${fromMs(now)},
         i.max_attempts, i.timeout_ms, i.weight, i.unique_key, i.group_key, i.depends_on::bigint[],
@@ -86,7 +88,8 @@ export function insertSql(names: SqlNames): InsertSql {
         CASE WHEN i.tags IS NULL THEN '{}'::text[] ELSE ARRAY(SELECT jsonb_array_elements_text(i.tags)) END,
         i.workflow_state,
         CASE WHEN x.state = 'cancelled' THEN ${fromMs(now)} END,
-        i.schedule_name, ${fromMs('i.schedule_tick')}, i.backoff, i.trace_context
+        i.schedule_name, ${fromMs('i.schedule_tick')}, i.backoff, i.trace_context,
+        coalesce(i.group_mode, 'fifo'), i.group_lock_timeout_ms
       FROM input i CROSS JOIN LATERAL (SELECT ${state} AS state) x
       ${withDependencies ? 'WHERE NOT EXISTS (SELECT 1 FROM missing)' : ''}
       ORDER BY i.ord
@@ -121,11 +124,13 @@ export function insertSql(names: SqlNames): InsertSql {
     return `WITH inserted AS (
       INSERT INTO ${names.jobs} AS j (
         kind, queue, state, payload, priority, run_at, created_at, max_attempts, timeout_ms, weight,
-        unique_key, group_key, depends_on, metadata, tags, workflow_state, backoff, schedule_name, schedule_tick, trace_context
+        unique_key, group_key, depends_on, metadata, tags, workflow_state, backoff, schedule_name, schedule_tick, trace_context,
+        group_mode, group_lock_timeout_ms
       ) VALUES (
         $1::text, $2::text, CASE WHEN $5::float8 > ${now}::float8 THEN 'scheduled' ELSE 'available' END, $3::jsonb,
         $4::int, ${fromMs('$5')}, ${fromMs(now)}, $6::int, $7::int, $8::int, $9::text, $10::text, $11::bigint[], $12::jsonb,
-        coalesce($13::text[], '{}'), $14::jsonb, $15::jsonb, $16::text, ${fromMs('$17')}, $18::jsonb
+        coalesce($13::text[], '{}'), $14::jsonb, $15::jsonb, $16::text, ${fromMs('$17')}, $18::jsonb,
+        coalesce($19::text, 'fifo'), $20::int
       )
       ${onConflict(keyed)}
       RETURNING j.id, j.state, j.queue
@@ -169,6 +174,8 @@ function columnsOf(jobs: readonly NewJob[]): unknown[][] {
     jobs.map((j) => j.scheduleName),
     jobs.map((j) => j.scheduleTick),
     jobs.map((j) => json(j.traceContext)),
+    jobs.map((j) => groupModeValue(j)),
+    jobs.map((j) => j.groupLockTimeoutMs ?? null),
   ]
 }
 
@@ -193,5 +200,12 @@ export function bindSingle(job: NewJob): unknown[] {
     job.scheduleName,
     job.scheduleTick,
     json(job.traceContext),
+    groupModeValue(job),
+    job.groupLockTimeoutMs ?? null,
   ]
+}
+
+/** A job's group mode as bound: null for the default `fifo` (most jobs), so the column binds as one NULL. */
+function groupModeValue(job: NewJob): string | null {
+  return job.groupMode === undefined || job.groupMode === 'fifo' ? null : job.groupMode
 }

@@ -193,7 +193,12 @@ export class PostgresStore implements JobStore {
   }
 
   /** Returns running jobs of processes silent for more than `staleAfterMs` to the queue (one statement). */
-  rescueJobs(params: { now?: number; staleAfterMs: number; limit: number }): Promise<JobRecord[]> {
+  rescueJobs(params: {
+    now?: number
+    staleAfterMs: number
+    timeoutMarginMs?: number
+    limit: number
+  }): Promise<JobRecord[]> {
     return this.#run('rescuing jobs of dead workers', (db) =>
       rescueJobs(db, this.#names, this.#sql.rescue, params),
     )

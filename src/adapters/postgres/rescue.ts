@@ -38,7 +38,9 @@ export async function recordHeartbeat(
 
 /**
  * The rescue statement. Parameters: $1 now ms (null: the database's), $2 stale-after ms, $3 limit, $4 the jobs
- * channel, $5 forget-after ms (process rows silent that long are deleted).
+ * channel, $5 forget-after ms (process rows silent that long are deleted), $6 timeout margin ms (null:
+ * no rescue by timeout). A job whose timeout plus the margin has passed since it started is rescued
+ * whatever its process's heartbeat, as a failed attempt with a `JobTimeoutError`.
  *
  * Candidates come oldest first from the partial index of running jobs (`jobs_running_idx`); each is
  * checked against its process's heartbeat by primary key. A job out of attempts ends `failed` (and
@@ -49,25 +51,35 @@ export function rescueSql(names: SqlNames): string {
   const exhausted = 'j.attempt >= j.max_attempts'
   const now = nowMs('$1')
   const processOf = (a: string) => `split_part(coalesce(${a}.attempted_by, ''), ':', 1)`
+  // Past its timeout by the margin: its worker, alive or not, would have ended the attempt by now.
+  const timedOut = (a: string) =>
+    `($6::bigint IS NOT NULL AND ${a}.timeout_ms > 0 AND ${a}.attempted_at <= ${fromMs(`${now} - ${a}.timeout_ms - $6::float8`)})`
   return `WITH RECURSIVE rescued AS (
       UPDATE ${names.jobs} j SET
         state = CASE WHEN ${exhausted} THEN 'failed' ELSE 'retryable' END,
         run_at = CASE WHEN ${exhausted} THEN j.run_at ELSE ${fromMs(now)} END,
         finished_at = CASE WHEN ${exhausted} THEN ${fromMs(now)} END,
-        errors = j.errors || jsonb_build_array(jsonb_build_object(
+        errors = j.errors || jsonb_build_array(CASE WHEN ${timedOut('j')} THEN jsonb_build_object(
+          'attempt', j.attempt,
+          'at', round(${now}),
+          'name', 'JobTimeoutError',
+          'message', 'Job timed out after ' || j.timeout_ms || ' ms: it was still running '
+            || $6::bigint || ' ms past its timeout on worker ' || to_jsonb(j.attempted_by)::text
+            || ', which never reported it; it was returned to the queue as a failed attempt.'
+        ) ELSE jsonb_build_object(
           'attempt', j.attempt,
           'at', round(${now}),
           'name', 'WorkerDied',
           'message', 'The worker process ' || to_jsonb(${processOf('j')})::text
             || ' stopped sending heartbeats while running this job; it was returned to the queue.'
-        ))
+        ) END)
       WHERE j.id = ANY(ARRAY(
           SELECT r.id FROM ${names.jobs} r
           WHERE r.state = 'running'
-            AND NOT EXISTS (
+            AND (${timedOut('r')} OR NOT EXISTS (
               SELECT 1 FROM ${names.processes} p
               WHERE p.id = ${processOf('r')} AND p.last_heartbeat_at >= ${fromMs(`${now} - $2::float8`)}
-            )
+            ))
           ORDER BY r.attempted_at
           LIMIT $3::int
           FOR UPDATE OF r SKIP LOCKED
@@ -98,7 +110,12 @@ export async function rescueJobs(
   target: SqlTarget,
   names: SqlNames,
   sql: string,
-  params: { readonly now?: number; readonly staleAfterMs: number; readonly limit: number },
+  params: {
+    readonly now?: number
+    readonly staleAfterMs: number
+    readonly timeoutMarginMs?: number
+    readonly limit: number
+  },
 ): Promise<JobRecord[]> {
   const limit = Math.floor(params.limit)
   if (!(limit >= 1)) return []
@@ -106,7 +123,14 @@ export async function rescueJobs(
   const rows = await queryRows<JobRow>(target, {
     name: `${names.statementPrefix}rescue`,
     text: sql,
-    values: [params.now ?? null, params.staleAfterMs, limit, names.jobsChannel, forgetAfterMs],
+    values: [
+      params.now ?? null,
+      params.staleAfterMs,
+      limit,
+      names.jobsChannel,
+      forgetAfterMs,
+      params.timeoutMarginMs === undefined ? null : Math.floor(params.timeoutMarginMs),
+    ],
   })
   return rows.map(toJobRecord)
 }

@@ -3,7 +3,14 @@
  * schedules, and the functions that map their rows. Ids are read as text and times as epoch ms, so
  * the result does not depend on type parsers the application may have set on `pg`.
  */
-import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../../core/domain/job.js'
+import type {
+  AttemptError,
+  BackoffSpec,
+  GroupMode,
+  JobRecord,
+  JobState,
+  RunLog,
+} from '../../core/domain/job.js'
 import type { JsonValue } from '../../core/domain/json.js'
 import type { MissedTickPolicy, ScheduleJobTemplate, ScheduleRecord } from '../../core/ports/store.js'
 import { toMs } from './sql-names.js'
@@ -24,6 +31,9 @@ export interface JobRow {
   weight: number
   unique_key: string | null
   group_key: string | null
+  /** NULL when `fifo` (see `jobColumns`). */
+  group_mode: GroupMode | null
+  group_lock_timeout_ms: number | null
   depends_on: string[] | null
   /** NULL when empty (see `jobColumns`). */
   metadata: Record<string, JsonValue> | null
@@ -68,6 +78,8 @@ function jobColumnList(a: string): string[] {
     `${a}.weight`,
     `${a}.unique_key`,
     `${a}.group_key`,
+    `nullif(${a}.group_mode, 'fifo') AS group_mode`,
+    `${a}.group_lock_timeout_ms`,
     `${a}.depends_on::text[] AS depends_on`,
     `nullif(${a}.metadata, '{}'::jsonb) AS metadata`,
     `nullif(${a}.tags, '{}'::text[]) AS tags`,
@@ -115,6 +127,8 @@ function record(
     weight: row.weight,
     uniqueKey: row.unique_key,
     groupKey: row.group_key,
+    groupMode: row.group_mode ?? 'fifo',
+    groupLockTimeoutMs: row.group_lock_timeout_ms,
     dependsOn: row.depends_on ?? NO_STRINGS,
     metadata: row.metadata ?? NO_METADATA,
     tags: row.tags ?? NO_STRINGS,

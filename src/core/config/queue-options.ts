@@ -12,6 +12,7 @@ import type { Clock } from '../ports/clock.js'
 import type { Logger } from '../ports/logger.js'
 import type { Middleware } from '../ports/middleware.js'
 import type { PollStrategy } from '../ports/store.js'
+import type { OversizedPolicy } from '../runtime/worker.js'
 
 /** One worker: a loop that claims from some queues up to its capacity. */
 export interface WorkerOptions {
@@ -21,6 +22,11 @@ export interface WorkerOptions {
   readonly queues: readonly string[]
   /** Total weight of jobs it runs at once (default 10). With weight-1 jobs this is the concurrency. */
   readonly concurrency?: number
+  /**
+   * A job heavier than `concurrency`: `'alone'` runs it by itself when the worker is idle; `'refuse'`
+   * never takes it, leaving it to a worker with room for it (default from the queue, else `'alone'`).
+   */
+  readonly oversized?: OversizedPolicy
   /** How jobs are ordered when claiming (default `priority`). */
   readonly strategy?: PollStrategy
   /** Fallback polling interval when no wake-up arrives (default from the queue). */
@@ -64,6 +70,8 @@ export interface QueueOptions {
   readonly maxBufferWaitMs?: number
   /** Default claim ordering (default `priority`). */
   readonly strategy?: PollStrategy
+  /** Default `oversized` policy of every worker (default `'alone'`; see `WorkerOptions.oversized`). */
+  readonly oversized?: OversizedPolicy
   /** Default retry policy for jobs that set none. */
   readonly backoff?: Partial<BackoffSpec>
   /** Grace period of `shutdown` in ms (default 10 000). */
@@ -87,6 +95,14 @@ export interface QueueOptions {
     readonly rescueAfterMs?: number
     /** How often to look for jobs of dead processes (default 5000 ms). */
     readonly rescueIntervalMs?: number
+    /**
+     * Failover at max execution time: a job with a `timeoutMs` that is still `running` this long
+     * after its timeout (counted from its start, on the store's clock) is rescued as a failed
+     * attempt (`JobTimeoutError`), even if its process still heartbeats: its worker would have ended
+     * it at its timeout, so the worker is stuck or gone (default 60 000 ms; null: only heartbeat
+     * silence rescues). A job within its timeout is never taken from a live process.
+     */
+    readonly timeoutRescueMarginMs?: number | null
     /** Finished jobs are deleted this long after they finished (default 7 days; null keeps them). */
     readonly retentionMs?: number | null
     /** How often to prune (default 60 000 ms). */
@@ -111,6 +127,7 @@ const QUEUE_OPTION_KEYS = [
   'prefetch',
   'maxBufferWaitMs',
   'strategy',
+  'oversized',
   'backoff',
   'shutdownGraceMs',
   'scheduler',
@@ -122,6 +139,7 @@ const WORKER_KEYS = [
   'name',
   'queues',
   'concurrency',
+  'oversized',
   'strategy',
   'pollIntervalMs',
   'prefetch',
@@ -134,6 +152,7 @@ const MAINTENANCE_KEYS = [
   'heartbeatIntervalMs',
   'rescueAfterMs',
   'rescueIntervalMs',
+  'timeoutRescueMarginMs',
   'retentionMs',
   'pruneIntervalMs',
 ]
@@ -173,6 +192,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
     )
   }
   validateStrategy(o.strategy, 'strategy')
+  validateOversized(o.oversized, 'oversized')
   validatePrefetch(o.prefetch, 'prefetch')
   validateOptionalInt(o.pollIntervalMs, 'pollIntervalMs', 1, MAX_MS)
   validateOptionalInt(o.maxBufferWaitMs, 'maxBufferWaitMs', 1, MAX_MS)
@@ -196,6 +216,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
       const worker = validateOptionsObject(w ?? 0, `workers[${i}]`, WORKER_KEYS)
       if (worker.name !== undefined) validateName(worker.name, `workers[${i}].name`)
       validateStrategy(worker.strategy, `workers[${i}].strategy`)
+      validateOversized(worker.oversized, `workers[${i}].oversized`)
       validatePrefetch(worker.prefetch, `workers[${i}].prefetch`)
       validateOptionalBoolean(worker.transactional, `workers[${i}].transactional`)
       if (worker.isolation !== undefined && worker.isolation !== 'thread' && worker.isolation !== 'process')
@@ -216,8 +237,14 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
   const maintenance = validateOptionsObject(o.maintenance, 'maintenance', MAINTENANCE_KEYS)
   validateOptionalBoolean(maintenance.enabled, 'maintenance.enabled')
   for (const key of MAINTENANCE_KEYS) {
-    if (key === 'enabled' || (key === 'retentionMs' && maintenance[key] === null)) continue
-    validateOptionalInt(maintenance[key], `maintenance.${key}`, 1, MAX_MS)
+    if (key === 'enabled') continue
+    if ((key === 'retentionMs' || key === 'timeoutRescueMarginMs') && maintenance[key] === null) continue
+    validateOptionalInt(
+      maintenance[key],
+      `maintenance.${key}`,
+      key === 'timeoutRescueMarginMs' ? 0 : 1,
+      MAX_MS,
+    )
   }
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
@@ -234,6 +261,13 @@ export function validatePrefetch(value: unknown, field: string): void {
       `${field} must be a whole number from 0 to 100000 or 'auto'; got ${describe(value)}.`,
     )
   validateOptionalInt(value, field, 0, 100_000)
+}
+
+function validateOversized(value: unknown, field: string): void {
+  if (value !== undefined && value !== 'alone' && value !== 'refuse')
+    throw new InvalidArgumentError(
+      `${field} must be 'alone' (a job heavier than the worker's concurrency runs by itself when the worker is idle) or 'refuse' (it is never taken by this worker); got ${describe(value)}.`,
+    )
 }
 
 function validateStrategy(value: unknown, field: string): void {

@@ -79,6 +79,8 @@ export function resolveConfig(
     heartbeatIntervalMs: m.heartbeatIntervalMs ?? dm.heartbeatIntervalMs,
     rescueAfterMs: m.rescueAfterMs ?? dm.rescueAfterMs,
     rescueIntervalMs: m.rescueIntervalMs ?? dm.rescueIntervalMs,
+    timeoutRescueMarginMs:
+      m.timeoutRescueMarginMs === null ? null : (m.timeoutRescueMarginMs ?? dm.timeoutRescueMarginMs),
     retentionMs: m.retentionMs === null ? null : (m.retentionMs ?? dm.retentionMs),
     pruneIntervalMs: m.pruneIntervalMs ?? dm.pruneIntervalMs,
     batchSize: dm.batchSize,
@@ -135,6 +137,7 @@ function resolveWorkers(
       id: `${processId}:${c.name ?? c.queues.join('+')}`,
       queues: c.queues,
       capacity: c.concurrency ?? DEFAULTS.worker.concurrency,
+      oversized: c.oversized ?? options.oversized ?? 'alone',
       strategy: c.strategy ?? strategy,
       pollIntervalMs: c.pollIntervalMs ?? options.pollIntervalMs ?? DEFAULTS.worker.pollIntervalMs,
       ...prefetchBounds(c.prefetch ?? prefetch),

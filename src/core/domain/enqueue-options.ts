@@ -2,13 +2,15 @@ import { MAX_TIMER_MS } from '../defaults.js'
 import type { NewJob, TransactionHandle } from '../ports/store.js'
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { ConveyorError, InvalidArgumentError, InvalidOptionsError } from './errors.js'
-import type { BackoffSpec } from './job.js'
+import type { BackoffSpec, GroupMode } from './job.js'
 import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import type { JobDefinition } from './job-definition.js'
 import { assertJsonValue, isStorableString, type JsonValue } from './json.js'
 import {
   describe,
   validateBackoffInput,
+  validateGroupLockTimeout,
+  validateGroupMode,
   validateName,
   validateOptionalInt,
   validateOptionalString,
@@ -34,6 +36,10 @@ export interface EnqueueOptions {
   readonly uniqueKey?: string
   /** Jobs with the same group key run one at a time, in enqueue order. */
   readonly groupKey?: string
+  /** How the job waits for its group: `fifo` (default) or `release` (see `GroupMode`); needs `groupKey`. */
+  readonly groupMode?: GroupMode
+  /** Running this long (ms), the job no longer holds its group (default: as long as it runs); needs `groupKey`. */
+  readonly groupLockTimeoutMs?: number
   /** Ids of jobs that must succeed before this one runs. */
   readonly dependsOn?: string | readonly string[]
   /** Free-form JSON metadata kept with the job. */
@@ -58,6 +64,8 @@ const OPTION_KEYS = new Set([
   'weight',
   'uniqueKey',
   'groupKey',
+  'groupMode',
+  'groupLockTimeoutMs',
   'dependsOn',
   'metadata',
   'tags',
@@ -93,6 +101,14 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     validateOptionalInt(o.weight, 'weight', 1, 10_000)
     validateOptionalString(o.uniqueKey, 'uniqueKey', 512)
     validateOptionalString(o.groupKey, 'groupKey', 512)
+    validateGroupMode(o.groupMode, 'groupMode')
+    validateOptionalInt(o.groupLockTimeoutMs, 'groupLockTimeoutMs', 1, MAX_TIMER_MS)
+    for (const key of ['groupMode', 'groupLockTimeoutMs'] as const) {
+      if (o[key] !== undefined && o.groupKey === undefined)
+        throw new InvalidArgumentError(
+          `${key} applies to jobs of a group: give groupKey too, or leave ${key} out.`,
+        )
+    }
     if (o.runAt !== undefined && o.delayMs !== undefined) {
       throw new InvalidArgumentError('Give either runAt or delayMs, not both.')
     }
@@ -180,6 +196,16 @@ export function resolveNewJob(
         : options.runAt
       : now + Math.ceil(options.delayMs ?? 0)
   const storedBackoff = options.backoff ?? (typeof d.backoff === 'object' ? d.backoff : undefined)
+  const timeoutMs = options.timeoutMs ?? d.timeoutMs
+  const groupLockTimeoutMs =
+    options.groupKey === undefined ? null : (options.groupLockTimeoutMs ?? d.groupLockTimeoutMs ?? null)
+  if (groupLockTimeoutMs !== null) {
+    try {
+      validateGroupLockTimeout(groupLockTimeoutMs, timeoutMs, 'groupLockTimeoutMs')
+    } catch (error) {
+      throw new InvalidOptionsError((error as Error).message, { cause: error })
+    }
+  }
   return {
     kind: definition.kind,
     queue: options.queue ?? d.queue,
@@ -187,10 +213,12 @@ export function resolveNewJob(
     priority: options.priority ?? d.priority,
     runAt,
     maxAttempts: options.maxAttempts ?? d.maxAttempts,
-    timeoutMs: options.timeoutMs ?? d.timeoutMs,
+    timeoutMs,
     weight: options.weight ?? d.weight,
     uniqueKey: options.uniqueKey ?? null,
     groupKey: options.groupKey ?? null,
+    groupMode: options.groupKey === undefined ? 'fifo' : (options.groupMode ?? d.groupMode ?? 'fifo'),
+    groupLockTimeoutMs,
     dependsOn:
       options.dependsOn === undefined
         ? []

@@ -2,10 +2,18 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { DEFAULTS, MAX_TIMER_MS } from '../defaults.js'
 import type { BackoffFunction } from './backoff.js'
 import { InvalidJobDefinitionError, InvalidPayloadError } from './errors.js'
-import type { BackoffSpec } from './job.js'
+import type { BackoffSpec, GroupMode } from './job.js'
 import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import { assertJsonValue, type JsonValue } from './json.js'
-import { describe, NAME, validateBackoffInput, validateName, validateOptionalInt } from './validation.js'
+import {
+  describe,
+  NAME,
+  validateBackoffInput,
+  validateGroupLockTimeout,
+  validateGroupMode,
+  validateName,
+  validateOptionalInt,
+} from './validation.js'
 
 /** Defaults a job definition sets for each of its jobs; enqueue options override them. */
 export interface JobDefaults {
@@ -21,6 +29,13 @@ export interface JobDefaults {
   readonly weight: number
   /** Retry delays: a partial exponential policy, or a function of the attempt (not stored). */
   readonly backoff: Partial<BackoffSpec> | BackoffFunction | undefined
+  /** How its jobs enqueued with a `groupKey` wait for their group (default `fifo`, see `GroupMode`). */
+  readonly groupMode?: GroupMode
+  /**
+   * Its grouped jobs stop holding their group after running this long, ms (default: while they
+   * run). At least `timeoutMs` when that is set, so a live job is never overtaken within its timeout.
+   */
+  readonly groupLockTimeoutMs?: number
 }
 
 /** What `defineJob` takes. */
@@ -52,6 +67,8 @@ const DEFINITION_KEYS = new Set([
   'timeoutMs',
   'weight',
   'backoff',
+  'groupMode',
+  'groupLockTimeoutMs',
 ])
 
 /**
@@ -93,15 +110,32 @@ export function defineJob<P extends JsonValue | object = JsonValue>(
       `defineJob(${JSON.stringify(kind)}): schema must be a Standard Schema validator (zod, valibot, arktype, ...).`,
     )
   }
-  const defaults: JobDefaults = wrap(() => ({
-    queue: input.queue === undefined ? DEFAULTS.job.queue : validateName(input.queue, 'queue'),
-    priority:
-      validateOptionalInt(input.priority, 'priority', PRIORITY_MIN, PRIORITY_MAX) ?? DEFAULTS.job.priority,
-    maxAttempts: validateOptionalInt(input.maxAttempts, 'maxAttempts', 1, 10_000) ?? DEFAULTS.job.maxAttempts,
-    timeoutMs: validateOptionalInt(input.timeoutMs, 'timeoutMs', 0, MAX_TIMER_MS) ?? DEFAULTS.job.timeoutMs,
-    weight: validateOptionalInt(input.weight, 'weight', 1, 10_000) ?? DEFAULTS.job.weight,
-    backoff: validateBackoffInput(input.backoff),
-  }))
+  const defaults: JobDefaults = wrap(() => {
+    const timeoutMs =
+      validateOptionalInt(input.timeoutMs, 'timeoutMs', 0, MAX_TIMER_MS) ?? DEFAULTS.job.timeoutMs
+    const groupLockTimeoutMs = validateOptionalInt(
+      input.groupLockTimeoutMs,
+      'groupLockTimeoutMs',
+      1,
+      MAX_TIMER_MS,
+    )
+    if (groupLockTimeoutMs !== undefined)
+      validateGroupLockTimeout(groupLockTimeoutMs, timeoutMs, 'groupLockTimeoutMs')
+    return {
+      queue: input.queue === undefined ? DEFAULTS.job.queue : validateName(input.queue, 'queue'),
+      priority:
+        validateOptionalInt(input.priority, 'priority', PRIORITY_MIN, PRIORITY_MAX) ?? DEFAULTS.job.priority,
+      maxAttempts:
+        validateOptionalInt(input.maxAttempts, 'maxAttempts', 1, 10_000) ?? DEFAULTS.job.maxAttempts,
+      timeoutMs,
+      weight: validateOptionalInt(input.weight, 'weight', 1, 10_000) ?? DEFAULTS.job.weight,
+      backoff: validateBackoffInput(input.backoff),
+      ...(input.groupMode === undefined
+        ? {}
+        : { groupMode: validateGroupMode(input.groupMode, 'groupMode') }),
+      ...(groupLockTimeoutMs === undefined ? {} : { groupLockTimeoutMs }),
+    }
+  })
   return Object.freeze({ kind, schema, defaults: Object.freeze(defaults) })
 }
 

@@ -37,6 +37,17 @@ export const WAITING_STATES: readonly JobState[] = ['scheduled', 'available', 'r
 /** States in which a job's unique key blocks duplicates: waiting or running. */
 export const UNIQUE_STATES: readonly JobState[] = ['scheduled', 'available', 'retryable', 'running']
 
+/**
+ * How a job of a group waits for the rest of its group: `fifo` (the default) waits for every earlier
+ * job of the group to finish, even one waiting out a retry's backoff (strict order); `release` waits
+ * only while another job of the group is running (the group is released after each run, whatever its
+ * outcome, so a failed job retries later without holding the jobs behind it).
+ */
+export type GroupMode = 'fifo' | 'release'
+
+/** Every group mode. */
+export const GROUP_MODES: readonly GroupMode[] = ['fifo', 'release']
+
 /** States a job never leaves on its own. */
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled']
 
@@ -76,6 +87,14 @@ export interface JobRecord {
   readonly weight: number
   readonly uniqueKey: string | null
   readonly groupKey: string | null
+  /** How this job waits for its group (see `GroupMode`); `fifo` for jobs without a group. */
+  readonly groupMode: GroupMode
+  /**
+   * Once this job has been running this long (ms, from `attemptedAt`), it no longer holds its group:
+   * the group's next job may start (a crashed holder's fallback, independent of heartbeats). Null: it
+   * holds its group for as long as it runs.
+   */
+  readonly groupLockTimeoutMs: number | null
   /** Jobs that must succeed before this one may run. */
   readonly dependsOn: readonly string[]
   readonly metadata: Readonly<Record<string, JsonValue>>

@@ -23,6 +23,8 @@ export function newJobRecord(id: string, job: NewJob, state: JobState, now: numb
     weight: job.weight,
     uniqueKey: job.uniqueKey,
     groupKey: job.groupKey,
+    groupMode: job.groupMode ?? 'fifo',
+    groupLockTimeoutMs: job.groupLockTimeoutMs ?? null,
     dependsOn: job.dependsOn,
     metadata: job.metadata,
     tags: job.tags,

@@ -1,6 +1,6 @@
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
 import { InvalidArgumentError } from './errors.js'
-import type { BackoffSpec } from './job.js'
+import type { BackoffSpec, GroupMode } from './job.js'
 import { isStorableString } from './json.js'
 
 /** Kind, queue and schedule names: 1-128 letters, digits and `_ - . :`, not starting with a symbol. */
@@ -129,4 +129,25 @@ export function describe(value: unknown): string {
   if (value instanceof Date)
     return `Date ${Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()}`
   return `a ${(value as object).constructor?.name ?? 'object'}`
+}
+
+/** Checks a group mode (`'fifo'` or `'release'`); returns it, or undefined when absent. */
+export function validateGroupMode(value: unknown, field: string): GroupMode | undefined {
+  if (value === undefined) return undefined
+  if (value !== 'fifo' && value !== 'release')
+    throw new InvalidArgumentError(
+      `${field} must be 'fifo' (strict order: a job waiting out a retry holds its group) or 'release' (the group is released after each run); got ${describe(value)}.`,
+    )
+  return value
+}
+
+/**
+ * Checks that a group lock timeout is not shorter than the job's own timeout: a job still within its
+ * timeout may be alive, and must not be overtaken by the next job of its group.
+ */
+export function validateGroupLockTimeout(groupLockTimeoutMs: number, timeoutMs: number, field: string): void {
+  if (timeoutMs > 0 && groupLockTimeoutMs < timeoutMs)
+    throw new InvalidArgumentError(
+      `${field} (${groupLockTimeoutMs} ms) is shorter than the job's timeoutMs (${timeoutMs} ms): a job still within its timeout may be alive and would be overtaken by the next job of its group. Give a groupLockTimeoutMs of at least ${timeoutMs}, or a shorter timeoutMs.`,
+    )
 }

@@ -21,6 +21,11 @@ export interface MaintenanceSettings {
   readonly rescueAfterMs: number
   /** How often to look for jobs to rescue. */
   readonly rescueIntervalMs: number
+  /**
+   * A job with a timeout still running this long past it is rescued as a timed-out attempt, even
+   * while its process heartbeats (null: only heartbeat silence rescues).
+   */
+  readonly timeoutRescueMarginMs: number | null
   /** Finished jobs older than this are deleted; null keeps them forever. */
   readonly retentionMs: number | null
   /** How often to prune. */
@@ -98,6 +103,7 @@ export class MaintenanceService {
         s.rescueAfterMs,
         storeNow(this.#clock),
         s.batchSize,
+        s.timeoutRescueMarginMs,
       )
     }
     if (s.retentionMs !== null && now - this.#lastPrune >= s.pruneIntervalMs) {

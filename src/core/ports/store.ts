@@ -9,7 +9,7 @@
  * The semantics below are normative; the conformance suite in `test/conformance` checks them.
  */
 import { InvalidArgumentError } from '../domain/errors.js'
-import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../domain/job.js'
+import type { AttemptError, BackoffSpec, GroupMode, JobRecord, JobState, RunLog } from '../domain/job.js'
 import type { JsonValue } from '../domain/json.js'
 
 /** Anything that can run a parameterized query inside the caller's transaction (a `pg` client, ...). */
@@ -30,6 +30,10 @@ export interface NewJob {
   readonly weight: number
   readonly uniqueKey: string | null
   readonly groupKey: string | null
+  /** How the job waits for its group (absent: `fifo`, as in schedule templates stored before it existed). */
+  readonly groupMode?: GroupMode
+  /** Running this long, the job no longer holds its group (absent or null: never). */
+  readonly groupLockTimeoutMs?: number | null
   readonly dependsOn: readonly string[]
   readonly metadata: Readonly<Record<string, JsonValue>>
   readonly tags: readonly string[]
@@ -60,6 +64,11 @@ export interface ClaimParams {
    * heavier than its whole capacity runs alone instead of never).
    */
   readonly oversizedFirst?: boolean
+  /**
+   * Only jobs whose weight is at most this (a worker that refuses oversized jobs passes its whole
+   * capacity, so a heavier job is skipped, never run, and never blocks lighter jobs behind it).
+   */
+  readonly maxWeight?: number
   /** Ordering: `priority` = priority, run-at, id; `time` = run-at, id. */
   readonly strategy: PollStrategy
   readonly now?: number
@@ -274,10 +283,14 @@ export interface JobStore {
 
   /**
    * Atomically claims waiting jobs that are due (`runAt <= dueBy ?? now`), in an unpaused queue of
-   * `queues`, of one of `kinds`, whose dependencies all succeeded, and which are first in their
-   * group while no job of that group is running (so one job per group runs at a time, in id
-   * order). Takes jobs in strategy order while their summed weight fits `capacity`, stopping at the
-   * first that does not fit. Claimed jobs become `running`, `attempt + 1`, `attemptedAt = now`.
+   * `queues`, of one of `kinds`, no heavier than `maxWeight` (when given), whose dependencies all
+   * succeeded, and which may take their group's turn. A job of a group may start only while no job
+   * of its group holds the group: a `running` job holds it until it has run for its own
+   * `groupLockTimeoutMs` (measured from `attemptedAt` to `now`; null: as long as it runs). A `fifo`
+   * job must also be its group's smallest-id waiting job (strict order: an earlier job waiting out a
+   * backoff blocks it); a `release` job need not. At most one job per group is claimed at a time.
+   * Takes jobs in strategy order while their summed weight fits `capacity`, stopping at the first
+   * that does not fit. Claimed jobs become `running`, `attempt + 1`, `attemptedAt = now`.
    */
   claimJobs(params: ClaimParams): Promise<JobRecord[]>
 
@@ -356,11 +369,17 @@ export interface JobStore {
    * `staleAfterMs` before `now` (or that never sent one), at most `limit`: the attempt counts, the error says the worker died;
    * a job out of attempts becomes `failed`, others `retryable` at `now`. Returns the rescued jobs.
    * A job's process is the part of `attemptedBy` before the first `:` (worker ids are `process:worker`).
+   * With `timeoutMarginMs`, a running job with a timeout (`timeoutMs > 0`) is also rescued once
+   * `attemptedAt + timeoutMs + timeoutMarginMs <= now`, whatever its process's heartbeat says (its
+   * worker would have ended it at its timeout): its attempt counts as failed with a
+   * `JobTimeoutError`. A job still within that time is never rescued while its process heartbeats.
    */
   rescueJobs(params: {
     readonly now?: number
     /** Heartbeats older than this, measured on the store's time, are stale. */
     readonly staleAfterMs: number
+    /** Rescue jobs past their timeout by this much (absent: only by heartbeat). */
+    readonly timeoutMarginMs?: number
     readonly limit: number
   }): Promise<JobRecord[]>
 

@@ -43,6 +43,8 @@ export async function performJob<P>(
   const now = deps.executor.clock.now()
   const record: JobRecord = {
     ...row,
+    groupMode: row.groupMode ?? 'fifo',
+    groupLockTimeoutMs: row.groupLockTimeoutMs ?? null,
     id: '0',
     state: 'running',
     createdAt: now,

@@ -10,6 +10,9 @@ import { ShutdownAbortError } from '../domain/errors.js'
 import type { JobRecord } from '../domain/job.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
 import type { PollStrategy } from '../ports/store.js'
+
+/** What a worker does with a job heavier than its whole capacity: run it alone when idle, or never. */
+export type OversizedPolicy = 'alone' | 'refuse'
 import { AbortHandle } from './abort-handle.js'
 
 /** Where a worker gets its jobs and how it runs them. */
@@ -20,6 +23,8 @@ export interface WorkerDeps {
     queues: readonly string[]
     capacity: number
     oversizedFirst: boolean
+    /** Set when the worker refuses jobs heavier than its capacity. */
+    maxWeight?: number
     strategy: PollStrategy
     workerId: string
   }) => Promise<JobRecord[]>
@@ -35,6 +40,11 @@ export interface WorkerSettings {
   readonly id: string
   readonly queues: readonly string[]
   readonly capacity: number
+  /**
+   * A job heavier than `capacity`: `alone` runs it by itself when the worker is idle; `refuse`
+   * never claims it (it waits for a worker with room for it, as perseid's slots).
+   */
+  readonly oversized: OversizedPolicy
   readonly strategy: PollStrategy
   readonly pollIntervalMs: number
   /** Extra weight of claimed jobs held locally, ready to start the moment a slot frees (0 = none). */
@@ -165,7 +175,12 @@ export class Worker {
           queues: this.settings.queues,
           capacity: want,
           // Idle with nothing buffered: a job heavier than the whole capacity may run, alone.
-          oversizedFirst: this.#claiming === 1 && this.#used === 0 && this.#buffer.length === 0,
+          oversizedFirst:
+            this.settings.oversized === 'alone' &&
+            this.#claiming === 1 &&
+            this.#used === 0 &&
+            this.#buffer.length === 0,
+          ...(this.settings.oversized === 'refuse' ? { maxWeight: this.settings.capacity } : {}),
           strategy: this.settings.strategy,
           workerId: this.settings.id,
         })
