@@ -7,20 +7,26 @@
 import { describe, expect, it } from 'vitest'
 import claimCases from './cases/claim.js'
 import completeCases from './cases/complete.js'
+import groupModeCases from './cases/group-modes.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
 import scheduleCases from './cases/schedules.js'
+import slotCases from './cases/slots.js'
 import storeTimeCases from './cases/store-time.js'
+import timeoutRescueCases from './cases/timeout-rescue.js'
 import type { StoreFactory } from './factory.js'
 
 /** Every case module, in the order they run. */
 const CASES: readonly ((factory: StoreFactory) => void)[] = [
   insertCases,
   claimCases,
+  groupModeCases,
+  slotCases,
   completeCases,
   rescueCases,
+  timeoutRescueCases,
   jobAdminCases,
   queueCases,
   scheduleCases,

@@ -29,6 +29,8 @@ export default function insertCases(factory: StoreFactory): void {
         weight: 3,
         uniqueKey: 'u1',
         groupKey: 'g1',
+        groupMode: 'release',
+        groupLockTimeoutMs: 4000,
         metadata: { source: 'test' },
         tags: ['a', 'b "quoted", {braced}'],
         workflowState: { step: 1 },
@@ -57,7 +59,14 @@ export default function insertCases(factory: StoreFactory): void {
         jobs: [{ ...job, uniqueKey: 'u2', scheduleName: 's', scheduleTick: T0 }],
         now: T0 + 2,
       })
-      expect(single?.job).toMatchObject({ id: '3', state: 'available', createdAt: T0 + 2, scheduleTick: T0 })
+      expect(single?.job).toMatchObject({
+        id: '3',
+        state: 'available',
+        createdAt: T0 + 2,
+        scheduleTick: T0,
+        groupMode: 'release',
+        groupLockTimeoutMs: 4000,
+      })
       expect(await getJob(store(), '3')).toEqual(single?.job)
     })
 

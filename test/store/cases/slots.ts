@@ -1,0 +1,44 @@
+/**
+ * `claimJobs` with `maxWeight` (perseid's slots: an instance with 512 slots never runs a job that
+ * needs 1024; one with 1024 runs two jobs of 512 at a time).
+ */
+import { describe, expect, it } from 'vitest'
+import type { StoreFactory } from '../factory.js'
+import { claimIds, getJob, insertIds, useStore } from '../helpers.js'
+
+export default function slotCases(factory: StoreFactory): void {
+  describe('claimJobs: maxWeight (slots)', () => {
+    const store = useStore(factory)
+
+    it('an instance with 512 slots never takes a job of 1024; one with 1024 takes two jobs of 512 (perseid)', async () => {
+      const [big, half1, half2] = await insertIds(store(), [
+        { weight: 1024 },
+        { weight: 512 },
+        { weight: 512 },
+      ])
+      expect(await claimIds(store(), { capacity: 512, maxWeight: 512, oversizedFirst: false })).toEqual([
+        half1,
+      ])
+      expect(await claimIds(store(), { capacity: 512, maxWeight: 512 })).toEqual([half2])
+      expect(await claimIds(store(), { capacity: 512, maxWeight: 512 })).toEqual([])
+      expect((await getJob(store(), big!)).state).toBe('available')
+      expect(await claimIds(store(), { capacity: 1024, maxWeight: 1024 })).toEqual([big])
+    })
+
+    it('a job heavier than maxWeight neither runs nor blocks the lighter jobs behind it', async () => {
+      const [heavy, a, b] = await insertIds(store(), [
+        { weight: 5, priority: -1 },
+        { weight: 1 },
+        { weight: 2 },
+      ])
+      expect(await claimIds(store(), { capacity: 4, maxWeight: 4, oversizedFirst: true })).toEqual([a, b])
+      expect((await getJob(store(), heavy!)).state).toBe('available')
+      expect(await claimIds(store(), { capacity: 4, oversizedFirst: true })).toEqual([heavy])
+    })
+
+    it('a job of exactly maxWeight is taken', async () => {
+      const [id] = await insertIds(store(), [{ weight: 3 }])
+      expect(await claimIds(store(), { capacity: 3, maxWeight: 3 })).toEqual([id])
+    })
+  })
+}
