@@ -9,7 +9,9 @@ import enqueue from './cases/enqueue.js'
 import enqueueMany from './cases/enqueue-many.js'
 import enqueueValidation from './cases/enqueue-validation.js'
 import events from './cases/events.js'
+import failover from './cases/failover.js'
 import groupKeys from './cases/group-keys.js'
+import groupModes from './cases/group-modes.js'
 import jobActions from './cases/job-actions.js'
 import lifecycle from './cases/lifecycle.js'
 import listJobs from './cases/list-jobs.js'
@@ -23,6 +25,7 @@ import scheduleSeeds from './cases/schedule-seeds.js'
 import scheduleTicks from './cases/schedule-ticks.js'
 import schedules from './cases/schedules.js'
 import schemaValidation from './cases/schema-validation.js'
+import slots from './cases/slots.js'
 import statsPrune from './cases/stats-prune.js'
 import timeouts from './cases/timeouts.js'
 import uniqueKeys from './cases/unique-keys.js'
@@ -45,8 +48,11 @@ const CASES: readonly ((factory: HarnessFactory) => void)[] = [
   workflowState,
   uniqueKeys,
   groupKeys,
+  groupModes,
   dependencies,
   concurrency,
+  slots,
+  failover,
   pause,
   jobActions,
   cancellation,

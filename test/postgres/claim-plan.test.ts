@@ -28,10 +28,10 @@ describePostgres('claim plan on the claim pool sessions', () => {
       const sql = claimSql(sqlNames(db.schema))
       const now = Date.now()
       const exec = (v: Variant, dueBy: number) =>
-        `EXECUTE ${v.replace(':', '_')}('{${v.endsWith('many') ? 'default,other' : 'default'}}', '{noop}', ${dueBy}, null, 10, ${now}, 'w', 1, false)`
+        `EXECUTE ${v.replace(':', '_')}('{${v.endsWith('many') ? 'default,other' : 'default'}}', '{noop}', ${dueBy}, null, 10, ${now}, 'w', 1, false, null)`
       for (const v of VARIANTS) {
         await client.query(
-          `PREPARE ${v.replace(':', '_')}(text[], text[], float8, bigint, int, float8, text, int, boolean) AS ${sql[v]}`,
+          `PREPARE ${v.replace(':', '_')}(text[], text[], float8, bigint, int, float8, text, int, boolean, int) AS ${sql[v]}`,
         )
         // First run on the empty table: the session's generic plan is made now.
         await client.query(exec(v, now))

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import type { JobRecord } from '../../../src/core/domain/job.js'
+import { defineJob } from '../../../src/core/domain/job-definition.js'
+import type { HarnessFactory } from '../harness.js'
+import { job, useHarness, waitWhileTicking } from '../helpers.js'
+
+const task = defineJob<{ n: number }>({ kind: 'failover-task', timeoutMs: 2000, maxAttempts: 3 })
+
+/**
+ * Failover at max execution time (perseid: a task whose scheduler crashed is marked failed a minute
+ * after its maximum execution time): a job another process claimed and never finished is rescued
+ * once its timeout plus `maintenance.timeoutRescueMarginMs` has passed, though that process heartbeats.
+ */
+export default function failoverCases(factory: HarnessFactory): void {
+  describe('failover at max execution time', () => {
+    const open = useHarness(factory)
+
+    it('a job stuck on a live process past its timeout plus the margin is rescued as a timed-out attempt and runs again', async () => {
+      const h = await open({
+        maintenance: { rescueIntervalMs: 1000, rescueAfterMs: 3_600_000, timeoutRescueMarginMs: 5000 },
+      })
+      const rescued: JobRecord[] = []
+      h.queue.on('rescued', ({ job: j }) => rescued.push(j))
+      const runs: number[] = []
+      h.queue.register(task, (_payload, ctx) => {
+        runs.push(ctx.attempt)
+      })
+      const { id } = await h.queue.enqueue(task, { n: 1 })
+      // Another process's worker takes the job and hangs; that process keeps heartbeating.
+      const claimedAt = h.clock.now()
+      await h.queue.store.recordHeartbeat({ processId: 'stuck', now: claimedAt })
+      const [claimed] = await h.queue.store.claimJobs({
+        queues: ['default'],
+        kinds: [task.kind],
+        capacity: 1,
+        strategy: 'priority',
+        workerId: 'stuck:w',
+        now: claimedAt,
+      })
+      expect(claimed?.id).toBe(id)
+      await h.queue.start()
+      await waitWhileTicking(h, async () => (await job(h, id)).state === 'succeeded')
+      expect(runs).toEqual([2])
+      expect(rescued.map((j) => j.id)).toEqual([id])
+      const done = await job(h, id)
+      expect(done.attempt).toBe(2)
+      expect(done.errors).toHaveLength(1)
+      expect(done.errors[0]).toMatchObject({ attempt: 1, name: 'JobTimeoutError' })
+      expect(done.errors[0]!.at).toBeGreaterThanOrEqual(claimedAt + 2000 + 5000)
+    })
+
+    it('maintenance.timeoutRescueMarginMs is validated', async () => {
+      await expect(open({ maintenance: { timeoutRescueMarginMs: -1 } })).rejects.toThrow(
+        /maintenance.timeoutRescueMarginMs must be an integer from 0/,
+      )
+    })
+  })
+}
