@@ -35,8 +35,8 @@ export {
   UnknownQueueError,
 } from './core/domain/errors.js'
 export type { QueueEventListener, QueueEventName, QueueEvents } from './core/domain/events.js'
-export type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from './core/domain/job.js'
-export { FINAL_STATES, JOB_STATES, RUN_LOGS_KEPT, WAITING_STATES } from './core/domain/job.js'
+export type { AttemptError, BackoffSpec, GroupMode, JobRecord, JobState, RunLog } from './core/domain/job.js'
+export { FINAL_STATES, GROUP_MODES, JOB_STATES, RUN_LOGS_KEPT, WAITING_STATES } from './core/domain/job.js'
 export type { DefineJobInput, JobDefaults, JobDefinition, PayloadOf } from './core/domain/job-definition.js'
 export { defineJob } from './core/domain/job-definition.js'
 export type { JsonValue } from './core/domain/json.js'
@@ -103,6 +103,7 @@ export type {
   IsolationMode,
 } from './core/runtime/isolation/isolation-host.js'
 export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/runtime/run-logger.js'
+export type { OversizedPolicy } from './core/runtime/worker.js'
 export { createQueue } from './create-queue.js'
 export type { TracedQueueOptions } from './instrumentation/default-middleware.js'
 export type { TraceCarrier, TracingOptions } from './instrumentation/tracing.js'
