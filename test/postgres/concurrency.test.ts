@@ -173,4 +173,99 @@ describePostgres('several connections at once', () => {
       claimer.release()
     }
   })
+
+  it('release mode: never runs two jobs of one group at once across concurrent claimers, while failed jobs retry', async () => {
+    const groups = 6
+    const perGroup = 12
+    const jobs = Array.from({ length: groups * perGroup }, (_, i) =>
+      newJob({ groupKey: `r${i % groups}`, groupMode: 'release', priority: (i * 7) % 5 }),
+    )
+    await db.store.insertJobs({ jobs, now: T0 })
+    let violations = 0
+    let done = false
+    const monitor = (async () => {
+      while (!done) {
+        const r = await db.pool.query(
+          `SELECT group_key FROM ${db.table('jobs')} WHERE state = 'running' AND group_key IS NOT NULL GROUP BY group_key HAVING count(*) > 1`,
+        )
+        violations += r.rowCount ?? 0
+      }
+    })()
+    const waiting = async () =>
+      (await db.store.listJobs({ filter: { states: ['available', 'retryable', 'running'] }, limit: 1 }))
+        .length > 0
+    let retried = 0
+    await Promise.all(
+      stores.map(async (store, w) => {
+        for (;;) {
+          const claimed = await store.claimJobs(claim({ capacity: 3, workerId: `w${w}` }))
+          if (claimed.length === 0) {
+            if (!(await waiting())) return
+            await new Promise((resolve) => setImmediate(resolve))
+            continue
+          }
+          // Every third job fails its first attempt and is due again at once: in release mode it
+          // competes with the rest of its group instead of holding it.
+          const completions = claimed.map((j) =>
+            j.attempt === 1 && Number(j.id) % 3 === 0
+              ? {
+                  id: j.id,
+                  outcome: 'retry' as const,
+                  runAt: T0,
+                  error: { attempt: 1, at: T0, name: 'Error', message: 'retry me' },
+                }
+              : { id: j.id, outcome: 'succeeded' as const },
+          )
+          retried += completions.filter((c) => c.outcome === 'retry').length
+          await store.completeJobs({ completions, now: T0 })
+        }
+      }),
+    )
+    done = true
+    await monitor
+    expect(violations).toBe(0)
+    expect(retried).toBe(jobs.filter((_, i) => (i + 1) % 3 === 0).length)
+    const ended = await db.store.listJobs({ filter: { states: ['succeeded'] }, limit: 1000 })
+    expect(ended).toHaveLength(groups * perGroup)
+  })
+
+  it('release mode: a job running in another, just committed claim still holds the group (fresh snapshot); one past its lock timeout does not', async () => {
+    const [waiting] = await insert(db.store, [{ groupKey: 'g', groupMode: 'release' }])
+    const names = sqlNames(db.schema)
+    for (const [lockTimeout, fresh] of [
+      [null, false],
+      [1, true],
+    ] as const) {
+      await db.pool.query(`DELETE FROM ${db.table('jobs')} WHERE state = 'running'`)
+      const other = await db.pool.connect()
+      const claimer = await db.pool.connect()
+      try {
+        await other.query('BEGIN')
+        await other.query('SELECT pg_advisory_xact_lock(4243)')
+        await other.query(
+          `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, attempt, group_key, attempted_at, group_lock_timeout_ms)
+           VALUES ('test', 'default', 'running', '{}', now(), now(), 3, 1, 'g', now() - interval '1 second', $1::int)`,
+          [lockTimeout],
+        )
+        const checked = claimer.query(
+          `SELECT ${names.claimGroupTurn}($1::int, 'g', $2::bigint, true, now()) AS fresh
+           FROM (SELECT pg_advisory_xact_lock(4243)) AS gate`,
+          [names.groupLockSpace, waiting],
+        )
+        await waitFor(async () => {
+          const r = await db.pool.query(
+            `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+            [(claimer as unknown as { processID: number }).processID],
+          )
+          return r.rowCount === 1
+        })
+        await other.query('COMMIT')
+        const { rows } = await checked
+        expect(rows).toEqual([{ fresh }])
+      } finally {
+        other.release()
+        claimer.release()
+      }
+    }
+  })
 })
