@@ -88,7 +88,10 @@ export type {
   ListJobsParams,
   MissedTickPolicy,
   NewJob,
+  OversizedPolicy,
   PollStrategy,
+  ProcessRecord,
+  ProcessWorker,
   QueueStats,
   ScheduleJobTemplate,
   ScheduleRecord,
@@ -103,7 +106,6 @@ export type {
   IsolationMode,
 } from './core/runtime/isolation/isolation-host.js'
 export { MAX_RUN_LOG_CHARS, MAX_RUN_LOG_LINES } from './core/runtime/run-logger.js'
-export type { OversizedPolicy } from './core/runtime/worker.js'
 export { createQueue } from './create-queue.js'
 export type { TracedQueueOptions } from './instrumentation/default-middleware.js'
 export type { TraceCarrier, TracingOptions } from './instrumentation/tracing.js'

@@ -204,6 +204,11 @@ class CoreQueueImpl implements CoreQueue {
         clock: this.clock,
         events: this.#events,
         settings: config.maintenance,
+        workers: this.#workers.map(({ settings: w }) => ({
+          queues: w.queues,
+          capacity: w.capacity,
+          oversized: w.oversized,
+        })),
       })
       await this.#maintenance.start()
     }

@@ -10,6 +10,8 @@ import type {
   JobStore,
   ListJobsParams,
   NewJob,
+  ProcessRecord,
+  ProcessWorker,
   QueueStats,
   ScheduleRecord,
   StoreCapabilities,
@@ -50,6 +52,7 @@ export class MemoryStore implements JobStore {
   readonly #schedules = new ScheduleTable()
   readonly #paused = new Set<string>()
   readonly #heartbeats = new Map<string, number>()
+  readonly #processes = new Map<string, { startedAt: number; workers: readonly ProcessWorker[] | null }>()
   readonly #events = new StoreEvents()
   /** Latest `now` seen: the time of a transaction's commit, deletes and prunes (which carry none). */
   #lastNow = Number.NEGATIVE_INFINITY
@@ -119,10 +122,38 @@ export class MemoryStore implements JobStore {
   }
 
   /** Records that a process is alive (see `JobStore.recordHeartbeat`). */
-  async recordHeartbeat(params: { processId: string; now?: number }): Promise<void> {
+  async recordHeartbeat(params: {
+    processId: string
+    now?: number
+    workers?: readonly ProcessWorker[]
+  }): Promise<void> {
     const now = this.#time(params.now)
     this.#seen(now)
     this.#heartbeats.set(params.processId, now)
+    const known = this.#processes.get(params.processId)
+    this.#processes.set(params.processId, {
+      startedAt: known?.startedAt ?? now,
+      workers: params.workers
+        ? frozenCopy(params.workers.map((w) => ({ ...w, queues: [...w.queues] })))
+        : (known?.workers ?? null),
+    })
+  }
+
+  /** Live processes with their recorded workers (see `JobStore.listProcesses`). */
+  async listProcesses(params: { now?: number; liveWithinMs: number }): Promise<ProcessRecord[]> {
+    const now = this.#time(params.now)
+    const live: ProcessRecord[] = []
+    for (const [id, lastHeartbeatAt] of this.#heartbeats) {
+      if (lastHeartbeatAt < now - params.liveWithinMs) continue
+      const known = this.#processes.get(id)
+      live.push({
+        id,
+        lastHeartbeatAt,
+        startedAt: known?.startedAt ?? lastHeartbeatAt,
+        workers: known?.workers ?? null,
+      })
+    }
+    return live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
   /** Returns running jobs of processes silent for more than `staleAfterMs` to the queue (see `JobStore.rescueJobs`). */

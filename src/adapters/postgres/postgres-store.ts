@@ -17,6 +17,8 @@ import type {
   JobStore,
   ListJobsParams,
   NewJob,
+  ProcessRecord,
+  ProcessWorker,
   QueueStats,
   ScheduleRecord,
   StoreCapabilities,
@@ -34,7 +36,7 @@ import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
 import type { SqlTarget } from './queryable.js'
-import { recordHeartbeat, rescueJobs } from './rescue.js'
+import { listProcesses, recordHeartbeat, rescueJobs } from './rescue.js'
 import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
 import { type SqlNames, sqlNames } from './sql-names.js'
@@ -184,11 +186,29 @@ export class PostgresStore implements JobStore {
   }
 
   /** Upserts this process's heartbeat row (one statement). */
-  recordHeartbeat(params: { processId: string; now?: number }): Promise<void> {
+  recordHeartbeat(params: {
+    processId: string
+    now?: number
+    workers?: readonly ProcessWorker[]
+  }): Promise<void> {
     // On the claim connections (no WAL flush wait, never behind completion batches or handlers'
     // transactions on the main pool): a heartbeat stuck in a busy pool makes a live process look dead.
     return this.#run('recording a heartbeat', (db) =>
-      recordHeartbeat(this.#claimPool ?? db, this.#names, this.#sql.heartbeat, params.processId, params.now),
+      recordHeartbeat(
+        this.#claimPool ?? db,
+        this.#names,
+        this.#sql.heartbeat,
+        params.processId,
+        params.now,
+        params.workers,
+      ),
+    )
+  }
+
+  /** Live processes with their recorded workers (one statement). */
+  listProcesses(params: { now?: number; liveWithinMs: number }): Promise<ProcessRecord[]> {
+    return this.#run('listing processes', (db) =>
+      listProcesses(db, this.#names, this.#sql.listProcesses, params),
     )
   }
 

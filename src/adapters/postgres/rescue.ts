@@ -6,19 +6,57 @@
  * completed meanwhile is never touched.
  */
 import type { JobRecord } from '../../core/domain/job.js'
+import type { ProcessRecord, ProcessWorker } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
-import { fromMs, nowMs, type SqlNames } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames, toMs } from './sql-names.js'
 
 /** Rows of processes silent for this long are deleted by the rescue (cheap housekeeping). */
 export const FORGET_PROCESS_AFTER_MS = 24 * 3600_000
 
-/** The heartbeat statement. Parameters: $1 process id, $2 now ms (null: the database's). */
+/**
+ * The heartbeat statement. Parameters: $1 process id, $2 now ms (null: the database's), $3 the
+ * process's workers as JSON (null: keep the recorded ones; only the first heartbeat gives them).
+ */
 export function heartbeatSql(names: SqlNames): string {
-  return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at)
-    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))})
-    ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at`
+  return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at, workers)
+    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))}, $3::jsonb)
+    ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at,
+      workers = coalesce(excluded.workers, p.workers)`
+}
+
+/** Live processes: $1 now ms (null: the database's), $2 live-within ms. */
+export function listProcessesSql(names: SqlNames): string {
+  return `SELECT p.id, ${toMs('p.last_heartbeat_at')} AS last_heartbeat_at, ${toMs('p.started_at')} AS started_at, p.workers
+    FROM ${names.processes} p
+    WHERE p.last_heartbeat_at >= ${fromMs(`${nowMs('$1')} - $2::float8`)}
+    ORDER BY p.id`
+}
+
+/** Reads the live processes (see `JobStore.listProcesses`). */
+export async function listProcesses(
+  target: SqlTarget,
+  names: SqlNames,
+  sql: string,
+  params: { readonly now?: number; readonly liveWithinMs: number },
+): Promise<ProcessRecord[]> {
+  const rows = await queryRows<{
+    id: string
+    last_heartbeat_at: number
+    started_at: number
+    workers: ProcessWorker[] | null
+  }>(target, {
+    name: `${names.statementPrefix}list_processes`,
+    text: sql,
+    values: [params.now ?? null, params.liveWithinMs],
+  })
+  return rows.map((r) => ({
+    id: r.id,
+    lastHeartbeatAt: r.last_heartbeat_at,
+    startedAt: r.started_at,
+    workers: r.workers,
+  }))
 }
 
 /** Records that `processId` is alive at `now` (see `JobStore.recordHeartbeat`). */
@@ -28,11 +66,12 @@ export async function recordHeartbeat(
   sql: string,
   processId: string,
   now: number | undefined,
+  workers?: readonly ProcessWorker[],
 ): Promise<void> {
   await queryRows(target, {
     name: `${names.statementPrefix}heartbeat`,
     text: sql,
-    values: [processId, now ?? null],
+    values: [processId, now ?? null, workers === undefined ? null : JSON.stringify(workers)],
   })
 }
 

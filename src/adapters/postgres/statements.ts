@@ -5,7 +5,7 @@
 import { type ClaimSql, claimSql } from './claim.js'
 import { completeSql, completeSucceededSql } from './complete.js'
 import { type InsertSql, insertSql } from './insert-sql.js'
-import { heartbeatSql, rescueSql } from './rescue.js'
+import { heartbeatSql, listProcessesSql, rescueSql } from './rescue.js'
 import type { SqlNames } from './sql-names.js'
 
 /** The statement texts a store runs on its hot paths and in its maintenance. */
@@ -15,6 +15,7 @@ export interface StoreStatements {
   /** Completion of any mix of outcomes, and of successes only (without and with run logs). */
   readonly complete: { readonly any: string; readonly succeeded: string; readonly succeededWithLogs: string }
   readonly heartbeat: string
+  readonly listProcesses: string
   readonly rescue: string
 }
 
@@ -29,6 +30,7 @@ export function storeStatements(names: SqlNames): StoreStatements {
       succeededWithLogs: completeSucceededSql(names, true),
     },
     heartbeat: heartbeatSql(names),
+    listProcesses: listProcessesSql(names),
     rescue: rescueSql(names),
   }
 }

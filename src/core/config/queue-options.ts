@@ -11,8 +11,7 @@ import {
 import type { Clock } from '../ports/clock.js'
 import type { Logger } from '../ports/logger.js'
 import type { Middleware } from '../ports/middleware.js'
-import type { PollStrategy } from '../ports/store.js'
-import type { OversizedPolicy } from '../runtime/worker.js'
+import type { OversizedPolicy, PollStrategy } from '../ports/store.js'
 
 /** One worker: a loop that claims from some queues up to its capacity. */
 export interface WorkerOptions {

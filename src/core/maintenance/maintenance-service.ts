@@ -8,7 +8,7 @@
 
 import type { EventBus } from '../domain/events.js'
 import { type Clock, storeNow, type TimerHandle } from '../ports/clock.js'
-import type { JobStore } from '../ports/store.js'
+import type { JobStore, ProcessWorker } from '../ports/store.js'
 import { pruneFinished } from './pruner.js'
 import { rescueStaleJobs } from './rescuer.js'
 
@@ -53,7 +53,17 @@ export class MaintenanceService {
   #lastRescue = Number.NEGATIVE_INFINITY
   #lastPrune = Number.NEGATIVE_INFINITY
 
-  constructor(deps: { store: JobStore; clock: Clock; events: EventBus; settings: MaintenanceSettings }) {
+  /** This process's workers, recorded with the first heartbeat (then kept by the store). */
+  #workers: readonly ProcessWorker[] | undefined
+
+  constructor(deps: {
+    store: JobStore
+    clock: Clock
+    events: EventBus
+    settings: MaintenanceSettings
+    workers?: readonly ProcessWorker[]
+  }) {
+    this.#workers = deps.workers
     this.#store = deps.store
     this.#clock = deps.clock
     this.#events = deps.events
@@ -71,7 +81,13 @@ export class MaintenanceService {
 
   /** Records a heartbeat for this process now. */
   async heartbeat(): Promise<void> {
-    await this.#store.recordHeartbeat({ processId: this.#settings.processId, now: storeNow(this.#clock) })
+    const workers = this.#workers
+    await this.#store.recordHeartbeat({
+      processId: this.#settings.processId,
+      now: storeNow(this.#clock),
+      ...(workers === undefined ? {} : { workers }),
+    })
+    this.#workers = undefined
   }
 
   /** Stops the loop; waits for a pass in progress. */

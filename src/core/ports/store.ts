@@ -83,6 +83,24 @@ export interface ClaimParams {
 /** How claims order waiting jobs. */
 export type PollStrategy = 'priority' | 'time'
 
+/** What a worker does with a job heavier than its whole capacity: run it alone when idle, or never. */
+export type OversizedPolicy = 'alone' | 'refuse'
+
+/** One worker of a process, as its heartbeat records it (what it can take). */
+export interface ProcessWorker {
+  readonly queues: readonly string[]
+  readonly capacity: number
+  readonly oversized: OversizedPolicy
+}
+
+/** A process that heartbeats, with the workers it recorded (null: it recorded none). */
+export interface ProcessRecord {
+  readonly id: string
+  readonly lastHeartbeatAt: number
+  readonly startedAt: number
+  readonly workers: readonly ProcessWorker[] | null
+}
+
 /**
  * The outcome of one attempt, to be written back by `completeJobs`. When `attempt` is given, the
  * completion only applies if the job is still running that attempt (a job rescued from a worker
@@ -362,7 +380,18 @@ export interface JobStore {
    * Records that process `processId` is alive at `now` (crash rescue). Adapters without several
    * processes may keep this in memory.
    */
-  recordHeartbeat(params: { readonly processId: string; readonly now?: number }): Promise<void>
+  recordHeartbeat(params: {
+    readonly processId: string
+    readonly now?: number
+    /** The process's workers; kept until a later heartbeat gives them again (absent: unchanged). */
+    readonly workers?: readonly ProcessWorker[]
+  }): Promise<void>
+
+  /**
+   * The processes whose last heartbeat is at most `liveWithinMs` before `now` (live ones), by id,
+   * with the workers they recorded.
+   */
+  listProcesses(params: { readonly now?: number; readonly liveWithinMs: number }): Promise<ProcessRecord[]>
 
   /**
    * Returns to the queue the running jobs of processes whose last heartbeat is more than

@@ -9,10 +9,7 @@
 import { ShutdownAbortError } from '../domain/errors.js'
 import type { JobRecord } from '../domain/job.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
-import type { PollStrategy } from '../ports/store.js'
-
-/** What a worker does with a job heavier than its whole capacity: run it alone when idle, or never. */
-export type OversizedPolicy = 'alone' | 'refuse'
+import type { OversizedPolicy, PollStrategy } from '../ports/store.js'
 import { AbortHandle } from './abort-handle.js'
 
 /** Where a worker gets its jobs and how it runs them. */

@@ -58,6 +58,13 @@ export default function slotCases(factory: HarnessFactory): void {
       await h.queue.start()
       await waitWhileTicking(h, async () => (await succeeded(h)) === 1)
       expect(ran).toEqual(['slots-heavy-1@big'])
+      // The process recorded what its workers can take (what an operator needs to see which jobs
+      // no live worker will run).
+      const processes = await h.queue.store.listProcesses({ now: h.clock.now(), liveWithinMs: 60_000 })
+      expect(processes.flatMap((p) => p.workers ?? [])).toEqual([
+        { queues: ['default'], capacity: 2, oversized: 'refuse' },
+        { queues: ['default'], capacity: 4, oversized: 'refuse' },
+      ])
     })
 
     it('an unknown oversized policy is refused', async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { StoreFactory } from '../factory.js'
-import { claimIds, getJob, insertIds, useStore } from '../helpers.js'
+import { claimIds, getJob, insertIds, T0, useStore } from '../helpers.js'
 
 export default function slotCases(factory: StoreFactory): void {
   describe('claimJobs: maxWeight (slots)', () => {
@@ -39,6 +39,24 @@ export default function slotCases(factory: StoreFactory): void {
     it('a job of exactly maxWeight is taken', async () => {
       const [id] = await insertIds(store(), [{ weight: 3 }])
       expect(await claimIds(store(), { capacity: 3, maxWeight: 3 })).toEqual([id])
+    })
+
+    it('a heartbeat records the workers of its process; later heartbeats keep them; listProcesses returns live processes', async () => {
+      const workers = [
+        { queues: ['default'], capacity: 512, oversized: 'refuse' as const },
+        { queues: ['default', 'media'], capacity: 1024, oversized: 'alone' as const },
+      ]
+      await store().recordHeartbeat({ processId: 'small', now: T0, workers })
+      await store().recordHeartbeat({ processId: 'small', now: T0 + 5000 })
+      await store().recordHeartbeat({ processId: 'old', now: T0 - 60_000 })
+      await store().recordHeartbeat({ processId: 'bare', now: T0 + 1000 })
+      expect(await store().listProcesses({ now: T0 + 10_000, liveWithinMs: 15_000 })).toEqual([
+        { id: 'bare', lastHeartbeatAt: T0 + 1000, startedAt: T0 + 1000, workers: null },
+        { id: 'small', lastHeartbeatAt: T0 + 5000, startedAt: T0, workers },
+      ])
+      expect(await store().listProcesses({ now: T0 + 10_000, liveWithinMs: 5000 })).toEqual([
+        expect.objectContaining({ id: 'small' }),
+      ])
     })
   })
 }
