@@ -16,10 +16,12 @@ export interface FilterFields {
   readonly q?: string
   readonly from?: string
   readonly to?: string
+  /** Only jobs at least this heavy (the overview links here for jobs no live worker will take). */
+  readonly minWeight?: string
 }
 
 /** The names of the filter fields, in the order links and forms carry them. */
-export const FILTER_FIELDS = ['queue', 'kind', 'state', 'q', 'from', 'to', 'schedule'] as const
+export const FILTER_FIELDS = ['queue', 'kind', 'state', 'q', 'from', 'to', 'schedule', 'minWeight'] as const
 
 const TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d{1,3})?Z?$/
 
@@ -68,6 +70,15 @@ export function toJobFilter(fields: FilterFields): JobFilter {
   if (fields.q) filter.payloadContains = fields.q
   if (fields.from) filter.createdAfter = parseUtcTime(fields.from, 'from')
   if (fields.to) filter.createdBefore = parseUtcTime(fields.to, 'to')
+  if (fields.minWeight) {
+    if (!/^[1-9][0-9]{0,3}$|^10000$/.test(fields.minWeight))
+      throw new AdminHttpError(
+        400,
+        `The minWeight "${fields.minWeight.slice(0, 20)}" is not valid: write a whole number from 1 to 10000.`,
+        'INVALID_FILTER',
+      )
+    filter.minWeight = Number(fields.minWeight)
+  }
   if (
     filter.createdAfter !== undefined &&
     filter.createdBefore !== undefined &&

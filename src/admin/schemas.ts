@@ -21,6 +21,7 @@ export const filterProperties = {
   q: { type: 'string', maxLength: 200 },
   from: { type: 'string', maxLength: 40 },
   to: { type: 'string', maxLength: 40 },
+  minWeight: { type: 'string', maxLength: 5 },
 } as const
 
 /** Query string of the job list. */

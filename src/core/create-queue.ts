@@ -4,7 +4,7 @@
  */
 import type { QueueOptions } from './config/queue-options.js'
 import { type ResolvedConfig, type ResolvedWorker, resolveConfig } from './config/resolve-config.js'
-import { MAX_TIMER_MS } from './defaults.js'
+import { DEFAULTS, MAX_TIMER_MS } from './defaults.js'
 import type { EnqueueOptions } from './domain/enqueue-options.js'
 import { InvalidArgumentError, JobCancelledError, LifecycleError } from './domain/errors.js'
 import { EventBus, type QueueEventListener, type QueueEventName } from './domain/events.js'
@@ -29,7 +29,14 @@ import type {
   ShutdownOptions,
   UpdateJobOptions,
 } from './ports/queue.js'
-import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './ports/store.js'
+import type {
+  JobFilter,
+  JobStore,
+  ProcessRecord,
+  QueueStats,
+  ScheduleRecord,
+  TransactionHandle,
+} from './ports/store.js'
 import { Completer } from './runtime/completer.js'
 import { drainJobs } from './runtime/drain.js'
 import { JobEnqueuer } from './runtime/enqueuer.js'
@@ -397,6 +404,11 @@ class CoreQueueImpl implements CoreQueue {
 
   stats(): Promise<QueueStats[]> {
     return this.#manager.stats()
+  }
+
+  listProcesses(): Promise<ProcessRecord[]> {
+    const liveWithinMs = this.#config.maintenance?.rescueAfterMs ?? DEFAULTS.maintenance.rescueAfterMs
+    return this.store.listProcesses({ now: storeNow(this.clock), liveWithinMs })
   }
 
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number> {

@@ -20,6 +20,7 @@ export function matchesJobFilter(job: JobRecord, filter: JobFilter): boolean {
   if (filter.groupKey !== undefined && job.groupKey !== filter.groupKey) return false
   if (filter.uniqueKey !== undefined && job.uniqueKey !== filter.uniqueKey) return false
   if (filter.scheduleName !== undefined && job.scheduleName !== filter.scheduleName) return false
+  if (filter.minWeight !== undefined && job.weight < filter.minWeight) return false
   if (filter.payloadContains !== undefined) {
     const text = JSON.stringify(job.payload).toLowerCase()
     if (!text.includes(filter.payloadContains.toLowerCase())) return false

@@ -44,6 +44,7 @@ export function jobFilterSql(filter: JobFilter, a: string, params: SqlParams): s
     conditions.push(`${a}.unique_key = ${params.add(filter.uniqueKey)}::text`)
   if (filter.scheduleName !== undefined)
     conditions.push(`${a}.schedule_name = ${params.add(filter.scheduleName)}::text`)
+  if (filter.minWeight !== undefined) conditions.push(`${a}.weight >= ${params.add(filter.minWeight)}::int`)
   if (filter.payloadContains !== undefined) {
     conditions.push(`${a}.payload::text ILIKE ${params.add(`%${escapeLike(filter.payloadContains)}%`)}::text`)
   }

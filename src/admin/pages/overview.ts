@@ -1,5 +1,6 @@
 /** The queues overview: counts by state, jobs per minute, lag, paused flag and pause/resume. */
 import { JOB_STATES } from '../../core/domain/job.js'
+import type { OversizedJobs } from '../capacity.js'
 import { queryString } from '../filter.js'
 import { formatDuration, formatTime } from '../format.js'
 import { html, type SafeHtml } from '../html.js'
@@ -8,7 +9,11 @@ import type { Estimate, QueueOverview } from '../metrics.js'
 import { actionForm, href, type View } from '../view.js'
 
 /** Renders the overview page. */
-export function overviewPage(view: View, queues: readonly QueueOverview[]): PageParts {
+export function overviewPage(
+  view: View,
+  queues: readonly QueueOverview[],
+  oversized: readonly OversizedJobs[] = [],
+): PageParts {
   const rows = queues.map((q) => queueRow(view, q))
   const totals = JOB_STATES.map((state) => queues.reduce((sum, q) => sum + (q.counts[state] ?? 0), 0))
   const body = html`<h1>Queues</h1>
@@ -27,6 +32,7 @@ ${
   )}<td></td><td></td><td></td><td></td></tr></tfoot>
 </table>`
 }
+${oversized.length === 0 ? '' : oversizedCard(view, oversized)}
 <p class="muted">Updated ${formatTime(view.now)} UTC. Jobs/min counts jobs that finished in the last minute;
 lag is how long the oldest due waiting job has waited. A “≥” marks a lower bound from a sample of recent jobs.</p>
 </div>`
@@ -56,6 +62,24 @@ function queueRow(view: View, q: QueueOverview): SafeHtml {
         })
   }</td>
 </tr>`
+}
+
+/** Waiting jobs heavier than every live worker of their queue takes (all refuse oversized jobs). */
+function oversizedCard(view: View, oversized: readonly OversizedJobs[]): SafeHtml {
+  const total = oversized.reduce((sum, o) => sum + o.count, 0)
+  return html`<div class="card" id="oversized-jobs">
+  <strong>${total.toLocaleString('en-US')}${oversized.some((o) => o.more) ? '+' : ''} waiting
+  ${total === 1 ? 'job' : 'jobs'} no live worker can take</strong>
+  <p class="muted">Heavier than the capacity of every live worker of their queue (all set to
+  <code>oversized: 'refuse'</code>): they wait until a worker with room for them starts.</p>
+  <ul>${oversized.map(
+    (o) => html`<li><a href="${href(
+      view,
+      `/jobs${queryString({ queue: o.queue, state: 'scheduled,available,retryable', minWeight: String(o.largestCapacity + 1) })}`,
+    )}">${o.queue}: ${o.count.toLocaleString('en-US')}${o.more ? '+' : ''}</a>
+    <span class="muted">weight above ${o.largestCapacity}</span></li>`,
+  )}</ul>
+</div>`
 }
 
 function count(n: number): SafeHtml {

@@ -1,5 +1,6 @@
 /** The GET routes: overview, job list, job detail and schedules. */
 import type { FastifyInstance } from 'fastify'
+import { findOversizedJobs } from '../capacity.js'
 import { type AdminContext, makeView, sendPage } from '../context.js'
 import { type FilterFields, toJobFilter } from '../filter.js'
 import { findJob, searchJobs } from '../operations/jobs.js'
@@ -26,9 +27,12 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
 
   app.get('/', { schema: pageSchema }, async (request, reply) => {
     const view = await makeView(ctx, request, reply)
-    const queues = await listQueues(ctx.queue, view.now, ctx.sampleSize)
+    const [queues, oversized] = await Promise.all([
+      listQueues(ctx.queue, view.now, ctx.sampleSize),
+      findOversizedJobs(ctx.queue),
+    ])
     queueNames.remember(queues.map((q) => q.queue))
-    return sendPage(ctx, request, reply, view, overviewPage(view, queues))
+    return sendPage(ctx, request, reply, view, overviewPage(view, queues, oversized))
   })
 
   app.get<{ Querystring: JobListQuery }>(

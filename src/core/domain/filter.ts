@@ -3,7 +3,7 @@ import { ConveyorError, InvalidArgumentError } from './errors.js'
 import { JOB_STATES, type JobState } from './job.js'
 import { isJobId } from './job-id.js'
 import { assertJsonValue, isStorableString } from './json.js'
-import { describe, validateName, validateOptionalTime } from './validation.js'
+import { describe, validateName, validateOptionalInt, validateOptionalTime } from './validation.js'
 
 const FILTER_KEYS = new Set([
   'ids',
@@ -17,6 +17,7 @@ const FILTER_KEYS = new Set([
   'groupKey',
   'uniqueKey',
   'scheduleName',
+  'minWeight',
 ])
 
 /**
@@ -58,6 +59,7 @@ export function validateJobFilter(filter: unknown, requireCriterion = false): Jo
     }
   }
   if (f.payloadIncludes !== undefined) validatePayloadPattern(f.payloadIncludes)
+  validateOptionalInt(f.minWeight, 'filter.minWeight', 1, 10_000)
   for (const key of ['createdAfter', 'createdBefore'] as const) {
     const v = f[key]
     if (v !== undefined && typeof v !== 'number')

@@ -44,7 +44,14 @@ import type { JobDefinition } from '../domain/job-definition.js'
 import type { JsonValue } from '../domain/json.js'
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
-import type { JobFilter, MissedTickPolicy, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
+import type {
+  JobFilter,
+  MissedTickPolicy,
+  ProcessRecord,
+  QueueStats,
+  ScheduleRecord,
+  TransactionHandle,
+} from './store.js'
 
 /** What enqueue returns for each job. */
 export interface EnqueueResult {
@@ -313,6 +320,11 @@ export interface Queue extends Enqueuer, Scheduler {
   resumeQueue(queue: string): Promise<void>
   /** Job counts by queue and state. */
   stats(): Promise<QueueStats[]>
+  /**
+   * The live processes (a heartbeat within `maintenance.rescueAfterMs`) sharing this queue's store,
+   * with the workers each recorded when it started: queues, capacity, `oversized` policy.
+   */
+  listProcesses(): Promise<ProcessRecord[]>
   /** Deletes finished jobs older than `olderThanMs`, in batches; returns the count. */
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number>
 }

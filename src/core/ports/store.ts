@@ -162,6 +162,11 @@ export interface JobFilter {
   readonly groupKey?: string
   readonly uniqueKey?: string
   readonly scheduleName?: string
+  /**
+   * Jobs at least this heavy (`weight >= minWeight`): with a queue and the waiting states, the jobs
+   * that workers refusing oversized jobs with less capacity will never take.
+   */
+  readonly minWeight?: number
 }
 
 /** Listing parameters: filter, keyset cursor (a job id) and page size. Newest first. */
