@@ -58,5 +58,12 @@ export default function slotCases(factory: StoreFactory): void {
         expect.objectContaining({ id: 'small' }),
       ])
     })
+
+    it('listJobs and the bulk actions filter by minWeight (weight at least)', async () => {
+      const [, heavy, heavier] = await insertIds(store(), [{ weight: 1 }, { weight: 5 }, { weight: 9 }])
+      const listed = await store().listJobs({ filter: { minWeight: 5 }, limit: 10 })
+      expect(listed.map((j) => j.id)).toEqual([heavier, heavy])
+      expect(await store().cancelJobs({ filter: { minWeight: 6 }, now: T0 })).toEqual([heavier])
+    })
   })
 }
