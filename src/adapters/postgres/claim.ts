@@ -19,7 +19,7 @@ import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
 import { assertJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
-import { fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { fromMs, nowMs, PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 const ORDER: Record<PollStrategy, (a: string) => string> = {
   priority: (a) => `${a}.priority, ${a}.run_at, ${a}.id`,
@@ -52,13 +52,11 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       AND (j.group_key IS NULL OR (
         NOT EXISTS (
           SELECT 1 FROM ${names.jobs} g
-          WHERE g.group_key = j.group_key AND g.state = 'running'
-            AND (g.group_lock_timeout_ms IS NULL OR g.attempted_at > ${now} - g.group_lock_timeout_ms * interval '1 millisecond')
+          WHERE g.group_key = j.group_key AND g.state IN ${PENDING_SQL} AND (g.state = 'running' OR g.id < j.id)
+            AND CASE WHEN g.state = 'running'
+              THEN g.group_lock_timeout_ms IS NULL OR g.attempted_at > ${now} - g.group_lock_timeout_ms * interval '1 millisecond'
+              ELSE j.group_mode = 'fifo' END
         )
-        AND (j.group_mode = 'release' OR NOT EXISTS (
-          SELECT 1 FROM ${names.jobs} g
-          WHERE g.group_key = j.group_key AND g.state IN ${WAITING_SQL} AND g.id < j.id
-        ))
         AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now})
       ))
     ORDER BY ${ORDER[strategy]('j')}
