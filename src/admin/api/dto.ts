@@ -28,6 +28,8 @@ export function jobDto(job: JobRecord): Record<string, unknown> {
     weight: job.weight,
     uniqueKey: job.uniqueKey,
     groupKey: job.groupKey,
+    groupMode: job.groupMode,
+    groupLockTimeoutMs: job.groupLockTimeoutMs,
     dependsOn: job.dependsOn,
     metadata: job.metadata,
     tags: job.tags,

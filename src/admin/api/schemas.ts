@@ -120,6 +120,8 @@ export const jobSchema = {
     weight: { type: 'integer' },
     uniqueKey: { type: ['string', 'null'] },
     groupKey: { type: ['string', 'null'] },
+    groupMode: { type: 'string', enum: ['fifo', 'release'] },
+    groupLockTimeoutMs: { type: ['integer', 'null'] },
     dependsOn: STRINGS,
     metadata: { type: 'object', additionalProperties: true },
     tags: STRINGS,
