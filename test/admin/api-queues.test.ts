@@ -119,6 +119,34 @@ for (const adapter of adapters) {
       }
     })
 
+    it('creates a schedule with startAt and one that runs after another, and shows both fields', async () => {
+      const startAt = new Date(T0 + 6 * HOUR).toISOString()
+      const started = await api.put('/schedules/report', {
+        body: { expression: '@every 1 day', kind: 'cleanup', payload: { days: 1 }, startAt },
+      })
+      expect(started.status, JSON.stringify(started.body)).toBe(201)
+      expect(started.body.schedule).toMatchObject({ startAt, after: null, nextRunAt: startAt })
+
+      const chained = await api.put('/schedules/report-cleanup', {
+        body: { expression: '@after 5 minutes', kind: 'cleanup', payload: { days: 2 }, after: 'report' },
+      })
+      expect(chained.status, JSON.stringify(chained.body)).toBe(201)
+      expect(chained.body.schedule).toMatchObject({ after: 'report', startAt: null, nextRunAt: null })
+      expect((await queue.listSchedules()).find((s) => s.name === 'report-cleanup')?.after).toBe('report')
+
+      const cronAfter = await api.put('/schedules/bad-chain', {
+        body: { expression: '@daily', kind: 'cleanup', payload: { days: 1 }, after: 'report' },
+      })
+      expect(cronAfter.status).toBe(400)
+      expect(cronAfter.body.error.code).toBe('INVALID_ARGUMENT')
+      expect(cronAfter.body.error.message).toContain('@after <interval>')
+      const badStart = await api.put('/schedules/bad-start', {
+        body: { expression: '@daily', kind: 'cleanup', payload: { days: 1 }, startAt: 'tomorrow' },
+      })
+      expect(badStart.status).toBe(400)
+      expect(badStart.body.error.code).toBe('VALIDATION_FAILED')
+    })
+
     it('refuses invalid schedules: expression, payload, unknown kind, unknown fields', async () => {
       const put = (body: unknown) => api.put('/schedules/s1', { body })
       const badExpression = await put({ expression: '61 * * * *', kind: 'cleanup', payload: { days: 1 } })

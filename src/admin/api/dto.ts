@@ -82,6 +82,8 @@ export function scheduleDto(schedule: ScheduleRecord): Record<string, unknown> {
       tags: t.tags,
     },
     missed: schedule.missedPolicy,
+    startAt: isoOrNull(schedule.startAt),
+    after: schedule.after,
     nextRunAt: isoOrNull(schedule.nextRunAt),
     lastTickAt: isoOrNull(schedule.lastTickAt),
     lastSuccessAt: isoOrNull(schedule.lastSuccessAt),

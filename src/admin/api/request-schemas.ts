@@ -77,6 +77,12 @@ export const schedulePutSchema = strictObject(
     payload: ANY_JSON,
     timezone: { type: 'string', minLength: 1, maxLength: 64 },
     missed: MISSED,
+    startAt: { ...TIME, description: 'first run at or after this time (not with @at)' },
+    after: {
+      ...NAME,
+      description:
+        'run after each successful run of this schedule (the expression must be @after <interval>)',
+    },
     options: strictObject(scheduleJobOptions),
   },
   ['expression', 'kind'],

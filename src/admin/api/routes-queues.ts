@@ -22,6 +22,8 @@ interface SchedulePutBody {
   readonly payload?: JsonValue
   readonly timezone?: string
   readonly missed?: MissedTickPolicy
+  readonly startAt?: string
+  readonly after?: string
   readonly options?: ScheduleInput['options']
 }
 

@@ -173,6 +173,8 @@ export const scheduleSchema = {
       },
     },
     missed: MISSED,
+    startAt: NULLABLE_TIME,
+    after: { type: ['string', 'null'], description: 'the schedule this one runs after' },
     nextRunAt: NULLABLE_TIME,
     lastTickAt: NULLABLE_TIME,
     lastSuccessAt: NULLABLE_TIME,
