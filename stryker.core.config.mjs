@@ -1,0 +1,14 @@
+// The core's mutation run (`npm run mutate:core`): every file of `src/core` against the tests that
+// need no database (vitest.mutate-core.config.ts). The full `npm run mutate` adds the Postgres store
+// and every suite that covers a mutant, and takes hours on a 2-core machine.
+import base from './stryker.config.mjs'
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  ...base,
+  mutate: ['src/core/**/*.ts'],
+  vitest: { configFile: 'vitest.mutate-core.config.ts', related: false },
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/core.html' },
+  jsonReporter: { fileName: 'reports/mutation/core.json' },
+}
