@@ -4,7 +4,8 @@ import type { AgedHorizonHolder, StorageHealth, TableHealth } from '../../core/d
 import type { AdminContext } from '../context.js'
 import { readStorageHealth } from '../operations/storage.js'
 import { isoTime } from './dto.js'
-import { documented, errorResponses, storageHealthSchema } from './schemas.js'
+import { documented, errorResponses } from './schemas.js'
+import { storageHealthSchema } from './schemas-storage.js'
 
 /** Registers `GET /storage/health` on the API scope. */
 export function registerStorageRoutes(api: FastifyInstance, ctx: AdminContext): void {
