@@ -174,7 +174,7 @@ async function runOnce(options: Options, factory: DatabaseFactory, processes: nu
     const t0 = performance.now()
     let t1 = 0
     const done = new Promise<void>((resolve) => {
-      workers.forEach((w, k) =>
+      workers.forEach((w, k) => {
         w.on('message', (m: FromChild) => {
           if (m.type !== 'progress') return
           latest[k] = m.handled
@@ -182,8 +182,8 @@ async function runOnce(options: Options, factory: DatabaseFactory, processes: nu
             t1 = performance.now()
             resolve()
           }
-        }),
-      )
+        })
+      })
     })
     for (const w of workers) w.send({ type: 'start' } satisfies ToChild)
     await done
