@@ -120,8 +120,9 @@ describe('assessStorageHealth: the heldHorizon rule', () => {
   })
 
   it('formats durations', () => {
-    expect([999, 59_999, 60_000, 3_599_000, 3_600_000, 3_723_000].map(formatDuration)).toEqual([
-      '0 s',
+    expect([999, 1000, 59_999, 60_000, 3_599_000, 3_600_000, 3_723_000].map(formatDuration)).toEqual([
+      '999 ms',
+      '1 s',
       '59 s',
       '1 min 0 s',
       '59 min 59 s',

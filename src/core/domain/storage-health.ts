@@ -205,8 +205,9 @@ export function howToEnd(holder: HorizonHolder): string {
   }
 }
 
-/** "2 min 5 s", "45 s", "1 h 3 min". */
+/** "2 min 5 s", "45 s", "1 h 3 min", "850 ms". */
 export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
   const s = Math.floor(ms / 1000)
   if (s < 60) return `${s} s`
   const m = Math.floor(s / 60)
