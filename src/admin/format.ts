@@ -56,6 +56,18 @@ export function previewJson(value: JsonValue | unknown, max = 100): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 
+/** `512 B`, `8.0 kB`, `420 MB`, `1.3 GB` (powers of 1024, as PostgreSQL's pg_size_pretty). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${value} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}
+
 /** `1 job` / `3 jobs`. */
 export function plural(count: number, noun: string): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`

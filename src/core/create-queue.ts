@@ -10,6 +10,7 @@ import { InvalidArgumentError, JobCancelledError, LifecycleError } from './domai
 import { EventBus, type QueueEventListener, type QueueEventName } from './domain/events.js'
 import type { JobRecord } from './domain/job.js'
 import type { JobDefinition } from './domain/job-definition.js'
+import type { StorageHealth, StorageHealthOptions } from './domain/storage-health.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
@@ -41,6 +42,7 @@ import { JobRunner, type RunMode } from './runtime/job-runner.js'
 import { MiddlewareChain } from './runtime/middleware-chain.js'
 import { performJob } from './runtime/perform-job.js'
 import { ScheduleRegistrar } from './runtime/schedule-registrar.js'
+import { StorageHealthMonitor } from './runtime/storage-health-monitor.js'
 import { Worker } from './runtime/worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
@@ -94,6 +96,7 @@ class CoreQueueImpl implements CoreQueue {
   readonly #enqueuer: JobEnqueuer
   readonly #schedules: ScheduleRegistrar
   readonly #manager: JobManager
+  readonly #health: StorageHealthMonitor
   #workers: Worker[] = []
   #maintenance: MaintenanceService | null = null
   #cancelFeed: { users: number; unsubscribe: () => void } | null = null
@@ -115,6 +118,7 @@ class CoreQueueImpl implements CoreQueue {
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
     })
     this.#schedules = new ScheduleRegistrar({ store, clock: this.clock })
+    this.#health = new StorageHealthMonitor({ store, clock: this.clock, settings: config.storageHealth })
     // The chain is fixed once here, so a run pays nothing for middleware it does not have.
     const middleware = new MiddlewareChain(config.middleware)
     this.#enqueuer = new JobEnqueuer({
@@ -392,6 +396,10 @@ class CoreQueueImpl implements CoreQueue {
 
   stats(): Promise<QueueStats[]> {
     return this.#manager.stats()
+  }
+
+  storageHealth(options?: StorageHealthOptions): Promise<StorageHealth | null> {
+    return this.#health.storageHealth(options)
   }
 
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number> {

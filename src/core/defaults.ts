@@ -50,6 +50,12 @@ export const DEFAULTS = Object.freeze({
     /** Rows per rescue or prune statement (also the default of `prune()`'s `batchSize`). */
     batchSize: 1000,
   }),
+  /**
+   * `storageHealth()`: the `heldHorizon` warning fires when something has held the xmin horizon for
+   * `horizonWarnAfterMs` while a table of the queue has `deadTuplesWarnAt` dead row versions; a
+   * reading is reused for `cacheMs`.
+   */
+  storageHealth: Object.freeze({ horizonWarnAfterMs: 30_000, deadTuplesWarnAt: 10_000, cacheMs: 5000 }),
   /** Page size of `listJobs`. */
   listJobsLimit: 100,
   /** The completer: most completions per write, and writes in flight at once. */

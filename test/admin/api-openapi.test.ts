@@ -39,6 +39,7 @@ const ROUTES: [string, string, string[], boolean][] = [
   ['get', '/schedules/{name}', ['name'], false],
   ['put', '/schedules/{name}', ['name'], true],
   ['delete', '/schedules/{name}', ['name'], false],
+  ['get', '/storage/health', [], false],
   ['get', '/csrf-token', [], false],
   ['get', '/openapi.json', [], false],
 ]

@@ -150,7 +150,7 @@ export function metricsCases(make: MakeQueue): void {
       (await registry.getMetricsAsJSON()).flatMap((m) => m.values.flatMap((v) => Object.keys(v.labels))),
     )
     for (const label of labelNames)
-      expect(['during', 'kind', 'le', 'outcome', 'queue', 'state']).toContain(label)
+      expect(['during', 'kind', 'le', 'outcome', 'queue', 'rule', 'state', 'table']).toContain(label)
   })
 
   it('registers once per registry and prefix, and unregisters on close()', async () => {

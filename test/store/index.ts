@@ -12,6 +12,7 @@ import jobAdminCases from './cases/job-admin.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
 import scheduleCases from './cases/schedules.js'
+import storageHealthCases from './cases/storage-health.js'
 import storeTimeCases from './cases/store-time.js'
 import type { StoreFactory } from './factory.js'
 
@@ -25,6 +26,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   queueCases,
   scheduleCases,
   storeTimeCases,
+  storageHealthCases,
 ]
 
 /** Registers the whole store-level suite for `factory` in a `describe` named after it. */

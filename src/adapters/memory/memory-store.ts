@@ -45,6 +45,7 @@ export class MemoryStore implements JobStore {
     multiProcess: false,
     transactionalEnqueue: true,
     transactionalExecution: false,
+    storageHealth: false,
   }
   readonly #jobs = new JobTable()
   readonly #schedules = new ScheduleTable()

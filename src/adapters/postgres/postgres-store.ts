@@ -7,6 +7,7 @@
 import pg from 'pg'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import type { JobRecord } from '../../core/domain/job.js'
+import type { StorageHealthReading } from '../../core/domain/storage-health.js'
 import type {
   ClaimParams,
   Completion,
@@ -39,6 +40,7 @@ import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
 import { type SqlNames, sqlNames } from './sql-names.js'
 import { type StoreStatements, storeStatements } from './statements.js'
+import { readStorageHealth } from './storage-health.js'
 import { updateJob } from './update-job.js'
 
 /** How to reach the database: the application's pool, or a connection string for a pool the store owns. */
@@ -67,6 +69,7 @@ export class PostgresStore implements JobStore {
     multiProcess: true,
     transactionalEnqueue: true,
     transactionalExecution: true,
+    storageHealth: true,
   }
   /** The schema of Conveyor's tables. */
   readonly schema: string
@@ -273,6 +276,14 @@ export class PostgresStore implements JobStore {
     return this.#run('firing a schedule tick', () =>
       schedules.fireScheduleTick(this.pool, this.#names, this.#sql.insert, params),
     )
+  }
+
+  /**
+   * Reads dead tuples, sizes and vacuum times of the schema's tables and what holds the database's
+   * xmin horizon, from catalog views only (see `JobStore.storageHealth`).
+   */
+  storageHealth(): Promise<StorageHealthReading> {
+    return this.#run('reading storage health', (db) => readStorageHealth(db, this.#names))
   }
 
   /** Calls `listener` with queue names notified on `<schema>_jobs`; listens on a dedicated connection. */

@@ -20,7 +20,7 @@ export const NAME = {
 export const JOB_ID = { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'job id' } as const
 
 export const TIME = { type: 'string', format: 'date-time', description: 'UTC time, ISO 8601' } as const
-const NULLABLE_TIME = { type: ['string', 'null'], format: 'date-time' } as const
+export const NULLABLE_TIME = { type: ['string', 'null'], format: 'date-time' } as const
 export const STATE = { type: 'string', enum: JOB_STATES } as const
 export const ANY_JSON = { description: 'any JSON value' } as const
 const STRINGS = { type: 'array', items: { type: 'string' } } as const

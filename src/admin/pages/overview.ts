@@ -1,4 +1,7 @@
-/** The queues overview: counts by state, jobs per minute, lag, paused flag and pause/resume. */
+/**
+ * The queues overview: counts by state, jobs per minute, lag, paused flag and pause/resume, and the
+ * storage health of the queue's database.
+ */
 import { JOB_STATES } from '../../core/domain/job.js'
 import { queryString } from '../filter.js'
 import { formatDuration, formatTime } from '../format.js'
@@ -6,9 +9,14 @@ import { html, type SafeHtml } from '../html.js'
 import type { PageParts } from '../layout.js'
 import type { Estimate, QueueOverview } from '../metrics.js'
 import { actionForm, href, type View } from '../view.js'
+import { type StorageHealthState, storageHealthSection } from './storage-health.js'
 
 /** Renders the overview page. */
-export function overviewPage(view: View, queues: readonly QueueOverview[]): PageParts {
+export function overviewPage(
+  view: View,
+  queues: readonly QueueOverview[],
+  health: StorageHealthState = null,
+): PageParts {
   const rows = queues.map((q) => queueRow(view, q))
   const totals = JOB_STATES.map((state) => queues.reduce((sum, q) => sum + (q.counts[state] ?? 0), 0))
   const body = html`<h1>Queues</h1>
@@ -29,6 +37,7 @@ ${
 }
 <p class="muted">Updated ${formatTime(view.now)} UTC. Jobs/min counts jobs that finished in the last minute;
 lag is how long the oldest due waiting job has waited. A “≥” marks a lower bound from a sample of recent jobs.</p>
+${storageHealthSection(view, health)}
 </div>`
   return { title: 'Queues', section: 'queues', body }
 }

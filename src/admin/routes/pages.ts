@@ -5,10 +5,12 @@ import { type FilterFields, toJobFilter } from '../filter.js'
 import { findJob, searchJobs } from '../operations/jobs.js'
 import { listQueues } from '../operations/queues.js'
 import { listSchedules } from '../operations/schedules.js'
+import { readStorageHealth } from '../operations/storage.js'
 import { jobDetailPage } from '../pages/job-detail.js'
 import { jobsPage } from '../pages/jobs.js'
 import { overviewPage } from '../pages/overview.js'
 import { schedulesPage } from '../pages/schedules.js'
+import type { StorageHealthState } from '../pages/storage-health.js'
 import { cachedQueueNames } from '../queue-names.js'
 import { htmlResponse, ID_PATTERN, jobListQuerySchema } from '../schemas.js'
 
@@ -26,9 +28,16 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
 
   app.get('/', { schema: pageSchema }, async (request, reply) => {
     const view = await makeView(ctx, request, reply)
-    const queues = await listQueues(ctx.queue, view.now, ctx.sampleSize)
+    const [queues, health] = await Promise.all([
+      listQueues(ctx.queue, view.now, ctx.sampleSize),
+      // A failed health read must not take the queues overview down with it.
+      readStorageHealth(ctx.queue).catch((error: unknown): StorageHealthState => {
+        request.log.warn({ err: error }, 'conveyor admin: could not read the storage health')
+        return 'unavailable'
+      }),
+    ])
     queueNames.remember(queues.map((q) => q.queue))
-    return sendPage(ctx, request, reply, view, overviewPage(view, queues))
+    return sendPage(ctx, request, reply, view, overviewPage(view, queues, health))
   })
 
   app.get<{ Querystring: JobListQuery }>(

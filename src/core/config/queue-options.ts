@@ -92,6 +92,18 @@ export interface QueueOptions {
     /** How often to prune (default 60 000 ms). */
     readonly pruneIntervalMs?: number
   }
+  /**
+   * Thresholds of `storageHealth()` (adapters that can read their database's health: Postgres). Its
+   * `heldHorizon` warning fires when something (a session, a prepared transaction, a replication
+   * slot) has held the xmin horizon for at least `horizonWarnAfterMs` (default 30 000) while a table
+   * of the queue has at least `deadTuplesWarnAt` dead row versions (default 10 000). A reading is
+   * reused for `cacheMs` (default 5000; 0 reads on every call).
+   */
+  readonly storageHealth?: {
+    readonly horizonWarnAfterMs?: number
+    readonly deadTuplesWarnAt?: number
+    readonly cacheMs?: number
+  }
   /** Identifies this process in `attemptedBy` (default: random); letters, digits, `_` and `-`. */
   readonly processId?: string
   /**
@@ -115,6 +127,7 @@ const QUEUE_OPTION_KEYS = [
   'shutdownGraceMs',
   'scheduler',
   'maintenance',
+  'storageHealth',
   'processId',
   'middleware',
 ] as const
@@ -137,6 +150,7 @@ const MAINTENANCE_KEYS = [
   'retentionMs',
   'pruneIntervalMs',
 ]
+const STORAGE_HEALTH_KEYS = ['horizonWarnAfterMs', 'deadTuplesWarnAt', 'cacheMs']
 const PROCESS_ID = /^[A-Za-z0-9_.-]{1,128}$/
 const MAX_MS = MAX_TIMER_MS
 
@@ -219,6 +233,10 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
     if (key === 'enabled' || (key === 'retentionMs' && maintenance[key] === null)) continue
     validateOptionalInt(maintenance[key], `maintenance.${key}`, 1, MAX_MS)
   }
+  const health = validateOptionsObject(o.storageHealth, 'storageHealth', STORAGE_HEALTH_KEYS)
+  validateOptionalInt(health.horizonWarnAfterMs, 'storageHealth.horizonWarnAfterMs', 0, MAX_MS)
+  validateOptionalInt(health.deadTuplesWarnAt, 'storageHealth.deadTuplesWarnAt', 0, Number.MAX_SAFE_INTEGER)
+  validateOptionalInt(health.cacheMs, 'storageHealth.cacheMs', 0, 3_600_000)
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
       `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works); got ${describe(o.processId)}.`,

@@ -42,6 +42,7 @@ import type { QueueEventListener, QueueEventName } from '../domain/events.js'
 import type { JobRecord, JobState } from '../domain/job.js'
 import type { JobDefinition } from '../domain/job-definition.js'
 import type { JsonValue } from '../domain/json.js'
+import type { StorageHealth, StorageHealthOptions } from '../domain/storage-health.js'
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
 import type { JobFilter, MissedTickPolicy, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
@@ -313,6 +314,14 @@ export interface Queue extends Enqueuer, Scheduler {
   resumeQueue(queue: string): Promise<void>
   /** Job counts by queue and state. */
   stats(): Promise<QueueStats[]>
+  /**
+   * The storage's health: dead tuples, sizes and vacuum times of the queue's tables, what holds the
+   * database's xmin horizon (oldest first, with how long), and the warnings they raise (see
+   * `QueueOptions.storageHealth`). Reads catalog views only; a reading is reused for
+   * `storageHealth.cacheMs` unless `maxAgeMs` asks for a fresher one. Null when the store cannot read
+   * it (the memory store).
+   */
+  storageHealth(options?: StorageHealthOptions): Promise<StorageHealth | null>
   /** Deletes finished jobs older than `olderThanMs`, in batches; returns the count. */
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number>
 }

@@ -11,6 +11,7 @@
 import { InvalidArgumentError } from '../domain/errors.js'
 import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../domain/job.js'
 import type { JsonValue } from '../domain/json.js'
+import type { StorageHealthReading } from '../domain/storage-health.js'
 
 /** Anything that can run a parameterized query inside the caller's transaction (a `pg` client, ...). */
 export interface TransactionHandle {
@@ -232,6 +233,11 @@ export interface StoreCapabilities {
   readonly transactionalEnqueue: boolean
   /** Handlers can run in the job's own transaction: the store has `runInTransaction` and `completeInTransaction`. */
   readonly transactionalExecution: boolean
+  /**
+   * The store reads its database's health (dead tuples, table sizes, what holds the xmin horizon):
+   * it has `storageHealth`; the core reaches it through `storageHealthOf`.
+   */
+  readonly storageHealth: boolean
 }
 
 /** A store's transactional execution, as `transactionalExecutionOf` hands it out. */
@@ -253,6 +259,21 @@ export function transactionalExecutionOf(store: JobStore): TransactionalExecutio
     runInTransaction: runInTransaction.bind(store),
     completeInTransaction: completeInTransaction.bind(store),
   }
+}
+
+/**
+ * The store's health reading when `capabilities.storageHealth` says it has one, else null: the one
+ * place that flag is checked. Throws when the flag is set but the method is missing.
+ */
+export function storageHealthOf(store: JobStore): (() => Promise<StorageHealthReading>) | null {
+  if (!store.capabilities.storageHealth) return null
+  const { storageHealth } = store
+  if (typeof storageHealth !== 'function') {
+    throw new InvalidArgumentError(
+      'The store says it has storageHealth but lacks the storageHealth() method: implement it, or set the capability to false.',
+    )
+  }
+  return storageHealth.bind(store)
 }
 
 /** The storage port. */
@@ -392,6 +413,14 @@ export interface JobStore {
 
   /** Feed of cancelled job ids (so the process running them can abort their signals). */
   onJobsCancelled(listener: (ids: readonly string[]) => void): () => void
+
+  /**
+   * Reads the database's health from its catalog only (no table scan): statistics and sizes of the
+   * schema's tables, and what holds the xmin horizon of its database (sessions with an open
+   * snapshot or transaction id other than the reader's own, replication slots with an xmin,
+   * prepared transactions), oldest first. Present iff `capabilities.storageHealth`.
+   */
+  storageHealth?(): Promise<StorageHealthReading>
 
   /** Releases resources the store opened itself (not a pool the caller passed in). */
   close(): Promise<void>
