@@ -90,6 +90,7 @@ export type {
   NewJob,
   PollStrategy,
   QueueStats,
+  RunAgainAt,
   ScheduleJobTemplate,
   ScheduleRecord,
   StoreCapabilities,
