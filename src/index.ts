@@ -101,6 +101,7 @@ export type {
   NewJob,
   PollStrategy,
   QueueStats,
+  RunAgainAt,
   ScheduleJobTemplate,
   ScheduleRecord,
   StoreCapabilities,

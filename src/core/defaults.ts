@@ -37,6 +37,11 @@ export const DEFAULTS = Object.freeze({
   autoPrefetch: Object.freeze({ base: 100, max: 400 }),
   /** Grace period of `shutdown`. */
   shutdownGraceMs: 10_000,
+  /** Isolated handlers (`register(job, module, { isolation })`). */
+  isolation: Object.freeze({
+    /** How long an aborted isolated handler may go on, its `ctx.signal` aborted, before its runner is terminated. */
+    abortGraceMs: 1000,
+  }),
   /** The schedule service. */
   scheduler: Object.freeze({ intervalMs: 1000, missedToleranceMs: 60_000 }),
   /** Heartbeats, rescue and pruning. */

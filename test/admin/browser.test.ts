@@ -89,12 +89,17 @@ describe.skipIf(browserSkip !== null)('admin page in Chromium', () => {
     const states = await page.locator('#live-jobs tbody .badge').allTextContents()
     expect(states.length).toBeGreaterThan(0)
     expect(new Set(states)).toEqual(new Set(['failed']))
+    // Every failed job started: each row shows its lag (due time to its last attempt's start).
+    const lags = await page.locator('#live-jobs tbody tr td:nth-child(8)').allTextContents()
+    expect(lags).toHaveLength(states.length)
+    for (const lag of lags) expect(lag).toMatch(/^\d+(\.\d+)?( ms|s|m|h|d)/)
 
     await page.click(`a[href$="/jobs/${demo.featuredId}"]`)
     await page.waitForURL(new RegExp(`/jobs/${demo.featuredId}$`))
     await page.locator('h1 .badge.s-failed').waitFor()
     const text = await page.locator('main').textContent()
     expect(text).toContain('TemplateError')
+    expect(text).toMatch(/Lag\d+( ms|s|m)/)
     expect(text).toContain('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(text).toContain('"invoice": "INV-2030-0042"')
     await page.locator('details summary').first().click()

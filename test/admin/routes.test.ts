@@ -159,6 +159,24 @@ for (const adapter of adapters) {
       )
     })
 
+    it("shows each started job's lag, from its due time to the start of its last attempt", async () => {
+      const late = await queue.enqueue(resize, { asset: 'late.png' })
+      const waiting = await queue.enqueue(resize, { asset: 'later.png' }, { delayMs: 10 * MINUTE })
+      clock.advance(90_000)
+      await queue.drain({ queues: ['media'], limit: 1 })
+      const list = await client.get('/admin/jobs?queue=media')
+      expect(list.body).toContain(
+        '<th class="num" title="From the due time to the start of the last attempt">Lag</th>',
+      )
+      const row = (id: string) => list.body.split('<tr>').find((r) => r.includes(`/admin/jobs/${id}"`)) ?? ''
+      expect(row(late.id)).toContain('<td class="num">1m 30s</td>')
+      expect(row(waiting.id)).toContain('<td class="num"><span class="muted">—</span></td>')
+      const page = await client.get(`/admin/jobs/${late.id}`)
+      expect(page.body).toContain('<dt>Lag</dt><dd>1m 30s')
+      const notStarted = await client.get(`/admin/jobs/${waiting.id}`)
+      expect(notStarted.body).toContain('<dt>Lag</dt><dd><span class="muted">—</span>')
+    })
+
     it('lists schedules with expression, time zone, next and previous run', async () => {
       await queue.schedule(
         '0 9 * * *',

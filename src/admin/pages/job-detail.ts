@@ -1,7 +1,7 @@
 /** One job: payload, options, metadata, attempts with errors and stacks, workflow state, logs, trace. */
 import type { JobRecord } from '../../core/domain/job.js'
 import { queryString } from '../filter.js'
-import { absoluteTimeTag, formatDuration, formatTime, prettyJson, timeTag } from '../format.js'
+import { absoluteTimeTag, formatDuration, formatTime, lagText, prettyJson, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'
 import type { PageParts } from '../layout.js'
 import { actionForm, href, stateBadge, type View } from '../view.js'
@@ -25,6 +25,7 @@ export function jobDetailPage(view: View, job: JobRecord): PageParts {
     <dt>Last attempt</dt><dd>${absoluteTimeTag(job.attemptedAt, view.now)}${
       job.attemptedBy ? html` <span class="muted">by</span> <span class="mono">${job.attemptedBy}</span>` : ''
     }</dd>
+    <dt>Lag</dt><dd>${lagText(job)} <span class="muted">from due time to the last attempt's start</span></dd>
     <dt>Finished</dt><dd>${absoluteTimeTag(job.finishedAt, view.now)}</dd>
     ${traceId ? html`<dt>Trace id</dt><dd class="mono">${traceId}</dd>` : ''}
   </dl></section>

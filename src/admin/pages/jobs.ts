@@ -1,7 +1,7 @@
 /** The job list: filters, keyset pagination (`before` = last id of the page) and bulk actions. */
 import { JOB_STATES, type JobRecord } from '../../core/domain/job.js'
 import { activeFields, describeFilter, type FilterFields, queryString } from '../filter.js'
-import { previewJson, timeTag } from '../format.js'
+import { lagText, previewJson, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'
 import type { PageParts } from '../layout.js'
 import { actionForm, href, stateBadge, type View } from '../view.js'
@@ -31,10 +31,10 @@ ${bulkActions(view, fields)}
 <div id="live-jobs" data-live>
 <table>
   <thead><tr><th>Id</th><th>Kind</th><th>Queue</th><th>State</th><th class="num">Attempt</th>
-  <th>Created</th><th>Runs / finished</th><th>Payload</th></tr></thead>
+  <th>Created</th><th>Runs / finished</th><th class="num" title="From the due time to the start of the last attempt">Lag</th><th>Payload</th></tr></thead>
   <tbody>${
     jobs.length === 0
-      ? html`<tr><td colspan="8" class="muted">No jobs match ${describeFilter(fields)}${data.before ? ' on this page' : ''}.</td></tr>`
+      ? html`<tr><td colspan="9" class="muted">No jobs match ${describeFilter(fields)}${data.before ? ' on this page' : ''}.</td></tr>`
       : jobs.map((job) => jobRow(view, job))
   }</tbody>
 </table>
@@ -61,6 +61,7 @@ function jobRow(view: View, job: JobRecord): SafeHtml {
   <td class="num">${job.attempt}/${job.maxAttempts}</td>
   <td>${timeTag(job.createdAt, view.now)}</td>
   <td>${waiting ? timeTag(job.runAt, view.now) : timeTag(job.finishedAt ?? job.attemptedAt, view.now)}</td>
+  <td class="num">${lagText(job)}</td>
   <td class="mono muted">${previewJson(job.payload, 80)}</td>
 </tr>`
 }

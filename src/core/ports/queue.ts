@@ -178,9 +178,11 @@ export type HandlerModule = URL | string
 
 /**
  * The `ctx` of a handler run isolated (in a thread or a child process): the same context, without a
- * transaction, plus the W3C trace context of the run's span to continue the trace there
- * (`propagation.extract(context.active(), ctx.traceCarrier)`). Its `signal` never aborts: past the
- * timeout, or when the job is cancelled, the whole runner is terminated instead.
+ * transaction, plus the W3C trace context of the run's span. The handler runs with that context
+ * active, so spans it starts with an SDK registered in the thread or process are children of the
+ * run span (`ctx.traceCarrier` is there for code that propagates by hand). Its `signal` aborts, with
+ * the reason, at the timeout, on cancellation or at shutdown; the runner is terminated when the
+ * handler then returns, or `abortGraceMs` later.
  */
 export interface IsolatedJobContext extends Omit<JobContext, 'tx'> {
   readonly tx: null
@@ -205,11 +207,18 @@ export interface RegisterOptions {
    * Run a handler module outside this event loop: `'thread'` in a pool of worker threads, `'process'`
    * in a pool of child processes. Without it, a module runs in this process (imported on first use)
    * unless the worker that claims the job has an `isolation` of its own. Past its timeout, or when it
-   * is cancelled or shut down, the runner is terminated; a crash or `process.exit` fails that attempt only.
+   * is cancelled or shut down, the attempt ends at once, the handler's `ctx.signal` aborts, and the
+   * runner is terminated when the handler returns or `abortGraceMs` later; a crash or
+   * `process.exit` fails that attempt only.
    */
   readonly isolation?: 'thread' | 'process'
   /** Extra Node flags for an isolated handler's thread or process (e.g. `['--max-old-space-size=256']`). */
   readonly execArgv?: readonly string[]
+  /**
+   * How long an aborted isolated handler may go on (cleaning up on `ctx.signal`) before its thread
+   * or process is terminated, in ms (default 1000; 0 terminates at once). Needs a handler module.
+   */
+  readonly abortGraceMs?: number
 }
 
 /** Options of `drain`. */

@@ -84,16 +84,25 @@ export type PollStrategy = 'priority' | 'time'
  */
 export type Completion = CompletionOutcome & { readonly attempt?: number; readonly logs?: RunLog }
 
+/**
+ * When a retried or snoozed job is due again: at `runAt` (epoch ms, a `ManualClock`'s time), or
+ * `delayMs` after the store's time of the write (the call's `now` when given, else the store's own
+ * clock: PostgreSQL computes `coalesce($now, now()) + delay`). The core sends `delayMs` with a
+ * real-time clock, so the run time follows the database's clock, never the host's.
+ */
+export type RunAgainAt =
+  | { readonly runAt: number; readonly delayMs?: undefined }
+  | { readonly delayMs: number; readonly runAt?: undefined }
+
 /** The outcome part of a completion. */
 export type CompletionOutcome =
   | { readonly id: string; readonly outcome: 'succeeded'; readonly workflowState?: JsonValue | null }
-  | {
+  | ({
       readonly id: string
       readonly outcome: 'retry'
-      readonly runAt: number
       readonly error: AttemptError
       readonly workflowState?: JsonValue | null
-    }
+    } & RunAgainAt)
   | {
       readonly id: string
       readonly outcome: 'failed'
@@ -106,12 +115,11 @@ export type CompletionOutcome =
       readonly error?: AttemptError
       readonly workflowState?: JsonValue | null
     }
-  | {
+  | ({
       readonly id: string
       readonly outcome: 'snoozed'
-      readonly runAt: number
       readonly workflowState?: JsonValue | null
-    }
+    } & RunAgainAt)
   /** Returned unrun (shutdown): back to available, the attempt is not counted. */
   | { readonly id: string; readonly outcome: 'released' }
 
@@ -304,8 +312,9 @@ export interface JobStore {
 
   /**
    * Writes back attempt outcomes, many per call. Only applies to jobs still `running` (a job that
-   * was cancelled or rescued meanwhile is left alone). `retry` -> `retryable` at `runAt` with the
-   * error appended; `failed` -> `failed` with the error appended; `snoozed` -> `scheduled` at `runAt`
+   * was cancelled or rescued meanwhile is left alone). `retry` -> `retryable` at its run time
+   * (`runAt`, or `delayMs` after `now` or the store's clock: `RunAgainAt`) with the error appended;
+   * `failed` -> `failed` with the error appended; `snoozed` -> `scheduled` at its run time
    * and the attempt is not counted; `released` -> `available`, attempt not counted. A job that ends
    * `failed` or `cancelled` cancels its waiting dependants, transitively. On success, a scheduled
    * job sets its schedule's `lastSuccessAt` to its tick.

@@ -12,7 +12,7 @@ import {
   validateOptionsObject,
 } from '../domain/validation.js'
 import { fireDueSchedules } from '../maintenance/schedule-service.js'
-import type { Clock } from '../ports/clock.js'
+import { type Clock, storeNow } from '../ports/clock.js'
 import type { DrainOptions, DrainResult } from '../ports/queue.js'
 import type { JobStore, PollStrategy } from '../ports/store.js'
 import { AbortHandle } from './abort-handle.js'
@@ -65,7 +65,7 @@ export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise
       kinds: registry.kinds,
       capacity: DRAIN_BATCH_WEIGHT,
       strategy: deps.strategy,
-      now: clock.now(),
+      now: storeNow(clock),
       dueBy: options.withScheduled ? Number.POSITIVE_INFINITY : undefined,
       workerId: deps.workerId,
       maxId: newest,
@@ -79,7 +79,7 @@ export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise
         const rest = jobs
           .slice(i)
           .map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt }))
-        await store.completeJobs({ completions: rest, now: clock.now() })
+        await store.completeJobs({ completions: rest, now: storeNow(clock) })
         break
       }
       await beat()
