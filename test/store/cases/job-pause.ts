@@ -107,7 +107,10 @@ export default function jobPauseCases(factory: StoreFactory): void {
         changes: { runAt: T0 + 500, priority: 3 },
         now: T0 + 3,
       })
-      expect(updated).toMatchObject({ status: 'updated', job: { state: 'paused', runAt: T0 + 500, priority: 3 } })
+      expect(updated).toMatchObject({
+        status: 'updated',
+        job: { state: 'paused', runAt: T0 + 500, priority: 3 },
+      })
       expect(await states()).toEqual({ [a!]: 'cancelled', [c!]: 'available', [d!]: 'paused' })
     })
 
@@ -155,14 +158,20 @@ export default function jobPauseCases(factory: StoreFactory): void {
     const get = (id: string) => getJob(store(), id)
 
     it('replaces or clears the workflow state of a waiting or paused job, and nothing else', async () => {
-      const [a, b] = await insertIds(store(), [{ workflowState: { step: 1 } }, { workflowState: { step: 1 } }])
+      const [a, b] = await insertIds(store(), [
+        { workflowState: { step: 1 } },
+        { workflowState: { step: 1 } },
+      ])
       const before = await get(a!)
       const outcome = await store().updateJob({
         id: a!,
         changes: { workflowState: { step: 5, items: ['x'] } },
         now: T0 + 1,
       })
-      expect(outcome).toEqual({ status: 'updated', job: { ...before, workflowState: { step: 5, items: ['x'] } } })
+      expect(outcome).toEqual({
+        status: 'updated',
+        job: { ...before, workflowState: { step: 5, items: ['x'] } },
+      })
       await store().pauseJobs({ filter: { ids: [b!] }, now: T0 })
       expect(await store().updateJob({ id: b!, changes: { workflowState: null }, now: T0 })).toMatchObject({
         status: 'updated',
