@@ -131,7 +131,16 @@ function mistakeFor(command: string): fc.Arbitrary<string[]> {
   return fc.oneof(...options)
 }
 
-const STATES = ['scheduled', 'available', 'running', 'retryable', 'paused', 'succeeded', 'failed', 'cancelled']
+const STATES = [
+  'scheduled',
+  'available',
+  'running',
+  'retryable',
+  'paused',
+  'succeeded',
+  'failed',
+  'cancelled',
+]
 function isUnknownState(part: string): boolean {
   const state = part.trim()
   return state !== '' && !STATES.includes(state)
