@@ -299,9 +299,9 @@ export interface Queue extends Enqueuer, Scheduler {
   getJob(id: string): Promise<JobRecord | null>
   /** Lists jobs matching a filter, newest first. */
   listJobs(filter?: JobFilter, page?: { limit?: number; beforeId?: string }): Promise<JobRecord[]>
-  /** Makes matching failed, cancelled, succeeded or waiting jobs available now; returns the count. */
+  /** Makes matching failed, cancelled, succeeded, waiting or paused jobs available now; returns the count. */
   retryJobs(filter: JobFilter): Promise<number>
-  /** Cancels matching waiting or running jobs (running handlers see their signal abort); returns the count. */
+  /** Cancels matching waiting, paused or running jobs (running handlers see their signal abort); returns the count. */
   cancelJobs(filter: JobFilter): Promise<number>
   /** Deletes matching jobs that are not running; returns the count. */
   deleteJobs(filter: JobFilter): Promise<number>
