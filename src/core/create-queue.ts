@@ -378,6 +378,14 @@ class CoreQueueImpl implements CoreQueue {
     return this.#manager.deleteJobs(filter)
   }
 
+  pauseJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.pauseJobs(filter)
+  }
+
+  resumeJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.resumeJobs(filter)
+  }
+
   updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
     return this.#manager.updateJob(id, patch, options)
   }

@@ -25,6 +25,8 @@ const CORE_QUEUE_MEMBERS = {
   retryJobs: true,
   cancelJobs: true,
   deleteJobs: true,
+  pauseJobs: true,
+  resumeJobs: true,
   updateJob: true,
   jobDefinition: true,
   pauseQueue: true,

@@ -33,6 +33,7 @@ function send(message: RunnerMessage): void {
 class IsolatedContext implements IsolatedJobContext {
   readonly job: JobRecord
   readonly attempt: number
+  readonly run: number
   readonly schedule: ScheduleRunInfo | null
   readonly tx = null
   /** W3C trace context of the run's span: `propagation.extract(context.active(), ctx.traceCarrier)`. */
@@ -46,6 +47,7 @@ class IsolatedContext implements IsolatedJobContext {
     this.signal = signal
     this.job = message.job
     this.attempt = message.job.attempt
+    this.run = message.job.runs
     this.schedule = message.schedule
     this.state = message.state
     this.traceCarrier = Object.freeze({ ...message.trace })

@@ -57,16 +57,16 @@ for (const adapter of adapters) {
       expect(page.statusCode).toBe(200)
       expect(page.headers['content-type']).toBe('text/html; charset=utf-8')
       const mailRow = rowOf(page.body, 'mail')
-      // queue, 7 states, jobs/min, lag, status
-      expect(mailRow.slice(1, 8)).toEqual(['0', '1', '0', '0', '2', '1', '0'])
-      expect(mailRow[8]).toContain('3') // three finished 30 s ago
-      expect(mailRow[8]).toContain('1 failed')
-      expect(mailRow[9]).toBe('30s') // the job enqueued 30 s ago waits
-      expect(mailRow[10]).toBe('active')
+      // queue, 8 states, jobs/min, lag, status
+      expect(mailRow.slice(1, 9)).toEqual(['0', '1', '0', '0', '0', '2', '1', '0'])
+      expect(mailRow[9]).toContain('3') // three finished 30 s ago
+      expect(mailRow[9]).toContain('1 failed')
+      expect(mailRow[10]).toBe('30s') // the job enqueued 30 s ago waits
+      expect(mailRow[11]).toBe('active')
       const mediaRow = rowOf(page.body, 'media')
       expect(mediaRow[2]).toBe('1')
-      expect(mediaRow[9]).toBe('2m') // waiting since enqueue, two minutes ago
-      expect(mediaRow[10]).toBe('paused')
+      expect(mediaRow[10]).toBe('2m') // waiting since enqueue, two minutes ago
+      expect(mediaRow[11]).toBe('paused')
       expect(page.body).toContain('action="/admin/queues/media/resume"')
       expect(page.body).toContain('action="/admin/queues/mail/pause"')
     })
@@ -218,6 +218,69 @@ for (const adapter of adapters) {
       expect(row(unnamed.name)).toContain(`href="/admin/jobs?schedule=${encodeURIComponent(unnamed.name)}"`)
     })
 
+    it('pauses and resumes one job from its page and as bulk actions; the badge shows paused', async () => {
+      const job = await queue.enqueue(resize, { asset: 'a' }, { delayMs: MINUTE })
+      const page = await client.get(`/admin/jobs/${job.id}`)
+      expect(page.body).toContain(`action="/admin/jobs/${job.id}/pause"`)
+      expect(page.body).not.toContain(`action="/admin/jobs/${job.id}/resume"`)
+      expect((await client.act(`/admin/jobs/${job.id}/pause`)).flash).toBe(`Paused: job ${job.id}.`)
+      const paused = await client.get(`/admin/jobs/${job.id}`)
+      expect(paused.body).toContain('<span class="badge s-paused">paused</span>')
+      expect(paused.body).toContain(`action="/admin/jobs/${job.id}/resume"`)
+      expect(paused.body).not.toContain(`action="/admin/jobs/${job.id}/pause"`)
+      expect((await client.act(`/admin/jobs/${job.id}/pause`)).flash).toBe(
+        `Job ${job.id} was left as it was: it does not exist or is not waiting.`,
+      )
+      expect((await client.act(`/admin/jobs/${job.id}/resume`)).flash).toBe(`Resumed: job ${job.id}.`)
+      expect((await queue.getJob(job.id))?.state).toBe('scheduled')
+
+      const list = await client.get('/admin/jobs?queue=media')
+      expect(list.body).toContain('action="/admin/bulk/pause"')
+      expect(list.body).toContain('action="/admin/bulk/resume"')
+      expect((await client.act('/admin/bulk/pause', { queue: 'media' })).flash).toBe(
+        'Paused: 1 job matching queue=media.',
+      )
+      expect((await client.act('/admin/bulk/resume', { queue: 'media' })).flash).toBe(
+        'Resumed: 1 job matching queue=media.',
+      )
+    })
+
+    it('changes the workflow state and the schedule expression from the job page; shows the run count', async () => {
+      const job = await queue.enqueue(resize, { asset: 'a' }, { delayMs: MINUTE, state: { step: 1 } })
+      const page = await client.get(`/admin/jobs/${job.id}`)
+      expect(page.body).toContain(`action="/admin/jobs/${job.id}/edit"`)
+      expect(page.body).toContain('<dt>Runs</dt><dd>0 ')
+      expect(page.body).not.toContain('name="expression"') // no schedule enqueued it
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { workflowState: '{"step": 7}' })).flash).toBe(
+        `Changed the workflow state of job ${job.id}.`,
+      )
+      expect((await queue.getJob(job.id))?.workflowState).toEqual({ step: 7 })
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { workflowState: '{step' })).flash).toMatch(
+        /not valid JSON/,
+      )
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { workflowState: '' })).flash).toMatch(
+        /give a workflow state or a new expression/,
+      )
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { expression: '@every 1 hour' })).flash).toMatch(
+        /not enqueued by a schedule/,
+      )
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { workflowState: 'null' })).flash).toBe(
+        `Changed the workflow state of job ${job.id}.`,
+      )
+      expect((await queue.getJob(job.id))?.workflowState).toBeNull()
+
+      await queue.schedule('@every 1 hour', resize, { asset: 'x' }, { name: 'thumbs' })
+      await queue.pauseQueue('media')
+      clock.advance(60 * MINUTE)
+      await queue.drain()
+      const [tick] = await queue.listJobs({ scheduleName: 'thumbs' })
+      expect((await client.get(`/admin/jobs/${tick!.id}`)).body).toContain('name="expression"')
+      expect((await client.act(`/admin/jobs/${tick!.id}/edit`, { expression: '@every 3 hours' })).flash).toBe(
+        `Changed the schedule expression of job ${tick!.id}.`,
+      )
+      expect((await queue.listSchedules())[0]?.expression).toBe('@every 3 hours')
+    })
+
     it('retries, runs now, cancels and deletes one job, saying what it did', async () => {
       const failed = await queue.enqueue(mail, { to: 'bad@x' })
       const later = await queue.enqueue(resize, { asset: 'a' }, { delayMs: 3_600_000 })
@@ -275,7 +338,7 @@ for (const adapter of adapters) {
       expect((await queue.stats()).find((s) => s.queue === 'mail')?.counts.available).toBe(2)
 
       const none = await client.act('/admin/bulk/run', { queue: 'mail', state: 'succeeded' })
-      expect(none.flash).toMatch(/^Nothing to do: run applies to waiting jobs/)
+      expect(none.flash).toMatch(/^Nothing to do: run applies to waiting or paused jobs/)
       expect((await client.act('/admin/bulk/cancel', { queue: 'mail' })).flash).toBe(
         'Cancelled: 2 jobs matching queue=mail.',
       )

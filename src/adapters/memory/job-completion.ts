@@ -32,7 +32,7 @@ export function completionChanges(job: StoredJob, c: Completion, now: number): P
     case 'snoozed':
       return { ...state, state: 'scheduled', runAt: runAgainAt(c, now), attempt: job.attempt - 1 }
     case 'released':
-      return { state: 'available', attempt: job.attempt - 1 }
+      return { state: 'available', attempt: job.attempt - 1, runs: job.runs - 1 }
   }
 }
 

@@ -1,4 +1,10 @@
-import { FINAL_STATES, type JobRecord, type JobState, WAITING_STATES } from '../../core/domain/job.js'
+import {
+  CHANGEABLE_STATES,
+  FINAL_STATES,
+  type JobRecord,
+  type JobState,
+  WAITING_STATES,
+} from '../../core/domain/job.js'
 import { type Clock, createSystemClock } from '../../core/ports/clock.js'
 import type {
   ClaimParams,
@@ -29,6 +35,7 @@ import { StoreEvents } from './store-events.js'
 
 const FINAL = new Set<JobState>(FINAL_STATES)
 const WAITING = new Set<JobState>(WAITING_STATES)
+const CHANGEABLE = new Set<JobState>(CHANGEABLE_STATES)
 
 /**
  * The storage port in memory, for tests and demos: the same semantics as the Postgres store in one
@@ -204,6 +211,34 @@ export class MemoryStore implements JobStore {
     return ids
   }
 
+  /** Pauses matching waiting jobs (see `JobStore.pauseJobs`); returns them in id order. */
+  async pauseJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    const now = this.#time(params.now)
+    this.#seen(now)
+    const paused: JobRecord[] = []
+    for (const entry of this.#matching(params.filter)) {
+      if (!WAITING.has(entry.record.state)) continue
+      this.#jobs.update(entry, { state: 'paused' }, now)
+      paused.push(copyJobRecord(entry.record))
+    }
+    this.#settle(now)
+    return paused
+  }
+
+  /** Resumes matching paused jobs by their run time (see `JobStore.resumeJobs`); returns them in id order. */
+  async resumeJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    const now = this.#time(params.now)
+    this.#seen(now)
+    const resumed: JobRecord[] = []
+    for (const entry of this.#matching(params.filter)) {
+      if (entry.record.state !== 'paused') continue
+      this.#jobs.update(entry, { state: entry.record.runAt > now ? 'scheduled' : 'available' }, now)
+      resumed.push(copyJobRecord(entry.record))
+    }
+    this.#settle(now)
+    return resumed
+  }
+
   /** Deletes matching jobs that are not running; returns the count. */
   async deleteJobs(params: { filter: JobFilter }): Promise<number> {
     let count = 0
@@ -224,13 +259,15 @@ export class MemoryStore implements JobStore {
     const entry = this.#jobs.get(params.id)
     if (!entry) return { status: 'notFound' }
     const job = entry.record
-    if (!WAITING.has(job.state)) return { status: 'notWaiting', state: job.state }
+    if (!CHANGEABLE.has(job.state)) return { status: 'notWaiting', state: job.state }
     const update: Partial<StoredJob> = {}
     if (changes.payload !== undefined) update.payload = frozenCopy(changes.payload)
     if (changes.priority !== undefined) update.priority = changes.priority
+    if (changes.workflowState !== undefined) update.workflowState = frozenCopy(changes.workflowState)
     if (changes.runAt !== undefined) {
       update.runAt = changes.runAt
-      if (job.state !== 'retryable') update.state = changes.runAt > now ? 'scheduled' : 'available'
+      if (job.state !== 'retryable' && job.state !== 'paused')
+        update.state = changes.runAt > now ? 'scheduled' : 'available'
     }
     // The table pushes the job to the claim index again (older copies go stale) and notes due queues.
     this.#jobs.update(entry, update, now)
@@ -271,6 +308,7 @@ export class MemoryStore implements JobStore {
       available: 0,
       running: 0,
       retryable: 0,
+      paused: 0,
       succeeded: 0,
       failed: 0,
       cancelled: 0,

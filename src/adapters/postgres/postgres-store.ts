@@ -223,6 +223,14 @@ export class PostgresStore implements JobStore {
   }
 
   /** Deletes matching jobs that are not running; returns the count. */
+  pauseJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    return this.#run('pausing jobs', (db) => admin.pauseJobs(db, this.#names, params.filter))
+  }
+
+  resumeJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    return this.#run('resuming jobs', (db) => admin.resumeJobs(db, this.#names, params.filter, params.now))
+  }
+
   deleteJobs(params: { filter: JobFilter }): Promise<number> {
     return this.#run('deleting jobs', (db) => admin.deleteJobs(db, this.#names, params.filter))
   }

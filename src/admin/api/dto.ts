@@ -23,6 +23,7 @@ export function jobDto(job: JobRecord): Record<string, unknown> {
     runAt: isoTime(job.runAt),
     createdAt: isoTime(job.createdAt),
     attempt: job.attempt,
+    runs: job.runs,
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,
     weight: job.weight,

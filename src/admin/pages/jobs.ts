@@ -52,7 +52,11 @@ ${bulkActions(view, fields)}
 }
 
 function jobRow(view: View, job: JobRecord): SafeHtml {
-  const waiting = job.state === 'scheduled' || job.state === 'available' || job.state === 'retryable'
+  const waiting =
+    job.state === 'scheduled' ||
+    job.state === 'available' ||
+    job.state === 'retryable' ||
+    job.state === 'paused'
   return html`<tr>
   <td class="mono"><a href="${href(view, `/jobs/${job.id}`)}">${job.id}</a></td>
   <td>${job.kind}</td>
@@ -94,6 +98,8 @@ function bulkActions(view: View, fields: FilterFields): SafeHtml {
   return html`<div class="card actions"><span class="muted">Every job matching ${what} (all pages):</span>
   ${bulk('retry', 'Retry', `Retry every ${fields.state ? 'finished' : 'failed or cancelled'} job matching ${what}?`)}
   ${bulk('run', 'Run waiting now', `Make every waiting job matching ${what} available now?`)}
+  ${bulk('pause', 'Pause waiting', `Pause every waiting job matching ${what}? They are not run until resumed.`)}
+  ${bulk('resume', 'Resume paused', `Resume every paused job matching ${what}?`)}
   ${bulk('cancel', 'Cancel', `Cancel every waiting or running job matching ${what}?`, true)}
   ${bulk('delete', 'Delete', `Delete every job matching ${what} that is not running? This cannot be undone.`, true)}
 </div>`

@@ -21,6 +21,10 @@ export interface QueueEvents {
   cancelled: { job: JobRecord; reason: string }
   /** The handler snoozed the job until `runAt`. */
   snoozed: { job: JobRecord; runAt: number }
+  /** An operator paused a waiting job (`pauseJobs`): it is not claimed until resumed. */
+  paused: { job: JobRecord }
+  /** An operator resumed a paused job (`resumeJobs`): it is `scheduled` or `available` again. */
+  resumed: { job: JobRecord }
   /** A running job of a process that stopped heartbeating was returned to the queue (or failed, out of attempts). */
   rescued: { jobId: string; job: JobRecord }
   /** A schedule enqueued the job for one tick. */
@@ -45,6 +49,8 @@ const EVENT_NAMES = Object.keys({
   discarded: true,
   cancelled: true,
   snoozed: true,
+  paused: true,
+  resumed: true,
   rescued: true,
   scheduled: true,
   error: true,

@@ -144,8 +144,13 @@ export interface ScheduleRunInfo {
 export interface JobContext {
   /** The job as claimed (id, kind, queue, attempt, metadata, ...). */
   readonly job: JobRecord
-  /** Attempt number, from 1. */
+  /** Attempt number, from 1 (a snoozed run does not count, so it stays 1 across snoozes). */
   readonly attempt: number
+  /**
+   * Run number, from 1: every start of this job counts, snoozed runs and failed attempts included
+   * (qron's `ExecutionAmount`). Stored as `job.runs`.
+   */
+  readonly run: number
   /** Aborted on timeout, cancellation, or shutdown past the grace period. */
   readonly signal: AbortSignal
   /** Logger whose lines are kept with this run and forwarded to the queue's logger. */
@@ -260,6 +265,15 @@ export interface JobPatch {
   readonly priority?: number
   /** New payload; validated against the kind's definition (schema + JSON check). */
   readonly payload?: unknown
+  /** New workflow state, what the next run reads as `ctx.state` (any JSON value; null clears it). */
+  readonly state?: JsonValue | null
+  /**
+   * New expression for the schedule that enqueued this job (a job with a `scheduleName`): later
+   * ticks follow it. This job keeps its run time unless `runAt` is given too. The schedule keeps its
+   * name, payload, options and time zone, exactly as `schedule(expression, job, payload, { name })`
+   * with its other arguments unchanged.
+   */
+  readonly expression?: string
 }
 
 /** Options of `updateJob`. */
@@ -295,21 +309,37 @@ export interface Queue extends Enqueuer, Scheduler {
   getJob(id: string): Promise<JobRecord | null>
   /** Lists jobs matching a filter, newest first. */
   listJobs(filter?: JobFilter, page?: { limit?: number; beforeId?: string }): Promise<JobRecord[]>
-  /** Makes matching failed, cancelled, succeeded or waiting jobs available now; returns the count. */
+  /** Makes matching failed, cancelled, succeeded, waiting or paused jobs available now; returns the count. */
   retryJobs(filter: JobFilter): Promise<number>
-  /** Cancels matching waiting or running jobs (running handlers see their signal abort); returns the count. */
+  /** Cancels matching waiting, paused or running jobs (running handlers see their signal abort); returns the count. */
   cancelJobs(filter: JobFilter): Promise<number>
   /** Deletes matching jobs that are not running; returns the count. */
   deleteJobs(filter: JobFilter): Promise<number>
   /**
-   * Changes a waiting (scheduled, available or retryable) job and returns it as stored now.
+   * Pauses matching waiting jobs (scheduled, available or retryable): each becomes `paused` and is
+   * never claimed until resumed. It keeps its run time, attempts, workflow state and unique key, is
+   * not pruned, can be cancelled, deleted, retried (run now) or changed (`updateJob`), and does not
+   * hold up the rest of its group. Emits `paused` per job; returns the count.
+   */
+  pauseJobs(filter: JobFilter): Promise<number>
+  /**
+   * Resumes matching paused jobs: `scheduled` when their run time is still ahead, else `available`
+   * (idle workers are woken). Emits `resumed` per job; returns the count.
+   */
+  resumeJobs(filter: JobFilter): Promise<number>
+  /**
+   * Changes a waiting (scheduled, available or retryable) or paused job and returns it as stored now.
    *
    * A new `runAt` in the future makes a scheduled or available job `scheduled`, at or before now
    * `available` (idle workers are woken, as on enqueue); a `retryable` job stays `retryable` with its
    * attempts and errors, only its run time moves (like a backoff delay changed by hand). A new
    * `payload` is validated with `options.job` (same kind as the job) or else the definition
    * registered for the job's kind, and stored as the schema outputs it; with neither, it throws
-   * `UnknownJobKindError`. Nothing is written unless every check passes. Attempt, errors, unique key,
+   * `UnknownJobKindError`. A new `state` replaces the workflow state (`INVALID_PAYLOAD` when it is
+   * not JSON); a paused job stays paused whatever changes. A new `expression` replaces the
+   * expression of the schedule that enqueued the job (`InvalidScheduleError` when it does not parse;
+   * `InvalidArgumentError` when no schedule enqueued the job or that schedule was removed).
+   * Nothing is written unless every check passes. Attempt, errors, unique key,
    * group, dependencies, metadata and the other fields stay. Throws `JobNotFoundError` for an unknown
    * id and `JobNotWaitingError` for a job that runs or has finished (also when a worker claims it
    * while the update is on its way: the change is atomic against claims).

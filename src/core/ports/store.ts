@@ -159,6 +159,8 @@ export interface JobChanges {
   readonly runAt?: number
   readonly priority?: number
   readonly payload?: JsonValue
+  /** The new workflow state (what handlers read as `ctx.state`); null clears it. */
+  readonly workflowState?: JsonValue | null
 }
 
 /** Result of `updateJob`: the job as stored now, or why nothing was written. */
@@ -306,7 +308,7 @@ export interface JobStore {
    * `queues`, of one of `kinds`, whose dependencies all succeeded, and which are first in their
    * group while no job of that group is running (so one job per group runs at a time, in id
    * order). Takes jobs in strategy order while their summed weight fits `capacity`, stopping at the
-   * first that does not fit. Claimed jobs become `running`, `attempt + 1`, `attemptedAt = now`.
+   * first that does not fit. Claimed jobs become `running`, `attempt + 1`, `runs + 1`, `attemptedAt = now`.
    */
   claimJobs(params: ClaimParams): Promise<JobRecord[]>
 
@@ -314,8 +316,8 @@ export interface JobStore {
    * Writes back attempt outcomes, many per call. Only applies to jobs still `running` (a job that
    * was cancelled or rescued meanwhile is left alone). `retry` -> `retryable` at its run time
    * (`runAt`, or `delayMs` after `now` or the store's clock: `RunAgainAt`) with the error appended;
-   * `failed` -> `failed` with the error appended; `snoozed` -> `scheduled` at its run time
-   * and the attempt is not counted; `released` -> `available`, attempt not counted. A job that ends
+   * `failed` -> `failed` with the error appended; `snoozed` -> `scheduled` at its run time and the
+   * attempt is not counted (the run is); `released` -> `available`, neither attempt nor run counted. A job that ends
    * `failed` or `cancelled` cancels its waiting dependants, transitively. On success, a scheduled
    * job sets its schedule's `lastSuccessAt` to its tick.
    */
@@ -332,12 +334,25 @@ export interface JobStore {
   /** Deletes matching jobs that are not running; returns the count. */
   deleteJobs(params: { readonly filter: JobFilter }): Promise<number>
   /**
-   * Changes one waiting job (`scheduled`, `available` or `retryable`) atomically against claims: a
-   * job claimed, finished or deleted meanwhile is not written (`notWaiting` with its state, or
-   * `notFound`). Only the given fields change; attempt, errors, keys, group, dependencies and the rest
-   * stay. A new `runAt` makes a `scheduled` or `available` job `scheduled` when `runAt > now`, else
-   * `available`; a `retryable` job stays `retryable` (it keeps its failed attempts) whatever its run
-   * time. When the job is due after the change (`runAt <= now`), workers of its queue are woken as on
+   * Pauses matching waiting jobs (`scheduled`, `available`, `retryable`): they become `paused`,
+   * keeping run time, attempts, errors and unique key, and are never claimed until resumed. A paused
+   * job does not hold up its group; its dependants wait for it; it is cancelled with its dependency
+   * like a waiting job. Returns the jobs paused, in id order.
+   */
+  pauseJobs(params: { readonly filter: JobFilter; readonly now?: number }): Promise<JobRecord[]>
+  /**
+   * Resumes matching `paused` jobs: `scheduled` when their run time is after `now`, else `available`
+   * (workers of their queues are woken as on insert). Returns the jobs resumed, in id order.
+   */
+  resumeJobs(params: { readonly filter: JobFilter; readonly now?: number }): Promise<JobRecord[]>
+  /**
+   * Changes one waiting or paused job (`scheduled`, `available`, `retryable` or `paused`) atomically
+   * against claims: a job claimed, finished or deleted meanwhile is not written (`notWaiting` with its
+   * state, or `notFound`). Only the given fields change (a `workflowState` of null clears it);
+   * attempt, errors, keys, group, dependencies and the rest stay. Empty changes leave the job as
+   * it is and return it. A new `runAt` makes a `scheduled` or `available` job `scheduled` when `runAt > now`, else
+   * `available`; a `retryable` job stays `retryable` (it keeps its failed attempts) and a `paused` job
+   * `paused`, whatever its run time. When the job is due after the change (`runAt <= now`), workers of its queue are woken as on
    * insert (`onJobsAvailable`, or the Postgres notification).
    */
   updateJob(params: {

@@ -60,6 +60,7 @@ export interface AttemptResult {
 class AttemptContext implements JobContext {
   readonly job: JobRecord
   readonly attempt: number
+  readonly run: number
   readonly schedule: ScheduleRunInfo | null
   readonly tx: TransactionHandle | null
   state: JsonValue | null
@@ -73,6 +74,7 @@ class AttemptContext implements JobContext {
     this.#abort = input.abort
     this.job = input.job
     this.attempt = input.job.attempt
+    this.run = input.job.runs
     this.schedule = input.schedule
     this.tx = input.tx ?? null
     this.state = input.job.workflowState
