@@ -50,6 +50,8 @@ export const DEFAULTS = Object.freeze({
     /** Rows per rescue or prune statement (also the default of `prune()`'s `batchSize`). */
     batchSize: 1000,
   }),
+  /** Orphan checks: how often, and never failing orphans unless asked. */
+  orphans: Object.freeze({ intervalMs: 30_000, failAfterMs: null }),
   /** Page size of `listJobs`. */
   listJobsLimit: 100,
   /** The completer: most completions per write, and writes in flight at once. */

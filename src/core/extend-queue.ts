@@ -30,6 +30,7 @@ const CORE_QUEUE_MEMBERS = {
   pauseQueue: true,
   resumeQueue: true,
   stats: true,
+  findOrphans: true,
   prune: true,
   performJob: true,
 } satisfies Record<keyof CoreQueue, true>

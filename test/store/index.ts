@@ -9,6 +9,7 @@ import claimCases from './cases/claim.js'
 import completeCases from './cases/complete.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
+import orphanCases from './cases/orphans.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
 import scheduleCases from './cases/schedules.js'
@@ -21,6 +22,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   claimCases,
   completeCases,
   rescueCases,
+  orphanCases,
   jobAdminCases,
   queueCases,
   scheduleCases,
