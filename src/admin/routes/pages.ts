@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { type AdminContext, makeView, sendPage } from '../context.js'
 import { type FilterFields, toJobFilter } from '../filter.js'
 import { findJob, searchJobs } from '../operations/jobs.js'
-import { listQueues } from '../operations/queues.js'
+import { listOrphans, listQueues } from '../operations/queues.js'
 import { listSchedules } from '../operations/schedules.js'
 import { jobDetailPage } from '../pages/job-detail.js'
 import { jobsPage } from '../pages/jobs.js'
@@ -26,9 +26,12 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
 
   app.get('/', { schema: pageSchema }, async (request, reply) => {
     const view = await makeView(ctx, request, reply)
-    const queues = await listQueues(ctx.queue, view.now, ctx.sampleSize)
+    const [queues, orphans] = await Promise.all([
+      listQueues(ctx.queue, view.now, ctx.sampleSize),
+      listOrphans(ctx.queue),
+    ])
     queueNames.remember(queues.map((q) => q.queue))
-    return sendPage(ctx, request, reply, view, overviewPage(view, queues))
+    return sendPage(ctx, request, reply, view, overviewPage(view, queues, orphans))
   })
 
   app.get<{ Querystring: JobListQuery }>(
@@ -40,9 +43,10 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
       const limit = rawLimit ?? ctx.pageSize
       const before = rawBefore ? rawBefore : undefined
       const view = await makeView(ctx, request, reply)
-      const [found, names] = await Promise.all([
+      const [found, names, orphans] = await Promise.all([
         searchJobs(ctx.queue, filter, { limit, before }),
         queueNames.get(),
+        listOrphans(ctx.queue),
       ])
       const page = jobsPage(view, {
         fields,
@@ -51,6 +55,7 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
         before,
         limit: rawLimit,
         queueNames: names,
+        orphans: orphans.jobs,
       })
       return sendPage(ctx, request, reply, view, page)
     },
