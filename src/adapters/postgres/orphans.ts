@@ -82,7 +82,8 @@ export async function findOrphans(
  * The failing statement. Parameters: $1-$3 as the CTEs, $4 fail-after ms, $5 limit. An orphan fails
  * when its kind has gone unregistered for fail-after: counted from the later of its run time and the
  * last heartbeat of any process (live or dead, while its row is kept) that registered the kind. The
- * rows are locked with SKIP LOCKED and re-checked as waiting, so a claim or a concurrent check wins.
+ * candidates come from the unregistered kinds' index entries only; their rows are locked with SKIP
+ * LOCKED by primary key and re-checked as waiting, so a claim or a concurrent check wins.
  */
 export function failOrphansSql(names: SqlNames): string {
   const now = nowMs('$1')
@@ -90,6 +91,15 @@ export function failOrphansSql(names: SqlNames): string {
       SELECT k.kind, max(p.last_heartbeat_at) AS at
       FROM orphan_kinds k JOIN ${names.processes} p ON k.kind = ANY(p.kinds)
       GROUP BY k.kind
+    ), candidates AS (
+      SELECT o.id FROM orphans o LEFT JOIN last_registered lr ON lr.kind = o.kind
+      WHERE greatest(o.run_at, lr.at) <= ${fromMs(`${now} - $4::float8`)}
+      ORDER BY o.id
+      LIMIT $5::int
+    ), locked AS (
+      SELECT r.id FROM ${names.jobs} r
+      WHERE r.id = ANY(ARRAY(SELECT c.id FROM candidates c)) AND r.state IN ${WAITING_SQL}
+      FOR UPDATE SKIP LOCKED
     ), failed AS (
       UPDATE ${names.jobs} j SET
         state = 'failed',
@@ -101,14 +111,7 @@ export function failOrphansSql(names: SqlNames): string {
           'message', 'No live process registered a handler for kind ' || to_jsonb(j.kind)::text
             || ' for ' || round($4::float8)::bigint || ' ms (orphans.failAfterMs); register one and retry the job.'
         ))
-      WHERE j.id = ANY(ARRAY(
-          SELECT r.id FROM orphans o JOIN ${names.jobs} r ON r.id = o.id
-          LEFT JOIN last_registered lr ON lr.kind = o.kind
-          WHERE greatest(o.run_at, lr.at) <= ${fromMs(`${now} - $4::float8`)}
-          ORDER BY o.id
-          LIMIT $5::int
-          FOR UPDATE OF r SKIP LOCKED
-        ))
+      WHERE j.id = ANY(ARRAY(SELECT l.id FROM locked l))
         AND j.state IN ${WAITING_SQL}
       RETURNING j.id AS row_id, ${jobColumns('j')}
     ), failed_ids AS (
