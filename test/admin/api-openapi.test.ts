@@ -33,6 +33,7 @@ const ROUTES: [string, string, string[], boolean][] = [
   ['post', '/jobs/actions/cancel', [], true],
   ['post', '/jobs/actions/delete', [], true],
   ['get', '/queues', [], false],
+  ['get', '/orphans', [], false],
   ['post', '/queues/{queue}/pause', ['queue'], false],
   ['post', '/queues/{queue}/resume', ['queue'], false],
   ['get', '/schedules', [], false],

@@ -4,6 +4,7 @@
  */
 import { Registry } from 'prom-client'
 import { expect, it, vi } from 'vitest'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { createMetrics, metricsHandler } from '../../src/instrumentation/index.js'
 import { waitFor } from '../support/wait.js'
 import { buildReport, drainAll, type MakeQueue, sendEmail } from './harness.js'
@@ -129,14 +130,17 @@ export function metricsCases(make: MakeQueue): void {
   })
 
   it('gauges orphaned jobs by queue and kind, and orphaned schedules by kind, with one findOrphans() per scrape', async () => {
+    // Kinds of their own: a drain in an earlier case recorded a heartbeat with the shared kinds.
+    const unsent = defineJob<{ to: string }>({ kind: 'orphan-email', queue: 'emails' })
+    const unbuilt = defineJob<{ id: number }>({ kind: 'orphan-report', queue: 'reports' })
     const queue = make()
     const registry = new Registry()
     const findOrphans = vi.fn(() => queue.findOrphans())
     createMetrics({ queue: { on: queue.on.bind(queue), stats: () => queue.stats(), findOrphans }, registry })
-    await queue.enqueue(sendEmail, { to: 'a@example.com' })
-    await queue.enqueue(sendEmail, { to: 'b@example.com' })
-    await queue.enqueue(buildReport, { id: 1 })
-    await queue.schedule('@every 1 hour', buildReport, { id: 2 }, { name: 'hourly' })
+    await queue.enqueue(unsent, { to: 'a@example.com' })
+    await queue.enqueue(unsent, { to: 'b@example.com' })
+    await queue.enqueue(unbuilt, { id: 1 })
+    await queue.schedule('@every 1 hour', unbuilt, { id: 2 }, { name: 'hourly' })
     // On a real clock, jobs enqueued "now" are due once the store's clock reaches their run time.
     let scrapes = 0
     const body = await waitFor(async () => {
@@ -145,9 +149,9 @@ export function metricsCases(make: MakeQueue): void {
       return text.includes('conveyor_orphaned_jobs{queue="reports"') ? text : null
     })
     expect(findOrphans).toHaveBeenCalledTimes(scrapes)
-    expect(body).toContain('conveyor_orphaned_jobs{queue="emails",kind="send-email"} 2')
-    expect(body).toContain('conveyor_orphaned_jobs{queue="reports",kind="build-report"} 1')
-    expect(body).toContain('conveyor_orphaned_schedules{kind="build-report"} 1')
+    expect(body).toContain('conveyor_orphaned_jobs{queue="emails",kind="orphan-email"} 2')
+    expect(body).toContain('conveyor_orphaned_jobs{queue="reports",kind="orphan-report"} 1')
+    expect(body).toContain('conveyor_orphaned_schedules{kind="orphan-report"} 1')
   })
 
   it('counts pruned jobs', async () => {

@@ -41,7 +41,7 @@ lag is how long the oldest due waiting job has waited. A “≥” marks a lower
   return { title: 'Queues', section: 'queues', body }
 }
 
-/** The orphans: a count, then the due jobs by queue and kind and the schedules nothing will run. */
+/** The orphans: a count, then the due jobs by queue and kind (a list: the queues table stays the one table) and the schedules nothing will run. */
 function orphansCard(view: View, orphans: OrphanReport): SafeHtml {
   if (orphans.jobs.length === 0 && orphans.schedules.length === 0) return html``
   const total = orphans.jobs.reduce((sum, g) => sum + g.count, 0)
@@ -50,12 +50,12 @@ function orphansCard(view: View, orphans: OrphanReport): SafeHtml {
 ${
   orphans.jobs.length === 0
     ? ''
-    : html`<table><thead><tr><th>Queue</th><th>Kind</th><th class="num">Due jobs</th><th>Oldest due</th></tr></thead><tbody>${orphans.jobs.map(
+    : html`<ul class="orphans">${orphans.jobs.map(
         (
           g,
-        ) => html`<tr><td>${g.queue}</td><td><a href="${href(view, `/jobs${queryString({ queue: g.queue, kind: g.kind })}`)}">${g.kind}</a></td>
-<td class="num">${count(g.count)}</td><td>${timeTag(g.oldestRunAt, view.now)}</td></tr>`,
-      )}</tbody></table>`
+        ) => html`<li>${count(g.count)} due <a href="${href(view, `/jobs${queryString({ queue: g.queue, kind: g.kind })}`)}">${g.kind}</a>
+in ${g.queue}, the oldest due ${timeTag(g.oldestRunAt, view.now)}</li>`,
+      )}</ul>`
 }
 ${
   orphans.schedules.length === 0
