@@ -120,6 +120,13 @@ export default function orphanCases(factory: HarnessFactory): void {
         'INVALID_ARGUMENT',
         'failAfter',
       )
+      await expectError(
+        () => open({ orphans: null as never }),
+        'INVALID_ARGUMENT',
+        'orphans must be an object',
+      )
+      const h = await open({ orphans: { failAfterMs: null, intervalMs: 1 } }) // null: never fail (the default)
+      expect(await h.queue.findOrphans()).toEqual({ jobs: [], schedules: [] })
     })
   })
 }
