@@ -23,7 +23,7 @@ pre{background:#0f172a;color:#e2e8f0;padding:12px;border-radius:6px;overflow:aut
 form.edit label{display:block;margin:.5rem 0}form.edit textarea,form.edit input{display:block;width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .s-retryable{background:#fef0c7;color:var(--warn)}
 .s-cancelled{background:#f2f4f7;color:#475467}.s-scheduled{background:#f4ebff;color:#6941c6}.s-available{background:#d1f4fb;color:#0e7090}
-.paused{background:#fef0c7;color:var(--warn)}
+.paused,.orphaned{background:#fef0c7;color:var(--warn)}
 .btn{font:inherit;font-size:12.5px;padding:4px 10px;border:1px solid #c9ced6;border-radius:6px;background:#fff;color:var(--fg);cursor:pointer}
 .btn:hover{background:#f2f4f7}.btn.danger{color:var(--danger);border-color:#f1b4ae}.btn.primary{background:var(--accent);color:#fff;border-color:var(--accent)}
 header .btn{background:transparent;color:#cbd5e1;border-color:#475467}

@@ -30,7 +30,14 @@ import type {
   ShutdownOptions,
   UpdateJobOptions,
 } from './ports/queue.js'
-import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './ports/store.js'
+import type {
+  JobFilter,
+  JobStore,
+  OrphanReport,
+  QueueStats,
+  ScheduleRecord,
+  TransactionHandle,
+} from './ports/store.js'
 import { Completer } from './runtime/completer.js'
 import { drainJobs } from './runtime/drain.js'
 import { JobEnqueuer } from './runtime/enqueuer.js'
@@ -155,7 +162,10 @@ class CoreQueueImpl implements CoreQueue {
     handler: JobHandler<P> | HandlerModule,
     options?: RegisterOptions,
   ): void {
+    const replaced = typeof job?.kind === 'string' && this.#registry.get(job.kind) !== undefined
     this.#registry.register(job, handler, options)
+    if (this.#events.has('registered'))
+      this.#events.emit('registered', { kind: job.kind, queue: job.defaults.queue, replaced })
     for (const w of this.#workers) w.wake()
   }
 
@@ -208,6 +218,7 @@ class CoreQueueImpl implements CoreQueue {
         clock: this.clock,
         events: this.#events,
         settings: config.maintenance,
+        kinds: () => this.#registry.kinds,
       })
       await this.#maintenance.start()
     }
@@ -237,7 +248,10 @@ class CoreQueueImpl implements CoreQueue {
       claim: async (p) => {
         const kinds = this.#registry.kinds
         if (kinds.length === 0) return []
-        return this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock) })
+        const jobs = await this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock) })
+        if (jobs.length > 0 && this.#events.has('claimed'))
+          this.#events.emit('claimed', { jobs, workerId: p.workerId })
+        return jobs
       },
       run: (job, abort) => this.#runner.run(job, abort, mode),
       release: async (jobs) => {
@@ -331,7 +345,11 @@ class CoreQueueImpl implements CoreQueue {
         runner: this.#runner,
         ...this.#config.drain,
         heartbeat: async () => {
-          await this.store.recordHeartbeat({ processId: this.#config.processId, now: storeNow(this.clock) })
+          await this.store.recordHeartbeat({
+            processId: this.#config.processId,
+            now: storeNow(this.clock),
+            kinds: this.#registry.kinds,
+          })
         },
       },
       options,
@@ -412,5 +430,14 @@ class CoreQueueImpl implements CoreQueue {
 
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number> {
     return this.#manager.prune(options)
+  }
+
+  findOrphans(): Promise<OrphanReport> {
+    return this.store.findOrphans({
+      now: storeNow(this.clock),
+      staleAfterMs: this.#config.drain.rescueAfterMs,
+      // This queue's own kinds count once it runs workers (a process that only registers does not run them).
+      registered: this.#startPromise && !this.#shutdownPromise ? this.#registry.kinds : [],
+    })
   }
 }

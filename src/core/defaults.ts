@@ -61,6 +61,8 @@ export const DEFAULTS = Object.freeze({
    * reading is reused for `cacheMs`.
    */
   storageHealth: Object.freeze({ horizonWarnAfterMs: 30_000, deadTuplesWarnAt: 10_000, cacheMs: 5000 }),
+  /** Orphan checks: how often, and never failing orphans unless asked. */
+  orphans: Object.freeze({ intervalMs: 30_000, failAfterMs: null }),
   /** Page size of `listJobs`. */
   listJobsLimit: 100,
   /** The completer: most completions per write, and writes in flight at once. */

@@ -33,6 +33,7 @@ const CORE_QUEUE_MEMBERS = {
   resumeQueue: true,
   stats: true,
   storageHealth: true,
+  findOrphans: true,
   prune: true,
   performJob: true,
 } satisfies Record<keyof CoreQueue, true>

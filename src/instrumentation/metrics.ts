@@ -12,23 +12,25 @@ import { JOB_STATES } from '../core/domain/job.js'
 import type { StorageHealth } from '../core/domain/storage-health.js'
 import type { Clock } from '../core/ports/clock.js'
 import type { Queue } from '../core/ports/queue.js'
-import type { QueueStats } from '../core/ports/store.js'
+import type { OrphanReport, QueueStats } from '../core/ports/store.js'
 
 /** Options of `createMetrics`. */
 export interface MetricsOptions {
   /**
-   * The queue to measure: its events feed the counters, its `stats()` the gauges, and its `clock`
+   * The queue to measure: its events feed the counters, its `stats()` the gauges (its
+   * `findOrphans()`, when it has one, the orphan gauges), and its `clock`
    * (every queue has one; the database's on Postgres) times the lag at the handler's start (without
    * one, lag ends at the claim).
    */
-  readonly queue: Pick<Queue, 'on' | 'stats'> & {
-    readonly clock?: Pick<Clock, 'now'>
-    /**
-     * With it (every Conveyor queue has it), the storage gauges are read at scrape time from one call;
-     * a queue whose store cannot read its health (memory) answers null and they have no series.
-     */
-    readonly storageHealth?: Queue['storageHealth']
-  }
+  readonly queue: Pick<Queue, 'on' | 'stats'> &
+    Partial<Pick<Queue, 'findOrphans'>> & {
+      readonly clock?: Pick<Clock, 'now'>
+      /**
+       * With it (every Conveyor queue has it), the storage gauges are read at scrape time from one call;
+       * a queue whose store cannot read its health (memory) answers null and they have no series.
+       */
+      readonly storageHealth?: Queue['storageHealth']
+    }
   /** Where the metrics are registered: the application's own `new Registry()`. */
   readonly registry: Registry
   /** Prefix of every metric name (default `conveyor_`). */
@@ -205,6 +207,58 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
     )
   }
 
+  const pruned = new Counter(
+    named({
+      name: `${prefix}jobs_pruned_total`,
+      help: 'Finished jobs deleted past their retention (by the maintenance loop or prune()).',
+      registers,
+    }),
+  )
+  const findOrphans = queue.findOrphans?.bind(queue)
+  if (findOrphans) {
+    // Both orphan gauges are collected at once by a scrape: they share one `findOrphans()` call.
+    let pendingOrphans: Promise<OrphanReport | null> | null = null
+    const orphans = () => {
+      pendingOrphans ??= findOrphans().catch(() => {
+        errors.inc({ during: 'metrics orphans' })
+        return null
+      })
+      const current = pendingOrphans
+      void current.then(() => {
+        if (pendingOrphans === current) pendingOrphans = null
+      })
+      return current
+    }
+    new Gauge(
+      named({
+        name: `${prefix}orphaned_jobs`,
+        help: 'Due waiting jobs of a kind no live process registered (they wait forever), read at scrape time.',
+        labelNames: ['queue', 'kind'] as const,
+        registers,
+        async collect() {
+          const report = await orphans()
+          this.reset()
+          for (const g of report?.jobs ?? []) this.labels(g.queue, g.kind).set(g.count)
+        },
+      }),
+    )
+    new Gauge(
+      named({
+        name: `${prefix}orphaned_schedules`,
+        help: 'Schedules with ticks to come whose kind no live process registered, read at scrape time.',
+        labelNames: ['kind'] as const,
+        registers,
+        async collect() {
+          const report = await orphans()
+          this.reset()
+          const byKind = new Map<string, number>()
+          for (const s of report?.schedules ?? []) byKind.set(s.kind, (byKind.get(s.kind) ?? 0) + 1)
+          for (const [kind, n] of byKind) this.labels(kind).set(n)
+        },
+      }),
+    )
+  }
+
   const clock = queue.clock
   const unsubscribe = [
     queue.on('enqueued', ({ job, duplicate }) => {
@@ -231,6 +285,7 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
     queue.on('cancelled', ({ job }) => counters.cancelled(job.queue, job.kind)),
     queue.on('snoozed', ({ job }) => counters.snoozed(job.queue, job.kind)),
     queue.on('rescued', ({ job }) => counters.rescued(job.queue, job.kind)),
+    queue.on('pruned', ({ count }) => pruned.inc(count)),
     queue.on('error', ({ during }) => errors.inc({ during })),
   ]
   let closed = false

@@ -37,6 +37,7 @@ const ROUTES: [string, string, string[], boolean][] = [
   ['post', '/jobs/actions/pause', [], true],
   ['post', '/jobs/actions/resume', [], true],
   ['get', '/queues', [], false],
+  ['get', '/orphans', [], false],
   ['post', '/queues/{queue}/pause', ['queue'], false],
   ['post', '/queues/{queue}/resume', ['queue'], false],
   ['get', '/schedules', [], false],

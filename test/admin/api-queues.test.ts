@@ -69,6 +69,21 @@ for (const adapter of adapters) {
       expect(bad.body.error.code).toBe('VALIDATION_FAILED')
     })
 
+    it('lists orphans: due jobs by queue and kind, and schedules, of kinds no live process registered', async () => {
+      await queue.start() // registers image.resize in this process
+      await queue.pauseQueue('media')
+      await queue.pauseQueue('maintenance')
+      await queue.enqueue(resize, { asset: 'a.png' })
+      await queue.enqueue(cleanup, { days: 1 })
+      await queue.schedule('@every 1 hour', cleanup, { days: 2 }, { name: 'nightly-cleanup' })
+      const listed = await api.get('/orphans')
+      expect(listed.status).toBe(200)
+      expect(listed.body.jobs).toEqual([
+        { queue: 'maintenance', kind: 'cleanup', count: 1, oldestRunAt: new Date(T0).toISOString() },
+      ])
+      expect(listed.body.schedules.map((s: { name: string }) => s.name)).toEqual(['nightly-cleanup'])
+    })
+
     it('creates, reads, replaces and deletes a schedule', async () => {
       const created = await api.put('/schedules/nightly-cleanup', {
         body: {

@@ -62,13 +62,37 @@ for (const adapter of adapters) {
       expect(mailRow[9]).toContain('3') // three finished 30 s ago
       expect(mailRow[9]).toContain('1 failed')
       expect(mailRow[10]).toBe('30s') // the job enqueued 30 s ago waits
-      expect(mailRow[11]).toBe('active')
+      // No process runs workers in this test: the due jobs are orphans.
+      expect(mailRow[11]).toBe('active 1 orphaned')
       const mediaRow = rowOf(page.body, 'media')
       expect(mediaRow[2]).toBe('1')
       expect(mediaRow[10]).toBe('2m') // waiting since enqueue, two minutes ago
-      expect(mediaRow[11]).toBe('paused')
+      expect(mediaRow[11]).toBe('paused 1 orphaned')
       expect(page.body).toContain('action="/admin/queues/media/resume"')
       expect(page.body).toContain('action="/admin/queues/mail/pause"')
+    })
+
+    it('counts orphans on the overview (by queue and kind, with the schedules) and badges them in the job list', async () => {
+      const ghost = defineJob<{ n: number }>({ kind: 'ghost.kind', queue: 'media' })
+      await queue.start() // this process now registers mail.send and image.resize
+      await queue.pauseQueue('media')
+      const orphan = await queue.enqueue(ghost, { n: 1 })
+      const later = await queue.enqueue(ghost, { n: 2 }, { delayMs: MINUTE })
+      const served = await queue.enqueue(resize, { asset: 'a.png' })
+      await queue.schedule('@every 1 hour', ghost, { n: 3 }, { name: 'ghostly' })
+
+      const page = await client.get('/admin/')
+      expect(rowOf(page.body, 'media')[10]).toBe('paused 1 orphaned')
+      expect(page.body).toContain('1 orphaned jobs, 1 orphaned schedules')
+      expect(page.body).toContain('href="/admin/jobs?queue=media&amp;kind=ghost.kind"')
+      expect(page.body).toContain('ghostly</a> (ghost.kind)')
+
+      const list = await client.get('/admin/jobs?queue=media')
+      const rows = list.body.split('<tr>')
+      const rowFor = (id: string) => rows.find((r) => r.includes(`/jobs/${id}"`)) ?? ''
+      expect(rowFor(orphan.id)).toContain('badge orphaned')
+      expect(rowFor(later.id)).not.toContain('badge orphaned') // not due yet
+      expect(rowFor(served.id)).not.toContain('badge orphaned')
     })
 
     it('filters the job list by queue, kind, state, payload text and time range', async () => {

@@ -16,6 +16,7 @@ import lifecycle from './cases/lifecycle.js'
 import listJobs from './cases/list-jobs.js'
 import maxAttempts from './cases/max-attempts.js'
 import ordering from './cases/ordering.js'
+import orphans from './cases/orphans.js'
 import pause from './cases/pause.js'
 import payloadIncludes from './cases/payload-includes.js'
 import performJob from './cases/perform-job.js'
@@ -57,6 +58,7 @@ const CASES: readonly ((factory: HarnessFactory) => void)[] = [
   jobPause,
   statsPrune,
   events,
+  orphans,
   schedules,
   scheduleTicks,
   scheduleSeeds,

@@ -4,7 +4,9 @@
  */
 import { Registry } from 'prom-client'
 import { expect, it, vi } from 'vitest'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { createMetrics, metricsHandler } from '../../src/instrumentation/index.js'
+import { waitFor } from '../support/wait.js'
 import { buildReport, drainAll, type MakeQueue, sendEmail } from './harness.js'
 
 /** The value of one series of a metric (0 when the series does not exist). */
@@ -128,6 +130,48 @@ export function metricsCases(make: MakeQueue): void {
     expect(body).toContain('# TYPE conveyor_job_duration_seconds histogram')
     await registry.metrics()
     expect(stats).toHaveBeenCalledTimes(2)
+  })
+
+  it('gauges orphaned jobs by queue and kind, and orphaned schedules by kind, with one findOrphans() per scrape', async () => {
+    // Kinds of their own: a drain in an earlier case recorded a heartbeat with the shared kinds.
+    const unsent = defineJob<{ to: string }>({ kind: 'orphan-email', queue: 'emails' })
+    const unbuilt = defineJob<{ id: number }>({ kind: 'orphan-report', queue: 'reports' })
+    const queue = make()
+    const registry = new Registry()
+    const findOrphans = vi.fn(() => queue.findOrphans())
+    createMetrics({ queue: { on: queue.on.bind(queue), stats: () => queue.stats(), findOrphans }, registry })
+    await queue.enqueue(unsent, { to: 'a@example.com' })
+    await queue.enqueue(unsent, { to: 'b@example.com' })
+    await queue.enqueue(unbuilt, { id: 1 })
+    await queue.schedule('@every 1 hour', unbuilt, { id: 2 }, { name: 'hourly' })
+    // On a real clock, jobs enqueued "now" are due once the store's clock reaches their run time.
+    let scrapes = 0
+    const body = await waitFor(async () => {
+      scrapes++
+      const text = await registry.metrics()
+      return text.includes('conveyor_orphaned_jobs{queue="reports"') ? text : null
+    })
+    expect(findOrphans).toHaveBeenCalledTimes(scrapes)
+    expect(body).toContain('conveyor_orphaned_jobs{queue="emails",kind="orphan-email"} 2')
+    expect(body).toContain('conveyor_orphaned_jobs{queue="reports",kind="orphan-report"} 1')
+    expect(body).toContain('conveyor_orphaned_schedules{kind="orphan-report"} 1')
+  })
+
+  it('counts pruned jobs', async () => {
+    const queue = make()
+    const registry = new Registry()
+    createMetrics({ queue, registry })
+    queue.register(sendEmail, async () => {})
+    await queue.enqueue(sendEmail, { to: 'a@example.com' })
+    await queue.drain()
+    // Pruning takes jobs finished strictly before now: wait for the clock to move past the finish.
+    const manual = queue.clock as { advance?: (ms: number) => void }
+    await waitFor(async () => {
+      manual.advance?.(1)
+      return (await queue.prune({ olderThanMs: 0 })) === 1
+    })
+    expect(await queue.prune({ olderThanMs: 0 })).toBe(0)
+    expect(await seriesValue(registry, 'conveyor_jobs_pruned_total', {})).toBe(1)
   })
 
   it('keeps scraping when stats() fails, counting the error', async () => {

@@ -10,6 +10,7 @@ import completeCases from './cases/complete.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
 import jobPauseCases from './cases/job-pause.js'
+import orphanCases from './cases/orphans.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
 import scheduleCases from './cases/schedules.js'
@@ -23,6 +24,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   claimCases,
   completeCases,
   rescueCases,
+  orphanCases,
   jobAdminCases,
   jobPauseCases,
   queueCases,

@@ -50,3 +50,13 @@ export function workerDiedError(attempt: number, at: number, processId: string):
     message: `The worker process ${JSON.stringify(processId)} stopped sending heartbeats while running this job; it was returned to the queue.`,
   }
 }
+
+/** The error recorded when an orphaned job is failed (`QueueOptions.orphans.failAfterMs`). */
+export function orphanedError(attempt: number, at: number, kind: string, failAfterMs: number): AttemptError {
+  return {
+    attempt,
+    at,
+    name: 'OrphanedJob',
+    message: `No live process registered a handler for kind ${JSON.stringify(kind)} for ${failAfterMs} ms (orphans.failAfterMs); register one and retry the job.`,
+  }
+}

@@ -18,6 +18,8 @@ import type {
   JobStore,
   ListJobsParams,
   NewJob,
+  OrphanParams,
+  OrphanReport,
   QueueStats,
   ScheduleRecord,
   StoreCapabilities,
@@ -34,6 +36,7 @@ import * as admin from './job-admin.js'
 import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
+import { failOrphans, findOrphans } from './orphans.js'
 import type { SqlTarget } from './queryable.js'
 import { recordHeartbeat, rescueJobs } from './rescue.js'
 import * as schedules from './schedules.js'
@@ -186,12 +189,33 @@ export class PostgresStore implements JobStore {
     }
   }
 
-  /** Upserts this process's heartbeat row (one statement). */
-  recordHeartbeat(params: { processId: string; now?: number }): Promise<void> {
+  /** Upserts this process's heartbeat row and its kinds (one statement). */
+  recordHeartbeat(params: { processId: string; now?: number; kinds?: readonly string[] }): Promise<void> {
     // On the claim connections (no WAL flush wait, never behind completion batches or handlers'
     // transactions on the main pool): a heartbeat stuck in a busy pool makes a live process look dead.
     return this.#run('recording a heartbeat', (db) =>
-      recordHeartbeat(this.#claimPool ?? db, this.#names, this.#sql.heartbeat, params.processId, params.now),
+      recordHeartbeat(
+        this.#claimPool ?? db,
+        this.#names,
+        this.#sql.heartbeat,
+        params.processId,
+        params.now,
+        params.kinds,
+      ),
+    )
+  }
+
+  /** Orphaned jobs by queue and kind, and orphaned schedules (one statement; see `JobStore.findOrphans`). */
+  findOrphans(params: OrphanParams): Promise<OrphanReport> {
+    return this.#run('looking for orphaned jobs', (db) =>
+      findOrphans(db, this.#names, this.#sql.findOrphans, params),
+    )
+  }
+
+  /** Fails orphans past their grace period (one statement; see `JobStore.failOrphans`). */
+  failOrphans(params: OrphanParams & { failAfterMs: number; limit: number }): Promise<JobRecord[]> {
+    return this.#run('failing orphaned jobs', (db) =>
+      failOrphans(db, this.#names, this.#sql.failOrphans, params),
     )
   }
 

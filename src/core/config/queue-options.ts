@@ -104,6 +104,18 @@ export interface QueueOptions {
     readonly deadTuplesWarnAt?: number
     readonly cacheMs?: number
   }
+  /**
+   * Orphans: due waiting jobs of a kind no live process registered (a process is live while its
+   * heartbeat is at most `maintenance.rescueAfterMs` old). A started queue checks every
+   * `intervalMs` (default 30 000 ms) in its maintenance loop and reports them on `orphaned` and
+   * `scheduleOrphaned`; with `failAfterMs` (default null: never) it fails the orphans whose kind has
+   * gone unregistered that long (from the later of the job's run time and the kind's last heartbeat),
+   * each reported on `discarded`.
+   */
+  readonly orphans?: {
+    readonly intervalMs?: number
+    readonly failAfterMs?: number | null
+  }
   /** Identifies this process in `attemptedBy` (default: random); letters, digits, `_` and `-`. */
   readonly processId?: string
   /**
@@ -128,6 +140,7 @@ const QUEUE_OPTION_KEYS = [
   'scheduler',
   'maintenance',
   'storageHealth',
+  'orphans',
   'processId',
   'middleware',
 ] as const
@@ -151,6 +164,7 @@ const MAINTENANCE_KEYS = [
   'pruneIntervalMs',
 ]
 const STORAGE_HEALTH_KEYS = ['horizonWarnAfterMs', 'deadTuplesWarnAt', 'cacheMs']
+const ORPHANS_KEYS = ['intervalMs', 'failAfterMs']
 const PROCESS_ID = /^[A-Za-z0-9_.-]{1,128}$/
 const MAX_MS = MAX_TIMER_MS
 
@@ -237,6 +251,9 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
   validateOptionalInt(health.horizonWarnAfterMs, 'storageHealth.horizonWarnAfterMs', 0, MAX_MS)
   validateOptionalInt(health.deadTuplesWarnAt, 'storageHealth.deadTuplesWarnAt', 0, Number.MAX_SAFE_INTEGER)
   validateOptionalInt(health.cacheMs, 'storageHealth.cacheMs', 0, 3_600_000)
+  const orphans = validateOptionsObject(o.orphans, 'orphans', ORPHANS_KEYS)
+  validateOptionalInt(orphans.intervalMs, 'orphans.intervalMs', 1, MAX_MS)
+  if (orphans.failAfterMs !== null) validateOptionalInt(orphans.failAfterMs, 'orphans.failAfterMs', 1, MAX_MS)
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
       `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works); got ${describe(o.processId)}.`,

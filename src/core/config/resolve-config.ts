@@ -31,6 +31,8 @@ export interface DrainSettings {
   readonly workerId: string
   readonly missedToleranceMs: number
   readonly heartbeatIntervalMs: number
+  /** A process silent this long no longer registers its kinds (orphan reports after a drain). */
+  readonly rescueAfterMs: number
 }
 
 /** The queue options, resolved: one slice per role. */
@@ -85,6 +87,10 @@ export function resolveConfig(
     retentionMs: m.retentionMs === null ? null : (m.retentionMs ?? dm.retentionMs),
     pruneIntervalMs: m.pruneIntervalMs ?? dm.pruneIntervalMs,
     batchSize: dm.batchSize,
+    orphans: {
+      intervalMs: options.orphans?.intervalMs ?? DEFAULTS.orphans.intervalMs,
+      failAfterMs: options.orphans?.failAfterMs ?? DEFAULTS.orphans.failAfterMs,
+    },
   }
   const s = options.scheduler ?? {}
   const health = options.storageHealth ?? {}
@@ -111,6 +117,7 @@ export function resolveConfig(
       workerId: `${processId}:drain`,
       missedToleranceMs,
       heartbeatIntervalMs: maintenance.heartbeatIntervalMs,
+      rescueAfterMs: maintenance.rescueAfterMs,
     },
     storageHealth: {
       horizonWarnAfterMs: health.horizonWarnAfterMs ?? DEFAULTS.storageHealth.horizonWarnAfterMs,

@@ -1,12 +1,19 @@
-import type { ScheduleRecord } from '../ports/store.js'
+import type { OrphanedJobs, ScheduleRecord } from '../ports/store.js'
 import { InvalidArgumentError } from './errors.js'
 import type { AttemptError, JobRecord } from './job.js'
 import { describe } from './validation.js'
 
-/** The typed event stream of a queue: name -> payload. */
+/**
+ * The typed event stream of a queue: name -> payload. Events about many jobs at once (`claimed`,
+ * `pruned`, `orphaned`) carry one batch each, so a busy queue emits one event per store call.
+ */
 export interface QueueEvents {
+  /** A handler was registered for a kind on this queue (`register`); `replaced` when one was before. */
+  registered: { kind: string; queue: string; replaced: boolean }
   /** A job was stored (or found to be a duplicate). */
   enqueued: { job: JobRecord; duplicate: boolean }
+  /** A worker (or drain) claimed these jobs in one store call; each is started now or held in its buffer. */
+  claimed: { jobs: readonly JobRecord[]; workerId: string }
   /** An attempt started. */
   started: { job: JobRecord }
   /** An attempt succeeded; the job is done. */
@@ -29,6 +36,15 @@ export interface QueueEvents {
   rescued: { jobId: string; job: JobRecord }
   /** A schedule enqueued the job for one tick. */
   scheduled: { schedule: ScheduleRecord; job: JobRecord; tick: number }
+  /** Finished jobs past their retention were deleted (one event per prune pass that deleted any). */
+  pruned: { count: number; finishedBefore: number }
+  /**
+   * Due waiting jobs of a kind that no live process registered (they would wait forever), one event
+   * per queue and kind, on every orphan check while they remain (see `QueueOptions.orphans`).
+   */
+  orphaned: OrphanedJobs
+  /** A schedule (with ticks to come) whose kind no live process registered, on every orphan check. */
+  scheduleOrphaned: { schedule: ScheduleRecord }
   /** Something failed in the background (claim, completion, schedule); the queue keeps going. */
   error: { error: unknown; during: string }
 }
@@ -41,6 +57,8 @@ export type QueueEventListener<E extends QueueEventName> = (event: QueueEvents[E
 
 /** Every event name; as an object keyed by `QueueEventName`, the compiler fails when one is missing. */
 const EVENT_NAMES = Object.keys({
+  registered: true,
+  claimed: true,
   enqueued: true,
   started: true,
   succeeded: true,
@@ -53,6 +71,9 @@ const EVENT_NAMES = Object.keys({
   resumed: true,
   rescued: true,
   scheduled: true,
+  pruned: true,
+  orphaned: true,
+  scheduleOrphaned: true,
   error: true,
 } satisfies Record<QueueEventName, true>) as readonly QueueEventName[]
 

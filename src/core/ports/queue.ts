@@ -33,6 +33,8 @@
  * - scheduler: the port that registers schedules (`Scheduler`); the schedule service fires ticks.
  * - heartbeat: a process's periodic proof of life; the rescuer returns jobs of silent processes.
  * - rescue: putting back `running` jobs of a dead process; prune: deleting old finished jobs.
+ * - orphan: a due waiting job (or a schedule) of a kind no live process registered: nothing would
+ *   ever run it; reported by orphan checks, failed after `orphans.failAfterMs` when set.
  * - drain: running due jobs in this process, one at a time, until none is left (tests, scripts).
  */
 
@@ -45,7 +47,14 @@ import type { JsonValue } from '../domain/json.js'
 import type { StorageHealth, StorageHealthOptions } from '../domain/storage-health.js'
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
-import type { JobFilter, MissedTickPolicy, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
+import type {
+  JobFilter,
+  MissedTickPolicy,
+  OrphanReport,
+  QueueStats,
+  ScheduleRecord,
+  TransactionHandle,
+} from './store.js'
 
 /** What enqueue returns for each job. */
 export interface EnqueueResult {
@@ -361,6 +370,11 @@ export interface Queue extends Enqueuer, Scheduler {
    * it (the memory store).
    */
   storageHealth(options?: StorageHealthOptions): Promise<StorageHealth | null>
+  /**
+   * Orphans: due waiting jobs, by queue and kind, and schedules with ticks to come, of kinds that no
+   * live process registered (nor this queue, once started). One store read of waiting jobs only.
+   */
+  findOrphans(): Promise<OrphanReport>
   /** Deletes finished jobs older than `olderThanMs`, in batches; returns the count. */
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number>
 }

@@ -231,6 +231,34 @@ export interface QueueStats {
   readonly counts: Readonly<Record<JobState, number>>
 }
 
+/** Due waiting jobs of one queue and kind that no live process registered (orphans). */
+export interface OrphanedJobs {
+  readonly queue: string
+  readonly kind: string
+  /** How many are due and waiting. */
+  readonly count: number
+  /** Run time of the one that has waited longest, epoch ms. */
+  readonly oldestRunAt: number
+}
+
+/** What `findOrphans` reports: orphaned jobs by queue and kind, and orphaned schedules. */
+export interface OrphanReport {
+  /** By queue, then kind. */
+  readonly jobs: readonly OrphanedJobs[]
+  /** Schedules with ticks to come (`nextRunAt` set, or chained `after` another) of such kinds, by name. */
+  readonly schedules: readonly ScheduleRecord[]
+}
+
+/**
+ * Which kinds are registered, for orphan checks: those of every process whose last heartbeat is at
+ * most `staleAfterMs` before `now` (as `rescueJobs` judges liveness), plus `registered` (the caller's own).
+ */
+export interface OrphanParams {
+  readonly now?: number
+  readonly staleAfterMs: number
+  readonly registered: readonly string[]
+}
+
 /**
  * Which optional behaviours an adapter has. These flags are the truth: the core reads them (never
  * the presence of a method), and the store-level conformance suite (`test/store`) switches single
@@ -391,10 +419,33 @@ export interface JobStore {
   fireScheduleTick(params: FireTickParams): Promise<JobRecord | null>
 
   /**
-   * Records that process `processId` is alive at `now` (crash rescue). Adapters without several
-   * processes may keep this in memory.
+   * Records that process `processId` is alive at `now` (crash rescue) and, when `kinds` is given,
+   * the kinds it has handlers for (orphan checks; omitted: the stored kinds stay, none for a new
+   * process). Adapters without several processes may keep this in memory.
    */
-  recordHeartbeat(params: { readonly processId: string; readonly now?: number }): Promise<void>
+  recordHeartbeat(params: {
+    readonly processId: string
+    readonly now?: number
+    readonly kinds?: readonly string[]
+  }): Promise<void>
+
+  /**
+   * Orphans: waiting jobs due at `now` (`runAt <= now`) whose kind is not registered (see
+   * `OrphanParams`), counted by queue and kind; and the schedules with ticks to come of kinds not
+   * registered. Reads only waiting jobs (never finished ones).
+   */
+  findOrphans(params: OrphanParams): Promise<OrphanReport>
+
+  /**
+   * Fails at most `limit` orphans (as `findOrphans` finds them) whose kind has gone unregistered for
+   * `failAfterMs`: counted from the later of the job's run time and the last heartbeat of any process
+   * (live or dead, while its row is kept) that registered the kind. Each becomes `failed` at `now` with
+   * an `OrphanedJob` error appended (attempt unchanged) and cancels its waiting dependants, as a
+   * failed completion does. Returns the failed jobs.
+   */
+  failOrphans(
+    params: OrphanParams & { readonly failAfterMs: number; readonly limit: number },
+  ): Promise<JobRecord[]>
 
   /**
    * Returns to the queue the running jobs of processes whose last heartbeat is more than

@@ -177,6 +177,6 @@ export class JobManager {
       DEFAULTS.maintenance.retentionMs
     const batch =
       validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? DEFAULTS.maintenance.batchSize
-    return pruneFinished(this.#store, this.#clock.now() - olderThan, batch)
+    return pruneFinished(this.#store, this.#events, this.#clock.now() - olderThan, batch)
   }
 }
