@@ -82,7 +82,7 @@ for (const adapter of adapters) {
       await queue.schedule('@every 1 hour', ghost, { n: 3 }, { name: 'ghostly' })
 
       const page = await client.get('/admin/')
-      expect(rowOf(page.body, 'media')[10]).toBe('paused 1 orphaned')
+      expect(rowOf(page.body, 'media')[11]).toBe('paused 1 orphaned')
       expect(page.body).toContain('1 orphaned jobs, 1 orphaned schedules')
       expect(page.body).toContain('href="/admin/jobs?queue=media&amp;kind=ghost.kind"')
       expect(page.body).toContain('ghostly</a> (ghost.kind)')
