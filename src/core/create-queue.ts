@@ -233,7 +233,7 @@ class CoreQueueImpl implements CoreQueue {
       claim: async (p) => {
         const kinds = this.#registry.kinds
         if (kinds.length === 0) return []
-        return this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock) })
+        return this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock), resume: true })
       },
       run: (job, abort) => this.#runner.run(job, abort, mode),
       release: async (jobs) => {

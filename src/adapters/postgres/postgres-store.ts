@@ -25,6 +25,7 @@ import type {
   UpsertScheduleParams,
 } from '../../core/ports/store.js'
 import { claimJobs } from './claim.js'
+import { type ClaimCursorOptions, ClaimCursors, resolveClaimCursorOptions } from './claim-cursor.js'
 import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { translateError } from './errors.js'
@@ -58,6 +59,13 @@ export interface PostgresStoreOptions {
    * `synchronous_commit = off` (default false: a lost claim only leaves its job available).
    */
   readonly durableClaims?: boolean
+  /**
+   * The keyset claim: each claim resumes its index scan where the worker's last claim ended (less
+   * `lookbackMs` of run time), and scans from the front at least every `fullScanIntervalMs` (defaults
+   * 1000 and 1000; `fullScanIntervalMs: 0` scans from the front every time). Keeps claims cheap while
+   * a long transaction holds back VACUUM; see docs/storage.md.
+   */
+  readonly claimCursor?: ClaimCursorOptions
 }
 
 /** `JobStore` on PostgreSQL with `pg`. */
@@ -80,6 +88,9 @@ export class PostgresStore implements JobStore {
   readonly #claimPool: pg.Pool | null
   /** True when claims commit durably on the main pool (asked for, or the pool cannot be duplicated, e.g. PGlite). */
   readonly durableClaims: boolean
+  /** The keyset claim's settings in effect (see `PostgresStoreOptions.claimCursor`). */
+  readonly claimCursor: Required<ClaimCursorOptions>
+  readonly #cursors: ClaimCursors
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -91,6 +102,8 @@ export class PostgresStore implements JobStore {
       throw new InvalidArgumentError('PostgresStore needs options: { pool } or { connectionString }.')
     }
     this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA)
+    this.claimCursor = resolveClaimCursorOptions(options.claimCursor)
+    this.#cursors = new ClaimCursors(this.claimCursor)
     if (options.pool !== undefined) {
       if (typeof options.pool?.query !== 'function' || typeof options.pool?.connect !== 'function') {
         throw new InvalidArgumentError('pool must be a pg Pool (an object with query() and connect()).')
@@ -154,7 +167,7 @@ export class PostgresStore implements JobStore {
   /** Claims due jobs in one statement (see `JobStore.claimJobs`). */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
     return this.#run('claiming jobs', (db) =>
-      claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params),
+      claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors),
     )
   }
 
