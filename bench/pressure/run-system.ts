@@ -202,7 +202,7 @@ async function scenario(
       await worker.refresh()
       const db = await monitor.sample()
       const latencies = worker.takeLatencies()
-      result.latencies[phase].push(...latencies)
+      append(result.latencies[phase], latencies)
       const seconds = at - last.at
       const workerTicks = worker.cpuTicks()
       const window: PressureWindow = {
@@ -252,7 +252,7 @@ async function scenario(
   await worker.stop()
   result.completed = worker.completed
   result.duplicates = worker.duplicates
-  result.latencies.recovery.push(...worker.takeLatencies())
+  append(result.latencies.recovery, worker.takeLatencies())
 }
 
 function phaseSeconds(options: PressureOptions, phase: Phase): number {
@@ -316,7 +316,7 @@ class WorkerProcess {
       this.#messages.add(m.type)
       if (m.type === 'progress') {
         this.#progressCount++
-        this.#latencies.push(...m.latencies)
+        append(this.#latencies, m.latencies)
         this.completed = m.completed
         this.duplicates = m.duplicates
       } else if (m.type === 'error') this.#error ??= `worker: ${m.message}`
@@ -389,4 +389,9 @@ class WorkerProcess {
       await sleep(20)
     }
   }
+}
+
+/** Appends without spreading (a drain of a large backlog reports more latencies than a call takes arguments). */
+function append(target: number[], source: readonly number[]): void {
+  for (const value of source) target.push(value)
 }
