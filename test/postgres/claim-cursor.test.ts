@@ -119,6 +119,33 @@ describePostgres('keyset claim', () => {
     }
   })
 
+  it("a finished group job moves its loop's cursor back, so the group's next job needs no full scan", async () => {
+    const stuck = storeWith({ fullScanIntervalMs: HOUR })
+    const [g1, g2, g3] = await insert(stuck, [
+      { groupKey: 'g', runAt: T0 - 10_000 },
+      { groupKey: 'g', runAt: T0 - 10_000 },
+      { groupKey: 'g', runAt: T0 - 10_000 },
+    ])
+    const [other] = await insert(stuck, [{ runAt: T0 }])
+    expect(ids(await stuck.claimJobs(loop()))).toEqual([g1, other])
+    await stuck.completeJobs({ completions: [{ id: g1!, outcome: 'succeeded' }], now: T0 })
+    expect(ids(await stuck.claimJobs(loop()))).toEqual([g2])
+    // In the job's own transaction too, and whatever the outcome.
+    await stuck.runInTransaction(async (tx) => {
+      await stuck.completeInTransaction({
+        completion: {
+          id: g2!,
+          outcome: 'failed',
+          error: { attempt: 1, at: T0, name: 'Error', message: 'x' },
+        },
+        now: T0,
+        tx,
+      })
+      return { commit: true, value: null }
+    })
+    expect(ids(await stuck.claimJobs(loop()))).toEqual([g3])
+  })
+
   it('keeps one cursor per queue', async () => {
     const stuck = storeWith({ fullScanIntervalMs: HOUR })
     const queues = ['a', 'b']

@@ -11,8 +11,9 @@
  *
  * What the cursor can miss, a claim from the front takes at least once every `fullScanIntervalMs`:
  * a higher priority than the cursor's, a due time behind it (retries, scheduled and rescued jobs,
- * a released job, a producer's clock), a group's next job or a dependant whose turn came after the
- * cursor passed it, a job skipped while another claim held its lock, and a transactional enqueue
+ * a released job, a producer's clock), a dependant whose turn came after the cursor passed it (and a
+ * group's next job when another process finished the group's running job; when this store finished
+ * it, `finished` moves the cursor back at once), a job skipped while another claim held its lock, and a transactional enqueue
  * that committed later than `lookbackMs` after its `run_at`. No job is lost or taken out of its
  * group's order; such a job waits up to one interval (and the worker's poll) longer.
  *
@@ -22,7 +23,7 @@
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import type { JobRecord } from '../../core/domain/job.js'
 import { validateOptionalInt, validateOptionsObject } from '../../core/domain/validation.js'
-import type { ClaimParams } from '../../core/ports/store.js'
+import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
 
 /** Options of the keyset claim (`claimCursor` of the Postgres store and queue). */
 export interface ClaimCursorOptions {
@@ -84,14 +85,31 @@ export interface CursorPlan {
 
 interface Loop {
   lastFullScan: number
+  readonly strategy: PollStrategy
   readonly keys: Map<string, ScanStart>
 }
+
+/** True when `a` comes after `b` in the strategy's order (or there is no `b`). */
+function after(strategy: PollStrategy, a: ScanStart, b: ScanStart | undefined): boolean {
+  if (!b) return true
+  return strategy === 'priority'
+    ? a.priority > b.priority || (a.priority === b.priority && a.runAt > b.runAt)
+    : a.runAt > b.runAt
+}
+
+/** Group jobs remembered until they finish (the oldest are forgotten past this; they wait for a full scan). */
+const MAX_GROUP_JOBS = 10_000
 
 /** The cursors of one store, per claim loop (worker id, strategy, kinds). */
 export class ClaimCursors {
   readonly #settings: Required<ClaimCursorOptions>
   readonly #elapsed: () => number
   readonly #loops = new Map<string, Loop>()
+  /** Running group jobs this store's loops claimed: where their loop's cursor goes back when they finish. */
+  readonly #groupJobs = new Map<
+    string,
+    { readonly loop: Loop; readonly queue: string; readonly key: ScanStart }
+  >()
 
   /** `elapsed` reads a monotonic clock in ms (the full-scan cadence is the process's, not the data's). */
   constructor(settings: Required<ClaimCursorOptions>, elapsed: () => number = () => performance.now()) {
@@ -112,7 +130,7 @@ export class ClaimCursors {
     const now = this.#elapsed()
     const full = loop === undefined || now - loop.lastFullScan >= this.#settings.fullScanIntervalMs
     if (!loop) {
-      loop = { lastFullScan: now, keys: new Map() }
+      loop = { lastFullScan: now, strategy: params.strategy, keys: new Map() }
       this.#loops.set(id, loop)
     } else if (full) {
       loop.lastFullScan = now
@@ -126,11 +144,8 @@ export class ClaimCursors {
         ? { priority: key.priority, runAt: key.runAt - lookback }
         : { priority: FRONT.priority, runAt: key.runAt - lookback }
     })
-    const ahead = (job: ScanStart, key: ScanStart | undefined) =>
-      !key ||
-      (params.strategy === 'priority'
-        ? job.priority > key.priority || (job.priority === key.priority && job.runAt > key.runAt)
-        : job.runAt > key.runAt)
+    const ahead = (job: ScanStart, key: ScanStart | undefined) => after(params.strategy, job, key)
+    const owner = loop
     return {
       starts,
       taken: (jobs) => {
@@ -139,6 +154,7 @@ export class ClaimCursors {
         for (const job of jobs) {
           if (ahead(job, last.get(job.queue)))
             last.set(job.queue, { priority: job.priority, runAt: job.runAt })
+          if (job.groupKey !== null) this.#rememberGroupJob(job, owner)
         }
         for (const [queue, key] of last) {
           // A full scan took every claimable job up to its last one: the cursor may move back to it.
@@ -146,6 +162,31 @@ export class ClaimCursors {
           if (full || !current || ahead(key, current)) keys.set(queue, key)
         }
       },
+    }
+  }
+
+  /**
+   * Jobs finished (any outcome): a finished group job lets its group's next job run, which usually
+   * sits right after it in strategy order, behind the cursor that moved on meanwhile. The cursor of
+   * the loop that claimed it goes back to its key, so the next claim takes the group's next job at
+   * once instead of at the next full scan (a next job ordered before it still waits for that).
+   */
+  finished(ids: readonly string[]): void {
+    if (this.#groupJobs.size === 0) return
+    for (const id of ids) {
+      const entry = this.#groupJobs.get(id)
+      if (!entry) continue
+      this.#groupJobs.delete(id)
+      const cursor = entry.loop.keys.get(entry.queue)
+      if (cursor && after(entry.loop.strategy, cursor, entry.key)) entry.loop.keys.set(entry.queue, entry.key)
+    }
+  }
+
+  #rememberGroupJob(job: JobRecord, loop: Loop): void {
+    this.#groupJobs.set(job.id, { loop, queue: job.queue, key: { priority: job.priority, runAt: job.runAt } })
+    if (this.#groupJobs.size > MAX_GROUP_JOBS) {
+      const oldest = this.#groupJobs.keys().next().value
+      if (oldest !== undefined) this.#groupJobs.delete(oldest)
     }
   }
 }

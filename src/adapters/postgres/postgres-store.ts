@@ -176,13 +176,16 @@ export class PostgresStore implements JobStore {
     await this.#run('completing jobs', (db) =>
       completeJobs(db, this.#names, this.#sql.complete, params.completions, params.now),
     )
+    this.#cursors.finished(params.completions.map((c) => c.id))
   }
 
   /** Applies one completion inside `tx` with `completeJobs`' statement; true iff the job was written. */
   async completeInTransaction(params: { completion: Completion; now?: number; tx: TransactionHandle }) {
     const { completion, now, tx } = params
     const write = (db: SqlTarget) => completeJobs(db, this.#names, this.#sql.complete, [completion], now)
-    return (await this.#run('completing a job in its transaction', write, tx)) === 1
+    const written = (await this.#run('completing a job in its transaction', write, tx)) === 1
+    this.#cursors.finished([completion.id])
+    return written
   }
 
   /** Runs `fn` in a new transaction on a pooled connection (see `JobStore.runInTransaction`). */
