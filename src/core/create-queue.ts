@@ -248,7 +248,7 @@ class CoreQueueImpl implements CoreQueue {
       claim: async (p) => {
         const kinds = this.#registry.kinds
         if (kinds.length === 0) return []
-        const jobs = await this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock) })
+        const jobs = await this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock), resume: true })
         if (jobs.length > 0 && this.#events.has('claimed'))
           this.#events.emit('claimed', { jobs, workerId: p.workerId })
         return jobs

@@ -30,11 +30,18 @@ describePostgres('claim plan on the claim pool sessions', () => {
       await before?.(client)
       const sql = claimSql(sqlNames(db.schema))
       const now = Date.now()
+      // The cursor's start ($10 run_at per queue, $11 priority per queue for `priority`): from the front.
+      const cursor = (v: Variant) => {
+        const n = v.endsWith('many') ? 2 : 1
+        const runAt = `'{${Array(n).fill('-Infinity').join(',')}}'`
+        return v.startsWith('priority') ? `, ${runAt}, '{${Array(n).fill(-32768).join(',')}}'` : `, ${runAt}`
+      }
       const exec = (v: Variant, dueBy: number) =>
-        `EXECUTE ${v.replace(':', '_')}('{${v.endsWith('many') ? 'default,other' : 'default'}}', '{noop}', ${dueBy}, null, 10, ${now}, 'w', 1, false)`
+        `EXECUTE ${v.replace(':', '_')}('{${v.endsWith('many') ? 'default,other' : 'default'}}', '{noop}', ${dueBy}, null, 10, ${now}, 'w', 1, false${cursor(v)})`
       for (const v of VARIANTS) {
+        const cursorTypes = v.startsWith('priority') ? ', float8[], smallint[]' : ', float8[]'
         await client.query(
-          `PREPARE ${v.replace(':', '_')}(text[], text[], float8, bigint, int, float8, text, int, boolean) AS ${sql[v]}`,
+          `PREPARE ${v.replace(':', '_')}(text[], text[], float8, bigint, int, float8, text, int, boolean${cursorTypes}) AS ${sql[v]}`,
         )
         // First run on the empty table: the session's generic plan is made now.
         await client.query(exec(v, now))
@@ -71,6 +78,13 @@ describePostgres('claim plan on the claim pool sessions', () => {
         plan[v].some((line) => line.includes(`Index Scan using ${index}`)),
         v,
       ).toBe(true)
+      // The keyset claim's start is in the claim index's condition: the scan begins at the cursor.
+      const condition = plan[v].find((line) => line.includes('Index Cond:') && line.includes('(queue = '))
+      expect(condition, v).toMatch(
+        v.startsWith('priority')
+          ? /ROW\(priority, run_at\) >= ROW\((\(\$11\)\[1\]|q\.start_priority), to_timestamp/
+          : /\(run_at >= to_timestamp\(\(?(\(\$10\)\[1\]|q\.start_run_at)/,
+      )
     }
   }
 

@@ -28,6 +28,7 @@ import type {
   UpsertScheduleParams,
 } from '../../core/ports/store.js'
 import { claimJobs } from './claim.js'
+import { type ClaimCursorOptions, ClaimCursors, resolveClaimCursorOptions } from './claim-cursor.js'
 import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { translateError } from './errors.js'
@@ -63,6 +64,13 @@ export interface PostgresStoreOptions {
    * `synchronous_commit = off` (default false: a lost claim only leaves its job available).
    */
   readonly durableClaims?: boolean
+  /**
+   * The keyset claim: each claim resumes its index scan where the worker's last claim ended (less
+   * `lookbackMs` of run time), and scans from the front at least every `fullScanIntervalMs` (defaults
+   * 1000 and 1000; `fullScanIntervalMs: 0` scans from the front every time). Keeps claims cheap while
+   * a long transaction holds back VACUUM; see docs/storage.md.
+   */
+  readonly claimCursor?: ClaimCursorOptions
 }
 
 /** `JobStore` on PostgreSQL with `pg`. */
@@ -86,6 +94,9 @@ export class PostgresStore implements JobStore {
   readonly #claimPool: pg.Pool | null
   /** True when claims commit durably on the main pool (asked for, or the pool cannot be duplicated, e.g. PGlite). */
   readonly durableClaims: boolean
+  /** The keyset claim's settings in effect (see `PostgresStoreOptions.claimCursor`). */
+  readonly claimCursor: Required<ClaimCursorOptions>
+  readonly #cursors: ClaimCursors
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -97,6 +108,8 @@ export class PostgresStore implements JobStore {
       throw new InvalidArgumentError('PostgresStore needs options: { pool } or { connectionString }.')
     }
     this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA)
+    this.claimCursor = resolveClaimCursorOptions(options.claimCursor)
+    this.#cursors = new ClaimCursors(this.claimCursor)
     if (options.pool !== undefined) {
       if (typeof options.pool?.query !== 'function' || typeof options.pool?.connect !== 'function') {
         throw new InvalidArgumentError('pool must be a pg Pool (an object with query() and connect()).')
@@ -160,7 +173,7 @@ export class PostgresStore implements JobStore {
   /** Claims due jobs in one statement (see `JobStore.claimJobs`). */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
     return this.#run('claiming jobs', (db) =>
-      claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params),
+      claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors),
     )
   }
 
@@ -169,13 +182,16 @@ export class PostgresStore implements JobStore {
     await this.#run('completing jobs', (db) =>
       completeJobs(db, this.#names, this.#sql.complete, params.completions, params.now),
     )
+    this.#cursors.finished(params.completions.map((c) => c.id))
   }
 
   /** Applies one completion inside `tx` with `completeJobs`' statement; true iff the job was written. */
   async completeInTransaction(params: { completion: Completion; now?: number; tx: TransactionHandle }) {
     const { completion, now, tx } = params
     const write = (db: SqlTarget) => completeJobs(db, this.#names, this.#sql.complete, [completion], now)
-    return (await this.#run('completing a job in its transaction', write, tx)) === 1
+    const written = (await this.#run('completing a job in its transaction', write, tx)) === 1
+    this.#cursors.finished([completion.id])
+    return written
   }
 
   /** Runs `fn` in a new transaction on a pooled connection (see `JobStore.runInTransaction`). */

@@ -70,6 +70,14 @@ export interface ClaimParams {
   readonly workerId: string
   /** Only jobs with id <= this (drain without recursion: skip jobs enqueued while draining). */
   readonly maxId?: string
+  /**
+   * The claim comes from a worker's claim loop, which claims again and again under `workerId`. The
+   * store may then resume its scan where that worker's previous claim ended and skip jobs ordered
+   * before it (the Postgres keyset claim), provided every claimable job is still taken within a
+   * bounded time (Postgres: a claim from the front at least every `claimCursor.fullScanIntervalMs`).
+   * Without it (and always with `maxId` or `dueBy`), a claim takes jobs in strict strategy order.
+   */
+  readonly resume?: boolean
 }
 
 /** How claims order waiting jobs. */
