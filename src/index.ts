@@ -42,6 +42,17 @@ export { defineJob } from './core/domain/job-definition.js'
 export type { JsonValue } from './core/domain/json.js'
 export type { ParseScheduleOptions, ScheduleExpression } from './core/domain/schedules/expression.js'
 export { parseScheduleExpression } from './core/domain/schedules/expression.js'
+export type {
+  AgedHorizonHolder,
+  HorizonHolder,
+  HorizonHolderKind,
+  StorageHealth,
+  StorageHealthOptions,
+  StorageHealthReading,
+  StorageHealthThresholds,
+  StorageWarning,
+  TableHealth,
+} from './core/domain/storage-health.js'
 export { extendQueue } from './core/extend-queue.js'
 export type { Clock, TimerHandle } from './core/ports/clock.js'
 export { createSystemClock, ManualClock } from './core/ports/clock.js'
@@ -88,11 +99,15 @@ export type {
   ListJobsParams,
   MissedTickPolicy,
   NewJob,
+  OrphanedJobs,
+  OrphanParams,
+  OrphanReport,
   OversizedPolicy,
   PollStrategy,
   ProcessRecord,
   ProcessWorker,
   QueueStats,
+  RunAgainAt,
   ScheduleJobTemplate,
   ScheduleRecord,
   StoreCapabilities,

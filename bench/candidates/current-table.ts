@@ -4,11 +4,15 @@
  * indexes and checks) and E (the same table with a claim that resumes its index scan at a cursor).
  */
 import { claimJobs } from '../../src/adapters/postgres/claim.js'
+import {
+  ClaimCursors,
+  DEFAULT_CLAIM_CURSOR,
+  FRONT,
+  type ScanStart,
+} from '../../src/adapters/postgres/claim-cursor.js'
 import { completeJobs } from '../../src/adapters/postgres/complete.js'
 import { insertJobs } from '../../src/adapters/postgres/insert-jobs.js'
 import { migrate } from '../../src/adapters/postgres/migrate.js'
-import { queryRows } from '../../src/adapters/postgres/queryable.js'
-import { type ClaimedJobRow, toClaimedJob } from '../../src/adapters/postgres/row-mapping.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { storeStatements } from '../../src/adapters/postgres/statements.js'
 import { resolveNewJob } from '../../src/core/domain/enqueue-options.js'
@@ -30,10 +34,25 @@ const claimParams = (workerId: string, limit: number) => ({
   now: Date.now(),
 })
 
-/** The values `claimJobs` binds for these parameters (see claim.ts), for EXPLAIN. */
-function claimValues(workerId: string, limit: number): unknown[] {
+/**
+ * The values `claimJobs` binds for these parameters (see claim.ts), for EXPLAIN; the scan starts at
+ * `start` (the keyset claim's cursor less its lookback), by default at the front.
+ */
+function claimValues(workerId: string, limit: number, start: ScanStart = FRONT): unknown[] {
   const p = claimParams(workerId, limit)
-  return [p.queues, p.kinds, p.now, null, limit, p.now, workerId, names.groupLockSpace, false]
+  return [
+    p.queues,
+    p.kinds,
+    p.now,
+    null,
+    limit,
+    p.now,
+    workerId,
+    names.groupLockSpace,
+    false,
+    [start.runAt],
+    [start.priority],
+  ]
 }
 
 const toClaimed = (job: JobRecord): ClaimedJob => ({ id: job.id, attempt: job.attempt, payload: job.payload })
@@ -113,64 +132,27 @@ export const fewerIndexes: Candidate = onTodaysTable(
   adapterClaimer,
 )
 
-/** How far behind its cursor (by run_at) E's claim starts, to take jobs that committed late. */
-const KEYSET_LOOKBACK_MS = 1000
-/** How often E's claim starts from the front of the index instead (jobs out of cursor order). */
-const KEYSET_FULL_SCAN_MS = 1000
-
-/** E's claim: the adapter's claim with a lower bound on (priority, run_at, id). */
-const keysetSql = (() => {
-  const text = sql.claim['priority:one']
-  const anchor = 'AND j.attempt < j.max_attempts'
-  if (!text.includes(anchor)) throw new Error('E: the claim statement changed; update the keyset bound')
-  return text.replace(
-    anchor,
-    `${anchor} AND (j.priority, j.run_at, j.id) >= ($10::smallint, to_timestamp($11::float8 / 1000), $12::bigint)`,
-  )
-})()
-
 /**
- * A claim loop that remembers the key of the last job it took and starts the next index scan there
- * (less `KEYSET_LOOKBACK_MS`), so it walks only the dead entries of the last second instead of every
- * job claimed since the horizon was held. Every `KEYSET_FULL_SCAN_MS` it scans from the front once,
- * which takes the jobs a cursor misses: a higher priority, a due time behind the cursor (retries,
- * scheduled jobs, producers' clock skew), a commit later than the lookback, a job skipped while locked
- * and released. No job is lost; such a job waits up to `KEYSET_FULL_SCAN_MS` longer.
+ * E, now the adapter's default claim (`claim-cursor.ts`): each claim of a claim loop (`resume`)
+ * resumes at the key of the last job it took, less 1 s of lookback, and one claim a second scans
+ * from the front, which takes the jobs a cursor misses (a higher priority, a due time behind the
+ * cursor, a commit later than the lookback, a job skipped while locked and released).
  */
 function keysetClaimer(workerId: string): Claimer {
-  let cursor: { priority: number; runAt: number } | null = null
-  let lastFullScan = 0
-  const values = (limit: number, full: boolean) => [
-    ...claimValues(workerId, limit),
-    full || !cursor ? -32768 : cursor.priority,
-    full || !cursor ? 0 : cursor.runAt - KEYSET_LOOKBACK_MS,
-    0,
-  ]
+  const cursors = new ClaimCursors(DEFAULT_CLAIM_CURSOR)
   return {
-    async claim(db, limit) {
-      const full = Date.now() - lastFullScan >= KEYSET_FULL_SCAN_MS
-      if (full) lastFullScan = Date.now()
-      const rows = await queryRows<ClaimedJobRow>(db, {
-        name: 'bench_keyset_claim',
-        text: keysetSql,
-        values: values(limit, full),
-      })
-      const jobs = rows.map((r) => toClaimedJob(r, workerId, ['noop'], ['default']))
-      for (const job of jobs) {
-        const ahead =
-          !cursor ||
-          job.priority > cursor.priority ||
-          (job.priority === cursor.priority && job.runAt > cursor.runAt)
-        if (ahead) cursor = { priority: job.priority, runAt: job.runAt }
-      }
-      return jobs.map(toClaimed)
-    },
-    // A claimer that has not claimed yet scans from the front; show the steady state instead: a
-    // cursor at the newest due job, as a worker that keeps up has.
-    nextClaim: (limit) => {
-      cursor ??= { priority: 0, runAt: Date.now() }
-      return { text: keysetSql, values: values(limit, false) }
-    },
+    claim: async (db, limit) =>
+      (await claimJobs(db, names, sql.claim, { ...claimParams(workerId, limit), resume: true }, cursors)).map(
+        toClaimed,
+      ),
+    // The steady state of a worker that keeps up: its cursor at the newest due job, less the lookback.
+    nextClaim: (limit) => ({
+      text: sql.claim['priority:one'],
+      values: claimValues(workerId, limit, {
+        priority: 0,
+        runAt: Date.now() - DEFAULT_CLAIM_CURSOR.lookbackMs,
+      }),
+    }),
   }
 }
 

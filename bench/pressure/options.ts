@@ -1,8 +1,17 @@
 /** Command-line options of `bench/pressure.ts`. */
 import { CANDIDATE_IDS } from '../candidates/registry.js'
 
-/** The systems the pressure scenario can run: the two libraries and every storage candidate. */
-export const PRESSURE_SYSTEMS: readonly string[] = ['conveyor', 'graphile-worker', ...CANDIDATE_IDS]
+/**
+ * The systems the pressure scenario can run: the two libraries, Conveyor with every claim from the
+ * front of the claim index (`conveyor-front`: `claimCursor.fullScanIntervalMs: 0`, the claim before
+ * the keyset claim) and every storage candidate.
+ */
+export const PRESSURE_SYSTEMS: readonly string[] = [
+  'conveyor',
+  'conveyor-front',
+  'graphile-worker',
+  ...CANDIDATE_IDS,
+]
 
 /** Parsed options of one pressure run. */
 export interface PressureOptions {

@@ -10,7 +10,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { CLAIM_SESSION_SETTINGS } from '../../src/adapters/postgres/claim-pool.js'
-import { baseline } from '../candidates/current-table.js'
+import { baseline, keysetClaim } from '../candidates/current-table.js'
 import { candidateById } from '../candidates/registry.js'
 import type { Candidate } from '../candidates/types.js'
 import { type DatabaseFactory, liveChildren } from '../lib/resources.js'
@@ -112,7 +112,13 @@ async function scenario(
   const producer = await openPressureProducer(system, databaseUrl)
   cleanups.push(() => producer.close())
   const candidate =
-    system === 'conveyor' ? baseline : system === 'graphile-worker' ? null : candidateById(system)
+    system === 'conveyor'
+      ? keysetClaim
+      : system === 'conveyor-front'
+        ? baseline
+        : system === 'graphile-worker'
+          ? null
+          : candidateById(system)
   const worker = await WorkerProcess.spawn(system, databaseUrl, options.handlerMs)
   cleanups.push(() => worker.kill())
   const monitor = await DatabaseMonitor.open(databaseUrl)
@@ -158,7 +164,7 @@ async function scenario(
     })().catch((error) => log(`${system}: vacuum: ${(error as Error).message}`)),
   )
   // The design's own maintenance (C's rotation), on its own connection.
-  if (candidate?.maintenance && system !== 'conveyor') {
+  if (candidate?.maintenance && !system.startsWith('conveyor')) {
     const { everyMs, run } = candidate.maintenance
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 })
     pool.on('error', () => {})
@@ -196,7 +202,7 @@ async function scenario(
       await worker.refresh()
       const db = await monitor.sample()
       const latencies = worker.takeLatencies()
-      result.latencies[phase].push(...latencies)
+      append(result.latencies[phase], latencies)
       const seconds = at - last.at
       const workerTicks = worker.cpuTicks()
       const window: PressureWindow = {
@@ -246,7 +252,7 @@ async function scenario(
   await worker.stop()
   result.completed = worker.completed
   result.duplicates = worker.duplicates
-  result.latencies.recovery.push(...worker.takeLatencies())
+  append(result.latencies.recovery, worker.takeLatencies())
 }
 
 function phaseSeconds(options: PressureOptions, phase: Phase): number {
@@ -310,7 +316,7 @@ class WorkerProcess {
       this.#messages.add(m.type)
       if (m.type === 'progress') {
         this.#progressCount++
-        this.#latencies.push(...m.latencies)
+        append(this.#latencies, m.latencies)
         this.completed = m.completed
         this.duplicates = m.duplicates
       } else if (m.type === 'error') this.#error ??= `worker: ${m.message}`
@@ -383,4 +389,9 @@ class WorkerProcess {
       await sleep(20)
     }
   }
+}
+
+/** Appends without spreading (a drain of a large backlog reports more latencies than a call takes arguments). */
+function append(target: number[], source: readonly number[]): void {
+  for (const value of source) target.push(value)
 }

@@ -22,7 +22,7 @@ const job = defineJob<PressurePayload>({ kind: 'noop' })
 
 /** Installs `system`'s schema in the fresh database and opens its producer. */
 export async function openPressureProducer(system: string, databaseUrl: string): Promise<PressureProducer> {
-  if (system === 'conveyor') {
+  if (system === 'conveyor' || system === 'conveyor-front') {
     const queue = createPostgresQueue({ connectionString: databaseUrl, schema: CONVEYOR_SCHEMA })
     await queue.migrate()
     return {

@@ -3,7 +3,8 @@
  * handler. Each handler start is stamped against the insert time carried in the payload (pickup
  * latency, `performance.timeOrigin + performance.now()` in both processes); every 250 ms the
  * process sends the parent the latencies since the last report and its running counts.
- * Systems: `conveyor` (the current adapter on its defaults), `graphile-worker` (its best-tuned
+ * Systems: `conveyor` (the current adapter on its defaults), `conveyor-front` (the same with every
+ * claim from the front of the claim index), `graphile-worker` (its best-tuned
  * configuration from `bench/systems/configs.ts`), or a storage candidate's id (the minimal worker).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -51,12 +52,14 @@ const fail = (error: unknown) => {
 }
 
 async function startWorker(): Promise<() => Promise<void>> {
-  if (system === 'conveyor') {
+  if (system === 'conveyor' || system === 'conveyor-front') {
     const job = defineJob<PressurePayload>({ kind: 'noop' })
     const queue = createPostgresQueue({
       connectionString: databaseUrl,
       schema: CONVEYOR_SCHEMA,
       queues: { default: { concurrency: CONCURRENCY } },
+      // `conveyor-front`: every claim from the front of the claim index (the claim before the cursor).
+      ...(system === 'conveyor-front' ? { claimCursor: { fullScanIntervalMs: 0 } } : {}),
     })
     queue.register(job, async (payload) => {
       onStart(payload)

@@ -8,7 +8,7 @@ import { parseFlags } from './args.js'
 import type { Command, CommandContext } from './command.js'
 import { adminCommand } from './commands/admin.js'
 import { demoCommand } from './commands/demo.js'
-import { cancelCommand, retryCommand } from './commands/jobs.js'
+import { cancelCommand, pauseCommand, resumeCommand, retryCommand } from './commands/jobs.js'
 import { migrateCommand } from './commands/migrate.js'
 import { statusCommand } from './commands/status.js'
 import type { EnvironmentConfig } from './config.js'
@@ -24,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   retryCommand,
   cancelCommand,
+  pauseCommand,
+  resumeCommand,
   adminCommand,
 ]
 

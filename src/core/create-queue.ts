@@ -10,6 +10,7 @@ import { InvalidArgumentError, JobCancelledError, LifecycleError } from './domai
 import { EventBus, type QueueEventListener, type QueueEventName } from './domain/events.js'
 import type { JobRecord } from './domain/job.js'
 import type { JobDefinition } from './domain/job-definition.js'
+import type { StorageHealth, StorageHealthOptions } from './domain/storage-health.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
@@ -32,6 +33,7 @@ import type {
 import type {
   JobFilter,
   JobStore,
+  OrphanReport,
   ProcessRecord,
   QueueStats,
   ScheduleRecord,
@@ -48,6 +50,7 @@ import { JobRunner, type RunMode } from './runtime/job-runner.js'
 import { MiddlewareChain } from './runtime/middleware-chain.js'
 import { performJob } from './runtime/perform-job.js'
 import { ScheduleRegistrar } from './runtime/schedule-registrar.js'
+import { StorageHealthMonitor } from './runtime/storage-health-monitor.js'
 import { Worker } from './runtime/worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
@@ -101,6 +104,7 @@ class CoreQueueImpl implements CoreQueue {
   readonly #enqueuer: JobEnqueuer
   readonly #schedules: ScheduleRegistrar
   readonly #manager: JobManager
+  readonly #health: StorageHealthMonitor
   #workers: Worker[] = []
   #maintenance: MaintenanceService | null = null
   #cancelFeed: { users: number; unsubscribe: () => void } | null = null
@@ -122,6 +126,7 @@ class CoreQueueImpl implements CoreQueue {
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
     })
     this.#schedules = new ScheduleRegistrar({ store, clock: this.clock })
+    this.#health = new StorageHealthMonitor({ store, clock: this.clock, settings: config.storageHealth })
     // The chain is fixed once here, so a run pays nothing for middleware it does not have.
     const middleware = new MiddlewareChain(config.middleware)
     this.#enqueuer = new JobEnqueuer({
@@ -158,7 +163,10 @@ class CoreQueueImpl implements CoreQueue {
     handler: JobHandler<P> | HandlerModule,
     options?: RegisterOptions,
   ): void {
+    const replaced = typeof job?.kind === 'string' && this.#registry.get(job.kind) !== undefined
     this.#registry.register(job, handler, options)
+    if (this.#events.has('registered'))
+      this.#events.emit('registered', { kind: job.kind, queue: job.defaults.queue, replaced })
     for (const w of this.#workers) w.wake()
   }
 
@@ -216,6 +224,7 @@ class CoreQueueImpl implements CoreQueue {
           capacity: w.capacity,
           oversized: w.oversized,
         })),
+        kinds: () => this.#registry.kinds,
       })
       await this.#maintenance.start()
     }
@@ -245,7 +254,10 @@ class CoreQueueImpl implements CoreQueue {
       claim: async (p) => {
         const kinds = this.#registry.kinds
         if (kinds.length === 0) return []
-        return this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock) })
+        const jobs = await this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock), resume: true })
+        if (jobs.length > 0 && this.#events.has('claimed'))
+          this.#events.emit('claimed', { jobs, workerId: p.workerId })
+        return jobs
       },
       run: (job, abort) => this.#runner.run(job, abort, mode),
       release: async (jobs) => {
@@ -339,7 +351,11 @@ class CoreQueueImpl implements CoreQueue {
         runner: this.#runner,
         ...this.#config.drain,
         heartbeat: async () => {
-          await this.store.recordHeartbeat({ processId: this.#config.processId, now: storeNow(this.clock) })
+          await this.store.recordHeartbeat({
+            processId: this.#config.processId,
+            now: storeNow(this.clock),
+            kinds: this.#registry.kinds,
+          })
         },
       },
       options,
@@ -386,6 +402,14 @@ class CoreQueueImpl implements CoreQueue {
     return this.#manager.deleteJobs(filter)
   }
 
+  pauseJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.pauseJobs(filter)
+  }
+
+  resumeJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.resumeJobs(filter)
+  }
+
   updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
     return this.#manager.updateJob(id, patch, options)
   }
@@ -411,7 +435,20 @@ class CoreQueueImpl implements CoreQueue {
     return this.store.listProcesses({ now: storeNow(this.clock), liveWithinMs })
   }
 
+  storageHealth(options?: StorageHealthOptions): Promise<StorageHealth | null> {
+    return this.#health.storageHealth(options)
+  }
+
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number> {
     return this.#manager.prune(options)
+  }
+
+  findOrphans(): Promise<OrphanReport> {
+    return this.store.findOrphans({
+      now: storeNow(this.clock),
+      staleAfterMs: this.#config.drain.rescueAfterMs,
+      // This queue's own kinds count once it runs workers (a process that only registers does not run them).
+      registered: this.#startPromise && !this.#shutdownPromise ? this.#registry.kinds : [],
+    })
   }
 }

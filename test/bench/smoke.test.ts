@@ -155,7 +155,7 @@ describe.skipIf(noPostgres !== null)('benchmark harness (smoke)', () => {
     try {
       const out = join(tmp, 'pressure.json')
       const markdown = join(tmp, 'pressure.md')
-      const systems = ['conveyor', 'graphile-worker', ...CANDIDATE_IDS]
+      const systems = ['conveyor', 'conveyor-front', 'graphile-worker', ...CANDIDATE_IDS]
       const args = ['--import', 'tsx', 'bench/pressure.ts', '--rate', '200', '--warmup', '1', '--clean', '2']
       args.push('--hold', '2', '--recovery', '2', '--interval', '1', '--vacuum-every', '1', '--explain')
       args.push(

@@ -14,7 +14,7 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
       expect(code).toBe(0)
       expect(stdout).toContain('Usage: conveyor <command> [options]')
       expect(stdout).toContain('Exit codes: 0 done; 1 failed')
-      for (const command of ['demo', 'migrate', 'status', 'retry', 'cancel', 'admin']) {
+      for (const command of ['demo', 'migrate', 'status', 'retry', 'cancel', 'pause', 'resume', 'admin']) {
         expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
       }
     }
@@ -31,6 +31,8 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
     ['status', ['--json', '--schema']],
     ['retry', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--force', '--json', 'Exit codes']],
     ['cancel', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
+    ['pause', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--json', 'conveyor resume']],
+    ['resume', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
     ['admin', ['--port', '--host', '--user', '--password', '--read-only']],
     ['demo', ['--port', '--seed', '--rate', '--data-dir', '.demo-data']],
   ])('explains `%s` with --help', async (command, flags) => {

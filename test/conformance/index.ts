@@ -13,10 +13,12 @@ import failover from './cases/failover.js'
 import groupKeys from './cases/group-keys.js'
 import groupModes from './cases/group-modes.js'
 import jobActions from './cases/job-actions.js'
+import jobPause from './cases/job-pause.js'
 import lifecycle from './cases/lifecycle.js'
 import listJobs from './cases/list-jobs.js'
 import maxAttempts from './cases/max-attempts.js'
 import ordering from './cases/ordering.js'
+import orphans from './cases/orphans.js'
 import pause from './cases/pause.js'
 import payloadIncludes from './cases/payload-includes.js'
 import performJob from './cases/perform-job.js'
@@ -59,8 +61,10 @@ const CASES: readonly ((factory: HarnessFactory) => void)[] = [
   listJobs,
   payloadIncludes,
   updateJob,
+  jobPause,
   statsPrune,
   events,
+  orphans,
   schedules,
   scheduleTicks,
   scheduleSeeds,

@@ -10,10 +10,13 @@ import completeCases from './cases/complete.js'
 import groupModeCases from './cases/group-modes.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
+import jobPauseCases from './cases/job-pause.js'
+import orphanCases from './cases/orphans.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
 import scheduleCases from './cases/schedules.js'
 import slotCases from './cases/slots.js'
+import storageHealthCases from './cases/storage-health.js'
 import storeTimeCases from './cases/store-time.js'
 import timeoutRescueCases from './cases/timeout-rescue.js'
 import type { StoreFactory } from './factory.js'
@@ -27,10 +30,13 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   completeCases,
   rescueCases,
   timeoutRescueCases,
+  orphanCases,
   jobAdminCases,
+  jobPauseCases,
   queueCases,
   scheduleCases,
   storeTimeCases,
+  storageHealthCases,
 ]
 
 /** Registers the whole store-level suite for `factory` in a `describe` named after it. */

@@ -16,6 +16,7 @@
  */
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
+import { type ClaimCursors, FRONT } from './claim-cursor.js'
 import { assertJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
@@ -32,11 +33,19 @@ export type ClaimSql = Readonly<Record<`${PollStrategy}:${'one' | 'many'}`, stri
 /**
  * Parameters: $1 queues text[], $2 kinds text[], $3 due-by ms (null: now), $4 max id or null, $5 capacity,
  * $6 now ms (null: the database's), $7 worker id, $8 group lock space, $9 take the first job even if it exceeds capacity,
- * $10 the largest weight to take (null: any).
+ * $10 the largest weight to take (null: any),
+ * $11 float8[] per queue: the scan starts at this run_at (ms; -Infinity: at the front), and for `priority`,
+ * $12 smallint[] per queue: at this priority (see claim-cursor.ts). The bound is in the index condition.
  */
 function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: boolean): string {
   const queueFilter = manyQueues ? 'j.queue = a.name' : 'j.queue = ($1::text[])[1]'
   const now = fromMs(nowMs('$6'))
+  const startRunAt = fromMs(manyQueues ? 'a.start_run_at' : '($11::float8[])[1]')
+  const startPriority = manyQueues ? 'a.start_priority' : '($12::smallint[])[1]'
+  const cursorBound =
+    strategy === 'priority'
+      ? `(j.priority, j.run_at) >= (${startPriority}, ${startRunAt})`
+      : `j.run_at >= ${startRunAt}`
   const candidates = `SELECT j.id, j.weight, j.priority, j.run_at, j.group_key
     FROM ${names.jobs} j
     WHERE j.state IN ${WAITING_SQL}
@@ -44,6 +53,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       AND j.run_at <= ${fromMs(nowMs('$3'))}
       AND j.kind = ANY($2::text[])
       AND j.attempt < j.max_attempts
+      AND ${cursorBound}
       AND ($4::bigint IS NULL OR j.id <= $4::bigint)
       AND (j.depends_on IS NULL OR NOT EXISTS (
         SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
@@ -64,7 +74,11 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
     FOR UPDATE OF j SKIP LOCKED`
   const locked = manyQueues
     ? `active AS (
-        SELECT DISTINCT q.name FROM unnest($1::text[]) AS q(name)
+        SELECT DISTINCT q.* FROM ${
+          strategy === 'priority'
+            ? 'unnest($1::text[], $11::float8[], $12::smallint[]) AS q(name, start_run_at, start_priority)'
+            : 'unnest($1::text[], $11::float8[]) AS q(name, start_run_at)'
+        }
         WHERE NOT EXISTS (SELECT 1 FROM ${names.queues} p WHERE p.name = q.name AND p.paused)
       ), locked AS (
         SELECT c.* FROM active a CROSS JOIN LATERAL (${candidates}) c
@@ -88,7 +102,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       WHERE w.used <= $5::int OR ($9::boolean AND w.n = 1)
     )
     UPDATE ${names.jobs} j
-    SET state = 'running', attempt = j.attempt + 1, attempted_at = ${fromMs(nowMs('$6'))}, attempted_by = $7::text
+    SET state = 'running', attempt = j.attempt + 1, runs = j.runs + 1, attempted_at = ${fromMs(nowMs('$6'))}, attempted_by = $7::text
     WHERE j.id = ANY(ARRAY(SELECT id FROM taken))
     RETURNING ${claimedJobColumns('j')}`
 }
@@ -119,11 +133,16 @@ export async function claimJobs(
   names: SqlNames,
   sql: ClaimSql,
   params: ClaimParams,
+  cursors?: ClaimCursors,
 ): Promise<JobRecord[]> {
   const capacity = Math.floor(params.capacity)
   const queues = [...new Set(params.queues)]
   if (capacity < 1 || queues.length === 0 || params.kinds.length === 0) return []
   const variant = `${params.strategy}:${queues.length === 1 ? 'one' : 'many'}` as const
+  const plan = cursors?.plan(params, queues)
+  const starts = plan?.starts ?? queues.map(() => FRONT)
+  const cursorValues: unknown[] = [starts.map((s) => s.runAt)]
+  if (params.strategy === 'priority') cursorValues.push(starts.map((s) => s.priority))
   const rows = await queryRows<ClaimedJobRow>(target, {
     name: `${names.statementPrefix}claim_${params.strategy}_${queues.length === 1 ? 'one' : 'many'}`,
     text: sql[variant],
@@ -138,8 +157,10 @@ export async function claimJobs(
       names.groupLockSpace,
       params.oversizedFirst === true,
       params.maxWeight === undefined ? null : Math.floor(params.maxWeight),
+      ...cursorValues,
     ],
   })
   const jobs = rows.map((row) => toClaimedJob(row, params.workerId, params.kinds, queues))
+  plan?.taken(jobs)
   return jobs.sort(compare[params.strategy])
 }

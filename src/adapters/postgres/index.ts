@@ -13,6 +13,7 @@ import { extendQueue } from '../../core/extend-queue.js'
 import { type TracedQueueOptions, withDefaultMiddleware } from '../../instrumentation/default-middleware.js'
 import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { withAmbientTransaction } from './ambient-transaction.js'
+import type { ClaimCursorOptions } from './claim-cursor.js'
 import { DatabaseClock, type TimeQueryable } from './database-clock.js'
 import { PostgresStore } from './postgres-store.js'
 
@@ -35,6 +36,12 @@ export interface PostgresQueueOptions extends TracedQueueOptions {
    * available, so the fast path loses nothing).
    */
   readonly durableClaims?: boolean
+  /**
+   * The keyset claim: `{ fullScanIntervalMs, lookbackMs }` (defaults 1000 and 1000). Each claim
+   * resumes where the worker's last one ended, less `lookbackMs` of run time, and one claim at least
+   * every `fullScanIntervalMs` starts from the front (`0`: every claim does). See docs/storage.md.
+   */
+  readonly claimCursor?: ClaimCursorOptions
 }
 
 /** A queue stored in PostgreSQL, with its migrations. */
@@ -92,7 +99,7 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
   let databaseClock: DatabaseClock | undefined
   const config = resolveConfig(withDefaultMiddleware(options), {
-    extraKeys: ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims'],
+    extraKeys: ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims', 'claimCursor'],
     clock: () => {
       databaseClock = new DatabaseClock(
         { query: (text) => store.pool.query(text) },
@@ -107,7 +114,8 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     },
     prefetch: DEFAULT_PREFETCH,
   })
-  const { pool, connectionString, maxConnections, schema, durableClaims, ...queueOptions } = options
+  const { pool, connectionString, maxConnections, schema, durableClaims, claimCursor, ...queueOptions } =
+    options
   if (durableClaims !== undefined && typeof durableClaims !== 'boolean')
     throw new InvalidArgumentError(`durableClaims must be true or false; got ${String(durableClaims)}.`)
   const needed = poolSizeFor(queueOptions)
@@ -124,6 +132,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
       pool === undefined && maxConnections === undefined ? Math.max(10, needed) : maxConnections,
     schema,
     durableClaims,
+    claimCursor,
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
   const core = createConfiguredQueue(store, config, createNodeIsolation())
@@ -163,6 +172,8 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     prune: synced(core.prune.bind(core)) as CoreQueue['prune'],
     retryJobs: synced(core.retryJobs.bind(core)) as CoreQueue['retryJobs'],
     cancelJobs: synced(core.cancelJobs.bind(core)) as CoreQueue['cancelJobs'],
+    pauseJobs: synced(core.pauseJobs.bind(core)) as CoreQueue['pauseJobs'],
+    resumeJobs: synced(core.resumeJobs.bind(core)) as CoreQueue['resumeJobs'],
     pauseQueue: synced(core.pauseQueue.bind(core)) as CoreQueue['pauseQueue'],
     resumeQueue: synced(core.resumeQueue.bind(core)) as CoreQueue['resumeQueue'],
     // The clock re-reads the database's time every minute while the queue runs, not after shutdown.
@@ -186,6 +197,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
 }
 
 export { withTransaction } from './ambient-transaction.js'
+export { type ClaimCursorOptions, DEFAULT_CLAIM_CURSOR } from './claim-cursor.js'
 export { adaptDrizzleTransaction, type DrizzleTransactionLike } from './clients/drizzle.js'
 export { adaptKnexTransaction, type KnexTransactionLike } from './clients/knex.js'
 export { adaptKyselyTransaction, type KyselyTransactionLike } from './clients/kysely.js'

@@ -7,6 +7,7 @@
 import pg from 'pg'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import type { JobRecord } from '../../core/domain/job.js'
+import type { StorageHealthReading } from '../../core/domain/storage-health.js'
 import type {
   ClaimParams,
   Completion,
@@ -17,6 +18,8 @@ import type {
   JobStore,
   ListJobsParams,
   NewJob,
+  OrphanParams,
+  OrphanReport,
   ProcessRecord,
   ProcessWorker,
   QueueStats,
@@ -27,6 +30,7 @@ import type {
   UpsertScheduleParams,
 } from '../../core/ports/store.js'
 import { claimJobs } from './claim.js'
+import { type ClaimCursorOptions, ClaimCursors, resolveClaimCursorOptions } from './claim-cursor.js'
 import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { translateError } from './errors.js'
@@ -35,12 +39,14 @@ import * as admin from './job-admin.js'
 import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
+import { failOrphans, findOrphans } from './orphans.js'
 import type { SqlTarget } from './queryable.js'
 import { listProcesses, recordHeartbeat, rescueJobs } from './rescue.js'
 import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
 import { type SqlNames, sqlNames } from './sql-names.js'
 import { type StoreStatements, storeStatements } from './statements.js'
+import { readStorageHealth } from './storage-health.js'
 import { updateJob } from './update-job.js'
 
 /** How to reach the database: the application's pool, or a connection string for a pool the store owns. */
@@ -60,6 +66,13 @@ export interface PostgresStoreOptions {
    * `synchronous_commit = off` (default false: a lost claim only leaves its job available).
    */
   readonly durableClaims?: boolean
+  /**
+   * The keyset claim: each claim resumes its index scan where the worker's last claim ended (less
+   * `lookbackMs` of run time), and scans from the front at least every `fullScanIntervalMs` (defaults
+   * 1000 and 1000; `fullScanIntervalMs: 0` scans from the front every time). Keeps claims cheap while
+   * a long transaction holds back VACUUM; see docs/storage.md.
+   */
+  readonly claimCursor?: ClaimCursorOptions
 }
 
 /** `JobStore` on PostgreSQL with `pg`. */
@@ -69,6 +82,7 @@ export class PostgresStore implements JobStore {
     multiProcess: true,
     transactionalEnqueue: true,
     transactionalExecution: true,
+    storageHealth: true,
   }
   /** The schema of Conveyor's tables. */
   readonly schema: string
@@ -82,6 +96,9 @@ export class PostgresStore implements JobStore {
   readonly #claimPool: pg.Pool | null
   /** True when claims commit durably on the main pool (asked for, or the pool cannot be duplicated, e.g. PGlite). */
   readonly durableClaims: boolean
+  /** The keyset claim's settings in effect (see `PostgresStoreOptions.claimCursor`). */
+  readonly claimCursor: Required<ClaimCursorOptions>
+  readonly #cursors: ClaimCursors
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -93,6 +110,8 @@ export class PostgresStore implements JobStore {
       throw new InvalidArgumentError('PostgresStore needs options: { pool } or { connectionString }.')
     }
     this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA)
+    this.claimCursor = resolveClaimCursorOptions(options.claimCursor)
+    this.#cursors = new ClaimCursors(this.claimCursor)
     if (options.pool !== undefined) {
       if (typeof options.pool?.query !== 'function' || typeof options.pool?.connect !== 'function') {
         throw new InvalidArgumentError('pool must be a pg Pool (an object with query() and connect()).')
@@ -156,7 +175,7 @@ export class PostgresStore implements JobStore {
   /** Claims due jobs in one statement (see `JobStore.claimJobs`). */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
     return this.#run('claiming jobs', (db) =>
-      claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params),
+      claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors),
     )
   }
 
@@ -165,13 +184,16 @@ export class PostgresStore implements JobStore {
     await this.#run('completing jobs', (db) =>
       completeJobs(db, this.#names, this.#sql.complete, params.completions, params.now),
     )
+    this.#cursors.finished(params.completions.map((c) => c.id))
   }
 
   /** Applies one completion inside `tx` with `completeJobs`' statement; true iff the job was written. */
   async completeInTransaction(params: { completion: Completion; now?: number; tx: TransactionHandle }) {
     const { completion, now, tx } = params
     const write = (db: SqlTarget) => completeJobs(db, this.#names, this.#sql.complete, [completion], now)
-    return (await this.#run('completing a job in its transaction', write, tx)) === 1
+    const written = (await this.#run('completing a job in its transaction', write, tx)) === 1
+    this.#cursors.finished([completion.id])
+    return written
   }
 
   /** Runs `fn` in a new transaction on a pooled connection (see `JobStore.runInTransaction`). */
@@ -185,11 +207,12 @@ export class PostgresStore implements JobStore {
     }
   }
 
-  /** Upserts this process's heartbeat row (one statement). */
+  /** Upserts this process's heartbeat row, its workers and its kinds (one statement). */
   recordHeartbeat(params: {
     processId: string
     now?: number
     workers?: readonly ProcessWorker[]
+    kinds?: readonly string[]
   }): Promise<void> {
     // On the claim connections (no WAL flush wait, never behind completion batches or handlers'
     // transactions on the main pool): a heartbeat stuck in a busy pool makes a live process look dead.
@@ -201,7 +224,22 @@ export class PostgresStore implements JobStore {
         params.processId,
         params.now,
         params.workers,
+        params.kinds,
       ),
+    )
+  }
+
+  /** Orphaned jobs by queue and kind, and orphaned schedules (one statement; see `JobStore.findOrphans`). */
+  findOrphans(params: OrphanParams): Promise<OrphanReport> {
+    return this.#run('looking for orphaned jobs', (db) =>
+      findOrphans(db, this.#names, this.#sql.findOrphans, params),
+    )
+  }
+
+  /** Fails orphans past their grace period (one statement; see `JobStore.failOrphans`). */
+  failOrphans(params: OrphanParams & { failAfterMs: number; limit: number }): Promise<JobRecord[]> {
+    return this.#run('failing orphaned jobs', (db) =>
+      failOrphans(db, this.#names, this.#sql.failOrphans, params),
     )
   }
 
@@ -245,6 +283,14 @@ export class PostgresStore implements JobStore {
   }
 
   /** Deletes matching jobs that are not running; returns the count. */
+  pauseJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    return this.#run('pausing jobs', (db) => admin.pauseJobs(db, this.#names, params.filter))
+  }
+
+  resumeJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    return this.#run('resuming jobs', (db) => admin.resumeJobs(db, this.#names, params.filter, params.now))
+  }
+
   deleteJobs(params: { filter: JobFilter }): Promise<number> {
     return this.#run('deleting jobs', (db) => admin.deleteJobs(db, this.#names, params.filter))
   }
@@ -298,6 +344,14 @@ export class PostgresStore implements JobStore {
     return this.#run('firing a schedule tick', () =>
       schedules.fireScheduleTick(this.pool, this.#names, this.#sql.insert, params),
     )
+  }
+
+  /**
+   * Reads dead tuples, sizes and vacuum times of the schema's tables and what holds the database's
+   * xmin horizon, from catalog views only (see `JobStore.storageHealth`).
+   */
+  storageHealth(): Promise<StorageHealthReading> {
+    return this.#run('reading storage health', (db) => readStorageHealth(db, this.#names))
   }
 
   /** Calls `listener` with queue names notified on `<schema>_jobs`; listens on a dedicated connection. */

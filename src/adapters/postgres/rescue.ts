@@ -17,13 +17,15 @@ export const FORGET_PROCESS_AFTER_MS = 24 * 3600_000
 
 /**
  * The heartbeat statement. Parameters: $1 process id, $2 now ms (null: the database's), $3 the
- * process's workers as JSON (null: keep the recorded ones; only the first heartbeat gives them).
+ * process's workers as JSON (null: keep the recorded ones; only the first heartbeat gives them),
+ * $4 the kinds the process registered (null: keep the stored ones; none for a new row).
  */
 export function heartbeatSql(names: SqlNames): string {
-  return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at, workers)
-    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))}, $3::jsonb)
+  return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at, workers, kinds)
+    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))}, $3::jsonb, coalesce($4::text[], '{}'))
     ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at,
-      workers = coalesce(excluded.workers, p.workers)`
+      workers = coalesce(excluded.workers, p.workers),
+      kinds = coalesce($4::text[], p.kinds, '{}')`
 }
 
 /** Live processes: $1 now ms (null: the database's), $2 live-within ms. */
@@ -66,12 +68,13 @@ export async function recordHeartbeat(
   sql: string,
   processId: string,
   now: number | undefined,
-  workers?: readonly ProcessWorker[],
+  workers: readonly ProcessWorker[] | undefined,
+  kinds: readonly string[] | undefined,
 ): Promise<void> {
   await queryRows(target, {
     name: `${names.statementPrefix}heartbeat`,
     text: sql,
-    values: [processId, now ?? null, workers === undefined ? null : JSON.stringify(workers)],
+    values: [processId, now ?? null, workers === undefined ? null : JSON.stringify(workers), kinds ?? null],
   })
 }
 

@@ -5,6 +5,7 @@
 import { type ClaimSql, claimSql } from './claim.js'
 import { completeSql, completeSucceededSql } from './complete.js'
 import { type InsertSql, insertSql } from './insert-sql.js'
+import { failOrphansSql, findOrphansSql } from './orphans.js'
 import { heartbeatSql, listProcessesSql, rescueSql } from './rescue.js'
 import type { SqlNames } from './sql-names.js'
 
@@ -17,6 +18,8 @@ export interface StoreStatements {
   readonly heartbeat: string
   readonly listProcesses: string
   readonly rescue: string
+  readonly findOrphans: string
+  readonly failOrphans: string
 }
 
 /** Builds the statement texts of a schema. */
@@ -32,5 +35,7 @@ export function storeStatements(names: SqlNames): StoreStatements {
     heartbeat: heartbeatSql(names),
     listProcesses: listProcessesSql(names),
     rescue: rescueSql(names),
+    findOrphans: findOrphansSql(names),
+    failOrphans: failOrphansSql(names),
   }
 }

@@ -32,6 +32,8 @@ interface JobPatchBody {
   readonly runAt?: string
   readonly priority?: number
   readonly payload?: JsonValue
+  readonly workflowState?: JsonValue | null
+  readonly expression?: string
 }
 
 const jobResponse = { type: 'object', required: ['job'], properties: { job: jobSchema } } as const
@@ -45,13 +47,15 @@ const enqueuedResponse = {
   },
 } as const
 
-const SINGLE_ACTIONS: readonly Exclude<JobAction, 'delete'>[] = ['retry', 'cancel', 'run']
+const SINGLE_ACTIONS: readonly Exclude<JobAction, 'delete'>[] = ['retry', 'cancel', 'run', 'pause', 'resume']
 
 const SUMMARY: Readonly<Record<JobAction, string>> = {
   retry: 'Retry: make a finished or waiting job available now',
   run: 'Run now: make a waiting job available now',
   cancel: 'Cancel a waiting or running job',
   delete: 'Delete a job that is not running',
+  pause: 'Pause a waiting job: it is not run until resumed (it keeps its run time and unique key)',
+  resume: 'Resume a paused job: scheduled or available again by its run time',
 }
 
 /** Registers the job routes on the API scope. */
@@ -135,7 +139,8 @@ export function registerJobRoutes(api: FastifyInstance, ctx: AdminContext): void
     '/jobs/:id',
     {
       schema: documented({
-        summary: 'Change a waiting job: run time, priority, payload (validated with its schema)',
+        summary:
+          'Change a waiting or paused job: run time, priority, payload (validated with its schema), workflow state, its schedule’s expression',
         tags: ['jobs'],
         params: idParams,
         body: jobPatchSchema,
@@ -143,11 +148,13 @@ export function registerJobRoutes(api: FastifyInstance, ctx: AdminContext): void
       }),
     },
     async (request) => {
-      const { runAt, priority, payload } = request.body
+      const { runAt, priority, payload, workflowState, expression } = request.body
       const job = await updateJob(ctx, request.params.id, {
         ...(runAt !== undefined ? { runAt: Date.parse(runAt) } : {}),
         ...(priority !== undefined ? { priority } : {}),
         ...(payload !== undefined ? { payload } : {}),
+        ...(workflowState !== undefined ? { state: workflowState } : {}),
+        ...(expression !== undefined ? { expression } : {}),
       })
       return { job: jobDto(job) }
     },

@@ -41,6 +41,7 @@ export async function performJob<P>(
   const opts = validateEnqueueOptions(rest)
   const row = await deps.enqueuer.prepare(job, payload, opts)
   const now = deps.executor.clock.now()
+  const runNumber = validateOptionalInt(attempt, 'attempt', 1, row.maxAttempts) ?? 1
   const record: JobRecord = {
     ...row,
     groupMode: row.groupMode ?? 'fifo',
@@ -48,7 +49,8 @@ export async function performJob<P>(
     id: '0',
     state: 'running',
     createdAt: now,
-    attempt: validateOptionalInt(attempt, 'attempt', 1, row.maxAttempts) ?? 1,
+    attempt: runNumber,
+    runs: runNumber,
     errors: [],
     attemptedAt: now,
     attemptedBy: deps.attemptedBy,

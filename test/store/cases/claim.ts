@@ -1,6 +1,8 @@
 /** `claimJobs`: ordering per strategy, due time, capacity and weights, queues, kinds, pause, groups, dependencies. */
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../../src/core/domain/errors.js'
+import type { ClaimParams } from '../../../src/core/ports/store.js'
+import { waitFor } from '../../support/wait.js'
 import type { StoreFactory } from '../factory.js'
 import {
   attemptError,
@@ -193,5 +195,55 @@ export default function claimCases(factory: StoreFactory): void {
       await store().deleteJobs({ filter: { ids: [c!] } })
       expect(await claimIds(store())).toEqual([d])
     })
+
+    describe('a claim loop (resume: true) that may skip jobs ordered before its last claim', () => {
+      /** Claims of one loop until `id` comes (a store may take it only at its next scan from the front). */
+      const claimedLater = async (id: string, fields: Partial<ClaimParams>) =>
+        waitFor(async () => (await claimIds(store(), { resume: true, ...fields })).includes(id), {
+          message: `job ${id} behind the loop's last claim was never claimed`,
+        })
+
+      it('still takes a higher priority enqueued after it claimed a lower one', async () => {
+        const workerId = uniqueWorker()
+        const [low] = await insertIds(store(), [{ priority: 5 }])
+        expect(await claimIds(store(), { resume: true, workerId })).toEqual([low])
+        const [urgent] = await insertIds(store(), [{ priority: 0, runAt: T0 - 5000 }])
+        await claimedLater(urgent!, { workerId })
+      })
+
+      it('still takes a retry whose run time is behind the jobs it claimed since', async () => {
+        for (const strategy of ['priority', 'time'] as const) {
+          const workerId = uniqueWorker()
+          const [first] = await insertIds(store(), [{ runAt: T0 }])
+          expect(await claimIds(store(), { resume: true, workerId, strategy })).toEqual([first])
+          const [later] = await insertIds(store(), [{ runAt: T0 + 10_000 }])
+          expect(await claimIds(store(), { resume: true, workerId, strategy, now: T0 + 10_000 })).toEqual([
+            later,
+          ])
+          await store().completeJobs({
+            completions: [{ id: first!, outcome: 'retry', runAt: T0 + 1, error: attemptError(1) }],
+            now: T0 + 10_000,
+          })
+          await claimedLater(first!, { workerId, strategy, now: T0 + 10_000 })
+        }
+      })
+
+      it("still takes a group's next job once the group's running job finishes", async () => {
+        const workerId = uniqueWorker()
+        const [g1, g2] = await insertIds(store(), [
+          { groupKey: 'g', runAt: T0 - 10_000 },
+          { groupKey: 'g', runAt: T0 - 10_000 },
+        ])
+        const [other] = await insertIds(store(), [{ runAt: T0 }])
+        expect(await claimIds(store(), { resume: true, workerId })).toEqual([g1, other])
+        await store().completeJobs({ completions: [{ id: g1!, outcome: 'succeeded' }], now: T0 })
+        await claimedLater(g2!, { workerId })
+      })
+    })
   })
+}
+
+/** A worker id no earlier claim of the shared store used (a claim loop with no past). */
+function uniqueWorker(): string {
+  return `p-resume:w${Math.random().toString(36).slice(2)}`
 }

@@ -1,0 +1,192 @@
+/**
+ * The keyset claim (docs/storage.md, candidate E): each claim loop remembers, per queue, the key of
+ * the last job it took in strategy order (`priority, run_at` or `run_at`), and its next claim starts
+ * its index scan there, less a lookback on `run_at`, instead of at the front of the claim index.
+ *
+ * Why: a claimed or finished job leaves its old row version in the claim index, at the front of the
+ * scan order, until VACUUM may remove it. While a long transaction (or a replica's feedback) holds
+ * the xmin horizon, it may not, and a claim from the front walks every job handled since the horizon
+ * was taken (hundreds of thousands of entries after two minutes at 2,000 jobs/s). From the cursor,
+ * it walks only those of the lookback.
+ *
+ * What the cursor can miss, a claim from the front takes at least once every `fullScanIntervalMs`:
+ * a higher priority than the cursor's, a due time behind it (retries, scheduled and rescued jobs,
+ * a released job, a producer's clock), a dependant whose turn came after the cursor passed it (and a
+ * group's next job when another process finished the group's running job; when this store finished
+ * it, `finished` moves the cursor back at once), a job skipped while another claim held its lock, and a transactional enqueue
+ * that committed later than `lookbackMs` after its `run_at`. No job is lost or taken out of its
+ * group's order; such a job waits up to one interval (and the worker's poll) longer.
+ *
+ * Only claims of a worker's claim loop (`resume: true`) use a cursor; other claims, and those with
+ * `maxId` or `dueBy` (drain), scan from the front and leave the cursors alone.
+ */
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import type { JobRecord } from '../../core/domain/job.js'
+import { validateOptionalInt, validateOptionsObject } from '../../core/domain/validation.js'
+import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
+
+/** Options of the keyset claim (`claimCursor` of the Postgres store and queue). */
+export interface ClaimCursorOptions {
+  /**
+   * At least this often (ms), a claim loop's claim starts from the front of the claim index, taking
+   * the jobs its cursor skipped (default 1000; 0 = every claim from the front, no cursor).
+   */
+  readonly fullScanIntervalMs?: number
+  /**
+   * How far behind the cursor's `run_at` (ms) each claim starts, so that jobs whose enqueue committed
+   * up to this long after their `run_at` are taken at once (default 1000). Cover the longest
+   * transaction that enqueues jobs; a later commit waits for the next full scan.
+   */
+  readonly lookbackMs?: number
+}
+
+/** The defaults of `ClaimCursorOptions`. */
+export const DEFAULT_CLAIM_CURSOR: Required<ClaimCursorOptions> = {
+  fullScanIntervalMs: 1000,
+  lookbackMs: 1000,
+}
+
+const MAX_MS = 3_600_000
+
+/** Validates `claimCursor` and fills in the defaults. */
+export function resolveClaimCursorOptions(value: unknown): Required<ClaimCursorOptions> {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new InvalidArgumentError(
+      `claimCursor must be an object such as { fullScanIntervalMs: 1000, lookbackMs: 1000 }; got ${String(value)}.`,
+    )
+  }
+  const o = validateOptionsObject(value, 'claimCursor', ['fullScanIntervalMs', 'lookbackMs'])
+  return {
+    fullScanIntervalMs:
+      validateOptionalInt(o.fullScanIntervalMs, 'claimCursor.fullScanIntervalMs', 0, MAX_MS) ??
+      DEFAULT_CLAIM_CURSOR.fullScanIntervalMs,
+    lookbackMs:
+      validateOptionalInt(o.lookbackMs, 'claimCursor.lookbackMs', 0, MAX_MS) ??
+      DEFAULT_CLAIM_CURSOR.lookbackMs,
+  }
+}
+
+/** Where a claim's scan starts in one queue: strategy order from (`priority`, `runAt`) on. */
+export interface ScanStart {
+  readonly priority: number
+  readonly runAt: number
+}
+
+/** From the front: below every key. */
+export const FRONT: ScanStart = { priority: -32768, runAt: Number.NEGATIVE_INFINITY }
+
+/** One claim's plan: where each queue's scan starts, and what to do with the jobs it takes. */
+export interface CursorPlan {
+  /** Per queue (in the claim's queue order). */
+  readonly starts: readonly ScanStart[]
+  /** Call with the claimed jobs (any order). */
+  readonly taken: (jobs: readonly JobRecord[]) => void
+}
+
+interface Loop {
+  lastFullScan: number
+  readonly strategy: PollStrategy
+  readonly keys: Map<string, ScanStart>
+}
+
+/** True when `a` comes after `b` in the strategy's order (or there is no `b`). */
+function after(strategy: PollStrategy, a: ScanStart, b: ScanStart | undefined): boolean {
+  if (!b) return true
+  return strategy === 'priority'
+    ? a.priority > b.priority || (a.priority === b.priority && a.runAt > b.runAt)
+    : a.runAt > b.runAt
+}
+
+/** Group jobs remembered until they finish (the oldest are forgotten past this; they wait for a full scan). */
+const MAX_GROUP_JOBS = 10_000
+
+/** The cursors of one store, per claim loop (worker id, strategy, kinds). */
+export class ClaimCursors {
+  readonly #settings: Required<ClaimCursorOptions>
+  readonly #elapsed: () => number
+  readonly #loops = new Map<string, Loop>()
+  /** Running group jobs this store's loops claimed: where their loop's cursor goes back when they finish. */
+  readonly #groupJobs = new Map<
+    string,
+    { readonly loop: Loop; readonly queue: string; readonly key: ScanStart }
+  >()
+
+  /** `elapsed` reads a monotonic clock in ms (the full-scan cadence is the process's, not the data's). */
+  constructor(settings: Required<ClaimCursorOptions>, elapsed: () => number = () => performance.now()) {
+    this.#settings = settings
+    this.#elapsed = elapsed
+  }
+
+  /** Where this claim's scans start; from the front when a full scan is due or the cursor is off. */
+  plan(params: ClaimParams, queues: readonly string[]): CursorPlan {
+    const off =
+      params.resume !== true ||
+      this.#settings.fullScanIntervalMs === 0 ||
+      params.maxId !== undefined ||
+      params.dueBy !== undefined
+    if (off) return { starts: queues.map(() => FRONT), taken: () => {} }
+    const id = `${params.strategy}\n${params.workerId}\n${params.kinds.join('\n')}`
+    let loop = this.#loops.get(id)
+    const now = this.#elapsed()
+    const full = loop === undefined || now - loop.lastFullScan >= this.#settings.fullScanIntervalMs
+    if (!loop) {
+      loop = { lastFullScan: now, strategy: params.strategy, keys: new Map() }
+      this.#loops.set(id, loop)
+    } else if (full) {
+      loop.lastFullScan = now
+    }
+    const keys = loop.keys
+    const lookback = this.#settings.lookbackMs
+    const starts = queues.map((q) => {
+      const key = full ? undefined : keys.get(q)
+      if (!key) return FRONT
+      return params.strategy === 'priority'
+        ? { priority: key.priority, runAt: key.runAt - lookback }
+        : { priority: FRONT.priority, runAt: key.runAt - lookback }
+    })
+    const ahead = (job: ScanStart, key: ScanStart | undefined) => after(params.strategy, job, key)
+    const owner = loop
+    return {
+      starts,
+      taken: (jobs) => {
+        // The last job taken per queue, in strategy order.
+        const last = new Map<string, ScanStart>()
+        for (const job of jobs) {
+          if (ahead(job, last.get(job.queue)))
+            last.set(job.queue, { priority: job.priority, runAt: job.runAt })
+          if (job.groupKey !== null) this.#rememberGroupJob(job, owner)
+        }
+        for (const [queue, key] of last) {
+          // A full scan took every claimable job up to its last one: the cursor may move back to it.
+          const current = keys.get(queue)
+          if (full || !current || ahead(key, current)) keys.set(queue, key)
+        }
+      },
+    }
+  }
+
+  /**
+   * Jobs finished (any outcome): a finished group job lets its group's next job run, which usually
+   * sits right after it in strategy order, behind the cursor that moved on meanwhile. The cursor of
+   * the loop that claimed it goes back to its key, so the next claim takes the group's next job at
+   * once instead of at the next full scan (a next job ordered before it still waits for that).
+   */
+  finished(ids: readonly string[]): void {
+    if (this.#groupJobs.size === 0) return
+    for (const id of ids) {
+      const entry = this.#groupJobs.get(id)
+      if (!entry) continue
+      this.#groupJobs.delete(id)
+      const cursor = entry.loop.keys.get(entry.queue)
+      if (cursor && after(entry.loop.strategy, cursor, entry.key)) entry.loop.keys.set(entry.queue, entry.key)
+    }
+  }
+
+  #rememberGroupJob(job: JobRecord, loop: Loop): void {
+    this.#groupJobs.set(job.id, { loop, queue: job.queue, key: { priority: job.priority, runAt: job.runAt } })
+    if (this.#groupJobs.size > MAX_GROUP_JOBS) {
+      const oldest = this.#groupJobs.keys().next().value
+      if (oldest !== undefined) this.#groupJobs.delete(oldest)
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `ClaimCursors` on a fake monotonic clock: where each claim of a loop starts, when it scans from
+ * the front, and how the jobs it took move the cursor (the SQL side is test/postgres/claim-cursor.test.ts).
+ */
+import { describe, expect, it } from 'vitest'
+import { ClaimCursors, FRONT } from '../../src/adapters/postgres/claim-cursor.js'
+import type { JobRecord } from '../../src/core/domain/job.js'
+import type { ClaimParams } from '../../src/core/ports/store.js'
+
+const params = (fields: Partial<ClaimParams> = {}): ClaimParams => ({
+  queues: ['q'],
+  kinds: ['k'],
+  capacity: 10,
+  strategy: 'priority',
+  workerId: 'w',
+  resume: true,
+  ...fields,
+})
+const job = (queue: string, priority: number, runAt: number) => ({ queue, priority, runAt }) as JobRecord
+
+describe('ClaimCursors', () => {
+  function setup(fullScanIntervalMs = 1000, lookbackMs = 100) {
+    let now = 0
+    const cursors = new ClaimCursors({ fullScanIntervalMs, lookbackMs }, () => now)
+    return { cursors, advance: (ms: number) => (now += ms) }
+  }
+
+  it('starts at the front, then at the last job taken less the lookback, and at the front again each interval', () => {
+    const { cursors, advance } = setup()
+    const first = cursors.plan(params(), ['q'])
+    expect(first.starts).toEqual([FRONT])
+    first.taken([job('q', 2, 5000), job('q', 1, 9000), job('q', 2, 4000)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 2, runAt: 4900 }])
+    advance(999)
+    const behind = cursors.plan(params(), ['q'])
+    expect(behind.starts).toEqual([{ priority: 2, runAt: 4900 }])
+    // A cursor claim never moves the cursor back.
+    behind.taken([job('q', 0, 1)])
+    advance(1)
+    const full = cursors.plan(params(), ['q'])
+    expect(full.starts).toEqual([FRONT])
+    // A full scan's last job becomes the cursor, even behind the old one.
+    full.taken([job('q', 0, 10)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 0, runAt: -90 }])
+    // A full scan that took nothing in a queue leaves its cursor.
+    advance(1000)
+    cursors.plan(params(), ['q']).taken([])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 0, runAt: -90 }])
+  })
+
+  it('keeps a cursor per queue; time strategy bounds run_at only', () => {
+    const { cursors } = setup()
+    cursors.plan(params({ strategy: 'time' }), ['a', 'b']).taken([job('a', 9, 50), job('a', 0, 300)])
+    expect(cursors.plan(params({ strategy: 'time' }), ['a', 'b']).starts).toEqual([
+      { priority: FRONT.priority, runAt: 200 },
+      FRONT,
+    ])
+  })
+
+  it('separates loops by worker, strategy and kinds; other claims and drains scan from the front', () => {
+    const { cursors } = setup()
+    cursors.plan(params(), ['q']).taken([job('q', 1, 1000)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 900 }])
+    for (const other of [
+      { workerId: 'w2' },
+      { strategy: 'time' as const },
+      { kinds: ['k', 'k2'] },
+      { resume: false },
+      { maxId: '5' },
+      { dueBy: 10 },
+    ]) {
+      expect(cursors.plan(params(other), ['q']).starts, JSON.stringify(other)).toEqual([FRONT])
+    }
+  })
+
+  it('with fullScanIntervalMs 0 every claim starts at the front', () => {
+    const { cursors } = setup(0)
+    cursors.plan(params(), ['q']).taken([job('q', 1, 1000)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([FRONT])
+  })
+})
