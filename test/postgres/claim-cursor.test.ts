@@ -146,6 +146,32 @@ describePostgres('keyset claim', () => {
     expect(ids(await stuck.claimJobs(loop()))).toEqual([g3])
   })
 
+  it("in release mode too: a group job's retry moves the cursor back to the group's next job", async () => {
+    const stuck = storeWith({ fullScanIntervalMs: HOUR })
+    const [r1, r2, r3] = await insert(stuck, [
+      { groupKey: 'r', groupMode: 'release', runAt: T0 - 10_000 },
+      { groupKey: 'r', groupMode: 'release', runAt: T0 - 10_000 },
+      { groupKey: 'r', groupMode: 'release', runAt: T0 - 10_000 },
+    ])
+    const [other] = await insert(stuck, [{ runAt: T0 }])
+    expect(ids(await stuck.claimJobs(loop()))).toEqual([r1, other])
+    // The retry waits out its backoff without holding the group: the next job runs at once.
+    await stuck.completeJobs({
+      completions: [
+        {
+          id: r1!,
+          outcome: 'retry',
+          runAt: T0 + HOUR,
+          error: { attempt: 1, at: T0, name: 'Error', message: 'x' },
+        },
+      ],
+      now: T0,
+    })
+    expect(ids(await stuck.claimJobs(loop()))).toEqual([r2])
+    await stuck.completeJobs({ completions: [{ id: r2!, outcome: 'succeeded' }], now: T0 })
+    expect(ids(await stuck.claimJobs(loop()))).toEqual([r3])
+  })
+
   it('keeps one cursor per queue', async () => {
     const stuck = storeWith({ fullScanIntervalMs: HOUR })
     const queues = ['a', 'b']

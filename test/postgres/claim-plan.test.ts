@@ -61,11 +61,14 @@ describePostgres('claim plan on the claim pool sessions', () => {
     }
   }
 
+  // Every seventh job is in one of 50 groups, some fifo and some release (the pre-check's two cases).
   const insertWaiting = (rows: number) => async (client: pg.Client) => {
     await client.query(
-      `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, priority)
+      `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, priority,
+         group_key, group_mode)
        SELECT 'noop', CASE WHEN g % 10 = 0 THEN 'other' ELSE 'default' END, 'available', '{}',
-         now() - g * interval '1 ms', now(), 3, g % 3
+         now() - g * interval '1 ms', now(), 3, g % 3,
+         CASE WHEN g % 7 = 0 THEN 'group-' || (g % 50) END, CASE WHEN g % 2 = 0 THEN 'release' ELSE 'fifo' END
        FROM generate_series(1, ${rows}) g`,
     )
   }
@@ -88,6 +91,14 @@ describePostgres('claim plan on the claim pool sessions', () => {
           ? /ROW\(priority, run_at\) >= ROW\((\(\$12\)\[1\]|q\.start_priority), to_timestamp/
           : /\(run_at >= to_timestamp\(\(?(\(\$11\)\[1\]|q\.start_run_at)/,
       )
+      // The group pre-check (a job of a group: its group's running and earlier waiting jobs) probes
+      // the group index by the job's group (an index scan, or with statistics a bitmap scan of it below
+      // the job's id beside the small index of running jobs), never the claim index or the primary key.
+      const group = plan[v].findIndex((line) =>
+        /Index Scan using jobs_group_idx on jobs g|Bitmap Index Scan on jobs_group_idx/.test(line),
+      )
+      expect(group, v).toBeGreaterThan(-1)
+      expect(plan[v][group + 1], v).toMatch(/Index Cond: \(\(?group_key = j_1\.group_key\)?/)
     }
   }
 

@@ -12,8 +12,10 @@
  * What the cursor can miss, a claim from the front takes at least once every `fullScanIntervalMs`:
  * a higher priority than the cursor's, a due time behind it (retries, scheduled and rescued jobs,
  * a released job, a producer's clock), a dependant whose turn came after the cursor passed it (and a
- * group's next job when another process finished the group's running job; when this store finished
- * it, `finished` moves the cursor back at once), a job skipped while another claim held its lock, and a transactional enqueue
+ * group's next job when another process finished the group's running job, or when that job's
+ * `groupLockTimeoutMs` passed; when this store finished it, in `fifo` or `release` mode and whatever
+ * the outcome, `finished` moves the cursor back at once), a job skipped while another claim held its
+ * lock, and a transactional enqueue
  * that committed later than `lookbackMs` after its `run_at`. No job is lost or taken out of its
  * group's order; such a job waits up to one interval (and the worker's poll) longer.
  *
