@@ -32,6 +32,17 @@ export interface QueueEvents {
   paused: { job: JobRecord }
   /** An operator resumed a paused job (`resumeJobs`): it is `scheduled` or `available` again. */
   resumed: { job: JobRecord }
+  /**
+   * A job's run ended in a way that lets the next job of its group start (cuckmq's group release):
+   * after every run of a `release` job (any outcome, a retry or snooze included), and after a `fifo`
+   * job's final outcome (`succeeded`, `failed`, `cancelled`; a retry or snooze keeps the group). Not
+   * emitted when a run is handed back unrun at shutdown, nor for a rescue or a group lock timeout.
+   */
+  groupReleased: {
+    job: JobRecord
+    groupKey: string
+    outcome: 'succeeded' | 'retry' | 'failed' | 'cancelled' | 'snoozed'
+  }
   /** A running job of a process that stopped heartbeating was returned to the queue (or failed, out of attempts). */
   rescued: { jobId: string; job: JobRecord }
   /** A schedule enqueued the job for one tick. */
@@ -69,6 +80,7 @@ const EVENT_NAMES = Object.keys({
   snoozed: true,
   paused: true,
   resumed: true,
+  groupReleased: true,
   rescued: true,
   scheduled: true,
   pruned: true,

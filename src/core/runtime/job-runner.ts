@@ -232,7 +232,12 @@ export class JobRunner {
         ev.emit('snoozed', { job, runAt: this.#runAtOf(c) })
         break
       case 'released':
-        break
+        return
+    }
+    if (job.groupKey !== null && ev.has('groupReleased')) {
+      const final = c.outcome === 'succeeded' || c.outcome === 'failed' || c.outcome === 'cancelled'
+      if (final || job.groupMode === 'release')
+        ev.emit('groupReleased', { job, groupKey: job.groupKey, outcome: c.outcome })
     }
   }
 

@@ -29,6 +29,35 @@ export default function groupModeCases(factory: HarnessFactory): void {
       expect(order).toEqual(['head', 'next', 'head'])
     })
 
+    it('groupReleased: after every run in release mode, only after a final outcome in fifo (cuckmq ORCHESTRATOR_JOB_GROUP_DELETE)', async () => {
+      const h = await open({ random: () => 0.5 })
+      const seen: { groupKey: string; id: string; outcome: string }[] = []
+      h.queue.on('groupReleased', (e) =>
+        seen.push({ groupKey: e.groupKey, id: e.job.id, outcome: e.outcome }),
+      )
+      h.queue.register(step, ({ fail }, ctx) => {
+        if (fail && ctx.attempt === 1) throw new Error('first attempt fails')
+      })
+      const r = await h.queue.enqueue(
+        step,
+        { name: 'r', fail: true },
+        { groupKey: 'rel', groupMode: 'release' },
+      )
+      const f = await h.queue.enqueue(step, { name: 'f', fail: true }, { groupKey: 'fifo' })
+      const plain = await h.queue.enqueue(step, { name: 'plain' })
+      await h.queue.drain()
+      // The release job's failed attempt frees its group; the fifo job's holds it through the backoff.
+      expect(seen).toEqual([{ groupKey: 'rel', id: r.id, outcome: 'retry' }])
+      h.clock.advance(1000)
+      await h.queue.drain()
+      expect(seen).toEqual([
+        { groupKey: 'rel', id: r.id, outcome: 'retry' },
+        { groupKey: 'rel', id: r.id, outcome: 'succeeded' },
+        { groupKey: 'fifo', id: f.id, outcome: 'succeeded' },
+      ])
+      expect(seen.some((e) => e.id === plain.id)).toBe(false)
+    })
+
     it('fifo (the default) still holds the group through the backoff', async () => {
       const h = await open({ random: () => 0.5 })
       const order: string[] = []
