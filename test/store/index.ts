@@ -9,6 +9,7 @@ import claimCases from './cases/claim.js'
 import completeCases from './cases/complete.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
+import jobsByKeyCases from './cases/jobs-by-key.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
 import scheduleCases from './cases/schedules.js'
@@ -22,6 +23,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   completeCases,
   rescueCases,
   jobAdminCases,
+  jobsByKeyCases,
   queueCases,
   scheduleCases,
   storeTimeCases,

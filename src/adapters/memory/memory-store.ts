@@ -1,4 +1,10 @@
-import { FINAL_STATES, type JobRecord, type JobState, WAITING_STATES } from '../../core/domain/job.js'
+import {
+  FINAL_STATES,
+  type JobRecord,
+  type JobState,
+  UNIQUE_STATES,
+  WAITING_STATES,
+} from '../../core/domain/job.js'
 import { type Clock, createSystemClock } from '../../core/ports/clock.js'
 import type {
   ClaimParams,
@@ -29,6 +35,7 @@ import { StoreEvents } from './store-events.js'
 
 const FINAL = new Set<JobState>(FINAL_STATES)
 const WAITING = new Set<JobState>(WAITING_STATES)
+const UNIQUE = new Set<JobState>(UNIQUE_STATES)
 
 /**
  * The storage port in memory, for tests and demos: the same semantics as the Postgres store in one
@@ -153,6 +160,19 @@ export class MemoryStore implements JobStore {
   async getJob(params: { id: string }): Promise<JobRecord | null> {
     const entry = this.#jobs.get(params.id)
     return entry ? jobWithLogs(entry) : null
+  }
+
+  /** The jobs a unique key names (see `JobStore.getJobsByKey`), with their run logs. */
+  async getJobsByKey(params: { uniqueKey: string; kind?: string }): Promise<JobRecord[]> {
+    const holders: JobEntry[] = []
+    let newest: JobEntry | undefined
+    for (const entry of this.#jobs.withKey(params.uniqueKey)) {
+      if (params.kind !== undefined && entry.record.kind !== params.kind) continue
+      if (UNIQUE.has(entry.record.state)) holders.push(entry)
+      else if (newest === undefined || entry.seq > newest.seq) newest = entry
+    }
+    const named = holders.length > 0 ? holders.sort((a, b) => b.seq - a.seq) : newest ? [newest] : []
+    return named.map(jobWithLogs)
   }
 
   /** Lists matching jobs, newest first, before `beforeId`, at most `limit`. */

@@ -293,6 +293,13 @@ export interface JobStore {
 
   /** Returns one job with its run logs (the one read that includes `logs`), or null. */
   getJob(params: { readonly id: string }): Promise<JobRecord | null>
+  /**
+   * The jobs a unique key names (a job's name), with their run logs: every job of `kind` (of any
+   * kind when absent) holding `uniqueKey` (waiting or running; at most one per kind), newest first;
+   * when none holds it, the newest (largest id) finished job of `kind` with that key, alone; else
+   * none. Read with an index on the key, whatever the number of finished jobs that had it.
+   */
+  getJobsByKey(params: { readonly uniqueKey: string; readonly kind?: string }): Promise<JobRecord[]>
   /** Lists jobs matching a filter, newest (largest id) first, keyset-paginated. */
   listJobs(params: ListJobsParams): Promise<JobRecord[]>
   /** Moves matching non-running jobs to `available` now (attempts kept, max raised if exhausted); returns the count. */
