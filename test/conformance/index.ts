@@ -11,6 +11,7 @@ import enqueueValidation from './cases/enqueue-validation.js'
 import events from './cases/events.js'
 import groupKeys from './cases/group-keys.js'
 import jobActions from './cases/job-actions.js'
+import jobsByName from './cases/jobs-by-name.js'
 import lifecycle from './cases/lifecycle.js'
 import listJobs from './cases/list-jobs.js'
 import maxAttempts from './cases/max-attempts.js'
@@ -53,6 +54,7 @@ const CASES: readonly ((factory: HarnessFactory) => void)[] = [
   listJobs,
   payloadIncludes,
   updateJob,
+  jobsByName,
   statsPrune,
   events,
   schedules,

@@ -133,8 +133,16 @@ export interface JobFilter {
   readonly createdAfter?: number
   readonly createdBefore?: number
   readonly groupKey?: string
+  /** Every job with this unique key, of any kind (and `kind`) and state, finished ones included. */
   readonly uniqueKey?: string
   readonly scheduleName?: string
+  /**
+   * Only the job this name means (see `JobKeyRef`): the job of `kind` (any kind when the filter has
+   * none) that waits or runs with this unique key, or when none does, the newest finished job that
+   * had it. Without `kind`, every kind's holder. Resolved by the core before the store is called:
+   * stores never receive it.
+   */
+  readonly key?: string
 }
 
 /** Listing parameters: filter, keyset cursor (a job id) and page size. Newest first. */
