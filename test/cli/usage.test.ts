@@ -56,7 +56,7 @@ describe('conveyor usage mistakes', { timeout: 60_000 }, () => {
       /unknown state "done": expected one of scheduled, available/,
     ],
     ['a bad job id', ['cancel', '--id', 'abc'], /--id must be a job id/],
-    ['a filter-less bulk action', ['cancel'], /say which jobs: --id, --queue, --kind, --state, or --all/],
+    ['a filter-less bulk action', ['cancel'], /say which jobs: --id, --key, --queue, --kind, --state, or --all/],
     ['a bad port', ['admin', '--port', '99999'], /--port must be a port number from 0 to 65535/],
     ['a stray argument', ['status', 'now'], /unexpected argument "now"/],
     ['an unknown command', ['migrat'], /unknown command "migrat" \(did you mean `conveyor migrate`\?\)/],

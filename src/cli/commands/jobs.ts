@@ -21,6 +21,12 @@ const FILTER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     description:
       'a job id (repeat the flag, or comma-separate, for several); unknown ids are named, exit code 1',
   },
+  key: {
+    type: 'string',
+    value: '<key>',
+    description:
+      'the job of this name: the one holding this unique key, else its newest finished one (with --kind when two kinds hold it); not found: exit code 1',
+  },
   queue: { type: 'string', value: '<name>', description: 'only jobs of this queue' },
   kind: { type: 'string', value: '<kind>', description: 'only jobs of this kind' },
   state: {
@@ -61,16 +67,27 @@ export function jobFilterFlags(
   }
   const queue = stringFlag(values, 'queue')
   const kind = stringFlag(values, 'kind')
-  const all = booleanFlag(values, 'all')
-  const narrowed = ids.length > 0 || states.length > 0 || queue !== undefined || kind !== undefined
-  if (!narrowed && !all) {
-    throw new UsageError(`say which jobs: --id, --queue, --kind, --state, or --all for every job`, command)
+  const key = stringFlag(values, 'key')
+  if (key !== undefined && key.length === 0) {
+    throw new UsageError('--key must be a job name: the unique key it was enqueued with', command)
   }
-  const chosenStates = states.length > 0 ? states : ids.length === 0 ? defaultStates : undefined
+  const all = booleanFlag(values, 'all')
+  const narrowed =
+    ids.length > 0 || states.length > 0 || queue !== undefined || kind !== undefined || key !== undefined
+  if (!narrowed && !all) {
+    throw new UsageError(
+      `say which jobs: --id, --key, --queue, --kind, --state, or --all for every job`,
+      command,
+    )
+  }
+  // Jobs chosen by id or name are acted on in any state the action allows (others are listed).
+  const chosen = ids.length > 0 || key !== undefined
+  const chosenStates = states.length > 0 ? states : chosen ? undefined : defaultStates
   // 007 and 7 are the same job; each id once.
   const uniqueIds = [...new Set(ids.map((id) => BigInt(id).toString()))]
   return {
     ...(uniqueIds.length > 0 ? { ids: uniqueIds } : {}),
+    ...(key !== undefined ? { key } : {}),
     ...(queue !== undefined ? { queue } : {}),
     ...(kind !== undefined ? { kind } : {}),
     ...(chosenStates !== undefined ? { states: chosenStates as JobState[] } : {}),
@@ -111,6 +128,7 @@ export const retryCommand: Command = {
     'conveyor retry --queue mail --kind send-email',
     'conveyor retry --state failed --all',
     'conveyor retry --id 42 --force   # 42 succeeded: run it again',
+    'conveyor retry --key nightly-report   # the job of that name (its unique key)',
   ],
   run: (values, context) => {
     const filter = jobFilterFlags(values, 'retry', ['failed', 'cancelled'])
@@ -156,6 +174,7 @@ export const cancelCommand: Command = {
   },
   examples: [
     'conveyor cancel --id 42',
+    'conveyor cancel --key nightly-report --kind report',
     'conveyor cancel --queue reports --state scheduled',
     'conveyor cancel --all --json',
   ],
