@@ -13,8 +13,8 @@ import { formatCount } from './progress.js'
 
 /** What one action does and says. */
 export interface JobAction {
-  /** `retried` or `cancelled`: the key of the count in `--json` output. */
-  readonly done: 'retried' | 'cancelled'
+  /** `retried`, `cancelled` or `deleted`: the key of the count in `--json` output. */
+  readonly done: 'retried' | 'cancelled' | 'deleted'
   /** The states of the jobs the action changes. */
   readonly acts: readonly JobState[]
   /** Why a chosen job in another state is left alone, e.g. `only waiting or running jobs can be cancelled`. */
@@ -95,7 +95,7 @@ export async function runJobAction(
     const jobs = leftAlone.map(({ id, state }) => ({ id, state }))
     output.line(JSON.stringify({ [action.done]: count, notFound, leftAlone: jobs }))
   } else {
-    const verb = action.done === 'retried' ? 'Retried' : 'Cancelled'
+    const verb = `${action.done.charAt(0).toUpperCase()}${action.done.slice(1)}`
     output.line(`${verb} ${formatCount(count)} job${count === 1 ? '' : 's'}.`)
     for (const job of leftAlone) {
       output.line(`Left alone: job ${job.id} (${job.state}: ${job.why}).`)

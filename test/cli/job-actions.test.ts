@@ -162,6 +162,43 @@ describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, 
     expect(empty.stderr).toContain('--key')
   })
 
+  it('shows and deletes a job by id or name: show prints it, delete leaves running and, by default, waiting jobs', async () => {
+    const done = await succeededJob()
+    const waiting = await queue.enqueue(
+      mail,
+      { to: 'a@example.com' },
+      { uniqueKey: 'digest', delayMs: 60_000 },
+    )
+    const shown = await runCli(['show', '--key', 'digest', '--json', ...flags], env)
+    expect(shown.code).toBe(0)
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id: waiting.id,
+      kind: 'cli.mail',
+      state: 'scheduled',
+      uniqueKey: 'digest',
+    })
+    const text = await runCli(['show', '--id', done, ...flags], env)
+    expect(text.code).toBe(0)
+    expect(text.stdout).toContain(`Job ${done}: cli.ok in default, succeeded`)
+    const unknown = await runCli(['show', '--key', 'no-such', ...flags], env)
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('"no-such"')
+    expect((await runCli(['show', ...flags], env)).code).toBe(2)
+
+    // Without --id, --key or --state, delete takes finished jobs only.
+    const bulk = await runCli(['delete', '--all', ...flags], env)
+    expect(bulk).toMatchObject({ code: 0, stdout: 'Deleted 1 job.\n' })
+    expect(await stateOf(done)).toBeUndefined()
+    expect(await stateOf(waiting.id)).toBe('scheduled')
+    const named = await runCli(['delete', '--key', 'digest', ...flags], env)
+    expect(named).toMatchObject({ code: 0, stdout: 'Deleted 1 job.\n', stderr: '' })
+    expect(await stateOf(waiting.id)).toBeUndefined()
+    const gone = await runCli(['delete', '--key', 'digest', '--json', ...flags], env)
+    expect(gone.code).toBe(1)
+    expect(gone.stderr).toContain('"digest"')
+    expect((await runCli(['delete', '--state', 'running', ...flags], env)).code).toBe(2)
+  })
+
   it('prints what it did as JSON with --json', async () => {
     const [job] = await queue.enqueueMany([{ job: mail, payload: { to: 'a@example.com' } }])
     const missing = String(BigInt(job!.id) + 1000n)

@@ -1,7 +1,8 @@
 /**
- * `conveyor retry` and `conveyor cancel`: bulk actions on the jobs a filter selects (ids, queue,
- * kind, states). A filter is required; `--all` says on purpose that every job the action can change
- * is meant (cancel: waiting or running; retry: failed or cancelled).
+ * `conveyor retry`, `conveyor cancel` and `conveyor delete`: bulk actions on the jobs a filter
+ * selects (ids, a name, queue, kind, states). A filter is required; `--all` says on purpose that every
+ * job the action can change is meant (cancel: waiting or running; retry: failed or cancelled;
+ * delete: finished).
  */
 import { isJobId } from '../../adapters/postgres/job-id.js'
 import { JOB_STATES, type JobState } from '../../core/domain/job.js'
@@ -44,8 +45,10 @@ const JSON_OPTION: OptionSpec = {
 
 /** The states `cancel` changes: waiting or running. */
 const CANCELLABLE: readonly JobState[] = ['scheduled', 'available', 'retryable', 'running']
-/** The states `retry` changes: every state but running. */
+/** The states `retry` and `delete` change: every state but running. */
 const RETRYABLE: readonly JobState[] = JOB_STATES.filter((state) => state !== 'running')
+/** The states `delete` takes when no --id, --key or --state chooses: finished ones. */
+const FINISHED: readonly JobState[] = ['succeeded', 'failed', 'cancelled']
 
 /**
  * Builds the job filter from the flags, refusing an empty filter without `--all`; `--all` alone
@@ -194,6 +197,47 @@ export const cancelCommand: Command = {
     }
     const request = { filter, force: false, json: booleanFlag(values, 'json') }
     return withQueue(values, context, 'cancel', (queue) =>
+      runJobAction(queue, action, request, context.output),
+    )
+  },
+}
+
+/** The `delete` command. */
+export const deleteCommand: Command = {
+  name: 'delete',
+  summary: 'delete jobs that are not running',
+  details: [
+    'Deletes the selected jobs that are not running (they are gone: no history is kept). Without\n' +
+      '--id, --key or --state, only finished jobs (succeeded, failed, cancelled) are selected; name\n' +
+      'waiting states with --state to delete waiting jobs. Jobs waiting for a deleted job no longer wait for it.',
+    'Exit codes: 0 done (chosen jobs left alone are listed), 1 an --id or --key was not found (the\n' +
+      'other jobs were deleted), 2 a usage mistake.',
+  ],
+  options: {
+    ...FILTER_OPTIONS,
+    all: { type: 'boolean', description: 'every finished job (with --state: every job in those states)' },
+    json: {
+      type: 'boolean',
+      description: 'print {"deleted": n, "notFound": [ids], "leftAlone": [{id, state}]} as JSON',
+    },
+    ...DATABASE_OPTIONS,
+  },
+  examples: [
+    'conveyor delete --id 42',
+    'conveyor delete --key nightly-report   # the job of that name only',
+    'conveyor delete --queue reports --state succeeded',
+  ],
+  run: (values, context) => {
+    const filter = jobFilterFlags(values, 'delete', FINISHED)
+    refuseStates(filter, RETRYABLE, 'delete', 'cancel them first, or wait until they finish')
+    const action: JobAction = {
+      done: 'deleted',
+      acts: RETRYABLE,
+      leftAloneBecause: 'a running job is not deleted',
+      run: (queue, f) => queue.deleteJobs(f),
+    }
+    const request = { filter, force: true, json: booleanFlag(values, 'json') }
+    return withQueue(values, context, 'delete', (queue) =>
       runJobAction(queue, action, request, context.output),
     )
   },
