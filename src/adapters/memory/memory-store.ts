@@ -6,22 +6,23 @@ import {
   WAITING_STATES,
 } from '../../core/domain/job.js'
 import { type Clock, createSystemClock } from '../../core/ports/clock.js'
-import type {
-  ClaimParams,
-  Completion,
-  FireTickParams,
-  InsertOutcome,
-  JobChanges,
-  JobFilter,
-  JobStore,
-  ListJobsParams,
-  NewJob,
-  QueueStats,
-  ScheduleRecord,
-  StoreCapabilities,
-  TransactionHandle,
-  UpdateJobOutcome,
-  UpsertScheduleParams,
+import {
+  type ClaimParams,
+  type Completion,
+  type FireTickParams,
+  type InsertOutcome,
+  type JobChanges,
+  type JobFilter,
+  type JobStore,
+  type ListJobsParams,
+  type NewJob,
+  type QueueStats,
+  refuseKeyInStoreFilter,
+  type ScheduleRecord,
+  type StoreCapabilities,
+  type TransactionHandle,
+  type UpdateJobOutcome,
+  type UpsertScheduleParams,
 } from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
 import { completionChanges, workerDiedError } from './job-completion.js'
@@ -364,6 +365,7 @@ export class MemoryStore implements JobStore {
 
   /** Jobs that may match `filter`, in id order: looked up by id when `ids` is given, else every job. */
   #candidates(filter: JobFilter): JobEntry[] {
+    refuseKeyInStoreFilter(filter)
     if (filter.ids === undefined) return [...this.#jobs.entries()]
     const found = new Set<JobEntry>()
     for (const id of filter.ids) {

@@ -263,6 +263,18 @@ export function transactionalExecutionOf(store: JobStore): TransactionalExecutio
   }
 }
 
+/**
+ * Throws when a store is handed a filter with `key`: names are resolved by the core (`getJobsByKey`,
+ * then `ids`), and a store that ignored the field would act on every job the rest selects.
+ */
+export function refuseKeyInStoreFilter(filter: JobFilter): void {
+  if (filter.key !== undefined) {
+    throw new InvalidArgumentError(
+      'A store filter cannot have key: the queue resolves a job name to ids (getJobsByKey) before calling the store. Call the queue, or pass ids.',
+    )
+  }
+}
+
 /** The storage port. */
 export interface JobStore {
   readonly capabilities: StoreCapabilities

@@ -92,6 +92,20 @@ export default function jobsByKeyCases(factory: StoreFactory): void {
       expect(await byKey('k', 'test')).toEqual([x])
     })
 
+    it('filters refuse key (the core resolves names to ids first), and nothing is touched', async () => {
+      const [a] = await insertIds(store(), [{ uniqueKey: 'k' }, {}])
+      const filter = { key: 'k' } as never
+      await expect(store().listJobs({ filter, limit: 10 })).rejects.toThrow(/key/)
+      await expect(store().retryJobs({ filter, now: T0 })).rejects.toThrow(/key/)
+      await expect(store().cancelJobs({ filter, now: T0 })).rejects.toThrow(/key/)
+      await expect(store().deleteJobs({ filter })).rejects.toThrow(/key/)
+      expect((await store().listJobs({ filter: {}, limit: 10 })).map((j) => j.state)).toEqual([
+        'available',
+        'available',
+      ])
+      expect(a).toBeDefined()
+    })
+
     it('returns the named job with its run logs, as getJob does', async () => {
       const [a] = await insertIds(store(), [{ uniqueKey: 'k' }])
       await claimIds(store())
