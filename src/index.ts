@@ -45,6 +45,17 @@ export type { JobKeyRef, JobRef } from './core/domain/job-ref.js'
 export type { JsonValue } from './core/domain/json.js'
 export type { ParseScheduleOptions, ScheduleExpression } from './core/domain/schedules/expression.js'
 export { parseScheduleExpression } from './core/domain/schedules/expression.js'
+export type {
+  AgedHorizonHolder,
+  HorizonHolder,
+  HorizonHolderKind,
+  StorageHealth,
+  StorageHealthOptions,
+  StorageHealthReading,
+  StorageHealthThresholds,
+  StorageWarning,
+  TableHealth,
+} from './core/domain/storage-health.js'
 export { extendQueue } from './core/extend-queue.js'
 export type { Clock, TimerHandle } from './core/ports/clock.js'
 export { createSystemClock, ManualClock } from './core/ports/clock.js'
@@ -91,8 +102,12 @@ export type {
   ListJobsParams,
   MissedTickPolicy,
   NewJob,
+  OrphanedJobs,
+  OrphanParams,
+  OrphanReport,
   PollStrategy,
   QueueStats,
+  RunAgainAt,
   ScheduleJobTemplate,
   ScheduleRecord,
   StoreCapabilities,

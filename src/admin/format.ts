@@ -1,4 +1,5 @@
 /** Formatting of times, durations and JSON for the pages (all times in UTC). */
+import type { JobRecord } from '../core/domain/job.js'
 import type { JsonValue } from '../core/domain/json.js'
 import { html, type SafeHtml } from './html.js'
 
@@ -7,6 +8,25 @@ export function formatTime(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '—'
   const iso = new Date(ms).toISOString()
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`
+}
+
+/**
+ * A started job's lag: from its due time (`runAt`) to the start of its last attempt (`attemptedAt`,
+ * on the store's clock), as the `conveyor_job_lag_seconds` metric measures it, save the wait in a
+ * prefetching worker's local buffer (claimed, not yet started), which the stored job does not hold.
+ * Null for a job that has not started, or whose run time moved after its last attempt (a retry or a
+ * snooze waiting, then cancelled).
+ */
+export function jobLagMs(job: JobRecord): number | null {
+  const waiting = job.state === 'scheduled' || job.state === 'available' || job.state === 'retryable'
+  if (waiting || job.attemptedAt === null || job.attemptedAt < job.runAt) return null
+  return job.attemptedAt - job.runAt
+}
+
+/** A job's lag as a short duration, or a muted em dash when it has none (see `jobLagMs`). */
+export function lagText(job: JobRecord): SafeHtml {
+  const lag = jobLagMs(job)
+  return lag === null ? html`<span class="muted">—</span>` : html`${formatDuration(lag)}`
 }
 
 /** A short human duration: `850 ms`, `42s`, `3m 12s`, `2h 5m`, `3d 4h`. */
@@ -54,6 +74,18 @@ export function prettyJson(value: JsonValue | unknown): string {
 export function previewJson(value: JsonValue | unknown, max = 100): string {
   const text = JSON.stringify(value) ?? 'null'
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
+
+/** `512 B`, `8.0 kB`, `420 MB`, `1.3 GB` (powers of 1024, as PostgreSQL's pg_size_pretty). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${value} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
 }
 
 /** `1 job` / `3 jobs`. */

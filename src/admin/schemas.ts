@@ -50,6 +50,17 @@ export const actionBodySchema = {
   properties: formProperties,
 } as const
 
+/** Body of the job page's change form: workflow state (JSON text) and the schedule's expression. */
+export const editBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...formProperties,
+    workflowState: { type: 'string', maxLength: 100_000 },
+    expression: { type: 'string', maxLength: 1000 },
+  },
+} as const
+
 /** Body of the bulk actions: the form fields and the filter. */
 export const bulkBodySchema = {
   type: 'object',
@@ -80,6 +91,8 @@ const FIELD_HELP: Readonly<Record<string, string>> = {
   limit: 'a whole number from 1 to 500',
   id: 'a job id (digits only)',
   action: 'one of the listed actions',
+  workflowState: 'JSON text of at most 100000 characters',
+  expression: 'a schedule expression of at most 1000 characters',
 }
 
 /** Turns Ajv's errors into one sentence per request: which field is wrong and what it accepts. */

@@ -19,9 +19,11 @@ tr:last-child td{border-bottom:0}td.num,th.num{text-align:right;font-variant-num
 pre{background:#0f172a;color:#e2e8f0;padding:12px;border-radius:6px;overflow:auto;max-height:480px;margin:6px 0;white-space:pre-wrap;word-break:break-word}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;background:#eef2f6;color:#344054}
 .s-succeeded{background:#dcfae6;color:var(--ok)}.s-failed{background:#fee4e2;color:var(--danger)}
-.s-running{background:#dbe4ff;color:var(--accent)}.s-retryable{background:#fef0c7;color:var(--warn)}
+.s-running{background:#dbe4ff;color:var(--accent)}.s-paused{background:#fdf2fa;color:#c11574}
+form.edit label{display:block;margin:.5rem 0}form.edit textarea,form.edit input{display:block;width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.s-retryable{background:#fef0c7;color:var(--warn)}
 .s-cancelled{background:#f2f4f7;color:#475467}.s-scheduled{background:#f4ebff;color:#6941c6}.s-available{background:#d1f4fb;color:#0e7090}
-.paused{background:#fef0c7;color:var(--warn)}
+.paused,.orphaned{background:#fef0c7;color:var(--warn)}
 .btn{font:inherit;font-size:12.5px;padding:4px 10px;border:1px solid #c9ced6;border-radius:6px;background:#fff;color:var(--fg);cursor:pointer}
 .btn:hover{background:#f2f4f7}.btn.danger{color:var(--danger);border-color:#f1b4ae}.btn.primary{background:var(--accent);color:#fff;border-color:var(--accent)}
 header .btn{background:transparent;color:#cbd5e1;border-color:#475467}

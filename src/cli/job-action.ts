@@ -1,5 +1,5 @@
 /**
- * Running `retry` or `cancel` so that an operator (or a script) can tell what happened: the jobs
+ * Running `retry`, `cancel`, `pause` or `resume` so that an operator (or a script) can tell what happened: the jobs
  * named by `--id` are looked up first, so ids that do not exist are named (exit code 1, after the
  * others were acted on) and chosen jobs the action leaves alone are listed with their state. A
  * succeeded job is retried only with `--force`: without it, nothing is changed.
@@ -13,8 +13,8 @@ import { formatCount } from './progress.js'
 
 /** What one action does and says. */
 export interface JobAction {
-  /** `retried`, `cancelled` or `deleted`: the key of the count in `--json` output. */
-  readonly done: 'retried' | 'cancelled' | 'deleted'
+  /** The key of the count in `--json` output. */
+  readonly done: 'retried' | 'cancelled' | 'paused' | 'resumed' | 'deleted'
   /** The states of the jobs the action changes. */
   readonly acts: readonly JobState[]
   /** Why a chosen job in another state is left alone, e.g. `only waiting or running jobs can be cancelled`. */

@@ -8,7 +8,7 @@ import { parseFlags } from './args.js'
 import type { Command, CommandContext } from './command.js'
 import { adminCommand } from './commands/admin.js'
 import { demoCommand } from './commands/demo.js'
-import { cancelCommand, deleteCommand, retryCommand } from './commands/jobs.js'
+import { cancelCommand, deleteCommand, pauseCommand, resumeCommand, retryCommand } from './commands/jobs.js'
 import { migrateCommand } from './commands/migrate.js'
 import { showCommand } from './commands/show.js'
 import { statusCommand } from './commands/status.js'
@@ -26,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   showCommand,
   retryCommand,
   cancelCommand,
+  pauseCommand,
+  resumeCommand,
   deleteCommand,
   adminCommand,
 ]

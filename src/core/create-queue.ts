@@ -11,6 +11,7 @@ import { EventBus, type QueueEventListener, type QueueEventName } from './domain
 import type { JobRecord } from './domain/job.js'
 import type { JobDefinition } from './domain/job-definition.js'
 import type { JobRef } from './domain/job-ref.js'
+import type { StorageHealth, StorageHealthOptions } from './domain/storage-health.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
@@ -30,7 +31,14 @@ import type {
   ShutdownOptions,
   UpdateJobOptions,
 } from './ports/queue.js'
-import type { JobFilter, JobStore, QueueStats, ScheduleRecord, TransactionHandle } from './ports/store.js'
+import type {
+  JobFilter,
+  JobStore,
+  OrphanReport,
+  QueueStats,
+  ScheduleRecord,
+  TransactionHandle,
+} from './ports/store.js'
 import { Completer } from './runtime/completer.js'
 import { drainJobs } from './runtime/drain.js'
 import { JobEnqueuer } from './runtime/enqueuer.js'
@@ -42,6 +50,7 @@ import { JobRunner, type RunMode } from './runtime/job-runner.js'
 import { MiddlewareChain } from './runtime/middleware-chain.js'
 import { performJob } from './runtime/perform-job.js'
 import { ScheduleRegistrar } from './runtime/schedule-registrar.js'
+import { StorageHealthMonitor } from './runtime/storage-health-monitor.js'
 import { Worker } from './runtime/worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
@@ -95,6 +104,7 @@ class CoreQueueImpl implements CoreQueue {
   readonly #enqueuer: JobEnqueuer
   readonly #schedules: ScheduleRegistrar
   readonly #manager: JobManager
+  readonly #health: StorageHealthMonitor
   #workers: Worker[] = []
   #maintenance: MaintenanceService | null = null
   #cancelFeed: { users: number; unsubscribe: () => void } | null = null
@@ -116,6 +126,7 @@ class CoreQueueImpl implements CoreQueue {
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
     })
     this.#schedules = new ScheduleRegistrar({ store, clock: this.clock })
+    this.#health = new StorageHealthMonitor({ store, clock: this.clock, settings: config.storageHealth })
     // The chain is fixed once here, so a run pays nothing for middleware it does not have.
     const middleware = new MiddlewareChain(config.middleware)
     this.#enqueuer = new JobEnqueuer({
@@ -152,7 +163,10 @@ class CoreQueueImpl implements CoreQueue {
     handler: JobHandler<P> | HandlerModule,
     options?: RegisterOptions,
   ): void {
+    const replaced = typeof job?.kind === 'string' && this.#registry.get(job.kind) !== undefined
     this.#registry.register(job, handler, options)
+    if (this.#events.has('registered'))
+      this.#events.emit('registered', { kind: job.kind, queue: job.defaults.queue, replaced })
     for (const w of this.#workers) w.wake()
   }
 
@@ -205,6 +219,7 @@ class CoreQueueImpl implements CoreQueue {
         clock: this.clock,
         events: this.#events,
         settings: config.maintenance,
+        kinds: () => this.#registry.kinds,
       })
       await this.#maintenance.start()
     }
@@ -234,7 +249,10 @@ class CoreQueueImpl implements CoreQueue {
       claim: async (p) => {
         const kinds = this.#registry.kinds
         if (kinds.length === 0) return []
-        return this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock) })
+        const jobs = await this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock) })
+        if (jobs.length > 0 && this.#events.has('claimed'))
+          this.#events.emit('claimed', { jobs, workerId: p.workerId })
+        return jobs
       },
       run: (job, abort) => this.#runner.run(job, abort, mode),
       release: async (jobs) => {
@@ -328,7 +346,11 @@ class CoreQueueImpl implements CoreQueue {
         runner: this.#runner,
         ...this.#config.drain,
         heartbeat: async () => {
-          await this.store.recordHeartbeat({ processId: this.#config.processId, now: storeNow(this.clock) })
+          await this.store.recordHeartbeat({
+            processId: this.#config.processId,
+            now: storeNow(this.clock),
+            kinds: this.#registry.kinds,
+          })
         },
       },
       options,
@@ -375,6 +397,14 @@ class CoreQueueImpl implements CoreQueue {
     return this.#manager.deleteJobs(filter)
   }
 
+  pauseJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.pauseJobs(filter)
+  }
+
+  resumeJobs(filter: JobFilter): Promise<number> {
+    return this.#manager.resumeJobs(filter)
+  }
+
   updateJob(job: JobRef, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
     return this.#manager.updateJob(job, patch, options)
   }
@@ -395,7 +425,20 @@ class CoreQueueImpl implements CoreQueue {
     return this.#manager.stats()
   }
 
+  storageHealth(options?: StorageHealthOptions): Promise<StorageHealth | null> {
+    return this.#health.storageHealth(options)
+  }
+
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number> {
     return this.#manager.prune(options)
+  }
+
+  findOrphans(): Promise<OrphanReport> {
+    return this.store.findOrphans({
+      now: storeNow(this.clock),
+      staleAfterMs: this.#config.drain.rescueAfterMs,
+      // This queue's own kinds count once it runs workers (a process that only registers does not run them).
+      registered: this.#startPromise && !this.#shutdownPromise ? this.#registry.kinds : [],
+    })
   }
 }

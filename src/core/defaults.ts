@@ -37,6 +37,11 @@ export const DEFAULTS = Object.freeze({
   autoPrefetch: Object.freeze({ base: 100, max: 400 }),
   /** Grace period of `shutdown`. */
   shutdownGraceMs: 10_000,
+  /** Isolated handlers (`register(job, module, { isolation })`). */
+  isolation: Object.freeze({
+    /** How long an aborted isolated handler may go on, its `ctx.signal` aborted, before its runner is terminated. */
+    abortGraceMs: 1000,
+  }),
   /** The schedule service. */
   scheduler: Object.freeze({ intervalMs: 1000, missedToleranceMs: 60_000 }),
   /** Heartbeats, rescue and pruning. */
@@ -50,6 +55,14 @@ export const DEFAULTS = Object.freeze({
     /** Rows per rescue or prune statement (also the default of `prune()`'s `batchSize`). */
     batchSize: 1000,
   }),
+  /**
+   * `storageHealth()`: the `heldHorizon` warning fires when something has held the xmin horizon for
+   * `horizonWarnAfterMs` while a table of the queue has `deadTuplesWarnAt` dead row versions; a
+   * reading is reused for `cacheMs`.
+   */
+  storageHealth: Object.freeze({ horizonWarnAfterMs: 30_000, deadTuplesWarnAt: 10_000, cacheMs: 5000 }),
+  /** Orphan checks: how often, and never failing orphans unless asked. */
+  orphans: Object.freeze({ intervalMs: 30_000, failAfterMs: null }),
   /** Page size of `listJobs`. */
   listJobsLimit: 100,
   /** The completer: most completions per write, and writes in flight at once. */

@@ -1,24 +1,36 @@
 /**
  * Prometheus metrics of a queue with `prom-client`, on a registry the application passes in (never
  * the global one). Counters and histograms follow the queue's typed events; the gauges of jobs by
- * queue and state are computed at scrape time from one `queue.stats()` call. Labels are queue, kind,
- * state or outcome only, never a job id, so the number of series stays small.
+ * queue and state are computed at scrape time from one `queue.stats()` call, and the storage gauges
+ * (dead tuples, sizes, the oldest transaction holding the xmin horizon) from one
+ * `queue.storageHealth()` call. Labels are queue, kind, state, outcome, table or rule only, never a
+ * job id, so the number of series stays small.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { InvalidArgumentError } from '../core/domain/errors.js'
 import { JOB_STATES } from '../core/domain/job.js'
+import type { StorageHealth } from '../core/domain/storage-health.js'
 import type { Clock } from '../core/ports/clock.js'
 import type { Queue } from '../core/ports/queue.js'
-import type { QueueStats } from '../core/ports/store.js'
+import type { OrphanReport, QueueStats } from '../core/ports/store.js'
 
 /** Options of `createMetrics`. */
 export interface MetricsOptions {
   /**
-   * The queue to measure: its events feed the counters, its `stats()` the gauges, and its `clock`
+   * The queue to measure: its events feed the counters, its `stats()` the gauges (its
+   * `findOrphans()`, when it has one, the orphan gauges), and its `clock`
    * (every queue has one; the database's on Postgres) times the lag at the handler's start (without
    * one, lag ends at the claim).
    */
-  readonly queue: Pick<Queue, 'on' | 'stats'> & { readonly clock?: Pick<Clock, 'now'> }
+  readonly queue: Pick<Queue, 'on' | 'stats'> &
+    Partial<Pick<Queue, 'findOrphans'>> & {
+      readonly clock?: Pick<Clock, 'now'>
+      /**
+       * With it (every Conveyor queue has it), the storage gauges are read at scrape time from one call;
+       * a queue whose store cannot read its health (memory) answers null and they have no series.
+       */
+      readonly storageHealth?: Queue['storageHealth']
+    }
   /** Where the metrics are registered: the application's own `new Registry()`. */
   readonly registry: Registry
   /** Prefix of every metric name (default `conveyor_`). */
@@ -185,6 +197,68 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
     }),
   )
 
+  if (typeof queue.storageHealth === 'function') {
+    const read = queue.storageHealth.bind(queue)
+    registerStorageGauges(prefix, registers, named, () =>
+      read().catch(() => {
+        errors.inc({ during: 'metrics storage health' })
+        return null
+      }),
+    )
+  }
+
+  const pruned = new Counter(
+    named({
+      name: `${prefix}jobs_pruned_total`,
+      help: 'Finished jobs deleted past their retention (by the maintenance loop or prune()).',
+      registers,
+    }),
+  )
+  const findOrphans = queue.findOrphans?.bind(queue)
+  if (findOrphans) {
+    // Both orphan gauges are collected at once by a scrape: they share one `findOrphans()` call.
+    let pendingOrphans: Promise<OrphanReport | null> | null = null
+    const orphans = () => {
+      pendingOrphans ??= findOrphans().catch(() => {
+        errors.inc({ during: 'metrics orphans' })
+        return null
+      })
+      const current = pendingOrphans
+      void current.then(() => {
+        if (pendingOrphans === current) pendingOrphans = null
+      })
+      return current
+    }
+    new Gauge(
+      named({
+        name: `${prefix}orphaned_jobs`,
+        help: 'Due waiting jobs of a kind no live process registered (they wait forever), read at scrape time.',
+        labelNames: ['queue', 'kind'] as const,
+        registers,
+        async collect() {
+          const report = await orphans()
+          this.reset()
+          for (const g of report?.jobs ?? []) this.labels(g.queue, g.kind).set(g.count)
+        },
+      }),
+    )
+    new Gauge(
+      named({
+        name: `${prefix}orphaned_schedules`,
+        help: 'Schedules with ticks to come whose kind no live process registered, read at scrape time.',
+        labelNames: ['kind'] as const,
+        registers,
+        async collect() {
+          const report = await orphans()
+          this.reset()
+          const byKind = new Map<string, number>()
+          for (const s of report?.schedules ?? []) byKind.set(s.kind, (byKind.get(s.kind) ?? 0) + 1)
+          for (const [kind, n] of byKind) this.labels(kind).set(n)
+        },
+      }),
+    )
+  }
+
   const clock = queue.clock
   const unsubscribe = [
     queue.on('enqueued', ({ job, duplicate }) => {
@@ -211,6 +285,7 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
     queue.on('cancelled', ({ job }) => counters.cancelled(job.queue, job.kind)),
     queue.on('snoozed', ({ job }) => counters.snoozed(job.queue, job.kind)),
     queue.on('rescued', ({ job }) => counters.rescued(job.queue, job.kind)),
+    queue.on('pruned', ({ count }) => pruned.inc(count)),
     queue.on('error', ({ during }) => errors.inc({ during })),
   ]
   let closed = false
@@ -223,6 +298,107 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
       for (const name of names) registry.removeSingleMetric(name)
     },
   }
+}
+
+/**
+ * The storage gauges, all set from one `storageHealth()` reading per scrape (the queue also caches
+ * it for a few seconds): dead and live tuples, bytes and index bytes, and the last vacuum of each
+ * table of the queue's schema; the age of the oldest transaction holding the xmin horizon, in
+ * seconds and in transactions; and 1 per warning rule that fires.
+ */
+function registerStorageGauges(
+  prefix: string,
+  registers: Registry[],
+  named: <T extends { name: string }>(config: T) => T,
+  read: () => Promise<StorageHealth | null>,
+): void {
+  let pending: Promise<StorageHealth | null> | null = null
+  const health = () => {
+    pending ??= read()
+    const current = pending
+    void current.then(() => {
+      if (pending === current) pending = null
+    })
+    return current
+  }
+  const perTable = (
+    name: string,
+    help: string,
+    value: (t: StorageHealth['tables'][number]) => number | null,
+  ) =>
+    new Gauge(
+      named({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ['table'] as const,
+        registers,
+        async collect() {
+          const h = await health()
+          this.reset()
+          for (const t of h?.tables ?? []) {
+            const v = value(t)
+            if (v !== null) this.labels(t.name).set(v)
+          }
+        },
+      }),
+    )
+  perTable(
+    'table_dead_tuples',
+    'Dead row versions of each table of the queue, read at scrape time.',
+    (t) => t.deadTuples,
+  )
+  perTable(
+    'table_live_tuples',
+    'Live rows of each table of the queue (statistics estimate).',
+    (t) => t.liveTuples,
+  )
+  perTable('table_bytes', 'Bytes of each table of the queue with its indexes and TOAST.', (t) => t.totalBytes)
+  perTable('table_index_bytes', 'Bytes of the indexes of each table of the queue.', (t) => t.indexBytes)
+  perTable(
+    'table_last_vacuum_timestamp_seconds',
+    'Last VACUUM of each table (manual or autovacuum), Unix time.',
+    (t) => {
+      const last = Math.max(t.lastVacuumAt ?? 0, t.lastAutovacuumAt ?? 0)
+      return last === 0 ? null : last / 1000
+    },
+  )
+  const single = (name: string, help: string, value: (h: StorageHealth) => number) =>
+    new Gauge(
+      named({
+        name: `${prefix}${name}`,
+        help,
+        registers,
+        async collect() {
+          const h = await health()
+          this.reset()
+          if (h !== null) this.set(value(h))
+        },
+      }),
+    )
+  single(
+    'oldest_transaction_age_seconds',
+    'How long the oldest holder of the xmin horizon (session, prepared transaction, replication slot) has held it; 0 when none.',
+    (h) => h.oldestTransactionAgeMs / 1000,
+  )
+  single(
+    'xmin_horizon_age_transactions',
+    'Transactions since the oldest xmin held back (age(xmin)); 0 when nothing holds the horizon.',
+    (h) => h.holders.reduce((max, x) => Math.max(max, x.xminAge), 0),
+  )
+  new Gauge(
+    named({
+      name: `${prefix}storage_warning`,
+      help: '1 while a storage warning fires (rule heldHorizon: a held xmin horizon with dead tuples piling up), else 0.',
+      labelNames: ['rule'] as const,
+      registers,
+      async collect() {
+        const h = await health()
+        this.reset()
+        if (h === null) return
+        this.labels('heldHorizon').set(h.warnings.some((w) => w.rule === 'heldHorizon') ? 1 : 0)
+      },
+    }),
+  )
 }
 
 /** Returns the function that renders `registry` for a `/metrics` route (see `MetricsResponse`). */

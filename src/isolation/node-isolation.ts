@@ -24,18 +24,20 @@ export function createNodeIsolation(): IsolationHost {
         )
       const entry = runnerEntry(here)
       const tsx = isTypeScript(entry) || isTypeScript(spec.module) ? findTsx(spec.module, here) : null
-      const key = JSON.stringify([spec.mode, spec.module.href, spec.execArgv])
+      const key = JSON.stringify([spec.mode, spec.module.href, spec.execArgv, spec.abortGraceMs])
       let pool = pools.get(key)
       if (!pool) {
-        pool = new RunnerPool(spec.mode, () =>
-          spawnRunner({ mode: spec.mode, entry, tsx, execArgv: spec.execArgv }),
+        pool = new RunnerPool(
+          spec.mode,
+          () => spawnRunner({ mode: spec.mode, entry, tsx, execArgv: spec.execArgv }),
+          { abortGraceMs: spec.abortGraceMs },
         )
         pools.set(key, pool)
       }
       return isolatedHandler(pool, spec.module.href)
     },
     async close(): Promise<void> {
-      for (const pool of pools.values()) pool.close()
+      await Promise.all([...pools.values()].map((pool) => pool.close()))
     },
   }
 }

@@ -22,6 +22,19 @@ export interface RunMessage {
   readonly trace: Record<string, string>
 }
 
+/**
+ * Queue to runner: the attempt running there was aborted (timeout, cancellation, shutdown); its
+ * `ctx.signal` aborts with `reason` (an error with the original name and message). The runner is
+ * terminated once the attempt ends or its grace runs out, whichever is first.
+ */
+export interface AbortMessage {
+  readonly type: 'abort'
+  readonly reason: WireValue
+}
+
+/** Every message from the queue to a runner. */
+export type QueueMessage = RunMessage | AbortMessage
+
 /** A value as it crosses: a plain value, an error, or a control. */
 export type WireValue =
   | { readonly t: 'plain'; readonly v: unknown }

@@ -1,15 +1,27 @@
 /**
  * The entry module of an isolated runner (a worker thread, or a child process started with `fork`):
  * waits for `run` messages, imports the handler module once, runs the handler with a context whose
- * log lines, state changes and result travel back as messages. One attempt at a time.
+ * log lines, state changes and result travel back as messages. One attempt at a time. The handler
+ * runs inside the run span's trace context (extracted from the message's W3C carrier), so spans the
+ * module makes with an SDK it registered (a provider and a context manager, as the Node SDK does)
+ * are children of the run span; an `abort` message aborts the attempt's `ctx.signal`.
  */
 import { parentPort } from 'node:worker_threads'
+import { context } from '@opentelemetry/api'
 import { CancelJob, FailJob, SnoozeJob } from '../core/domain/controls.js'
 import type { JobRecord } from '../core/domain/job.js'
 import type { JsonValue } from '../core/domain/json.js'
 import type { LogFields, Logger, LogLevel } from '../core/ports/logger.js'
 import type { IsolatedJobContext, ScheduleRunInfo } from '../core/ports/queue.js'
-import { cloneableFields, encodeValue, type RunMessage, type RunnerMessage } from './protocol.js'
+import { extractTraceContext } from '../instrumentation/tracing.js'
+import {
+  cloneableFields,
+  decodeValue,
+  encodeValue,
+  type QueueMessage,
+  type RunMessage,
+  type RunnerMessage,
+} from './protocol.js'
 
 /** Sends a message to the queue, over the thread's port or the process's IPC channel. */
 function send(message: RunnerMessage): void {
@@ -21,18 +33,21 @@ function send(message: RunnerMessage): void {
 class IsolatedContext implements IsolatedJobContext {
   readonly job: JobRecord
   readonly attempt: number
+  readonly run: number
   readonly schedule: ScheduleRunInfo | null
   readonly tx = null
   /** W3C trace context of the run's span: `propagation.extract(context.active(), ctx.traceCarrier)`. */
   readonly traceCarrier: Readonly<Record<string, string>>
-  /** Never aborted here: past its timeout, or when cancelled, the whole runner is terminated. */
-  readonly signal: AbortSignal = new AbortController().signal
+  /** Aborted when the queue aborts the attempt (timeout, cancellation, shutdown), with its reason. */
+  readonly signal: AbortSignal
   readonly log: Logger
   state: JsonValue | null
 
-  constructor(message: RunMessage) {
+  constructor(message: RunMessage, signal: AbortSignal) {
+    this.signal = signal
     this.job = message.job
     this.attempt = message.job.attempt
+    this.run = message.job.runs
     this.schedule = message.schedule
     this.state = message.state
     this.traceCarrier = Object.freeze({ ...message.trace })
@@ -93,15 +108,27 @@ async function loadHandler(module: string): Promise<Handler> {
   return candidate as Handler
 }
 
+/**
+ * The abort of the attempt running now (one at a time per runner). Like `handlers`, this runner's
+ * own state: the runner is its own thread or process.
+ */
+let running: AbortController | null = null
+
 async function run(message: RunMessage): Promise<void> {
   let kind: 'value' | 'thrown' = 'value'
   let value: unknown
+  const abort = new AbortController()
+  running = abort
   try {
     const handler = await handlerOf(message.module)
-    value = await handler(message.payload, new IsolatedContext(message))
+    const ctx = new IsolatedContext(message, abort.signal)
+    // Loaded first: the module may register its tracing SDK when it is imported.
+    value = await context.with(extractTraceContext(message.trace), () => handler(message.payload, ctx))
   } catch (thrown) {
     kind = 'thrown'
     value = thrown
+  } finally {
+    if (running === abort) running = null
   }
   try {
     send({ type: 'done', kind, value: encodeValue(value) })
@@ -111,8 +138,9 @@ async function run(message: RunMessage): Promise<void> {
   }
 }
 
-const onMessage = (message: RunMessage) => {
+const onMessage = (message: QueueMessage) => {
   if (message?.type === 'run') void run(message)
+  else if (message?.type === 'abort') running?.abort(decodeValue(message.reason))
 }
 if (parentPort) parentPort.on('message', onMessage)
 else {

@@ -3,11 +3,16 @@
  * starts one, so it grows to the number of attempts running at once (the workers' concurrency) and
  * no further. A runner that dies (crash, `process.exit`, terminated at a timeout) is dropped and its
  * attempt fails with `IsolatedRunnerExitError`; the next attempt starts a fresh one.
+ *
+ * An aborted attempt (timeout, cancellation, shutdown) rejects at once with the abort's reason, and
+ * its runner is retired: the abort is forwarded to the handler's `ctx.signal`, and the runner is
+ * terminated when the handler returns or `abortGraceMs` later, whichever comes first (never reused:
+ * a handler that was stopped may have left work behind). `close()` waits for retiring runners.
  */
 import { IsolatedRunnerExitError } from '../core/domain/errors.js'
 import type { JsonValue } from '../core/domain/json.js'
 import type { IsolationMode } from '../core/runtime/isolation/isolation-host.js'
-import type { RunMessage, RunnerMessage } from './protocol.js'
+import { encodeValue, type RunMessage, type RunnerMessage } from './protocol.js'
 import type { Runner } from './runner.js'
 
 /** The end of one isolated attempt: how the handler settled and what it produced. */
@@ -19,20 +24,30 @@ export interface RunHooks {
   onState(state: JsonValue): void
 }
 
+/** How a pool treats its runners. */
+export interface RunnerPoolOptions {
+  /** How long an aborted attempt's handler may go on (seeing `ctx.signal` aborted) before its runner is terminated. */
+  readonly abortGraceMs: number
+}
+
 /** The runners of one handler module and mode. */
 export class RunnerPool {
   readonly #mode: IsolationMode
   readonly #spawn: () => Runner
+  readonly #abortGraceMs: number
   readonly #idle: Runner[] = []
   readonly #all = new Set<Runner>()
+  /** Runners of aborted attempts, until they have exited. */
+  readonly #retiring = new Map<Runner, Promise<void>>()
   #closed = false
 
-  constructor(mode: IsolationMode, spawn: () => Runner) {
+  constructor(mode: IsolationMode, spawn: () => Runner, options: RunnerPoolOptions) {
     this.#mode = mode
     this.#spawn = spawn
+    this.#abortGraceMs = options.abortGraceMs
   }
 
-  /** Runners alive now (idle or busy). */
+  /** Runners alive now (idle, busy, or retiring after an abort). */
   get size(): number {
     return this.#all.size
   }
@@ -47,8 +62,7 @@ export class RunnerPool {
     runner.ref()
     return new Promise<RunEnd>((resolve, reject) => {
       const onAbort = () => {
-        this.#drop(runner)
-        runner.terminate()
+        this.#retire(runner, signal.reason)
         reject(signal.reason)
       }
       signal.addEventListener('abort', onAbort, { once: true })
@@ -77,12 +91,49 @@ export class RunnerPool {
     })
   }
 
-  /** Terminates every runner; later attempts start new ones only if the pool is used again. */
-  close(): void {
+  /**
+   * Terminates every runner but those retiring after an abort, and resolves once those have ended
+   * too (their handlers returned, or their grace ran out); later attempts start new runners only if
+   * the pool is used again.
+   */
+  async close(): Promise<void> {
     this.#closed = true
-    for (const r of this.#all) r.terminate()
+    for (const r of this.#all) if (!this.#retiring.has(r)) r.terminate()
     this.#all.clear()
     this.#idle.length = 0
+    await Promise.all(this.#retiring.values())
+  }
+
+  /**
+   * Retires the runner of an aborted attempt: forwards the abort to its handler's `ctx.signal`, and
+   * terminates it when the handler returns or the grace runs out; it counts in `size` until it exits.
+   */
+  #retire(runner: Runner, reason: unknown): void {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const exited = new Promise<void>((resolve) => {
+      runner.onExit = () => {
+        clearTimeout(timer)
+        this.#all.delete(runner)
+        this.#retiring.delete(runner)
+        resolve()
+      }
+    })
+    this.#retiring.set(runner, exited)
+    runner.onMessage = (m) => {
+      if (m.type === 'done') runner.terminate()
+    }
+    if (this.#abortGraceMs <= 0) {
+      runner.terminate()
+      return
+    }
+    try {
+      runner.send({ type: 'abort', reason: encodeValue(reason) })
+    } catch {
+      runner.terminate()
+      return
+    }
+    timer = setTimeout(() => runner.terminate(), this.#abortGraceMs)
+    timer.unref?.()
   }
 
   #start(): Runner {

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { InvalidArgumentError } from '../core/domain/errors.js'
 import type { IsolationMode } from '../core/runtime/isolation/isolation-host.js'
-import type { RunMessage, RunnerMessage } from './protocol.js'
+import type { QueueMessage, RunnerMessage } from './protocol.js'
 
 /** How to start the runners of one handler module. */
 export interface RunnerSpec {
@@ -23,8 +23,8 @@ export interface RunnerSpec {
 
 /** One running thread or process. */
 export interface Runner {
-  /** Sends one attempt to run. */
-  send(message: RunMessage): void
+  /** Sends one attempt to run, or the abort of the attempt it runs. */
+  send(message: QueueMessage): void
   /** The listener of this runner's messages (the pool's, for the attempt it runs). */
   onMessage: (message: RunnerMessage) => void
   /** Called once when the runner ends: its exit code or signal, and an uncaught error's message. */

@@ -422,6 +422,52 @@ for (const adapter of adapters) {
       }
     })
 
+    it('pauses and resumes one job and a filtered selection; 409 when the state does not allow it', async () => {
+      const a = await queue.enqueue(resize, { asset: 'a.png' })
+      const b = await queue.enqueue(resize, { asset: 'b.png' }, { delayMs: MINUTE })
+      const paused = await api.post(`/jobs/${a.id}/pause`)
+      expect(paused.status).toBe(200)
+      expect(paused.body.job).toMatchObject({ id: a.id, state: 'paused', runs: 0 })
+      expect((await api.post(`/jobs/${a.id}/pause`)).body.error).toMatchObject({
+        code: 'JOB_STATE_CONFLICT',
+        details: { state: 'paused' },
+      })
+      expect((await queue.drain()).total).toBe(0)
+      expect((await api.post(`/jobs/${a.id}/resume`)).body.job.state).toBe('available')
+      expect((await api.post(`/jobs/${a.id}/resume`)).status).toBe(409)
+      expect((await api.post('/jobs/actions/pause', { body: { kind: 'image.resize' } })).body).toEqual({
+        count: 2,
+      })
+      expect((await api.get('/jobs?state=paused')).body.jobs).toHaveLength(2)
+      expect((await api.post('/jobs/actions/resume', { body: { ids: [b.id] } })).body).toEqual({ count: 1 })
+      expect((await queue.getJob(b.id))?.state).toBe('scheduled')
+      expect((await api.post('/jobs/actions/resume', {})).body.error.code).toBe('FILTER_REQUIRED')
+    })
+
+    it('changes the workflow state of a waiting job and the expression of its schedule', async () => {
+      const job = await queue.enqueue(resize, { asset: 'a.png' }, { state: { step: 1 } })
+      const changed = await api.patch(`/jobs/${job.id}`, { body: { workflowState: { step: 4 } } })
+      expect(changed.status, JSON.stringify(changed.body)).toBe(200)
+      expect(changed.body.job.workflowState).toEqual({ step: 4 })
+      const cleared = await api.patch(`/jobs/${job.id}`, { body: { workflowState: null } })
+      expect(cleared.body.job.workflowState).toBeNull()
+      const noSchedule = await api.patch(`/jobs/${job.id}`, { body: { expression: '@every 1 hour' } })
+      expect(noSchedule.status).toBe(400)
+      expect(noSchedule.body.error.code).toBe('INVALID_ARGUMENT')
+
+      await queue.schedule('@every 1 hour', resize, { asset: 'nightly.png' }, { name: 'thumbs' })
+      await queue.pauseQueue('media')
+      clock.advance(60 * MINUTE)
+      await queue.drain()
+      const [tick] = await queue.listJobs({ scheduleName: 'thumbs' })
+      const bad = await api.patch(`/jobs/${tick!.id}`, { body: { expression: '@every banana' } })
+      expect(bad.status).toBe(422)
+      expect(bad.body.error.code).toBe('INVALID_SCHEDULE')
+      const moved = await api.patch(`/jobs/${tick!.id}`, { body: { expression: '@every 2 hours' } })
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200)
+      expect((await api.get('/schedules/thumbs')).body.schedule.expression).toBe('@every 2 hours')
+    })
+
     it('acts on every job a filter selects and answers the count; an empty filter is refused', async () => {
       for (const to of ['bad1@x.io', 'bad2@x.io', 'ok@x.io']) await queue.enqueue(mail, { to })
       const keep = await queue.enqueue(resize, { asset: 'keep.png', size: 1 })

@@ -69,6 +69,21 @@ for (const adapter of adapters) {
       expect(bad.body.error.code).toBe('VALIDATION_FAILED')
     })
 
+    it('lists orphans: due jobs by queue and kind, and schedules, of kinds no live process registered', async () => {
+      await queue.start() // registers image.resize in this process
+      await queue.pauseQueue('media')
+      await queue.pauseQueue('maintenance')
+      await queue.enqueue(resize, { asset: 'a.png' })
+      await queue.enqueue(cleanup, { days: 1 })
+      await queue.schedule('@every 1 hour', cleanup, { days: 2 }, { name: 'nightly-cleanup' })
+      const listed = await api.get('/orphans')
+      expect(listed.status).toBe(200)
+      expect(listed.body.jobs).toEqual([
+        { queue: 'maintenance', kind: 'cleanup', count: 1, oldestRunAt: new Date(T0).toISOString() },
+      ])
+      expect(listed.body.schedules.map((s: { name: string }) => s.name)).toEqual(['nightly-cleanup'])
+    })
+
     it('creates, reads, replaces and deletes a schedule', async () => {
       const created = await api.put('/schedules/nightly-cleanup', {
         body: {
@@ -117,6 +132,34 @@ for (const adapter of adapters) {
         expect(answer.status).toBe(404)
         expect(answer.body.error.code).toBe('SCHEDULE_NOT_FOUND')
       }
+    })
+
+    it('creates a schedule with startAt and one that runs after another, and shows both fields', async () => {
+      const startAt = new Date(T0 + 6 * HOUR).toISOString()
+      const started = await api.put('/schedules/report', {
+        body: { expression: '@every 1 day', kind: 'cleanup', payload: { days: 1 }, startAt },
+      })
+      expect(started.status, JSON.stringify(started.body)).toBe(201)
+      expect(started.body.schedule).toMatchObject({ startAt, after: null, nextRunAt: startAt })
+
+      const chained = await api.put('/schedules/report-cleanup', {
+        body: { expression: '@after 5 minutes', kind: 'cleanup', payload: { days: 2 }, after: 'report' },
+      })
+      expect(chained.status, JSON.stringify(chained.body)).toBe(201)
+      expect(chained.body.schedule).toMatchObject({ after: 'report', startAt: null, nextRunAt: null })
+      expect((await queue.listSchedules()).find((s) => s.name === 'report-cleanup')?.after).toBe('report')
+
+      const cronAfter = await api.put('/schedules/bad-chain', {
+        body: { expression: '@daily', kind: 'cleanup', payload: { days: 1 }, after: 'report' },
+      })
+      expect(cronAfter.status).toBe(400)
+      expect(cronAfter.body.error.code).toBe('INVALID_ARGUMENT')
+      expect(cronAfter.body.error.message).toContain('@after <interval>')
+      const badStart = await api.put('/schedules/bad-start', {
+        body: { expression: '@daily', kind: 'cleanup', payload: { days: 1 }, startAt: 'tomorrow' },
+      })
+      expect(badStart.status).toBe(400)
+      expect(badStart.body.error.code).toBe('VALIDATION_FAILED')
     })
 
     it('refuses invalid schedules: expression, payload, unknown kind, unknown fields', async () => {

@@ -72,8 +72,8 @@ describe.skipIf(browserSkip !== null)('admin page in Chromium', () => {
     const emails = page.locator('tbody tr', { hasText: 'emails' })
     await emails.waitFor()
     expect(await page.locator('tbody tr', { hasText: 'media' }).locator('.badge.paused').count()).toBe(1)
-    expect(await emails.locator('td').nth(9).textContent()).toMatch(/\d+m/) // lag of the waiting backlog
-    expect(Number(await emails.locator('td').nth(8).textContent())).toBeGreaterThan(0) // jobs per minute
+    expect(await emails.locator('td').nth(10).textContent()).toMatch(/\d+m/) // lag of the waiting backlog
+    expect(Number(await emails.locator('td').nth(9).textContent())).toBeGreaterThan(0) // jobs per minute
     mkdirSync(docs, { recursive: true })
     await page.setViewportSize({ width: 1360, height: 540 })
     await page.screenshot({ path: `${docs}admin-overview.png`, fullPage: true })
@@ -89,12 +89,17 @@ describe.skipIf(browserSkip !== null)('admin page in Chromium', () => {
     const states = await page.locator('#live-jobs tbody .badge').allTextContents()
     expect(states.length).toBeGreaterThan(0)
     expect(new Set(states)).toEqual(new Set(['failed']))
+    // Every failed job started: each row shows its lag (due time to its last attempt's start).
+    const lags = await page.locator('#live-jobs tbody tr td:nth-child(8)').allTextContents()
+    expect(lags).toHaveLength(states.length)
+    for (const lag of lags) expect(lag).toMatch(/^\d+(\.\d+)?( ms|s|m|h|d)/)
 
     await page.click(`a[href$="/jobs/${demo.featuredId}"]`)
     await page.waitForURL(new RegExp(`/jobs/${demo.featuredId}$`))
     await page.locator('h1 .badge.s-failed').waitFor()
     const text = await page.locator('main').textContent()
     expect(text).toContain('TemplateError')
+    expect(text).toMatch(/Lag\d+( ms|s|m)/)
     expect(text).toContain('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(text).toContain('"invoice": "INV-2030-0042"')
     await page.locator('details summary').first().click()

@@ -57,18 +57,42 @@ for (const adapter of adapters) {
       expect(page.statusCode).toBe(200)
       expect(page.headers['content-type']).toBe('text/html; charset=utf-8')
       const mailRow = rowOf(page.body, 'mail')
-      // queue, 7 states, jobs/min, lag, status
-      expect(mailRow.slice(1, 8)).toEqual(['0', '1', '0', '0', '2', '1', '0'])
-      expect(mailRow[8]).toContain('3') // three finished 30 s ago
-      expect(mailRow[8]).toContain('1 failed')
-      expect(mailRow[9]).toBe('30s') // the job enqueued 30 s ago waits
-      expect(mailRow[10]).toBe('active')
+      // queue, 8 states, jobs/min, lag, status
+      expect(mailRow.slice(1, 9)).toEqual(['0', '1', '0', '0', '0', '2', '1', '0'])
+      expect(mailRow[9]).toContain('3') // three finished 30 s ago
+      expect(mailRow[9]).toContain('1 failed')
+      expect(mailRow[10]).toBe('30s') // the job enqueued 30 s ago waits
+      // No process runs workers in this test: the due jobs are orphans.
+      expect(mailRow[11]).toBe('active 1 orphaned')
       const mediaRow = rowOf(page.body, 'media')
       expect(mediaRow[2]).toBe('1')
-      expect(mediaRow[9]).toBe('2m') // waiting since enqueue, two minutes ago
-      expect(mediaRow[10]).toBe('paused')
+      expect(mediaRow[10]).toBe('2m') // waiting since enqueue, two minutes ago
+      expect(mediaRow[11]).toBe('paused 1 orphaned')
       expect(page.body).toContain('action="/admin/queues/media/resume"')
       expect(page.body).toContain('action="/admin/queues/mail/pause"')
+    })
+
+    it('counts orphans on the overview (by queue and kind, with the schedules) and badges them in the job list', async () => {
+      const ghost = defineJob<{ n: number }>({ kind: 'ghost.kind', queue: 'media' })
+      await queue.start() // this process now registers mail.send and image.resize
+      await queue.pauseQueue('media')
+      const orphan = await queue.enqueue(ghost, { n: 1 })
+      const later = await queue.enqueue(ghost, { n: 2 }, { delayMs: MINUTE })
+      const served = await queue.enqueue(resize, { asset: 'a.png' })
+      await queue.schedule('@every 1 hour', ghost, { n: 3 }, { name: 'ghostly' })
+
+      const page = await client.get('/admin/')
+      expect(rowOf(page.body, 'media')[11]).toBe('paused 1 orphaned')
+      expect(page.body).toContain('1 orphaned jobs, 1 orphaned schedules')
+      expect(page.body).toContain('href="/admin/jobs?queue=media&amp;kind=ghost.kind"')
+      expect(page.body).toContain('ghostly</a> (ghost.kind)')
+
+      const list = await client.get('/admin/jobs?queue=media')
+      const rows = list.body.split('<tr>')
+      const rowFor = (id: string) => rows.find((r) => r.includes(`/jobs/${id}"`)) ?? ''
+      expect(rowFor(orphan.id)).toContain('badge orphaned')
+      expect(rowFor(later.id)).not.toContain('badge orphaned') // not due yet
+      expect(rowFor(served.id)).not.toContain('badge orphaned')
     })
 
     it('filters the job list by queue, kind, state, payload text and time range', async () => {
@@ -187,6 +211,24 @@ for (const adapter of adapters) {
       )
     })
 
+    it("shows each started job's lag, from its due time to the start of its last attempt", async () => {
+      const late = await queue.enqueue(resize, { asset: 'late.png' })
+      const waiting = await queue.enqueue(resize, { asset: 'later.png' }, { delayMs: 10 * MINUTE })
+      clock.advance(90_000)
+      await queue.drain({ queues: ['media'], limit: 1 })
+      const list = await client.get('/admin/jobs?queue=media')
+      expect(list.body).toContain(
+        '<th class="num" title="From the due time to the start of the last attempt">Lag</th>',
+      )
+      const row = (id: string) => list.body.split('<tr>').find((r) => r.includes(`/admin/jobs/${id}"`)) ?? ''
+      expect(row(late.id)).toContain('<td class="num">1m 30s</td>')
+      expect(row(waiting.id)).toContain('<td class="num"><span class="muted">—</span></td>')
+      const page = await client.get(`/admin/jobs/${late.id}`)
+      expect(page.body).toContain('<dt>Lag</dt><dd>1m 30s')
+      const notStarted = await client.get(`/admin/jobs/${waiting.id}`)
+      expect(notStarted.body).toContain('<dt>Lag</dt><dd><span class="muted">—</span>')
+    })
+
     it('lists schedules with expression, time zone, next and previous run', async () => {
       await queue.schedule(
         '0 9 * * *',
@@ -226,6 +268,69 @@ for (const adapter of adapters) {
       expect(row('follow')).toContain('after resize-often succeeds')
       expect(row('follow')).not.toContain('none (fired)')
       expect(row(unnamed.name)).toContain(`href="/admin/jobs?schedule=${encodeURIComponent(unnamed.name)}"`)
+    })
+
+    it('pauses and resumes one job from its page and as bulk actions; the badge shows paused', async () => {
+      const job = await queue.enqueue(resize, { asset: 'a' }, { delayMs: MINUTE })
+      const page = await client.get(`/admin/jobs/${job.id}`)
+      expect(page.body).toContain(`action="/admin/jobs/${job.id}/pause"`)
+      expect(page.body).not.toContain(`action="/admin/jobs/${job.id}/resume"`)
+      expect((await client.act(`/admin/jobs/${job.id}/pause`)).flash).toBe(`Paused: job ${job.id}.`)
+      const paused = await client.get(`/admin/jobs/${job.id}`)
+      expect(paused.body).toContain('<span class="badge s-paused">paused</span>')
+      expect(paused.body).toContain(`action="/admin/jobs/${job.id}/resume"`)
+      expect(paused.body).not.toContain(`action="/admin/jobs/${job.id}/pause"`)
+      expect((await client.act(`/admin/jobs/${job.id}/pause`)).flash).toBe(
+        `Job ${job.id} was left as it was: it does not exist or is not waiting.`,
+      )
+      expect((await client.act(`/admin/jobs/${job.id}/resume`)).flash).toBe(`Resumed: job ${job.id}.`)
+      expect((await queue.getJob(job.id))?.state).toBe('scheduled')
+
+      const list = await client.get('/admin/jobs?queue=media')
+      expect(list.body).toContain('action="/admin/bulk/pause"')
+      expect(list.body).toContain('action="/admin/bulk/resume"')
+      expect((await client.act('/admin/bulk/pause', { queue: 'media' })).flash).toBe(
+        'Paused: 1 job matching queue=media.',
+      )
+      expect((await client.act('/admin/bulk/resume', { queue: 'media' })).flash).toBe(
+        'Resumed: 1 job matching queue=media.',
+      )
+    })
+
+    it('changes the workflow state and the schedule expression from the job page; shows the run count', async () => {
+      const job = await queue.enqueue(resize, { asset: 'a' }, { delayMs: MINUTE, state: { step: 1 } })
+      const page = await client.get(`/admin/jobs/${job.id}`)
+      expect(page.body).toContain(`action="/admin/jobs/${job.id}/edit"`)
+      expect(page.body).toContain('<dt>Runs</dt><dd>0 ')
+      expect(page.body).not.toContain('name="expression"') // no schedule enqueued it
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { workflowState: '{"step": 7}' })).flash).toBe(
+        `Changed the workflow state of job ${job.id}.`,
+      )
+      expect((await queue.getJob(job.id))?.workflowState).toEqual({ step: 7 })
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { workflowState: '{step' })).flash).toMatch(
+        /not valid JSON/,
+      )
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { workflowState: '' })).flash).toMatch(
+        /give a workflow state or a new expression/,
+      )
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { expression: '@every 1 hour' })).flash).toMatch(
+        /not enqueued by a schedule/,
+      )
+      expect((await client.act(`/admin/jobs/${job.id}/edit`, { workflowState: 'null' })).flash).toBe(
+        `Changed the workflow state of job ${job.id}.`,
+      )
+      expect((await queue.getJob(job.id))?.workflowState).toBeNull()
+
+      await queue.schedule('@every 1 hour', resize, { asset: 'x' }, { name: 'thumbs' })
+      await queue.pauseQueue('media')
+      clock.advance(60 * MINUTE)
+      await queue.drain()
+      const [tick] = await queue.listJobs({ scheduleName: 'thumbs' })
+      expect((await client.get(`/admin/jobs/${tick!.id}`)).body).toContain('name="expression"')
+      expect((await client.act(`/admin/jobs/${tick!.id}/edit`, { expression: '@every 3 hours' })).flash).toBe(
+        `Changed the schedule expression of job ${tick!.id}.`,
+      )
+      expect((await queue.listSchedules())[0]?.expression).toBe('@every 3 hours')
     })
 
     it('retries, runs now, cancels and deletes one job, saying what it did', async () => {
@@ -285,7 +390,7 @@ for (const adapter of adapters) {
       expect((await queue.stats()).find((s) => s.queue === 'mail')?.counts.available).toBe(2)
 
       const none = await client.act('/admin/bulk/run', { queue: 'mail', state: 'succeeded' })
-      expect(none.flash).toMatch(/^Nothing to do: run applies to waiting jobs/)
+      expect(none.flash).toMatch(/^Nothing to do: run applies to waiting or paused jobs/)
       expect((await client.act('/admin/bulk/cancel', { queue: 'mail' })).flash).toBe(
         'Cancelled: 2 jobs matching queue=mail.',
       )

@@ -66,8 +66,14 @@ describe('filter', () => {
     expect(narrowFilter('run', { states: ['failed'] })).toBeNull()
     expect(narrowFilter('run', { kind: 'k' })).toEqual({
       kind: 'k',
+      states: ['scheduled', 'available', 'retryable', 'paused'],
+    })
+    expect(narrowFilter('pause', { kind: 'k' })).toEqual({
+      kind: 'k',
       states: ['scheduled', 'available', 'retryable'],
     })
+    expect(narrowFilter('resume', { states: ['paused', 'failed'] })).toEqual({ states: ['paused'] })
+    expect(narrowFilter('resume', { states: ['available'] })).toBeNull()
     expect(narrowFilter('cancel', { kind: 'k' })).toEqual({ kind: 'k' })
     expect(narrowFilter('delete', { states: ['running'] })).toBeNull()
   })

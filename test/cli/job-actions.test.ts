@@ -33,7 +33,7 @@ describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, 
   })
   beforeEach(async () => {
     await queue.deleteJobs({
-      states: ['scheduled', 'available', 'retryable', 'succeeded', 'failed', 'cancelled'],
+      states: ['scheduled', 'available', 'retryable', 'paused', 'succeeded', 'failed', 'cancelled'],
     })
   })
   afterAll(async () => {
@@ -67,6 +67,40 @@ describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, 
     expect(await stateOf(done)).toBe('succeeded')
   })
 
+  it('pauses waiting jobs and resumes them by their run time; finished and missing ones are named', async () => {
+    const done = await succeededJob()
+    const [now, later] = await queue.enqueueMany([
+      { job: mail, payload: { to: 'a@example.com' } },
+      { job: mail, payload: { to: 'b@example.com' }, options: { delayMs: 60_000 } },
+    ])
+    const paused = await runCli(['pause', '--queue', 'mail', ...flags], env)
+    expect(paused).toMatchObject({ code: 0, stdout: 'Paused 2 jobs.\n', stderr: '' })
+    expect(await stateOf(now!.id)).toBe('paused')
+    expect(await stateOf(later!.id)).toBe('paused')
+    const again = await runCli(['pause', '--id', now!.id, '--id', done, '--json', ...flags], env)
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout)).toEqual({
+      paused: 0,
+      notFound: [],
+      leftAlone: [
+        { id: now!.id, state: 'paused' },
+        { id: done, state: 'succeeded' },
+      ],
+    })
+    const missing = String(BigInt(later!.id) + 1000n)
+    const resumed = await runCli(
+      ['resume', '--id', now!.id, '--id', later!.id, '--id', missing, ...flags],
+      env,
+    )
+    expect(resumed.code).toBe(1)
+    expect(resumed.stdout).toBe('Resumed 2 jobs.\n')
+    expect(await stateOf(now!.id)).toBe('available')
+    expect(await stateOf(later!.id)).toBe('scheduled')
+    const refused = await runCli(['resume', '--state', 'failed', ...flags], env)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/only paused jobs can be resumed/)
+  })
+
   it('names the ids that were not found and exits with 1, after acting on the others', async () => {
     const [job] = await queue.enqueueMany([{ job: mail, payload: { to: 'a@example.com' } }])
     const missing = String(BigInt(job!.id) + 1000n)
@@ -88,7 +122,7 @@ describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, 
     expect(code).toBe(0)
     expect(stderr).toBe('')
     expect(stdout).toBe(
-      `Cancelled 0 jobs.\nLeft alone: job ${done} (succeeded: only waiting or running jobs can be cancelled).\n`,
+      `Cancelled 0 jobs.\nLeft alone: job ${done} (succeeded: only waiting, paused or running jobs can be cancelled).\n`,
     )
     expect(await stateOf(done)).toBe('succeeded')
   })

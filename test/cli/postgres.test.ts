@@ -110,11 +110,11 @@ describeServer('conveyor against a PostgreSQL server', () => {
     const table = await runCli(['status', ...flags], env)
     expect(table.code).toBe(0)
     expect(table.stdout).toMatch(
-      /^queue +scheduled +available +running +retryable +succeeded +failed +cancelled +total$/m,
+      /^queue +scheduled +available +running +retryable +paused +succeeded +failed +cancelled +total$/m,
     )
-    expect(table.stdout).toMatch(/^default +0 +0 +0 +0 +0 +2 +0 +2$/m)
-    expect(table.stdout).toMatch(/^mail +0 +3 +0 +0 +0 +0 +0 +3$/m)
-    expect(table.stdout).toMatch(/^total +0 +3 +0 +0 +0 +2 +0 +5$/m)
+    expect(table.stdout).toMatch(/^default +0 +0 +0 +0 +0 +0 +2 +0 +2$/m)
+    expect(table.stdout).toMatch(/^mail +0 +3 +0 +0 +0 +0 +0 +0 +3$/m)
+    expect(table.stdout).toMatch(/^total +0 +3 +0 +0 +0 +0 +2 +0 +5$/m)
 
     const json = await runCli(['status', '--json', ...flags], env)
     const stats = JSON.parse(json.stdout) as { queue: string; counts: Record<string, number> }[]

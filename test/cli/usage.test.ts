@@ -14,7 +14,18 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
       expect(code).toBe(0)
       expect(stdout).toContain('Usage: conveyor <command> [options]')
       expect(stdout).toContain('Exit codes: 0 done; 1 failed')
-      for (const command of ['demo', 'migrate', 'status', 'show', 'retry', 'cancel', 'delete', 'admin']) {
+      for (const command of [
+        'demo',
+        'migrate',
+        'status',
+        'show',
+        'retry',
+        'cancel',
+        'pause',
+        'resume',
+        'delete',
+        'admin',
+      ]) {
         expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
       }
     }
@@ -31,6 +42,11 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
     ['status', ['--json', '--schema']],
     ['retry', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--force', '--json', 'Exit codes']],
     ['cancel', ['--id <id> ...', '--key', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
+    [
+      'pause',
+      ['--id <id> ...', '--key', '--queue', '--kind', '--state', '--all', '--json', 'conveyor resume'],
+    ],
+    ['resume', ['--id <id> ...', '--key', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
     ['delete', ['--id <id> ...', '--key', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
     ['show', ['--id', '--key', '--kind', '--json', 'Exit codes']],
     ['admin', ['--port', '--host', '--user', '--password', '--read-only']],

@@ -11,11 +11,13 @@ import enqueueValidation from './cases/enqueue-validation.js'
 import events from './cases/events.js'
 import groupKeys from './cases/group-keys.js'
 import jobActions from './cases/job-actions.js'
+import jobPause from './cases/job-pause.js'
 import jobsByName from './cases/jobs-by-name.js'
 import lifecycle from './cases/lifecycle.js'
 import listJobs from './cases/list-jobs.js'
 import maxAttempts from './cases/max-attempts.js'
 import ordering from './cases/ordering.js'
+import orphans from './cases/orphans.js'
 import pause from './cases/pause.js'
 import payloadIncludes from './cases/payload-includes.js'
 import performJob from './cases/perform-job.js'
@@ -55,8 +57,10 @@ const CASES: readonly ((factory: HarnessFactory) => void)[] = [
   payloadIncludes,
   updateJob,
   jobsByName,
+  jobPause,
   statsPrune,
   events,
+  orphans,
   schedules,
   scheduleTicks,
   scheduleSeeds,

@@ -4,13 +4,14 @@ import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createMemoryQueue, type MemoryQueue } from '../../src/adapters/memory/index.js'
 import { MemoryStore } from '../../src/adapters/memory/memory-store.js'
+import type { StorageHealthReading } from '../../src/core/domain/storage-health.js'
 import { ManualClock } from '../../src/core/ports/clock.js'
 import { createQueue } from '../../src/index.js'
 import { createMetrics } from '../../src/instrumentation/index.js'
 import { waitFor } from '../support/wait.js'
 import { sendEmail, useQueues } from './harness.js'
 import { logsCases } from './logs-cases.js'
-import { histogramSeries, metricsCases } from './metrics-cases.js'
+import { histogramSeries, metricsCases, seriesValue } from './metrics-cases.js'
 import { middlewareCases } from './middleware-cases.js'
 import { useTracing } from './otel.js'
 import { tracingCases } from './tracing-cases.js'
@@ -24,6 +25,79 @@ describe('instrumentation on the memory adapter', () => {
   describe('middleware', () => middlewareCases(make, otel))
   describe('metrics', () => {
     metricsCases(make)
+
+    it('exports the storage gauges from one storageHealth() per scrape (none on the memory store)', async () => {
+      const memory = new Registry()
+      createMetrics({ queue: make(), registry: memory })
+      expect(await memory.metrics()).not.toMatch(/^conveyor_table_dead_tuples\{/m)
+
+      const T0 = Date.UTC(2030, 0, 1)
+      const store = new MemoryStore()
+      Object.defineProperty(store, 'capabilities', { value: { ...store.capabilities, storageHealth: true } })
+      const reading: StorageHealthReading = {
+        checkedAt: T0,
+        database: 'app',
+        schema: 'conveyor',
+        tables: [
+          {
+            name: 'jobs',
+            liveTuples: 120,
+            deadTuples: 25_000,
+            totalBytes: 819_200,
+            indexBytes: 409_600,
+            lastVacuumAt: T0 - 60_000,
+            lastAutovacuumAt: T0 - 30_000,
+          },
+        ],
+        holders: [
+          {
+            kind: 'session',
+            pid: 42,
+            name: 'report',
+            state: 'idle in transaction',
+            user: 'app',
+            database: 'app',
+            xmin: '700',
+            xminAge: 5000,
+            transactionStartedAt: T0 - 90_000,
+            queryStartedAt: T0 - 90_000,
+            query: 'SELECT 1',
+          },
+        ],
+      }
+      let reads = 0
+      let down = false
+      Object.assign(store, {
+        storageHealth: async () => {
+          reads++
+          if (down) throw new Error('database down')
+          return reading
+        },
+      })
+      const queue = createQueue(store, { clock: new ManualClock(T0), storageHealth: { cacheMs: 0 } })
+      const registry = new Registry()
+      createMetrics({ queue, registry })
+      const body = await registry.metrics()
+      expect(reads).toBe(1)
+      expect(body).toContain('conveyor_table_dead_tuples{table="jobs"} 25000')
+      expect(body).toContain('conveyor_table_live_tuples{table="jobs"} 120')
+      expect(body).toContain('conveyor_table_bytes{table="jobs"} 819200')
+      expect(body).toContain('conveyor_table_index_bytes{table="jobs"} 409600')
+      expect(body).toContain(
+        `conveyor_table_last_vacuum_timestamp_seconds{table="jobs"} ${(T0 - 30_000) / 1000}`,
+      )
+      expect(body).toContain('conveyor_oldest_transaction_age_seconds 90')
+      expect(body).toContain('conveyor_xmin_horizon_age_transactions 5000')
+      expect(body).toContain('conveyor_storage_warning{rule="heldHorizon"} 1')
+
+      down = true
+      const failed = await registry.metrics()
+      expect(failed).not.toMatch(/^conveyor_table_dead_tuples\{/m)
+      // Counted during this scrape, after the counter was rendered: read it afterwards.
+      expect(await seriesValue(registry, 'conveyor_errors_total', { during: 'metrics storage health' })).toBe(
+        1,
+      )
+    })
 
     it('measures queue lag as start time minus due time, on the queue clock', async () => {
       const queue = make() as MemoryQueue<ManualClock>

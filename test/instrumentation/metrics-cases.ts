@@ -4,7 +4,9 @@
  */
 import { Registry } from 'prom-client'
 import { expect, it, vi } from 'vitest'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { createMetrics, metricsHandler } from '../../src/instrumentation/index.js'
+import { waitFor } from '../support/wait.js'
 import { buildReport, drainAll, type MakeQueue, sendEmail } from './harness.js'
 
 /** The value of one series of a metric (0 when the series does not exist). */
@@ -112,6 +114,8 @@ export function metricsCases(make: MakeQueue): void {
     queue.register(sendEmail, async () => {})
     await queue.enqueue(sendEmail, { to: 'a@example.com' })
     await queue.enqueue(sendEmail, { to: 'b@example.com' }, { delayMs: 3_600_000 })
+    const held = await queue.enqueue(sendEmail, { to: 'c@example.com' })
+    await queue.pauseJobs({ ids: [held.id] })
     await queue.drain()
     await queue.pauseQueue('reports')
     const { contentType, body } = await metricsHandler(registry)()
@@ -120,11 +124,54 @@ export function metricsCases(make: MakeQueue): void {
     expect(body).toContain('conveyor_jobs{queue="emails",state="succeeded"} 1')
     expect(body).toContain('conveyor_jobs{queue="emails",state="scheduled"} 1')
     expect(body).toContain('conveyor_jobs{queue="emails",state="failed"} 0')
+    expect(body).toContain('conveyor_jobs{queue="emails",state="paused"} 1')
     expect(body).toContain('conveyor_queue_paused{queue="reports"} 1')
     expect(body).toContain('conveyor_queue_paused{queue="emails"} 0')
     expect(body).toContain('# TYPE conveyor_job_duration_seconds histogram')
     await registry.metrics()
     expect(stats).toHaveBeenCalledTimes(2)
+  })
+
+  it('gauges orphaned jobs by queue and kind, and orphaned schedules by kind, with one findOrphans() per scrape', async () => {
+    // Kinds of their own: a drain in an earlier case recorded a heartbeat with the shared kinds.
+    const unsent = defineJob<{ to: string }>({ kind: 'orphan-email', queue: 'emails' })
+    const unbuilt = defineJob<{ id: number }>({ kind: 'orphan-report', queue: 'reports' })
+    const queue = make()
+    const registry = new Registry()
+    const findOrphans = vi.fn(() => queue.findOrphans())
+    createMetrics({ queue: { on: queue.on.bind(queue), stats: () => queue.stats(), findOrphans }, registry })
+    await queue.enqueue(unsent, { to: 'a@example.com' })
+    await queue.enqueue(unsent, { to: 'b@example.com' })
+    await queue.enqueue(unbuilt, { id: 1 })
+    await queue.schedule('@every 1 hour', unbuilt, { id: 2 }, { name: 'hourly' })
+    // On a real clock, jobs enqueued "now" are due once the store's clock reaches their run time.
+    let scrapes = 0
+    const body = await waitFor(async () => {
+      scrapes++
+      const text = await registry.metrics()
+      return text.includes('conveyor_orphaned_jobs{queue="reports"') ? text : null
+    })
+    expect(findOrphans).toHaveBeenCalledTimes(scrapes)
+    expect(body).toContain('conveyor_orphaned_jobs{queue="emails",kind="orphan-email"} 2')
+    expect(body).toContain('conveyor_orphaned_jobs{queue="reports",kind="orphan-report"} 1')
+    expect(body).toContain('conveyor_orphaned_schedules{kind="orphan-report"} 1')
+  })
+
+  it('counts pruned jobs', async () => {
+    const queue = make()
+    const registry = new Registry()
+    createMetrics({ queue, registry })
+    queue.register(sendEmail, async () => {})
+    await queue.enqueue(sendEmail, { to: 'a@example.com' })
+    await queue.drain()
+    // Pruning takes jobs finished strictly before now: wait for the clock to move past the finish.
+    const manual = queue.clock as { advance?: (ms: number) => void }
+    await waitFor(async () => {
+      manual.advance?.(1)
+      return (await queue.prune({ olderThanMs: 0 })) === 1
+    })
+    expect(await queue.prune({ olderThanMs: 0 })).toBe(0)
+    expect(await seriesValue(registry, 'conveyor_jobs_pruned_total', {})).toBe(1)
   })
 
   it('keeps scraping when stats() fails, counting the error', async () => {
@@ -150,7 +197,7 @@ export function metricsCases(make: MakeQueue): void {
       (await registry.getMetricsAsJSON()).flatMap((m) => m.values.flatMap((v) => Object.keys(v.labels))),
     )
     for (const label of labelNames)
-      expect(['during', 'kind', 'le', 'outcome', 'queue', 'state']).toContain(label)
+      expect(['during', 'kind', 'le', 'outcome', 'queue', 'rule', 'state', 'table']).toContain(label)
   })
 
   it('registers once per registry and prefix, and unregisters on close()', async () => {

@@ -3,10 +3,13 @@
  * the trace joined across two queues that share only the database, as two processes would, and the
  * SQL bound on the stored logs.
  */
+import pg from 'pg'
+import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
-import { describePostgres, useStore } from '../postgres/fixture.js'
+import { createMetrics } from '../../src/instrumentation/index.js'
+import { databaseUrl, describePostgres, useStore } from '../postgres/fixture.js'
 import { waitFor } from '../support/wait.js'
 import { drainAll, sendEmail, useQueues } from './harness.js'
 import { logsCases } from './logs-cases.js'
@@ -26,6 +29,27 @@ describePostgres('instrumentation on PostgreSQL', () => {
   describe('per-run logs', () => logsCases(make))
   describe('middleware', () => middlewareCases(make, otel))
   describe('metrics', () => metricsCases(make))
+
+  it('exports the storage gauges of its schema and the warning while a session holds the horizon', async () => {
+    const queue = make({ storageHealth: { horizonWarnAfterMs: 0, deadTuplesWarnAt: 0, cacheMs: 0 } })
+    const registry = new Registry()
+    createMetrics({ queue, registry })
+    const holder = new pg.Client({ connectionString: databaseUrl() })
+    await holder.connect()
+    try {
+      await holder.query('BEGIN')
+      await holder.query('SELECT txid_current()')
+      const body = await registry.metrics()
+      expect(body).toMatch(/^conveyor_table_bytes\{table="jobs"\} [1-9]\d*$/m)
+      expect(body).toMatch(/^conveyor_table_index_bytes\{table="jobs"\} [1-9]\d*$/m)
+      expect(body).toMatch(/^conveyor_table_dead_tuples\{table="queues"\} \d+$/m)
+      expect(body).toMatch(/^conveyor_xmin_horizon_age_transactions [1-9]\d*$/m)
+      expect(body).toContain('conveyor_storage_warning{rule="heldHorizon"} 1')
+    } finally {
+      await holder.query('ROLLBACK')
+      await holder.end()
+    }
+  })
 
   it('continues the trace in another process: a queue sharing only the database runs the job', async () => {
     const producer = make({ tracing: { tracerProvider: otel.provider } })

@@ -141,7 +141,7 @@ describe('registering isolated handlers', () => {
   it('refuses a function with isolation, a relative path, a bad mode and a transactional module, saying how to fix it', () => {
     const queue = createMemoryQueue()
     expect(() => queue.register(plain, async () => {}, { isolation: 'thread' })).toThrow(
-      /isolation runs a handler module, not a function; pass its URL/,
+      /isolation runs a handler module, not a function \(so do execArgv and abortGraceMs\); pass its URL/,
     )
     expect(() => queue.register(plain, './plain.handler.js', { isolation: 'thread' })).toThrow(
       /must be absolute/,

@@ -2,7 +2,8 @@
  * The claim pool's session settings keep every claim variant on its ordered claim index, though the
  * session's one generic plan was made on an empty, never-analyzed table (a server with autovacuum
  * off, or a table that grew right after start), and after the table was analyzed with a backlog.
- * Without `enable_seqscan=off` that first plan scans the whole table on every claim.
+ * Without `enable_seqscan=off` a first plan made on a nearly empty table scans the whole table on
+ * every claim once it has grown.
  */
 import pg from 'pg'
 import { expect, it } from 'vitest'
@@ -21,10 +22,12 @@ describePostgres('claim plan on the claim pool sessions', () => {
   async function plans(
     settings: string,
     grow: (client: pg.Client) => Promise<void>,
+    before?: (client: pg.Client) => Promise<void>,
   ): Promise<Record<Variant, string[]>> {
     const client = new pg.Client({ connectionString: databaseUrl(), options: settings })
     await client.connect()
     try {
+      await before?.(client)
       const sql = claimSql(sqlNames(db.schema))
       const now = Date.now()
       const exec = (v: Variant, dueBy: number) =>
@@ -76,7 +79,17 @@ describePostgres('claim plan on the claim pool sessions', () => {
   })
 
   it('would scan the whole table without the guard (the case the settings exist for)', async () => {
-    const plan = await plans('-c jit=off -c plan_cache_mode=force_generic_plan', insertWaiting(20_000))
+    // The plan is made on a table analyzed while it held a handful of jobs, which then grows. (Made on
+    // the empty never-analyzed table instead, it no longer scans the table since migration 006 made
+    // rows wider: the planner's row estimate for a never-analyzed table shrank with the width.)
+    const plan = await plans(
+      '-c jit=off -c plan_cache_mode=force_generic_plan',
+      insertWaiting(20_000),
+      async (client) => {
+        await insertWaiting(5)(client)
+        await client.query(`ANALYZE ${db.table('jobs')}`)
+      },
+    )
     expect(plan['priority:one'].some((line) => line.includes('Seq Scan on jobs'))).toBe(true)
   })
 

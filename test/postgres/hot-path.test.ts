@@ -4,6 +4,8 @@
  * array literals. They must read and write exactly what the general paths do.
  */
 import { expect, it } from 'vitest'
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
+import { attemptError } from '../store/helpers.js'
 import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
 
 describePostgres('Postgres hot paths', () => {
@@ -73,4 +75,47 @@ describePostgres('Postgres hot paths', () => {
     ).rejects.toThrow()
     expect((await db.store.getJob({ id: id! }))!.state).toBe('running')
   })
+
+  it('a batch of delayed retries and snoozes beside successes is still one statement, timed by the database', async () => {
+    const [ok, retried, snoozed] = (await insert(db.store, [{}, {}, {}])) as [string, string, string]
+    await db.store.claimJobs(claim())
+    const sent: unknown[] = []
+    const pool = db.pool
+    const spy = new Proxy(pool, {
+      get(target, key) {
+        if (key === 'query')
+          return (...args: unknown[]) => {
+            sent.push(args[0])
+            return (pool.query as (...a: unknown[]) => unknown)(...args)
+          }
+        const value = Reflect.get(target, key)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const counting = new PostgresStore({ pool: spy, schema: db.schema })
+    await counting.completeJobs({ completions: [{ id: '0', outcome: 'released' }] }) // its schema check, once
+    sent.length = 0
+    const before = await dbNow()
+    await counting.completeJobs({
+      completions: [
+        { id: ok, outcome: 'succeeded', attempt: 1 },
+        { id: retried, outcome: 'retry', delayMs: 1000, error: attemptError(1), attempt: 1 },
+        { id: snoozed, outcome: 'snoozed', delayMs: 2000, attempt: 1 },
+      ],
+    })
+    const after = await dbNow()
+    expect(sent).toHaveLength(1)
+    const r = (await db.store.getJob({ id: retried }))!
+    const z = (await db.store.getJob({ id: snoozed }))!
+    expect(r).toMatchObject({ state: 'retryable' })
+    expect(z).toMatchObject({ state: 'scheduled' })
+    expect(r.runAt).toBeGreaterThanOrEqual(before + 1000)
+    expect(r.runAt).toBeLessThanOrEqual(after + 1000)
+    expect(z.runAt).toBeGreaterThanOrEqual(before + 2000)
+    expect(z.runAt).toBeLessThanOrEqual(after + 2000)
+  })
+
+  /** The database's `now()` in epoch ms. */
+  const dbNow = async (): Promise<number> =>
+    Number((await db.pool.query(`SELECT round(date_part('epoch', now()) * 1000) AS now`)).rows[0].now)
 })

@@ -36,6 +36,14 @@ const COMMANDS: Record<string, { strings: string[]; switches: string[] }> = {
     strings: ['id', 'queue', 'kind', 'state', 'schema', 'database-url', 'data-dir'],
     switches: ['all', 'json', 'create'],
   },
+  pause: {
+    strings: ['id', 'queue', 'kind', 'state', 'schema', 'database-url', 'data-dir'],
+    switches: ['all', 'json', 'create'],
+  },
+  resume: {
+    strings: ['id', 'queue', 'kind', 'state', 'schema', 'database-url', 'data-dir'],
+    switches: ['all', 'json', 'create'],
+  },
   admin: {
     strings: ['port', 'host', 'user', 'password', 'schema', 'database-url', 'data-dir'],
     switches: ['read-only', 'create'],
@@ -50,7 +58,7 @@ const NAMES = Object.keys(COMMANDS)
 /** Flags that are valid and harmless for a command (they never open a database or a port). */
 function noiseFor(command: string): fc.Arbitrary<string[]> {
   const pairs: fc.Arbitrary<string[]>[] = [fc.constant(['--schema', 'conveyor'])]
-  if (command === 'retry' || command === 'cancel') {
+  if (['retry', 'cancel', 'pause', 'resume'].includes(command)) {
     pairs.push(
       fc.constantFrom(['--state', 'failed'], ['--all'], ['--state', 'cancelled,failed']),
       attackString.map((s) => [`--queue=${s}`]),
@@ -131,7 +139,16 @@ function mistakeFor(command: string): fc.Arbitrary<string[]> {
   return fc.oneof(...options)
 }
 
-const STATES = ['scheduled', 'available', 'running', 'retryable', 'succeeded', 'failed', 'cancelled']
+const STATES = [
+  'scheduled',
+  'available',
+  'running',
+  'retryable',
+  'paused',
+  'succeeded',
+  'failed',
+  'cancelled',
+]
 function isUnknownState(part: string): boolean {
   const state = part.trim()
   return state !== '' && !STATES.includes(state)
@@ -264,7 +281,7 @@ suite('the command line against a real database', { timeout: 600_000 }, () => {
     )
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('retry', 'cancel'),
+        fc.constantFrom('retry', 'cancel', 'pause', 'resume'),
         fc.constantFrom('queue', 'kind', 'id', 'state'),
         value,
         async (command, flag, text) => {

@@ -9,10 +9,13 @@ import claimCases from './cases/claim.js'
 import completeCases from './cases/complete.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
+import jobPauseCases from './cases/job-pause.js'
 import jobsByKeyCases from './cases/jobs-by-key.js'
+import orphanCases from './cases/orphans.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
 import scheduleCases from './cases/schedules.js'
+import storageHealthCases from './cases/storage-health.js'
 import storeTimeCases from './cases/store-time.js'
 import type { StoreFactory } from './factory.js'
 
@@ -22,11 +25,14 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   claimCases,
   completeCases,
   rescueCases,
+  orphanCases,
   jobAdminCases,
   jobsByKeyCases,
+  jobPauseCases,
   queueCases,
   scheduleCases,
   storeTimeCases,
+  storageHealthCases,
 ]
 
 /** Registers the whole store-level suite for `factory` in a `describe` named after it. */

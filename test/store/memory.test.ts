@@ -4,7 +4,12 @@ import { runStoreConformance } from './index.js'
 runStoreConformance({
   name: 'memory',
   createStore: async () => new MemoryStore(),
-  capabilities: { multiProcess: false, transactionalEnqueue: true, transactionalExecution: false },
+  capabilities: {
+    multiProcess: false,
+    transactionalEnqueue: true,
+    transactionalExecution: false,
+    storageHealth: false,
+  },
   // Divergences from the Postgres store that the core never reaches (it fires ticks through
   // fireScheduleTick, and never writes a retry for a last attempt); to fix in the memory store.
   knownGaps: {

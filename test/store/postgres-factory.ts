@@ -30,7 +30,12 @@ export function postgresStoreFactory(name: string, open: () => Promise<PostgresT
   })
   return {
     name,
-    capabilities: { multiProcess: true, transactionalEnqueue: true, transactionalExecution: true },
+    capabilities: {
+      multiProcess: true,
+      transactionalEnqueue: true,
+      transactionalExecution: true,
+      storageHealth: true,
+    },
     async createStore() {
       if (!store || !target) throw new Error('the PostgreSQL target is not open')
       const s = quoteIdentifier(target.schema)

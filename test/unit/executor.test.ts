@@ -80,3 +80,30 @@ it('races an async handler against a later abort: the abort wins and the late re
   await nextTurn()
   expect(unhandled).toEqual([])
 })
+
+it('sends a retry and a snooze as run times under a ManualClock, as delays under a real-time clock', async () => {
+  const fixedBackoff = { ...DEFAULT_BACKOFF, baseMs: 5000, jitter: 0 }
+  const run = (clock: ExecutorDeps['clock'], handler: JobHandler<unknown>) =>
+    runAttempt(
+      { ...deps, clock, defaultBackoff: fixedBackoff },
+      { job, handler, backoffFn: undefined, schedule: null, abort: new AbortHandle() },
+    )
+  const manual = new ManualClock(1000)
+  const fails: JobHandler<unknown> = () => {
+    throw new Error('again')
+  }
+  const snoozes: JobHandler<unknown> = (_payload, ctx) => ctx.snooze(250)
+  expect((await run(manual, fails)).completion).toMatchObject({ outcome: 'retry', runAt: 6000 })
+  expect((await run(manual, fails)).completion).not.toHaveProperty('delayMs')
+  expect((await run(manual, snoozes)).completion).toMatchObject({ outcome: 'snoozed', runAt: 1250 })
+
+  // A real-time clock (the system clock, a DatabaseClock): the store adds the delay to its own time.
+  const realTime = Object.assign(new ManualClock(1000), { realTime: true })
+  const retried = await run(realTime, fails)
+  expect(retried.completion).toMatchObject({ outcome: 'retry', delayMs: 5000 })
+  expect(retried.completion).not.toHaveProperty('runAt')
+  expect(retried.outcome).toMatchObject({ outcome: 'retry', runAt: 6000 }) // the clock's estimate, for events
+  const snoozed = await run(realTime, snoozes)
+  expect(snoozed.completion).toMatchObject({ outcome: 'snoozed', delayMs: 250 })
+  expect(snoozed.completion).not.toHaveProperty('runAt')
+})

@@ -15,6 +15,7 @@ const settings = {
   retentionMs: null,
   pruneIntervalMs: 60_000,
   batchSize: 100,
+  orphans: { intervalMs: 60_000, failAfterMs: null },
 }
 
 let service: MaintenanceService | null = null
@@ -57,7 +58,13 @@ function slowRescueStore() {
 it('keeps recording heartbeats while a rescue pass is stuck (a slow pass must not make this process look dead)', async () => {
   const clock = new ManualClock(0)
   const slow = slowRescueStore()
-  service = new MaintenanceService({ store: slow.store, clock, events: new EventBus(), settings })
+  service = new MaintenanceService({
+    store: slow.store,
+    clock,
+    events: new EventBus(),
+    settings,
+    kinds: () => [],
+  })
   await service.start()
   expect(slow.heartbeats).toEqual([0])
 
@@ -97,7 +104,7 @@ it('does not stack heartbeats: one still in flight delays the next instead of ad
       return typeof value === 'function' ? value.bind(target) : value
     },
   }) as JobStore
-  service = new MaintenanceService({ store, clock, events: new EventBus(), settings })
+  service = new MaintenanceService({ store, clock, events: new EventBus(), settings, kinds: () => [] })
   await service.start()
   hang = true
   for (let i = 0; i < 5; i++) {

@@ -1,5 +1,5 @@
 import type { AttemptError } from '../../core/domain/job.js'
-import type { Completion } from '../../core/ports/store.js'
+import type { Completion, RunAgainAt } from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
 import { appendError, type StoredJob } from './job-record.js'
 
@@ -14,7 +14,12 @@ export function completionChanges(job: StoredJob, c: Completion, now: number): P
     case 'succeeded':
       return { ...state, state: 'succeeded', finishedAt: now }
     case 'retry':
-      return { ...state, state: 'retryable', runAt: c.runAt, errors: appendError(job.errors, c.error) }
+      return {
+        ...state,
+        state: 'retryable',
+        runAt: runAgainAt(c, now),
+        errors: appendError(job.errors, c.error),
+      }
     case 'failed':
       return { ...state, state: 'failed', finishedAt: now, errors: appendError(job.errors, c.error) }
     case 'cancelled':
@@ -25,10 +30,15 @@ export function completionChanges(job: StoredJob, c: Completion, now: number): P
         errors: c.error ? appendError(job.errors, c.error) : job.errors,
       }
     case 'snoozed':
-      return { ...state, state: 'scheduled', runAt: c.runAt, attempt: job.attempt - 1 }
+      return { ...state, state: 'scheduled', runAt: runAgainAt(c, now), attempt: job.attempt - 1 }
     case 'released':
-      return { state: 'available', attempt: job.attempt - 1 }
+      return { state: 'available', attempt: job.attempt - 1, runs: job.runs - 1 }
   }
+}
+
+/** When a retried or snoozed job is due again: its `runAt`, or `delayMs` after the store's time of the write. */
+function runAgainAt(c: RunAgainAt, now: number): number {
+  return c.runAt ?? now + c.delayMs
 }
 
 /** The error recorded for an attempt whose worker process stopped heartbeating. */
@@ -38,5 +48,15 @@ export function workerDiedError(attempt: number, at: number, processId: string):
     at,
     name: 'WorkerDied',
     message: `The worker process ${JSON.stringify(processId)} stopped sending heartbeats while running this job; it was returned to the queue.`,
+  }
+}
+
+/** The error recorded when an orphaned job is failed (`QueueOptions.orphans.failAfterMs`). */
+export function orphanedError(attempt: number, at: number, kind: string, failAfterMs: number): AttemptError {
+  return {
+    attempt,
+    at,
+    name: 'OrphanedJob',
+    message: `No live process registered a handler for kind ${JSON.stringify(kind)} for ${failAfterMs} ms (orphans.failAfterMs); register one and retry the job.`,
   }
 }

@@ -170,6 +170,7 @@ export class JobTable {
         const from = record.state
         record.state = 'running'
         record.attempt++
+        record.runs++
         record.attemptedAt = now
         record.attemptedBy = workerId
         this.#reindex(entry, from, 'running', now)
@@ -251,7 +252,7 @@ export class JobTable {
     for (let next = this.#cascade.pop(); next; next = this.#cascade.pop()) {
       for (const dependant of this.#dependants.get(next.id) ?? []) {
         const from = dependant.record.state
-        if (!WAITING.has(from)) continue
+        if (!WAITING.has(from) && from !== 'paused') continue
         dependant.record.state = 'cancelled'
         dependant.record.finishedAt = next.now
         this.#reindex(dependant, from, 'cancelled', next.now)

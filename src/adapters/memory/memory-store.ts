@@ -1,4 +1,5 @@
 import {
+  CHANGEABLE_STATES,
   FINAL_STATES,
   type JobRecord,
   type JobState,
@@ -16,6 +17,9 @@ import {
   type JobStore,
   type ListJobsParams,
   type NewJob,
+  type OrphanedJobs,
+  type OrphanParams,
+  type OrphanReport,
   type QueueStats,
   refuseKeyInStoreFilter,
   type ScheduleRecord,
@@ -25,10 +29,17 @@ import {
   type UpsertScheduleParams,
 } from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
-import { completionChanges, workerDiedError } from './job-completion.js'
+import { completionChanges, orphanedError, workerDiedError } from './job-completion.js'
 import { matchesJobFilter, parseJobId } from './job-filter.js'
 import { JobInserter } from './job-inserter.js'
-import { appendRunLog, copyJobRecord, type JobEntry, jobWithLogs, type StoredJob } from './job-record.js'
+import {
+  appendError,
+  appendRunLog,
+  copyJobRecord,
+  type JobEntry,
+  jobWithLogs,
+  type StoredJob,
+} from './job-record.js'
 import { JobTable } from './job-table.js'
 import { MemoryTransaction } from './memory-transaction.js'
 import { ScheduleTable } from './schedule-table.js'
@@ -37,6 +48,7 @@ import { StoreEvents } from './store-events.js'
 const FINAL = new Set<JobState>(FINAL_STATES)
 const WAITING = new Set<JobState>(WAITING_STATES)
 const UNIQUE = new Set<JobState>(UNIQUE_STATES)
+const CHANGEABLE = new Set<JobState>(CHANGEABLE_STATES)
 
 /**
  * The storage port in memory, for tests and demos: the same semantics as the Postgres store in one
@@ -53,11 +65,13 @@ export class MemoryStore implements JobStore {
     multiProcess: false,
     transactionalEnqueue: true,
     transactionalExecution: false,
+    storageHealth: false,
   }
   readonly #jobs = new JobTable()
   readonly #schedules = new ScheduleTable()
   readonly #paused = new Set<string>()
-  readonly #heartbeats = new Map<string, number>()
+  /** Last heartbeat of each process and the kinds it registered. */
+  readonly #heartbeats = new Map<string, { at: number; kinds: readonly string[] }>()
   readonly #events = new StoreEvents()
   /** Latest `now` seen: the time of a transaction's commit, deletes and prunes (which carry none). */
   #lastNow = Number.NEGATIVE_INFINITY
@@ -126,10 +140,81 @@ export class MemoryStore implements JobStore {
   }
 
   /** Records that a process is alive (see `JobStore.recordHeartbeat`). */
-  async recordHeartbeat(params: { processId: string; now?: number }): Promise<void> {
+  async recordHeartbeat(params: {
+    processId: string
+    now?: number
+    kinds?: readonly string[]
+  }): Promise<void> {
     const now = this.#time(params.now)
     this.#seen(now)
-    this.#heartbeats.set(params.processId, now)
+    const kinds = params.kinds ?? this.#heartbeats.get(params.processId)?.kinds ?? []
+    this.#heartbeats.set(params.processId, { at: now, kinds: [...kinds] })
+  }
+
+  /** Due waiting jobs and schedules of kinds no live process registered (see `JobStore.findOrphans`). */
+  async findOrphans(params: OrphanParams): Promise<OrphanReport> {
+    const now = this.#time(params.now)
+    const registered = this.#registeredKinds(now - params.staleAfterMs, params.registered)
+    const groups = new Map<string, { queue: string; kind: string; count: number; oldestRunAt: number }>()
+    for (const entry of this.#orphanEntries(now, registered)) {
+      const { queue, kind, runAt } = entry.record
+      const key = JSON.stringify([queue, kind])
+      const group = groups.get(key)
+      if (group) {
+        group.count++
+        group.oldestRunAt = Math.min(group.oldestRunAt, runAt)
+      } else groups.set(key, { queue, kind, count: 1, oldestRunAt: runAt })
+    }
+    const jobs: OrphanedJobs[] = [...groups.values()].sort(
+      (a, b) => compareText(a.queue, b.queue) || compareText(a.kind, b.kind),
+    )
+    const schedules = this.#schedules
+      .list()
+      .filter((s) => (s.nextRunAt !== null || s.after !== null) && !registered.has(s.kind))
+    return { jobs, schedules }
+  }
+
+  /** Fails orphans whose kind went unregistered for `failAfterMs` (see `JobStore.failOrphans`). */
+  async failOrphans(params: OrphanParams & { failAfterMs: number; limit: number }): Promise<JobRecord[]> {
+    const now = this.#time(params.now)
+    this.#seen(now)
+    const registered = this.#registeredKinds(now - params.staleAfterMs, params.registered)
+    const failed: JobRecord[] = []
+    for (const entry of this.#orphanEntries(now, registered)) {
+      if (failed.length >= params.limit) break
+      const job = entry.record
+      let since = job.runAt
+      for (const beat of this.#heartbeats.values())
+        if (beat.kinds.includes(job.kind) && beat.at > since) since = beat.at
+      if (now - since < params.failAfterMs) continue
+      const error = orphanedError(job.attempt, now, job.kind, params.failAfterMs)
+      this.#jobs.update(
+        entry,
+        { state: 'failed', finishedAt: now, errors: appendError(job.errors, error) },
+        now,
+      )
+      failed.push(copyJobRecord(entry.record))
+    }
+    this.#settle(now)
+    return failed
+  }
+
+  /** The kinds of processes heard from at or after `liveSince`, and `own`. */
+  #registeredKinds(liveSince: number, own: readonly string[]): Set<string> {
+    const kinds = new Set(own)
+    for (const beat of this.#heartbeats.values())
+      if (beat.at >= liveSince) for (const kind of beat.kinds) kinds.add(kind)
+    return kinds
+  }
+
+  /** Waiting jobs due at `now` whose kind is not in `registered`, in id order. */
+  #orphanEntries(now: number, registered: ReadonlySet<string>): JobEntry[] {
+    const found: JobEntry[] = []
+    for (const entry of this.#jobs.entries()) {
+      const { state, runAt, kind } = entry.record
+      if (WAITING.has(state) && runAt <= now && !registered.has(kind)) found.push(entry)
+    }
+    return found
   }
 
   /** Returns running jobs of processes silent for more than `staleAfterMs` to the queue (see `JobStore.rescueJobs`). */
@@ -143,7 +228,7 @@ export class MemoryStore implements JobStore {
       const job = entry.record
       if (job.state !== 'running') continue
       const processId = (job.attemptedBy ?? '').split(':', 1)[0] ?? ''
-      const seen = this.#heartbeats.get(processId)
+      const seen = this.#heartbeats.get(processId)?.at
       if (seen !== undefined && seen >= staleBefore) continue
       const error = workerDiedError(job.attempt, now, processId)
       const changes =
@@ -224,6 +309,34 @@ export class MemoryStore implements JobStore {
     return ids
   }
 
+  /** Pauses matching waiting jobs (see `JobStore.pauseJobs`); returns them in id order. */
+  async pauseJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    const now = this.#time(params.now)
+    this.#seen(now)
+    const paused: JobRecord[] = []
+    for (const entry of this.#matching(params.filter)) {
+      if (!WAITING.has(entry.record.state)) continue
+      this.#jobs.update(entry, { state: 'paused' }, now)
+      paused.push(copyJobRecord(entry.record))
+    }
+    this.#settle(now)
+    return paused
+  }
+
+  /** Resumes matching paused jobs by their run time (see `JobStore.resumeJobs`); returns them in id order. */
+  async resumeJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    const now = this.#time(params.now)
+    this.#seen(now)
+    const resumed: JobRecord[] = []
+    for (const entry of this.#matching(params.filter)) {
+      if (entry.record.state !== 'paused') continue
+      this.#jobs.update(entry, { state: entry.record.runAt > now ? 'scheduled' : 'available' }, now)
+      resumed.push(copyJobRecord(entry.record))
+    }
+    this.#settle(now)
+    return resumed
+  }
+
   /** Deletes matching jobs that are not running; returns the count. */
   async deleteJobs(params: { filter: JobFilter }): Promise<number> {
     let count = 0
@@ -244,13 +357,15 @@ export class MemoryStore implements JobStore {
     const entry = this.#jobs.get(params.id)
     if (!entry) return { status: 'notFound' }
     const job = entry.record
-    if (!WAITING.has(job.state)) return { status: 'notWaiting', state: job.state }
+    if (!CHANGEABLE.has(job.state)) return { status: 'notWaiting', state: job.state }
     const update: Partial<StoredJob> = {}
     if (changes.payload !== undefined) update.payload = frozenCopy(changes.payload)
     if (changes.priority !== undefined) update.priority = changes.priority
+    if (changes.workflowState !== undefined) update.workflowState = frozenCopy(changes.workflowState)
     if (changes.runAt !== undefined) {
       update.runAt = changes.runAt
-      if (job.state !== 'retryable') update.state = changes.runAt > now ? 'scheduled' : 'available'
+      if (job.state !== 'retryable' && job.state !== 'paused')
+        update.state = changes.runAt > now ? 'scheduled' : 'available'
     }
     // The table pushes the job to the claim index again (older copies go stale) and notes due queues.
     this.#jobs.update(entry, update, now)
@@ -291,6 +406,7 @@ export class MemoryStore implements JobStore {
       available: 0,
       running: 0,
       retryable: 0,
+      paused: 0,
       succeeded: 0,
       failed: 0,
       cancelled: 0,
@@ -391,4 +507,9 @@ export class MemoryStore implements JobStore {
   #time(now: number | undefined): number {
     return now ?? this.#clock.now()
   }
+}
+
+/** Orders text by UTF-16 code units (as the Postgres store's `COLLATE "C"`). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -74,7 +74,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       WHERE w.used <= $5::int OR ($9::boolean AND w.n = 1)
     )
     UPDATE ${names.jobs} j
-    SET state = 'running', attempt = j.attempt + 1, attempted_at = ${fromMs(nowMs('$6'))}, attempted_by = $7::text
+    SET state = 'running', attempt = j.attempt + 1, runs = j.runs + 1, attempted_at = ${fromMs(nowMs('$6'))}, attempted_by = $7::text
     WHERE j.id = ANY(ARRAY(SELECT id FROM taken))
     RETURNING ${claimedJobColumns('j')}`
 }

@@ -9,7 +9,7 @@ import { RUN_LOGS_KEPT } from '../../core/domain/job.js'
 import type { Completion } from '../../core/ports/store.js'
 import { isJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { CHANGEABLE_SQL, fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 /**
  * CTEs `doomed` (recursive) and `cascaded` that cancel, at time `now`, the waiting dependants of the
@@ -21,14 +21,14 @@ export function cascadeCtes(names: SqlNames, source: string, now: string): strin
   // id; as a plain join the planner seq-scans the whole table for the recursive term, even when
   // there is nothing to cascade.
   const dependants = (id: string) =>
-    `SELECT d.id FROM ${names.jobs} d WHERE d.depends_on @> ARRAY[${id}] AND d.depends_on IS NOT NULL AND d.state IN ${WAITING_SQL} OFFSET 0`
+    `SELECT d.id FROM ${names.jobs} d WHERE d.depends_on @> ARRAY[${id}] AND d.depends_on IS NOT NULL AND d.state IN ${CHANGEABLE_SQL} OFFSET 0`
   return `doomed(id) AS (
       SELECT n.id FROM ${source} s CROSS JOIN LATERAL (${dependants('s.id')}) n
       UNION
       SELECT n.id FROM doomed x CROSS JOIN LATERAL (${dependants('x.id')}) n
     ), cascaded AS (
       UPDATE ${names.jobs} c SET state = 'cancelled', finished_at = ${fromMs(now)}
-      WHERE c.id IN (SELECT id FROM doomed) AND c.id NOT IN (SELECT id FROM ${source}) AND c.state IN ${WAITING_SQL}
+      WHERE c.id IN (SELECT id FROM doomed) AND c.id NOT IN (SELECT id FROM ${source}) AND c.state IN ${CHANGEABLE_SQL}
       RETURNING c.id
     )`
 }
@@ -45,20 +45,22 @@ function appendLogSql(log: string): string {
 /**
  * The completion statement. Parameters: $1 ids, $2 outcomes, $3 run-at ms, $4 errors (jsonb),
  * $5 whether to set the workflow state, $6 workflow states, $7 attempts (null: any attempt),
- * $8 now ms, $9 the jobs channel, $10 run logs (jsonb, null: nothing logged). Its one row's
- * `updated` counts the jobs written.
+ * $8 now ms, $9 the jobs channel, $10 run logs (jsonb, null: nothing logged), $11 delays ms (a
+ * retry or snooze without a run-at is due that long after `coalesce($8, now())`: the database's
+ * clock decides in production). Its one row's `updated` counts the jobs written.
  */
 export function completeSql(names: SqlNames): string {
   return `WITH RECURSIVE input AS (
-      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[], $10::jsonb[])
-        AS c(id, outcome, run_at, error, set_state, workflow_state, attempt, log)
+      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[], $10::jsonb[], $11::float8[])
+        AS c(id, outcome, run_at, error, set_state, workflow_state, attempt, log, delay_ms)
     ), updated AS (
       UPDATE ${names.jobs} j SET
         state = CASE c.outcome
           WHEN 'succeeded' THEN 'succeeded' WHEN 'retry' THEN 'retryable' WHEN 'failed' THEN 'failed'
           WHEN 'cancelled' THEN 'cancelled' WHEN 'snoozed' THEN 'scheduled' ELSE 'available' END,
-        run_at = CASE WHEN c.outcome IN ('retry', 'snoozed') THEN ${fromMs('c.run_at')} ELSE j.run_at END,
+        run_at = CASE WHEN c.outcome IN ('retry', 'snoozed') THEN ${fromMs(`coalesce(c.run_at, ${nowMs('$8')} + c.delay_ms)`)} ELSE j.run_at END,
         attempt = CASE WHEN c.outcome IN ('snoozed', 'released') THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+        runs = CASE WHEN c.outcome = 'released' THEN greatest(j.runs - 1, 0) ELSE j.runs END,
         errors = CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END,
         workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END,
         finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs(nowMs('$8'))} END,
@@ -164,7 +166,7 @@ export async function completeJobs(
     values: [
       list.map((c) => c.id),
       list.map((c) => c.outcome),
-      list.map((c) => (c.outcome === 'retry' || c.outcome === 'snoozed' ? c.runAt : null)),
+      list.map((c) => (c.outcome === 'retry' || c.outcome === 'snoozed' ? (c.runAt ?? null) : null)),
       list.map((c) => ('error' in c && c.error ? JSON.stringify(c.error) : null)),
       list.map((c) => c.outcome !== 'released' && 'workflowState' in c),
       list.map((c) =>
@@ -174,6 +176,7 @@ export async function completeJobs(
       now ?? null,
       names.jobsChannel,
       list.map(logJson),
+      list.map((c) => (c.outcome === 'retry' || c.outcome === 'snoozed' ? (c.delayMs ?? null) : null)),
     ],
   })
   return row?.updated ?? 0

@@ -163,6 +163,8 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     prune: synced(core.prune.bind(core)) as CoreQueue['prune'],
     retryJobs: synced(core.retryJobs.bind(core)) as CoreQueue['retryJobs'],
     cancelJobs: synced(core.cancelJobs.bind(core)) as CoreQueue['cancelJobs'],
+    pauseJobs: synced(core.pauseJobs.bind(core)) as CoreQueue['pauseJobs'],
+    resumeJobs: synced(core.resumeJobs.bind(core)) as CoreQueue['resumeJobs'],
     pauseQueue: synced(core.pauseQueue.bind(core)) as CoreQueue['pauseQueue'],
     resumeQueue: synced(core.resumeQueue.bind(core)) as CoreQueue['resumeQueue'],
     // The clock re-reads the database's time every minute while the queue runs, not after shutdown.

@@ -5,7 +5,7 @@
  */
 import type { NewJob } from '../../core/ports/store.js'
 import { jobColumns } from './row-mapping.js'
-import { fromMs, nowMs, PENDING_SQL, regclassLiteral, type SqlNames } from './sql-names.js'
+import { fromMs, nowMs, regclassLiteral, type SqlNames, UNIQUE_SQL } from './sql-names.js'
 
 /** The SQL texts of inserting, per schema. */
 export interface InsertSql {
@@ -111,7 +111,7 @@ export function insertSql(names: SqlNames): InsertSql {
     holders: `SELECT DISTINCT ON (k.ord) k.ord::int AS ord, ${jobColumns('j')}
       FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::float8[]) AS k(ord, kind, unique_key, schedule_name, schedule_tick)
       JOIN ${names.jobs} j ON (
-        k.unique_key IS NOT NULL AND j.kind = k.kind AND j.unique_key = k.unique_key AND j.state IN ${PENDING_SQL}
+        k.unique_key IS NOT NULL AND j.kind = k.kind AND j.unique_key = k.unique_key AND j.state IN ${UNIQUE_SQL}
       ) OR (
         k.schedule_tick IS NOT NULL AND j.schedule_name = k.schedule_name AND j.schedule_tick = ${fromMs('k.schedule_tick')}
       )

@@ -16,7 +16,7 @@ import {
   toJobRecord,
   toJobRecordWithLogs,
 } from './row-mapping.js'
-import { fromMs, nowMs, PENDING_SQL, type SqlNames } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames, UNIQUE_SQL, WAITING_SQL } from './sql-names.js'
 
 /** At most this many ids per `<schema>_cancel` notification (payloads are limited to 8000 bytes). */
 const IDS_PER_NOTIFICATION = 300
@@ -35,18 +35,18 @@ export async function getJob(target: SqlTarget, names: SqlNames, id: string): Pr
 /**
  * The statement of `getJobsByKey` (`$1` the key, `$2` the kind when `withKind`): the holders of the
  * key, else its newest finished job. Two texts (with and without the kind) so each keeps an index
- * plan: holders come from `jobs_unique_key_idx` or `jobs_unique_key_id_idx`, the newest finished
+ * plan: holders come from `jobs_unique_key_held_idx` or `jobs_unique_key_id_idx`, the newest finished
  * job from a backward scan of `jobs_unique_key_id_idx` that stops at its first match.
  */
 export function jobsByKeySql(names: SqlNames, withKind: boolean): string {
   const match = `j.unique_key = $1::text${withKind ? ' AND j.kind = $2::text' : ''}`
   return `WITH holders AS (
-      SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j WHERE ${match} AND j.state IN ${PENDING_SQL}
+      SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j WHERE ${match} AND j.state IN ${UNIQUE_SQL}
     )
     SELECT * FROM holders
     UNION ALL
     (SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j
-      WHERE ${match} AND j.state NOT IN ${PENDING_SQL} AND NOT EXISTS (SELECT 1 FROM holders)
+      WHERE ${match} AND j.state NOT IN ${UNIQUE_SQL} AND NOT EXISTS (SELECT 1 FROM holders)
       ORDER BY j.id DESC LIMIT 1)`
 }
 
@@ -110,10 +110,10 @@ export async function retryJobs(
       ), eligible AS (
         SELECT m.id FROM matched m
         WHERE m.unique_key IS NULL
-          OR m.state IN ${PENDING_SQL}
+          OR m.state IN ${UNIQUE_SQL}
           OR (
             NOT EXISTS (
-              SELECT 1 FROM ${names.jobs} h WHERE h.kind = m.kind AND h.unique_key = m.unique_key AND h.state IN ${PENDING_SQL}
+              SELECT 1 FROM ${names.jobs} h WHERE h.kind = m.kind AND h.unique_key = m.unique_key AND h.state IN ${UNIQUE_SQL}
             )
             AND m.id = (SELECT min(o.id) FROM matched o WHERE o.kind = m.kind AND o.unique_key = m.unique_key)
           )
@@ -148,7 +148,7 @@ export async function cancelJobs(
   const channel = p.add(names.cancelChannel)
   const rows = await queryRows<{ id: string | null }>(target, {
     text: `WITH RECURSIVE matched AS (
-        SELECT j.id, j.state FROM ${names.jobs} j WHERE ${where} AND j.state IN ${PENDING_SQL} FOR UPDATE
+        SELECT j.id, j.state FROM ${names.jobs} j WHERE ${where} AND j.state IN ${UNIQUE_SQL} FOR UPDATE
       ), source AS (
         UPDATE ${names.jobs} j SET state = 'cancelled', finished_at = ${fromMs(nowSql)}
         FROM matched m WHERE j.id = m.id
@@ -164,6 +164,62 @@ export async function cancelJobs(
     values: p.values,
   })
   return rows.flatMap((r) => (r.id === null ? [] : [r.id]))
+}
+
+/**
+ * Pauses matching waiting jobs (`JobStore.pauseJobs`). The rows are locked first (`FOR UPDATE`
+ * waits for a claim holding one, then sees it running and leaves it). Returns them in id order.
+ */
+export async function pauseJobs(target: SqlTarget, names: SqlNames, filter: JobFilter): Promise<JobRecord[]> {
+  const p = new SqlParams()
+  const where = jobFilterSql(filter, 'j', p)
+  const rows = await queryRows<JobRow>(target, {
+    text: `WITH matched AS (
+        SELECT j.id FROM ${names.jobs} j WHERE ${where} AND j.state IN ${WAITING_SQL} FOR UPDATE
+      )
+      UPDATE ${names.jobs} j SET state = 'paused'
+      FROM matched m WHERE j.id = m.id
+      RETURNING ${jobColumns('j')}`,
+    values: p.values,
+  })
+  return rows.map(toJobRecord).sort(byId)
+}
+
+/**
+ * Resumes matching paused jobs (`JobStore.resumeJobs`): `scheduled` when their run time is after
+ * now, else `available`, notifying the queues of the due ones. Returns them in id order.
+ */
+export async function resumeJobs(
+  target: SqlTarget,
+  names: SqlNames,
+  filter: JobFilter,
+  now: number | undefined,
+): Promise<JobRecord[]> {
+  const p = new SqlParams()
+  const where = jobFilterSql(filter, 'j', p)
+  const nowSql = nowMs(p.add(now ?? null))
+  const channel = p.add(names.jobsChannel)
+  const rows = await queryRows<JobRow & { notified: number }>(target, {
+    text: `WITH matched AS (
+        SELECT j.id FROM ${names.jobs} j WHERE ${where} AND j.state = 'paused' FOR UPDATE
+      ), updated AS (
+        UPDATE ${names.jobs} j
+        SET state = CASE WHEN j.run_at > ${fromMs(nowSql)} THEN 'scheduled' ELSE 'available' END
+        FROM matched m WHERE j.id = m.id
+        RETURNING ${jobColumns('j')}
+      ), notified AS (
+        SELECT pg_notify(${channel}::text, CASE WHEN count(DISTINCT u.queue) <= 40 THEN json_agg(DISTINCT u.queue)::text ELSE '[]' END)
+        FROM updated u WHERE u.state = 'available' HAVING count(*) > 0
+      )
+      SELECT u.*, (SELECT count(*) FROM notified)::int AS notified FROM updated u`,
+    values: p.values,
+  })
+  return rows.map(toJobRecord).sort(byId)
+}
+
+/** Orders records by numeric id. */
+function byId(a: JobRecord, b: JobRecord): number {
+  return a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }
 
 /** Deletes matching jobs that are not running; returns the count. */

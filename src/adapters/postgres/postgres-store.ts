@@ -7,6 +7,7 @@
 import pg from 'pg'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import type { JobRecord } from '../../core/domain/job.js'
+import type { StorageHealthReading } from '../../core/domain/storage-health.js'
 import type {
   ClaimParams,
   Completion,
@@ -17,6 +18,8 @@ import type {
   JobStore,
   ListJobsParams,
   NewJob,
+  OrphanParams,
+  OrphanReport,
   QueueStats,
   ScheduleRecord,
   StoreCapabilities,
@@ -33,12 +36,14 @@ import * as admin from './job-admin.js'
 import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
+import { failOrphans, findOrphans } from './orphans.js'
 import type { SqlTarget } from './queryable.js'
 import { recordHeartbeat, rescueJobs } from './rescue.js'
 import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
 import { type SqlNames, sqlNames } from './sql-names.js'
 import { type StoreStatements, storeStatements } from './statements.js'
+import { readStorageHealth } from './storage-health.js'
 import { updateJob } from './update-job.js'
 
 /** How to reach the database: the application's pool, or a connection string for a pool the store owns. */
@@ -67,6 +72,7 @@ export class PostgresStore implements JobStore {
     multiProcess: true,
     transactionalEnqueue: true,
     transactionalExecution: true,
+    storageHealth: true,
   }
   /** The schema of Conveyor's tables. */
   readonly schema: string
@@ -183,12 +189,33 @@ export class PostgresStore implements JobStore {
     }
   }
 
-  /** Upserts this process's heartbeat row (one statement). */
-  recordHeartbeat(params: { processId: string; now?: number }): Promise<void> {
+  /** Upserts this process's heartbeat row and its kinds (one statement). */
+  recordHeartbeat(params: { processId: string; now?: number; kinds?: readonly string[] }): Promise<void> {
     // On the claim connections (no WAL flush wait, never behind completion batches or handlers'
     // transactions on the main pool): a heartbeat stuck in a busy pool makes a live process look dead.
     return this.#run('recording a heartbeat', (db) =>
-      recordHeartbeat(this.#claimPool ?? db, this.#names, this.#sql.heartbeat, params.processId, params.now),
+      recordHeartbeat(
+        this.#claimPool ?? db,
+        this.#names,
+        this.#sql.heartbeat,
+        params.processId,
+        params.now,
+        params.kinds,
+      ),
+    )
+  }
+
+  /** Orphaned jobs by queue and kind, and orphaned schedules (one statement; see `JobStore.findOrphans`). */
+  findOrphans(params: OrphanParams): Promise<OrphanReport> {
+    return this.#run('looking for orphaned jobs', (db) =>
+      findOrphans(db, this.#names, this.#sql.findOrphans, params),
+    )
+  }
+
+  /** Fails orphans past their grace period (one statement; see `JobStore.failOrphans`). */
+  failOrphans(params: OrphanParams & { failAfterMs: number; limit: number }): Promise<JobRecord[]> {
+    return this.#run('failing orphaned jobs', (db) =>
+      failOrphans(db, this.#names, this.#sql.failOrphans, params),
     )
   }
 
@@ -225,6 +252,14 @@ export class PostgresStore implements JobStore {
   }
 
   /** Deletes matching jobs that are not running; returns the count. */
+  pauseJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    return this.#run('pausing jobs', (db) => admin.pauseJobs(db, this.#names, params.filter))
+  }
+
+  resumeJobs(params: { filter: JobFilter; now?: number }): Promise<JobRecord[]> {
+    return this.#run('resuming jobs', (db) => admin.resumeJobs(db, this.#names, params.filter, params.now))
+  }
+
   deleteJobs(params: { filter: JobFilter }): Promise<number> {
     return this.#run('deleting jobs', (db) => admin.deleteJobs(db, this.#names, params.filter))
   }
@@ -278,6 +313,14 @@ export class PostgresStore implements JobStore {
     return this.#run('firing a schedule tick', () =>
       schedules.fireScheduleTick(this.pool, this.#names, this.#sql.insert, params),
     )
+  }
+
+  /**
+   * Reads dead tuples, sizes and vacuum times of the schema's tables and what holds the database's
+   * xmin horizon, from catalog views only (see `JobStore.storageHealth`).
+   */
+  storageHealth(): Promise<StorageHealthReading> {
+    return this.#run('reading storage health', (db) => readStorageHealth(db, this.#names))
   }
 
   /** Calls `listener` with queue names notified on `<schema>_jobs`; listens on a dedicated connection. */

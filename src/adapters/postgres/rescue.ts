@@ -14,11 +14,15 @@ import { fromMs, nowMs, type SqlNames } from './sql-names.js'
 /** Rows of processes silent for this long are deleted by the rescue (cheap housekeeping). */
 export const FORGET_PROCESS_AFTER_MS = 24 * 3600_000
 
-/** The heartbeat statement. Parameters: $1 process id, $2 now ms (null: the database's). */
+/**
+ * The heartbeat statement. Parameters: $1 process id, $2 now ms (null: the database's), $3 the kinds
+ * the process registered (null: keep the stored ones; none for a new row).
+ */
 export function heartbeatSql(names: SqlNames): string {
-  return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at)
-    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))})
-    ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at`
+  return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at, kinds)
+    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))}, coalesce($3::text[], '{}'))
+    ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at,
+      kinds = coalesce($3::text[], p.kinds, '{}')`
 }
 
 /** Records that `processId` is alive at `now` (see `JobStore.recordHeartbeat`). */
@@ -28,11 +32,12 @@ export async function recordHeartbeat(
   sql: string,
   processId: string,
   now: number | undefined,
+  kinds: readonly string[] | undefined,
 ): Promise<void> {
   await queryRows(target, {
     name: `${names.statementPrefix}heartbeat`,
     text: sql,
-    values: [processId, now ?? null],
+    values: [processId, now ?? null, kinds ?? null],
   })
 }
 

@@ -19,6 +19,7 @@ export interface JobRow {
   run_at: number
   created_at: number
   attempt: number
+  runs: number
   max_attempts: number
   timeout_ms: number
   weight: number
@@ -63,6 +64,7 @@ function jobColumnList(a: string): string[] {
     `${toMs(`${a}.run_at`)} AS run_at`,
     `${toMs(`${a}.created_at`)} AS created_at`,
     `${a}.attempt`,
+    `${a}.runs`,
     `${a}.max_attempts`,
     `${a}.timeout_ms`,
     `${a}.weight`,
@@ -110,6 +112,7 @@ function record(
     runAt: row.run_at,
     createdAt: row.created_at,
     attempt: row.attempt,
+    runs: row.runs,
     maxAttempts: row.max_attempts,
     timeoutMs: row.timeout_ms,
     weight: row.weight,

@@ -65,8 +65,14 @@ export function channelName(schema: string, suffix: string): string {
 /** Waiting states as an SQL list (constants, matching the partial indexes' predicates). */
 export const WAITING_SQL = `('scheduled', 'available', 'retryable')`
 
-/** Waiting or running states as an SQL list (the unique-key and group index predicate). */
+/** Waiting or running states as an SQL list (the group index predicate; a paused job steps out of its group). */
 export const PENDING_SQL = `('scheduled', 'available', 'retryable', 'running')`
+
+/** States in which a job holds its unique key: waiting, paused or running (the unique index's predicate). */
+export const UNIQUE_SQL = `('scheduled', 'available', 'retryable', 'paused', 'running')`
+
+/** States of a job `updateJob` may change and a dependency's failure cancels: waiting or paused. */
+export const CHANGEABLE_SQL = `('scheduled', 'available', 'retryable', 'paused')`
 
 /** SQL converting a bound epoch-ms number to timestamptz (`Infinity` becomes 'infinity'). */
 export function fromMs(param: string): string {

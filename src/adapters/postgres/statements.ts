@@ -5,6 +5,7 @@
 import { type ClaimSql, claimSql } from './claim.js'
 import { completeSql, completeSucceededSql } from './complete.js'
 import { type InsertSql, insertSql } from './insert-sql.js'
+import { failOrphansSql, findOrphansSql } from './orphans.js'
 import { heartbeatSql, rescueSql } from './rescue.js'
 import type { SqlNames } from './sql-names.js'
 
@@ -16,6 +17,8 @@ export interface StoreStatements {
   readonly complete: { readonly any: string; readonly succeeded: string; readonly succeededWithLogs: string }
   readonly heartbeat: string
   readonly rescue: string
+  readonly findOrphans: string
+  readonly failOrphans: string
 }
 
 /** Builds the statement texts of a schema. */
@@ -30,5 +33,7 @@ export function storeStatements(names: SqlNames): StoreStatements {
     },
     heartbeat: heartbeatSql(names),
     rescue: rescueSql(names),
+    findOrphans: findOrphansSql(names),
+    failOrphans: failOrphansSql(names),
   }
 }

@@ -8,13 +8,13 @@ import type { JobState } from '../../core/domain/job.js'
 import type { JobChanges, UpdateJobOutcome } from '../../core/ports/store.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
-import { fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { CHANGEABLE_SQL, fromMs, nowMs, type SqlNames } from './sql-names.js'
 
 /**
  * Parameters: $1 id, $2 payload JSON text or null, $3 priority or null, $4 run-at ms or null,
- * $5 now ms, $6 jobs channel. A new run-at makes a scheduled or available job `scheduled` when it is
- * after now, else `available`; a `retryable` job stays `retryable`. A job due after the change is
- * notified like an insert.
+ * $5 now ms, $6 jobs channel, $7 whether to set the workflow state, $8 the workflow state (jsonb). A
+ * new run-at makes a scheduled or available job `scheduled` when it is after now, else `available`;
+ * a `retryable` or `paused` job keeps its state. A job due after the change is notified like an insert.
  */
 function updateJobSql(names: SqlNames): string {
   return `WITH target AS (
@@ -23,16 +23,17 @@ function updateJobSql(names: SqlNames): string {
       UPDATE ${names.jobs} j SET
         payload = COALESCE($2::jsonb, j.payload),
         priority = COALESCE($3::smallint, j.priority),
+        workflow_state = CASE WHEN $7::boolean THEN $8::jsonb ELSE j.workflow_state END,
         run_at = COALESCE(${fromMs('$4')}, j.run_at),
         state = CASE
-          WHEN $4::float8 IS NULL OR j.state = 'retryable' THEN j.state
+          WHEN $4::float8 IS NULL OR j.state IN ('retryable', 'paused') THEN j.state
           WHEN $4::float8 > ${nowMs('$5')} THEN 'scheduled'
           ELSE 'available' END
       FROM target t
-      WHERE j.id = t.id AND t.state IN ${WAITING_SQL} AND j.state IN ${WAITING_SQL}
+      WHERE j.id = t.id AND t.state IN ${CHANGEABLE_SQL} AND j.state IN ${CHANGEABLE_SQL}
       RETURNING ${jobColumns('j')}
     ), notified AS (
-      SELECT pg_notify($6::text, json_build_array(u.queue)::text) FROM updated u WHERE u.run_at <= ${nowMs('$5')}
+      SELECT pg_notify($6::text, json_build_array(u.queue)::text) FROM updated u WHERE u.run_at <= ${nowMs('$5')} AND u.state <> 'paused'
     )
     SELECT t.state AS found_state, u.*, (SELECT count(*) FROM notified)::int AS notified
     FROM target t LEFT JOIN updated u ON true`
@@ -55,6 +56,10 @@ export async function updateJob(
       changes.runAt ?? null,
       now ?? null,
       names.jobsChannel,
+      changes.workflowState !== undefined,
+      changes.workflowState === undefined || changes.workflowState === null
+        ? null
+        : JSON.stringify(changes.workflowState),
     ],
   })
   const row = rows[0]

@@ -13,6 +13,7 @@ import { guardApi } from './guard.js'
 import { type ApiRoute, apiRoutesOf, openApiDocument } from './openapi.js'
 import { registerJobRoutes } from './routes-jobs.js'
 import { registerQueueRoutes, registerScheduleRoutes } from './routes-queues.js'
+import { registerStorageRoutes } from './routes-storage.js'
 import { documented, errorResponses } from './schemas.js'
 
 /** Where the API lives below the admin prefix. */
@@ -48,6 +49,7 @@ export async function registerApi(api: FastifyInstance, ctx: AdminContext): Prom
   registerJobRoutes(api, ctx)
   registerQueueRoutes(api, ctx)
   registerScheduleRoutes(api, ctx)
+  registerStorageRoutes(api, ctx)
 
   api.get(
     '/csrf-token',

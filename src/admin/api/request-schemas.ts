@@ -50,6 +50,17 @@ export const jobPatchSchema = {
     runAt: TIME,
     priority: { type: 'integer', minimum: PRIORITY_MIN, maximum: PRIORITY_MAX },
     payload: { ...ANY_JSON, description: 'validated with the kind’s schema' },
+    workflowState: {
+      ...ANY_JSON,
+      description: 'the workflow state the next run reads as ctx.state (null clears it)',
+    },
+    expression: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1000,
+      description:
+        'new expression of the schedule that enqueued this job (later ticks follow it; the job keeps its run time)',
+    },
   }),
   minProperties: 1,
 } as const
@@ -85,6 +96,12 @@ export const schedulePutSchema = strictObject(
     payload: ANY_JSON,
     timezone: { type: 'string', minLength: 1, maxLength: 64 },
     missed: MISSED,
+    startAt: { ...TIME, description: 'first run at or after this time (not with @at)' },
+    after: {
+      ...NAME,
+      description:
+        'run after each successful run of this schedule (the expression must be @after <interval>)',
+    },
     options: strictObject(scheduleJobOptions),
   },
   ['expression', 'kind'],

@@ -33,6 +33,8 @@ interface JobPatchBody {
   readonly runAt?: string
   readonly priority?: number
   readonly payload?: JsonValue
+  readonly workflowState?: JsonValue | null
+  readonly expression?: string
 }
 
 const jobResponse = { type: 'object', required: ['job'], properties: { job: jobSchema } } as const
@@ -46,13 +48,15 @@ const enqueuedResponse = {
   },
 } as const
 
-const SINGLE_ACTIONS: readonly Exclude<JobAction, 'delete'>[] = ['retry', 'cancel', 'run']
+const SINGLE_ACTIONS: readonly Exclude<JobAction, 'delete'>[] = ['retry', 'cancel', 'run', 'pause', 'resume']
 
 const SUMMARY: Readonly<Record<JobAction, string>> = {
   retry: 'Retry: make a finished or waiting job available now',
   run: 'Run now: make a waiting job available now',
   cancel: 'Cancel a waiting or running job',
   delete: 'Delete a job that is not running',
+  pause: 'Pause a waiting job: it is not run until resumed (it keeps its run time and unique key)',
+  resume: 'Resume a paused job: scheduled or available again by its run time',
 }
 
 /** Registers the job routes on the API scope. */
@@ -190,7 +194,7 @@ function registerSingleJobRoutes(api: FastifyInstance, ctx: AdminContext, routes
     path,
     {
       schema: documented({
-        summary: `Change a waiting job: run time, priority, payload (validated with its schema)${what}`,
+        summary: `Change a waiting or paused job: run time, priority, payload (validated with its schema), workflow state, its schedule’s expression${what}`,
         tags: ['jobs'],
         ...(params ? { params } : {}),
         ...(querystring ? { querystring } : {}),
@@ -199,11 +203,13 @@ function registerSingleJobRoutes(api: FastifyInstance, ctx: AdminContext, routes
       }),
     },
     async (request) => {
-      const { runAt, priority, payload } = request.body
+      const { runAt, priority, payload, workflowState, expression } = request.body
       const job = await updateJob(ctx, await routes.resolve(request), {
         ...(runAt !== undefined ? { runAt: Date.parse(runAt) } : {}),
         ...(priority !== undefined ? { priority } : {}),
         ...(payload !== undefined ? { payload } : {}),
+        ...(workflowState !== undefined ? { state: workflowState } : {}),
+        ...(expression !== undefined ? { expression } : {}),
       })
       return { job: jobDto(job) }
     },

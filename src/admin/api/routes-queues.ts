@@ -4,7 +4,7 @@ import { JOB_STATES } from '../../core/domain/job.js'
 import type { JsonValue } from '../../core/domain/json.js'
 import type { MissedTickPolicy } from '../../core/ports/store.js'
 import type { AdminContext } from '../context.js'
-import { listQueues, setQueuePaused } from '../operations/queues.js'
+import { listOrphans, listQueues, setQueuePaused } from '../operations/queues.js'
 import {
   deleteSchedule,
   findSchedule,
@@ -12,7 +12,7 @@ import {
   putSchedule,
   type ScheduleInput,
 } from '../operations/schedules.js'
-import { scheduleDto } from './dto.js'
+import { isoTime, scheduleDto } from './dto.js'
 import { nameParams, queueParams, schedulePutSchema } from './request-schemas.js'
 import { documented, errorResponses, queueSchema, scheduleSchema } from './schemas.js'
 
@@ -22,6 +22,8 @@ interface SchedulePutBody {
   readonly payload?: JsonValue
   readonly timezone?: string
   readonly missed?: MissedTickPolicy
+  readonly startAt?: string
+  readonly after?: string
   readonly options?: ScheduleInput['options']
 }
 
@@ -51,6 +53,47 @@ export function registerQueueRoutes(api: FastifyInstance, ctx: AdminContext): vo
       }),
     },
     async () => ({ queues: await listQueues(ctx.queue, ctx.queue.clock.now(), ctx.sampleSize) }),
+  )
+
+  api.get(
+    '/orphans',
+    {
+      schema: documented({
+        summary:
+          'Orphans: due waiting jobs (by queue and kind) and schedules of kinds no live process registered',
+        tags: ['queues'],
+        response: {
+          200: {
+            type: 'object',
+            required: ['jobs', 'schedules'],
+            properties: {
+              jobs: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['queue', 'kind', 'count', 'oldestRunAt'],
+                  properties: {
+                    queue: { type: 'string' },
+                    kind: { type: 'string' },
+                    count: { type: 'integer' },
+                    oldestRunAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+              schedules: { type: 'array', items: scheduleSchema },
+            },
+          },
+          ...errorResponses(),
+        },
+      }),
+    },
+    async () => {
+      const report = await listOrphans(ctx.queue)
+      return {
+        jobs: report.jobs.map((g) => ({ ...g, oldestRunAt: isoTime(g.oldestRunAt) })),
+        schedules: report.schedules.map(scheduleDto),
+      }
+    },
   )
 
   for (const action of ['pause', 'resume'] as const) {

@@ -20,7 +20,7 @@ export const NAME = {
 export const JOB_ID = { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'job id' } as const
 
 export const TIME = { type: 'string', format: 'date-time', description: 'UTC time, ISO 8601' } as const
-const NULLABLE_TIME = { type: ['string', 'null'], format: 'date-time' } as const
+export const NULLABLE_TIME = { type: ['string', 'null'], format: 'date-time' } as const
 export const STATE = { type: 'string', enum: JOB_STATES } as const
 export const ANY_JSON = { description: 'any JSON value' } as const
 const STRINGS = { type: 'array', items: { type: 'string' } } as const
@@ -102,6 +102,7 @@ export const jobSchema = {
     'runAt',
     'createdAt',
     'attempt',
+    'runs',
     'maxAttempts',
     'errors',
   ],
@@ -115,6 +116,7 @@ export const jobSchema = {
     runAt: TIME,
     createdAt: TIME,
     attempt: { type: 'integer' },
+    runs: { type: 'integer', description: 'runs started, snoozed ones included' },
     maxAttempts: { type: 'integer' },
     timeoutMs: { type: 'integer' },
     weight: { type: 'integer' },
@@ -173,6 +175,8 @@ export const scheduleSchema = {
       },
     },
     missed: MISSED,
+    startAt: NULLABLE_TIME,
+    after: { type: ['string', 'null'], description: 'the schedule this one runs after' },
     nextRunAt: NULLABLE_TIME,
     lastTickAt: NULLABLE_TIME,
     lastSuccessAt: NULLABLE_TIME,

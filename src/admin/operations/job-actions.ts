@@ -1,8 +1,9 @@
 /**
  * The job actions both faces of the admin perform (the HTML forms and the JSON API): retry, run now,
- * cancel and delete, on one job or on a filtered selection. On a selection, retry touches finished
- * jobs (failed and cancelled unless the filter names states), run-now waiting jobs, cancel waiting or
- * running ones, delete everything matching that is not running.
+ * cancel, delete, pause and resume, on one job or on a filtered selection. On a selection, retry
+ * touches finished jobs (failed and cancelled unless the filter names states), run-now waiting
+ * jobs, cancel waiting, paused or running ones, delete everything matching that is not running,
+ * pause waiting jobs and resume paused ones.
  */
 import { FINAL_STATES, type JobState, WAITING_STATES } from '../../core/domain/job.js'
 import type { Queue } from '../../core/ports/queue.js'
@@ -11,7 +12,7 @@ import { AdminHttpError } from '../errors.js'
 import { isNarrowFilter } from '../filter.js'
 
 /** The bulk (and single-job) actions. */
-export const JOB_ACTIONS = ['retry', 'run', 'cancel', 'delete'] as const
+export const JOB_ACTIONS = ['retry', 'run', 'cancel', 'delete', 'pause', 'resume'] as const
 
 /** One of `JOB_ACTIONS`. */
 export type JobAction = (typeof JOB_ACTIONS)[number]
@@ -22,25 +23,32 @@ export const DONE: Readonly<Record<JobAction, string>> = {
   run: 'Made available now',
   cancel: 'Cancelled',
   delete: 'Deleted',
+  pause: 'Paused',
+  resume: 'Resumed',
 }
 
 /** Which jobs each action applies to, for messages. */
 export const APPLIES_TO: Readonly<Record<JobAction, string>> = {
   retry: 'failed and cancelled jobs, or the finished states the filter names',
-  run: 'waiting jobs: scheduled, available or retryable',
-  cancel: 'waiting and running jobs',
+  run: 'waiting or paused jobs: scheduled, available, retryable or paused',
+  cancel: 'waiting, paused and running jobs',
   delete: 'jobs that are not running',
+  pause: 'waiting jobs: scheduled, available or retryable',
+  resume: 'paused jobs',
 }
 
 /** Why an action left one job as it was. */
 export const NOT_APPLICABLE: Readonly<Record<JobAction, string>> = {
   retry: 'it does not exist, is running, or its unique key is held by another waiting job',
-  run: 'it does not exist or is not waiting',
+  run: 'it does not exist or is neither waiting nor paused',
   cancel: 'it does not exist or has already finished',
   delete: 'it does not exist or is running',
+  pause: 'it does not exist or is not waiting',
+  resume: 'it does not exist or is not paused',
 }
 
-const CANCELLABLE: readonly JobState[] = [...WAITING_STATES, 'running']
+const CANCELLABLE: readonly JobState[] = [...WAITING_STATES, 'paused', 'running']
+const RUNNABLE: readonly JobState[] = [...WAITING_STATES, 'paused']
 
 /** Narrows `filter` to the states `action` applies to; null when no state is left. */
 export function narrowFilter(action: JobAction, filter: JobFilter): JobFilter | null {
@@ -53,11 +61,15 @@ export function narrowFilter(action: JobAction, filter: JobFilter): JobFilter | 
     case 'retry':
       return keep(FINAL_STATES, ['failed', 'cancelled'])
     case 'run':
-      return keep(WAITING_STATES, WAITING_STATES)
+      return keep(RUNNABLE, RUNNABLE)
     case 'cancel':
       return keep(CANCELLABLE, undefined)
     case 'delete':
-      return keep(['scheduled', 'available', 'retryable', ...FINAL_STATES], undefined)
+      return keep(['scheduled', 'available', 'retryable', 'paused', ...FINAL_STATES], undefined)
+    case 'pause':
+      return keep(WAITING_STATES, WAITING_STATES)
+    case 'resume':
+      return keep(['paused'], ['paused'])
   }
 }
 
@@ -71,12 +83,16 @@ export function applyAction(queue: Queue, action: JobAction, filter: JobFilter):
       return queue.cancelJobs(filter)
     case 'delete':
       return queue.deleteJobs(filter)
+    case 'pause':
+      return queue.pauseJobs(filter)
+    case 'resume':
+      return queue.resumeJobs(filter)
   }
 }
 
 /** Applies `action` to one job; returns how many jobs changed (0 or 1). */
 export function actOnJob(queue: Queue, action: JobAction, id: string): Promise<number> {
-  const filter = action === 'run' ? { ids: [id], states: WAITING_STATES } : { ids: [id] }
+  const filter = action === 'run' ? { ids: [id], states: RUNNABLE } : { ids: [id] }
   return applyAction(queue, action, filter)
 }
 

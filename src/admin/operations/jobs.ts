@@ -1,6 +1,7 @@
 /** Reading and changing jobs, for the HTML pages and the JSON API alike. */
 import { JobKeyNotFoundError } from '../../core/domain/errors.js'
-import { type JobRecord, WAITING_STATES } from '../../core/domain/job.js'
+import { CHANGEABLE_STATES, type JobRecord } from '../../core/domain/job.js'
+import type { JsonValue } from '../../core/domain/json.js'
 import type { EnqueueManyItem, Queue } from '../../core/ports/queue.js'
 import type { JobFilter } from '../../core/ports/store.js'
 import type { AdminSettings } from '../options.js'
@@ -50,15 +51,19 @@ export async function findNamedJob(queue: Queue, key: string, kind: string | und
   return job
 }
 
-/** The fields of a waiting job an operator may change. */
+/** The fields of a waiting or paused job an operator may change. */
 export interface JobChanges {
   readonly runAt?: number
   readonly priority?: number
   readonly payload?: unknown
+  /** New workflow state (null clears it). */
+  readonly state?: JsonValue | null
+  /** New expression of the schedule that enqueued the job. */
+  readonly expression?: string
 }
 
 /**
- * Changes a waiting job. A new payload is validated with the kind's definition (see
+ * Changes a waiting or paused job. A new payload is validated with the kind's definition (see
  * `requireDefinition`); the queue refuses jobs that are not waiting (`JOB_NOT_WAITING`).
  */
 export async function updateJob(
@@ -69,7 +74,7 @@ export async function updateJob(
   const { queue } = settings
   const job = await findJob(queue, id)
   // A job that is not waiting is refused by the queue itself, whatever its kind.
-  const validate = changes.payload !== undefined && WAITING_STATES.includes(job.state)
+  const validate = changes.payload !== undefined && CHANGEABLE_STATES.includes(job.state)
   const options = validate ? { job: requireDefinition(settings.jobs, queue, job.kind) } : {}
   return queue.updateJob(id, changes, options)
 }

@@ -28,6 +28,10 @@ export interface ScheduleInput {
   readonly payload?: JsonValue
   readonly timezone?: string
   readonly missed?: MissedTickPolicy
+  /** First run at or after this time (ISO 8601 text from the API, or a Date / epoch ms). */
+  readonly startAt?: string | Date | number
+  /** Name of the schedule this one runs after (see `ScheduleOptions.after`). */
+  readonly after?: string
   /** Options of each tick's job (queue, priority, maxAttempts, ...). */
   readonly options?: Omit<ScheduleOptions, 'name' | 'timezone' | 'missed'>
 }
@@ -49,6 +53,10 @@ export async function putSchedule(
     name,
     ...(input.timezone !== undefined ? { timezone: input.timezone } : {}),
     ...(input.missed !== undefined ? { missed: input.missed } : {}),
+    ...(input.startAt !== undefined
+      ? { startAt: typeof input.startAt === 'string' ? Date.parse(input.startAt) : input.startAt }
+      : {}),
+    ...(input.after !== undefined ? { after: input.after } : {}),
   })
   return { schedule, created: !existed }
 }

@@ -1,7 +1,8 @@
 /** One job: payload, options, metadata, attempts with errors and stacks, workflow state, logs, trace. */
-import type { JobRecord } from '../../core/domain/job.js'
+import { CHANGEABLE_STATES, type JobRecord } from '../../core/domain/job.js'
+import { CSRF_FIELD } from '../csrf.js'
 import { queryString } from '../filter.js'
-import { absoluteTimeTag, formatDuration, formatTime, prettyJson, timeTag } from '../format.js'
+import { absoluteTimeTag, formatDuration, formatTime, lagText, prettyJson, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'
 import type { PageParts } from '../layout.js'
 import { actionForm, href, stateBadge, type View } from '../view.js'
@@ -20,11 +21,13 @@ export function jobDetailPage(view: View, job: JobRecord): PageParts {
     <dt>Queue</dt><dd><a href="${href(view, `/jobs${queryString({ queue: job.queue })}`)}">${job.queue}</a></dd>
     <dt>State</dt><dd>${stateBadge(job.state)}</dd>
     <dt>Attempt</dt><dd>${job.attempt} of ${job.maxAttempts}</dd>
+    <dt>Runs</dt><dd>${job.runs} <span class="muted">(snoozed runs included)</span></dd>
     <dt>Created</dt><dd>${absoluteTimeTag(job.createdAt, view.now)}</dd>
     <dt>Run at</dt><dd>${absoluteTimeTag(job.runAt, view.now)}</dd>
     <dt>Last attempt</dt><dd>${absoluteTimeTag(job.attemptedAt, view.now)}${
       job.attemptedBy ? html` <span class="muted">by</span> <span class="mono">${job.attemptedBy}</span>` : ''
     }</dd>
+    <dt>Lag</dt><dd>${lagText(job)} <span class="muted">from due time to the last attempt's start</span></dd>
     <dt>Finished</dt><dd>${absoluteTimeTag(job.finishedAt, view.now)}</dd>
     ${traceId ? html`<dt>Trace id</dt><dd class="mono">${traceId}</dd>` : ''}
   </dl></section>
@@ -60,6 +63,7 @@ export function jobDetailPage(view: View, job: JobRecord): PageParts {
 <section class="card"><h2>Payload</h2><pre id="payload">${prettyJson(job.payload)}</pre></section>
 ${Object.keys(job.metadata).length > 0 ? html`<section class="card"><h2>Metadata</h2><pre>${prettyJson(job.metadata)}</pre></section>` : ''}
 ${job.workflowState !== null ? html`<section class="card"><h2>Workflow state</h2><pre>${prettyJson(job.workflowState)}</pre></section>` : ''}
+${editForm(view, job)}
 <section class="card"><h2>Attempts with errors (${job.errors.length})</h2>${
     job.errors.length === 0
       ? html`<p class="muted">No attempt has failed.</p>`
@@ -84,14 +88,43 @@ ${logs === null ? '' : html`<section class="card"><h2>Logs</h2><pre>${logs}</pre
   return { title: `Job ${job.id}`, section: 'jobs', body }
 }
 
+/**
+ * The form that changes a waiting or paused job from outside: its workflow state (JSON; `null`
+ * clears it) and, for a job a schedule enqueued, that schedule's expression.
+ */
+function editForm(view: View, job: JobRecord): SafeHtml {
+  if (!view.canAct || !CHANGEABLE_STATES.includes(job.state)) return html``
+  const state = job.workflowState === null ? '' : prettyJson(job.workflowState)
+  return html`<section class="card"><h2>Change</h2>
+<form method="post" action="${href(view, `/jobs/${job.id}/edit`)}" class="edit">
+  <input type="hidden" name="${CSRF_FIELD}" value="${view.csrf}">
+  <input type="hidden" name="back" value="${view.back}">
+  <label>Workflow state (JSON the next run reads as <span class="mono">ctx.state</span>; <span class="mono">null</span> clears it; empty leaves it)
+    <textarea name="workflowState" rows="4" cols="60" maxlength="100000">${state}</textarea></label>
+  ${
+    job.scheduleName
+      ? html`<label>New expression of schedule <span class="mono">${job.scheduleName}</span> (empty leaves it; this job keeps its run time)
+    <input name="expression" maxlength="1000" placeholder="0 4 * * * or @every 1 hour"></label>`
+      : ''
+  }
+  <button type="submit" class="btn">Save</button>
+</form></section>`
+}
+
 function jobActions(view: View, job: JobRecord): SafeHtml[] {
   const path = (action: string) => `/jobs/${job.id}/${action}`
   const buttons: SafeHtml[] = []
   if (job.state === 'failed' || job.state === 'cancelled' || job.state === 'succeeded') {
     buttons.push(actionForm(view, { path: path('retry'), label: 'Retry' }))
   }
-  if (job.state === 'scheduled' || job.state === 'retryable') {
+  if (job.state === 'scheduled' || job.state === 'retryable' || job.state === 'paused') {
     buttons.push(actionForm(view, { path: path('run'), label: 'Run now' }))
+  }
+  if (job.state === 'scheduled' || job.state === 'available' || job.state === 'retryable') {
+    buttons.push(actionForm(view, { path: path('pause'), label: 'Pause' }))
+  }
+  if (job.state === 'paused') {
+    buttons.push(actionForm(view, { path: path('resume'), label: 'Resume' }))
   }
   if (job.state !== 'failed' && job.state !== 'cancelled' && job.state !== 'succeeded') {
     buttons.push(

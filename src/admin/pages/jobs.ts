@@ -1,10 +1,11 @@
 /** The job list: filters, keyset pagination (`before` = last id of the page) and bulk actions. */
 import { JOB_STATES, type JobRecord } from '../../core/domain/job.js'
+import type { OrphanedJobs } from '../../core/ports/store.js'
 import { activeFields, describeFilter, type FilterFields, queryString } from '../filter.js'
-import { previewJson, timeTag } from '../format.js'
+import { lagText, previewJson, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'
 import type { PageParts } from '../layout.js'
-import { actionForm, href, stateBadge, type View } from '../view.js'
+import { actionForm, href, ORPHAN_BADGE, stateBadge, type View } from '../view.js'
 
 /** What the job list shows. */
 export interface JobListData {
@@ -18,6 +19,8 @@ export interface JobListData {
   readonly limit: number | undefined
   /** Queue names for the filter's choices. */
   readonly queueNames: readonly string[]
+  /** Orphaned jobs by queue and kind: their due waiting jobs get an `orphaned` badge. */
+  readonly orphans?: readonly OrphanedJobs[]
 }
 
 /** Renders the job list page. */
@@ -25,17 +28,18 @@ export function jobsPage(view: View, data: JobListData): PageParts {
   const { fields, jobs } = data
   const last = jobs[jobs.length - 1]
   const size: Record<string, string> = data.limit === undefined ? {} : { limit: String(data.limit) }
+  const orphaned = new Set((data.orphans ?? []).map((g) => orphanKey(g.queue, g.kind)))
   const body = html`<h1>Jobs</h1>
 ${filterForm(view, data)}
 ${bulkActions(view, fields)}
 <div id="live-jobs" data-live>
 <table>
   <thead><tr><th>Id</th><th>Kind</th><th>Queue</th><th>State</th><th class="num">Attempt</th>
-  <th>Created</th><th>Runs / finished</th><th>Payload</th></tr></thead>
+  <th>Created</th><th>Runs / finished</th><th class="num" title="From the due time to the start of the last attempt">Lag</th><th>Payload</th></tr></thead>
   <tbody>${
     jobs.length === 0
-      ? html`<tr><td colspan="8" class="muted">No jobs match ${describeFilter(fields)}${data.before ? ' on this page' : ''}.</td></tr>`
-      : jobs.map((job) => jobRow(view, job))
+      ? html`<tr><td colspan="9" class="muted">No jobs match ${describeFilter(fields)}${data.before ? ' on this page' : ''}.</td></tr>`
+      : jobs.map((job) => jobRow(view, job, orphaned))
   }</tbody>
 </table>
 </div>
@@ -51,16 +55,28 @@ ${bulkActions(view, fields)}
   return { title: 'Jobs', section: 'jobs', body }
 }
 
-function jobRow(view: View, job: JobRecord): SafeHtml {
-  const waiting = job.state === 'scheduled' || job.state === 'available' || job.state === 'retryable'
+function orphanKey(queue: string, kind: string): string {
+  return JSON.stringify([queue, kind])
+}
+
+function jobRow(view: View, job: JobRecord, orphaned: ReadonlySet<string>): SafeHtml {
+  const waiting =
+    job.state === 'scheduled' ||
+    job.state === 'available' ||
+    job.state === 'retryable' ||
+    job.state === 'paused'
+  // A paused job is held on purpose: it is never an orphan.
+  const orphan =
+    waiting && job.state !== 'paused' && job.runAt <= view.now && orphaned.has(orphanKey(job.queue, job.kind))
   return html`<tr>
   <td class="mono"><a href="${href(view, `/jobs/${job.id}`)}">${job.id}</a></td>
   <td>${job.kind}</td>
   <td>${job.queue}</td>
-  <td>${stateBadge(job.state)}</td>
+  <td>${stateBadge(job.state)}${orphan ? html` ${ORPHAN_BADGE}` : ''}</td>
   <td class="num">${job.attempt}/${job.maxAttempts}</td>
   <td>${timeTag(job.createdAt, view.now)}</td>
   <td>${waiting ? timeTag(job.runAt, view.now) : timeTag(job.finishedAt ?? job.attemptedAt, view.now)}</td>
+  <td class="num">${lagText(job)}</td>
   <td class="mono muted">${previewJson(job.payload, 80)}</td>
 </tr>`
 }
@@ -95,6 +111,8 @@ function bulkActions(view: View, fields: FilterFields): SafeHtml {
   return html`<div class="card actions"><span class="muted">Every job matching ${what} (all pages):</span>
   ${bulk('retry', 'Retry', `Retry every ${fields.state ? 'finished' : 'failed or cancelled'} job matching ${what}?`)}
   ${bulk('run', 'Run waiting now', `Make every waiting job matching ${what} available now?`)}
+  ${bulk('pause', 'Pause waiting', `Pause every waiting job matching ${what}? They are not run until resumed.`)}
+  ${bulk('resume', 'Resume paused', `Resume every paused job matching ${what}?`)}
   ${bulk('cancel', 'Cancel', `Cancel every waiting or running job matching ${what}?`, true)}
   ${bulk('delete', 'Delete', `Delete every job matching ${what} that is not running? This cannot be undone.`, true)}
 </div>`

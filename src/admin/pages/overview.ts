@@ -1,15 +1,27 @@
-/** The queues overview: counts by state, jobs per minute, lag, paused flag and pause/resume. */
+/**
+ * The queues overview: counts by state, jobs per minute, lag, paused flag and pause/resume, and the
+ * storage health of the queue's database.
+ */
 import { JOB_STATES } from '../../core/domain/job.js'
+import type { OrphanReport } from '../../core/ports/store.js'
 import { queryString } from '../filter.js'
-import { formatDuration, formatTime } from '../format.js'
+import { formatDuration, formatTime, timeTag } from '../format.js'
 import { html, type SafeHtml } from '../html.js'
 import type { PageParts } from '../layout.js'
 import type { Estimate, QueueOverview } from '../metrics.js'
-import { actionForm, href, type View } from '../view.js'
+import { actionForm, href, ORPHAN_BADGE, type View } from '../view.js'
+import { type StorageHealthState, storageHealthSection } from './storage-health.js'
 
 /** Renders the overview page. */
-export function overviewPage(view: View, queues: readonly QueueOverview[]): PageParts {
-  const rows = queues.map((q) => queueRow(view, q))
+export function overviewPage(
+  view: View,
+  queues: readonly QueueOverview[],
+  orphans: OrphanReport = { jobs: [], schedules: [] },
+  health: StorageHealthState = null,
+): PageParts {
+  const orphanedIn = new Map<string, number>()
+  for (const g of orphans.jobs) orphanedIn.set(g.queue, (orphanedIn.get(g.queue) ?? 0) + g.count)
+  const rows = queues.map((q) => queueRow(view, q, orphanedIn.get(q.queue) ?? 0))
   const totals = JOB_STATES.map((state) => queues.reduce((sum, q) => sum + (q.counts[state] ?? 0), 0))
   const body = html`<h1>Queues</h1>
 <div id="live-overview" data-live>
@@ -27,13 +39,39 @@ ${
   )}<td></td><td></td><td></td><td></td></tr></tfoot>
 </table>`
 }
+${orphansCard(view, orphans)}
 <p class="muted">Updated ${formatTime(view.now)} UTC. Jobs/min counts jobs that finished in the last minute;
 lag is how long the oldest due waiting job has waited. A “≥” marks a lower bound from a sample of recent jobs.</p>
+${storageHealthSection(view, health)}
 </div>`
   return { title: 'Queues', section: 'queues', body }
 }
 
-function queueRow(view: View, q: QueueOverview): SafeHtml {
+/** The orphans: a count, then the due jobs by queue and kind (a list: the queues table stays the one table) and the schedules nothing will run. */
+function orphansCard(view: View, orphans: OrphanReport): SafeHtml {
+  if (orphans.jobs.length === 0 && orphans.schedules.length === 0) return html``
+  const total = orphans.jobs.reduce((sum, g) => sum + g.count, 0)
+  return html`<div class="card" id="orphans"><h2>${ORPHAN_BADGE} ${count(total)} orphaned jobs, ${count(orphans.schedules.length)} orphaned schedules</h2>
+<p class="muted">Due jobs and schedules of kinds that no live process registered a handler for: they wait until one does.</p>
+${
+  orphans.jobs.length === 0
+    ? ''
+    : html`<ul class="orphans">${orphans.jobs.map(
+        (
+          g,
+        ) => html`<li>${count(g.count)} due <a href="${href(view, `/jobs${queryString({ queue: g.queue, kind: g.kind })}`)}">${g.kind}</a>
+in ${g.queue}, the oldest due ${timeTag(g.oldestRunAt, view.now)}</li>`,
+      )}</ul>`
+}
+${
+  orphans.schedules.length === 0
+    ? ''
+    : html`<p>Schedules: ${orphans.schedules.map((s, i) => html`${i > 0 ? ', ' : ''}<a href="${href(view, '/schedules')}">${s.name}</a> (${s.kind})`)}</p>`
+}
+</div>`
+}
+
+function queueRow(view: View, q: QueueOverview, orphaned: number): SafeHtml {
   const jobsOf = (state?: string) => href(view, `/jobs${queryString({ queue: q.queue, state })}`)
   const path = `/queues/${encodeURIComponent(q.queue)}`
   return html`<tr>
@@ -45,7 +83,9 @@ function queueRow(view: View, q: QueueOverview): SafeHtml {
       : ''
   }</td>
   <td class="num">${estimate(q.lagMs, formatDuration)}</td>
-  <td>${q.paused ? html`<span class="badge paused">paused</span>` : html`<span class="badge s-succeeded">active</span>`}</td>
+  <td>${q.paused ? html`<span class="badge paused">paused</span>` : html`<span class="badge s-succeeded">active</span>`}${
+    orphaned > 0 ? html` <a href="#orphans" class="badge orphaned">${count(orphaned)} orphaned</a>` : ''
+  }</td>
   <td>${
     q.paused
       ? actionForm(view, { path: `${path}/resume`, label: 'Resume' })

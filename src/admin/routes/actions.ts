@@ -4,6 +4,8 @@
  * answers with a redirect back carrying a flash message that says what it did (POST-redirect-GET).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ConveyorError } from '../../core/domain/errors.js'
+import type { JsonValue } from '../../core/domain/json.js'
 import { type AdminContext, makeView, safeBack, sendPage } from '../context.js'
 import { CSRF_FIELD, csrfTokenValid } from '../csrf.js'
 import { AdminHttpError } from '../errors.js'
@@ -20,9 +22,10 @@ import {
   NOT_APPLICABLE,
   narrowFilter,
 } from '../operations/job-actions.js'
+import { updateJob } from '../operations/jobs.js'
 import { setQueuePaused } from '../operations/queues.js'
 import { type Confirmation, confirmPage } from '../pages/confirm.js'
-import { actionBodySchema, actionResponses, bulkBodySchema, ID_PATTERN } from '../schemas.js'
+import { actionBodySchema, actionResponses, bulkBodySchema, editBodySchema, ID_PATTERN } from '../schemas.js'
 
 /** Fields every action form posts. */
 interface ActionBody {
@@ -52,6 +55,64 @@ export function registerActions(app: FastifyInstance, ctx: AdminContext): void {
       )
     }
   }
+
+  app.post<{ Params: { id: string }; Body: ActionBody & { workflowState?: string; expression?: string } }>(
+    '/jobs/:id/edit',
+    {
+      preValidation,
+      schema: {
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string', pattern: ID_PATTERN } },
+        },
+        body: editBodySchema,
+        response: actionResponses,
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params
+      const back = safeBack(request.body.back)
+      const text = request.body.workflowState?.trim() ?? ''
+      const expression = request.body.expression?.trim() ?? ''
+      let state: JsonValue | undefined
+      if (text !== '') {
+        try {
+          state = JSON.parse(text) as JsonValue
+        } catch {
+          return redirect(ctx, request, reply, back, {
+            kind: 'error',
+            text: `Job ${id} was left as it was: the workflow state is not valid JSON (write null to clear it, or leave the field empty to keep it).`,
+          })
+        }
+      }
+      if (state === undefined && expression === '') {
+        return redirect(ctx, request, reply, back, {
+          kind: 'error',
+          text: `Job ${id} was left as it was: give a workflow state or a new expression.`,
+        })
+      }
+      try {
+        await updateJob(ctx, id, {
+          ...(state !== undefined ? { state } : {}),
+          ...(expression !== '' ? { expression } : {}),
+        })
+      } catch (error) {
+        if (!(error instanceof ConveyorError)) throw error
+        return redirect(ctx, request, reply, back, {
+          kind: 'error',
+          text: `Job ${id} was left as it was: ${error.message}`,
+        })
+      }
+      const what = [
+        state !== undefined ? 'workflow state' : '',
+        expression !== '' ? 'schedule expression' : '',
+      ]
+        .filter(Boolean)
+        .join(' and ')
+      return redirect(ctx, request, reply, back, { kind: 'ok', text: `Changed the ${what} of job ${id}.` })
+    },
+  )
 
   app.post<{ Params: { id: string; action: JobAction }; Body: ActionBody }>(
     '/jobs/:id/:action',
@@ -187,6 +248,8 @@ const DONE_LABEL: Readonly<Record<JobAction, string>> = {
   run: 'Run now',
   cancel: 'Cancel',
   delete: 'Delete',
+  pause: 'Pause',
+  resume: 'Resume',
 }
 
 async function confirm(

@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify'
 import { type AdminContext, makeView, sendPage } from '../context.js'
 import { type FilterFields, toJobFilter } from '../filter.js'
 import { findJob, searchJobs } from '../operations/jobs.js'
-import { listQueues } from '../operations/queues.js'
+import { listOrphans, listQueues } from '../operations/queues.js'
 import { listSchedules } from '../operations/schedules.js'
+import { readStorageHealth } from '../operations/storage.js'
 import { jobDetailPage } from '../pages/job-detail.js'
 import { jobsPage } from '../pages/jobs.js'
 import { overviewPage } from '../pages/overview.js'
 import { schedulesPage } from '../pages/schedules.js'
+import type { StorageHealthState } from '../pages/storage-health.js'
 import { cachedQueueNames } from '../queue-names.js'
 import { htmlResponse, ID_PATTERN, jobListQuerySchema } from '../schemas.js'
 
@@ -26,9 +28,17 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
 
   app.get('/', { schema: pageSchema }, async (request, reply) => {
     const view = await makeView(ctx, request, reply)
-    const queues = await listQueues(ctx.queue, view.now, ctx.sampleSize)
+    const [queues, orphans, health] = await Promise.all([
+      listQueues(ctx.queue, view.now, ctx.sampleSize),
+      listOrphans(ctx.queue),
+      // A failed health read must not take the queues overview down with it.
+      readStorageHealth(ctx.queue).catch((error: unknown): StorageHealthState => {
+        request.log.warn({ err: error }, 'conveyor admin: could not read the storage health')
+        return 'unavailable'
+      }),
+    ])
     queueNames.remember(queues.map((q) => q.queue))
-    return sendPage(ctx, request, reply, view, overviewPage(view, queues))
+    return sendPage(ctx, request, reply, view, overviewPage(view, queues, orphans, health))
   })
 
   app.get<{ Querystring: JobListQuery }>(
@@ -40,9 +50,10 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
       const limit = rawLimit ?? ctx.pageSize
       const before = rawBefore ? rawBefore : undefined
       const view = await makeView(ctx, request, reply)
-      const [found, names] = await Promise.all([
+      const [found, names, orphans] = await Promise.all([
         searchJobs(ctx.queue, filter, { limit, before }),
         queueNames.get(),
+        listOrphans(ctx.queue),
       ])
       const page = jobsPage(view, {
         fields,
@@ -51,6 +62,7 @@ export function registerPages(app: FastifyInstance, ctx: AdminContext): void {
         before,
         limit: rawLimit,
         queueNames: names,
+        orphans: orphans.jobs,
       })
       return sendPage(ctx, request, reply, view, page)
     },

@@ -1,8 +1,8 @@
 /**
- * `conveyor retry`, `conveyor cancel` and `conveyor delete`: bulk actions on the jobs a filter
- * selects (ids, a name, queue, kind, states). A filter is required; `--all` says on purpose that every
- * job the action can change is meant (cancel: waiting or running; retry: failed or cancelled;
- * delete: finished).
+ * `conveyor retry`, `conveyor cancel`, `conveyor pause`, `conveyor resume` and `conveyor delete`:
+ * bulk actions on the jobs a filter selects (ids, a name, queue, kind, states). A filter is required;
+ * `--all` says on purpose that every job the action can change is meant (cancel: waiting, paused or
+ * running; retry: failed or cancelled; pause: waiting; resume: paused; delete: finished).
  */
 import { isJobId } from '../../adapters/postgres/job-id.js'
 import { JOB_STATES, type JobState } from '../../core/domain/job.js'
@@ -40,11 +40,16 @@ const FILTER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 
 const JSON_OPTION: OptionSpec = {
   type: 'boolean',
-  description: 'print {"<retried|cancelled>": n, "notFound": [ids], "leftAlone": [{id, state}]} as JSON',
+  description:
+    'print {"<retried|cancelled|paused|resumed>": n, "notFound": [ids], "leftAlone": [{id, state}]} as JSON',
 }
 
-/** The states `cancel` changes: waiting or running. */
-const CANCELLABLE: readonly JobState[] = ['scheduled', 'available', 'retryable', 'running']
+/** The states `cancel` changes: waiting, paused or running. */
+const CANCELLABLE: readonly JobState[] = ['scheduled', 'available', 'retryable', 'paused', 'running']
+/** The states `pause` changes: waiting. */
+const PAUSABLE: readonly JobState[] = ['scheduled', 'available', 'retryable']
+/** The states `resume` changes. */
+const PAUSED: readonly JobState[] = ['paused']
 /** The states `retry` and `delete` change: every state but running. */
 const RETRYABLE: readonly JobState[] = JOB_STATES.filter((state) => state !== 'running')
 /** The states `delete` takes when no --id, --key or --state chooses: finished ones. */
@@ -187,16 +192,87 @@ export const cancelCommand: Command = {
       filter,
       CANCELLABLE,
       'cancel',
-      'only waiting (scheduled, available, retryable) or running jobs can be cancelled',
+      'only waiting (scheduled, available, retryable), paused or running jobs can be cancelled',
     )
     const action: JobAction = {
       done: 'cancelled',
       acts: CANCELLABLE,
-      leftAloneBecause: 'only waiting or running jobs can be cancelled',
+      leftAloneBecause: 'only waiting, paused or running jobs can be cancelled',
       run: (queue, f) => queue.cancelJobs(f),
     }
     const request = { filter, force: false, json: booleanFlag(values, 'json') }
     return withQueue(values, context, 'cancel', (queue) =>
+      runJobAction(queue, action, request, context.output),
+    )
+  },
+}
+
+/** The `pause` command. */
+export const pauseCommand: Command = {
+  name: 'pause',
+  summary: 'pause waiting jobs: they are not run until resumed',
+  details: [
+    'Pauses the selected waiting jobs (scheduled, available, retryable): they become `paused` and no\n' +
+      'worker claims them until `conveyor resume`. A paused job keeps its run time, attempts, workflow\n' +
+      'state and unique key. --queue selects the jobs of a queue; the queue itself keeps running (to\n' +
+      'pause a whole queue, use the admin page or queue.pauseQueue).',
+    'Exit codes: 0 done, 1 an --id was not found (the other jobs were paused), 2 a usage mistake.',
+  ],
+  options: {
+    ...FILTER_OPTIONS,
+    all: { type: 'boolean', description: 'every waiting job (required when no other filter is given)' },
+    json: JSON_OPTION,
+    ...DATABASE_OPTIONS,
+  },
+  examples: ['conveyor pause --id 42', 'conveyor pause --kind send-report --state scheduled'],
+  run: (values, context) => {
+    const filter = jobFilterFlags(values, 'pause', PAUSABLE)
+    refuseStates(
+      filter,
+      PAUSABLE,
+      'pause',
+      'only waiting (scheduled, available, retryable) jobs can be paused',
+    )
+    const action: JobAction = {
+      done: 'paused',
+      acts: PAUSABLE,
+      leftAloneBecause: 'only waiting jobs can be paused',
+      run: (queue, f) => queue.pauseJobs(f),
+    }
+    const request = { filter, force: false, json: booleanFlag(values, 'json') }
+    return withQueue(values, context, 'pause', (queue) =>
+      runJobAction(queue, action, request, context.output),
+    )
+  },
+}
+
+/** The `resume` command. */
+export const resumeCommand: Command = {
+  name: 'resume',
+  summary: 'resume paused jobs',
+  details: [
+    'Resumes the selected paused jobs: each is `scheduled` again when its run time is still ahead, else\n' +
+      '`available` (workers pick it up at once).',
+    'Exit codes: 0 done, 1 an --id was not found (the other jobs were resumed), 2 a usage mistake.',
+  ],
+  options: {
+    ...FILTER_OPTIONS,
+    all: { type: 'boolean', description: 'every paused job (required when no other filter is given)' },
+    json: JSON_OPTION,
+    ...DATABASE_OPTIONS,
+  },
+  examples: ['conveyor resume --id 42', 'conveyor resume --queue reports'],
+  run: (values, context) => {
+    const filter = jobFilterFlags(values, 'resume', PAUSED)
+    refuseStates(filter, PAUSED, 'resume', 'only paused jobs can be resumed')
+    const action: JobAction = {
+      done: 'resumed',
+      acts: PAUSED,
+      leftAloneBecause: 'only paused jobs can be resumed',
+      run: (queue, f) => queue.resumeJobs(f),
+    }
+    const request = { filter, force: false, json: booleanFlag(values, 'json') }
+    return withQueue(values, context, 'resume', (queue) =>
       runJobAction(queue, action, request, context.output),
     )
   },

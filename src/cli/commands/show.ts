@@ -15,7 +15,7 @@ export const showCommand: Command = {
   summary: 'show one job, by id or by name',
   details: [
     'Prints one job: by --id, or by --key, its name (the unique key it was enqueued with): the job\n' +
-      'waiting or running with that key, else the newest finished one; --kind when two kinds hold it.',
+      'waiting, paused or running with that key, else the newest finished one; --kind when two kinds hold it.',
     'Exit codes: 0 shown, 1 no such job, 2 a usage mistake.',
   ],
   options: {

@@ -92,6 +92,30 @@ export interface QueueOptions {
     /** How often to prune (default 60 000 ms). */
     readonly pruneIntervalMs?: number
   }
+  /**
+   * Thresholds of `storageHealth()` (adapters that can read their database's health: Postgres). Its
+   * `heldHorizon` warning fires when something (a session, a prepared transaction, a replication
+   * slot) has held the xmin horizon for at least `horizonWarnAfterMs` (default 30 000) while a table
+   * of the queue has at least `deadTuplesWarnAt` dead row versions (default 10 000). A reading is
+   * reused for `cacheMs` (default 5000; 0 reads on every call).
+   */
+  readonly storageHealth?: {
+    readonly horizonWarnAfterMs?: number
+    readonly deadTuplesWarnAt?: number
+    readonly cacheMs?: number
+  }
+  /**
+   * Orphans: due waiting jobs of a kind no live process registered (a process is live while its
+   * heartbeat is at most `maintenance.rescueAfterMs` old). A started queue checks every
+   * `intervalMs` (default 30 000 ms) in its maintenance loop and reports them on `orphaned` and
+   * `scheduleOrphaned`; with `failAfterMs` (default null: never) it fails the orphans whose kind has
+   * gone unregistered that long (from the later of the job's run time and the kind's last heartbeat),
+   * each reported on `discarded`.
+   */
+  readonly orphans?: {
+    readonly intervalMs?: number
+    readonly failAfterMs?: number | null
+  }
   /** Identifies this process in `attemptedBy` (default: random); letters, digits, `_` and `-`. */
   readonly processId?: string
   /**
@@ -115,6 +139,8 @@ const QUEUE_OPTION_KEYS = [
   'shutdownGraceMs',
   'scheduler',
   'maintenance',
+  'storageHealth',
+  'orphans',
   'processId',
   'middleware',
 ] as const
@@ -137,6 +163,8 @@ const MAINTENANCE_KEYS = [
   'retentionMs',
   'pruneIntervalMs',
 ]
+const STORAGE_HEALTH_KEYS = ['horizonWarnAfterMs', 'deadTuplesWarnAt', 'cacheMs']
+const ORPHANS_KEYS = ['intervalMs', 'failAfterMs']
 const PROCESS_ID = /^[A-Za-z0-9_.-]{1,128}$/
 const MAX_MS = MAX_TIMER_MS
 
@@ -219,6 +247,13 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
     if (key === 'enabled' || (key === 'retentionMs' && maintenance[key] === null)) continue
     validateOptionalInt(maintenance[key], `maintenance.${key}`, 1, MAX_MS)
   }
+  const health = validateOptionsObject(o.storageHealth, 'storageHealth', STORAGE_HEALTH_KEYS)
+  validateOptionalInt(health.horizonWarnAfterMs, 'storageHealth.horizonWarnAfterMs', 0, MAX_MS)
+  validateOptionalInt(health.deadTuplesWarnAt, 'storageHealth.deadTuplesWarnAt', 0, Number.MAX_SAFE_INTEGER)
+  validateOptionalInt(health.cacheMs, 'storageHealth.cacheMs', 0, 3_600_000)
+  const orphans = validateOptionsObject(o.orphans, 'orphans', ORPHANS_KEYS)
+  validateOptionalInt(orphans.intervalMs, 'orphans.intervalMs', 1, MAX_MS)
+  if (orphans.failAfterMs !== null) validateOptionalInt(orphans.failAfterMs, 'orphans.failAfterMs', 1, MAX_MS)
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
       `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works); got ${describe(o.processId)}.`,

@@ -13,6 +13,7 @@ import { silentLogger } from '../ports/logger.js'
 import type { Middleware } from '../ports/middleware.js'
 import type { PollStrategy } from '../ports/store.js'
 import type { ExecutorSettings } from '../runtime/executor.js'
+import type { StorageHealthSettings } from '../runtime/storage-health-monitor.js'
 import type { WorkerSettings } from '../runtime/worker.js'
 import { type QueueOptions, validateQueueOptions, type WorkerOptions } from './queue-options.js'
 
@@ -30,6 +31,8 @@ export interface DrainSettings {
   readonly workerId: string
   readonly missedToleranceMs: number
   readonly heartbeatIntervalMs: number
+  /** A process silent this long no longer registers its kinds (orphan reports after a drain). */
+  readonly rescueAfterMs: number
 }
 
 /** The queue options, resolved: one slice per role. */
@@ -47,6 +50,8 @@ export interface ResolvedConfig {
   /** The maintenance loop's settings; null when `maintenance.enabled` is false. */
   readonly maintenance: MaintenanceSettings | null
   readonly drain: DrainSettings
+  /** Thresholds and cache of `storageHealth()`. */
+  readonly storageHealth: StorageHealthSettings
   /**
    * The workers to run: `options.workers`, else one per entry of `options.queues`, else one worker
    * named `default` over `defaultQueues` (the queues of the registered kinds, known at start).
@@ -82,8 +87,13 @@ export function resolveConfig(
     retentionMs: m.retentionMs === null ? null : (m.retentionMs ?? dm.retentionMs),
     pruneIntervalMs: m.pruneIntervalMs ?? dm.pruneIntervalMs,
     batchSize: dm.batchSize,
+    orphans: {
+      intervalMs: options.orphans?.intervalMs ?? DEFAULTS.orphans.intervalMs,
+      failAfterMs: options.orphans?.failAfterMs ?? DEFAULTS.orphans.failAfterMs,
+    },
   }
   const s = options.scheduler ?? {}
+  const health = options.storageHealth ?? {}
   const missedToleranceMs = s.missedToleranceMs ?? DEFAULTS.scheduler.missedToleranceMs
   const strategy = options.strategy ?? DEFAULTS.worker.strategy
   const prefetch = options.prefetch ?? adapter.prefetch ?? DEFAULTS.worker.prefetch
@@ -107,6 +117,12 @@ export function resolveConfig(
       workerId: `${processId}:drain`,
       missedToleranceMs,
       heartbeatIntervalMs: maintenance.heartbeatIntervalMs,
+      rescueAfterMs: maintenance.rescueAfterMs,
+    },
+    storageHealth: {
+      horizonWarnAfterMs: health.horizonWarnAfterMs ?? DEFAULTS.storageHealth.horizonWarnAfterMs,
+      deadTuplesWarnAt: health.deadTuplesWarnAt ?? DEFAULTS.storageHealth.deadTuplesWarnAt,
+      cacheMs: health.cacheMs ?? DEFAULTS.storageHealth.cacheMs,
     },
     workers: (defaultQueues) => resolveWorkers(options, processId, strategy, prefetch, defaultQueues),
   }

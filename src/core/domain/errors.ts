@@ -140,7 +140,7 @@ export class AmbiguousJobKeyError extends ConveyorError {
   }
 }
 
-/** A job exists but is not waiting (it runs or has finished), so it cannot be changed. */
+/** A job exists but is neither waiting nor paused (it runs or has finished), so it cannot be changed. */
 export class JobNotWaitingError extends ConveyorError {
   /** The id of the job. */
   readonly jobId: string
@@ -150,7 +150,7 @@ export class JobNotWaitingError extends ConveyorError {
   constructor(jobId: string, state: JobState) {
     super(
       'JOB_NOT_WAITING',
-      `Job ${JSON.stringify(jobId)} is ${state}; only a waiting job (scheduled, available or retryable) can be changed. ${
+      `Job ${JSON.stringify(jobId)} is ${state}; only a waiting or paused job (scheduled, available, retryable or paused) can be changed. ${
         state === 'running'
           ? 'Wait for this attempt to end, or cancel the job and enqueue a new one.'
           : 'Retry it first with retryJobs({ ids: [id] }) to make it waiting again, or enqueue a new job.'

@@ -1,12 +1,19 @@
-import type { ScheduleRecord } from '../ports/store.js'
+import type { OrphanedJobs, ScheduleRecord } from '../ports/store.js'
 import { InvalidArgumentError } from './errors.js'
 import type { AttemptError, JobRecord } from './job.js'
 import { describe } from './validation.js'
 
-/** The typed event stream of a queue: name -> payload. */
+/**
+ * The typed event stream of a queue: name -> payload. Events about many jobs at once (`claimed`,
+ * `pruned`, `orphaned`) carry one batch each, so a busy queue emits one event per store call.
+ */
 export interface QueueEvents {
+  /** A handler was registered for a kind on this queue (`register`); `replaced` when one was before. */
+  registered: { kind: string; queue: string; replaced: boolean }
   /** A job was stored (or found to be a duplicate). */
   enqueued: { job: JobRecord; duplicate: boolean }
+  /** A worker (or drain) claimed these jobs in one store call; each is started now or held in its buffer. */
+  claimed: { jobs: readonly JobRecord[]; workerId: string }
   /** An attempt started. */
   started: { job: JobRecord }
   /** An attempt succeeded; the job is done. */
@@ -21,10 +28,23 @@ export interface QueueEvents {
   cancelled: { job: JobRecord; reason: string }
   /** The handler snoozed the job until `runAt`. */
   snoozed: { job: JobRecord; runAt: number }
+  /** An operator paused a waiting job (`pauseJobs`): it is not claimed until resumed. */
+  paused: { job: JobRecord }
+  /** An operator resumed a paused job (`resumeJobs`): it is `scheduled` or `available` again. */
+  resumed: { job: JobRecord }
   /** A running job of a process that stopped heartbeating was returned to the queue (or failed, out of attempts). */
   rescued: { jobId: string; job: JobRecord }
   /** A schedule enqueued the job for one tick. */
   scheduled: { schedule: ScheduleRecord; job: JobRecord; tick: number }
+  /** Finished jobs past their retention were deleted (one event per prune pass that deleted any). */
+  pruned: { count: number; finishedBefore: number }
+  /**
+   * Due waiting jobs of a kind that no live process registered (they would wait forever), one event
+   * per queue and kind, on every orphan check while they remain (see `QueueOptions.orphans`).
+   */
+  orphaned: OrphanedJobs
+  /** A schedule (with ticks to come) whose kind no live process registered, on every orphan check. */
+  scheduleOrphaned: { schedule: ScheduleRecord }
   /** Something failed in the background (claim, completion, schedule); the queue keeps going. */
   error: { error: unknown; during: string }
 }
@@ -37,6 +57,8 @@ export type QueueEventListener<E extends QueueEventName> = (event: QueueEvents[E
 
 /** Every event name; as an object keyed by `QueueEventName`, the compiler fails when one is missing. */
 const EVENT_NAMES = Object.keys({
+  registered: true,
+  claimed: true,
   enqueued: true,
   started: true,
   succeeded: true,
@@ -45,8 +67,13 @@ const EVENT_NAMES = Object.keys({
   discarded: true,
   cancelled: true,
   snoozed: true,
+  paused: true,
+  resumed: true,
   rescued: true,
   scheduled: true,
+  pruned: true,
+  orphaned: true,
+  scheduleOrphaned: true,
   error: true,
 } satisfies Record<QueueEventName, true>) as readonly QueueEventName[]
 

@@ -1,6 +1,7 @@
 /**
  * Checking `updateJob`'s arguments and turning a patch into the changes a store writes: run time as
- * epoch ms, priority in enqueue's range, and a payload validated by the job kind's definition.
+ * epoch ms, priority in enqueue's range, a payload validated by the job kind's definition, a
+ * workflow state that is JSON, and the expression for the job's schedule (a string, parsed later).
  */
 
 import type { JobChanges } from '../ports/store.js'
@@ -8,9 +9,10 @@ import { InvalidArgumentError, UnknownJobKindError } from './errors.js'
 import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
 import { type JobRef, validateJobRef } from './job-ref.js'
+import { assertJsonValue, type JsonValue } from './json.js'
 import { describe, validateOptionalInt, validateOptionalTime, validateOptionsObject } from './validation.js'
 
-const PATCH_KEYS = ['runAt', 'priority', 'payload'] as const
+const PATCH_KEYS = ['runAt', 'priority', 'payload', 'state', 'expression'] as const
 const OPTION_KEYS = ['job'] as const
 
 /** An `updateJob` call whose arguments passed the checks that need no look-up. */
@@ -18,7 +20,15 @@ export interface ValidJobPatch {
   /** The job: its canonical id, or its name for the caller to resolve to an id. */
   readonly ref: JobRef
   /** The given fields (absent or `undefined` ones left out); `runAt` in epoch ms. */
-  readonly patch: { readonly runAt?: number; readonly priority?: number; readonly payload?: unknown }
+  readonly patch: {
+    readonly runAt?: number
+    readonly priority?: number
+    readonly payload?: unknown
+    /** The new workflow state (null clears it). */
+    readonly state?: JsonValue | null
+    /** The new expression of the job's schedule, not yet parsed. */
+    readonly expression?: string
+  }
   /** `options.job`, when given. */
   readonly job: JobDefinition<unknown> | undefined
 }
@@ -28,7 +38,7 @@ export function validateJobPatch(job: unknown, patch: unknown, options: unknown)
   const ref = validateJobRef(job, 'updateJob(job, patch)')
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     throw new InvalidArgumentError(
-      `updateJob(id, patch): patch must be an object such as { runAt, priority, payload }; got ${describe(patch)}.`,
+      `updateJob(id, patch): patch must be an object such as { runAt, priority, payload, state, expression }; got ${describe(patch)}.`,
     )
   }
   const p = patch as Record<string, unknown>
@@ -44,12 +54,33 @@ export function validateJobPatch(job: unknown, patch: unknown, options: unknown)
       `updateJob needs at least one of ${PATCH_KEYS.join(', ')} in the patch; got ${Object.keys(p).length === 0 ? 'an empty patch' : 'only undefined fields'}.`,
     )
   }
-  const valid: { runAt?: number; priority?: number; payload?: unknown } = {}
+  const valid: {
+    runAt?: number
+    priority?: number
+    payload?: unknown
+    state?: JsonValue | null
+    expression?: string
+  } = {}
   if (p.runAt !== undefined) valid.runAt = validateOptionalTime(p.runAt, 'patch.runAt')
   if (p.priority !== undefined)
     valid.priority = validateOptionalInt(p.priority, 'patch.priority', PRIORITY_MIN, PRIORITY_MAX)
   if (p.payload !== undefined) valid.payload = p.payload
+  if (p.state !== undefined) valid.state = validateState(p.state)
+  if (p.expression !== undefined) {
+    if (typeof p.expression !== 'string' || p.expression.trim() === '') {
+      throw new InvalidArgumentError(
+        `updateJob: patch.expression must be a schedule expression such as '0 4 * * *' or '@every 1 hour'; got ${describe(p.expression)}.`,
+      )
+    }
+    valid.expression = p.expression
+  }
   return { ref, patch: valid, job: validateOptions(options) }
+}
+
+/** A workflow state to store: null, or a JSON value (`InvalidPayloadError` naming `patch.state` otherwise). */
+function validateState(state: unknown): JsonValue | null {
+  if (state !== null) assertJsonValue(state, 'patch.state')
+  return state as JsonValue | null
 }
 
 function validateOptions(options: unknown): JobDefinition<unknown> | undefined {
@@ -74,10 +105,16 @@ export async function resolveJobChanges(
   kind: string | undefined,
   definitionOf: (kind: string) => JobDefinition<unknown> | undefined,
 ): Promise<JobChanges> {
-  const { runAt, priority, payload } = valid.patch
-  const changes: { runAt?: number; priority?: number; payload?: JobChanges['payload'] } = {}
+  const { runAt, priority, payload, state } = valid.patch
+  const changes: {
+    runAt?: number
+    priority?: number
+    payload?: JobChanges['payload']
+    workflowState?: JsonValue | null
+  } = {}
   if (runAt !== undefined) changes.runAt = runAt
   if (priority !== undefined) changes.priority = priority
+  if (state !== undefined) changes.workflowState = state
   if (payload !== undefined) {
     if (kind === undefined) throw new TypeError('resolveJobChanges: the job kind is needed with a payload')
     if (valid.job !== undefined && valid.job.kind !== kind) {

@@ -2,7 +2,7 @@
  * Job references: a job named by its id or by its name, the unique key it was enqueued with.
  *
  * Which job a name means: the job of `kind` (of any kind when absent) that holds the key, that is
- * waits or runs with it (a unique key has at most one such job per kind); when none holds it, the
+ * waits, is paused or runs with it (a unique key has at most one such job per kind); when none holds it, the
  * newest finished job that had the key (the one enqueued last, largest id). A name without `kind`
  * that two kinds hold at once is ambiguous (`AmbiguousJobKeyError`): give the kind.
  */
@@ -15,7 +15,7 @@ export const MAX_UNIQUE_KEY_LENGTH = 512
 
 /**
  * A job named by its unique key (`{ key: 'nightly-report' }`): the job of `kind` (any kind when
- * absent) that waits or runs with that key, else the newest finished job that had it.
+ * absent) that waits, is paused or runs with that key, else the newest finished job that had it.
  */
 export interface JobKeyRef {
   /** The unique key the job was enqueued with (`uniqueKey`). */

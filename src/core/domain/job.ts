@@ -12,6 +12,7 @@ export type JobState =
   | 'available'
   | 'running'
   | 'retryable'
+  | 'paused'
   | 'succeeded'
   | 'failed'
   | 'cancelled'
@@ -22,6 +23,7 @@ export const JOB_STATES: readonly JobState[] = [
   'available',
   'running',
   'retryable',
+  'paused',
   'succeeded',
   'failed',
   'cancelled',
@@ -34,8 +36,14 @@ export const PRIORITY_MAX = 32767
 /** States of a job that is waiting to run (claimable once due and unblocked). */
 export const WAITING_STATES: readonly JobState[] = ['scheduled', 'available', 'retryable']
 
-/** States in which a job's unique key blocks duplicates: waiting or running. */
-export const UNIQUE_STATES: readonly JobState[] = ['scheduled', 'available', 'retryable', 'running']
+/**
+ * States of a job an operator may change (`updateJob`) or pause: waiting, or paused (`pauseJobs`). A
+ * paused job is never claimed until `resumeJobs` returns it to `scheduled` or `available`.
+ */
+export const CHANGEABLE_STATES: readonly JobState[] = ['scheduled', 'available', 'retryable', 'paused']
+
+/** States in which a job's unique key blocks duplicates: waiting, paused or running. */
+export const UNIQUE_STATES: readonly JobState[] = ['scheduled', 'available', 'retryable', 'paused', 'running']
 
 /** States a job never leaves on its own. */
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled']
@@ -69,6 +77,11 @@ export interface JobRecord {
   readonly createdAt: number
   /** Attempts started so far (snoozes do not count). */
   readonly attempt: number
+  /**
+   * Runs started so far, snoozed ones included (qron's `ExecutionAmount`): every claim adds one, a
+   * run returned unrun at shutdown gives it back. A retried job keeps its count.
+   */
+  readonly runs: number
   readonly maxAttempts: number
   /** Per-attempt timeout in ms; 0 means none. */
   readonly timeoutMs: number

@@ -18,6 +18,7 @@ export function newJobRecord(id: string, job: NewJob, state: JobState, now: numb
     runAt: job.runAt,
     createdAt: now,
     attempt: 0,
+    runs: 0,
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,
     weight: job.weight,

@@ -1,7 +1,7 @@
 /**
- * Background upkeep of a started queue, on the clock: heartbeats for this process on a beat of their
- * own, and, in a separate loop, rescue of jobs held by processes that stopped heartbeating and
- * pruning of old finished jobs. A slow rescue or prune pass never delays the heartbeat: otherwise an
+ * Background upkeep of a started queue, on the clock: heartbeats for this process (with the kinds it
+ * registered) on a beat of their own, and, in a separate loop, rescue of jobs held by processes that
+ * stopped heartbeating, pruning of old finished jobs and orphan checks. A slow rescue or prune pass never delays the heartbeat: otherwise an
  * overloaded but live process would look dead and its running jobs would be rescued and run twice.
  * Every process runs it; the store's statements make concurrent passes safe.
  */
@@ -9,6 +9,7 @@
 import type { EventBus } from '../domain/events.js'
 import { type Clock, storeNow, type TimerHandle } from '../ports/clock.js'
 import type { JobStore } from '../ports/store.js'
+import { checkOrphans, type OrphanSettings } from './orphan-checker.js'
 import { pruneFinished } from './pruner.js'
 import { rescueStaleJobs } from './rescuer.js'
 
@@ -25,8 +26,10 @@ export interface MaintenanceSettings {
   readonly retentionMs: number | null
   /** How often to prune. */
   readonly pruneIntervalMs: number
-  /** Rows per rescue or prune statement. */
+  /** Rows per rescue, prune or orphan-failing statement. */
   readonly batchSize: number
+  /** Orphan checks (a process silent for `rescueAfterMs` no longer registers its kinds). */
+  readonly orphans: OrphanSettings
 }
 
 /** One timer loop: its armed timer and its pass in flight. */
@@ -41,18 +44,28 @@ export class MaintenanceService {
   readonly #clock: Clock
   readonly #events: EventBus
   readonly #settings: MaintenanceSettings
+  /** The kinds this process has handlers for, recorded with each heartbeat. */
+  readonly #kinds: () => readonly string[]
   /** The heartbeat's own loop, and the rescue-and-prune loop. */
   readonly #beat: Loop = { timer: null, pass: null }
   readonly #upkeepLoop: Loop = { timer: null, pass: null }
   #stopped = true
   #lastRescue = Number.NEGATIVE_INFINITY
   #lastPrune = Number.NEGATIVE_INFINITY
+  #lastOrphanCheck = Number.NEGATIVE_INFINITY
 
-  constructor(deps: { store: JobStore; clock: Clock; events: EventBus; settings: MaintenanceSettings }) {
+  constructor(deps: {
+    store: JobStore
+    clock: Clock
+    events: EventBus
+    settings: MaintenanceSettings
+    kinds: () => readonly string[]
+  }) {
     this.#store = deps.store
     this.#clock = deps.clock
     this.#events = deps.events
     this.#settings = deps.settings
+    this.#kinds = deps.kinds
   }
 
   /** Records the first heartbeat (so no other process takes this one for dead), then loops. */
@@ -66,7 +79,11 @@ export class MaintenanceService {
 
   /** Records a heartbeat for this process now. */
   async heartbeat(): Promise<void> {
-    await this.#store.recordHeartbeat({ processId: this.#settings.processId, now: storeNow(this.#clock) })
+    await this.#store.recordHeartbeat({
+      processId: this.#settings.processId,
+      now: storeNow(this.#clock),
+      kinds: this.#kinds(),
+    })
   }
 
   /** Stops the loop; waits for a pass in progress. */
@@ -85,7 +102,7 @@ export class MaintenanceService {
     return this.#upkeep()
   }
 
-  /** Rescue and prune, each when due. Returns jobs rescued. */
+  /** Rescue, prune and orphan checks, each when due. Returns jobs rescued. */
   async #upkeep(): Promise<number> {
     const s = this.#settings
     const now = this.#clock.now()
@@ -102,7 +119,12 @@ export class MaintenanceService {
     }
     if (s.retentionMs !== null && now - this.#lastPrune >= s.pruneIntervalMs) {
       this.#lastPrune = now
-      await pruneFinished(this.#store, now - s.retentionMs, s.batchSize, () => this.#stopped)
+      await pruneFinished(this.#store, this.#events, now - s.retentionMs, s.batchSize, () => this.#stopped)
+    }
+    if (now - this.#lastOrphanCheck >= s.orphans.intervalMs) {
+      this.#lastOrphanCheck = now
+      const params = { now: storeNow(this.#clock), staleAfterMs: s.rescueAfterMs, registered: this.#kinds() }
+      await checkOrphans(this.#store, this.#events, params, s.orphans.failAfterMs, s.batchSize)
     }
     return rescued
   }

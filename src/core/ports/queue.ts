@@ -33,6 +33,8 @@
  * - scheduler: the port that registers schedules (`Scheduler`); the schedule service fires ticks.
  * - heartbeat: a process's periodic proof of life; the rescuer returns jobs of silent processes.
  * - rescue: putting back `running` jobs of a dead process; prune: deleting old finished jobs.
+ * - orphan: a due waiting job (or a schedule) of a kind no live process registered: nothing would
+ *   ever run it; reported by orphan checks, failed after `orphans.failAfterMs` when set.
  * - drain: running due jobs in this process, one at a time, until none is left (tests, scripts).
  */
 
@@ -43,9 +45,17 @@ import type { JobRecord, JobState } from '../domain/job.js'
 import type { JobDefinition } from '../domain/job-definition.js'
 import type { JobRef } from '../domain/job-ref.js'
 import type { JsonValue } from '../domain/json.js'
+import type { StorageHealth, StorageHealthOptions } from '../domain/storage-health.js'
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
-import type { JobFilter, MissedTickPolicy, QueueStats, ScheduleRecord, TransactionHandle } from './store.js'
+import type {
+  JobFilter,
+  MissedTickPolicy,
+  OrphanReport,
+  QueueStats,
+  ScheduleRecord,
+  TransactionHandle,
+} from './store.js'
 
 /** What enqueue returns for each job. */
 export interface EnqueueResult {
@@ -144,8 +154,13 @@ export interface ScheduleRunInfo {
 export interface JobContext {
   /** The job as claimed (id, kind, queue, attempt, metadata, ...). */
   readonly job: JobRecord
-  /** Attempt number, from 1. */
+  /** Attempt number, from 1 (a snoozed run does not count, so it stays 1 across snoozes). */
   readonly attempt: number
+  /**
+   * Run number, from 1: every start of this job counts, snoozed runs and failed attempts included
+   * (qron's `ExecutionAmount`). Stored as `job.runs`.
+   */
+  readonly run: number
   /** Aborted on timeout, cancellation, or shutdown past the grace period. */
   readonly signal: AbortSignal
   /** Logger whose lines are kept with this run and forwarded to the queue's logger. */
@@ -178,9 +193,11 @@ export type HandlerModule = URL | string
 
 /**
  * The `ctx` of a handler run isolated (in a thread or a child process): the same context, without a
- * transaction, plus the W3C trace context of the run's span to continue the trace there
- * (`propagation.extract(context.active(), ctx.traceCarrier)`). Its `signal` never aborts: past the
- * timeout, or when the job is cancelled, the whole runner is terminated instead.
+ * transaction, plus the W3C trace context of the run's span. The handler runs with that context
+ * active, so spans it starts with an SDK registered in the thread or process are children of the
+ * run span (`ctx.traceCarrier` is there for code that propagates by hand). Its `signal` aborts, with
+ * the reason, at the timeout, on cancellation or at shutdown; the runner is terminated when the
+ * handler then returns, or `abortGraceMs` later.
  */
 export interface IsolatedJobContext extends Omit<JobContext, 'tx'> {
   readonly tx: null
@@ -205,11 +222,18 @@ export interface RegisterOptions {
    * Run a handler module outside this event loop: `'thread'` in a pool of worker threads, `'process'`
    * in a pool of child processes. Without it, a module runs in this process (imported on first use)
    * unless the worker that claims the job has an `isolation` of its own. Past its timeout, or when it
-   * is cancelled or shut down, the runner is terminated; a crash or `process.exit` fails that attempt only.
+   * is cancelled or shut down, the attempt ends at once, the handler's `ctx.signal` aborts, and the
+   * runner is terminated when the handler returns or `abortGraceMs` later; a crash or
+   * `process.exit` fails that attempt only.
    */
   readonly isolation?: 'thread' | 'process'
   /** Extra Node flags for an isolated handler's thread or process (e.g. `['--max-old-space-size=256']`). */
   readonly execArgv?: readonly string[]
+  /**
+   * How long an aborted isolated handler may go on (cleaning up on `ctx.signal`) before its thread
+   * or process is terminated, in ms (default 1000; 0 terminates at once). Needs a handler module.
+   */
+  readonly abortGraceMs?: number
 }
 
 /** Options of `drain`. */
@@ -251,6 +275,15 @@ export interface JobPatch {
   readonly priority?: number
   /** New payload; validated against the kind's definition (schema + JSON check). */
   readonly payload?: unknown
+  /** New workflow state, what the next run reads as `ctx.state` (any JSON value; null clears it). */
+  readonly state?: JsonValue | null
+  /**
+   * New expression for the schedule that enqueued this job (a job with a `scheduleName`): later
+   * ticks follow it. This job keeps its run time unless `runAt` is given too. The schedule keeps its
+   * name, payload, options and time zone, exactly as `schedule(expression, job, payload, { name })`
+   * with its other arguments unchanged.
+   */
+  readonly expression?: string
 }
 
 /** Options of `updateJob`. */
@@ -284,7 +317,7 @@ export interface Queue extends Enqueuer, Scheduler {
   on<E extends QueueEventName>(event: E, listener: QueueEventListener<E>): () => void
   /**
    * Returns a job by id or by name, or null. A name (`{ key, kind? }`, see `JobKeyRef`) means the job
-   * that waits or runs with that unique key, else the newest finished job that had it; a name that
+   * that waits, is paused or runs with that unique key, else the newest finished job that had it; a name that
    * jobs of several kinds hold at once throws `AmbiguousJobKeyError` (add `kind`).
    */
   getJob(job: JobRef): Promise<JobRecord | null>
@@ -295,13 +328,14 @@ export interface Queue extends Enqueuer, Scheduler {
    */
   listJobs(filter?: JobFilter, page?: { limit?: number; beforeId?: string }): Promise<JobRecord[]>
   /**
-   * Makes matching failed, cancelled, succeeded or waiting jobs available now; returns the count.
-   * `retryJobs({ key })` restarts the job of that name (a finished one only while no other job holds the key).
+   * Makes matching failed, cancelled, succeeded, waiting or paused jobs available now; returns the
+   * count. `retryJobs({ key })` restarts the job of that name (a finished one only while no other job
+   * holds the key).
    */
   retryJobs(filter: JobFilter): Promise<number>
   /**
-   * Cancels matching waiting or running jobs (running handlers see their signal abort); returns the
-   * count. `cancelJobs({ key })` stops the job of that name.
+   * Cancels matching waiting, paused or running jobs (running handlers see their signal abort);
+   * returns the count. `cancelJobs({ key })` stops the job of that name.
    */
   cancelJobs(filter: JobFilter): Promise<number>
   /**
@@ -310,15 +344,31 @@ export interface Queue extends Enqueuer, Scheduler {
    */
   deleteJobs(filter: JobFilter): Promise<number>
   /**
-   * Changes a waiting (scheduled, available or retryable) job, by id or by name (`{ key, kind? }`,
-   * see `getJob`), and returns it as stored now.
+   * Pauses matching waiting jobs (scheduled, available or retryable): each becomes `paused` and is
+   * never claimed until resumed. It keeps its run time, attempts, workflow state and unique key, is
+   * not pruned, can be cancelled, deleted, retried (run now) or changed (`updateJob`), and does not
+   * hold up the rest of its group. Emits `paused` per job; returns the count.
+   */
+  pauseJobs(filter: JobFilter): Promise<number>
+  /**
+   * Resumes matching paused jobs: `scheduled` when their run time is still ahead, else `available`
+   * (idle workers are woken). Emits `resumed` per job; returns the count.
+   */
+  resumeJobs(filter: JobFilter): Promise<number>
+  /**
+   * Changes a waiting (scheduled, available or retryable) or paused job, by id or by name
+   * (`{ key, kind? }`, see `getJob`), and returns it as stored now.
    *
    * A new `runAt` in the future makes a scheduled or available job `scheduled`, at or before now
    * `available` (idle workers are woken, as on enqueue); a `retryable` job stays `retryable` with its
    * attempts and errors, only its run time moves (like a backoff delay changed by hand). A new
    * `payload` is validated with `options.job` (same kind as the job) or else the definition
    * registered for the job's kind, and stored as the schema outputs it; with neither, it throws
-   * `UnknownJobKindError`. Nothing is written unless every check passes. Attempt, errors, unique key,
+   * `UnknownJobKindError`. A new `state` replaces the workflow state (`INVALID_PAYLOAD` when it is
+   * not JSON); a paused job stays paused whatever changes. A new `expression` replaces the
+   * expression of the schedule that enqueued the job (`InvalidScheduleError` when it does not parse;
+   * `InvalidArgumentError` when no schedule enqueued the job or that schedule was removed).
+   * Nothing is written unless every check passes. Attempt, errors, unique key,
    * group, dependencies, metadata and the other fields stay. Throws `JobNotFoundError` for an unknown
    * id, `JobKeyNotFoundError` for a name no job has, `AmbiguousJobKeyError` as `getJob`, and
    * `JobNotWaitingError` for a job that runs or has finished (also when a worker claims it while the
@@ -333,6 +383,19 @@ export interface Queue extends Enqueuer, Scheduler {
   resumeQueue(queue: string): Promise<void>
   /** Job counts by queue and state. */
   stats(): Promise<QueueStats[]>
+  /**
+   * The storage's health: dead tuples, sizes and vacuum times of the queue's tables, what holds the
+   * database's xmin horizon (oldest first, with how long), and the warnings they raise (see
+   * `QueueOptions.storageHealth`). Reads catalog views only; a reading is reused for
+   * `storageHealth.cacheMs` unless `maxAgeMs` asks for a fresher one. Null when the store cannot read
+   * it (the memory store).
+   */
+  storageHealth(options?: StorageHealthOptions): Promise<StorageHealth | null>
+  /**
+   * Orphans: due waiting jobs, by queue and kind, and schedules with ticks to come, of kinds that no
+   * live process registered (nor this queue, once started). One store read of waiting jobs only.
+   */
+  findOrphans(): Promise<OrphanReport>
   /** Deletes finished jobs older than `olderThanMs`, in batches; returns the count. */
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number>
 }

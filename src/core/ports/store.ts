@@ -11,6 +11,7 @@
 import { InvalidArgumentError } from '../domain/errors.js'
 import type { AttemptError, BackoffSpec, JobRecord, JobState, RunLog } from '../domain/job.js'
 import type { JsonValue } from '../domain/json.js'
+import type { StorageHealthReading } from '../domain/storage-health.js'
 
 /** Anything that can run a parameterized query inside the caller's transaction (a `pg` client, ...). */
 export interface TransactionHandle {
@@ -83,16 +84,25 @@ export type PollStrategy = 'priority' | 'time'
  */
 export type Completion = CompletionOutcome & { readonly attempt?: number; readonly logs?: RunLog }
 
+/**
+ * When a retried or snoozed job is due again: at `runAt` (epoch ms, a `ManualClock`'s time), or
+ * `delayMs` after the store's time of the write (the call's `now` when given, else the store's own
+ * clock: PostgreSQL computes `coalesce($now, now()) + delay`). The core sends `delayMs` with a
+ * real-time clock, so the run time follows the database's clock, never the host's.
+ */
+export type RunAgainAt =
+  | { readonly runAt: number; readonly delayMs?: undefined }
+  | { readonly delayMs: number; readonly runAt?: undefined }
+
 /** The outcome part of a completion. */
 export type CompletionOutcome =
   | { readonly id: string; readonly outcome: 'succeeded'; readonly workflowState?: JsonValue | null }
-  | {
+  | ({
       readonly id: string
       readonly outcome: 'retry'
-      readonly runAt: number
       readonly error: AttemptError
       readonly workflowState?: JsonValue | null
-    }
+    } & RunAgainAt)
   | {
       readonly id: string
       readonly outcome: 'failed'
@@ -105,12 +115,11 @@ export type CompletionOutcome =
       readonly error?: AttemptError
       readonly workflowState?: JsonValue | null
     }
-  | {
+  | ({
       readonly id: string
       readonly outcome: 'snoozed'
-      readonly runAt: number
       readonly workflowState?: JsonValue | null
-    }
+    } & RunAgainAt)
   /** Returned unrun (shutdown): back to available, the attempt is not counted. */
   | { readonly id: string; readonly outcome: 'released' }
 
@@ -138,7 +147,7 @@ export interface JobFilter {
   readonly scheduleName?: string
   /**
    * Only the job this name means (see `JobKeyRef`): the job of `kind` (any kind when the filter has
-   * none) that waits or runs with this unique key, or when none does, the newest finished job that
+   * none) that waits, is paused or runs with this unique key, or when none does, the newest finished job that
    * had it. Without `kind`, every kind's holder. Resolved by the core before the store is called:
    * stores never receive it.
    */
@@ -158,6 +167,8 @@ export interface JobChanges {
   readonly runAt?: number
   readonly priority?: number
   readonly payload?: JsonValue
+  /** The new workflow state (what handlers read as `ctx.state`); null clears it. */
+  readonly workflowState?: JsonValue | null
 }
 
 /** Result of `updateJob`: the job as stored now, or why nothing was written. */
@@ -228,6 +239,34 @@ export interface QueueStats {
   readonly counts: Readonly<Record<JobState, number>>
 }
 
+/** Due waiting jobs of one queue and kind that no live process registered (orphans). */
+export interface OrphanedJobs {
+  readonly queue: string
+  readonly kind: string
+  /** How many are due and waiting. */
+  readonly count: number
+  /** Run time of the one that has waited longest, epoch ms. */
+  readonly oldestRunAt: number
+}
+
+/** What `findOrphans` reports: orphaned jobs by queue and kind, and orphaned schedules. */
+export interface OrphanReport {
+  /** By queue, then kind. */
+  readonly jobs: readonly OrphanedJobs[]
+  /** Schedules with ticks to come (`nextRunAt` set, or chained `after` another) of such kinds, by name. */
+  readonly schedules: readonly ScheduleRecord[]
+}
+
+/**
+ * Which kinds are registered, for orphan checks: those of every process whose last heartbeat is at
+ * most `staleAfterMs` before `now` (as `rescueJobs` judges liveness), plus `registered` (the caller's own).
+ */
+export interface OrphanParams {
+  readonly now?: number
+  readonly staleAfterMs: number
+  readonly registered: readonly string[]
+}
+
 /**
  * Which optional behaviours an adapter has. These flags are the truth: the core reads them (never
  * the presence of a method), and the store-level conformance suite (`test/store`) switches single
@@ -240,6 +279,11 @@ export interface StoreCapabilities {
   readonly transactionalEnqueue: boolean
   /** Handlers can run in the job's own transaction: the store has `runInTransaction` and `completeInTransaction`. */
   readonly transactionalExecution: boolean
+  /**
+   * The store reads its database's health (dead tuples, table sizes, what holds the xmin horizon):
+   * it has `storageHealth`; the core reaches it through `storageHealthOf`.
+   */
+  readonly storageHealth: boolean
 }
 
 /** A store's transactional execution, as `transactionalExecutionOf` hands it out. */
@@ -275,6 +319,21 @@ export function refuseKeyInStoreFilter(filter: JobFilter): void {
   }
 }
 
+/**
+ * The store's health reading when `capabilities.storageHealth` says it has one, else null: the one
+ * place that flag is checked. Throws when the flag is set but the method is missing.
+ */
+export function storageHealthOf(store: JobStore): (() => Promise<StorageHealthReading>) | null {
+  if (!store.capabilities.storageHealth) return null
+  const { storageHealth } = store
+  if (typeof storageHealth !== 'function') {
+    throw new InvalidArgumentError(
+      'The store says it has storageHealth but lacks the storageHealth() method: implement it, or set the capability to false.',
+    )
+  }
+  return storageHealth.bind(store)
+}
+
 /** The storage port. */
 export interface JobStore {
   readonly capabilities: StoreCapabilities
@@ -297,15 +356,16 @@ export interface JobStore {
    * `queues`, of one of `kinds`, whose dependencies all succeeded, and which are first in their
    * group while no job of that group is running (so one job per group runs at a time, in id
    * order). Takes jobs in strategy order while their summed weight fits `capacity`, stopping at the
-   * first that does not fit. Claimed jobs become `running`, `attempt + 1`, `attemptedAt = now`.
+   * first that does not fit. Claimed jobs become `running`, `attempt + 1`, `runs + 1`, `attemptedAt = now`.
    */
   claimJobs(params: ClaimParams): Promise<JobRecord[]>
 
   /**
    * Writes back attempt outcomes, many per call. Only applies to jobs still `running` (a job that
-   * was cancelled or rescued meanwhile is left alone). `retry` -> `retryable` at `runAt` with the
-   * error appended; `failed` -> `failed` with the error appended; `snoozed` -> `scheduled` at `runAt`
-   * and the attempt is not counted; `released` -> `available`, attempt not counted. A job that ends
+   * was cancelled or rescued meanwhile is left alone). `retry` -> `retryable` at its run time
+   * (`runAt`, or `delayMs` after `now` or the store's clock: `RunAgainAt`) with the error appended;
+   * `failed` -> `failed` with the error appended; `snoozed` -> `scheduled` at its run time and the
+   * attempt is not counted (the run is); `released` -> `available`, neither attempt nor run counted. A job that ends
    * `failed` or `cancelled` cancels its waiting dependants, transitively. On success, a scheduled
    * job sets its schedule's `lastSuccessAt` to its tick.
    */
@@ -315,7 +375,7 @@ export interface JobStore {
   getJob(params: { readonly id: string }): Promise<JobRecord | null>
   /**
    * The jobs a unique key names (a job's name), with their run logs: every job of `kind` (of any
-   * kind when absent) holding `uniqueKey` (waiting or running; at most one per kind), newest first;
+   * kind when absent) holding `uniqueKey` (waiting, paused or running; at most one per kind), newest first;
    * when none holds it, the newest (largest id) finished job of `kind` with that key, alone; else
    * none. Read with an index on the key, whatever the number of finished jobs that had it.
    */
@@ -329,12 +389,25 @@ export interface JobStore {
   /** Deletes matching jobs that are not running; returns the count. */
   deleteJobs(params: { readonly filter: JobFilter }): Promise<number>
   /**
-   * Changes one waiting job (`scheduled`, `available` or `retryable`) atomically against claims: a
-   * job claimed, finished or deleted meanwhile is not written (`notWaiting` with its state, or
-   * `notFound`). Only the given fields change; attempt, errors, keys, group, dependencies and the rest
-   * stay. A new `runAt` makes a `scheduled` or `available` job `scheduled` when `runAt > now`, else
-   * `available`; a `retryable` job stays `retryable` (it keeps its failed attempts) whatever its run
-   * time. When the job is due after the change (`runAt <= now`), workers of its queue are woken as on
+   * Pauses matching waiting jobs (`scheduled`, `available`, `retryable`): they become `paused`,
+   * keeping run time, attempts, errors and unique key, and are never claimed until resumed. A paused
+   * job does not hold up its group; its dependants wait for it; it is cancelled with its dependency
+   * like a waiting job. Returns the jobs paused, in id order.
+   */
+  pauseJobs(params: { readonly filter: JobFilter; readonly now?: number }): Promise<JobRecord[]>
+  /**
+   * Resumes matching `paused` jobs: `scheduled` when their run time is after `now`, else `available`
+   * (workers of their queues are woken as on insert). Returns the jobs resumed, in id order.
+   */
+  resumeJobs(params: { readonly filter: JobFilter; readonly now?: number }): Promise<JobRecord[]>
+  /**
+   * Changes one waiting or paused job (`scheduled`, `available`, `retryable` or `paused`) atomically
+   * against claims: a job claimed, finished or deleted meanwhile is not written (`notWaiting` with its
+   * state, or `notFound`). Only the given fields change (a `workflowState` of null clears it);
+   * attempt, errors, keys, group, dependencies and the rest stay. Empty changes leave the job as
+   * it is and return it. A new `runAt` makes a `scheduled` or `available` job `scheduled` when `runAt > now`, else
+   * `available`; a `retryable` job stays `retryable` (it keeps its failed attempts) and a `paused` job
+   * `paused`, whatever its run time. When the job is due after the change (`runAt <= now`), workers of its queue are woken as on
    * insert (`onJobsAvailable`, or the Postgres notification).
    */
   updateJob(params: {
@@ -373,10 +446,33 @@ export interface JobStore {
   fireScheduleTick(params: FireTickParams): Promise<JobRecord | null>
 
   /**
-   * Records that process `processId` is alive at `now` (crash rescue). Adapters without several
-   * processes may keep this in memory.
+   * Records that process `processId` is alive at `now` (crash rescue) and, when `kinds` is given,
+   * the kinds it has handlers for (orphan checks; omitted: the stored kinds stay, none for a new
+   * process). Adapters without several processes may keep this in memory.
    */
-  recordHeartbeat(params: { readonly processId: string; readonly now?: number }): Promise<void>
+  recordHeartbeat(params: {
+    readonly processId: string
+    readonly now?: number
+    readonly kinds?: readonly string[]
+  }): Promise<void>
+
+  /**
+   * Orphans: waiting jobs due at `now` (`runAt <= now`) whose kind is not registered (see
+   * `OrphanParams`), counted by queue and kind; and the schedules with ticks to come of kinds not
+   * registered. Reads only waiting jobs (never finished ones).
+   */
+  findOrphans(params: OrphanParams): Promise<OrphanReport>
+
+  /**
+   * Fails at most `limit` orphans (as `findOrphans` finds them) whose kind has gone unregistered for
+   * `failAfterMs`: counted from the later of the job's run time and the last heartbeat of any process
+   * (live or dead, while its row is kept) that registered the kind. Each becomes `failed` at `now` with
+   * an `OrphanedJob` error appended (attempt unchanged) and cancels its waiting dependants, as a
+   * failed completion does. Returns the failed jobs.
+   */
+  failOrphans(
+    params: OrphanParams & { readonly failAfterMs: number; readonly limit: number },
+  ): Promise<JobRecord[]>
 
   /**
    * Returns to the queue the running jobs of processes whose last heartbeat is more than
@@ -419,6 +515,14 @@ export interface JobStore {
 
   /** Feed of cancelled job ids (so the process running them can abort their signals). */
   onJobsCancelled(listener: (ids: readonly string[]) => void): () => void
+
+  /**
+   * Reads the database's health from its catalog only (no table scan): statistics and sizes of the
+   * schema's tables, and what holds the xmin horizon of its database (sessions with an open
+   * snapshot or transaction id other than the reader's own, replication slots with an xmin,
+   * prepared transactions), oldest first. Present iff `capabilities.storageHealth`.
+   */
+  storageHealth?(): Promise<StorageHealthReading>
 
   /** Releases resources the store opened itself (not a pool the caller passed in). */
   close(): Promise<void>

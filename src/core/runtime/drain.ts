@@ -11,8 +11,9 @@ import {
   validateOptionalInt,
   validateOptionsObject,
 } from '../domain/validation.js'
+import { reportOrphans } from '../maintenance/orphan-checker.js'
 import { fireDueSchedules } from '../maintenance/schedule-service.js'
-import type { Clock } from '../ports/clock.js'
+import { type Clock, storeNow } from '../ports/clock.js'
 import type { DrainOptions, DrainResult } from '../ports/queue.js'
 import type { JobStore, PollStrategy } from '../ports/store.js'
 import { AbortHandle } from './abort-handle.js'
@@ -35,12 +36,28 @@ export interface DrainDeps {
   /** Keeps this process's heartbeat fresh while it holds running jobs. */
   readonly heartbeat: () => Promise<void>
   readonly heartbeatIntervalMs: number
+  /** A process silent this long no longer registers its kinds (the orphan report at the end). */
+  readonly rescueAfterMs: number
 }
 
-/** Runs due jobs until none is left (see `DrainOptions`); returns counts by outcome. */
+/**
+ * Runs due jobs until none is left (see `DrainOptions`); returns counts by outcome. Due jobs and
+ * schedules of kinds neither registered here nor by a live process are then reported on `orphaned`
+ * and `scheduleOrphaned` (when anyone listens).
+ */
 export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise<DrainResult> {
-  const { store, clock, registry } = deps
   validateDrainOptions(options)
+  const counts = await drainDue(deps, options)
+  await reportOrphans(deps.store, deps.events, {
+    now: deps.clock.now(),
+    staleAfterMs: deps.rescueAfterMs,
+    registered: deps.registry.kinds,
+  })
+  return counts
+}
+
+async function drainDue(deps: DrainDeps, options: DrainOptions): Promise<DrainResult> {
+  const { store, clock, registry } = deps
   const limit =
     validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
   const queues = options.queues ?? [
@@ -65,11 +82,13 @@ export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise
       kinds: registry.kinds,
       capacity: DRAIN_BATCH_WEIGHT,
       strategy: deps.strategy,
-      now: clock.now(),
+      now: storeNow(clock),
       dueBy: options.withScheduled ? Number.POSITIVE_INFINITY : undefined,
       workerId: deps.workerId,
       maxId: newest,
     })
+    if (jobs.length > 0 && deps.events.has('claimed'))
+      deps.events.emit('claimed', { jobs, workerId: deps.workerId })
     if (jobs.length === 0) {
       if (options.recursive && (await fire()) > 0) continue
       break
@@ -79,7 +98,7 @@ export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise
         const rest = jobs
           .slice(i)
           .map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt }))
-        await store.completeJobs({ completions: rest, now: clock.now() })
+        await store.completeJobs({ completions: rest, now: storeNow(clock) })
         break
       }
       await beat()

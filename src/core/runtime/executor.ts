@@ -16,7 +16,7 @@ import { assertJsonValue, type JsonValue } from '../domain/json.js'
 import type { Clock } from '../ports/clock.js'
 import type { Logger } from '../ports/logger.js'
 import type { AttemptOutcome, JobContext, JobHandler, ScheduleRunInfo } from '../ports/queue.js'
-import type { Completion, TransactionHandle } from '../ports/store.js'
+import type { Completion, RunAgainAt, TransactionHandle } from '../ports/store.js'
 import type { AbortHandle } from './abort-handle.js'
 import { createRunLogger, type RunLogger } from './run-logger.js'
 
@@ -60,6 +60,7 @@ export interface AttemptResult {
 class AttemptContext implements JobContext {
   readonly job: JobRecord
   readonly attempt: number
+  readonly run: number
   readonly schedule: ScheduleRunInfo | null
   readonly tx: TransactionHandle | null
   state: JsonValue | null
@@ -73,6 +74,7 @@ class AttemptContext implements JobContext {
     this.#abort = input.abort
     this.job = input.job
     this.attempt = input.job.attempt
+    this.run = input.job.runs
     this.schedule = input.schedule
     this.tx = input.tx ?? null
     this.state = input.job.workflowState
@@ -236,11 +238,16 @@ function conclude(
 
   if (value instanceof JobControl) {
     if (value instanceof SnoozeJob) {
-      const runAt = finishedAt + Math.ceil(value.delayMs)
+      const delayMs = Math.ceil(value.delayMs)
       return result(
         ctx,
-        withState(ctx, value, { id, outcome: 'snoozed', runAt, attempt }),
-        { outcome: 'snoozed', runAt },
+        withState(ctx, value, {
+          id,
+          outcome: 'snoozed',
+          ...runAgain(deps.clock, finishedAt, delayMs),
+          attempt,
+        }),
+        { outcome: 'snoozed', runAt: finishedAt + delayMs },
         durationMs,
       )
     }
@@ -306,13 +313,23 @@ function failure(
       durationMs,
     )
   }
-  const runAt = finishedAt + retryDelay(deps, input, thrown)
+  const delayMs = retryDelay(deps, input, thrown)
+  const again = runAgain(deps.clock, finishedAt, delayMs)
   return result(
     ctx,
-    withState(ctx, control, { id: job.id, outcome: 'retry', runAt, error, attempt: job.attempt }),
-    { outcome: 'retry', error: thrown, runAt },
+    withState(ctx, control, { id: job.id, outcome: 'retry', ...again, error, attempt: job.attempt }),
+    { outcome: 'retry', error: thrown, runAt: finishedAt + delayMs },
     durationMs,
   )
+}
+
+/**
+ * When a retried or snoozed job is due again, as its completion says it: with a real-time clock the
+ * delay (the store adds it to its own time, the database's `now()` in production, so a host whose
+ * clock is off cannot move the run time); with a `ManualClock` the run time on that clock.
+ */
+export function runAgain(clock: Clock, finishedAt: number, delayMs: number): RunAgainAt {
+  return clock.realTime === true ? { delayMs } : { runAt: finishedAt + delayMs }
 }
 
 /**

@@ -1,8 +1,14 @@
 import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { DEFAULTS, MAX_TIMER_MS } from '../defaults.js'
 import { InvalidArgumentError, LifecycleError } from '../domain/errors.js'
 import { isJobDefinition, type JobDefinition } from '../domain/job-definition.js'
-import { describe, validateOptionalBoolean, validateOptionsObject } from '../domain/validation.js'
+import {
+  describe,
+  validateOptionalBoolean,
+  validateOptionalInt,
+  validateOptionsObject,
+} from '../domain/validation.js'
 import type { HandlerModule, JobHandler, RegisterOptions } from '../ports/queue.js'
 import { ISOLATION_MODES, type IsolationHost, type IsolationMode } from './isolation/isolation-host.js'
 
@@ -15,7 +21,11 @@ export interface Registration {
   /** Where the kind asked its handler to run: `null` in this event loop (unless a worker says otherwise). */
   readonly isolation: IsolationMode | null
   /** The handler's module when it was registered as one (a worker's `isolation` can then apply). */
-  readonly module: { readonly url: URL; readonly execArgv: readonly string[] } | null
+  readonly module: {
+    readonly url: URL
+    readonly execArgv: readonly string[]
+    readonly abortGraceMs: number
+  } | null
 }
 
 /** The handlers of one queue instance, by kind. */
@@ -48,17 +58,24 @@ export class HandlerRegistry {
       'transactional',
       'isolation',
       'execArgv',
+      'abortGraceMs',
     ])
     validateOptionalBoolean(o.replace, 'replace')
     validateOptionalBoolean(o.transactional, 'transactional')
     const isolation = validateIsolation(o.isolation, kind)
     const execArgv = validateExecArgv(o.execArgv, kind)
+    const abortGraceMs = validateOptionalInt(
+      o.abortGraceMs,
+      `register(${kind}) abortGraceMs`,
+      0,
+      MAX_TIMER_MS,
+    )
     let run: JobHandler<unknown>
     let module: Registration['module'] = null
     if (typeof handler === 'function') {
-      if (isolation !== undefined || execArgv !== undefined) {
+      if (isolation !== undefined || execArgv !== undefined || abortGraceMs !== undefined) {
         throw new InvalidArgumentError(
-          `register(${kind}): isolation runs a handler module, not a function; pass its URL: register(job, new URL('./handler.js', import.meta.url), { isolation: '${isolation ?? 'thread'}' }).`,
+          `register(${kind}): isolation runs a handler module, not a function (so do execArgv and abortGraceMs); pass its URL: register(job, new URL('./handler.js', import.meta.url), { isolation: '${isolation ?? 'thread'}' }).`,
         )
       }
       run = handler as JobHandler<unknown>
@@ -74,11 +91,20 @@ export class HandlerRegistry {
           `register(${kind}): this queue has no isolation host to run handler modules; create it with createMemoryQueue() or createPostgresQueue(), which provide one.`,
         )
       }
-      module = { url, execArgv: execArgv ?? [] }
+      module = {
+        url,
+        execArgv: execArgv ?? [],
+        abortGraceMs: abortGraceMs ?? DEFAULTS.isolation.abortGraceMs,
+      }
       run =
         isolation === undefined
           ? importedHandler(url)
-          : this.#isolation!.handlerFor({ module: url, mode: isolation, execArgv: module.execArgv })
+          : this.#isolation!.handlerFor({
+              module: url,
+              mode: isolation,
+              execArgv: module.execArgv,
+              abortGraceMs: module.abortGraceMs,
+            })
     }
     if (this.#byKind.has(definition.kind) && !options.replace) {
       throw new LifecycleError(
@@ -112,11 +138,11 @@ export class HandlerRegistry {
     const key = `${mode}:${registration.definition.kind}`
     let isolated = this.#byWorkerMode.get(key)
     if (!isolated) {
-      const { url, execArgv } = registration.module
+      const { url, execArgv, abortGraceMs } = registration.module
       isolated = {
         ...registration,
         isolation: mode,
-        handler: this.#isolation.handlerFor({ module: url, mode, execArgv }),
+        handler: this.#isolation.handlerFor({ module: url, mode, execArgv, abortGraceMs }),
       }
       this.#byWorkerMode.set(key, isolated)
     }

@@ -1,6 +1,7 @@
 /**
- * Managing stored jobs: look-ups, changing a waiting job, bulk retry/cancel/delete by filter, pausing
- * queues, stats and pruning, each validating its input. Cancelling also aborts the runs of this process.
+ * Managing stored jobs: look-ups, changing a waiting job (and its schedule's expression), bulk
+ * retry/cancel/delete/pause/resume by filter, pausing queues, stats and pruning, each validating its
+ * input. Cancelling also aborts the runs of this process.
  */
 
 import { DEFAULTS } from '../defaults.js'
@@ -13,16 +14,17 @@ import {
 } from '../domain/errors.js'
 import type { EventBus } from '../domain/events.js'
 import { validateJobFilter } from '../domain/filter.js'
-import { type JobRecord, WAITING_STATES } from '../domain/job.js'
+import { CHANGEABLE_STATES, type JobRecord } from '../domain/job.js'
 import type { JobDefinition } from '../domain/job-definition.js'
 import { isJobId } from '../domain/job-id.js'
 import { resolveJobChanges, validateJobPatch } from '../domain/job-patch.js'
 import { type JobKeyRef, type JobRef, validateJobRef } from '../domain/job-ref.js'
+import { scheduleWithExpression } from '../domain/schedules/schedule-record.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from '../domain/validation.js'
 import { pruneFinished } from '../maintenance/pruner.js'
 import type { Clock } from '../ports/clock.js'
 import type { JobPatch, UpdateJobOptions } from '../ports/queue.js'
-import type { JobFilter, JobStore, QueueStats } from '../ports/store.js'
+import type { JobFilter, JobStore, QueueStats, UpsertScheduleParams } from '../ports/store.js'
 
 /** What the job manager works with. */
 export interface JobManagerDeps {
@@ -107,23 +109,68 @@ export class JobManager {
     }
     const jobId = current?.id ?? (valid.ref as string)
     let kind: string | undefined
-    if (valid.patch.payload !== undefined) {
-      // The kind decides the schema: read the job first (and fail early if it cannot be changed).
+    let schedule: UpsertScheduleParams['schedule'] | undefined
+    if (valid.patch.payload !== undefined || valid.patch.expression !== undefined) {
+      // The kind decides the schema, the schedule name the schedule: read the job first (and fail
+      // early if it cannot be changed).
       current ??= await this.#store.getJob({ id: jobId })
       if (!current) throw new JobNotFoundError(jobId)
-      if (!WAITING_STATES.includes(current.state)) throw new JobNotWaitingError(jobId, current.state)
+      if (!CHANGEABLE_STATES.includes(current.state)) throw new JobNotWaitingError(jobId, current.state)
       kind = current.kind
+      if (valid.patch.expression !== undefined) {
+        schedule = await this.#scheduleWithExpression(current, valid.patch.expression)
+      }
     }
     const changes = await resolveJobChanges(valid, jobId, kind, this.#deps.definitionOf)
-    const outcome = await this.#store.updateJob({ id: jobId, changes, now: this.#clock.now() })
+    const now = this.#clock.now()
+    const outcome = await this.#store.updateJob({ id: jobId, changes, now })
     switch (outcome.status) {
       case 'updated':
+        if (schedule) await this.#store.upsertSchedule({ schedule, now })
         return outcome.job
       case 'notFound':
         throw new JobNotFoundError(jobId)
       case 'notWaiting':
         throw new JobNotWaitingError(jobId, outcome.state)
     }
+  }
+
+  /** The schedule that enqueued `job`, with `expression` (checked as `schedule()` checks it). */
+  async #scheduleWithExpression(
+    job: JobRecord,
+    expression: string,
+  ): Promise<UpsertScheduleParams['schedule']> {
+    const name = job.scheduleName
+    if (name === null) {
+      throw new InvalidArgumentError(
+        `updateJob: job ${JSON.stringify(job.id)} was not enqueued by a schedule, so it has no expression to change. Set its run time with { runAt }, or register a schedule with queue.schedule(expression, job, payload).`,
+      )
+    }
+    const existing = (await this.#store.listSchedules()).find((s) => s.name === name)
+    if (!existing) {
+      throw new InvalidArgumentError(
+        `updateJob: job ${JSON.stringify(job.id)} was enqueued by schedule ${JSON.stringify(name)}, which no longer exists (it was unscheduled); register it again with queue.schedule(expression, job, payload, { name: ${JSON.stringify(name)} }).`,
+      )
+    }
+    return scheduleWithExpression(existing, expression, this.#clock.now())
+  }
+
+  async pauseJobs(filter: JobFilter): Promise<number> {
+    const jobs = await this.#store.pauseJobs({
+      filter: validateJobFilter(filter, true),
+      now: this.#clock.now(),
+    })
+    for (const job of jobs) this.#events.emit('paused', { job })
+    return jobs.length
+  }
+
+  async resumeJobs(filter: JobFilter): Promise<number> {
+    const jobs = await this.#store.resumeJobs({
+      filter: validateJobFilter(filter, true),
+      now: this.#clock.now(),
+    })
+    for (const job of jobs) this.#events.emit('resumed', { job })
+    return jobs.length
   }
 
   async retryJobs(filter: JobFilter): Promise<number> {
@@ -173,6 +220,6 @@ export class JobManager {
       DEFAULTS.maintenance.retentionMs
     const batch =
       validateOptionalInt(options.batchSize, 'batchSize', 1, 100_000) ?? DEFAULTS.maintenance.batchSize
-    return pruneFinished(this.#store, this.#clock.now() - olderThan, batch)
+    return pruneFinished(this.#store, this.#events, this.#clock.now() - olderThan, batch)
   }
 }

@@ -9,17 +9,19 @@ import { backoffFunctionOf } from '../domain/enqueue-options.js'
 import { UnknownJobKindError } from '../domain/errors.js'
 import type { EventBus } from '../domain/events.js'
 import type { JobRecord } from '../domain/job.js'
+import { storeNow } from '../ports/clock.js'
 import type { AttemptOutcome, ScheduleRunInfo } from '../ports/queue.js'
 import {
   type Completion,
   type JobStore,
+  type RunAgainAt,
   type TransactionalExecution,
   type TransactionHandle,
   transactionalExecutionOf,
 } from '../ports/store.js'
 import type { AbortHandle } from './abort-handle.js'
 import type { Completer } from './completer.js'
-import { type AttemptResult, type ExecutorDeps, runAttempt, toAttemptError } from './executor.js'
+import { type AttemptResult, type ExecutorDeps, runAgain, runAttempt, toAttemptError } from './executor.js'
 import type { HandlerRegistry, Registration } from './handler-registry.js'
 import type { IsolationMode } from './isolation/isolation-host.js'
 import type { MiddlewareChain } from './middleware-chain.js'
@@ -162,7 +164,7 @@ export class JobRunner {
         if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return { commit: false, value: false }
         const ok = await transactions.completeInTransaction({
           completion: c,
-          now: executor.clock.now(),
+          now: storeNow(executor.clock),
           tx,
         })
         return { commit: ok, value: ok }
@@ -186,7 +188,14 @@ export class JobRunner {
       const write: Completion =
         job.attempt >= job.maxAttempts
           ? { id: job.id, outcome: 'failed', error: e, attempt: job.attempt, logs }
-          : { id: job.id, outcome: 'retry', error: e, runAt: now, attempt: job.attempt, logs }
+          : {
+              id: job.id,
+              outcome: 'retry',
+              error: e,
+              ...runAgain(executor.clock, now, 0),
+              attempt: job.attempt,
+              logs,
+            }
       return {
         write,
         completion: write,
@@ -199,7 +208,7 @@ export class JobRunner {
   /** Writes one completion now (batched runs hand theirs to the completer instead). */
   async #write(completion: Completion): Promise<void> {
     const { store, executor } = this.#deps
-    await store.completeJobs({ completions: [completion], now: executor.clock.now() })
+    await store.completeJobs({ completions: [completion], now: storeNow(executor.clock) })
   }
 
   #emitOutcome(job: JobRecord, c: Completion, durationMs: number): void {
@@ -210,7 +219,7 @@ export class JobRunner {
         break
       case 'retry':
         ev.emit('failed', { job, error: c.error, willRetry: true, durationMs })
-        ev.emit('retried', { job, runAt: c.runAt })
+        ev.emit('retried', { job, runAt: this.#runAtOf(c) })
         break
       case 'failed':
         ev.emit('failed', { job, error: c.error, willRetry: false, durationMs })
@@ -220,11 +229,16 @@ export class JobRunner {
         ev.emit('cancelled', { job, reason: c.error?.message ?? 'cancelled' })
         break
       case 'snoozed':
-        ev.emit('snoozed', { job, runAt: c.runAt })
+        ev.emit('snoozed', { job, runAt: this.#runAtOf(c) })
         break
       case 'released':
         break
     }
+  }
+
+  /** The run time a retry or snooze lands on: its `runAt`, or its delay after now on this queue's clock (an estimate of the store's). */
+  #runAtOf(c: RunAgainAt): number {
+    return c.runAt ?? this.#deps.executor.clock.now() + c.delayMs
   }
 
   async #scheduleInfo(job: JobRecord): Promise<ScheduleRunInfo> {

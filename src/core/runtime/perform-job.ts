@@ -41,12 +41,14 @@ export async function performJob<P>(
   const opts = validateEnqueueOptions(rest)
   const row = await deps.enqueuer.prepare(job, payload, opts)
   const now = deps.executor.clock.now()
+  const runNumber = validateOptionalInt(attempt, 'attempt', 1, row.maxAttempts) ?? 1
   const record: JobRecord = {
     ...row,
     id: '0',
     state: 'running',
     createdAt: now,
-    attempt: validateOptionalInt(attempt, 'attempt', 1, row.maxAttempts) ?? 1,
+    attempt: runNumber,
+    runs: runNumber,
     errors: [],
     attemptedAt: now,
     attemptedBy: deps.attemptedBy,

@@ -130,6 +130,68 @@ export default function eventCases(factory: HarnessFactory): void {
       expect(seen.filter((s) => s.name === 'scheduled')).toHaveLength(1)
     })
 
+    it('register emits registered with the kind, its queue and whether it replaced a handler', async () => {
+      const h = await open()
+      const seen: QueueEvents['registered'][] = []
+      h.queue.on('registered', (e) => seen.push(e))
+      register(h)
+      h.queue.register(defineJob({ kind: 'mail', queue: 'mail' }), () => undefined)
+      h.queue.register(task, () => undefined, { replace: true })
+      expect(seen).toEqual([
+        { kind: 'task', queue: 'default', replaced: false },
+        { kind: 'mail', queue: 'mail', replaced: false },
+        { kind: 'task', queue: 'default', replaced: true },
+      ])
+    })
+
+    it('a claim emits claimed once with the claimed jobs and the worker id, before they start', async () => {
+      const h = await open()
+      register(h)
+      const order: string[] = []
+      const claimed: QueueEvents['claimed'][] = []
+      h.queue.on('claimed', (e) => {
+        claimed.push(e)
+        order.push('claimed')
+      })
+      h.queue.on('started', () => order.push('started'))
+      const a = await h.queue.enqueue(task, { outcome: 'ok' })
+      const b = await h.queue.enqueue(task, { outcome: 'ok' })
+      await h.queue.drain()
+      expect(claimed).toHaveLength(1)
+      expect(claimed[0]!.jobs.map((j) => [j.id, j.state, j.attempt])).toEqual([
+        [a.id, 'running', 1],
+        [b.id, 'running', 1],
+      ])
+      expect(claimed[0]!.workerId).toMatch(/:drain$/)
+      expect(order).toEqual(['claimed', 'started', 'started'])
+    })
+
+    it('a started worker emits claimed with its worker id', async () => {
+      const h = await open({ processId: 'p7' })
+      register(h)
+      const claimed: QueueEvents['claimed'][] = []
+      h.queue.on('claimed', (e) => claimed.push(e))
+      const r = await h.queue.enqueue(task, { outcome: 'ok' })
+      await h.queue.start()
+      await waitFor(() => claimed.length > 0)
+      expect(claimed[0]).toMatchObject({ workerId: 'p7:default', jobs: [{ id: r.id }] })
+    })
+
+    it('prune emits pruned once per pass with the count and the cut-off', async () => {
+      const h = await open()
+      register(h)
+      const pruned: QueueEvents['pruned'][] = []
+      h.queue.on('pruned', (e) => pruned.push(e))
+      await h.queue.enqueue(task, { outcome: 'ok' })
+      await h.queue.enqueue(task, { outcome: 'fail' })
+      await h.queue.drain()
+      h.clock.advance(1000)
+      expect(await h.queue.prune({ olderThanMs: 500, batchSize: 1 })).toBe(2)
+      expect(pruned).toEqual([{ count: 2, finishedBefore: T0 + 500 }])
+      expect(await h.queue.prune({ olderThanMs: 0 })).toBe(0)
+      expect(pruned).toHaveLength(1)
+    })
+
     it('the duration of an attempt follows the clock', async () => {
       const h = await open()
       const def = defineJob({ kind: 'timed' })

@@ -12,6 +12,7 @@ const ZERO: Record<JobState, number> = {
   available: 0,
   running: 0,
   retryable: 0,
+  paused: 0,
   succeeded: 0,
   failed: 0,
   cancelled: 0,

@@ -130,6 +130,33 @@ export default function completeCases(factory: StoreFactory): void {
       })
     })
 
+    it('retry and snooze with delayMs land delayMs after now, as the runAt form does', async () => {
+      const [retried, snoozed, absolute] = (await insertIds(store(), [{}, {}, {}])) as [
+        string,
+        string,
+        string,
+      ]
+      await claimIds(store())
+      await store().completeJobs({
+        completions: [
+          { id: retried, outcome: 'retry', delayMs: 500, error: err(1), attempt: 1 },
+          { id: snoozed, outcome: 'snoozed', delayMs: 60_000, attempt: 1, workflowState: { step: 2 } },
+          { id: absolute, outcome: 'retry', runAt: T0 + 700, error: err(1), attempt: 1 },
+        ],
+        now: T0 + 100,
+      })
+      expect(await get(retried)).toMatchObject({ state: 'retryable', runAt: T0 + 600, errors: [err(1)] })
+      expect(await get(snoozed)).toMatchObject({
+        state: 'scheduled',
+        runAt: T0 + 60_100,
+        attempt: 0,
+        workflowState: { step: 2 },
+      })
+      expect(await get(absolute)).toMatchObject({ state: 'retryable', runAt: T0 + 700 })
+      expect(await claimIds(store(), { now: T0 + 599, strategy: 'time' })).toEqual([])
+      expect(await claimIds(store(), { now: T0 + 600, strategy: 'time' })).toEqual([retried])
+    })
+
     it('cancelled appends the error only when given', async () => {
       const [id] = (await insertIds(store(), [{}])) as [string]
       await claimIds(store())
@@ -303,6 +330,27 @@ export default function completeCases(factory: StoreFactory): void {
           expect(await get(id)).toMatchObject({ state: 'running', attempt: 2 })
           expect(await write(2)).toBe(true)
           expect(await get(id)).toMatchObject({ state: 'succeeded', finishedAt: T0 + 40 })
+        },
+      )
+
+      itWith(
+        factory,
+        'transactionalExecution',
+        'completeInTransaction snoozes delayMs after now',
+        async () => {
+          const [id] = (await insertIds(store(), [{}])) as [string]
+          await claimIds(store())
+          const transactions = transactionalExecutionOf(store())!
+          const ok = await transactions.runInTransaction(async (tx) => {
+            const written = await transactions.completeInTransaction({
+              completion: { id, outcome: 'snoozed', delayMs: 250, attempt: 1 },
+              now: T0 + 40,
+              tx,
+            })
+            return { commit: written, value: written }
+          })
+          expect(ok).toBe(true)
+          expect(await get(id)).toMatchObject({ state: 'scheduled', runAt: T0 + 290, attempt: 0 })
         },
       )
     })

@@ -44,6 +44,7 @@ export default function insertCases(factory: StoreFactory): void {
           state: 'available',
           createdAt: T0,
           attempt: 0,
+          runs: 0,
           errors: [],
           attemptedAt: null,
           attemptedBy: null,

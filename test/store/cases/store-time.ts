@@ -6,8 +6,9 @@
  * readings of the host clock taken around the call.
  */
 import { describe, expect, it } from 'vitest'
+import type { JobRecord } from '../../../src/core/domain/job.js'
 import type { StoreFactory } from '../factory.js'
-import { getJob, ids, newJob, scheduleOf, useStore } from '../helpers.js'
+import { attemptError, getJob, ids, newJob, scheduleOf, useStore } from '../helpers.js'
 
 const HOUR = 3_600_000
 
@@ -68,6 +69,38 @@ export default function storeTimeCases(factory: StoreFactory): void {
       expect(done.state).toBe('succeeded')
       expect(done.finishedAt).toBeGreaterThanOrEqual(before)
       expect(done.finishedAt).toBeLessThanOrEqual(after)
+    })
+
+    it('retry and snooze with delayMs land delayMs after the store clock; runAt is kept as given', async () => {
+      await store().insertJobs({
+        jobs: [
+          newJob({ runAt: Date.now() - HOUR }),
+          newJob({ runAt: Date.now() - HOUR }),
+          newJob({ runAt: Date.now() - HOUR }),
+        ],
+      })
+      const [a, b, c] = (await claim()) as [JobRecord, JobRecord, JobRecord]
+      const fixed = Date.now() - 2 * HOUR
+      const { before, after } = await timed(() =>
+        store().completeJobs({
+          completions: [
+            { id: a.id, outcome: 'retry', delayMs: HOUR, error: attemptError(1), attempt: 1 },
+            { id: b.id, outcome: 'snoozed', delayMs: 2 * HOUR, attempt: 1 },
+            { id: c.id, outcome: 'retry', runAt: fixed, error: attemptError(1), attempt: 1 },
+          ],
+        }),
+      )
+      const retried = await getJob(store(), a.id)
+      expect(retried.state).toBe('retryable')
+      expect(retried.runAt).toBeGreaterThanOrEqual(before + HOUR)
+      expect(retried.runAt).toBeLessThanOrEqual(after + HOUR)
+      const snoozed = await getJob(store(), b.id)
+      expect(snoozed.state).toBe('scheduled')
+      expect(snoozed.runAt).toBeGreaterThanOrEqual(before + 2 * HOUR)
+      expect(snoozed.runAt).toBeLessThanOrEqual(after + 2 * HOUR)
+      expect((await getJob(store(), c.id)).runAt).toBe(fixed)
+      // Due on the store clock only after the delay: the one with a past runAt is claimable, they are not.
+      expect(ids(await claim())).toEqual([c.id])
     })
 
     it('a heartbeat on the store clock keeps a process alive; one an hour old on that clock does not', async () => {

@@ -111,3 +111,48 @@ function firstTick(expression: ScheduleExpression, now: number, startAt: number 
   if (tick === null && expression.type === 'at') return now
   return tick
 }
+
+/**
+ * The schedule `existing` with a new expression (`updateJob(id, { expression })`): the same checks
+ * and first tick as `schedule(expression, job, payload, { name, ... })` with every other argument as
+ * stored (time zone, start, predecessor, payload, job options). An unchanged expression keeps the
+ * next run time.
+ */
+export function scheduleWithExpression(
+  existing: ScheduleRecord,
+  input: string,
+  now: number,
+): UpsertScheduleParams['schedule'] {
+  const expression = parseScheduleExpression(input, { timezone: existing.timezone ?? undefined })
+  const { startAt, after } = existing
+  if (startAt !== null && expression.type === 'at') {
+    throw new InvalidArgumentError(
+      `schedule ${JSON.stringify(existing.name)} has a startAt, which does not apply to @at; use @every or cron, or register the schedule again without startAt.`,
+    )
+  }
+  if (after !== null && expression.type !== 'after') {
+    throw new InvalidArgumentError(
+      `schedule ${JSON.stringify(existing.name)} runs after ${JSON.stringify(after)}: its expression is the delay, "@after <interval>" (e.g. "@after 1 minute"); got ${JSON.stringify(expression.source)}.`,
+    )
+  }
+  const same = existing.expression === expression.source
+  const nextRunAt = same ? existing.nextRunAt : after !== null ? null : firstTick(expression, now, startAt)
+  if (!same && after === null && nextRunAt === null) {
+    throw new InvalidScheduleError(
+      expression.source,
+      'its only run time is in the past; use enqueue() to run a job now',
+    )
+  }
+  return {
+    name: existing.name,
+    expression: expression.source,
+    timezone: existing.timezone,
+    kind: existing.kind,
+    payload: existing.payload,
+    jobTemplate: existing.jobTemplate,
+    nextRunAt,
+    missedPolicy: existing.missedPolicy,
+    startAt,
+    after,
+  }
+}

@@ -19,16 +19,26 @@ export interface IsolatedModuleSpec {
   readonly mode: IsolationMode
   /** Extra Node flags for the thread or process (e.g. `['--max-old-space-size=256']`). */
   readonly execArgv: readonly string[]
+  /**
+   * After an abort (timeout, cancellation, shutdown) reaches the handler's `ctx.signal`, how long
+   * its runner may go on before it is terminated (0: at once).
+   */
+  readonly abortGraceMs: number
 }
 
 /** Runs isolated handlers: hands out a handler per module and mode, and stops every runner on close. */
 export interface IsolationHost {
   /**
    * A handler the executor calls like any other, which runs the module in a pooled runner: it
-   * resolves or rejects as the module's handler did, and terminates the runner when `ctx.signal`
-   * aborts (timeout, cancellation, shutdown). A runner that dies rejects with `IsolatedRunnerExitError`.
+   * resolves or rejects as the module's handler did. When `ctx.signal` aborts (timeout,
+   * cancellation, shutdown) it rejects at once with the reason, aborts the runner's `ctx.signal`, and
+   * terminates the runner when its handler returns or `abortGraceMs` later. A runner that dies
+   * rejects with `IsolatedRunnerExitError`.
    */
   handlerFor(spec: IsolatedModuleSpec): JobHandler<unknown>
-  /** Terminates every runner (the queue's shutdown calls it once running jobs have ended). */
+  /**
+   * Terminates every runner (the queue's shutdown calls it once running jobs have ended), and
+   * resolves once the runners of aborted attempts have ended too (at most their grace).
+   */
   close(): Promise<void>
 }

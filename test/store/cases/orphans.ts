@@ -1,0 +1,133 @@
+/** `findOrphans` and `failOrphans`: due waiting jobs and schedules of kinds no live process registered. */
+import { describe, expect, it } from 'vitest'
+import type { StoreFactory } from '../factory.js'
+import { getJob, ids, insertIds, scheduleOf, T0, useStore } from '../helpers.js'
+
+/** The check time of these cases; processes silent since before `STALE` are dead. */
+const NOW = T0 + 20_000
+const STALE = T0 + 5_000
+const staleAfterMs = NOW - STALE
+
+const orphanedError = (kind: string, failAfterMs: number, attempt = 0) => ({
+  attempt,
+  at: NOW,
+  name: 'OrphanedJob',
+  message: `No live process registered a handler for kind ${JSON.stringify(kind)} for ${failAfterMs} ms (orphans.failAfterMs); register one and retry the job.`,
+})
+
+export default function orphanCases(factory: StoreFactory): void {
+  describe('findOrphans and failOrphans', () => {
+    const store = useStore(factory)
+    const find = (registered: string[] = [], now = NOW) =>
+      store().findOrphans({ now, staleAfterMs, registered })
+    const fail = (failAfterMs: number, limit = 100, registered: string[] = []) =>
+      store().failOrphans({ now: NOW, staleAfterMs, registered, failAfterMs, limit })
+
+    it('counts due waiting jobs of kinds no live process registered, by queue and kind', async () => {
+      await store().recordHeartbeat({ processId: 'live', now: STALE, kinds: ['served'] })
+      await store().recordHeartbeat({ processId: 'dead', now: STALE - 1, kinds: ['abandoned'] })
+      await insertIds(store(), [
+        { kind: 'served' },
+        { kind: 'abandoned', runAt: T0 + 10 },
+        { kind: 'abandoned', queue: 'mail', runAt: T0 + 30 },
+        { kind: 'abandoned', queue: 'mail', runAt: T0 + 20 },
+        { kind: 'unknown', runAt: NOW },
+        { kind: 'unknown', runAt: NOW + 1 }, // not due yet
+        { kind: 'mine' },
+      ])
+      const report = await find(['mine'])
+      expect(report.jobs).toEqual([
+        { queue: 'default', kind: 'abandoned', count: 1, oldestRunAt: T0 + 10 },
+        { queue: 'default', kind: 'unknown', count: 1, oldestRunAt: NOW },
+        { queue: 'mail', kind: 'abandoned', count: 2, oldestRunAt: T0 + 20 },
+      ])
+      expect(report.schedules).toEqual([])
+    })
+
+    it('never counts running or finished jobs', async () => {
+      const [a, b] = (await insertIds(store(), [{ kind: 'x' }, { kind: 'x' }, { kind: 'x' }])) as [
+        string,
+        string,
+      ]
+      await store().claimJobs({
+        queues: ['default'],
+        kinds: ['x'],
+        capacity: 2,
+        strategy: 'priority',
+        now: T0,
+        workerId: 'gone:w',
+      })
+      await store().completeJobs({ completions: [{ id: a, outcome: 'succeeded' }], now: T0 })
+      expect((await getJob(store(), b)).state).toBe('running')
+      expect((await find()).jobs).toEqual([{ queue: 'default', kind: 'x', count: 1, oldestRunAt: T0 }])
+    })
+
+    it('a heartbeat without kinds keeps the kinds recorded before', async () => {
+      await store().recordHeartbeat({ processId: 'p', now: T0, kinds: ['x'] })
+      await store().recordHeartbeat({ processId: 'p', now: STALE })
+      await insertIds(store(), [{ kind: 'x' }])
+      expect((await find()).jobs).toEqual([])
+      await store().recordHeartbeat({ processId: 'p', now: STALE, kinds: [] })
+      expect((await find()).jobs).toEqual([{ queue: 'default', kind: 'x', count: 1, oldestRunAt: T0 }])
+    })
+
+    it('reports schedules with ticks to come whose kind nobody registered', async () => {
+      await store().recordHeartbeat({ processId: 'live', now: STALE, kinds: ['served'] })
+      await store().upsertSchedule({ schedule: scheduleOf('b-orphan', T0, { kind: 'nobody' }), now: T0 })
+      await store().upsertSchedule({
+        schedule: scheduleOf('a-chained', null, { kind: 'nobody', after: 'b-orphan' }),
+        now: T0,
+      })
+      await store().upsertSchedule({ schedule: scheduleOf('fired', null, { kind: 'nobody' }), now: T0 })
+      await store().upsertSchedule({ schedule: scheduleOf('served', T0, { kind: 'served' }), now: T0 })
+      const report = await find()
+      expect(report.schedules.map((s) => s.name)).toEqual(['a-chained', 'b-orphan'])
+      expect(report.schedules[1]).toEqual((await store().listSchedules()).find((s) => s.name === 'b-orphan'))
+    })
+
+    it('fails orphans whose kind went unregistered for failAfterMs, counted from the later of run time and last heartbeat', async () => {
+      // `old` was last registered by a process that died at STALE - 1; `never` was never registered.
+      await store().recordHeartbeat({ processId: 'dead', now: STALE - 1, kinds: ['old'] })
+      const [oldJob, neverOld, neverNew] = (await insertIds(store(), [
+        { kind: 'old', runAt: T0 },
+        { kind: 'never', runAt: T0 },
+        { kind: 'never', runAt: NOW - 1000 },
+      ])) as [string, string, string]
+      // `old` has gone unregistered for NOW - STALE + 1 ms: 1 ms short of this, exactly the next.
+      const failAfterMs = NOW - STALE + 2
+      const failed = await fail(failAfterMs)
+      expect(ids(failed)).toEqual([neverOld])
+      expect(failed[0]).toEqual(await getJob(store(), neverOld))
+      expect(failed[0]).toMatchObject({
+        state: 'failed',
+        finishedAt: NOW,
+        errors: [orphanedError('never', failAfterMs)],
+      })
+      expect((await getJob(store(), oldJob)).state).toBe('available')
+      expect((await getJob(store(), neverNew)).state).toBe('scheduled')
+      expect(ids(await fail(failAfterMs - 1))).toEqual([oldJob])
+    })
+
+    it('fails at most limit orphans, oldest ids first, and none of a registered kind', async () => {
+      await store().recordHeartbeat({ processId: 'live', now: STALE, kinds: ['served'] })
+      const [a, b, c] = await insertIds(store(), [
+        { kind: 'x' },
+        { kind: 'x' },
+        { kind: 'x' },
+        { kind: 'served' },
+        { kind: 'mine' },
+      ])
+      expect(ids(await fail(1000, 2, ['mine']))).toEqual([a, b])
+      expect(ids(await fail(1000, 2, ['mine']))).toEqual([c])
+      expect(await fail(1000, 2, ['mine'])).toEqual([])
+    })
+
+    it('a failed orphan cancels its waiting dependants', async () => {
+      const [parent] = (await insertIds(store(), [{ kind: 'x' }])) as [string]
+      const [child] = (await insertIds(store(), [{ kind: 'served', dependsOn: [parent] }])) as [string]
+      await store().recordHeartbeat({ processId: 'live', now: STALE, kinds: ['served'] })
+      expect(ids(await fail(1000))).toEqual([parent])
+      expect(await getJob(store(), child)).toMatchObject({ state: 'cancelled', finishedAt: NOW })
+    })
+  })
+}
