@@ -17,7 +17,7 @@ export interface JobAction {
   readonly done: 'retried' | 'cancelled' | 'paused' | 'resumed' | 'deleted'
   /** The states of the jobs the action changes. */
   readonly acts: readonly JobState[]
-  /** Why a chosen job in another state is left alone, e.g. `only waiting or running jobs can be cancelled`. */
+  /** Why a chosen job in another state is left alone, e.g. `only waiting, paused or running jobs can be cancelled`. */
   readonly leftAloneBecause: string
   /** Runs the action on the queue; resolves to the number of jobs changed. */
   run(queue: PostgresQueue, filter: JobFilter): Promise<number>

@@ -169,7 +169,7 @@ describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, 
     expect(await stateOf(job.id)).toBe('cancelled')
     const again = await runCli(['cancel', '--key', 'nightly-report', ...flags], env)
     expect(again.stdout).toBe(
-      `Cancelled 0 jobs.\nLeft alone: job ${job.id} (cancelled: only waiting or running jobs can be cancelled).\n`,
+      `Cancelled 0 jobs.\nLeft alone: job ${job.id} (cancelled: only waiting, paused or running jobs can be cancelled).\n`,
     )
     const restarted = await runCli(['retry', '--key', 'nightly-report', '--json', ...flags], env)
     expect(restarted.code).toBe(0)

@@ -1,7 +1,8 @@
 /**
  * Jobs by name read through an index on the unique key, with and without the kind, in a table whose
- * keys have a long history of finished jobs (the 001 unique index covers only waiting and running
- * jobs; migration 005 adds `jobs_unique_key_id_idx` for the rest). Generic plans are forced: the
+ * keys have a long history of finished jobs (the unique index, `jobs_unique_key_held_idx` since 006,
+ * covers only waiting, paused and running jobs; migration 005 adds `jobs_unique_key_id_idx` for the
+ * rest). Generic plans are forced: the
  * store runs these as named prepared statements, whose plan stops depending on the key.
  */
 import pg from 'pg'
@@ -57,7 +58,7 @@ describePostgres('jobs by key: the plan', () => {
         ).toEqual([])
         // Both parts (holders, newest finished job) go through an index on the key.
         const keyIndexScans = lines.filter((line) =>
-          /(Index Scan( Backward)? using|Bitmap Index Scan on) jobs_unique_key(_id)?_idx/.test(line),
+          /(Index Scan( Backward)? using|Bitmap Index Scan on) jobs_unique_key_(held|id)_idx/.test(line),
         )
         expect(keyIndexScans.length, text).toBeGreaterThanOrEqual(2)
         expect(text).toContain('jobs_unique_key_id_idx')
