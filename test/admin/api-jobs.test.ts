@@ -356,6 +356,13 @@ for (const adapter of adapters) {
       expect(again.body.error.code).toBe('JOB_STATE_CONFLICT')
       const retried = await api.post('/jobs/by-key/retry?key=nightly-report')
       expect(retried.body.job).toMatchObject({ id: job.id, state: 'available' })
+      const held = await api.post('/jobs/by-key/pause?key=nightly-report')
+      expect(held.body.job).toMatchObject({ id: job.id, state: 'paused' })
+      expect((await api.post('/jobs/actions/resume', { body: { key: 'nightly-report' } })).body).toEqual({
+        count: 1,
+      })
+      expect((await api.post('/jobs/by-key/pause?key=nightly-report')).body.job.state).toBe('paused')
+      expect((await api.post('/jobs/by-key/resume?key=nightly-report')).body.job.state).toBe('available')
 
       // The search: `key` is the named job, `uniqueKey` every job that had the key.
       const ids = async (query: string) =>

@@ -175,6 +175,12 @@ describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, 
     expect(restarted.code).toBe(0)
     expect(JSON.parse(restarted.stdout)).toEqual({ retried: 1, notFound: [], leftAlone: [] })
     expect(await stateOf(job.id)).toBe('available')
+    const held = await runCli(['pause', '--key', 'nightly-report', ...flags], env)
+    expect(held).toMatchObject({ code: 0, stdout: 'Paused 1 job.\n', stderr: '' })
+    expect(await stateOf(job.id)).toBe('paused')
+    const resumed = await runCli(['resume', '--key', 'nightly-report', '--json', ...flags], env)
+    expect(JSON.parse(resumed.stdout)).toEqual({ resumed: 1, notFound: [], leftAlone: [] })
+    expect(await stateOf(job.id)).toBe('available')
 
     const other = await queue.enqueue(ok, { n: 1 }, { uniqueKey: 'nightly-report', delayMs: 60_000 })
     const ambiguous = await runCli(['cancel', '--key', 'nightly-report', ...flags], env)

@@ -347,7 +347,8 @@ export interface Queue extends Enqueuer, Scheduler {
    * Pauses matching waiting jobs (scheduled, available or retryable): each becomes `paused` and is
    * never claimed until resumed. It keeps its run time, attempts, workflow state and unique key, is
    * not pruned, can be cancelled, deleted, retried (run now) or changed (`updateJob`), and does not
-   * hold up the rest of its group. Emits `paused` per job; returns the count.
+   * hold up the rest of its group. Emits `paused` per job; returns the count. `pauseJobs({ key })`
+   * pauses the job of that name (see `getJob`), as `resumeJobs({ key })` resumes it.
    */
   pauseJobs(filter: JobFilter): Promise<number>
   /**

@@ -156,19 +156,17 @@ export class JobManager {
   }
 
   async pauseJobs(filter: JobFilter): Promise<number> {
-    const jobs = await this.#store.pauseJobs({
-      filter: validateJobFilter(filter, true),
-      now: this.#clock.now(),
-    })
+    const valid = await this.#storeFilter(validateJobFilter(filter, true))
+    if (valid === null) return 0
+    const jobs = await this.#store.pauseJobs({ filter: valid, now: this.#clock.now() })
     for (const job of jobs) this.#events.emit('paused', { job })
     return jobs.length
   }
 
   async resumeJobs(filter: JobFilter): Promise<number> {
-    const jobs = await this.#store.resumeJobs({
-      filter: validateJobFilter(filter, true),
-      now: this.#clock.now(),
-    })
+    const valid = await this.#storeFilter(validateJobFilter(filter, true))
+    if (valid === null) return 0
+    const jobs = await this.#store.resumeJobs({ filter: valid, now: this.#clock.now() })
     for (const job of jobs) this.#events.emit('resumed', { job })
     return jobs.length
   }

@@ -86,6 +86,61 @@ export default function jobsByNameCases(factory: HarnessFactory): void {
       expect(await job(h, r.id)).toMatchObject({ payload: { n: 2 }, priority: 4 })
     })
 
+    it('updateJob by name replaces the workflow state the next run reads; a paused job is still named', async () => {
+      const h = await open()
+      const seen: unknown[] = []
+      h.queue.register(report, (_p, ctx) => {
+        seen.push(ctx.state)
+      })
+      const r = await h.queue.enqueue(report, { n: 1 }, { uniqueKey: 'monthly', state: { step: 1 } })
+      const updated = await h.queue.updateJob({ key: 'monthly' }, { state: { step: 2 } })
+      expect(updated).toMatchObject({ id: r.id, state: 'available', workflowState: { step: 2 } })
+      // A paused job holds its key: the name still means it, and a change leaves it paused.
+      expect(await h.queue.pauseJobs({ ids: [r.id] })).toBe(1)
+      expect(await h.queue.getJob({ key: 'monthly' })).toMatchObject({ id: r.id, state: 'paused' })
+      const paused = await h.queue.updateJob({ key: 'monthly', kind: 'report' }, { state: { step: 3 } })
+      expect(paused).toMatchObject({ id: r.id, state: 'paused', workflowState: { step: 3 } })
+      await h.queue.resumeJobs({ ids: [r.id] })
+      await h.queue.drain()
+      expect(seen).toEqual([{ step: 3 }])
+      await expectError(
+        () => h.queue.updateJob({ key: 'monthly' }, { state: { step: 4 } }),
+        'JOB_NOT_WAITING',
+      )
+      await expectError(() => h.queue.updateJob({ key: 'nope' }, { state: null }), 'JOB_KEY_NOT_FOUND')
+    })
+
+    it('pauseJobs and resumeJobs by name act on the job of that name only, like the other bulk actions', async () => {
+      const h = await open()
+      const ran: number[] = []
+      h.queue.register(report, ({ n }) => {
+        ran.push(n)
+      })
+      const named = await h.queue.enqueue(report, { n: 1 }, { uniqueKey: 'hold-me' })
+      const other = await h.queue.enqueue(report, { n: 2 })
+      const events: string[] = []
+      h.queue.on('paused', ({ job: j }) => events.push(`paused ${j.id}`))
+      h.queue.on('resumed', ({ job: j }) => events.push(`resumed ${j.id}`))
+      expect(await h.queue.pauseJobs({ key: 'hold-me' })).toBe(1)
+      expect((await job(h, named.id)).state).toBe('paused')
+      expect((await job(h, other.id)).state).toBe('available')
+      // The name combines with the filter's other fields; a name nothing has matches nothing.
+      expect(await h.queue.pauseJobs({ key: 'hold-me' })).toBe(0)
+      expect(await h.queue.pauseJobs({ key: 'nope' })).toBe(0)
+      expect(await h.queue.resumeJobs({ key: 'hold-me', kind: 'backup' })).toBe(0)
+      expect(await h.queue.resumeJobs({ key: 'hold-me', ids: [other.id] })).toBe(0)
+      expect(await h.queue.resumeJobs({ key: 'nope' })).toBe(0)
+      await h.queue.drain()
+      expect(ran).toEqual([2])
+      expect(await h.queue.resumeJobs({ key: 'hold-me', kind: 'report' })).toBe(1)
+      expect(events).toEqual([`paused ${named.id}`, `resumed ${named.id}`])
+      await h.queue.drain()
+      expect(ran).toEqual([2, 1])
+      // Finished, the job is still the name's: nothing to pause.
+      expect(await h.queue.pauseJobs({ key: 'hold-me' })).toBe(0)
+      await expectError(() => h.queue.pauseJobs({ key: 7 } as Any), 'INVALID_ARGUMENT', 'filter.key')
+    })
+
     it('a key held by jobs of two kinds needs the kind to name one; filters take every holder', async () => {
       const h = await open()
       const a = await h.queue.enqueue(backup, { target: 'a' }, { uniqueKey: 'shared', delayMs: DAY })
