@@ -12,6 +12,7 @@ export { backoffDelay, DEFAULT_BACKOFF } from './core/domain/backoff.js'
 export { CancelJob, FailJob, JobControl, SnoozeJob } from './core/domain/controls.js'
 export type { EnqueueOptions } from './core/domain/enqueue-options.js'
 export {
+  AmbiguousJobKeyError,
   CompletionNotWrittenError,
   ConveyorError,
   InvalidArgumentError,
@@ -21,6 +22,7 @@ export {
   InvalidScheduleError,
   IsolatedRunnerExitError,
   JobCancelledError,
+  JobKeyNotFoundError,
   JobNotFoundError,
   JobNotWaitingError,
   JobTimeoutError,
@@ -39,6 +41,7 @@ export type { AttemptError, BackoffSpec, GroupMode, JobRecord, JobState, RunLog 
 export { FINAL_STATES, GROUP_MODES, JOB_STATES, RUN_LOGS_KEPT, WAITING_STATES } from './core/domain/job.js'
 export type { DefineJobInput, JobDefaults, JobDefinition, PayloadOf } from './core/domain/job-definition.js'
 export { defineJob } from './core/domain/job-definition.js'
+export type { JobKeyRef, JobRef } from './core/domain/job-ref.js'
 export type { JsonValue } from './core/domain/json.js'
 export type { ParseScheduleOptions, ScheduleExpression } from './core/domain/schedules/expression.js'
 export { parseScheduleExpression } from './core/domain/schedules/expression.js'

@@ -1,6 +1,6 @@
 /**
  * The job list's filter as it travels in query strings and forms (`queue`, `kind`, `state`, `q`,
- * `from`, `to`, `schedule`), turned into a core `JobFilter` and back into links.
+ * `from`, `to`, `schedule`, `key`, `uniqueKey`), turned into a core `JobFilter` and back into links.
  */
 import { JOB_STATES, type JobState } from '../core/domain/job.js'
 import type { JsonValue } from '../core/domain/json.js'
@@ -12,6 +12,10 @@ export interface FilterFields {
   readonly queue?: string
   readonly kind?: string
   readonly schedule?: string
+  /** A job's name: the job holding this unique key, else the newest finished one that had it. */
+  readonly key?: string
+  /** Every job enqueued with this unique key. */
+  readonly uniqueKey?: string
   readonly state?: string
   readonly q?: string
   readonly from?: string
@@ -21,7 +25,18 @@ export interface FilterFields {
 }
 
 /** The names of the filter fields, in the order links and forms carry them. */
-export const FILTER_FIELDS = ['queue', 'kind', 'state', 'q', 'from', 'to', 'schedule', 'minWeight'] as const
+export const FILTER_FIELDS = [
+  'queue',
+  'kind',
+  'state',
+  'q',
+  'from',
+  'to',
+  'schedule',
+  'key',
+  'uniqueKey',
+  'minWeight',
+] as const
 
 const TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d{1,3})?Z?$/
 
@@ -63,6 +78,8 @@ export function toJobFilter(fields: FilterFields): JobFilter {
   if (fields.queue) filter.queue = fields.queue
   if (fields.kind) filter.kind = fields.kind
   if (fields.schedule) filter.scheduleName = fields.schedule
+  if (fields.key) filter.key = fields.key
+  if (fields.uniqueKey) filter.uniqueKey = fields.uniqueKey
   if (fields.state) {
     const states = parseStates(fields.state)
     if (states.length > 0) filter.states = states

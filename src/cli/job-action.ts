@@ -14,10 +14,10 @@ import { formatCount } from './progress.js'
 /** What one action does and says. */
 export interface JobAction {
   /** The key of the count in `--json` output. */
-  readonly done: 'retried' | 'cancelled' | 'paused' | 'resumed'
+  readonly done: 'retried' | 'cancelled' | 'paused' | 'resumed' | 'deleted'
   /** The states of the jobs the action changes. */
   readonly acts: readonly JobState[]
-  /** Why a chosen job in another state is left alone, e.g. `only waiting or running jobs can be cancelled`. */
+  /** Why a chosen job in another state is left alone, e.g. `only waiting, paused or running jobs can be cancelled`. */
   readonly leftAloneBecause: string
   /** Runs the action on the queue; resolves to the number of jobs changed. */
   run(queue: PostgresQueue, filter: JobFilter): Promise<number>
@@ -47,9 +47,23 @@ const LOOKUP_CHUNK = 1000
 export async function runJobAction(
   queue: PostgresQueue,
   action: JobAction,
-  request: ActionRequest,
+  given: ActionRequest,
   output: Output,
 ): Promise<number> {
+  const named = await resolveName(queue, given.filter)
+  if (named === null) {
+    const { key, kind } = given.filter
+    output.error(
+      `conveyor: not found: no job${kind !== undefined ? ` of kind ${JSON.stringify(kind)}` : ''} has the unique key ${JSON.stringify(key)}; nothing was done.`,
+    )
+    return 1
+  }
+  // The name is one more chosen job: acted on, or listed as left alone, like an --id.
+  const { key: _key, ...rest } = given.filter
+  const request =
+    named === undefined
+      ? given
+      : { ...given, filter: { ...rest, ids: [...new Set([...(rest.ids ?? []), named])] } }
   const ids = request.filter.ids ?? []
   const found = ids.length > 0 ? await findJobs(queue, ids) : new Map<string, JobRecord>()
   const notFound = ids.filter((id) => !found.has(id))
@@ -93,6 +107,19 @@ export async function runJobAction(
     `conveyor: not found: job${notFound.length === 1 ? '' : 's'} ${notFound.join(', ')} (${of}); nothing was done for ${notFound.length === 1 ? 'it' : 'them'}.`,
   )
   return 1
+}
+
+/**
+ * The id of the job `filter.key` names (within `filter.kind`): undefined without a key, null when no
+ * job has it; a key two kinds hold without `--kind` throws the core's `AmbiguousJobKeyError`.
+ */
+async function resolveName(queue: PostgresQueue, filter: JobFilter): Promise<string | null | undefined> {
+  if (filter.key === undefined) return undefined
+  const job = await queue.getJob({
+    key: filter.key,
+    ...(filter.kind !== undefined ? { kind: filter.kind } : {}),
+  })
+  return job === null ? null : job.id
 }
 
 /** The jobs with these ids that exist, by id. */

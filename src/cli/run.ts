@@ -8,8 +8,9 @@ import { parseFlags } from './args.js'
 import type { Command, CommandContext } from './command.js'
 import { adminCommand } from './commands/admin.js'
 import { demoCommand } from './commands/demo.js'
-import { cancelCommand, pauseCommand, resumeCommand, retryCommand } from './commands/jobs.js'
+import { cancelCommand, deleteCommand, pauseCommand, resumeCommand, retryCommand } from './commands/jobs.js'
 import { migrateCommand } from './commands/migrate.js'
+import { showCommand } from './commands/show.js'
 import { statusCommand } from './commands/status.js'
 import type { EnvironmentConfig } from './config.js'
 import { type DatabaseTarget, explainError, UsageError } from './errors.js'
@@ -22,10 +23,12 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   migrateCommand,
   statusCommand,
+  showCommand,
   retryCommand,
   cancelCommand,
   pauseCommand,
   resumeCommand,
+  deleteCommand,
   adminCommand,
 ]
 

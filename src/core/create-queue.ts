@@ -10,6 +10,7 @@ import { InvalidArgumentError, JobCancelledError, LifecycleError } from './domai
 import { EventBus, type QueueEventListener, type QueueEventName } from './domain/events.js'
 import type { JobRecord } from './domain/job.js'
 import type { JobDefinition } from './domain/job-definition.js'
+import type { JobRef } from './domain/job-ref.js'
 import type { StorageHealth, StorageHealthOptions } from './domain/storage-health.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
@@ -382,8 +383,8 @@ class CoreQueueImpl implements CoreQueue {
 
   // ---- managing ----
 
-  getJob(id: string): Promise<JobRecord | null> {
-    return this.#manager.getJob(id)
+  getJob(job: JobRef): Promise<JobRecord | null> {
+    return this.#manager.getJob(job)
   }
 
   listJobs(filter?: JobFilter, page?: { limit?: number; beforeId?: string }): Promise<JobRecord[]> {
@@ -410,8 +411,8 @@ class CoreQueueImpl implements CoreQueue {
     return this.#manager.resumeJobs(filter)
   }
 
-  updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
-    return this.#manager.updateJob(id, patch, options)
+  updateJob(job: JobRef, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
+    return this.#manager.updateJob(job, patch, options)
   }
 
   jobDefinition(kind: string): JobDefinition<unknown> | undefined {

@@ -333,6 +333,102 @@ for (const adapter of adapters) {
       expect((await api.delete(`/jobs/${later.id}`)).status).toBe(404)
     })
 
+    it('reads, changes, stops, restarts and deletes a job by name (its unique key)', async () => {
+      const first = await queue.enqueue(resize, { asset: 'a.png' }, { uniqueKey: 'nightly-report' })
+      await queue.drain({ queues: ['media'] })
+      const job = await queue.enqueue(
+        resize,
+        { asset: 'b.png' },
+        { uniqueKey: 'nightly-report', delayMs: MINUTE },
+      )
+      const read = await api.get('/jobs/by-key?key=nightly-report')
+      expect(read.status, JSON.stringify(read.body)).toBe(200)
+      expect(read.body.job).toMatchObject({ id: job.id, state: 'scheduled', uniqueKey: 'nightly-report' })
+      expect((await api.get('/jobs/by-key?key=nightly-report&kind=image.resize')).body.job.id).toBe(job.id)
+
+      const patched = await api.patch('/jobs/by-key?key=nightly-report', { body: { priority: 7 } })
+      expect(patched.status, JSON.stringify(patched.body)).toBe(200)
+      expect(patched.body.job).toMatchObject({ id: job.id, priority: 7 })
+      const cancelled = await api.post('/jobs/by-key/cancel?key=nightly-report')
+      expect(cancelled.body.job).toMatchObject({ id: job.id, state: 'cancelled' })
+      const again = await api.post('/jobs/by-key/cancel?key=nightly-report')
+      expect(again.status).toBe(409)
+      expect(again.body.error.code).toBe('JOB_STATE_CONFLICT')
+      const retried = await api.post('/jobs/by-key/retry?key=nightly-report')
+      expect(retried.body.job).toMatchObject({ id: job.id, state: 'available' })
+      const held = await api.post('/jobs/by-key/pause?key=nightly-report')
+      expect(held.body.job).toMatchObject({ id: job.id, state: 'paused' })
+      expect((await api.post('/jobs/actions/resume', { body: { key: 'nightly-report' } })).body).toEqual({
+        count: 1,
+      })
+      expect((await api.post('/jobs/by-key/pause?key=nightly-report')).body.job.state).toBe('paused')
+      expect((await api.post('/jobs/by-key/resume?key=nightly-report')).body.job.state).toBe('available')
+
+      // The search: `key` is the named job, `uniqueKey` every job that had the key.
+      const ids = async (query: string) =>
+        (await api.get(`/jobs${query}`)).body.jobs.map((j: { id: string }) => j.id)
+      expect(await ids('?key=nightly-report')).toEqual([job.id])
+      expect(await ids('?uniqueKey=nightly-report')).toEqual([job.id, first.id])
+      expect(await ids('?key=nightly-report&kind=mail.send')).toEqual([])
+
+      expect((await api.post('/jobs/by-key/cancel?key=nightly-report')).status).toBe(200)
+      const deleted = await api.delete('/jobs/by-key?key=nightly-report')
+      expect(deleted.body).toEqual({ count: 1 })
+      // The name now means the older, finished job.
+      expect((await api.get('/jobs/by-key?key=nightly-report')).body.job.id).toBe(first.id)
+      expect(
+        (await api.post('/jobs/actions/delete', { body: { uniqueKey: 'nightly-report' } })).body,
+      ).toEqual({
+        count: 1,
+      })
+
+      const missing = await api.get('/jobs/by-key?key=nightly-report')
+      expect(missing.status).toBe(404)
+      expect(missing.body.error).toMatchObject({ code: 'JOB_KEY_NOT_FOUND' })
+      expect(missing.body.error.message).toContain('"nightly-report"')
+      for (const [method, path] of [
+        ['patch', '/jobs/by-key?key=nope'],
+        ['post', '/jobs/by-key/retry?key=nope'],
+        ['post', '/jobs/by-key/run?key=nope'],
+        ['post', '/jobs/by-key/cancel?key=nope'],
+        ['delete', '/jobs/by-key?key=nope'],
+      ] as const) {
+        const answer = await api[method](path, method === 'patch' ? { body: { priority: 1 } } : {})
+        expect(answer.status, `${method} ${path}`).toBe(404)
+        expect(answer.body.error.code).toBe('JOB_KEY_NOT_FOUND')
+      }
+    })
+
+    it('a key two kinds hold answers 409 AMBIGUOUS_JOB_KEY until the kind is given; bad keys are 400', async () => {
+      const a = await queue.enqueue(resize, { asset: 'a.png' }, { uniqueKey: 'shared', delayMs: MINUTE })
+      const b = await queue.enqueue(mail, { to: 'a@x.io' }, { uniqueKey: 'shared', delayMs: MINUTE })
+      const ambiguous = await api.get('/jobs/by-key?key=shared')
+      expect(ambiguous.status).toBe(409)
+      expect(ambiguous.body.error.code).toBe('AMBIGUOUS_JOB_KEY')
+      expect((await api.post('/jobs/by-key/cancel?key=shared')).status).toBe(409)
+      expect((await api.get('/jobs/by-key?key=shared&kind=mail.send')).body.job.id).toBe(b.id)
+      const cancelled = await api.post('/jobs/actions/cancel', {
+        body: { key: 'shared', kind: 'image.resize' },
+      })
+      expect(cancelled.body).toEqual({ count: 1 })
+      expect((await queue.getJob(a.id))?.state).toBe('cancelled')
+      const slash = await queue.enqueue(resize, { asset: 's.png' }, { uniqueKey: 'reports/2030-01 #1' })
+      const encoded = await api.get(`/jobs/by-key?key=${encodeURIComponent('reports/2030-01 #1')}`)
+      expect(encoded.body.job.id).toBe(slash.id)
+      const long = 'x'.repeat(512)
+      await queue.enqueue(resize, { asset: 'l.png' }, { uniqueKey: long })
+      expect((await api.get(`/jobs/by-key?key=${long}`)).status).toBe(200)
+      for (const query of [
+        `key=${long}x`,
+        'key=',
+        'kind=mail.send',
+        'key=shared&kind=bad%20kind',
+        'key=shared&other=1',
+      ]) {
+        expect((await api.get(`/jobs/by-key?${query}`)).body.error.code, query).toBe('VALIDATION_FAILED')
+      }
+    })
+
     it('pauses and resumes one job and a filtered selection; 409 when the state does not allow it', async () => {
       const a = await queue.enqueue(resize, { asset: 'a.png' })
       const b = await queue.enqueue(resize, { asset: 'b.png' }, { delayMs: MINUTE })

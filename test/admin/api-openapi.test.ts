@@ -30,6 +30,14 @@ const ROUTES: [string, string, string[], boolean][] = [
   ['post', '/jobs/{id}/cancel', ['id'], false],
   ['post', '/jobs/{id}/pause', ['id'], false],
   ['post', '/jobs/{id}/resume', ['id'], false],
+  ['get', '/jobs/by-key', [], false],
+  ['patch', '/jobs/by-key', [], true],
+  ['delete', '/jobs/by-key', [], false],
+  ['post', '/jobs/by-key/retry', [], false],
+  ['post', '/jobs/by-key/run', [], false],
+  ['post', '/jobs/by-key/cancel', [], false],
+  ['post', '/jobs/by-key/pause', [], false],
+  ['post', '/jobs/by-key/resume', [], false],
   ['post', '/jobs/actions/retry', [], true],
   ['post', '/jobs/actions/run', [], true],
   ['post', '/jobs/actions/cancel', [], true],
@@ -121,11 +129,29 @@ describe('the OpenAPI document', () => {
       }
     }
     expect(ids.size).toBe(ROUTES.length)
+    for (const [method, path] of ROUTES.filter(([, path]) => path.startsWith('/jobs/by-key'))) {
+      const operation = document.paths[path][method] as Operation
+      expect(
+        operation.parameters?.map((p) => `${p.in}:${p.name}:${p.required}`),
+        `${method} ${path}`,
+      ).toEqual(['query:key:true', 'query:kind:false'])
+    }
     const search = document.paths['/jobs'].get as Operation
     expect(search.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(
-      ['queue', 'kind', 'schedule', 'q', 'from', 'to', 'state', 'payload', 'cursor', 'limit'].map(
-        (n) => `query:${n}`,
-      ),
+      [
+        'queue',
+        'kind',
+        'schedule',
+        'key',
+        'uniqueKey',
+        'q',
+        'from',
+        'to',
+        'state',
+        'payload',
+        'cursor',
+        'limit',
+      ].map((n) => `query:${n}`),
     )
   })
 

@@ -124,6 +124,34 @@ for (const adapter of adapters) {
       expect(page.body).toContain('action="/admin/bulk/retry"')
     })
 
+    it('filters the job list by unique key (every job that had it) and by name (the job it means)', async () => {
+      const old = await queue.enqueue(mail, { to: 'a@x' }, { uniqueKey: 'digest/daily' })
+      await queue.drain({ queues: ['mail'] })
+      const current = await queue.enqueue(mail, { to: 'b@x' }, { uniqueKey: 'digest/daily', delayMs: MINUTE })
+      await queue.enqueue(mail, { to: 'c@x' }, { uniqueKey: 'other' })
+      const ids = async (query: string) => {
+        const page = await client.get(`/admin/jobs${query}`)
+        expect(page.statusCode, page.body).toBe(200)
+        return listedIds(page.body)
+      }
+      const key = encodeURIComponent('digest/daily')
+      expect(await ids(`?uniqueKey=${key}`)).toEqual([current.id, old.id])
+      expect(await ids(`?key=${key}`)).toEqual([current.id])
+      expect(await ids(`?key=${key}&kind=image.resize`)).toEqual([])
+      expect(await ids('?uniqueKey=')).toHaveLength(3)
+      const page = await client.get(`/admin/jobs?uniqueKey=${key}`)
+      expect(page.body).toContain('<input name="uniqueKey" value="digest/daily"')
+      expect(page.body).toContain('action="/admin/bulk/cancel"')
+      const named = await client.get(`/admin/jobs?key=${key}`)
+      expect(named.body).toContain('<input name="key" value="digest/daily"')
+      // The job page links its unique key to the jobs that had it.
+      const detail = await client.get(`/admin/jobs/${current.id}`)
+      expect(detail.body).toContain(`href="/admin/jobs?uniqueKey=${key}"`)
+      const tooLong = await client.get(`/admin/jobs?uniqueKey=${'x'.repeat(513)}`)
+      expect(tooLong.statusCode).toBe(400)
+      expect(tooLong.body).toContain('uniqueKey')
+    })
+
     it('pages with a keyset cursor, newest first', async () => {
       const ids: string[] = []
       for (let i = 0; i < 7; i++) ids.push((await queue.enqueue(mail, { to: `u${i}@x` })).id)

@@ -81,7 +81,7 @@ describe('conveyor on the embedded PostgreSQL', { timeout: 90_000 }, () => {
       return Object.fromEntries(stats.map((s) => [s.queue, s.counts]))
     }
     expect(await counts()).toMatchObject({ default: { failed: 2 }, mail: { available: 2 } })
-    expect((await runCli(['status', ...flags])).stdout).toMatch(/^mail +0 +2 +0 +0 +0 +0 +0 +2$/m)
+    expect((await runCli(['status', ...flags])).stdout).toMatch(/^mail +0 +2 +0 +0 +0 +0 +0 +0 +2$/m)
 
     expect((await runCli(['retry', '--id', ids[0]!, ...flags])).stdout).toBe('Retried 1 job.\n')
     expect((await runCli(['cancel', '--queue', 'mail', ...flags])).stdout).toBe('Cancelled 2 jobs.\n')

@@ -158,6 +158,87 @@ describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, 
     }
   })
 
+  it('stops and restarts a job by name with --key (its unique key), --kind when two kinds hold it', async () => {
+    const job = await queue.enqueue(
+      mail,
+      { to: 'a@example.com' },
+      { uniqueKey: 'nightly-report', delayMs: 60_000 },
+    )
+    const stopped = await runCli(['cancel', '--key', 'nightly-report', ...flags], env)
+    expect(stopped).toMatchObject({ code: 0, stdout: 'Cancelled 1 job.\n', stderr: '' })
+    expect(await stateOf(job.id)).toBe('cancelled')
+    const again = await runCli(['cancel', '--key', 'nightly-report', ...flags], env)
+    expect(again.stdout).toBe(
+      `Cancelled 0 jobs.\nLeft alone: job ${job.id} (cancelled: only waiting, paused or running jobs can be cancelled).\n`,
+    )
+    const restarted = await runCli(['retry', '--key', 'nightly-report', '--json', ...flags], env)
+    expect(restarted.code).toBe(0)
+    expect(JSON.parse(restarted.stdout)).toEqual({ retried: 1, notFound: [], leftAlone: [] })
+    expect(await stateOf(job.id)).toBe('available')
+    const held = await runCli(['pause', '--key', 'nightly-report', ...flags], env)
+    expect(held).toMatchObject({ code: 0, stdout: 'Paused 1 job.\n', stderr: '' })
+    expect(await stateOf(job.id)).toBe('paused')
+    const resumed = await runCli(['resume', '--key', 'nightly-report', '--json', ...flags], env)
+    expect(JSON.parse(resumed.stdout)).toEqual({ resumed: 1, notFound: [], leftAlone: [] })
+    expect(await stateOf(job.id)).toBe('available')
+
+    const other = await queue.enqueue(ok, { n: 1 }, { uniqueKey: 'nightly-report', delayMs: 60_000 })
+    const ambiguous = await runCli(['cancel', '--key', 'nightly-report', ...flags], env)
+    expect(ambiguous.code).toBe(1)
+    expect(ambiguous.stderr).toContain('"cli.mail"')
+    expect(ambiguous.stderr).toContain('kind')
+    expect(await stateOf(job.id)).toBe('available')
+    const one = await runCli(['cancel', '--key', 'nightly-report', '--kind', 'cli.ok', ...flags], env)
+    expect(one).toMatchObject({ code: 0, stdout: 'Cancelled 1 job.\n' })
+    expect(await stateOf(other.id)).toBe('cancelled')
+    expect(await stateOf(job.id)).toBe('available')
+
+    const missing = await runCli(['retry', '--key', 'no-such-report', ...flags], env)
+    expect(missing.code).toBe(1)
+    expect(missing.stdout).toBe('')
+    expect(missing.stderr).toContain('"no-such-report"')
+    const empty = await runCli(['retry', '--key', '', ...flags], env)
+    expect(empty.code).toBe(2)
+    expect(empty.stderr).toContain('--key')
+  })
+
+  it('shows and deletes a job by id or name: show prints it, delete leaves running and, by default, waiting jobs', async () => {
+    const done = await succeededJob()
+    const waiting = await queue.enqueue(
+      mail,
+      { to: 'a@example.com' },
+      { uniqueKey: 'digest', delayMs: 60_000 },
+    )
+    const shown = await runCli(['show', '--key', 'digest', '--json', ...flags], env)
+    expect(shown.code).toBe(0)
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id: waiting.id,
+      kind: 'cli.mail',
+      state: 'scheduled',
+      uniqueKey: 'digest',
+    })
+    const text = await runCli(['show', '--id', done, ...flags], env)
+    expect(text.code).toBe(0)
+    expect(text.stdout).toContain(`Job ${done}: cli.ok in default, succeeded`)
+    const unknown = await runCli(['show', '--key', 'no-such', ...flags], env)
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('"no-such"')
+    expect((await runCli(['show', ...flags], env)).code).toBe(2)
+
+    // Without --id, --key or --state, delete takes finished jobs only.
+    const bulk = await runCli(['delete', '--all', ...flags], env)
+    expect(bulk).toMatchObject({ code: 0, stdout: 'Deleted 1 job.\n' })
+    expect(await stateOf(done)).toBeUndefined()
+    expect(await stateOf(waiting.id)).toBe('scheduled')
+    const named = await runCli(['delete', '--key', 'digest', ...flags], env)
+    expect(named).toMatchObject({ code: 0, stdout: 'Deleted 1 job.\n', stderr: '' })
+    expect(await stateOf(waiting.id)).toBeUndefined()
+    const gone = await runCli(['delete', '--key', 'digest', '--json', ...flags], env)
+    expect(gone.code).toBe(1)
+    expect(gone.stderr).toContain('"digest"')
+    expect((await runCli(['delete', '--state', 'running', ...flags], env)).code).toBe(2)
+  })
+
   it('prints what it did as JSON with --json', async () => {
     const [job] = await queue.enqueueMany([{ job: mail, payload: { to: 'a@example.com' } }])
     const missing = String(BigInt(job!.id) + 1000n)

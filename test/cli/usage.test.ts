@@ -14,7 +14,18 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
       expect(code).toBe(0)
       expect(stdout).toContain('Usage: conveyor <command> [options]')
       expect(stdout).toContain('Exit codes: 0 done; 1 failed')
-      for (const command of ['demo', 'migrate', 'status', 'retry', 'cancel', 'pause', 'resume', 'admin']) {
+      for (const command of [
+        'demo',
+        'migrate',
+        'status',
+        'show',
+        'retry',
+        'cancel',
+        'pause',
+        'resume',
+        'delete',
+        'admin',
+      ]) {
         expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
       }
     }
@@ -30,9 +41,14 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
     ['migrate', ['--dry-run', '--schema', '--database-url', '--data-dir', '--create']],
     ['status', ['--json', '--schema']],
     ['retry', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--force', '--json', 'Exit codes']],
-    ['cancel', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
-    ['pause', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--json', 'conveyor resume']],
-    ['resume', ['--id <id> ...', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
+    ['cancel', ['--id <id> ...', '--key', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
+    [
+      'pause',
+      ['--id <id> ...', '--key', '--queue', '--kind', '--state', '--all', '--json', 'conveyor resume'],
+    ],
+    ['resume', ['--id <id> ...', '--key', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
+    ['delete', ['--id <id> ...', '--key', '--queue', '--kind', '--state', '--all', '--json', 'Exit codes']],
+    ['show', ['--id', '--key', '--kind', '--json', 'Exit codes']],
     ['admin', ['--port', '--host', '--user', '--password', '--read-only']],
     ['demo', ['--port', '--seed', '--rate', '--data-dir', '.demo-data']],
   ])('explains `%s` with --help', async (command, flags) => {
@@ -58,7 +74,11 @@ describe('conveyor usage mistakes', { timeout: 60_000 }, () => {
       /unknown state "done": expected one of scheduled, available/,
     ],
     ['a bad job id', ['cancel', '--id', 'abc'], /--id must be a job id/],
-    ['a filter-less bulk action', ['cancel'], /say which jobs: --id, --queue, --kind, --state, or --all/],
+    [
+      'a filter-less bulk action',
+      ['cancel'],
+      /say which jobs: --id, --key, --queue, --kind, --state, or --all/,
+    ],
     ['a bad port', ['admin', '--port', '99999'], /--port must be a port number from 0 to 65535/],
     ['a stray argument', ['status', 'now'], /unexpected argument "now"/],
     ['an unknown command', ['migrat'], /unknown command "migrat" \(did you mean `conveyor migrate`\?\)/],

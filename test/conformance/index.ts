@@ -14,6 +14,7 @@ import groupKeys from './cases/group-keys.js'
 import groupModes from './cases/group-modes.js'
 import jobActions from './cases/job-actions.js'
 import jobPause from './cases/job-pause.js'
+import jobsByName from './cases/jobs-by-name.js'
 import lifecycle from './cases/lifecycle.js'
 import listJobs from './cases/list-jobs.js'
 import maxAttempts from './cases/max-attempts.js'
@@ -61,6 +62,7 @@ const CASES: readonly ((factory: HarnessFactory) => void)[] = [
   listJobs,
   payloadIncludes,
   updateJob,
+  jobsByName,
   jobPause,
   statsPrune,
   events,

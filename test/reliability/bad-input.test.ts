@@ -38,6 +38,7 @@ import {
   nonJsonValue,
   numRuns,
   storableJson,
+  unstorableString,
 } from './arbitraries.js'
 
 const T0 = Date.UTC(2030, 0, 1)
@@ -360,6 +361,27 @@ for (const adapter of adapters) {
           fc.constantFrom(5, null, undefined, {}, ['1'], '-1', '1.5', '1e3'),
         ),
         (id) => queue.getJob(id as never),
+      ))
+
+    it('getJob and updateJob refuse bad job names (key, kind, extra fields)', () =>
+      refusedProperty(
+        fc.tuple(
+          fc.constantFrom('getJob', 'updateJob'),
+          fc.oneof(
+            fc.record({
+              key: fc.oneof(
+                fc.constantFrom('', null, 5, ['k'], {}),
+                fc.string({ minLength: 513 }),
+                unstorableString,
+              ),
+            }),
+            fc.record({ key: fc.constant('k'), kind: badName }),
+            fc.record({ key: fc.constant('k'), id: fc.string() }),
+            fc.record({ kind: fc.constant('report') }),
+          ),
+        ),
+        ([method, ref]) =>
+          method === 'getJob' ? queue.getJob(ref as never) : queue.updateJob(ref as never, { priority: 1 }),
       ))
 
     it('prune, drain and shutdown refuse bad options (and the queue keeps working)', async () => {

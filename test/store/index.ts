@@ -11,6 +11,7 @@ import groupModeCases from './cases/group-modes.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
 import jobPauseCases from './cases/job-pause.js'
+import jobsByKeyCases from './cases/jobs-by-key.js'
 import orphanCases from './cases/orphans.js'
 import queueCases from './cases/queues.js'
 import rescueCases from './cases/rescue.js'
@@ -32,6 +33,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   timeoutRescueCases,
   orphanCases,
   jobAdminCases,
+  jobsByKeyCases,
   jobPauseCases,
   queueCases,
   scheduleCases,

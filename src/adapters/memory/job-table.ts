@@ -13,6 +13,7 @@ const UNIQUE = new Set<JobState>(UNIQUE_STATES)
 const WAITING = new Set<JobState>(WAITING_STATES)
 const ENDED_BADLY = new Set<JobState>(['failed', 'cancelled'])
 const NOTHING: readonly string[] = Object.freeze([])
+const EMPTY: ReadonlySet<JobEntry> = new Set()
 
 /** Key of the unique index: a unique key is unique per kind. */
 const uniqueIndexKey = (kind: string, uniqueKey: string): string => `${kind}\u0000${uniqueKey}`
@@ -31,6 +32,8 @@ export class JobTable {
   #nextSeq = 1
   readonly #counts = new Map<string, Record<JobState, number>>()
   readonly #unique = new Map<string, JobEntry>()
+  /** Every stored job with a unique key, by key (any kind, any state): the names' index. */
+  readonly #byKey = new Map<string, Set<JobEntry>>()
   readonly #groups = new GroupIndex()
   readonly #dependants = new Map<string, Set<JobEntry>>()
   readonly #ticks = new Set<string>()
@@ -57,6 +60,11 @@ export class JobTable {
   /** The waiting or running job of `kind` holding `uniqueKey`, if any. */
   uniqueHolder(kind: string, uniqueKey: string): JobEntry | undefined {
     return this.#unique.get(uniqueIndexKey(kind, uniqueKey))
+  }
+
+  /** Every stored job with this unique key, of any kind and state, in no particular order. */
+  withKey(uniqueKey: string): ReadonlySet<JobEntry> {
+    return this.#byKey.get(uniqueKey) ?? EMPTY
   }
 
   /** True when a stored job stands for this schedule tick. */
@@ -104,6 +112,14 @@ export class JobTable {
     if (record.scheduleName !== null && record.scheduleTick !== null) {
       this.#ticks.add(tickKey(record.scheduleName, record.scheduleTick))
     }
+    if (record.uniqueKey !== null) {
+      let set = this.#byKey.get(record.uniqueKey)
+      if (!set) {
+        set = new Set()
+        this.#byKey.set(record.uniqueKey, set)
+      }
+      set.add(entry)
+    }
     this.#reindex(entry, undefined, record.state, now)
     this.#runCascade()
     return entry
@@ -128,6 +144,11 @@ export class JobTable {
     }
     if (record.scheduleName !== null && record.scheduleTick !== null) {
       this.#ticks.delete(tickKey(record.scheduleName, record.scheduleTick))
+    }
+    if (record.uniqueKey !== null) {
+      const set = this.#byKey.get(record.uniqueKey)
+      set?.delete(entry)
+      if (set?.size === 0) this.#byKey.delete(record.uniqueKey)
     }
     this.#reindex(entry, record.state, undefined, now)
     this.#lanes.invalidate(entry)
@@ -191,6 +212,7 @@ export class JobTable {
     this.#nextSeq = 1
     this.#counts.clear()
     this.#unique.clear()
+    this.#byKey.clear()
     this.#groups.clear()
     this.#dependants.clear()
     this.#ticks.clear()

@@ -3,30 +3,32 @@ import {
   FINAL_STATES,
   type JobRecord,
   type JobState,
+  UNIQUE_STATES,
   WAITING_STATES,
 } from '../../core/domain/job.js'
 import { type Clock, createSystemClock } from '../../core/ports/clock.js'
-import type {
-  ClaimParams,
-  Completion,
-  FireTickParams,
-  InsertOutcome,
-  JobChanges,
-  JobFilter,
-  JobStore,
-  ListJobsParams,
-  NewJob,
-  OrphanedJobs,
-  OrphanParams,
-  OrphanReport,
-  ProcessRecord,
-  ProcessWorker,
-  QueueStats,
-  ScheduleRecord,
-  StoreCapabilities,
-  TransactionHandle,
-  UpdateJobOutcome,
-  UpsertScheduleParams,
+import {
+  type ClaimParams,
+  type Completion,
+  type FireTickParams,
+  type InsertOutcome,
+  type JobChanges,
+  type JobFilter,
+  type JobStore,
+  type ListJobsParams,
+  type NewJob,
+  type OrphanedJobs,
+  type OrphanParams,
+  type OrphanReport,
+  type ProcessRecord,
+  type ProcessWorker,
+  type QueueStats,
+  refuseKeyInStoreFilter,
+  type ScheduleRecord,
+  type StoreCapabilities,
+  type TransactionHandle,
+  type UpdateJobOutcome,
+  type UpsertScheduleParams,
 } from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
 import { completionChanges, orphanedError, rescuedTimeoutError, workerDiedError } from './job-completion.js'
@@ -47,6 +49,7 @@ import { StoreEvents } from './store-events.js'
 
 const FINAL = new Set<JobState>(FINAL_STATES)
 const WAITING = new Set<JobState>(WAITING_STATES)
+const UNIQUE = new Set<JobState>(UNIQUE_STATES)
 const CHANGEABLE = new Set<JobState>(CHANGEABLE_STATES)
 
 /**
@@ -284,6 +287,19 @@ export class MemoryStore implements JobStore {
     return entry ? jobWithLogs(entry) : null
   }
 
+  /** The jobs a unique key names (see `JobStore.getJobsByKey`), with their run logs. */
+  async getJobsByKey(params: { uniqueKey: string; kind?: string }): Promise<JobRecord[]> {
+    const holders: JobEntry[] = []
+    let newest: JobEntry | undefined
+    for (const entry of this.#jobs.withKey(params.uniqueKey)) {
+      if (params.kind !== undefined && entry.record.kind !== params.kind) continue
+      if (UNIQUE.has(entry.record.state)) holders.push(entry)
+      else if (newest === undefined || entry.seq > newest.seq) newest = entry
+    }
+    const named = holders.length > 0 ? holders.sort((a, b) => b.seq - a.seq) : newest ? [newest] : []
+    return named.map(jobWithLogs)
+  }
+
   /** Lists matching jobs, newest first, before `beforeId`, at most `limit`. */
   async listJobs(params: ListJobsParams): Promise<JobRecord[]> {
     const before =
@@ -504,6 +520,7 @@ export class MemoryStore implements JobStore {
 
   /** Jobs that may match `filter`, in id order: looked up by id when `ids` is given, else every job. */
   #candidates(filter: JobFilter): JobEntry[] {
+    refuseKeyInStoreFilter(filter)
     if (filter.ids === undefined) return [...this.#jobs.entries()]
     const found = new Set<JobEntry>()
     for (const id of filter.ids) {

@@ -32,6 +32,41 @@ export async function getJob(target: SqlTarget, names: SqlNames, id: string): Pr
   return rows[0] ? toJobRecordWithLogs(rows[0]) : null
 }
 
+/**
+ * The statement of `getJobsByKey` (`$1` the key, `$2` the kind when `withKind`): the holders of the
+ * key, else its newest finished job. Two texts (with and without the kind) so each keeps an index
+ * plan: holders come from `jobs_unique_key_held_idx` or `jobs_unique_key_id_idx`, the newest finished
+ * job from a backward scan of `jobs_unique_key_id_idx` that stops at its first match.
+ */
+export function jobsByKeySql(names: SqlNames, withKind: boolean): string {
+  const match = `j.unique_key = $1::text${withKind ? ' AND j.kind = $2::text' : ''}`
+  return `WITH holders AS (
+      SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j WHERE ${match} AND j.state IN ${UNIQUE_SQL}
+    )
+    SELECT * FROM holders
+    UNION ALL
+    (SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j
+      WHERE ${match} AND j.state NOT IN ${UNIQUE_SQL} AND NOT EXISTS (SELECT 1 FROM holders)
+      ORDER BY j.id DESC LIMIT 1)`
+}
+
+/** The jobs a unique key names (see `JobStore.getJobsByKey`), newest first. */
+export async function getJobsByKey(
+  target: SqlTarget,
+  names: SqlNames,
+  params: { readonly uniqueKey: string; readonly kind?: string },
+): Promise<JobRecord[]> {
+  const withKind = params.kind !== undefined
+  const rows = await queryRows<JobRowWithLogs>(target, {
+    name: `${names.statementPrefix}jobs_by_key${withKind ? '_kind' : ''}`,
+    text: jobsByKeySql(names, withKind),
+    values: withKind ? [params.uniqueKey, params.kind] : [params.uniqueKey],
+  })
+  return rows
+    .map(toJobRecordWithLogs)
+    .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : BigInt(b.id) < BigInt(a.id) ? -1 : 0))
+}
+
 /** Lists matching jobs, newest first, with ids below `beforeId`. */
 export async function listJobs(
   target: SqlTarget,

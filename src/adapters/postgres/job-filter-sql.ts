@@ -5,7 +5,7 @@
  * `payloadIncludes` is `payload @> pattern` (no GIN index: one would slow every insert; the condition
  * filters the rows the other conditions and the id order select).
  */
-import type { JobFilter } from '../../core/ports/store.js'
+import { type JobFilter, refuseKeyInStoreFilter } from '../../core/ports/store.js'
 import { fromMs } from './sql-names.js'
 
 /** Collects bound values and hands out their `$n` placeholders. */
@@ -30,6 +30,7 @@ function escapeLike(text: string): string {
  * punctuation may differ from the memory adapter's `JSON.stringify` text; values match the same.
  */
 export function jobFilterSql(filter: JobFilter, a: string, params: SqlParams): string {
+  refuseKeyInStoreFilter(filter)
   const conditions: string[] = []
   if (filter.ids !== undefined) conditions.push(`${a}.id = ANY(${params.add(filter.ids)}::bigint[])`)
   if (filter.queue !== undefined) conditions.push(`${a}.queue = ${params.add(filter.queue)}::text`)

@@ -267,6 +267,11 @@ export class PostgresStore implements JobStore {
     return this.#run('reading a job', (db) => admin.getJob(db, this.#names, params.id))
   }
 
+  /** The jobs a unique key names: its holders, else its newest finished job (see `JobStore.getJobsByKey`). */
+  getJobsByKey(params: { uniqueKey: string; kind?: string }): Promise<JobRecord[]> {
+    return this.#run('reading jobs by key', (db) => admin.getJobsByKey(db, this.#names, params))
+  }
+
   /** Lists matching jobs, newest first (keyset pagination by id). */
   listJobs(params: ListJobsParams): Promise<JobRecord[]> {
     return this.#run('listing jobs', (db) => admin.listJobs(db, this.#names, params))

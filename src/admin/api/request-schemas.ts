@@ -5,11 +5,19 @@
 import { JOB_STATES, PRIORITY_MAX, PRIORITY_MIN } from '../../core/domain/job.js'
 import { ANY_JSON, JOB_ID, MISSED, NAME, STATE, scheduleJobOptions, strictObject, TIME } from './schemas.js'
 
+/** A unique key, a job's name. */
+const UNIQUE_KEY = { type: 'string', minLength: 1, maxLength: 512 } as const
+
 /** The filter fields shared by the search's query string and the bulk actions' body. */
 const filterFields = {
   queue: NAME,
   kind: NAME,
   schedule: NAME,
+  key: {
+    ...UNIQUE_KEY,
+    description: 'the job of this name: the one holding this unique key, else its newest finished one',
+  },
+  uniqueKey: { ...UNIQUE_KEY, description: 'every job enqueued with this unique key' },
   q: { type: 'string', minLength: 1, maxLength: 200, description: 'text in the payload (case-insensitive)' },
   from: { type: 'string', maxLength: 40, description: 'created at or after this UTC time' },
   to: { type: 'string', maxLength: 40, description: 'created before this UTC time' },
@@ -101,6 +109,17 @@ export const schedulePutSchema = strictObject(
 
 /** Path parameters of the job routes. */
 export const idParams = strictObject({ id: JOB_ID }, ['id'])
+/**
+ * Query string of the job routes by name (in the query, not the path: a unique key may be 512
+ * characters, and Fastify refuses path parameters over 100 by default).
+ */
+export const keyQuerySchema = strictObject(
+  {
+    key: { ...UNIQUE_KEY, description: 'the unique key the job was enqueued with (URL-encoded)' },
+    kind: { ...NAME, description: 'the job’s kind; needed when jobs of several kinds hold the key' },
+  },
+  ['key'],
+)
 /** Path parameters of the queue routes. */
 export const queueParams = strictObject({ queue: NAME }, ['queue'])
 /** Path parameters of the schedule routes. */

@@ -1,17 +1,18 @@
 /** The JSON API's job routes: search, detail, update, single-job actions and bulk actions by filter. */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { JsonValue } from '../../core/domain/json.js'
 import type { AdminContext } from '../context.js'
 import { AdminHttpError } from '../errors.js'
 import { type ApiFilterFields, toApiJobFilter } from '../filter.js'
 import { actOnFilter, actOnJobOrExplain, JOB_ACTIONS, type JobAction } from '../operations/job-actions.js'
-import { enqueueJob, findJob, searchJobs, updateJob } from '../operations/jobs.js'
+import { enqueueJob, findJob, findNamedJob, searchJobs, updateJob } from '../operations/jobs.js'
 import { jobDto } from './dto.js'
 import {
   filterBodySchema,
   idParams,
   jobEnqueueSchema,
   jobPatchSchema,
+  keyQuerySchema,
   searchQuerySchema,
 } from './request-schemas.js'
 import { countSchema, documented, errorResponses, jobSchema } from './schemas.js'
@@ -122,77 +123,21 @@ export function registerJobRoutes(api: FastifyInstance, ctx: AdminContext): void
     },
   )
 
-  api.get<{ Params: { id: string } }>(
-    '/jobs/:id',
-    {
-      schema: documented({
-        summary: 'One job with its attempts, errors and logs',
-        tags: ['jobs'],
-        params: idParams,
-        response: { 200: jobResponse, ...errorResponses(404) },
-      }),
+  registerSingleJobRoutes(api, ctx, {
+    path: '/jobs/:id',
+    params: idParams,
+    what: '',
+    resolve: async (request) => (request.params as { id: string }).id,
+  })
+  registerSingleJobRoutes(api, ctx, {
+    path: '/jobs/by-key',
+    querystring: keyQuerySchema,
+    what: ' by name: the job holding the unique key, else its newest finished one',
+    resolve: async (request) => {
+      const { key, kind } = request.query as { key: string; kind?: string }
+      return (await findNamedJob(ctx.queue, key, kind)).id
     },
-    async (request) => ({ job: jobDto(await findJob(ctx.queue, request.params.id)) }),
-  )
-
-  api.patch<{ Params: { id: string }; Body: JobPatchBody }>(
-    '/jobs/:id',
-    {
-      schema: documented({
-        summary:
-          'Change a waiting or paused job: run time, priority, payload (validated with its schema), workflow state, its schedule’s expression',
-        tags: ['jobs'],
-        params: idParams,
-        body: jobPatchSchema,
-        response: { 200: jobResponse, ...errorResponses(403, 404, 409, 413, 415, 422) },
-      }),
-    },
-    async (request) => {
-      const { runAt, priority, payload, workflowState, expression } = request.body
-      const job = await updateJob(ctx, request.params.id, {
-        ...(runAt !== undefined ? { runAt: Date.parse(runAt) } : {}),
-        ...(priority !== undefined ? { priority } : {}),
-        ...(payload !== undefined ? { payload } : {}),
-        ...(workflowState !== undefined ? { state: workflowState } : {}),
-        ...(expression !== undefined ? { expression } : {}),
-      })
-      return { job: jobDto(job) }
-    },
-  )
-
-  for (const action of SINGLE_ACTIONS) {
-    api.post<{ Params: { id: string } }>(
-      `/jobs/:id/${action}`,
-      {
-        schema: documented({
-          summary: SUMMARY[action],
-          tags: ['jobs'],
-          params: idParams,
-          response: { 200: jobResponse, ...errorResponses(403, 404, 409) },
-        }),
-      },
-      async (request) => {
-        await actOnJobOrExplain(ctx.queue, action, request.params.id)
-        return { job: jobDto(await findJob(ctx.queue, request.params.id)) }
-      },
-    )
-  }
-
-  api.delete<{ Params: { id: string } }>(
-    '/jobs/:id',
-    {
-      schema: documented({
-        summary: SUMMARY.delete,
-        tags: ['jobs'],
-        params: idParams,
-        response: { 200: countSchema, ...errorResponses(403, 404, 409) },
-      }),
-    },
-    async (request) => {
-      await actOnJobOrExplain(ctx.queue, 'delete', request.params.id)
-      return { count: 1 }
-    },
-  )
+  })
 
   for (const action of JOB_ACTIONS) {
     api.post<{ Body: Omit<ApiFilterFields, 'state'> }>(
@@ -214,6 +159,98 @@ export function registerJobRoutes(api: FastifyInstance, ctx: AdminContext): void
       }),
     )
   }
+}
+
+/** How single-job routes find their job: by id, or by name. */
+interface SingleJobRoutes {
+  readonly path: string
+  readonly params?: object
+  readonly querystring?: object
+  /** Added to each summary. */
+  readonly what: string
+  /** The id of the job the request means (throws the 404 or 409 when there is none). */
+  readonly resolve: (request: FastifyRequest) => Promise<string>
+}
+
+/** Registers detail, update, single actions and delete at `routes.path`. */
+function registerSingleJobRoutes(api: FastifyInstance, ctx: AdminContext, routes: SingleJobRoutes): void {
+  const { path, params, querystring, what } = routes
+  const conflict = what === '' ? [] : [409]
+  api.get(
+    path,
+    {
+      schema: documented({
+        summary: `One job with its attempts, errors and logs${what}`,
+        tags: ['jobs'],
+        ...(params ? { params } : {}),
+        ...(querystring ? { querystring } : {}),
+        response: { 200: jobResponse, ...errorResponses(404, ...conflict) },
+      }),
+    },
+    async (request) => ({ job: jobDto(await findJob(ctx.queue, await routes.resolve(request))) }),
+  )
+
+  api.patch<{ Body: JobPatchBody }>(
+    path,
+    {
+      schema: documented({
+        summary: `Change a waiting or paused job: run time, priority, payload (validated with its schema), workflow state, its schedule’s expression${what}`,
+        tags: ['jobs'],
+        ...(params ? { params } : {}),
+        ...(querystring ? { querystring } : {}),
+        body: jobPatchSchema,
+        response: { 200: jobResponse, ...errorResponses(403, 404, 409, 413, 415, 422) },
+      }),
+    },
+    async (request) => {
+      const { runAt, priority, payload, workflowState, expression } = request.body
+      const job = await updateJob(ctx, await routes.resolve(request), {
+        ...(runAt !== undefined ? { runAt: Date.parse(runAt) } : {}),
+        ...(priority !== undefined ? { priority } : {}),
+        ...(payload !== undefined ? { payload } : {}),
+        ...(workflowState !== undefined ? { state: workflowState } : {}),
+        ...(expression !== undefined ? { expression } : {}),
+      })
+      return { job: jobDto(job) }
+    },
+  )
+
+  for (const action of SINGLE_ACTIONS) {
+    api.post(
+      `${path}/${action}`,
+      {
+        schema: documented({
+          summary: `${SUMMARY[action]}${what}`,
+          tags: ['jobs'],
+          ...(params ? { params } : {}),
+          ...(querystring ? { querystring } : {}),
+          response: { 200: jobResponse, ...errorResponses(403, 404, 409) },
+        }),
+      },
+      async (request) => {
+        const id = await routes.resolve(request)
+        await actOnJobOrExplain(ctx.queue, action, id)
+        return { job: jobDto(await findJob(ctx.queue, id)) }
+      },
+    )
+  }
+
+  api.delete(
+    path,
+    {
+      schema: documented({
+        summary: `${SUMMARY.delete}${what}`,
+        tags: ['jobs'],
+        ...(params ? { params } : {}),
+        ...(querystring ? { querystring } : {}),
+        response: { 200: countSchema, ...errorResponses(403, 404, 409) },
+      }),
+    },
+    async (request) => {
+      await actOnJobOrExplain(ctx.queue, 'delete', await routes.resolve(request))
+      return { count: 1 }
+    },
+  )
 }
 
 /** Parses the `payload` query parameter (JSON text), or answers 400 `INVALID_FILTER`. */

@@ -1,4 +1,5 @@
 /** Reading and changing jobs, for the HTML pages and the JSON API alike. */
+import { JobKeyNotFoundError } from '../../core/domain/errors.js'
 import { CHANGEABLE_STATES, type JobRecord } from '../../core/domain/job.js'
 import type { JsonValue } from '../../core/domain/json.js'
 import type { EnqueueManyItem, Queue } from '../../core/ports/queue.js'
@@ -36,6 +37,17 @@ export async function searchJobs(
 export async function findJob(queue: Queue, id: string): Promise<JobRecord> {
   const job = await queue.getJob(id)
   if (job === null) throw jobNotFound(id)
+  return job
+}
+
+/**
+ * The job a name means (the holder of the unique key, else its newest finished job); throws 404
+ * `JOB_KEY_NOT_FOUND` (from the core) when none, 409 `AMBIGUOUS_JOB_KEY` when several kinds hold it
+ * and no `kind` is given.
+ */
+export async function findNamedJob(queue: Queue, key: string, kind: string | undefined): Promise<JobRecord> {
+  const job = await queue.getJob({ key, ...(kind !== undefined ? { kind } : {}) })
+  if (job === null) throw new JobKeyNotFoundError(key, kind ?? null)
   return job
 }
 

@@ -35,7 +35,11 @@ export function jobDetailPage(view: View, job: JobRecord): PageParts {
     <dt>Priority</dt><dd>${job.priority}</dd>
     <dt>Timeout</dt><dd>${job.timeoutMs > 0 ? formatDuration(job.timeoutMs) : 'none'}</dd>
     <dt>Weight</dt><dd>${job.weight}</dd>
-    <dt>Unique key</dt><dd class="mono">${job.uniqueKey ?? html`<span class="muted">—</span>`}</dd>
+    <dt>Unique key</dt><dd class="mono">${
+      job.uniqueKey !== null
+        ? html`<a href="${href(view, `/jobs${queryString({ uniqueKey: job.uniqueKey })}`)}" title="every job with this key">${job.uniqueKey}</a>`
+        : html`<span class="muted">—</span>`
+    }</dd>
     <dt>Group key</dt><dd class="mono">${job.groupKey ?? html`<span class="muted">—</span>`}</dd>
     <dt>Depends on</dt><dd>${
       job.dependsOn.length === 0

@@ -94,6 +94,8 @@ function filterForm(view: View, data: JobListData): SafeHtml {
   <label>Payload contains<input name="q" value="${f.q ?? ''}" maxlength="200" placeholder="text"></label>
   <label>Created from (UTC)<input type="datetime-local" name="from" value="${f.from ?? ''}"></label>
   <label>Created before (UTC)<input type="datetime-local" name="to" value="${f.to ?? ''}"></label>
+  <label>Unique key<input name="uniqueKey" value="${f.uniqueKey ?? ''}" maxlength="512" placeholder="any"></label>
+  ${f.key ? html`<label title="the job holding this unique key, else its newest finished one">Name<input name="key" value="${f.key}" maxlength="512"></label>` : ''}
   ${f.schedule ? html`<label>Schedule<input name="schedule" value="${f.schedule}" maxlength="128"></label>` : ''}
   <button type="submit" class="btn primary">Filter</button>
   <a class="btn" href="${href(view, '/jobs')}">Clear</a>

@@ -1,8 +1,8 @@
 /**
- * `conveyor retry`, `conveyor cancel`, `conveyor pause` and `conveyor resume`: bulk actions on the
- * jobs a filter selects (ids, queue, kind, states). A filter is required; `--all` says on purpose
- * that every job the action can change is meant (cancel: waiting, paused or running; retry: failed
- * or cancelled; pause: waiting; resume: paused).
+ * `conveyor retry`, `conveyor cancel`, `conveyor pause`, `conveyor resume` and `conveyor delete`:
+ * bulk actions on the jobs a filter selects (ids, a name, queue, kind, states). A filter is required;
+ * `--all` says on purpose that every job the action can change is meant (cancel: waiting, paused or
+ * running; retry: failed or cancelled; pause: waiting; resume: paused; delete: finished).
  */
 import { isJobId } from '../../adapters/postgres/job-id.js'
 import { JOB_STATES, type JobState } from '../../core/domain/job.js'
@@ -21,6 +21,12 @@ const FILTER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     value: '<id>',
     description:
       'a job id (repeat the flag, or comma-separate, for several); unknown ids are named, exit code 1',
+  },
+  key: {
+    type: 'string',
+    value: '<key>',
+    description:
+      'the job of this name: the one holding this unique key, else its newest finished one (with --kind when two kinds hold it); not found: exit code 1',
   },
   queue: { type: 'string', value: '<name>', description: 'only jobs of this queue' },
   kind: { type: 'string', value: '<kind>', description: 'only jobs of this kind' },
@@ -44,8 +50,10 @@ const CANCELLABLE: readonly JobState[] = ['scheduled', 'available', 'retryable',
 const PAUSABLE: readonly JobState[] = ['scheduled', 'available', 'retryable']
 /** The states `resume` changes. */
 const PAUSED: readonly JobState[] = ['paused']
-/** The states `retry` changes: every state but running. */
+/** The states `retry` and `delete` change: every state but running. */
 const RETRYABLE: readonly JobState[] = JOB_STATES.filter((state) => state !== 'running')
+/** The states `delete` takes when no --id, --key or --state chooses: finished ones. */
+const FINISHED: readonly JobState[] = ['succeeded', 'failed', 'cancelled']
 
 /**
  * Builds the job filter from the flags, refusing an empty filter without `--all`; `--all` alone
@@ -67,16 +75,27 @@ export function jobFilterFlags(
   }
   const queue = stringFlag(values, 'queue')
   const kind = stringFlag(values, 'kind')
-  const all = booleanFlag(values, 'all')
-  const narrowed = ids.length > 0 || states.length > 0 || queue !== undefined || kind !== undefined
-  if (!narrowed && !all) {
-    throw new UsageError(`say which jobs: --id, --queue, --kind, --state, or --all for every job`, command)
+  const key = stringFlag(values, 'key')
+  if (key !== undefined && key.length === 0) {
+    throw new UsageError('--key must be a job name: the unique key it was enqueued with', command)
   }
-  const chosenStates = states.length > 0 ? states : ids.length === 0 ? defaultStates : undefined
+  const all = booleanFlag(values, 'all')
+  const narrowed =
+    ids.length > 0 || states.length > 0 || queue !== undefined || kind !== undefined || key !== undefined
+  if (!narrowed && !all) {
+    throw new UsageError(
+      `say which jobs: --id, --key, --queue, --kind, --state, or --all for every job`,
+      command,
+    )
+  }
+  // Jobs chosen by id or name are acted on in any state the action allows (others are listed).
+  const chosen = ids.length > 0 || key !== undefined
+  const chosenStates = states.length > 0 ? states : chosen ? undefined : defaultStates
   // 007 and 7 are the same job; each id once.
   const uniqueIds = [...new Set(ids.map((id) => BigInt(id).toString()))]
   return {
     ...(uniqueIds.length > 0 ? { ids: uniqueIds } : {}),
+    ...(key !== undefined ? { key } : {}),
     ...(queue !== undefined ? { queue } : {}),
     ...(kind !== undefined ? { kind } : {}),
     ...(chosenStates !== undefined ? { states: chosenStates as JobState[] } : {}),
@@ -117,6 +136,7 @@ export const retryCommand: Command = {
     'conveyor retry --queue mail --kind send-email',
     'conveyor retry --state failed --all',
     'conveyor retry --id 42 --force   # 42 succeeded: run it again',
+    'conveyor retry --key nightly-report   # the job of that name (its unique key)',
   ],
   run: (values, context) => {
     const filter = jobFilterFlags(values, 'retry', ['failed', 'cancelled'])
@@ -162,6 +182,7 @@ export const cancelCommand: Command = {
   },
   examples: [
     'conveyor cancel --id 42',
+    'conveyor cancel --key nightly-report --kind report',
     'conveyor cancel --queue reports --state scheduled',
     'conveyor cancel --all --json',
   ],
@@ -252,6 +273,47 @@ export const resumeCommand: Command = {
     }
     const request = { filter, force: false, json: booleanFlag(values, 'json') }
     return withQueue(values, context, 'resume', (queue) =>
+      runJobAction(queue, action, request, context.output),
+    )
+  },
+}
+
+/** The `delete` command. */
+export const deleteCommand: Command = {
+  name: 'delete',
+  summary: 'delete jobs that are not running',
+  details: [
+    'Deletes the selected jobs that are not running (they are gone: no history is kept). Without\n' +
+      '--id, --key or --state, only finished jobs (succeeded, failed, cancelled) are selected; name\n' +
+      'waiting states with --state to delete waiting jobs. Jobs waiting for a deleted job no longer wait for it.',
+    'Exit codes: 0 done (chosen jobs left alone are listed), 1 an --id or --key was not found (the\n' +
+      'other jobs were deleted), 2 a usage mistake.',
+  ],
+  options: {
+    ...FILTER_OPTIONS,
+    all: { type: 'boolean', description: 'every finished job (with --state: every job in those states)' },
+    json: {
+      type: 'boolean',
+      description: 'print {"deleted": n, "notFound": [ids], "leftAlone": [{id, state}]} as JSON',
+    },
+    ...DATABASE_OPTIONS,
+  },
+  examples: [
+    'conveyor delete --id 42',
+    'conveyor delete --key nightly-report   # the job of that name only',
+    'conveyor delete --queue reports --state succeeded',
+  ],
+  run: (values, context) => {
+    const filter = jobFilterFlags(values, 'delete', FINISHED)
+    refuseStates(filter, RETRYABLE, 'delete', 'cancel them first, or wait until they finish')
+    const action: JobAction = {
+      done: 'deleted',
+      acts: RETRYABLE,
+      leftAloneBecause: 'a running job is not deleted',
+      run: (queue, f) => queue.deleteJobs(f),
+    }
+    const request = { filter, force: true, json: booleanFlag(values, 'json') }
+    return withQueue(values, context, 'delete', (queue) =>
       runJobAction(queue, action, request, context.output),
     )
   },

@@ -106,6 +106,40 @@ export class JobNotFoundError extends ConveyorError {
   }
 }
 
+/** No job has this name: no job of the kind (any kind when none is given) has or had this unique key. */
+export class JobKeyNotFoundError extends ConveyorError {
+  /** The unique key that names no job. */
+  readonly key: string
+  /** The kind the name was scoped to, or null. */
+  readonly kind: string | null
+
+  constructor(key: string, kind: string | null) {
+    super(
+      'JOB_KEY_NOT_FOUND',
+      `No job${kind !== null ? ` of kind ${JSON.stringify(kind)}` : ''} has the unique key ${JSON.stringify(key)} (it may never have been enqueued with it, or was deleted or pruned). A job's name is the uniqueKey it was enqueued with.`,
+    )
+    this.key = key
+    this.kind = kind
+  }
+}
+
+/** A name without a kind that jobs of several kinds hold at once: it could mean any of them. */
+export class AmbiguousJobKeyError extends ConveyorError {
+  /** The unique key. */
+  readonly key: string
+  /** The kinds of the jobs holding it. */
+  readonly kinds: readonly string[]
+
+  constructor(key: string, kinds: readonly string[]) {
+    super(
+      'AMBIGUOUS_JOB_KEY',
+      `Jobs of ${kinds.length} kinds (${kinds.map((k) => JSON.stringify(k)).join(', ')}) wait or run with the unique key ${JSON.stringify(key)}: say which with its kind, e.g. { key: ${JSON.stringify(key)}, kind: ${JSON.stringify(kinds[0])} }.`,
+    )
+    this.key = key
+    this.kinds = kinds
+  }
+}
+
 /** A job exists but is neither waiting nor paused (it runs or has finished), so it cannot be changed. */
 export class JobNotWaitingError extends ConveyorError {
   /** The id of the job. */

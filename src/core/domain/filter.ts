@@ -18,6 +18,7 @@ const FILTER_KEYS = new Set([
   'uniqueKey',
   'scheduleName',
   'minWeight',
+  'key',
 ])
 
 /**
@@ -50,7 +51,7 @@ export function validateJobFilter(filter: unknown, requireCriterion = false): Jo
       `filter.states must be an array of ${JOB_STATES.join(', ')}; got ${describe(f.states)}.`,
     )
   }
-  for (const key of ['payloadContains', 'groupKey', 'uniqueKey', 'scheduleName'] as const) {
+  for (const key of ['payloadContains', 'groupKey', 'uniqueKey', 'scheduleName', 'key'] as const) {
     const v = f[key]
     if (v !== undefined && (typeof v !== 'string' || v.length > 1000 || !isStorableString(v))) {
       throw new InvalidArgumentError(

@@ -8,7 +8,7 @@ import type { JobChanges } from '../ports/store.js'
 import { InvalidArgumentError, UnknownJobKindError } from './errors.js'
 import { PRIORITY_MAX, PRIORITY_MIN } from './job.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from './job-definition.js'
-import { isJobId } from './job-id.js'
+import { type JobRef, validateJobRef } from './job-ref.js'
 import { assertJsonValue, type JsonValue } from './json.js'
 import { describe, validateOptionalInt, validateOptionalTime, validateOptionsObject } from './validation.js'
 
@@ -17,7 +17,8 @@ const OPTION_KEYS = ['job'] as const
 
 /** An `updateJob` call whose arguments passed the checks that need no look-up. */
 export interface ValidJobPatch {
-  readonly id: string
+  /** The job: its canonical id, or its name for the caller to resolve to an id. */
+  readonly ref: JobRef
   /** The given fields (absent or `undefined` ones left out); `runAt` in epoch ms. */
   readonly patch: {
     readonly runAt?: number
@@ -32,13 +33,9 @@ export interface ValidJobPatch {
   readonly job: JobDefinition<unknown> | undefined
 }
 
-/** Checks the id, patch and options of `updateJob`; throws `InvalidArgumentError` naming the problem. */
-export function validateJobPatch(id: unknown, patch: unknown, options: unknown): ValidJobPatch {
-  if (!isJobId(id)) {
-    throw new InvalidArgumentError(
-      `updateJob(id, patch) needs a job id (a string of digits, as returned by enqueue); got ${describe(id)}.`,
-    )
-  }
+/** Checks the job reference, patch and options of `updateJob`; throws `InvalidArgumentError` naming the problem. */
+export function validateJobPatch(job: unknown, patch: unknown, options: unknown): ValidJobPatch {
+  const ref = validateJobRef(job, 'updateJob(job, patch)')
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     throw new InvalidArgumentError(
       `updateJob(id, patch): patch must be an object such as { runAt, priority, payload, state, expression }; got ${describe(patch)}.`,
@@ -77,8 +74,7 @@ export function validateJobPatch(id: unknown, patch: unknown, options: unknown):
     }
     valid.expression = p.expression
   }
-  // Canonical form ("007" is job 7 in both stores: Postgres reads a bigint, memory looks up the text).
-  return { id: BigInt(id).toString(), patch: valid, job: validateOptions(options) }
+  return { ref, patch: valid, job: validateOptions(options) }
 }
 
 /** A workflow state to store: null, or a JSON value (`InvalidPayloadError` naming `patch.state` otherwise). */
@@ -101,10 +97,11 @@ function validateOptions(options: unknown): JobDefinition<unknown> | undefined {
 /**
  * The changes to write. A payload (when the patch has one) is validated with `options.job`, which
  * must be of the job's `kind`, or else the definition `definitionOf(kind)` registered here; the
- * caller reads `kind` from the stored job (it is only needed, and must be given, with a payload).
+ * caller reads `kind` from the stored job `id` (it is only needed, and must be given, with a payload).
  */
 export async function resolveJobChanges(
   valid: ValidJobPatch,
+  id: string,
   kind: string | undefined,
   definitionOf: (kind: string) => JobDefinition<unknown> | undefined,
 ): Promise<JobChanges> {
@@ -122,14 +119,14 @@ export async function resolveJobChanges(
     if (kind === undefined) throw new TypeError('resolveJobChanges: the job kind is needed with a payload')
     if (valid.job !== undefined && valid.job.kind !== kind) {
       throw new InvalidArgumentError(
-        `updateJob: options.job is the definition of ${JSON.stringify(valid.job.kind)}, but job ${JSON.stringify(valid.id)} is of kind ${JSON.stringify(kind)}; pass the definition of ${JSON.stringify(kind)}.`,
+        `updateJob: options.job is the definition of ${JSON.stringify(valid.job.kind)}, but job ${JSON.stringify(id)} is of kind ${JSON.stringify(kind)}; pass the definition of ${JSON.stringify(kind)}.`,
       )
     }
     const definition = valid.job ?? definitionOf(kind)
     if (!definition) {
       throw new UnknownJobKindError(
         kind,
-        `To change the payload of job ${JSON.stringify(valid.id)}, pass its definition so the payload can be validated: queue.updateJob(id, { payload }, { job }), or register the kind on this queue.`,
+        `To change the payload of job ${JSON.stringify(id)}, pass its definition so the payload can be validated: queue.updateJob(id, { payload }, { job }), or register the kind on this queue.`,
       )
     }
     changes.payload = await validatePayload(definition, payload)

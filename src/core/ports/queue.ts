@@ -43,6 +43,7 @@ import type { EnqueueOptions } from '../domain/enqueue-options.js'
 import type { QueueEventListener, QueueEventName } from '../domain/events.js'
 import type { JobRecord, JobState } from '../domain/job.js'
 import type { JobDefinition } from '../domain/job-definition.js'
+import type { JobRef } from '../domain/job-ref.js'
 import type { JsonValue } from '../domain/json.js'
 import type { StorageHealth, StorageHealthOptions } from '../domain/storage-health.js'
 import type { Clock } from './clock.js'
@@ -315,21 +316,40 @@ export interface Queue extends Enqueuer, Scheduler {
   drain(options?: DrainOptions): Promise<DrainResult>
   /** Subscribes to a typed event; returns an unsubscribe function. */
   on<E extends QueueEventName>(event: E, listener: QueueEventListener<E>): () => void
-  /** Returns a job by id, or null. */
-  getJob(id: string): Promise<JobRecord | null>
-  /** Lists jobs matching a filter, newest first. */
+  /**
+   * Returns a job by id or by name, or null. A name (`{ key, kind? }`, see `JobKeyRef`) means the job
+   * that waits, is paused or runs with that unique key, else the newest finished job that had it; a name that
+   * jobs of several kinds hold at once throws `AmbiguousJobKeyError` (add `kind`).
+   */
+  getJob(job: JobRef): Promise<JobRecord | null>
+  /**
+   * Lists jobs matching a filter, newest first. `filter.key` keeps only the job that name means
+   * (its holders of every kind when the filter has no `kind`); `filter.uniqueKey` every job that
+   * ever had the key.
+   */
   listJobs(filter?: JobFilter, page?: { limit?: number; beforeId?: string }): Promise<JobRecord[]>
-  /** Makes matching failed, cancelled, succeeded, waiting or paused jobs available now; returns the count. */
+  /**
+   * Makes matching failed, cancelled, succeeded, waiting or paused jobs available now; returns the
+   * count. `retryJobs({ key })` restarts the job of that name (a finished one only while no other job
+   * holds the key).
+   */
   retryJobs(filter: JobFilter): Promise<number>
-  /** Cancels matching waiting, paused or running jobs (running handlers see their signal abort); returns the count. */
+  /**
+   * Cancels matching waiting, paused or running jobs (running handlers see their signal abort);
+   * returns the count. `cancelJobs({ key })` stops the job of that name.
+   */
   cancelJobs(filter: JobFilter): Promise<number>
-  /** Deletes matching jobs that are not running; returns the count. */
+  /**
+   * Deletes matching jobs that are not running; returns the count. `deleteJobs({ key })` deletes the
+   * job of that name only (the older jobs that had the key stay; `{ uniqueKey }` selects them all).
+   */
   deleteJobs(filter: JobFilter): Promise<number>
   /**
    * Pauses matching waiting jobs (scheduled, available or retryable): each becomes `paused` and is
    * never claimed until resumed. It keeps its run time, attempts, workflow state and unique key, is
    * not pruned, can be cancelled, deleted, retried (run now) or changed (`updateJob`), and does not
-   * hold up the rest of its group. Emits `paused` per job; returns the count.
+   * hold up the rest of its group. Emits `paused` per job; returns the count. `pauseJobs({ key })`
+   * pauses the job of that name (see `getJob`), as `resumeJobs({ key })` resumes it.
    */
   pauseJobs(filter: JobFilter): Promise<number>
   /**
@@ -338,7 +358,8 @@ export interface Queue extends Enqueuer, Scheduler {
    */
   resumeJobs(filter: JobFilter): Promise<number>
   /**
-   * Changes a waiting (scheduled, available or retryable) or paused job and returns it as stored now.
+   * Changes a waiting (scheduled, available or retryable) or paused job, by id or by name
+   * (`{ key, kind? }`, see `getJob`), and returns it as stored now.
    *
    * A new `runAt` in the future makes a scheduled or available job `scheduled`, at or before now
    * `available` (idle workers are woken, as on enqueue); a `retryable` job stays `retryable` with its
@@ -351,10 +372,11 @@ export interface Queue extends Enqueuer, Scheduler {
    * `InvalidArgumentError` when no schedule enqueued the job or that schedule was removed).
    * Nothing is written unless every check passes. Attempt, errors, unique key,
    * group, dependencies, metadata and the other fields stay. Throws `JobNotFoundError` for an unknown
-   * id and `JobNotWaitingError` for a job that runs or has finished (also when a worker claims it
-   * while the update is on its way: the change is atomic against claims).
+   * id, `JobKeyNotFoundError` for a name no job has, `AmbiguousJobKeyError` as `getJob`, and
+   * `JobNotWaitingError` for a job that runs or has finished (also when a worker claims it while the
+   * update is on its way: the change is atomic against claims; a name is resolved to an id first).
    */
-  updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord>
+  updateJob(job: JobRef, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord>
   /** The definition registered for a kind on this queue (by `register`), if any. */
   jobDefinition(kind: string): JobDefinition<unknown> | undefined
   /** Stops claiming from a queue in every process until resumed. */

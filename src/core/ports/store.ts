@@ -177,6 +177,7 @@ export interface JobFilter {
   readonly createdAfter?: number
   readonly createdBefore?: number
   readonly groupKey?: string
+  /** Every job with this unique key, of any kind (and `kind`) and state, finished ones included. */
   readonly uniqueKey?: string
   readonly scheduleName?: string
   /**
@@ -184,6 +185,13 @@ export interface JobFilter {
    * that workers refusing oversized jobs with less capacity will never take.
    */
   readonly minWeight?: number
+  /**
+   * Only the job this name means (see `JobKeyRef`): the job of `kind` (any kind when the filter has
+   * none) that waits, is paused or runs with this unique key, or when none does, the newest finished job that
+   * had it. Without `kind`, every kind's holder. Resolved by the core before the store is called:
+   * stores never receive it.
+   */
+  readonly key?: string
 }
 
 /** Listing parameters: filter, keyset cursor (a job id) and page size. Newest first. */
@@ -340,6 +348,18 @@ export function transactionalExecutionOf(store: JobStore): TransactionalExecutio
 }
 
 /**
+ * Throws when a store is handed a filter with `key`: names are resolved by the core (`getJobsByKey`,
+ * then `ids`), and a store that ignored the field would act on every job the rest selects.
+ */
+export function refuseKeyInStoreFilter(filter: JobFilter): void {
+  if (filter.key !== undefined) {
+    throw new InvalidArgumentError(
+      'A store filter cannot have key: the queue resolves a job name to ids (getJobsByKey) before calling the store. Call the queue, or pass ids.',
+    )
+  }
+}
+
+/**
  * The store's health reading when `capabilities.storageHealth` says it has one, else null: the one
  * place that flag is checked. Throws when the flag is set but the method is missing.
  */
@@ -398,6 +418,13 @@ export interface JobStore {
 
   /** Returns one job with its run logs (the one read that includes `logs`), or null. */
   getJob(params: { readonly id: string }): Promise<JobRecord | null>
+  /**
+   * The jobs a unique key names (a job's name), with their run logs: every job of `kind` (of any
+   * kind when absent) holding `uniqueKey` (waiting, paused or running; at most one per kind), newest first;
+   * when none holds it, the newest (largest id) finished job of `kind` with that key, alone; else
+   * none. Read with an index on the key, whatever the number of finished jobs that had it.
+   */
+  getJobsByKey(params: { readonly uniqueKey: string; readonly kind?: string }): Promise<JobRecord[]>
   /** Lists jobs matching a filter, newest (largest id) first, keyset-paginated. */
   listJobs(params: ListJobsParams): Promise<JobRecord[]>
   /** Moves matching non-running jobs to `available` now (attempts kept, max raised if exhausted); returns the count. */

@@ -5,13 +5,20 @@
  */
 
 import { DEFAULTS } from '../defaults.js'
-import { InvalidArgumentError, JobNotFoundError, JobNotWaitingError } from '../domain/errors.js'
+import {
+  AmbiguousJobKeyError,
+  InvalidArgumentError,
+  JobKeyNotFoundError,
+  JobNotFoundError,
+  JobNotWaitingError,
+} from '../domain/errors.js'
 import type { EventBus } from '../domain/events.js'
 import { validateJobFilter } from '../domain/filter.js'
 import { CHANGEABLE_STATES, type JobRecord } from '../domain/job.js'
 import type { JobDefinition } from '../domain/job-definition.js'
 import { isJobId } from '../domain/job-id.js'
 import { resolveJobChanges, validateJobPatch } from '../domain/job-patch.js'
+import { type JobKeyRef, type JobRef, validateJobRef } from '../domain/job-ref.js'
 import { scheduleWithExpression } from '../domain/schedules/schedule-record.js'
 import { describe, validateName, validateOptionalInt, validateOptionsObject } from '../domain/validation.js'
 import { pruneFinished } from '../maintenance/pruner.js'
@@ -46,9 +53,34 @@ export class JobManager {
     this.#events = deps.events
   }
 
-  async getJob(id: string): Promise<JobRecord | null> {
-    if (!isJobId(id)) throw new InvalidArgumentError(`getJob(id) needs a job id string; got ${describe(id)}.`)
-    return this.#store.getJob({ id })
+  async getJob(job: JobRef): Promise<JobRecord | null> {
+    const ref = validateJobRef(job, 'getJob(job)')
+    return typeof ref === 'string' ? this.#store.getJob({ id: ref }) : this.#named(ref)
+  }
+
+  /** The job a name means, or null; throws `AmbiguousJobKeyError` when several kinds hold the key. */
+  async #named(ref: JobKeyRef): Promise<JobRecord | null> {
+    const jobs = await this.#store.getJobsByKey({
+      uniqueKey: ref.key,
+      ...(ref.kind !== undefined ? { kind: ref.kind } : {}),
+    })
+    if (jobs.length > 1) throw new AmbiguousJobKeyError(ref.key, [...new Set(jobs.map((j) => j.kind))])
+    return jobs[0] ?? null
+  }
+
+  /**
+   * The filter a store runs: a `key` becomes the ids of the jobs it names (within `kind`, and the
+   * filter's `ids` when given); null when it names none, so nothing can match.
+   */
+  async #storeFilter(filter: JobFilter): Promise<JobFilter | null> {
+    if (filter.key === undefined) return filter
+    const { key, ...rest } = filter
+    const named = await this.#store.getJobsByKey({
+      uniqueKey: key,
+      ...(rest.kind !== undefined ? { kind: rest.kind } : {}),
+    })
+    const ids = named.map((j) => j.id).filter((id) => rest.ids === undefined || rest.ids.includes(id))
+    return ids.length === 0 ? null : { ...rest, ids }
   }
 
   async listJobs(
@@ -62,18 +94,26 @@ export class JobManager {
         `beforeId must be a job id string (the last id of the previous page); got ${describe(page.beforeId)}.`,
       )
     }
-    return this.#store.listJobs({ filter: validateJobFilter(filter), limit, beforeId: page.beforeId })
+    const valid = await this.#storeFilter(validateJobFilter(filter))
+    if (valid === null) return []
+    return this.#store.listJobs({ filter: valid, limit, beforeId: page.beforeId })
   }
 
-  async updateJob(id: string, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
-    const valid = validateJobPatch(id, patch, options)
-    const jobId = valid.id
+  async updateJob(job: JobRef, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
+    const valid = validateJobPatch(job, patch, options)
+    let current: JobRecord | null = null
+    if (typeof valid.ref !== 'string') {
+      // A name is resolved once; the update then goes by id, atomic against claims as ever.
+      current = await this.#named(valid.ref)
+      if (!current) throw new JobKeyNotFoundError(valid.ref.key, valid.ref.kind ?? null)
+    }
+    const jobId = current?.id ?? (valid.ref as string)
     let kind: string | undefined
     let schedule: UpsertScheduleParams['schedule'] | undefined
     if (valid.patch.payload !== undefined || valid.patch.expression !== undefined) {
       // The kind decides the schema, the schedule name the schedule: read the job first (and fail
       // early if it cannot be changed).
-      const current = await this.#store.getJob({ id: jobId })
+      current ??= await this.#store.getJob({ id: jobId })
       if (!current) throw new JobNotFoundError(jobId)
       if (!CHANGEABLE_STATES.includes(current.state)) throw new JobNotWaitingError(jobId, current.state)
       kind = current.kind
@@ -81,7 +121,7 @@ export class JobManager {
         schedule = await this.#scheduleWithExpression(current, valid.patch.expression)
       }
     }
-    const changes = await resolveJobChanges(valid, kind, this.#deps.definitionOf)
+    const changes = await resolveJobChanges(valid, jobId, kind, this.#deps.definitionOf)
     const now = this.#clock.now()
     const outcome = await this.#store.updateJob({ id: jobId, changes, now })
     switch (outcome.status) {
@@ -116,29 +156,29 @@ export class JobManager {
   }
 
   async pauseJobs(filter: JobFilter): Promise<number> {
-    const jobs = await this.#store.pauseJobs({
-      filter: validateJobFilter(filter, true),
-      now: this.#clock.now(),
-    })
+    const valid = await this.#storeFilter(validateJobFilter(filter, true))
+    if (valid === null) return 0
+    const jobs = await this.#store.pauseJobs({ filter: valid, now: this.#clock.now() })
     for (const job of jobs) this.#events.emit('paused', { job })
     return jobs.length
   }
 
   async resumeJobs(filter: JobFilter): Promise<number> {
-    const jobs = await this.#store.resumeJobs({
-      filter: validateJobFilter(filter, true),
-      now: this.#clock.now(),
-    })
+    const valid = await this.#storeFilter(validateJobFilter(filter, true))
+    if (valid === null) return 0
+    const jobs = await this.#store.resumeJobs({ filter: valid, now: this.#clock.now() })
     for (const job of jobs) this.#events.emit('resumed', { job })
     return jobs.length
   }
 
   async retryJobs(filter: JobFilter): Promise<number> {
-    return this.#store.retryJobs({ filter: validateJobFilter(filter, true), now: this.#clock.now() })
+    const valid = await this.#storeFilter(validateJobFilter(filter, true))
+    return valid === null ? 0 : this.#store.retryJobs({ filter: valid, now: this.#clock.now() })
   }
 
   async cancelJobs(filter: JobFilter): Promise<number> {
-    const valid = validateJobFilter(filter, true)
+    const valid = await this.#storeFilter(validateJobFilter(filter, true))
+    if (valid === null) return 0
     // Jobs running here report their own `cancelled` event when their attempt settles. Note them
     // before the store call: its cancel notification may end the local run before we get here.
     const local = this.#deps.runningHere()
@@ -159,7 +199,8 @@ export class JobManager {
   }
 
   async deleteJobs(filter: JobFilter): Promise<number> {
-    return this.#store.deleteJobs({ filter: validateJobFilter(filter, true) })
+    const valid = await this.#storeFilter(validateJobFilter(filter, true))
+    return valid === null ? 0 : this.#store.deleteJobs({ filter: valid })
   }
 
   async setPaused(queue: string, paused: boolean): Promise<void> {
