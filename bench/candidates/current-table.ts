@@ -50,6 +50,7 @@ function claimValues(workerId: string, limit: number, start: ScanStart = FRONT):
     workerId,
     names.groupLockSpace,
     false,
+    null, // maxWeight: any
     [start.runAt],
     [start.priority],
   ]
