@@ -3,14 +3,15 @@
 
 -- How a job of a group waits for its group: 'fifo' after every earlier job of the group (even one
 -- waiting out a backoff), 'release' only while another job of the group runs. Jobs without a group
--- keep 'fifo'. A constant default: adding the column rewrites no row.
+-- keep 'fifo'. A constant default: adding the column rewrites no row; the checks are NOT VALID, so
+-- existing rows (all of them pass) are not scanned under the ALTER's exclusive lock.
 ALTER TABLE :schema.jobs ADD COLUMN group_mode text NOT NULL DEFAULT 'fifo';
-ALTER TABLE :schema.jobs ADD CONSTRAINT jobs_group_mode_valid CHECK (group_mode IN ('fifo', 'release'));
+ALTER TABLE :schema.jobs ADD CONSTRAINT jobs_group_mode_valid CHECK (group_mode IN ('fifo', 'release')) NOT VALID;
 
 -- Once a job has run this long (from attempted_at), it no longer holds its group (NULL: while it runs).
 ALTER TABLE :schema.jobs ADD COLUMN group_lock_timeout_ms integer;
 ALTER TABLE :schema.jobs ADD CONSTRAINT jobs_group_lock_timeout_positive
-  CHECK (group_lock_timeout_ms IS NULL OR group_lock_timeout_ms >= 1);
+  CHECK (group_lock_timeout_ms IS NULL OR group_lock_timeout_ms >= 1) NOT VALID;
 
 -- The running jobs of each group: whether a group is held is one probe of this small index, not a
 -- walk over every waiting job of the group.

@@ -48,6 +48,12 @@ describe('ClaimCursors', () => {
     expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 0, runAt: -90 }])
   })
 
+  it('starts at least 1 ms behind the key with lookbackMs 0 (keys are whole ms, run_at has microseconds)', () => {
+    const { cursors } = setup(1000, 0)
+    cursors.plan(params(), ['q']).taken([job('q', 1, 5000)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 4999 }])
+  })
+
   it('keeps a cursor per queue; time strategy bounds run_at only', () => {
     const { cursors } = setup()
     cursors.plan(params({ strategy: 'time' }), ['a', 'b']).taken([job('a', 9, 50), job('a', 0, 300)])

@@ -138,7 +138,10 @@ export class ClaimCursors {
       loop.lastFullScan = now
     }
     const keys = loop.keys
-    const lookback = this.#settings.lookbackMs
+    // At least 1 ms: a key is a run_at rounded to whole ms while run_at keeps microseconds (a retry's
+    // database now() plus its delay), so a key rounded up would skip the jobs of its own millisecond
+    // that the previous claim's LIMIT left behind.
+    const lookback = Math.max(1, this.#settings.lookbackMs)
     const starts = queues.map((q) => {
       const key = full ? undefined : keys.get(q)
       if (!key) return FRONT
