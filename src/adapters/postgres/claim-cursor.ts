@@ -176,9 +176,9 @@ export class ClaimCursors {
    * the loop that claimed it goes back to its key, so the next claim takes the group's next job at
    * once instead of at the next full scan (a next job ordered before it still waits for that).
    */
-  finished(ids: readonly string[]): void {
+  finished(completions: readonly { readonly id: string }[]): void {
     if (this.#groupJobs.size === 0) return
-    for (const id of ids) {
+    for (const { id } of completions) {
       const entry = this.#groupJobs.get(id)
       if (!entry) continue
       this.#groupJobs.delete(id)

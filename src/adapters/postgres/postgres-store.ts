@@ -184,7 +184,7 @@ export class PostgresStore implements JobStore {
     await this.#run('completing jobs', (db) =>
       completeJobs(db, this.#names, this.#sql.complete, params.completions, params.now),
     )
-    this.#cursors.finished(params.completions.map((c) => c.id))
+    this.#cursors.finished(params.completions)
   }
 
   /** Applies one completion inside `tx` with `completeJobs`' statement; true iff the job was written. */
@@ -192,7 +192,7 @@ export class PostgresStore implements JobStore {
     const { completion, now, tx } = params
     const write = (db: SqlTarget) => completeJobs(db, this.#names, this.#sql.complete, [completion], now)
     const written = (await this.#run('completing a job in its transaction', write, tx)) === 1
-    this.#cursors.finished([completion.id])
+    this.#cursors.finished([completion])
     return written
   }
 
