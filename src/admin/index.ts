@@ -4,6 +4,6 @@
  * authentication for the command line.
  */
 export type { AdminOptions, ApiTokenCheck, RequestCheck } from './options.js'
-export { adminPlugin } from './plugin.js'
+export { ADMIN_MAX_PARAM_LENGTH, adminPlugin } from './plugin.js'
 export type { AdminServerOptions, BasicAuthOptions } from './server.js'
 export { createAdminServer } from './server.js'

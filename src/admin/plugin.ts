@@ -19,12 +19,24 @@ import { guardRequests, refuse } from './security.js'
 /** Largest form body accepted, bytes. */
 const FORM_LIMIT = 16_384
 
+/**
+ * The `maxParamLength` Fastify needs for the admin's paths: queue and schedule names are up to 128
+ * characters, each up to three once percent-encoded (`:` is `%3A`). Fastify's default is 100.
+ */
+export const ADMIN_MAX_PARAM_LENGTH = 128 * 3
+
 /** The admin pages and JSON API as a Fastify plugin: `app.register(adminPlugin, { prefix: '/admin', queue, authorize })`. */
 export const adminPlugin: FastifyPluginAsync<AdminOptions> = async (app, options) => {
   const ctx = adminContext(resolveAdminOptions(options), app.prefix)
   const metrics = options.metrics
   if (metrics !== undefined && typeof metrics !== 'function') {
     throw new TypeError('adminPlugin: metrics must be a function, e.g. metricsHandler(registry).')
+  }
+  const { maxParamLength } = app.initialConfig
+  if (maxParamLength !== undefined && maxParamLength < ADMIN_MAX_PARAM_LENGTH) {
+    app.log.warn(
+      `adminPlugin: this Fastify instance has maxParamLength ${maxParamLength}, so queue and schedule names longer than that answer 414 in the admin; create it with Fastify({ maxParamLength: ${ADMIN_MAX_PARAM_LENGTH} }).`,
+    )
   }
   // Two sibling scopes, so each has its own guard, parsers and error answers: HTML pages, JSON API.
   await app.register(async (api) => registerApi(api, ctx), { prefix: API_PREFIX })

@@ -9,7 +9,7 @@ import { hasValidApiToken } from './api/guard.js'
 import { API_PREFIX } from './api/plugin.js'
 import type { AdminOptions, RequestCheck } from './options.js'
 import { resolveAdminOptions } from './options.js'
-import { adminPlugin } from './plugin.js'
+import { ADMIN_MAX_PARAM_LENGTH, adminPlugin } from './plugin.js'
 import { refuse, setSecurityHeaders } from './security.js'
 
 /** Credentials of the standalone server. */
@@ -46,7 +46,7 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
   const settings = resolveAdminOptions({ ...pluginOptions, authorize: pluginAuthorize })
   const apiPath = `${prefix.replace(/\/+$/, '')}${API_PREFIX}/`
 
-  const app = Fastify({ logger, bodyLimit: 65_536 })
+  const app = Fastify({ logger, bodyLimit: 65_536, maxParamLength: ADMIN_MAX_PARAM_LENGTH })
   if (checkCredentials !== null && basicAuth !== undefined) {
     const realm = (basicAuth.realm ?? 'Conveyor').replace(/["\\]/g, '')
     app.addHook('onRequest', async (request, reply) => {

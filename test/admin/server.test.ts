@@ -1,7 +1,10 @@
 /** The standalone server: basic authentication, an optional extra `authorize`, and its options. */
+
+import Fastify from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createAdminServer } from '../../src/admin/index.js'
+import { ADMIN_MAX_PARAM_LENGTH, adminPlugin, createAdminServer } from '../../src/admin/index.js'
 import type { CoreQueue } from '../../src/core/create-queue.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { adapters } from './helpers.js'
 
 let queue: CoreQueue
@@ -16,6 +19,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await close()
 })
+
+const TOKEN = 'test-token-0123456789abcdef0123456789abcdef'
 
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
@@ -71,5 +76,51 @@ describe('createAdminServer', () => {
     expect(() => createAdminServer({ queue, authorize: () => true, refreshIntervalMs: -1 })).toThrow(
       /refreshIntervalMs/,
     )
+  })
+
+  it('serves the longest names (128 characters) in paths, encoded or not', async () => {
+    const name = `s${'x'.repeat(119)}:nightly`
+    const queueName = `q${'y'.repeat(126)}:`
+    expect(name.length).toBe(128)
+    expect(queueName.length).toBe(128)
+    const note = defineJob<Record<string, unknown>>({ kind: 'note.save' })
+    const app = createAdminServer({ queue, apiTokens: [TOKEN], authorize: () => true, jobs: [note] })
+    const headers = { authorization: `Bearer ${TOKEN}` }
+    for (const path of [name, encodeURIComponent(name)]) {
+      const put = await app.inject({
+        method: 'PUT',
+        url: `/api/v1/schedules/${path}`,
+        headers,
+        payload: { expression: '@daily', kind: 'note.save', payload: {} },
+      })
+      expect(put.statusCode, put.body).toBeLessThan(300)
+      const got = await app.inject({ url: `/api/v1/schedules/${path}`, headers })
+      expect(got.statusCode, got.body).toBe(200)
+      expect(got.json().schedule.name).toBe(name)
+    }
+    const paused = await app.inject({
+      method: 'POST',
+      url: `/api/v1/queues/${encodeURIComponent(queueName)}/pause`,
+      headers,
+    })
+    expect(paused.statusCode, paused.body).toBeLessThan(300)
+    expect((await queue.stats()).find((q) => q.queue === queueName)?.paused).toBe(true)
+    await app.close()
+  })
+
+  it('warns when the host Fastify cuts names shorter than 128 characters', async () => {
+    const lines: string[] = []
+    const stream = { write: (line: string) => lines.push(line) }
+    const host = Fastify({ logger: { level: 'warn', stream } })
+    await host.register(adminPlugin, { queue, authorize: () => true })
+    await host.ready()
+    expect(lines.join('')).toContain(`maxParamLength: ${ADMIN_MAX_PARAM_LENGTH}`)
+    await host.close()
+    lines.length = 0
+    const sized = Fastify({ logger: { level: 'warn', stream }, maxParamLength: ADMIN_MAX_PARAM_LENGTH })
+    await sized.register(adminPlugin, { queue, authorize: () => true })
+    await sized.ready()
+    expect(lines).toEqual([])
+    await sized.close()
   })
 })

@@ -1,11 +1,11 @@
-import { adminPlugin } from 'conveyor-jobs/admin'
+import { ADMIN_MAX_PARAM_LENGTH, adminPlugin } from 'conveyor-jobs/admin'
 import { createMemoryQueue } from 'conveyor-jobs/memory'
 import Fastify from 'fastify'
 import { expect, test } from 'vitest'
 
 test('the admin page mounts under a prefix behind your authorization', async () => {
   const queue = createMemoryQueue() // or your createPostgresQueue(...)
-  const app = Fastify()
+  const app = Fastify({ maxParamLength: ADMIN_MAX_PARAM_LENGTH }) // names up to 128 chars in paths
   await app.register(adminPlugin, {
     prefix: '/admin',
     queue,
