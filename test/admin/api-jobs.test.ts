@@ -249,6 +249,24 @@ for (const adapter of adapters) {
       })
       expect(timed.body.job.runAt).toBe(at)
 
+      const grouped = await api.post('/jobs', {
+        body: {
+          kind: 'mail.send',
+          payload: { to: 'g@example.com' },
+          options: { groupKey: 'account-7', groupMode: 'release', groupLockTimeoutMs: 5_000 },
+        },
+      })
+      expect(grouped.status, JSON.stringify(grouped.body)).toBe(201)
+      expect(grouped.body.job).toMatchObject({
+        groupKey: 'account-7',
+        groupMode: 'release',
+        groupLockTimeoutMs: 5_000,
+      })
+      const loose = await api.post('/jobs', {
+        body: { kind: 'mail.send', payload: { to: 'g@example.com' }, options: { groupMode: 'sideways' } },
+      })
+      expect(loose.status).toBe(400)
+
       // The unique key makes a retried request safe: the second call answers the first job.
       const body = {
         kind: 'mail.send',
@@ -260,7 +278,7 @@ for (const adapter of adapters) {
       expect(first.status).toBe(201)
       expect(again.status).toBe(200)
       expect(again.body).toMatchObject({ duplicate: true, job: { id: first.body.job.id } })
-      expect(await queue.listJobs({ kind: 'mail.send' })).toHaveLength(2)
+      expect(await queue.listJobs({ kind: 'mail.send' })).toHaveLength(3) // the first, the grouped one, the keyed one
     })
 
     it('refuses bad enqueues with a code that names the problem, and stores nothing', async () => {

@@ -108,6 +108,22 @@ for (const adapter of adapters) {
         lastTickAt: null,
       })
 
+      const grouped = await api.put('/schedules/grouped-cleanup', {
+        body: {
+          expression: '@every 1 hour',
+          kind: 'cleanup',
+          payload: { days: 1 },
+          options: { groupKey: 'tenant-1', groupMode: 'release', groupLockTimeoutMs: 60_000 },
+        },
+      })
+      expect(grouped.status, JSON.stringify(grouped.body)).toBe(201)
+      expect(grouped.body.schedule.options).toMatchObject({
+        groupKey: 'tenant-1',
+        groupMode: 'release',
+        groupLockTimeoutMs: 60_000,
+      })
+      expect((await api.delete('/schedules/grouped-cleanup')).status).toBeLessThan(300)
+
       const replaced = await api.put('/schedules/nightly-cleanup', {
         body: { expression: '@every 2 hours', kind: 'cleanup', payload: { days: 7 } },
       })

@@ -81,6 +81,8 @@ export function scheduleDto(schedule: ScheduleRecord): Record<string, unknown> {
       timeoutMs: t.timeoutMs,
       weight: t.weight,
       groupKey: t.groupKey,
+      groupMode: t.groupMode,
+      groupLockTimeoutMs: t.groupLockTimeoutMs,
       metadata: t.metadata,
       tags: t.tags,
     },

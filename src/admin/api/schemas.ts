@@ -147,6 +147,17 @@ export const scheduleJobOptions = {
   timeoutMs: { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
   weight: { type: 'integer', minimum: 1, maximum: 10_000 },
   groupKey: { type: 'string', minLength: 1, maxLength: 512 },
+  groupMode: {
+    type: 'string',
+    enum: ['fifo', 'release'],
+    description: 'fifo: the group runs one job at a time in order; release: see GroupMode (needs groupKey)',
+  },
+  groupLockTimeoutMs: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 2_147_483_647,
+    description: 'running this long, the job no longer holds its group (needs groupKey)',
+  },
   metadata: { type: 'object', additionalProperties: true },
   tags: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 128 } },
 } as const
@@ -172,6 +183,8 @@ export const scheduleSchema = {
         timeoutMs: { type: 'integer' },
         weight: { type: 'integer' },
         groupKey: { type: ['string', 'null'] },
+        groupMode: { type: 'string', enum: ['fifo', 'release'] },
+        groupLockTimeoutMs: { type: ['integer', 'null'] },
         metadata: { type: 'object', additionalProperties: true },
         tags: STRINGS,
       },
