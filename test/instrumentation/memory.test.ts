@@ -150,13 +150,27 @@ describe('instrumentation on the memory adapter', () => {
     it('the Grafana dashboard only queries metrics that createMetrics registers', () => {
       const registry = new Registry()
       createMetrics({ queue: make(), registry })
-      const registered = new Set(registry.getMetricsAsArray().map((m) => m.name))
+      // The storage gauges come with a store that reports its health (Postgres).
+      const storage = new Registry()
+      createMetrics({ queue: Object.assign(make(), { storageHealth: async () => null }), registry: storage })
+      const registered = new Set(
+        [...registry.getMetricsAsArray(), ...storage.getMetricsAsArray()].map((m) => m.name),
+      )
       const text = readFileSync(new URL('../../grafana/conveyor-dashboard.json', import.meta.url), 'utf8')
       const used = new Set(
         [...text.matchAll(/\bconveyor_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
       )
       expect(used.size).toBeGreaterThan(8)
       for (const name of used) expect(registered).toContain(name)
+      // Operators see orphans and a held horizon on the dashboard, not only on the admin page.
+      for (const name of [
+        'conveyor_orphaned_jobs',
+        'conveyor_orphaned_schedules',
+        'conveyor_oldest_transaction_age_seconds',
+        'conveyor_storage_warning',
+        'conveyor_table_dead_tuples',
+      ])
+        expect(used).toContain(name)
     })
   })
 })

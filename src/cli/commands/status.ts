@@ -1,6 +1,10 @@
-/** `conveyor status`: job counts by queue and state, as a table or JSON. */
+/**
+ * `conveyor status`: job counts by queue and state, as a table or JSON; the table is followed by the
+ * orphaned jobs and schedules and the storage warnings (see the admin overview).
+ */
 import { JOB_STATES } from '../../core/domain/job.js'
-import type { QueueStats } from '../../core/ports/store.js'
+import type { StorageHealth } from '../../core/domain/storage-health.js'
+import type { OrphanReport, QueueStats } from '../../core/ports/store.js'
 import { booleanFlag } from '../args.js'
 import type { Command } from '../command.js'
 import { DATABASE_OPTIONS } from '../database-settings.js'
@@ -10,7 +14,7 @@ import { withQueue } from '../queue-session.js'
 /** The `status` command. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show job counts by queue and state',
+  summary: 'show job counts by queue and state, orphans and storage warnings',
   options: {
     json: { type: 'boolean', description: 'print the counts as JSON (one object per queue)' },
     ...DATABASE_OPTIONS,
@@ -26,8 +30,35 @@ export const statusCommand: Command = {
       context.output.line(`Database: ${db.description}, schema "${db.target.schema}"`)
       if (stats.length === 0) context.output.line('No jobs yet.')
       else for (const line of statsTable(stats)) context.output.line(line)
+      const [orphans, health] = await Promise.all([queue.findOrphans(), queue.storageHealth({ maxAgeMs: 0 })])
+      for (const line of [...orphanLines(orphans), ...healthLines(health)]) context.output.line(line)
       return 0
     }),
+}
+
+/** What no live worker will run: due jobs and schedules of kinds no live process registers. */
+export function orphanLines(report: OrphanReport): string[] {
+  const lines: string[] = []
+  if (report.jobs.length > 0) {
+    const total = report.jobs.reduce((sum, g) => sum + g.count, 0)
+    const groups = report.jobs.map((g) => `${g.queue} ${g.kind} ${formatCount(g.count)}`).join(', ')
+    lines.push(
+      `Orphaned: ${formatCount(total)} due job${total === 1 ? '' : 's'} no live worker registers: ${groups}`,
+    )
+  }
+  if (report.schedules.length > 0) {
+    const names = report.schedules.map((s) => `${s.name} (${s.kind})`).join(', ')
+    lines.push(`Orphaned schedules (no live worker registers their kind): ${names}`)
+  }
+  return lines
+}
+
+/** The storage warnings, or that there is none, with the age of the oldest horizon holder. */
+export function healthLines(health: StorageHealth | null): string[] {
+  if (health === null) return []
+  if (health.warnings.length > 0) return health.warnings.map((w) => `Storage warning: ${w.message}`)
+  const seconds = Math.round(health.oldestTransactionAgeMs / 1000)
+  return [`Storage: no warning (oldest transaction holding the horizon: ${formatCount(seconds)} s)`]
 }
 
 /** Formats queue stats as a right-aligned table with a total row. */
