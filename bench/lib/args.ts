@@ -9,6 +9,8 @@ export interface BenchOptions {
   readonly systems: readonly QueueSystem[]
   /** Multiplies every job count. */
   readonly scale: number
+  /** Finished rows W6 keeps in the table, before `scale` (default 1,000,000). */
+  readonly retained: number
   /** Where the JSON results go. */
   readonly out: string
   /** Where the Markdown report goes, or null for none. */
@@ -28,6 +30,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --only W1,W3,...    workloads to run (default all: ${WORKLOADS.join(',')})
   --systems a,b       queue systems (default all: ${QUEUE_SYSTEMS.join(',')})
   --scale F           multiply job counts by F (default 1)
+  --retained N        finished rows W6 retains (default 1000000; scaled by --scale)
   --out PATH          JSON results (default bench/results/latest.json)
   --markdown PATH     Markdown report, or "none" (default BENCHMARKS.md)
   --quick             short idle times and drain budgets (smoke test)
@@ -57,6 +60,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     'only',
     'systems',
     'scale',
+    'retained',
     'out',
     'markdown',
     'quick',
@@ -74,6 +78,8 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
   const scale = Number(str('scale') ?? 1)
   if (!(scale > 0)) throw new Error('--scale must be a positive number')
+  const retained = Number(str('retained') ?? 1_000_000)
+  if (!Number.isInteger(retained) || retained < 1) throw new Error('--retained must be a positive integer')
 
   const workloads = list(str('only')).map((w) => w.toUpperCase())
   for (const w of workloads) {
@@ -92,6 +98,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     workloads: workloads.length ? (workloads as WorkloadId[]) : [...WORKLOADS],
     systems: systems.length ? (systems as QueueSystem[]) : [...QUEUE_SYSTEMS],
     scale,
+    retained,
     out: str('out') ?? 'bench/results/latest.json',
     markdown: markdown === 'none' ? null : markdown,
     quick: values.get('quick') === true,

@@ -153,7 +153,7 @@ export async function runRetained(
   round: number,
 ): Promise<void> {
   const n = scaled(ctx, 20_000, 200)
-  const retained = scaled(ctx, 1_000_000, 1000)
+  const retained = scaled(ctx, ctx.options.retained, 1000)
   const metrics = [EMPTY, RETAINED, FRACTION]
   await measure(ctx, { workload: 'W6', system, config, round, metrics }, 1_800_000, async (scope) => {
     const empty = await drainOnce(ctx, scope, system, config, n)
