@@ -52,13 +52,25 @@ export async function writeMarkdown(path: string, report: BenchReport, options: 
   await writeFile(path, renderMarkdown(report, options) + (await keptSections(path)))
 }
 
-/** Sections other scripts maintain in the same file (`npm run bench:isolation`), kept as they are. */
-async function keptSections(path: string): Promise<string> {
+/**
+ * Sections other scripts or hand-run measurements maintain in the same file, kept as they are: each
+ * runs from its heading to its end marker (`npm run bench:isolation` writes the first; the storage
+ * goals of issue 19 come from the pressure, retention and 10-million-row runs).
+ */
+const KEPT_SECTIONS = [
+  ['## Isolated handlers: overhead per job', '<!-- isolation:end -->'],
+  ['## Storage v2 goals (issue 19)', '<!-- storage-goals:end -->'],
+] as const
+
+export async function keptSections(path: string): Promise<string> {
   const old = await readFile(path, 'utf8').catch(() => '')
-  const start = old.indexOf('## Isolated handlers: overhead per job')
-  const end = old.indexOf('<!-- isolation:end -->')
-  if (start < 0 || end < start) return ''
-  return `\n${old.slice(start, end + '<!-- isolation:end -->'.length)}\n`
+  let kept = ''
+  for (const [heading, endMarker] of KEPT_SECTIONS) {
+    const start = old.indexOf(heading)
+    const end = old.indexOf(endMarker)
+    if (start >= 0 && end > start) kept += `\n${old.slice(start, end + endMarker.length)}\n`
+  }
+  return kept
 }
 
 /** Renders the Markdown report. */
