@@ -12,8 +12,9 @@ export function formatTime(ms: number | null): string {
 
 /**
  * A started job's lag: from its due time (`runAt`) to the start of its last attempt (`attemptedAt`,
- * on the store's clock), as the `conveyor_job_lag_seconds` metric measures it, save the wait in a
- * prefetching worker's local buffer (claimed, not yet started), which the stored job does not hold.
+ * on the store's clock), as the `conveyor_job_lag_seconds` metric measures it. Once the attempt's
+ * outcome is written, `attemptedAt` is its handler's start, the wait in a prefetching worker's local
+ * buffer included; while the job runs it is still the claim, so a running job's lag is a lower bound.
  * Null for a job that has not started, or whose run time moved after its last attempt (a retry or a
  * snooze waiting, then cancelled).
  */

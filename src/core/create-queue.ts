@@ -260,7 +260,7 @@ class CoreQueueImpl implements CoreQueue {
           this.#events.emit('claimed', { jobs, workerId: p.workerId })
         return jobs
       },
-      run: (job, abort) => this.#runner.run(job, abort, mode),
+      run: (job, abort, bufferWaitMs) => this.#runner.run(job, abort, mode, bufferWaitMs),
       release: async (jobs) => {
         if (jobs.length === 0) return
         await this.store.completeJobs({

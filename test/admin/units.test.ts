@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { safeBack } from '../../src/admin/context.js'
 import { parseStates, parseUtcTime, queryString, toJobFilter } from '../../src/admin/filter.js'
-import { formatDuration, formatRelative, formatTime, previewJson } from '../../src/admin/format.js'
+import { formatDuration, formatRelative, formatTime, jobLagMs, previewJson } from '../../src/admin/format.js'
 import { escapeHtml, html, raw } from '../../src/admin/html.js'
 import { queueOverviews } from '../../src/admin/metrics.js'
 import { narrowFilter } from '../../src/admin/operations/job-actions.js'
@@ -40,6 +40,20 @@ describe('format', () => {
     expect(formatTime(T0)).toBe('2030-01-01 00:00:00')
     expect(formatTime(null)).toBe('—')
     expect(previewJson({ a: 'x'.repeat(200) }, 20)).toBe('{"a":"xxxxxxxxxxxxx…')
+  })
+
+  it("a job's lag runs from its due time to its last attempt's start (attemptedAt), once started", () => {
+    const job = (state: JobRecord['state'], attemptedAt: number | null, runAt = T0) =>
+      ({ state, runAt, attemptedAt }) as JobRecord
+    // Written back: attemptedAt is the handler's start (the claim plus the local-buffer wait).
+    expect(jobLagMs(job('succeeded', T0 + 93_000))).toBe(93_000)
+    expect(jobLagMs(job('failed', T0))).toBe(0)
+    // Running (perhaps still buffered): from the claim, a lower bound.
+    expect(jobLagMs(job('running', T0 + 5000))).toBe(5000)
+    // Not started, waiting again, or its run time moved past its last attempt: none.
+    expect(jobLagMs(job('available', null))).toBeNull()
+    expect(jobLagMs(job('retryable', T0 + 5000))).toBeNull()
+    expect(jobLagMs(job('cancelled', T0, T0 + 60_000))).toBeNull()
   })
 })
 

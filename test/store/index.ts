@@ -5,6 +5,7 @@
  * flags switch single cases off; changing the port's behaviour means changing these cases.
  */
 import { describe, expect, it } from 'vitest'
+import attemptStartCases from './cases/attempt-start.js'
 import claimCases from './cases/claim.js'
 import completeCases from './cases/complete.js'
 import groupModeCases from './cases/group-modes.js'
@@ -29,6 +30,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   groupModeCases,
   slotCases,
   completeCases,
+  attemptStartCases,
   rescueCases,
   timeoutRescueCases,
   orphanCases,

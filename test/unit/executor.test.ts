@@ -107,3 +107,32 @@ it('sends a retry and a snooze as run times under a ManualClock, as delays under
   expect(snoozed.completion).toMatchObject({ outcome: 'snoozed', delayMs: 250 })
   expect(snoozed.completion).not.toHaveProperty('runAt')
 })
+
+it("carries the job's wait in the local buffer with its completion, beside the run's logs, and nothing without one", async () => {
+  const run = (bufferWaitMs: number | undefined, handler: JobHandler<unknown>) =>
+    runAttempt(deps, {
+      job,
+      handler,
+      backoffFn: undefined,
+      schedule: null,
+      abort: new AbortHandle(),
+      bufferWaitMs,
+    })
+  expect((await run(250, () => undefined)).completion).toEqual({
+    id: '7',
+    outcome: 'succeeded',
+    attempt: 1,
+    bufferWaitMs: 250,
+  })
+  const logged = await run(40, (_p, ctx) => {
+    ctx.log.info('hi')
+    throw new Error('boom')
+  })
+  expect(logged.completion).toMatchObject({ outcome: 'retry', bufferWaitMs: 40, logs: { attempt: 1 } })
+  expect((await run(0, () => undefined)).completion).toEqual({ id: '7', outcome: 'succeeded', attempt: 1 })
+  expect((await run(undefined, () => undefined)).completion).toEqual({
+    id: '7',
+    outcome: 'succeeded',
+    attempt: 1,
+  })
+})

@@ -6,9 +6,19 @@ import { appendError, type StoredJob } from './job-record.js'
 /**
  * The changes one attempt outcome makes to a running job (see `JobStore.completeJobs`): `retry`
  * -> retryable at run-at, `failed`/`cancelled` -> finished, `snoozed` -> scheduled and `released`
- * -> available without counting the attempt. A given `workflowState` (even null) replaces the stored one.
+ * -> available without counting the attempt. A given `workflowState` (even null) replaces the stored one,
+ * and a `bufferWaitMs` moves `attemptedAt` from the claim to the handler's start.
  */
 export function completionChanges(job: StoredJob, c: Completion, now: number): Partial<StoredJob> {
+  const changes = outcomeChanges(job, c, now)
+  // The handler started this long after the claim (see `Completion.bufferWaitMs`).
+  const waited = c.bufferWaitMs ?? 0
+  return waited > 0 && job.attemptedAt !== null
+    ? { ...changes, attemptedAt: job.attemptedAt + waited }
+    : changes
+}
+
+function outcomeChanges(job: StoredJob, c: Completion, now: number): Partial<StoredJob> {
   const state = 'workflowState' in c ? { workflowState: frozenCopy(c.workflowState ?? null) } : {}
   switch (c.outcome) {
     case 'succeeded':

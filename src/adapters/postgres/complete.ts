@@ -43,16 +43,25 @@ function appendLogSql(log: string): string {
 }
 
 /**
+ * SQL of the new `attempted_at` of job row `j` given buffer wait `waitMs` (ms, NULL or 0: none): the
+ * claim moved forward to the handler's start (see `Completion.bufferWaitMs`).
+ */
+function attemptStartSql(waitMs: string): string {
+  return `CASE WHEN ${waitMs} > 0 THEN j.attempted_at + ${waitMs} * interval '1 millisecond' ELSE j.attempted_at END`
+}
+
+/**
  * The completion statement. Parameters: $1 ids, $2 outcomes, $3 run-at ms, $4 errors (jsonb),
  * $5 whether to set the workflow state, $6 workflow states, $7 attempts (null: any attempt),
  * $8 now ms, $9 the jobs channel, $10 run logs (jsonb, null: nothing logged), $11 delays ms (a
  * retry or snooze without a run-at is due that long after `coalesce($8, now())`: the database's
- * clock decides in production). Its one row's `updated` counts the jobs written.
+ * clock decides in production), $12 buffer waits ms (null: none). Its one row's `updated` counts
+ * the jobs written.
  */
 export function completeSql(names: SqlNames): string {
   return `WITH RECURSIVE input AS (
-      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[], $10::jsonb[], $11::float8[])
-        AS c(id, outcome, run_at, error, set_state, workflow_state, attempt, log, delay_ms)
+      SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[], $10::jsonb[], $11::float8[], $12::float8[])
+        AS c(id, outcome, run_at, error, set_state, workflow_state, attempt, log, delay_ms, wait_ms)
     ), updated AS (
       UPDATE ${names.jobs} j SET
         state = CASE c.outcome
@@ -64,6 +73,7 @@ export function completeSql(names: SqlNames): string {
         errors = CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END,
         workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END,
         finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs(nowMs('$8'))} END,
+        attempted_at = ${attemptStartSql('c.wait_ms')},
         logs = ${appendLogSql('c.log')}
       FROM input c
       WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
@@ -92,8 +102,8 @@ export function completeSql(names: SqlNames): string {
 /**
  * The statement for a batch of successes only (the common case): no cascade, no notify, so it
  * stays cheap to plan and run however large the table grows. Parameters: $1 ids, $2 attempts
- * (NULL = no guard), $3 whether to set the workflow state, $4 workflow states, $5 now ms, and with
- * `withLogs` $6 run logs (jsonb, null: nothing logged). A batch in which no run logged anything uses
+ * (NULL = no guard), $3 whether to set the workflow state, $4 workflow states, $5 now ms, $6 buffer
+ * waits ms (NULL: none), and with `withLogs` $7 run logs (jsonb, null: nothing logged). A batch in which no run logged anything uses
  * the variant without logs, so the hot path ships and evaluates nothing for them.
  */
 export function completeSucceededSql(names: SqlNames, withLogs = false): string {
@@ -101,14 +111,15 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
       UPDATE ${names.jobs} j SET
         state = 'succeeded',
         finished_at = ${fromMs(nowMs('$5'))},
+        attempted_at = ${attemptStartSql('c.wait_ms')},
         workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END${
           withLogs
             ? `,
         logs = ${appendLogSql('c.log')}`
             : ''
         }
-      FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[]${withLogs ? ', $6::jsonb[]' : ''})
-        AS c(id, attempt, set_state, workflow_state${withLogs ? ', log' : ''})
+      FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[], $6::float8[]${withLogs ? ', $7::jsonb[]' : ''})
+        AS c(id, attempt, set_state, workflow_state, wait_ms${withLogs ? ', log' : ''})
       WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
       RETURNING j.schedule_name, j.schedule_tick
     ), succeeded_ticks AS (
@@ -152,6 +163,7 @@ export async function completeJobs(
           )
         : null,
       now ?? null,
+      waitsLiteral(list),
     ]
     const [done] = await queryRows<{ updated: number }>(target, {
       name: `${names.statementPrefix}complete_ok${withLogs ? '_logs' : ''}`,
@@ -177,6 +189,7 @@ export async function completeJobs(
       names.jobsChannel,
       list.map(logJson),
       list.map((c) => (c.outcome === 'retry' || c.outcome === 'snoozed' ? (c.delayMs ?? null) : null)),
+      waitsLiteral(list),
     ],
   })
   return row?.updated ?? 0
@@ -196,6 +209,17 @@ function idsLiteral(list: readonly Completion[]): string | string[] {
 /** The completions' attempts as one `int[]` literal (NULL where a completion names none). */
 function attemptsLiteral(list: readonly Completion[]): string {
   return `{${list.map((c) => (Number.isInteger(c.attempt) ? c.attempt : 'NULL')).join(',')}}`
+}
+
+/**
+ * The completions' buffer waits as one `float8[]` literal, or null when none waited (multi-argument
+ * `unnest` pads a NULL array with NULLs, so the common batch ships nothing).
+ */
+function waitsLiteral(list: readonly Completion[]): string | null {
+  let any = false
+  for (const c of list) if ((c.bufferWaitMs ?? 0) > 0) any = true
+  if (!any) return null
+  return `{${list.map((c) => (Number.isFinite(c.bufferWaitMs) ? c.bufferWaitMs : 'NULL')).join(',')}}`
 }
 
 /** A completion's run log as a jsonb parameter, or null when the run logged nothing. */

@@ -96,10 +96,12 @@ export interface QueueOptions {
     readonly rescueIntervalMs?: number
     /**
      * Failover at max execution time: a job with a `timeoutMs` that is still `running` this long
-     * after its timeout (counted from its start, on the store's clock) is rescued as a failed
-     * attempt (`JobTimeoutError`), even if its process still heartbeats: its worker would have ended
-     * it at its timeout, so the worker is stuck or gone (default 60 000 ms; null: only heartbeat
-     * silence rescues). A job within its timeout is never taken from a live process.
+     * after its timeout (counted from its claim, on the store's clock: a job that waited in a
+     * prefetching worker's local buffer started later, so keep this above `maxBufferWaitMs`) is
+     * rescued as a failed attempt (`JobTimeoutError`), even if its process still heartbeats: its
+     * worker would have ended it at its timeout, so the worker is stuck or gone (default 60 000 ms;
+     * null: only heartbeat silence rescues). A job within its timeout is never taken from a live
+     * process.
      */
     readonly timeoutRescueMarginMs?: number | null
     /** Finished jobs are deleted this long after they finished (default 7 days; null keeps them). */

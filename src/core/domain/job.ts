@@ -116,7 +116,14 @@ export interface JobRecord {
   readonly workflowState: JsonValue | null
   /** Every failed attempt's error, oldest first. */
   readonly errors: readonly AttemptError[]
-  /** When the current or last attempt started. */
+  /**
+   * When the current or last attempt started, on the store's clock. While the job is `running` it is
+   * the claim (a prefetching worker may still hold the job in its local buffer: rescue, group lock and
+   * timeout rescue count from the claim); once the attempt's outcome is written it is when its handler
+   * started: the claim plus the wait in the buffer that the worker reported (`Completion.bufferWaitMs`).
+   * An isolated handler starts when it is dispatched to its thread or process pool (a cold runner's
+   * start-up counts as run time, as it does against the timeout).
+   */
   readonly attemptedAt: number | null
   /** Id of the worker that ran the current or last attempt. */
   readonly attemptedBy: string | null

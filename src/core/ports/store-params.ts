@@ -107,9 +107,20 @@ export interface ProcessRecord {
  * completion only applies if the job is still running that attempt (a job rescued from a worker
  * thought dead, and claimed again, is never overwritten by the first worker's late result). When
  * `logs` is given (the run logged something), it is appended to the job's logs in the same write,
- * keeping the last `RUN_LOGS_KEPT` runs.
+ * keeping the last `RUN_LOGS_KEPT` runs. When `bufferWaitMs` is given (> 0), the job's `attemptedAt`
+ * (its claim, on the store's clock) moves forward by it in the same write, to when its handler started.
  */
-export type Completion = CompletionOutcome & { readonly attempt?: number; readonly logs?: RunLog }
+export type Completion = CompletionOutcome & {
+  readonly attempt?: number
+  readonly logs?: RunLog
+  /**
+   * How long the job waited in its worker's local buffer between the claim and its handler's start,
+   * whole ms (absent or 0: it started at once). The worker measures it as a difference of its own
+   * clock's readings (monotonic in production), never a wall-clock time, so the stored start stays on
+   * the store's clock: `attemptedAt + bufferWaitMs`.
+   */
+  readonly bufferWaitMs?: number
+}
 
 /**
  * When a retried or snoozed job is due again: at `runAt` (epoch ms, a `ManualClock`'s time), or

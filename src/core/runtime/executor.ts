@@ -47,6 +47,8 @@ export interface AttemptInput {
   readonly abort: AbortHandle
   /** The job's transaction, when the execution mode provides one. */
   readonly tx?: TransactionHandle | null
+  /** How long the job waited in its worker's local buffer before this attempt (its completion carries it). */
+  readonly bufferWaitMs?: number
 }
 
 /** What an attempt produced. */
@@ -220,6 +222,7 @@ function conclude(
     if (value instanceof ShutdownAbortError) {
       return result(
         ctx,
+        input,
         { id, outcome: 'released', attempt },
         { outcome: 'retry', error: value, runAt: job.runAt },
         durationMs,
@@ -228,6 +231,7 @@ function conclude(
     if (value instanceof JobCancelledError) {
       return result(
         ctx,
+        input,
         withState(ctx, null, { id, outcome: 'cancelled', attempt }),
         { outcome: 'cancelled', reason: value.message },
         durationMs,
@@ -241,6 +245,7 @@ function conclude(
       const delayMs = Math.ceil(value.delayMs)
       return result(
         ctx,
+        input,
         withState(ctx, value, {
           id,
           outcome: 'snoozed',
@@ -255,6 +260,7 @@ function conclude(
       const error = toAttemptError(attempt, finishedAt, new JobCancelledError(value.reason))
       return result(
         ctx,
+        input,
         withState(ctx, value, { id, outcome: 'cancelled', error, attempt }),
         { outcome: 'cancelled', reason: value.reason },
         durationMs,
@@ -268,6 +274,7 @@ function conclude(
       )
       return result(
         ctx,
+        input,
         withState(ctx, value, { id, outcome: 'failed', error, attempt }),
         { outcome: 'failed', error: value },
         durationMs,
@@ -277,6 +284,7 @@ function conclude(
     if (kind === 'thrown') return failure(deps, input, ctx, value, finishedAt, durationMs, value)
     return result(
       ctx,
+      input,
       withState(ctx, value, { id, outcome: 'succeeded', attempt }),
       { outcome: 'succeeded', result: value },
       durationMs,
@@ -285,6 +293,7 @@ function conclude(
   if (kind === 'value') {
     return result(
       ctx,
+      input,
       withState(ctx, null, { id, outcome: 'succeeded', attempt }),
       value === undefined ? SUCCEEDED_VOID : { outcome: 'succeeded', result: value },
       durationMs,
@@ -308,6 +317,7 @@ function failure(
   if (job.attempt >= job.maxAttempts) {
     return result(
       ctx,
+      input,
       withState(ctx, control, { id: job.id, outcome: 'failed', error, attempt: job.attempt }),
       { outcome: 'failed', error: thrown },
       durationMs,
@@ -317,6 +327,7 @@ function failure(
   const again = runAgain(deps.clock, finishedAt, delayMs)
   return result(
     ctx,
+    input,
     withState(ctx, control, { id: job.id, outcome: 'retry', ...again, error, attempt: job.attempt }),
     { outcome: 'retry', error: thrown, runAt: finishedAt + delayMs },
     durationMs,
@@ -341,19 +352,24 @@ function withState<C extends Completion>(ctx: AttemptContext, control: JobContro
   return ctx.stateChanged ? { ...c, workflowState: ctx.state } : c
 }
 
-/** The attempt's result; the lines the run logged go with its completion (nothing when it logged none). */
+/**
+ * The attempt's result; the lines the run logged and the job's wait in the local buffer go with its
+ * completion (nothing when it logged none and started at once).
+ */
 function result(
   ctx: AttemptContext,
+  input: AttemptInput,
   completion: Completion,
   outcome: AttemptOutcome,
   durationMs: number,
 ): AttemptResult {
   const log = ctx.runLog
-  return {
-    completion: log ? { ...completion, logs: log } : completion,
-    outcome,
-    durationMs,
-  }
+  const waited = input.bufferWaitMs ?? 0
+  let written = completion
+  if (log && waited > 0) written = { ...completion, logs: log, bufferWaitMs: waited }
+  else if (log) written = { ...completion, logs: log }
+  else if (waited > 0) written = { ...completion, bufferWaitMs: waited }
+  return { completion: written, outcome, durationMs }
 }
 
 function retryDelay(deps: ExecutorDeps, input: AttemptInput, thrown: unknown): number {

@@ -72,8 +72,12 @@ export class JobRunner {
     this.#middleware = deps.middleware
   }
 
-  /** Runs one attempt of a claimed job and records its outcome. */
-  async run(job: JobRecord, abort: AbortHandle, mode: RunMode): Promise<AttemptOutcome> {
+  /**
+   * Runs one attempt of a claimed job and records its outcome. `bufferWaitMs`: how long the job
+   * waited in its worker's local buffer since the claim; its completion carries it, so the store
+   * records the attempt's start as the handler's start (an isolated handler's: its dispatch).
+   */
+  async run(job: JobRecord, abort: AbortHandle, mode: RunMode, bufferWaitMs = 0): Promise<AttemptOutcome> {
     const { events } = this.#deps
     const registered = this.#deps.registry.get(job.kind)
     const registration = registered && this.#deps.registry.isolatedIn(registered, mode.isolation ?? null)
@@ -90,13 +94,15 @@ export class JobRunner {
         // path needs (each costs a few hundred bytes of garbage per job, which is what fills a busy
         // worker's young generation).
         const attempt = await this.#middleware.run(job, () =>
-          this.#attempt(job, registration, abort, null, null),
+          this.#attempt(job, registration, abort, null, null, bufferWaitMs),
         )
         this.#deps.completer.add(attempt.completion, this.#deps.afterComplete)
         this.#emitOutcome(job, attempt.completion, attempt.durationMs)
         return attempt.outcome
       }
-      const result = await this.#middleware.run(job, () => this.#execute(job, registration, abort, mode))
+      const result = await this.#middleware.run(job, () =>
+        this.#execute(job, registration, abort, mode, bufferWaitMs),
+      )
       this.#emitOutcome(job, result.completion, result.durationMs)
       return result.outcome
     } finally {
@@ -110,14 +116,15 @@ export class JobRunner {
     registration: Registration,
     abort: AbortHandle,
     mode: RunMode,
+    bufferWaitMs: number,
   ): Promise<RunResult> {
     const { store } = this.#deps
     const schedule = job.scheduleName ? await this.#scheduleInfo(job) : null
     const transactions =
       mode.transactional || registration.transactional ? transactionalExecutionOf(store) : null
     const result: RunResult = transactions
-      ? await this.#runInTransaction(job, registration, abort, schedule, transactions)
-      : toRunResult(await this.#attempt(job, registration, abort, schedule, null))
+      ? await this.#runInTransaction(job, registration, abort, schedule, transactions, bufferWaitMs)
+      : toRunResult(await this.#attempt(job, registration, abort, schedule, null, bufferWaitMs))
     // Batched: handed to the completer synchronously (no promise per job on the hot path).
     if (result.write) {
       if (mode.batched) this.#deps.completer.add(result.write, this.#deps.afterComplete)
@@ -132,6 +139,7 @@ export class JobRunner {
     abort: AbortHandle,
     schedule: ScheduleRunInfo | null,
     tx: TransactionHandle | null,
+    bufferWaitMs: number,
   ): Promise<AttemptResult> {
     return runAttempt(this.#deps.executor, {
       job,
@@ -140,6 +148,7 @@ export class JobRunner {
       schedule,
       abort,
       tx,
+      bufferWaitMs,
     })
   }
 
@@ -154,12 +163,13 @@ export class JobRunner {
     abort: AbortHandle,
     schedule: ScheduleRunInfo | null,
     transactions: TransactionalExecution,
+    bufferWaitMs: number,
   ): Promise<RunResult> {
     const { executor } = this.#deps
     let attempt: AttemptResult | undefined
     try {
       const applied = await transactions.runInTransaction(async (tx) => {
-        attempt = await this.#attempt(job, registration, abort, schedule, tx)
+        attempt = await this.#attempt(job, registration, abort, schedule, tx, bufferWaitMs)
         const c = attempt.completion
         if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return { commit: false, value: false }
         const ok = await transactions.completeInTransaction({
@@ -187,7 +197,7 @@ export class JobRunner {
       const logs = attempt?.completion.logs
       const write: Completion =
         job.attempt >= job.maxAttempts
-          ? { id: job.id, outcome: 'failed', error: e, attempt: job.attempt, logs }
+          ? { id: job.id, outcome: 'failed', error: e, attempt: job.attempt, logs, bufferWaitMs }
           : {
               id: job.id,
               outcome: 'retry',
@@ -195,6 +205,7 @@ export class JobRunner {
               ...runAgain(executor.clock, now, 0),
               attempt: job.attempt,
               logs,
+              bufferWaitMs,
             }
       return {
         write,

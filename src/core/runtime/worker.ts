@@ -25,8 +25,11 @@ export interface WorkerDeps {
     strategy: PollStrategy
     workerId: string
   }) => Promise<JobRecord[]>
-  /** Runs one claimed job; resolves when its outcome is handed to the completer. */
-  readonly run: (job: JobRecord, abort: AbortHandle) => Promise<unknown>
+  /**
+   * Runs one claimed job; resolves when its outcome is handed to the completer. `bufferWaitMs` is how
+   * long it waited in the local buffer between the claim's return and now (whole ms, on the clock).
+   */
+  readonly run: (job: JobRecord, abort: AbortHandle, bufferWaitMs: number) => Promise<unknown>
   /** Returns unstarted jobs to the queue (attempt not counted). */
   readonly release: (jobs: readonly JobRecord[]) => Promise<void>
   readonly onError: (error: unknown, during: string) => void
@@ -61,6 +64,7 @@ const MAX_CLAIMS_IN_FLIGHT = 2
 
 interface Buffered {
   readonly job: JobRecord
+  /** When the claim returned it, on the clock (a difference of two readings is the buffer wait). */
   readonly claimedAt: number
 }
 
@@ -240,12 +244,14 @@ export class Worker {
   }
 
   #startBuffered(): void {
+    // Read once per pass: the jobs started together started at the same moment.
+    const now = this.#buffer.length > 0 ? this.#deps.clock.now() : 0
     while (this.#buffer.length > 0 && !this.#stopping) {
       const head = this.#buffer[0]!
       if (this.#used > 0 && this.#used + head.job.weight > this.settings.capacity) return
       this.#buffer.shift()
       this.#bufferedWeight -= head.job.weight
-      this.#start(head.job)
+      this.#start(head.job, Math.max(0, Math.round(now - head.claimedAt)))
     }
     // Starving: a slot is free with nothing buffered while a claim is due. An idle worker that a
     // burst wakes is not starving; its buffer grows only if it keeps running dry while claiming.
@@ -300,11 +306,11 @@ export class Worker {
     }, ms)
   }
 
-  #start(job: JobRecord): void {
+  #start(job: JobRecord, bufferWaitMs: number): void {
     const abort = new AbortHandle()
     this.#used += job.weight
     // One `then` with two callbacks instead of `.catch().finally()`: two promises fewer per job.
-    const done = this.#deps.run(job, abort).then(
+    const done = this.#deps.run(job, abort, bufferWaitMs).then(
       () => this.#finished(job),
       (error) => {
         try {

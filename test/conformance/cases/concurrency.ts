@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { waitFor } from '../../support/wait.js'
-import type { Harness, HarnessFactory } from '../harness.js'
-import { ConcurrencyProbe, gate, settle, useHarness, waitWhileTicking } from '../helpers.js'
+import { type Harness, type HarnessFactory, T0 } from '../harness.js'
+import { ConcurrencyProbe, gate, job, settle, useHarness, waitWhileTicking } from '../helpers.js'
 
 const work = defineJob<{ n: number }>({ kind: 'work' })
 const heavy = defineJob<{ n: number }>({ kind: 'heavy', weight: 3 })
@@ -205,6 +205,28 @@ export default function concurrencyCases(factory: HarnessFactory): void {
       await waitWhileTicking(h, async () => (await succeeded(h)) === 3)
       expect(ran).toEqual(['light-1', 'heavy-2', 'light-3'])
       expect(probe.peakByKey.get('heavy')).toBe(1)
+    })
+
+    it("records a buffered job's attempt as started when its handler started, after its wait in the local buffer", async () => {
+      const h = await open({ queues: { default: { concurrency: 1 } }, prefetch: 1, maxBufferWaitMs: 60_000 })
+      const hold = gate()
+      const started: number[] = []
+      h.queue.register(work, async ({ n }) => {
+        started.push(n)
+        if (n === 1) await hold.wait()
+      })
+      const first = await h.queue.enqueue(work, { n: 1 })
+      const second = await h.queue.enqueue(work, { n: 2 })
+      await h.queue.start()
+      await waitFor(() => started.length === 1)
+      // Both were claimed at T0: the second waits in the buffer while the first runs for 3 s.
+      expect(await job(h, second.id)).toMatchObject({ state: 'running', attemptedAt: T0 })
+      h.clock.advance(3000)
+      hold.open()
+      await waitFor(() => started.length === 2)
+      await waitFor(async () => (await succeeded(h)) === 2)
+      expect((await job(h, first.id)).attemptedAt).toBe(T0)
+      expect((await job(h, second.id)).attemptedAt).toBe(T0 + 3000)
     })
 
     it('drain runs one job at a time regardless of concurrency', async () => {
