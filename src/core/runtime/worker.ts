@@ -82,6 +82,11 @@ export class Worker {
   #claiming = 0
   #requested = 0
   #wanted = false
+  /**
+   * Jobs may be waiting that no claim has looked for: a wake came after the last claim started, or
+   * that claim was cut by its capacity. Only then does a freed slot claim again.
+   */
+  #pending = false
   #immediate = false
   #pollTimer: TimerHandle | null = null
   #failures = 0
@@ -99,8 +104,18 @@ export class Worker {
     this.wake()
   }
 
-  /** Asks for a claim soon (new jobs may be available, or a slot freed). */
+  /**
+   * Asks for a claim soon: new jobs may be available (a notification, a poll, a completion that may
+   * free a group's or a dependant's job). Claims at once when no claim is in flight; wakes that
+   * come while one is in flight are folded into one claim after it.
+   */
   wake(): void {
+    this.#pending = true
+    this.#schedule()
+  }
+
+  /** Schedules a claim for the next event-loop turn, or after the claims in flight. */
+  #schedule(): void {
     if (!this.#started || this.#stopping) return
     if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT) {
       this.#wanted = true
@@ -162,9 +177,10 @@ export class Worker {
     this.#claiming++
     this.#requested += Math.max(0, want)
     this.#wanted = false
+    if (want > 0) this.#pending = false
     this.#pollTimer?.cancel()
     this.#pollTimer = null
-    let claimed = 0
+    let full = false
     try {
       if (stale.length > 0) await this.#release(stale)
       if (want > 0) {
@@ -181,7 +197,6 @@ export class Worker {
           strategy: this.settings.strategy,
           workerId: this.settings.id,
         })
-        claimed = jobs.length
         const now = this.#deps.clock.now()
         let weight = 0
         let heaviest = 1
@@ -192,10 +207,13 @@ export class Worker {
         }
         this.#bufferedWeight += weight
         // Full: the room left is less than a job of the claim, so the claim was cut by its capacity.
-        this.#adapt(jobs.length > 0 && want - weight < heaviest)
+        full = jobs.length > 0 && want - weight < heaviest
+        if (full) this.#pending = true
+        this.#adapt(full)
         this.#failures = 0
       }
     } catch (error) {
+      this.#pending = true
       this.#failures++
       this.#deps.onError(error, 'claim')
     } finally {
@@ -210,8 +228,10 @@ export class Worker {
     if (this.#claiming > 0) return // the claim still in flight decides what comes next
     if (this.#failures > 0) {
       this.#arm(Math.min(this.settings.pollIntervalMs * 2 ** Math.min(this.#failures, 5), 30_000))
-    } else if ((claimed > 0 || this.#wanted) && this.#needsMore()) {
-      this.wake()
+    } else if ((full || this.#wanted) && this.#needsMore()) {
+      // More may wait (the claim was cut by its capacity), or wakes came while it was in flight: one
+      // claim for all of them. A short claim took everything due; the next wake or poll claims again.
+      this.#schedule()
     } else {
       this.#arm(
         this.#buffer.length > 0
@@ -321,6 +341,6 @@ export class Worker {
     this.#running.delete(job.id)
     this.#used -= job.weight
     this.#startBuffered()
-    if (this.#needsMore()) this.wake()
+    if (this.#pending && this.#needsMore()) this.#schedule()
   }
 }
