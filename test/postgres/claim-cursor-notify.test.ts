@@ -4,13 +4,14 @@
  * passed that key starts its next claim there, instead of waiting for the full scan. Every store
  * here has a full scan an hour away, so a job the cursor passed is only taken through its notification.
  */
+import pg from 'pg'
 import { afterEach, expect, it } from 'vitest'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import type { ClaimParams } from '../../src/core/ports/store.js'
 import { waitFor } from '../support/wait.js'
-import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
+import { claim, databaseUrl, describePostgres, insert, newJob, T0, useStore } from './fixture.js'
 
 const HOUR = 3_600_000
 
@@ -155,6 +156,28 @@ describePostgres('keyset claim: notified keys ahead of the cursor', () => {
       expect(ids(await store.claimJobs(loop({ workerId }))), name).toEqual([id])
       await db.pool.query(`TRUNCATE ${db.table('jobs')}, ${db.table('queues')}`)
       await settle()
+    }
+  })
+
+  it('a transactional enqueue that commits after the lookback is taken at once (its notification is sent on commit)', async () => {
+    const { store, settle } = await listeningStore()
+    const client = new pg.Client({ connectionString: databaseUrl() })
+    await client.connect()
+    try {
+      await client.query('BEGIN')
+      const [late] = await store.insertJobs({
+        jobs: [newJob({ runAt: T0 - 5000 })],
+        now: T0 - 5000,
+        tx: client,
+      })
+      const [other] = await insert(store, [{ runAt: T0 }])
+      expect(ids(await store.claimJobs(loop()))).toEqual([other])
+      await settle()
+      await client.query('COMMIT')
+      expect(await settle()).toEqual([['default']])
+      expect(ids(await store.claimJobs(loop()))).toEqual([late!.job.id])
+    } finally {
+      await client.end()
     }
   })
 

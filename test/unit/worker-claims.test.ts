@@ -128,6 +128,33 @@ describe('worker claims', () => {
     await w.worker.stop(0)
   })
 
+  it('overlaps a second claim with the first only on a backlog (the last claim came back full)', async () => {
+    const s = store()
+    const w = startWorker(s, settings(10, 100))
+    await w.settle()
+    s.add(1)
+    w.worker.wake()
+    await waitFor(() => w.running.length === 1, { message: 'the first job' })
+    const claims = s.asked.length
+    s.hold()
+    s.add(1)
+    w.worker.wake()
+    await w.settle()
+    expect(s.asked).toHaveLength(claims + 1)
+    // A slot frees and another job comes while that claim is in flight: it waits for that claim.
+    await w.finish()
+    s.add(1)
+    w.worker.wake()
+    await w.settle()
+    expect(s.asked).toHaveLength(claims + 1)
+    s.release()
+    await waitFor(() => w.running.length === 2, { message: 'both jobs' })
+    await w.settle()
+    expect(s.asked).toHaveLength(claims + 2)
+    await w.finish()
+    await w.worker.stop(0)
+  })
+
   it('serves a wake it had no room for when a slot frees', async () => {
     const s = store()
     const w = startWorker(s, settings(1, 0))

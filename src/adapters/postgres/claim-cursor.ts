@@ -9,15 +9,20 @@
  * was taken (hundreds of thousands of entries after two minutes at 2,000 jobs/s). From the cursor,
  * it walks only those of the lookback.
  *
- * What the cursor can miss, a claim from the front takes at least once every `fullScanIntervalMs`:
- * a higher priority than the cursor's, a due time behind it (retries, scheduled and rescued jobs,
- * a released job, a producer's clock), a dependant whose turn came after the cursor passed it (and a
- * group's next job when another process finished the group's running job, or when that job's
- * `groupLockTimeoutMs` passed; when this store finished it, in `fifo` or `release` mode and whatever
- * the outcome, `finished` moves the cursor back at once), a job skipped while another claim held its
- * lock, and a transactional enqueue
- * that committed later than `lookbackMs` after its `run_at`. No job is lost or taken out of its
- * group's order; such a job waits up to one interval (and the worker's poll) longer.
+ * Jobs made available behind the cursor with a notification need no full scan: an insert of a
+ * higher priority or an earlier run time (a transactional enqueue that committed after the lookback
+ * too), a release, a retry due now, retryJobs, resumeJobs, a resumed queue, updateJob, a rescue. The
+ * notification names each queue's most urgent key (jobs-notification.ts), and the loops claiming
+ * from that queue start their next claim there (`notified`).
+ *
+ * What the cursor can miss without a notification, a claim from the front takes at least once every
+ * `fullScanIntervalMs`: a due time behind it (a retry or scheduled job that came due later, a
+ * producer's clock), a notification that was lost or sent by an earlier version, a dependant whose
+ * turn came after the cursor passed it (and a group's next job when another process finished the
+ * group's running job, or when that job's `groupLockTimeoutMs` passed; when this store finished it,
+ * in `fifo` or `release` mode and whatever the outcome, `finished` moves the cursor back at once),
+ * and a job skipped while another claim held its lock. No job is lost or taken out of its group's
+ * order; such a job waits up to one interval (and the worker's poll) longer.
  *
  * Only claims of a worker's claim loop (`resume: true`) use a cursor; other claims, and those with
  * `maxId` or `dueBy` (drain), scan from the front and leave the cursors alone.

@@ -87,6 +87,8 @@ export class Worker {
    * that claim was cut by its capacity. Only then does a freed slot claim again.
    */
   #pending = false
+  /** The last claim came back full: a backlog, on which a second claim may overlap the first. */
+  #backlog = false
   #immediate = false
   #pollTimer: TimerHandle | null = null
   #failures = 0
@@ -169,8 +171,9 @@ export class Worker {
     // Stale jobs leave the buffer before the claim is sized, so it asks only for what is missing.
     const stale = this.#claiming === 0 ? this.#takeStale() : []
     const want = this.settings.capacity + this.#prefetch - this.#used - this.#bufferedWeight - this.#requested
-    // A second claim only overlaps the first when the buffer is running low.
-    if (this.#claiming > 0 && (want <= 0 || this.#bufferedWeight * 4 >= this.#prefetch)) {
+    // A second claim only overlaps the first on a backlog, when the buffer is running low; otherwise
+    // wakes wait for the claim in flight and become one claim after it.
+    if (this.#claiming > 0 && (want <= 0 || !this.#backlog || this.#bufferedWeight * 4 >= this.#prefetch)) {
       this.#wanted = true
       return
     }
@@ -208,6 +211,7 @@ export class Worker {
         this.#bufferedWeight += weight
         // Full: the room left is less than a job of the claim, so the claim was cut by its capacity.
         full = jobs.length > 0 && want - weight < heaviest
+        this.#backlog = full
         if (full) this.#pending = true
         this.#adapt(full)
         this.#failures = 0
