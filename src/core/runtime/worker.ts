@@ -1,9 +1,11 @@
 /**
  * A worker: claims jobs from its queues only up to what it can use (free capacity plus a small
- * local buffer), runs each through the executor, and hands outcomes to the completer. Claims are
- * grouped per event-loop turn (one `setImmediate`) so every slot freed in a turn is refilled by one
- * claim. Buffered jobs are already `running` in the store: the buffer is kept modest, bounded in
- * time, and released on shutdown so it never hoards work from other workers for long.
+ * local buffer), runs each through the executor, and hands outcomes to the completer. It claims only
+ * when jobs may be waiting (a wake no claim has looked at yet, or a claim cut by its capacity), and
+ * claims are grouped: per event-loop turn (one `setImmediate`), and wakes that come while a claim is
+ * in flight become one claim after it; a wake on an idle worker claims on the next turn. Buffered
+ * jobs are already `running` in the store: the buffer is kept modest, bounded in time, and released
+ * on shutdown so it never hoards work from other workers for long.
  */
 
 import { ShutdownAbortError } from '../domain/errors.js'
