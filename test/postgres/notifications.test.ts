@@ -1,6 +1,7 @@
+import pg from 'pg'
 import { afterEach, expect, it } from 'vitest'
 import { waitFor } from '../support/wait.js'
-import { claim, describePostgres, insert, newJob, T0, useStore } from './fixture.js'
+import { claim, databaseUrl, describePostgres, insert, newJob, T0, useStore } from './fixture.js'
 
 describePostgres('LISTEN/NOTIFY wake-ups', () => {
   const db = useStore()
@@ -43,6 +44,40 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     })
     await db.store.insertJobs({ jobs: [newJob({ runAt: T0 + 1000 })], now: T0 })
     expect(await settle()).toEqual([['a', 'b']])
+  })
+
+  it('carries per queue the most urgent key of its jobs, after the names that earlier versions read', async () => {
+    const client = new pg.Client({ connectionString: databaseUrl() })
+    await client.connect()
+    try {
+      const payloads: string[] = []
+      client.on('notification', (m) => payloads.push(m.payload ?? ''))
+      await client.query(`LISTEN "${db.schema}_jobs"`)
+      await db.store.insertJobs({
+        jobs: [
+          newJob({ queue: 'b', priority: 3, runAt: T0 - 5 }),
+          newJob({ queue: 'b', priority: 1, runAt: T0 }),
+          newJob({ queue: 'a', priority: 0, runAt: T0 }),
+          newJob({ queue: 'a', priority: -4, runAt: T0 + 1 }),
+        ],
+        now: T0,
+      })
+      await db.store.insertJobs({ jobs: [newJob({ queue: 'c', priority: 2 })], now: T0 })
+      await waitFor(() => payloads.length === 2)
+      expect(payloads.map((p) => JSON.parse(p))).toEqual([
+        [
+          'a',
+          'b',
+          [
+            [0, T0],
+            [1, T0 - 5],
+          ],
+        ],
+        ['c', [[2, T0]]],
+      ])
+    } finally {
+      await client.end()
+    }
   })
 
   it('notifies when retries, releases, retryJobs or resume make jobs available', async () => {

@@ -84,4 +84,60 @@ describe('ClaimCursors', () => {
     cursors.plan(params(), ['q']).taken([job('q', 1, 1000)])
     expect(cursors.plan(params(), ['q']).starts).toEqual([FRONT])
   })
+
+  it('a notified key before the cursor is where the next plan starts, once, and that claim may move the cursor back', () => {
+    const { cursors } = setup()
+    cursors.plan(params(), ['q']).taken([job('q', 5, 5000)])
+    cursors.notified(new Map([['q', { priority: 1, runAt: 7000 }]]))
+    const rewound = cursors.plan(params(), ['q'])
+    expect(rewound.starts).toEqual([{ priority: 1, runAt: 6999 }])
+    rewound.taken([job('q', 1, 7000)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 6900 }])
+    // Not ahead of the cursor's start: nothing changes (the lookback covers it).
+    cursors.notified(new Map([['q', { priority: 1, runAt: 6950 }]]))
+    const plain = cursors.plan(params(), ['q'])
+    expect(plain.starts).toEqual([{ priority: 1, runAt: 6900 }])
+    plain.taken([job('q', 0, 1)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 6900 }])
+  })
+
+  it('a claim in flight when the notification comes cannot move the cursor past the notified key', () => {
+    const { cursors } = setup()
+    cursors.plan(params(), ['q']).taken([job('q', 5, 5000)])
+    const inFlight = cursors.plan(params(), ['q'])
+    cursors.notified(new Map([['q', { priority: 1, runAt: 7000 }]]))
+    cursors.notified(new Map([['q', { priority: 2, runAt: 1000 }]]))
+    inFlight.taken([job('q', 5, 9000)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 6999 }])
+  })
+
+  it('keeps notifications for the loops of their queues; null starts at the front; time orders by run time only', () => {
+    const { cursors } = setup()
+    cursors.plan(params({ strategy: 'time' }), ['a', 'b']).taken([job('a', 9, 5000), job('b', 9, 5000)])
+    cursors.plan(params({ workerId: 'other' }), ['c']).taken([job('c', 9, 5000)])
+    cursors.notified(
+      new Map([
+        ['a', { priority: -5, runAt: 4950 }],
+        ['b', null],
+        ['c', { priority: 0, runAt: 3000 }],
+        ['d', null],
+      ]),
+    )
+    expect(cursors.plan(params({ strategy: 'time' }), ['a', 'b']).starts).toEqual([
+      { priority: FRONT.priority, runAt: 4900 },
+      FRONT,
+    ])
+    expect(cursors.plan(params({ workerId: 'other' }), ['c']).starts).toEqual([{ priority: 0, runAt: 2999 }])
+    // A queue no loop claims from is not kept: a loop that starts claiming it later is not rewound.
+    cursors.plan(params({ workerId: 'other' }), ['d']).taken([job('d', 9, 5000)])
+    expect(cursors.plan(params({ workerId: 'other' }), ['d']).starts).toEqual([{ priority: 9, runAt: 4900 }])
+  })
+
+  it('after lost notifications (rescanAll) every loop scans from the front next', () => {
+    const { cursors } = setup()
+    cursors.plan(params(), ['q']).taken([job('q', 5, 5000)])
+    cursors.rescanAll()
+    expect(cursors.plan(params(), ['q']).starts).toEqual([FRONT])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 5, runAt: 4900 }])
+  })
 })

@@ -9,15 +9,20 @@
  * was taken (hundreds of thousands of entries after two minutes at 2,000 jobs/s). From the cursor,
  * it walks only those of the lookback.
  *
- * What the cursor can miss, a claim from the front takes at least once every `fullScanIntervalMs`:
- * a higher priority than the cursor's, a due time behind it (retries, scheduled and rescued jobs,
- * a released job, a producer's clock), a dependant whose turn came after the cursor passed it (and a
- * group's next job when another process finished the group's running job, or when that job's
- * `groupLockTimeoutMs` passed; when this store finished it, in `fifo` or `release` mode and whatever
- * the outcome, `finished` moves the cursor back at once), a job skipped while another claim held its
- * lock, and a transactional enqueue
- * that committed later than `lookbackMs` after its `run_at`. No job is lost or taken out of its
- * group's order; such a job waits up to one interval (and the worker's poll) longer.
+ * Jobs made available behind the cursor with a notification need no full scan: an insert of a
+ * higher priority or an earlier run time (a transactional enqueue that committed after the lookback
+ * too), a release, a retry due now, retryJobs, resumeJobs, a resumed queue, updateJob, a rescue. The
+ * notification names each queue's most urgent key (jobs-notification.ts), and the loops claiming
+ * from that queue start their next claim there (`notified`).
+ *
+ * What the cursor can miss without a notification, a claim from the front takes at least once every
+ * `fullScanIntervalMs`: a due time behind it (a retry or scheduled job that came due later, a
+ * producer's clock), a notification that was lost or sent by an earlier version, a dependant whose
+ * turn came after the cursor passed it (and a group's next job when another process finished the
+ * group's running job, or when that job's `groupLockTimeoutMs` passed; when this store finished it,
+ * in `fifo` or `release` mode and whatever the outcome, `finished` moves the cursor back at once),
+ * and a job skipped while another claim held its lock. No job is lost or taken out of its group's
+ * order; such a job waits up to one interval (and the worker's poll) longer.
  *
  * Only claims of a worker's claim loop (`resume: true`) use a cursor; other claims, and those with
  * `maxId` or `dueBy` (drain), scan from the front and leave the cursors alone.
@@ -26,6 +31,7 @@ import { InvalidArgumentError } from '../../core/domain/errors.js'
 import type { JobRecord } from '../../core/domain/job.js'
 import { validateOptionalInt, validateOptionsObject } from '../../core/domain/validation.js'
 import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
+import type { NotifiedKey } from './jobs-notification.js'
 
 /** Options of the keyset claim (`claimCursor` of the Postgres store and queue). */
 export interface ClaimCursorOptions {
@@ -89,6 +95,10 @@ interface Loop {
   lastFullScan: number
   readonly strategy: PollStrategy
   readonly keys: Map<string, ScanStart>
+  /** The queues this loop claims from (notifications of other queues are not kept). */
+  readonly queues: Set<string>
+  /** Per queue, the earliest start notified since the loop's last plan (see `notified`). */
+  readonly rewinds: Map<string, ScanStart>
 }
 
 /** True when `a` comes after `b` in the strategy's order (or there is no `b`). */
@@ -97,6 +107,13 @@ function after(strategy: PollStrategy, a: ScanStart, b: ScanStart | undefined): 
   return strategy === 'priority'
     ? a.priority > b.priority || (a.priority === b.priority && a.runAt > b.runAt)
     : a.runAt > b.runAt
+}
+
+/** Where a scan starts to take the jobs from `key` on, `lookback` ms before its run time. */
+function startAt(strategy: PollStrategy, key: ScanStart, lookback: number): ScanStart {
+  return strategy === 'priority'
+    ? { priority: key.priority, runAt: key.runAt - lookback }
+    : { priority: FRONT.priority, runAt: key.runAt - lookback }
 }
 
 /** Group jobs remembered until they finish (the oldest are forgotten past this; they wait for a full scan). */
@@ -132,22 +149,34 @@ export class ClaimCursors {
     const now = this.#elapsed()
     const full = loop === undefined || now - loop.lastFullScan >= this.#settings.fullScanIntervalMs
     if (!loop) {
-      loop = { lastFullScan: now, strategy: params.strategy, keys: new Map() }
+      loop = {
+        lastFullScan: now,
+        strategy: params.strategy,
+        keys: new Map(),
+        queues: new Set(),
+        rewinds: new Map(),
+      }
       this.#loops.set(id, loop)
     } else if (full) {
       loop.lastFullScan = now
     }
-    const keys = loop.keys
+    const { keys, rewinds } = loop
+    for (const q of queues) loop.queues.add(q)
+    /** Queues whose scan starts at a notified key, before the cursor: their cursor may move back. */
+    const rewound = new Set<string>()
     // At least 1 ms: a key is a run_at rounded to whole ms while run_at keeps microseconds (a retry's
     // database now() plus its delay), so a key rounded up would skip the jobs of its own millisecond
     // that the previous claim's LIMIT left behind.
     const lookback = Math.max(1, this.#settings.lookbackMs)
     const starts = queues.map((q) => {
       const key = full ? undefined : keys.get(q)
-      if (!key) return FRONT
-      return params.strategy === 'priority'
-        ? { priority: key.priority, runAt: key.runAt - lookback }
-        : { priority: FRONT.priority, runAt: key.runAt - lookback }
+      const start = key ? startAt(params.strategy, key, lookback) : FRONT
+      const rewind = rewinds.get(q)
+      if (rewind === undefined) return start
+      rewinds.delete(q)
+      if (!after(params.strategy, start, rewind)) return start
+      rewound.add(q)
+      return rewind
     })
     const ahead = (job: ScanStart, key: ScanStart | undefined) => after(params.strategy, job, key)
     const owner = loop
@@ -163,11 +192,36 @@ export class ClaimCursors {
         }
         for (const [queue, key] of last) {
           // A full scan took every claimable job up to its last one: the cursor may move back to it.
+          // So did a claim from a notified key (every claimable job from that key to its last one).
           const current = keys.get(queue)
-          if (full || !current || ahead(key, current)) keys.set(queue, key)
+          if (full || rewound.has(queue) || !current || ahead(key, current)) keys.set(queue, key)
         }
       },
     }
+  }
+
+  /**
+   * A notification: jobs became available in these queues, none before its key in strategy order
+   * (null: anywhere). Each loop claiming from such a queue starts its next claim there when its
+   * cursor is past it; that claim may then move the cursor back to the last job it takes. Kept until
+   * the loop's next plan, so that a claim already in flight cannot move the cursor past the key
+   * before a claim that sees the notified jobs starts (a notification arrives after its commit).
+   */
+  notified(keys: ReadonlyMap<string, NotifiedKey>): void {
+    for (const loop of this.#loops.values()) {
+      for (const [queue, key] of keys) {
+        if (!loop.queues.has(queue)) continue
+        // 1 ms behind: the key is a run_at rounded to whole ms.
+        const start = key === null ? FRONT : startAt(loop.strategy, key, 1)
+        const pending = loop.rewinds.get(queue)
+        if (pending === undefined || after(loop.strategy, pending, start)) loop.rewinds.set(queue, start)
+      }
+    }
+  }
+
+  /** Notifications may have been lost (the listener reconnected): every loop's next claim is a full scan. */
+  rescanAll(): void {
+    for (const loop of this.#loops.values()) loop.lastFullScan = Number.NEGATIVE_INFINITY
   }
 
   /**

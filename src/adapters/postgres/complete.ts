@@ -8,8 +8,9 @@
 import { RUN_LOGS_KEPT } from '../../core/domain/job.js'
 import type { Completion } from '../../core/ports/store.js'
 import { isJobId } from './job-id.js'
+import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { CHANGEABLE_SQL, fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { CHANGEABLE_SQL, fromMs, nowMs, type SqlNames, toMs, WAITING_SQL } from './sql-names.js'
 
 /**
  * CTEs `doomed` (recursive) and `cascaded` that cancel, at time `now`, the waiting dependants of the
@@ -77,7 +78,7 @@ export function completeSql(names: SqlNames): string {
         logs = ${appendLogSql('c.log')}
       FROM input c
       WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
-      RETURNING j.id, j.state, j.queue, j.run_at, j.schedule_name, j.schedule_tick
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.schedule_name, j.schedule_tick
     ), ended_badly AS (
       SELECT u.id FROM updated u WHERE u.state IN ('failed', 'cancelled')
     ), ${cascadeCtes(names, 'ended_badly', nowMs('$8'))}, succeeded_ticks AS (
@@ -90,10 +91,13 @@ export function completeSql(names: SqlNames): string {
       WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
       RETURNING s.name
     ), notified AS (
-      SELECT pg_notify($9::text, CASE WHEN count(DISTINCT u.queue) <= 40 THEN json_agg(DISTINCT u.queue)::text ELSE '[]' END)
-      FROM updated u
-      WHERE u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs(nowMs('$8'))}
-      HAVING count(*) > 0
+      ${notifyJobsSql('$9', {
+        from: 'updated u',
+        where: `u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs(nowMs('$8'))}`,
+        queue: 'u.queue',
+        priority: 'u.priority',
+        runAtMs: toMs('u.run_at'),
+      })}
     )
     SELECT (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM cascaded)::int AS cascaded,
       (SELECT count(*) FROM succeeded_ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified`

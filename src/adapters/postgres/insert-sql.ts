@@ -4,8 +4,9 @@
  * one-by-one enqueue path), and the lookup of the jobs holding skipped duplicates' keys.
  */
 import type { NewJob } from '../../core/ports/store.js'
+import { notifyJobsSql } from './jobs-notification.js'
 import { jobColumns } from './row-mapping.js'
-import { fromMs, nowMs, regclassLiteral, type SqlNames, UNIQUE_SQL } from './sql-names.js'
+import { fromMs, nowMs, regclassLiteral, type SqlNames, toMs, UNIQUE_SQL } from './sql-names.js'
 
 /** The SQL texts of inserting, per schema. */
 export interface InsertSql {
@@ -52,6 +53,13 @@ export function insertSql(names: SqlNames): InsertSql {
   const n = INPUT_COLUMNS.length
   const now = nowMs(`$${n + 1}`)
   const channel = `$${n + 2}`
+  const notifyInserted = notifyJobsSql(channel, {
+    from: 'inserted',
+    where: "state = 'available'",
+    queue: 'queue',
+    priority: 'priority',
+    runAtMs: toMs('run_at'),
+  })
   const arrays = INPUT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(', ')
   const aliases = INPUT_COLUMNS.map(([name]) => name).join(', ')
   const input = `input AS (
@@ -94,10 +102,9 @@ export function insertSql(names: SqlNames): InsertSql {
       ${withDependencies ? 'WHERE NOT EXISTS (SELECT 1 FROM missing)' : ''}
       ORDER BY i.ord
       ${onConflict(keyed)}
-      RETURNING j.id, j.state, j.queue
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at
     ), notified AS (
-      SELECT pg_notify(${channel}::text, CASE WHEN count(DISTINCT queue) <= 40 THEN json_agg(DISTINCT queue)::text ELSE '[]' END)
-      FROM inserted WHERE state = 'available' HAVING count(*) > 0
+      ${notifyInserted}
     )
     SELECT input.ord::int AS ord, ins.id::text AS id, ins.state, (SELECT count(*) FROM notified)::int AS notified, ${now} AS now_ms${
       withDependencies ? ', (SELECT array_agg(id::text) FROM missing) AS missing_ids' : ''
@@ -133,9 +140,9 @@ export function insertSql(names: SqlNames): InsertSql {
         coalesce($19::text, 'fifo'), $20::int
       )
       ${onConflict(keyed)}
-      RETURNING j.id, j.state, j.queue
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at
     ), notified AS (
-      SELECT pg_notify(${channel}::text, json_build_array(queue)::text) FROM inserted WHERE state = 'available'
+      ${notifyInserted}
     )
     SELECT 1 AS ord, id::text AS id, state, (SELECT count(*) FROM notified)::int AS notified, ${now} AS now_ms
     FROM inserted`

@@ -8,6 +8,7 @@ import type { JobFilter, ListJobsParams, QueueStats } from '../../core/ports/sto
 import { cascadeCtes } from './complete.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'
+import { frontOfQueueSql, notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import {
   type JobRow,
@@ -16,7 +17,7 @@ import {
   toJobRecord,
   toJobRecordWithLogs,
 } from './row-mapping.js'
-import { fromMs, nowMs, type SqlNames, UNIQUE_SQL, WAITING_SQL } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames, toMs, UNIQUE_SQL, WAITING_SQL } from './sql-names.js'
 
 /** At most this many ids per `<schema>_cancel` notification (payloads are limited to 8000 bytes). */
 const IDS_PER_NOTIFICATION = 300
@@ -121,10 +122,9 @@ export async function retryJobs(
         UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowSql)}, finished_at = NULL,
           max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1 ELSE j.max_attempts END
         WHERE j.id IN (SELECT id FROM eligible)
-        RETURNING j.queue
+        RETURNING j.queue, j.priority, j.run_at
       ), notified AS (
-        SELECT pg_notify(${channel}::text, CASE WHEN count(DISTINCT queue) <= 40 THEN json_agg(DISTINCT queue)::text ELSE '[]' END)
-        FROM updated HAVING count(*) > 0
+        ${notifyJobsSql(channel, { from: 'updated', queue: 'queue', priority: 'priority', runAtMs: toMs('run_at') })}
       )
       SELECT (SELECT count(*) FROM updated)::int AS count, (SELECT count(*) FROM notified)::int AS notified`,
     values: p.values,
@@ -208,8 +208,13 @@ export async function resumeJobs(
         FROM matched m WHERE j.id = m.id
         RETURNING ${jobColumns('j')}
       ), notified AS (
-        SELECT pg_notify(${channel}::text, CASE WHEN count(DISTINCT u.queue) <= 40 THEN json_agg(DISTINCT u.queue)::text ELSE '[]' END)
-        FROM updated u WHERE u.state = 'available' HAVING count(*) > 0
+        ${notifyJobsSql(channel, {
+          from: 'updated u',
+          where: "u.state = 'available'",
+          queue: 'u.queue',
+          priority: 'u.priority',
+          runAtMs: 'u.run_at',
+        })}
       )
       SELECT u.*, (SELECT count(*) FROM notified)::int AS notified FROM updated u`,
     values: p.values,
@@ -275,7 +280,7 @@ export async function setQueuePaused(
         ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at
         RETURNING name
       )
-      SELECT name, CASE WHEN NOT $2::boolean THEN pg_notify($4::text, json_build_array(name)::text) END AS notified FROM saved`,
+      SELECT name, CASE WHEN NOT $2::boolean THEN pg_notify($4::text, ${frontOfQueueSql('name')}) END AS notified FROM saved`,
     values: [queue, paused, now ?? null, names.jobsChannel],
   })
 }

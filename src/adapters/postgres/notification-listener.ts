@@ -5,17 +5,25 @@
  * sent while it was away are lost.
  */
 import pg from 'pg'
+import { type NotifiedKey, parseJobsNotification } from './jobs-notification.js'
 import { quoteIdentifier } from './schema-name.js'
 
 /** What the listener needs: how to connect, which channels, and where to report connection trouble. */
 export interface NotificationListenerOptions {
   readonly clientConfig: pg.ClientConfig
-  /** Channel whose payload is a JSON array of queue names (`[]` = any queue). */
+  /** Channel whose payload is a JSON array of queue names (`[]` = any queue) and their keys (jobs-notification.ts). */
   readonly jobsChannel: string
   /** Channel whose payload is a JSON array of cancelled job ids. */
   readonly cancelChannel: string
   /** Called when the connection fails or drops (the listener keeps retrying). */
   readonly onError?: (error: unknown) => void
+  /**
+   * Called with the keys a jobs notification carries, before its queues' subscribers are woken
+   * (so that the claims they make start from those keys).
+   */
+  readonly onJobKeys?: (keys: ReadonlyMap<string, NotifiedKey>) => void
+  /** Called after a reconnect, before every subscriber is woken: notifications sent meanwhile were lost. */
+  readonly onMissedNotifications?: () => void
 }
 
 const MIN_BACKOFF_MS = 100
@@ -110,7 +118,10 @@ export class NotificationListener {
     this.#isListening = true
     this.#markListening()
     // Notifications sent while disconnected are lost: wake every worker once.
-    if (reconnected) this.#emit(this.#available, [])
+    if (reconnected) {
+      this.#call(() => this.#options.onMissedNotifications?.())
+      this.#emit(this.#available, [])
+    }
   }
 
   #scheduleReconnect(): void {
@@ -129,18 +140,26 @@ export class NotificationListener {
   }
 
   #dispatch(channel: string, payload: string | undefined): void {
-    const values = parseStringArray(payload)
-    if (channel === this.#options.jobsChannel) this.#emit(this.#available, values)
-    else if (channel === this.#options.cancelChannel && values.length > 0) this.#emit(this.#cancelled, values)
+    if (channel === this.#options.jobsChannel) {
+      const { queues, keys } = parseJobsNotification(payload)
+      if (keys.size > 0) this.#call(() => this.#options.onJobKeys?.(keys))
+      this.#emit(this.#available, queues)
+    } else if (channel === this.#options.cancelChannel) {
+      const ids = parseStringArray(payload)
+      if (ids.length > 0) this.#emit(this.#cancelled, ids)
+    }
   }
 
   #emit(listeners: ReadonlySet<(values: readonly string[]) => void>, values: readonly string[]): void {
-    for (const listener of listeners) {
-      try {
-        listener(values)
-      } catch (error) {
-        this.#options.onError?.(error)
-      }
+    for (const listener of listeners) this.#call(() => listener(values))
+  }
+
+  /** Runs a callback, reporting what it throws instead of letting it end the dispatch. */
+  #call(callback: () => void): void {
+    try {
+      callback()
+    } catch (error) {
+      this.#options.onError?.(error)
     }
   }
 

@@ -144,6 +144,8 @@ export class PostgresStore implements JobStore {
       jobsChannel: this.#names.jobsChannel,
       cancelChannel: this.#names.cancelChannel,
       onError: options.onError,
+      onJobKeys: (keys) => this.#cursors.notified(keys),
+      onMissedNotifications: () => this.#cursors.rescanAll(),
     })
   }
 

@@ -8,6 +8,7 @@
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ProcessRecord, ProcessWorker } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
+import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
 import { fromMs, nowMs, type SqlNames, toMs } from './sql-names.js'
@@ -131,10 +132,13 @@ export function rescueSql(names: SqlNames): string {
     ), ended_badly AS (
       SELECT r.row_id AS id FROM rescued r WHERE r.state = 'failed'
     ), ${cascadeCtes(names, 'ended_badly', now)}, notified AS (
-      SELECT pg_notify($4::text, CASE WHEN count(DISTINCT r.queue) <= 40 THEN json_agg(DISTINCT r.queue)::text ELSE '[]' END)
-      FROM rescued r
-      WHERE r.state = 'retryable'
-      HAVING count(*) > 0
+      ${notifyJobsSql('$4', {
+        from: 'rescued r',
+        where: "r.state = 'retryable'",
+        queue: 'r.queue',
+        priority: 'r.priority',
+        runAtMs: 'r.run_at',
+      })}
     ), forgotten AS (
       DELETE FROM ${names.processes} p
       WHERE p.id = ANY(ARRAY(

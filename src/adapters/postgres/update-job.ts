@@ -6,6 +6,7 @@
  */
 import type { JobState } from '../../core/domain/job.js'
 import type { JobChanges, UpdateJobOutcome } from '../../core/ports/store.js'
+import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
 import { CHANGEABLE_SQL, fromMs, nowMs, type SqlNames } from './sql-names.js'
@@ -33,7 +34,13 @@ function updateJobSql(names: SqlNames): string {
       WHERE j.id = t.id AND t.state IN ${CHANGEABLE_SQL} AND j.state IN ${CHANGEABLE_SQL}
       RETURNING ${jobColumns('j')}
     ), notified AS (
-      SELECT pg_notify($6::text, json_build_array(u.queue)::text) FROM updated u WHERE u.run_at <= ${nowMs('$5')} AND u.state <> 'paused'
+      ${notifyJobsSql('$6', {
+        from: 'updated u',
+        where: `u.run_at <= ${nowMs('$5')} AND u.state <> 'paused'`,
+        queue: 'u.queue',
+        priority: 'u.priority',
+        runAtMs: 'u.run_at',
+      })}
     )
     SELECT t.state AS found_state, u.*, (SELECT count(*) FROM notified)::int AS notified
     FROM target t LEFT JOIN updated u ON true`

@@ -1,9 +1,11 @@
 /**
  * A worker: claims jobs from its queues only up to what it can use (free capacity plus a small
- * local buffer), runs each through the executor, and hands outcomes to the completer. Claims are
- * grouped per event-loop turn (one `setImmediate`) so every slot freed in a turn is refilled by one
- * claim. Buffered jobs are already `running` in the store: the buffer is kept modest, bounded in
- * time, and released on shutdown so it never hoards work from other workers for long.
+ * local buffer), runs each through the executor, and hands outcomes to the completer. It claims only
+ * when jobs may be waiting (a wake no claim has looked at yet, or a claim cut by its capacity), and
+ * claims are grouped: per event-loop turn (one `setImmediate`), and wakes that come while a claim is
+ * in flight become one claim after it; a wake on an idle worker claims on the next turn. Buffered
+ * jobs are already `running` in the store: the buffer is kept modest, bounded in time, and released
+ * on shutdown so it never hoards work from other workers for long.
  */
 
 import { ShutdownAbortError } from '../domain/errors.js'
@@ -86,6 +88,13 @@ export class Worker {
   #claiming = 0
   #requested = 0
   #wanted = false
+  /**
+   * Jobs may be waiting that no claim has looked for: a wake came after the last claim started, or
+   * that claim was cut by its capacity. Only then does a freed slot claim again.
+   */
+  #pending = false
+  /** The last claim came back full: a backlog, on which a second claim may overlap the first. */
+  #backlog = false
   #immediate = false
   #pollTimer: TimerHandle | null = null
   #failures = 0
@@ -103,8 +112,18 @@ export class Worker {
     this.wake()
   }
 
-  /** Asks for a claim soon (new jobs may be available, or a slot freed). */
+  /**
+   * Asks for a claim soon: new jobs may be available (a notification, a poll, a completion that may
+   * free a group's or a dependant's job). Claims at once when no claim is in flight; wakes that
+   * come while one is in flight are folded into one claim after it.
+   */
   wake(): void {
+    this.#pending = true
+    this.#schedule()
+  }
+
+  /** Schedules a claim for the next event-loop turn, or after the claims in flight. */
+  #schedule(): void {
     if (!this.#started || this.#stopping) return
     if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT) {
       this.#wanted = true
@@ -158,17 +177,19 @@ export class Worker {
     // Stale jobs leave the buffer before the claim is sized, so it asks only for what is missing.
     const stale = this.#claiming === 0 ? this.#takeStale() : []
     const want = this.settings.capacity + this.#prefetch - this.#used - this.#bufferedWeight - this.#requested
-    // A second claim only overlaps the first when the buffer is running low.
-    if (this.#claiming > 0 && (want <= 0 || this.#bufferedWeight * 4 >= this.#prefetch)) {
+    // A second claim only overlaps the first on a backlog, when the buffer is running low; otherwise
+    // wakes wait for the claim in flight and become one claim after it.
+    if (this.#claiming > 0 && (want <= 0 || !this.#backlog || this.#bufferedWeight * 4 >= this.#prefetch)) {
       this.#wanted = true
       return
     }
     this.#claiming++
     this.#requested += Math.max(0, want)
     this.#wanted = false
+    if (want > 0) this.#pending = false
     this.#pollTimer?.cancel()
     this.#pollTimer = null
-    let claimed = 0
+    let full = false
     try {
       if (stale.length > 0) await this.#release(stale)
       if (want > 0) {
@@ -185,7 +206,6 @@ export class Worker {
           strategy: this.settings.strategy,
           workerId: this.settings.id,
         })
-        claimed = jobs.length
         const now = this.#deps.clock.now()
         let weight = 0
         let heaviest = 1
@@ -196,10 +216,14 @@ export class Worker {
         }
         this.#bufferedWeight += weight
         // Full: the room left is less than a job of the claim, so the claim was cut by its capacity.
-        this.#adapt(jobs.length > 0 && want - weight < heaviest)
+        full = jobs.length > 0 && want - weight < heaviest
+        this.#backlog = full
+        if (full) this.#pending = true
+        this.#adapt(full)
         this.#failures = 0
       }
     } catch (error) {
+      this.#pending = true
       this.#failures++
       this.#deps.onError(error, 'claim')
     } finally {
@@ -214,8 +238,10 @@ export class Worker {
     if (this.#claiming > 0) return // the claim still in flight decides what comes next
     if (this.#failures > 0) {
       this.#arm(Math.min(this.settings.pollIntervalMs * 2 ** Math.min(this.#failures, 5), 30_000))
-    } else if ((claimed > 0 || this.#wanted) && this.#needsMore()) {
-      this.wake()
+    } else if ((full || this.#wanted) && this.#needsMore()) {
+      // More may wait (the claim was cut by its capacity), or wakes came while it was in flight: one
+      // claim for all of them. A short claim took everything due; the next wake or poll claims again.
+      this.#schedule()
     } else {
       this.#arm(
         this.#buffer.length > 0
@@ -327,6 +353,6 @@ export class Worker {
     this.#running.delete(job.id)
     this.#used -= job.weight
     this.#startBuffered()
-    if (this.#needsMore()) this.wake()
+    if (this.#pending && this.#needsMore()) this.#schedule()
   }
 }
