@@ -97,9 +97,10 @@ export interface QueueOptions {
     /**
      * Failover at max execution time: a job with a `timeoutMs` that is still `running` this long
      * after its timeout (counted from its claim, on the store's clock: a job that waited in a
-     * prefetching worker's local buffer started later, so keep this above `maxBufferWaitMs`) is
+     * prefetching worker's local buffer started later, so a margin below `maxBufferWaitMs` is refused) is
      * rescued as a failed attempt (`JobTimeoutError`), even if its process still heartbeats: its
-     * worker would have ended it at its timeout, so the worker is stuck or gone (default 60 000 ms;
+     * worker would have ended it at its timeout, so the worker is stuck or gone (default 60 000 ms, or
+     * `maxBufferWaitMs` when that is longer;
      * null: only heartbeat silence rescues). A job within its timeout is never taken from a live
      * process.
      */

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { AUTO_PREFETCH, DEFAULTS } from '../defaults.js'
 import { resolveBackoff } from '../domain/backoff.js'
+import { InvalidArgumentError } from '../domain/errors.js'
 import type { MaintenanceSettings } from '../maintenance/maintenance-service.js'
 import type { ScheduleServiceSettings } from '../maintenance/schedule-service.js'
 import { type Clock, createSystemClock } from '../ports/clock.js'
@@ -84,8 +85,7 @@ export function resolveConfig(
     heartbeatIntervalMs: m.heartbeatIntervalMs ?? dm.heartbeatIntervalMs,
     rescueAfterMs: m.rescueAfterMs ?? dm.rescueAfterMs,
     rescueIntervalMs: m.rescueIntervalMs ?? dm.rescueIntervalMs,
-    timeoutRescueMarginMs:
-      m.timeoutRescueMarginMs === null ? null : (m.timeoutRescueMarginMs ?? dm.timeoutRescueMarginMs),
+    timeoutRescueMarginMs: timeoutRescueMargin(m.timeoutRescueMarginMs, options.maxBufferWaitMs),
     retentionMs: m.retentionMs === null ? null : (m.retentionMs ?? dm.retentionMs),
     pruneIntervalMs: m.pruneIntervalMs ?? dm.pruneIntervalMs,
     batchSize: dm.batchSize,
@@ -168,4 +168,25 @@ function resolveWorkers(
 function prefetchBounds(value: number | 'auto'): { prefetch: number; prefetchMax: number } {
   if (value === 'auto') return { prefetch: AUTO_PREFETCH.base, prefetchMax: AUTO_PREFETCH.max }
   return { prefetch: value, prefetchMax: value }
+}
+
+/**
+ * The timeout rescue's margin: it counts from the claim, and a job may wait up to `maxBufferWaitMs`
+ * in a prefetching worker's buffer before its handler (and its timeout) starts, so a smaller margin
+ * could rescue, and run again, a job its live worker is still running within its timeout. An
+ * explicit smaller margin is refused; the default grows to the buffer wait.
+ */
+function timeoutRescueMargin(
+  margin: number | null | undefined,
+  bufferWait: number | undefined,
+): number | null {
+  if (margin === null) return null
+  const wait = bufferWait ?? DEFAULTS.worker.maxBufferWaitMs
+  if (margin === undefined) return Math.max(DEFAULTS.maintenance.timeoutRescueMarginMs, wait)
+  if (margin < wait) {
+    throw new InvalidArgumentError(
+      `maintenance.timeoutRescueMarginMs (${margin}) must be at least maxBufferWaitMs (${wait}): the timeout rescue counts from the claim, and a job may wait that long in a worker's local buffer before its handler starts. Raise the margin, lower maxBufferWaitMs, or pass null to rescue on heartbeat silence only.`,
+    )
+  }
+  return margin
 }
