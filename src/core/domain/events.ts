@@ -41,7 +41,8 @@ export interface QueueEvents {
    * A job's run ended in a way that lets the next job of its group start (cuckmq's group release):
    * after every run of a `release` job (any outcome, a retry or snooze included), and after a `fifo`
    * job's final outcome (`succeeded`, `failed`, `cancelled`; a retry or snooze keeps the group). Not
-   * emitted when a run is handed back unrun at shutdown, nor for a rescue or a group lock timeout.
+   * emitted when a run is handed back unrun at shutdown, nor for a rescue, a group lock timeout or an
+   * operator's cancel of a running job (its run's outcome is then not written; `cancelled` tells).
    */
   groupReleased: {
     job: JobRecord
