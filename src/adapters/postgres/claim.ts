@@ -14,8 +14,9 @@
  * group's index up to the first earlier waiting job); then `claim_group_turn` (migrations 008 and
  * 011) takes the group's advisory lock and checks again with a fresh snapshot, so two concurrent
  * claimers can never both start a job of one group, and refuses every later job of a group whose turn
- * this statement already gave: a claim takes at most one job per group, the first in strategy order,
- * and a group's backlog does not use up the LIMIT (the scan goes on to other groups and jobs).
+ * this statement already gave (in the same queue, when it scans several; the group's first in strategy
+ * order across them is then kept): a claim takes at most one job per group, the first in strategy
+ * order, and a group's backlog does not use up the LIMIT (the scan goes on to other groups and jobs).
  */
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
@@ -92,7 +93,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
             AND g.group_key IS NOT NULL AND g.state IN ${PENDING_SQL} AND g.state <> 'running'
           ORDER BY g.group_key, g.id LIMIT 1 OFFSET 0
         ))
-        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now})
+        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now}, ${manyQueues ? 'j.queue' : "''"})
       ))
     ORDER BY ${ORDER[strategy]('j')}
     LIMIT $5::int
@@ -112,12 +113,20 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
         SELECT c.* FROM (${candidates}) c
         WHERE NOT EXISTS (SELECT 1 FROM ${names.queues} p WHERE p.name = ($1::text[])[1] AND p.paused)
       )`
-  // `locked` holds at most one job per group (claim_group_turn gives a group one turn per statement).
+  // `locked` holds at most one job per group and scanned queue (claim_group_turn gives a group one
+  // turn per statement and scope); over several queues, the group's first in strategy order is taken.
+  const oneTurnPerGroup = manyQueues
+    ? `(
+          SELECT u.*, row_number() OVER (PARTITION BY u.group_key ORDER BY ${ORDER[strategy]('u')}) AS turn
+          FROM locked u
+        ) l
+        WHERE l.group_key IS NULL OR l.turn = 1`
+    : 'locked l'
   return `WITH ${locked}, taken AS (
       SELECT w.id FROM (
         SELECT l.id, sum(l.weight) OVER (ORDER BY ${ORDER[strategy]('l')}) AS used,
           row_number() OVER (ORDER BY ${ORDER[strategy]('l')}) AS n
-        FROM locked l
+        FROM ${oneTurnPerGroup}
       ) w
       WHERE w.used <= $5::int OR ($9::boolean AND w.n = 1)
     )

@@ -110,6 +110,20 @@ export default function groupModeCases(factory: StoreFactory): void {
       expect(await claimIds(store(), { capacity: 4 })).toEqual([first, ...others])
     })
 
+    it("release: a claim over several queues takes the group's first job in strategy order, whichever queue it is in", async () => {
+      for (const queues of [
+        ['q1', 'q2'],
+        ['q2', 'q1'],
+      ]) {
+        const [, first, other] = await insertIds(store(), [
+          { queue: queues[0], groupKey: `g-${queues[0]}`, groupMode: 'release', priority: 5 },
+          { queue: queues[1], groupKey: `g-${queues[0]}`, groupMode: 'release', priority: 0 },
+          { queue: queues[0], priority: 9 },
+        ])
+        expect(await claimIds(store(), { queues: ['q1', 'q2'] })).toEqual([first, other])
+      }
+    })
+
     it('each job follows its own mode: a fifo job waits behind a retrying release job, a release job does not wait behind a retrying fifo job', async () => {
       const [r1, f2] = await insertIds(store(), [{ groupKey: 'g', groupMode: 'release' }, { groupKey: 'g' }])
       expect(await failOnce()).toBe(r1)
