@@ -92,6 +92,7 @@ export type {
 } from './core/ports/queue.js'
 export type {
   ClaimParams,
+  CompleteJobsResult,
   Completion,
   CompletionOutcome,
   FireTickParams,

@@ -79,9 +79,9 @@ function onTodaysTable(
       await insertJobs(db, names, sql.insert, jobs, now)
     },
     openClaimer,
-    complete(db, _workerId, jobs) {
+    async complete(db, _workerId, jobs) {
       const completions = jobs.map((j) => ({ id: j.id, outcome: 'succeeded' as const, attempt: j.attempt }))
-      return completeJobs(db, names, sql.complete, completions, Date.now())
+      return (await completeJobs(db, names, sql.complete, completions, Date.now())).updated
     },
     counts: (db) => countStates(db),
   }

@@ -190,7 +190,7 @@ async function claimAndComplete(adapter: Adapter, n: number): Promise<number> {
           completions,
           Date.now(),
         )
-        written += done
+        written += done.updated
       }
     } finally {
       claimer.release()

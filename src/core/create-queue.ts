@@ -49,6 +49,7 @@ import type { IsolationHost } from './runtime/isolation/isolation-host.js'
 import { JobManager } from './runtime/job-manager.js'
 import { JobRunner, type RunMode } from './runtime/job-runner.js'
 import { MiddlewareChain } from './runtime/middleware-chain.js'
+import { emitOutcome } from './runtime/outcome-events.js'
 import { performJob } from './runtime/perform-job.js'
 import { ScheduleRegistrar } from './runtime/schedule-registrar.js'
 import { StorageHealthMonitor } from './runtime/storage-health-monitor.js'
@@ -125,6 +126,8 @@ class CoreQueueImpl implements CoreQueue {
       store,
       clock: this.clock,
       onError: (error) => this.#events.emit('error', { error, during: 'complete' }),
+      onApplied: (job, completion, durationMs) =>
+        emitOutcome(this.#events, this.clock, job, completion, durationMs),
     })
     this.#schedules = new ScheduleRegistrar({ store, clock: this.clock })
     this.#health = new StorageHealthMonitor({ store, clock: this.clock, settings: config.storageHealth })
@@ -140,7 +143,6 @@ class CoreQueueImpl implements CoreQueue {
       store,
       clock: this.clock,
       events: this.#events,
-      runningHere: () => new Set(this.#runner.localRuns.keys()),
       abortHere: (ids) => this.#abortLocal(ids),
       definitionOf: (kind) => this.#registry.get(kind)?.definition,
     })

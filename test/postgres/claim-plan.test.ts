@@ -91,14 +91,19 @@ describePostgres('claim plan on the claim pool sessions', () => {
           ? /ROW\(priority, run_at\) >= ROW\((\(\$12\)\[1\]|q\.start_priority), to_timestamp/
           : /\(run_at >= to_timestamp\(\(?(\(\$11\)\[1\]|q\.start_run_at)/,
       )
-      // The group pre-check (a job of a group: its group's running and earlier waiting jobs) probes
-      // the group index by the job's group (an index scan, or with statistics a bitmap scan of it below
-      // the job's id beside the small index of running jobs), never the claim index or the primary key.
-      const group = plan[v].findIndex((line) =>
-        /Index Scan using jobs_group_idx on jobs g|Bitmap Index Scan on jobs_group_idx/.test(line),
+      // The group pre-check (a job of a group) probes the small index of running group jobs by the
+      // job's group, and for a fifo job the group index below the job's id; never the claim index or
+      // the primary key.
+      const running = plan[v].findIndex((line) =>
+        line.includes('Index Scan using jobs_group_running_idx on jobs g'),
       )
-      expect(group, v).toBeGreaterThan(-1)
-      expect(plan[v][group + 1], v).toMatch(/Index Cond: \(\(?group_key = j_1\.group_key\)?/)
+      expect(running, v).toBeGreaterThan(-1)
+      expect(plan[v][running + 1], v).toMatch(/Index Cond: \(group_key = j_1\.group_key\)/)
+      const earlier = plan[v].findIndex((line) => /Index Scan using jobs_group_idx on jobs g/.test(line))
+      expect(earlier, v).toBeGreaterThan(-1)
+      expect(plan[v][earlier + 1], v).toMatch(
+        /Index Cond: \(\(ROW\(group_key, id\) < ROW\(j_1\.group_key, j_1\.id\)\) AND \(group_key = j_1\.group_key\)\)/,
+      )
     }
   }
 

@@ -140,4 +140,21 @@ describe('ClaimCursors', () => {
     expect(cursors.plan(params(), ['q']).starts).toEqual([FRONT])
     expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 5, runAt: 4900 }])
   })
+
+  it("builds a claim loop's id once per kinds array, not per claim; another array with the same kinds is the same loop", () => {
+    const { cursors } = setup()
+    let joins = 0
+    const kinds = ['a', 'b']
+    const join = kinds.join.bind(kinds)
+    Object.defineProperty(kinds, 'join', {
+      value: (sep?: string) => {
+        joins++
+        return join(sep)
+      },
+    })
+    cursors.plan(params({ kinds }), ['q']).taken([job('q', 1, 5000)])
+    for (let i = 0; i < 5; i++) cursors.plan(params({ kinds }), ['q'])
+    expect(joins).toBe(1)
+    expect(cursors.plan(params({ kinds: ['a', 'b'] }), ['q']).starts).toEqual([{ priority: 1, runAt: 4900 }])
+  })
 })

@@ -9,6 +9,7 @@ import {
 import { type Clock, createSystemClock } from '../../core/ports/clock.js'
 import {
   type ClaimParams,
+  type CompleteJobsResult,
   type Completion,
   type FireTickParams,
   type InsertOutcome,
@@ -51,6 +52,8 @@ const FINAL = new Set<JobState>(FINAL_STATES)
 const WAITING = new Set<JobState>(WAITING_STATES)
 const UNIQUE = new Set<JobState>(UNIQUE_STATES)
 const CHANGEABLE = new Set<JobState>(CHANGEABLE_STATES)
+/** `completeJobs`' usual answer: nothing skipped (one shared array, nothing allocated per call). */
+const NOTHING_SKIPPED: readonly string[] = Object.freeze([])
 
 /**
  * The storage port in memory, for tests and demos: the same semantics as the Postgres store in one
@@ -126,13 +129,23 @@ export class MemoryStore implements JobStore {
   }
 
   /** Writes back attempt outcomes of running jobs (see `JobStore.completeJobs`). */
-  async completeJobs(params: { completions: readonly Completion[]; now?: number }): Promise<void> {
+  async completeJobs(params: {
+    completions: readonly Completion[]
+    now?: number
+  }): Promise<CompleteJobsResult> {
     const now = this.#time(params.now)
     this.#seen(now)
+    let skipped: string[] | undefined
     for (const c of params.completions) {
       const entry = this.#jobs.get(c.id)
-      if (entry?.record.state !== 'running') continue
-      if (c.attempt !== undefined && entry.record.attempt !== c.attempt) continue
+      if (
+        entry?.record.state !== 'running' ||
+        (c.attempt !== undefined && entry.record.attempt !== c.attempt)
+      ) {
+        skipped ??= []
+        skipped.push(c.id)
+        continue
+      }
       const job = entry.record
       if (c.logs) entry.logs = appendRunLog(entry.logs, c.logs)
       this.#jobs.update(entry, completionChanges(job, c, now), now)
@@ -141,6 +154,7 @@ export class MemoryStore implements JobStore {
       }
     }
     this.#settle(now)
+    return { skipped: skipped ?? NOTHING_SKIPPED }
   }
 
   /** Records that a process is alive (see `JobStore.recordHeartbeat`). */

@@ -124,6 +124,8 @@ export class ClaimCursors {
   readonly #settings: Required<ClaimCursorOptions>
   readonly #elapsed: () => number
   readonly #loops = new Map<string, Loop>()
+  /** Loop ids by kinds array, strategy and worker id. */
+  readonly #loopIds = new WeakMap<readonly string[], Record<PollStrategy, Map<string, string>>>()
   /** Running group jobs this store's loops claimed: where their loop's cursor goes back when they finish. */
   readonly #groupJobs = new Map<
     string,
@@ -144,7 +146,7 @@ export class ClaimCursors {
       params.maxId !== undefined ||
       params.dueBy !== undefined
     if (off) return { starts: queues.map(() => FRONT), taken: () => {} }
-    const id = `${params.strategy}\n${params.workerId}\n${params.kinds.join('\n')}`
+    const id = this.#loopId(params)
     let loop = this.#loops.get(id)
     const now = this.#elapsed()
     const full = loop === undefined || now - loop.lastFullScan >= this.#settings.fullScanIntervalMs
@@ -239,6 +241,25 @@ export class ClaimCursors {
       const cursor = entry.loop.keys.get(entry.queue)
       if (cursor && after(entry.loop.strategy, cursor, entry.key)) entry.loop.keys.set(entry.queue, entry.key)
     }
+  }
+
+  /**
+   * The id of a claim's loop (strategy, worker id, kinds), built once per kinds array and worker: a
+   * worker passes the registry's array on every claim (a registration replaces it, never changes it).
+   */
+  #loopId(params: ClaimParams): string {
+    let byStrategy = this.#loopIds.get(params.kinds)
+    if (!byStrategy) {
+      byStrategy = { priority: new Map(), time: new Map() }
+      this.#loopIds.set(params.kinds, byStrategy)
+    }
+    const ids = byStrategy[params.strategy]
+    let id = ids.get(params.workerId)
+    if (id === undefined) {
+      id = `${params.strategy}\n${params.workerId}\n${params.kinds.join('\n')}`
+      ids.set(params.workerId, id)
+    }
+    return id
   }
 
   #rememberGroupJob(job: JobRecord, loop: Loop): void {

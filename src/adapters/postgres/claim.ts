@@ -9,14 +9,18 @@
  * ordered index scan. Weights are applied over the locked candidates with a running sum.
  *
  * Groups: a stale-snapshot pre-check keeps only jobs of groups that nothing running holds (a running
- * job holds its group until its own `group_lock_timeout_ms` has passed) and, for a `fifo` job, only
- * its group's smallest waiting id; then `claim_group_turn` (see migration 008) takes the group's
- * advisory lock and checks again with a fresh snapshot, so two concurrent claimers can never both
- * start a job of one group. Two `release` jobs of one group in one statement: the first is taken.
+ * job holds its group until its own `group_lock_timeout_ms` has passed: one probe of the small index
+ * of running group jobs) and, for a `fifo` job only, its group's smallest waiting id (a walk of the
+ * group's index up to the first earlier waiting job); then `claim_group_turn` (migrations 008 and
+ * 010) takes the group's advisory lock and checks again with a fresh snapshot, so two concurrent
+ * claimers can never both start a job of one group, and refuses every later job of a group whose turn
+ * this statement already gave (in the same queue, when it scans several; the group's first in strategy
+ * order across them is then kept): a claim takes at most one job per group, the first in strategy
+ * order, and a group's backlog does not use up the LIMIT (the scan goes on to other groups and jobs).
  */
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
-import { type ClaimCursors, FRONT } from './claim-cursor.js'
+import { type ClaimCursors, FRONT, type ScanStart } from './claim-cursor.js'
 import { assertJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
@@ -27,8 +31,19 @@ const ORDER: Record<PollStrategy, (a: string) => string> = {
   time: (a) => `${a}.run_at, ${a}.id`,
 }
 
-/** Claim statements by variant: strategy, and one queue (an ordered index scan) or several. */
-export type ClaimSql = Readonly<Record<`${PollStrategy}:${'one' | 'many'}`, string>>
+/** A claim statement's variant: strategy, and one queue (an ordered index scan) or several. */
+type ClaimVariant = `${PollStrategy}:${'one' | 'many'}`
+
+/** The variants by strategy: [one queue, several queues] (looked up per claim without building a string). */
+const VARIANTS: Readonly<Record<PollStrategy, readonly [ClaimVariant, ClaimVariant]>> = {
+  priority: ['priority:one', 'priority:many'],
+  time: ['time:one', 'time:many'],
+}
+
+/** Claim statements by variant, with each variant's prepared-statement name. */
+export type ClaimSql = Readonly<Record<ClaimVariant, string>> & {
+  readonly statementNames: Readonly<Record<ClaimVariant, string>>
+}
 
 /**
  * Parameters: $1 queues text[], $2 kinds text[], $3 due-by ms (null: now), $4 max id or null, $5 capacity,
@@ -46,6 +61,11 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
     strategy === 'priority'
       ? `(j.priority, j.run_at) >= (${startPriority}, ${startRunAt})`
       : `j.run_at >= ${startRunAt}`
+  // The group probes are fenced with OFFSET 0 so that each stays a probe per candidate: unfenced, the
+  // planner may hash every running group job once per claim, or walk the primary key below the job's
+  // id. The row comparison bounds the fifo probe in the group index (and only there) at the job's id,
+  // and its order makes it an ordered index scan that stops at the first earlier waiting job (with
+  // statistics, a bitmap scan would collect all of them first).
   const candidates = `SELECT j.id, j.weight, j.priority, j.run_at, j.group_key
     FROM ${names.jobs} j
     WHERE j.state IN ${WAITING_SQL}
@@ -62,12 +82,18 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       AND (j.group_key IS NULL OR (
         NOT EXISTS (
           SELECT 1 FROM ${names.jobs} g
-          WHERE g.group_key = j.group_key AND g.state IN ${PENDING_SQL} AND (g.state = 'running' OR g.id < j.id)
-            AND CASE WHEN g.state = 'running'
-              THEN g.group_lock_timeout_ms IS NULL OR g.attempted_at > ${now} - g.group_lock_timeout_ms * interval '1 millisecond'
-              ELSE j.group_mode = 'fifo' END
+          WHERE g.group_key = j.group_key AND g.group_key IS NOT NULL AND g.state = 'running'
+            AND (g.group_lock_timeout_ms IS NULL
+              OR g.attempted_at > ${now} - g.group_lock_timeout_ms * interval '1 millisecond')
+          OFFSET 0
         )
-        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now})
+        AND (j.group_mode = 'release' OR NOT EXISTS (
+          SELECT 1 FROM ${names.jobs} g
+          WHERE g.group_key = j.group_key AND (g.group_key, g.id) < (j.group_key, j.id)
+            AND g.group_key IS NOT NULL AND g.state IN ${PENDING_SQL} AND g.state <> 'running'
+          ORDER BY g.group_key, g.id LIMIT 1 OFFSET 0
+        ))
+        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now}, ${manyQueues ? 'j.queue' : "''"})
       ))
     ORDER BY ${ORDER[strategy]('j')}
     LIMIT $5::int
@@ -87,17 +113,20 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
         SELECT c.* FROM (${candidates}) c
         WHERE NOT EXISTS (SELECT 1 FROM ${names.queues} p WHERE p.name = ($1::text[])[1] AND p.paused)
       )`
-  // One job per group: two 'release' jobs of a free group both pass its turn check in one statement
-  // (the advisory lock is the statement's own), so only the first of them in order is taken.
+  // `locked` holds at most one job per group and scanned queue (claim_group_turn gives a group one
+  // turn per statement and scope); over several queues, the group's first in strategy order is taken.
+  const oneTurnPerGroup = manyQueues
+    ? `(
+          SELECT u.*, row_number() OVER (PARTITION BY u.group_key ORDER BY ${ORDER[strategy]('u')}) AS turn
+          FROM locked u
+        ) l
+        WHERE l.group_key IS NULL OR l.turn = 1`
+    : 'locked l'
   return `WITH ${locked}, taken AS (
       SELECT w.id FROM (
         SELECT l.id, sum(l.weight) OVER (ORDER BY ${ORDER[strategy]('l')}) AS used,
           row_number() OVER (ORDER BY ${ORDER[strategy]('l')}) AS n
-        FROM (
-          SELECT u.*, row_number() OVER (PARTITION BY u.group_key ORDER BY ${ORDER[strategy]('u')}) AS turn
-          FROM locked u
-        ) l
-        WHERE l.group_key IS NULL OR l.turn = 1
+        FROM ${oneTurnPerGroup}
       ) w
       WHERE w.used <= $5::int OR ($9::boolean AND w.n = 1)
     )
@@ -109,11 +138,18 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
 
 /** Builds the claim statements of a schema. */
 export function claimSql(names: SqlNames): ClaimSql {
+  const name = (v: ClaimVariant) => `${names.statementPrefix}claim_${v.replace(':', '_')}`
   return {
     'priority:one': buildClaimSql(names, 'priority', false),
     'priority:many': buildClaimSql(names, 'priority', true),
     'time:one': buildClaimSql(names, 'time', false),
     'time:many': buildClaimSql(names, 'time', true),
+    statementNames: {
+      'priority:one': name('priority:one'),
+      'priority:many': name('priority:many'),
+      'time:one': name('time:one'),
+      'time:many': name('time:many'),
+    },
   }
 }
 
@@ -136,15 +172,13 @@ export async function claimJobs(
   cursors?: ClaimCursors,
 ): Promise<JobRecord[]> {
   const capacity = Math.floor(params.capacity)
-  const queues = [...new Set(params.queues)]
+  const queues = distinct(params.queues)
   if (capacity < 1 || queues.length === 0 || params.kinds.length === 0) return []
-  const variant = `${params.strategy}:${queues.length === 1 ? 'one' : 'many'}` as const
+  const variant = VARIANTS[params.strategy][queues.length === 1 ? 0 : 1]
   const plan = cursors?.plan(params, queues)
-  const starts = plan?.starts ?? queues.map(() => FRONT)
-  const cursorValues: unknown[] = [starts.map((s) => s.runAt)]
-  if (params.strategy === 'priority') cursorValues.push(starts.map((s) => s.priority))
+  const starts = plan?.starts
   const rows = await queryRows<ClaimedJobRow>(target, {
-    name: `${names.statementPrefix}claim_${params.strategy}_${queues.length === 1 ? 'one' : 'many'}`,
+    name: sql.statementNames[variant],
     text: sql[variant],
     values: [
       queues,
@@ -157,10 +191,39 @@ export async function claimJobs(
       names.groupLockSpace,
       params.oversizedFirst === true,
       params.maxWeight === undefined ? null : Math.floor(params.maxWeight),
-      ...cursorValues,
+      // $11 (and $12 for `priority`): where each queue's scan starts, as array literals.
+      starts ? startsLiteral(starts, 'runAt') : frontLiteral(queues.length, FRONT.runAt),
+      ...(params.strategy === 'priority'
+        ? [starts ? startsLiteral(starts, 'priority') : frontLiteral(queues.length, FRONT.priority)]
+        : []),
     ],
   })
   const jobs = rows.map((row) => toClaimedJob(row, params.workerId, params.kinds, queues))
   plan?.taken(jobs)
   return jobs.sort(compare[params.strategy])
 }
+
+/** `list` without repeats; `list` itself when it has none (the usual case: nothing is allocated). */
+function distinct(list: readonly string[]): readonly string[] {
+  for (let i = 1; i < list.length; i++) {
+    if (list.lastIndexOf(list[i]!, i - 1) !== -1) return [...new Set(list)]
+  }
+  return list
+}
+
+/** The array literal of one field of the scan starts (`{-Infinity,1733...}`: numbers only, nothing to escape). */
+function startsLiteral(starts: readonly ScanStart[], field: keyof ScanStart): string {
+  if (starts.length === 1) return `{${starts[0]![field]}}`
+  let out = '{'
+  for (let i = 0; i < starts.length; i++) out += (i === 0 ? '' : ',') + String(starts[i]![field])
+  return `${out}}`
+}
+
+/** The array literal of `n` copies of `value` (the front of the claim index in every queue). */
+function frontLiteral(n: number, value: number): string {
+  if (n === 1) return value === FRONT.runAt ? ONE_FRONT_RUN_AT : ONE_FRONT_PRIORITY
+  return `{${Array(n).fill(value).join(',')}}`
+}
+
+const ONE_FRONT_RUN_AT = `{${FRONT.runAt}}`
+const ONE_FRONT_PRIORITY = `{${FRONT.priority}}`

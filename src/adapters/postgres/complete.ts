@@ -100,7 +100,8 @@ export function completeSql(names: SqlNames): string {
       })}
     )
     SELECT (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM cascaded)::int AS cascaded,
-      (SELECT count(*) FROM succeeded_ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified`
+      (SELECT count(*) FROM succeeded_ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified,
+      ${skippedSql('updated')} AS skipped`
 }
 
 /**
@@ -125,7 +126,7 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
       FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[], $6::float8[]${withLogs ? ', $7::jsonb[]' : ''})
         AS c(id, attempt, set_state, workflow_state, wait_ms${withLogs ? ', log' : ''})
       WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
-      RETURNING j.schedule_name, j.schedule_tick
+      RETURNING j.id, j.schedule_name, j.schedule_tick
     ), succeeded_ticks AS (
       UPDATE ${names.schedules} s SET last_success_at = t.tick
       FROM (
@@ -135,12 +136,31 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
       WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
       RETURNING s.name
     )
-    SELECT (SELECT count(*) FROM done)::int AS updated, (SELECT count(*) FROM succeeded_ticks)::int AS schedules`
+    SELECT (SELECT count(*) FROM done)::int AS updated, (SELECT count(*) FROM succeeded_ticks)::int AS schedules,
+      ${skippedSql('done')} AS skipped`
 }
 
 /**
+ * SQL of the ids of `$1` (the completions' ids) that CTE `written` (column `id`) did not write, or
+ * NULL when it wrote them all (the usual case: nothing more is read).
+ */
+function skippedSql(written: string): string {
+  return `CASE WHEN (SELECT count(*) FROM ${written}) < cardinality($1::bigint[])
+      THEN ARRAY(SELECT s.id FROM unnest($1::bigint[]) AS s(id) WHERE s.id NOT IN (SELECT w.id FROM ${written} w)) END`
+}
+
+/** What `completeJobs` wrote: the number of jobs, and the ids of the completions it skipped. */
+export interface CompletedJobs {
+  readonly updated: number
+  readonly skipped: readonly string[]
+}
+
+const NONE_SKIPPED: CompletedJobs = Object.freeze({ updated: 0, skipped: Object.freeze([]) })
+
+/**
  * Writes completions as `JobStore.completeJobs` describes (the last one wins for a repeated id);
- * returns how many jobs were written (completions of jobs no longer running that attempt are not).
+ * returns how many jobs were written and the ids of the completions that were not (their jobs no
+ * longer running that attempt, or unknown).
  */
 export async function completeJobs(
   target: SqlTarget,
@@ -148,10 +168,10 @@ export async function completeJobs(
   sql: { readonly any: string; readonly succeeded: string; readonly succeededWithLogs: string },
   completions: readonly Completion[],
   now: number | undefined,
-): Promise<number> {
+): Promise<CompletedJobs> {
   const byId = new Map<string, Completion>()
   for (const c of completions) byId.set(c.id, c)
-  if (byId.size === 0) return 0
+  if (byId.size === 0) return NONE_SKIPPED
   const list = [...byId.values()]
   if (list.every((c) => c.outcome === 'succeeded')) {
     const withLogs = list.some((c) => c.logs)
@@ -169,14 +189,14 @@ export async function completeJobs(
       now ?? null,
       waitsLiteral(list),
     ]
-    const [done] = await queryRows<{ updated: number }>(target, {
+    const [done] = await queryRows<CompletedRow>(target, {
       name: `${names.statementPrefix}complete_ok${withLogs ? '_logs' : ''}`,
       text: withLogs ? sql.succeededWithLogs : sql.succeeded,
       values: withLogs ? [...values, list.map(logJson)] : values,
     })
-    return done?.updated ?? 0
+    return completed(done)
   }
-  const [row] = await queryRows<{ updated: number }>(target, {
+  const [row] = await queryRows<CompletedRow>(target, {
     name: `${names.statementPrefix}complete`,
     text: sql.any,
     values: [
@@ -196,7 +216,17 @@ export async function completeJobs(
       waitsLiteral(list),
     ],
   })
-  return row?.updated ?? 0
+  return completed(row)
+}
+
+/** The completion statements' row: the jobs written, and the ids skipped (NULL: none). */
+interface CompletedRow {
+  updated: number
+  skipped: string[] | null
+}
+
+function completed(row: CompletedRow | undefined): CompletedJobs {
+  return { updated: row?.updated ?? 0, skipped: row?.skipped ?? NONE_SKIPPED.skipped }
 }
 
 /**

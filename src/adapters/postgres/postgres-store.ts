@@ -10,6 +10,7 @@ import type { JobRecord } from '../../core/domain/job.js'
 import type { StorageHealthReading } from '../../core/domain/storage-health.js'
 import type {
   ClaimParams,
+  CompleteJobsResult,
   Completion,
   FireTickParams,
   InsertOutcome,
@@ -182,18 +183,22 @@ export class PostgresStore implements JobStore {
   }
 
   /** Writes back many attempt outcomes in one statement (each guarded by its attempt, when given). */
-  async completeJobs(params: { completions: readonly Completion[]; now?: number }): Promise<void> {
-    await this.#run('completing jobs', (db) =>
+  async completeJobs(params: {
+    completions: readonly Completion[]
+    now?: number
+  }): Promise<CompleteJobsResult> {
+    const { skipped } = await this.#run('completing jobs', (db) =>
       completeJobs(db, this.#names, this.#sql.complete, params.completions, params.now),
     )
     this.#cursors.finished(params.completions)
+    return { skipped }
   }
 
   /** Applies one completion inside `tx` with `completeJobs`' statement; true iff the job was written. */
   async completeInTransaction(params: { completion: Completion; now?: number; tx: TransactionHandle }) {
     const { completion, now, tx } = params
     const write = (db: SqlTarget) => completeJobs(db, this.#names, this.#sql.complete, [completion], now)
-    const written = (await this.#run('completing a job in its transaction', write, tx)) === 1
+    const written = (await this.#run('completing a job in its transaction', write, tx)).updated === 1
     this.#cursors.finished([completion])
     return written
   }

@@ -6,6 +6,11 @@ import { describe } from './validation.js'
 /**
  * The typed event stream of a queue: name -> payload. Events about many jobs at once (`claimed`,
  * `pruned`, `orphaned`) carry one batch each, so a busy queue emits one event per store call.
+ * An attempt's outcome events (`succeeded`, `failed`, `retried`, `discarded`, `cancelled`,
+ * `snoozed`, `groupReleased`) follow the write of its outcome: a listener that reads the job then
+ * finds the outcome stored, and an outcome the store did not record (its job was cancelled or
+ * rescued meanwhile, or the write was given up) emits none. `drain()` and `shutdown()` resolve after
+ * the events of the outcomes they wrote.
  */
 export interface QueueEvents {
   /** A handler was registered for a kind on this queue (`register`); `replaced` when one was before. */
@@ -36,7 +41,8 @@ export interface QueueEvents {
    * A job's run ended in a way that lets the next job of its group start (cuckmq's group release):
    * after every run of a `release` job (any outcome, a retry or snooze included), and after a `fifo`
    * job's final outcome (`succeeded`, `failed`, `cancelled`; a retry or snooze keeps the group). Not
-   * emitted when a run is handed back unrun at shutdown, nor for a rescue or a group lock timeout.
+   * emitted when a run is handed back unrun at shutdown, nor for a rescue, a group lock timeout or an
+   * operator's cancel of a running job (its run's outcome is then not written; `cancelled` tells).
    */
   groupReleased: {
     job: JobRecord

@@ -123,6 +123,15 @@ export type Completion = CompletionOutcome & {
 }
 
 /**
+ * What `completeJobs` did: the ids of the completions it skipped (their jobs no longer run that
+ * attempt, or are unknown). Usually none; the others were written. The core emits a job's outcome
+ * events only once its completion is written, never for a skipped one.
+ */
+export interface CompleteJobsResult {
+  readonly skipped: readonly string[]
+}
+
+/**
  * When a retried or snoozed job is due again: at `runAt` (epoch ms, a `ManualClock`'s time), or
  * `delayMs` after the store's time of the write (the call's `now` when given, else the store's own
  * clock: PostgreSQL computes `coalesce($now, now()) + delay`). The core sends `delayMs` with a

@@ -13,6 +13,7 @@ import type { JobRecord } from '../domain/job.js'
 import type { StorageHealthReading } from '../domain/storage-health.js'
 import type {
   ClaimParams,
+  CompleteJobsResult,
   Completion,
   FireTickParams,
   InsertOutcome,
@@ -138,9 +139,13 @@ export interface JobStore {
    * `failed` -> `failed` with the error appended; `snoozed` -> `scheduled` at its run time and the
    * attempt is not counted (the run is); `released` -> `available`, neither attempt nor run counted. A job that ends
    * `failed` or `cancelled` cancels its waiting dependants, transitively. On success, a scheduled
-   * job sets its schedule's `lastSuccessAt` to its tick.
+   * job sets its schedule's `lastSuccessAt` to its tick. Returns the ids of the completions it
+   * skipped (jobs not running, or not running that attempt, and unknown ids).
    */
-  completeJobs(params: { readonly completions: readonly Completion[]; readonly now?: number }): Promise<void>
+  completeJobs(params: {
+    readonly completions: readonly Completion[]
+    readonly now?: number
+  }): Promise<CompleteJobsResult>
 
   /** Returns one job with its run logs (the one read that includes `logs`), or null. */
   getJob(params: { readonly id: string }): Promise<JobRecord | null>

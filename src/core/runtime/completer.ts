@@ -8,14 +8,21 @@
  * completion that still cannot be written is reported (`CompletionNotWrittenError`) and left: its
  * job stays `running` until the rescue returns it. The completer never spins forever.
  *
- * The hot path (`add`) allocates nothing per job beyond the completion itself: completions and their
- * callbacks sit in two parallel arrays, and a callback shared by many jobs (the worker's wake-up)
- * runs once per run of consecutive completions in a written batch, not once per job. Fewer short-lived objects per job keep V8's young
- * generation small, which is most of a busy worker's memory.
+ * Outcome events follow the write: once a batch is written, `onApplied` hears of each completion
+ * added with its job, except those the store skipped (their job was rescued or cancelled meanwhile)
+ * and those given up, and only then do the batch's callbacks run. So a listener never hears of an
+ * outcome the store does not hold, and `idle()` (shutdown) resolving means the events were emitted.
+ *
+ * The hot path (`add`) allocates nothing per job beyond the completion itself: completions, their
+ * callbacks, jobs and durations sit in parallel arrays, and a callback shared by many jobs (the
+ * worker's wake-up) runs once per run of consecutive completions in a written batch, not once per
+ * job. Fewer short-lived objects per job keep V8's young generation small, which is most of a busy
+ * worker's memory.
  */
 
 import { DEFAULTS } from '../defaults.js'
 import { CompletionNotWrittenError, StorageConflictError, StorageUnavailableError } from '../domain/errors.js'
+import type { JobRecord } from '../domain/job.js'
 import { type Clock, sleepRealTime, storeNow } from '../ports/clock.js'
 import type { Completion, JobStore } from '../ports/store.js'
 
@@ -43,6 +50,9 @@ export function isTransientStoreError(error: unknown): boolean {
 /** Called once a completion is written. */
 type Written = () => void
 
+/** Told once a completion added with its job is written (not when the store skipped it or it was given up). */
+export type CompletionApplied = (job: JobRecord, completion: Completion, durationMs: number) => void
+
 /** Batches completions for one store. */
 export class Completer {
   readonly #store: JobStore
@@ -51,9 +61,13 @@ export class Completer {
   readonly #maxBatch: number
   readonly #maxInFlight: number
   readonly #retry: WriteRetry
+  readonly #onApplied: CompletionApplied | undefined
   #pending: Completion[] = []
   /** `#callbacks[i]` runs once `#pending[i]` is written (undefined: nothing to call). */
   #callbacks: (Written | undefined)[] = []
+  /** `#jobs[i]` is the job of `#pending[i]`, for `onApplied` (undefined: none given), `#durations[i]` its run's duration. */
+  #jobs: (JobRecord | undefined)[] = []
+  #durations: number[] = []
   #inFlight = new Set<Promise<void>>()
   #scheduled = false
 
@@ -64,6 +78,8 @@ export class Completer {
     maxBatch?: number
     maxInFlight?: number
     retry?: WriteRetry
+    /** Hears of each completion added with its job once it is written (the outcome's events). */
+    onApplied?: CompletionApplied
   }) {
     this.#store = deps.store
     this.#clock = deps.clock
@@ -71,6 +87,7 @@ export class Completer {
     this.#maxBatch = deps.maxBatch ?? DEFAULTS.completer.maxBatch
     this.#maxInFlight = deps.maxInFlight ?? DEFAULTS.completer.maxInFlight
     this.#retry = deps.retry ?? COMPLETION_WRITE_RETRY
+    this.#onApplied = deps.onApplied
   }
 
   /** Queues a completion; resolves once it is written. */
@@ -79,12 +96,15 @@ export class Completer {
   }
 
   /**
-   * Queues a completion without a promise; `onWritten` runs once it is written. The same function
-   * given for consecutive completions of one batch runs once for them (not once per completion).
+   * Queues a completion without a promise; `onWritten` runs once it is written (or given up). The
+   * same function given for consecutive completions of one batch runs once for them (not once per
+   * completion). With its `job` (and the run's `durationMs`), `onApplied` hears of it once written.
    */
-  add(completion: Completion, onWritten?: Written): void {
+  add(completion: Completion, onWritten?: Written, job?: JobRecord, durationMs = 0): void {
     this.#pending.push(completion)
     this.#callbacks.push(onWritten)
+    this.#jobs.push(job)
+    this.#durations.push(durationMs)
     this.#schedule()
   }
 
@@ -108,18 +128,27 @@ export class Completer {
     setImmediate(() => {
       this.#scheduled = false
       if (this.#inFlight.size >= this.#maxInFlight || this.#pending.length === 0) return
-      let batch: Completion[]
-      let callbacks: (Written | undefined)[]
+      let batch: Batch
       if (this.#pending.length <= this.#maxBatch) {
-        batch = this.#pending
-        callbacks = this.#callbacks
+        batch = {
+          completions: this.#pending,
+          callbacks: this.#callbacks,
+          jobs: this.#jobs,
+          durations: this.#durations,
+        }
         this.#pending = []
         this.#callbacks = []
+        this.#jobs = []
+        this.#durations = []
       } else {
-        batch = this.#pending.splice(0, this.#maxBatch)
-        callbacks = this.#callbacks.splice(0, this.#maxBatch)
+        batch = {
+          completions: this.#pending.splice(0, this.#maxBatch),
+          callbacks: this.#callbacks.splice(0, this.#maxBatch),
+          jobs: this.#jobs.splice(0, this.#maxBatch),
+          durations: this.#durations.splice(0, this.#maxBatch),
+        }
       }
-      const write = this.#write(batch, callbacks).finally(() => {
+      const write = this.#write(batch).finally(() => {
         this.#inFlight.delete(write)
         this.#schedule()
       })
@@ -128,8 +157,23 @@ export class Completer {
     })
   }
 
-  async #write(batch: Completion[], callbacks: (Written | undefined)[]): Promise<void> {
-    await this.#writeOrGiveUp(batch)
+  async #write({ completions, callbacks, jobs, durations }: Batch): Promise<void> {
+    const unwritten = await this.#writeOrGiveUp(completions)
+    // The outcomes' events, before the callbacks: whoever waits on a completion finds them emitted.
+    const onApplied = this.#onApplied
+    if (onApplied) {
+      const skip = unwritten.length === 0 ? null : new Set(unwritten)
+      for (let i = 0; i < completions.length; i++) {
+        const job = jobs[i]
+        const completion = completions[i]!
+        if (job === undefined || skip?.has(completion.id)) continue
+        try {
+          onApplied(job, completion, durations[i]!)
+        } catch (error) {
+          this.#onError(error)
+        }
+      }
+    }
     // Written or given up, the callers hear of it: a job given up is the rescue's, not theirs.
     let last: Written | undefined
     for (const callback of callbacks) {
@@ -143,13 +187,17 @@ export class Completer {
     }
   }
 
-  /** Writes `batch`, splitting it on an error retrying cannot fix; reports what it gives up. */
-  async #writeOrGiveUp(batch: Completion[]): Promise<void> {
+  /**
+   * Writes `batch`, splitting it on an error retrying cannot fix; reports what it gives up. Returns
+   * the ids not written: skipped by the store, or given up.
+   */
+  async #writeOrGiveUp(batch: Completion[]): Promise<readonly string[]> {
     const failure = await this.#tryWrite(batch)
-    if (failure === null) return
+    if (!('error' in failure)) return failure.skipped
     if (batch.length > 1 && !isTransientStoreError(failure.error)) {
-      for (const completion of batch) await this.#writeOrGiveUp([completion])
-      return
+      const unwritten: string[] = []
+      for (const completion of batch) unwritten.push(...(await this.#writeOrGiveUp([completion])))
+      return unwritten
     }
     const ids = batch.map((c) => c.id)
     const which =
@@ -164,15 +212,20 @@ export class Completer {
         { cause: failure.error },
       ),
     )
+    return ids
   }
 
-  /** Tries the write, retrying transient errors within the bound; null once written, else the last error. */
-  async #tryWrite(batch: Completion[]): Promise<{ error: unknown; attempts: number } | null> {
+  /**
+   * Tries the write, retrying transient errors within the bound; once written, the store's answer
+   * (the ids it skipped), else the last error.
+   */
+  async #tryWrite(
+    batch: Completion[],
+  ): Promise<{ readonly skipped: readonly string[] } | { error: unknown; attempts: number }> {
     const { attempts, baseDelayMs, maxDelayMs } = this.#retry
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#store.completeJobs({ completions: batch, now: storeNow(this.#clock) })
-        return null
+        return await this.#store.completeJobs({ completions: batch, now: storeNow(this.#clock) })
       } catch (error) {
         this.#onError(error)
         if (!isTransientStoreError(error) || attempt >= attempts) return { error, attempts: attempt }
@@ -181,4 +234,12 @@ export class Completer {
       }
     }
   }
+}
+
+/** One write's completions with their callbacks, jobs and durations (parallel arrays). */
+interface Batch {
+  readonly completions: Completion[]
+  readonly callbacks: (Written | undefined)[]
+  readonly jobs: (JobRecord | undefined)[]
+  readonly durations: number[]
 }

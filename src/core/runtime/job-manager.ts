@@ -31,8 +31,6 @@ export interface JobManagerDeps {
   readonly store: JobStore
   readonly clock: Clock
   readonly events: EventBus
-  /** Ids of jobs running in this process right now. */
-  readonly runningHere: () => ReadonlySet<string>
   /** Aborts this process's runs (and buffered copies) of these jobs. */
   readonly abortHere: (ids: readonly string[]) => void
   /** The definition registered for a kind on this queue, if any. */
@@ -179,16 +177,15 @@ export class JobManager {
   async cancelJobs(filter: JobFilter): Promise<number> {
     const valid = await this.#storeFilter(validateJobFilter(filter, true))
     if (valid === null) return 0
-    // Jobs running here report their own `cancelled` event when their attempt settles. Note them
-    // before the store call: its cancel notification may end the local run before we get here.
-    const local = this.#deps.runningHere()
     const ids = await this.#store.cancelJobs({ filter: valid, now: this.#clock.now() })
-    const elsewhere = ids.filter((id) => !local.has(id))
     this.#deps.abortHere(ids)
-    if (elsewhere.length > 0 && this.#events.has('cancelled')) {
-      for (let i = 0; i < elsewhere.length; i += 1000) {
+    // One `cancelled` event per job the store cancelled, running here or not: the attempt of a job
+    // running here then ends with a completion the store skips (the job no longer runs), which
+    // emits no outcome event of its own.
+    if (ids.length > 0 && this.#events.has('cancelled')) {
+      for (let i = 0; i < ids.length; i += 1000) {
         const jobs = await this.#store.listJobs({
-          filter: { ids: elsewhere.slice(i, i + 1000) },
+          filter: { ids: ids.slice(i, i + 1000) },
           limit: 1000,
         })
         for (const job of jobs.reverse())

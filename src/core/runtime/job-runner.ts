@@ -2,7 +2,8 @@
  * Runs claimed jobs in this process: looks up the handler, runs the attempt (in the job's own
  * transaction when the kind or worker asks for transactional execution) through the queue's run
  * middleware (tracing's run span is one), hands the outcome to the completer (or writes it at
- * once), and emits the typed events.
+ * once), and emits `started`. The outcome's events follow its write (see `outcome-events.ts`): the
+ * runner emits them after a write of its own, the completer after a batch it wrote.
  */
 
 import { backoffFunctionOf } from '../domain/enqueue-options.js'
@@ -14,7 +15,6 @@ import type { AttemptOutcome, ScheduleRunInfo } from '../ports/queue.js'
 import {
   type Completion,
   type JobStore,
-  type RunAgainAt,
   type TransactionalExecution,
   type TransactionHandle,
   transactionalExecutionOf,
@@ -25,6 +25,7 @@ import { type AttemptResult, type ExecutorDeps, runAgain, runAttempt, toAttemptE
 import type { HandlerRegistry, Registration } from './handler-registry.js'
 import type { IsolationMode } from './isolation/isolation-host.js'
 import type { MiddlewareChain } from './middleware-chain.js'
+import { emitOutcome } from './outcome-events.js'
 
 /** How one claimed job is to be run. */
 export interface RunMode {
@@ -50,14 +51,16 @@ export interface JobRunnerDeps {
 }
 
 /**
- * The result of a run: what to write (null when already written in the job's transaction) and the
- * completion to report (to events and run middleware).
+ * The result of a run: what to write (null when already written in the job's transaction), the
+ * completion to report (to events and run middleware), and whether it is written now (its events
+ * are then the runner's to emit; a completion handed to the completer has them emitted on its write).
  */
 interface RunResult {
   readonly write: Completion | null
   readonly completion: Completion
   readonly outcome: AttemptOutcome
   readonly durationMs: number
+  readonly written: boolean
 }
 
 /** Runs claimed jobs of one queue instance. */
@@ -93,17 +96,18 @@ export class JobRunner {
         // completion is handed to the completer afterwards, without the async layers the general
         // path needs (each costs a few hundred bytes of garbage per job, which is what fills a busy
         // worker's young generation).
+        // The completer emits the outcome's events once its batch is written.
         const attempt = await this.#middleware.run(job, () =>
           this.#attempt(job, registration, abort, null, null, bufferWaitMs),
         )
-        this.#deps.completer.add(attempt.completion, this.#deps.afterComplete)
-        this.#emitOutcome(job, attempt.completion, attempt.durationMs)
+        this.#deps.completer.add(attempt.completion, this.#deps.afterComplete, job, attempt.durationMs)
         return attempt.outcome
       }
       const result = await this.#middleware.run(job, () =>
         this.#execute(job, registration, abort, mode, bufferWaitMs),
       )
-      this.#emitOutcome(job, result.completion, result.durationMs)
+      if (result.written)
+        emitOutcome(events, this.#deps.executor.clock, job, result.completion, result.durationMs)
       return result.outcome
     } finally {
       this.localRuns.delete(job.id)
@@ -125,12 +129,14 @@ export class JobRunner {
     const result: RunResult = transactions
       ? await this.#runInTransaction(job, registration, abort, schedule, transactions, bufferWaitMs)
       : toRunResult(await this.#attempt(job, registration, abort, schedule, null, bufferWaitMs))
-    // Batched: handed to the completer synchronously (no promise per job on the hot path).
-    if (result.write) {
-      if (mode.batched) this.#deps.completer.add(result.write, this.#deps.afterComplete)
-      else await this.#write(result.write)
+    if (!result.write) return result
+    // Batched: handed to the completer synchronously (no promise per job on the hot path); it emits
+    // the outcome's events once written.
+    if (mode.batched) {
+      this.#deps.completer.add(result.write, this.#deps.afterComplete, job, result.durationMs)
+      return { ...result, written: false }
     }
-    return result
+    return { ...result, written: await this.#write(result.write) }
   }
 
   #attempt(
@@ -180,7 +186,7 @@ export class JobRunner {
         return { commit: ok, value: ok }
       })
       const a = attempt!
-      if (applied) return { ...toRunResult(a), write: null }
+      if (applied) return { ...toRunResult(a), write: null, written: true }
       const c = a.completion
       if (c.outcome !== 'succeeded' && c.outcome !== 'snoozed') return toRunResult(a)
       // Not applied: the job was rescued or cancelled meanwhile, so its handler's work was rolled back.
@@ -189,6 +195,7 @@ export class JobRunner {
         completion: { id: job.id, outcome: 'released' },
         outcome: a.outcome,
         durationMs: a.durationMs,
+        written: false,
       }
     } catch (error) {
       // The transaction itself failed (commit, lost connection): the work is rolled back; retry the job.
@@ -212,49 +219,16 @@ export class JobRunner {
         completion: write,
         outcome: { outcome: 'failed', error },
         durationMs: attempt?.durationMs ?? 0,
+        written: false,
       }
     }
   }
 
-  /** Writes one completion now (batched runs hand theirs to the completer instead). */
-  async #write(completion: Completion): Promise<void> {
+  /** Writes one completion now (batched runs hand theirs to the completer instead); false when the store skipped it. */
+  async #write(completion: Completion): Promise<boolean> {
     const { store, executor } = this.#deps
-    await store.completeJobs({ completions: [completion], now: storeNow(executor.clock) })
-  }
-
-  #emitOutcome(job: JobRecord, c: Completion, durationMs: number): void {
-    const ev = this.#deps.events
-    switch (c.outcome) {
-      case 'succeeded':
-        if (ev.has('succeeded')) ev.emit('succeeded', { job, durationMs })
-        break
-      case 'retry':
-        ev.emit('failed', { job, error: c.error, willRetry: true, durationMs })
-        ev.emit('retried', { job, runAt: this.#runAtOf(c) })
-        break
-      case 'failed':
-        ev.emit('failed', { job, error: c.error, willRetry: false, durationMs })
-        ev.emit('discarded', { job, error: c.error })
-        break
-      case 'cancelled':
-        ev.emit('cancelled', { job, reason: c.error?.message ?? 'cancelled' })
-        break
-      case 'snoozed':
-        ev.emit('snoozed', { job, runAt: this.#runAtOf(c) })
-        break
-      case 'released':
-        return
-    }
-    if (job.groupKey !== null && ev.has('groupReleased')) {
-      const final = c.outcome === 'succeeded' || c.outcome === 'failed' || c.outcome === 'cancelled'
-      if (final || job.groupMode === 'release')
-        ev.emit('groupReleased', { job, groupKey: job.groupKey, outcome: c.outcome })
-    }
-  }
-
-  /** The run time a retry or snooze lands on: its `runAt`, or its delay after now on this queue's clock (an estimate of the store's). */
-  #runAtOf(c: RunAgainAt): number {
-    return c.runAt ?? this.#deps.executor.clock.now() + c.delayMs
+    const { skipped } = await store.completeJobs({ completions: [completion], now: storeNow(executor.clock) })
+    return skipped.length === 0
   }
 
   async #scheduleInfo(job: JobRecord): Promise<ScheduleRunInfo> {
@@ -282,5 +256,5 @@ export class JobRunner {
 function toRunResult(a: AttemptResult): RunResult & { readonly write: Completion } {
   // The executor's completions name the job's attempt already (the guard of the write).
   const write = a.completion
-  return { write, completion: write, outcome: a.outcome, durationMs: a.durationMs }
+  return { write, completion: write, outcome: a.outcome, durationMs: a.durationMs, written: false }
 }

@@ -4,7 +4,7 @@ import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { waitFor } from '../../support/wait.js'
 import type { Harness, HarnessFactory } from '../harness.js'
 import { T0 } from '../harness.js'
-import { useHarness } from '../helpers.js'
+import { gate, useHarness } from '../helpers.js'
 
 const task = defineJob<{ outcome: 'ok' | 'throw' | 'fail' | 'cancel' | 'snooze' }>({ kind: 'task' })
 
@@ -240,6 +240,43 @@ export default function eventCases(factory: HarnessFactory): void {
       await h.queue.start()
       await waitFor(() => seen.some((s) => s.name === 'succeeded'))
       expect(seen.map((s) => s.name)).toEqual(['enqueued', 'started', 'succeeded'])
+    })
+    it('outcome events follow the write: a listener reading the job at its event finds the outcome stored', async () => {
+      const h = await open({ queues: { default: { concurrency: 3 } } })
+      register(h)
+      const stored: Promise<string | undefined>[] = []
+      const read = (id: string) => stored.push(h.queue.store.getJob({ id }).then((j) => j?.state))
+      h.queue.on('succeeded', ({ job }) => read(job.id))
+      h.queue.on('retried', ({ job }) => read(job.id))
+      h.queue.on('discarded', ({ job }) => read(job.id))
+      await h.queue.enqueue(task, { outcome: 'ok' })
+      await h.queue.enqueue(task, { outcome: 'ok' })
+      await h.queue.enqueue(task, { outcome: 'throw' })
+      await h.queue.enqueue(task, { outcome: 'fail' })
+      await h.queue.start()
+      await waitFor(() => stored.length === 4)
+      expect((await Promise.all(stored)).sort()).toEqual(['failed', 'retryable', 'succeeded', 'succeeded'])
+    })
+
+    it('a completion the store skips emits no outcome event: a cancelled job whose handler then succeeds', async () => {
+      const h = await open()
+      const hold = gate()
+      let started = false
+      h.queue.register(task, async () => {
+        started = true
+        await hold.wait()
+        return 'finished anyway'
+      })
+      const r = await h.queue.enqueue(task, { outcome: 'ok' })
+      const seen = listen(h)
+      await h.queue.start()
+      await waitFor(() => started)
+      await h.queue.cancelJobs({ ids: [r.id] })
+      hold.open()
+      // Shutdown resolves once the completer wrote (or skipped) everything it was given.
+      await h.queue.shutdown()
+      expect(seen.map((s) => s.name)).toEqual(['started', 'cancelled'])
+      expect((await h.queue.getJob(r.id))?.state).toBe('cancelled')
     })
   })
 }

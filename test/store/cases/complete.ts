@@ -301,6 +301,39 @@ export default function completeCases(factory: StoreFactory): void {
         expect(await get(free)).toMatchObject({ state: 'succeeded', attempt: 1 })
       })
 
+      it('returns the ids of the completions it skipped (stale, not running, unknown), in both statements', async () => {
+        const id = await reclaimed()
+        const [other, free, cancelled] = (await insertIds(store(), [{}, {}, {}])) as [string, string, string]
+        await claimIds(store(), { now: T0 + 10 })
+        await store().cancelJobs({ filter: { ids: [cancelled] }, now: T0 + 15 })
+        // Successes only (the common statement): the stale attempt, the cancelled job, an unknown id.
+        const ok = await store().completeJobs({
+          completions: [
+            { id, outcome: 'succeeded', attempt: 1 },
+            { id: free, outcome: 'succeeded' },
+            { id: cancelled, outcome: 'succeeded', attempt: 1 },
+            { id: '987654', outcome: 'succeeded' },
+          ],
+          now: T0 + 20,
+        })
+        expect([...ok.skipped].sort()).toEqual([id, cancelled, '987654'].sort())
+        // Any outcome: the same, and nothing skipped when every completion applies.
+        const mixed = await store().completeJobs({
+          completions: [
+            { id, outcome: 'failed', error: err(1), attempt: 1 },
+            { id: other, outcome: 'released', attempt: 1 },
+          ],
+          now: T0 + 30,
+        })
+        expect(mixed.skipped).toEqual([id])
+        const all = await store().completeJobs({
+          completions: [{ id, outcome: 'retry', runAt: T0, error: err(2), attempt: 2 }],
+          now: T0 + 40,
+        })
+        expect(all.skipped).toEqual([])
+        expect((await store().completeJobs({ completions: [], now: T0 + 50 })).skipped).toEqual([])
+      })
+
       it('a stale completion cascades nothing', async () => {
         const id = await reclaimed()
         const [child] = (await insertIds(store(), [{ dependsOn: [id] }])) as [string]

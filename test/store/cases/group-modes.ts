@@ -87,6 +87,43 @@ export default function groupModeCases(factory: StoreFactory): void {
       expect(await claimIds(store())).toEqual([a])
     })
 
+    it('release: a claim of capacity N takes the first job of each of N groups, whatever their backlogs', async () => {
+      // Each group's backlog sits together in strategy order (same priority and run time, ids in order).
+      const firsts: string[] = []
+      for (const g of [0, 1, 2, 3, 4]) {
+        const ids = await insertIds(
+          store(),
+          [0, 1, 2].map(() => ({ groupKey: `g${g}`, groupMode: 'release' })),
+        )
+        firsts.push(ids[0]!)
+      }
+      expect(await claimIds(store(), { capacity: 5 })).toEqual(firsts)
+      expect(await claimIds(store(), { capacity: 5 })).toEqual([])
+    })
+
+    it("release: jobs behind one group's backlog are claimed in the same claim", async () => {
+      const [first] = await insertIds(
+        store(),
+        [0, 1, 2, 3, 4].map(() => ({ groupKey: 'g', groupMode: 'release' as const })),
+      )
+      const others = await insertIds(store(), [{}, {}, { groupKey: 'h', groupMode: 'release' }])
+      expect(await claimIds(store(), { capacity: 4 })).toEqual([first, ...others])
+    })
+
+    it("release: a claim over several queues takes the group's first job in strategy order, whichever queue it is in", async () => {
+      for (const queues of [
+        ['q1', 'q2'],
+        ['q2', 'q1'],
+      ]) {
+        const [, first, other] = await insertIds(store(), [
+          { queue: queues[0], groupKey: `g-${queues[0]}`, groupMode: 'release', priority: 5 },
+          { queue: queues[1], groupKey: `g-${queues[0]}`, groupMode: 'release', priority: 0 },
+          { queue: queues[0], priority: 9 },
+        ])
+        expect(await claimIds(store(), { queues: ['q1', 'q2'] })).toEqual([first, other])
+      }
+    })
+
     it('each job follows its own mode: a fifo job waits behind a retrying release job, a release job does not wait behind a retrying fifo job', async () => {
       const [r1, f2] = await insertIds(store(), [{ groupKey: 'g', groupMode: 'release' }, { groupKey: 'g' }])
       expect(await failOnce()).toBe(r1)
