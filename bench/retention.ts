@@ -15,7 +15,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import pg from 'pg'
-import { pruneJobs } from '../src/adapters/postgres/job-admin.js'
+import { deleteExpiredRows } from '../src/adapters/postgres/history-maintenance.js'
 import { migrate } from '../src/adapters/postgres/migrate.js'
 import { sqlNames } from '../src/adapters/postgres/sql-names.js'
 import { DatabaseFactory } from './lib/resources.js'
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
       let pruned = 0
       results["today's table: prune a day (pruneJobs, batches of 1,000), s"] = await timed(async () => {
         for (;;) {
-          const n = await pruneJobs(pool, names, cutoff, 1000)
+          const n = await deleteExpiredRows(pool, names, cutoff, 1000)
           pruned += n
           if (n === 0) return
         }

@@ -49,7 +49,7 @@ export interface StoreFixture {
   readonly pool: pg.Pool
   readonly schema: string
   /** `"schema".table`, for assertions in SQL. */
-  table(name: 'jobs' | 'queues' | 'schedules' | 'migrations'): string
+  table(name: 'jobs' | 'job_history' | 'queues' | 'schedules' | 'migrations'): string
 }
 
 /** Creates and migrates a schema for this file, empties it before each test and drops it at the end. */
@@ -77,7 +77,7 @@ export function useStore(): StoreFixture {
   }, 90_000)
   beforeEach(async () => {
     const s = quoteIdentifier(testSchema!.schema)
-    await pool!.query(`TRUNCATE ${s}.jobs, ${s}.queues, ${s}.schedules RESTART IDENTITY`)
+    await pool!.query(`TRUNCATE ${s}.jobs, ${s}.job_history, ${s}.queues, ${s}.schedules RESTART IDENTITY`)
   })
   afterAll(async () => {
     await store?.close()

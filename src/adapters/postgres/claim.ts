@@ -55,9 +55,11 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       AND j.attempt < j.max_attempts
       AND ${cursorBound}
       AND ($4::bigint IS NULL OR j.id <= $4::bigint)
-      AND (j.depends_on IS NULL OR NOT EXISTS (
+      AND (j.depends_on IS NULL OR (NOT EXISTS (
         SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
-      ))
+      ) AND NOT EXISTS (
+        SELECT 1 FROM ${names.history} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
+      )))
       AND ($10::int IS NULL OR j.weight <= $10::int)
       AND (j.group_key IS NULL OR (
         NOT EXISTS (

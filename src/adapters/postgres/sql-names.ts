@@ -10,6 +10,8 @@ export interface SqlNames {
   /** The quoted schema, e.g. `"conveyor"`. */
   readonly quotedSchema: string
   readonly jobs: string
+  /** Finished jobs, partitioned by day of `finished_at` (migration 009). */
+  readonly history: string
   readonly queues: string
   readonly schedules: string
   readonly processes: string
@@ -36,6 +38,7 @@ export function sqlNames(schema: string): SqlNames {
     schema,
     quotedSchema,
     jobs: `${quotedSchema}.jobs`,
+    history: `${quotedSchema}.job_history`,
     queues: `${quotedSchema}.queues`,
     schedules: `${quotedSchema}.schedules`,
     processes: `${quotedSchema}.processes`,
@@ -70,6 +73,9 @@ export const PENDING_SQL = `('scheduled', 'available', 'retryable', 'running')`
 
 /** States in which a job holds its unique key: waiting, paused or running (the unique index's predicate). */
 export const UNIQUE_SQL = `('scheduled', 'available', 'retryable', 'paused', 'running')`
+
+/** Final states as an SQL list: the jobs of `job_history` (and only those, once swept). */
+export const FINAL_SQL = `('succeeded', 'failed', 'cancelled')`
 
 /** States of a job `updateJob` may change and a dependency's failure cancels: waiting or paused. */
 export const CHANGEABLE_SQL = `('scheduled', 'available', 'retryable', 'paused')`
