@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import claimCases from './cases/claim.js'
 import completeCases from './cases/complete.js'
+import finishedJobCases from './cases/finished-jobs.js'
 import groupModeCases from './cases/group-modes.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
@@ -35,6 +36,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   jobAdminCases,
   jobsByKeyCases,
   jobPauseCases,
+  finishedJobCases,
   queueCases,
   scheduleCases,
   storeTimeCases,

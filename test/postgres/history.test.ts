@@ -1,0 +1,159 @@
+/**
+ * The history table on PostgreSQL (migration 009): where rows live after each way a job can finish,
+ * retention by day partitions, the sweep of finished rows an older process left in `jobs`, and the
+ * plans of reads over many finished jobs. The rules every store keeps are in
+ * test/store/cases/finished-jobs.ts; here: the tables themselves.
+ */
+import pg from 'pg'
+import { expect, it } from 'vitest'
+import {
+  ensurePartitions,
+  listPartitions,
+  PARTITION_DAYS_AHEAD,
+} from '../../src/adapters/postgres/history-maintenance.js'
+import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fixture.js'
+
+const DAY = 86_400_000
+
+describePostgres('the history table', () => {
+  const db = useStore()
+  const names = () => sqlNames(db.schema)
+
+  /** Ids by table: where each job's row is. */
+  async function placement(): Promise<{ jobs: string[]; history: string[] }> {
+    const read = async (table: string) =>
+      (await db.pool.query<{ id: string }>(`SELECT id::text AS id FROM ${table} ORDER BY id`)).rows.map(
+        (r) => r.id,
+      )
+    return { jobs: await read(db.table('jobs')), history: await read(db.table('job_history')) }
+  }
+
+  it('moves a job at each way of finishing, and keeps retries, snoozes and waiting jobs in jobs', async () => {
+    const [ok, failed, cancelled, retried, snoozed, dependant, waiting, dead, rescued] = await insert(
+      db.store,
+      [{}, {}, {}, {}, {}, {}, { runAt: T0 + 60_000 }, { maxAttempts: 1 }, {}],
+    )
+    await db.pool.query(
+      `UPDATE ${db.table('jobs')} SET depends_on = ARRAY[$1::bigint] WHERE id = $2::bigint`,
+      [failed, dependant],
+    )
+    await db.store.claimJobs(claim({ capacity: 5 }))
+    const error = { attempt: 1, at: T0, name: 'Error', message: 'no' }
+    await db.store.completeJobs({
+      completions: [
+        { id: ok!, outcome: 'succeeded' },
+        { id: failed!, outcome: 'failed', error },
+        { id: cancelled!, outcome: 'cancelled' },
+        { id: retried!, outcome: 'retry', error, delayMs: 1000 },
+        { id: snoozed!, outcome: 'snoozed', delayMs: 1000 },
+      ],
+      now: T0 + 1,
+    })
+    await db.store.claimJobs(claim({ capacity: 2, workerId: 'gone:w', now: T0 + 2 }))
+    expect(await db.store.rescueJobs({ now: T0 + 600_000, staleAfterMs: 1000, limit: 10 })).toHaveLength(2)
+    const where = await placement()
+    expect(where.history).toEqual([ok, failed, cancelled, dependant, dead])
+    expect(where.jobs).toEqual([retried, snoozed, waiting, rescued])
+    // Nothing is in both tables, and every read finds each job once.
+    expect((await db.store.listJobs({ filter: {}, limit: 100 })).map((j) => j.id).sort()).toEqual(
+      [...where.jobs, ...where.history].sort(),
+    )
+    await db.store.cancelJobs({ filter: { ids: [waiting!] }, now: T0 + 3 })
+    expect((await placement()).history).toContain(waiting)
+    await db.store.retryJobs({ filter: { ids: [dead!, waiting!] }, now: T0 + 4 })
+    expect((await placement()).jobs).toEqual([retried, snoozed, waiting, dead, rescued].sort(byNumber))
+  })
+
+  it('drops the day partitions wholly before the cutoff, and deletes rows only in the boundary day', async () => {
+    const day0 = T0 + 10 * DAY
+    expect(await ensurePartitions(db.pool, names(), day0)).toHaveLength(PARTITION_DAYS_AHEAD + 1)
+    const ids = await insert(db.store, [{}, {}, {}, {}], day0)
+    await db.store.claimJobs(claim({ capacity: 4, now: day0 }))
+    const finishAt = [day0 + 1000, day0 + DAY + 1000, day0 + DAY + 5 * 3600_000, day0 + 2 * DAY]
+    for (const [i, id] of ids.entries()) {
+      await db.store.completeJobs({ completions: [{ id, outcome: 'succeeded' }], now: finishAt[i]! })
+    }
+    const partitionOf = async (id: string) =>
+      (
+        await db.pool.query<{ p: string }>(
+          `SELECT tableoid::regclass::text AS p FROM ${db.table('job_history')} WHERE id = $1`,
+          [id],
+        )
+      ).rows[0]?.p
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')
+    expect(await partitionOf(ids[0]!)).toContain(`job_history_${day(day0)}`)
+    // Cut off in the middle of the second day: the first day goes whole, one row of the second day.
+    const pruned = await db.store.pruneJobs({ finishedBefore: day0 + DAY + 3600_000, limit: 100 })
+    expect(pruned).toBe(2)
+    const left = (await listPartitions(db.pool, names())).map((p) => p.name)
+    expect(left).not.toContain(`job_history_${day(day0)}`)
+    expect(left).toContain(`job_history_${day(day0 + DAY)}`)
+    expect((await placement()).history).toEqual(ids.slice(2))
+  })
+
+  it('reads, sweeps and prunes finished rows a process of the previous version left in jobs', async () => {
+    const [legacy, live] = await insert(db.store, [{ uniqueKey: 'old' }, {}])
+    // What 008-era code wrote at completion: the row stays in jobs, succeeded.
+    await db.pool.query(
+      `UPDATE ${db.table('jobs')} SET state = 'succeeded', attempt = 1, finished_at = to_timestamp($2::float8 / 1000) WHERE id = $1`,
+      [legacy, T0 + 5],
+    )
+    expect(await db.store.getJob({ id: legacy! })).toMatchObject({ state: 'succeeded', finishedAt: T0 + 5 })
+    expect((await db.store.getJobsByKey({ uniqueKey: 'old' })).map((j) => j.id)).toEqual([legacy])
+    await db.store.rescueJobs({ now: T0 + 10, staleAfterMs: 1000, limit: 10 })
+    expect(await placement()).toEqual({ jobs: [live], history: [legacy] })
+    expect(await db.store.getJob({ id: legacy! })).toMatchObject({ state: 'succeeded', finishedAt: T0 + 5 })
+    // And one left in jobs is pruned there too.
+    await db.pool.query(
+      `UPDATE ${db.table('jobs')} SET state = 'cancelled', finished_at = to_timestamp($2::float8 / 1000) WHERE id = $1`,
+      [live, T0 + 6],
+    )
+    expect(await db.store.pruneJobs({ finishedBefore: T0 + 100, limit: 10 })).toBe(2)
+    expect(await placement()).toEqual({ jobs: [], history: [] })
+  })
+
+  it('lists and finds jobs through indexes among many finished ones (no sequential scan of history)', async () => {
+    await ensurePartitions(db.pool, names(), Date.now() - 2 * DAY)
+    await db.pool.query(
+      `INSERT INTO ${db.table('job_history')} (id, kind, queue, state, payload, run_at, created_at, finished_at, max_attempts, unique_key)
+       SELECT g, 'k', 'default', 'succeeded', '{}', now(), now(), now() - (g % 3) * interval '1 day', 3, 'key-' || (g % 500)
+       FROM generate_series(1, 30000) g`,
+    )
+    await db.pool.query(`SELECT setval($1::text::regclass, 30000)`, [names().jobIdSequence])
+    await db.pool.query(`ANALYZE ${db.table('job_history')}`)
+    const client = new pg.Client({
+      connectionString: databaseUrl(),
+      options: '-c jit=off -c plan_cache_mode=force_generic_plan',
+    })
+    await client.connect()
+    try {
+      for (const [label, sql] of [
+        ['getJob', `SELECT * FROM ${db.table('job_history')} WHERE id = $1::bigint`],
+        [
+          'newest first',
+          `SELECT id FROM (SELECT id, state FROM ${db.table('jobs')} UNION ALL SELECT id, state FROM ${db.table('job_history')}) j ORDER BY id DESC LIMIT 20`,
+        ],
+      ] as const) {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN ${sql.replace('$1::bigint', '1234')}`,
+        )
+        const text = rows.map((r) => r['QUERY PLAN']).join('\n')
+        expect(text, label).not.toContain('Seq Scan on job_history')
+      }
+    } finally {
+      await client.end()
+    }
+    expect(await db.store.getJob({ id: '1234' })).toMatchObject({ state: 'succeeded' })
+    expect((await db.store.listJobs({ filter: {}, limit: 3 })).map((j) => j.id)).toEqual([
+      '30000',
+      '29999',
+      '29998',
+    ])
+    expect((await db.store.getJobsByKey({ uniqueKey: 'key-7' })).map((j) => j.id)).toEqual(['29507'])
+  })
+})
+
+function byNumber(a: string | undefined, b: string | undefined): number {
+  return Number(a) - Number(b)
+}
