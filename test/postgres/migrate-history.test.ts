@@ -33,14 +33,29 @@ describePostgres('migration 009 under load', () => {
   })
 
   /**
-   * A worker of the previous version: claims up to 20 `work` jobs with 008's claim shape and
-   * completes them with 008's completion (the row stays in `jobs`, succeeded), until `done()`.
+   * A process of the previous version: enqueues 20 `work` jobs per turn while `producing()` (008's
+   * insert), claims up to 20 with 008's claim shape and completes them with 008's completion (the row
+   * stays in `jobs`, succeeded), until `done()`.
    */
-  async function oldWorker(jobs: string, claimed: string[], done: () => boolean): Promise<void> {
+  async function oldWorker(
+    jobs: string,
+    claimed: string[],
+    inserted: string[],
+    producing: () => boolean,
+    done: () => boolean,
+  ): Promise<void> {
     const client = new pg.Client({ connectionString: databaseUrl() })
     await client.connect()
     try {
       while (!done()) {
+        if (producing()) {
+          const added = await client.query<{ id: string }>(
+            `INSERT INTO ${jobs} (kind, queue, state, payload, run_at, created_at, max_attempts)
+             SELECT 'work', 'default', 'available', '{}', now(), now(), 3 FROM generate_series(1, 20)
+             RETURNING id::text AS id`,
+          )
+          inserted.push(...added.rows.map((r) => r.id))
+        }
         const { rows } = await client.query<{ id: string }>(
           `UPDATE ${jobs} j SET state = 'running', attempt = j.attempt + 1, runs = j.runs + 1, attempted_at = now(), attempted_by = 'old:w'
            WHERE j.id = ANY(ARRAY(
@@ -101,6 +116,7 @@ describePostgres('migration 009 under load', () => {
       ),
     )
 
+    const inserted: string[] = []
     // Old workers run from here to the end of the test's load.
     let migrated = false
     const claimed: string[] = []
@@ -113,7 +129,15 @@ describePostgres('migration 009 under load', () => {
         ).rows[0]?.n,
       )
     let stop = false
-    const workers = [0, 1].map(() => oldWorker(jobs, claimed, () => stop))
+    const workers = [0, 1].map(() =>
+      oldWorker(
+        jobs,
+        claimed,
+        inserted,
+        () => !migrated,
+        () => stop,
+      ),
+    )
     await waitFor(() => claimed.length >= 100, { timeoutMs: 60_000, message: 'old workers to start' })
 
     // Hold the migration at its move: a transaction locks one finished row.
@@ -164,6 +188,8 @@ describePostgres('migration 009 under load', () => {
     expect(await leftInJobs()).toBeGreaterThan(0)
     const store = new PostgresStore({ pool, schema: testSchema.schema })
     try {
+      // The process running the `running` jobs is alive: the rescue pass leaves them alone.
+      await store.recordHeartbeat({ processId: 'live' })
       await waitFor(
         async () => {
           await store.rescueJobs({ staleAfterMs: 3600_000, limit: 500 })
@@ -180,10 +206,12 @@ describePostgres('migration 009 under load', () => {
     const after = (
       await pool.query<{ id: string; state: string; attempt: number; place: string }>(
         `SELECT id::text AS id, state, attempt, 'jobs' AS place FROM ${jobs}
-         UNION ALL SELECT id::text, state, attempt, 'history' FROM ${names.history} ORDER BY id`,
+         UNION ALL SELECT id::text, state, attempt, 'history' FROM ${names.history}`,
       )
-    ).rows
-    expect(after.map((r) => r.id)).toEqual(before.map((r) => r.id))
+    ).rows.sort((a, b) => Number(a.id) - Number(b.id))
+    for (const id of inserted) workIds.add(id)
+    const expected = [...before.map((r) => r.id), ...inserted].sort((a, b) => Number(a) - Number(b))
+    expect(after.map((r) => r.id)).toEqual(expected)
     const final = new Set(['succeeded', 'failed', 'cancelled'])
     for (const row of after)
       expect(row.place, `job ${row.id} (${row.state})`).toBe(final.has(row.state) ? 'history' : 'jobs')
@@ -193,8 +221,8 @@ describePostgres('migration 009 under load', () => {
         expect([row.state, row.attempt], `work job ${row.id}`).toEqual(['succeeded', 1])
       else expect(row.state, `job ${row.id}`).toBe(stateBefore.get(row.id))
     }
-    expect(claimed.length).toBe(WORK)
-    expect(new Set(claimed).size).toBe(WORK)
+    expect(claimed.length).toBe(workIds.size)
+    expect(new Set(claimed).size).toBe(workIds.size)
     // The old rows spread over 40 days landed in day partitions and the partition before them.
     const partitions = (
       await pool.query<{ p: string; n: number }>(
