@@ -50,6 +50,8 @@ export interface StoreFixture {
   readonly schema: string
   /** `"schema".table`, for assertions in SQL. */
   table(name: 'jobs' | 'job_history' | 'queues' | 'schedules' | 'migrations'): string
+  /** Every job row, unfinished (`jobs`) or finished (`job_history`), as a FROM item with alias `j`. */
+  readonly everyJob: string
 }
 
 /** Creates and migrates a schema for this file, empties it before each test and drops it at the end. */
@@ -96,6 +98,10 @@ export function useStore(): StoreFixture {
       return testSchema!.schema
     },
     table: (name) => `${quoteIdentifier(testSchema!.schema)}.${name}`,
+    get everyJob() {
+      const s = quoteIdentifier(testSchema!.schema)
+      return `(SELECT * FROM ${s}.jobs UNION ALL SELECT * FROM ${s}.job_history) j`
+    },
   }
 }
 
