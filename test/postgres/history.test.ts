@@ -12,6 +12,7 @@ import {
   PARTITION_DAYS_AHEAD,
 } from '../../src/adapters/postgres/history-maintenance.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { waitFor } from '../support/wait.js'
 import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fixture.js'
 
 const DAY = 86_400_000
@@ -158,6 +159,23 @@ describePostgres('the history table', () => {
       '29998',
     ])
     expect((await db.store.getJobsByKey({ uniqueKey: 'key-7' })).map((j) => j.id)).toEqual(['29507'])
+  })
+
+  it('storage health shows the history as one table, its partitions summed', async () => {
+    const ids = await insert(db.store, [{}, {}])
+    await db.store.claimJobs(claim({ capacity: 2 }))
+    await db.store.completeJobs({
+      completions: ids.map((id) => ({ id, outcome: 'succeeded' as const })),
+      now: T0,
+    })
+    await db.pool.query(`ANALYZE ${db.table('job_history')}`)
+    // Table statistics reach the shared view shortly after the writing transaction ends.
+    const tables = await waitFor(async () => {
+      const read = (await db.store.storageHealth()).tables
+      return (read.find((t) => t.name === 'job_history')?.liveTuples ?? 0) >= 2 ? read : null
+    })
+    expect(tables.filter((t) => t.name.startsWith('job_history')).map((t) => t.name)).toEqual(['job_history'])
+    expect(tables.find((t) => t.name === 'job_history')?.totalBytes).toBeGreaterThan(0)
   })
 })
 
