@@ -50,7 +50,10 @@ export interface StoreFixture {
   readonly schema: string
   /** `"schema".table`, for assertions in SQL. */
   table(name: 'jobs' | 'job_history' | 'queues' | 'schedules' | 'migrations'): string
-  /** Every job row, unfinished (`jobs`) or finished (`job_history`), as a FROM item with alias `j`. */
+  /**
+   * A view of every job row, unfinished (`jobs`) or finished (`job_history`), for assertions that
+   * read jobs in any state (created by the fixture, not by a migration).
+   */
   readonly everyJob: string
 }
 
@@ -76,6 +79,10 @@ export function useStore(): StoreFixture {
     }
     store = new PostgresStore({ pool, schema: testSchema.schema })
     await store.migrate()
+    const s = quoteIdentifier(testSchema.schema)
+    await pool.query(
+      `CREATE VIEW ${s}.every_job AS SELECT * FROM ${s}.jobs UNION ALL SELECT * FROM ${s}.job_history`,
+    )
   }, 90_000)
   beforeEach(async () => {
     const s = quoteIdentifier(testSchema!.schema)
@@ -99,8 +106,7 @@ export function useStore(): StoreFixture {
     },
     table: (name) => `${quoteIdentifier(testSchema!.schema)}.${name}`,
     get everyJob() {
-      const s = quoteIdentifier(testSchema!.schema)
-      return `(SELECT * FROM ${s}.jobs UNION ALL SELECT * FROM ${s}.job_history) j`
+      return `${quoteIdentifier(testSchema!.schema)}.every_job`
     },
   }
 }

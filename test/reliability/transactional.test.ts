@@ -117,7 +117,7 @@ describePostgres('transactional execution under concurrency and injected failure
     }
     await Promise.all(queues.map(({ queue }) => queue.start()))
 
-    const jobsTable = db.table('jobs')
+    const jobsTable = db.everyJob
     const finished = async () =>
       (
         await db.pool.query(
