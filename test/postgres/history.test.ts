@@ -93,6 +93,32 @@ describePostgres('the history table', () => {
     expect((await placement()).history).toEqual(ids.slice(2))
   })
 
+  it('keeps rows of a day with no partition in the DEFAULT partition, and creates that day only once it is empty there', async () => {
+    const day = T0 + 40 * DAY
+    const [id] = await insert(db.store, [{}], day)
+    await db.store.claimJobs(claim({ now: day }))
+    await db.store.completeJobs({ completions: [{ id: id!, outcome: 'succeeded' }], now: day + 10 })
+    const where = async () =>
+      (
+        await db.pool.query<{ p: string }>(
+          `SELECT tableoid::regclass::text AS p FROM ${db.table('job_history')} WHERE id = $1`,
+          [id],
+        )
+      ).rows[0]?.p
+    expect(await where()).toContain('job_history_default')
+    // The day's partition cannot be attached over its rows in DEFAULT: skipped, the next days made.
+    const dayName = (ms: number) =>
+      `job_history_${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`
+    expect(await ensurePartitions(db.pool, names(), day)).toEqual([
+      dayName(day + DAY),
+      dayName(day + 2 * DAY),
+    ])
+    expect(await db.store.getJob({ id: id! })).toMatchObject({ state: 'succeeded', finishedAt: day + 10 })
+    // Pruned row by row from DEFAULT; then the day can have its partition.
+    expect(await db.store.pruneJobs({ finishedBefore: day + 11, limit: 10 })).toBe(1)
+    expect(await ensurePartitions(db.pool, names(), day)).toEqual([dayName(day)])
+  })
+
   it('reads, sweeps and prunes finished rows a process of the previous version left in jobs', async () => {
     const [legacy, live] = await insert(db.store, [{ uniqueKey: 'old' }, {}])
     // What 008-era code wrote at completion: the row stays in jobs, succeeded.
