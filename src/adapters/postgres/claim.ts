@@ -6,7 +6,8 @@
  * Candidates come in strategy order from a partial index of waiting jobs, filtered by due time,
  * kind, `maxId` and attempts left; a paused queue is dropped once per statement, not per row.
  * Dependencies and groups are checked only for rows that have them, so the common path is a plain
- * ordered index scan. Weights are applied over the locked candidates with a running sum.
+ * ordered index scan; a dependency is looked for in `jobs` and in `job_history` (where finished jobs
+ * are), and one found in neither (deleted or pruned) counts as met. Weights are applied over the locked candidates with a running sum.
  *
  * Groups: a stale-snapshot pre-check keeps only jobs of groups that nothing running holds (a running
  * job holds its group until its own `group_lock_timeout_ms` has passed) and, for a `fifo` job, only
