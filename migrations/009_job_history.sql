@@ -25,6 +25,23 @@ CREATE INDEX job_history_unique_key_id_idx ON :schema.job_history (unique_key, i
 -- so a BRIN index of a few pages finds them).
 CREATE INDEX job_history_finished_at_brin ON :schema.job_history USING brin (finished_at);
 
+-- Whether none of the jobs `p_depends_on` names is in history in a state other than succeeded (a
+-- dependency that failed or was cancelled; one found nowhere was deleted or pruned and counts as met).
+-- A function, not a subquery of the claim: a claim statement that named job_history would lock every
+-- partition and its index on each run; this runs, and locks, only for candidates with dependencies.
+-- STABLE: it reads with the calling statement's snapshot.
+CREATE FUNCTION :schema.history_dependencies_met(p_depends_on bigint[])
+  RETURNS boolean
+  LANGUAGE plpgsql
+  STABLE
+AS $$
+BEGIN
+  RETURN NOT EXISTS (
+    SELECT 1 FROM :schema.job_history h WHERE h.id = ANY(p_depends_on) AND h.state <> 'succeeded'
+  );
+END
+$$;
+
 -- Partitions: one per UTC day for the last 31 days up to two days ahead, everything older in one
 -- `job_history_before_<first day>` partition, and a DEFAULT partition for rows outside every range
 -- (a clock far ahead, or a day whose partition could not be created yet). The adapter's maintenance

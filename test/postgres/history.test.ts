@@ -6,6 +6,8 @@
  */
 import pg from 'pg'
 import { expect, it } from 'vitest'
+import { claimSql } from '../../src/adapters/postgres/claim.js'
+import { FRONT } from '../../src/adapters/postgres/claim-cursor.js'
 import {
   ensurePartitions,
   listPartitions,
@@ -185,6 +187,39 @@ describePostgres('the history table', () => {
       '29998',
     ])
     expect((await db.store.getJobsByKey({ uniqueKey: 'key-7' })).map((j) => j.id)).toEqual(['29507'])
+  })
+
+  it('a claim takes no lock on the history partitions (it reads history only for jobs with dependencies)', async () => {
+    const [dep] = await insert(db.store, [{}])
+    await insert(db.store, [{}, { dependsOn: [dep!] }])
+    const client = new pg.Client({ connectionString: databaseUrl() })
+    await client.connect()
+    try {
+      await client.query('BEGIN')
+      const n = names()
+      const { rows } = await client.query(claimSql(n)['priority:one'], [
+        ['default'],
+        ['test'],
+        T0,
+        null,
+        10,
+        T0,
+        'p:w',
+        n.groupLockSpace,
+        false,
+        null,
+        [FRONT.runAt],
+        [FRONT.priority],
+      ])
+      expect(rows).toHaveLength(2)
+      const locked = await client.query<{ rel: string }>(
+        `SELECT relation::regclass::text AS rel FROM pg_locks WHERE pid = pg_backend_pid() AND relation IS NOT NULL`,
+      )
+      expect(locked.rows.map((r) => r.rel).filter((r) => r.includes('job_history'))).toEqual([])
+      await client.query('ROLLBACK')
+    } finally {
+      await client.end()
+    }
   })
 
   it('storage health shows the history as one table, its partitions summed', async () => {

@@ -21,7 +21,7 @@ const DAY_MS = 86_400_000
 /** Days after today that get their partition ahead of time. */
 export const PARTITION_DAYS_AHEAD = 2
 /** How long partition DDL waits for its lock before giving up until the next pass. */
-const DDL_LOCK_TIMEOUT = '1s'
+const DDL_LOCK_TIMEOUT = '200ms'
 
 /** A history partition and the range its name gives (`upperMs` null: the DEFAULT partition). */
 interface Partition {

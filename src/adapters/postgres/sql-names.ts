@@ -17,6 +17,8 @@ export interface SqlNames {
   readonly processes: string
   readonly migrations: string
   readonly claimGroupTurn: string
+  /** Function: whether no dependency of a job is in history failed or cancelled (migration 009). */
+  readonly historyDependenciesMet: string
   /** Regclass text of the jobs id sequence (a bound value of `nextval`). */
   readonly jobIdSequence: string
   /** Channel notified with queue names when jobs become available: `<schema>_jobs`. */
@@ -44,6 +46,7 @@ export function sqlNames(schema: string): SqlNames {
     processes: `${quotedSchema}.processes`,
     migrations: `${quotedSchema}.migrations`,
     claimGroupTurn: `${quotedSchema}.claim_group_turn`,
+    historyDependenciesMet: `${quotedSchema}.history_dependencies_met`,
     jobIdSequence: `${quotedSchema}.jobs_id_seq`,
     jobsChannel: channelName(schema, 'jobs'),
     cancelChannel: channelName(schema, 'cancel'),
