@@ -3,9 +3,12 @@
  * `npm run bench:retention -- [--rows 1000000] [--out bench/results/retention.json]`
  *
  * On a fresh database, with `rows` finished jobs of yesterday and as many of today:
- * - today's table: the adapter's prune (`pruneJobs`, batches of 1,000 oldest first, as the
- *   maintenance loop runs it) until nothing is left to prune, then the VACUUM that makes the space
- *   reusable (autovacuum is off on these servers; in production it would run anyway);
+ * - today's table: finished rows in `jobs` (as before migration 009) deleted by the adapter's batched
+ *   delete (batches of 1,000 oldest first, as the maintenance loop runs it) until nothing is left,
+ *   then the VACUUM that makes the space reusable (autovacuum is off on these servers; in production
+ *   it would run anyway);
+ * - the adapter's history (009): `pruneJobs` of a cutoff at midnight, which drops yesterday's
+ *   partition whole;
  * - a history table partitioned by day of `finished_at` (candidate B's): `DROP TABLE` of yesterday's
  *   partition, and `DETACH PARTITION ... CONCURRENTLY` then `DROP` of the day before (the form that
  *   never blocks inserts into the other partitions for long).
@@ -15,7 +18,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import pg from 'pg'
-import { pruneJobs } from '../src/adapters/postgres/job-admin.js'
+import { deleteExpiredRows, HistoryUpkeep } from '../src/adapters/postgres/history-maintenance.js'
 import { migrate } from '../src/adapters/postgres/migrate.js'
 import { sqlNames } from '../src/adapters/postgres/sql-names.js'
 import { DatabaseFactory } from './lib/resources.js'
@@ -52,10 +55,10 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / 1000
 }
 
-/** Finished rows of day `dayOffset` (0 = today), spread over that day. */
-const finishedRows = (table: string, dayOffset: number) =>
-  `INSERT INTO ${table} (kind, queue, state, payload, run_at, created_at, attempt, max_attempts, attempted_at, finished_at)
-   SELECT 'retained', 'default', 'succeeded', jsonb_build_object('i', g, 'pad', repeat('x', 230)), t, t, 1, 25, t, t
+/** Finished rows of day `dayOffset` (0 = today), spread over that day; ids from `ids` when given. */
+const finishedRows = (table: string, dayOffset: number, ids?: string) =>
+  `INSERT INTO ${table} (${ids ? 'id, ' : ''}kind, queue, state, payload, run_at, created_at, attempt, max_attempts, attempted_at, finished_at)
+   SELECT ${ids ? `nextval('${ids}'), ` : ''}'retained', 'default', 'succeeded', jsonb_build_object('i', g, 'pad', repeat('x', 230)), t, t, 1, 25, t, t
    FROM generate_series(1, $1::int) AS g,
      LATERAL (SELECT date_trunc('day', now()) + (${dayOffset} * interval '1 day') + (g * interval '1 day' / ($1::int + 1)) AS t) x`
 
@@ -85,7 +88,7 @@ async function main(): Promise<number> {
       let pruned = 0
       results["today's table: prune a day (pruneJobs, batches of 1,000), s"] = await timed(async () => {
         for (;;) {
-          const n = await pruneJobs(pool, names, cutoff, 1000)
+          const n = await deleteExpiredRows(pool, names, cutoff, 1000)
           pruned += n
           if (n === 0) return
         }
@@ -95,6 +98,24 @@ async function main(): Promise<number> {
         pool.query(`VACUUM ${names.jobs}`),
       )
       log(`today's table: ${JSON.stringify(results)}`)
+
+      // The adapter's history (migration 009): yesterday is in the partition the migration made for
+      // everything before its day, today in today's; the adapter's prune drops yesterday's whole
+      // (counting its rows under a SHARE lock first) and deletes nothing of today.
+      log(`adapter's history: inserting ${options.rows} finished jobs of yesterday and of today`)
+      await pool.query(finishedRows(names.history, -1, names.jobIdSequence), [options.rows])
+      await pool.query(finishedRows(names.history, 0, names.jobIdSequence), [options.rows])
+      await pool.query(`VACUUM ANALYZE ${names.history}`)
+      const upkeep = new HistoryUpkeep(pool, names)
+      let dropped = 0
+      results["adapter's history: prune a day (partition dropped, pruneJobs), s"] = await timed(async () => {
+        dropped = await upkeep.prune(pool, cutoff, 1000)
+      })
+      if (dropped !== options.rows)
+        throw new Error(`the adapter's prune removed ${dropped} of ${options.rows}`)
+      const kept = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${names.history}`)
+      if (kept.rows[0]!.n !== options.rows)
+        throw new Error(`the adapter's history kept ${kept.rows[0]!.n} rows`)
 
       // Candidate B's history, partitioned by day of finished_at.
       await pool.query(

@@ -89,8 +89,10 @@ function onTodaysTable(
 
 async function countStates(db: Db): Promise<{ unfinished: number; finished: number }> {
   const { rows } = await db.query<{ unfinished: number; finished: number }>(
+    // Since migration 009 the adapter's completion moves a finished job to the history table.
     `SELECT count(*) FILTER (WHERE finished_at IS NULL)::int AS unfinished,
-            count(*) FILTER (WHERE state = 'succeeded')::int AS finished FROM ${names.jobs}`,
+            count(*) FILTER (WHERE state = 'succeeded')::int AS finished
+       FROM (SELECT finished_at, state FROM ${names.jobs} UNION ALL SELECT finished_at, state FROM ${names.history}) j`,
   )
   return rows[0]!
 }

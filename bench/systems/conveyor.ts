@@ -45,7 +45,9 @@ export const conveyorDriver: SystemDriver = {
       async (client, n) => {
         const { rows } = await client.query<{ state: string; jobs: number; max_attempt: number }>(
           `SELECT state, count(*)::int AS jobs, max(attempt)::int AS max_attempt
-             FROM "${CONVEYOR_SCHEMA}".jobs WHERE kind = 'noop' GROUP BY state`,
+             FROM (SELECT state, attempt, kind FROM "${CONVEYOR_SCHEMA}".jobs
+                   UNION ALL SELECT state, attempt, kind FROM "${CONVEYOR_SCHEMA}".job_history) j
+            WHERE kind = 'noop' GROUP BY state`,
         )
         const done = rows.find((r) => r.state === 'succeeded')
         const others = rows.filter((r) => r.state !== 'succeeded')
@@ -61,9 +63,10 @@ export const conveyorDriver: SystemDriver = {
   async insertRetained(target, count) {
     await runSql(
       target.databaseUrl!,
-      `INSERT INTO "${CONVEYOR_SCHEMA}".jobs
-         (kind, queue, state, payload, run_at, created_at, attempt, max_attempts, attempted_at, finished_at)
-       SELECT 'retained', 'default', 'succeeded', jsonb_build_object('r', g),
+      // Finished jobs live in the history table since migration 009.
+      `INSERT INTO "${CONVEYOR_SCHEMA}".job_history
+         (id, kind, queue, state, payload, run_at, created_at, attempt, max_attempts, attempted_at, finished_at)
+       SELECT nextval('"${CONVEYOR_SCHEMA}".jobs_id_seq'), 'retained', 'default', 'succeeded', jsonb_build_object('r', g),
               now() - interval '1 hour', now() - interval '1 hour', 1, 25,
               now() - interval '1 hour', now() - interval '1 hour'
          FROM generate_series(1, $1::int) AS g`,

@@ -131,10 +131,12 @@ async function insertBatches(
   }
 }
 
-/** Throws unless the jobs table holds exactly `n` jobs, all in `state`. */
+/** Throws unless the job tables (unfinished and history) hold exactly `n` jobs, all in `state`. */
 async function expectJobs(adapter: Adapter, n: number, state: string, what: string): Promise<void> {
   const { rows } = await adapter.main.query<{ state: string; jobs: number; max_attempt: number }>(
-    `SELECT state, count(*)::int AS jobs, max(attempt)::int AS max_attempt FROM ${adapter.names.jobs} GROUP BY state`,
+    `SELECT state, count(*)::int AS jobs, max(attempt)::int AS max_attempt
+       FROM (SELECT state, attempt FROM ${adapter.names.jobs} UNION ALL SELECT state, attempt FROM ${adapter.names.history}) j
+      GROUP BY state`,
   )
   const counts = rows.map((r) => `${r.state}=${r.jobs}`).join(', ') || 'none'
   const ok = rows.length === 1 && rows[0]!.state === state && rows[0]!.jobs === n
@@ -145,7 +147,7 @@ async function expectJobs(adapter: Adapter, n: number, state: string, what: stri
 
 /** Rows per second inserting `n` jobs in calls of `size` on one connection, each call awaited. */
 async function timedInserts(adapter: Adapter, n: number, size: number, what: string): Promise<number> {
-  await adapter.main.query(`TRUNCATE ${adapter.names.jobs}`)
+  await adapter.main.query(`TRUNCATE ${adapter.names.jobs}, ${adapter.names.history}`)
   const client = await adapter.main.connect()
   try {
     const t0 = performance.now()
@@ -159,7 +161,7 @@ async function timedInserts(adapter: Adapter, n: number, size: number, what: str
 }
 
 async function claimAndComplete(adapter: Adapter, n: number): Promise<number> {
-  await adapter.main.query(`TRUNCATE ${adapter.names.jobs}`)
+  await adapter.main.query(`TRUNCATE ${adapter.names.jobs}, ${adapter.names.history}`)
   await insertBatches(adapter, adapter.main, n)
   await adapter.main.query(`VACUUM ANALYZE ${adapter.names.jobs}`)
   let written = 0
@@ -216,7 +218,7 @@ async function adapterPickups(
   n: number,
   idleMs: number,
 ): Promise<number[]> {
-  await adapter.main.query(`TRUNCATE ${adapter.names.jobs}`)
+  await adapter.main.query(`TRUNCATE ${adapter.names.jobs}, ${adapter.names.history}`)
   const producer = await adapter.main.connect()
   try {
     return await pickupLatencies({

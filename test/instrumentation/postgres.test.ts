@@ -90,7 +90,7 @@ describePostgres('instrumentation on PostgreSQL', () => {
     })
     const { id } = await queue.enqueue(chatty, {})
     await drainAll(queue)
-    const { rows } = await db.pool.query(`SELECT logs FROM ${db.table('jobs')} WHERE id = $1`, [id])
+    const { rows } = await db.pool.query(`SELECT logs FROM ${db.everyJob} WHERE id = $1`, [id])
     const logs = rows[0]?.logs as { attempt: number }[]
     expect(logs.map((r) => r.attempt)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
   })

@@ -37,7 +37,7 @@ describePostgres('completer: bounded, classified write retries on PostgreSQL', (
   }
 
   const stateOf = async (id: string) =>
-    (await db.pool.query(`SELECT state FROM ${db.table('jobs')} WHERE id = $1`, [id])).rows[0]?.state
+    (await db.pool.query(`SELECT state FROM ${db.everyJob} WHERE id = $1`, [id])).rows[0]?.state
 
   it('retries a completion whose connection was terminated mid-write, and it lands', async () => {
     const [id] = (await insert(db.store, [{}])) as [string]
@@ -95,10 +95,10 @@ describePostgres('completer: bounded, classified write retries on PostgreSQL', (
       CREATE OR REPLACE FUNCTION ${s}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.id = ${bad} AND NEW.state = 'succeeded' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; RETURN NEW; END $$`)
     await db.pool.query(
-      `CREATE OR REPLACE TRIGGER refuse BEFORE UPDATE ON ${db.table('jobs')} FOR EACH ROW EXECUTE FUNCTION ${s}.refuse()`,
+      `CREATE OR REPLACE TRIGGER refuse BEFORE INSERT ON ${db.table('job_history')} FOR EACH ROW EXECUTE FUNCTION ${s}.refuse()`,
     )
     closers.push(
-      async () => void (await db.pool.query(`DROP TRIGGER IF EXISTS refuse ON ${db.table('jobs')}`)),
+      async () => void (await db.pool.query(`DROP TRIGGER IF EXISTS refuse ON ${db.table('job_history')}`)),
     )
     const errors: unknown[] = []
     const completer = new Completer({

@@ -42,9 +42,8 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
       const victim = live.shift()!
       await waitFor(
         async () =>
-          (await count(`SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE state = 'running'`)) > 0 ||
-          (await count(`SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE state <> 'succeeded'`)) ===
-            0,
+          (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'running'`)) > 0 ||
+          (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state <> 'succeeded'`)) === 0,
         { timeoutMs: 30_000 },
       )
       victim.kill('SIGKILL')
@@ -54,7 +53,7 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
     }
     await waitFor(
       async () =>
-        (await count(`SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE state = 'succeeded'`)) === N,
+        (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'succeeded'`)) === N,
       { timeoutMs: 60_000, message: 'every job to succeed after the kills' },
     )
     expect(killed).toBe(6)
@@ -66,7 +65,7 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
     expect(perJob.rows.filter((r) => r.n !== 1)).toEqual([])
     // Rescued attempts were counted and recorded with the WorkerDied error.
     const rescued = await count(
-      `SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE errors @> '[{"name": "WorkerDied"}]'`,
+      `SELECT count(*)::int AS n FROM ${db.everyJob} WHERE errors @> '[{"name": "WorkerDied"}]'`,
     )
     expect(rescued).toBeGreaterThan(0)
   })

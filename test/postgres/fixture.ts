@@ -49,7 +49,12 @@ export interface StoreFixture {
   readonly pool: pg.Pool
   readonly schema: string
   /** `"schema".table`, for assertions in SQL. */
-  table(name: 'jobs' | 'queues' | 'schedules' | 'migrations'): string
+  table(name: 'jobs' | 'job_history' | 'queues' | 'schedules' | 'migrations'): string
+  /**
+   * A view of every job row, unfinished (`jobs`) or finished (`job_history`), for assertions that
+   * read jobs in any state (created by the fixture, not by a migration).
+   */
+  readonly everyJob: string
 }
 
 /** Creates and migrates a schema for this file, empties it before each test and drops it at the end. */
@@ -74,10 +79,14 @@ export function useStore(): StoreFixture {
     }
     store = new PostgresStore({ pool, schema: testSchema.schema })
     await store.migrate()
+    const s = quoteIdentifier(testSchema.schema)
+    await pool.query(
+      `CREATE VIEW ${s}.every_job AS SELECT * FROM ${s}.jobs UNION ALL SELECT * FROM ${s}.job_history`,
+    )
   }, 90_000)
   beforeEach(async () => {
     const s = quoteIdentifier(testSchema!.schema)
-    await pool!.query(`TRUNCATE ${s}.jobs, ${s}.queues, ${s}.schedules RESTART IDENTITY`)
+    await pool!.query(`TRUNCATE ${s}.jobs, ${s}.job_history, ${s}.queues, ${s}.schedules RESTART IDENTITY`)
   })
   afterAll(async () => {
     await store?.close()
@@ -96,6 +105,9 @@ export function useStore(): StoreFixture {
       return testSchema!.schema
     },
     table: (name) => `${quoteIdentifier(testSchema!.schema)}.${name}`,
+    get everyJob() {
+      return `${quoteIdentifier(testSchema!.schema)}.every_job`
+    },
   }
 }
 

@@ -57,7 +57,7 @@ describePostgres('several worker processes on one queue', () => {
     for (let i = 0; i < jobs.length; i += 50) await db.store.insertJobs({ jobs: jobs.slice(i, i + 50), now })
     await waitFor(
       async () =>
-        (await db.pool.query(`SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE state = 'succeeded'`))
+        (await db.pool.query(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'succeeded'`))
           .rows[0].n === 300,
       { timeoutMs: 45_000, message: 'all 300 jobs to succeed' },
     )

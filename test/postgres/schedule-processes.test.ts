@@ -45,7 +45,7 @@ describePostgres('a schedule shared by three processes', () => {
 
     const rows = await ticks()
     const jobTicks = await db.pool.query(
-      `SELECT schedule_tick, count(*)::int AS n FROM ${db.table('jobs')} WHERE schedule_name = 'heartbeat-report' GROUP BY schedule_tick`,
+      `SELECT schedule_tick, count(*)::int AS n FROM ${db.everyJob} WHERE schedule_name = 'heartbeat-report' GROUP BY schedule_tick`,
     )
     // Exactly once: one job per tick, one run per tick.
     expect(jobTicks.rows.filter((r) => r.n !== 1)).toEqual([])

@@ -60,7 +60,9 @@ describe.skipIf('skip' in database)('README: the first worker', () => {
     const check = new pg.Client({ connectionString: url.href })
     await check.connect()
     try {
-      const { rows } = await check.query('SELECT kind, state FROM conveyor.jobs')
+      const { rows } = await check.query(
+        'SELECT kind, state FROM conveyor.jobs UNION ALL SELECT kind, state FROM conveyor.job_history',
+      )
       expect(rows).toEqual([{ kind: 'send-email', state: 'succeeded' }])
     } finally {
       await check.end()

@@ -51,7 +51,7 @@ describePostgres('clock skew: processes a minute ahead and behind share one data
     async () => {
       const started = performance.now()
       const s = `"${db.schema}"`
-      const jobs = db.table('jobs')
+      const jobs = db.everyJob
       await db.pool.query(
         `CREATE TABLE IF NOT EXISTS ${s}.runs (job_id bigint NOT NULL, worker text NOT NULL, attempt int NOT NULL, tick float8, at timestamptz NOT NULL DEFAULT clock_timestamp())`,
       )

@@ -38,18 +38,18 @@ describePostgres('crash safety: worker processes killed by SIGKILL at chosen poi
     const started = performance.now()
     const rounds = byScale({ short: 4, long: 40 })
     const perRound = byScale({ short: 100, long: 400 })
-    const jobs = db.table('jobs')
+    const jobs = db.everyJob
     await db.pool.query(
       `CREATE TABLE IF NOT EXISTS "${db.schema}".runs (id serial PRIMARY KEY, job_id bigint NOT NULL, kind text NOT NULL, worker text NOT NULL, attempt int NOT NULL)`,
     )
-    // Every transition into `succeeded` is logged by the database itself.
+    // Every transition into `succeeded` (a row arriving in history succeeded) is logged by the database itself.
     await db.pool.query(`CREATE TABLE IF NOT EXISTS "${db.schema}".success_log (job_id bigint NOT NULL)`)
     await db.pool.query(`
       CREATE OR REPLACE FUNCTION "${db.schema}".log_success() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN INSERT INTO "${db.schema}".success_log (job_id) VALUES (NEW.id); RETURN NEW; END $$`)
     await db.pool.query(`
-      CREATE OR REPLACE TRIGGER log_success AFTER UPDATE OF state ON ${jobs} FOR EACH ROW
-      WHEN (NEW.state = 'succeeded' AND OLD.state IS DISTINCT FROM 'succeeded')
+      CREATE OR REPLACE TRIGGER log_success AFTER INSERT ON ${db.table('job_history')} FOR EACH ROW
+      WHEN (NEW.state = 'succeeded')
       EXECUTE FUNCTION "${db.schema}".log_success()`)
     await db.pool.query(`TRUNCATE "${db.schema}".runs, "${db.schema}".success_log`)
 

@@ -83,8 +83,12 @@ describeFaults('database faults on a private PostgreSQL cluster', () => {
     await admin.query(`CREATE TABLE ${SCHEMA}.success_log (job_id bigint NOT NULL)`)
     await admin.query(`CREATE FUNCTION ${SCHEMA}.log_success() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN INSERT INTO ${SCHEMA}.success_log (job_id) VALUES (NEW.id); RETURN NEW; END $$`)
-    await admin.query(`CREATE TRIGGER log_success AFTER UPDATE OF state ON ${SCHEMA}.jobs FOR EACH ROW
-      WHEN (NEW.state = 'succeeded' AND OLD.state IS DISTINCT FROM 'succeeded') EXECUTE FUNCTION ${SCHEMA}.log_success()`)
+    // A job succeeds by arriving in the history table succeeded (migration 009).
+    await admin.query(`CREATE TRIGGER log_success AFTER INSERT ON ${SCHEMA}.job_history FOR EACH ROW
+      WHEN (NEW.state = 'succeeded') EXECUTE FUNCTION ${SCHEMA}.log_success()`)
+    await admin.query(
+      `CREATE VIEW ${SCHEMA}.every_job AS SELECT * FROM ${SCHEMA}.jobs UNION ALL SELECT * FROM ${SCHEMA}.job_history`,
+    )
   }
 
   async function startRunner(name: string): Promise<Runner> {
@@ -153,7 +157,9 @@ describeFaults('database faults on a private PostgreSQL cluster', () => {
   }
 
   const succeededCount = () =>
-    count(`SELECT count(*)::int AS n FROM ${SCHEMA}.jobs WHERE state = 'succeeded' AND kind <> 'fault-tick'`)
+    count(
+      `SELECT count(*)::int AS n FROM ${SCHEMA}.every_job WHERE state = 'succeeded' AND kind <> 'fault-tick'`,
+    )
 
   /** Waits until `more` further work jobs have succeeded (progress, not time). */
   async function waitForProgress(more: number, timeoutMs = 60_000): Promise<void> {
@@ -165,7 +171,9 @@ describeFaults('database faults on a private PostgreSQL cluster', () => {
       })
     } catch (error) {
       // What was going on when progress stopped: job states and the queues' connections.
-      const states = await admin.query(`SELECT state, count(*)::int AS n FROM ${SCHEMA}.jobs GROUP BY state`)
+      const states = await admin.query(
+        `SELECT state, count(*)::int AS n FROM ${SCHEMA}.every_job GROUP BY state`,
+      )
       const connections = await admin.query(
         `SELECT application_name, state, left(query, 60) AS query, count(*)::int AS n FROM pg_stat_activity
          WHERE application_name LIKE 'conveyor-%' GROUP BY 1, 2, 3 ORDER BY 1`,
@@ -203,12 +211,12 @@ describeFaults('database faults on a private PostgreSQL cluster', () => {
   /** Checks the end state and returns lost/doubled figures. */
   async function verify(jobs: number) {
     const byState = await admin.query(
-      `SELECT state, count(*)::int AS n FROM ${SCHEMA}.jobs WHERE kind <> 'fault-tick' GROUP BY state`,
+      `SELECT state, count(*)::int AS n FROM ${SCHEMA}.every_job WHERE kind <> 'fault-tick' GROUP BY state`,
     )
     const notSucceeded = byState.rows.filter((r) => r.state !== 'succeeded').reduce((s, r) => s + r.n, 0)
     const total = byState.rows.reduce((s, r) => s + r.n, 0)
     const txPerJob = await admin.query(
-      `SELECT j.id, count(r.job_id)::int AS n FROM ${SCHEMA}.jobs j LEFT JOIN ${SCHEMA}.tx_runs r ON r.job_id = j.id
+      `SELECT j.id, count(r.job_id)::int AS n FROM ${SCHEMA}.every_job j LEFT JOIN ${SCHEMA}.tx_runs r ON r.job_id = j.id
        WHERE j.kind = 'fault-tx' GROUP BY j.id`,
     )
     const txMissing = txPerJob.rows.filter((r) => r.n === 0).length
@@ -230,7 +238,7 @@ describeFaults('database faults on a private PostgreSQL cluster', () => {
     // refused (its claim was lost in a server crash, so the job ran again) is at least once, not a double.
     const succeededTwice = loggedTwice
     const tickDuplicates = await count(
-      `SELECT count(*)::int AS n FROM (SELECT schedule_tick FROM ${SCHEMA}.jobs WHERE schedule_name = 'fault-tick'
+      `SELECT count(*)::int AS n FROM (SELECT schedule_tick FROM ${SCHEMA}.every_job WHERE schedule_name = 'fault-tick'
        GROUP BY schedule_tick HAVING count(*) > 1) d`,
     )
     return {
@@ -305,12 +313,12 @@ describeFaults('database faults on a private PostgreSQL cluster', () => {
     })
     // The schedule service, maintenance and the LISTEN connection came back too.
     const ticksBefore = await count(
-      `SELECT count(*)::int AS n FROM ${SCHEMA}.jobs WHERE schedule_name = 'fault-tick' AND state = 'succeeded'`,
+      `SELECT count(*)::int AS n FROM ${SCHEMA}.every_job WHERE schedule_name = 'fault-tick' AND state = 'succeeded'`,
     )
     await waitFor(
       async () =>
         (await count(
-          `SELECT count(*)::int AS n FROM ${SCHEMA}.jobs WHERE schedule_name = 'fault-tick' AND state = 'succeeded'`,
+          `SELECT count(*)::int AS n FROM ${SCHEMA}.every_job WHERE schedule_name = 'fault-tick' AND state = 'succeeded'`,
         )) >=
         ticksBefore + 2,
       { timeoutMs: 30_000, message: 'schedule ticks to keep firing after the restarts' },

@@ -49,7 +49,7 @@ describePostgres('schedules shared by three processes on a fast clock', () => {
     }
     const tickJobs = async (schedule: string): Promise<number> =>
       (
-        await db.pool.query(`SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE schedule_name = $1`, [
+        await db.pool.query(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE schedule_name = $1`, [
           schedule,
         ])
       ).rows[0].n
@@ -82,7 +82,7 @@ describePostgres('schedules shared by three processes on a fast clock', () => {
       async () =>
         (
           await db.pool.query(
-            `SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE schedule_name IS NOT NULL AND state <> 'succeeded'`,
+            `SELECT count(*)::int AS n FROM ${db.everyJob} WHERE schedule_name IS NOT NULL AND state <> 'succeeded'`,
           )
         ).rows[0].n <= 2,
       { timeoutMs: 60_000, message: 'the workers to catch up with the ticks' },
@@ -98,7 +98,7 @@ describePostgres('schedules shared by three processes on a fast clock', () => {
       const ticks = (
         await db.pool.query(
           `SELECT (extract(epoch FROM schedule_tick) * 1000)::float8 AS tick, count(*)::int AS n, bool_and(state = 'succeeded') AS done
-           FROM ${db.table('jobs')} WHERE schedule_name = $1 GROUP BY schedule_tick ORDER BY schedule_tick`,
+           FROM ${db.everyJob} WHERE schedule_name = $1 GROUP BY schedule_tick ORDER BY schedule_tick`,
           [schedule],
         )
       ).rows as { tick: number; n: number; done: boolean }[]

@@ -209,7 +209,7 @@ async function runSoak(db: StoreFixture, config: SoakConfig, children: ChildProc
   const table: TableSample[] = []
   const sampleTable = async () => {
     const { rows } = await pool.query(
-      `SELECT ${config.retentionMs === null ? 'n_live_tup' : `(SELECT count(*) FROM ${db.table('jobs')})`}::int AS rows,
+      `SELECT ${config.retentionMs === null ? 'n_live_tup' : `(SELECT count(*) FROM ${db.everyJob})`}::int AS rows,
          pg_total_relation_size(relid)::bigint AS bytes,
          (SELECT (extract(epoch FROM max(clock_timestamp() - last_heartbeat_at)) * 1000)::float8
           FROM "${schema}".processes WHERE id = ANY($2::text[])) AS heartbeat_age
@@ -293,8 +293,7 @@ async function runSoak(db: StoreFixture, config: SoakConfig, children: ChildProc
     if (config.retentionMs !== null) {
       await waitFor(
         async () =>
-          (await count(`SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE kind = $1`, [WORK_KIND])) ===
-          0,
+          (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE kind = $1`, [WORK_KIND])) === 0,
         { timeoutMs: 60_000, message: 'the finished soak jobs to be pruned' },
       )
       prunedAtEnd = Date.now() - end
@@ -344,7 +343,7 @@ async function runSoak(db: StoreFixture, config: SoakConfig, children: ChildProc
          json_agg(json_build_object('attempt', r.attempt, 'worker', r.worker, 'outcome', r.outcome,
            'at', r.at) ORDER BY r.id) AS runs,
          (SELECT json_build_object('state', j.state, 'attempt', j.attempt, 'errors', j.errors)
-          FROM ${db.table('jobs')} j WHERE j.id = r.job_id) AS job
+          FROM ${db.everyJob} j WHERE j.id = r.job_id) AS job
        FROM "${schema}".soak_runs r
        WHERE r.job_id IN (SELECT job_id FROM "${schema}".soak_runs WHERE outcome = 'succeeded'
                           GROUP BY job_id HAVING count(*) > 1 LIMIT 5)
@@ -352,7 +351,7 @@ async function runSoak(db: StoreFixture, config: SoakConfig, children: ChildProc
     )
   ).rows
   const rescuedInTable = await count(
-    `SELECT count(*)::int AS n FROM ${db.table('jobs')} WHERE errors @> '[{"name": "WorkerDied"}]'`,
+    `SELECT count(*)::int AS n FROM ${db.everyJob} WHERE errors @> '[{"name": "WorkerDied"}]'`,
   )
   const stray = await count(
     `SELECT count(*)::int AS n FROM "${schema}".soak_runs r
@@ -376,7 +375,7 @@ async function runSoak(db: StoreFixture, config: SoakConfig, children: ChildProc
     await pool.query(
       `SELECT schedule_name AS schedule, (extract(epoch FROM schedule_tick) * 1000)::float8 AS tick, state,
          count(*) OVER (PARTITION BY schedule_name, schedule_tick)::int AS copies
-       FROM ${db.table('jobs')} WHERE kind = $1`,
+       FROM ${db.everyJob} WHERE kind = $1`,
       [TICK_KIND],
     )
   ).rows as { schedule: string; tick: number; state: string; copies: number }[]
@@ -449,7 +448,7 @@ async function runSoak(db: StoreFixture, config: SoakConfig, children: ChildProc
     )
   ).rows[0]
   const firstEnqueued = await count(
-    `SELECT (extract(epoch FROM min(created_at)) * 1000)::float8 AS n FROM ${db.table('jobs')} WHERE kind = $1`,
+    `SELECT (extract(epoch FROM min(created_at)) * 1000)::float8 AS n FROM ${db.everyJob} WHERE kind = $1`,
     [WORK_KIND],
   )
   const step = Math.max(1, Math.floor(table.length / 20))

@@ -117,7 +117,7 @@ describePostgres('transactional execution under concurrency and injected failure
     }
     await Promise.all(queues.map(({ queue }) => queue.start()))
 
-    const jobsTable = db.table('jobs')
+    const jobsTable = db.everyJob
     const finished = async () =>
       (
         await db.pool.query(
@@ -133,7 +133,7 @@ describePostgres('transactional execution under concurrency and injected failure
       await db.pool.query(
         `SELECT j.id, j.state, j.attempt, count(r.job_id)::int AS n, min(r.attempt) AS row_attempt,
                 bool_or(r.worker = 'late') AS late
-         FROM ${jobsTable} j LEFT JOIN ${rows()} r ON r.job_id = j.id GROUP BY j.id`,
+         FROM ${jobsTable} j LEFT JOIN ${rows()} r ON r.job_id = j.id GROUP BY j.id, j.state, j.attempt`,
       )
     ).rows as {
       id: string

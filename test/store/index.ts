@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import attemptStartCases from './cases/attempt-start.js'
 import claimCases from './cases/claim.js'
 import completeCases from './cases/complete.js'
+import finishedJobCases from './cases/finished-jobs.js'
 import groupModeCases from './cases/group-modes.js'
 import insertCases from './cases/insert.js'
 import jobAdminCases from './cases/job-admin.js'
@@ -37,6 +38,7 @@ const CASES: readonly ((factory: StoreFactory) => void)[] = [
   jobAdminCases,
   jobsByKeyCases,
   jobPauseCases,
+  finishedJobCases,
   queueCases,
   scheduleCases,
   storeTimeCases,

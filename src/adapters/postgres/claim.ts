@@ -6,7 +6,10 @@
  * Candidates come in strategy order from a partial index of waiting jobs, filtered by due time,
  * kind, `maxId` and attempts left; a paused queue is dropped once per statement, not per row.
  * Dependencies and groups are checked only for rows that have them, so the common path is a plain
- * ordered index scan. Weights are applied over the locked candidates with a running sum.
+ * ordered index scan; a dependency is looked for in `jobs` and, through `history_dependencies_met`
+ * (migration 009; a function so that the claim's plan never names the history partitions, whose locks
+ * every run would otherwise take), in `job_history`; one found in neither (deleted or pruned)
+ * counts as met. Weights are applied over the locked candidates with a running sum.
  *
  * Groups: a stale-snapshot pre-check keeps only jobs of groups that nothing running holds (a running
  * job holds its group until its own `group_lock_timeout_ms` has passed: one probe of the small index
@@ -75,9 +78,9 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       AND j.attempt < j.max_attempts
       AND ${cursorBound}
       AND ($4::bigint IS NULL OR j.id <= $4::bigint)
-      AND (j.depends_on IS NULL OR NOT EXISTS (
+      AND (j.depends_on IS NULL OR (NOT EXISTS (
         SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
-      ))
+      ) AND ${names.historyDependenciesMet}(j.depends_on)))
       AND ($10::int IS NULL OR j.weight <= $10::int)
       AND (j.group_key IS NULL OR (
         NOT EXISTS (

@@ -1,21 +1,26 @@
 /**
- * Writing attempt outcomes back: one statement for a whole batch of completions. It updates only
+ * Writing attempt outcomes back: one statement for a whole batch of completions. It writes only
  * jobs still `running` (and, for a completion that names its attempt, still running that attempt, so
- * a late result from a worker declared dead never overwrites a rescued or re-claimed job), cancels the waiting dependants of jobs that ended failed or cancelled
- * (transitively, with a recursive CTE), moves schedules' `last_success_at` forward, and notifies
+ * a late result from a worker declared dead never overwrites a rescued or re-claimed job). A final
+ * outcome (succeeded, failed, cancelled) moves the row from `jobs` to `job_history` in the same
+ * statement (deleted there, inserted here); retries, snoozes and releases stay in `jobs`. It also
+ * cancels the waiting dependants of jobs that ended failed or cancelled (transitively, with a
+ * recursive CTE, moving them too), moves schedules' `last_success_at` forward, and notifies
  * `<schema>_jobs` once when retries or releases made jobs available.
  */
 import { RUN_LOGS_KEPT } from '../../core/domain/job.js'
 import type { Completion } from '../../core/ports/store.js'
+import { copyRowsSql, rowWith } from './history-sql.js'
 import { isJobId } from './job-id.js'
 import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { CHANGEABLE_SQL, fromMs, nowMs, type SqlNames, toMs, WAITING_SQL } from './sql-names.js'
+import { CHANGEABLE_SQL, FINAL_SQL, fromMs, nowMs, type SqlNames, toMs, WAITING_SQL } from './sql-names.js'
 
 /**
- * CTEs `doomed` (recursive) and `cascaded` that cancel, at time `now`, the waiting dependants of the
- * ids in CTE `source` (column `id`), and theirs in turn; rows of `source` itself are left to the
- * statement that produced them (one statement must not update a row twice). Needs `WITH RECURSIVE`.
+ * CTEs `doomed` (recursive), `cascaded` and `cascade_archived` that cancel, at time `now`, the waiting
+ * dependants of the ids in CTE `source` (column `id`), and theirs in turn, moving them to the history
+ * table as `cancelled`; rows of `source` itself are left to the statement that produced them (one
+ * statement must not change a row twice). Needs `WITH RECURSIVE`.
  */
 export function cascadeCtes(names: SqlNames, source: string, now: string): string {
   // A LATERAL subquery fenced with OFFSET 0 keeps each step a probe of the depends_on GIN index per
@@ -28,9 +33,11 @@ export function cascadeCtes(names: SqlNames, source: string, now: string): strin
       UNION
       SELECT n.id FROM doomed x CROSS JOIN LATERAL (${dependants('x.id')}) n
     ), cascaded AS (
-      UPDATE ${names.jobs} c SET state = 'cancelled', finished_at = ${fromMs(now)}
+      DELETE FROM ${names.jobs} c
       WHERE c.id IN (SELECT id FROM doomed) AND c.id NOT IN (SELECT id FROM ${source}) AND c.state IN ${CHANGEABLE_SQL}
-      RETURNING c.id
+      RETURNING ${rowWith('c', { state: `'cancelled'`, finished_at: fromMs(now) })}
+    ), cascade_archived AS (
+      ${copyRowsSql(names.history, 'cascaded')}
     )`
 }
 
@@ -60,33 +67,48 @@ function attemptStartSql(waitMs: string): string {
  * the jobs written.
  */
 export function completeSql(names: SqlNames): string {
+  const guard = `j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)`
+  const errors = `CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END`
+  const workflowState = `CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END`
   return `WITH RECURSIVE input AS (
       SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[], $10::jsonb[], $11::float8[], $12::float8[])
         AS c(id, outcome, run_at, error, set_state, workflow_state, attempt, log, delay_ms, wait_ms)
     ), updated AS (
       UPDATE ${names.jobs} j SET
-        state = CASE c.outcome
-          WHEN 'succeeded' THEN 'succeeded' WHEN 'retry' THEN 'retryable' WHEN 'failed' THEN 'failed'
-          WHEN 'cancelled' THEN 'cancelled' WHEN 'snoozed' THEN 'scheduled' ELSE 'available' END,
+        state = CASE c.outcome WHEN 'retry' THEN 'retryable' WHEN 'snoozed' THEN 'scheduled' ELSE 'available' END,
         run_at = CASE WHEN c.outcome IN ('retry', 'snoozed') THEN ${fromMs(`coalesce(c.run_at, ${nowMs('$8')} + c.delay_ms)`)} ELSE j.run_at END,
         attempt = CASE WHEN c.outcome IN ('snoozed', 'released') THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
         runs = CASE WHEN c.outcome = 'released' THEN greatest(j.runs - 1, 0) ELSE j.runs END,
-        errors = CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END,
-        workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END,
-        finished_at = CASE WHEN c.outcome IN ('succeeded', 'failed', 'cancelled') THEN ${fromMs(nowMs('$8'))} END,
+        errors = ${errors},
+        workflow_state = ${workflowState},
         attempted_at = ${attemptStartSql('c.wait_ms')},
         logs = ${appendLogSql('c.log')}
       FROM input c
-      WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.schedule_name, j.schedule_tick
+      WHERE ${guard} AND c.outcome NOT IN ${FINAL_SQL}
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at
+    ), moved AS (
+      DELETE FROM ${names.jobs} j USING input c
+      WHERE ${guard} AND c.outcome IN ${FINAL_SQL}
+      RETURNING ${rowWith('j', {
+        state: 'c.outcome',
+        errors,
+        workflow_state: workflowState,
+        finished_at: fromMs(nowMs('$8')),
+        attempted_at: attemptStartSql('c.wait_ms'),
+        logs: appendLogSql('c.log'),
+      })}
+    ), archived AS (
+      ${copyRowsSql(names.history, 'moved')}
+    ), written AS (
+      SELECT id FROM updated UNION ALL SELECT id FROM moved
     ), ended_badly AS (
-      SELECT u.id FROM updated u WHERE u.state IN ('failed', 'cancelled')
+      SELECT m.id FROM moved m WHERE m.state IN ('failed', 'cancelled')
     ), ${cascadeCtes(names, 'ended_badly', nowMs('$8'))}, succeeded_ticks AS (
       UPDATE ${names.schedules} s SET last_success_at = t.tick
       FROM (
-        SELECT u.schedule_name, max(u.schedule_tick) AS tick FROM updated u
-        WHERE u.state = 'succeeded' AND u.schedule_tick IS NOT NULL
-        GROUP BY u.schedule_name
+        SELECT m.schedule_name, max(m.schedule_tick) AS tick FROM moved m
+        WHERE m.state = 'succeeded' AND m.schedule_tick IS NOT NULL
+        GROUP BY m.schedule_name
       ) t
       WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
       RETURNING s.name
@@ -99,9 +121,10 @@ export function completeSql(names: SqlNames): string {
         runAtMs: toMs('u.run_at'),
       })}
     )
-    SELECT (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM cascaded)::int AS cascaded,
+    SELECT (SELECT count(*) FROM written)::int AS updated,
+      (SELECT count(*) FROM cascaded)::int AS cascaded,
       (SELECT count(*) FROM succeeded_ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified,
-      ${skippedSql('updated')} AS skipped`
+      ${skippedSql('written')} AS skipped`
 }
 
 /**
@@ -113,20 +136,19 @@ export function completeSql(names: SqlNames): string {
  */
 export function completeSucceededSql(names: SqlNames, withLogs = false): string {
   return `WITH done AS (
-      UPDATE ${names.jobs} j SET
-        state = 'succeeded',
-        finished_at = ${fromMs(nowMs('$5'))},
-        attempted_at = ${attemptStartSql('c.wait_ms')},
-        workflow_state = CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END${
-          withLogs
-            ? `,
-        logs = ${appendLogSql('c.log')}`
-            : ''
-        }
-      FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[], $6::float8[]${withLogs ? ', $7::jsonb[]' : ''})
+      DELETE FROM ${names.jobs} j
+      USING unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[], $6::float8[]${withLogs ? ', $7::jsonb[]' : ''})
         AS c(id, attempt, set_state, workflow_state, wait_ms${withLogs ? ', log' : ''})
       WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
-      RETURNING j.id, j.schedule_name, j.schedule_tick
+      RETURNING ${rowWith('j', {
+        state: `'succeeded'`,
+        finished_at: fromMs(nowMs('$5')),
+        attempted_at: attemptStartSql('c.wait_ms'),
+        workflow_state: 'CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END',
+        ...(withLogs ? { logs: appendLogSql('c.log') } : {}),
+      })}
+    ), archived AS (
+      ${copyRowsSql(names.history, 'done')}
     ), succeeded_ticks AS (
       UPDATE ${names.schedules} s SET last_success_at = t.tick
       FROM (

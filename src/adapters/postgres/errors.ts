@@ -139,7 +139,7 @@ export function jobIdSequenceBehind(
       : 'the colliding jobs were not enqueued (other jobs of the same call may have been)'
   return new StorageInconsistentError(
     `The jobs id sequence of schema "${schema}" is behind ids already in its jobs table (were jobs restored without their sequence?), so new jobs collide with existing ids; ${outcome}. ` +
-      `Move the sequence past them once, then retry: SELECT setval(${regclassLiteral(names.jobIdSequence)}, (SELECT max(id) FROM ${names.jobs}));`,
+      `Move the sequence past them once, then retry: SELECT setval(${regclassLiteral(names.jobIdSequence)}, greatest((SELECT max(id) FROM ${names.jobs}), (SELECT max(id) FROM ${names.history})));`,
     options,
   )
 }

@@ -111,7 +111,7 @@ async function resolveDuplicates(
     // ON CONFLICT also skips a collision on the primary key: a sequence behind the table's ids
     // looks like keys that keep vanishing. Say which it is.
     const [seq] = await queryRows<{ behind: boolean }>(target, {
-      text: `SELECT coalesce((SELECT max(id) FROM ${names.jobs}), 0) > (SELECT last_value FROM ${names.jobIdSequence}) AS behind`,
+      text: `SELECT coalesce(greatest((SELECT max(id) FROM ${names.jobs}), (SELECT max(id) FROM ${names.history})), 0) > (SELECT last_value FROM ${names.jobIdSequence}) AS behind`,
       values: [],
     })
     if (seq?.behind) throw jobIdSequenceBehind(names.schema, 'some')

@@ -80,6 +80,8 @@ export function insertSql(names: SqlNames): InsertSql {
           SELECT DISTINCT unnest(i.depends_on::bigint[]) AS id FROM input i WHERE i.depends_on IS NOT NULL
         ), found AS (
           SELECT d.id, d.state FROM ${names.jobs} d WHERE d.id IN (SELECT id FROM wanted)
+          UNION ALL
+          SELECT d.id, d.state FROM ${names.history} d WHERE d.id IN (SELECT id FROM wanted)
         ), missing AS (
           SELECT w.id FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.id = w.id)
         )`

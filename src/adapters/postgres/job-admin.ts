@@ -1,11 +1,13 @@
 /**
  * Reading and managing jobs outside the hot path: get, list (keyset by id, newest first), retry,
- * cancel, delete and prune by filter, pause/resume, and counts by queue and state.
+ * cancel, delete by filter, pause/resume, and counts by queue and state. Reads see both `jobs` and
+ * `job_history`; cancelling moves jobs to history, retrying a finished job moves it back.
  */
 import type { JobRecord, JobState } from '../../core/domain/job.js'
 import { JOB_STATES } from '../../core/domain/job.js'
 import type { JobFilter, ListJobsParams, QueueStats } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
+import { copyRowsSql, everyJobSql, rowWith } from './history-sql.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'
 import { frontOfQueueSql, notifyJobsSql } from './jobs-notification.js'
@@ -27,7 +29,10 @@ export async function getJob(target: SqlTarget, names: SqlNames, id: string): Pr
   if (!isJobId(id)) return null
   const rows = await queryRows<JobRowWithLogs>(target, {
     name: `${names.statementPrefix}get_job_logs`,
-    text: `SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j WHERE j.id = $1::bigint`,
+    text: `SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j WHERE j.id = $1::bigint
+      UNION ALL
+      SELECT ${jobColumns('h')}, h.logs FROM ${names.history} h WHERE h.id = $1::bigint
+      LIMIT 1`,
     values: [id],
   })
   return rows[0] ? toJobRecordWithLogs(rows[0]) : null
@@ -37,7 +42,8 @@ export async function getJob(target: SqlTarget, names: SqlNames, id: string): Pr
  * The statement of `getJobsByKey` (`$1` the key, `$2` the kind when `withKind`): the holders of the
  * key, else its newest finished job. Two texts (with and without the kind) so each keeps an index
  * plan: holders come from `jobs_unique_key_held_idx` or `jobs_unique_key_id_idx`, the newest finished
- * job from a backward scan of `jobs_unique_key_id_idx` that stops at its first match.
+ * job from backward scans of `jobs_unique_key_id_idx` and of each history partition's
+ * `(unique_key, id)` index, merged, that stop at the first match.
  */
 export function jobsByKeySql(names: SqlNames, withKind: boolean): string {
   const match = `j.unique_key = $1::text${withKind ? ' AND j.kind = $2::text' : ''}`
@@ -46,7 +52,7 @@ export function jobsByKeySql(names: SqlNames, withKind: boolean): string {
     )
     SELECT * FROM holders
     UNION ALL
-    (SELECT ${jobColumns('j')}, j.logs FROM ${names.jobs} j
+    (SELECT ${jobColumns('j')}, j.logs FROM ${everyJobSql(names)} j
       WHERE ${match} AND j.state NOT IN ${UNIQUE_SQL} AND NOT EXISTS (SELECT 1 FROM holders)
       ORDER BY j.id DESC LIMIT 1)`
 }
@@ -82,7 +88,7 @@ export async function listJobs(
       : `AND j.id < ${p.add(assertJobId(params.beforeId, 'beforeId'))}::bigint`
   const limit = p.add(Math.max(0, Math.floor(params.limit)))
   const rows = await queryRows<JobRow>(target, {
-    text: `SELECT ${jobColumns('j')} FROM ${names.jobs} j WHERE ${where} ${before} ORDER BY j.id DESC LIMIT ${limit}::int`,
+    text: `SELECT ${jobColumns('j')} FROM ${everyJobSql(names)} j WHERE ${where} ${before} ORDER BY j.id DESC LIMIT ${limit}::int`,
     values: p.values,
   })
   return rows.map(toJobRecord)
@@ -104,10 +110,16 @@ export async function retryJobs(
   const nowSql = nowMs(p.add(now ?? null))
   const channel = p.add(names.jobsChannel)
   const [row] = await queryRows<{ count: number }>(target, {
-    text: `WITH matched AS (
+    text: `WITH waiting AS (
         SELECT j.id, j.kind, j.unique_key, j.state FROM ${names.jobs} j
         WHERE ${where} AND j.state <> 'running'
         FOR UPDATE
+      ), finished AS (
+        SELECT j.id, j.kind, j.unique_key, j.state FROM ${names.history} j
+        WHERE ${where}
+        FOR UPDATE
+      ), matched AS (
+        SELECT * FROM waiting UNION ALL SELECT * FROM finished
       ), eligible AS (
         SELECT m.id FROM matched m
         WHERE m.unique_key IS NULL
@@ -120,16 +132,33 @@ export async function retryJobs(
           )
       ), updated AS (
         UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowSql)}, finished_at = NULL,
-          max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1 ELSE j.max_attempts END
-        WHERE j.id IN (SELECT id FROM eligible)
+          max_attempts = ${maxAttempts('j')}
+        WHERE j.id IN (SELECT id FROM eligible) AND j.id IN (SELECT id FROM waiting)
         RETURNING j.queue, j.priority, j.run_at
+      ), moved_back AS (
+        DELETE FROM ${names.history} j
+        WHERE j.id IN (SELECT id FROM eligible) AND j.id IN (SELECT id FROM finished)
+        RETURNING ${rowWith('j', { state: `'available'`, run_at: fromMs(nowSql), finished_at: 'NULL::timestamptz', max_attempts: maxAttempts('j') })}
+      ), restored AS (
+        ${copyRowsSql(names.jobs, 'moved_back')}
+        RETURNING queue, priority, run_at
       ), notified AS (
-        ${notifyJobsSql(channel, { from: 'updated', queue: 'queue', priority: 'priority', runAtMs: toMs('run_at') })}
+        ${notifyJobsSql(channel, {
+          from: '(SELECT queue, priority, run_at FROM updated UNION ALL SELECT queue, priority, run_at FROM restored) q',
+          queue: 'q.queue',
+          priority: 'q.priority',
+          runAtMs: toMs('q.run_at'),
+        })}
       )
-      SELECT (SELECT count(*) FROM updated)::int AS count, (SELECT count(*) FROM notified)::int AS notified`,
+      SELECT ((SELECT count(*) FROM updated) + (SELECT count(*) FROM restored))::int AS count, (SELECT count(*) FROM notified)::int AS notified`,
     values: p.values,
   })
   return row?.count ?? 0
+}
+
+/** Max attempts of a retried job of alias `a`: one more than its attempts when they are exhausted. */
+function maxAttempts(a: string): string {
+  return `CASE WHEN ${a}.attempt >= ${a}.max_attempts THEN ${a}.attempt + 1 ELSE ${a}.max_attempts END`
 }
 
 /**
@@ -150,9 +179,10 @@ export async function cancelJobs(
     text: `WITH RECURSIVE matched AS (
         SELECT j.id, j.state FROM ${names.jobs} j WHERE ${where} AND j.state IN ${UNIQUE_SQL} FOR UPDATE
       ), source AS (
-        UPDATE ${names.jobs} j SET state = 'cancelled', finished_at = ${fromMs(nowSql)}
-        FROM matched m WHERE j.id = m.id
-        RETURNING j.id, m.state AS was
+        DELETE FROM ${names.jobs} j USING matched m WHERE j.id = m.id
+        RETURNING ${rowWith('j', { state: `'cancelled'`, finished_at: fromMs(nowSql) })}, m.state AS was
+      ), archived AS (
+        ${copyRowsSql(names.history, 'source')}
       ), ${cascadeCtes(names, 'source', nowSql)}, notified AS (
         SELECT pg_notify(${channel}::text, json_agg(r.id::text)::text)
         FROM (SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / ${IDS_PER_NOTIFICATION} AS chunk FROM source s WHERE s.was = 'running') r
@@ -232,36 +262,10 @@ export async function deleteJobs(target: SqlTarget, names: SqlNames, filter: Job
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
   const [row] = await queryRows<{ count: number }>(target, {
-    text: `WITH deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' RETURNING 1)
-      SELECT count(*)::int AS count FROM deleted`,
+    text: `WITH deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' RETURNING 1),
+        deleted_finished AS (DELETE FROM ${names.history} j WHERE ${where} RETURNING 1)
+      SELECT ((SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_finished))::int AS count`,
     values: p.values,
-  })
-  return row?.count ?? 0
-}
-
-/** Deletes up to `limit` jobs that finished before `finishedBefore`, oldest first; returns the count. */
-export async function pruneJobs(
-  target: SqlTarget,
-  names: SqlNames,
-  finishedBefore: number,
-  limit: number,
-): Promise<number> {
-  if (limit < 1) return 0
-  const [row] = await queryRows<{ count: number }>(target, {
-    name: `${names.statementPrefix}prune`,
-    text: `WITH deleted AS (
-        DELETE FROM ${names.jobs} j
-        WHERE j.id = ANY(ARRAY(
-          SELECT o.id FROM ${names.jobs} o
-          WHERE o.finished_at < ${fromMs('$1')}
-          ORDER BY o.finished_at
-          LIMIT $2::int
-          FOR UPDATE SKIP LOCKED
-        ))
-        RETURNING 1
-      )
-      SELECT count(*)::int AS count FROM deleted`,
-    values: [finishedBefore, Math.floor(limit)],
   })
   return row?.count ?? 0
 }
@@ -291,7 +295,7 @@ export async function queueStats(target: SqlTarget, names: SqlNames): Promise<Qu
     target,
     {
       name: `${names.statementPrefix}queue_stats`,
-      text: `SELECT queue, state, count(*)::int AS count, false AS paused FROM ${names.jobs} GROUP BY queue, state
+      text: `SELECT queue, state, count(*)::int AS count, false AS paused FROM ${everyJobSql(names)} j GROUP BY queue, state
       UNION ALL
       SELECT name, NULL, 0, true FROM ${names.queues} WHERE paused`,
       values: [],

@@ -8,6 +8,7 @@
 import type { JobRecord } from '../../core/domain/job.js'
 import type { OrphanedJobs, OrphanParams, OrphanReport } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
+import { copyRowsSql, rowWith } from './history-sql.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import {
   type JobRow,
@@ -101,23 +102,26 @@ export function failOrphansSql(names: SqlNames): string {
       WHERE r.id = ANY(ARRAY(SELECT c.id FROM candidates c)) AND r.state IN ${WAITING_SQL}
       FOR UPDATE SKIP LOCKED
     ), failed AS (
-      UPDATE ${names.jobs} j SET
-        state = 'failed',
-        finished_at = ${fromMs(now)},
-        errors = j.errors || jsonb_build_array(jsonb_build_object(
+      DELETE FROM ${names.jobs} j
+      WHERE j.id = ANY(ARRAY(SELECT l.id FROM locked l))
+        AND j.state IN ${WAITING_SQL}
+      RETURNING ${rowWith('j', {
+        state: `'failed'`,
+        finished_at: fromMs(now),
+        errors: `j.errors || jsonb_build_array(jsonb_build_object(
           'attempt', j.attempt,
           'at', round(${now}),
           'name', 'OrphanedJob',
           'message', 'No live process registered a handler for kind ' || to_jsonb(j.kind)::text
             || ' for ' || round($4::float8)::bigint || ' ms (orphans.failAfterMs); register one and retry the job.'
-        ))
-      WHERE j.id = ANY(ARRAY(SELECT l.id FROM locked l))
-        AND j.state IN ${WAITING_SQL}
-      RETURNING j.id AS row_id, ${jobColumns('j')}
+        ))`,
+      })}
+    ), archived AS (
+      ${copyRowsSql(names.history, 'failed')}
     ), failed_ids AS (
-      SELECT f.row_id AS id FROM failed f
+      SELECT f.id FROM failed f
     ), ${cascadeCtes(names, 'failed_ids', now)}
-    SELECT f.*, (SELECT count(*) FROM cascaded)::int AS cascaded FROM failed f ORDER BY f.row_id`
+    SELECT ${jobColumns('f')}, (SELECT count(*) FROM cascaded)::int AS cascaded FROM failed f ORDER BY f.id`
 }
 
 /** Fails orphans as `JobStore.failOrphans` describes; returns them in id order. */

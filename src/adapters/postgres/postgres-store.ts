@@ -35,6 +35,7 @@ import { type ClaimCursorOptions, ClaimCursors, resolveClaimCursorOptions } from
 import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { translateError } from './errors.js'
+import { HistoryUpkeep } from './history-maintenance.js'
 import { insertJobs } from './insert-jobs.js'
 import * as admin from './job-admin.js'
 import { JobTransaction, runInTransaction } from './job-transaction.js'
@@ -100,6 +101,7 @@ export class PostgresStore implements JobStore {
   /** The keyset claim's settings in effect (see `PostgresStoreOptions.claimCursor`). */
   readonly claimCursor: Required<ClaimCursorOptions>
   readonly #cursors: ClaimCursors
+  readonly #history: HistoryUpkeep
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -137,6 +139,7 @@ export class PostgresStore implements JobStore {
     }
     this.#names = sqlNames(this.schema)
     this.#sql = storeStatements(this.#names)
+    this.#history = new HistoryUpkeep(this.pool, this.#names)
     this.#onError = options.onError
     this.#claimPool = options.durableClaims ? null : createClaimPool(this.pool, options.onError)
     this.durableClaims = this.#claimPool === null
@@ -264,9 +267,11 @@ export class PostgresStore implements JobStore {
     timeoutMarginMs?: number
     limit: number
   }): Promise<JobRecord[]> {
-    return this.#run('rescuing jobs of dead workers', (db) =>
-      rescueJobs(db, this.#names, this.#sql.rescue, params),
-    )
+    return this.#run('rescuing jobs of dead workers', async (db) => {
+      const rescued = await rescueJobs(db, this.#names, this.#sql.rescue, params)
+      await this.#history.afterRescue(db, params.now, params.limit)
+      return rescued
+    })
   }
 
   /** Returns one job with its run logs, or null. */
@@ -312,11 +317,12 @@ export class PostgresStore implements JobStore {
     return this.#run('updating a job', (db) => updateJob(db, this.#names, params))
   }
 
-  /** Deletes at most `limit` jobs finished before `finishedBefore`; returns the count. */
+  /**
+   * Deletes jobs finished before `finishedBefore`: history days wholly before it are dropped at once
+   * (whatever `limit`), then at most `limit` rows of the boundary day are deleted; returns the count.
+   */
   pruneJobs(params: { finishedBefore: number; limit: number }): Promise<number> {
-    return this.#run('pruning jobs', (db) =>
-      admin.pruneJobs(db, this.#names, params.finishedBefore, params.limit),
-    )
+    return this.#run('pruning jobs', (db) => this.#history.prune(db, params.finishedBefore, params.limit))
   }
 
   /** Pauses or resumes a queue for every process. */

@@ -8,6 +8,7 @@
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ProcessRecord, ProcessWorker } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
+import { copyRowsSql, rowWith } from './history-sql.js'
 import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
@@ -87,7 +88,7 @@ export async function recordHeartbeat(
  *
  * Candidates come oldest first from the partial index of running jobs (`jobs_running_idx`); each is
  * checked against its process's heartbeat by primary key. A job out of attempts ends `failed` (and
- * cancels its waiting dependants, as a completion does), any other becomes `retryable` now and
+ * cancels its waiting dependants, as a completion does) and moves to history, any other becomes `retryable` now and
  * wakes the workers of its queue. The attempt stays counted; the error names the process.
  */
 export function rescueSql(names: SqlNames): string {
@@ -97,12 +98,7 @@ export function rescueSql(names: SqlNames): string {
   // Past its timeout by the margin: its worker, alive or not, would have ended the attempt by now.
   const timedOut = (a: string) =>
     `($6::bigint IS NOT NULL AND ${a}.timeout_ms > 0 AND ${a}.attempted_at <= ${fromMs(`${now} - ${a}.timeout_ms - $6::float8`)})`
-  return `WITH RECURSIVE rescued AS (
-      UPDATE ${names.jobs} j SET
-        state = CASE WHEN ${exhausted} THEN 'failed' ELSE 'retryable' END,
-        run_at = CASE WHEN ${exhausted} THEN j.run_at ELSE ${fromMs(now)} END,
-        finished_at = CASE WHEN ${exhausted} THEN ${fromMs(now)} END,
-        errors = j.errors || jsonb_build_array(CASE WHEN ${timedOut('j')} THEN jsonb_build_object(
+  const error = `j.errors || jsonb_build_array(CASE WHEN ${timedOut('j')} THEN jsonb_build_object(
           'attempt', j.attempt,
           'at', round(${now}),
           'name', 'JobTimeoutError',
@@ -115,22 +111,31 @@ export function rescueSql(names: SqlNames): string {
           'name', 'WorkerDied',
           'message', 'The worker process ' || to_jsonb(${processOf('j')})::text
             || ' stopped sending heartbeats while running this job; it was returned to the queue.'
-        ) END)
-      WHERE j.id = ANY(ARRAY(
-          SELECT r.id FROM ${names.jobs} r
-          WHERE r.state = 'running'
-            AND (${timedOut('r')} OR NOT EXISTS (
-              SELECT 1 FROM ${names.processes} p
-              WHERE p.id = ${processOf('r')} AND p.last_heartbeat_at >= ${fromMs(`${now} - $2::float8`)}
-            ))
-          ORDER BY r.attempted_at
-          LIMIT $3::int
-          FOR UPDATE OF r SKIP LOCKED
+        ) END)`
+  return `WITH RECURSIVE stale AS (
+      SELECT r.id FROM ${names.jobs} r
+      WHERE r.state = 'running'
+        AND (${timedOut('r')} OR NOT EXISTS (
+          SELECT 1 FROM ${names.processes} p
+          WHERE p.id = ${processOf('r')} AND p.last_heartbeat_at >= ${fromMs(`${now} - $2::float8`)}
         ))
-        AND j.state = 'running'
-      RETURNING j.id AS row_id, ${jobColumns('j')}
+      ORDER BY r.attempted_at
+      LIMIT $3::int
+      FOR UPDATE OF r SKIP LOCKED
+    ), retried AS (
+      UPDATE ${names.jobs} j SET state = 'retryable', run_at = ${fromMs(now)}, errors = ${error}
+      WHERE j.id = ANY(ARRAY(SELECT id FROM stale)) AND j.state = 'running' AND NOT (${exhausted})
+      RETURNING ${rowWith('j')}
+    ), exhausted AS (
+      DELETE FROM ${names.jobs} j
+      WHERE j.id = ANY(ARRAY(SELECT id FROM stale)) AND j.state = 'running' AND ${exhausted}
+      RETURNING ${rowWith('j', { state: `'failed'`, finished_at: fromMs(now), errors: error })}
+    ), archived AS (
+      ${copyRowsSql(names.history, 'exhausted')}
+    ), rescued AS (
+      SELECT x.id AS row_id, ${jobColumns('x')} FROM (SELECT * FROM retried UNION ALL SELECT * FROM exhausted) x
     ), ended_badly AS (
-      SELECT r.row_id AS id FROM rescued r WHERE r.state = 'failed'
+      SELECT e.id FROM exhausted e
     ), ${cascadeCtes(names, 'ended_badly', now)}, notified AS (
       ${notifyJobsSql('$4', {
         from: 'rescued r',

@@ -1,8 +1,10 @@
 /**
  * Stored schedules: upsert, list, due, delete, and firing a tick exactly once. A tick is fired in
- * one transaction: a compare-and-set on `next_run_at` (only one process can move it from the value
- * it read), then the tick's job insert, which the unique index on (schedule_name, schedule_tick)
- * makes a no-op if that tick's job already exists.
+ * one transaction: the schedule's row is locked and its `last_tick_at` read (a tick at or before it
+ * was fired already: its job is skipped, wherever that job is now), a compare-and-set on
+ * `next_run_at` (only one process can move it from the value it read), then the tick's job insert,
+ * which the unique index on `jobs (schedule_name, schedule_tick)` makes a no-op if that tick's job
+ * is still unfinished.
  */
 import type pg from 'pg'
 import type { JobRecord } from '../../core/domain/job.js'
@@ -108,10 +110,23 @@ export async function fireScheduleTick(
   try {
     await client.query('BEGIN')
     const tick = params.job?.scheduleTick ?? null
+    // A tick at or before the last one fired is never enqueued again: its job may have finished and
+    // moved to history, where no unique index can hold (schedule, tick) without the partition key.
+    // The row lock taken here serializes every firing of this schedule until COMMIT.
+    let fresh = true
+    if (tick !== null) {
+      const [last] = await queryRows<{ fresh: boolean }>(client, {
+        name: `${names.statementPrefix}schedule_last_tick`,
+        text: `SELECT (last_tick_at IS NULL OR last_tick_at < ${fromMs('$2')}) AS fresh
+          FROM ${names.schedules} WHERE name = $1::text FOR UPDATE`,
+        values: [params.name, tick],
+      })
+      fresh = last?.fresh ?? true
+    }
     const advanced = await queryRows(client, {
       name: `${names.statementPrefix}advance_schedule`,
       text: `UPDATE ${names.schedules}
-        SET next_run_at = ${fromMs('$2')}, last_tick_at = coalesce(${fromMs('$3')}, last_tick_at), updated_at = ${fromMs(nowMs('$4'))}
+        SET next_run_at = ${fromMs('$2')}, last_tick_at = greatest(${fromMs('$3')}, last_tick_at), updated_at = ${fromMs(nowMs('$4'))}
         WHERE name = $1::text AND next_run_at IS NOT DISTINCT FROM ${fromMs('$5')}
         RETURNING name`,
       values: [
@@ -123,7 +138,7 @@ export async function fireScheduleTick(
       ],
     })
     let job: JobRecord | null = null
-    if (advanced.length > 0 && params.job) {
+    if (advanced.length > 0 && params.job && fresh) {
       const [outcome] = await insertJobs(client, names, insert, [params.job], params.now)
       job = outcome && !outcome.duplicate ? outcome.job : null
     }

@@ -10,11 +10,15 @@ export interface SqlNames {
   /** The quoted schema, e.g. `"conveyor"`. */
   readonly quotedSchema: string
   readonly jobs: string
+  /** Finished jobs, partitioned by day of `finished_at` (migration 009). */
+  readonly history: string
   readonly queues: string
   readonly schedules: string
   readonly processes: string
   readonly migrations: string
   readonly claimGroupTurn: string
+  /** Function: whether no dependency of a job is in history failed or cancelled (migration 009). */
+  readonly historyDependenciesMet: string
   /** Regclass text of the jobs id sequence (a bound value of `nextval`). */
   readonly jobIdSequence: string
   /** Channel notified with queue names when jobs become available: `<schema>_jobs`. */
@@ -36,11 +40,13 @@ export function sqlNames(schema: string): SqlNames {
     schema,
     quotedSchema,
     jobs: `${quotedSchema}.jobs`,
+    history: `${quotedSchema}.job_history`,
     queues: `${quotedSchema}.queues`,
     schedules: `${quotedSchema}.schedules`,
     processes: `${quotedSchema}.processes`,
     migrations: `${quotedSchema}.migrations`,
     claimGroupTurn: `${quotedSchema}.claim_group_turn`,
+    historyDependenciesMet: `${quotedSchema}.history_dependencies_met`,
     jobIdSequence: `${quotedSchema}.jobs_id_seq`,
     jobsChannel: channelName(schema, 'jobs'),
     cancelChannel: channelName(schema, 'cancel'),
@@ -70,6 +76,9 @@ export const PENDING_SQL = `('scheduled', 'available', 'retryable', 'running')`
 
 /** States in which a job holds its unique key: waiting, paused or running (the unique index's predicate). */
 export const UNIQUE_SQL = `('scheduled', 'available', 'retryable', 'paused', 'running')`
+
+/** Final states as an SQL list: the jobs of `job_history` (and only those, once swept). */
+export const FINAL_SQL = `('succeeded', 'failed', 'cancelled')`
 
 /** States of a job `updateJob` may change and a dependency's failure cancels: waiting or paused. */
 export const CHANGEABLE_SQL = `('scheduled', 'available', 'retryable', 'paused')`

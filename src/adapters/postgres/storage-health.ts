@@ -32,17 +32,29 @@ const STORAGE_HEALTH_SQL = `SELECT json_build_object(
   'checkedAt', ${toMs('clock_timestamp()')},
   'database', current_database(),
   'tables', (
+    -- The partitions of job_history count as one table (under its name); the partitioned parent has
+    -- no storage of its own and is left out.
     SELECT coalesce(json_agg(json_build_object(
-      'name', s.relname,
-      'liveTuples', s.n_live_tup,
-      'deadTuples', s.n_dead_tup,
-      'totalBytes', pg_total_relation_size(s.relid),
-      'indexBytes', pg_indexes_size(s.relid),
-      'lastVacuumAt', ${toMs('s.last_vacuum')},
-      'lastAutovacuumAt', ${toMs('s.last_autovacuum')}
-    ) ORDER BY s.relname), '[]'::json)
-    FROM pg_stat_user_tables s
-    WHERE s.schemaname = $1::text
+      'name', t.name,
+      'liveTuples', t.live,
+      'deadTuples', t.dead,
+      'totalBytes', t.total,
+      'indexBytes', t.indexes,
+      'lastVacuumAt', ${toMs('t.vacuumed')},
+      'lastAutovacuumAt', ${toMs('t.autovacuumed')}
+    ) ORDER BY t.name), '[]'::json)
+    FROM (
+      SELECT coalesce(p.relname, s.relname) AS name, sum(s.n_live_tup)::bigint AS live,
+             sum(s.n_dead_tup)::bigint AS dead, sum(pg_total_relation_size(s.relid))::bigint AS total,
+             sum(pg_indexes_size(s.relid))::bigint AS indexes, max(s.last_vacuum) AS vacuumed,
+             max(s.last_autovacuum) AS autovacuumed
+        FROM pg_stat_user_tables s
+        JOIN pg_class c ON c.oid = s.relid
+        LEFT JOIN pg_inherits i ON i.inhrelid = s.relid
+        LEFT JOIN pg_class p ON p.oid = i.inhparent
+       WHERE s.schemaname = $1::text AND c.relkind <> 'p'
+       GROUP BY coalesce(p.relname, s.relname)
+    ) t
   ),
   'holders', (
     SELECT coalesce(json_agg(h ORDER BY h."xminAge" DESC, h.pid), '[]'::json) FROM (

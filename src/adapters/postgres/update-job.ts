@@ -70,7 +70,16 @@ export async function updateJob(
     ],
   })
   const row = rows[0]
-  if (!row) return { status: 'notFound' }
+  if (!row) {
+    // Not in `jobs`: finished (in history, possibly moved there while this statement waited for the
+    // row's lock, hence a new statement with a new snapshot), or gone.
+    const [finished] = await queryRows<{ state: JobState }>(target, {
+      name: `${names.statementPrefix}update_job_finished`,
+      text: `SELECT h.state FROM ${names.history} h WHERE h.id = $1::bigint`,
+      values: [id],
+    })
+    return finished ? { status: 'notWaiting', state: finished.state } : { status: 'notFound' }
+  }
   if (row.id === null) return { status: 'notWaiting', state: row.found_state }
   return { status: 'updated', job: toJobRecord(row as JobRow) }
 }

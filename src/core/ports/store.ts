@@ -191,7 +191,11 @@ export interface JobStore {
     readonly changes: JobChanges
     readonly now?: number
   }): Promise<UpdateJobOutcome>
-  /** Deletes jobs finished before `finishedBefore`, at most `limit`; returns the count. */
+  /**
+   * Deletes jobs finished before `finishedBefore`, at most `limit` one by one; returns the count. An
+   * adapter that keeps history in day partitions also drops every day wholly before `finishedBefore`
+   * at once (counted, whatever `limit`).
+   */
   pruneJobs(params: { readonly finishedBefore: number; readonly limit: number }): Promise<number>
 
   /** Pauses or resumes a queue: paused queues are not claimed from. */

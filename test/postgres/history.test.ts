@@ -1,0 +1,245 @@
+/**
+ * The history table on PostgreSQL (migration 009): where rows live after each way a job can finish,
+ * retention by day partitions, the sweep of finished rows an older process left in `jobs`, and the
+ * plans of reads over many finished jobs. The rules every store keeps are in
+ * test/store/cases/finished-jobs.ts; here: the tables themselves.
+ */
+import pg from 'pg'
+import { expect, it } from 'vitest'
+import { claimSql } from '../../src/adapters/postgres/claim.js'
+import { FRONT } from '../../src/adapters/postgres/claim-cursor.js'
+import {
+  ensurePartitions,
+  listPartitions,
+  PARTITION_DAYS_AHEAD,
+} from '../../src/adapters/postgres/history-maintenance.js'
+import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { waitFor } from '../support/wait.js'
+import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fixture.js'
+
+const DAY = 86_400_000
+
+describePostgres('the history table', () => {
+  const db = useStore()
+  const names = () => sqlNames(db.schema)
+
+  /** Ids by table: where each job's row is. */
+  async function placement(): Promise<{ jobs: string[]; history: string[] }> {
+    const read = async (table: string) =>
+      (await db.pool.query<{ id: string }>(`SELECT id::text AS id FROM ${table} ORDER BY id`)).rows.map(
+        (r) => r.id,
+      )
+    return { jobs: await read(db.table('jobs')), history: await read(db.table('job_history')) }
+  }
+
+  it('moves a job at each way of finishing, and keeps retries, snoozes and waiting jobs in jobs', async () => {
+    const [ok, failed, cancelled, retried, snoozed, dependant, waiting, dead, rescued] = await insert(
+      db.store,
+      [{}, {}, {}, {}, {}, {}, { runAt: T0 + 60_000 }, { maxAttempts: 1 }, {}],
+    )
+    await db.pool.query(
+      `UPDATE ${db.table('jobs')} SET depends_on = ARRAY[$1::bigint] WHERE id = $2::bigint`,
+      [failed, dependant],
+    )
+    await db.store.claimJobs(claim({ capacity: 5 }))
+    const error = { attempt: 1, at: T0, name: 'Error', message: 'no' }
+    await db.store.completeJobs({
+      completions: [
+        { id: ok!, outcome: 'succeeded' },
+        { id: failed!, outcome: 'failed', error },
+        { id: cancelled!, outcome: 'cancelled' },
+        { id: retried!, outcome: 'retry', error, delayMs: 1000 },
+        { id: snoozed!, outcome: 'snoozed', delayMs: 1000 },
+      ],
+      now: T0 + 1,
+    })
+    await db.store.claimJobs(claim({ capacity: 2, workerId: 'gone:w', now: T0 + 2 }))
+    expect(await db.store.rescueJobs({ now: T0 + 600_000, staleAfterMs: 1000, limit: 10 })).toHaveLength(2)
+    const where = await placement()
+    expect(where.history).toEqual([ok, failed, cancelled, dependant, dead])
+    expect(where.jobs).toEqual([retried, snoozed, waiting, rescued])
+    // Nothing is in both tables, and every read finds each job once.
+    expect((await db.store.listJobs({ filter: {}, limit: 100 })).map((j) => j.id).sort()).toEqual(
+      [...where.jobs, ...where.history].sort(),
+    )
+    await db.store.cancelJobs({ filter: { ids: [waiting!] }, now: T0 + 3 })
+    expect((await placement()).history).toContain(waiting)
+    await db.store.retryJobs({ filter: { ids: [dead!, waiting!] }, now: T0 + 4 })
+    expect((await placement()).jobs).toEqual([retried, snoozed, waiting, dead, rescued].sort(byNumber))
+  })
+
+  it('drops the day partitions wholly before the cutoff, and deletes rows only in the boundary day', async () => {
+    const day0 = T0 + 10 * DAY
+    expect(await ensurePartitions(db.pool, names(), day0)).toHaveLength(PARTITION_DAYS_AHEAD + 1)
+    const ids = await insert(db.store, [{}, {}, {}, {}], day0)
+    await db.store.claimJobs(claim({ capacity: 4, now: day0 }))
+    const finishAt = [day0 + 1000, day0 + DAY + 1000, day0 + DAY + 5 * 3600_000, day0 + 2 * DAY]
+    for (const [i, id] of ids.entries()) {
+      await db.store.completeJobs({ completions: [{ id, outcome: 'succeeded' }], now: finishAt[i]! })
+    }
+    const partitionOf = async (id: string) =>
+      (
+        await db.pool.query<{ p: string }>(
+          `SELECT tableoid::regclass::text AS p FROM ${db.table('job_history')} WHERE id = $1`,
+          [id],
+        )
+      ).rows[0]?.p
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')
+    expect(await partitionOf(ids[0]!)).toContain(`job_history_${day(day0)}`)
+    // Cut off in the middle of the second day: the first day goes whole, one row of the second day.
+    const pruned = await db.store.pruneJobs({ finishedBefore: day0 + DAY + 3600_000, limit: 100 })
+    expect(pruned).toBe(2)
+    const left = (await listPartitions(db.pool, names())).map((p) => p.name)
+    expect(left).not.toContain(`job_history_${day(day0)}`)
+    expect(left).toContain(`job_history_${day(day0 + DAY)}`)
+    expect((await placement()).history).toEqual(ids.slice(2))
+  })
+
+  it('keeps rows of a day with no partition in the DEFAULT partition, and creates that day only once it is empty there', async () => {
+    const day = T0 + 40 * DAY
+    const [id] = await insert(db.store, [{}], day)
+    await db.store.claimJobs(claim({ now: day }))
+    await db.store.completeJobs({ completions: [{ id: id!, outcome: 'succeeded' }], now: day + 10 })
+    const where = async () =>
+      (
+        await db.pool.query<{ p: string }>(
+          `SELECT tableoid::regclass::text AS p FROM ${db.table('job_history')} WHERE id = $1`,
+          [id],
+        )
+      ).rows[0]?.p
+    expect(await where()).toContain('job_history_default')
+    // The day's partition cannot be attached over its rows in DEFAULT: skipped, the next days made.
+    const dayName = (ms: number) =>
+      `job_history_${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`
+    expect(await ensurePartitions(db.pool, names(), day)).toEqual([
+      dayName(day + DAY),
+      dayName(day + 2 * DAY),
+    ])
+    expect(await db.store.getJob({ id: id! })).toMatchObject({ state: 'succeeded', finishedAt: day + 10 })
+    // Pruned row by row from DEFAULT; then the day can have its partition.
+    expect(await db.store.pruneJobs({ finishedBefore: day + 11, limit: 10 })).toBe(1)
+    expect(await ensurePartitions(db.pool, names(), day)).toEqual([dayName(day)])
+  })
+
+  it('reads, sweeps and prunes finished rows a process of the previous version left in jobs', async () => {
+    const [legacy, live] = await insert(db.store, [{ uniqueKey: 'old' }, {}])
+    // What 008-era code wrote at completion: the row stays in jobs, succeeded.
+    await db.pool.query(
+      `UPDATE ${db.table('jobs')} SET state = 'succeeded', attempt = 1, finished_at = to_timestamp($2::float8 / 1000) WHERE id = $1`,
+      [legacy, T0 + 5],
+    )
+    expect(await db.store.getJob({ id: legacy! })).toMatchObject({ state: 'succeeded', finishedAt: T0 + 5 })
+    expect((await db.store.getJobsByKey({ uniqueKey: 'old' })).map((j) => j.id)).toEqual([legacy])
+    await db.store.rescueJobs({ now: T0 + 10, staleAfterMs: 1000, limit: 10 })
+    expect(await placement()).toEqual({ jobs: [live], history: [legacy] })
+    expect(await db.store.getJob({ id: legacy! })).toMatchObject({ state: 'succeeded', finishedAt: T0 + 5 })
+    // And one left in jobs is pruned there too.
+    await db.pool.query(
+      `UPDATE ${db.table('jobs')} SET state = 'cancelled', finished_at = to_timestamp($2::float8 / 1000) WHERE id = $1`,
+      [live, T0 + 6],
+    )
+    expect(await db.store.pruneJobs({ finishedBefore: T0 + 100, limit: 10 })).toBe(2)
+    expect(await placement()).toEqual({ jobs: [], history: [] })
+  })
+
+  it('lists and finds jobs through indexes among many finished ones (no sequential scan of history)', async () => {
+    await ensurePartitions(db.pool, names(), Date.now() - 2 * DAY)
+    await db.pool.query(
+      `INSERT INTO ${db.table('job_history')} (id, kind, queue, state, payload, run_at, created_at, finished_at, max_attempts, unique_key)
+       SELECT g, 'k', 'default', 'succeeded', '{}', now(), now(), now() - (g % 3) * interval '1 day', 3, 'key-' || (g % 500)
+       FROM generate_series(1, 30000) g`,
+    )
+    await db.pool.query(`SELECT setval($1::text::regclass, 30000)`, [names().jobIdSequence])
+    await db.pool.query(`ANALYZE ${db.table('job_history')}`)
+    const client = new pg.Client({
+      connectionString: databaseUrl(),
+      options: '-c jit=off -c plan_cache_mode=force_generic_plan',
+    })
+    await client.connect()
+    try {
+      for (const [label, sql] of [
+        ['getJob', `SELECT * FROM ${db.table('job_history')} WHERE id = $1::bigint`],
+        [
+          'newest first',
+          `SELECT id FROM (SELECT id, state FROM ${db.table('jobs')} UNION ALL SELECT id, state FROM ${db.table('job_history')}) j ORDER BY id DESC LIMIT 20`,
+        ],
+      ] as const) {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN ${sql.replace('$1::bigint', '1234')}`,
+        )
+        const text = rows.map((r) => r['QUERY PLAN']).join('\n')
+        expect(text, label).toMatch(/Index (Only )?Scan( Backward)? using job_history_\d{8}_id_idx/)
+        // Only empty partitions (the planner's choice for a table of no pages) are scanned in full.
+        const scanned = [...text.matchAll(/Seq Scan on (job_history\w*)/g)].map((m) => m[1])
+        const full = await client.query<{ relname: string }>(
+          `SELECT relname FROM pg_class WHERE relname = ANY($1::text[]) AND relnamespace = $2::regnamespace AND relpages > 0`,
+          [scanned, db.schema],
+        )
+        expect(full.rows, `${label}\n${text}`).toEqual([])
+      }
+    } finally {
+      await client.end()
+    }
+    expect(await db.store.getJob({ id: '1234' })).toMatchObject({ state: 'succeeded' })
+    expect((await db.store.listJobs({ filter: {}, limit: 3 })).map((j) => j.id)).toEqual([
+      '30000',
+      '29999',
+      '29998',
+    ])
+    expect((await db.store.getJobsByKey({ uniqueKey: 'key-7' })).map((j) => j.id)).toEqual(['29507'])
+  })
+
+  it('a claim takes no lock on the history partitions (it reads history only for jobs with dependencies)', async () => {
+    const [dep] = await insert(db.store, [{}])
+    await insert(db.store, [{}, { dependsOn: [dep!] }])
+    const client = new pg.Client({ connectionString: databaseUrl() })
+    await client.connect()
+    try {
+      await client.query('BEGIN')
+      const n = names()
+      const { rows } = await client.query(claimSql(n)['priority:one'], [
+        ['default'],
+        ['test'],
+        T0,
+        null,
+        10,
+        T0,
+        'p:w',
+        n.groupLockSpace,
+        false,
+        null,
+        [FRONT.runAt],
+        [FRONT.priority],
+      ])
+      expect(rows).toHaveLength(2)
+      const locked = await client.query<{ rel: string }>(
+        `SELECT relation::regclass::text AS rel FROM pg_locks WHERE pid = pg_backend_pid() AND relation IS NOT NULL`,
+      )
+      expect(locked.rows.map((r) => r.rel).filter((r) => r.includes('job_history'))).toEqual([])
+      await client.query('ROLLBACK')
+    } finally {
+      await client.end()
+    }
+  })
+
+  it('storage health shows the history as one table, its partitions summed', async () => {
+    const ids = await insert(db.store, [{}, {}])
+    await db.store.claimJobs(claim({ capacity: 2 }))
+    await db.store.completeJobs({
+      completions: ids.map((id) => ({ id, outcome: 'succeeded' as const })),
+      now: T0,
+    })
+    await db.pool.query(`ANALYZE ${db.table('job_history')}`)
+    // Table statistics reach the shared view shortly after the writing transaction ends.
+    const tables = await waitFor(async () => {
+      const read = (await db.store.storageHealth()).tables
+      return (read.find((t) => t.name === 'job_history')?.liveTuples ?? 0) >= 2 ? read : null
+    })
+    expect(tables.filter((t) => t.name.startsWith('job_history')).map((t) => t.name)).toEqual(['job_history'])
+    expect(tables.find((t) => t.name === 'job_history')?.totalBytes).toBeGreaterThan(0)
+  })
+})
+
+function byNumber(a: string | undefined, b: string | undefined): number {
+  return Number(a) - Number(b)
+}
