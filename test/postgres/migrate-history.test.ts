@@ -173,7 +173,8 @@ describePostgres('migration 009 under load', () => {
     expect(migrated).toBe(false)
     await blocker.query('COMMIT')
     blocker.release()
-    expect((await migration).applied).toEqual(['009_job_history'])
+    // 009 first, then any later migration of this code.
+    expect((await migration).applied[0]).toBe('009_job_history')
     expect((await second).applied).toEqual([])
 
     // Old workers finish the work on the migrated schema; then the new code's maintenance sweeps.

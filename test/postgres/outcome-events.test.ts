@@ -91,10 +91,11 @@ describePostgres('outcome events follow the completion write', () => {
       CREATE OR REPLACE FUNCTION ${s}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.state = 'succeeded' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; RETURN NEW; END $$`)
     await db.pool.query(
-      `CREATE OR REPLACE TRIGGER refuse BEFORE UPDATE ON ${db.table('jobs')} FOR EACH ROW EXECUTE FUNCTION ${s}.refuse()`,
+      // A finished job moves to history: refuse its insert there (triggers on a partitioned table apply to every partition).
+      `CREATE OR REPLACE TRIGGER refuse BEFORE INSERT ON ${db.table('job_history')} FOR EACH ROW EXECUTE FUNCTION ${s}.refuse()`,
     )
     closers.push(
-      async () => void (await db.pool.query(`DROP TRIGGER IF EXISTS refuse ON ${db.table('jobs')}`)),
+      async () => void (await db.pool.query(`DROP TRIGGER IF EXISTS refuse ON ${db.table('job_history')}`)),
     )
     const { queue, id, release, seen, errors } = await startQueue()
     release()
