@@ -121,13 +121,17 @@ export async function job(h: Harness, id: string): Promise<JobRecord> {
 
 /** Waits until job `id` is in one of `states` and returns it. */
 export function waitForState(h: Harness, id: string, ...states: JobState[]): Promise<JobRecord> {
+  let last: JobRecord | null = null
   return waitFor(
     async () => {
-      const record = await h.queue.getJob(id)
-      return record && states.includes(record.state) ? record : null
+      last = await h.queue.getJob(id)
+      return last && states.includes(last.state) ? last : null
     },
     { message: `job ${id} to reach ${states.join('/')}` },
-  )
+  ).catch((error: Error) => {
+    const seen = last === null ? 'not found' : JSON.stringify(last)
+    throw new Error(`${error.message}; last read: ${seen}`)
+  })
 }
 
 /**

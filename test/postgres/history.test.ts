@@ -121,6 +121,39 @@ describePostgres('the history table', () => {
     expect(await ensurePartitions(db.pool, names(), day)).toEqual([dayName(day)])
   })
 
+  it('does not even try to attach a day whose rows sit in DEFAULT (the attempt would queue a lock ahead of completions)', async () => {
+    const day = T0 + 50 * DAY
+    const [id] = await insert(db.store, [{}], day)
+    await db.store.claimJobs(claim({ now: day }))
+    await db.store.completeJobs({ completions: [{ id: id!, outcome: 'succeeded' }], now: day + 10 })
+    await ensurePartitions(db.pool, names(), day + DAY) // the next days exist: only this day is missing
+    // A reader of DEFAULT in an open transaction: an attach would wait on it, its lock request queued.
+    const reader = new pg.Client({ connectionString: databaseUrl() })
+    await reader.connect()
+    try {
+      await reader.query('BEGIN')
+      await reader.query(`SELECT count(*) FROM "${db.schema}".job_history_default`)
+      let done = false
+      const ensuring = ensurePartitions(db.pool, names(), day).finally(() => {
+        done = true
+      })
+      let queued = false
+      await waitFor(async () => {
+        const { rows } = await db.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+           WHERE c.relname = 'job_history_default' AND NOT l.granted`,
+        )
+        if ((rows[0]?.n ?? 0) > 0) queued = true
+        return done || queued
+      })
+      expect(await ensuring).toEqual([])
+      expect(queued).toBe(false)
+    } finally {
+      await reader.query('ROLLBACK')
+      await reader.end()
+    }
+  })
+
   it('reads, sweeps and prunes finished rows a process of the previous version left in jobs', async () => {
     const [legacy, live] = await insert(db.store, [{ uniqueKey: 'old' }, {}])
     // What 008-era code wrote at completion: the row stays in jobs, succeeded.

@@ -7,7 +7,9 @@
  * Partitions are named by their range: `job_history_<yyyymmdd>` holds that UTC day,
  * `job_history_before_<yyyymmdd>` everything before that day (made by the migration for old rows),
  * `job_history_default` whatever no range holds. DDL runs under a short `lock_timeout`: attaching a
- * partition takes SHARE UPDATE EXCLUSIVE on the parent (completions go on), dropping one takes ACCESS
+ * partition takes SHARE UPDATE EXCLUSIVE on the parent (completions go on) and ACCESS EXCLUSIVE on the
+ * DEFAULT partition while it checks DEFAULT holds none of the day's rows (only DEFAULT's readers and
+ * writers wait; a day whose rows are there is not tried at all), dropping one takes ACCESS
  * EXCLUSIVE on the parent and the DEFAULT partition for a moment (completions wait at most the
  * timeout; a drop that cannot get its lock is left to the next pass, and the rows stay until then).
  */
@@ -99,6 +101,21 @@ async function ddl(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>
   }
 }
 
+/** Whether the DEFAULT partition holds a row finished in [lowerMs, upperMs) (one probe of its BRIN index). */
+async function defaultHolds(
+  target: SqlTarget,
+  names: SqlNames,
+  lowerMs: number,
+  upperMs: number,
+): Promise<boolean> {
+  const [row] = await queryRows<{ found: boolean }>(target, {
+    text: `SELECT EXISTS (SELECT 1 FROM ${names.quotedSchema}.job_history_default
+      WHERE finished_at >= ${fromMs('$1')} AND finished_at < ${fromMs('$2')}) AS found`,
+    values: [lowerMs, upperMs],
+  })
+  return row?.found ?? false
+}
+
 /**
  * Creates the partitions of the UTC days from `now`'s to `PARTITION_DAYS_AHEAD` later that are
  * missing (and not covered by a `before_` partition). Each is created empty and then attached, so
@@ -119,6 +136,10 @@ export async function ensurePartitions(pool: pg.Pool, names: SqlNames, now?: num
       )
     )
       continue
+    // A day whose rows already sit in DEFAULT cannot be attached (the attach would fail after its scan);
+    // and trying queues the ACCESS EXCLUSIVE lock it needs on DEFAULT ahead of the completions writing
+    // there. It keeps its rows in DEFAULT until they are pruned (see `pruneHistory`).
+    if (await defaultHolds(pool, names, lower, lower + DAY_MS)) continue
     const table = `${names.quotedSchema}.${quoteIdentifier(name)}`
     const ok = await ddl(pool, async (client) => {
       const [lock] = (
