@@ -220,4 +220,27 @@ describe('worker claim buffer', () => {
     expect(errors).toEqual([])
     expect(Math.max(...queue.asked)).toBe(CAPACITY + 400)
   })
+
+  it('never starts a buffered job that waited longer than maxBufferWaitMs: it is released instead', async () => {
+    // The timeout rescue's margin relies on this bound: a job starts at most maxBufferWaitMs after its claim.
+    const queue = backlog(2)
+    const started: string[] = []
+    const held: (() => void)[] = []
+    const { worker, clock } = startWorker(queue, { ...settings(1, 1), capacity: 1 }, (job) => {
+      started.push(job.id)
+      return new Promise<void>((resolve) => held.push(resolve))
+    })
+    await waitFor(() => started.length === 1, { message: 'first job started, second buffered' })
+    for (let i = 0; i < 5; i++) await nextTurn()
+    clock.advance(5000) // the buffer's poll: the second job has waited exactly the limit, it stays
+    for (let i = 0; i < 5; i++) await nextTurn()
+    expect(queue.released).toEqual([])
+    clock.advance(2000) // past the limit, before the next poll
+    held[0]?.()
+    await waitFor(() => queue.released.length === 1, { message: 'stale job released when its slot freed' })
+    expect(queue.released).toEqual(['2'])
+    expect(started).not.toContain('2') // (the fake queue hands the released job out again under a new id)
+    for (const resolve of held) resolve()
+    await worker.stop(0)
+  })
 })

@@ -272,6 +272,10 @@ export class Worker {
   #startBuffered(): void {
     // Read once per pass: the jobs started together started at the same moment.
     const now = this.#buffer.length > 0 ? this.#deps.clock.now() : 0
+    // A job that waited past maxBufferWaitMs goes back to the queue instead: a job starts at most
+    // that long after its claim, which the timeout rescue's margin (counted from the claim) relies on.
+    const stale = this.#buffer.length > 0 ? this.#takeStale(now) : []
+    if (stale.length > 0) void this.#release(stale)
     while (this.#buffer.length > 0 && !this.#stopping) {
       const head = this.#buffer[0]!
       if (this.#used > 0 && this.#used + head.job.weight > this.settings.capacity) return
@@ -294,8 +298,8 @@ export class Worker {
    * released). They waited out their welcome: the buffer is larger than this worker's pace, so an
    * adaptive one falls back to its base.
    */
-  #takeStale(): JobRecord[] {
-    const limit = this.#deps.clock.now() - this.settings.maxBufferWaitMs
+  #takeStale(now = this.#deps.clock.now()): JobRecord[] {
+    const limit = now - this.settings.maxBufferWaitMs
     let n = 0
     while (n < this.#buffer.length && this.#buffer[n]!.claimedAt < limit) n++
     if (n === 0) return []
