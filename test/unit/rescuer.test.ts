@@ -72,3 +72,21 @@ it('returns 0 after one empty batch when nothing is stale', async () => {
   expect(batches).toEqual([0])
   expect(store.allJobs().map((j) => j.state)).toEqual(Array(3).fill('running'))
 })
+
+it('without a timeout margin, a job past its timeout stays with its live process', async () => {
+  const store = new MemoryStore()
+  await store.insertJobs({ jobs: [newJob({ timeoutMs: 1_000 })], now: NOW })
+  await store.claimJobs({
+    queues: ['default'],
+    kinds: ['work'],
+    capacity: 1,
+    strategy: 'priority',
+    now: NOW,
+    workerId: 'live:w1',
+  })
+  await store.recordHeartbeat({ processId: 'live', now: NOW + 50_000 })
+
+  expect(await rescueStaleJobs(store, new EventBus(), 10_000, NOW + 50_000, 10, null)).toBe(0)
+  // With a margin, the same job is rescued as timed out.
+  expect(await rescueStaleJobs(store, new EventBus(), 10_000, NOW + 50_000, 10, 5_000)).toBe(1)
+})
