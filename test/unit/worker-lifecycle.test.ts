@@ -118,3 +118,40 @@ it('stop() waits for a claim in flight and releases the jobs it returns, without
   // A stopped worker leaves no poll timer behind.
   expect(w.clock.pendingTimers).toBe(0)
 })
+
+it('dropBuffered() drops cancelled jobs from the buffer: they never start and are not released', async () => {
+  const clock = new ManualClock(0)
+  const ran: string[] = []
+  const released: string[] = []
+  let finishFirst = () => {}
+  let answered = false
+  const worker = new Worker(
+    { ...settings, capacity: 1, prefetch: 2, prefetchMax: 2 },
+    {
+      clock,
+      claim: async () => {
+        if (answered) return []
+        answered = true
+        return ['1', '2', '3'].map((id) => ({ id, weight: 1 }) as JobRecord)
+      },
+      run: (job) => {
+        ran.push(job.id)
+        return job.id === '1' ? new Promise<void>((resolve) => (finishFirst = resolve)) : Promise.resolve()
+      },
+      release: async (jobs) => {
+        for (const job of jobs) released.push(job.id)
+      },
+      onError: (error) => {
+        throw error
+      },
+    },
+  )
+  worker.start()
+  await waitFor(() => ran.length === 1, { message: 'the first job to start' })
+  expect(worker.dropBuffered(new Set(['2', 'other']))).toBe(1)
+  finishFirst()
+  await waitFor(() => ran.length === 2, { message: 'the next buffered job to start' })
+  await worker.stop(0)
+  expect(ran).toEqual(['1', '3'])
+  expect(released).toEqual([])
+})
