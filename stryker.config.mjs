@@ -9,6 +9,8 @@ export default {
   mutate: [
     'src/core/**/*.ts',
     'src/adapters/memory/memory-store.ts',
+    'src/adapters/memory/job-admin.ts',
+    'src/adapters/memory/process-liveness.ts',
     'src/adapters/postgres/postgres-store.ts',
   ],
   coverageAnalysis: 'perTest',

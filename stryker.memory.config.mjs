@@ -5,7 +5,11 @@ import base from './stryker.config.mjs'
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   ...base,
-  mutate: ['src/adapters/memory/memory-store.ts'],
+  mutate: [
+    'src/adapters/memory/memory-store.ts',
+    'src/adapters/memory/job-admin.ts',
+    'src/adapters/memory/process-liveness.ts',
+  ],
   vitest: { configFile: 'vitest.mutate-memory.config.ts', related: false },
   htmlReporter: { fileName: 'reports/mutation/memory-store.html' },
 }

@@ -3,18 +3,16 @@
  * Adapters only provide the store (and their extras, such as migrations or test helpers).
  */
 import type { QueueOptions } from './config/queue-options.js'
-import { type ResolvedConfig, type ResolvedWorker, resolveConfig } from './config/resolve-config.js'
-import { DEFAULTS, MAX_TIMER_MS } from './defaults.js'
+import { type ResolvedConfig, resolveConfig } from './config/resolve-config.js'
+import { DEFAULTS } from './defaults.js'
 import type { EnqueueOptions } from './domain/enqueue-options.js'
-import { InvalidArgumentError, JobCancelledError, LifecycleError } from './domain/errors.js'
+import { InvalidArgumentError } from './domain/errors.js'
 import { EventBus, type QueueEventListener, type QueueEventName } from './domain/events.js'
 import type { JobRecord } from './domain/job.js'
 import type { JobDefinition } from './domain/job-definition.js'
 import type { JobRef } from './domain/job-ref.js'
 import type { StorageHealth, StorageHealthOptions } from './domain/storage-health.js'
-import { describe, validateName, validateOptionalInt, validateOptionsObject } from './domain/validation.js'
-import { MaintenanceService } from './maintenance/maintenance-service.js'
-import { ScheduleService } from './maintenance/schedule-service.js'
+import { describe, validateName } from './domain/validation.js'
 import { type Clock, storeNow } from './ports/clock.js'
 import type {
   AttemptOutcome,
@@ -40,6 +38,7 @@ import type {
   ScheduleRecord,
   TransactionHandle,
 } from './ports/store.js'
+import { QueueLifecycle } from './queue-lifecycle.js'
 import { Completer } from './runtime/completer.js'
 import { drainJobs } from './runtime/drain.js'
 import { JobEnqueuer } from './runtime/enqueuer.js'
@@ -47,13 +46,12 @@ import type { ExecutorDeps } from './runtime/executor.js'
 import { HandlerRegistry } from './runtime/handler-registry.js'
 import type { IsolationHost } from './runtime/isolation/isolation-host.js'
 import { JobManager } from './runtime/job-manager.js'
-import { JobRunner, type RunMode } from './runtime/job-runner.js'
+import { JobRunner } from './runtime/job-runner.js'
 import { MiddlewareChain } from './runtime/middleware-chain.js'
 import { emitOutcome } from './runtime/outcome-events.js'
 import { performJob } from './runtime/perform-job.js'
 import { ScheduleRegistrar } from './runtime/schedule-registrar.js'
 import { StorageHealthMonitor } from './runtime/storage-health-monitor.js'
-import { Worker } from './runtime/worker.js'
 
 /** A queue as built by the core: the `Queue` port plus what adapters and tests build on. */
 export interface CoreQueue extends Queue {
@@ -99,7 +97,6 @@ class CoreQueueImpl implements CoreQueue {
   readonly #config: ResolvedConfig
   readonly #events = new EventBus()
   readonly #registry: HandlerRegistry
-  readonly #isolation: IsolationHost | undefined
   readonly #executor: ExecutorDeps
   readonly #completer: Completer
   readonly #runner: JobRunner
@@ -107,17 +104,10 @@ class CoreQueueImpl implements CoreQueue {
   readonly #schedules: ScheduleRegistrar
   readonly #manager: JobManager
   readonly #health: StorageHealthMonitor
-  #workers: Worker[] = []
-  #maintenance: MaintenanceService | null = null
-  #cancelFeed: { users: number; unsubscribe: () => void } | null = null
-  #scheduler: ScheduleService | null = null
-  #unsubscribe: (() => void)[] = []
-  #startPromise: Promise<void> | null = null
-  #shutdownPromise: Promise<void> | null = null
+  readonly #lifecycle: QueueLifecycle
 
   constructor(store: JobStore, config: ResolvedConfig, isolation: IsolationHost | undefined) {
     this.store = store
-    this.#isolation = isolation
     this.#registry = new HandlerRegistry(isolation)
     this.#config = config
     this.clock = config.clock
@@ -143,7 +133,7 @@ class CoreQueueImpl implements CoreQueue {
       store,
       clock: this.clock,
       events: this.#events,
-      abortHere: (ids) => this.#abortLocal(ids),
+      abortHere: (ids) => this.#lifecycle.abortLocal(ids),
       definitionOf: (kind) => this.#registry.get(kind)?.definition,
     })
     this.#runner = new JobRunner({
@@ -152,8 +142,18 @@ class CoreQueueImpl implements CoreQueue {
       events: this.#events,
       registry: this.#registry,
       completer: this.#completer,
-      afterComplete: () => this.#wakeAll(),
+      afterComplete: () => this.#lifecycle.wakeAll(),
       middleware,
+    })
+    this.#lifecycle = new QueueLifecycle({
+      store,
+      clock: this.clock,
+      config,
+      events: this.#events,
+      registry: this.#registry,
+      runner: this.#runner,
+      completer: this.#completer,
+      isolation,
     })
   }
 
@@ -170,7 +170,7 @@ class CoreQueueImpl implements CoreQueue {
     this.#registry.register(job, handler, options)
     if (this.#events.has('registered'))
       this.#events.emit('registered', { kind: job.kind, queue: job.defaults.queue, replaced })
-    for (const w of this.#workers) w.wake()
+    this.#lifecycle.wakeAll()
   }
 
   enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult> {
@@ -204,139 +204,15 @@ class CoreQueueImpl implements CoreQueue {
   // ---- running ----
 
   start(): Promise<void> {
-    if (this.#shutdownPromise)
-      return Promise.reject(new LifecycleError('This queue was shut down; create a new one to start again.'))
-    this.#startPromise ??= this.#start()
-    return this.#startPromise
+    return this.#lifecycle.start()
   }
 
-  async #start(): Promise<void> {
-    const config = this.#config
-    const defaultQueues = [
-      ...new Set(['default', ...this.#registry.all().map((r) => r.definition.defaults.queue)]),
-    ]
-    this.#workers = config.workers(defaultQueues).map((w) => this.#createWorker(w))
-    if (config.maintenance) {
-      this.#maintenance = new MaintenanceService({
-        store: this.store,
-        clock: this.clock,
-        events: this.#events,
-        settings: config.maintenance,
-        workers: this.#workers.map(({ settings: w }) => ({
-          queues: w.queues,
-          capacity: w.capacity,
-          oversized: w.oversized,
-        })),
-        kinds: () => this.#registry.kinds,
-      })
-      await this.#maintenance.start()
-    }
-    this.#unsubscribe.push(
-      this.store.onJobsAvailable((queues) => {
-        for (const w of this.#workers)
-          if (queues.length === 0 || w.settings.queues.some((q) => queues.includes(q))) w.wake()
-      }),
-    )
-    this.#unsubscribe.push(this.#useCancelFeed())
-    for (const w of this.#workers) w.start()
-    if (config.scheduler) {
-      this.#scheduler = new ScheduleService({
-        store: this.store,
-        clock: this.clock,
-        events: this.#events,
-        settings: config.scheduler,
-      })
-      this.#scheduler.start()
-    }
-  }
-
-  #createWorker({ settings, transactional, isolation }: ResolvedWorker): Worker {
-    const mode: RunMode = { batched: true, transactional, isolation }
-    return new Worker(settings, {
-      clock: this.clock,
-      claim: async (p) => {
-        const kinds = this.#registry.kinds
-        if (kinds.length === 0) return []
-        const jobs = await this.store.claimJobs({ ...p, kinds, now: storeNow(this.clock), resume: true })
-        if (jobs.length > 0 && this.#events.has('claimed'))
-          this.#events.emit('claimed', { jobs, workerId: p.workerId })
-        return jobs
-      },
-      run: (job, abort, bufferWaitMs) => this.#runner.run(job, abort, mode, bufferWaitMs),
-      release: async (jobs) => {
-        if (jobs.length === 0) return
-        await this.store.completeJobs({
-          completions: jobs.map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt })),
-          now: storeNow(this.clock),
-        })
-      },
-      onError: (error, during) => this.#events.emit('error', { error, during }),
-    })
-  }
-
-  #wakeAll(): void {
-    for (const w of this.#workers) w.wake()
-  }
-
-  shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (this.#shutdownPromise) return this.#shutdownPromise
-    let grace: number
-    try {
-      grace =
-        validateOptionalInt(
-          validateOptionsObject(options, 'shutdown options', ['graceMs']).graceMs,
-          'graceMs',
-          0,
-          MAX_TIMER_MS,
-        ) ?? this.#config.shutdownGraceMs
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    this.#shutdownPromise = (async () => {
-      await this.#startPromise?.catch(() => undefined)
-      for (const u of this.#unsubscribe) u()
-      this.#unsubscribe = []
-      await Promise.all([
-        this.#scheduler?.stop(),
-        this.#maintenance?.stop(),
-        ...this.#workers.map((w) => w.stop(grace)),
-      ])
-      await this.#completer.idle()
-      await this.#isolation?.close()
-      await this.store.close()
-    })()
-    return this.#shutdownPromise
-  }
-
-  /** Aborts local runs of cancelled jobs; subscribes to the store's feed while anyone needs it. */
-  #useCancelFeed(): () => void {
-    if (!this.#cancelFeed) {
-      const unsubscribe = this.store.onJobsCancelled((ids) => this.#abortLocal(ids))
-      this.#cancelFeed = { users: 0, unsubscribe }
-    }
-    const feed = this.#cancelFeed
-    feed.users++
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      if (--feed.users === 0) {
-        feed.unsubscribe()
-        this.#cancelFeed = null
-      }
-    }
-  }
-
-  #abortLocal(ids: readonly string[]): void {
-    if (ids.length === 0) return
-    const set = new Set(ids)
-    for (const w of this.#workers) w.dropBuffered(set)
-    for (const id of ids)
-      this.#runner.localRuns.get(id)?.abort(new JobCancelledError('cancelled by an operator'))
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    return this.#lifecycle.shutdown(options)
   }
 
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
-    const release = this.#useCancelFeed()
+    const release = this.#lifecycle.useCancelFeed()
     try {
       return await this.#drain(options)
     } finally {
@@ -451,7 +327,7 @@ class CoreQueueImpl implements CoreQueue {
       now: storeNow(this.clock),
       staleAfterMs: this.#config.drain.rescueAfterMs,
       // This queue's own kinds count once it runs workers (a process that only registers does not run them).
-      registered: this.#startPromise && !this.#shutdownPromise ? this.#registry.kinds : [],
+      registered: this.#lifecycle.running ? this.#registry.kinds : [],
     })
   }
 }

@@ -9,7 +9,7 @@ import type { JobRecord } from '../../src/core/domain/job.js'
 import { ManualClock } from '../../src/core/ports/clock.js'
 import type { Completion, JobStore } from '../../src/core/ports/store.js'
 import { Completer } from '../../src/core/runtime/completer.js'
-import { waitFor } from '../support/wait.js'
+import { nextTurn, waitFor } from '../support/wait.js'
 
 function recordingStore(): { store: JobStore; writes: string[][] } {
   const writes: string[][] = []
@@ -124,4 +124,53 @@ describe('onApplied: outcomes are heard after their write', () => {
     expect(heard).toEqual(['1', '2'])
     expect(errors).toHaveLength(1)
   })
+})
+
+/** A store whose writes each wait until the test releases them, in order. */
+function gatedStore(): { store: JobStore; writes: string[][]; release: () => void } {
+  const writes: string[][] = []
+  const gates: (() => void)[] = []
+  const store = {
+    completeJobs: async (params: { completions: readonly Completion[] }) => {
+      writes.push(params.completions.map((c) => c.id))
+      await new Promise<void>((resolve) => gates.push(resolve))
+      return { skipped: [] }
+    },
+  } as unknown as JobStore
+  return { store, writes, release: () => gates.shift()?.() }
+}
+
+it('idle() waits for the write in flight and for completions queued behind it', async () => {
+  const { store, writes, release } = gatedStore()
+  const completer = new Completer({ store, clock: new ManualClock(0), onError: () => {}, maxInFlight: 1 })
+  completer.add({ id: '1', outcome: 'succeeded' })
+  let idle = false
+  const idled = completer.idle().then(() => {
+    idle = true
+  })
+  // Queued, not yet written: idle() must not resolve.
+  await nextTurn()
+  await waitFor(() => writes.length === 1, { message: 'the first write to start' })
+  await nextTurn()
+  expect(idle).toBe(false)
+  // A write in flight and one more completion queued behind it (one write at a time).
+  completer.add({ id: '2', outcome: 'succeeded' })
+  await nextTurn()
+  expect(writes).toEqual([['1']])
+  expect(idle).toBe(false)
+  release()
+  await waitFor(() => writes.length === 2, { message: 'the second write to start' })
+  await nextTurn()
+  expect(idle).toBe(false)
+  release()
+  await idled
+  expect(writes).toEqual([['1'], ['2']])
+  expect(completer.pendingCount).toBe(0)
+})
+
+it('idle() resolves at once when nothing is queued or in flight', async () => {
+  const { store, writes } = gatedStore()
+  const completer = new Completer({ store, clock: new ManualClock(0), onError: () => {} })
+  await completer.idle()
+  expect(writes).toEqual([])
 })

@@ -1,0 +1,185 @@
+/**
+ * The running part of a queue: starts and stops its workers, maintenance and scheduler, and aborts
+ * local runs of cancelled jobs. `createQueue` builds the roles; this class runs them.
+ */
+import type { ResolvedConfig, ResolvedWorker } from './config/resolve-config.js'
+import { MAX_TIMER_MS } from './defaults.js'
+import { JobCancelledError, LifecycleError } from './domain/errors.js'
+import type { EventBus } from './domain/events.js'
+import { validateOptionalInt, validateOptionsObject } from './domain/validation.js'
+import { MaintenanceService } from './maintenance/maintenance-service.js'
+import { ScheduleService } from './maintenance/schedule-service.js'
+import { type Clock, storeNow } from './ports/clock.js'
+import type { ShutdownOptions } from './ports/queue.js'
+import type { JobStore } from './ports/store.js'
+import type { Completer } from './runtime/completer.js'
+import type { HandlerRegistry } from './runtime/handler-registry.js'
+import type { IsolationHost } from './runtime/isolation/isolation-host.js'
+import type { JobRunner, RunMode } from './runtime/job-runner.js'
+import { Worker } from './runtime/worker.js'
+
+/** The roles a queue's lifecycle starts, stops and wires together. */
+export interface QueueLifecycleDeps {
+  readonly store: JobStore
+  readonly clock: Clock
+  readonly config: ResolvedConfig
+  readonly events: EventBus
+  readonly registry: HandlerRegistry
+  readonly runner: JobRunner
+  readonly completer: Completer
+  readonly isolation: IsolationHost | undefined
+}
+
+/** Starts a queue's workers, maintenance and scheduler once, and shuts them down once. */
+export class QueueLifecycle {
+  readonly #deps: QueueLifecycleDeps
+  #workers: Worker[] = []
+  #maintenance: MaintenanceService | null = null
+  #cancelFeed: { users: number; unsubscribe: () => void } | null = null
+  #scheduler: ScheduleService | null = null
+  #unsubscribe: (() => void)[] = []
+  #startPromise: Promise<void> | null = null
+  #shutdownPromise: Promise<void> | null = null
+
+  constructor(deps: QueueLifecycleDeps) {
+    this.#deps = deps
+  }
+
+  /** Whether this queue runs workers: started and not shut down. */
+  get running(): boolean {
+    return this.#startPromise !== null && this.#shutdownPromise === null
+  }
+
+  /** Starts workers, maintenance and the scheduler; a second call returns the first call's promise. */
+  start(): Promise<void> {
+    if (this.#shutdownPromise)
+      return Promise.reject(new LifecycleError('This queue was shut down; create a new one to start again.'))
+    this.#startPromise ??= this.#start()
+    return this.#startPromise
+  }
+
+  async #start(): Promise<void> {
+    const { config, store, clock, events, registry } = this.#deps
+    const defaultQueues = [...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)])]
+    this.#workers = config.workers(defaultQueues).map((w) => this.#createWorker(w))
+    if (config.maintenance) {
+      this.#maintenance = new MaintenanceService({
+        store,
+        clock,
+        events,
+        settings: config.maintenance,
+        workers: this.#workers.map(({ settings: w }) => ({
+          queues: w.queues,
+          capacity: w.capacity,
+          oversized: w.oversized,
+        })),
+        kinds: () => registry.kinds,
+      })
+      await this.#maintenance.start()
+    }
+    this.#unsubscribe.push(
+      store.onJobsAvailable((queues) => {
+        for (const w of this.#workers)
+          if (queues.length === 0 || w.settings.queues.some((q) => queues.includes(q))) w.wake()
+      }),
+    )
+    this.#unsubscribe.push(this.useCancelFeed())
+    for (const w of this.#workers) w.start()
+    if (config.scheduler) {
+      this.#scheduler = new ScheduleService({ store, clock, events, settings: config.scheduler })
+      this.#scheduler.start()
+    }
+  }
+
+  #createWorker({ settings, transactional, isolation }: ResolvedWorker): Worker {
+    const { store, clock, events, registry, runner } = this.#deps
+    const mode: RunMode = { batched: true, transactional, isolation }
+    return new Worker(settings, {
+      clock,
+      claim: async (p) => {
+        const kinds = registry.kinds
+        if (kinds.length === 0) return []
+        const jobs = await store.claimJobs({ ...p, kinds, now: storeNow(clock), resume: true })
+        if (jobs.length > 0 && events.has('claimed')) events.emit('claimed', { jobs, workerId: p.workerId })
+        return jobs
+      },
+      run: (job, abort, bufferWaitMs) => runner.run(job, abort, mode, bufferWaitMs),
+      release: async (jobs) => {
+        if (jobs.length === 0) return
+        await store.completeJobs({
+          completions: jobs.map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt })),
+          now: storeNow(clock),
+        })
+      },
+      onError: (error, during) => events.emit('error', { error, during }),
+    })
+  }
+
+  /** Wakes every worker (a handler was registered, or a completion may have freed a job). */
+  wakeAll(): void {
+    for (const w of this.#workers) w.wake()
+  }
+
+  /** Stops everything, waiting up to the grace period for running jobs; a second call returns the first's promise. */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.#shutdownPromise) return this.#shutdownPromise
+    const { config, completer, isolation, store } = this.#deps
+    let grace: number
+    try {
+      grace =
+        validateOptionalInt(
+          validateOptionsObject(options, 'shutdown options', ['graceMs']).graceMs,
+          'graceMs',
+          0,
+          MAX_TIMER_MS,
+        ) ?? config.shutdownGraceMs
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    this.#shutdownPromise = (async () => {
+      await this.#startPromise?.catch(() => undefined)
+      for (const u of this.#unsubscribe) u()
+      this.#unsubscribe = []
+      await Promise.all([
+        this.#scheduler?.stop(),
+        this.#maintenance?.stop(),
+        ...this.#workers.map((w) => w.stop(grace)),
+      ])
+      await completer.idle()
+      await isolation?.close()
+      await store.close()
+    })()
+    return this.#shutdownPromise
+  }
+
+  /**
+   * Aborts local runs of cancelled jobs; subscribes to the store's feed while anyone needs it.
+   * Returns the release function (safe to call twice).
+   */
+  useCancelFeed(): () => void {
+    if (!this.#cancelFeed) {
+      const unsubscribe = this.#deps.store.onJobsCancelled((ids) => this.abortLocal(ids))
+      this.#cancelFeed = { users: 0, unsubscribe }
+    }
+    const feed = this.#cancelFeed
+    feed.users++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      if (--feed.users === 0) {
+        feed.unsubscribe()
+        this.#cancelFeed = null
+      }
+    }
+  }
+
+  /** Drops buffered claims of `ids` and aborts their local runs. */
+  abortLocal(ids: readonly string[]): void {
+    if (ids.length === 0) return
+    const set = new Set(ids)
+    for (const w of this.#workers) w.dropBuffered(set)
+    for (const id of ids)
+      this.#deps.runner.localRuns.get(id)?.abort(new JobCancelledError('cancelled by an operator'))
+  }
+}
