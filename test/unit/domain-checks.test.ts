@@ -25,6 +25,9 @@ import { defineJob } from '../../src/core/domain/job-definition.js'
 import { isJobId } from '../../src/core/domain/job-id.js'
 import { resolveJobChanges, validateJobPatch } from '../../src/core/domain/job-patch.js'
 import { describeJobRef, validateJobRef } from '../../src/core/domain/job-ref.js'
+import { newJobRecord } from '../../src/core/domain/new-job-record.js'
+import { checkInstant, MAX_DATE_MS } from '../../src/core/domain/schedules/time-units.js'
+import { newJobBuilder } from '../support/new-job.js'
 
 describe('EventBus', () => {
   it('refuses an unknown event and a listener that is not a function', () => {
@@ -239,5 +242,35 @@ describe('updateJob patches', () => {
     await expect(resolveJobChanges(withJob, '1', 'report', () => report)).rejects.toThrow(
       'options.job is the definition of "other", but job "1" is of kind "report"',
     )
+  })
+})
+
+describe('newJobRecord', () => {
+  const newJob = newJobBuilder({})
+
+  it('starts without attempts or errors; only a job stored cancelled is finished', () => {
+    const waiting = newJobRecord('1', newJob(), 'waiting', 1_000)
+    expect(waiting).toMatchObject({
+      id: '1',
+      state: 'waiting',
+      attempt: 0,
+      runs: 0,
+      errors: [],
+      finishedAt: null,
+    })
+    expect(waiting.createdAt).toBe(1_000)
+    expect(newJobRecord('2', newJob(), 'cancelled', 1_000).finishedAt).toBe(1_000)
+  })
+})
+
+describe('checkInstant', () => {
+  it('takes the whole Date range and nothing past it', () => {
+    expect(() => checkInstant('at', MAX_DATE_MS)).not.toThrow()
+    expect(() => checkInstant('at', -MAX_DATE_MS)).not.toThrow()
+    expect(() => checkInstant('at', MAX_DATE_MS + 1)).toThrow(
+      'at must be a finite epoch time in milliseconds',
+    )
+    expect(() => checkInstant('at', Number.NaN)).toThrow(InvalidArgumentError)
+    expect(() => checkInstant('at', '5' as never)).toThrow(InvalidArgumentError)
   })
 })

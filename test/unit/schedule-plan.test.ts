@@ -291,3 +291,55 @@ describe('intervals', () => {
     expect(parts('1 month 2 days')).toEqual({ months: 1, days: 2, ms: 0 })
   })
 })
+
+describe('schedule expressions', () => {
+  it('reads a directive only at the start of the expression', () => {
+    refusesWith(
+      () => parseScheduleExpression('x@every 1h'),
+      InvalidScheduleError,
+      'Invalid schedule expression',
+    )
+    expect(parseScheduleExpression('@every 1h').type).toBe('every')
+  })
+
+  it('shows an example for a directive without its argument', () => {
+    refusesWith(
+      () => parseScheduleExpression('@at'),
+      InvalidScheduleError,
+      '@at needs an argument, e.g. "@at 2027-01-01T09:00:00Z"',
+    )
+    refusesWith(
+      () => parseScheduleExpression('@every'),
+      InvalidScheduleError,
+      '@every needs an argument, e.g. "@every 1 hour 30 minutes"',
+    )
+  })
+
+  it('names a time zone that is not a string, and keeps the cause of an unknown one', () => {
+    refusesWith(
+      () => parseScheduleExpression('0 9 * * *', { timezone: 5 as never }),
+      InvalidScheduleError,
+      'unknown time zone number 5',
+    )
+    try {
+      parseScheduleExpression('0 9 * * *', { timezone: 'Mars/Olympus_Mons' })
+      expect.unreachable()
+    } catch (error) {
+      expect((error as Error).cause).toBeInstanceOf(RangeError)
+    }
+  })
+
+  it('keeps a zone name that Intl maps to another zone', () => {
+    expect(parseScheduleExpression('0 9 * * *', { timezone: 'EST' }).timezone).toBe('EST')
+    expect(parseScheduleExpression('0 9 * * *', { timezone: 'US/Eastern' }).timezone).toBe('US/Eastern')
+  })
+
+  it('fires @after with a calendar interval once, strictly after the instant given', () => {
+    const schedule = parseScheduleExpression('@after 1 month')
+    const tick = Date.UTC(2030, 1, 1)
+    expect(schedule.nextTick(T0, T0)).toBe(tick)
+    expect(schedule.nextTick(tick - 1, T0)).toBe(tick)
+    expect(schedule.nextTick(tick, T0)).toBeNull()
+    expect(schedule.nextTick(Date.UTC(2030, 3, 1), T0)).toBeNull()
+  })
+})
