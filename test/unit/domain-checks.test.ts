@@ -249,10 +249,10 @@ describe('newJobRecord', () => {
   const newJob = newJobBuilder({})
 
   it('starts without attempts or errors; only a job stored cancelled is finished', () => {
-    const waiting = newJobRecord('1', newJob(), 'waiting', 1_000)
+    const waiting = newJobRecord('1', newJob(), 'available', 1_000)
     expect(waiting).toMatchObject({
       id: '1',
-      state: 'waiting',
+      state: 'available',
       attempt: 0,
       runs: 0,
       errors: [],
