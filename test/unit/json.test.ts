@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidPayloadError } from '../../src/core/domain/errors.js'
-import { assertJsonValue, MAX_JSON_DEPTH } from '../../src/core/domain/json.js'
+import { assertJsonValue, cloneJson, MAX_JSON_DEPTH } from '../../src/core/domain/json.js'
 
 describe('assertJsonValue', () => {
   it.each([
@@ -31,7 +31,13 @@ describe('assertJsonValue', () => {
     ['a \\u0000 in a key', { 'a\u0000b': 1 }, 'payload.a\u0000b is a key that contains a \\u0000'],
     ['a lone surrogate in a nested key', { a: { '\uD800': 1 } }, 'is a key that contains'],
     ['a \\u0000 in a string', { s: 'a\u0000' }, 'payload.s contains a \\u0000'],
-    ['a symbol-keyed property', { a: 1, [Symbol('k')]: 2 }, 'is a symbol-keyed property'],
+    ['a symbol-keyed property', { a: 1, [Symbol('k')]: 2 }, 'payload.Symbol(k) is a symbol-keyed property'],
+    ['undefined beside a boolean', { ok: true, b: undefined }, 'payload.b is undefined'],
+    [
+      'undefined in a null-prototype object',
+      Object.assign(Object.create(null), { a: undefined }),
+      'payload.a is undefined',
+    ],
     ['a class instance in an array', [new (class Point {})()], 'payload[0] is a Point instance'],
     [
       'nesting past the limit',
@@ -55,6 +61,19 @@ describe('assertJsonValue', () => {
     }
     expect(() => assertJsonValue(value)).toThrow(InvalidPayloadError)
     expect(() => assertJsonValue(value)).toThrow('payload could not be read (getter failed)')
+    try {
+      assertJsonValue(value)
+    } catch (error) {
+      expect((error as InvalidPayloadError).issues).toEqual([{ message: 'could not be read' }])
+      expect((error as Error).cause).toMatchObject({ message: 'getter failed' })
+    }
+  })
+
+  it('clones a value deeply', () => {
+    const value = { a: [1, { b: 2 }] }
+    const copy = cloneJson(value)
+    expect(copy).toEqual(value)
+    expect(copy.a).not.toBe(value.a)
   })
 
   it('rejects cycles but accepts shared non-cyclic references', () => {
