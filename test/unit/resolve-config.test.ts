@@ -289,6 +289,7 @@ describe('resolveConfig: bad options', () => {
       },
     ],
     ['the time strategy', { strategy: 'time', oversized: 'refuse' }],
+    ['the priority strategy', { strategy: 'priority', oversized: 'alone' }],
     [
       'middleware with a name and hooks',
       { middleware: [{ name: 'm', insert: async () => [], run: async () => {} }] },
