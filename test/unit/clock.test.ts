@@ -66,8 +66,9 @@ describe('ManualClock', () => {
   it('counts only the timers still pending', () => {
     const clock = new ManualClock(0)
     clock.setTimeout(() => {}, 5)
+    clock.setTimeout(() => {}, 6)
     clock.setTimeout(() => {}, 5).cancel()
-    expect(clock.pendingTimers).toBe(1)
+    expect(clock.pendingTimers).toBe(2)
   })
 
   it('moves to a Date, and refuses a time or step that is not finite, saying which', () => {
@@ -94,6 +95,6 @@ describe('the system clock', () => {
     clock.setTimeout(() => seen.push('cancelled'), 0).cancel()
     await new Promise<void>((resolve) => clock.setTimeout(resolve, 0))
     expect(seen).toEqual([])
-    await sleepRealTime(0)
+    await expect(sleepRealTime(0)).resolves.toBeUndefined()
   })
 })
