@@ -103,6 +103,9 @@ describe('error classes', () => {
     expect(running).not.toBe(done)
     expect(running).toContain('running')
     expect(done).toContain('succeeded')
+    expect(running).toContain('Wait for this attempt to end')
+    expect(done).toContain('retryJobs')
+    expect(done).not.toContain('Wait for this attempt to end')
   })
 
   it('keeps payload issues, none by default', () => {
@@ -144,6 +147,7 @@ describe('validateJobFilter', () => {
   it.each([
     ['null', null, 'A job filter must be an object'],
     ['an array', [], 'A job filter must be an object'],
+    ['a string', 'failed', 'A job filter must be an object'],
     ['a bad id', { ids: ['x'] }, 'filter.ids must be an array of job id strings'],
     ['a bad queue', { queue: 'bad queue' }, 'filter.queue must be'],
     ['a bad kind', { kind: 'bad kind' }, 'filter.kind must be'],
@@ -204,10 +208,12 @@ describe('updateJob patches', () => {
   })
 
   it('keeps only the fields given', () => {
-    expect(validateJobPatch('1', { priority: 3, runAt: undefined }, undefined).patch).toEqual({ priority: 3 })
-    expect(validateJobPatch('1', { state: null }, undefined).patch).toEqual({ state: null })
-    expect(validateJobPatch('1', { payload: { a: 1 } }, undefined).patch).toEqual({ payload: { a: 1 } })
-    expect(validateJobPatch('1', { runAt: new Date(5) }, undefined).patch).toEqual({ runAt: 5 })
+    expect(validateJobPatch('1', { priority: 3, runAt: undefined }, undefined).patch).toStrictEqual({
+      priority: 3,
+    })
+    expect(validateJobPatch('1', { state: null }, undefined).patch).toStrictEqual({ state: null })
+    expect(validateJobPatch('1', { payload: { a: 1 } }, undefined).patch).toStrictEqual({ payload: { a: 1 } })
+    expect(validateJobPatch('1', { runAt: new Date(5) }, undefined).patch).toStrictEqual({ runAt: 5 })
   })
 
   it('refuses an expression that is not a string or blank', () => {
@@ -222,9 +228,9 @@ describe('updateJob patches', () => {
   it('writes only the changes given', async () => {
     const none = () => undefined
     const valid = validateJobPatch('1', { priority: 3 }, undefined)
-    expect(await resolveJobChanges(valid, '1', 'report', none)).toEqual({ priority: 3 })
+    expect(await resolveJobChanges(valid, '1', 'report', none)).toStrictEqual({ priority: 3 })
     const state = validateJobPatch('1', { state: { step: 2 }, runAt: 7 }, undefined)
-    expect(await resolveJobChanges(state, '1', 'report', none)).toEqual({
+    expect(await resolveJobChanges(state, '1', 'report', none)).toStrictEqual({
       workflowState: { step: 2 },
       runAt: 7,
     })

@@ -9,7 +9,7 @@ import {
   resolveNewJob,
   validateEnqueueOptions,
 } from '../../src/core/domain/enqueue-options.js'
-import { InvalidOptionsError } from '../../src/core/domain/errors.js'
+import { InvalidOptionsError, StorageUnavailableError } from '../../src/core/domain/errors.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 
 const refuses = (options: unknown, message: string) => {
@@ -46,6 +46,18 @@ describe('validateEnqueueOptions', () => {
       },
     }
     refuses(options, 'Enqueue options could not be read: Error: getter failed.')
+    const error = catchError(() => validateEnqueueOptions(options))
+    expect((error as Error).cause).toMatchObject({ message: 'getter failed' })
+  })
+
+  it('passes on a ConveyorError thrown while an option is read', () => {
+    const typed = new StorageUnavailableError('down')
+    const options = {
+      get priority(): never {
+        throw typed
+      },
+    }
+    expect(catchError(() => validateEnqueueOptions(options))).toBe(typed)
   })
 
   it.each([

@@ -33,6 +33,12 @@ describe('assertJsonValue', () => {
     ['a \\u0000 in a string', { s: 'a\u0000' }, 'payload.s contains a \\u0000'],
     ['a symbol-keyed property', { a: 1, [Symbol('k')]: 2 }, 'payload.Symbol(k) is a symbol-keyed property'],
     ['undefined beside a boolean', { ok: true, b: undefined }, 'payload.b is undefined'],
+    ['undefined beside null', { a: null, b: undefined }, 'payload.b is undefined'],
+    [
+      'an object whose prototype has no constructor',
+      { a: Object.create(Object.create(null)) },
+      'payload.a is a object instance',
+    ],
     [
       'undefined in a null-prototype object',
       Object.assign(Object.create(null), { a: undefined }),
