@@ -184,9 +184,19 @@ describe('resolveBackoff', () => {
     expect((caught as Error).message).toContain(fragment)
   })
 
-  it.each([null, 5, 'fast', []])('rejects a backoff that is not an object: %j', (input) => {
+  it.each([
+    [null, 'got null'],
+    [5, 'got 5'],
+    ['fast', 'got "fast"'],
+    [[], 'got an array'],
+  ])('rejects a backoff that is not an object: %j', (input, got) => {
     expect(() => resolveBackoff(input as unknown as Partial<BackoffSpec>, DEFAULT_BACKOFF)).toThrow(
       /backoff must be an object/,
     )
+    expect(() => resolveBackoff(input as unknown as Partial<BackoffSpec>, DEFAULT_BACKOFF)).toThrow(got)
+  })
+
+  it('describes a field that is an object', () => {
+    expect(() => resolveBackoff({ baseMs: {} } as never, DEFAULT_BACKOFF)).toThrow('got an object')
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../src/core/ports/clock.js'
+import { createSystemClock, ManualClock, sleepRealTime, storeNow } from '../../src/core/ports/clock.js'
 
 describe('ManualClock', () => {
   it('starts at 2030-01-01Z by default and at a given time otherwise', () => {
@@ -49,5 +49,52 @@ describe('ManualClock', () => {
     expect(() => clock.set(5)).toThrow(/backwards/)
     expect(() => clock.advance(-1)).toThrow(RangeError)
     expect(() => clock.advance(Number.NaN)).toThrow(RangeError)
+  })
+
+  it('fires an earlier timer scheduled later first, both due in one advance', () => {
+    const clock = new ManualClock(0)
+    const seen: [string, number][] = []
+    clock.setTimeout(() => seen.push(['late', clock.now()]), 20)
+    clock.setTimeout(() => seen.push(['early', clock.now()]), 10)
+    clock.advance(100)
+    expect(seen).toEqual([
+      ['early', 10],
+      ['late', 20],
+    ])
+  })
+
+  it('counts only the timers still pending', () => {
+    const clock = new ManualClock(0)
+    clock.setTimeout(() => {}, 5)
+    clock.setTimeout(() => {}, 6)
+    clock.setTimeout(() => {}, 5).cancel()
+    expect(clock.pendingTimers).toBe(2)
+  })
+
+  it('moves to a Date, and refuses a time or step that is not finite, saying which', () => {
+    const clock = new ManualClock(0)
+    clock.set(new Date(50))
+    expect(clock.now()).toBe(50)
+    expect(() => clock.set(Number.NaN)).toThrow('set(time) needs a finite time, got NaN')
+    expect(() => clock.advance(-1)).toThrow('advance(ms) needs a finite ms >= 0, got -1')
+    expect(() => clock.advance(Number.POSITIVE_INFINITY)).toThrow('advance(ms) needs a finite ms >= 0')
+    expect(clock.now()).toBe(50)
+  })
+})
+
+describe('the system clock', () => {
+  it('is real time: a store reads its own now', () => {
+    expect(createSystemClock().realTime).toBe(true)
+    expect(storeNow(createSystemClock())).toBeUndefined()
+    expect(storeNow(new ManualClock(7))).toBe(7)
+  })
+
+  it('fires a timer, and not one that was cancelled', async () => {
+    const clock = createSystemClock()
+    const seen: string[] = []
+    clock.setTimeout(() => seen.push('cancelled'), 0).cancel()
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, 0))
+    expect(seen).toEqual([])
+    await expect(sleepRealTime(0)).resolves.toBeUndefined()
   })
 })

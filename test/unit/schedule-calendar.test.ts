@@ -66,6 +66,21 @@ describe('calendar intervals (months and years)', () => {
     expect(show(schedule.nextTick(iso('2024-03-01T00:00:00Z'), first))).toBe('2024-03-31T00:00:00.000Z')
   })
 
+  it('finds the k-th tick from an anchor years back, each part multiplied by k', () => {
+    const anchor = iso('2024-01-31T00:00:00Z')
+    const monthly = parseScheduleExpression('@every 1 month')
+    // 77 months after 31 January 2024: 30 June 2030 (clamped to the month end).
+    expect(show(monthly.nextTick(iso('2030-06-15T00:00:00Z'), anchor))).toBe('2030-06-30T00:00:00.000Z')
+    expect(show(monthly.nextTick(iso('2030-06-30T00:00:00Z'), anchor))).toBe('2030-07-31T00:00:00.000Z')
+    const mixed = parseScheduleExpression('@every 1 month 2 days 1h')
+    const start = iso('2024-01-01T00:00:00Z')
+    // k = 3: 1 April + 6 days + 3 hours.
+    expect(show(mixed.nextTick(iso('2024-04-01T00:00:00Z'), start))).toBe('2024-04-07T03:00:00.000Z')
+    expect(show(addCalendarInterval(start, { months: 1, days: 2, ms: HOUR }, 3, 'UTC'))).toBe(
+      '2024-04-07T03:00:00.000Z',
+    )
+  })
+
   it('@every 1 year in a zone keeps the wall-clock time across daylight saving', () => {
     const schedule = parseScheduleExpression('@every 1 year', { timezone: 'Europe/Paris' })
     expect(schedule.timezone).toBe('Europe/Paris')

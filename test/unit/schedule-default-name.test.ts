@@ -17,6 +17,12 @@ describe('default schedule names', () => {
     expect(defaultScheduleName('cleanup', '@daily', { list: [1, 2], more: true })).not.toBe(base)
   })
 
+  it('stays the same from one version to the next (a changed hash would register a second schedule)', () => {
+    expect(
+      defaultScheduleName('cleanup', '@daily', { list: [1, 2], b: { y: 1, x: [true, null, 'a'] } }),
+    ).toBe('cleanup:0a66a35b')
+  })
+
   it('stays a valid name (for unschedule) when the kind is as long as names allow', () => {
     const kind = `k${'x'.repeat(127)}`
     const name = defaultScheduleName(kind, '@daily', null)

@@ -102,6 +102,38 @@ describe('assessStorageHealth: the heldHorizon rule', () => {
     expect(health.warnings[0]?.message).toContain("SELECT pg_drop_replication_slot('stand''by');")
   })
 
+  it('names the table with the most dead rows and the holder held longest, wherever they are listed', () => {
+    const health = assessStorageHealth(
+      reading([session(8, 60_000), session(7, 40_000)], [table('queues', 10_000), table('jobs', 20_000)]),
+      thresholds,
+      never,
+    )
+    expect(health.warnings).toHaveLength(1)
+    expect(health.warnings[0]).toMatchObject({ table: 'jobs', holder: { pid: 8 } })
+  })
+
+  it('stays silent with a long holder but no tables read', () => {
+    expect(assessStorageHealth(reading([session(8, 60_000)], []), thresholds, never).warnings).toEqual([])
+  })
+
+  it('leaves out the details a holder does not have', () => {
+    const slot: HorizonHolder = {
+      ...session(0, 0),
+      kind: 'replicationSlot',
+      pid: 12,
+      name: 'replica',
+      state: '',
+      transactionStartedAt: T0 - 60_000,
+    }
+    expect(assessStorageHealth(reading([slot]), thresholds, never).warnings[0]?.message).toMatch(
+      /^Replication slot "replica" \(used by pid 12\) has held/,
+    )
+    const quiet = { ...slot, state: 'active', pid: null }
+    expect(assessStorageHealth(reading([quiet]), thresholds, never).warnings[0]?.message).toMatch(
+      /^Replication slot "replica" \(active\) has held/,
+    )
+  })
+
   it('tells how to finish a prepared transaction', () => {
     const prepared: HorizonHolder = {
       ...session(0, 60_000),

@@ -47,5 +47,7 @@ describe('transactionalExecutionOf', () => {
     const store = storeWith(true, { runInTransaction: async () => 1 as never })
     expect(() => transactionalExecutionOf(store)).toThrow(InvalidArgumentError)
     expect(() => transactionalExecutionOf(store)).toThrow(/completeInTransaction/)
+    const other = storeWith(true, { completeInTransaction: async () => true })
+    expect(() => transactionalExecutionOf(other)).toThrow(InvalidArgumentError)
   })
 })
