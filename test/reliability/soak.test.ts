@@ -443,7 +443,7 @@ async function runSoak(db: StoreFixture, config: SoakConfig, children: ChildProc
   const sizes = (
     await pool.query(
       `SELECT pg_total_relation_size($1::regclass)::bigint AS jobs, pg_total_relation_size($2::regclass)::bigint AS runs,
-         (SELECT count(*) FROM ${db.table('jobs')})::int AS job_rows`,
+         (SELECT count(*) FROM ${db.everyJob})::int AS job_rows`,
       [`"${schema}".jobs`, `"${schema}".soak_runs`],
     )
   ).rows[0]
