@@ -7,9 +7,10 @@
  * Partitions are named by their range: `job_history_<yyyymmdd>` holds that UTC day,
  * `job_history_before_<yyyymmdd>` everything before that day (made by the migration for old rows),
  * `job_history_default` whatever no range holds. DDL runs under a short `lock_timeout`: attaching a
- * partition takes SHARE UPDATE EXCLUSIVE on the parent (completions go on) and ACCESS EXCLUSIVE on the
- * DEFAULT partition while it checks DEFAULT holds none of the day's rows (only DEFAULT's readers and
- * writers wait; a day whose rows are there is not tried at all), dropping one takes ACCESS
+ * partition locks the parent in SHARE ROW EXCLUSIVE mode (completions wait for the attach: one routed
+ * with the partitions of before it would put a row of the new day into DEFAULT and fail) and DEFAULT
+ * in ACCESS EXCLUSIVE mode while the attach checks DEFAULT holds none of the day's rows (a day whose
+ * rows are there is not tried at all), dropping one takes ACCESS
  * EXCLUSIVE on the parent and the DEFAULT partition for a moment (completions wait at most the
  * timeout; a drop that cannot get its lock is left to the next pass, and the rows stay until then).
  */
@@ -148,6 +149,10 @@ export async function ensurePartitions(pool: pg.Pool, names: SqlNames, now?: num
         ])
       ).rows
       if (!lock?.ok) throw new Error('another process maintains the partitions')
+      // Writers of history wait for the attach (at most the lock timeout to get in, then the attach
+      // itself): an insert that routed its row with the partitions of before the attach would put a
+      // row of the new day into DEFAULT and fail DEFAULT's new constraint.
+      await client.query(`LOCK TABLE ${names.history} IN SHARE ROW EXCLUSIVE MODE`)
       await client.query(
         `CREATE TABLE ${table} (LIKE ${names.history} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
       )
