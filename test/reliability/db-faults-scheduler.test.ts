@@ -3,7 +3,7 @@
  * that pass with a typed error, not crash the process: `pg` emits 'error' on a checked-out client
  * that nobody listens to, which Node turns into an uncaught exception. Found by db-faults.test.ts
  * (an unhandled "Connection terminated unexpectedly" after pg_terminate_backend); pinned here
- * deterministically: the tick's UPDATE waits on a row lock the test holds, and the test terminates
+ * deterministically: the tick's statement on the schedule row waits on a row lock the test holds, and the test terminates
  * that backend.
  */
 import pg from 'pg'
@@ -52,7 +52,7 @@ describePostgres('a schedule tick whose connection is terminated', () => {
         async () =>
           (
             await db.pool.query(
-              `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%next_run_at = %' AND datname = current_database()`,
+              `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%schedules%' AND datname = current_database()`,
             )
           ).rows[0]?.pid as number | undefined,
         { message: 'the tick to wait on the row lock' },
