@@ -60,6 +60,7 @@ export class QueueLifecycle {
 
   async #start(): Promise<void> {
     const { config, store, clock, events, registry } = this.#deps
+    await store.ready()
     const defaultQueues = [...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)])]
     this.#workers = config.workers(defaultQueues).map((w) => this.#createWorker(w))
     if (config.maintenance) {

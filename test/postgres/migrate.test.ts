@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import {
   loadMigrations,
   migrate,
@@ -14,6 +15,7 @@ import {
   SchemaNotMigratedError,
   SchemaTooNewError,
 } from '../../src/core/domain/errors.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { createTestSchema } from '../support/database.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, newJob, T0 } from './fixture.js'
@@ -137,6 +139,18 @@ describePostgres('migrations', () => {
     expect(await new PostgresStore({ pool, schema }).insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(
       1,
     )
+  })
+
+  it('start() refuses a schema migrated by newer code, also with maintenance off (no worker runs on it)', async () => {
+    const schema = freshSchema()
+    await new PostgresStore({ pool, schema }).migrate()
+    await pool.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (998, '998_from_the_future')`)
+    for (const maintenance of [{ enabled: false }, {}]) {
+      const queue = createPostgresQueue({ pool, schema, maintenance, scheduler: { enabled: false } })
+      queue.register(defineJob<Record<string, never>>({ kind: 'test' }), async () => {})
+      await expect(queue.start()).rejects.toBeInstanceOf(SchemaTooNewError)
+      await queue.shutdown({ graceMs: 0 })
+    }
   })
 
   it('gives the migration SQL for a schema, so a team can apply it with its own tool; the store then finds it migrated', async () => {

@@ -278,7 +278,10 @@ describe('resolveConfig: bad options', () => {
   it.each([
     ['a ManualClock', { clock: new ManualClock(0) }],
     ['console-like logger', { logger: silentLogger }],
-    ['a timeout rescue margin of 0', { maintenance: { timeoutRescueMarginMs: 0 } }],
+    [
+      'the smallest timeout rescue margin (the buffer wait)',
+      { maxBufferWaitMs: 1, maintenance: { timeoutRescueMarginMs: 1 } },
+    ],
     [
       'a worker with each isolation',
       {

@@ -292,6 +292,9 @@ export class MemoryStore implements JobStore {
   }
 
   /** Nothing to release: the store holds no connections or timers. */
+  /** Always ready: there is no schema to check. */
+  async ready(): Promise<void> {}
+
   async close(): Promise<void> {}
 
   /** Every job in id order, synchronously (for the test helpers). */

@@ -388,6 +388,11 @@ export class PostgresStore implements JobStore {
   }
 
   /** Closes the notification connection, and the pool if the store created it. Safe to call twice. */
+  /** Fails on a schema missing migrations or migrated by newer code (see `JobStore.ready`). */
+  ready(): Promise<void> {
+    return this.#ensureMigrated()
+  }
+
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.#listener.close()

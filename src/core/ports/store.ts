@@ -318,6 +318,13 @@ export interface JobStore {
    */
   storageHealth?(): Promise<StorageHealthReading>
 
+  /**
+   * Checks the store can serve this code before a queue starts its workers: Postgres throws
+   * `SchemaNotMigratedError` on a schema missing migrations and `SchemaTooNewError` on one migrated
+   * by newer code. `start()` awaits it, so a process never runs on a schema it does not understand.
+   */
+  ready(): Promise<void>
+
   /** Releases resources the store opened itself (not a pool the caller passed in). */
   close(): Promise<void>
 }
