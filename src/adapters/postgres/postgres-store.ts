@@ -4,7 +4,7 @@
  * take an advisory lock. Producers can enqueue inside their own transaction (`tx`); handlers can run
  * in the job's own transaction. Driver errors are translated into Conveyor errors here, at the boundary.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import type { JobRecord } from '../../core/domain/job.js'
 import type { StorageHealthReading } from '../../core/domain/storage-health.js'
@@ -49,33 +49,10 @@ import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
 import { type SqlNames, sqlNames } from './sql-names.js'
 import { type StoreStatements, storeStatements } from './statements.js'
 import { readStorageHealth } from './storage-health.js'
+import { openPool, type PostgresStoreOptions } from './store-options.js'
 import { updateJob } from './update-job.js'
 
-/** How to reach the database: the application's pool, or a connection string for a pool the store owns. */
-export interface PostgresStoreOptions {
-  /** A pool the application owns; `close()` leaves it open. */
-  readonly pool?: pg.Pool
-  /** Connection string of a pool the store creates itself and ends on `close()`. */
-  readonly connectionString?: string
-  /** Size of the store's own pool (default 10; only with `connectionString`). */
-  readonly maxConnections?: number
-  /** Schema of Conveyor's tables (default `conveyor`). */
-  readonly schema?: string
-  /** Receives background errors (the LISTEN connection dropping, errors of idle pool clients). */
-  readonly onError?: (error: unknown) => void
-  /**
-   * Run claims on the main pool with full durability instead of on two extra connections with
-   * `synchronous_commit = off` (default false: a lost claim only leaves its job available).
-   */
-  readonly durableClaims?: boolean
-  /**
-   * The keyset claim: each claim resumes its index scan where the worker's last claim ended (less
-   * `lookbackMs` of run time), and scans from the front at least every `fullScanIntervalMs` (defaults
-   * 1000 and 1000; `fullScanIntervalMs: 0` scans from the front every time). Keeps claims cheap while
-   * a long transaction holds back VACUUM; see docs/storage.md.
-   */
-  readonly claimCursor?: ClaimCursorOptions
-}
+export type { PostgresStoreOptions } from './store-options.js'
 
 /** `JobStore` on PostgreSQL with `pg`. */
 export class PostgresStore implements JobStore {
@@ -115,28 +92,9 @@ export class PostgresStore implements JobStore {
     this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA)
     this.claimCursor = resolveClaimCursorOptions(options.claimCursor)
     this.#cursors = new ClaimCursors(this.claimCursor)
-    if (options.pool !== undefined) {
-      if (typeof options.pool?.query !== 'function' || typeof options.pool?.connect !== 'function') {
-        throw new InvalidArgumentError('pool must be a pg Pool (an object with query() and connect()).')
-      }
-      this.pool = options.pool
-      this.#ownsPool = false
-    } else if (typeof options.connectionString === 'string' && options.connectionString.length > 0) {
-      this.pool = new pg.Pool({
-        connectionString: options.connectionString,
-        max: options.maxConnections ?? 10,
-        connectionTimeoutMillis: 10_000,
-        // The completion and rescue statements plan with large cost estimates on big tables; JIT
-        // would compile them on every run for no gain.
-        options: '-c jit=off',
-      })
-      this.pool.on('error', (error) => options.onError?.(error))
-      this.#ownsPool = true
-    } else {
-      throw new InvalidArgumentError(
-        'PostgresStore needs a pg Pool ({ pool }) or a connection string ({ connectionString }).',
-      )
-    }
+    const opened = openPool(options)
+    this.pool = opened.pool
+    this.#ownsPool = opened.ownsPool
     this.#names = sqlNames(this.schema)
     this.#sql = storeStatements(this.#names)
     this.#history = new HistoryUpkeep(this.pool, this.#names)

@@ -1,0 +1,58 @@
+/** Options of `PostgresStore`, and the pool they open. */
+import pg from 'pg'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
+import type { ClaimCursorOptions } from './claim-cursor.js'
+
+/** How to reach the database: the application's pool, or a connection string for a pool the store owns. */
+export interface PostgresStoreOptions {
+  /** A pool the application owns; `close()` leaves it open. */
+  readonly pool?: pg.Pool
+  /** Connection string of a pool the store creates itself and ends on `close()`. */
+  readonly connectionString?: string
+  /** Size of the store's own pool (default 10; only with `connectionString`). */
+  readonly maxConnections?: number
+  /** Schema of Conveyor's tables (default `conveyor`). */
+  readonly schema?: string
+  /** Receives background errors (the LISTEN connection dropping, errors of idle pool clients). */
+  readonly onError?: (error: unknown) => void
+  /**
+   * Run claims on the main pool with full durability instead of on two extra connections with
+   * `synchronous_commit = off` (default false: a lost claim only leaves its job available).
+   */
+  readonly durableClaims?: boolean
+  /**
+   * The keyset claim: each claim resumes its index scan where the worker's last claim ended (less
+   * `lookbackMs` of run time), and scans from the front at least every `fullScanIntervalMs` (defaults
+   * 1000 and 1000; `fullScanIntervalMs: 0` scans from the front every time). Keeps claims cheap while
+   * a long transaction holds back VACUUM; see docs/storage.md.
+   */
+  readonly claimCursor?: ClaimCursorOptions
+}
+
+/**
+ * The pool the store runs on: the application's (`pool`, left open by `close()`), or one it opens
+ * from `connectionString` and owns.
+ */
+export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPool: boolean } {
+  if (options.pool !== undefined) {
+    if (typeof options.pool?.query !== 'function' || typeof options.pool?.connect !== 'function') {
+      throw new InvalidArgumentError('pool must be a pg Pool (an object with query() and connect()).')
+    }
+    return { pool: options.pool, ownsPool: false }
+  }
+  if (typeof options.connectionString === 'string' && options.connectionString.length > 0) {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: 10_000,
+      // The completion and rescue statements plan with large cost estimates on big tables; JIT
+      // would compile them on every run for no gain.
+      options: '-c jit=off',
+    })
+    pool.on('error', (error) => options.onError?.(error))
+    return { pool, ownsPool: true }
+  }
+  throw new InvalidArgumentError(
+    'PostgresStore needs a pg Pool ({ pool }) or a connection string ({ connectionString }).',
+  )
+}
