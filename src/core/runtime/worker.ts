@@ -274,8 +274,10 @@ export class Worker {
     const now = this.#buffer.length > 0 ? this.#deps.clock.now() : 0
     // A job that waited past maxBufferWaitMs goes back to the queue instead: a job starts at most
     // that long after its claim, which the timeout rescue's margin (counted from the claim) relies on.
-    const stale = this.#buffer.length > 0 ? this.#takeStale(now) : []
-    if (stale.length > 0) void this.#release(stale)
+    // The buffer is in claim order: only a stale head means anything to release (no array otherwise).
+    const head = this.#buffer[0]
+    if (head !== undefined && head.claimedAt < now - this.settings.maxBufferWaitMs)
+      void this.#release(this.#takeStale(now))
     while (this.#buffer.length > 0 && !this.#stopping) {
       const head = this.#buffer[0]!
       if (this.#used > 0 && this.#used + head.job.weight > this.settings.capacity) return
