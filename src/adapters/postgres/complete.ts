@@ -17,7 +17,7 @@ import { queryRows, type SqlTarget } from './queryable.js'
 import { CHANGEABLE_SQL, FINAL_SQL, fromMs, nowMs, type SqlNames, toMs, WAITING_SQL } from './sql-names.js'
 
 /**
- * CTEs `doomed` (recursive), `cascaded` and `cascade_archived` that cancel, at time `now`, the waiting
+ * CTEs `doomed` (recursive), `doomed_rows`, `cascaded` and `cascade_archived` that cancel, at time `now`, the waiting
  * dependants of the ids in CTE `source` (column `id`), and theirs in turn, moving them to the history
  * table as `cancelled`; rows of `source` itself are left to the statement that produced them (one
  * statement must not change a row twice). Needs `WITH RECURSIVE`.
@@ -25,16 +25,22 @@ import { CHANGEABLE_SQL, FINAL_SQL, fromMs, nowMs, type SqlNames, toMs, WAITING_
 export function cascadeCtes(names: SqlNames, source: string, now: string): string {
   // A LATERAL subquery fenced with OFFSET 0 keeps each step a probe of the depends_on GIN index per
   // id; as a plain join the planner seq-scans the whole table for the recursive term, even when
-  // there is nothing to cascade.
+  // there is nothing to cascade. The rows are then locked by primary-key probes and deleted by tuple
+  // id, for the reason `lockRunningSql` gives.
   const dependants = (id: string) =>
     `SELECT d.id FROM ${names.jobs} d WHERE d.depends_on @> ARRAY[${id}] AND d.depends_on IS NOT NULL AND d.state IN ${CHANGEABLE_SQL} OFFSET 0`
   return `doomed(id) AS (
       SELECT n.id FROM ${source} s CROSS JOIN LATERAL (${dependants('s.id')}) n
       UNION
       SELECT n.id FROM doomed x CROSS JOIN LATERAL (${dependants('x.id')}) n
+    ), doomed_rows AS (
+      SELECT r.tid FROM doomed x CROSS JOIN LATERAL (
+        SELECT j.ctid AS tid, j.state FROM ${names.jobs} j WHERE j.id = x.id OFFSET 0 FOR UPDATE OF j
+      ) r
+      WHERE x.id NOT IN (SELECT id FROM ${source}) AND r.state IN ${CHANGEABLE_SQL}
     ), cascaded AS (
       DELETE FROM ${names.jobs} c
-      WHERE c.id IN (SELECT id FROM doomed) AND c.id NOT IN (SELECT id FROM ${source}) AND c.state IN ${CHANGEABLE_SQL}
+      WHERE c.ctid = ANY(ARRAY(SELECT tid FROM doomed_rows))
       RETURNING ${rowWith('c', { state: `'cancelled'`, finished_at: fromMs(now) })}
     ), cascade_archived AS (
       ${copyRowsSql(names.history, 'cascaded')}
@@ -59,6 +65,26 @@ function attemptStartSql(waitMs: string): string {
 }
 
 /**
+ * CTE body locking the job rows of CTE `input` (column `id`, and `attempt`: null for any attempt)
+ * that still run that attempt: its rows are the input's columns and the row's tuple id `tid`. Each
+ * row is found by a probe of the primary key on its id alone, whatever the planner estimates: with a
+ * state condition in the same scan, a table whose statistics show a few live rows (finished jobs
+ * leave it) was planned as a walk of the running index, which a held xmin horizon fills with dead
+ * entries. The statements then change exactly these tuples by tid (a TID scan).
+ */
+function lockRunningSql(names: SqlNames, input: string): string {
+  return `SELECT c.*, r.tid FROM ${input} c CROSS JOIN LATERAL (
+        SELECT j.ctid AS tid, j.state, j.attempt FROM ${names.jobs} j WHERE j.id = c.id OFFSET 0 FOR UPDATE OF j
+      ) r
+      WHERE r.state = 'running' AND (c.attempt IS NULL OR r.attempt = c.attempt)`
+}
+
+/** SQL condition: job row `j` is one of the tuples of CTE `locked` (column `tid`) joined as `c`. */
+function lockedTuple(locked: string, extra = ''): string {
+  return `j.ctid = ANY(ARRAY(SELECT l.tid FROM ${locked} l${extra ? ` WHERE ${extra.replaceAll('c.', 'l.')}` : ''})) AND j.ctid = c.tid${extra ? ` AND ${extra}` : ''}`
+}
+
+/**
  * The completion statement. Parameters: $1 ids, $2 outcomes, $3 run-at ms, $4 errors (jsonb),
  * $5 whether to set the workflow state, $6 workflow states, $7 attempts (null: any attempt),
  * $8 now ms, $9 the jobs channel, $10 run logs (jsonb, null: nothing logged), $11 delays ms (a
@@ -67,12 +93,13 @@ function attemptStartSql(waitMs: string): string {
  * the jobs written.
  */
 export function completeSql(names: SqlNames): string {
-  const guard = `j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)`
   const errors = `CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END`
   const workflowState = `CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END`
   return `WITH RECURSIVE input AS (
       SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[], $10::jsonb[], $11::float8[], $12::float8[])
         AS c(id, outcome, run_at, error, set_state, workflow_state, attempt, log, delay_ms, wait_ms)
+    ), locked AS (
+      ${lockRunningSql(names, 'input')}
     ), updated AS (
       UPDATE ${names.jobs} j SET
         state = CASE c.outcome WHEN 'retry' THEN 'retryable' WHEN 'snoozed' THEN 'scheduled' ELSE 'available' END,
@@ -83,12 +110,12 @@ export function completeSql(names: SqlNames): string {
         workflow_state = ${workflowState},
         attempted_at = ${attemptStartSql('c.wait_ms')},
         logs = ${appendLogSql('c.log')}
-      FROM input c
-      WHERE ${guard} AND c.outcome NOT IN ${FINAL_SQL}
+      FROM locked c
+      WHERE ${lockedTuple('locked', `c.outcome NOT IN ${FINAL_SQL}`)}
       RETURNING j.id, j.state, j.queue, j.priority, j.run_at
     ), moved AS (
-      DELETE FROM ${names.jobs} j USING input c
-      WHERE ${guard} AND c.outcome IN ${FINAL_SQL}
+      DELETE FROM ${names.jobs} j USING locked c
+      WHERE ${lockedTuple('locked', `c.outcome IN ${FINAL_SQL}`)}
       RETURNING ${rowWith('j', {
         state: 'c.outcome',
         errors,
@@ -135,11 +162,14 @@ export function completeSql(names: SqlNames): string {
  * the variant without logs, so the hot path ships and evaluates nothing for them.
  */
 export function completeSucceededSql(names: SqlNames, withLogs = false): string {
-  return `WITH done AS (
-      DELETE FROM ${names.jobs} j
-      USING unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[], $6::float8[]${withLogs ? ', $7::jsonb[]' : ''})
+  return `WITH input AS (
+      SELECT * FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[], $6::float8[]${withLogs ? ', $7::jsonb[]' : ''})
         AS c(id, attempt, set_state, workflow_state, wait_ms${withLogs ? ', log' : ''})
-      WHERE j.id = c.id AND j.state = 'running' AND (c.attempt IS NULL OR j.attempt = c.attempt)
+    ), locked AS (
+      ${lockRunningSql(names, 'input')}
+    ), done AS (
+      DELETE FROM ${names.jobs} j USING locked c
+      WHERE ${lockedTuple('locked')}
       RETURNING ${rowWith('j', {
         state: `'succeeded'`,
         finished_at: fromMs(nowMs('$5')),

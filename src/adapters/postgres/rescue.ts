@@ -113,7 +113,7 @@ export function rescueSql(names: SqlNames): string {
             || ' stopped sending heartbeats while running this job; it was returned to the queue.'
         ) END)`
   return `WITH RECURSIVE stale AS (
-      SELECT r.id FROM ${names.jobs} r
+      SELECT r.id, r.ctid AS tid FROM ${names.jobs} r
       WHERE r.state = 'running'
         AND (${timedOut('r')} OR NOT EXISTS (
           SELECT 1 FROM ${names.processes} p
@@ -124,11 +124,11 @@ export function rescueSql(names: SqlNames): string {
       FOR UPDATE OF r SKIP LOCKED
     ), retried AS (
       UPDATE ${names.jobs} j SET state = 'retryable', run_at = ${fromMs(now)}, errors = ${error}
-      WHERE j.id = ANY(ARRAY(SELECT id FROM stale)) AND j.state = 'running' AND NOT (${exhausted})
+      WHERE j.ctid = ANY(ARRAY(SELECT tid FROM stale)) AND j.state = 'running' AND NOT (${exhausted})
       RETURNING ${rowWith('j')}
     ), exhausted AS (
       DELETE FROM ${names.jobs} j
-      WHERE j.id = ANY(ARRAY(SELECT id FROM stale)) AND j.state = 'running' AND ${exhausted}
+      WHERE j.ctid = ANY(ARRAY(SELECT tid FROM stale)) AND j.state = 'running' AND ${exhausted}
       RETURNING ${rowWith('j', { state: `'failed'`, finished_at: fromMs(now), errors: error })}
     ), archived AS (
       ${copyRowsSql(names.history, 'exhausted')}

@@ -1,0 +1,134 @@
+/**
+ * The completion statements find each job by a probe of the primary key, whatever the planner
+ * estimates. Finished jobs leave `jobs` for `job_history`, so the table's statistics show a few live
+ * rows while a held xmin horizon (an idle transaction, a long report) keeps every claimed and finished
+ * job's dead versions in it and in the running index. A completion planned on those estimates walked
+ * the running index (every dead entry since the horizon) to complete ten jobs.
+ */
+import pg from 'pg'
+import { afterEach, expect, it } from 'vitest'
+import { completeSql, completeSucceededSql } from '../../src/adapters/postgres/complete.js'
+import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { databaseUrl, describePostgres, useStore } from './fixture.js'
+
+interface PlanNode {
+  readonly 'Node Type': string
+  readonly 'Relation Name'?: string
+  readonly 'Index Name'?: string
+  readonly Plans?: readonly PlanNode[]
+}
+
+/** Every node of a JSON plan. */
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)]
+}
+
+describePostgres('completion plan under a held horizon', () => {
+  const db = useStore()
+  const clients: pg.Client[] = []
+  afterEach(async () => {
+    for (const client of clients.splice(0)) await client.end()
+  })
+
+  async function connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: databaseUrl() })
+    await client.connect()
+    clients.push(client)
+    return client
+  }
+
+  /** Inserts `n` jobs running attempt 1 for worker `w`; returns their ids. */
+  async function insertRunning(client: pg.Client, n: number): Promise<string[]> {
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, attempt,
+         attempted_at, attempted_by)
+       SELECT 'noop', 'default', 'running', '{}', now(), now(), 3, 1, now(), 'w' FROM generate_series(1, $1::int)
+       RETURNING id`,
+      [n],
+    )
+    return rows.map((r) => r.id)
+  }
+
+  /**
+   * Ten running jobs, then 20,000 jobs claimed and finished while another session holds its snapshot,
+   * then VACUUM: `jobs` shows ten live rows, its running index 20,000 dead entries it cannot drop.
+   */
+  async function heldHorizonWithTenRunning(): Promise<{ client: pg.Client; ids: string[] }> {
+    const client = await connect()
+    const ids = await insertRunning(client, 10)
+    const holder = await connect()
+    await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
+    await holder.query('SELECT 1')
+    for (let round = 0; round < 4; round++) {
+      const churned = await insertRunning(client, 5_000)
+      await client.query(`DELETE FROM ${db.table('jobs')} WHERE id = ANY($1::bigint[])`, [churned])
+    }
+    await client.query(`VACUUM ANALYZE ${db.table('jobs')}`)
+    return { client, ids }
+  }
+
+  /** The nodes of the generic plan of `sql` prepared as `types`, run with `args`. */
+  async function jobsScans(client: pg.Client, sql: string, types: string, args: string): Promise<PlanNode[]> {
+    await client.query('SET plan_cache_mode = force_generic_plan')
+    await client.query('BEGIN')
+    try {
+      await client.query(`PREPARE completion(${types}) AS ${sql}`)
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE completion(${args})`,
+      )
+      return nodes(rows[0]!['QUERY PLAN'][0].Plan)
+    } finally {
+      await client.query('ROLLBACK')
+    }
+  }
+
+  /**
+   * `jobs` is read by primary-key probes and tuple-id fetches only (and, for the cascade of a failure,
+   * probes of the dependants' index by the failed job's id): no other index, no full scan.
+   */
+  function expectProbesOnly(plan: readonly PlanNode[]): void {
+    const indexes = plan.flatMap((n) => (n['Index Name']?.startsWith('jobs_') ? [n['Index Name']] : []))
+    expect(indexes).toContain('jobs_pkey')
+    for (const index of indexes)
+      expect(['jobs_pkey', 'jobs_depends_on_idx'], JSON.stringify(indexes)).toContain(index)
+    expect(plan.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'jobs')).toEqual([])
+  }
+
+  it('completes a batch of successes by primary-key probes', async () => {
+    const { client, ids } = await heldHorizonWithTenRunning()
+    const list = (values: readonly unknown[]) => `'{${values.join(',')}}'`
+    const scans = await jobsScans(
+      client,
+      completeSucceededSql(sqlNames(db.schema)),
+      'bigint[], int[], boolean[], jsonb[], float8, float8[]',
+      `${list(ids)}, ${list(ids.map(() => 1))}, ${list(ids.map(() => 'f'))}, ${list(ids.map(() => 'NULL'))}, NULL, ${list(ids.map(() => 0))}`,
+    )
+    expectProbesOnly(scans)
+  })
+
+  it('completes a batch of mixed outcomes by primary-key probes', async () => {
+    const { client, ids } = await heldHorizonWithTenRunning()
+    const list = (values: readonly unknown[]) => `'{${values.join(',')}}'`
+    const outcomes = ids.map((_, i) => (i % 2 === 0 ? 'succeeded' : 'retry'))
+    const scans = await jobsScans(
+      client,
+      completeSql(sqlNames(db.schema)),
+      'bigint[], text[], float8[], jsonb[], boolean[], jsonb[], int[], float8, text, jsonb[], float8[], float8[]',
+      [
+        list(ids),
+        list(outcomes),
+        list(ids.map(() => 'NULL')),
+        list(ids.map(() => 'NULL')),
+        list(ids.map(() => 'f')),
+        list(ids.map(() => 'NULL')),
+        list(ids.map(() => 1)),
+        'NULL',
+        `'${db.schema}_jobs'`,
+        list(ids.map(() => 'NULL')),
+        list(ids.map(() => 1000)),
+        list(ids.map(() => 0)),
+      ].join(', '),
+    )
+    expectProbesOnly(scans)
+  })
+})
