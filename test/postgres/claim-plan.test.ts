@@ -111,6 +111,37 @@ describePostgres('claim plan on the claim pool sessions', () => {
     expectClaimIndexScans(await plans(CLAIM_SESSION_SETTINGS, insertWaiting(20_000)))
   })
 
+  // A held xmin horizon: the statistics show a few live waiting jobs (claimed and finished ones left
+  // the table) among many dead versions the claim index cannot drop. A plan that reads another index
+  // of waiting jobs and sorts them cannot start at the cursor, so it walked every dead entry.
+  it('scans the claim index from the cursor when the statistics show a few waiting jobs', async () => {
+    const grow = insertWaiting(20)
+    expectClaimIndexScans(
+      await plans(
+        CLAIM_SESSION_SETTINGS,
+        async () => {},
+        async (client) => {
+          const holder = new pg.Client({ connectionString: databaseUrl() })
+          await holder.connect()
+          try {
+            await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
+            await holder.query('SELECT 1')
+            // 20,000 jobs waited, were claimed and finished under the held snapshot.
+            for (let round = 0; round < 4; round++) {
+              await insertWaiting(5_000)(client)
+              await client.query(`UPDATE ${db.table('jobs')} SET state = 'running' WHERE state = 'available'`)
+              await client.query(`DELETE FROM ${db.table('jobs')} WHERE state = 'running'`)
+            }
+            await grow(client)
+            await client.query(`VACUUM ANALYZE ${db.table('jobs')}`)
+          } finally {
+            await holder.end()
+          }
+        },
+      ),
+    )
+  })
+
   // Last: the statistics ANALYZE leaves outlive the TRUNCATE between tests.
   it('scans the claim index in order with a large analyzed backlog', async () => {
     const grow = insertWaiting(60_000)

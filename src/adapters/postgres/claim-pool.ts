@@ -15,10 +15,14 @@ import pg from 'pg'
  * One generic plan per session: each claim otherwise planned itself again (custom plans win the
  * planner's comparison), a large share of its server time. Sequential scans off: a generic plan
  * made while the table was empty or never analyzed (autovacuum off) otherwise stays a full scan
- * per claim for the life of the session; every statement run here has an index path.
+ * per claim for the life of the session; every statement run here has an index path. Sorts off: a
+ * plan made while the statistics show a few waiting jobs (a held xmin horizon: the claimed ones left,
+ * their dead versions stay) read another index of waiting jobs and sorted what it found, so the claim
+ * could not start at its cursor and walked every dead entry; the claim index gives the claim's order
+ * without a sort, and the sorts every plan shares (over the few locked rows) cost each plan the same.
  */
 export const CLAIM_SESSION_SETTINGS =
-  '-c synchronous_commit=off -c jit=off -c plan_cache_mode=force_generic_plan -c enable_seqscan=off'
+  '-c synchronous_commit=off -c jit=off -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_sort=off'
 
 /** Creates the claim pool from the main pool's settings, or returns null where that is not possible. */
 export function createClaimPool(
