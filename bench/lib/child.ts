@@ -43,11 +43,15 @@ export class WorkerChild {
     })
   }
 
-  /** Forks the compiled worker child (see build-worker.ts) and waits until it has loaded its modules. */
+  /**
+   * Forks the compiled worker child (see build-worker.ts) and waits until it has loaded its modules.
+   * `BENCH_CHILD_NODE_FLAGS` (space-separated) passes node flags to every child, e.g.
+   * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the workers (node refuses them in NODE_OPTIONS).
+   */
   static async spawn(script: string, spec: WorkerSpec, timeoutMs: number): Promise<WorkerChild> {
     const child = fork(script, [JSON.stringify(spec)], {
       cwd: REPO_ROOT,
-      execArgv: [],
+      execArgv: (process.env.BENCH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     })
     const handle = new WorkerChild(child)
