@@ -1,24 +1,18 @@
 /**
- * Runs one attempt of one job: builds the handler context, enforces the timeout, interprets the
+ * Runs one attempt of one job: builds the handler context (`attempt-context.ts`), enforces the timeout, interprets the
  * handler's outcome and turns it into a `Completion` for the store. It never touches the store.
  */
 
 import { type BackoffFunction, backoffDelay, DEFAULT_BACKOFF, resolveBackoff } from '../domain/backoff.js'
 import { CancelJob, FailJob, JobControl, SnoozeJob } from '../domain/controls.js'
-import {
-  InvalidArgumentError,
-  JobCancelledError,
-  JobTimeoutError,
-  ShutdownAbortError,
-} from '../domain/errors.js'
-import type { AttemptError, BackoffSpec, JobRecord, RunLog } from '../domain/job.js'
-import { assertJsonValue, type JsonValue } from '../domain/json.js'
+import { JobCancelledError, JobTimeoutError, ShutdownAbortError } from '../domain/errors.js'
+import type { AttemptError, BackoffSpec, JobRecord } from '../domain/job.js'
 import type { Clock } from '../ports/clock.js'
 import type { Logger } from '../ports/logger.js'
-import type { AttemptOutcome, JobContext, JobHandler, ScheduleRunInfo } from '../ports/queue.js'
+import type { AttemptOutcome, JobHandler, ScheduleRunInfo } from '../ports/queue.js'
 import type { Completion, RunAgainAt, TransactionHandle } from '../ports/store.js'
 import type { AbortHandle } from './abort-handle.js'
-import { createRunLogger, type RunLogger } from './run-logger.js'
+import { AttemptContext } from './attempt-context.js'
 
 /** The executor's slice of the queue options. */
 export interface ExecutorSettings {
@@ -56,77 +50,6 @@ export interface AttemptResult {
   readonly completion: Completion
   readonly outcome: AttemptOutcome
   readonly durationMs: number
-}
-
-/** The handler's `ctx`: methods on a prototype, logger made on first use (cheap per job). */
-class AttemptContext implements JobContext {
-  readonly job: JobRecord
-  readonly attempt: number
-  readonly run: number
-  readonly schedule: ScheduleRunInfo | null
-  readonly tx: TransactionHandle | null
-  state: JsonValue | null
-  stateChanged = false
-  readonly #deps: ExecutorDeps
-  readonly #abort: AbortHandle
-  #run: RunLogger | undefined
-
-  constructor(deps: ExecutorDeps, input: AttemptInput) {
-    this.#deps = deps
-    this.#abort = input.abort
-    this.job = input.job
-    this.attempt = input.job.attempt
-    this.run = input.job.runs
-    this.schedule = input.schedule
-    this.tx = input.tx ?? null
-    this.state = input.job.workflowState
-  }
-
-  get signal(): AbortSignal {
-    return this.#abort.signal
-  }
-
-  get log(): Logger {
-    this.#run ??= createRunLogger(() => this.#deps.clock.now(), this.#deps.logger, {
-      jobId: this.job.id,
-      kind: this.job.kind,
-      attempt: this.job.attempt,
-    })
-    return this.#run.logger
-  }
-
-  /** What this attempt logged, to store with the job; null when it logged nothing. */
-  get runLog(): RunLog | null {
-    const run = this.#run
-    if (!run) return null
-    const dropped = run.dropped()
-    if (run.lines.length === 0 && dropped === 0) return null
-    return dropped === 0
-      ? { attempt: this.attempt, lines: run.lines }
-      : { attempt: this.attempt, lines: run.lines, dropped }
-  }
-
-  setState(next: JsonValue): void {
-    assertJsonValue(next, 'workflow state')
-    this.state = next
-    this.stateChanged = true
-  }
-
-  snooze(delayMs: number, options?: { state?: JsonValue }): SnoozeJob {
-    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-      throw new InvalidArgumentError(`snooze(delayMs) needs a finite number >= 0; got ${String(delayMs)}.`)
-    }
-    if (options?.state !== undefined) assertJsonValue(options.state, 'workflow state')
-    return new SnoozeJob(delayMs, options?.state)
-  }
-
-  fail(reason: string): FailJob {
-    return new FailJob(String(reason))
-  }
-
-  cancel(reason: string): CancelJob {
-    return new CancelJob(String(reason))
-  }
 }
 
 /** How the handler ended: returned (`value`), threw (`thrown`), or was aborted first (`aborted`). */
