@@ -79,9 +79,13 @@ function lockRunningSql(names: SqlNames, input: string): string {
       WHERE r.state = 'running' AND (c.attempt IS NULL OR r.attempt = c.attempt)`
 }
 
-/** SQL condition: job row `j` is one of the tuples of CTE `locked` (column `tid`) joined as `c`. */
-function lockedTuple(locked: string, extra = ''): string {
-  return `j.ctid = ANY(ARRAY(SELECT l.tid FROM ${locked} l${extra ? ` WHERE ${extra.replaceAll('c.', 'l.')}` : ''})) AND j.ctid = c.tid${extra ? ` AND ${extra}` : ''}`
+/**
+ * SQL condition: job row `j` is one of the tuples of CTE `locked` (column `tid`), joined as `c`, whose
+ * row passes `where` (a condition on the alias it is given; none: every row).
+ */
+function lockedTuple(locked: string, where?: (alias: string) => string): string {
+  const only = (alias: string) => (where ? ` AND ${where(alias)}` : '')
+  return `j.ctid = ANY(ARRAY(SELECT l.tid FROM ${locked} l WHERE true${only('l')})) AND j.ctid = c.tid${only('c')}`
 }
 
 /**
@@ -111,11 +115,11 @@ export function completeSql(names: SqlNames): string {
         attempted_at = ${attemptStartSql('c.wait_ms')},
         logs = ${appendLogSql('c.log')}
       FROM locked c
-      WHERE ${lockedTuple('locked', `c.outcome NOT IN ${FINAL_SQL}`)}
+      WHERE ${lockedTuple('locked', (a) => `${a}.outcome NOT IN ${FINAL_SQL}`)}
       RETURNING j.id, j.state, j.queue, j.priority, j.run_at
     ), moved AS (
       DELETE FROM ${names.jobs} j USING locked c
-      WHERE ${lockedTuple('locked', `c.outcome IN ${FINAL_SQL}`)}
+      WHERE ${lockedTuple('locked', (a) => `${a}.outcome IN ${FINAL_SQL}`)}
       RETURNING ${rowWith('j', {
         state: 'c.outcome',
         errors,
