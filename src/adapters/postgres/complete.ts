@@ -34,9 +34,7 @@ export function cascadeCtes(names: SqlNames, source: string, now: string): strin
       UNION
       SELECT n.id FROM doomed x CROSS JOIN LATERAL (${dependants('x.id')}) n
     ), doomed_rows AS (
-      SELECT r.tid FROM doomed x CROSS JOIN LATERAL (
-        SELECT j.ctid AS tid, j.state FROM ${names.jobs} j WHERE j.id = x.id OFFSET 0 FOR UPDATE OF j
-      ) r
+      SELECT r.tid FROM doomed x CROSS JOIN LATERAL (${lockJobByIdSql(names, 'x.id', 'j.state')}) r
       WHERE x.id NOT IN (SELECT id FROM ${source}) AND r.state IN ${CHANGEABLE_SQL}
     ), cascaded AS (
       DELETE FROM ${names.jobs} c
@@ -65,6 +63,15 @@ function attemptStartSql(waitMs: string): string {
 }
 
 /**
+ * A LATERAL subquery locking the job row of id `id` (an outer column), found by a probe of the primary
+ * key on the id alone (fenced with OFFSET 0, so no other condition reaches the scan): its tuple id
+ * `tid` and `columns` of row `j`.
+ */
+function lockJobByIdSql(names: SqlNames, id: string, columns: string): string {
+  return `SELECT j.ctid AS tid, ${columns} FROM ${names.jobs} j WHERE j.id = ${id} OFFSET 0 FOR UPDATE OF j`
+}
+
+/**
  * CTE body locking the job rows of CTE `input` (column `id`, and `attempt`: null for any attempt)
  * that still run that attempt: its rows are the input's columns and the row's tuple id `tid`. Each
  * row is found by a probe of the primary key on its id alone, whatever the planner estimates: with a
@@ -73,9 +80,7 @@ function attemptStartSql(waitMs: string): string {
  * entries. The statements then change exactly these tuples by tid (a TID scan).
  */
 function lockRunningSql(names: SqlNames, input: string): string {
-  return `SELECT c.*, r.tid FROM ${input} c CROSS JOIN LATERAL (
-        SELECT j.ctid AS tid, j.state, j.attempt FROM ${names.jobs} j WHERE j.id = c.id OFFSET 0 FOR UPDATE OF j
-      ) r
+  return `SELECT c.*, r.tid FROM ${input} c CROSS JOIN LATERAL (${lockJobByIdSql(names, 'c.id', 'j.state, j.attempt')}) r
       WHERE r.state = 'running' AND (c.attempt IS NULL OR r.attempt = c.attempt)`
 }
 
