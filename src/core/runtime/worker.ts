@@ -359,6 +359,20 @@ export class Worker {
     this.#running.delete(job.id)
     this.#used -= job.weight
     this.#startBuffered()
-    if (this.#pending && this.#needsMore()) this.#schedule()
+    if (this.#pending && this.#needsMore()) this.#claimNow()
+  }
+
+  /**
+   * A claim made due by a finished job is asked for at once, not on the next turn: jobs that settle
+   * at once run the whole buffer in one chain of promise callbacks, so a claim left for the next turn
+   * would go out only once the buffer is empty, and the slots would then wait out its round trip.
+   */
+  #claimNow(): void {
+    if (!this.#started || this.#stopping) return
+    if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT) {
+      this.#wanted = true
+      return
+    }
+    void this.#fetch()
   }
 }
