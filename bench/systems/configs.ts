@@ -3,6 +3,7 @@
  * definition); `defaults` leaves everything else at the library's defaults, `best` is the fastest
  * drain configuration its own documentation describes. Logging is silenced for every system.
  */
+import { AUTO_PREFETCH } from '../../src/core/defaults.js'
 import type { QueueSystem, SystemConfig } from '../lib/types.js'
 
 /** Worker concurrency of every drain and latency run. */
@@ -32,7 +33,7 @@ export const DRAIN_CONFIGS: Record<QueueSystem, readonly SystemConfig[]> = {
     { name: 'defaults', description: 'queues: { default: { concurrency: 10 } }; everything else default' },
     {
       name: 'tuned',
-      description: `defaults with a fixed prefetch: ${CONVEYOR_TUNED_PREFETCH} (the default is adaptive, 100 to 400)`,
+      description: `defaults with a fixed prefetch: ${CONVEYOR_TUNED_PREFETCH} (the default is adaptive, \${AUTO_PREFETCH.base} to \${AUTO_PREFETCH.max})`,
     },
   ],
   'pg-boss': [

@@ -34,7 +34,7 @@ export const DEFAULTS = Object.freeze({
     maxBufferWaitMs: 5000,
   }),
   /** The range of `prefetch: 'auto'`: the base keeps the buffer modest when there is no backlog. */
-  autoPrefetch: Object.freeze({ base: 100, max: 400 }),
+  autoPrefetch: Object.freeze({ base: 100, max: 1600 }),
   /** Grace period of `shutdown`. */
   shutdownGraceMs: 10_000,
   /** Isolated handlers (`register(job, module, { isolation })`). */

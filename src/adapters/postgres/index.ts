@@ -56,7 +56,7 @@ export interface PostgresQueue extends CoreQueue {
 
 /**
  * Postgres workers buffer claimed jobs unless the options set `prefetch`: `'auto'`, from
- * `AUTO_PREFETCH.base` (100) up to `AUTO_PREFETCH.max` (400) while fast jobs drain a backlog.
+ * `AUTO_PREFETCH.base` (100) up to `AUTO_PREFETCH.max` (1,600) while fast jobs drain a backlog.
  * Claiming ahead turns many small claims into few larger ones (the claim round trip leaves the hot
  * path), which is most of the throughput on defaults (BENCHMARKS.md has the figures). The base
  * stays moderate because buffered jobs are already `running` in the database: a buffered job not
