@@ -2,8 +2,10 @@
  * A worker: claims jobs from its queues only up to what it can use (free capacity plus a small
  * local buffer), runs each through the executor, and hands outcomes to the completer. It claims only
  * when jobs may be waiting (a wake no claim has looked at yet, or a claim cut by its capacity), and
- * claims are grouped: per event-loop turn (one `setImmediate`), and wakes that come while a claim is
- * in flight become one claim after it; a wake on an idle worker claims on the next turn. Buffered
+ * claims are grouped: wakes within one event-loop turn become one claim (one `setImmediate`), and
+ * wakes that come while a claim is in flight become one claim after it; a wake on an idle worker
+ * claims on the next turn. A claim made due by a finished job (the buffer ran below half) goes out at
+ * once, since jobs that settle at once can run the whole buffer within that turn. Buffered
  * jobs are already `running` in the store: the buffer is kept modest, bounded in time, and released
  * on shutdown so it never hoards work from other workers for long.
  */
