@@ -1,8 +1,8 @@
 /**
  * The core queue's own wiring, on the memory adapter: a store that is none refused, a `register`
  * of something that is no definition refused as such, `performJob`'s job record (id, attempt,
- * attemptedBy, group defaults, no errors) and its refusal of an unregistered kind, and drain's
- * heartbeat (the process listed afterwards).
+ * attemptedBy, group defaults, no errors) and its refusal of an unregistered kind, drain's
+ * heartbeat (the process listed afterwards), and a completion it could not write on `error`.
  */
 import { expect, it } from 'vitest'
 import { createMemoryQueue } from '../../src/adapters/memory/index.js'
@@ -10,6 +10,7 @@ import { createQueue } from '../../src/core/create-queue.js'
 import { InvalidArgumentError } from '../../src/core/domain/errors.js'
 import type { JobRecord } from '../../src/core/domain/job.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
+import { waitFor } from '../support/wait.js'
 
 const mail = defineJob<{ n: number }>({ kind: 'mail' })
 
@@ -73,4 +74,19 @@ it("lists the processes heard from within maintenance's rescueAfterMs, or the de
   expect(await without.listProcesses()).toMatchObject([{ id: 'host-2' }])
   without.clock.advance(1)
   expect(await without.listProcesses()).toEqual([])
+})
+
+it('reports a completion it could not write on error, during complete', async () => {
+  const queue = createMemoryQueue()
+  queue.register(mail, () => {})
+  const during: string[] = []
+  queue.on('error', (e) => during.push(e.during))
+  queue.store.completeJobs = async () => {
+    throw new TypeError('broken store')
+  }
+  await queue.enqueue(mail, { n: 1 })
+  await queue.start()
+  await waitFor(() => during.length > 0)
+  expect(during).toContain('complete')
+  await queue.shutdown()
 })
