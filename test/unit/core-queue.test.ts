@@ -2,7 +2,8 @@
  * The core queue's own wiring, on the memory adapter: a store that is none refused, a `register`
  * of something that is no definition refused as such, `performJob`'s job record (id, attempt,
  * attemptedBy, group defaults, no errors) and its refusal of an unregistered kind, drain's
- * heartbeat (the process listed afterwards), and a completion it could not write on `error`.
+ * heartbeat (the process listed afterwards), the cancel feed held only while a drain runs, and a
+ * completion it could not write on `error`.
  */
 import { expect, it } from 'vitest'
 import { createMemoryQueue } from '../../src/adapters/memory/index.js'
@@ -89,4 +90,26 @@ it('reports a completion it could not write on error, during complete', async ()
   await waitFor(() => during.length > 0)
   expect(during).toContain('complete')
   await queue.shutdown()
+})
+
+it("holds the store's cancel feed only while a drain runs", async () => {
+  const queue = createMemoryQueue()
+  let subscribed = 0
+  const during: number[] = []
+  queue.register(mail, () => {
+    during.push(subscribed)
+  })
+  const subscribe = queue.store.onJobsCancelled.bind(queue.store)
+  queue.store.onJobsCancelled = (listener) => {
+    subscribed++
+    const unsubscribe = subscribe(listener)
+    return () => {
+      subscribed--
+      unsubscribe()
+    }
+  }
+  await queue.enqueue(mail, { n: 1 })
+  await queue.drain()
+  expect(during).toEqual([1])
+  expect(subscribed).toBe(0)
 })
