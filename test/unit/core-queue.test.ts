@@ -1,0 +1,115 @@
+/**
+ * The core queue's own wiring, on the memory adapter: a store that is none refused, a `register`
+ * of something that is no definition refused as such, `performJob`'s job record (id, attempt,
+ * attemptedBy, group defaults, no errors) and its refusal of an unregistered kind, drain's
+ * heartbeat (the process listed afterwards), the cancel feed held only while a drain runs, and a
+ * completion it could not write on `error`.
+ */
+import { expect, it } from 'vitest'
+import { createMemoryQueue } from '../../src/adapters/memory/index.js'
+import { createQueue } from '../../src/core/create-queue.js'
+import { InvalidArgumentError } from '../../src/core/domain/errors.js'
+import type { JobRecord } from '../../src/core/domain/job.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import { waitFor } from '../support/wait.js'
+
+const mail = defineJob<{ n: number }>({ kind: 'mail' })
+
+it('refuses a store that is none', () => {
+  for (const store of [null, {}])
+    expect(() => createQueue(store as never, {} as never)).toThrow('createQueue(store) needs a JobStore; got')
+})
+
+it('refuses to register something that is no job definition, as an argument error', () => {
+  const queue = createMemoryQueue()
+  for (const job of [null, undefined])
+    expect(() => queue.register(job as never, () => {})).toThrow(InvalidArgumentError)
+})
+
+it('performs a job on a record of its own: id 0, the attempt asked for, attempted by this process, no group, no errors', async () => {
+  const queue = createMemoryQueue({ processId: 'host-1' })
+  let seen: JobRecord | undefined
+  queue.register(mail, (_p, ctx) => {
+    seen = ctx.job
+  })
+  await queue.performJob(mail, { n: 1 }, { attempt: 2, maxAttempts: 3 })
+  expect(seen).toMatchObject({
+    id: '0',
+    attempt: 2,
+    runs: 2,
+    attemptedBy: 'host-1:perform',
+    groupMode: 'fifo',
+    groupLockTimeoutMs: null,
+    errors: [],
+    state: 'running',
+  })
+  await expect(queue.performJob(defineJob({ kind: 'unknown' }), {})).rejects.toThrow(
+    'Register it with queue.register(job, handler) first.',
+  )
+})
+
+it("records drain's heartbeat: the process is listed afterwards, with the time of its last drain", async () => {
+  const queue = createMemoryQueue({ processId: 'host-1' })
+  queue.register(mail, () => {})
+  await queue.enqueue(mail, { n: 1 })
+  expect(await queue.listProcesses()).toEqual([])
+  await queue.drain()
+  queue.clock.advance(500)
+  await queue.drain()
+  expect(await queue.listProcesses()).toMatchObject([{ id: 'host-1', lastHeartbeatAt: queue.clock.now() }])
+})
+
+it("lists the processes heard from within maintenance's rescueAfterMs, or the default 15 s without maintenance", async () => {
+  const custom = createMemoryQueue({ processId: 'host-1', maintenance: { rescueAfterMs: 5000 } })
+  custom.register(mail, () => {})
+  await custom.enqueue(mail, { n: 1 })
+  await custom.drain()
+  custom.clock.advance(5001)
+  expect(await custom.listProcesses()).toEqual([])
+
+  const without = createMemoryQueue({ processId: 'host-2', maintenance: { enabled: false } })
+  without.register(mail, () => {})
+  await without.enqueue(mail, { n: 1 })
+  await without.drain()
+  without.clock.advance(15_000)
+  expect(await without.listProcesses()).toMatchObject([{ id: 'host-2' }])
+  without.clock.advance(1)
+  expect(await without.listProcesses()).toEqual([])
+})
+
+it('reports a completion it could not write on error, during complete', async () => {
+  const queue = createMemoryQueue()
+  queue.register(mail, () => {})
+  const during: string[] = []
+  queue.on('error', (e) => during.push(e.during))
+  queue.store.completeJobs = async () => {
+    throw new TypeError('broken store')
+  }
+  await queue.enqueue(mail, { n: 1 })
+  await queue.start()
+  await waitFor(() => during.length > 0)
+  expect(during).toContain('complete')
+  await queue.shutdown()
+})
+
+it("holds the store's cancel feed only while a drain runs", async () => {
+  const queue = createMemoryQueue()
+  let subscribed = 0
+  const during: number[] = []
+  queue.register(mail, () => {
+    during.push(subscribed)
+  })
+  const subscribe = queue.store.onJobsCancelled.bind(queue.store)
+  queue.store.onJobsCancelled = (listener) => {
+    subscribed++
+    const unsubscribe = subscribe(listener)
+    return () => {
+      subscribed--
+      unsubscribe()
+    }
+  }
+  await queue.enqueue(mail, { n: 1 })
+  await queue.drain()
+  expect(during).toEqual([1])
+  expect(subscribed).toBe(0)
+})
