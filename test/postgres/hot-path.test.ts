@@ -61,6 +61,27 @@ describePostgres('Postgres hot paths', () => {
     expect(await get(c)).toMatchObject({ state: 'succeeded', workflowState: { done: 1 } })
   })
 
+  it('a workflowState of null clears the column to SQL NULL (not a jsonb null), in both statements', async () => {
+    const ids = await insert(db.store, [{ workflowState: { step: 1 } }, { workflowState: { step: 1 } }])
+    await db.store.claimJobs(claim())
+    const [succeeded, failed] = ids as [string, string]
+    await db.store.completeJobs({
+      completions: [{ id: succeeded, outcome: 'succeeded', workflowState: null }],
+      now: T0 + 100,
+    })
+    await db.store.completeJobs({
+      completions: [{ id: failed, outcome: 'failed', error: attemptError(1), workflowState: null }],
+      now: T0 + 100,
+    })
+    const { rows } = await db.pool.query<{ id: string; cleared: boolean }>(
+      `SELECT id::text, workflow_state IS NULL AS cleared FROM ${db.everyJob} ORDER BY id`,
+    )
+    expect(rows).toEqual([
+      { id: succeeded, cleared: true },
+      { id: failed, cleared: true },
+    ])
+  })
+
   it('a success batch with an id that is not a number fails as a database error, writing nothing', async () => {
     const [id] = await insert(db.store, [{}])
     await db.store.claimJobs(claim())
