@@ -84,6 +84,8 @@ export default function claimCases(factory: StoreFactory): void {
       await insertIds(store(), [{ weight: 5 }])
       expect(await claimIds(store(), { capacity: 4 })).toEqual([])
       expect(await claimIds(store(), { capacity: 0 })).toEqual([])
+      expect(await claimIds(store(), { capacity: -1 })).toEqual([])
+      expect(await claimIds(store(), { capacity: 0.5 })).toEqual([])
     })
 
     it('oversizedFirst takes a first job heavier than the capacity, alone', async () => {
