@@ -114,6 +114,19 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     expect(await settle()).toEqual([['default']])
   })
 
+  it('a rescue notifies for the jobs it returns to the queue, not for those it fails', async () => {
+    const [exhausted] = (await insert(db.store, [{ maxAttempts: 1 }])) as string[]
+    await db.store.claimJobs(claim({ workerId: 'dead:w1' }))
+    const [retried] = (await insert(db.store, [{}])) as string[]
+    await listen()
+    const rescue = () => db.store.rescueJobs({ now: T0 + 60_000, staleAfterMs: 30_000, limit: 10 })
+    expect((await rescue()).map((j) => [j.id, j.state])).toEqual([[exhausted, 'failed']])
+    expect(await settle()).toEqual([])
+    await db.store.claimJobs(claim({ workerId: 'dead:w2' }))
+    expect((await rescue()).map((j) => [j.id, j.state])).toEqual([[retried, 'retryable']])
+    expect(await settle()).toEqual([['default']])
+  })
+
   it('notifies the ids of cancelled running jobs', async () => {
     const [running, waiting] = (await insert(db.store, [{}, { runAt: T0 + 5 }])) as string[]
     await db.store.claimJobs(claim())
