@@ -84,6 +84,7 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     const [a, b, c] = (await insert(db.store, [{}, {}, {}])) as string[]
     await db.store.claimJobs(claim())
     await listen()
+    await settle() // the insert's own notification, if it is still on its way
     // A retry due later wakes nobody: the claim loops' timers take it when it is due.
     await db.store.completeJobs({
       completions: [
@@ -119,6 +120,7 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     await db.store.claimJobs(claim({ workerId: 'dead:w1' }))
     const [retried] = (await insert(db.store, [{}])) as string[]
     await listen()
+    await settle() // the insert's own notification, if it is still on its way
     const rescue = () => db.store.rescueJobs({ now: T0 + 60_000, staleAfterMs: 30_000, limit: 10 })
     expect((await rescue()).map((j) => [j.id, j.state])).toEqual([[exhausted, 'failed']])
     expect(await settle()).toEqual([])
