@@ -61,6 +61,47 @@ describePostgres('Postgres hot paths', () => {
     expect(await get(c)).toMatchObject({ state: 'succeeded', workflowState: { done: 1 } })
   })
 
+  it('a workflowState of null clears the column to SQL NULL (not a jsonb null), in both statements', async () => {
+    const ids = await insert(db.store, [{ workflowState: { step: 1 } }, { workflowState: { step: 1 } }])
+    await db.store.claimJobs(claim())
+    const [succeeded, failed] = ids as [string, string]
+    await db.store.completeJobs({
+      completions: [{ id: succeeded, outcome: 'succeeded', workflowState: null }],
+      now: T0 + 100,
+    })
+    await db.store.completeJobs({
+      completions: [{ id: failed, outcome: 'failed', error: attemptError(1), workflowState: null }],
+      now: T0 + 100,
+    })
+    const { rows } = await db.pool.query<{ id: string; cleared: boolean }>(
+      `SELECT id::text, workflow_state IS NULL AS cleared FROM ${db.everyJob} ORDER BY id`,
+    )
+    expect(rows).toEqual([
+      { id: succeeded, cleared: true },
+      { id: failed, cleared: true },
+    ])
+  })
+
+  it('a run log with a NUL character (jsonb rejects it) is stored with U+FFFD, in both statements', async () => {
+    const [succeeded, failed] = (await insert(db.store, [{}, {}])) as [string, string]
+    await db.store.claimJobs(claim())
+    const logs = {
+      attempt: 1,
+      lines: [{ at: T0, level: 'info' as const, message: 'a\u0000b', fields: { raw: '\u0000' } }],
+    }
+    await db.store.completeJobs({ completions: [{ id: succeeded, outcome: 'succeeded', logs }], now: T0 + 1 })
+    await db.store.completeJobs({
+      completions: [{ id: failed, outcome: 'failed', error: attemptError(1), logs }],
+      now: T0 + 1,
+    })
+    for (const id of [succeeded, failed]) {
+      expect((await db.store.getJob({ id }))?.logs?.[0]?.lines[0]).toMatchObject({
+        message: 'a\ufffdb',
+        fields: { raw: '\ufffd' },
+      })
+    }
+  })
+
   it('a success batch with an id that is not a number fails as a database error, writing nothing', async () => {
     const [id] = await insert(db.store, [{}])
     await db.store.claimJobs(claim())

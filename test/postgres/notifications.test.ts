@@ -84,15 +84,23 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     const [a, b, c] = (await insert(db.store, [{}, {}, {}])) as string[]
     await db.store.claimJobs(claim())
     await listen()
+    await settle() // the insert's own notification, if it is still on its way
+    // A retry due later wakes nobody: the claim loops' timers take it when it is due.
     await db.store.completeJobs({
       completions: [
-        { id: a!, outcome: 'retry', runAt: T0, error: { attempt: 1, at: T0, name: 'E', message: 'x' } },
         {
           id: b!,
           outcome: 'retry',
           runAt: T0 + 60_000,
           error: { attempt: 1, at: T0, name: 'E', message: 'x' },
         },
+      ],
+      now: T0,
+    })
+    expect(await settle()).toEqual([])
+    await db.store.completeJobs({
+      completions: [
+        { id: a!, outcome: 'retry', runAt: T0, error: { attempt: 1, at: T0, name: 'E', message: 'x' } },
       ],
       now: T0,
     })
@@ -104,6 +112,20 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     await db.store.setQueuePaused({ queue: 'default', paused: true, now: T0 })
     expect(await settle()).toEqual([])
     await db.store.setQueuePaused({ queue: 'default', paused: false, now: T0 })
+    expect(await settle()).toEqual([['default']])
+  })
+
+  it('a rescue notifies for the jobs it returns to the queue, not for those it fails', async () => {
+    const [exhausted] = (await insert(db.store, [{ maxAttempts: 1 }])) as string[]
+    await db.store.claimJobs(claim({ workerId: 'dead:w1' }))
+    const [retried] = (await insert(db.store, [{}])) as string[]
+    await listen()
+    await settle() // the insert's own notification, if it is still on its way
+    const rescue = () => db.store.rescueJobs({ now: T0 + 60_000, staleAfterMs: 30_000, limit: 10 })
+    expect((await rescue()).map((j) => [j.id, j.state])).toEqual([[exhausted, 'failed']])
+    expect(await settle()).toEqual([])
+    await db.store.claimJobs(claim({ workerId: 'dead:w2' }))
+    expect((await rescue()).map((j) => [j.id, j.state])).toEqual([[retried, 'retryable']])
     expect(await settle()).toEqual([['default']])
   })
 

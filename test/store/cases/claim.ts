@@ -84,6 +84,8 @@ export default function claimCases(factory: StoreFactory): void {
       await insertIds(store(), [{ weight: 5 }])
       expect(await claimIds(store(), { capacity: 4 })).toEqual([])
       expect(await claimIds(store(), { capacity: 0 })).toEqual([])
+      expect(await claimIds(store(), { capacity: -1 })).toEqual([])
+      expect(await claimIds(store(), { capacity: 0.5 })).toEqual([])
     })
 
     it('oversizedFirst takes a first job heavier than the capacity, alone', async () => {
@@ -104,6 +106,27 @@ export default function claimCases(factory: StoreFactory): void {
         ...rest.slice(0, 6),
       ])
       expect(await claimIds(store())).toEqual(rest.slice(6))
+    })
+
+    it('time strategy over several queues: run-at, then id, across them', async () => {
+      const [a, b, c, d] = await insertIds(store(), [
+        { queue: 'q2', priority: 5, runAt: T0 - 30 },
+        { priority: -5, runAt: T0 - 10 },
+        { queue: 'q2', runAt: T0 - 20 },
+        { priority: 9, runAt: T0 - 20 },
+      ])
+      expect(await claimIds(store(), { strategy: 'time', queues: ['default', 'q2'], capacity: 3 })).toEqual([
+        a,
+        c,
+        d,
+      ])
+      expect(await claimIds(store(), { strategy: 'time', queues: ['q2', 'default'] })).toEqual([b])
+    })
+
+    it('claims from a queue listed twice as from the queue listed once', async () => {
+      const [a, b, c] = await insertIds(store(), [{}, { queue: 'q2' }, {}])
+      expect(await claimIds(store(), { queues: ['default', 'default'], capacity: 2 })).toEqual([a, c])
+      expect(await claimIds(store(), { queues: ['q2', 'default', 'q2'] })).toEqual([b])
     })
 
     it('rejects a maxId that is not a job id', async () => {

@@ -1,5 +1,6 @@
 /** `completeJobs` and `completeInTransaction`: every outcome, cascades, schedule success, logs, the attempt guard. */
 import { describe, expect, it } from 'vitest'
+import { RUN_LOGS_KEPT } from '../../../src/core/domain/job.js'
 import { transactionalExecutionOf } from '../../../src/core/ports/store.js'
 import type { StoreFactory } from '../factory.js'
 import {
@@ -265,6 +266,58 @@ export default function completeCases(factory: StoreFactory): void {
         { attempt: 1, lines: [line] },
         { attempt: 2, lines: [], dropped: 3 },
       ])
+    })
+
+    it('a batch of successes keeps the logs of the runs that logged, beside runs that did not', async () => {
+      const [logged, silent] = (await insertIds(store(), [{}, {}])) as [string, string]
+      await claimIds(store())
+      const run = { attempt: 1, lines: [{ at: T0, level: 'info' as const, message: 'hi' }] }
+      await store().completeJobs({
+        completions: [
+          { id: silent, outcome: 'succeeded' },
+          { id: logged, outcome: 'succeeded', logs: run },
+        ],
+        now: T0 + 1,
+      })
+      expect(await get(logged)).toMatchObject({ state: 'succeeded', logs: [run] })
+      expect((await get(silent)).state).toBe('succeeded')
+    })
+
+    it(`keeps the logs of the last ${RUN_LOGS_KEPT} runs, dropping the oldest`, async () => {
+      const [id] = (await insertIds(store(), [{ maxAttempts: RUN_LOGS_KEPT + 5 }])) as [string]
+      for (let attempt = 1; attempt <= RUN_LOGS_KEPT + 2; attempt++) {
+        expect(await claimIds(store())).toEqual([id])
+        await store().completeJobs({
+          completions: [
+            { id, outcome: 'retry', runAt: T0, error: err(attempt), logs: { attempt, lines: [] } },
+          ],
+          now: T0,
+        })
+      }
+      const kept = (await get(id)).logs?.map((run) => run.attempt)
+      expect(kept).toEqual(Array.from({ length: RUN_LOGS_KEPT }, (_, i) => i + 3))
+    })
+
+    it('retry, failed and cancelled keep the workflow state unless one is given', async () => {
+      const ids = await insertIds(
+        store(),
+        Array.from({ length: 4 }, () => ({ workflowState: { step: 1 } })),
+      )
+      const [retried, failed, cancelled, changed] = ids as [string, string, string, string]
+      await claimIds(store())
+      await store().completeJobs({
+        completions: [
+          { id: retried, outcome: 'retry', runAt: T0 + 500, error: err(1) },
+          { id: failed, outcome: 'failed', error: err(1) },
+          { id: cancelled, outcome: 'cancelled' },
+          { id: changed, outcome: 'failed', error: err(1), workflowState: { step: 2 } },
+        ],
+        now: T0 + 1,
+      })
+      expect(await get(retried)).toMatchObject({ state: 'retryable', workflowState: { step: 1 } })
+      expect(await get(failed)).toMatchObject({ state: 'failed', workflowState: { step: 1 } })
+      expect(await get(cancelled)).toMatchObject({ state: 'cancelled', workflowState: { step: 1 } })
+      expect(await get(changed)).toMatchObject({ state: 'failed', workflowState: { step: 2 } })
     })
 
     describe('the attempt guard', () => {

@@ -102,11 +102,15 @@ export default function rescueCases(factory: StoreFactory): void {
     })
 
     it('takes at most `limit` jobs per call, and the rest on the next', async () => {
-      const jobIds = await running(['dead:w0', 'dead:w1', 'dead:w2'])
+      const jobIds = await running(['dead:w0', 'dead:w1', 'dead:w2', 'dead:w3'])
+      expect(await rescue(0)).toEqual([])
+      expect(await rescue(-1)).toEqual([])
       const first = await rescue(2)
       expect(first).toHaveLength(2)
+      const next = await rescue(1)
+      expect(next).toHaveLength(1)
       const rest = await rescue(2)
-      expect([...ids(first), ...ids(rest)].sort()).toEqual([...jobIds].sort())
+      expect([...ids(first), ...ids(next), ...ids(rest)].sort()).toEqual([...jobIds].sort())
       expect(await rescue(2)).toEqual([])
     })
 

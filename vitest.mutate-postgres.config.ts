@@ -1,0 +1,29 @@
+// The tests `stryker.postgres.config.mjs` runs against each mutant of the Postgres store: the
+// store-level suite on the PostgreSQL server (test/store/postgres.test.ts; the run needs the server,
+// without one that file skips and every mutant goes uncovered) and the Postgres adapter's own tests
+// of claiming, completing, rescuing and inserting (plans, locking, cursors, notifications, history,
+// the completer's faults). Left out: the queue-level suite on PostgreSQL (test/postgres/conformance,
+// about 50 s for each mutant it covers, which is most of the claim's and the completion's), and the
+// suites with child processes; `npm run mutate` runs those.
+import { defineConfig } from 'vitest/config'
+import base from './vitest.config.js'
+
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: [
+      'test/store/postgres.test.ts',
+      'test/postgres/claim*.test.ts',
+      'test/postgres/complete-plan.test.ts',
+      'test/postgres/completer-faults.test.ts',
+      'test/postgres/concurrency.test.ts',
+      'test/postgres/history.test.ts',
+      'test/postgres/hot-path.test.ts',
+      'test/postgres/insert.test.ts',
+      'test/postgres/notifications.test.ts',
+      'test/postgres/outcome-events.test.ts',
+      'test/postgres/rescue.test.ts',
+    ],
+  },
+})
