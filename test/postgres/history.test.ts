@@ -13,6 +13,7 @@ import {
   listPartitions,
   PARTITION_DAYS_AHEAD,
 } from '../../src/adapters/postgres/history-maintenance.js'
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { waitFor } from '../support/wait.js'
 import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fixture.js'
@@ -93,6 +94,72 @@ describePostgres('the history table', () => {
     expect(left).not.toContain(`job_history_${day(day0)}`)
     expect(left).toContain(`job_history_${day(day0 + DAY)}`)
     expect((await placement()).history).toEqual(ids.slice(2))
+  })
+
+  /** The schema's history tables, read from the catalog (not through `listPartitions`). */
+  async function historyTables(): Promise<string[]> {
+    const { rows } = await db.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE 'job_history%' ORDER BY 1`,
+      [db.schema],
+    )
+    return rows.map((r) => r.name)
+  }
+  const partitionName = (ms: number) =>
+    `job_history_${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`
+
+  it('prunes nothing with a limit below 1; a day ending exactly at the cutoff is dropped whole', async () => {
+    const day0 = T0 + 10 * DAY
+    await ensurePartitions(db.pool, names(), day0)
+    const [id] = await insert(db.store, [{}], day0)
+    await db.store.claimJobs(claim({ now: day0 }))
+    await db.store.completeJobs({ completions: [{ id: id!, outcome: 'succeeded' }], now: day0 + 1000 })
+    expect(await db.store.pruneJobs({ finishedBefore: day0 + DAY, limit: 0 })).toBe(0)
+    expect(await historyTables()).toContain(partitionName(day0))
+    expect(await db.store.pruneJobs({ finishedBefore: day0 + DAY, limit: 1 })).toBe(1)
+    expect(await historyTables()).not.toContain(partitionName(day0))
+    expect(await historyTables()).toContain(partitionName(day0 + DAY))
+  })
+
+  /** A new store on this file's schema: its history upkeep has not run yet (the file's store has). */
+  async function withFreshStore(work: (store: PostgresStore) => Promise<void>): Promise<void> {
+    const store = new PostgresStore({ pool: db.pool, schema: db.schema })
+    try {
+      await work(store)
+    } finally {
+      await store.close()
+    }
+  }
+
+  it("pruning creates the database's coming days first, and drops a before_ partition once past it", async () => {
+    const { rows } = await db.pool.query<{ now: number }>(`SELECT date_part('epoch', now()) * 1000 AS now`)
+    const today = Math.floor(rows[0]!.now / DAY) * DAY
+    // The empty partitions earlier cases left, replaced by one the migration makes: before today.
+    for (const table of await historyTables())
+      if (table !== 'job_history' && table !== 'job_history_default')
+        await db.pool.query(`DROP TABLE "${db.schema}".${table}`)
+    const before = `job_history_before_${partitionName(today).slice('job_history_'.length)}`
+    await db.pool.query(
+      `CREATE TABLE "${db.schema}".${before} PARTITION OF ${db.table('job_history')}
+       FOR VALUES FROM (MINVALUE) TO (to_timestamp(${today / 1000}))`,
+    )
+    await withFreshStore(async (store) => {
+      expect(await store.pruneJobs({ finishedBefore: today, limit: 10 })).toBe(0)
+    })
+    const tables = await historyTables()
+    expect(tables).not.toContain(before)
+    for (let k = 0; k <= PARTITION_DAYS_AHEAD; k++) expect(tables).toContain(partitionName(today + k * DAY))
+  })
+
+  it('the rescue pass creates the coming days of its time, at most once a minute (process time)', async () => {
+    const day = T0 + 300 * DAY
+    await withFreshStore(async (store) => {
+      await store.rescueJobs({ now: day, staleAfterMs: 1000, limit: 10 })
+      const tables = await historyTables()
+      for (let k = 0; k <= PARTITION_DAYS_AHEAD; k++) expect(tables).toContain(partitionName(day + k * DAY))
+      await store.rescueJobs({ now: day + 10 * DAY, staleAfterMs: 1000, limit: 10 })
+      expect(await historyTables()).not.toContain(partitionName(day + 10 * DAY))
+    })
   })
 
   it('keeps rows of a day with no partition in the DEFAULT partition, and creates that day only once it is empty there', async () => {
