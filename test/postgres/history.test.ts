@@ -151,6 +151,41 @@ describePostgres('the history table', () => {
     for (let k = 0; k <= PARTITION_DAYS_AHEAD; k++) expect(tables).toContain(partitionName(today + k * DAY))
   })
 
+  it('creates the day that starts where a before_ partition ends', async () => {
+    const day = T0 + 500 * DAY
+    const before = `job_history_before_${partitionName(day).slice('job_history_'.length)}`
+    for (const table of await historyTables())
+      if (table !== 'job_history' && table !== 'job_history_default')
+        await db.pool.query(`DROP TABLE "${db.schema}".${table}`)
+    await db.pool.query(
+      `CREATE TABLE "${db.schema}".${before} PARTITION OF ${db.table('job_history')}
+       FOR VALUES FROM (MINVALUE) TO (to_timestamp(${day / 1000}))`,
+    )
+    expect(await ensurePartitions(db.pool, names(), day)).toEqual([
+      partitionName(day),
+      partitionName(day + DAY),
+      partitionName(day + 2 * DAY),
+    ])
+    // It covers the days of the cases after this one.
+    await db.pool.query(`DROP TABLE "${db.schema}".${before}`)
+  })
+
+  it('gives up on a day whose lock it does not get within the lock timeout, and creates it on a later pass', async () => {
+    const day = T0 + 600 * DAY
+    // An open transaction writing history (as a completion does) holds the parent's ROW EXCLUSIVE lock.
+    const writer = new pg.Client({ connectionString: databaseUrl() })
+    await writer.connect()
+    try {
+      await writer.query('BEGIN')
+      await writer.query(`LOCK TABLE ${db.table('job_history')} IN ROW EXCLUSIVE MODE`)
+      expect(await ensurePartitions(db.pool, names(), day)).toEqual([])
+    } finally {
+      await writer.query('ROLLBACK')
+      await writer.end()
+    }
+    expect(await ensurePartitions(db.pool, names(), day)).toHaveLength(PARTITION_DAYS_AHEAD + 1)
+  })
+
   it('the rescue pass creates the coming days of its time, at most once a minute (process time)', async () => {
     const day = T0 + 300 * DAY
     await withFreshStore(async (store) => {
