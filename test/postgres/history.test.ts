@@ -186,6 +186,28 @@ describePostgres('the history table', () => {
     expect(await ensurePartitions(db.pool, names(), day)).toHaveLength(PARTITION_DAYS_AHEAD + 1)
   })
 
+  it('a partition whose drop is refused keeps its rows for the row deletes, and they are counted once', async () => {
+    const day0 = T0 + 700 * DAY
+    await ensurePartitions(db.pool, names(), day0)
+    const ids = await insert(db.store, [{}, {}], day0)
+    await db.store.claimJobs(claim({ capacity: 2, now: day0 }))
+    for (const id of ids)
+      await db.store.completeJobs({ completions: [{ id, outcome: 'succeeded' }], now: day0 + 1000 })
+    // A reader of the day's partition in an open transaction: the drop waits past the lock timeout.
+    const reader = new pg.Client({ connectionString: databaseUrl() })
+    await reader.connect()
+    try {
+      await reader.query('BEGIN')
+      await reader.query(`SELECT count(*) FROM "${db.schema}".${partitionName(day0)}`)
+      expect(await db.store.pruneJobs({ finishedBefore: day0 + DAY, limit: 10 })).toBe(2)
+    } finally {
+      await reader.query('ROLLBACK')
+      await reader.end()
+    }
+    expect(await historyTables()).toContain(partitionName(day0))
+    expect((await placement()).history).toEqual([])
+  })
+
   it('the rescue pass creates the coming days of its time, at most once a minute (process time)', async () => {
     const day = T0 + 300 * DAY
     await withFreshStore(async (store) => {
