@@ -208,6 +208,57 @@ describePostgres('the history table', () => {
     expect((await placement()).history).toEqual([])
   })
 
+  /**
+   * Runs `ensurePartitions(day)` while an open transaction holds `job_history`'s ROW EXCLUSIVE lock
+   * (as a completion does); returns what it created and whether it queued a lock request on the parent.
+   */
+  async function ensureBesideAWriter(day: number): Promise<{ created: string[]; queued: boolean }> {
+    const writer = new pg.Client({ connectionString: databaseUrl() })
+    await writer.connect()
+    try {
+      await writer.query('BEGIN')
+      await writer.query(`LOCK TABLE ${db.table('job_history')} IN ROW EXCLUSIVE MODE`)
+      let done = false
+      const ensuring = ensurePartitions(db.pool, names(), day).finally(() => {
+        done = true
+      })
+      let queued = false
+      await waitFor(async () => {
+        const { rows } = await db.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+           WHERE c.relname = 'job_history' AND c.relnamespace = $1::regnamespace AND NOT l.granted`,
+          [db.schema],
+        )
+        if ((rows[0]?.n ?? 0) > 0) queued = true
+        return done || queued
+      })
+      return { created: await ensuring, queued }
+    } finally {
+      await writer.query('ROLLBACK')
+      await writer.end()
+    }
+  }
+
+  it('does not try days whose partitions exist, or that a before_ partition covers (a try waits for the lock completions hold)', async () => {
+    const day = T0 + 800 * DAY
+    await ensurePartitions(db.pool, names(), day)
+    expect(await ensureBesideAWriter(day)).toEqual({ created: [], queued: false })
+    // Every partition replaced by one before day + 3: the three days are covered.
+    for (const table of await historyTables())
+      if (table !== 'job_history' && table !== 'job_history_default')
+        await db.pool.query(`DROP TABLE "${db.schema}".${table}`)
+    const before = `job_history_before_${partitionName(day + 3 * DAY).slice('job_history_'.length)}`
+    await db.pool.query(
+      `CREATE TABLE "${db.schema}".${before} PARTITION OF ${db.table('job_history')}
+       FOR VALUES FROM (MINVALUE) TO (to_timestamp(${(day + 3 * DAY) / 1000}))`,
+    )
+    try {
+      expect(await ensureBesideAWriter(day)).toEqual({ created: [], queued: false })
+    } finally {
+      await db.pool.query(`DROP TABLE "${db.schema}".${before}`)
+    }
+  })
+
   it('the rescue pass creates the coming days of its time, at most once a minute (process time)', async () => {
     const day = T0 + 300 * DAY
     await withFreshStore(async (store) => {
