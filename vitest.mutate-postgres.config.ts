@@ -4,7 +4,10 @@
 // of claiming, completing, rescuing and inserting (plans, locking, cursors, notifications, history,
 // the completer's faults). Left out: the queue-level suite on PostgreSQL (test/postgres/conformance,
 // about 50 s for each mutant it covers, which is most of the claim's and the completion's), and the
-// suites with child processes; `npm run mutate` runs those.
+// suites with child processes; `npm run mutate` runs those. Added for the admin, update and schedule
+// files (nothing removed): the adapter's tests of updateJob under a racing claim, of schedule ticks
+// raced by several processes, of the getJobsByKey plans, and of errors (a connection that breaks
+// mid-transaction, which fireScheduleTick must discard).
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -18,12 +21,16 @@ export default defineConfig({
       'test/postgres/complete-plan.test.ts',
       'test/postgres/completer-faults.test.ts',
       'test/postgres/concurrency.test.ts',
+      'test/postgres/errors.test.ts',
       'test/postgres/history.test.ts',
       'test/postgres/hot-path.test.ts',
       'test/postgres/insert.test.ts',
+      'test/postgres/jobs-by-key-plan.test.ts',
       'test/postgres/notifications.test.ts',
       'test/postgres/outcome-events.test.ts',
       'test/postgres/rescue.test.ts',
+      'test/postgres/schedules.test.ts',
+      'test/postgres/update-job.test.ts',
     ],
   },
 })

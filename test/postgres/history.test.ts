@@ -13,6 +13,7 @@ import {
   listPartitions,
   PARTITION_DAYS_AHEAD,
 } from '../../src/adapters/postgres/history-maintenance.js'
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { waitFor } from '../support/wait.js'
 import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fixture.js'
@@ -93,6 +94,180 @@ describePostgres('the history table', () => {
     expect(left).not.toContain(`job_history_${day(day0)}`)
     expect(left).toContain(`job_history_${day(day0 + DAY)}`)
     expect((await placement()).history).toEqual(ids.slice(2))
+  })
+
+  /** The schema's history tables, read from the catalog (not through `listPartitions`). */
+  async function historyTables(): Promise<string[]> {
+    const { rows } = await db.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE 'job_history%' ORDER BY 1`,
+      [db.schema],
+    )
+    return rows.map((r) => r.name)
+  }
+  const partitionName = (ms: number) =>
+    `job_history_${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`
+
+  it('prunes nothing with a limit below 1; a day ending exactly at the cutoff is dropped whole', async () => {
+    const day0 = T0 + 10 * DAY
+    await ensurePartitions(db.pool, names(), day0)
+    const [id] = await insert(db.store, [{}], day0)
+    await db.store.claimJobs(claim({ now: day0 }))
+    await db.store.completeJobs({ completions: [{ id: id!, outcome: 'succeeded' }], now: day0 + 1000 })
+    expect(await db.store.pruneJobs({ finishedBefore: day0 + DAY, limit: 0 })).toBe(0)
+    expect(await historyTables()).toContain(partitionName(day0))
+    expect(await db.store.pruneJobs({ finishedBefore: day0 + DAY, limit: 1 })).toBe(1)
+    expect(await historyTables()).not.toContain(partitionName(day0))
+    expect(await historyTables()).toContain(partitionName(day0 + DAY))
+  })
+
+  /** A new store on this file's schema: its history upkeep has not run yet (the file's store has). */
+  async function withFreshStore(work: (store: PostgresStore) => Promise<void>): Promise<void> {
+    const store = new PostgresStore({ pool: db.pool, schema: db.schema })
+    try {
+      await work(store)
+    } finally {
+      await store.close()
+    }
+  }
+
+  it("pruning creates the database's coming days first, and drops a before_ partition once past it", async () => {
+    const { rows } = await db.pool.query<{ now: number }>(`SELECT date_part('epoch', now()) * 1000 AS now`)
+    const today = Math.floor(rows[0]!.now / DAY) * DAY
+    // The empty partitions earlier cases left, replaced by one the migration makes: before today.
+    for (const table of await historyTables())
+      if (table !== 'job_history' && table !== 'job_history_default')
+        await db.pool.query(`DROP TABLE "${db.schema}".${table}`)
+    const before = `job_history_before_${partitionName(today).slice('job_history_'.length)}`
+    await db.pool.query(
+      `CREATE TABLE "${db.schema}".${before} PARTITION OF ${db.table('job_history')}
+       FOR VALUES FROM (MINVALUE) TO (to_timestamp(${today / 1000}))`,
+    )
+    await withFreshStore(async (store) => {
+      expect(await store.pruneJobs({ finishedBefore: today, limit: 10 })).toBe(0)
+    })
+    const tables = await historyTables()
+    expect(tables).not.toContain(before)
+    for (let k = 0; k <= PARTITION_DAYS_AHEAD; k++) expect(tables).toContain(partitionName(today + k * DAY))
+  })
+
+  it('creates the day that starts where a before_ partition ends', async () => {
+    const day = T0 + 500 * DAY
+    const before = `job_history_before_${partitionName(day).slice('job_history_'.length)}`
+    for (const table of await historyTables())
+      if (table !== 'job_history' && table !== 'job_history_default')
+        await db.pool.query(`DROP TABLE "${db.schema}".${table}`)
+    await db.pool.query(
+      `CREATE TABLE "${db.schema}".${before} PARTITION OF ${db.table('job_history')}
+       FOR VALUES FROM (MINVALUE) TO (to_timestamp(${day / 1000}))`,
+    )
+    expect(await ensurePartitions(db.pool, names(), day)).toEqual([
+      partitionName(day),
+      partitionName(day + DAY),
+      partitionName(day + 2 * DAY),
+    ])
+    // It covers the days of the cases after this one.
+    await db.pool.query(`DROP TABLE "${db.schema}".${before}`)
+  })
+
+  it('gives up on a day whose lock it does not get within the lock timeout, and creates it on a later pass', async () => {
+    const day = T0 + 600 * DAY
+    // An open transaction writing history (as a completion does) holds the parent's ROW EXCLUSIVE lock.
+    const writer = new pg.Client({ connectionString: databaseUrl() })
+    await writer.connect()
+    try {
+      await writer.query('BEGIN')
+      await writer.query(`LOCK TABLE ${db.table('job_history')} IN ROW EXCLUSIVE MODE`)
+      expect(await ensurePartitions(db.pool, names(), day)).toEqual([])
+    } finally {
+      await writer.query('ROLLBACK')
+      await writer.end()
+    }
+    expect(await ensurePartitions(db.pool, names(), day)).toHaveLength(PARTITION_DAYS_AHEAD + 1)
+  })
+
+  it('a partition whose drop is refused keeps its rows for the row deletes, and they are counted once', async () => {
+    const day0 = T0 + 700 * DAY
+    await ensurePartitions(db.pool, names(), day0)
+    const ids = await insert(db.store, [{}, {}], day0)
+    await db.store.claimJobs(claim({ capacity: 2, now: day0 }))
+    for (const id of ids)
+      await db.store.completeJobs({ completions: [{ id, outcome: 'succeeded' }], now: day0 + 1000 })
+    // A reader of the day's partition in an open transaction: the drop waits past the lock timeout.
+    const reader = new pg.Client({ connectionString: databaseUrl() })
+    await reader.connect()
+    try {
+      await reader.query('BEGIN')
+      await reader.query(`SELECT count(*) FROM "${db.schema}".${partitionName(day0)}`)
+      expect(await db.store.pruneJobs({ finishedBefore: day0 + DAY, limit: 10 })).toBe(2)
+    } finally {
+      await reader.query('ROLLBACK')
+      await reader.end()
+    }
+    expect(await historyTables()).toContain(partitionName(day0))
+    expect((await placement()).history).toEqual([])
+  })
+
+  /**
+   * Runs `ensurePartitions(day)` while an open transaction holds `job_history`'s ROW EXCLUSIVE lock
+   * (as a completion does); returns what it created and whether it queued a lock request on the parent.
+   */
+  async function ensureBesideAWriter(day: number): Promise<{ created: string[]; queued: boolean }> {
+    const writer = new pg.Client({ connectionString: databaseUrl() })
+    await writer.connect()
+    try {
+      await writer.query('BEGIN')
+      await writer.query(`LOCK TABLE ${db.table('job_history')} IN ROW EXCLUSIVE MODE`)
+      let done = false
+      const ensuring = ensurePartitions(db.pool, names(), day).finally(() => {
+        done = true
+      })
+      let queued = false
+      await waitFor(async () => {
+        const { rows } = await db.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+           WHERE c.relname = 'job_history' AND c.relnamespace = $1::regnamespace AND NOT l.granted`,
+          [db.schema],
+        )
+        if ((rows[0]?.n ?? 0) > 0) queued = true
+        return done || queued
+      })
+      return { created: await ensuring, queued }
+    } finally {
+      await writer.query('ROLLBACK')
+      await writer.end()
+    }
+  }
+
+  it('does not try days whose partitions exist, or that a before_ partition covers (a try waits for the lock completions hold)', async () => {
+    const day = T0 + 800 * DAY
+    await ensurePartitions(db.pool, names(), day)
+    expect(await ensureBesideAWriter(day)).toEqual({ created: [], queued: false })
+    // Every partition replaced by one before day + 3: the three days are covered.
+    for (const table of await historyTables())
+      if (table !== 'job_history' && table !== 'job_history_default')
+        await db.pool.query(`DROP TABLE "${db.schema}".${table}`)
+    const before = `job_history_before_${partitionName(day + 3 * DAY).slice('job_history_'.length)}`
+    await db.pool.query(
+      `CREATE TABLE "${db.schema}".${before} PARTITION OF ${db.table('job_history')}
+       FOR VALUES FROM (MINVALUE) TO (to_timestamp(${(day + 3 * DAY) / 1000}))`,
+    )
+    try {
+      expect(await ensureBesideAWriter(day)).toEqual({ created: [], queued: false })
+    } finally {
+      await db.pool.query(`DROP TABLE "${db.schema}".${before}`)
+    }
+  })
+
+  it('the rescue pass creates the coming days of its time, at most once a minute (process time)', async () => {
+    const day = T0 + 300 * DAY
+    await withFreshStore(async (store) => {
+      await store.rescueJobs({ now: day, staleAfterMs: 1000, limit: 10 })
+      const tables = await historyTables()
+      for (let k = 0; k <= PARTITION_DAYS_AHEAD; k++) expect(tables).toContain(partitionName(day + k * DAY))
+      await store.rescueJobs({ now: day + 10 * DAY, staleAfterMs: 1000, limit: 10 })
+      expect(await historyTables()).not.toContain(partitionName(day + 10 * DAY))
+    })
   })
 
   it('keeps rows of a day with no partition in the DEFAULT partition, and creates that day only once it is empty there', async () => {

@@ -129,6 +129,16 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     expect(await settle()).toEqual([['default']])
   })
 
+  it('resuming a job whose run time is still ahead notifies nothing; resuming a due one notifies its queue', async () => {
+    const [later, due] = (await insert(db.store, [{ runAt: T0 + 60_000 }, { queue: 'other' }])) as string[]
+    await db.store.pauseJobs({ filter: { ids: [later!, due!] } })
+    await listen()
+    await db.store.resumeJobs({ filter: { ids: [later!] }, now: T0 })
+    expect(await settle()).toEqual([])
+    await db.store.resumeJobs({ filter: { ids: [due!] }, now: T0 })
+    expect(await settle()).toEqual([['other']])
+  })
+
   it('notifies the ids of cancelled running jobs', async () => {
     const [running, waiting] = (await insert(db.store, [{}, { runAt: T0 + 5 }])) as string[]
     await db.store.claimJobs(claim())

@@ -72,7 +72,10 @@ export default function jobPauseCases(factory: StoreFactory): void {
 
     it('resumeJobs returns paused jobs to scheduled or available by their run time, and touches nothing else', async () => {
       const [due, later, waiting] = await insertIds(store(), [{}, { runAt: T0 + 60_000 }, {}])
-      await store().pauseJobs({ filter: { ids: [due!, later!] }, now: T0 })
+      // Paused one at a time, `later` first: on PostgreSQL its new row version then lies before
+      // `due`'s, so an unsorted result would come back in that order, not in id order.
+      await store().pauseJobs({ filter: { ids: [later!] }, now: T0 })
+      await store().pauseJobs({ filter: { ids: [due!] }, now: T0 })
       const resumed = await store().resumeJobs({ filter: { states: ['paused', 'available'] }, now: T0 + 10 })
       expect(ids(resumed)).toEqual([due, later])
       expect(await states()).toEqual({ [due!]: 'available', [later!]: 'scheduled', [waiting!]: 'available' })

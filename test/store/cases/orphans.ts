@@ -117,8 +117,11 @@ export default function orphanCases(factory: StoreFactory): void {
         { kind: 'served' },
         { kind: 'mine' },
       ])
-      expect(ids(await fail(1000, 2, ['mine']))).toEqual([a, b])
-      expect(ids(await fail(1000, 2, ['mine']))).toEqual([c])
+      // A limit below 1 fails nothing (a negative one is no error); a limit of 1 fails one.
+      expect(await fail(1000, 0, ['mine'])).toEqual([])
+      expect(await fail(1000, -1, ['mine'])).toEqual([])
+      expect(ids(await fail(1000, 1, ['mine']))).toEqual([a])
+      expect(ids(await fail(1000, 2, ['mine']))).toEqual([b, c])
       expect(await fail(1000, 2, ['mine'])).toEqual([])
     })
 

@@ -78,6 +78,22 @@ export default function scheduleCases(factory: StoreFactory): void {
       expect(await store().fireScheduleTick({ ...fire, name: 'missing' })).toBeNull()
     })
 
+    it('inserts no job when the compare-and-set fails, even for a tick never fired (a stale plan)', async () => {
+      // Another process moved the schedule on, or it was registered again with a new expression: the
+      // caller's plan expected a next run time the schedule no longer has.
+      await store().upsertSchedule({ schedule: scheduleOf('s', T0 + 5000), now: T0 })
+      const fired = await store().fireScheduleTick({
+        name: 's',
+        expectedNextRunAt: T0 + 1000,
+        nextRunAt: T0 + 2000,
+        job: tickJob('s', T0 + 1000),
+        now: T0 + 1000,
+      })
+      expect(fired).toBeNull()
+      expect(await only()).toMatchObject({ nextRunAt: T0 + 5000, lastTickAt: null })
+      expect(await store().listJobs({ filter: {}, limit: 10 })).toEqual([])
+    })
+
     it('advances without a job when the tick is skipped, keeping lastTickAt', async () => {
       await store().upsertSchedule({ schedule: scheduleOf('s', T0), now: T0 })
       const fired = await store().fireScheduleTick({
