@@ -191,7 +191,10 @@ async function runOnce(options: Options, factory: DatabaseFactory, processes: nu
     for (const w of workers) w.send({ type: 'stop' } satisfies ToChild)
     const perProcess = (await Promise.all(stopped)).map((m) => m.handled)
     const { rows } = await admin.query<{ state: string; n: number }>(
-      'SELECT state, count(*)::int AS n FROM conveyor.jobs GROUP BY state',
+      // Finished jobs live in the history table since migration 009; waiting or running ones in jobs.
+      `SELECT state, count(*)::int AS n
+         FROM (SELECT state FROM conveyor.jobs UNION ALL SELECT state FROM conveyor.job_history) j
+        GROUP BY state`,
     )
     await admin.end()
     const succeeded = rows.find((r) => r.state === 'succeeded')?.n ?? 0
