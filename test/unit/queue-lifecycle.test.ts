@@ -22,21 +22,12 @@ import type { JobRunner } from '../../src/core/runtime/job-runner.js'
 import type { WorkerSettings } from '../../src/core/runtime/worker.js'
 import { newJobBuilder } from '../support/new-job.js'
 import { waitFor } from '../support/wait.js'
+import { workerSettings } from '../support/worker-settings.js'
 
 const mail = defineJob<{ n: number }>({ kind: 'mail', queue: 'mail' })
 
 function worker(id: string, queues: string[]): WorkerSettings {
-  return {
-    id,
-    queues,
-    capacity: 1,
-    oversized: 'alone',
-    strategy: 'priority',
-    pollIntervalMs: 1000,
-    prefetch: 0,
-    prefetchMax: 0,
-    maxBufferWaitMs: 5000,
-  }
+  return workerSettings({ id, queues })
 }
 
 function setup(

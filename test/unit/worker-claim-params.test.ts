@@ -9,20 +9,16 @@ import type { JobRecord } from '../../src/core/domain/job.js'
 import { ManualClock } from '../../src/core/ports/clock.js'
 import { Worker, type WorkerDeps, type WorkerSettings } from '../../src/core/runtime/worker.js'
 import { nextTurn, waitFor } from '../support/wait.js'
+import { workerSettings } from '../support/worker-settings.js'
 
 type ClaimParams = Parameters<WorkerDeps['claim']>[0]
 
-const base: WorkerSettings = {
+const base: WorkerSettings = workerSettings({
   id: 'worker-7',
   queues: ['mail', 'sms'],
   capacity: 2,
-  oversized: 'alone',
   strategy: 'fifo' as WorkerSettings['strategy'],
-  pollIntervalMs: 1000,
-  prefetch: 0,
-  prefetchMax: 0,
-  maxBufferWaitMs: 5000,
-}
+})
 
 /** A worker whose claims are recorded and answered from `answers` in order (then nothing). */
 function claimingWorker(settings: Partial<WorkerSettings>, answers: JobRecord[][]) {

@@ -9,6 +9,7 @@ import type { JobRecord } from '../../src/core/domain/job.js'
 import { ManualClock } from '../../src/core/ports/clock.js'
 import { Worker, type WorkerSettings } from '../../src/core/runtime/worker.js'
 import { nextTurn, waitFor } from '../support/wait.js'
+import { workerSettings } from '../support/worker-settings.js'
 
 /** Jobs waiting in a fake store; each claim is recorded and can be held open by the test. */
 function store() {
@@ -47,17 +48,7 @@ function store() {
 }
 
 function settings(capacity: number, prefetch: number): WorkerSettings {
-  return {
-    id: 'w',
-    queues: ['default'],
-    capacity,
-    oversized: 'alone',
-    strategy: 'priority',
-    pollIntervalMs: 1000,
-    prefetch,
-    prefetchMax: prefetch,
-    maxBufferWaitMs: 5000,
-  }
+  return workerSettings({ capacity, prefetch, prefetchMax: prefetch })
 }
 
 /** A worker whose jobs run until the test finishes them (`finish`), on a clock that never moves. */

@@ -10,18 +10,9 @@ import { ManualClock } from '../../src/core/ports/clock.js'
 import type { AbortHandle } from '../../src/core/runtime/abort-handle.js'
 import { Worker, type WorkerSettings } from '../../src/core/runtime/worker.js'
 import { nextTurn, waitFor } from '../support/wait.js'
+import { workerSettings } from '../support/worker-settings.js'
 
-const settings: WorkerSettings = {
-  id: 'w',
-  queues: ['default'],
-  capacity: 2,
-  oversized: 'alone',
-  strategy: 'priority',
-  pollIntervalMs: 1000,
-  prefetch: 0,
-  prefetchMax: 0,
-  maxBufferWaitMs: 5000,
-}
+const settings: WorkerSettings = workerSettings({ capacity: 2 })
 
 /** A worker whose claims each wait until the test answers them (in order). */
 function gatedWorker() {

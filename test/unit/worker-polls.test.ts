@@ -9,18 +9,9 @@ import type { JobRecord } from '../../src/core/domain/job.js'
 import { type Clock, ManualClock } from '../../src/core/ports/clock.js'
 import { Worker, type WorkerSettings } from '../../src/core/runtime/worker.js'
 import { waitFor } from '../support/wait.js'
+import { workerSettings } from '../support/worker-settings.js'
 
-const base: WorkerSettings = {
-  id: 'w',
-  queues: ['default'],
-  capacity: 1,
-  oversized: 'alone',
-  strategy: 'priority',
-  pollIntervalMs: 1000,
-  prefetch: 0,
-  prefetchMax: 0,
-  maxBufferWaitMs: 5000,
-}
+const base: WorkerSettings = workerSettings()
 
 /**
  * A worker on a manual clock whose timers are recorded (`armed`: the delay of each), with a claim

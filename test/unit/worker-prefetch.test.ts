@@ -9,6 +9,7 @@ import type { JobRecord } from '../../src/core/domain/job.js'
 import { ManualClock } from '../../src/core/ports/clock.js'
 import { Worker, type WorkerSettings } from '../../src/core/runtime/worker.js'
 import { nextTurn, waitFor } from '../support/wait.js'
+import { workerSettings } from '../support/worker-settings.js'
 
 const CAPACITY = 10
 
@@ -65,17 +66,7 @@ function backlog(initial: number, weight = 1) {
 }
 
 function settings(prefetch: number, prefetchMax: number): WorkerSettings {
-  return {
-    id: 'w',
-    queues: ['default'],
-    capacity: CAPACITY,
-    oversized: 'alone',
-    strategy: 'priority',
-    pollIntervalMs: 1000,
-    prefetch,
-    prefetchMax,
-    maxBufferWaitMs: 5000,
-  }
+  return workerSettings({ capacity: CAPACITY, prefetch, prefetchMax })
 }
 
 function startWorker(
