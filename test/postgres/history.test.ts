@@ -209,15 +209,19 @@ describePostgres('the history table', () => {
   })
 
   /**
-   * Runs `ensurePartitions(day)` while an open transaction holds `job_history`'s ROW EXCLUSIVE lock
-   * (as a completion does); returns what it created and whether it queued a lock request on the parent.
+   * Runs `ensurePartitions(day)` while another session's open transaction has run `hold` (taking a
+   * lock); returns what it created and whether it queued a lock request on table `waitedOn`.
    */
-  async function ensureBesideAWriter(day: number): Promise<{ created: string[]; queued: boolean }> {
-    const writer = new pg.Client({ connectionString: databaseUrl() })
-    await writer.connect()
+  async function ensureBeside(
+    hold: (client: pg.Client) => Promise<unknown>,
+    waitedOn: string,
+    day: number,
+  ): Promise<{ created: string[]; queued: boolean }> {
+    const holder = new pg.Client({ connectionString: databaseUrl() })
+    await holder.connect()
     try {
-      await writer.query('BEGIN')
-      await writer.query(`LOCK TABLE ${db.table('job_history')} IN ROW EXCLUSIVE MODE`)
+      await holder.query('BEGIN')
+      await hold(holder)
       let done = false
       const ensuring = ensurePartitions(db.pool, names(), day).finally(() => {
         done = true
@@ -226,18 +230,26 @@ describePostgres('the history table', () => {
       await waitFor(async () => {
         const { rows } = await db.pool.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-           WHERE c.relname = 'job_history' AND c.relnamespace = $1::regnamespace AND NOT l.granted`,
-          [db.schema],
+           WHERE c.relname = $2 AND c.relnamespace = $1::regnamespace AND NOT l.granted`,
+          [db.schema, waitedOn],
         )
         if ((rows[0]?.n ?? 0) > 0) queued = true
         return done || queued
       })
       return { created: await ensuring, queued }
     } finally {
-      await writer.query('ROLLBACK')
-      await writer.end()
+      await holder.query('ROLLBACK')
+      await holder.end()
     }
   }
+
+  /** `ensureBeside` a transaction holding `job_history`'s ROW EXCLUSIVE lock, as a completion does. */
+  const ensureBesideAWriter = (day: number) =>
+    ensureBeside(
+      (writer) => writer.query(`LOCK TABLE ${db.table('job_history')} IN ROW EXCLUSIVE MODE`),
+      'job_history',
+      day,
+    )
 
   it('does not try days whose partitions exist, or that a before_ partition covers (a try waits for the lock completions hold)', async () => {
     const day = T0 + 800 * DAY
@@ -303,30 +315,12 @@ describePostgres('the history table', () => {
     await db.store.completeJobs({ completions: [{ id: id!, outcome: 'succeeded' }], now: day + 10 })
     await ensurePartitions(db.pool, names(), day + DAY) // the next days exist: only this day is missing
     // A reader of DEFAULT in an open transaction: an attach would wait on it, its lock request queued.
-    const reader = new pg.Client({ connectionString: databaseUrl() })
-    await reader.connect()
-    try {
-      await reader.query('BEGIN')
-      await reader.query(`SELECT count(*) FROM "${db.schema}".job_history_default`)
-      let done = false
-      const ensuring = ensurePartitions(db.pool, names(), day).finally(() => {
-        done = true
-      })
-      let queued = false
-      await waitFor(async () => {
-        const { rows } = await db.pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-           WHERE c.relname = 'job_history_default' AND NOT l.granted`,
-        )
-        if ((rows[0]?.n ?? 0) > 0) queued = true
-        return done || queued
-      })
-      expect(await ensuring).toEqual([])
-      expect(queued).toBe(false)
-    } finally {
-      await reader.query('ROLLBACK')
-      await reader.end()
-    }
+    const beside = await ensureBeside(
+      (reader) => reader.query(`SELECT count(*) FROM "${db.schema}".job_history_default`),
+      'job_history_default',
+      day,
+    )
+    expect(beside).toEqual({ created: [], queued: false })
   })
 
   it('reads, sweeps and prunes finished rows a process of the previous version left in jobs', async () => {
