@@ -124,11 +124,20 @@ export class Worker {
     this.#schedule()
   }
 
-  /** Schedules a claim for the next event-loop turn, or after the claims in flight. */
-  #schedule(): void {
+  /**
+   * Schedules a claim for the next event-loop turn (`now`: at once), or after the claims in flight.
+   * A claim made due by a finished job goes out at once: jobs that settle at once run the whole
+   * buffer in one chain of promise callbacks, so a claim left for the next turn would go out only
+   * once the buffer is empty, and the slots would then wait out its round trip.
+   */
+  #schedule(now = false): void {
     if (!this.#started || this.#stopping) return
     if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT) {
       this.#wanted = true
+      return
+    }
+    if (now) {
+      void this.#fetch()
       return
     }
     if (this.#immediate) return
@@ -361,20 +370,6 @@ export class Worker {
     this.#running.delete(job.id)
     this.#used -= job.weight
     this.#startBuffered()
-    if (this.#pending && this.#needsMore()) this.#claimNow()
-  }
-
-  /**
-   * A claim made due by a finished job is asked for at once, not on the next turn: jobs that settle
-   * at once run the whole buffer in one chain of promise callbacks, so a claim left for the next turn
-   * would go out only once the buffer is empty, and the slots would then wait out its round trip.
-   */
-  #claimNow(): void {
-    if (!this.#started || this.#stopping) return
-    if (this.#claiming >= MAX_CLAIMS_IN_FLIGHT) {
-      this.#wanted = true
-      return
-    }
-    void this.#fetch()
+    if (this.#pending && this.#needsMore()) this.#schedule(true)
   }
 }
