@@ -33,7 +33,7 @@ export const DRAIN_CONFIGS: Record<QueueSystem, readonly SystemConfig[]> = {
     { name: 'defaults', description: 'queues: { default: { concurrency: 10 } }; everything else default' },
     {
       name: 'tuned',
-      description: `defaults with a fixed prefetch: ${CONVEYOR_TUNED_PREFETCH} (the default is adaptive, \${AUTO_PREFETCH.base} to \${AUTO_PREFETCH.max})`,
+      description: `defaults with a fixed prefetch: ${CONVEYOR_TUNED_PREFETCH} (the default is adaptive, ${AUTO_PREFETCH.base} to ${AUTO_PREFETCH.max})`,
     },
   ],
   'pg-boss': [
