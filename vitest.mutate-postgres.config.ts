@@ -7,7 +7,9 @@
 // suites with child processes; `npm run mutate` runs those. Added for the admin, update and schedule
 // files (nothing removed): the adapter's tests of updateJob under a racing claim, of schedule ticks
 // raced by several processes, of the getJobsByKey plans, and of errors (a connection that breaks
-// mid-transaction, which fireScheduleTick must discard).
+// mid-transaction, which fireScheduleTick must discard). Added for the insert statements, the claim
+// cursor and the jobs notification (nothing removed): the cursor's and the notification payload's
+// unit tests, and the adapter's tests of inserting inside a caller's transaction.
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -30,7 +32,10 @@ export default defineConfig({
       'test/postgres/outcome-events.test.ts',
       'test/postgres/rescue.test.ts',
       'test/postgres/schedules.test.ts',
+      'test/postgres/transactional.test.ts',
       'test/postgres/update-job.test.ts',
+      'test/unit/claim-cursors.test.ts',
+      'test/unit/jobs-notification.test.ts',
     ],
   },
 })

@@ -125,6 +125,28 @@ export default function insertCases(factory: StoreFactory): void {
       expect(after?.job.id).not.toBe(id)
     })
 
+    it('skips the duplicate in a batch mixing jobs with and without unique keys, and in a batch of duplicates only', async () => {
+      const [held] = await insertIds(store(), [{ uniqueKey: 'k' }])
+      const mixed = await store().insertJobs({
+        jobs: [newJob({ payload: 1 }), newJob({ uniqueKey: 'k', payload: 2 })],
+        now: T0,
+      })
+      expect(mixed.map((o) => [o.duplicate, o.job.payload])).toEqual([
+        [false, 1],
+        [true, {}],
+      ])
+      expect(mixed[1]?.job.id).toBe(held)
+      const duplicates = await store().insertJobs({
+        jobs: [newJob({ uniqueKey: 'k' }), newJob({ uniqueKey: 'k' })],
+        now: T0,
+      })
+      expect(Object.keys(duplicates)).toEqual(['0', '1'])
+      expect(duplicates.map((o) => [o.duplicate, o.job.id])).toEqual([
+        [true, held],
+        [true, held],
+      ])
+    })
+
     itConforms(
       factory,
       'inserts one job per schedule tick: a second job of the same tick is a duplicate',
@@ -145,6 +167,8 @@ export default function insertCases(factory: StoreFactory): void {
       })
       await expect(attempt).rejects.toBeInstanceOf(InvalidOptionsError)
       await expect(attempt).rejects.toThrow(/999999/)
+      // The item that names it: the second (index 1), not the first.
+      await expect(attempt).rejects.toThrow(/item 1 \(kind "test"\)/)
       expect(await store().listJobs({ filter: {}, limit: 10 })).toHaveLength(1)
       await expect(
         store().insertJobs({ jobs: [newJob({ dependsOn: ['x1'] })], now: T0 }),
