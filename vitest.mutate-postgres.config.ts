@@ -7,7 +7,9 @@
 // suites with child processes; `npm run mutate` runs those. Added for the admin, update and schedule
 // files (nothing removed): the adapter's tests of updateJob under a racing claim, of schedule ticks
 // raced by several processes, of the getJobsByKey plans, and of errors (a connection that breaks
-// mid-transaction, which fireScheduleTick must discard).
+// mid-transaction, which fireScheduleTick must discard). Added for row mapping, migrations, the
+// listener, storage health and the helpers (nothing removed): the adapter's tests of migrations
+// (migrate, migration 009 under load), of storage health, and of job transactions.
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -25,11 +27,15 @@ export default defineConfig({
       'test/postgres/history.test.ts',
       'test/postgres/hot-path.test.ts',
       'test/postgres/insert.test.ts',
+      'test/postgres/job-transaction.test.ts',
       'test/postgres/jobs-by-key-plan.test.ts',
+      'test/postgres/migrate-history.test.ts',
+      'test/postgres/migrate.test.ts',
       'test/postgres/notifications.test.ts',
       'test/postgres/outcome-events.test.ts',
       'test/postgres/rescue.test.ts',
       'test/postgres/schedules.test.ts',
+      'test/postgres/storage-health.test.ts',
       'test/postgres/update-job.test.ts',
     ],
   },
