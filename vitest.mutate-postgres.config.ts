@@ -9,7 +9,9 @@
 // raced by several processes, of the getJobsByKey plans, and of errors (a connection that breaks
 // mid-transaction, which fireScheduleTick must discard). Added for the insert statements, the claim
 // cursor and the jobs notification (nothing removed): the cursor's and the notification payload's
-// unit tests, and the adapter's tests of inserting inside a caller's transaction.
+// unit tests, and the adapter's tests of inserting inside a caller's transaction. Added for row
+// mapping, migrations, the listener, storage health and the helpers (nothing removed): the adapter's
+// tests of migrations (migrate, migration 009 under load), of storage health, and of job transactions.
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -27,11 +29,15 @@ export default defineConfig({
       'test/postgres/history.test.ts',
       'test/postgres/hot-path.test.ts',
       'test/postgres/insert.test.ts',
+      'test/postgres/job-transaction.test.ts',
       'test/postgres/jobs-by-key-plan.test.ts',
+      'test/postgres/migrate-history.test.ts',
+      'test/postgres/migrate.test.ts',
       'test/postgres/notifications.test.ts',
       'test/postgres/outcome-events.test.ts',
       'test/postgres/rescue.test.ts',
       'test/postgres/schedules.test.ts',
+      'test/postgres/storage-health.test.ts',
       'test/postgres/transactional.test.ts',
       'test/postgres/update-job.test.ts',
       'test/unit/claim-cursors.test.ts',

@@ -58,6 +58,37 @@ describePostgres('migrations', () => {
     expect(await running).toBeInstanceOf(ConveyorError)
   })
 
+  it('rolls a failing migration back whole, names it and the schema, keeps the ones before it, and applies it once fixed', async () => {
+    const schema = freshSchema()
+    const names = sqlNames(schema)
+    const first = { version: 1, name: '001_first', sql: 'CREATE TABLE :schema.first_table (x int)' }
+    const broken = {
+      version: 2,
+      name: '002_second',
+      sql: 'CREATE TABLE :schema.second_table (x int); SELECT 1 / 0',
+    }
+    const error = await migrate(pool, names, [first, broken]).then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toBe(
+      `Migration 002_second failed in schema "${schema}": division by zero`,
+    )
+    expect(((error as Error).cause as { code?: string }).code).toBe('22012')
+    const tables = async () =>
+      (
+        await pool.query<{ t: string }>(
+          'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1::text ORDER BY 1',
+          [schema],
+        )
+      ).rows.map((r) => r.t)
+    expect(await tables()).toEqual(['first_table', 'migrations'])
+    const fixed = { ...broken, sql: 'CREATE TABLE :schema.second_table (x int)' }
+    expect(await migrate(pool, names, [first, fixed])).toEqual({ applied: ['002_second'] })
+    expect(await tables()).toEqual(['first_table', 'migrations', 'second_table'])
+  })
+
   it('ships numbered migrations in order, starting at 001', async () => {
     const migrations = await loadMigrations()
     expect(migrations[0]?.name).toBe('001_initial')

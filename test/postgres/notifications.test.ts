@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { afterEach, expect, it } from 'vitest'
+import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { waitFor } from '../support/wait.js'
 import { claim, databaseUrl, describePostgres, insert, newJob, T0, useStore } from './fixture.js'
 
@@ -150,6 +151,17 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     // Only running jobs need aborting elsewhere; the queue that cancelled aborts its own runs itself.
     await waitFor(() => cancelled.length > 0)
     expect(cancelled).toEqual([[running]])
+  })
+
+  it('passes on only the string ids of a cancel notification, and nothing for an empty or unreadable one', async () => {
+    await listen()
+    const channel = sqlNames(db.schema).cancelChannel
+    for (const payload of ['', 'not json', '{"a":"1"}', '[]', '[1, null]', '["7", 8, "9"]'])
+      await db.pool.query('SELECT pg_notify($1, $2)', [channel, payload])
+    // Notifications of one session arrive in order: once the marker is in, every payload above was read.
+    await db.pool.query('SELECT pg_notify($1, $2)', [channel, '["marker"]'])
+    await waitFor(() => cancelled.some((ids) => ids.includes('marker')))
+    expect(cancelled).toEqual([['7', '9'], ['marker']])
   })
 
   it('reconnects after its connection is killed, waking every worker once', async () => {

@@ -38,7 +38,7 @@ export default function jobAdminCases(factory: StoreFactory): void {
           queue: 'q1',
           groupKey: 'g',
           uniqueKey: 'u',
-          payload: { to: 'Alice@Example.com', note: '100% sure_x' },
+          payload: { to: 'Alice@Example.com', note: '100% sure_x\\y' },
         },
         { kind: 'sms', scheduleName: 's', scheduleTick: T0, payload: { to: 'bob' } },
         { kind: 'mail', payload: { to: 'carol' } },
@@ -58,7 +58,7 @@ export default function jobAdminCases(factory: StoreFactory): void {
       expect(await find({ createdBefore: T0 + 10 })).toEqual([c, b, a])
       expect(await find({ payloadContains: 'alice@EXAMPLE' })).toEqual([a])
       expect(await find({ payloadContains: '"to"' })).toEqual([c, b, a])
-      for (const text of ['100%', '0% s', 'e_x', '_'])
+      for (const text of ['100%', '0% s', 'e_x', '_', 'x\\'])
         expect(await find({ payloadContains: text })).toEqual([a])
       expect(await find({ payloadIncludes: { to: 'bob' } })).toEqual([b])
       expect(await find({ kind: 'mail', states: ['available'], queue: 'default' })).toEqual([c])
