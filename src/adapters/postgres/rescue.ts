@@ -113,7 +113,7 @@ export function rescueSql(names: SqlNames): string {
             || ' stopped sending heartbeats while running this job; it was returned to the queue.'
         ) END)`
   return `WITH RECURSIVE stale AS (
-      SELECT r.id, r.ctid AS tid FROM ${names.jobs} r
+      SELECT r.ctid AS tid FROM ${names.jobs} r
       WHERE r.state = 'running'
         AND (${timedOut('r')} OR NOT EXISTS (
           SELECT 1 FROM ${names.processes} p
