@@ -3,7 +3,8 @@
  * the front, and how the jobs it took move the cursor (the SQL side is test/postgres/claim-cursor.test.ts).
  */
 import { describe, expect, it } from 'vitest'
-import { ClaimCursors, FRONT } from '../../src/adapters/postgres/claim-cursor.js'
+import { ClaimCursors, FRONT, resolveClaimCursorOptions } from '../../src/adapters/postgres/claim-cursor.js'
+import { InvalidArgumentError } from '../../src/core/domain/errors.js'
 import type { JobRecord } from '../../src/core/domain/job.js'
 import type { ClaimParams } from '../../src/core/ports/store.js'
 
@@ -101,6 +102,21 @@ describe('ClaimCursors', () => {
     expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 6900 }])
   })
 
+  it("a notified key exactly at the cursor's start is no rewind: that claim does not move the cursor back", () => {
+    for (const strategy of ['priority', 'time'] as const) {
+      const { cursors } = setup()
+      cursors.plan(params({ strategy }), ['q']).taken([job('q', 1, 5000)])
+      const start =
+        strategy === 'priority' ? { priority: 1, runAt: 4900 } : { priority: FRONT.priority, runAt: 4900 }
+      // The notified key is 1 ms after where its claim starts.
+      cursors.notified(new Map([['q', { priority: 1, runAt: 4901 }]]))
+      const plan = cursors.plan(params({ strategy }), ['q'])
+      expect(plan.starts, strategy).toEqual([start])
+      plan.taken([job('q', 0, 1)])
+      expect(cursors.plan(params({ strategy }), ['q']).starts, strategy).toEqual([start])
+    }
+  })
+
   it('a claim in flight when the notification comes cannot move the cursor past the notified key', () => {
     const { cursors } = setup()
     cursors.plan(params(), ['q']).taken([job('q', 5, 5000)])
@@ -156,5 +172,14 @@ describe('ClaimCursors', () => {
     for (let i = 0; i < 5; i++) cursors.plan(params({ kinds }), ['q'])
     expect(joins).toBe(1)
     expect(cursors.plan(params({ kinds: ['a', 'b'] }), ['q']).starts).toEqual([{ priority: 1, runAt: 4900 }])
+  })
+
+  it('refuses a claimCursor that is not an object with a message showing its shape', () => {
+    for (const value of ['fast', 5, null, [], [1000]]) {
+      expect(() => resolveClaimCursorOptions(value), String(value)).toThrow(InvalidArgumentError)
+      expect(() => resolveClaimCursorOptions(value), String(value)).toThrow(
+        /^claimCursor must be an object such as \{ fullScanIntervalMs: 1000, lookbackMs: 1000 \}/,
+      )
+    }
   })
 })

@@ -43,5 +43,8 @@ describe('jobs notification payload', () => {
     const n = parseJobsNotification('["a", "b", "c", [[1.5, 2], [1, "x"], [3, 4]]]')
     expect(n.queues).toEqual(['a', 'b', 'c'])
     expect([...n.keys]).toEqual([['c', { priority: 3, runAt: 4 }]])
+    // A key is a pair: longer or shorter arrays and values that are not arrays are dropped.
+    const pairs = parseJobsNotification('["a", "b", "c", "d", "e", [[1, 2, 3], [1], 5, "12", [5, 6]]]')
+    expect([...pairs.keys]).toEqual([['e', { priority: 5, runAt: 6 }]])
   })
 })

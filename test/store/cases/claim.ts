@@ -108,6 +108,25 @@ export default function claimCases(factory: StoreFactory): void {
       expect(await claimIds(store())).toEqual(rest.slice(6))
     })
 
+    it('a claim over several kinds and queues returns each job with its own kind and queue', async () => {
+      const [a, b, c, d] = await insertIds(store(), [
+        { kind: 'test' },
+        { kind: 'other' },
+        { kind: 'test', queue: 'q2' },
+        { kind: 'other', queue: 'q2' },
+      ])
+      const claimed = await store().claimJobs(
+        claimParams({ kinds: ['test', 'other', 'third'], queues: ['default', 'q2', 'q3'] }),
+      )
+      expect(claimed.map((j) => [j.id, j.kind, j.queue])).toEqual([
+        [a, 'test', 'default'],
+        [b, 'other', 'default'],
+        [c, 'test', 'q2'],
+        [d, 'other', 'q2'],
+      ])
+      for (const job of claimed) expect(await getJob(store(), job.id)).toEqual(job)
+    })
+
     it('time strategy over several queues: run-at, then id, across them', async () => {
       const [a, b, c, d] = await insertIds(store(), [
         { queue: 'q2', priority: 5, runAt: T0 - 30 },
