@@ -18,6 +18,8 @@ const params = (fields: Partial<ClaimParams> = {}): ClaimParams => ({
   ...fields,
 })
 const job = (queue: string, priority: number, runAt: number) => ({ queue, priority, runAt }) as JobRecord
+const groupJob = (id: number, priority: number, runAt: number) =>
+  ({ id: String(id), queue: 'q', priority, runAt, groupKey: 'g' }) as JobRecord
 
 describe('ClaimCursors', () => {
   function setup(fullScanIntervalMs = 1000, lookbackMs = 100) {
@@ -181,5 +183,32 @@ describe('ClaimCursors', () => {
         /^claimCursor must be an object such as \{ fullScanIntervalMs: 1000, lookbackMs: 1000 \}/,
       )
     }
+  })
+
+  it("a finished group job moves its loop's cursor back to its key, never forward", () => {
+    const { cursors, advance } = setup()
+    cursors.plan(params(), ['q']).taken([groupJob(1, 5, 5000)])
+    // A full scan takes a job before the group job: the cursor moves back to it.
+    advance(1000)
+    cursors.plan(params(), ['q']).taken([job('q', 1, 100)])
+    cursors.finished([{ id: '1' }])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 0 }])
+  })
+
+  it('keeps loops of kinds arrays with the same letters apart', () => {
+    const { cursors } = setup()
+    cursors.plan(params({ kinds: ['a', 'b'] }), ['q']).taken([job('q', 1, 5000)])
+    expect(cursors.plan(params({ kinds: ['ab'] }), ['q']).starts).toEqual([FRONT])
+    expect(cursors.plan(params({ kinds: ['a', 'b'] }), ['q']).starts).toEqual([{ priority: 1, runAt: 4900 }])
+  })
+
+  it('remembers the last 10,000 running group jobs: a finished job older than those moves no cursor', () => {
+    const { cursors } = setup()
+    const jobs = Array.from({ length: 10_001 }, (_, i) => groupJob(i + 1, 1, 1000 + i))
+    cursors.plan(params(), ['q']).taken(jobs)
+    cursors.finished([{ id: '1' }])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 11_000 - 100 }])
+    cursors.finished([{ id: '2' }])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 1001 - 100 }])
   })
 })
