@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
@@ -93,6 +97,28 @@ describePostgres('migrations', () => {
     const migrations = await loadMigrations()
     expect(migrations[0]?.name).toBe('001_initial')
     expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1))
+  })
+
+  it('loads only the numbered .sql files of a folder, in version order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'conveyor-migrations-'))
+    try {
+      const files = {
+        // By number, not by name: 9 before 10.
+        '10_tenth.sql': 'SELECT 10',
+        '9_ninth.sql': 'SELECT 9',
+        'README.md': 'not SQL',
+        'x003_prefixed.sql': 'SELECT 3',
+        '004_backup.sql.orig': 'SELECT 4',
+        '005_Upper.sql': 'SELECT 5',
+      }
+      for (const [name, sql] of Object.entries(files)) await writeFile(join(dir, name), sql)
+      expect(await loadMigrations(pathToFileURL(`${dir}/`))).toEqual([
+        { version: 9, name: '9_ninth', sql: 'SELECT 9' },
+        { version: 10, name: '10_tenth', sql: 'SELECT 10' },
+      ])
+    } finally {
+      await rm(dir, { recursive: true })
+    }
   })
 
   it('substitutes the quoted schema name for :schema, leaving casts alone', () => {
