@@ -9,6 +9,7 @@ import {
   loadMigrations,
   migrate,
   migrationSql,
+  pendingMigrations,
   renderMigration,
 } from '../../src/adapters/postgres/migrate.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
@@ -71,6 +72,7 @@ describePostgres('migrations', () => {
       name: '002_second',
       sql: 'CREATE TABLE :schema.second_table (x int); SELECT 1 / 0',
     }
+    expect(await pendingMigrations(pool, names, [first, broken])).toEqual(['001_first', '002_second'])
     const error = await migrate(pool, names, [first, broken]).then(
       () => null,
       (e: unknown) => e,
@@ -179,20 +181,22 @@ describePostgres('migrations', () => {
     const schema = freshSchema()
     await new PostgresStore({ pool, schema }).migrate()
     const jobsBefore = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".jobs`)
-    await pool.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (998, '998_from_the_future')`)
+    await pool.query(
+      `INSERT INTO "${schema}".migrations (version, name) VALUES (998, '998_from_the_future'), (999, '999_also_new')`,
+    )
 
     const store = new PostgresStore({ pool, schema })
     const insert = store.insertJobs({ jobs: [newJob()], now: T0 })
     await expect(insert).rejects.toBeInstanceOf(SchemaTooNewError)
     await expect(insert).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW' })
-    await expect(insert).rejects.toThrow(/998_from_the_future.*upgrade conveyor-jobs/s)
+    await expect(insert).rejects.toThrow(/it has 998_from_the_future, 999_also_new,.*upgrade conveyor-jobs/s)
     await expect(store.migrate()).rejects.toBeInstanceOf(SchemaTooNewError)
     await expect(store.pendingMigrations()).rejects.toBeInstanceOf(SchemaTooNewError)
     const jobsAfter = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".jobs`)
     expect(jobsAfter.rows).toEqual(jobsBefore.rows)
 
     // Once the newer code's migration is gone again (a rollback of the upgrade), the store works.
-    await pool.query(`DELETE FROM "${schema}".migrations WHERE version = 998`)
+    await pool.query(`DELETE FROM "${schema}".migrations WHERE version >= 998`)
     expect(await new PostgresStore({ pool, schema }).insertJobs({ jobs: [newJob()], now: T0 })).toHaveLength(
       1,
     )
@@ -201,7 +205,9 @@ describePostgres('migrations', () => {
   it('start() refuses a schema migrated by newer code, also with maintenance off (no worker runs on it)', async () => {
     const schema = freshSchema()
     await new PostgresStore({ pool, schema }).migrate()
-    await pool.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (998, '998_from_the_future')`)
+    await pool.query(
+      `INSERT INTO "${schema}".migrations (version, name) VALUES (998, '998_from_the_future'), (999, '999_also_new')`,
+    )
     for (const maintenance of [{ enabled: false }, {}]) {
       const queue = createPostgresQueue({ pool, schema, maintenance, scheduler: { enabled: false } })
       queue.register(defineJob<Record<string, never>>({ kind: 'test' }), async () => {})
@@ -236,6 +242,9 @@ describePostgres('migrations', () => {
     expect(await migrationSql(schema, { after: last.version })).toBe('')
     await expect(migrationSql('Bad Name')).rejects.toBeInstanceOf(InvalidArgumentError)
     await expect(migrationSql(schema, { after: -1 })).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(migrationSql(schema, { after: 1.5 })).rejects.toThrow(
+      'migrationSql: after must be a migration version (an integer >= 0); got 1.5.',
+    )
   })
 
   it('maps a table dropped under a running store to SchemaNotMigratedError', async () => {
