@@ -19,6 +19,7 @@ import {
   InvalidArgumentError,
   SchemaNotMigratedError,
   SchemaTooNewError,
+  StorageUnavailableError,
 } from '../../src/core/domain/errors.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import { createTestSchema } from '../support/database.js'
@@ -99,6 +100,22 @@ describePostgres('migrations', () => {
     const migrations = await loadMigrations()
     expect(migrations[0]?.name).toBe('001_initial')
     expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1))
+  })
+
+  it('says which step found the server unreachable: connecting to migrate, listing pending migrations', async () => {
+    // Nothing listens on port 1: the connection is refused at once.
+    const unreachable = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test', max: 1 })
+    try {
+      const names = sqlNames(freshSchema())
+      const migrating = migrate(unreachable, names)
+      await expect(migrating).rejects.toBeInstanceOf(StorageUnavailableError)
+      await expect(migrating).rejects.toThrow(/^PostgreSQL is unavailable while connecting to migrate: /)
+      await expect(pendingMigrations(unreachable, names)).rejects.toThrow(
+        /^PostgreSQL is unavailable while listing pending migrations: /,
+      )
+    } finally {
+      await unreachable.end()
+    }
   })
 
   it('loads only the numbered .sql files of a folder, in version order', async () => {
@@ -220,6 +237,9 @@ describePostgres('migrations', () => {
     const schema = freshSchema()
     const sql = await migrationSql(schema)
     expect(sql).not.toMatch(/:schema\b/)
+    expect(sql).toMatch(
+      new RegExp(`^-- Conveyor migrations 001_initial, 002_[a-z_]+, .* for schema "${schema}": apply once`),
+    )
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
