@@ -240,6 +240,7 @@ describePostgres('migrations', () => {
     expect(sql).toMatch(
       new RegExp(`^-- Conveyor migrations 001_initial, 002_[a-z_]+, .* for schema "${schema}": apply once`),
     )
+    expect(sql).toContain('\n\n-- 001_initial\n\n')
     // The lock migrate() takes, so that a migrating process and the file do not run at once.
     expect(sql).toContain(`SELECT pg_advisory_xact_lock(${sqlNames(schema).migrationLockSpace}, 0);`)
     const client = await pool.connect()
