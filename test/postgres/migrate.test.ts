@@ -102,6 +102,19 @@ describePostgres('migrations', () => {
     expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1))
   })
 
+  it("commits a migration's SQL and its bookkeeping row together: a failing row leaves no DDL behind", async () => {
+    const schema = freshSchema()
+    const a = { version: 1, name: '001_a', sql: 'CREATE TABLE :schema.a_table (x int)' }
+    // The same version again: its SQL runs, then its row in the migrations table conflicts.
+    const b = { version: 1, name: '001_b', sql: 'CREATE TABLE :schema.b_table (x int)' }
+    await expect(migrate(pool, sqlNames(schema), [a, b])).rejects.toThrow(/^Migration 001_b failed/)
+    const tables = await pool.query<{ t: string }>(
+      'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1::text ORDER BY 1',
+      [schema],
+    )
+    expect(tables.rows.map((r) => r.t)).toEqual(['a_table', 'migrations'])
+  })
+
   it('says which step found the server unreachable: connecting to migrate, listing pending migrations', async () => {
     // Nothing listens on port 1: the connection is refused at once.
     const unreachable = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test', max: 1 })
