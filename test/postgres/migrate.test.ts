@@ -15,7 +15,6 @@ import {
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import {
-  ConveyorError,
   InvalidArgumentError,
   SchemaNotMigratedError,
   SchemaTooNewError,
@@ -61,7 +60,18 @@ describePostgres('migrations', () => {
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1::text AND pid <> pg_backend_pid()`,
       [`%"${marker}"%`],
     )
-    expect(await running).toBeInstanceOf(ConveyorError)
+    expect(await running).toBeInstanceOf(StorageUnavailableError)
+  })
+
+  it('names every pending migration of a schema whose tables exist but whose last migrations are not recorded', async () => {
+    const schema = freshSchema()
+    await new PostgresStore({ pool, schema }).migrate()
+    const all = await loadMigrations()
+    const lastTwo = all.slice(-2).map((m) => m.name)
+    await pool.query(`DELETE FROM "${schema}".migrations WHERE version >= $1`, [all.at(-2)!.version])
+    const insert = new PostgresStore({ pool, schema }).insertJobs({ jobs: [newJob()], now: T0 })
+    await expect(insert).rejects.toBeInstanceOf(SchemaNotMigratedError)
+    await expect(insert).rejects.toThrow(`(pending: ${lastTwo.join(', ')}): run queue.migrate()`)
   })
 
   it('rolls a failing migration back whole, names it and the schema, keeps the ones before it, and applies it once fixed', async () => {
