@@ -60,7 +60,9 @@ describePostgres('migrations', () => {
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1::text AND pid <> pg_backend_pid()`,
       [`%"${marker}"%`],
     )
-    expect(await running).toBeInstanceOf(StorageUnavailableError)
+    const error = await running
+    expect(error).toBeInstanceOf(StorageUnavailableError)
+    expect((error as Error).message).toMatch(/^PostgreSQL is unavailable while migrating: /)
   })
 
   it('names every pending migration of a schema whose tables exist but whose last migrations are not recorded', async () => {
