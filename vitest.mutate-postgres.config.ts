@@ -12,6 +12,7 @@
 // unit tests, and the adapter's tests of inserting inside a caller's transaction. Added for row
 // mapping, migrations, the listener, storage health and the helpers (nothing removed): the adapter's
 // tests of migrations (migrate, migration 009 under load), of storage health, and of job transactions.
+// Added for the listener's reconnects: its own life-cycle tests (notification-listener.test.ts).
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -33,6 +34,7 @@ export default defineConfig({
       'test/postgres/jobs-by-key-plan.test.ts',
       'test/postgres/migrate-history.test.ts',
       'test/postgres/migrate.test.ts',
+      'test/postgres/notification-listener.test.ts',
       'test/postgres/notifications.test.ts',
       'test/postgres/outcome-events.test.ts',
       'test/postgres/rescue.test.ts',
