@@ -116,7 +116,7 @@ describePostgres('the notification listener connection', () => {
   }
   const codeOf = (error: unknown) => (error as { code?: string }).code
 
-  it('connects on the first subscription and wakes nobody for it', async () => {
+  it('connects once, on the first subscription, and wakes nobody for it', async () => {
     const t = setUp()
     expect(await t.backends()).toBe(0)
     t.listener.onJobsAvailable((queues) => t.woken.push(queues))
@@ -126,6 +126,8 @@ describePostgres('the notification listener connection', () => {
     expect(t.woken).toEqual([['a']])
     expect(t.missed()).toBe(0)
     expect(t.timers.delays).toEqual([])
+    // A later subscription shares the connection: close() then leaves none open.
+    t.listener.onJobsCancelled(() => {})
     await t.listener.close()
     await waitFor(async () => (await t.backends()) === 0, { message: 'close() to end the connection' })
   })
