@@ -12,7 +12,8 @@
 // unit tests, and the adapter's tests of inserting inside a caller's transaction. Added for row
 // mapping, migrations, the listener, storage health and the helpers (nothing removed): the adapter's
 // tests of migrations (migrate, migration 009 under load), of storage health, and of job transactions.
-// Added for the listener's reconnects: its own life-cycle tests (notification-listener.test.ts).
+// Added for the listener's reconnects and the small helpers: the listener's life-cycle tests and the
+// error translation's (notification-listener.test.ts, error-translation.test.ts).
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -26,6 +27,7 @@ export default defineConfig({
       'test/postgres/complete-plan.test.ts',
       'test/postgres/completer-faults.test.ts',
       'test/postgres/concurrency.test.ts',
+      'test/postgres/error-translation.test.ts',
       'test/postgres/errors.test.ts',
       'test/postgres/history.test.ts',
       'test/postgres/hot-path.test.ts',
