@@ -13,7 +13,7 @@
 // mapping, migrations, the listener, storage health and the helpers (nothing removed): the adapter's
 // tests of migrations (migrate, migration 009 under load), of storage health, and of job transactions.
 // Added for the listener's reconnects and the small helpers: the listener's life-cycle tests and the
-// error translation's (notification-listener.test.ts, error-translation.test.ts).
+// error translation's and the helpers' (notification-listener, error-translation, store-helpers).
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -42,6 +42,7 @@ export default defineConfig({
       'test/postgres/rescue.test.ts',
       'test/postgres/schedules.test.ts',
       'test/postgres/storage-health.test.ts',
+      'test/postgres/store-helpers.test.ts',
       'test/postgres/transactional.test.ts',
       'test/postgres/update-job.test.ts',
       'test/unit/claim-cursors.test.ts',
