@@ -5,7 +5,12 @@
  */
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { errorCode, isUnavailable, translateError } from '../../src/adapters/postgres/errors.js'
+import {
+  errorCode,
+  isUnavailable,
+  jobIdSequenceBehind,
+  translateError,
+} from '../../src/adapters/postgres/errors.js'
 import {
   InvalidArgumentError,
   InvalidPayloadError,
@@ -90,7 +95,13 @@ describePostgres('translating driver errors', () => {
       constraint: 'other_pkey',
       schema: 'conveyor_x',
     })
-    expect(translateError(duplicate, 'other', 'x')).toBeInstanceOf(StorageInconsistentError)
+    const behind = translateError(duplicate, 'other', 'x') as Error
+    expect(behind).toBeInstanceOf(StorageInconsistentError)
+    expect(behind.cause).toBe(duplicate)
+    expect(behind.message).toMatch(/schema "other" .*; nothing was enqueued\. Move the sequence/)
+    expect(jobIdSequenceBehind('other', 'some').message).toMatch(
+      /the colliding jobs were not enqueued \(other jobs of the same call may have been\)\. Move/,
+    )
     const own = new InvalidArgumentError('mine')
     expect(translateError(own, 'conveyor_x', 'x')).toBe(own)
     // Already translated: not wrapped again, though its message names a broken connection.

@@ -81,6 +81,50 @@ describePostgres('PostgresStore.runInTransaction and completeInTransaction', () 
     expect(await names()).toEqual([])
   })
 
+  it('gives a clean connection back to the pool after a commit, a rollback and a throw', async () => {
+    const pid = async (tx: TransactionHandle) =>
+      ((await tx.query('SELECT pg_backend_pid() AS pid')) as pg.QueryResult).rows[0].pid as number
+    const first = await store.runInTransaction(async (tx) => ({ commit: true, value: await pid(tx) }))
+    expect(await store.runInTransaction(async (tx) => ({ commit: false, value: await pid(tx) }))).toBe(first)
+    let seen: number | undefined
+    await expect(
+      store.runInTransaction(async (tx) => {
+        seen = await pid(tx)
+        throw new Error('handler failed')
+      }),
+    ).rejects.toThrow('handler failed')
+    expect(seen).toBe(first)
+    expect(await store.runInTransaction(async (tx) => ({ commit: true, value: await pid(tx) }))).toBe(first)
+  })
+
+  it('says why a late query or a rolled-back commit failed', async () => {
+    let kept: TransactionHandle | undefined
+    await store.runInTransaction(async (tx) => {
+      kept = tx
+      return { commit: false, value: null }
+    })
+    await expect(kept!.query('SELECT 1')).rejects.toThrow(/transaction has already ended/)
+    const attempt = store.runInTransaction(async (tx) => {
+      await tx.query('SELECT 1 / 0').catch(() => undefined)
+      return { commit: true, value: null }
+    })
+    await expect(attempt).rejects.toThrow(/rolled back at COMMIT/)
+  })
+
+  it('reports a connection that breaks during the transaction to onError', async () => {
+    const errors: unknown[] = []
+    const reporting = new PostgresStore({ pool, schema: db.schema, onError: (e) => errors.push(e) })
+    const attempt = reporting.runInTransaction(async (tx) => {
+      const { rows: r } = (await tx.query('SELECT pg_backend_pid() AS pid')) as pg.QueryResult
+      await db.pool.query('SELECT pg_terminate_backend($1)', [r[0].pid])
+      await tx.query('SELECT 1')
+      return { commit: true, value: null }
+    })
+    await expect(attempt).rejects.toBeInstanceOf(StorageUnavailableError)
+    expect(errors.map((e) => (e as { code?: string }).code)).toContain('57P01')
+    await reporting.close()
+  })
+
   it('destroys a connection that broke, so the pool serves the next call on a fresh one', async () => {
     const attempt = store.runInTransaction(async (tx) => {
       const { rows: r } = (await tx.query('SELECT pg_backend_pid() AS pid')) as pg.QueryResult

@@ -135,4 +135,30 @@ describePostgres('the Postgres store helpers', () => {
       await client.end()
     }
   })
+
+  it('names a bad schema in its error, quoted when it is a string', () => {
+    expect(() => new PostgresStore({ pool, schema: 'Bad-Name' })).toThrow(
+      /^Invalid schema name "Bad-Name": use 1-63/,
+    )
+    expect(() => new PostgresStore({ pool, schema: 42 as never })).toThrow(/^Invalid schema name 42: /)
+  })
+
+  it('states its capabilities, whether claims are durable, and whenListening() as a promise', async () => {
+    const fast = new PostgresStore({ pool })
+    const durable = new PostgresStore({ pool, durableClaims: true })
+    try {
+      expect(fast.capabilities).toEqual({
+        multiProcess: true,
+        transactionalEnqueue: true,
+        transactionalExecution: true,
+        storageHealth: true,
+      })
+      expect(fast.durableClaims).toBe(false)
+      expect(durable.durableClaims).toBe(true)
+      expect(fast.whenListening()).toBeInstanceOf(Promise)
+    } finally {
+      await fast.close()
+      await durable.close()
+    }
+  })
 })
