@@ -4,6 +4,7 @@ import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
 import { LifecycleError, StorageUnavailableError } from '../../src/core/domain/errors.js'
 import type { TransactionHandle } from '../../src/core/ports/store.js'
+import { waitFor } from '../support/wait.js'
 import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fixture.js'
 
 describePostgres('PostgresStore.runInTransaction and completeInTransaction', () => {
@@ -117,6 +118,8 @@ describePostgres('PostgresStore.runInTransaction and completeInTransaction', () 
     const attempt = reporting.runInTransaction(async (tx) => {
       const { rows: r } = (await tx.query('SELECT pg_backend_pid() AS pid')) as pg.QueryResult
       await db.pool.query('SELECT pg_terminate_backend($1)', [r[0].pid])
+      // Idle, the connection hears of it as an 'error' event (during a query, the query would fail instead).
+      await waitFor(() => errors.length > 0, { message: 'the broken connection to be reported' })
       await tx.query('SELECT 1')
       return { commit: true, value: null }
     })
