@@ -9,7 +9,8 @@ import { createClaimPool } from '../../src/adapters/postgres/claim-pool.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { queryRows } from '../../src/adapters/postgres/queryable.js'
 import { channelName, fromMs, regclassLiteral, sqlNames } from '../../src/adapters/postgres/sql-names.js'
-import { InvalidArgumentError } from '../../src/core/domain/errors.js'
+import { InvalidArgumentError, SchemaNotMigratedError } from '../../src/core/domain/errors.js'
+import { createTestSchema } from '../support/database.js'
 import { databaseUrl, describePostgres } from './fixture.js'
 
 describePostgres('the Postgres store helpers', () => {
@@ -159,6 +160,21 @@ describePostgres('the Postgres store helpers', () => {
     } finally {
       await fast.close()
       await durable.close()
+    }
+  })
+
+  it('checks the schema again after a failed check, once another process has migrated it', async () => {
+    const { schema, drop } = createTestSchema(databaseUrl())
+    const late = new PostgresStore({ pool, schema })
+    const migrating = new PostgresStore({ pool, schema })
+    try {
+      await expect(late.getJob({ id: '1' })).rejects.toBeInstanceOf(SchemaNotMigratedError)
+      await migrating.migrate()
+      expect(await late.getJob({ id: '1' })).toBeNull()
+    } finally {
+      await late.close()
+      await migrating.close()
+      await drop()
     }
   })
 })
