@@ -56,8 +56,10 @@ describePostgres('PostgresStore.runInTransaction and completeInTransaction', () 
       }),
     ).rejects.toBe(thrown)
     expect(await names()).toEqual([])
-    // The one connection went back to the pool each time.
+    // The one connection went back to the pool each time, outside any transaction: the next one's
+    // commit does not take the thrown one's write with it.
     expect(await store.runInTransaction(async () => ({ commit: true, value: 'again' }))).toBe('again')
+    expect(await names()).toEqual([])
   })
 
   it('refuses queries on the handle once the transaction has ended', async () => {

@@ -75,12 +75,16 @@ describePostgres('the Postgres store helpers', () => {
       const idle = new Error('idle client lost')
       sized.pool.emit('error', idle, {} as pg.PoolClient)
       expect(errors).toEqual([idle])
-      // The claim pool reports its idle clients' errors the same way.
+      // Without onError an idle client's error is still listened to, and dropped.
+      expect(() => plain.pool.emit('error', idle, {} as pg.PoolClient)).not.toThrow()
     } finally {
       await sized.close()
       await plain.close()
     }
-    expect(() => new PostgresStore({ connectionString: '' })).toThrow(InvalidArgumentError)
+    expect(() => new PostgresStore({ connectionString: '' })).toThrow(
+      /needs a pg Pool .* or a connection string/,
+    )
+    expect(() => new PostgresStore({ pool: { connect() {} } as unknown as pg.Pool })).toThrow(/pg Pool/)
     expect(() => new PostgresStore({ pool: { query() {} } as unknown as pg.Pool })).toThrow(/pg Pool/)
   })
 
@@ -142,6 +146,9 @@ describePostgres('the Postgres store helpers', () => {
       /^Invalid schema name "Bad-Name": use 1-63/,
     )
     expect(() => new PostgresStore({ pool, schema: 42 as never })).toThrow(/^Invalid schema name 42: /)
+    expect(() => new PostgresStore({ pool, schema: {} as never })).toThrow(
+      /^Invalid schema name \[object Object\]: /,
+    )
   })
 
   it('states its capabilities, whether claims are durable, and whenListening() as a promise', async () => {
