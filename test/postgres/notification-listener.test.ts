@@ -243,4 +243,18 @@ describePostgres('the notification listener connection', () => {
     expect(t.timers.pending).toBe(0)
     expect(await t.backends()).toBe(0)
   })
+
+  it('reports a subscriber that throws to onError and still wakes the others', async () => {
+    const t = setUp()
+    const thrown = new Error('subscriber failed')
+    t.listener.onJobsAvailable(() => {
+      throw thrown
+    })
+    t.listener.onJobsAvailable((queues) => t.woken.push(queues))
+    await t.listener.whenListening()
+    await t.notify(['c'])
+    await waitFor(() => t.woken.length > 0)
+    expect(t.woken).toEqual([['c']])
+    expect(t.errors).toEqual([thrown])
+  })
 })
