@@ -12,6 +12,8 @@
 // unit tests, and the adapter's tests of inserting inside a caller's transaction. Added for row
 // mapping, migrations, the listener, storage health and the helpers (nothing removed): the adapter's
 // tests of migrations (migrate, migration 009 under load), of storage health, and of job transactions.
+// Added for the listener's reconnects and the small helpers: the listener's life-cycle tests and the
+// error translation's and the helpers' (notification-listener, error-translation, store-helpers).
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -25,6 +27,7 @@ export default defineConfig({
       'test/postgres/complete-plan.test.ts',
       'test/postgres/completer-faults.test.ts',
       'test/postgres/concurrency.test.ts',
+      'test/postgres/error-translation.test.ts',
       'test/postgres/errors.test.ts',
       'test/postgres/history.test.ts',
       'test/postgres/hot-path.test.ts',
@@ -33,11 +36,13 @@ export default defineConfig({
       'test/postgres/jobs-by-key-plan.test.ts',
       'test/postgres/migrate-history.test.ts',
       'test/postgres/migrate.test.ts',
+      'test/postgres/notification-listener.test.ts',
       'test/postgres/notifications.test.ts',
       'test/postgres/outcome-events.test.ts',
       'test/postgres/rescue.test.ts',
       'test/postgres/schedules.test.ts',
       'test/postgres/storage-health.test.ts',
+      'test/postgres/store-helpers.test.ts',
       'test/postgres/transactional.test.ts',
       'test/postgres/update-job.test.ts',
       'test/unit/claim-cursors.test.ts',

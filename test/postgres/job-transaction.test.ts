@@ -4,6 +4,7 @@ import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
 import { LifecycleError, StorageUnavailableError } from '../../src/core/domain/errors.js'
 import type { TransactionHandle } from '../../src/core/ports/store.js'
+import { waitFor } from '../support/wait.js'
 import { claim, databaseUrl, describePostgres, insert, T0, useStore } from './fixture.js'
 
 describePostgres('PostgresStore.runInTransaction and completeInTransaction', () => {
@@ -55,8 +56,10 @@ describePostgres('PostgresStore.runInTransaction and completeInTransaction', () 
       }),
     ).rejects.toBe(thrown)
     expect(await names()).toEqual([])
-    // The one connection went back to the pool each time.
+    // The one connection went back to the pool each time, outside any transaction: the next one's
+    // commit does not take the thrown one's write with it.
     expect(await store.runInTransaction(async () => ({ commit: true, value: 'again' }))).toBe('again')
+    expect(await names()).toEqual([])
   })
 
   it('refuses queries on the handle once the transaction has ended', async () => {
@@ -79,6 +82,52 @@ describePostgres('PostgresStore.runInTransaction and completeInTransaction', () 
     })
     await expect(attempt).rejects.toMatchObject({ code: 'TRANSACTION_ROLLED_BACK' })
     expect(await names()).toEqual([])
+  })
+
+  it('gives a clean connection back to the pool after a commit, a rollback and a throw', async () => {
+    const pid = async (tx: TransactionHandle) =>
+      ((await tx.query('SELECT pg_backend_pid() AS pid')) as pg.QueryResult).rows[0].pid as number
+    const first = await store.runInTransaction(async (tx) => ({ commit: true, value: await pid(tx) }))
+    expect(await store.runInTransaction(async (tx) => ({ commit: false, value: await pid(tx) }))).toBe(first)
+    let seen: number | undefined
+    await expect(
+      store.runInTransaction(async (tx) => {
+        seen = await pid(tx)
+        throw new Error('handler failed')
+      }),
+    ).rejects.toThrow('handler failed')
+    expect(seen).toBe(first)
+    expect(await store.runInTransaction(async (tx) => ({ commit: true, value: await pid(tx) }))).toBe(first)
+  })
+
+  it('says why a late query or a rolled-back commit failed', async () => {
+    let kept: TransactionHandle | undefined
+    await store.runInTransaction(async (tx) => {
+      kept = tx
+      return { commit: false, value: null }
+    })
+    await expect(kept!.query('SELECT 1')).rejects.toThrow(/transaction has already ended/)
+    const attempt = store.runInTransaction(async (tx) => {
+      await tx.query('SELECT 1 / 0').catch(() => undefined)
+      return { commit: true, value: null }
+    })
+    await expect(attempt).rejects.toThrow(/rolled back at COMMIT/)
+  })
+
+  it('reports a connection that breaks during the transaction to onError', async () => {
+    const errors: unknown[] = []
+    const reporting = new PostgresStore({ pool, schema: db.schema, onError: (e) => errors.push(e) })
+    const attempt = reporting.runInTransaction(async (tx) => {
+      const { rows: r } = (await tx.query('SELECT pg_backend_pid() AS pid')) as pg.QueryResult
+      await db.pool.query('SELECT pg_terminate_backend($1)', [r[0].pid])
+      // Idle, the connection hears of it as an 'error' event (during a query, the query would fail instead).
+      await waitFor(() => errors.length > 0, { message: 'the broken connection to be reported' })
+      await tx.query('SELECT 1')
+      return { commit: true, value: null }
+    })
+    await expect(attempt).rejects.toBeInstanceOf(StorageUnavailableError)
+    expect(errors.map((e) => (e as { code?: string }).code)).toContain('57P01')
+    await reporting.close()
   })
 
   it('destroys a connection that broke, so the pool serves the next call on a fresh one', async () => {

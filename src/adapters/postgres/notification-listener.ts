@@ -5,6 +5,7 @@
  * sent while it was away are lost.
  */
 import pg from 'pg'
+import { type Clock, createSystemClock, type TimerHandle } from '../../core/ports/clock.js'
 import { type NotifiedKey, parseJobsNotification } from './jobs-notification.js'
 import { quoteIdentifier } from './schema-name.js'
 
@@ -24,6 +25,8 @@ export interface NotificationListenerOptions {
   readonly onJobKeys?: (keys: ReadonlyMap<string, NotifiedKey>) => void
   /** Called after a reconnect, before every subscriber is woken: notifications sent meanwhile were lost. */
   readonly onMissedNotifications?: () => void
+  /** Schedules the reconnect after a drop (default: the host's timers, which keep no process alive). */
+  readonly timers?: Pick<Clock, 'setTimeout'>
 }
 
 const MIN_BACKOFF_MS = 100
@@ -32,13 +35,14 @@ const MAX_BACKOFF_MS = 5_000
 /** One LISTEN connection fanning notifications out to subscribers. */
 export class NotificationListener {
   readonly #options: NotificationListenerOptions
+  readonly #timers: Pick<Clock, 'setTimeout'>
   readonly #available = new Set<(queues: readonly string[]) => void>()
   readonly #cancelled = new Set<(ids: readonly string[]) => void>()
   #client: pg.Client | null = null
   #started = false
   #closed = false
   #failures = 0
-  #timer: NodeJS.Timeout | null = null
+  #timer: TimerHandle | null = null
   #listening: Promise<void>
   #markListening: () => void = () => {}
   #isListening = false
@@ -46,6 +50,7 @@ export class NotificationListener {
   /** Creates a listener; nothing connects until the first subscription. */
   constructor(options: NotificationListenerOptions) {
     this.#options = options
+    this.#timers = options.timers ?? createSystemClock()
     this.#listening = this.#newListeningPromise()
   }
 
@@ -71,7 +76,7 @@ export class NotificationListener {
   /** Stops listening and closes the connection; safe to call twice. */
   async close(): Promise<void> {
     this.#closed = true
-    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer?.cancel()
     this.#timer = null
     const client = this.#client
     this.#client = null
@@ -132,11 +137,10 @@ export class NotificationListener {
     }
     const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.#failures)
     this.#failures++
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#timers.setTimeout(() => {
       this.#timer = null
       void this.#connect()
     }, delay)
-    this.#timer.unref()
   }
 
   #dispatch(channel: string, payload: string | undefined): void {
