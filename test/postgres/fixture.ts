@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { afterAll, beforeAll, beforeEach, describe } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
 import type { NewJob } from '../../src/core/ports/store.js'
 import { createTestSchema, provideDatabase } from '../support/database.js'
+import { expectNarrowTablesConsistent } from '../support/narrow-tables.js'
 import { newJobBuilder } from '../support/new-job.js'
 
 /** The start time of test clocks: 2030-01-01T00:00:00Z. */
@@ -87,6 +88,10 @@ export function useStore(): StoreFixture {
   beforeEach(async () => {
     const s = quoteIdentifier(testSchema!.schema)
     await pool!.query(`TRUNCATE ${s}.jobs, ${s}.job_history, ${s}.queues, ${s}.schedules RESTART IDENTITY`)
+  })
+  // Every test leaves the narrow tables (migration 011) in agreement with the job rows.
+  afterEach(async () => {
+    if (pool && testSchema) await expectNarrowTablesConsistent(pool, testSchema.schema)
   })
   afterAll(async () => {
     await store?.close()

@@ -3,9 +3,10 @@
  * server's, or PGlite's single connection), emptied for each test (ids restart at "1").
  */
 import type pg from 'pg'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
+import { expectNarrowTablesConsistent } from '../support/narrow-tables.js'
 import type { StoreFactory } from './factory.js'
 
 /** What the factory needs: a pool, a fresh schema name, and how to let go of both after the file. */
@@ -24,6 +25,10 @@ export function postgresStoreFactory(name: string, open: () => Promise<PostgresT
     store = new PostgresStore({ pool: target.pool, schema: target.schema })
     await store.migrate()
   }, 90_000)
+  // Every case leaves the narrow tables (migration 011) in agreement with the job rows.
+  afterEach(async () => {
+    if (target) await expectNarrowTablesConsistent(target.pool, target.schema)
+  })
   afterAll(async () => {
     await store?.close()
     await target?.release()

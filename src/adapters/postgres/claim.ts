@@ -25,9 +25,10 @@ import type { JobRecord } from '../../core/domain/job.js'
 import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
 import { type ClaimCursors, FRONT, type ScanStart } from './claim-cursor.js'
 import { assertJobId } from './job-id.js'
+import { startRunningSql } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
-import { fromMs, nowMs, PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 const ORDER: Record<PollStrategy, (a: string) => string> = {
   priority: (a) => `${a}.priority, ${a}.run_at, ${a}.id`,
@@ -56,36 +57,41 @@ export type ClaimSql = Readonly<Record<ClaimVariant, string>> & {
  * $12 smallint[] per queue: at this priority (see claim-cursor.ts). The bound is in the index condition.
  */
 function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: boolean): string {
-  const queueFilter = manyQueues ? 'j.queue = a.name' : 'j.queue = ($1::text[])[1]'
+  const queueFilter = manyQueues ? 'r.queue = a.name' : 'r.queue = ($1::text[])[1]'
   const now = fromMs(nowMs('$6'))
   const startRunAt = fromMs(manyQueues ? 'a.start_run_at' : '($11::float8[])[1]')
   const startPriority = manyQueues ? 'a.start_priority' : '($12::smallint[])[1]'
   const cursorBound =
     strategy === 'priority'
-      ? `(j.priority, j.run_at) >= (${startPriority}, ${startRunAt})`
-      : `j.run_at >= ${startRunAt}`
+      ? `(r.priority, r.run_at) >= (${startPriority}, ${startRunAt})`
+      : `r.run_at >= ${startRunAt}`
+  // The scan walks the ready table's index in strategy order and probes each candidate's job row by
+  // primary key for what the ready row does not carry (state, attempts, dependencies, group). Only the
+  // ready row is locked: a job row's lock is taken by the update below, after its ready row's (the
+  // lock order every statement keeps), and the update checks again that the row still waits.
   // The group probes are fenced with OFFSET 0 so that each stays a probe per candidate: unfenced, the
   // planner may hash every running group job once per claim, or walk the primary key below the job's
   // id. The row comparison bounds the fifo probe in the group index (and only there) at the job's id,
   // and its order makes it an ordered index scan that stops at the first earlier waiting job (with
   // statistics, a bitmap scan would collect all of them first).
-  const candidates = `SELECT j.id, j.weight, j.priority, j.run_at, j.group_key
-    FROM ${names.jobs} j
-    WHERE j.state IN ${WAITING_SQL}
-      AND ${queueFilter}
-      AND j.run_at <= ${fromMs(nowMs('$3'))}
-      AND j.kind = ANY($2::text[])
-      AND j.attempt < j.max_attempts
+  const candidates = `SELECT r.ctid AS tid, r.id, r.weight, r.priority, r.run_at, j.group_key
+    FROM ${names.ready} r
+    JOIN ${names.jobs} j ON j.id = r.id
+    WHERE ${queueFilter}
+      AND r.run_at <= ${fromMs(nowMs('$3'))}
+      AND r.kind = ANY($2::text[])
       AND ${cursorBound}
-      AND ($4::bigint IS NULL OR j.id <= $4::bigint)
+      AND ($4::bigint IS NULL OR r.id <= $4::bigint)
+      AND ($10::int IS NULL OR r.weight <= $10::int)
+      AND j.state IN ${WAITING_SQL}
+      AND j.attempt < j.max_attempts
       AND (j.depends_on IS NULL OR (NOT EXISTS (
         SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
       ) AND ${names.historyDependenciesMet}(j.depends_on)))
-      AND ($10::int IS NULL OR j.weight <= $10::int)
       AND (j.group_key IS NULL OR (
         NOT EXISTS (
-          SELECT 1 FROM ${names.jobs} g
-          WHERE g.group_key = j.group_key AND g.group_key IS NOT NULL AND g.state = 'running'
+          SELECT 1 FROM ${names.running} g
+          WHERE g.group_key = j.group_key AND g.group_key IS NOT NULL
             AND (g.group_lock_timeout_ms IS NULL
               OR g.attempted_at > ${now} - g.group_lock_timeout_ms * interval '1 millisecond')
           OFFSET 0
@@ -93,14 +99,14 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
         AND (j.group_mode = 'release' OR NOT EXISTS (
           SELECT 1 FROM ${names.jobs} g
           WHERE g.group_key = j.group_key AND (g.group_key, g.id) < (j.group_key, j.id)
-            AND g.group_key IS NOT NULL AND g.state IN ${PENDING_SQL} AND g.state <> 'running'
+            AND g.group_key IS NOT NULL AND g.state IN ${WAITING_SQL}
           ORDER BY g.group_key, g.id LIMIT 1 OFFSET 0
         ))
-        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now}, ${manyQueues ? 'j.queue' : "''"})
+        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now}, ${manyQueues ? 'r.queue' : "''"})
       ))
-    ORDER BY ${ORDER[strategy]('j')}
+    ORDER BY ${ORDER[strategy]('r')}
     LIMIT $5::int
-    FOR UPDATE OF j SKIP LOCKED`
+    FOR UPDATE OF r SKIP LOCKED`
   const locked = manyQueues
     ? `active AS (
         SELECT DISTINCT q.* FROM ${
@@ -125,18 +131,27 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
         ) l
         WHERE l.group_key IS NULL OR l.turn = 1`
     : 'locked l'
+  // The ready rows taken are deleted by tuple id (they are locked), then their job rows updated (HOT:
+  // no index of `jobs` covers a column the claim changes) where still waiting, and each started job
+  // gets its running row.
   return `WITH ${locked}, taken AS (
-      SELECT w.id FROM (
-        SELECT l.id, sum(l.weight) OVER (ORDER BY ${ORDER[strategy]('l')}) AS used,
+      SELECT w.tid FROM (
+        SELECT l.tid, sum(l.weight) OVER (ORDER BY ${ORDER[strategy]('l')}) AS used,
           row_number() OVER (ORDER BY ${ORDER[strategy]('l')}) AS n
         FROM ${oneTurnPerGroup}
       ) w
       WHERE w.used <= $5::int OR ($9::boolean AND w.n = 1)
+    ), dequeued AS (
+      DELETE FROM ${names.ready} r WHERE r.ctid = ANY(ARRAY(SELECT tid FROM taken)) RETURNING r.id
+    ), claimed AS (
+      UPDATE ${names.jobs} j
+      SET state = 'running', attempt = j.attempt + 1, runs = j.runs + 1, attempted_at = ${fromMs(nowMs('$6'))}, attempted_by = $7::text
+      WHERE j.id = ANY(ARRAY(SELECT id FROM dequeued)) AND j.state IN ${WAITING_SQL}
+      RETURNING j.*
+    ), started AS (
+      ${startRunningSql(names, 'claimed')}
     )
-    UPDATE ${names.jobs} j
-    SET state = 'running', attempt = j.attempt + 1, runs = j.runs + 1, attempted_at = ${fromMs(nowMs('$6'))}, attempted_by = $7::text
-    WHERE j.id = ANY(ARRAY(SELECT id FROM taken))
-    RETURNING ${claimedJobColumns('j')}`
+    SELECT ${claimedJobColumns('c')} FROM claimed c`
 }
 
 /** Builds the claim statements of a schema. */

@@ -13,13 +13,14 @@ import type { Completion } from '../../core/ports/store.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
 import { isJobId } from './job-id.js'
 import { notifyJobsSql } from './jobs-notification.js'
+import { readyRowsSql, stopRunningSql } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { CHANGEABLE_SQL, FINAL_SQL, fromMs, nowMs, type SqlNames, toMs, WAITING_SQL } from './sql-names.js'
 
 /**
- * CTEs `doomed` (recursive), `doomed_rows`, `cascaded` and `cascade_archived` that cancel, at time `now`, the waiting
+ * CTEs `doomed` (recursive), `doomed_rows`, `cascaded`, `cascade_archived` and `cascade_unready` that cancel, at time `now`, the waiting
  * dependants of the ids in CTE `source` (column `id`), and theirs in turn, moving them to the history
- * table as `cancelled`; rows of `source` itself are left to the statement that produced them (one
+ * table as `cancelled` (and deleting their ready rows); rows of `source` itself are left to the statement that produced them (one
  * statement must not change a row twice). Needs `WITH RECURSIVE`.
  */
 export function cascadeCtes(names: SqlNames, source: string, now: string): string {
@@ -42,6 +43,8 @@ export function cascadeCtes(names: SqlNames, source: string, now: string): strin
       RETURNING ${rowWith('c', { state: `'cancelled'`, finished_at: fromMs(now) })}
     ), cascade_archived AS (
       ${copyRowsSql(names.history, 'cascaded')}
+    ), cascade_unready AS (
+      DELETE FROM ${names.ready} r WHERE r.id = ANY(ARRAY(SELECT id FROM cascaded))
     )`
 }
 
@@ -121,7 +124,11 @@ export function completeSql(names: SqlNames): string {
         logs = ${appendLogSql('c.log')}
       FROM locked c
       WHERE ${lockedTuple('locked', (a) => `${a}.outcome NOT IN ${FINAL_SQL}`)}
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight
+    ), requeued AS (
+      ${readyRowsSql(names, 'updated')}
+    ), stopped AS (
+      ${stopRunningSql(names, 'locked')}
     ), moved AS (
       DELETE FROM ${names.jobs} j USING locked c
       WHERE ${lockedTuple('locked', (a) => `${a}.outcome IN ${FINAL_SQL}`)}
@@ -188,6 +195,8 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
       })}
     ), archived AS (
       ${copyRowsSql(names.history, 'done')}
+    ), stopped AS (
+      ${stopRunningSql(names, 'locked')}
     ), succeeded_ticks AS (
       UPDATE ${names.schedules} s SET last_success_at = t.tick
       FROM (

@@ -5,6 +5,7 @@
  */
 import type { NewJob } from '../../core/ports/store.js'
 import { notifyJobsSql } from './jobs-notification.js'
+import { readyRowsSql } from './narrow-tables.js'
 import { jobColumns } from './row-mapping.js'
 import { fromMs, nowMs, regclassLiteral, type SqlNames, toMs, UNIQUE_SQL } from './sql-names.js'
 
@@ -104,7 +105,9 @@ export function insertSql(names: SqlNames): InsertSql {
       ${withDependencies ? 'WHERE NOT EXISTS (SELECT 1 FROM missing)' : ''}
       ORDER BY i.ord
       ${onConflict(keyed)}
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight
+    ), readied AS (
+      ${readyRowsSql(names, 'inserted', false)}
     ), notified AS (
       ${notifyInserted}
     )
@@ -142,7 +145,9 @@ export function insertSql(names: SqlNames): InsertSql {
         coalesce($19::text, 'fifo'), $20::int
       )
       ${onConflict(keyed)}
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight
+    ), readied AS (
+      ${readyRowsSql(names, 'inserted', false)}
     ), notified AS (
       ${notifyInserted}
     )

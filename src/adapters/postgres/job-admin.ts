@@ -11,6 +11,7 @@ import { copyRowsSql, everyJobSql, rowWith } from './history-sql.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'
 import { frontOfQueueSql, notifyJobsSql } from './jobs-notification.js'
+import { afterUnready, readyRowsSql, stopRunningSql, unreadySql } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import {
   type JobRow,
@@ -110,9 +111,9 @@ export async function retryJobs(
   const nowSql = nowMs(p.add(now ?? null))
   const channel = p.add(names.jobsChannel)
   const [row] = await queryRows<{ count: number }>(target, {
-    text: `WITH waiting AS (
+    text: `WITH ${unreadySql(names, where, WAITING_SQL)}, waiting AS (
         SELECT j.id, j.kind, j.unique_key, j.state FROM ${names.jobs} j
-        WHERE ${where} AND j.state <> 'running'
+        WHERE ${where} AND j.state <> 'running' AND ${afterUnready}
         FOR UPDATE
       ), finished AS (
         SELECT j.id, j.kind, j.unique_key, j.state FROM ${names.history} j
@@ -134,14 +135,19 @@ export async function retryJobs(
         UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowSql)}, finished_at = NULL,
           max_attempts = ${maxAttempts('j')}
         WHERE j.id IN (SELECT id FROM eligible) AND j.id IN (SELECT id FROM waiting)
-        RETURNING j.queue, j.priority, j.run_at
+        RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight
       ), moved_back AS (
         DELETE FROM ${names.history} j
         WHERE j.id IN (SELECT id FROM eligible) AND j.id IN (SELECT id FROM finished)
         RETURNING ${rowWith('j', { state: `'available'`, run_at: fromMs(nowSql), finished_at: 'NULL::timestamptz', max_attempts: maxAttempts('j') })}
       ), restored AS (
         ${copyRowsSql(names.jobs, 'moved_back')}
-        RETURNING queue, priority, run_at
+        RETURNING id, state, queue, priority, run_at, kind, weight
+      ), kept AS (
+        SELECT j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight FROM ${names.jobs} j
+        WHERE j.id IN (SELECT id FROM unready) AND j.id NOT IN (SELECT id FROM eligible)
+      ), requeued AS (
+        ${readyRowsSql(names, '(SELECT * FROM updated UNION ALL SELECT * FROM restored UNION ALL SELECT * FROM kept)')}
       ), notified AS (
         ${notifyJobsSql(channel, {
           from: '(SELECT queue, priority, run_at FROM updated UNION ALL SELECT queue, priority, run_at FROM restored) q',
@@ -176,13 +182,15 @@ export async function cancelJobs(
   const nowSql = nowMs(p.add(now ?? null))
   const channel = p.add(names.cancelChannel)
   const rows = await queryRows<{ id: string | null }>(target, {
-    text: `WITH RECURSIVE matched AS (
-        SELECT j.id, j.state FROM ${names.jobs} j WHERE ${where} AND j.state IN ${UNIQUE_SQL} FOR UPDATE
+    text: `WITH RECURSIVE ${unreadySql(names, where, WAITING_SQL)}, matched AS (
+        SELECT j.id, j.state FROM ${names.jobs} j WHERE ${where} AND j.state IN ${UNIQUE_SQL} AND ${afterUnready} FOR UPDATE
       ), source AS (
         DELETE FROM ${names.jobs} j USING matched m WHERE j.id = m.id
         RETURNING ${rowWith('j', { state: `'cancelled'`, finished_at: fromMs(nowSql) })}, m.state AS was
       ), archived AS (
         ${copyRowsSql(names.history, 'source')}
+      ), stopped AS (
+        ${stopRunningSql(names, "(SELECT s.id FROM source s WHERE s.was = 'running')")}
       ), ${cascadeCtes(names, 'source', nowSql)}, notified AS (
         SELECT pg_notify(${channel}::text, json_agg(r.id::text)::text)
         FROM (SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / ${IDS_PER_NOTIFICATION} AS chunk FROM source s WHERE s.was = 'running') r
@@ -204,8 +212,8 @@ export async function pauseJobs(target: SqlTarget, names: SqlNames, filter: JobF
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
   const rows = await queryRows<JobRow>(target, {
-    text: `WITH matched AS (
-        SELECT j.id FROM ${names.jobs} j WHERE ${where} AND j.state IN ${WAITING_SQL} FOR UPDATE
+    text: `WITH ${unreadySql(names, where, WAITING_SQL)}, matched AS (
+        SELECT j.id FROM ${names.jobs} j WHERE ${where} AND j.state IN ${WAITING_SQL} AND ${afterUnready} FOR UPDATE
       )
       UPDATE ${names.jobs} j SET state = 'paused'
       FROM matched m WHERE j.id = m.id
@@ -236,7 +244,9 @@ export async function resumeJobs(
         UPDATE ${names.jobs} j
         SET state = CASE WHEN j.run_at > ${fromMs(nowSql)} THEN 'scheduled' ELSE 'available' END
         FROM matched m WHERE j.id = m.id
-        RETURNING ${jobColumns('j')}
+        RETURNING ${jobColumns('j')}, j.run_at AS run_at_tz
+      ), requeued AS (
+        ${readyRowsSql(names, '(SELECT u.id::bigint AS id, u.state, u.queue, u.priority, u.run_at_tz AS run_at, u.kind, u.weight FROM updated u)')}
       ), notified AS (
         ${notifyJobsSql(channel, {
           from: 'updated u',
@@ -262,7 +272,8 @@ export async function deleteJobs(target: SqlTarget, names: SqlNames, filter: Job
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
   const [row] = await queryRows<{ count: number }>(target, {
-    text: `WITH deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' RETURNING 1),
+    text: `WITH ${unreadySql(names, where, WAITING_SQL)},
+        deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' AND ${afterUnready} RETURNING 1),
         deleted_finished AS (DELETE FROM ${names.history} j WHERE ${where} RETURNING 1)
       SELECT ((SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_finished))::int AS count`,
     values: p.values,

@@ -1,9 +1,9 @@
 /**
  * Orphan checks on PostgreSQL: due waiting jobs (and schedules) of kinds no live process registered.
  * Each process writes its kinds with its heartbeat (`processes.kinds`). Both statements find the
- * distinct kinds of waiting jobs with a skip scan of `jobs_waiting_kind_idx` (one probe per kind,
- * whatever the backlog), keep the unregistered ones, and read only their due jobs: finished jobs and
- * the waiting jobs of registered kinds are never read.
+ * distinct kinds of waiting jobs with a skip scan of the ready table's `job_ready_kind_idx` (one
+ * probe per kind, whatever the backlog), keep the unregistered ones, and read only their due jobs:
+ * finished jobs and the waiting jobs of registered kinds are never read.
  */
 import type { JobRecord } from '../../core/domain/job.js'
 import type { OrphanedJobs, OrphanParams, OrphanReport } from '../../core/ports/store.js'
@@ -30,9 +30,9 @@ function orphanKindsCtes(names: SqlNames): string {
   return `live AS (
       SELECT p.kinds FROM ${names.processes} p WHERE p.last_heartbeat_at >= ${fromMs(`${now} - $2::float8`)}
     ), waiting_kinds(kind) AS (
-      (SELECT j.kind FROM ${names.jobs} j WHERE j.state IN ${WAITING_SQL} ORDER BY j.kind LIMIT 1)
+      (SELECT j.kind FROM ${names.ready} j ORDER BY j.kind LIMIT 1)
       UNION ALL
-      SELECT (SELECT j.kind FROM ${names.jobs} j WHERE j.state IN ${WAITING_SQL} AND j.kind > w.kind ORDER BY j.kind LIMIT 1)
+      SELECT (SELECT j.kind FROM ${names.ready} j WHERE j.kind > w.kind ORDER BY j.kind LIMIT 1)
       FROM waiting_kinds w WHERE w.kind IS NOT NULL
     ), orphan_kinds AS (
       SELECT w.kind FROM waiting_kinds w
@@ -40,8 +40,8 @@ function orphanKindsCtes(names: SqlNames): string {
         AND NOT EXISTS (SELECT 1 FROM live l WHERE l.kinds IS NULL OR w.kind = ANY(l.kinds))
     ), orphans AS (
       SELECT j.id, j.queue, j.kind, j.run_at FROM orphan_kinds o CROSS JOIN LATERAL (
-        SELECT d.id, d.queue, d.kind, d.run_at FROM ${names.jobs} d
-        WHERE d.kind = o.kind AND d.state IN ${WAITING_SQL} AND d.run_at <= ${fromMs(now)} OFFSET 0
+        SELECT d.id, d.queue, d.kind, d.run_at FROM ${names.ready} d
+        WHERE d.kind = o.kind AND d.run_at <= ${fromMs(now)} OFFSET 0
       ) j
     )`
 }
@@ -83,8 +83,9 @@ export async function findOrphans(
  * The failing statement. Parameters: $1-$3 as the CTEs, $4 fail-after ms, $5 limit. An orphan fails
  * when its kind has gone unregistered for fail-after: counted from the later of its run time and the
  * last heartbeat of any process (live or dead, while its row is kept) that registered the kind. The
- * candidates come from the unregistered kinds' index entries only; their rows are locked with SKIP
- * LOCKED by primary key and re-checked as waiting, so a claim or a concurrent check wins.
+ * candidates come from the unregistered kinds' index entries only; their ready rows are locked with
+ * SKIP LOCKED and deleted (a claim or a concurrent check holding one wins), then their job rows are
+ * re-checked as waiting.
  */
 export function failOrphansSql(names: SqlNames): string {
   const now = nowMs('$1')
@@ -98,12 +99,14 @@ export function failOrphansSql(names: SqlNames): string {
       ORDER BY o.id
       LIMIT $5::int
     ), locked AS (
-      SELECT r.id FROM ${names.jobs} r
-      WHERE r.id = ANY(ARRAY(SELECT c.id FROM candidates c)) AND r.state IN ${WAITING_SQL}
+      SELECT r.ctid AS tid FROM ${names.ready} r
+      WHERE r.id = ANY(ARRAY(SELECT c.id FROM candidates c))
       FOR UPDATE SKIP LOCKED
+    ), unready AS (
+      DELETE FROM ${names.ready} r WHERE r.ctid = ANY(ARRAY(SELECT l.tid FROM locked l)) RETURNING r.id
     ), failed AS (
       DELETE FROM ${names.jobs} j
-      WHERE j.id = ANY(ARRAY(SELECT l.id FROM locked l))
+      WHERE j.id = ANY(ARRAY(SELECT u.id FROM unready u))
         AND j.state IN ${WAITING_SQL}
       RETURNING ${rowWith('j', {
         state: `'failed'`,

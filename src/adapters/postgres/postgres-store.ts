@@ -40,10 +40,11 @@ import { insertJobs } from './insert-jobs.js'
 import * as admin from './job-admin.js'
 import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
+import { NarrowTableUpkeep } from './narrow-tables.js'
 import { NotificationListener } from './notification-listener.js'
 import { failOrphans, findOrphans } from './orphans.js'
 import type { SqlTarget } from './queryable.js'
-import { listProcesses, recordHeartbeat, rescueJobs } from './rescue.js'
+import { listProcesses, recordHeartbeat, rescueJobs, STORAGE_VERSION } from './rescue.js'
 import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
 import { type SqlNames, sqlNames } from './sql-names.js'
@@ -79,6 +80,7 @@ export class PostgresStore implements JobStore {
   readonly claimCursor: Required<ClaimCursorOptions>
   readonly #cursors: ClaimCursors
   readonly #history: HistoryUpkeep
+  readonly #narrow: NarrowTableUpkeep
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -98,6 +100,7 @@ export class PostgresStore implements JobStore {
     this.#names = sqlNames(this.schema)
     this.#sql = storeStatements(this.#names)
     this.#history = new HistoryUpkeep(this.pool, this.#names)
+    this.#narrow = new NarrowTableUpkeep(this.#names, STORAGE_VERSION)
     this.#onError = options.onError
     this.#claimPool = options.durableClaims ? null : createClaimPool(this.pool, options.onError)
     this.durableClaims = this.#claimPool === null
@@ -228,6 +231,7 @@ export class PostgresStore implements JobStore {
     return this.#run('rescuing jobs of dead workers', async (db) => {
       const rescued = await rescueJobs(db, this.#names, this.#sql.rescue, params)
       await this.#history.afterRescue(db, params.now, params.limit)
+      await this.#narrow.afterRescue(db, params)
       return rescued
     })
   }

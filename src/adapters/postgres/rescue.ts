@@ -10,9 +10,16 @@ import type { ProcessRecord, ProcessWorker } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
 import { notifyJobsSql } from './jobs-notification.js'
+import { readyRowsSql, stopRunningSql } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
 import { fromMs, nowMs, type SqlNames, toMs } from './sql-names.js'
+
+/**
+ * The storage layout this adapter writes (migration 011: ready and running rows beside the job row),
+ * recorded with each heartbeat so that the leader knows when a process of an earlier version is live.
+ */
+export const STORAGE_VERSION = 11
 
 /** Rows of processes silent for this long are deleted by the rescue (cheap housekeeping). */
 export const FORGET_PROCESS_AFTER_MS = 24 * 3600_000
@@ -23,9 +30,9 @@ export const FORGET_PROCESS_AFTER_MS = 24 * 3600_000
  * $4 the kinds the process registered (null: keep the stored ones; none for a new row).
  */
 export function heartbeatSql(names: SqlNames): string {
-  return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at, workers, kinds)
-    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))}, $3::jsonb, coalesce($4::text[], '{}'))
-    ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at,
+  return `INSERT INTO ${names.processes} AS p (id, last_heartbeat_at, started_at, workers, kinds, storage_version)
+    VALUES ($1::text, ${fromMs(nowMs('$2'))}, ${fromMs(nowMs('$2'))}, $3::jsonb, coalesce($4::text[], '{}'), ${STORAGE_VERSION})
+    ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at, storage_version = ${STORAGE_VERSION},
       workers = coalesce(excluded.workers, p.workers),
       kinds = coalesce($4::text[], p.kinds, '{}')`
 }
@@ -86,7 +93,7 @@ export async function recordHeartbeat(
  * no rescue by timeout). A job whose timeout plus the margin has passed since it started is rescued
  * whatever its process's heartbeat, as a failed attempt with a `JobTimeoutError`.
  *
- * Candidates come oldest first from the partial index of running jobs (`jobs_running_idx`); each is
+ * Candidates come oldest first from the running table (`job_running`, migration 011); each is
  * checked against its process's heartbeat by primary key. A job out of attempts ends `failed` (and
  * cancels its waiting dependants, as a completion does) and moves to history, any other becomes `retryable` now and
  * wakes the workers of its queue. The attempt stays counted; the error names the process.
@@ -112,20 +119,28 @@ export function rescueSql(names: SqlNames): string {
           'message', 'The worker process ' || to_jsonb(${processOf('j')})::text
             || ' stopped sending heartbeats while running this job; it was returned to the queue.'
         ) END)`
+  // Candidates come oldest first from the running table; each job row is locked (SKIP LOCKED: one
+  // that a completion holds is left to it) and checked again to still run the attempt its running
+  // row names, then its running row goes (a job row's lock comes before its running row's).
   return `WITH RECURSIVE stale AS (
-      SELECT r.ctid AS tid FROM ${names.jobs} r
-      WHERE r.state = 'running'
-        AND (${timedOut('r')} OR NOT EXISTS (
+      SELECT j.ctid AS tid, r.id FROM ${names.running} r
+      JOIN ${names.jobs} j ON j.id = r.id
+      WHERE (${timedOut('r')} OR NOT EXISTS (
           SELECT 1 FROM ${names.processes} p
           WHERE p.id = ${processOf('r')} AND p.last_heartbeat_at >= ${fromMs(`${now} - $2::float8`)}
         ))
+        AND j.state = 'running' AND j.attempt = r.attempt
       ORDER BY r.attempted_at
       LIMIT $3::int
-      FOR UPDATE OF r SKIP LOCKED
+      FOR UPDATE OF j SKIP LOCKED
     ), retried AS (
       UPDATE ${names.jobs} j SET state = 'retryable', run_at = ${fromMs(now)}, errors = ${error}
       WHERE j.ctid = ANY(ARRAY(SELECT tid FROM stale)) AND j.state = 'running' AND NOT (${exhausted})
       RETURNING ${rowWith('j')}
+    ), requeued AS (
+      ${readyRowsSql(names, 'retried')}
+    ), stopped AS (
+      ${stopRunningSql(names, 'stale')}
     ), exhausted AS (
       DELETE FROM ${names.jobs} j
       WHERE j.ctid = ANY(ARRAY(SELECT tid FROM stale)) AND j.state = 'running' AND ${exhausted}

@@ -12,6 +12,10 @@ export interface SqlNames {
   readonly jobs: string
   /** Finished jobs, partitioned by day of `finished_at` (migration 009). */
   readonly history: string
+  /** Waiting jobs a claim may take: the claim's scan key, one narrow row per job (migration 011). */
+  readonly ready: string
+  /** Running jobs: attempt, start and worker, for the rescue and the group checks (migration 011). */
+  readonly running: string
   readonly queues: string
   readonly schedules: string
   readonly processes: string
@@ -41,6 +45,8 @@ export function sqlNames(schema: string): SqlNames {
     quotedSchema,
     jobs: `${quotedSchema}.jobs`,
     history: `${quotedSchema}.job_history`,
+    ready: `${quotedSchema}.job_ready`,
+    running: `${quotedSchema}.job_running`,
     queues: `${quotedSchema}.queues`,
     schedules: `${quotedSchema}.schedules`,
     processes: `${quotedSchema}.processes`,

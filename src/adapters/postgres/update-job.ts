@@ -1,12 +1,15 @@
 /**
- * Changing one waiting job (`JobStore.updateJob`) in one statement. The job's row is locked first
+ * Changing one waiting job (`JobStore.updateJob`) in one statement. Its ready row is deleted first
+ * (waiting for a claim holding it: the lock order of migration 011), then the job's row is locked
  * (`FOR UPDATE`, which waits for a claim holding it and then sees the claim's result), so the state
  * check and the write see the same row version: a job claimed meanwhile is reported `running` and left
- * alone, and claims (`SKIP LOCKED`) pass over the row while it changes.
+ * alone, and claims (`SKIP LOCKED`) pass over the row while it changes. A job still waiting after
+ * the change gets its ready row back with the new priority and run time.
  */
 import type { JobState } from '../../core/domain/job.js'
 import type { JobChanges, UpdateJobOutcome } from '../../core/ports/store.js'
 import { notifyJobsSql } from './jobs-notification.js'
+import { afterUnready, readyRowsSql } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
 import { CHANGEABLE_SQL, fromMs, nowMs, type SqlNames } from './sql-names.js'
@@ -18,8 +21,10 @@ import { CHANGEABLE_SQL, fromMs, nowMs, type SqlNames } from './sql-names.js'
  * a `retryable` or `paused` job keeps its state. A job due after the change is notified like an insert.
  */
 function updateJobSql(names: SqlNames): string {
-  return `WITH target AS (
-      SELECT j.id, j.state FROM ${names.jobs} j WHERE j.id = $1::bigint FOR UPDATE
+  return `WITH unready AS (
+      DELETE FROM ${names.ready} r WHERE r.id = $1::bigint RETURNING r.id
+    ), target AS (
+      SELECT j.id, j.state FROM ${names.jobs} j WHERE j.id = $1::bigint AND ${afterUnready} FOR UPDATE
     ), updated AS (
       UPDATE ${names.jobs} j SET
         payload = COALESCE($2::jsonb, j.payload),
@@ -32,7 +37,9 @@ function updateJobSql(names: SqlNames): string {
           ELSE 'available' END
       FROM target t
       WHERE j.id = t.id AND t.state IN ${CHANGEABLE_SQL} AND j.state IN ${CHANGEABLE_SQL}
-      RETURNING ${jobColumns('j')}
+      RETURNING ${jobColumns('j')}, j.run_at AS run_at_tz
+    ), requeued AS (
+      ${readyRowsSql(names, '(SELECT u.id::bigint AS id, u.state, u.queue, u.priority, u.run_at_tz AS run_at, u.kind, u.weight FROM updated u)')}
     ), notified AS (
       ${notifyJobsSql('$6', {
         from: 'updated u',

@@ -1,0 +1,48 @@
+/**
+ * The narrow-table invariant of migration 011, checked after tests on PostgreSQL: every waiting job
+ * (scheduled, available, retryable) has exactly one ready row with its queue, priority, run time, kind
+ * and weight, every running job one running row with its attempt, and no narrow row names a job in
+ * another state (or none).
+ */
+import type pg from 'pg'
+import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
+
+/** One way the narrow tables disagree with the job rows. */
+export interface NarrowTableMismatch {
+  readonly problem: string
+  readonly id: string
+}
+
+/** The mismatches between the narrow tables and the job rows of `schema` (none: the invariant holds). */
+export async function narrowTableMismatches(pool: pg.Pool, schema: string): Promise<NarrowTableMismatch[]> {
+  const s = quoteIdentifier(schema)
+  const waiting = `('scheduled', 'available', 'retryable')`
+  const { rows } = await pool.query<NarrowTableMismatch>(`
+    SELECT 'waiting job without its ready row' AS problem, j.id::text AS id FROM ${s}.jobs j
+    WHERE j.state IN ${waiting} AND NOT EXISTS (
+      SELECT 1 FROM ${s}.job_ready r WHERE r.id = j.id AND r.queue = j.queue AND r.priority = j.priority
+        AND r.run_at = j.run_at AND r.kind = j.kind AND r.weight = j.weight)
+    UNION ALL
+    SELECT 'ready row of a job that does not wait', r.id::text FROM ${s}.job_ready r
+    WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = r.id AND j.state IN ${waiting})
+    UNION ALL
+    SELECT 'running job without its running row', j.id::text FROM ${s}.jobs j
+    WHERE j.state = 'running' AND NOT EXISTS (
+      SELECT 1 FROM ${s}.job_running r WHERE r.id = j.id AND r.attempt = j.attempt
+        AND r.attempted_by IS NOT DISTINCT FROM j.attempted_by)
+    UNION ALL
+    SELECT 'running row of a job that does not run', r.id::text FROM ${s}.job_running r
+    WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = r.id AND j.state = 'running')
+    ORDER BY 2, 1`)
+  return rows
+}
+
+/** Throws, naming each mismatch, when the narrow tables of `schema` disagree with its job rows. */
+export async function expectNarrowTablesConsistent(pool: pg.Pool, schema: string): Promise<void> {
+  const mismatches = await narrowTableMismatches(pool, schema)
+  if (mismatches.length > 0) {
+    throw new Error(
+      `the narrow tables disagree with the job rows: ${mismatches.map((m) => `job ${m.id}: ${m.problem}`).join('; ')}`,
+    )
+  }
+}
