@@ -46,3 +46,17 @@ export async function expectNarrowTablesConsistent(pool: pg.Pool, schema: string
     )
   }
 }
+
+/**
+ * Gives the waiting jobs of `schema` that a test inserted with plain SQL (bypassing the store) their
+ * ready rows, as the store's insert would have.
+ */
+export async function addReadyRows(client: pg.Pool | pg.Client, schema: string): Promise<void> {
+  const s = quoteIdentifier(schema)
+  await client.query(
+    `INSERT INTO ${s}.job_ready (id, queue, priority, run_at, kind, weight)
+     SELECT id, queue, priority, run_at, kind, weight FROM ${s}.jobs
+     WHERE state IN ('scheduled', 'available', 'retryable')
+     ON CONFLICT (id) DO NOTHING`,
+  )
+}
