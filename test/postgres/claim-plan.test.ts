@@ -12,7 +12,7 @@ import { expect, it } from 'vitest'
 import { claimSql } from '../../src/adapters/postgres/claim.js'
 import { CLAIM_SESSION_SETTINGS } from '../../src/adapters/postgres/claim-pool.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
-import { addReadyRows } from '../support/narrow-tables.js'
+import { addNarrowRows } from '../support/narrow-tables.js'
 import { databaseUrl, describePostgres, useStore } from './fixture.js'
 
 const VARIANTS = ['priority:one', 'time:one', 'priority:many', 'time:many'] as const
@@ -72,7 +72,7 @@ describePostgres('claim plan on the claim pool sessions', () => {
          CASE WHEN g % 7 = 0 THEN 'group-' || (g % 50) END, CASE WHEN g % 2 = 0 THEN 'release' ELSE 'fifo' END
        FROM generate_series(1, ${rows}) g`,
     )
-    await addReadyRows(client, db.schema)
+    await addNarrowRows(client, db.schema)
   }
 
   function expectClaimIndexScans(plan: Record<Variant, string[]>): void {

@@ -9,6 +9,7 @@ import pg from 'pg'
 import { afterEach, expect, it } from 'vitest'
 import { completeSql, completeSucceededSql } from '../../src/adapters/postgres/complete.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { addNarrowRows } from '../support/narrow-tables.js'
 import { databaseUrl, describePostgres, useStore } from './fixture.js'
 
 interface PlanNode {
@@ -46,6 +47,7 @@ describePostgres('completion plan under a held horizon', () => {
        RETURNING id`,
       [n],
     )
+    await addNarrowRows(client, db.schema)
     return rows.map((r) => r.id)
   }
 
@@ -62,8 +64,9 @@ describePostgres('completion plan under a held horizon', () => {
     for (let round = 0; round < 4; round++) {
       const churned = await insertRunning(client, 5_000)
       await client.query(`DELETE FROM ${db.table('jobs')} WHERE id = ANY($1::bigint[])`, [churned])
+      await client.query(`DELETE FROM ${db.table('job_running')} WHERE id = ANY($1::bigint[])`, [churned])
     }
-    await client.query(`VACUUM ANALYZE ${db.table('jobs')}`)
+    await client.query(`VACUUM ANALYZE ${db.table('jobs')}, ${db.table('job_running')}`)
     return { client, ids }
   }
 

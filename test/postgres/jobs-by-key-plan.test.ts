@@ -1,6 +1,6 @@
 /**
  * Jobs by name read through an index on the unique key, with and without the kind, in a table whose
- * keys have a long history of finished jobs (the unique index, `jobs_unique_key_held_idx` since 006,
+ * keys have a long history of finished jobs (the unique index, `jobs_unique_key_held_idx` from 006 to 010, then `jobs_unique_key_unfinished_idx`,
  * covers only waiting, paused and running jobs; migration 005 adds `jobs_unique_key_id_idx` for the
  * rest; since 009, finished jobs are in `job_history`, whose partitions each index the key). Generic plans are forced: the
  * store runs these as named prepared statements, whose plan stops depending on the key.
@@ -9,6 +9,7 @@ import pg from 'pg'
 import { expect, it } from 'vitest'
 import { jobsByKeySql } from '../../src/adapters/postgres/job-admin.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { addNarrowRows } from '../support/narrow-tables.js'
 import { databaseUrl, describePostgres, useStore } from './fixture.js'
 
 describePostgres('jobs by key: the plan', () => {
@@ -36,6 +37,7 @@ describePostgres('jobs by key: the plan', () => {
         `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts)
          SELECT 'k0', 'default', 'available', '{}', now(), now(), 3 FROM generate_series(1, 20000) g`,
       )
+      await addNarrowRows(client, db.schema)
       if (analyze) await client.query(`ANALYZE ${db.table('jobs')}; ANALYZE ${db.table('job_history')}`)
       const sql = jobsByKeySql(sqlNames(db.schema), withKind)
       await client.query(`PREPARE by_key(${withKind ? 'text, text' : 'text'}) AS ${sql}`)
@@ -58,7 +60,7 @@ describePostgres('jobs by key: the plan', () => {
         ).toEqual([])
         // Both parts (holders, newest finished job) go through an index on the key.
         const keyIndexScans = lines.filter((line) =>
-          /(Index Scan( Backward)? using|Bitmap Index Scan on) (jobs|job_history_\w+)_unique_key_(held|id)_idx/.test(
+          /(Index Scan( Backward)? using|Bitmap Index Scan on) (jobs|job_history_\w+)_unique_key_(held|unfinished|id)_idx/.test(
             line,
           ),
         )

@@ -48,15 +48,21 @@ export async function expectNarrowTablesConsistent(pool: pg.Pool, schema: string
 }
 
 /**
- * Gives the waiting jobs of `schema` that a test inserted with plain SQL (bypassing the store) their
- * ready rows, as the store's insert would have.
+ * Gives the waiting and running jobs of `schema` that a test wrote with plain SQL (bypassing the
+ * store) their ready and running rows, as the store's statements would have.
  */
-export async function addReadyRows(client: pg.Pool | pg.Client, schema: string): Promise<void> {
+export async function addNarrowRows(client: pg.Pool | pg.Client, schema: string): Promise<void> {
   const s = quoteIdentifier(schema)
   await client.query(
     `INSERT INTO ${s}.job_ready (id, queue, priority, run_at, kind, weight)
      SELECT id, queue, priority, run_at, kind, weight FROM ${s}.jobs
      WHERE state IN ('scheduled', 'available', 'retryable')
+     ON CONFLICT (id) DO NOTHING`,
+  )
+  await client.query(
+    `INSERT INTO ${s}.job_running (id, attempt, attempted_at, attempted_by, timeout_ms, group_key, group_lock_timeout_ms)
+     SELECT id, attempt, attempted_at, attempted_by, timeout_ms, group_key, group_lock_timeout_ms FROM ${s}.jobs
+     WHERE state = 'running'
      ON CONFLICT (id) DO NOTHING`,
   )
 }
