@@ -139,3 +139,13 @@ END
 $$;
 CREATE TRIGGER jobs_truncate_narrow_tables AFTER TRUNCATE ON :schema.jobs
   FOR EACH STATEMENT EXECUTE FUNCTION :schema.truncate_narrow_tables();
+
+-- 001's signature (no mode, no scope), for any caller still using it: a fifo job's turn at now().
+CREATE OR REPLACE FUNCTION :schema.claim_group_turn(p_lock_space integer, p_group_key text, p_job_id bigint)
+  RETURNS boolean
+  LANGUAGE sql
+  VOLATILE
+  COST 1000
+AS $$
+  SELECT :schema.claim_group_turn(p_lock_space, p_group_key, p_job_id, false, now(), '')
+$$;

@@ -147,9 +147,14 @@ describePostgres('several connections at once', () => {
       // Another "claimer" has marked a job of the group running but not committed yet, and holds a gate.
       await other.query('BEGIN')
       await other.query('SELECT pg_advisory_xact_lock(4242)')
+      // As a claim writes it: the job row running and its running row.
       await other.query(
-        `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, attempt, group_key)
-         VALUES ('test', 'default', 'running', '{}', now(), now(), 3, 1, 'g')`,
+        `WITH j AS (
+           INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, attempt, group_key, attempted_at, attempted_by)
+           VALUES ('test', 'default', 'running', '{}', now(), now(), 3, 1, 'g', now(), 'w') RETURNING *
+         )
+         INSERT INTO ${db.table('job_running')} (id, attempt, attempted_at, attempted_by, timeout_ms, group_key)
+         SELECT id, attempt, attempted_at, attempted_by, timeout_ms, group_key FROM j`,
       )
       // This statement takes its snapshot now, then waits at the gate until the other one commits.
       const checked = claimer.query(
@@ -237,14 +242,19 @@ describePostgres('several connections at once', () => {
       [1, true],
     ] as const) {
       await db.pool.query(`DELETE FROM ${db.table('jobs')} WHERE state = 'running'`)
+      await db.pool.query(`DELETE FROM ${db.table('job_running')}`)
       const other = await db.pool.connect()
       const claimer = await db.pool.connect()
       try {
         await other.query('BEGIN')
         await other.query('SELECT pg_advisory_xact_lock(4243)')
         await other.query(
-          `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, attempt, group_key, attempted_at, group_lock_timeout_ms)
-           VALUES ('test', 'default', 'running', '{}', now(), now(), 3, 1, 'g', now() - interval '1 second', $1::int)`,
+          `WITH j AS (
+             INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, attempt, group_key, attempted_at, attempted_by, group_lock_timeout_ms)
+             VALUES ('test', 'default', 'running', '{}', now(), now(), 3, 1, 'g', now() - interval '1 second', 'w', $1::int) RETURNING *
+           )
+           INSERT INTO ${db.table('job_running')} (id, attempt, attempted_at, attempted_by, timeout_ms, group_key, group_lock_timeout_ms)
+           SELECT id, attempt, attempted_at, attempted_by, timeout_ms, group_key, group_lock_timeout_ms FROM j`,
           [lockTimeout],
         )
         const checked = claimer.query(
