@@ -196,10 +196,12 @@ describePostgres('keyset claim: notified keys ahead of the cursor', () => {
     expect(await store.claimJobs(loop())).toHaveLength(1)
     // A job the cursor passed whose notification is lost: written with no notification at all.
     const [missed] = await insert(store, [{ priority: 1, runAt: T0 + HOUR }])
-    await db.pool.query(
-      `UPDATE ${db.table('jobs')} SET state = 'available', run_at = to_timestamp($1::float8 / 1000) WHERE id = $2`,
-      [T0, missed],
-    )
+    for (const table of ['jobs', 'job_ready']) {
+      await db.pool.query(
+        `UPDATE ${db.table(table)} SET ${table === 'jobs' ? "state = 'available', " : ''}run_at = to_timestamp($1::float8 / 1000) WHERE id = $2`,
+        [T0, missed],
+      )
+    }
     expect(await store.claimJobs(loop())).toEqual([])
     const killed = await db.pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,

@@ -82,7 +82,9 @@ describePostgres('keyset claim', () => {
         } else {
           await claimedLater(store, first!, { workerId, strategy, now: T0 + 10_000 })
         }
-        await db.pool.query(`DELETE FROM ${db.table('jobs')}`)
+        await db.pool.query(
+          `DELETE FROM ${db.table('job_ready')}; DELETE FROM ${db.table('job_running')}; DELETE FROM ${db.table('jobs')}`,
+        )
       }
     }
   })
@@ -115,7 +117,9 @@ describePostgres('keyset claim', () => {
       } finally {
         await client.end()
       }
-      await db.pool.query(`DELETE FROM ${db.table('jobs')}`)
+      await db.pool.query(
+        `DELETE FROM ${db.table('job_ready')}; DELETE FROM ${db.table('job_running')}; DELETE FROM ${db.table('jobs')}`,
+      )
     }
   })
 

@@ -325,6 +325,11 @@ describePostgres('the history table', () => {
 
   it('reads, sweeps and prunes finished rows a process of the previous version left in jobs', async () => {
     const [legacy, live] = await insert(db.store, [{ uniqueKey: 'old' }, {}])
+    // A process of that version is live (it writes no ready or running rows: the leader repairs them).
+    await db.pool.query(
+      `INSERT INTO ${db.table('processes')} (id, last_heartbeat_at, started_at) VALUES ('old', to_timestamp($1::float8 / 1000), to_timestamp($1::float8 / 1000))`,
+      [T0],
+    )
     // What 008-era code wrote at completion: the row stays in jobs, succeeded.
     await db.pool.query(
       `UPDATE ${db.table('jobs')} SET state = 'succeeded', attempt = 1, finished_at = to_timestamp($2::float8 / 1000) WHERE id = $1`,
@@ -342,6 +347,8 @@ describePostgres('the history table', () => {
     )
     expect(await db.store.pruneJobs({ finishedBefore: T0 + 100, limit: 10 })).toBe(2)
     expect(await placement()).toEqual({ jobs: [], history: [] })
+    // The ready row the old process left goes with the leader's next repair.
+    await db.store.rescueJobs({ now: T0 + 20, staleAfterMs: 1000, limit: 10 })
   })
 
   it('lists and finds jobs through indexes among many finished ones (no sequential scan of history)', async () => {
