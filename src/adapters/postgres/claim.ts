@@ -1,10 +1,13 @@
 /**
- * Claiming: one `UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))` statement
- * per claim. (`id IN (SELECT ...)` degrades into a hash semi-join over the whole table as it grows;
- * `= ANY(ARRAY(...))` always uses the primary key.)
+ * Claiming: one statement per claim. Candidates come in strategy order from the narrow ready table
+ * (`job_ready`, migration 011: one row per waiting job, its scan key), filtered by due time, kind,
+ * `maxId` and weight in the index scan, each probed by primary key in `jobs` for what its ready row
+ * does not carry (still waiting, attempts left, dependencies, group); a paused queue is dropped once
+ * per statement, not per row. Only the ready rows are locked (`FOR UPDATE SKIP LOCKED`); the statement
+ * then deletes them by tuple id, updates their job rows to `running` (an in-place HOT update: no index
+ * of `jobs` covers a column the claim changes), and inserts each job's running row (`job_running`).
+ * A ready row before its job row is the lock order every statement keeps (see narrow-tables.ts).
  *
- * Candidates come in strategy order from a partial index of waiting jobs, filtered by due time,
- * kind, `maxId` and attempts left; a paused queue is dropped once per statement, not per row.
  * Dependencies and groups are checked only for rows that have them, so the common path is a plain
  * ordered index scan; a dependency is looked for in `jobs` and, through `history_dependencies_met`
  * (migration 009; a function so that the claim's plan never names the history partitions, whose locks
@@ -12,8 +15,8 @@
  * counts as met. Weights are applied over the locked candidates with a running sum.
  *
  * Groups: a stale-snapshot pre-check keeps only jobs of groups that nothing running holds (a running
- * job holds its group until its own `group_lock_timeout_ms` has passed: one probe of the small index
- * of running group jobs) and, for a `fifo` job only, its group's smallest waiting id (a walk of the
+ * job holds its group until its own `group_lock_timeout_ms` has passed: one probe of the running
+ * table's group index) and, for a `fifo` job only, its group's smallest waiting id (a walk of the
  * group's index up to the first earlier waiting job); then `claim_group_turn` (migrations 008 and
  * 010) takes the group's advisory lock and checks again with a fresh snapshot, so two concurrent
  * claimers can never both start a job of one group, and refuses every later job of a group whose turn

@@ -42,7 +42,7 @@ export async function getJob(target: SqlTarget, names: SqlNames, id: string): Pr
 /**
  * The statement of `getJobsByKey` (`$1` the key, `$2` the kind when `withKind`): the holders of the
  * key, else its newest finished job. Two texts (with and without the kind) so each keeps an index
- * plan: holders come from `jobs_unique_key_held_idx` or `jobs_unique_key_id_idx`, the newest finished
+ * plan: holders come from `jobs_unique_key_id_idx`, the newest finished
  * job from backward scans of `jobs_unique_key_id_idx` and of each history partition's
  * `(unique_key, id)` index, merged, that stop at the first match.
  */
