@@ -196,7 +196,7 @@ describePostgres('keyset claim: notified keys ahead of the cursor', () => {
     expect(await store.claimJobs(loop())).toHaveLength(1)
     // A job the cursor passed whose notification is lost: written with no notification at all.
     const [missed] = await insert(store, [{ priority: 1, runAt: T0 + HOUR }])
-    for (const table of ['jobs', 'job_ready']) {
+    for (const table of ['jobs', 'job_ready'] as const) {
       await db.pool.query(
         `UPDATE ${db.table(table)} SET ${table === 'jobs' ? "state = 'available', " : ''}run_at = to_timestamp($1::float8 / 1000) WHERE id = $2`,
         [T0, missed],
