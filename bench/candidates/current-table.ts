@@ -1,7 +1,8 @@
 /**
- * The candidates on today's jobs table: `baseline` (the migrated schema and the adapter's own
- * statements, as `adapter-floor.ts` drives them), D (the same statements on the same table with fewer
- * indexes and checks) and E (the same table with a claim that resumes its index scan at a cursor).
+ * The candidates on the adapter's own tables: `baseline` (the migrated schema and the adapter's own
+ * statements, as `adapter-floor.ts` drives them; since migration 011 the narrow ready and running
+ * tables beside HOT-updated job rows, built from candidate B), D (the same statements with fewer
+ * indexes and checks) and E (the same tables with the keyset claim, the adapter's default claim loop).
  */
 import { claimJobs } from '../../src/adapters/postgres/claim.js'
 import {
@@ -106,25 +107,25 @@ function adapterClaimer(workerId: string): Claimer {
   }
 }
 
-/** Today's schema and statements. */
+/** The adapter's schema and statements. */
 export const baseline: Candidate = onTodaysTable(
   'baseline',
-  "today's jobs table and adapter statements",
+  "the adapter's tables and statements",
   [],
   adapterClaimer,
 )
 
 /**
- * D: today's table with one claim index instead of two (the `time` strategy's index dropped; a
+ * D: the adapter's tables with one claim index instead of two (the `time` strategy's index dropped; a
  * deployment would create the index of the strategy it uses), a BRIN index on `finished_at` for
  * pruning instead of a b-tree that takes an entry on every completion, and only the state check
  * (the eight other checks are validated by the code that writes the row).
  */
 export const fewerIndexes: Candidate = onTodaysTable(
   'D',
-  "today's table, one claim index, BRIN finished_at, one check",
+  "the adapter's tables, one claim index, BRIN finished_at, one check",
   [
-    `DROP INDEX ${names.quotedSchema}.jobs_claim_time_idx`,
+    `DROP INDEX ${names.quotedSchema}.job_ready_time_idx`,
     `DROP INDEX ${names.quotedSchema}.jobs_finished_at_idx`,
     `CREATE INDEX jobs_finished_at_brin ON ${names.jobs} USING brin (finished_at)`,
     `ALTER TABLE ${names.jobs} DROP CONSTRAINT jobs_attempt_range, DROP CONSTRAINT jobs_max_attempts_positive,
@@ -159,10 +160,10 @@ function keysetClaimer(workerId: string): Claimer {
   }
 }
 
-/** E: today's table; the claim resumes its index scan from a cursor. */
+/** E: the adapter's tables; the claim resumes its index scan from a cursor. */
 export const keysetClaim: Candidate = onTodaysTable(
   'E',
-  "today's table, claim resumes its scan at a cursor (1 s lookback, full scan every 1 s)",
+  "the adapter's tables, claim resumes its scan at a cursor (1 s lookback, full scan every 1 s)",
   [],
   keysetClaimer,
 )

@@ -30,7 +30,15 @@ const dir = mkdtempSync(join(tmpdir(), 'conveyor-abort-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let markers = 0
 const marker = () => join(dir, `m${++markers}`)
-const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'))
+/** The JSON in `path`, or null while it is missing or still being written. */
+const readJsonIfWhole = (path: string): unknown => {
+  try {
+    return readJson(path)
+  } catch {
+    return null
+  }
+} as Record<string, unknown>
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0)
@@ -96,7 +104,8 @@ describe.each(['thread', 'process'] as const)('isolation boundary: %s', (isolati
     await queue.start()
     await waitFor(() => existsSync(`${m}.started`))
     await queue.cancelJobs({ ids: [job.id] })
-    const seen = await waitFor(() => (existsSync(`${m}.aborted`) ? readJson(`${m}.aborted`) : null))
+    // The runner writes the file as the abort arrives: wait for it whole, not only for it to exist.
+    const seen = await waitFor(() => readJsonIfWhole(`${m}.aborted`))
     expect(seen).toMatchObject({ name: 'JobCancelledError' })
     await waitFor(async () => (await queue!.getJob(job.id))?.state === 'cancelled')
   })
