@@ -30,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'conveyor-abort-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let markers = 0
 const marker = () => join(dir, `m${++markers}`)
-const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'))
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
 /** The JSON in `path`, or null while it is missing or still being written. */
 const readJsonIfWhole = (path: string): unknown => {
   try {
@@ -38,7 +38,7 @@ const readJsonIfWhole = (path: string): unknown => {
   } catch {
     return null
   }
-} as Record<string, unknown>
+}
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0)
