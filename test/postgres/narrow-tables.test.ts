@@ -1,0 +1,168 @@
+/**
+ * The repair pass of the narrow tables (migration 011), run by the store after its rescue: it puts
+ * right what a process of the previous storage version (job rows only) leaves wrong, at the store's
+ * first pass, at every pass while such a process is live, and at the pass after the last one went;
+ * otherwise it does not run (a mistake made by hand is then left alone, which is how these tests see
+ * that it did not run).
+ */
+import { beforeEach, expect, it } from 'vitest'
+import { copyRowsSql, rowWith } from '../../src/adapters/postgres/history-sql.js'
+import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
+import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
+import { addReadyRows, narrowTableMismatches } from '../support/narrow-tables.js'
+import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
+
+/** The time of the rescue passes; `live:*` workers heartbeat at it. */
+const NOW = T0 + 20_000
+const STALE_AFTER_MS = 10_000
+
+describePostgres('narrow-table repair pass', () => {
+  const db = useStore()
+  const t = (name: string) => `${quoteIdentifier(db.schema)}.${name}`
+  const stores: PostgresStore[] = []
+
+  beforeEach(async () => {
+    for (const s of stores.splice(0)) await s.close()
+    await db.pool.query(`TRUNCATE ${t('processes')}, ${t('job_ready')}, ${t('job_running')}`)
+    await db.store.recordHeartbeat({ processId: 'live', now: NOW })
+  })
+
+  /** A store of this version that has not run a rescue pass yet. */
+  function freshStore(): PostgresStore {
+    const store = new PostgresStore({ pool: db.pool, schema: db.schema })
+    stores.push(store)
+    return store
+  }
+
+  const rescuePass = (store: PostgresStore, limit = 100) =>
+    store.rescueJobs({ now: NOW, staleAfterMs: STALE_AFTER_MS, limit })
+
+  const mismatches = async () =>
+    (await narrowTableMismatches(db.pool, db.schema)).map((m) => `${m.id}: ${m.problem}`)
+
+  /** What a process of the previous version does on success: the job row moves to history, nothing else. */
+  async function legacyFinish(id: string): Promise<void> {
+    await db.pool.query(
+      `WITH done AS (
+         DELETE FROM ${t('jobs')} j WHERE j.id = $1::bigint
+         RETURNING ${rowWith('j', { state: `'succeeded'`, finished_at: 'now()' })}
+       ) ${copyRowsSql(t('job_history'), 'done')}`,
+      [id],
+    )
+  }
+
+  /** A process of the previous version: its heartbeat row has no storage version. */
+  async function legacyHeartbeat(at: number): Promise<void> {
+    await db.pool.query(
+      `INSERT INTO ${t('processes')} (id, last_heartbeat_at, started_at, workers, kinds)
+       VALUES ('legacy', to_timestamp($1::float8 / 1000), to_timestamp($1::float8 / 1000), NULL, '{}')
+       ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = excluded.last_heartbeat_at`,
+      [at],
+    )
+  }
+
+  it('puts right every kind of mistake at the first pass', async () => {
+    const [running, finished, grouped] = await insert(db.store, [{}, {}, { groupKey: 'G', queue: 'groups' }])
+    const taken = [
+      ...(await db.store.claimJobs(claim({ workerId: 'live:w' }))),
+      ...(await db.store.claimJobs(claim({ queues: ['groups'], workerId: 'live:w' }))),
+    ]
+    expect(taken.map((j) => j.id).sort()).toEqual([running, finished, grouped].sort())
+    const [missing, outdated, paused, deleted, nextInGroup] = await insert(db.store, [
+      {},
+      {},
+      {},
+      {},
+      { groupKey: 'G', queue: 'groups' },
+    ])
+    await db.pool.query(`DELETE FROM ${t('job_ready')} WHERE id = $1`, [missing])
+    await db.pool.query(`UPDATE ${t('job_ready')} SET run_at = run_at - interval '1 hour' WHERE id = $1`, [
+      outdated,
+    ])
+    await db.pool.query(`UPDATE ${t('jobs')} SET state = 'paused' WHERE id = $1`, [paused])
+    await db.pool.query(`DELETE FROM ${t('jobs')} WHERE id = $1`, [deleted])
+    await db.pool.query(`DELETE FROM ${t('job_running')} WHERE id = $1`, [running])
+    await legacyFinish(finished!)
+    await legacyFinish(grouped!)
+    expect(await mismatches()).toEqual(
+      [
+        `${missing}: waiting job without its ready row`,
+        `${outdated}: waiting job without its ready row`,
+        `${paused}: ready row of a job that does not wait`,
+        `${deleted}: ready row of a job that does not wait`,
+        `${running}: running job without its running row`,
+        `${finished}: running row of a job that does not run`,
+        `${grouped}: running row of a job that does not run`,
+      ].sort(),
+    )
+    // The stale running row still holds the group.
+    expect(await db.store.claimJobs(claim({ queues: ['groups'], now: NOW, workerId: 'live:w' }))).toEqual([])
+
+    await rescuePass(freshStore())
+
+    expect(await mismatches()).toEqual([])
+    const { rows } = await db.pool.query<{ id: string; ready: boolean; running: boolean }>(
+      `SELECT j.id::text AS id, EXISTS (SELECT 1 FROM ${t('job_ready')} r WHERE r.id = j.id) AS ready,
+         EXISTS (SELECT 1 FROM ${t('job_running')} r WHERE r.id = j.id) AS running
+       FROM ${t('jobs')} j ORDER BY j.id`,
+    )
+    expect(rows).toEqual([
+      { id: running, ready: false, running: true },
+      { id: missing, ready: true, running: false },
+      { id: outdated, ready: true, running: false },
+      { id: paused, ready: false, running: false },
+      { id: nextInGroup, ready: true, running: false },
+    ])
+    // The running job's process is alive: it still runs, and its group's next job is free to go.
+    expect((await db.store.getJob({ id: running! }))?.state).toBe('running')
+    expect(
+      (await db.store.claimJobs(claim({ queues: ['groups'], now: NOW, workerId: 'live:w' }))).map(
+        (j) => j.id,
+      ),
+    ).toEqual([nextInGroup])
+  })
+
+  it('runs at the first pass, at each pass while an earlier version is live, and once after it went', async () => {
+    const [id] = await insert(db.store, [{}])
+    const unready = () => db.pool.query(`DELETE FROM ${t('job_ready')} WHERE id = $1`, [id])
+    const broken = [`${id}: waiting job without its ready row`]
+    const store = freshStore()
+
+    await unready()
+    await rescuePass(store)
+    expect(await mismatches(), 'first pass').toEqual([])
+
+    await unready()
+    await rescuePass(store)
+    expect(await mismatches(), 'no earlier version live: left alone').toEqual(broken)
+
+    await legacyHeartbeat(NOW)
+    await rescuePass(store)
+    expect(await mismatches(), 'an earlier version is live').toEqual([])
+    await unready()
+    await rescuePass(store)
+    expect(await mismatches(), 'at every pass while it is live').toEqual([])
+
+    // It restarts on this version: one more pass, then none.
+    await db.pool.query(`UPDATE ${t('processes')} SET storage_version = 11 WHERE id = 'legacy'`)
+    await unready()
+    await rescuePass(store)
+    expect(await mismatches(), 'the pass after the last one went').toEqual([])
+    await unready()
+    await rescuePass(store)
+    expect(await mismatches(), 'only processes of this version live: left alone').toEqual(broken)
+
+    // An earlier version again, until its heartbeat goes stale: one more pass, then none.
+    await db.pool.query(`UPDATE ${t('processes')} SET storage_version = NULL WHERE id = 'legacy'`)
+    await rescuePass(store)
+    expect(await mismatches(), 'an earlier version is live again').toEqual([])
+    await legacyHeartbeat(NOW - STALE_AFTER_MS - 1)
+    await unready()
+    await rescuePass(store)
+    expect(await mismatches(), 'the pass after its heartbeat went stale').toEqual([])
+    await unready()
+    await rescuePass(store)
+    expect(await mismatches(), 'no earlier version live since: left alone').toEqual(broken)
+    await addReadyRows(db.pool, db.schema)
+  })
+})
