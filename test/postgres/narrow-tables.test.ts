@@ -9,7 +9,7 @@ import { beforeEach, expect, it } from 'vitest'
 import { copyRowsSql, rowWith } from '../../src/adapters/postgres/history-sql.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
-import { addReadyRows, narrowTableMismatches } from '../support/narrow-tables.js'
+import { narrowTableMismatches } from '../support/narrow-tables.js'
 import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
 
 /** The time of the rescue passes; `live:*` workers heartbeat at it. */
@@ -163,6 +163,6 @@ describePostgres('narrow-table repair pass', () => {
     await unready()
     await rescuePass(store)
     expect(await mismatches(), 'no earlier version live since: left alone').toEqual(broken)
-    await addReadyRows(db.pool, db.schema)
+    await rescuePass(freshStore())
   })
 })
