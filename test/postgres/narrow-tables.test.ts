@@ -165,4 +165,29 @@ describePostgres('narrow-table repair pass', () => {
     expect(await mismatches(), 'no earlier version live since: left alone').toEqual(broken)
     await rescuePass(freshStore())
   })
+
+  it('claims a job that still has a stale running row (an earlier version retried it), replacing the row', async () => {
+    // Two jobs that a process of the previous version retried after this version claimed them: no
+    // ready rows, stale running rows. A pass of limit 1 removes one running row and readies the other job.
+    const ids = await insert(db.store, [{}, {}])
+    expect(await db.store.claimJobs(claim({ workerId: 'live:w' }))).toHaveLength(2)
+    // The first job's running row last in the table, so that the pass removes the other first.
+    await db.pool.query(
+      `WITH gone AS (DELETE FROM ${t('job_running')} WHERE id = $1 RETURNING *) INSERT INTO ${t('job_running')} SELECT * FROM gone`,
+      [ids[0]],
+    )
+    for (const id of ids)
+      await db.pool.query(`UPDATE ${t('jobs')} SET state = 'retryable', run_at = $2 WHERE id = $1`, [
+        id,
+        new Date(T0),
+      ])
+    const store = freshStore()
+    await legacyHeartbeat(NOW)
+    await rescuePass(store, 1)
+    expect(await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))).toHaveLength(1)
+    await rescuePass(store, 1)
+    await rescuePass(store, 1)
+    expect(await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))).toHaveLength(1)
+    expect(await mismatches()).toEqual([])
+  })
 })

@@ -152,7 +152,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       WHERE j.id = ANY(ARRAY(SELECT id FROM dequeued)) AND j.state IN ${WAITING_SQL}
       RETURNING j.*
     ), started AS (
-      ${startRunningSql(names, 'claimed')}
+      ${startRunningSql(names, 'claimed', true)}
     )
     SELECT ${claimedJobColumns('c')} FROM claimed c`
 }

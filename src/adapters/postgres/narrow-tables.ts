@@ -18,11 +18,21 @@ import { fromMs, nowMs, WAITING_SQL } from './sql-names.js'
 
 /**
  * A data-modifying CTE body that gives each job of CTE `source` (rows of `jobs` just set running) its
- * running row.
+ * running row. With `replaceStale` (the claim), a running row the job still has is replaced: the
+ * statement holds the job row, which was waiting, so that row is stale (a process of an earlier
+ * version retried the job and left it; the repair pass may give the job its ready row before it
+ * removes the running row, and an admin retry does), and a plain insert would fail the whole claim.
  */
-export function startRunningSql(names: SqlNames, source: string): string {
+export function startRunningSql(names: SqlNames, source: string, replaceStale = false): string {
   return `INSERT INTO ${names.running} (id, attempt, attempted_at, attempted_by, timeout_ms, group_key, group_lock_timeout_ms)
-      SELECT s.id, s.attempt, s.attempted_at, s.attempted_by, s.timeout_ms, s.group_key, s.group_lock_timeout_ms FROM ${source} s`
+      SELECT s.id, s.attempt, s.attempted_at, s.attempted_by, s.timeout_ms, s.group_key, s.group_lock_timeout_ms FROM ${source} s${
+        replaceStale
+          ? `
+      ON CONFLICT (id) DO UPDATE SET attempt = excluded.attempt, attempted_at = excluded.attempted_at,
+        attempted_by = excluded.attempted_by, timeout_ms = excluded.timeout_ms, group_key = excluded.group_key,
+        group_lock_timeout_ms = excluded.group_lock_timeout_ms`
+          : ''
+      }`
 }
 
 /**
