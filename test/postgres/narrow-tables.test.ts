@@ -190,4 +190,23 @@ describePostgres('narrow-table repair pass', () => {
     expect(await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))).toHaveLength(1)
     expect(await mismatches()).toEqual([])
   })
+
+  it('does not run early a job that an earlier version retried with a backoff (its stale ready row is due)', async () => {
+    const [id] = await insert(db.store, [{}])
+    // Claimed by a process of the previous version (the ready row stays), then retried an hour on.
+    await db.pool.query(
+      `UPDATE ${t('jobs')} SET state = 'running', attempt = attempt + 1, attempted_at = $2, attempted_by = 'legacy:w' WHERE id = $1`,
+      [id, new Date(T0)],
+    )
+    await db.pool.query(`UPDATE ${t('jobs')} SET state = 'retryable', run_at = $2 WHERE id = $1`, [
+      id,
+      new Date(T0 + 3600_000),
+    ])
+    expect(await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))).toEqual([])
+    await legacyHeartbeat(NOW)
+    await rescuePass(freshStore())
+    expect(await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))).toEqual([])
+    const due = await db.store.claimJobs(claim({ now: T0 + 3600_000, workerId: 'live:w' }))
+    expect(due.map((j) => [j.id, j.attempt])).toEqual([[id, 2]])
+  })
 })

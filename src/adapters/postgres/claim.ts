@@ -69,7 +69,9 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       ? `(r.priority, r.run_at) >= (${startPriority}, ${startRunAt})`
       : `r.run_at >= ${startRunAt}`
   // The scan walks the ready table's index in strategy order and probes each candidate's job row by
-  // primary key for what the ready row does not carry (state, attempts, dependencies, group). Only the
+  // primary key for what the ready row does not carry (state, attempts, dependencies, group), and for
+  // its run time again: a process of the previous version retries or reschedules a job without
+  // updating the ready row it left, whose older run time would let the job run early. Only the
   // ready row is locked: a job row's lock is taken by the update below, after its ready row's (the
   // lock order every statement keeps), and the update checks again that the row still waits.
   // The group probes are fenced with OFFSET 0 so that each stays a probe per candidate: unfenced, the
@@ -87,6 +89,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       AND ($4::bigint IS NULL OR r.id <= $4::bigint)
       AND ($10::int IS NULL OR r.weight <= $10::int)
       AND j.state IN ${WAITING_SQL}
+      AND j.run_at <= ${fromMs(nowMs('$3'))}
       AND j.attempt < j.max_attempts
       AND (j.depends_on IS NULL OR (NOT EXISTS (
         SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
