@@ -209,4 +209,22 @@ describePostgres('narrow-table repair pass', () => {
     const due = await db.store.claimJobs(claim({ now: T0 + 3600_000, workerId: 'live:w' }))
     expect(due.map((j) => [j.id, j.attempt])).toEqual([[id, 2]])
   })
+
+  // Known gap, not fixed here: the claim reads a group's running jobs from `job_running`, and a claim
+  // by a process of the previous version writes none, so until the next repair pass (a rescue
+  // interval) a new claim runs the group's next job beside it. Remove `.fails` once fixed.
+  it.fails('keeps a group held by a job an earlier version claimed (known gap: runs the next job beside it until the repair pass)', async () => {
+    const [first] = await insert(db.store, [{ groupKey: 'G' }, { groupKey: 'G' }])
+    await legacyHeartbeat(NOW)
+    await db.pool.query(
+      `UPDATE ${t('jobs')} SET state = 'running', attempt = attempt + 1, attempted_at = $2, attempted_by = 'legacy:w' WHERE id = $1`,
+      [first, new Date(NOW)],
+    )
+    try {
+      expect(await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))).toEqual([])
+    } finally {
+      // The narrow tables put right for the check after each test.
+      await rescuePass(freshStore())
+    }
+  })
 })
