@@ -10,6 +10,7 @@ import { copyRowsSql, rowWith } from '../../src/adapters/postgres/history-sql.js
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
 import { narrowTableMismatches } from '../support/narrow-tables.js'
+import { waitFor } from '../support/wait.js'
 import { claim, describePostgres, insert, T0, useStore } from './fixture.js'
 
 /** The time of the rescue passes; `live:*` workers heartbeat at it. */
@@ -208,6 +209,51 @@ describePostgres('narrow-table repair pass', () => {
     expect(await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))).toEqual([])
     const due = await db.store.claimJobs(claim({ now: T0 + 3600_000, workerId: 'live:w' }))
     expect(due.map((j) => [j.id, j.attempt])).toEqual([[id, 2]])
+  })
+
+  it('leaves alone a running row written for the same id after the pass began (it deletes by tuple)', async () => {
+    // Y: claimed by this version, retried by the previous one (stale running row), then retried by an
+    // admin (ready row). X: a waiting job without its ready row, whose ready row another transaction
+    // is inserting: the pass waits there, after its snapshot, before it removes stale running rows.
+    const [y, x] = await insert(db.store, [{}, {}])
+    expect(await db.store.claimJobs(claim({ capacity: 1, workerId: 'live:w' }))).toHaveLength(1)
+    await db.pool.query(`UPDATE ${t('jobs')} SET state = 'retryable' WHERE id = $1`, [y])
+    expect(await db.store.retryJobs({ filter: { ids: [y!] }, now: T0 })).toBe(1)
+    await db.pool.query(`DELETE FROM ${t('job_ready')} WHERE id = $1`, [x])
+    const inserting = await db.pool.connect()
+    try {
+      await inserting.query('BEGIN')
+      await inserting.query(
+        `INSERT INTO ${t('job_ready')} (id, queue, priority, run_at, kind, weight)
+         SELECT id, queue, priority, run_at, kind, weight FROM ${t('jobs')} WHERE id = $1`,
+        [x],
+      )
+      const [{ pid }] = (await inserting.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [
+        { pid: number },
+      ]
+      const pass = rescuePass(freshStore())
+      await waitFor(
+        async () =>
+          (
+            await db.pool.query('SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))', [
+              pid,
+            ])
+          ).rowCount === 1,
+        { message: 'the repair pass to wait for the ready row being inserted' },
+      )
+      // Meanwhile Y is claimed again: its running row is rewritten for the new attempt.
+      const again = await db.store.claimJobs(claim({ now: NOW, workerId: 'live:w' }))
+      expect(again.map((j) => [j.id, j.attempt])).toEqual([[y, 2]])
+      await inserting.query('ROLLBACK')
+      await pass
+    } finally {
+      inserting.release()
+    }
+    const { rows } = await db.pool.query(
+      `SELECT id::text AS id, attempt FROM ${t('job_running')} ORDER BY id`,
+    )
+    expect(rows).toEqual([{ id: y, attempt: 2 }])
+    expect(await mismatches()).toEqual([])
   })
 
   // Known gap, not fixed here: the claim reads a group's running jobs from `job_running`, and a claim
