@@ -123,7 +123,7 @@ describePostgres('narrow-table repair pass', () => {
     ).toEqual([nextInGroup])
   })
 
-  it('runs at the first pass, at each pass while an earlier version is live, and once after it went', async () => {
+  it('runs at the first pass, at each pass while an earlier version is live, and after it went', async () => {
     const [id] = await insert(db.store, [{}])
     const unready = () => db.pool.query(`DELETE FROM ${t('job_ready')} WHERE id = $1`, [id])
     const broken = [`${id}: waiting job without its ready row`]
@@ -132,6 +132,7 @@ describePostgres('narrow-table repair pass', () => {
     await unready()
     await rescuePass(store)
     expect(await mismatches(), 'first pass').toEqual([])
+    await rescuePass(store) // it found something: once more, finding nothing
 
     await unready()
     await rescuePass(store)
@@ -149,6 +150,7 @@ describePostgres('narrow-table repair pass', () => {
     await unready()
     await rescuePass(store)
     expect(await mismatches(), 'the pass after the last one went').toEqual([])
+    await rescuePass(store)
     await unready()
     await rescuePass(store)
     expect(await mismatches(), 'only processes of this version live: left alone').toEqual(broken)
@@ -161,6 +163,7 @@ describePostgres('narrow-table repair pass', () => {
     await unready()
     await rescuePass(store)
     expect(await mismatches(), 'the pass after its heartbeat went stale').toEqual([])
+    await rescuePass(store)
     await unready()
     await rescuePass(store)
     expect(await mismatches(), 'no earlier version live since: left alone').toEqual(broken)
@@ -253,6 +256,66 @@ describePostgres('narrow-table repair pass', () => {
       `SELECT id::text AS id, attempt FROM ${t('job_running')} ORDER BY id`,
     )
     expect(rows).toEqual([{ id: y, attempt: 2 }])
+    expect(await mismatches()).toEqual([])
+  })
+
+  it('runs again at the next pass while a due pass found more than its limit', async () => {
+    // Ready rows missing (each pass adds one), then ready rows of paused jobs (each pass removes one).
+    const ids = await insert(db.store, [{}, {}, {}])
+    for (const corrupt of [`DELETE FROM ${t('job_ready')}`, `UPDATE ${t('jobs')} SET state = 'paused'`]) {
+      await db.pool.query(corrupt)
+      const store = freshStore()
+      for (const left of [2, 1, 0, 0]) {
+        await rescuePass(store, 1)
+        expect(await mismatches(), corrupt).toHaveLength(left)
+      }
+      await db.pool.query(`DELETE FROM ${t('job_ready')} WHERE id = $1`, [ids[0]])
+      await db.pool.query(`UPDATE ${t('jobs')} SET state = 'available' WHERE id = $1`, [ids[0]])
+      await rescuePass(store, 1)
+      expect(await mismatches(), 'a pass that found nothing ends it').toHaveLength(1)
+      await rescuePass(freshStore())
+    }
+  })
+
+  it('runs again at the next pass when a due pass failed', async () => {
+    // The first pass waits for a ready row another transaction is inserting, and is cancelled there.
+    const [x] = await insert(db.store, [{}])
+    await db.pool.query(`DELETE FROM ${t('job_ready')} WHERE id = $1`, [x])
+    const store = freshStore()
+    const inserting = await db.pool.connect()
+    try {
+      await inserting.query('BEGIN')
+      await inserting.query(
+        `INSERT INTO ${t('job_ready')} (id, queue, priority, run_at, kind, weight)
+         SELECT id, queue, priority, run_at, kind, weight FROM ${t('jobs')} WHERE id = $1`,
+        [x],
+      )
+      const [{ pid }] = (await inserting.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [
+        { pid: number },
+      ]
+      const pass = rescuePass(store)
+      const failed = pass.then(
+        () => false,
+        () => true,
+      )
+      const blocked = await waitFor(
+        async () =>
+          (
+            await db.pool.query<{ pid: number }>(
+              'SELECT pid FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))',
+              [pid],
+            )
+          ).rows[0]?.pid,
+        { message: 'the repair pass to wait for the ready row being inserted' },
+      )
+      await db.pool.query('SELECT pg_cancel_backend($1)', [blocked])
+      expect(await failed).toBe(true)
+      await inserting.query('ROLLBACK')
+    } finally {
+      inserting.release()
+    }
+    expect(await mismatches()).toEqual([`${x}: waiting job without its ready row`])
+    await rescuePass(store)
     expect(await mismatches()).toEqual([])
   })
 

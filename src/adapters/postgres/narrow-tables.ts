@@ -160,7 +160,8 @@ export interface NarrowTableRepair {
 /**
  * When a store repairs the narrow tables, from its rescue passes: at its first pass (a database just
  * migrated while processes of the earlier version ran), at every pass while such a process is live,
- * and at the pass after the last one went.
+ * and at the pass after the last one went; each of the first and the last is repeated at the next
+ * pass until one goes through and finds nothing to put right (a pass does at most `limit` of each kind).
  */
 export class NarrowTableUpkeep {
   readonly #names: SqlNames
@@ -185,12 +186,15 @@ export class NarrowTableUpkeep {
     })
     const live = legacy?.live === true
     if (!this.#due && !live) return
-    this.#due = live
     const [row] = await queryRows<NarrowTableRepair>(target, {
       name: `${this.#names.statementPrefix}repair_narrow_tables`,
       text: repairNarrowTablesSql(this.#names),
       values: [Math.max(1, Math.floor(params.limit))],
     })
     this.last = row ?? { added: 0, removed: 0 }
+    // Due again at the next rescue until a pass has gone through and found nothing left to put right:
+    // a pass that failed, or that stopped at its limit, after the last earlier-version process went
+    // would otherwise leave jobs without ready rows for good.
+    this.#due = live || this.last.added + this.last.removed > 0
   }
 }
