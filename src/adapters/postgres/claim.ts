@@ -2,10 +2,11 @@
  * Claiming: one statement per claim. Candidates come in strategy order from the narrow ready table
  * (`job_ready`, migration 011: one row per waiting job, its scan key), filtered by due time, kind,
  * `maxId` and weight in the index scan, each probed by primary key in `jobs` for what its ready row
- * does not carry (still waiting, attempts left, dependencies, group); a paused queue is dropped once
+ * does not carry (still waiting and due, attempts left, dependencies, group); a paused queue is dropped once
  * per statement, not per row. Only the ready rows are locked (`FOR UPDATE SKIP LOCKED`); the statement
  * then deletes them by tuple id, updates their job rows to `running` (an in-place HOT update: no index
- * of `jobs` covers a column the claim changes), and inserts each job's running row (`job_running`).
+ * of `jobs` covers a column the claim changes), and inserts each job's running row (`job_running`;
+ * one a process of the previous version left behind is replaced).
  * A ready row before its job row is the lock order every statement keeps (see narrow-tables.ts).
  *
  * Dependencies and groups are checked only for rows that have them, so the common path is a plain
