@@ -12,6 +12,8 @@
 // unit tests, and the adapter's tests of inserting inside a caller's transaction. Added for row
 // mapping, migrations, the listener, storage health and the helpers (nothing removed): the adapter's
 // tests of migrations (migrate, migration 009 under load), of storage health, and of job transactions.
+// Added for the narrow tables of migration 011 (nothing removed): migration 011 under load and the
+// narrow-table repair pass.
 import { defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
@@ -32,7 +34,9 @@ export default defineConfig({
       'test/postgres/job-transaction.test.ts',
       'test/postgres/jobs-by-key-plan.test.ts',
       'test/postgres/migrate-history.test.ts',
+      'test/postgres/migrate-ready.test.ts',
       'test/postgres/migrate.test.ts',
+      'test/postgres/narrow-tables.test.ts',
       'test/postgres/notifications.test.ts',
       'test/postgres/outcome-events.test.ts',
       'test/postgres/rescue.test.ts',

@@ -2,10 +2,11 @@
  * Claiming: one statement per claim. Candidates come in strategy order from the narrow ready table
  * (`job_ready`, migration 011: one row per waiting job, its scan key), filtered by due time, kind,
  * `maxId` and weight in the index scan, each probed by primary key in `jobs` for what its ready row
- * does not carry (still waiting, attempts left, dependencies, group); a paused queue is dropped once
+ * does not carry (still waiting and due, attempts left, dependencies, group); a paused queue is dropped once
  * per statement, not per row. Only the ready rows are locked (`FOR UPDATE SKIP LOCKED`); the statement
  * then deletes them by tuple id, updates their job rows to `running` (an in-place HOT update: no index
- * of `jobs` covers a column the claim changes), and inserts each job's running row (`job_running`).
+ * of `jobs` covers a column the claim changes), and inserts each job's running row (`job_running`;
+ * one a process of the previous version left behind is replaced).
  * A ready row before its job row is the lock order every statement keeps (see narrow-tables.ts).
  *
  * Dependencies and groups are checked only for rows that have them, so the common path is a plain
@@ -69,7 +70,9 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       ? `(r.priority, r.run_at) >= (${startPriority}, ${startRunAt})`
       : `r.run_at >= ${startRunAt}`
   // The scan walks the ready table's index in strategy order and probes each candidate's job row by
-  // primary key for what the ready row does not carry (state, attempts, dependencies, group). Only the
+  // primary key for what the ready row does not carry (state, attempts, dependencies, group), and for
+  // its run time again: a process of the previous version retries or reschedules a job without
+  // updating the ready row it left, whose older run time would let the job run early. Only the
   // ready row is locked: a job row's lock is taken by the update below, after its ready row's (the
   // lock order every statement keeps), and the update checks again that the row still waits.
   // The group probes are fenced with OFFSET 0 so that each stays a probe per candidate: unfenced, the
@@ -87,6 +90,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       AND ($4::bigint IS NULL OR r.id <= $4::bigint)
       AND ($10::int IS NULL OR r.weight <= $10::int)
       AND j.state IN ${WAITING_SQL}
+      AND j.run_at <= ${fromMs(nowMs('$3'))}
       AND j.attempt < j.max_attempts
       AND (j.depends_on IS NULL OR (NOT EXISTS (
         SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
@@ -152,7 +156,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       WHERE j.id = ANY(ARRAY(SELECT id FROM dequeued)) AND j.state IN ${WAITING_SQL}
       RETURNING j.*
     ), started AS (
-      ${startRunningSql(names, 'claimed')}
+      ${startRunningSql(names, 'claimed', true)}
     )
     SELECT ${claimedJobColumns('c')} FROM claimed c`
 }

@@ -18,11 +18,21 @@ import { fromMs, nowMs, WAITING_SQL } from './sql-names.js'
 
 /**
  * A data-modifying CTE body that gives each job of CTE `source` (rows of `jobs` just set running) its
- * running row.
+ * running row. With `replaceStale` (the claim), a running row the job still has is replaced: the
+ * statement holds the job row, which was waiting, so that row is stale (a process of an earlier
+ * version retried the job and left it; the repair pass may give the job its ready row before it
+ * removes the running row, and an admin retry does), and a plain insert would fail the whole claim.
  */
-export function startRunningSql(names: SqlNames, source: string): string {
+export function startRunningSql(names: SqlNames, source: string, replaceStale = false): string {
   return `INSERT INTO ${names.running} (id, attempt, attempted_at, attempted_by, timeout_ms, group_key, group_lock_timeout_ms)
-      SELECT s.id, s.attempt, s.attempted_at, s.attempted_by, s.timeout_ms, s.group_key, s.group_lock_timeout_ms FROM ${source} s`
+      SELECT s.id, s.attempt, s.attempted_at, s.attempted_by, s.timeout_ms, s.group_key, s.group_lock_timeout_ms FROM ${source} s${
+        replaceStale
+          ? `
+      ON CONFLICT (id) DO UPDATE SET attempt = excluded.attempt, attempted_at = excluded.attempted_at,
+        attempted_by = excluded.attempted_by, timeout_ms = excluded.timeout_ms, group_key = excluded.group_key,
+        group_lock_timeout_ms = excluded.group_lock_timeout_ms`
+          : ''
+      }`
 }
 
 /**
@@ -150,7 +160,8 @@ export interface NarrowTableRepair {
 /**
  * When a store repairs the narrow tables, from its rescue passes: at its first pass (a database just
  * migrated while processes of the earlier version ran), at every pass while such a process is live,
- * and at the pass after the last one went.
+ * and at the pass after the last one went; each of the first and the last is repeated at the next
+ * pass until one goes through and finds nothing to put right (a pass does at most `limit` of each kind).
  */
 export class NarrowTableUpkeep {
   readonly #names: SqlNames
@@ -175,12 +186,15 @@ export class NarrowTableUpkeep {
     })
     const live = legacy?.live === true
     if (!this.#due && !live) return
-    this.#due = live
     const [row] = await queryRows<NarrowTableRepair>(target, {
       name: `${this.#names.statementPrefix}repair_narrow_tables`,
       text: repairNarrowTablesSql(this.#names),
       values: [Math.max(1, Math.floor(params.limit))],
     })
     this.last = row ?? { added: 0, removed: 0 }
+    // Due again at the next rescue until a pass has gone through and found nothing left to put right:
+    // a pass that failed, or that stopped at its limit, after the last earlier-version process went
+    // would otherwise leave jobs without ready rows for good.
+    this.#due = live || this.last.added + this.last.removed > 0
   }
 }
