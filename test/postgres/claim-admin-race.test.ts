@@ -10,6 +10,7 @@
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
+import type { Completion } from '../../src/core/ports/store.js'
 import { claim, databaseUrl, describePostgres, newJob, T0, useStore } from './fixture.js'
 
 const ROUNDS = 6
@@ -67,22 +68,15 @@ describePostgres('claims racing admin statements on the same jobs', () => {
         while (claiming) {
           const jobs = await store.claimJobs(claim({ capacity: 4, workerId }))
           if (jobs.length > 0) {
-            await store.completeJobs({
-              completions: jobs.map((j, k) =>
-                k % 3 === 0
-                  ? {
-                      id: j.id,
-                      attempt: j.attempt,
-                      outcome: 'retry' as const,
-                      runAt: T0,
-                      error: { attempt: j.attempt, at: T0, name: 'Error', message: 'again' },
-                    }
-                  : k % 3 === 1
-                    ? { id: j.id, attempt: j.attempt, outcome: 'failed' as const }
-                    : { id: j.id, attempt: j.attempt, outcome: 'succeeded' as const },
-              ),
-              now: T0,
-            })
+            const error = (attempt: number) => ({ attempt, at: T0, name: 'Error', message: 'again' })
+            const completions: Completion[] = jobs.map((job, k) =>
+              k % 3 === 0
+                ? { id: job.id, attempt: job.attempt, outcome: 'retry', runAt: T0, error: error(job.attempt) }
+                : k % 3 === 1
+                  ? { id: job.id, attempt: job.attempt, outcome: 'failed', error: error(job.attempt) }
+                  : { id: job.id, attempt: job.attempt, outcome: 'succeeded' },
+            )
+            await store.completeJobs({ completions, now: T0 })
           } else {
             await new Promise((resolve) => setImmediate(resolve))
           }
