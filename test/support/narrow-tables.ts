@@ -11,6 +11,8 @@ import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
 export interface NarrowTableMismatch {
   readonly problem: string
   readonly id: string
+  /** Where the job is and in which state: `jobs:running`, `job_history:failed`, or `nowhere`. */
+  readonly job: string
 }
 
 /** The mismatches between the narrow tables and the job rows of `schema` (none: the invariant holds). */
@@ -34,6 +36,14 @@ export async function narrowTableMismatches(pool: pg.Pool, schema: string): Prom
     SELECT 'running row of a job that does not run', r.id::text FROM ${s}.job_running r
     WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = r.id AND j.state = 'running')
     ORDER BY 2, 1`)
+  for (const row of rows) {
+    const { rows: found } = await pool.query<{ at: string }>(
+      `SELECT 'jobs:' || state AS at FROM ${s}.jobs WHERE id = $1::bigint
+       UNION ALL SELECT 'job_history:' || state FROM ${s}.job_history WHERE id = $1::bigint`,
+      [row.id],
+    )
+    ;(row as { job: string }).job = found.map((f) => f.at).join(', ') || 'nowhere'
+  }
   return rows
 }
 
@@ -42,7 +52,7 @@ export async function expectNarrowTablesConsistent(pool: pg.Pool, schema: string
   const mismatches = await narrowTableMismatches(pool, schema)
   if (mismatches.length > 0) {
     throw new Error(
-      `the narrow tables disagree with the job rows: ${mismatches.map((m) => `job ${m.id}: ${m.problem}`).join('; ')}`,
+      `the narrow tables disagree with the job rows: ${mismatches.map((m) => `job ${m.id} (${m.job}): ${m.problem}`).join('; ')}`,
     )
   }
 }

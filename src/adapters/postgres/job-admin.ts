@@ -11,7 +11,7 @@ import { copyRowsSql, everyJobSql, rowWith } from './history-sql.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'
 import { frontOfQueueSql, notifyJobsSql } from './jobs-notification.js'
-import { afterUnready, readyRowsSql, stopRunningSql, unreadySql } from './narrow-tables.js'
+import { afterUnready, readyRowsSql, stopRunningSql, tidyNarrowRows, unreadySql } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import {
   type JobRow,
@@ -110,10 +110,10 @@ export async function retryJobs(
   const where = jobFilterSql(filter, 'j', p)
   const nowSql = nowMs(p.add(now ?? null))
   const channel = p.add(names.jobsChannel)
-  const [row] = await queryRows<{ count: number }>(target, {
+  const [row] = await queryRows<{ count: number; ids: string[] }>(target, {
     text: `WITH ${unreadySql(names, where, WAITING_SQL)}, waiting AS (
         SELECT j.id, j.kind, j.unique_key, j.state FROM ${names.jobs} j
-        WHERE ${where} AND j.state <> 'running' AND ${afterUnready}
+        WHERE ${where} AND j.state <> 'running' AND ${afterUnready} AND ${unchangedSinceSnapshot(names, 'j')}
         FOR UPDATE
       ), finished AS (
         SELECT j.id, j.kind, j.unique_key, j.state FROM ${names.history} j
@@ -162,6 +162,18 @@ export async function retryJobs(
   return row?.count ?? 0
 }
 
+/**
+ * SQL condition: the job row of alias `a`, as locked, is the version the statement's snapshot saw.
+ * A statement that gives a job a ready row while it holds the job row's lock must skip a job that
+ * changed while it waited for that lock: a completion may have given it a ready row this statement
+ * cannot see, which a claim may hold while it waits for the job row, and inserting over it would then
+ * wait for that claim (a deadlock). Such a job (typically running when the statement looked, retried
+ * since) is left as it is now.
+ */
+export function unchangedSinceSnapshot(names: SqlNames, a: string): string {
+  return `${a}.xmin = (SELECT s.xmin FROM ${names.jobs} s WHERE s.id = ${a}.id)`
+}
+
 /** Max attempts of a retried job of alias `a`: one more than its attempts when they are exhausted. */
 function maxAttempts(a: string): string {
   return `CASE WHEN ${a}.attempt >= ${a}.max_attempts THEN ${a}.attempt + 1 ELSE ${a}.max_attempts END`
@@ -201,7 +213,9 @@ export async function cancelJobs(
       ORDER BY s.id`,
     values: p.values,
   })
-  return rows.flatMap((r) => (r.id === null ? [] : [r.id]))
+  const ids = rows.flatMap((r) => (r.id === null ? [] : [r.id]))
+  await tidyNarrowRows(target, names, ids)
+  return ids
 }
 
 /**
@@ -220,6 +234,11 @@ export async function pauseJobs(target: SqlTarget, names: SqlNames, filter: JobF
       RETURNING ${jobColumns('j')}`,
     values: p.values,
   })
+  await tidyNarrowRows(
+    target,
+    names,
+    rows.map((r) => r.id),
+  )
   return rows.map(toJobRecord).sort(byId)
 }
 
@@ -271,13 +290,15 @@ function byId(a: JobRecord, b: JobRecord): number {
 export async function deleteJobs(target: SqlTarget, names: SqlNames, filter: JobFilter): Promise<number> {
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
-  const [row] = await queryRows<{ count: number }>(target, {
+  const [row] = await queryRows<{ count: number; ids: string[] }>(target, {
     text: `WITH ${unreadySql(names, where, WAITING_SQL)},
-        deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' AND ${afterUnready} RETURNING 1),
+        deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' AND ${afterUnready} RETURNING j.id),
         deleted_finished AS (DELETE FROM ${names.history} j WHERE ${where} RETURNING 1)
-      SELECT ((SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_finished))::int AS count`,
+      SELECT ((SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_finished))::int AS count,
+        ARRAY(SELECT id::text FROM deleted) AS ids`,
     values: p.values,
   })
+  await tidyNarrowRows(target, names, row?.ids ?? [])
   return row?.count ?? 0
 }
 

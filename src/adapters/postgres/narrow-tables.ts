@@ -198,3 +198,46 @@ export class NarrowTableUpkeep {
     this.#due = live || this.last.added + this.last.removed > 0
   }
 }
+
+/**
+ * The tidy statement: removes the ready and running rows of jobs `$1` that no longer wait or run
+ * (each by its tuple, SKIP LOCKED: a locked one belongs to a claim or completion that removes it).
+ * Run by an admin statement that took jobs out of waiting or running, right after it and with a new
+ * snapshot: its own statement cannot see a ready or running row that a claim or completion committed
+ * while it waited for the job row's lock (it then acted on that job's new version, and the row a
+ * claim or a retry added meanwhile would be left behind).
+ */
+export function tidyNarrowRowsSql(names: SqlNames): string {
+  return `WITH stale_ready AS (
+      DELETE FROM ${names.ready} r WHERE r.ctid = ANY(ARRAY(
+        SELECT s.ctid FROM ${names.ready} s
+        WHERE s.id = ANY($1::bigint[])
+          AND NOT EXISTS (SELECT 1 FROM ${names.jobs} j WHERE j.id = s.id AND j.state IN ${WAITING_SQL})
+        FOR UPDATE OF s SKIP LOCKED
+      ))
+      RETURNING 1
+    ), stale_running AS (
+      DELETE FROM ${names.running} r WHERE r.ctid = ANY(ARRAY(
+        SELECT s.ctid FROM ${names.running} s
+        WHERE s.id = ANY($1::bigint[])
+          AND NOT EXISTS (SELECT 1 FROM ${names.jobs} j WHERE j.id = s.id AND j.state = 'running')
+        FOR UPDATE OF s SKIP LOCKED
+      ))
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM stale_ready)::int + (SELECT count(*) FROM stale_running)::int AS removed`
+}
+
+/** Runs the tidy statement for `ids` (nothing when there are none). */
+export async function tidyNarrowRows(
+  target: SqlTarget,
+  names: SqlNames,
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return
+  await queryRows(target, {
+    name: `${names.statementPrefix}tidy_narrow_rows`,
+    text: tidyNarrowRowsSql(names),
+    values: [`{${ids.join(',')}}`],
+  })
+}

@@ -9,6 +9,7 @@ import type { JobRecord } from '../../core/domain/job.js'
 import type { OrphanedJobs, OrphanParams, OrphanReport } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
+import { tidyNarrowRows } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import {
   type JobRow,
@@ -141,5 +142,11 @@ export async function failOrphans(
     text: sql,
     values: [params.now ?? null, params.staleAfterMs, params.registered, params.failAfterMs, limit],
   })
-  return rows.map(toJobRecord)
+  const failed = rows.map(toJobRecord)
+  await tidyNarrowRows(
+    target,
+    names,
+    failed.map((j) => j.id),
+  )
+  return failed
 }

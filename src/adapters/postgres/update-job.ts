@@ -8,6 +8,7 @@
  */
 import type { JobState } from '../../core/domain/job.js'
 import type { JobChanges, UpdateJobOutcome } from '../../core/ports/store.js'
+import { unchangedSinceSnapshot } from './job-admin.js'
 import { notifyJobsSql } from './jobs-notification.js'
 import { afterUnready, readyRowsSql } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
@@ -24,7 +25,9 @@ function updateJobSql(names: SqlNames): string {
   return `WITH unready AS (
       DELETE FROM ${names.ready} r WHERE r.id = $1::bigint RETURNING r.id
     ), target AS (
-      SELECT j.id, j.state FROM ${names.jobs} j WHERE j.id = $1::bigint AND ${afterUnready} FOR UPDATE
+      SELECT j.id, j.state FROM ${names.jobs} j
+      WHERE j.id = $1::bigint AND ${afterUnready} AND ${unchangedSinceSnapshot(names, 'j')}
+      FOR UPDATE
     ), updated AS (
       UPDATE ${names.jobs} j SET
         payload = COALESCE($2::jsonb, j.payload),
@@ -60,6 +63,25 @@ export async function updateJob(
   params: { readonly id: string; readonly changes: JobChanges; readonly now?: number },
 ): Promise<UpdateJobOutcome> {
   const { id, changes, now } = params
+  // A job changed while the statement waited for its lock is left alone by it (see
+  // `unchangedSinceSnapshot`): then the statement runs again, with a new snapshot.
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await updateOnce(target, names, id, changes, now)
+    if (!('raced' in outcome)) return outcome
+    if (attempt >= MAX_RACES) return { status: 'notWaiting', state: outcome.raced }
+  }
+}
+
+/** How many times `updateJob` runs its statement again after a concurrent change of the job. */
+const MAX_RACES = 5
+
+async function updateOnce(
+  target: SqlTarget,
+  names: SqlNames,
+  id: string,
+  changes: JobChanges,
+  now: number | undefined,
+): Promise<UpdateJobOutcome | { readonly raced: JobState }> {
   const rows = await queryRows<(JobRow | { [K in keyof JobRow]: null }) & { found_state: JobState }>(target, {
     name: `${names.statementPrefix}update_job`,
     text: updateJobSql(names),
@@ -78,14 +100,16 @@ export async function updateJob(
   })
   const row = rows[0]
   if (!row) {
-    // Not in `jobs`: finished (in history, possibly moved there while this statement waited for the
-    // row's lock, hence a new statement with a new snapshot), or gone.
-    const [finished] = await queryRows<{ state: JobState }>(target, {
+    // Not in `jobs` (finished: in history, possibly moved there while this statement waited for the
+    // row's lock, hence a new statement with a new snapshot; or gone), or changed meanwhile.
+    const [found] = await queryRows<{ state: JobState; unfinished: boolean }>(target, {
       name: `${names.statementPrefix}update_job_finished`,
-      text: `SELECT h.state FROM ${names.history} h WHERE h.id = $1::bigint`,
+      text: `SELECT h.state, false AS unfinished FROM ${names.history} h WHERE h.id = $1::bigint
+        UNION ALL SELECT j.state, true FROM ${names.jobs} j WHERE j.id = $1::bigint`,
       values: [id],
     })
-    return finished ? { status: 'notWaiting', state: finished.state } : { status: 'notFound' }
+    if (found?.unfinished) return { raced: found.state }
+    return found ? { status: 'notWaiting', state: found.state } : { status: 'notFound' }
   }
   if (row.id === null) return { status: 'notWaiting', state: row.found_state }
   return { status: 'updated', job: toJobRecord(row as JobRow) }
