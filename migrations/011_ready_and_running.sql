@@ -23,7 +23,9 @@ CREATE TABLE :schema.job_ready (
   priority smallint NOT NULL,
   run_at timestamptz NOT NULL,
   kind text NOT NULL,
-  weight integer NOT NULL
+  weight integer NOT NULL,
+  -- The job has a group or dependencies: only then does the claim read its job row before taking it.
+  gated boolean NOT NULL
 );
 ALTER TABLE :schema.job_ready SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
 -- Claiming, `priority` and `time` strategies.
@@ -51,8 +53,8 @@ CREATE INDEX job_running_group_idx ON :schema.job_running (group_key) WHERE grou
 -- live, the leader repairs the narrow tables at every rescue interval).
 ALTER TABLE :schema.processes ADD COLUMN storage_version integer;
 
-INSERT INTO :schema.job_ready (id, queue, priority, run_at, kind, weight)
-  SELECT id, queue, priority, run_at, kind, weight FROM :schema.jobs
+INSERT INTO :schema.job_ready (id, queue, priority, run_at, kind, weight, gated)
+  SELECT id, queue, priority, run_at, kind, weight, group_key IS NOT NULL OR depends_on IS NOT NULL FROM :schema.jobs
   WHERE state IN ('scheduled', 'available', 'retryable');
 INSERT INTO :schema.job_running (id, attempt, attempted_at, attempted_by, timeout_ms, group_key, group_lock_timeout_ms)
   SELECT id, attempt, coalesce(attempted_at, created_at), attempted_by, timeout_ms, group_key, group_lock_timeout_ms

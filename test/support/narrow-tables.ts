@@ -23,7 +23,8 @@ export async function narrowTableMismatches(pool: pg.Pool, schema: string): Prom
     SELECT 'waiting job without its ready row' AS problem, j.id::text AS id FROM ${s}.jobs j
     WHERE j.state IN ${waiting} AND NOT EXISTS (
       SELECT 1 FROM ${s}.job_ready r WHERE r.id = j.id AND r.queue = j.queue AND r.priority = j.priority
-        AND r.run_at = j.run_at AND r.kind = j.kind AND r.weight = j.weight)
+        AND r.run_at = j.run_at AND r.kind = j.kind AND r.weight = j.weight
+        AND r.gated = (j.group_key IS NOT NULL OR j.depends_on IS NOT NULL))
     UNION ALL
     SELECT 'ready row of a job that does not wait', r.id::text FROM ${s}.job_ready r
     WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = r.id AND j.state IN ${waiting})
@@ -64,8 +65,8 @@ export async function expectNarrowTablesConsistent(pool: pg.Pool, schema: string
 export async function addNarrowRows(client: pg.Pool | pg.Client, schema: string): Promise<void> {
   const s = quoteIdentifier(schema)
   await client.query(
-    `INSERT INTO ${s}.job_ready (id, queue, priority, run_at, kind, weight)
-     SELECT id, queue, priority, run_at, kind, weight FROM ${s}.jobs
+    `INSERT INTO ${s}.job_ready (id, queue, priority, run_at, kind, weight, gated)
+     SELECT id, queue, priority, run_at, kind, weight, group_key IS NOT NULL OR depends_on IS NOT NULL FROM ${s}.jobs
      WHERE state IN ('scheduled', 'available', 'retryable')
      ON CONFLICT (id) DO NOTHING`,
   )

@@ -29,7 +29,7 @@ import type { JobRecord } from '../../core/domain/job.js'
 import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
 import { type ClaimCursors, FRONT, type ScanStart } from './claim-cursor.js'
 import { assertJobId } from './job-id.js'
-import { startRunningSql } from './narrow-tables.js'
+import { putBackSql, startRunningSql } from './narrow-tables.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
 import { fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
@@ -63,54 +63,54 @@ export type ClaimSql = Readonly<Record<ClaimVariant, string>> & {
 function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: boolean): string {
   const queueFilter = manyQueues ? 'r.queue = a.name' : 'r.queue = ($1::text[])[1]'
   const now = fromMs(nowMs('$6'))
+  const due = fromMs(nowMs('$3'))
   const startRunAt = fromMs(manyQueues ? 'a.start_run_at' : '($11::float8[])[1]')
   const startPriority = manyQueues ? 'a.start_priority' : '($12::smallint[])[1]'
   const cursorBound =
     strategy === 'priority'
       ? `(r.priority, r.run_at) >= (${startPriority}, ${startRunAt})`
       : `r.run_at >= ${startRunAt}`
-  // The scan walks the ready table's index in strategy order and probes each candidate's job row by
-  // primary key for what the ready row does not carry (state, attempts, dependencies, group), and for
-  // its run time again: a process of the previous version retries or reschedules a job without
-  // updating the ready row it left, whose older run time would let the job run early. Only the
-  // ready row is locked: a job row's lock is taken by the update below, after its ready row's (the
-  // lock order every statement keeps), and the update checks again that the row still waits.
+  // The scan walks the ready table's index in strategy order; the ready row holds everything the
+  // claim filters on, except for a `gated` job (one with a group or dependencies), whose job row is
+  // probed by primary key for those checks (a subquery run only for such rows). Only the ready row
+  // is locked: a job row's lock is taken by the update below, after its ready row's (the lock order
+  // every statement keeps), and the update checks again that the row still waits.
   // The group probes are fenced with OFFSET 0 so that each stays a probe per candidate: unfenced, the
   // planner may hash every running group job once per claim, or walk the primary key below the job's
   // id. The row comparison bounds the fifo probe in the group index (and only there) at the job's id,
   // and its order makes it an ordered index scan that stops at the first earlier waiting job (with
   // statistics, a bitmap scan would collect all of them first).
-  const candidates = `SELECT r.ctid AS tid, r.id, r.weight, r.priority, r.run_at, j.group_key
+  const gateChecks = `SELECT 1 FROM ${names.jobs} j
+      WHERE j.id = r.id
+        AND (j.depends_on IS NULL OR (NOT EXISTS (
+          SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
+        ) AND ${names.historyDependenciesMet}(j.depends_on)))
+        AND (j.group_key IS NULL OR (
+          NOT EXISTS (
+            SELECT 1 FROM ${names.running} g
+            WHERE g.group_key = j.group_key AND g.group_key IS NOT NULL
+              AND (g.group_lock_timeout_ms IS NULL
+                OR g.attempted_at > ${now} - g.group_lock_timeout_ms * interval '1 millisecond')
+            OFFSET 0
+          )
+          AND (j.group_mode = 'release' OR NOT EXISTS (
+            SELECT 1 FROM ${names.jobs} g
+            WHERE g.group_key = j.group_key AND (g.group_key, g.id) < (j.group_key, j.id)
+              AND g.group_key IS NOT NULL AND g.state IN ${WAITING_SQL}
+            ORDER BY g.group_key, g.id LIMIT 1 OFFSET 0
+          ))
+          AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now}, ${manyQueues ? 'r.queue' : "''"})
+        ))`
+  const candidates = `SELECT r.ctid AS tid, r.id, r.weight, r.priority, r.run_at,
+      CASE WHEN r.gated THEN (SELECT k.group_key FROM ${names.jobs} k WHERE k.id = r.id) END AS group_key
     FROM ${names.ready} r
-    JOIN ${names.jobs} j ON j.id = r.id
     WHERE ${queueFilter}
-      AND r.run_at <= ${fromMs(nowMs('$3'))}
+      AND r.run_at <= ${due}
       AND r.kind = ANY($2::text[])
       AND ${cursorBound}
       AND ($4::bigint IS NULL OR r.id <= $4::bigint)
       AND ($10::int IS NULL OR r.weight <= $10::int)
-      AND j.state IN ${WAITING_SQL}
-      AND j.run_at <= ${fromMs(nowMs('$3'))}
-      AND j.attempt < j.max_attempts
-      AND (j.depends_on IS NULL OR (NOT EXISTS (
-        SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
-      ) AND ${names.historyDependenciesMet}(j.depends_on)))
-      AND (j.group_key IS NULL OR (
-        NOT EXISTS (
-          SELECT 1 FROM ${names.running} g
-          WHERE g.group_key = j.group_key AND g.group_key IS NOT NULL
-            AND (g.group_lock_timeout_ms IS NULL
-              OR g.attempted_at > ${now} - g.group_lock_timeout_ms * interval '1 millisecond')
-          OFFSET 0
-        )
-        AND (j.group_mode = 'release' OR NOT EXISTS (
-          SELECT 1 FROM ${names.jobs} g
-          WHERE g.group_key = j.group_key AND (g.group_key, g.id) < (j.group_key, j.id)
-            AND g.group_key IS NOT NULL AND g.state IN ${WAITING_SQL}
-          ORDER BY g.group_key, g.id LIMIT 1 OFFSET 0
-        ))
-        AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now}, ${manyQueues ? 'r.queue' : "''"})
-      ))
+      AND (NOT r.gated OR EXISTS (${gateChecks}))
     ORDER BY ${ORDER[strategy]('r')}
     LIMIT $5::int
     FOR UPDATE OF r SKIP LOCKED`
@@ -154,9 +154,12 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
       UPDATE ${names.jobs} j
       SET state = 'running', attempt = j.attempt + 1, runs = j.runs + 1, attempted_at = ${fromMs(nowMs('$6'))}, attempted_by = $7::text
       WHERE j.id = ANY(ARRAY(SELECT id FROM dequeued)) AND j.state IN ${WAITING_SQL}
+        AND j.attempt < j.max_attempts AND j.run_at <= ${due}
       RETURNING j.*
     ), started AS (
       ${startRunningSql(names, 'claimed', true)}
+    ), put_back AS (
+      ${putBackSql(names)}
     )
     SELECT ${claimedJobColumns('c')} FROM claimed c`
 }

@@ -124,7 +124,7 @@ export function completeSql(names: SqlNames): string {
         logs = ${appendLogSql('c.log')}
       FROM locked c
       WHERE ${lockedTuple('locked', (a) => `${a}.outcome NOT IN ${FINAL_SQL}`)}
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight, j.group_key, j.depends_on
     ), requeued AS (
       ${readyRowsSql(names, 'updated')}
     ), stopped AS (

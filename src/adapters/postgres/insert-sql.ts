@@ -105,7 +105,7 @@ export function insertSql(names: SqlNames): InsertSql {
       ${withDependencies ? 'WHERE NOT EXISTS (SELECT 1 FROM missing)' : ''}
       ORDER BY i.ord
       ${onConflict(keyed)}
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight, j.group_key, j.depends_on
     ), readied AS (
       ${readyRowsSql(names, 'inserted', false)}
     ), notified AS (
@@ -145,7 +145,7 @@ export function insertSql(names: SqlNames): InsertSql {
         coalesce($19::text, 'fifo'), $20::int
       )
       ${onConflict(keyed)}
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight, j.group_key, j.depends_on
     ), readied AS (
       ${readyRowsSql(names, 'inserted', false)}
     ), notified AS (

@@ -135,16 +135,16 @@ export async function retryJobs(
         UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowSql)}, finished_at = NULL,
           max_attempts = ${maxAttempts('j')}
         WHERE j.id IN (SELECT id FROM eligible) AND j.id IN (SELECT id FROM waiting)
-        RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight
+        RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight, j.group_key, j.depends_on
       ), moved_back AS (
         DELETE FROM ${names.history} j
         WHERE j.id IN (SELECT id FROM eligible) AND j.id IN (SELECT id FROM finished)
         RETURNING ${rowWith('j', { state: `'available'`, run_at: fromMs(nowSql), finished_at: 'NULL::timestamptz', max_attempts: maxAttempts('j') })}
       ), restored AS (
         ${copyRowsSql(names.jobs, 'moved_back')}
-        RETURNING id, state, queue, priority, run_at, kind, weight
+        RETURNING id, state, queue, priority, run_at, kind, weight, group_key, depends_on
       ), kept AS (
-        SELECT j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight FROM ${names.jobs} j
+        SELECT j.id, j.state, j.queue, j.priority, j.run_at, j.kind, j.weight, j.group_key, j.depends_on FROM ${names.jobs} j
         WHERE j.id IN (SELECT id FROM unready) AND j.id NOT IN (SELECT id FROM eligible)
       ), requeued AS (
         ${readyRowsSql(names, '(SELECT * FROM updated UNION ALL SELECT * FROM restored UNION ALL SELECT * FROM kept)')}
@@ -265,7 +265,7 @@ export async function resumeJobs(
         FROM matched m WHERE j.id = m.id
         RETURNING ${jobColumns('j')}, j.run_at AS run_at_tz
       ), requeued AS (
-        ${readyRowsSql(names, '(SELECT u.id::bigint AS id, u.state, u.queue, u.priority, u.run_at_tz AS run_at, u.kind, u.weight FROM updated u)')}
+        ${readyRowsSql(names, '(SELECT u.id::bigint AS id, u.state, u.queue, u.priority, u.run_at_tz AS run_at, u.kind, u.weight, u.group_key, u.depends_on FROM updated u)')}
       ), notified AS (
         ${notifyJobsSql(channel, {
           from: 'updated u',

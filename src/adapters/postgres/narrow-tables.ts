@@ -44,18 +44,36 @@ export function stopRunningSql(names: SqlNames, source: string): string {
 }
 
 /**
+ * The claim's CTE body that gives back the ready rows it deleted (CTE `dequeued`, column `id`) of jobs
+ * it did not start (CTE `claimed`): a ready row that disagreed with its job row (left by a process of
+ * an earlier version: a job that no longer waits, or waits for a later run time) is replaced by one
+ * made from the job row, if it still waits. Usually both CTEs hold the same ids and this reads nothing.
+ */
+export function putBackSql(names: SqlNames): string {
+  return `INSERT INTO ${names.ready} (id, queue, priority, run_at, kind, weight, gated)
+      SELECT j.id, j.queue, j.priority, j.run_at, j.kind, j.weight, ${GATED_SQL('j')} FROM ${names.jobs} j
+      WHERE (SELECT count(*) FROM claimed) < (SELECT count(*) FROM dequeued)
+        AND j.id = ANY(ARRAY(SELECT d.id FROM dequeued d WHERE d.id NOT IN (SELECT c.id FROM claimed c)))
+        AND j.state IN ${WAITING_SQL}
+      ON CONFLICT (id) DO NOTHING`
+}
+
+/** SQL of a ready row's `gated` for job row (or source row) `a`: it has a group or dependencies. */
+export const GATED_SQL = (a: string): string => `(${a}.group_key IS NOT NULL OR ${a}.depends_on IS NOT NULL)`
+
+/**
  * A data-modifying CTE body that gives the jobs of CTE `source` (job rows just made waiting: columns
- * `id`, `state`, `queue`, `priority`, `run_at` as timestamptz, `kind`, `weight`) their ready rows;
+ * `id`, `state`, `queue`, `priority`, `run_at` as timestamptz, `kind`, `weight`, `group_key`, `depends_on`) their ready rows;
  * a paused job gets none. With `upsert`, a job that already has one keeps it, updated to the job's
  * new values; without, the statement knows there is none (new jobs) and skips the conflict check.
  */
 export function readyRowsSql(names: SqlNames, source: string, upsert = true): string {
-  return `INSERT INTO ${names.ready} AS r (id, queue, priority, run_at, kind, weight)
-      SELECT s.id, s.queue, s.priority, s.run_at, s.kind, s.weight FROM ${source} s WHERE s.state IN ${WAITING_SQL}${
+  return `INSERT INTO ${names.ready} AS r (id, queue, priority, run_at, kind, weight, gated)
+      SELECT s.id, s.queue, s.priority, s.run_at, s.kind, s.weight, ${GATED_SQL('s')} FROM ${source} s WHERE s.state IN ${WAITING_SQL}${
         upsert
           ? `
       ON CONFLICT (id) DO UPDATE SET queue = excluded.queue, priority = excluded.priority, run_at = excluded.run_at,
-        kind = excluded.kind, weight = excluded.weight`
+        kind = excluded.kind, weight = excluded.weight, gated = excluded.gated`
           : ''
       }`
 }
@@ -97,7 +115,7 @@ export const afterUnready = '(SELECT count(*) FROM unready) >= 0'
  */
 export function repairNarrowTablesSql(names: SqlNames): string {
   const matchesJob = (r: string, j: string) =>
-    `${r}.queue = ${j}.queue AND ${r}.priority = ${j}.priority AND ${r}.run_at = ${j}.run_at AND ${r}.kind = ${j}.kind AND ${r}.weight = ${j}.weight`
+    `${r}.queue = ${j}.queue AND ${r}.priority = ${j}.priority AND ${r}.run_at = ${j}.run_at AND ${r}.kind = ${j}.kind AND ${r}.weight = ${j}.weight AND ${r}.gated = ${GATED_SQL(j)}`
   return `WITH stale_ready AS (
       DELETE FROM ${names.ready} r WHERE r.ctid = ANY(ARRAY(
         SELECT s.ctid FROM ${names.ready} s
@@ -113,8 +131,8 @@ export function repairNarrowTablesSql(names: SqlNames): string {
       ))
       RETURNING r.id
     ), missing_ready AS (
-      INSERT INTO ${names.ready} (id, queue, priority, run_at, kind, weight)
-      SELECT j.id, j.queue, j.priority, j.run_at, j.kind, j.weight FROM ${names.jobs} j
+      INSERT INTO ${names.ready} (id, queue, priority, run_at, kind, weight, gated)
+      SELECT j.id, j.queue, j.priority, j.run_at, j.kind, j.weight, ${GATED_SQL('j')} FROM ${names.jobs} j
       WHERE j.state IN ${WAITING_SQL}
         AND NOT EXISTS (SELECT 1 FROM ${names.ready} r WHERE r.id = j.id AND ${matchesJob('r', 'j')})
         AND (SELECT count(*) FROM stale_ready) >= 0

@@ -42,7 +42,7 @@ function updateJobSql(names: SqlNames): string {
       WHERE j.id = t.id AND t.state IN ${CHANGEABLE_SQL} AND j.state IN ${CHANGEABLE_SQL}
       RETURNING ${jobColumns('j')}, j.run_at AS run_at_tz
     ), requeued AS (
-      ${readyRowsSql(names, '(SELECT u.id::bigint AS id, u.state, u.queue, u.priority, u.run_at_tz AS run_at, u.kind, u.weight FROM updated u)')}
+      ${readyRowsSql(names, '(SELECT u.id::bigint AS id, u.state, u.queue, u.priority, u.run_at_tz AS run_at, u.kind, u.weight, u.group_key, u.depends_on FROM updated u)')}
     ), notified AS (
       ${notifyJobsSql('$6', {
         from: 'updated u',
