@@ -345,12 +345,15 @@ export class PostgresStore implements JobStore {
     return this.#listener.whenListening()
   }
 
-  /** Closes the notification connection, and the pool if the store created it. Safe to call twice. */
   /** Fails on a schema missing migrations or migrated by newer code (see `JobStore.ready`). */
   ready(): Promise<void> {
     return this.#ensureMigrated()
   }
 
+  /**
+   * Closes the notification connection and the claim pool, and the pool if the store created it.
+   * Safe to call twice.
+   */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.#listener.close()
