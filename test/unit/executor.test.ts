@@ -136,3 +136,31 @@ it("carries the job's wait in the local buffer with its completion, beside the r
     attempt: 1,
   })
 })
+
+it('fails an attempt whose handler throws a rejected promise, and handles that rejection (aborted or not)', async () => {
+  for (const aborted of [false, true]) {
+    const abort = new AbortHandle()
+    const result = await attempt(() => {
+      if (aborted) abort.abort(new JobCancelledError('operator'))
+      // A handler that throws (not returns) a promise: the thrown value is the attempt's error, and
+      // the promise's own rejection must not reach the process as unhandled.
+      throw Promise.reject(new Error('thrown as a promise'))
+    }, abort)
+    expect(result.completion.outcome, `aborted: ${aborted}`).toBe(aborted ? 'cancelled' : 'retry')
+    await nextTurn()
+    expect(unhandled, `aborted: ${aborted}`).toEqual([])
+  }
+})
+
+it('fails an attempt whose handler throws a thenable whose then throws, without throwing itself', async () => {
+  const bad = {
+    // biome-ignore lint/suspicious/noThenProperty: the point is a broken thenable
+    then() {
+      throw new Error('not a promise after all')
+    },
+  }
+  const result = await attempt(() => {
+    throw bad
+  }, new AbortHandle())
+  expect(result.completion.outcome).toBe('retry')
+})

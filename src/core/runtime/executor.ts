@@ -77,11 +77,14 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
   } catch (thrown) {
     kind = 'thrown'
     value = thrown
+    // A thrown promise (`throw Promise.reject(...)`) is the attempt's error as it is; its own
+    // rejection must not reach the process as unhandled.
+    if (isThenable(thrown)) handleRejection(thrown)
   }
   if (abort.aborted) {
     // Aborted before or while the handler ran: the abort decides, as if it had won the race. A
     // promise the handler returned still settles later; its rejection must not go unhandled.
-    if (kind === 'value' && isThenable(value)) value.then(undefined, ignore)
+    if (kind === 'value' && isThenable(value)) handleRejection(value)
     kind = 'aborted'
     value = abort.reason
   } else if (kind === 'value' && isThenable(value)) {
@@ -94,7 +97,7 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
     // The handler returned after its timeout but before the timer ran (it blocked the event loop,
     // or settled in the same turn): a timeout is a failed attempt, never a success. The signal is
     // aborted too, so whatever the handler left running sees it.
-    if (kind === 'value' && isThenable(value)) value.then(undefined, ignore)
+    if (kind === 'value' && isThenable(value)) handleRejection(value)
     abort.abort(new JobTimeoutError(job.timeoutMs))
     kind = 'aborted'
     value = abort.reason
@@ -107,6 +110,15 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function ignore(): void {}
+
+/** Marks a promise the attempt no longer waits for as handled (a thenable whose `then` throws is left). */
+function handleRejection(thenable: PromiseLike<unknown>): void {
+  try {
+    thenable.then(undefined, ignore)
+  } catch {
+    // Not a real promise: nothing can go unhandled.
+  }
+}
 
 function startTimeout(clock: Clock, abort: AbortHandle, timeoutMs: number): { cancel(): void } {
   return clock.setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs)
