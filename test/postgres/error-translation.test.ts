@@ -3,8 +3,7 @@
  * raises (each SQLSTATE produced by a statement), and on the socket errors Node raises, which a
  * statement cannot produce (built as Node builds them: an Error with a `code`).
  */
-import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import {
   errorCode,
   isUnavailable,
@@ -19,22 +18,16 @@ import {
   StorageInconsistentError,
   StorageUnavailableError,
 } from '../../src/core/domain/errors.js'
-import { databaseUrl, describePostgres } from './fixture.js'
+import { describePostgres, usePool } from './fixture.js'
 
 const socketError = (code: string, message = `connect ${code} 127.0.0.1:5432`) =>
   Object.assign(new Error(message), { code })
 
 describePostgres('translating driver errors', () => {
-  let pool: pg.Pool
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 })
-  })
-  afterAll(async () => {
-    await pool.end()
-  })
+  const db = usePool()
   /** The error a statement raises on the server. */
   const raised = (sql: string) =>
-    pool.query(sql).then(
+    db.pool.query(sql).then(
       () => {
         throw new Error(`${sql} did not fail`)
       },

@@ -111,6 +111,22 @@ export function useStore(): StoreFixture {
   }
 }
 
+/** A plain `pg` pool on the test database for this file (two connections), ended after it. */
+export function usePool(): { readonly pool: pg.Pool } {
+  let pool: pg.Pool | undefined
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 })
+  })
+  afterAll(async () => {
+    await pool?.end()
+  })
+  return {
+    get pool() {
+      return pool!
+    },
+  }
+}
+
 /** A job to insert with the core's defaults, available at `T0`, overridden by `fields`. */
 export const newJob = newJobBuilder({ runAt: T0 })
 

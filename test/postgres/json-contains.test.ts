@@ -1,20 +1,13 @@
-import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { jsonContains } from '../../src/adapters/memory/json-contains.js'
 import { CONTAINS_CASES } from '../unit/json-contains-cases.js'
-import { databaseUrl, describePostgres } from './fixture.js'
+import { describePostgres, usePool } from './fixture.js'
 
 describePostgres('jsonb @> on PostgreSQL agrees with the memory adapter', () => {
-  let pool: pg.Pool
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 })
-  })
-  afterAll(async () => {
-    await pool.end()
-  })
+  const db = usePool()
 
   it('gives the expected answer for every case, as the memory function does', async () => {
-    const { rows } = await pool.query<{ i: number; contains: boolean }>(
+    const { rows } = await db.pool.query<{ i: number; contains: boolean }>(
       `SELECT c.i::int AS i, c.value @> c.pattern AS contains
        FROM unnest($1::jsonb[], $2::jsonb[]) WITH ORDINALITY AS c(value, pattern, i) ORDER BY c.i`,
       [
@@ -35,10 +28,10 @@ describePostgres('jsonb @> on PostgreSQL agrees with the memory adapter', () => 
 
   it('agrees one by one through SELECT $1::jsonb @> $2::jsonb', async () => {
     for (const c of CONTAINS_CASES) {
-      const { rows } = await pool.query<{ contains: boolean }>('SELECT $1::jsonb @> $2::jsonb AS contains', [
-        JSON.stringify(c.value),
-        JSON.stringify(c.pattern),
-      ])
+      const { rows } = await db.pool.query<{ contains: boolean }>(
+        'SELECT $1::jsonb @> $2::jsonb AS contains',
+        [JSON.stringify(c.value), JSON.stringify(c.pattern)],
+      )
       expect({ value: c.value, pattern: c.pattern, server: rows[0]?.contains }).toEqual({
         value: c.value,
         pattern: c.pattern,

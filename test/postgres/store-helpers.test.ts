@@ -4,23 +4,17 @@
  * running a statement on a caller's handle or a `pg` client (queryable.ts).
  */
 import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { createClaimPool } from '../../src/adapters/postgres/claim-pool.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { queryRows } from '../../src/adapters/postgres/queryable.js'
 import { channelName, fromMs, regclassLiteral, sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { InvalidArgumentError, SchemaNotMigratedError } from '../../src/core/domain/errors.js'
 import { createTestSchema } from '../support/database.js'
-import { databaseUrl, describePostgres } from './fixture.js'
+import { databaseUrl, describePostgres, usePool } from './fixture.js'
 
 describePostgres('the Postgres store helpers', () => {
-  let pool: pg.Pool
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 })
-  })
-  afterAll(async () => {
-    await pool.end()
-  })
+  const db = usePool()
 
   it('keeps channel names within 63 bytes, distinct for long schemas sharing a prefix', async () => {
     const exact = 'a'.repeat(58)
@@ -32,7 +26,7 @@ describePostgres('the Postgres store helpers', () => {
       expect(channel.length, channel).toBe(63)
       expect(channel.startsWith('b'.repeat(40)), channel).toBe(true)
       // PostgreSQL refuses a channel of 64 bytes or more.
-      await pool.query('SELECT pg_notify($1, $2)', [channel, ''])
+      await db.pool.query('SELECT pg_notify($1, $2)', [channel, ''])
     }
     expect(channels[0]).toMatch(/_jobs$/)
     expect(channels[1]).toMatch(/_cancel$/)
@@ -51,7 +45,10 @@ describePostgres('the Postgres store helpers', () => {
 
   it('converts epoch ms to timestamptz, parenthesizing an expression', async () => {
     expect(fromMs('$1')).toBe('to_timestamp($1::float8 / 1000)')
-    const { rows } = await pool.query(`SELECT ${fromMs('$1')} AS a, ${fromMs('$1 + $2')} AS b`, [1000, 1000])
+    const { rows } = await db.pool.query(
+      `SELECT ${fromMs('$1')} AS a, ${fromMs('$1 + $2')} AS b`,
+      [1000, 1000],
+    )
     expect(rows[0].a.getTime()).toBe(1000)
     expect(rows[0].b.getTime()).toBe(2000)
     expect(regclassLiteral('"s".jobs_id_seq')).toBe(`'"s".jobs_id_seq'::regclass`)
@@ -142,18 +139,20 @@ describePostgres('the Postgres store helpers', () => {
   })
 
   it('names a bad schema in its error, quoted when it is a string', () => {
-    expect(() => new PostgresStore({ pool, schema: 'Bad-Name' })).toThrow(
+    expect(() => new PostgresStore({ pool: db.pool, schema: 'Bad-Name' })).toThrow(
       /^Invalid schema name "Bad-Name": use 1-63/,
     )
-    expect(() => new PostgresStore({ pool, schema: 42 as never })).toThrow(/^Invalid schema name 42: /)
-    expect(() => new PostgresStore({ pool, schema: {} as never })).toThrow(
+    expect(() => new PostgresStore({ pool: db.pool, schema: 42 as never })).toThrow(
+      /^Invalid schema name 42: /,
+    )
+    expect(() => new PostgresStore({ pool: db.pool, schema: {} as never })).toThrow(
       /^Invalid schema name \[object Object\]: /,
     )
   })
 
   it('states its capabilities, whether claims are durable, and whenListening() as a promise', async () => {
-    const fast = new PostgresStore({ pool })
-    const durable = new PostgresStore({ pool, durableClaims: true })
+    const fast = new PostgresStore({ pool: db.pool })
+    const durable = new PostgresStore({ pool: db.pool, durableClaims: true })
     try {
       expect(fast.capabilities).toEqual({
         multiProcess: true,
@@ -172,8 +171,8 @@ describePostgres('the Postgres store helpers', () => {
 
   it('checks the schema again after a failed check, once another process has migrated it', async () => {
     const { schema, drop } = createTestSchema(databaseUrl())
-    const late = new PostgresStore({ pool, schema })
-    const migrating = new PostgresStore({ pool, schema })
+    const late = new PostgresStore({ pool: db.pool, schema })
+    const migrating = new PostgresStore({ pool: db.pool, schema })
     try {
       await expect(late.getJob({ id: '1' })).rejects.toBeInstanceOf(SchemaNotMigratedError)
       await migrating.migrate()
