@@ -36,7 +36,7 @@ describePostgres('keyset claim', () => {
     })
 
   it('resumes where the last claim ended: a higher priority behind the cursor waits for a full scan', async () => {
-    const stuck = storeWith({ fullScanIntervalMs: HOUR })
+    const stuck = storeWith({ fullScanIntervalMs: HOUR, lookbackMs: 1000 })
     const [low] = await insert(stuck, [{ priority: 5 }])
     expect(ids(await stuck.claimJobs(loop()))).toEqual([low])
     const [urgent] = await insert(stuck, [{ priority: 0 }])
@@ -52,6 +52,30 @@ describePostgres('keyset claim', () => {
     expect(ids(await store.claimJobs(loop()))).toEqual([low2])
     const [urgent2] = await insert(store, [{ priority: 0 }])
     await claimedLater(store, urgent2!)
+  })
+
+  it('by default a claim starts at its last job: one just behind it with no notification waits for the full scan', async () => {
+    // The lookback's old default (1 s) took such a job at once, and made every claim walk the last
+    // second's index entries: while a long transaction holds the horizon, none of them can be removed
+    // or skipped (docs/storage.md). The jobs it was for, enqueues that commit late, are notified.
+    for (const strategy of ['priority', 'time'] as const) {
+      const stuck = storeWith({ fullScanIntervalMs: HOUR })
+      const workerId = `w-${strategy}`
+      const [first] = await insert(stuck, [{ runAt: T0 }])
+      expect(ids(await stuck.claimJobs(loop({ workerId, strategy })))).toEqual([first])
+      // Written behind the cursor with no notification (as a lost one would leave it).
+      const [behind] = await insert(stuck, [{ runAt: T0 + HOUR }])
+      await db.pool.query(
+        `UPDATE ${db.table('jobs')} SET run_at = to_timestamp($1::float8 / 1000) WHERE id = $2`,
+        [T0 - 2, behind],
+      )
+      const [same] = await insert(stuck, [{ runAt: T0 }])
+      // The job of the cursor's own millisecond is taken; the one 2 ms behind is not.
+      expect(ids(await stuck.claimJobs(loop({ workerId, strategy }))), strategy).toEqual([same])
+      expect(ids(await stuck.claimJobs(loop({ workerId, strategy }))), strategy).toEqual([])
+      expect(ids(await stuck.claimJobs(claim({ strategy }))), strategy).toEqual([behind])
+      await db.pool.query(`DELETE FROM ${db.table('jobs')}`)
+    }
   })
 
   it('a retry due behind the cursor is claimed by the full scan (both strategies)', async () => {
@@ -198,7 +222,8 @@ describePostgres('keyset claim', () => {
   })
 
   it('validates claimCursor with typed errors, on the store and the queue', async () => {
-    expect(storeWith(undefined).claimCursor).toEqual({ fullScanIntervalMs: 1000, lookbackMs: 1000 })
+    expect(storeWith(undefined).claimCursor).toEqual({ fullScanIntervalMs: 1000, lookbackMs: 0 })
+    expect(storeWith({ lookbackMs: 1000 }).claimCursor).toEqual({ fullScanIntervalMs: 1000, lookbackMs: 1000 })
     expect(storeWith({ lookbackMs: 0 }).claimCursor).toEqual({ fullScanIntervalMs: 1000, lookbackMs: 0 })
     const bad = [
       [{ fullScanIntervalMs: -1 }, /claimCursor.fullScanIntervalMs must be an integer from 0 to 3600000/],
@@ -218,7 +243,7 @@ describePostgres('keyset claim', () => {
       schema: db.schema,
       claimCursor: { fullScanIntervalMs: 250 },
     })
-    expect(queue.store.claimCursor).toEqual({ fullScanIntervalMs: 250, lookbackMs: 1000 })
+    expect(queue.store.claimCursor).toEqual({ fullScanIntervalMs: 250, lookbackMs: 0 })
     await queue.shutdown()
   })
 })

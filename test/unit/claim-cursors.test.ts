@@ -180,7 +180,7 @@ describe('ClaimCursors', () => {
     for (const value of ['fast', 5, null, [], [1000]]) {
       expect(() => resolveClaimCursorOptions(value), String(value)).toThrow(InvalidArgumentError)
       expect(() => resolveClaimCursorOptions(value), String(value)).toThrow(
-        /^claimCursor must be an object such as \{ fullScanIntervalMs: 1000, lookbackMs: 1000 \}/,
+        /^claimCursor must be an object such as \{ fullScanIntervalMs: 1000, lookbackMs: 0 \}/,
       )
     }
   })

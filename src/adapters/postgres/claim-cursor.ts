@@ -1,17 +1,18 @@
 /**
  * The keyset claim (docs/storage.md, candidate E): each claim loop remembers, per queue, the key of
  * the last job it took in strategy order (`priority, run_at` or `run_at`), and its next claim starts
- * its index scan there, less a lookback on `run_at`, instead of at the front of the claim index.
+ * its index scan there (less `lookbackMs` on `run_at`, 1 ms at least), instead of at the front of the
+ * claim index.
  *
  * Why: a claimed or finished job leaves its old row version in the claim index, at the front of the
  * scan order, until VACUUM may remove it. While a long transaction (or a replica's feedback) holds
  * the xmin horizon, it may not, and a claim from the front walks every job handled since the horizon
  * was taken (hundreds of thousands of entries after two minutes at 2,000 jobs/s). From the cursor,
- * it walks only those of the lookback.
+ * it walks only those of the lookback (none by default).
  *
  * Jobs made available behind the cursor with a notification need no full scan: an insert of a
- * higher priority or an earlier run time (a transactional enqueue that committed after the lookback
- * too), a release, a retry due now, retryJobs, resumeJobs, a resumed queue, updateJob, a rescue. The
+ * higher priority or an earlier run time (a transactional enqueue that committed late too), a
+ * release, a retry due now, retryJobs, resumeJobs, a resumed queue, updateJob, a rescue. The
  * notification names each queue's most urgent key (jobs-notification.ts), and the loops claiming
  * from that queue start their next claim there (`notified`).
  *
@@ -41,9 +42,12 @@ export interface ClaimCursorOptions {
    */
   readonly fullScanIntervalMs?: number
   /**
-   * How far behind the cursor's `run_at` (ms) each claim starts, so that jobs whose enqueue committed
-   * up to this long after their `run_at` are taken at once (default 1000). Cover the longest
-   * transaction that enqueues jobs; a later commit waits for the next full scan.
+   * How far behind the cursor's `run_at` (ms) each claim starts, at least 1 ms (default 0). Jobs made
+   * available behind the cursor are found through their notification (an enqueue that commits late
+   * sends its key on commit), so this only matters for jobs written without one (a lost notification,
+   * SQL of your own): those within the lookback are taken at once, the others at the next full scan.
+   * Each claim walks the index entries of the jobs taken within the lookback, which a long
+   * transaction keeps from being removed: at 2,000 jobs/s, a 1 s lookback is 2,000 entries per claim.
    */
   readonly lookbackMs?: number
 }
@@ -51,7 +55,7 @@ export interface ClaimCursorOptions {
 /** The defaults of `ClaimCursorOptions`. */
 export const DEFAULT_CLAIM_CURSOR: Required<ClaimCursorOptions> = {
   fullScanIntervalMs: 1000,
-  lookbackMs: 1000,
+  lookbackMs: 0,
 }
 
 const MAX_MS = 3_600_000
@@ -60,7 +64,7 @@ const MAX_MS = 3_600_000
 export function resolveClaimCursorOptions(value: unknown): Required<ClaimCursorOptions> {
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
     throw new InvalidArgumentError(
-      `claimCursor must be an object such as { fullScanIntervalMs: 1000, lookbackMs: 1000 }; got ${String(value)}.`,
+      `claimCursor must be an object such as { fullScanIntervalMs: 1000, lookbackMs: 0 }; got ${String(value)}.`,
     )
   }
   const o = validateOptionsObject(value, 'claimCursor', ['fullScanIntervalMs', 'lookbackMs'])

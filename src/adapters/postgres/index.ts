@@ -37,7 +37,7 @@ export interface PostgresQueueOptions extends TracedQueueOptions {
    */
   readonly durableClaims?: boolean
   /**
-   * The keyset claim: `{ fullScanIntervalMs, lookbackMs }` (defaults 1000 and 1000). Each claim
+   * The keyset claim: `{ fullScanIntervalMs, lookbackMs }` (defaults 1000 and 0). Each claim
    * resumes where the worker's last one ended, less `lookbackMs` of run time, and one claim at least
    * every `fullScanIntervalMs` starts from the front (`0`: every claim does). See docs/storage.md.
    */

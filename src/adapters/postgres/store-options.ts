@@ -23,7 +23,7 @@ export interface PostgresStoreOptions {
   /**
    * The keyset claim: each claim resumes its index scan where the worker's last claim ended (less
    * `lookbackMs` of run time), and scans from the front at least every `fullScanIntervalMs` (defaults
-   * 1000 and 1000; `fullScanIntervalMs: 0` scans from the front every time). Keeps claims cheap while
+   * 1000 and 0; `fullScanIntervalMs: 0` scans from the front every time). Keeps claims cheap while
    * a long transaction holds back VACUUM; see docs/storage.md.
    */
   readonly claimCursor?: ClaimCursorOptions
