@@ -223,7 +223,10 @@ describePostgres('keyset claim', () => {
 
   it('validates claimCursor with typed errors, on the store and the queue', async () => {
     expect(storeWith(undefined).claimCursor).toEqual({ fullScanIntervalMs: 1000, lookbackMs: 0 })
-    expect(storeWith({ lookbackMs: 1000 }).claimCursor).toEqual({ fullScanIntervalMs: 1000, lookbackMs: 1000 })
+    expect(storeWith({ lookbackMs: 1000 }).claimCursor).toEqual({
+      fullScanIntervalMs: 1000,
+      lookbackMs: 1000,
+    })
     expect(storeWith({ lookbackMs: 0 }).claimCursor).toEqual({ fullScanIntervalMs: 1000, lookbackMs: 0 })
     const bad = [
       [{ fullScanIntervalMs: -1 }, /claimCursor.fullScanIntervalMs must be an integer from 0 to 3600000/],
