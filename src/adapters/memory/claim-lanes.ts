@@ -77,6 +77,7 @@ export class ClaimLanes {
    * running at once, so later candidates see its group as busy.
    */
   claim(params: LaneClaim, canRun: (entry: JobEntry) => boolean, take: (entry: JobEntry) => void): void {
+    if (!(params.capacity >= 1)) return
     const order = ORDER[params.strategy]
     const heaps = this.#dueHeaps(params)
     const skipped: LaneItem[] = []

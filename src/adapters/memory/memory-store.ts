@@ -113,7 +113,8 @@ export class MemoryStore implements JobStore {
       strategy: params.strategy,
       dueBy: params.dueBy ?? now,
       maxSeq,
-      capacity: params.capacity,
+      // Whole units, as on PostgreSQL: below 1 nothing is claimed, not even an oversized first job.
+      capacity: Math.floor(params.capacity),
       oversizedFirst: params.oversizedFirst,
       ...(params.maxWeight === undefined ? {} : { maxWeight: params.maxWeight }),
     }

@@ -50,7 +50,7 @@ export interface ClaimParams {
   readonly queues: readonly string[]
   /** Only these kinds (the kinds this process has handlers for). */
   readonly kinds: readonly string[]
-  /** Total weight the claimed jobs may add up to (free capacity). */
+  /** Total weight the claimed jobs may add up to (free capacity; its whole part: below 1 nothing is claimed). */
   readonly capacity: number
   /**
    * Take the first job in order even if it alone exceeds `capacity` (the worker is idle, so a job

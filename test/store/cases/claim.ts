@@ -94,6 +94,15 @@ export default function claimCases(factory: StoreFactory): void {
       expect(await claimIds(store(), { capacity: 4, oversizedFirst: true })).toEqual([light])
     })
 
+    it('a capacity counts as its whole part: below 1 nothing is claimed, not even an oversized first job', async () => {
+      const [heavy, a, b, c] = await insertIds(store(), [{ weight: 5 }, {}, {}, {}])
+      for (const capacity of [0.5, 0, -1])
+        expect(await claimIds(store(), { capacity, oversizedFirst: true }), String(capacity)).toEqual([])
+      expect(await claimIds(store(), { capacity: 1.9, oversizedFirst: true })).toEqual([heavy])
+      expect(await claimIds(store(), { capacity: 2.5 })).toEqual([a, b])
+      expect(await claimIds(store(), { capacity: 1.5 })).toEqual([c])
+    })
+
     it('claims only the given queues and kinds, and ids up to maxId (numerically)', async () => {
       const rows = [{}, { kind: 'other' }, { queue: 'q2' }, ...Array.from({ length: 8 }, () => ({}))]
       const [a, other, c, ...rest] = await insertIds(store(), rows)
