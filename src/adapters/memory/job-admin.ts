@@ -61,7 +61,7 @@ export class MemoryJobAdmin {
       params.beforeId === undefined ? Number.POSITIVE_INFINITY : parseJobId(params.beforeId, 'beforeId')
     const found: JobRecord[] = []
     const candidates = this.#candidates(params.filter)
-    for (let i = candidates.length - 1; i >= 0 && found.length < params.limit; i--) {
+    for (let i = candidates.length - 1; i >= 0 && found.length < Math.floor(params.limit); i--) {
       const entry = candidates[i] as JobEntry
       if (entry.seq >= before || !matchesJobFilter(entry.record, params.filter)) continue
       found.push(copyJobRecord(entry.record))

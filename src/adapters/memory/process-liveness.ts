@@ -95,7 +95,7 @@ export class ProcessLiveness {
     const registered = this.#registeredKinds(now - params.staleAfterMs, params.registered)
     const failed: JobRecord[] = []
     for (const entry of this.#orphanEntries(now, registered)) {
-      if (failed.length >= params.limit) break
+      if (failed.length >= Math.floor(params.limit)) break
       const job = entry.record
       let since = job.runAt
       for (const beat of this.#heartbeats.values())
@@ -144,7 +144,7 @@ export class ProcessLiveness {
     this.#state.seen(now)
     const rescued: JobRecord[] = []
     for (const entry of this.#state.jobs.entries()) {
-      if (rescued.length >= params.limit) break
+      if (rescued.length >= Math.floor(params.limit)) break
       const job = entry.record
       if (job.state !== 'running') continue
       const processId = (job.attemptedBy ?? '').split(':', 1)[0] ?? ''

@@ -120,7 +120,9 @@ export default function orphanCases(factory: StoreFactory): void {
       // A limit below 1 fails nothing (a negative one is no error); a limit of 1 fails one.
       expect(await fail(1000, 0, ['mine'])).toEqual([])
       expect(await fail(1000, -1, ['mine'])).toEqual([])
-      expect(ids(await fail(1000, 1, ['mine']))).toEqual([a])
+      // A fractional limit counts as its whole part.
+      expect(await fail(1000, 0.5, ['mine'])).toEqual([])
+      expect(ids(await fail(1000, 1.9, ['mine']))).toEqual([a])
       expect(ids(await fail(1000, 2, ['mine']))).toEqual([b, c])
       expect(await fail(1000, 2, ['mine'])).toEqual([])
     })

@@ -105,9 +105,11 @@ export default function rescueCases(factory: StoreFactory): void {
       const jobIds = await running(['dead:w0', 'dead:w1', 'dead:w2', 'dead:w3'])
       expect(await rescue(0)).toEqual([])
       expect(await rescue(-1)).toEqual([])
+      // A fractional limit counts as its whole part.
+      expect(await rescue(0.5)).toEqual([])
       const first = await rescue(2)
       expect(first).toHaveLength(2)
-      const next = await rescue(1)
+      const next = await rescue(1.9)
       expect(next).toHaveLength(1)
       const rest = await rescue(2)
       expect([...ids(first), ...ids(next), ...ids(rest)].sort()).toEqual([...jobIds].sort())
