@@ -5,7 +5,8 @@
  * INCLUDEs `kind` since migration 011: one pass over the backlog's index entries, no table row read
  * while the visibility map is current), keep the unregistered ones, and only when there are some read
  * their due jobs, from the same index: finished jobs are never read, nor, while every kind is
- * registered, anything but the claim index.
+ * registered, anything but the claim index. Both run with `ORPHAN_PLANNER_SETTINGS`, which keep the
+ * planner from reading the whole table instead (`test/postgres/orphan-plan.test.ts`).
  */
 import pg from 'pg'
 import type { JobRecord } from '../../core/domain/job.js'
