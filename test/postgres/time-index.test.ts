@@ -12,7 +12,7 @@ import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { ensureTimeIndex, timeIndexSql } from '../../src/adapters/postgres/time-index.js'
-import { SchemaPrivilegeError } from '../../src/core/domain/errors.js'
+import { InvalidArgumentError, SchemaPrivilegeError } from '../../src/core/domain/errors.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, describeStore, T0, useStore } from './fixture.js'
@@ -55,6 +55,15 @@ describeStore('the time index on demand', () => {
     await store.ready()
     await store.ready({ strategies: ['priority'] })
     await claim(store, 'priority')
+    expect(await timeIndex()).toBeNull()
+  })
+
+  it('refuses strategies that are not a list of poll strategies, saying what it got', async () => {
+    const store = newStore()
+    await expect(store.ready({ strategies: ['fast'] as never })).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(store.ready({ strategies: 'time' as never })).rejects.toThrow(
+      `ready: strategies must be an array of 'priority' and 'time'; got "time".`,
+    )
     expect(await timeIndex()).toBeNull()
   })
 
