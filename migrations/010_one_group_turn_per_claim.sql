@@ -1,4 +1,4 @@
--- Conveyor 011: a claim statement takes at most one job per group (per queue it scans), decided
+-- Conveyor 010: a claim statement takes at most one job per group (per queue it scans), decided
 -- before its LIMIT.
 -- `:schema` is replaced by the quoted schema name when the migration runs; nothing else is substituted.
 

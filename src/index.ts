@@ -28,6 +28,7 @@ export {
   JobTimeoutError,
   LifecycleError,
   SchemaNotMigratedError,
+  SchemaPrivilegeError,
   SchemaTooNewError,
   ShutdownAbortError,
   StorageConflictError,

@@ -124,7 +124,7 @@ export const fewerIndexes: Candidate = onTodaysTable(
   'D',
   "today's table, one claim index, BRIN finished_at, one check",
   [
-    `DROP INDEX ${names.quotedSchema}.jobs_claim_time_idx`,
+    `DROP INDEX IF EXISTS ${names.quotedSchema}.jobs_claim_time_idx`,
     `DROP INDEX ${names.quotedSchema}.jobs_finished_at_idx`,
     `CREATE INDEX jobs_finished_at_brin ON ${names.jobs} USING brin (finished_at)`,
     `ALTER TABLE ${names.jobs} DROP CONSTRAINT jobs_attempt_range, DROP CONSTRAINT jobs_max_attempts_positive,

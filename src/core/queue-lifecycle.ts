@@ -60,9 +60,11 @@ export class QueueLifecycle {
 
   async #start(): Promise<void> {
     const { config, store, clock, events, registry } = this.#deps
-    await store.ready()
     const defaultQueues = [...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)])]
-    this.#workers = config.workers(defaultQueues).map((w) => this.#createWorker(w))
+    const workers = config.workers(defaultQueues)
+    // The store prepares what these workers' strategies need (Postgres: the `time` strategy's index).
+    await store.ready({ strategies: [...new Set(workers.map((w) => w.settings.strategy))] })
+    this.#workers = workers.map((w) => this.#createWorker(w))
     if (config.maintenance) {
       this.#maintenance = new MaintenanceService({
         store,

@@ -7,7 +7,7 @@
  * as thousands of rows removed by its filter.
  */
 import pg from 'pg'
-import { expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { claimSql } from '../../src/adapters/postgres/claim.js'
 import { CLAIM_SESSION_SETTINGS } from '../../src/adapters/postgres/claim-pool.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
@@ -18,6 +18,8 @@ type Variant = (typeof VARIANTS)[number]
 
 describePostgres('claim plan: the group pre-check of a release group with a large backlog', () => {
   const db = useStore()
+  // The `time` variants read the time strategy's index, built once a store gets ready for `time` workers.
+  beforeAll(() => db.store.ready({ strategies: ['time'] }))
 
   /** The EXPLAIN ANALYZE lines of one claim of capacity 1 per variant (each rolled back). */
   async function plans(analyze: boolean): Promise<Record<Variant, string[]>> {

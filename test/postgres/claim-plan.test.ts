@@ -6,9 +6,11 @@
  * on every claim once it had grown; since the keyset claim put the cursor's start in the index
  * condition the planner no longer did in the case this file once showed, so that case (a plan that
  * depended on the planner's row estimates, flaky under load) is gone and the settings stay as a guard.
+ * The `time` variants read `jobs_claim_time_idx`, which a schema has once a store got ready for
+ * `time` workers (migration 011 no longer creates it for every schema).
  */
 import pg from 'pg'
-import { expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { claimSql } from '../../src/adapters/postgres/claim.js'
 import { CLAIM_SESSION_SETTINGS } from '../../src/adapters/postgres/claim-pool.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
@@ -19,6 +21,7 @@ type Variant = (typeof VARIANTS)[number]
 
 describePostgres('claim plan on the claim pool sessions', () => {
   const db = useStore()
+  beforeAll(() => db.store.ready({ strategies: ['time'] }))
 
   /** Plans of every variant: each prepared and run once on the empty table, explained after `grow`. */
   async function plans(

@@ -12,6 +12,7 @@ import {
   JobKeyNotFoundError,
   JobNotWaitingError,
   SchemaNotMigratedError,
+  SchemaPrivilegeError,
   SchemaTooNewError,
   StorageConflictError,
   StorageInconsistentError,
@@ -77,6 +78,7 @@ describe('error classes', () => {
     [StorageInconsistentError, 'STORAGE_INCONSISTENT'],
     [SchemaNotMigratedError, 'SCHEMA_NOT_MIGRATED'],
     [SchemaTooNewError, 'SCHEMA_TOO_NEW'],
+    [SchemaPrivilegeError, 'SCHEMA_PRIVILEGE'],
   ] as const)('%o carries its code, message and cause', (ErrorClass, code) => {
     const cause = new Error('underlying')
     const error = new ErrorClass('what went wrong', { cause })

@@ -49,8 +49,11 @@ function setup(
   let unsubscribed = 0
   const answers: ((jobs: JobRecord[]) => void)[] = []
   const completed: (readonly Completion[])[] = []
+  const readied: unknown[] = []
   const store = {
-    ready: async () => {},
+    ready: async (p?: unknown) => {
+      readied.push(p)
+    },
     close: async () => {},
     claimJobs: async (p: { queues: readonly string[]; kinds: readonly string[]; resume?: boolean }) => {
       claims.push(p)
@@ -116,6 +119,7 @@ function setup(
     claims,
     listeners,
     asked,
+    readied,
     localRuns,
     answers,
     completed,
@@ -126,6 +130,23 @@ function setup(
     },
   }
 }
+
+it("asks the store to get ready for its workers' poll strategies before it starts them", async () => {
+  const t = setup({
+    workers: [
+      workerSettings({ id: 'a', queues: ['mail'], strategy: 'time' }),
+      workerSettings({ id: 'b', queues: ['mail'] }),
+      workerSettings({ id: 'c', queues: ['other'], strategy: 'time' }),
+    ],
+  })
+  await t.lifecycle.start()
+  expect(t.readied).toEqual([{ strategies: ['time', 'priority'] }])
+  await t.lifecycle.shutdown()
+  const none = setup()
+  await none.lifecycle.start()
+  expect(none.readied).toEqual([{ strategies: [] }])
+  await none.lifecycle.shutdown()
+})
 
 it("creates the workers with 'default' and the registered kinds' queues, without maintenance or scheduler when the config has none", async () => {
   const t = setup()

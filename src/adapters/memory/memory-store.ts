@@ -293,7 +293,7 @@ export class MemoryStore implements JobStore {
   }
 
   /** Nothing to release: the store holds no connections or timers. */
-  /** Always ready: there is no schema to check. */
+  /** Always ready: there is no schema to check, and no strategy needs anything prepared. */
   async ready(): Promise<void> {}
 
   async close(): Promise<void> {}

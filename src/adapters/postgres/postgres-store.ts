@@ -21,6 +21,7 @@ import type {
   NewJob,
   OrphanParams,
   OrphanReport,
+  PollStrategy,
   ProcessRecord,
   ProcessWorker,
   QueueStats,
@@ -50,6 +51,7 @@ import { type SqlNames, sqlNames } from './sql-names.js'
 import { type StoreStatements, storeStatements } from './statements.js'
 import { readStorageHealth } from './storage-health.js'
 import { openPool, type PostgresStoreOptions } from './store-options.js'
+import { ensureTimeIndex } from './time-index.js'
 import { updateJob } from './update-job.js'
 
 export type { PostgresStoreOptions } from './store-options.js'
@@ -82,6 +84,7 @@ export class PostgresStore implements JobStore {
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
+  #timeIndex: Promise<void> | null = null
   #closed: Promise<void> | null = null
 
   /** Creates a store; nothing connects until the first call. */
@@ -136,11 +139,15 @@ export class PostgresStore implements JobStore {
     )
   }
 
-  /** Claims due jobs in one statement (see `JobStore.claimJobs`). */
+  /**
+   * Claims due jobs in one statement (see `JobStore.claimJobs`). A store's first `time` claim makes
+   * sure the schema has that strategy's index first (see `ready`).
+   */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
-    return this.#run('claiming jobs', (db) =>
-      claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors),
-    )
+    return this.#run('claiming jobs', async (db) => {
+      if (params.strategy === 'time') await this.#ensureTimeIndex()
+      return claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors)
+    })
   }
 
   /** Writes back many attempt outcomes in one statement (each guarded by its attempt, when given). */
@@ -345,9 +352,27 @@ export class PostgresStore implements JobStore {
     return this.#listener.whenListening()
   }
 
-  /** Fails on a schema missing migrations or migrated by newer code (see `JobStore.ready`). */
-  ready(): Promise<void> {
-    return this.#ensureMigrated()
+  /**
+   * Fails on a schema missing migrations or migrated by newer code (see `JobStore.ready`). With
+   * `strategies` including `time`, then makes sure the schema has that strategy's claim index
+   * (`jobs_claim_time_idx`), building it when missing (see `time-index.ts`); a role that does not
+   * own `jobs` gets a `SchemaPrivilegeError` with the statement for the owner to run.
+   */
+  async ready(params?: { readonly strategies?: readonly PollStrategy[] }): Promise<void> {
+    const strategies = params?.strategies ?? []
+    if (!Array.isArray(strategies) || strategies.some((s) => s !== 'priority' && s !== 'time')) {
+      throw new InvalidArgumentError(
+        `ready: strategies must be an array of 'priority' and 'time'; got ${JSON.stringify(strategies)}.`,
+      )
+    }
+    await this.#ensureMigrated()
+    if (strategies.includes('time')) {
+      try {
+        await this.#ensureTimeIndex()
+      } catch (error) {
+        throw translateError(error, this.schema, "creating the 'time' strategy's index")
+      }
+    }
   }
 
   /**
@@ -384,6 +409,18 @@ export class PostgresStore implements JobStore {
       })
     }
     return this.#checked
+  }
+
+  /** Makes sure, once per store (again after a failure), that the schema has the `time` strategy's index. */
+  #ensureTimeIndex(): Promise<void> {
+    if (!this.#timeIndex) {
+      const ensure = ensureTimeIndex(this.pool, this.#names).then(() => undefined)
+      this.#timeIndex = ensure
+      ensure.catch(() => {
+        if (this.#timeIndex === ensure) this.#timeIndex = null
+      })
+    }
+    return this.#timeIndex
   }
 
   #loadMigrations(): Promise<Migration[]> {

@@ -29,6 +29,8 @@ export interface SqlNames {
   readonly groupLockSpace: number
   /** Advisory-lock space of migrations. */
   readonly migrationLockSpace: number
+  /** Advisory-lock space of indexes built on demand (the `time` strategy's claim index). */
+  readonly indexLockSpace: number
   /** Prefix of prepared statement names, unique per schema so one pool can serve several schemas. */
   readonly statementPrefix: string
 }
@@ -52,6 +54,7 @@ export function sqlNames(schema: string): SqlNames {
     cancelChannel: channelName(schema, 'cancel'),
     groupLockSpace: lockSpace(schema, 'group'),
     migrationLockSpace: lockSpace(schema, 'migrate'),
+    indexLockSpace: lockSpace(schema, 'index'),
     // PostgreSQL compares statement names on their first 63 bytes: keep them short, a hash of the schema.
     statementPrefix: `cv${(lockSpace(schema, 'statements') >>> 0).toString(36)}_`,
   }

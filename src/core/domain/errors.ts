@@ -223,6 +223,16 @@ export class SchemaTooNewError extends ConveyorError {
   }
 }
 
+/**
+ * The database role lacks a privilege a feature needs on Conveyor's schema (e.g. creating the `time`
+ * strategy's index on a table it does not own); the message gives the statement for the owner to run.
+ */
+export class SchemaPrivilegeError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SCHEMA_PRIVILEGE', message, options)
+  }
+}
+
 /** A job ran longer than its timeout; used as the abort reason and the recorded attempt error. */
 export class JobTimeoutError extends ConveyorError {
   constructor(timeoutMs: number) {

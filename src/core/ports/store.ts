@@ -23,6 +23,7 @@ import type {
   NewJob,
   OrphanParams,
   OrphanReport,
+  PollStrategy,
   ProcessRecord,
   ProcessWorker,
   QueueStats,
@@ -322,8 +323,11 @@ export interface JobStore {
    * Checks the store can serve this code before a queue starts its workers: Postgres throws
    * `SchemaNotMigratedError` on a schema missing migrations and `SchemaTooNewError` on one migrated
    * by newer code. `start()` awaits it, so a process never runs on a schema it does not understand.
+   * `strategies`: the poll strategies of the workers about to start, so the store can prepare what
+   * they need first (Postgres builds the `time` strategy's index when a schema lacks it, and throws
+   * `SchemaPrivilegeError` when the role may not); a store with nothing to prepare ignores it.
    */
-  ready(): Promise<void>
+  ready(params?: { readonly strategies?: readonly PollStrategy[] }): Promise<void>
 
   /** Releases resources the store opened itself (not a pool the caller passed in). */
   close(): Promise<void>

@@ -1,0 +1,145 @@
+/**
+ * The `time` strategy's claim index, built on demand. Since migration 011 a schema has it only once a
+ * process starts or claims with `time`: each waiting job's entry in it costs every enqueue a write,
+ * and only `time` claims read it. Built once per schema whatever the number of processes: under a
+ * session advisory lock, the catalog checked again once the lock is held.
+ *
+ * The lock is taken with `pg_try_advisory_lock` and, when another process holds it, tried again after
+ * a pause, never waited for in a statement: `CREATE INDEX CONCURRENTLY` waits for every session whose
+ * snapshot is older than its own, and a session waiting in `pg_advisory_lock` holds one, so the two
+ * would wait for each other until the deadlock detector cancelled one of them.
+ */
+import type pg from 'pg'
+import { SchemaPrivilegeError } from '../../core/domain/errors.js'
+import { errorCode } from './errors.js'
+import { type SqlNames, WAITING_SQL } from './sql-names.js'
+
+/** The index's name, as migration 001 named it. */
+export const TIME_INDEX = 'jobs_claim_time_idx'
+
+/**
+ * Below this size of the `jobs` table the index is built with a plain `CREATE INDEX`: it blocks
+ * writes to the table while it builds, which at this size is a short moment, and it does not wait,
+ * as `CONCURRENTLY` does, for every transaction of the database that is open when it starts (a long
+ * one would hold back the worker's start). Above it the build may take seconds: `CONCURRENTLY`,
+ * which lets inserts, claims and completions go on meanwhile.
+ */
+export const PLAIN_BUILD_MAX_BYTES = 4 * 1024 * 1024
+
+/**
+ * How long the plain build waits for its lock on `jobs` (writers in flight hold a conflicting one)
+ * before it gives up and builds `CONCURRENTLY` instead; the writers queued behind it wait at most this.
+ */
+const PLAIN_BUILD_LOCK_TIMEOUT = '200ms'
+
+/** The first and the longest pause between two tries of the lock another process's build holds. */
+const LOCK_RETRY_FIRST_MS = 20
+const LOCK_RETRY_MAX_MS = 1000
+
+/** The statement that creates the index, with the definition of migration 001. */
+export function timeIndexSql(names: SqlNames, concurrently: boolean): string {
+  return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${TIME_INDEX} ON ${names.jobs} (queue, run_at, id) WHERE state IN ${WAITING_SQL}`
+}
+
+/** The statement that drops a leftover of a failed concurrent build. */
+function dropSql(names: SqlNames): string {
+  return `DROP INDEX CONCURRENTLY IF EXISTS ${names.quotedSchema}.${TIME_INDEX}`
+}
+
+type IndexState = 'valid' | 'invalid' | 'missing'
+
+/** Whether the schema has the index, and whether it is valid (a failed concurrent build leaves an invalid one). */
+async function indexState(target: pg.Pool | pg.PoolClient, names: SqlNames): Promise<IndexState> {
+  const { rows } = await target.query<{ valid: boolean }>(
+    'SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = to_regclass($1::text)',
+    [`${names.quotedSchema}.${TIME_INDEX}`],
+  )
+  const row = rows[0]
+  return row === undefined ? 'missing' : row.valid ? 'valid' : 'invalid'
+}
+
+/**
+ * Makes sure the schema has a valid `jobs_claim_time_idx`, building it when it is missing (and
+ * replacing an invalid one). Returns true when this call built it. Throws `SchemaPrivilegeError`
+ * when the role may not create it (it does not own `jobs`), with the statements the owner can run.
+ */
+export async function ensureTimeIndex(pool: pg.Pool, names: SqlNames): Promise<boolean> {
+  if ((await indexState(pool, names)) === 'valid') return false
+  const client = await pool.connect()
+  let broken: Error | undefined
+  // A checked-out client has no 'error' listener of the pool's (see migrate.ts).
+  const onClientError = (error: Error) => {
+    broken ??= error
+  }
+  client.on('error', onClientError)
+  let state: IndexState = 'missing'
+  try {
+    await lockIndexBuilds(client, names)
+    try {
+      state = await indexState(client, names)
+      if (state === 'valid') return false
+      if (state === 'invalid') await client.query(dropSql(names))
+      await build(client, names)
+      return true
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1::int, 0)', [names.indexLockSpace])
+    }
+  } catch (error) {
+    // The connection may still hold the lock or an open transaction: it is discarded.
+    broken ??= error instanceof Error ? error : new Error(String(error))
+    if (errorCode(error) === '42501') throw privilegeError(names, state, error)
+    throw error
+  } finally {
+    client.removeListener('error', onClientError)
+    client.release(broken)
+  }
+}
+
+/** Takes the schema's index-build lock on `client`, trying again with growing pauses while another session holds it. */
+async function lockIndexBuilds(client: pg.PoolClient, names: SqlNames): Promise<void> {
+  for (let pauseMs = LOCK_RETRY_FIRST_MS; ; pauseMs = Math.min(pauseMs * 2, LOCK_RETRY_MAX_MS)) {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, 0) AS ok', [
+      names.indexLockSpace,
+    ])
+    if (rows[0]?.ok) return
+    await new Promise((resolve) => setTimeout(resolve, pauseMs))
+  }
+}
+
+/** Builds the index: plainly on a small table if its lock comes within the timeout, else concurrently. */
+async function build(client: pg.PoolClient, names: SqlNames): Promise<void> {
+  const { rows } = await client.query<{ bytes: string }>(
+    'SELECT pg_relation_size($1::text::regclass)::text AS bytes',
+    [names.jobs],
+  )
+  if (Number(rows[0]?.bytes) < PLAIN_BUILD_MAX_BYTES) {
+    await client.query('BEGIN')
+    try {
+      await client.query(`SET LOCAL lock_timeout = '${PLAIN_BUILD_LOCK_TIMEOUT}'`)
+      await client.query(timeIndexSql(names, false))
+      await client.query('COMMIT')
+      return
+    } catch (error) {
+      await client.query('ROLLBACK')
+      if (errorCode(error) !== '55P03') throw error
+    }
+  }
+  try {
+    await client.query(timeIndexSql(names, true))
+  } catch (error) {
+    // A failed concurrent build leaves an invalid index behind; the next ensure drops it if this cannot.
+    await client.query(dropSql(names)).catch(() => {})
+    throw error
+  }
+}
+
+/** The error for a role that may not create (or drop) the index, with what the table's owner can run instead. */
+function privilegeError(names: SqlNames, state: IndexState, cause: unknown): SchemaPrivilegeError {
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  const statements = [...(state === 'invalid' ? [`${dropSql(names)};`] : []), `${timeIndexSql(names, true)};`]
+  return new SchemaPrivilegeError(
+    `Workers with strategy 'time' need the index ${TIME_INDEX} on ${names.jobs}, and this database role cannot create it (${detail}; only the table's owner can). ` +
+      `Have the owner of schema "${names.schema}" run once: ${statements.join(' ')} Then start again (workers with strategy 'priority' do not need it).`,
+    { cause },
+  )
+}

@@ -1,0 +1,342 @@
+/**
+ * Migration 011 (fewer index entries per waiting job) applied to two populated 010 schemas while a
+ * process of the previous version keeps enqueueing, claiming and completing in each with 010-era SQL
+ * (prepared statements, so their cached plans outlive the dropped indexes): in schema `used` its
+ * workers claim in `time` order, so `jobs_claim_time_idx` has been scanned and stays; in schema
+ * `unused` they claim in `priority` order, and the never-scanned time index goes. The migration of
+ * `used` is held at its table lock until the old process waits behind it. Afterwards every job is
+ * present exactly once, none lost, none run twice, and each schema has the indexes it should.
+ */
+import pg from 'pg'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { copyRowsSql, rowWith } from '../../src/adapters/postgres/history-sql.js'
+import { loadMigrations, migrate } from '../../src/adapters/postgres/migrate.js'
+import { type SqlNames, sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import { createTestSchema } from '../support/database.js'
+import { waitFor } from '../support/wait.js'
+import { databaseUrl, describePostgres } from './fixture.js'
+
+const WORK = 1500
+
+type Strategy = 'priority' | 'time'
+
+/** The jobs of both tables, each id once per row found. */
+async function everyRow(
+  pool: pg.Pool,
+  names: SqlNames,
+): Promise<{ id: string; state: string; attempt: number; place: string }[]> {
+  return (
+    await pool.query<{ id: string; state: string; attempt: number; place: string }>(
+      `SELECT id::text AS id, state, attempt, 'jobs' AS place FROM ${names.jobs}
+       UNION ALL SELECT id::text, state, attempt, 'history' FROM ${names.history}`,
+    )
+  ).rows.sort((a, b) => Number(a.id) - Number(b.id))
+}
+
+/** The schema's indexes on `jobs`: name to definition. */
+async function jobIndexes(pool: pg.Pool, schema: string): Promise<Map<string, string>> {
+  const { rows } = await pool.query<{ name: string; definition: string }>(
+    `SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = $1::text AND tablename = 'jobs'`,
+    [schema],
+  )
+  return new Map(rows.map((r) => [r.name, r.definition]))
+}
+
+const scans = async (pool: pg.Pool, names: SqlNames) =>
+  Number(
+    (
+      await pool.query<{ n: string | null }>(
+        `SELECT pg_stat_get_numscans(to_regclass($1::text))::text AS n`,
+        [`${names.quotedSchema}.jobs_claim_time_idx`],
+      )
+    ).rows[0]?.n ?? -1,
+  )
+
+describePostgres('migration 011 under load', () => {
+  let pool: pg.Pool
+  const schemas: ReturnType<typeof createTestSchema>[] = []
+
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: databaseUrl(), max: 8 })
+    for (const name of ['used', 'unused', 'lock'])
+      schemas.push(createTestSchema(databaseUrl(), `conveyor_migrate_011_${name}`))
+  })
+  afterAll(async () => {
+    for (const s of schemas) await s.drop()
+    await pool.end()
+  })
+
+  /**
+   * A process of the previous version on one schema: while `producing()`, enqueues 20 `work` jobs
+   * per turn; claims up to 20 in `strategy` order and completes them as 010's code does (the row
+   * moves to `job_history`, succeeded), until `done()`. Its statements are prepared once.
+   */
+  async function oldWorker(
+    names: SqlNames,
+    strategy: Strategy,
+    log: { claimed: string[]; inserted: string[] },
+    producing: () => boolean,
+    done: () => boolean,
+  ): Promise<void> {
+    const client = new pg.Client({ connectionString: databaseUrl() })
+    await client.connect()
+    const order = strategy === 'time' ? 'c.run_at, c.id' : 'c.priority, c.run_at, c.id'
+    try {
+      while (!done()) {
+        if (producing()) {
+          const added = await client.query<{ id: string }>({
+            name: 'insert',
+            text: `INSERT INTO ${names.jobs} (kind, queue, state, payload, run_at, created_at, max_attempts)
+              SELECT 'work', 'default', 'available', '{}', now(), now(), 3 FROM generate_series(1, 20)
+              RETURNING id::text AS id`,
+          })
+          log.inserted.push(...added.rows.map((r) => r.id))
+        }
+        const { rows } = await client.query<{ id: string }>({
+          name: 'claim',
+          text: `UPDATE ${names.jobs} j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), attempted_by = 'old:w'
+            WHERE j.id = ANY(ARRAY(
+              SELECT c.id FROM ${names.jobs} c
+              WHERE c.queue = 'default' AND c.state IN ('scheduled', 'available', 'retryable') AND c.kind = ANY($1::text[])
+                AND c.run_at <= now()
+              ORDER BY ${order} LIMIT 20 FOR UPDATE SKIP LOCKED))
+            RETURNING j.id::text AS id`,
+          values: [['work']],
+        })
+        if (rows.length === 0) {
+          await new Promise((resolve) => setImmediate(resolve))
+          continue
+        }
+        log.claimed.push(...rows.map((r) => r.id))
+        await client.query({
+          name: 'complete',
+          text: `WITH done AS (
+              DELETE FROM ${names.jobs} j WHERE j.id = ANY($1::bigint[]) AND j.state = 'running'
+              RETURNING ${rowWith('j', { state: `'succeeded'`, finished_at: 'now()' })}
+            ) ${copyRowsSql(names.history, 'done')}`,
+          values: [rows.map((r) => r.id)],
+        })
+      }
+    } finally {
+      await client.end()
+    }
+  }
+
+  it('keeps every job once while old workers run, and leaves each schema the indexes it should have', async () => {
+    const all = await loadMigrations()
+    const before010 = all.filter((m) => m.version <= 10)
+    const setups = schemas.slice(0, 2).map((s, i) => {
+      const names = sqlNames(s.schema)
+      const strategy: Strategy = i === 0 ? 'time' : 'priority'
+      return { names, strategy, log: { claimed: [] as string[], inserted: [] as string[] }, migrated: false }
+    })
+    for (const s of setups) {
+      await migrate(pool, s.names, before010)
+      const jobs = s.names.jobs
+      // Waiting jobs of several kinds, queues and states, running and paused ones, and the work.
+      await pool.query(
+        `INSERT INTO ${jobs} (kind, queue, state, payload, run_at, created_at, attempt, max_attempts, attempted_at, attempted_by)
+         SELECT k, q, st, '{}', now() + CASE WHEN st = 'scheduled' THEN interval '1 day' ELSE interval '0' END, now(),
+           CASE WHEN st IN ('running', 'retryable') THEN 1 ELSE 0 END, 3,
+           CASE WHEN st = 'running' THEN now() END, CASE WHEN st = 'running' THEN 'live:w' END
+         FROM unnest(ARRAY['mail', 'report', 'resize']) k, unnest(ARRAY['default', 'other']) q,
+           unnest(ARRAY['available', 'scheduled', 'retryable', 'paused', 'running']) st, generate_series(1, 10)`,
+      )
+      await pool.query(
+        `INSERT INTO ${jobs} (kind, queue, state, payload, run_at, created_at, max_attempts)
+         SELECT 'work', 'default', 'available', '{}', now(), now(), 3 FROM generate_series(1, ${WORK})`,
+      )
+    }
+    const before = await Promise.all(setups.map((s) => everyRow(pool, s.names)))
+    const workIds = await Promise.all(
+      setups.map(
+        async (s) =>
+          new Set(
+            (
+              await pool.query<{ id: string }>(
+                `SELECT id::text AS id FROM ${s.names.jobs} WHERE kind = 'work'`,
+              )
+            ).rows.map((r) => r.id),
+          ),
+      ),
+    )
+
+    let stop = false
+    const workers = setups.map((s) =>
+      oldWorker(
+        s.names,
+        s.strategy,
+        s.log,
+        () => !s.migrated,
+        () => stop,
+      ),
+    )
+    try {
+      await waitFor(() => setups.every((s) => s.log.claimed.length >= 100), {
+        timeoutMs: 60_000,
+        message: 'old workers to start',
+      })
+      const [used, unused] = setups as [(typeof setups)[0], (typeof setups)[0]]
+      // The statistics reach other sessions shortly after a transaction ends.
+      await waitFor(async () => (await scans(pool, used.names)) > 0, {
+        timeoutMs: 30_000,
+        message: "the time workers' scans of jobs_claim_time_idx to show in the statistics",
+      })
+      expect(await scans(pool, unused.names)).toBe(0)
+
+      // `used`: the migration waits at its table lock behind a reader, the old process behind it.
+      const blocker = await pool.connect()
+      await blocker.query('BEGIN')
+      await blocker.query(`SELECT 1 FROM ${used.names.jobs} LIMIT 1`)
+      const [blockerPid] = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows
+      const migration = migrate(pool, used.names).then((r) => {
+        used.migrated = true
+        return r
+      })
+      await waitFor(
+        async () =>
+          (
+            await pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE query LIKE '-- Conveyor 011%' AND $1::int = ANY(pg_blocking_pids(pid))`,
+              [blockerPid?.pid],
+            )
+          ).rowCount === 1,
+        { timeoutMs: 60_000, message: 'the migration to wait for its lock' },
+      )
+      await waitFor(
+        async () =>
+          (
+            await pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE query NOT LIKE '-- Conveyor%' AND query LIKE $1::text AND wait_event_type = 'Lock'`,
+              [`%${used.names.jobs}%`],
+            )
+          ).rowCount! >= 1,
+        { timeoutMs: 60_000, message: 'the old process to wait behind the migration' },
+      )
+      await blocker.query('COMMIT')
+      blocker.release()
+      expect((await migration).applied).toEqual(['011_fewer_job_indexes'])
+      // `unused`: migrated while its old process runs.
+      expect((await migrate(pool, unused.names)).applied).toEqual(['011_fewer_job_indexes'])
+      unused.migrated = true
+
+      // The old processes go on with their prepared statements on the migrated schemas.
+      const claimedAt = setups.map((s) => s.log.claimed.length)
+      await waitFor(() => setups.every((s, i) => s.log.claimed.length >= claimedAt[i]! + 100), {
+        timeoutMs: 60_000,
+        message: 'old workers to claim and complete on the migrated schemas',
+      })
+      for (const s of setups)
+        await waitFor(
+          async () =>
+            Number(
+              (
+                await pool.query<{ n: string }>(
+                  `SELECT count(*) AS n FROM ${s.names.jobs} WHERE kind = 'work' AND state IN ('available', 'running')`,
+                )
+              ).rows[0]?.n,
+            ) === 0,
+          { timeoutMs: 120_000, message: 'the work to drain' },
+        )
+    } finally {
+      stop = true
+      await Promise.all(workers)
+    }
+
+    for (const [i, s] of setups.entries()) {
+      // Every job exactly once; each work job ran once and succeeded; the others are untouched.
+      const after = await everyRow(pool, s.names)
+      const work = workIds[i]!
+      for (const id of s.log.inserted) work.add(id)
+      const expected = [...before[i]!.map((r) => r.id), ...s.log.inserted].sort(
+        (a, b) => Number(a) - Number(b),
+      )
+      expect(
+        after.map((r) => r.id),
+        s.strategy,
+      ).toEqual(expected)
+      const stateBefore = new Map(before[i]!.map((r) => [r.id, r.state]))
+      for (const row of after) {
+        if (work.has(row.id))
+          expect([row.state, row.attempt, row.place], `work job ${row.id}`).toEqual([
+            'succeeded',
+            1,
+            'history',
+          ])
+        else expect([row.state, row.place], `job ${row.id}`).toEqual([stateBefore.get(row.id), 'jobs'])
+      }
+      expect(s.log.claimed.length).toBe(work.size)
+      expect(new Set(s.log.claimed).size).toBe(work.size)
+    }
+
+    // The indexes: the claim index INCLUDEs kind, the kind index is gone, the finished_at index stays;
+    // the time index stays where it was scanned and goes where it never was.
+    for (const s of setups) {
+      const indexes = await jobIndexes(pool, s.names.schema)
+      expect(indexes.get('jobs_claim_priority_idx'), s.strategy).toBe(
+        `CREATE INDEX jobs_claim_priority_idx ON ${s.names.schema}.jobs USING btree (queue, priority, run_at, id) INCLUDE (kind) WHERE (state = ANY (ARRAY['scheduled'::text, 'available'::text, 'retryable'::text]))`,
+      )
+      expect(indexes.has('jobs_claim_priority_idx_011'), s.strategy).toBe(false)
+      expect(indexes.has('jobs_waiting_kind_idx'), s.strategy).toBe(false)
+      expect(indexes.has('jobs_finished_at_idx'), s.strategy).toBe(true)
+      expect(indexes.has('jobs_claim_time_idx'), s.strategy).toBe(s.strategy === 'time')
+      const invalid = await pool.query(
+        `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1::text AND NOT i.indisvalid`,
+        [s.names.schema],
+      )
+      expect(invalid.rowCount, s.strategy).toBe(0)
+    }
+  }, 300_000)
+
+  // A claim reads (ROW SHARE) before it writes (ROW EXCLUSIVE). Had the migration built its index
+  // (SHARE) before it asked for the ACCESS EXCLUSIVE lock its drops need, a claim between the two
+  // would wait for the build's lock while the migration waited for the claim's: a deadlock, one of
+  // them cancelled. The migration asks for its strongest lock first, so it just waits for the claim.
+  it('waits for a claim that read jobs before the migration and writes after it began, without a deadlock', async () => {
+    const names = sqlNames(schemas[2]!.schema)
+    await migrate(
+      pool,
+      names,
+      (await loadMigrations()).filter((m) => m.version <= 10),
+    )
+    await pool.query(
+      `INSERT INTO ${names.jobs} (kind, queue, state, payload, run_at, created_at, max_attempts)
+       SELECT 'work', 'default', 'available', '{}', now(), now(), 3 FROM generate_series(1, 10)`,
+    )
+    const claimer = await pool.connect()
+    try {
+      await claimer.query('BEGIN')
+      const { rows } = await claimer.query<{ id: string }>(
+        `SELECT id::text AS id FROM ${names.jobs} WHERE state = 'available' ORDER BY id LIMIT 5 FOR UPDATE SKIP LOCKED`,
+      )
+      const [pid] = (await claimer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows
+      const migration = migrate(pool, names)
+      await waitFor(
+        async () =>
+          (
+            await pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE query LIKE '-- Conveyor 011%' AND $1::int = ANY(pg_blocking_pids(pid))`,
+              [pid?.pid],
+            )
+          ).rowCount === 1,
+        { timeoutMs: 30_000, message: 'the migration to wait for the claim' },
+      )
+      await claimer.query(
+        `UPDATE ${names.jobs} SET state = 'running', attempt = 1, attempted_at = now() WHERE id = ANY($1::bigint[])`,
+        [rows.map((r) => r.id)],
+      )
+      await claimer.query('COMMIT')
+      expect((await migration).applied).toEqual(['011_fewer_job_indexes'])
+    } finally {
+      claimer.release()
+    }
+    const states = await pool.query<{ state: string; n: number }>(
+      `SELECT state, count(*)::int AS n FROM ${names.jobs} GROUP BY state ORDER BY state`,
+    )
+    expect(states.rows).toEqual([
+      { state: 'available', n: 5 },
+      { state: 'running', n: 5 },
+    ])
+  })
+})
