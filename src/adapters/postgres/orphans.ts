@@ -1,14 +1,10 @@
 /**
  * Orphan checks on PostgreSQL: due waiting jobs (and schedules) of kinds no live process registered.
- * Each process writes its kinds with its heartbeat (`processes.kinds`). Both statements list the
- * distinct kinds of waiting jobs from an index-only scan of the claim index (`jobs_claim_priority_idx`
- * INCLUDEs `kind` since migration 011: one pass over the backlog's index entries, no table row read
- * while the visibility map is current), keep the unregistered ones, and only when there are some read
- * their due jobs, from the same index: finished jobs are never read, nor, while every kind is
- * registered, anything but the claim index. Both run with `ORPHAN_PLANNER_SETTINGS`, which keep the
- * planner from reading the whole table instead (`test/postgres/orphan-plan.test.ts`).
+ * Each process writes its kinds with its heartbeat (`processes.kinds`). Both statements find the
+ * distinct kinds of waiting jobs with a skip scan of `jobs_waiting_kind_idx` (one probe per kind,
+ * whatever the backlog), keep the unregistered ones, and read only their due jobs: finished jobs and
+ * the waiting jobs of registered kinds are never read.
  */
-import pg from 'pg'
 import type { JobRecord } from '../../core/domain/job.js'
 import type { OrphanedJobs, OrphanParams, OrphanReport } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
@@ -33,61 +29,21 @@ function orphanKindsCtes(names: SqlNames): string {
   const now = nowMs('$1')
   return `live AS (
       SELECT p.kinds FROM ${names.processes} p WHERE p.last_heartbeat_at >= ${fromMs(`${now} - $2::float8`)}
-    ), waiting_kinds AS (
-      SELECT DISTINCT j.kind FROM ${names.jobs} j WHERE j.state IN ${WAITING_SQL}
+    ), waiting_kinds(kind) AS (
+      (SELECT j.kind FROM ${names.jobs} j WHERE j.state IN ${WAITING_SQL} ORDER BY j.kind LIMIT 1)
+      UNION ALL
+      SELECT (SELECT j.kind FROM ${names.jobs} j WHERE j.state IN ${WAITING_SQL} AND j.kind > w.kind ORDER BY j.kind LIMIT 1)
+      FROM waiting_kinds w WHERE w.kind IS NOT NULL
     ), orphan_kinds AS (
       SELECT w.kind FROM waiting_kinds w
-      WHERE w.kind <> ALL($3::text[])
+      WHERE w.kind IS NOT NULL AND w.kind <> ALL($3::text[])
         AND NOT EXISTS (SELECT 1 FROM live l WHERE l.kinds IS NULL OR w.kind = ANY(l.kinds))
     ), orphans AS (
-      SELECT d.id, d.queue, d.kind, d.run_at FROM ${names.jobs} d
-      WHERE EXISTS (SELECT 1 FROM orphan_kinds)
-        AND d.kind = ANY(ARRAY(SELECT o.kind FROM orphan_kinds o))
-        AND d.state IN ${WAITING_SQL} AND d.run_at <= ${fromMs(now)}
-      OFFSET 0
+      SELECT j.id, j.queue, j.kind, j.run_at FROM orphan_kinds o CROSS JOIN LATERAL (
+        SELECT d.id, d.queue, d.kind, d.run_at FROM ${names.jobs} d
+        WHERE d.kind = o.kind AND d.state IN ${WAITING_SQL} AND d.run_at <= ${fromMs(now)} OFFSET 0
+      ) j
     )`
-}
-
-/**
- * The planner settings both statements run with (local to their transaction). Reading the kinds of
- * the whole backlog, the planner would rather scan the table: with its default costs an index read
- * from end to end costs a random read per page. The claim index's entries are much smaller than the
- * rows, and read no row at all for pages the visibility map shows all-visible.
- */
-export const ORPHAN_PLANNER_SETTINGS: Readonly<Record<string, string>> = {
-  enable_seqscan: 'off',
-  enable_bitmapscan: 'off',
-}
-
-/** Runs `work` in a transaction of its own with `ORPHAN_PLANNER_SETTINGS` when `target` is a pool. */
-async function withPlannerSettings<T>(target: SqlTarget, work: (db: SqlTarget) => Promise<T>): Promise<T> {
-  if (!(target instanceof pg.Pool)) return work(target)
-  const client = await target.connect()
-  let broken: Error | undefined
-  const onClientError = (error: Error) => {
-    broken ??= error
-  }
-  client.on('error', onClientError)
-  try {
-    await client.query('BEGIN')
-    await client.query(
-      `SELECT ${Object.keys(ORPHAN_PLANNER_SETTINGS)
-        .map((name, i) => `set_config('${name}', $${i + 1}::text, true)`)
-        .join(', ')}`,
-      Object.values(ORPHAN_PLANNER_SETTINGS),
-    )
-    const result = await work(client)
-    await client.query('COMMIT')
-    return result
-  } catch (error) {
-    await client.query('ROLLBACK').catch((e: unknown) => {
-      broken ??= e instanceof Error ? e : new Error(String(e))
-    })
-    throw error
-  } finally {
-    client.removeListener('error', onClientError)
-    client.release(broken)
-  }
 }
 
 /**
@@ -115,13 +71,11 @@ export async function findOrphans(
   sql: string,
   params: OrphanParams,
 ): Promise<OrphanReport> {
-  const [row] = await withPlannerSettings(target, (db) =>
-    queryRows<{ jobs: OrphanedJobs[]; schedules: ScheduleRow[] }>(db, {
-      name: `${names.statementPrefix}find_orphans`,
-      text: sql,
-      values: [params.now ?? null, params.staleAfterMs, params.registered],
-    }),
-  )
+  const [row] = await queryRows<{ jobs: OrphanedJobs[]; schedules: ScheduleRow[] }>(target, {
+    name: `${names.statementPrefix}find_orphans`,
+    text: sql,
+    values: [params.now ?? null, params.staleAfterMs, params.registered],
+  })
   return { jobs: row?.jobs ?? [], schedules: (row?.schedules ?? []).map(toScheduleRecord) }
 }
 
@@ -179,12 +133,10 @@ export async function failOrphans(
 ): Promise<JobRecord[]> {
   const limit = Math.floor(params.limit)
   if (!(limit >= 1)) return []
-  const rows = await withPlannerSettings(target, (db) =>
-    queryRows<JobRow>(db, {
-      name: `${names.statementPrefix}fail_orphans`,
-      text: sql,
-      values: [params.now ?? null, params.staleAfterMs, params.registered, params.failAfterMs, limit],
-    }),
-  )
+  const rows = await queryRows<JobRow>(target, {
+    name: `${names.statementPrefix}fail_orphans`,
+    text: sql,
+    values: [params.now ?? null, params.staleAfterMs, params.registered, params.failAfterMs, limit],
+  })
   return rows.map(toJobRecord)
 }
