@@ -105,7 +105,9 @@ describePostgres('orphan check plans', () => {
           expect(at, where).toBeGreaterThan(-1)
           // The scan itself, or the bitmap index scan right below it.
           const child = lines.findIndex((l, i) => i > at && l.includes('->'))
-          expect(`${lines[at]}\n${lines[child]}`, where).toMatch(/(using|Bitmap Index Scan on) jobs_waiting_kind_idx/)
+          expect(`${lines[at]}\n${lines[child]}`, where).toMatch(
+            /(using|Bitmap Index Scan on) jobs_waiting_kind_idx/,
+          )
           if (registered.length === KINDS) expect(lines[at], where).toMatch(/never executed/)
           else expect(lines[at], where).not.toMatch(/never executed/)
         }
