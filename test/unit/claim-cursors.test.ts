@@ -51,6 +51,41 @@ describe('ClaimCursors', () => {
     expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 0, runAt: -90 }])
   })
 
+  it('a slow full scan puts the next one off: at most one per 100 times its duration, at most a minute apart', () => {
+    const { cursors, advance } = setup()
+    // A quick full scan (2 ms): the interval stays 1 s.
+    const quick = cursors.plan(params(), ['q'])
+    expect(quick.starts).toEqual([FRONT])
+    advance(2)
+    quick.taken([job('q', 0, 100)])
+    advance(997)
+    expect(cursors.plan(params(), ['q']).starts).not.toEqual([FRONT])
+    advance(1)
+    // Now a slow one (50 ms, as the walk of a held horizon's dead entries takes): the next waits 5 s.
+    const slow = cursors.plan(params(), ['q'])
+    expect(slow.starts).toEqual([FRONT])
+    advance(50)
+    slow.taken([job('q', 0, 200)])
+    advance(4949)
+    expect(cursors.plan(params(), ['q']).starts).not.toEqual([FRONT])
+    advance(1)
+    const after = cursors.plan(params(), ['q'])
+    expect(after.starts).toEqual([FRONT])
+    // A full scan of 2 s: the next comes a minute after it began (the cap), not 200 s after.
+    advance(2000)
+    after.taken([])
+    advance(57_999)
+    expect(cursors.plan(params(), ['q']).starts).not.toEqual([FRONT])
+    advance(1)
+    const capped = cursors.plan(params(), ['q'])
+    expect(capped.starts).toEqual([FRONT])
+    // Lost notifications still bring the next full scan at once.
+    advance(1)
+    capped.taken([])
+    cursors.rescanAll()
+    expect(cursors.plan(params(), ['q']).starts).toEqual([FRONT])
+  })
+
   it('starts at least 1 ms behind the key with lookbackMs 0 (keys are whole ms, run_at has microseconds)', () => {
     const { cursors } = setup(1000, 0)
     cursors.plan(params(), ['q']).taken([job('q', 1, 5000)])

@@ -23,7 +23,9 @@
  * group's running job, or when that job's `groupLockTimeoutMs` passed; when this store finished it,
  * in `fifo` or `release` mode and whatever the outcome, `finished` moves the cursor back at once),
  * and a job skipped while another claim held its lock. No job is lost or taken out of its group's
- * order; such a job waits up to one interval (and the worker's poll) longer.
+ * order; such a job waits up to one interval (and the worker's poll) longer. A slow full scan (the
+ * walk of a held horizon's dead entries) puts the next one off to 100 times its duration, at most a
+ * minute (`FULL_SCAN_SHARE`), so those jobs may then wait that long.
  *
  * Only claims of a worker's claim loop (`resume: true`) use a cursor; other claims, and those with
  * `maxId` or `dueBy` (drain), scan from the front and leave the cursors alone.
@@ -38,7 +40,9 @@ import type { NotifiedKey } from './jobs-notification.js'
 export interface ClaimCursorOptions {
   /**
    * At least this often (ms), a claim loop's claim starts from the front of the claim index, taking
-   * the jobs its cursor skipped (default 1000; 0 = every claim from the front, no cursor).
+   * the jobs its cursor skipped (default 1000; 0 = every claim from the front, no cursor). When the
+   * last full scan took long (a long transaction holding back VACUUM fills the index with dead
+   * entries), the next waits at least 100 times its duration, up to a minute.
    */
   readonly fullScanIntervalMs?: number
   /**
@@ -97,6 +101,8 @@ export interface CursorPlan {
 
 interface Loop {
   lastFullScan: number
+  /** How long the last full scan took (ms): the next waits at least `FULL_SCAN_SHARE` times that. */
+  fullScanCost: number
   readonly strategy: PollStrategy
   readonly keys: Map<string, ScanStart>
   /** The queues this loop claims from (notifications of other queues are not kept). */
@@ -104,6 +110,18 @@ interface Loop {
   /** Per queue, the earliest start notified since the loop's last plan (see `notified`). */
   readonly rewinds: Map<string, ScanStart>
 }
+
+/**
+ * A full scan walks every dead entry a held xmin horizon keeps in the claim index (hundreds of
+ * thousands after a few minutes), its loop's other claims waiting behind it. So the next full scan
+ * comes at least this many times the last one's duration after it began: full scans take at most 1%
+ * of a loop's time (and delay at most about 1% of its pickups), and on a healthy table, where a full
+ * scan takes a millisecond or two, the interval stays `fullScanIntervalMs`.
+ */
+export const FULL_SCAN_SHARE = 100
+
+/** The longest a slow full scan puts the next one off (ms). */
+export const MAX_FULL_SCAN_DELAY_MS = 60_000
 
 /** True when `a` comes after `b` in the strategy's order (or there is no `b`). */
 function after(strategy: PollStrategy, a: ScanStart, b: ScanStart | undefined): boolean {
@@ -153,10 +171,17 @@ export class ClaimCursors {
     const id = this.#loopId(params)
     let loop = this.#loops.get(id)
     const now = this.#elapsed()
-    const full = loop === undefined || now - loop.lastFullScan >= this.#settings.fullScanIntervalMs
+    const full =
+      loop === undefined ||
+      now - loop.lastFullScan >=
+        Math.max(
+          this.#settings.fullScanIntervalMs,
+          Math.min(MAX_FULL_SCAN_DELAY_MS, FULL_SCAN_SHARE * loop.fullScanCost),
+        )
     if (!loop) {
       loop = {
         lastFullScan: now,
+        fullScanCost: 0,
         strategy: params.strategy,
         keys: new Map(),
         queues: new Set(),
@@ -189,6 +214,7 @@ export class ClaimCursors {
     return {
       starts,
       taken: (jobs) => {
+        if (full) owner.fullScanCost = this.#elapsed() - now
         // The last job taken per queue, in strategy order.
         const last = new Map<string, ScanStart>()
         for (const job of jobs) {
@@ -227,7 +253,10 @@ export class ClaimCursors {
 
   /** Notifications may have been lost (the listener reconnected): every loop's next claim is a full scan. */
   rescanAll(): void {
-    for (const loop of this.#loops.values()) loop.lastFullScan = Number.NEGATIVE_INFINITY
+    for (const loop of this.#loops.values()) {
+      loop.lastFullScan = Number.NEGATIVE_INFINITY
+      loop.fullScanCost = 0
+    }
   }
 
   /**
