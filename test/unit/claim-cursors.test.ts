@@ -51,37 +51,38 @@ describe('ClaimCursors', () => {
     expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 0, runAt: -90 }])
   })
 
-  it('a slow full scan puts the next one off: at most one per 100 times its duration, at most a minute apart', () => {
+  it('slow full scans put the next one off: at most one per 100 times their duration, at most 15 s apart', () => {
     const { cursors, advance } = setup()
-    // A quick full scan (2 ms): the interval stays 1 s.
-    const quick = cursors.plan(params(), ['q'])
-    expect(quick.starts).toEqual([FRONT])
-    advance(2)
-    quick.taken([job('q', 0, 100)])
+    /** A full scan now that takes `ms`; returns when it began. */
+    const fullScan = (ms: number) => {
+      const plan = cursors.plan(params(), ['q'])
+      expect(plan.starts).toEqual([FRONT])
+      advance(ms)
+      plan.taken([job('q', 0, 100)])
+    }
+    // Quick full scans (2 ms): the interval stays 1 s.
+    fullScan(2)
+    advance(998)
+    fullScan(2)
     advance(997)
     expect(cursors.plan(params(), ['q']).starts).not.toEqual([FRONT])
     advance(1)
-    // Now a slow one (50 ms, as the walk of a held horizon's dead entries takes): the next waits 5 s.
-    const slow = cursors.plan(params(), ['q'])
-    expect(slow.starts).toEqual([FRONT])
-    advance(50)
-    slow.taken([job('q', 0, 200)])
+    // Two slow ones (50 ms each, as the walk of a held horizon's dead entries takes): the next waits 5 s.
+    fullScan(50)
+    advance(950)
+    fullScan(50)
     advance(4949)
     expect(cursors.plan(params(), ['q']).starts).not.toEqual([FRONT])
     advance(1)
-    const after = cursors.plan(params(), ['q'])
-    expect(after.starts).toEqual([FRONT])
-    // A full scan of 2 s: the next comes a minute after it began (the cap), not 200 s after.
-    advance(2000)
-    after.taken([])
-    advance(57_999)
+    // Two of 2 s each: the next comes 15 s after the last began (the cap), not 200 s after.
+    fullScan(2000)
+    advance(3000)
+    fullScan(2000)
+    advance(12_999)
     expect(cursors.plan(params(), ['q']).starts).not.toEqual([FRONT])
     advance(1)
-    const capped = cursors.plan(params(), ['q'])
-    expect(capped.starts).toEqual([FRONT])
+    fullScan(1)
     // Lost notifications still bring the next full scan at once.
-    advance(1)
-    capped.taken([])
     cursors.rescanAll()
     expect(cursors.plan(params(), ['q']).starts).toEqual([FRONT])
   })
@@ -230,6 +231,73 @@ describe('ClaimCursors', () => {
     expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 0 }])
   })
 
+  it("a claim in flight when a group job finishes cannot move the cursor past the group's key", () => {
+    const { cursors } = setup(1000, 0)
+    cursors.plan(params(), ['q']).taken([groupJob(1, 0, 10)])
+    const inFlight = cursors.plan(params(), ['q'])
+    cursors.finished([{ id: '1' }])
+    inFlight.taken([job('q', 0, 60)])
+    // The next claim starts at the finished group job's key (its group's next job sits after it).
+    const next = cursors.plan(params(), ['q'])
+    expect(next.starts).toEqual([{ priority: 0, runAt: 9 }])
+    next.taken([job('q', 0, 11)])
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 0, runAt: 10 }])
+  })
+
+  it('a claim planned before a full scan or a notified claim, and returning after it, does not move the cursor past what that claim left', () => {
+    for (const how of ['full scan', 'notified'] as const) {
+      const { cursors, advance } = setup(1000, 0)
+      cursors.plan(params(), ['q']).taken([job('q', 0, 100)])
+      const early = cursors.plan(params(), ['q'])
+      if (how === 'full scan') advance(1000)
+      else cursors.notified(new Map([['q', { priority: 0, runAt: 5 }]]))
+      const back = cursors.plan(params(), ['q'])
+      expect(back.starts[0]!.runAt, how).toBeLessThan(5)
+      // Its LIMIT left jobs after 4: the cursor goes back to 4...
+      back.taken([job('q', 0, 4)])
+      // ...and the claim planned before it, returning now with later jobs, leaves it there.
+      early.taken([job('q', 0, 119)])
+      expect(cursors.plan(params(), ['q']).starts, how).toEqual([{ priority: 0, runAt: 3 }])
+      // Claims planned after it move the cursor on as usual.
+      const later = cursors.plan(params(), ['q'])
+      later.taken([job('q', 0, 50)])
+      expect(cursors.plan(params(), ['q']).starts, how).toEqual([{ priority: 0, runAt: 49 }])
+    }
+  })
+
+  it('a claim that failed gives back its notified start and its full scan', () => {
+    const { cursors, advance } = setup(1000, 0)
+    cursors.plan(params(), ['q']).taken([job('q', 0, 100)])
+    cursors.notified(new Map([['q', { priority: 0, runAt: 5 }]]))
+    const failed = cursors.plan(params(), ['q'])
+    expect(failed.starts).toEqual([{ priority: 0, runAt: 4 }])
+    failed.failed()
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 0, runAt: 4 }])
+    advance(1000)
+    const full = cursors.plan(params(), ['q'])
+    expect(full.starts).toEqual([FRONT])
+    full.failed()
+    expect(cursors.plan(params(), ['q']).starts).toEqual([FRONT])
+  })
+
+  it('one slow full scan alone (a stall) does not put the next off: it takes two in a row', () => {
+    const { cursors, advance } = setup(1000, 0)
+    const first = cursors.plan(params(), ['q'])
+    advance(600)
+    first.taken([job('q', 0, 100)])
+    advance(400)
+    // 600 ms once, say a pause of the event loop: the next full scan is still due after 1 s.
+    const second = cursors.plan(params(), ['q'])
+    expect(second.starts).toEqual([FRONT])
+    advance(80)
+    second.taken([job('q', 0, 100)])
+    advance(920)
+    // Two slow ones in a row (600, then 80 ms): the next waits 100 times the shorter.
+    expect(cursors.plan(params(), ['q']).starts).not.toEqual([FRONT])
+    advance(7000)
+    expect(cursors.plan(params(), ['q']).starts).toEqual([FRONT])
+  })
+
   it('keeps loops of kinds arrays with the same letters apart', () => {
     const { cursors } = setup()
     cursors.plan(params({ kinds: ['a', 'b'] }), ['q']).taken([job('q', 1, 5000)])
@@ -244,6 +312,7 @@ describe('ClaimCursors', () => {
     cursors.finished([{ id: '1' }])
     expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 11_000 - 100 }])
     cursors.finished([{ id: '2' }])
-    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 1001 - 100 }])
+    // 1 ms behind the finished job's key.
+    expect(cursors.plan(params(), ['q']).starts).toEqual([{ priority: 1, runAt: 1001 - 1 }])
   })
 })

@@ -97,12 +97,20 @@ export interface CursorPlan {
   readonly starts: readonly ScanStart[]
   /** Call with the claimed jobs (any order). */
   readonly taken: (jobs: readonly JobRecord[]) => void
+  /** Call when the claim failed: the notified starts it used are kept for the next, and a full scan is due again. */
+  readonly failed: () => void
 }
 
 interface Loop {
   lastFullScan: number
-  /** How long the last full scan took (ms): the next waits at least `FULL_SCAN_SHARE` times that. */
-  fullScanCost: number
+  /** How long the last two full scans took (ms): the next waits at least `FULL_SCAN_SHARE` times the shorter. */
+  fullScanCosts: [number, number]
+  /**
+   * Counts the plans that may move the cursor back (full scans, starts at a notified key). A claim
+   * planned before one of them and returning after it never moves the cursor forward: it would pass
+   * over what that claim's LIMIT left behind.
+   */
+  epoch: number
   readonly strategy: PollStrategy
   readonly keys: Map<string, ScanStart>
   /** The queues this loop claims from (notifications of other queues are not kept). */
@@ -114,14 +122,15 @@ interface Loop {
 /**
  * A full scan walks every dead entry a held xmin horizon keeps in the claim index (hundreds of
  * thousands after a few minutes), its loop's other claims waiting behind it. So the next full scan
- * comes at least this many times the last one's duration after it began: full scans take at most 1%
- * of a loop's time (and delay at most about 1% of its pickups), and on a healthy table, where a full
- * scan takes a millisecond or two, the interval stays `fullScanIntervalMs`.
+ * comes at least this many times the shorter of the last two full scans' durations after it began:
+ * full scans take at most about 1% of a loop's time (and delay about 1% of its pickups); one slow
+ * scan alone (a pause of the event loop, a wait for a connection) changes nothing; and on a healthy
+ * table, where a full scan takes a millisecond or two, the interval stays `fullScanIntervalMs`.
  */
 export const FULL_SCAN_SHARE = 100
 
-/** The longest a slow full scan puts the next one off (ms). */
-export const MAX_FULL_SCAN_DELAY_MS = 60_000
+/** The longest slow full scans put the next one off (ms). */
+export const MAX_FULL_SCAN_DELAY_MS = 15_000
 
 /** True when `a` comes after `b` in the strategy's order (or there is no `b`). */
 function after(strategy: PollStrategy, a: ScanStart, b: ScanStart | undefined): boolean {
@@ -167,7 +176,7 @@ export class ClaimCursors {
       this.#settings.fullScanIntervalMs === 0 ||
       params.maxId !== undefined ||
       params.dueBy !== undefined
-    if (off) return { starts: queues.map(() => FRONT), taken: () => {} }
+    if (off) return { starts: queues.map(() => FRONT), taken: () => {}, failed: () => {} }
     const id = this.#loopId(params)
     let loop = this.#loops.get(id)
     const now = this.#elapsed()
@@ -176,12 +185,14 @@ export class ClaimCursors {
       now - loop.lastFullScan >=
         Math.max(
           this.#settings.fullScanIntervalMs,
-          Math.min(MAX_FULL_SCAN_DELAY_MS, FULL_SCAN_SHARE * loop.fullScanCost),
+          Math.min(MAX_FULL_SCAN_DELAY_MS, FULL_SCAN_SHARE * Math.min(...loop.fullScanCosts)),
         )
+    const previousFullScan = loop?.lastFullScan ?? Number.NEGATIVE_INFINITY
     if (!loop) {
       loop = {
         lastFullScan: now,
-        fullScanCost: 0,
+        fullScanCosts: [0, 0],
+        epoch: 0,
         strategy: params.strategy,
         keys: new Map(),
         queues: new Set(),
@@ -199,22 +210,33 @@ export class ClaimCursors {
     // database now() plus its delay), so a key rounded up would skip the jobs of its own millisecond
     // that the previous claim's LIMIT left behind.
     const lookback = Math.max(1, this.#settings.lookbackMs)
+    /** The notified starts this plan took from `rewinds`, given back if the claim fails. */
+    const used: [string, ScanStart][] = []
     const starts = queues.map((q) => {
       const key = full ? undefined : keys.get(q)
       const start = key ? startAt(params.strategy, key, lookback) : FRONT
       const rewind = rewinds.get(q)
       if (rewind === undefined) return start
       rewinds.delete(q)
+      used.push([q, rewind])
       if (!after(params.strategy, start, rewind)) return start
       rewound.add(q)
       return rewind
     })
+    if (full || rewound.size > 0) loop.epoch++
+    const epoch = loop.epoch
     const ahead = (job: ScanStart, key: ScanStart | undefined) => after(params.strategy, job, key)
     const owner = loop
     return {
       starts,
+      failed: () => {
+        for (const [q, rewind] of used) this.#rewind(owner, q, rewind)
+        if (full && owner.lastFullScan === now) owner.lastFullScan = previousFullScan
+      },
       taken: (jobs) => {
-        if (full) owner.fullScanCost = this.#elapsed() - now
+        if (full) owner.fullScanCosts = [owner.fullScanCosts[1], this.#elapsed() - now]
+        // Planned before a claim that may have moved the cursor back: never moves it forward.
+        const stale = epoch < owner.epoch
         // The last job taken per queue, in strategy order.
         const last = new Map<string, ScanStart>()
         for (const job of jobs) {
@@ -226,7 +248,7 @@ export class ClaimCursors {
           // A full scan took every claimable job up to its last one: the cursor may move back to it.
           // So did a claim from a notified key (every claimable job from that key to its last one).
           const current = keys.get(queue)
-          if (full || rewound.has(queue) || !current || ahead(key, current)) keys.set(queue, key)
+          if (!current || (ahead(key, current) ? !stale : full || rewound.has(queue))) keys.set(queue, key)
         }
       },
     }
@@ -244,9 +266,7 @@ export class ClaimCursors {
       for (const [queue, key] of keys) {
         if (!loop.queues.has(queue)) continue
         // 1 ms behind: the key is a run_at rounded to whole ms.
-        const start = key === null ? FRONT : startAt(loop.strategy, key, 1)
-        const pending = loop.rewinds.get(queue)
-        if (pending === undefined || after(loop.strategy, pending, start)) loop.rewinds.set(queue, start)
+        this.#rewind(loop, queue, key === null ? FRONT : startAt(loop.strategy, key, 1))
       }
     }
   }
@@ -255,15 +275,22 @@ export class ClaimCursors {
   rescanAll(): void {
     for (const loop of this.#loops.values()) {
       loop.lastFullScan = Number.NEGATIVE_INFINITY
-      loop.fullScanCost = 0
+      loop.fullScanCosts = [0, 0]
     }
+  }
+
+  /** Makes `start` where the loop's next claim in `queue` starts, unless an earlier one is pending. */
+  #rewind(loop: Loop, queue: string, start: ScanStart): void {
+    const pending = loop.rewinds.get(queue)
+    if (pending === undefined || after(loop.strategy, pending, start)) loop.rewinds.set(queue, start)
   }
 
   /**
    * Jobs finished (any outcome): a finished group job lets its group's next job run, which usually
-   * sits right after it in strategy order, behind the cursor that moved on meanwhile. The cursor of
-   * the loop that claimed it goes back to its key, so the next claim takes the group's next job at
-   * once instead of at the next full scan (a next job ordered before it still waits for that).
+   * sits right after it in strategy order, behind the cursor that moved on meanwhile. The next claim
+   * of the loop that claimed it starts at its key (as at a notified key: a claim in flight cannot
+   * move the cursor past it), so it takes the group's next job at once instead of at the next full
+   * scan (a next job ordered before it still waits for that).
    */
   finished(completions: readonly { readonly id: string }[]): void {
     if (this.#groupJobs.size === 0) return
@@ -271,8 +298,7 @@ export class ClaimCursors {
       const entry = this.#groupJobs.get(id)
       if (!entry) continue
       this.#groupJobs.delete(id)
-      const cursor = entry.loop.keys.get(entry.queue)
-      if (cursor && after(entry.loop.strategy, cursor, entry.key)) entry.loop.keys.set(entry.queue, entry.key)
+      this.#rewind(entry.loop, entry.queue, startAt(entry.loop.strategy, entry.key, 1))
     }
   }
 

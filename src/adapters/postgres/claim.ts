@@ -176,31 +176,37 @@ export async function claimJobs(
 ): Promise<JobRecord[]> {
   const capacity = Math.floor(params.capacity)
   const queues = distinct(params.queues)
-  if (capacity < 1 || queues.length === 0 || params.kinds.length === 0) return []
+  if (!(capacity >= 1) || queues.length === 0 || params.kinds.length === 0) return []
   const variant = VARIANTS[params.strategy][queues.length === 1 ? 0 : 1]
   const plan = cursors?.plan(params, queues)
   const starts = plan?.starts
-  const rows = await queryRows<ClaimedJobRow>(target, {
-    name: sql.statementNames[variant],
-    text: sql[variant],
-    values: [
-      queues,
-      params.kinds,
-      params.dueBy ?? params.now ?? null,
-      params.maxId === undefined ? null : assertJobId(params.maxId, 'maxId'),
-      capacity,
-      params.now ?? null,
-      params.workerId,
-      names.groupLockSpace,
-      params.oversizedFirst === true,
-      params.maxWeight === undefined ? null : Math.floor(params.maxWeight),
-      // $11 (and $12 for `priority`): where each queue's scan starts, as array literals.
-      starts ? startsLiteral(starts, 'runAt') : frontLiteral(queues.length, FRONT.runAt),
-      ...(params.strategy === 'priority'
-        ? [starts ? startsLiteral(starts, 'priority') : frontLiteral(queues.length, FRONT.priority)]
-        : []),
-    ],
-  })
+  let rows: ClaimedJobRow[]
+  try {
+    rows = await queryRows<ClaimedJobRow>(target, {
+      name: sql.statementNames[variant],
+      text: sql[variant],
+      values: [
+        queues,
+        params.kinds,
+        params.dueBy ?? params.now ?? null,
+        params.maxId === undefined ? null : assertJobId(params.maxId, 'maxId'),
+        capacity,
+        params.now ?? null,
+        params.workerId,
+        names.groupLockSpace,
+        params.oversizedFirst === true,
+        params.maxWeight === undefined ? null : Math.floor(params.maxWeight),
+        // $11 (and $12 for `priority`): where each queue's scan starts, as array literals.
+        starts ? startsLiteral(starts, 'runAt') : frontLiteral(queues.length, FRONT.runAt),
+        ...(params.strategy === 'priority'
+          ? [starts ? startsLiteral(starts, 'priority') : frontLiteral(queues.length, FRONT.priority)]
+          : []),
+      ],
+    })
+  } catch (error) {
+    plan?.failed()
+    throw error
+  }
   const jobs = rows.map((row) => toClaimedJob(row, params.workerId, params.kinds, queues))
   plan?.taken(jobs)
   return jobs.sort(compare[params.strategy])
