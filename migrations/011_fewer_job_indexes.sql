@@ -5,9 +5,13 @@
 -- `:schema` is replaced by the quoted schema name when the migration runs; nothing else is substituted.
 --
 -- `jobs_claim_time_idx` serves only workers with `strategy: 'time'`. The adapter now creates it on
--- demand, when a store first starts or claims with `time`; here it is dropped only where it was never
--- scanned since the statistics were last reset, so a database whose workers use `time` keeps it
--- through a rolling deploy (a dropped one is built again by the first new process that needs it).
+-- demand, when a store first starts or claims with `time`. Here it is dropped where `jobs` is empty (a
+-- new schema), or where it was never scanned and the database's statistics were not reset within the
+-- last week (`pg_stat_reset` starts the counters again at zero), so a database whose workers use
+-- `time` keeps it through a rolling deploy. Counters also start again after a crash, a restore or on
+-- a standby promoted since (it counted none of the old primary's scans): there it may go, and the
+-- first process of this version that claims by time builds it again (or, when its role does not own
+-- `jobs`, fails to start with the statement for the owner; docs/postgres.md).
 -- `jobs_waiting_kind_idx` (007) stays: it lets an orphan check find the kinds of waiting jobs with one
 -- probe per kind instead of a read of the whole backlog. `jobs_finished_at_idx` (001) stays: since 009
 -- it holds no entry, so it costs an insert nothing, and it is what lets the sweep of finished rows an
@@ -15,7 +19,15 @@
 
 DO $$
 BEGIN
-  IF pg_stat_get_numscans(to_regclass(':schema.jobs_claim_time_idx')) = 0 THEN
+  IF to_regclass(':schema.jobs_claim_time_idx') IS NOT NULL AND (
+    NOT EXISTS (SELECT 1 FROM :schema.jobs)
+    OR (
+      pg_stat_get_numscans(to_regclass(':schema.jobs_claim_time_idx')) = 0
+      AND coalesce(
+        (SELECT d.stats_reset FROM pg_stat_database d WHERE d.datname = current_database()),
+        '-infinity') < now() - interval '7 days'
+    )
+  ) THEN
     EXECUTE format('DROP INDEX %s.jobs_claim_time_idx', ':schema');
   END IF;
 END

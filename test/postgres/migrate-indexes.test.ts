@@ -289,6 +289,55 @@ describePostgres('migration 011 under load', () => {
     }
   }, 300_000)
 
+  // Counters of index scans start again at zero after pg_stat_reset (and a crash, a restore): an
+  // unscanned time index is dropped only where the database's statistics are a week old, or where
+  // `jobs` is empty (a new schema: a process that claims by time builds it again in a moment). In a
+  // database of its own, as resetting statistics is database-wide.
+  it('drops the time index of an empty schema even when scanned; keeps an unscanned one when the statistics were reset this week', async () => {
+    const admin = new pg.Client({ connectionString: databaseUrl() })
+    await admin.connect()
+    const database = `conveyor_m011_${process.pid}_${Date.now()}`
+    await admin.query(`CREATE DATABASE ${database}`)
+    const url = new URL(databaseUrl())
+    url.pathname = `/${database}`
+    const other = new pg.Pool({ connectionString: url.toString(), max: 2 })
+    try {
+      const before010 = (await loadMigrations()).filter((m) => m.version <= 10)
+      const empty = sqlNames('empty_scanned')
+      const reset = sqlNames('populated_reset')
+      for (const names of [empty, reset]) await migrate(other, names, before010)
+      // A scan of the empty schema's time index, shown in the statistics.
+      const client = await other.connect()
+      try {
+        await client.query('SET enable_seqscan = off')
+        await client.query(
+          `SELECT id FROM ${empty.jobs} WHERE queue = 'q' AND state IN ('scheduled', 'available', 'retryable') ORDER BY run_at, id LIMIT 1`,
+        )
+        await client.query('SELECT pg_stat_force_next_flush()')
+      } finally {
+        client.release()
+      }
+      await waitFor(async () => (await scans(other, empty)) > 0, {
+        timeoutMs: 30_000,
+        message: "the scan of the empty schema's time index to show in the statistics",
+      })
+      await other.query(
+        `INSERT INTO ${reset.jobs} (kind, queue, state, payload, run_at, created_at, max_attempts)
+         VALUES ('work', 'default', 'available', '{}', now(), now(), 3)`,
+      )
+      // Resetting one table's counters marks the database's statistics as reset now.
+      await other.query(`SELECT pg_stat_reset_single_table_counters($1::text::regclass)`, [reset.jobs])
+      for (const names of [empty, reset])
+        expect((await migrate(other, names)).applied).toEqual(['011_fewer_job_indexes'])
+      expect((await jobIndexes(other, 'empty_scanned')).has('jobs_claim_time_idx')).toBe(false)
+      expect((await jobIndexes(other, 'populated_reset')).has('jobs_claim_time_idx')).toBe(true)
+    } finally {
+      await other.end()
+      await admin.query(`DROP DATABASE ${database} WITH (FORCE)`)
+      await admin.end()
+    }
+  })
+
   // A claim reads (ROW SHARE) before it writes (ROW EXCLUSIVE). The migration's drop of the unused
   // time index needs ACCESS EXCLUSIVE, so it waits for the claim; the claim, which already holds a
   // lock on the table, goes on to write and commit, and then the migration runs. (The branch's first

@@ -74,6 +74,10 @@ export async function ensureTimeIndex(pool: pg.Pool, names: SqlNames): Promise<b
   client.on('error', onClientError)
   let state: IndexState = 'missing'
   try {
+    // A statement_timeout of the role or the pool would cancel a long concurrent build, leaving an
+    // invalid index that every `time` claim would then start building again. The connection is
+    // discarded afterwards (below), so the setting does not outlive this build.
+    await client.query('SET statement_timeout = 0')
     await lockIndexBuilds(client, names)
     try {
       state = await indexState(client, names)
@@ -91,7 +95,7 @@ export async function ensureTimeIndex(pool: pg.Pool, names: SqlNames): Promise<b
     throw error
   } finally {
     client.removeListener('error', onClientError)
-    client.release(broken)
+    client.release(broken ?? true)
   }
 }
 
