@@ -162,7 +162,7 @@ function keysetClaimer(workerId: string): Claimer {
 /** E: today's table; the claim resumes its index scan from a cursor. */
 export const keysetClaim: Candidate = onTodaysTable(
   'E',
-  "today's table, claim resumes its scan at a cursor (1 s lookback, full scan every 1 s)",
+  "today's table, claim resumes its scan at a cursor (the adapter's default lookback, full scan every 1 s)",
   [],
   keysetClaimer,
 )

@@ -24,8 +24,8 @@
  * in `fifo` or `release` mode and whatever the outcome, `finished` moves the cursor back at once),
  * and a job skipped while another claim held its lock. No job is lost or taken out of its group's
  * order; such a job waits up to one interval (and the worker's poll) longer. A slow full scan (the
- * walk of a held horizon's dead entries) puts the next one off to 100 times its duration, at most a
- * minute (`FULL_SCAN_SHARE`), so those jobs may then wait that long.
+ * walk of a held horizon's dead entries) puts the next one off to 100 times its duration, at most 15 s
+ * (`FULL_SCAN_SHARE`), so those jobs may then wait that long.
  *
  * Only claims of a worker's claim loop (`resume: true`) use a cursor; other claims, and those with
  * `maxId` or `dueBy` (drain), scan from the front and leave the cursors alone.
@@ -42,7 +42,7 @@ export interface ClaimCursorOptions {
    * At least this often (ms), a claim loop's claim starts from the front of the claim index, taking
    * the jobs its cursor skipped (default 1000; 0 = every claim from the front, no cursor). When the
    * last full scan took long (a long transaction holding back VACUUM fills the index with dead
-   * entries), the next waits at least 100 times its duration, up to a minute.
+   * entries), the next waits at least 100 times its duration, up to 15 s.
    */
   readonly fullScanIntervalMs?: number
   /**
