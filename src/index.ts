@@ -15,6 +15,7 @@ export {
   AmbiguousJobKeyError,
   CompletionNotWrittenError,
   ConveyorError,
+  IndexBuildPendingError,
   InvalidArgumentError,
   InvalidJobDefinitionError,
   InvalidOptionsError,

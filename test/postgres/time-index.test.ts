@@ -12,10 +12,14 @@ import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { ensureTimeIndex, timeIndexSql } from '../../src/adapters/postgres/time-index.js'
-import { InvalidArgumentError, SchemaPrivilegeError } from '../../src/core/domain/errors.js'
+import {
+  IndexBuildPendingError,
+  InvalidArgumentError,
+  SchemaPrivilegeError,
+} from '../../src/core/domain/errors.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import { waitFor } from '../support/wait.js'
-import { databaseUrl, describePostgres, describeStore, T0, useStore } from './fixture.js'
+import { databaseUrl, describePostgres, describeStore, newJob, T0, useStore } from './fixture.js'
 
 const EXPECTED_DEFINITION = (schema: string) =>
   `CREATE INDEX jobs_claim_time_idx ON ${schema}.jobs USING btree (queue, run_at, id) WHERE (state = ANY (ARRAY['scheduled'::text, 'available'::text, 'retryable'::text]))`
@@ -153,6 +157,64 @@ describePostgres('the time index on demand, across sessions', () => {
       [indexName()],
     )
     expect(rows).toEqual([{ valid: true }])
+  })
+
+  it('a build held up by an open transaction does not hold up start: past timeIndexWaitMs it goes on in the background, reported, and time claims run meanwhile', async () => {
+    const errors: unknown[] = []
+    const store = new PostgresStore({
+      pool: db.pool,
+      schema: db.schema,
+      timeIndexWaitMs: 300,
+      onError: (error) => errors.push(error),
+    })
+    const timeIndex = async () =>
+      (
+        await db.pool.query<{ valid: boolean }>(
+          'SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = to_regclass($1::text)',
+          [indexName()],
+        )
+      ).rows[0] ?? null
+    await store.insertJobs({ jobs: [newJob({ kind: 'noop', runAt: T0 })], now: T0 })
+    // A transaction that wrote to jobs: the plain build's lock waits for it, then the concurrent build.
+    const writer = new pg.Client({ connectionString: databaseUrl() })
+    await writer.connect()
+    try {
+      await writer.query('BEGIN')
+      await writer.query(`UPDATE ${db.table('jobs')} SET priority = priority`)
+      await store.ready({ strategies: ['time'] })
+      expect(errors).toHaveLength(1)
+      expect(errors[0]).toBeInstanceOf(IndexBuildPendingError)
+      expect(String((errors[0] as Error).message)).toMatch(/still being built after 300 ms.*pg_stat_activity/)
+      expect(await timeIndex()).toMatchObject({ valid: false })
+      // A claim by time does not wait for the build: it runs without the index (after the writer).
+      const claimed = store.claimJobs({
+        queues: ['default'],
+        kinds: ['noop'],
+        capacity: 1,
+        strategy: 'time',
+        now: T0,
+        workerId: 'w',
+      })
+      await writer.query('COMMIT')
+      expect((await claimed).map((j) => j.kind)).toEqual(['noop'])
+    } finally {
+      await writer.end()
+    }
+    try {
+      await waitFor(async () => (await timeIndex())?.valid === true, {
+        message: 'the background build to end',
+      })
+      expect(errors).toHaveLength(1)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('refuses a timeIndexWaitMs that is not a whole number of ms', () => {
+    for (const bad of [-1, 1.5, 'soon'])
+      expect(
+        () => new PostgresStore({ pool: db.pool, schema: db.schema, timeIndexWaitMs: bad as never }),
+      ).toThrow(/timeIndexWaitMs must be an integer/)
   })
 
   it('tells a role that does not own jobs the statement to have the owner run, and works once it ran', async () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import {
   CompletionNotWrittenError,
   ConveyorError,
+  IndexBuildPendingError,
   InvalidArgumentError,
   InvalidPayloadError,
   IsolatedRunnerExitError,
@@ -79,6 +80,7 @@ describe('error classes', () => {
     [SchemaNotMigratedError, 'SCHEMA_NOT_MIGRATED'],
     [SchemaTooNewError, 'SCHEMA_TOO_NEW'],
     [SchemaPrivilegeError, 'SCHEMA_PRIVILEGE'],
+    [IndexBuildPendingError, 'INDEX_BUILD_PENDING'],
   ] as const)('%o carries its code, message and cause', (ErrorClass, code) => {
     const cause = new Error('underlying')
     const error = new ErrorClass('what went wrong', { cause })

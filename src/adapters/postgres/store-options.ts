@@ -27,6 +27,14 @@ export interface PostgresStoreOptions {
    * a long transaction holds back VACUUM; see docs/storage.md.
    */
   readonly claimCursor?: ClaimCursorOptions
+  /**
+   * How long `ready()` (so a queue's `start()`) waits for the `time` strategy's index to be built
+   * when its workers claim by time and the schema lacks it (default 30000 ms). A concurrent build
+   * waits for every transaction open when it began; past this wait the build goes on in the
+   * background, `onError` gets an `IndexBuildPendingError`, and claims by time run without the index
+   * (reading the claim index and sorting) until it is there.
+   */
+  readonly timeIndexWaitMs?: number
 }
 
 /**

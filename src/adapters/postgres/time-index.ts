@@ -32,6 +32,14 @@ export const PLAIN_BUILD_MAX_BYTES = 4 * 1024 * 1024
  */
 const PLAIN_BUILD_LOCK_TIMEOUT = '200ms'
 
+/**
+ * How long a queue's start waits for the index to be built (the default of the store's
+ * `timeIndexWaitMs`), and how long a claim by time waits once for a build it started: past these the
+ * build goes on in the background (see PostgresStore).
+ */
+export const TIME_INDEX_WAIT_MS = 30_000
+export const CLAIM_TIME_INDEX_WAIT_MS = 1000
+
 /** The first and the longest pause between two tries of the lock another process's build holds. */
 const LOCK_RETRY_FIRST_MS = 20
 const LOCK_RETRY_MAX_MS = 1000

@@ -233,6 +233,17 @@ export class SchemaPrivilegeError extends ConveyorError {
   }
 }
 
+/**
+ * An index a feature needs is still being built (e.g. the `time` strategy's, by
+ * `CREATE INDEX CONCURRENTLY`, which waits for the transactions open when it began); reported as a
+ * background error while the feature goes on without it, more slowly.
+ */
+export class IndexBuildPendingError extends ConveyorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INDEX_BUILD_PENDING', message, options)
+  }
+}
+
 /** A job ran longer than its timeout; used as the abort reason and the recorded attempt error. */
 export class JobTimeoutError extends ConveyorError {
   constructor(timeoutMs: number) {
