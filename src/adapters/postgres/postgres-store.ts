@@ -6,7 +6,7 @@
  */
 import type pg from 'pg'
 import { MAX_TIMER_MS } from '../../core/defaults.js'
-import { IndexBuildPendingError, InvalidArgumentError } from '../../core/domain/errors.js'
+import { InvalidArgumentError } from '../../core/domain/errors.js'
 import type { JobRecord } from '../../core/domain/job.js'
 import type { StorageHealthReading } from '../../core/domain/storage-health.js'
 import { validateOptionalInt } from '../../core/domain/validation.js'
@@ -53,7 +53,7 @@ import { type SqlNames, sqlNames } from './sql-names.js'
 import { type StoreStatements, storeStatements } from './statements.js'
 import { readStorageHealth } from './storage-health.js'
 import { openPool, type PostgresStoreOptions } from './store-options.js'
-import { CLAIM_TIME_INDEX_WAIT_MS, ensureTimeIndex, TIME_INDEX_WAIT_MS } from './time-index.js'
+import { CLAIM_TIME_INDEX_WAIT_MS, TIME_INDEX_WAIT_MS, TimeIndexKeeper } from './time-index.js'
 import { updateJob } from './update-job.js'
 
 export type { PostgresStoreOptions } from './store-options.js'
@@ -86,11 +86,7 @@ export class PostgresStore implements JobStore {
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
-  #timeIndex: Promise<void> | null = null
-  /** Whether this store saw the `time` strategy's index built (or already there). */
-  #timeIndexBuilt = false
-  /** The build nothing waits for any more (it outlasted a wait), while it goes on. */
-  #timeIndexPending: Promise<void> | null = null
+  readonly #timeIndex: TimeIndexKeeper
   readonly #timeIndexWaitMs: number
   #closed: Promise<void> | null = null
 
@@ -111,6 +107,7 @@ export class PostgresStore implements JobStore {
     this.#onError = options.onError
     this.#timeIndexWaitMs =
       validateOptionalInt(options.timeIndexWaitMs, 'timeIndexWaitMs', 0, MAX_TIMER_MS) ?? TIME_INDEX_WAIT_MS
+    this.#timeIndex = new TimeIndexKeeper(this.pool, this.#names, (error) => this.#onError?.(error))
     this.#claimPool = options.durableClaims ? null : createClaimPool(this.pool, options.onError)
     this.durableClaims = this.#claimPool === null
     this.#listener = new NotificationListener({
@@ -154,7 +151,7 @@ export class PostgresStore implements JobStore {
    */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
     return this.#run('claiming jobs', async (db) => {
-      if (params.strategy === 'time') await this.#awaitTimeIndex(CLAIM_TIME_INDEX_WAIT_MS)
+      if (params.strategy === 'time') await this.#timeIndex.wait(CLAIM_TIME_INDEX_WAIT_MS)
       return claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors)
     })
   }
@@ -377,7 +374,7 @@ export class PostgresStore implements JobStore {
     await this.#ensureMigrated()
     if (strategies.includes('time')) {
       try {
-        await this.#awaitTimeIndex(this.#timeIndexWaitMs)
+        await this.#timeIndex.wait(this.#timeIndexWaitMs)
       } catch (error) {
         throw translateError(error, this.schema, "creating the 'time' strategy's index")
       }
@@ -418,56 +415,6 @@ export class PostgresStore implements JobStore {
       })
     }
     return this.#checked
-  }
-
-  /** Makes sure, once per store (again after a failure), that the schema has the `time` strategy's index. */
-  #ensureTimeIndex(): Promise<void> {
-    if (!this.#timeIndex) {
-      const ensure = ensureTimeIndex(this.pool, this.#names).then(() => {
-        this.#timeIndexBuilt = true
-      })
-      this.#timeIndex = ensure
-      ensure.catch(() => {
-        if (this.#timeIndex === ensure) this.#timeIndex = null
-      })
-    }
-    return this.#timeIndex
-  }
-
-  /**
-   * Waits up to `waitMs` for the `time` strategy's index (built when missing). Past that the build
-   * goes on in the background: `onError` hears of it (`IndexBuildPendingError`, and the build's own
-   * error if it then fails), and until it ends neither `ready()` nor claims wait for it again: claims
-   * by time run without the index meanwhile. An error of the build within the wait is thrown.
-   */
-  async #awaitTimeIndex(waitMs: number): Promise<void> {
-    if (this.#timeIndexBuilt) return
-    const ensure = this.#ensureTimeIndex()
-    if (this.#timeIndexPending === ensure) return
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timedOut = new Promise<'pending'>((resolve) => {
-      timer = setTimeout(() => resolve('pending'), waitMs)
-    })
-    try {
-      if ((await Promise.race([ensure, timedOut])) !== 'pending') return
-    } finally {
-      clearTimeout(timer)
-    }
-    this.#timeIndexPending = ensure
-    this.#onError?.(
-      new IndexBuildPendingError(
-        `The index ${this.#names.quotedSchema}.jobs_claim_time_idx, which workers with strategy 'time' claim through, is still being built after ${waitMs} ms: CREATE INDEX CONCURRENTLY waits for every transaction that was open when it began (look for long-running or idle-in-transaction sessions in pg_stat_activity). Until it is built, claims by time read the claim index and sort.`,
-      ),
-    )
-    ensure.then(
-      () => {
-        if (this.#timeIndexPending === ensure) this.#timeIndexPending = null
-      },
-      (error: unknown) => {
-        if (this.#timeIndexPending === ensure) this.#timeIndexPending = null
-        this.#onError?.(translateError(error, this.schema, "creating the 'time' strategy's index"))
-      },
-    )
   }
 
   #loadMigrations(): Promise<Migration[]> {

@@ -10,8 +10,8 @@
  * would wait for each other until the deadlock detector cancelled one of them.
  */
 import type pg from 'pg'
-import { SchemaPrivilegeError } from '../../core/domain/errors.js'
-import { errorCode } from './errors.js'
+import { IndexBuildPendingError, SchemaPrivilegeError } from '../../core/domain/errors.js'
+import { errorCode, translateError } from './errors.js'
 import { type SqlNames, WAITING_SQL } from './sql-names.js'
 
 /** The index's name, as migration 001 named it. */
@@ -154,4 +154,73 @@ function privilegeError(names: SqlNames, state: IndexState, cause: unknown): Sch
       `Have the owner of schema "${names.schema}" run once: ${statements.join(' ')} Then start again (workers with strategy 'priority' do not need it).`,
     { cause },
   )
+}
+
+/**
+ * One store's view of the index: builds it once (again after a failure) and waits for the build at
+ * most as long as each caller says. Past that the build goes on in the background: `onError` hears
+ * of it (`IndexBuildPendingError`, and the build's own error if it then fails), and until it ends no
+ * caller waits for it again (claims by time run without the index meanwhile). An error of the build
+ * within the wait is thrown to the caller.
+ */
+export class TimeIndexKeeper {
+  readonly #pool: pg.Pool
+  readonly #names: SqlNames
+  readonly #onError: (error: unknown) => void
+  #build: Promise<void> | null = null
+  /** Whether this store saw the index built (or already there). */
+  #built = false
+  /** The build nothing waits for any more (it outlasted a wait), while it goes on. */
+  #pending: Promise<void> | null = null
+
+  constructor(pool: pg.Pool, names: SqlNames, onError: (error: unknown) => void) {
+    this.#pool = pool
+    this.#names = names
+    this.#onError = onError
+  }
+
+  /** Makes sure the schema has the index, waiting for a build at most `waitMs`. */
+  async wait(waitMs: number): Promise<void> {
+    if (this.#built) return
+    const build = this.#ensure()
+    if (this.#pending === build) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timedOut = new Promise<'pending'>((resolve) => {
+      timer = setTimeout(() => resolve('pending'), waitMs)
+    })
+    try {
+      if ((await Promise.race([build, timedOut])) !== 'pending') return
+    } finally {
+      clearTimeout(timer)
+    }
+    this.#pending = build
+    this.#onError(
+      new IndexBuildPendingError(
+        `The index ${this.#names.quotedSchema}.${TIME_INDEX}, which workers with strategy 'time' claim through, is still being built after ${waitMs} ms: CREATE INDEX CONCURRENTLY waits for every transaction that was open when it began (look for long-running or idle-in-transaction sessions in pg_stat_activity). Until it is built, claims by time read the claim index and sort.`,
+      ),
+    )
+    build.then(
+      () => {
+        if (this.#pending === build) this.#pending = null
+      },
+      (error: unknown) => {
+        if (this.#pending === build) this.#pending = null
+        this.#onError(translateError(error, this.#names.schema, "creating the 'time' strategy's index"))
+      },
+    )
+  }
+
+  /** The build (or check) in progress or done; a failed one is forgotten, so the next call tries again. */
+  #ensure(): Promise<void> {
+    if (!this.#build) {
+      const build = ensureTimeIndex(this.#pool, this.#names).then(() => {
+        this.#built = true
+      })
+      this.#build = build
+      build.catch(() => {
+        if (this.#build === build) this.#build = null
+      })
+    }
+    return this.#build
+  }
 }
