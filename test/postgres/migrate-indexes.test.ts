@@ -52,6 +52,15 @@ const scans = async (pool: pg.Pool, names: SqlNames) =>
     ).rows[0]?.n ?? -1,
   )
 
+/** Whether migration 011's session waits for a lock the session `pid` holds. */
+const migrationWaitsFor = async (pool: pg.Pool, pid: number | undefined) =>
+  (
+    await pool.query(
+      `SELECT 1 FROM pg_stat_activity WHERE query LIKE '-- Conveyor 011%' AND $1::int = ANY(pg_blocking_pids(pid))`,
+      [pid],
+    )
+  ).rowCount === 1
+
 describePostgres('migration 011 under load', () => {
   let pool: pg.Pool
   const schemas: ReturnType<typeof createTestSchema>[] = []
@@ -194,16 +203,10 @@ describePostgres('migration 011 under load', () => {
         unused.migrated = true
         return r
       })
-      await waitFor(
-        async () =>
-          (
-            await pool.query(
-              `SELECT 1 FROM pg_stat_activity WHERE query LIKE '-- Conveyor 011%' AND $1::int = ANY(pg_blocking_pids(pid))`,
-              [blockerPid?.pid],
-            )
-          ).rowCount === 1,
-        { timeoutMs: 60_000, message: 'the migration to wait for its lock' },
-      )
+      await waitFor(() => migrationWaitsFor(pool, blockerPid?.pid), {
+        timeoutMs: 60_000,
+        message: 'the migration to wait for its lock',
+      })
       await waitFor(
         async () =>
           (
@@ -362,16 +365,10 @@ describePostgres('migration 011 under load', () => {
       )
       const [pid] = (await claimer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows
       const migration = migrate(pool, names)
-      await waitFor(
-        async () =>
-          (
-            await pool.query(
-              `SELECT 1 FROM pg_stat_activity WHERE query LIKE '-- Conveyor 011%' AND $1::int = ANY(pg_blocking_pids(pid))`,
-              [pid?.pid],
-            )
-          ).rowCount === 1,
-        { timeoutMs: 30_000, message: 'the migration to wait for the claim' },
-      )
+      await waitFor(() => migrationWaitsFor(pool, pid?.pid), {
+        timeoutMs: 30_000,
+        message: 'the migration to wait for the claim',
+      })
       await claimer.query(
         `UPDATE ${names.jobs} SET state = 'running', attempt = 1, attempted_at = now() WHERE id = ANY($1::bigint[])`,
         [rows.map((r) => r.id)],
