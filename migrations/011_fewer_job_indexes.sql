@@ -18,6 +18,8 @@
 -- older process left in `jobs` (every rescue pass) find them without reading the table.
 
 DO $$
+DECLARE
+  lock_timeout_before text := current_setting('lock_timeout');
 BEGIN
   IF to_regclass(':schema.jobs_claim_time_idx') IS NOT NULL AND (
     NOT EXISTS (SELECT 1 FROM :schema.jobs)
@@ -28,7 +30,16 @@ BEGIN
         '-infinity') < now() - interval '7 days'
     )
   ) THEN
-    EXECUTE format('DROP INDEX %s.jobs_claim_time_idx', ':schema');
+    -- Dropping an index takes an ACCESS EXCLUSIVE lock on `jobs`, which waits for every transaction
+    -- that touched the table and makes every insert, claim and completion wait behind it: at most 10 s
+    -- here, then the index is kept (it only costs inserts) and the migration goes on.
+    BEGIN
+      PERFORM set_config('lock_timeout', '10s', true);
+      EXECUTE format('DROP INDEX %s.jobs_claim_time_idx', ':schema');
+    EXCEPTION WHEN lock_not_available THEN
+      RAISE NOTICE 'Conveyor 011: kept %.jobs_claim_time_idx: a transaction held a lock on its table for 10 s; drop it later with DROP INDEX CONCURRENTLY if no worker claims by time.', ':schema';
+    END;
+    PERFORM set_config('lock_timeout', lock_timeout_before, true);
   END IF;
 END
 $$;

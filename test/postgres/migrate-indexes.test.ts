@@ -67,7 +67,7 @@ describePostgres('migration 011 under load', () => {
 
   beforeAll(() => {
     pool = new pg.Pool({ connectionString: databaseUrl(), max: 8 })
-    for (const name of ['used', 'unused', 'lock'])
+    for (const name of ['used', 'unused', 'lock', 'held'])
       schemas.push(createTestSchema(databaseUrl(), `conveyor_migrate_011_${name}`))
   })
   afterAll(async () => {
@@ -340,6 +340,28 @@ describePostgres('migration 011 under load', () => {
       await admin.end()
     }
   })
+
+  // The drop needs ACCESS EXCLUSIVE on jobs, and every insert, claim and completion would queue
+  // behind it while it waits: it waits at most 10 s, then keeps the index and the migration goes on.
+  it('keeps the time index when a transaction holds jobs for longer than the drop may wait', async () => {
+    const names = sqlNames(schemas[3]!.schema)
+    await migrate(
+      pool,
+      names,
+      (await loadMigrations()).filter((m) => m.version <= 10),
+    )
+    const reader = await pool.connect()
+    try {
+      await reader.query('BEGIN')
+      await reader.query(`SELECT count(*) FROM ${names.jobs}`)
+      // Applied while the reader still holds its lock (it commits only after): the drop gave up.
+      expect((await migrate(pool, names)).applied).toEqual(['011_fewer_job_indexes'])
+      await reader.query('COMMIT')
+    } finally {
+      reader.release()
+    }
+    expect((await jobIndexes(pool, names.schema)).has('jobs_claim_time_idx')).toBe(true)
+  }, 60_000)
 
   // A claim reads (ROW SHARE) before it writes (ROW EXCLUSIVE). The migration's drop of the unused
   // time index needs ACCESS EXCLUSIVE, so it waits for the claim; the claim, which already holds a

@@ -151,7 +151,7 @@ function privilegeError(names: SqlNames, state: IndexState, cause: unknown): Sch
   const statements = [...(state === 'invalid' ? [`${dropSql(names)};`] : []), `${timeIndexSql(names, true)};`]
   return new SchemaPrivilegeError(
     `Workers with strategy 'time' need the index ${TIME_INDEX} on ${names.jobs}, and this database role cannot create it (${detail}; only the table's owner can). ` +
-      `Have the owner of schema "${names.schema}" run once: ${statements.join(' ')} Then start again (workers with strategy 'priority' do not need it).`,
+      `Have the owner of table ${names.jobs} run once: ${statements.join(' ')} Then start again (workers with strategy 'priority' do not need it).`,
     { cause },
   )
 }
