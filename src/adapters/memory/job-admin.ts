@@ -60,8 +60,9 @@ export class MemoryJobAdmin {
     const before =
       params.beforeId === undefined ? Number.POSITIVE_INFINITY : parseJobId(params.beforeId, 'beforeId')
     const found: JobRecord[] = []
+    const limit = Math.floor(params.limit)
     const candidates = this.#candidates(params.filter)
-    for (let i = candidates.length - 1; i >= 0 && found.length < Math.floor(params.limit); i--) {
+    for (let i = candidates.length - 1; i >= 0 && found.length < limit; i--) {
       const entry = candidates[i] as JobEntry
       if (entry.seq >= before || !matchesJobFilter(entry.record, params.filter)) continue
       found.push(copyJobRecord(entry.record))

@@ -94,8 +94,9 @@ export class ProcessLiveness {
     this.#state.seen(now)
     const registered = this.#registeredKinds(now - params.staleAfterMs, params.registered)
     const failed: JobRecord[] = []
+    const limit = Math.floor(params.limit)
     for (const entry of this.#orphanEntries(now, registered)) {
-      if (failed.length >= Math.floor(params.limit)) break
+      if (failed.length >= limit) break
       const job = entry.record
       let since = job.runAt
       for (const beat of this.#heartbeats.values())
@@ -143,8 +144,9 @@ export class ProcessLiveness {
     const margin = params.timeoutMarginMs
     this.#state.seen(now)
     const rescued: JobRecord[] = []
+    const limit = Math.floor(params.limit)
     for (const entry of this.#state.jobs.entries()) {
-      if (rescued.length >= Math.floor(params.limit)) break
+      if (rescued.length >= limit) break
       const job = entry.record
       if (job.state !== 'running') continue
       const processId = (job.attemptedBy ?? '').split(':', 1)[0] ?? ''
