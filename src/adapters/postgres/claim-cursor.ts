@@ -185,7 +185,10 @@ export class ClaimCursors {
       now - loop.lastFullScan >=
         Math.max(
           this.#settings.fullScanIntervalMs,
-          Math.min(MAX_FULL_SCAN_DELAY_MS, FULL_SCAN_SHARE * Math.min(loop.fullScanCosts[0], loop.fullScanCosts[1])),
+          Math.min(
+            MAX_FULL_SCAN_DELAY_MS,
+            FULL_SCAN_SHARE * Math.min(loop.fullScanCosts[0], loop.fullScanCosts[1]),
+          ),
         )
     const previousFullScan = loop?.lastFullScan ?? Number.NEGATIVE_INFINITY
     if (!loop) {
