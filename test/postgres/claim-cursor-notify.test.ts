@@ -159,6 +159,120 @@ describePostgres('keyset claim: notified keys ahead of the cursor', () => {
     }
   })
 
+  /** Another process on the same schema: its completions move no cursor of `store` by themselves. */
+  function otherProcess(): PostgresStore {
+    const other = new PostgresStore({ pool: db.pool, schema: db.schema })
+    opened.push(other)
+    return other
+  }
+
+  it("a dependency's success, written by another process, notifies its waiting dependants' keys", async () => {
+    const { store, settle } = await listeningStore()
+    const other = otherProcess()
+    const error = { attempt: 1, at: T0, name: 'Error', message: 'x' }
+    // Each round: a dependency taken, its dependant skipped (not yet claimable), then a later job
+    // taken, so the loop's cursor is past the dependant when the dependency ends.
+    const rounds: [string, (dependency: string, bystander: string) => Promise<void>][] = [
+      [
+        'the statement for successes',
+        (dependency) =>
+          other
+            .completeJobs({ completions: [{ id: dependency, outcome: 'succeeded' }], now: T0 + 10 })
+            .then(() => {}),
+      ],
+      [
+        'the statement for any outcome',
+        (dependency, bystander) =>
+          other
+            .completeJobs({
+              completions: [
+                { id: dependency, outcome: 'succeeded' },
+                { id: bystander, outcome: 'retry', runAt: T0 + HOUR, error },
+              ],
+              now: T0 + 10,
+            })
+            .then(() => {}),
+      ],
+      [
+        "the job's own transaction",
+        (dependency) =>
+          other
+            .runInTransaction(async (tx) => {
+              await other.completeInTransaction({
+                completion: { id: dependency, outcome: 'succeeded' },
+                now: T0 + 10,
+                tx,
+              })
+              return { commit: true, value: null }
+            })
+            .then(() => {}),
+      ],
+    ]
+    for (const [name, succeed] of rounds) {
+      const workerId = `loop:${name}`
+      const [dependency] = await insert(store, [{ priority: 5 }])
+      const [dependant] = await insert(store, [{ priority: 5, dependsOn: [dependency!] }])
+      const [bystander] = await insert(store, [{ priority: 5, runAt: T0 + 10 }])
+      expect(ids(await store.claimJobs(loop({ workerId, capacity: 1 }))), name).toEqual([dependency])
+      expect(ids(await store.claimJobs(loop({ workerId, now: T0 + 10 }))), name).toEqual([bystander])
+      await settle()
+      await succeed(dependency!, bystander!)
+      expect(await settle(), name).toEqual([['default']])
+      expect(ids(await store.claimJobs(loop({ workerId, now: T0 + 10 }))), name).toEqual([dependant])
+      await db.pool.query(`TRUNCATE ${db.table('jobs')}`)
+      await settle()
+    }
+  })
+
+  it('a dependency that fails notifies nothing: its dependants are cancelled with it', async () => {
+    const { store, settle } = await listeningStore()
+    const [dependency] = await insert(store, [{ priority: 5 }])
+    const [dependant] = await insert(store, [{ priority: 5, dependsOn: [dependency!] }])
+    expect(ids(await store.claimJobs(loop({ capacity: 1 })))).toEqual([dependency])
+    await settle()
+    await otherProcess().completeJobs({
+      completions: [
+        { id: dependency!, outcome: 'failed', error: { attempt: 1, at: T0, name: 'Error', message: 'x' } },
+      ],
+      now: T0,
+    })
+    expect(await settle()).toEqual([])
+    expect((await store.getJob({ id: dependant! }))?.state).toBe('cancelled')
+  })
+
+  it('a deleted dependency counts as met: deleting it notifies its dependants', async () => {
+    const { store, settle } = await listeningStore()
+    const [dependency] = await insert(store, [{ kind: 'other' }])
+    const [dependant] = await insert(store, [{ priority: 5, dependsOn: [dependency!] }])
+    const [later] = await insert(store, [{ priority: 5, runAt: T0 + 10 }])
+    expect(ids(await store.claimJobs(loop({ now: T0 + 10 })))).toEqual([later])
+    await settle()
+    await otherProcess().deleteJobs({ filter: { ids: [dependency!] } })
+    expect(await settle()).toEqual([['default']])
+    expect(ids(await store.claimJobs(loop({ now: T0 + 10 })))).toEqual([dependant])
+  })
+
+  it("a group job finished by another process notifies the group's next job", async () => {
+    const { store, settle } = await listeningStore()
+    const other = otherProcess()
+    for (const groupMode of ['fifo', 'release'] as const) {
+      const workerId = `loop:${groupMode}`
+      const [g1, g2] = await insert(store, [
+        { groupKey: 'g', groupMode, runAt: T0 - 10_000 },
+        { groupKey: 'g', groupMode, runAt: T0 - 10_000 },
+      ])
+      const [later] = await insert(store, [{ runAt: T0 }])
+      // g2 waits for its group; the loop's cursor moves on to the later job.
+      expect(ids(await store.claimJobs(loop({ workerId }))), groupMode).toEqual([g1, later])
+      await settle()
+      await other.completeJobs({ completions: [{ id: g1!, outcome: 'succeeded' }], now: T0 })
+      expect(await settle(), groupMode).toEqual([['default']])
+      expect(ids(await store.claimJobs(loop({ workerId }))), groupMode).toEqual([g2])
+      await db.pool.query(`TRUNCATE ${db.table('jobs')}`)
+      await settle()
+    }
+  })
+
   it('a transactional enqueue that commits after the lookback is taken at once (its notification is sent on commit)', async () => {
     const { store, settle } = await listeningStore()
     const client = new pg.Client({ connectionString: databaseUrl() })

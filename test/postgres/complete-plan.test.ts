@@ -84,13 +84,14 @@ describePostgres('completion plan under a held horizon', () => {
 
   /**
    * `jobs` is read by primary-key probes and tuple-id fetches only (and, for the cascade of a failure,
-   * probes of the dependants' index by the failed job's id): no other index, no full scan.
+   * probes of the dependants' index by the failed job's id; for the next job of a finished job's
+   * group, probes of the group index by group key): no other index, no full scan.
    */
   function expectProbesOnly(plan: readonly PlanNode[]): void {
     const indexes = plan.flatMap((n) => (n['Index Name']?.startsWith('jobs_') ? [n['Index Name']] : []))
     expect(indexes).toContain('jobs_pkey')
     for (const index of indexes)
-      expect(['jobs_pkey', 'jobs_depends_on_idx'], JSON.stringify(indexes)).toContain(index)
+      expect(['jobs_pkey', 'jobs_depends_on_idx', 'jobs_group_idx'], JSON.stringify(indexes)).toContain(index)
     expect(plan.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'jobs')).toEqual([])
   }
 
@@ -100,8 +101,8 @@ describePostgres('completion plan under a held horizon', () => {
     const scans = await jobsScans(
       client,
       completeSucceededSql(sqlNames(db.schema)),
-      'bigint[], int[], boolean[], jsonb[], float8, float8[]',
-      `${list(ids)}, ${list(ids.map(() => 1))}, ${list(ids.map(() => 'f'))}, ${list(ids.map(() => 'NULL'))}, NULL, ${list(ids.map(() => 0))}`,
+      'bigint[], int[], boolean[], jsonb[], float8, float8[], text',
+      `${list(ids)}, ${list(ids.map(() => 1))}, ${list(ids.map(() => 'f'))}, ${list(ids.map(() => 'NULL'))}, NULL, ${list(ids.map(() => 0))}, '${db.schema}_jobs'`,
     )
     expectProbesOnly(scans)
   })

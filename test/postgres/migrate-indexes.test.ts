@@ -20,6 +20,9 @@ const WORK = 1500
 
 type Strategy = 'priority' | 'time'
 
+/** The names of migration 011 and those after it: what migrating a 010 schema applies. */
+const from011 = async () => (await loadMigrations()).filter((m) => m.version >= 11).map((m) => m.name)
+
 /** The jobs of both tables, each id once per row found. */
 async function everyRow(
   pool: pg.Pool,
@@ -219,9 +222,9 @@ describePostgres('migration 011 under load', () => {
       )
       await blocker.query('COMMIT')
       blocker.release()
-      expect((await migration).applied).toEqual(['011_fewer_job_indexes'])
+      expect((await migration).applied).toEqual(await from011())
       // `used`: migrated while its old process runs (its time index stays: nothing to lock).
-      expect((await migrate(pool, used.names)).applied).toEqual(['011_fewer_job_indexes'])
+      expect((await migrate(pool, used.names)).applied).toEqual(await from011())
       used.migrated = true
 
       // The old processes go on with their prepared statements on the migrated schemas.
@@ -331,7 +334,7 @@ describePostgres('migration 011 under load', () => {
       // Resetting one table's counters marks the database's statistics as reset now.
       await other.query(`SELECT pg_stat_reset_single_table_counters($1::text::regclass)`, [reset.jobs])
       for (const names of [empty, reset])
-        expect((await migrate(other, names)).applied).toEqual(['011_fewer_job_indexes'])
+        expect((await migrate(other, names)).applied).toEqual(await from011())
       expect((await jobIndexes(other, 'empty_scanned')).has('jobs_claim_time_idx')).toBe(false)
       expect((await jobIndexes(other, 'populated_reset')).has('jobs_claim_time_idx')).toBe(true)
     } finally {
@@ -355,7 +358,7 @@ describePostgres('migration 011 under load', () => {
       await reader.query('BEGIN')
       await reader.query(`SELECT count(*) FROM ${names.jobs}`)
       // Applied while the reader still holds its lock (it commits only after): the drop gave up.
-      expect((await migrate(pool, names)).applied).toEqual(['011_fewer_job_indexes'])
+      expect((await migrate(pool, names)).applied).toEqual(await from011())
       await reader.query('COMMIT')
     } finally {
       reader.release()
@@ -396,7 +399,7 @@ describePostgres('migration 011 under load', () => {
         [rows.map((r) => r.id)],
       )
       await claimer.query('COMMIT')
-      expect((await migration).applied).toEqual(['011_fewer_job_indexes'])
+      expect((await migration).applied).toEqual(await from011())
     } finally {
       claimer.release()
     }

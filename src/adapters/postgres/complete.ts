@@ -6,10 +6,12 @@
  * statement (deleted there, inserted here); retries, snoozes and releases stay in `jobs`. It also
  * cancels the waiting dependants of jobs that ended failed or cancelled (transitively, with a
  * recursive CTE, moving them too), moves schedules' `last_success_at` forward, and notifies
- * `<schema>_jobs` once when retries or releases made jobs available.
+ * `<schema>_jobs` once when retries or releases made jobs available, or when finished jobs let
+ * dependants or a group's next job run (dependants.ts).
  */
 import { RUN_LOGS_KEPT } from '../../core/domain/job.js'
 import type { Completion } from '../../core/ports/store.js'
+import { deleteEdgesSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
 import { isJobId } from './job-id.js'
 import { notifyJobsSql } from './jobs-notification.js'
@@ -121,7 +123,7 @@ export function completeSql(names: SqlNames): string {
         logs = ${appendLogSql('c.log')}
       FROM locked c
       WHERE ${lockedTuple('locked', (a) => `${a}.outcome NOT IN ${FINAL_SQL}`)}
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.group_key
     ), moved AS (
       DELETE FROM ${names.jobs} j USING locked c
       WHERE ${lockedTuple('locked', (a) => `${a}.outcome IN ${FINAL_SQL}`)}
@@ -148,14 +150,20 @@ export function completeSql(names: SqlNames): string {
       ) t
       WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
       RETURNING s.name
+    ), freed AS (
+      ${deleteEdgesSql(names, 'SELECT id FROM moved UNION ALL SELECT id FROM cascaded')}
+    ), woken AS (
+      SELECT u.queue, u.priority, u.run_at FROM updated u
+      WHERE u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs(nowMs('$8'))}
+      UNION ALL
+      ${wokenJobsSql(
+        names,
+        `SELECT f.dependant_id FROM freed f JOIN moved m ON m.id = f.dependency_id WHERE m.state = 'succeeded'`,
+        'SELECT group_key FROM updated UNION ALL SELECT group_key FROM moved',
+        fromMs(nowMs('$8')),
+      )}
     ), notified AS (
-      ${notifyJobsSql('$9', {
-        from: 'updated u',
-        where: `u.state IN ${WAITING_SQL} AND u.run_at <= ${fromMs(nowMs('$8'))}`,
-        queue: 'u.queue',
-        priority: 'u.priority',
-        runAtMs: toMs('u.run_at'),
-      })}
+      ${notifyWokenSql('$9')}
     )
     SELECT (SELECT count(*) FROM written)::int AS updated,
       (SELECT count(*) FROM cascaded)::int AS cascaded,
@@ -163,16 +171,29 @@ export function completeSql(names: SqlNames): string {
       ${skippedSql('written')} AS skipped`
 }
 
+/** The notification of CTE `woken` (see dependants.ts) on channel `channel`, when it has rows. */
+function notifyWokenSql(channel: string): string {
+  return notifyJobsSql(channel, {
+    from: 'woken w',
+    queue: 'w.queue',
+    priority: 'w.priority',
+    runAtMs: toMs('w.run_at'),
+  })
+}
+
 /**
- * The statement for a batch of successes only (the common case): no cascade, no notify, so it
- * stays cheap to plan and run however large the table grows. Parameters: $1 ids, $2 attempts
+ * The statement for a batch of successes only (the common case): no cascade, so it stays cheap to
+ * plan and run however large the table grows; it notifies only the jobs it lets run (dependants,
+ * groups' next jobs: dependants.ts), which reads an empty table and nothing else where no job has
+ * dependencies or a group. Parameters: $1 ids, $2 attempts
  * (NULL = no guard), $3 whether to set the workflow state, $4 workflow states, $5 now ms, $6 buffer
- * waits ms (NULL: none), and with `withLogs` $7 run logs (jsonb, null: nothing logged). A batch in which no run logged anything uses
+ * waits ms (NULL: none), $7 the jobs channel, and with `withLogs` $8 run logs (jsonb, null: nothing
+ * logged). A batch in which no run logged anything uses
  * the variant without logs, so the hot path ships and evaluates nothing for them.
  */
 export function completeSucceededSql(names: SqlNames, withLogs = false): string {
   return `WITH input AS (
-      SELECT * FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[], $6::float8[]${withLogs ? ', $7::jsonb[]' : ''})
+      SELECT * FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::jsonb[], $6::float8[]${withLogs ? ', $8::jsonb[]' : ''})
         AS c(id, attempt, set_state, workflow_state, wait_ms${withLogs ? ', log' : ''})
     ), locked AS (
       ${lockRunningSql(names, 'input')}
@@ -196,9 +217,15 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
       ) t
       WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
       RETURNING s.name
+    ), freed AS (
+      ${deleteEdgesSql(names, 'SELECT id FROM done')}
+    ), woken AS (
+      ${wokenJobsSql(names, 'SELECT dependant_id FROM freed', 'SELECT group_key FROM done', fromMs(nowMs('$5')))}
+    ), notified AS (
+      ${notifyWokenSql('$7')}
     )
     SELECT (SELECT count(*) FROM done)::int AS updated, (SELECT count(*) FROM succeeded_ticks)::int AS schedules,
-      ${skippedSql('done')} AS skipped`
+      (SELECT count(*) FROM notified)::int AS notified, ${skippedSql('done')} AS skipped`
 }
 
 /**
@@ -249,6 +276,7 @@ export async function completeJobs(
         : null,
       now ?? null,
       waitsLiteral(list),
+      names.jobsChannel,
     ]
     const [done] = await queryRows<CompletedRow>(target, {
       name: `${names.statementPrefix}complete_ok${withLogs ? '_logs' : ''}`,

@@ -4,6 +4,7 @@
  * one-by-one enqueue path), and the lookup of the jobs holding skipped duplicates' keys.
  */
 import type { NewJob } from '../../core/ports/store.js'
+import { insertEdgesSql } from './dependants.js'
 import { notifyJobsSql } from './jobs-notification.js'
 import { jobColumns } from './row-mapping.js'
 import { fromMs, nowMs, regclassLiteral, type SqlNames, toMs, UNIQUE_SQL } from './sql-names.js'
@@ -79,9 +80,9 @@ export function insertSql(names: SqlNames): InsertSql {
       ? `, wanted AS (
           SELECT DISTINCT unnest(i.depends_on::bigint[]) AS id FROM input i WHERE i.depends_on IS NOT NULL
         ), found AS (
-          SELECT d.id, d.state FROM ${names.jobs} d WHERE d.id IN (SELECT id FROM wanted)
+          SELECT d.id, d.state, d.finished_at IS NULL AS live FROM ${names.jobs} d WHERE d.id IN (SELECT id FROM wanted)
           UNION ALL
-          SELECT d.id, d.state FROM ${names.history} d WHERE d.id IN (SELECT id FROM wanted)
+          SELECT d.id, d.state, false FROM ${names.history} d WHERE d.id IN (SELECT id FROM wanted)
         ), missing AS (
           SELECT w.id FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.id = w.id)
         )`
@@ -104,10 +105,16 @@ export function insertSql(names: SqlNames): InsertSql {
       ${withDependencies ? 'WHERE NOT EXISTS (SELECT 1 FROM missing)' : ''}
       ORDER BY i.ord
       ${onConflict(keyed)}
-      RETURNING j.id, j.state, j.queue, j.priority, j.run_at
+      RETURNING j.id, j.state, j.queue, j.priority, j.run_at${withDependencies ? ', j.depends_on' : ''}
     ), notified AS (
       ${notifyInserted}
-    )
+    )${
+      withDependencies
+        ? `, edges AS (
+      ${insertEdgesSql(names, 'inserted', 'found')}
+    )`
+        : ''
+    }
     SELECT input.ord::int AS ord, ins.id::text AS id, ins.state, (SELECT count(*) FROM notified)::int AS notified, ${now} AS now_ms${
       withDependencies ? ', (SELECT array_agg(id::text) FROM missing) AS missing_ids' : ''
     }

@@ -7,6 +7,7 @@ import type { JobRecord, JobState } from '../../core/domain/job.js'
 import { JOB_STATES } from '../../core/domain/job.js'
 import type { JobFilter, ListJobsParams, QueueStats } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
+import { deleteEdgesSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, everyJobSql, rowWith } from './history-sql.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'
@@ -183,7 +184,9 @@ export async function cancelJobs(
         RETURNING ${rowWith('j', { state: `'cancelled'`, finished_at: fromMs(nowSql) })}, m.state AS was
       ), archived AS (
         ${copyRowsSql(names.history, 'source')}
-      ), ${cascadeCtes(names, 'source', nowSql)}, notified AS (
+      ), ${cascadeCtes(names, 'source', nowSql)}, freed AS (
+        ${deleteEdgesSql(names, 'SELECT id FROM source UNION ALL SELECT id FROM cascaded')}
+      ), notified AS (
         SELECT pg_notify(${channel}::text, json_agg(r.id::text)::text)
         FROM (SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / ${IDS_PER_NOTIFICATION} AS chunk FROM source s WHERE s.was = 'running') r
         GROUP BY r.chunk
@@ -257,14 +260,22 @@ function byId(a: JobRecord, b: JobRecord): number {
   return a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }
 
-/** Deletes matching jobs that are not running; returns the count. */
+/**
+ * Deletes matching jobs that are not running; returns the count. A deleted dependency counts as met:
+ * its waiting dependants are notified (dependants.ts). (A job that is not running holds no group.)
+ */
 export async function deleteJobs(target: SqlTarget, names: SqlNames, filter: JobFilter): Promise<number> {
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
+  const channel = p.add(names.jobsChannel)
   const [row] = await queryRows<{ count: number }>(target, {
-    text: `WITH deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' RETURNING 1),
-        deleted_finished AS (DELETE FROM ${names.history} j WHERE ${where} RETURNING 1)
-      SELECT ((SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_finished))::int AS count`,
+    text: `WITH deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' RETURNING j.id),
+        deleted_finished AS (DELETE FROM ${names.history} j WHERE ${where} RETURNING 1),
+        freed AS (${deleteEdgesSql(names, 'SELECT id FROM deleted')}),
+        woken AS (${wokenJobsSql(names, 'SELECT dependant_id FROM freed', null, null)}),
+        notified AS (${notifyJobsSql(channel, { from: 'woken w', queue: 'w.queue', priority: 'w.priority', runAtMs: toMs('w.run_at') })})
+      SELECT ((SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_finished))::int AS count,
+        (SELECT count(*) FROM notified)::int AS notified`,
     values: p.values,
   })
   return row?.count ?? 0

@@ -37,6 +37,7 @@ import { claimJobs } from './claim.js'
 import { type ClaimCursorOptions, ClaimCursors, resolveClaimCursorOptions } from './claim-cursor.js'
 import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
+import { DependantsSweep } from './dependants.js'
 import { translateError } from './errors.js'
 import { HistoryUpkeep } from './history-maintenance.js'
 import { insertJobs } from './insert-jobs.js'
@@ -83,6 +84,7 @@ export class PostgresStore implements JobStore {
   readonly claimCursor: Required<ClaimCursorOptions>
   readonly #cursors: ClaimCursors
   readonly #history: HistoryUpkeep
+  readonly #dependants: DependantsSweep
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -104,6 +106,7 @@ export class PostgresStore implements JobStore {
     this.#names = sqlNames(this.schema)
     this.#sql = storeStatements(this.#names)
     this.#history = new HistoryUpkeep(this.pool, this.#names)
+    this.#dependants = new DependantsSweep(this.#names)
     this.#onError = options.onError
     this.#timeIndexWaitMs =
       validateOptionalInt(options.timeIndexWaitMs, 'timeIndexWaitMs', 0, MAX_TIMER_MS) ?? TIME_INDEX_WAIT_MS
@@ -241,6 +244,7 @@ export class PostgresStore implements JobStore {
     return this.#run('rescuing jobs of dead workers', async (db) => {
       const rescued = await rescueJobs(db, this.#names, this.#sql.rescue, params)
       await this.#history.afterRescue(db, params.now, params.limit)
+      await this.#dependants.sweep(db)
       return rescued
     })
   }

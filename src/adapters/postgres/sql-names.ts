@@ -12,6 +12,8 @@ export interface SqlNames {
   readonly jobs: string
   /** Finished jobs, partitioned by day of `finished_at` (migration 009). */
   readonly history: string
+  /** Which waiting jobs wait for which unfinished ones (migration 012): `(dependency_id, dependant_id)`. */
+  readonly dependants: string
   readonly queues: string
   readonly schedules: string
   readonly processes: string
@@ -43,6 +45,7 @@ export function sqlNames(schema: string): SqlNames {
     quotedSchema,
     jobs: `${quotedSchema}.jobs`,
     history: `${quotedSchema}.job_history`,
+    dependants: `${quotedSchema}.job_dependants`,
     queues: `${quotedSchema}.queues`,
     schedules: `${quotedSchema}.schedules`,
     processes: `${quotedSchema}.processes`,

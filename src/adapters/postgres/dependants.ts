@@ -1,0 +1,135 @@
+/**
+ * Waking the jobs a finished job lets run (migration 012). A dependant sits in the claim index at its
+ * own key from the moment it is enqueued, and so does a group's next job while the group is held: a
+ * claim loop whose keyset cursor (claim-cursor.ts) has passed them would take them only at its next
+ * scan from the front. So the statements that finish jobs notify their keys on the jobs channel, which
+ * every process's claim loops read as a place to start again (jobs-notification.ts):
+ *
+ * - the waiting dependants of jobs that succeeded or were deleted (a dependency found nowhere counts
+ *   as met), found through `job_dependants`, whose rows the insert of a dependant writes for each of
+ *   its unfinished dependencies and the finish of a dependency deletes. Where no job has dependencies
+ *   the table is empty and a completion reads nothing more than that;
+ * - the first waiting job (by id) of each group one of whose jobs finished, retried, snoozed or was
+ *   released: in `fifo` mode the group's next job.
+ *
+ * A notified key need not be claimable yet (a dependant waiting for another dependency too, a group
+ * still held): its claim just starts there and takes what is. Rows left behind in `job_dependants`
+ * (a dependency that finished while its dependant's insert was committing, a job removed by a rescue,
+ * an orphan check or a process of an earlier version) are removed by `DependantsSweep`.
+ */
+import { queryRows, type SqlTarget } from './queryable.js'
+import { PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
+
+/**
+ * CTE body inserting the edges of the jobs of CTE `inserted` (columns `id`, `state`, `depends_on`)
+ * that wait, one per dependency found unfinished in CTE `found` (columns `id`, `live`).
+ */
+export function insertEdgesSql(names: SqlNames, inserted: string, found: string): string {
+  return `INSERT INTO ${names.dependants} (dependency_id, dependant_id)
+      SELECT DISTINCT f.id, ins.id
+      FROM ${inserted} ins CROSS JOIN LATERAL unnest(ins.depends_on) AS d(id)
+      JOIN ${found} f ON f.id = d.id AND f.live
+      WHERE ins.state IN ${WAITING_SQL}`
+}
+
+/**
+ * CTE body deleting the edges of the dependencies whose ids `ids` (a query of one bigint column)
+ * selects, returning `dependency_id` and `dependant_id`.
+ */
+export function deleteEdgesSql(names: SqlNames, ids: string): string {
+  return `DELETE FROM ${names.dependants} e WHERE e.dependency_id = ANY(ARRAY(${ids}))
+      RETURNING e.dependency_id, e.dependant_id`
+}
+
+/**
+ * A query of the jobs to wake (`queue`, `priority`, `run_at`), due by `now` (SQL timestamptz; null:
+ * due or not): the waiting dependants whose ids `dependants` selects, and the first waiting job by id
+ * of each group `groups` selects (a query of one `group_key` column, nulls allowed; null: no groups).
+ * Each group is one probe of `jobs_group_idx`, fenced so it stays one.
+ */
+export function wokenJobsSql(
+  names: SqlNames,
+  dependants: string,
+  groups: string | null,
+  now: string | null,
+): string {
+  const due = (a: string) => (now === null ? '' : ` AND ${a}.run_at <= ${now}`)
+  // One probe of the primary key per dependant, fenced: with the state condition in the same scan, a
+  // table whose statistics show few live rows is planned as a walk of a state-partial index.
+  const woken = `SELECT d.queue, d.priority, d.run_at
+      FROM (${dependants}) w(id) CROSS JOIN LATERAL (
+        SELECT d.queue, d.priority, d.run_at, d.state FROM ${names.jobs} d WHERE d.id = w.id OFFSET 0
+      ) d
+      WHERE d.state IN ${WAITING_SQL}${due('d')}`
+  if (groups === null) return woken
+  // The jobs that finished are still \`running\` in the statement's snapshot: the probe passes them.
+  return `${woken}
+      UNION ALL
+      SELECT n.queue, n.priority, n.run_at
+      FROM (SELECT DISTINCT k.group_key FROM (${groups}) k(group_key) WHERE k.group_key IS NOT NULL) k
+      CROSS JOIN LATERAL (
+        SELECT n.queue, n.priority, n.run_at, n.state FROM ${names.jobs} n
+        WHERE n.group_key = k.group_key AND n.group_key IS NOT NULL AND n.state IN ${PENDING_SQL} AND n.state <> 'running'
+        ORDER BY n.group_key, n.id LIMIT 1 OFFSET 0
+      ) n
+      WHERE n.state IN ${WAITING_SQL}${due('n')}`
+}
+
+/** How many edges one sweep reads. */
+export const SWEEP_BATCH = 1000
+
+/** At most this often (process time) a store sweeps (a rate limit only: leftover edges cost space, not correctness). */
+export const SWEEP_INTERVAL_MS = 60_000
+
+/**
+ * Removes the edges of `job_dependants` whose dependency or dependant is no longer in `jobs`, a batch
+ * per call, walking the table in key order from where the last call ended (and from the start again
+ * after the end). Each process's rescue pass calls it.
+ */
+export class DependantsSweep {
+  readonly #names: SqlNames
+  readonly #elapsed: () => number
+  #after: readonly [string, string] = ['0', '0']
+  #sweptAt = Number.NEGATIVE_INFINITY
+
+  constructor(names: SqlNames, elapsed: () => number = () => performance.now()) {
+    this.#names = names
+    this.#elapsed = elapsed
+  }
+
+  /** Sweeps one batch unless one was swept within `SWEEP_INTERVAL_MS`; returns the edges removed. */
+  async sweep(target: SqlTarget): Promise<number> {
+    const at = this.#elapsed()
+    if (at - this.#sweptAt < SWEEP_INTERVAL_MS) return 0
+    this.#sweptAt = at
+    const names = this.#names
+    const [row] = await queryRows<{
+      last_dependency: string | null
+      last_dependant: string | null
+      seen: number
+      swept: number
+    }>(target, {
+      name: `${names.statementPrefix}sweep_dependants`,
+      text: `WITH batch AS (
+            SELECT e.dependency_id, e.dependant_id FROM ${names.dependants} e
+            WHERE (e.dependency_id, e.dependant_id) > ($1::bigint, $2::bigint)
+            ORDER BY e.dependency_id, e.dependant_id LIMIT $3::int
+          ), swept AS (
+            DELETE FROM ${names.dependants} e USING batch b
+            WHERE e.dependency_id = b.dependency_id AND e.dependant_id = b.dependant_id
+              AND (NOT EXISTS (SELECT 1 FROM ${names.jobs} j WHERE j.id = b.dependency_id AND j.finished_at IS NULL)
+                OR NOT EXISTS (SELECT 1 FROM ${names.jobs} j WHERE j.id = b.dependant_id AND j.finished_at IS NULL))
+            RETURNING 1
+          ), last AS (
+            SELECT b.dependency_id, b.dependant_id FROM batch b ORDER BY 1 DESC, 2 DESC LIMIT 1
+          )
+          SELECT (SELECT dependency_id::text FROM last) AS last_dependency,
+            (SELECT dependant_id::text FROM last) AS last_dependant,
+            (SELECT count(*) FROM batch)::int AS seen, (SELECT count(*) FROM swept)::int AS swept`,
+      values: [this.#after[0], this.#after[1], SWEEP_BATCH],
+    })
+    const full = (row?.seen ?? 0) >= SWEEP_BATCH && row?.last_dependency != null && row.last_dependant != null
+    this.#after = full ? [row.last_dependency!, row.last_dependant!] : ['0', '0']
+    return row?.swept ?? 0
+  }
+}
