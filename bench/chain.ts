@@ -1,0 +1,114 @@
+/**
+ * A chain of dependent jobs in a busy queue (migration 012, src/adapters/postgres/dependants.ts): a
+ * producer enqueues `--rate` unrelated jobs per second, one per statement, into the queue a chain of
+ * `--steps` jobs waits in, each step depending on the one before, all enqueued up front. One process,
+ * one worker of concurrency 10, defaults otherwise. Reported: per step, the wait from the end of the
+ * step before to its own start (the dependant's pickup), and the whole chain's time.
+ *
+ * The keyset claim's cursor runs ahead of the chain's keys with the unrelated jobs; a dependant is
+ * taken at once only when something tells the claim loops where it is (its dependency's completion
+ * notifies its key), otherwise at the loop's next full scan (`claimCursor.fullScanIntervalMs`, 1 s).
+ *
+ *   npx tsx bench/chain.ts --rate 500 --steps 30
+ *
+ * The database is created fresh and dropped on any exit.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createPostgresQueue } from '../src/adapters/postgres/index.js'
+import { defineJob } from '../src/core/domain/job-definition.js'
+import { checkPostgres, DatabaseFactory } from './lib/resources.js'
+
+const SCHEMA = 'conveyor'
+const CONCURRENCY = 10
+
+const noise = defineJob<{ n: number }>({ kind: 'noise' })
+const step = defineJob<{ i: number }>({ kind: 'step' })
+
+function arg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`)
+  if (at < 0) return fallback
+  const value = Number(process.argv[at + 1])
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
+  return value
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+
+async function main(): Promise<number> {
+  const rate = arg('rate', 500)
+  const steps = arg('steps', 30)
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const problem = await checkPostgres(adminUrl)
+  if (problem) {
+    process.stderr.write(`${problem}\n`)
+    return 3
+  }
+  const databases = new DatabaseFactory(adminUrl)
+  const { url } = await databases.create('chain')
+  const queue = createPostgresQueue({
+    connectionString: url,
+    schema: SCHEMA,
+    queues: { default: { concurrency: CONCURRENCY } },
+  })
+  const started: number[] = []
+  const ended: number[] = []
+  queue.register(noise, async () => {})
+  queue.register(step, async ({ i }) => {
+    started[i] = performance.now()
+    ended[i] = performance.now()
+  })
+  let tick: NodeJS.Timeout | undefined
+  try {
+    await queue.migrate()
+    await queue.start()
+    let n = 0
+    let owed = 0
+    tick = setInterval(() => {
+      owed += rate / 100
+      for (; owed >= 1; owed--) void queue.enqueue(noise, { n: n++ }).catch(() => {})
+    }, 10)
+    // Let the unrelated traffic run first, so the claim loop's cursor moves with it.
+    await sleep(2000)
+    let previous: string | undefined
+    for (let i = 0; i < steps; i++) {
+      const ref = await queue.enqueue(step, { i }, previous === undefined ? {} : { dependsOn: previous })
+      previous = ref.id
+    }
+    const deadline = performance.now() + 5 * 60_000
+    while (ended.length < steps || ended.includes(undefined as never)) {
+      if (performance.now() > deadline)
+        throw new Error(`the chain did not finish: ${ended.length} of ${steps} steps`)
+      await sleep(20)
+    }
+    const waits = started.slice(1).map((at, i) => at - ended[i]!)
+    const sorted = [...waits].sort((a, b) => a - b)
+    const report = {
+      rate,
+      steps,
+      stepWaitMs: {
+        p50: Number(percentile(sorted, 50).toFixed(1)),
+        p90: Number(percentile(sorted, 90).toFixed(1)),
+        max: Number(percentile(sorted, 100).toFixed(1)),
+        mean: Number((waits.reduce((a, b) => a + b, 0) / waits.length).toFixed(1)),
+      },
+      chainSeconds: Number(((ended[steps - 1]! - started[0]!) / 1000).toFixed(2)),
+    }
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    return 0
+  } finally {
+    if (tick) clearInterval(tick)
+    await queue.shutdown().catch(() => {})
+    await databases.dropAll()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exit(1)
+  },
+)
