@@ -12,17 +12,19 @@
  *
  * Jobs made available behind the cursor with a notification need no full scan: an insert of a
  * higher priority or an earlier run time (a transactional enqueue that committed late too), a
- * release, a retry due now, retryJobs, resumeJobs, a resumed queue, updateJob, a rescue. The
- * notification names each queue's most urgent key (jobs-notification.ts), and the loops claiming
- * from that queue start their next claim there (`notified`).
+ * release, a retry due now, retryJobs, resumeJobs, a resumed queue, updateJob, a rescue, and the
+ * jobs a finished job lets run (dependants.ts: the waiting dependants of a job that succeeded or was
+ * deleted, the next job of a group whose job finished, in any process). The notification names each
+ * queue's most urgent key (jobs-notification.ts), and the loops claiming from that queue start their
+ * next claim there (`notified`).
  *
  * What the cursor can miss without a notification, a claim from the front takes at least once every
  * `fullScanIntervalMs`: a due time behind it (a retry or scheduled job that came due later, a
- * producer's clock), a notification that was lost or sent by an earlier version, a dependant whose
- * turn came after the cursor passed it (and a group's next job when another process finished the
- * group's running job, or when that job's `groupLockTimeoutMs` passed; when this store finished it,
- * in `fifo` or `release` mode and whatever the outcome, `finished` moves the cursor back at once),
- * and a job skipped while another claim held its lock. No job is lost or taken out of its group's
+ * producer's clock), a notification that was lost or sent by an earlier version (a dependant enqueued
+ * by a process older than migration 012 too), a group's next job when its running job's
+ * `groupLockTimeoutMs` passed, a group job ordered before the group's first waiting job by id (in
+ * `release` mode, or by priority; when this store finished the group's job, `finished` moves the
+ * cursor back to that job's key at once), and a job skipped while another claim held its lock. No job is lost or taken out of its group's
  * order; such a job waits up to one interval (and the worker's poll) longer. A slow full scan (the
  * walk of a held horizon's dead entries) puts the next one off to 100 times its duration, at most 15 s
  * (`FULL_SCAN_SHARE`), so those jobs may then wait that long.
