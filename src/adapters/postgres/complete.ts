@@ -159,7 +159,7 @@ export function completeSql(names: SqlNames): string {
       ${wokenJobsSql(
         names,
         `SELECT f.dependant_id FROM freed f JOIN moved m ON m.id = f.dependency_id WHERE m.state = 'succeeded'`,
-        'SELECT group_key FROM updated UNION ALL SELECT group_key FROM moved',
+        'SELECT group_key, id FROM updated UNION ALL SELECT group_key, id FROM moved',
         fromMs(nowMs('$8')),
       )}
     ), notified AS (
@@ -220,7 +220,7 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
     ), freed AS (
       ${deleteEdgesSql(names, 'SELECT id FROM done')}
     ), woken AS (
-      ${wokenJobsSql(names, 'SELECT dependant_id FROM freed', 'SELECT group_key FROM done', fromMs(nowMs('$5')))}
+      ${wokenJobsSql(names, 'SELECT dependant_id FROM freed', 'SELECT group_key, id FROM done', fromMs(nowMs('$5')))}
     ), notified AS (
       ${notifyWokenSql('$7')}
     )

@@ -9,7 +9,7 @@
  *   as met), found through `job_dependants`, whose rows the insert of a dependant writes for each of
  *   its unfinished dependencies and the finish of a dependency deletes. Where no job has dependencies
  *   the table is empty and a completion reads nothing more than that;
- * - the first waiting job (by id) of each group one of whose jobs finished, retried, snoozed or was
+ * - the first waiting job (by id) after each job of a group that finished, retried, snoozed or was
  *   released: in `fifo` mode the group's next job.
  *
  * A notified key need not be claimable yet (a dependant waiting for another dependency too, a group
@@ -43,9 +43,9 @@ export function deleteEdgesSql(names: SqlNames, ids: string): string {
 
 /**
  * A query of the jobs to wake (`queue`, `priority`, `run_at`), due by `now` (SQL timestamptz; null:
- * due or not): the waiting dependants whose ids `dependants` selects, and the first waiting job by id
- * of each group `groups` selects (a query of one `group_key` column, nulls allowed; null: no groups).
- * Each group is one probe of `jobs_group_idx`, fenced so it stays one.
+ * due or not): the waiting dependants whose ids `dependants` selects, and for each group of the jobs
+ * `groups` selects (a query of `group_key`, nulls allowed, and `id`; null: no groups), its first
+ * waiting job by id after them. Each group is one probe of `jobs_group_idx`, fenced so it stays one.
  */
 export function wokenJobsSql(
   names: SqlNames,
@@ -62,14 +62,20 @@ export function wokenJobsSql(
       ) d
       WHERE d.state IN ${WAITING_SQL}${due('d')}`
   if (groups === null) return woken
-  // The jobs that finished are still \`running\` in the statement's snapshot: the probe passes them.
+  // The probe starts after the group's finished job (in \`fifo\` mode the group's waiting jobs all come
+  // after it): the dead entries of the group's earlier jobs, which a held xmin horizon keeps in the
+  // index, are not walked. The finished jobs are still \`running\` in the statement's snapshot.
   return `${woken}
       UNION ALL
       SELECT n.queue, n.priority, n.run_at
-      FROM (SELECT DISTINCT k.group_key FROM (${groups}) k(group_key) WHERE k.group_key IS NOT NULL) k
+      FROM (
+        SELECT k.group_key, min(k.id) AS after_id FROM (${groups}) k(group_key, id)
+        WHERE k.group_key IS NOT NULL GROUP BY k.group_key
+      ) k
       CROSS JOIN LATERAL (
         SELECT n.queue, n.priority, n.run_at, n.state FROM ${names.jobs} n
-        WHERE n.group_key = k.group_key AND n.group_key IS NOT NULL AND n.state IN ${PENDING_SQL} AND n.state <> 'running'
+        WHERE n.group_key = k.group_key AND (n.group_key, n.id) > (k.group_key, k.after_id)
+          AND n.group_key IS NOT NULL AND n.state IN ${PENDING_SQL} AND n.state <> 'running'
         ORDER BY n.group_key, n.id LIMIT 1 OFFSET 0
       ) n
       WHERE n.state IN ${WAITING_SQL}${due('n')}`
