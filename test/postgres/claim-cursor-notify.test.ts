@@ -255,19 +255,26 @@ describePostgres('keyset claim: notified keys ahead of the cursor', () => {
   it("a group job finished by another process notifies the group's next job", async () => {
     const { store, settle } = await listeningStore()
     const other = otherProcess()
-    for (const groupMode of ['fifo', 'release'] as const) {
-      const workerId = `loop:${groupMode}`
+    const rounds = [
+      ['fifo', 'succeeded'],
+      ['release', 'succeeded'],
+      ['fifo', 'cancelled'],
+    ] as const
+    for (const [groupMode, end] of rounds) {
+      const workerId = `loop:${groupMode}:${end}`
+      const name = `${groupMode}, ${end}`
       const [g1, g2] = await insert(store, [
         { groupKey: 'g', groupMode, runAt: T0 - 10_000 },
         { groupKey: 'g', groupMode, runAt: T0 - 10_000 },
       ])
       const [later] = await insert(store, [{ runAt: T0 }])
       // g2 waits for its group; the loop's cursor moves on to the later job.
-      expect(ids(await store.claimJobs(loop({ workerId }))), groupMode).toEqual([g1, later])
+      expect(ids(await store.claimJobs(loop({ workerId }))), name).toEqual([g1, later])
       await settle()
-      await other.completeJobs({ completions: [{ id: g1!, outcome: 'succeeded' }], now: T0 })
-      expect(await settle(), groupMode).toEqual([['default']])
-      expect(ids(await store.claimJobs(loop({ workerId }))), groupMode).toEqual([g2])
+      if (end === 'succeeded') await other.completeJobs({ completions: [{ id: g1!, outcome: end }], now: T0 })
+      else await other.cancelJobs({ filter: { ids: [g1!] }, now: T0 })
+      expect(await settle(), name).toEqual([['default']])
+      expect(ids(await store.claimJobs(loop({ workerId }))), name).toEqual([g2])
       await db.pool.query(`TRUNCATE ${db.table('jobs')}`)
       await settle()
     }

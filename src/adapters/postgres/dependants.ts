@@ -43,31 +43,31 @@ export function deleteEdgesSql(names: SqlNames, ids: string): string {
 
 /**
  * A query of the jobs to wake (`queue`, `priority`, `run_at`), due by `now` (SQL timestamptz; null:
- * due or not): the waiting dependants whose ids `dependants` selects, and for each group of the jobs
+ * due or not): the waiting dependants whose ids `dependants` selects (null: none), and for each group of the jobs
  * `groups` selects (a query of `group_key`, nulls allowed, and `id`; null: no groups), its first
  * waiting job by id after them. Each group is one probe of `jobs_group_idx`, fenced so it stays one.
  */
 export function wokenJobsSql(
   names: SqlNames,
-  dependants: string,
+  dependants: string | null,
   groups: string | null,
   now: string | null,
 ): string {
   const due = (a: string) => (now === null ? '' : ` AND ${a}.run_at <= ${now}`)
+  const parts: string[] = []
   // One probe of the primary key per dependant, fenced: with the state condition in the same scan, a
   // table whose statistics show few live rows is planned as a walk of a state-partial index.
-  const woken = `SELECT d.queue, d.priority, d.run_at
+  if (dependants !== null)
+    parts.push(`SELECT d.queue, d.priority, d.run_at
       FROM (${dependants}) w(id) CROSS JOIN LATERAL (
         SELECT d.queue, d.priority, d.run_at, d.state FROM ${names.jobs} d WHERE d.id = w.id OFFSET 0
       ) d
-      WHERE d.state IN ${WAITING_SQL}${due('d')}`
-  if (groups === null) return woken
+      WHERE d.state IN ${WAITING_SQL}${due('d')}`)
   // The probe starts after the group's finished job (in \`fifo\` mode the group's waiting jobs all come
   // after it): the dead entries of the group's earlier jobs, which a held xmin horizon keeps in the
   // index, are not walked. The finished jobs are still \`running\` in the statement's snapshot.
-  return `${woken}
-      UNION ALL
-      SELECT n.queue, n.priority, n.run_at
+  if (groups !== null)
+    parts.push(`SELECT n.queue, n.priority, n.run_at
       FROM (
         SELECT k.group_key, min(k.id) AS after_id FROM (${groups}) k(group_key, id)
         WHERE k.group_key IS NOT NULL GROUP BY k.group_key
@@ -78,7 +78,9 @@ export function wokenJobsSql(
           AND n.group_key IS NOT NULL AND n.state IN ${PENDING_SQL} AND n.state <> 'running'
         ORDER BY n.group_key, n.id LIMIT 1 OFFSET 0
       ) n
-      WHERE n.state IN ${WAITING_SQL}${due('n')}`
+      WHERE n.state IN ${WAITING_SQL}${due('n')}`)
+  if (parts.length === 0) throw new Error('wokenJobsSql needs dependants, groups or both')
+  return parts.join('\n      UNION ALL\n      ')
 }
 
 /** How many edges one sweep reads. */

@@ -164,7 +164,8 @@ function maxAttempts(a: string): string {
 
 /**
  * Cancels matching waiting or running jobs and, transitively, their waiting dependants; notifies
- * `<schema>_cancel` with the ids that were running. Returns the matching ids, in id order.
+ * `<schema>_cancel` with the ids that were running, and `<schema>_jobs` with the next jobs of the
+ * groups those held (dependants.ts). Returns the matching ids, in id order.
  */
 export async function cancelJobs(
   target: SqlTarget,
@@ -176,6 +177,7 @@ export async function cancelJobs(
   const where = jobFilterSql(filter, 'j', p)
   const nowSql = nowMs(p.add(now ?? null))
   const channel = p.add(names.cancelChannel)
+  const jobsChannel = p.add(names.jobsChannel)
   const rows = await queryRows<{ id: string | null }>(target, {
     text: `WITH RECURSIVE matched AS (
         SELECT j.id, j.state FROM ${names.jobs} j WHERE ${where} AND j.state IN ${UNIQUE_SQL} FOR UPDATE
@@ -190,8 +192,13 @@ export async function cancelJobs(
         SELECT pg_notify(${channel}::text, json_agg(r.id::text)::text)
         FROM (SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / ${IDS_PER_NOTIFICATION} AS chunk FROM source s WHERE s.was = 'running') r
         GROUP BY r.chunk
+      ), woken AS (
+        ${wokenJobsSql(names, null, "SELECT group_key, id FROM source WHERE was = 'running'", fromMs(nowSql))}
+      ), woke AS (
+        ${notifyJobsSql(jobsChannel, { from: 'woken w', queue: 'w.queue', priority: 'w.priority', runAtMs: toMs('w.run_at') })}
       )
-      SELECT s.id::text AS id, (SELECT count(*) FROM notified) AS notified, (SELECT count(*) FROM cascaded) AS cascaded
+      SELECT s.id::text AS id, (SELECT count(*) FROM notified) AS notified, (SELECT count(*) FROM woke) AS woke,
+        (SELECT count(*) FROM cascaded) AS cascaded
       FROM (SELECT 1) one LEFT JOIN source s ON true
       ORDER BY s.id`,
     values: p.values,
