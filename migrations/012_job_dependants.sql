@@ -6,7 +6,8 @@
 -- keys of its dependants. A table of its own (and not a probe of the dependants' GIN index on every
 -- completion) so that a completion costs nothing more where no job has dependencies: it reads an empty
 -- table. Rows left behind (a dependency that finished while its dependant's insert was committing, a
--- dependant enqueued by a process of an earlier version) are swept by the rescue pass.
+-- dependant enqueued by a process of an earlier version, a TRUNCATE of `jobs`) are swept by the rescue
+-- pass. Nothing here locks `jobs` beyond reading it: processes of the previous version go on meanwhile.
 -- `:schema` is replaced by the quoted schema name when the migration runs; nothing else is substituted.
 
 CREATE TABLE :schema.job_dependants (
@@ -27,15 +28,3 @@ WHERE j.depends_on IS NOT NULL
 -- delete is planned as a read of its no pages (about 3 us) and not as a probe of its primary key per
 -- finished id (about 70 us per batch of 100), which the planner's guess for a never-analyzed table gives.
 ANALYZE :schema.job_dependants;
-
--- TRUNCATE of `jobs` (tests, a reset by hand) empties it too: ids may start again.
-CREATE FUNCTION :schema.truncate_job_dependants() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  TRUNCATE :schema.job_dependants;
-  RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER jobs_truncate_dependants AFTER TRUNCATE ON :schema.jobs
-  FOR EACH STATEMENT EXECUTE FUNCTION :schema.truncate_job_dependants();

@@ -252,6 +252,64 @@ describePostgres('keyset claim: notified keys ahead of the cursor', () => {
     expect(ids(await store.claimJobs(loop({ now: T0 + 10 })))).toEqual([dependant])
   })
 
+  it("a failed workflow retried as a whole: the dependency's later success notifies its dependant", async () => {
+    const { store, settle } = await listeningStore()
+    const [dependency] = await insert(store, [{ priority: 5 }])
+    const [dependant] = await insert(store, [{ priority: 5, dependsOn: [dependency!] }])
+    expect(ids(await store.claimJobs(loop({ capacity: 1 })))).toEqual([dependency])
+    await store.completeJobs({
+      completions: [
+        { id: dependency!, outcome: 'failed', error: { attempt: 1, at: T0, name: 'Error', message: 'x' } },
+      ],
+      now: T0,
+    })
+    expect((await store.getJob({ id: dependant! }))?.state).toBe('cancelled')
+    expect(await store.retryJobs({ filter: { ids: [dependency!, dependant!] }, now: T0 })).toBe(2)
+    const [later] = await insert(store, [{ priority: 5, runAt: T0 + 10 }])
+    await settle()
+    expect(ids(await store.claimJobs(loop({ capacity: 1, now: T0 + 10 })))).toEqual([dependency])
+    expect(ids(await store.claimJobs(loop({ now: T0 + 10 })))).toEqual([later])
+    await settle()
+    await otherProcess().completeJobs({
+      completions: [{ id: dependency!, outcome: 'succeeded' }],
+      now: T0 + 10,
+    })
+    expect(await settle()).toEqual([['default']])
+    expect(ids(await store.claimJobs(loop({ now: T0 + 10 })))).toEqual([dependant])
+  })
+
+  it("deleting or cancelling a group's waiting head (fifo), or a rescue failing its running job, notifies the next job", async () => {
+    const { store, settle } = await listeningStore()
+    await store.recordHeartbeat({ processId: 'alive', now: T0 })
+    const cases: Record<string, (head: string) => Promise<unknown>> = {
+      deleteJobs: (head) => otherProcess().deleteJobs({ filter: { ids: [head] } }),
+      cancelJobs: (head) => otherProcess().cancelJobs({ filter: { ids: [head] }, now: T0 }),
+      'rescue, out of attempts': async (head) => {
+        const rescued = await otherProcess().rescueJobs({ now: T0, staleAfterMs: 1000, limit: 10 })
+        expect(rescued.map((j) => [j.id, j.state])).toEqual([[head, 'failed']])
+      },
+    }
+    for (const [name, end] of Object.entries(cases)) {
+      const workerId = `alive:${name}`
+      const running = name.startsWith('rescue')
+      // The head: waiting (another kind, so the loop never takes it), or running on a dead process.
+      const [head] = await insert(store, [
+        { groupKey: 'g', kind: running ? 'test' : 'other', maxAttempts: 1, runAt: T0 - 10_000 },
+      ])
+      if (running)
+        expect(ids(await store.claimJobs(claim({ workerId: 'dead-process:1', capacity: 1 })))).toEqual([head])
+      const [next] = await insert(store, [{ groupKey: 'g', runAt: T0 - 10_000 }])
+      const [later] = await insert(store, [{ runAt: T0 }])
+      expect(ids(await store.claimJobs(loop({ workerId }))), name).toEqual([later])
+      await settle()
+      await end(head!)
+      expect(await settle(), name).toEqual([['default']])
+      expect(ids(await store.claimJobs(loop({ workerId }))), name).toEqual([next])
+      await db.pool.query(`TRUNCATE ${db.table('jobs')}`)
+      await settle()
+    }
+  })
+
   it("a group job finished by another process notifies the group's next job", async () => {
     const { store, settle } = await listeningStore()
     const other = otherProcess()

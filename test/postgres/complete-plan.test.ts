@@ -56,6 +56,15 @@ describePostgres('completion plan under a held horizon', () => {
   async function heldHorizonWithTenRunning(): Promise<{ client: pg.Client; ids: string[] }> {
     const client = await connect()
     const ids = await insertRunning(client, 10)
+    // They belong to groups and have dependants: the statements probe for both.
+    await client.query(
+      `UPDATE ${db.table('jobs')} SET group_key = 'g' || (id % 3) WHERE id = ANY($1::bigint[])`,
+      [ids],
+    )
+    await client.query(
+      `INSERT INTO ${db.table('job_dependants')} SELECT unnest($1::bigint[]), 900000000 + g FROM generate_series(1, 3) g`,
+      [ids],
+    )
     const holder = await connect()
     await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ')
     await holder.query('SELECT 1')

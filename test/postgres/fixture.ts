@@ -86,7 +86,9 @@ export function useStore(): StoreFixture {
   }, 90_000)
   beforeEach(async () => {
     const s = quoteIdentifier(testSchema!.schema)
-    await pool!.query(`TRUNCATE ${s}.jobs, ${s}.job_history, ${s}.queues, ${s}.schedules RESTART IDENTITY`)
+    await pool!.query(
+      `TRUNCATE ${s}.jobs, ${s}.job_history, ${s}.job_dependants, ${s}.queues, ${s}.schedules RESTART IDENTITY`,
+    )
   })
   afterAll(async () => {
     await store?.close()

@@ -40,7 +40,7 @@ export function postgresStoreFactory(name: string, open: () => Promise<PostgresT
       if (!store || !target) throw new Error('the PostgreSQL target is not open')
       const s = quoteIdentifier(target.schema)
       await target.pool.query(
-        `TRUNCATE ${s}.jobs, ${s}.job_history, ${s}.queues, ${s}.schedules, ${s}.processes RESTART IDENTITY`,
+        `TRUNCATE ${s}.jobs, ${s}.job_history, ${s}.job_dependants, ${s}.queues, ${s}.schedules, ${s}.processes RESTART IDENTITY`,
       )
       return store
     },

@@ -21,7 +21,8 @@
  * What the cursor can miss without a notification, a claim from the front takes at least once every
  * `fullScanIntervalMs`: a due time behind it (a retry or scheduled job that came due later, a
  * producer's clock), a notification that was lost or sent by an earlier version (a dependant enqueued
- * by a process older than migration 012 too), a group's next job when its running job's
+ * by a process older than migration 012 too), a dependant whose insert committed while its
+ * dependency's completion statement ran (dependants.ts), a group's next job when its running job's
  * `groupLockTimeoutMs` passed, a group job ordered before the group's first waiting job by id (in
  * `release` mode, or by priority; when this store finished the group's job, `finished` moves the
  * cursor back to that job's key at once), and a job skipped while another claim held its lock. No job is lost or taken out of its group's

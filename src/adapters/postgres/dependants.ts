@@ -6,16 +6,21 @@
  * every process's claim loops read as a place to start again (jobs-notification.ts):
  *
  * - the waiting dependants of jobs that succeeded or were deleted (a dependency found nowhere counts
- *   as met), found through `job_dependants`, whose rows the insert of a dependant writes for each of
- *   its unfinished dependencies and the finish of a dependency deletes. Where no job has dependencies
- *   the table is empty and a completion reads nothing more than that;
+ *   as met), found through `job_dependants`, whose rows the insert of a dependant (and a retry that
+ *   brings one back from history) writes for each of its unfinished dependencies, and the end of a
+ *   dependency (completion, cascade, cancel, delete, a rescue out of attempts) deletes. Where no job
+ *   has dependencies the table is empty and a completion reads nothing more than that;
  * - the first waiting job (by id) after each job of a group that finished, retried, snoozed or was
- *   released: in `fifo` mode the group's next job.
+ *   released, was cancelled, deleted or rescued: in `fifo` mode the group's next job (a waiting job
+ *   holds its group for the later ones there, so a deleted or cancelled waiting one counts too).
  *
  * A notified key need not be claimable yet (a dependant waiting for another dependency too, a group
- * still held): its claim just starts there and takes what is. Rows left behind in `job_dependants`
- * (a dependency that finished while its dependant's insert was committing, a job removed by a rescue,
- * an orphan check or a process of an earlier version) are removed by `DependantsSweep`.
+ * still held): its claim just starts there and takes what is. Not notified, so taken by the next full
+ * scan: a dependant whose insert commits while its dependency's completion statement runs (that
+ * statement's snapshot does not see the new row, and the dependant's own notification came while the
+ * dependency still ran). Rows left behind in `job_dependants` (that same case, a job failed by an
+ * orphan check, a TRUNCATE of `jobs`, a dependant enqueued by a process of an earlier version) are
+ * removed by `DependantsSweep`.
  */
 import { queryRows, type SqlTarget } from './queryable.js'
 import { PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
@@ -30,6 +35,22 @@ export function insertEdgesSql(names: SqlNames, inserted: string, found: string)
       FROM ${inserted} ins CROSS JOIN LATERAL unnest(ins.depends_on) AS d(id)
       JOIN ${found} f ON f.id = d.id AND f.live
       WHERE ins.state IN ${WAITING_SQL}`
+}
+
+/**
+ * CTE body writing the edges of the jobs of CTE `restored` (columns `id`, `depends_on`) that a retry
+ * moved back from history, for each dependency still unfinished in `jobs` or moved back with them (a
+ * failed workflow retried as a whole). Rows already there are kept.
+ */
+export function restoredEdgesSql(names: SqlNames, restored: string): string {
+  return `INSERT INTO ${names.dependants} (dependency_id, dependant_id)
+      SELECT DISTINCT d.id, r.id
+      FROM ${restored} r CROSS JOIN LATERAL unnest(r.depends_on) AS d(id)
+      WHERE r.depends_on IS NOT NULL AND (
+        d.id IN (SELECT x.id FROM ${restored} x)
+        OR EXISTS (SELECT 1 FROM ${names.jobs} x WHERE x.id = d.id AND x.finished_at IS NULL)
+      )
+      ON CONFLICT DO NOTHING`
 }
 
 /**
@@ -83,6 +104,9 @@ export function wokenJobsSql(
   return parts.join('\n      UNION ALL\n      ')
 }
 
+/** The changes to `job_dependants` since its last ANALYZE past which a rescue pass analyzes it. */
+export const ANALYZE_AFTER_CHANGES = 1000
+
 /** How many edges one sweep reads. */
 export const SWEEP_BATCH = 1000
 
@@ -105,8 +129,12 @@ export class DependantsSweep {
     this.#elapsed = elapsed
   }
 
-  /** Sweeps one batch unless one was swept within `SWEEP_INTERVAL_MS`; returns the edges removed. */
+  /**
+   * Analyzes the table when it changed a lot since it was last analyzed, then sweeps one batch unless
+   * one was swept within `SWEEP_INTERVAL_MS`; returns the edges removed.
+   */
   async sweep(target: SqlTarget): Promise<number> {
+    await this.#analyzeIfGrown(target)
     const at = this.#elapsed()
     if (at - this.#sweptAt < SWEEP_INTERVAL_MS) return 0
     this.#sweptAt = at
@@ -122,6 +150,7 @@ export class DependantsSweep {
             SELECT e.dependency_id, e.dependant_id FROM ${names.dependants} e
             WHERE (e.dependency_id, e.dependant_id) > ($1::bigint, $2::bigint)
             ORDER BY e.dependency_id, e.dependant_id LIMIT $3::int
+            FOR UPDATE SKIP LOCKED
           ), swept AS (
             DELETE FROM ${names.dependants} e USING batch b
             WHERE e.dependency_id = b.dependency_id AND e.dependant_id = b.dependant_id
@@ -139,5 +168,29 @@ export class DependantsSweep {
     const full = (row?.seen ?? 0) >= SWEEP_BATCH && row?.last_dependency != null && row.last_dependant != null
     this.#after = full ? [row.last_dependency!, row.last_dependant!] : ['0', '0']
     return row?.swept ?? 0
+  }
+
+  /**
+   * The completions' delete of edges is a prepared statement: its plan, made while the table was
+   * empty (a read of its no pages), would read every row once the table fills, until the next
+   * ANALYZE (autovacuum's, when it runs at all). So each rescue pass looks at the table's changes
+   * since its last ANALYZE, and analyzes it (a sample, a few milliseconds) when they exceed both
+   * `ANALYZE_AFTER_CHANGES` and the rows the planner counts on: the plans are then made again.
+   * Without the privilege (not the table's owner), PostgreSQL skips it with a warning.
+   */
+  async #analyzeIfGrown(target: SqlTarget): Promise<void> {
+    const names = this.#names
+    const [row] = await queryRows<{ changed: string | null; rows: number | null }>(target, {
+      name: `${names.statementPrefix}dependants_changes`,
+      text: `SELECT s.n_mod_since_analyze::text AS changed, c.reltuples AS rows
+        FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+        WHERE c.oid = to_regclass($1::text)`,
+      values: [names.dependants],
+    })
+    const changed = Number(row?.changed ?? 0)
+    if (changed > ANALYZE_AFTER_CHANGES && changed > (row?.rows ?? 0)) {
+      // SKIP_LOCKED: another process's ANALYZE or a VACUUM at work on it does the same or will.
+      await queryRows(target, { text: `ANALYZE (SKIP_LOCKED) ${names.dependants}`, values: [] })
+    }
   }
 }

@@ -7,7 +7,7 @@ import type { JobRecord, JobState } from '../../core/domain/job.js'
 import { JOB_STATES } from '../../core/domain/job.js'
 import type { JobFilter, ListJobsParams, QueueStats } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
-import { deleteEdgesSql, wokenJobsSql } from './dependants.js'
+import { deleteEdgesSql, restoredEdgesSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, everyJobSql, rowWith } from './history-sql.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'
@@ -143,6 +143,8 @@ export async function retryJobs(
       ), restored AS (
         ${copyRowsSql(names.jobs, 'moved_back')}
         RETURNING queue, priority, run_at
+      ), edges AS (
+        ${restoredEdgesSql(names, 'moved_back')}
       ), notified AS (
         ${notifyJobsSql(channel, {
           from: '(SELECT queue, priority, run_at FROM updated UNION ALL SELECT queue, priority, run_at FROM restored) q',
@@ -164,8 +166,8 @@ function maxAttempts(a: string): string {
 
 /**
  * Cancels matching waiting or running jobs and, transitively, their waiting dependants; notifies
- * `<schema>_cancel` with the ids that were running, and `<schema>_jobs` with the next jobs of the
- * groups those held (dependants.ts). Returns the matching ids, in id order.
+ * `<schema>_cancel` with the ids that were running, and `<schema>_jobs` with the next jobs of their
+ * groups (a running job holds its group, and in \`fifo\` mode so does a waiting one: dependants.ts). Returns the matching ids, in id order.
  */
 export async function cancelJobs(
   target: SqlTarget,
@@ -193,7 +195,7 @@ export async function cancelJobs(
         FROM (SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / ${IDS_PER_NOTIFICATION} AS chunk FROM source s WHERE s.was = 'running') r
         GROUP BY r.chunk
       ), woken AS (
-        ${wokenJobsSql(names, null, "SELECT group_key, id FROM source WHERE was = 'running'", fromMs(nowSql))}
+        ${wokenJobsSql(names, null, 'SELECT group_key, id FROM source', fromMs(nowSql))}
       ), woke AS (
         ${notifyJobsSql(jobsChannel, { from: 'woken w', queue: 'w.queue', priority: 'w.priority', runAtMs: toMs('w.run_at') })}
       )
@@ -269,17 +271,18 @@ function byId(a: JobRecord, b: JobRecord): number {
 
 /**
  * Deletes matching jobs that are not running; returns the count. A deleted dependency counts as met:
- * its waiting dependants are notified (dependants.ts). (A job that is not running holds no group.)
+ * its waiting dependants are notified, and so are the next jobs of its groups (in `fifo` mode a
+ * waiting job holds its group for the later ones: dependants.ts).
  */
 export async function deleteJobs(target: SqlTarget, names: SqlNames, filter: JobFilter): Promise<number> {
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
   const channel = p.add(names.jobsChannel)
   const [row] = await queryRows<{ count: number }>(target, {
-    text: `WITH deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' RETURNING j.id),
+    text: `WITH deleted AS (DELETE FROM ${names.jobs} j WHERE ${where} AND j.state <> 'running' RETURNING j.id, j.group_key),
         deleted_finished AS (DELETE FROM ${names.history} j WHERE ${where} RETURNING 1),
         freed AS (${deleteEdgesSql(names, 'SELECT id FROM deleted')}),
-        woken AS (${wokenJobsSql(names, 'SELECT dependant_id FROM freed', null, null)}),
+        woken AS (${wokenJobsSql(names, 'SELECT dependant_id FROM freed', 'SELECT group_key, id FROM deleted', null)}),
         notified AS (${notifyJobsSql(channel, { from: 'woken w', queue: 'w.queue', priority: 'w.priority', runAtMs: toMs('w.run_at') })})
       SELECT ((SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_finished))::int AS count,
         (SELECT count(*) FROM notified)::int AS notified`,

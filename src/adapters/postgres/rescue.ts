@@ -8,6 +8,7 @@
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ProcessRecord, ProcessWorker } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
+import { deleteEdgesSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
 import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
@@ -89,7 +90,7 @@ export async function recordHeartbeat(
  * Candidates come oldest first from the partial index of running jobs (`jobs_running_idx`); each is
  * checked against its process's heartbeat by primary key. A job out of attempts ends `failed` (and
  * cancels its waiting dependants, as a completion does) and moves to history, any other becomes `retryable` now and
- * wakes the workers of its queue. The attempt stays counted; the error names the process.
+ * wakes the workers of its queue; the next jobs of their groups are notified too (dependants.ts). The attempt stays counted; the error names the process.
  */
 export function rescueSql(names: SqlNames): string {
   const exhausted = 'j.attempt >= j.max_attempts'
@@ -136,13 +137,20 @@ export function rescueSql(names: SqlNames): string {
       SELECT x.id AS row_id, ${jobColumns('x')} FROM (SELECT * FROM retried UNION ALL SELECT * FROM exhausted) x
     ), ended_badly AS (
       SELECT e.id FROM exhausted e
-    ), ${cascadeCtes(names, 'ended_badly', now)}, notified AS (
+    ), ${cascadeCtes(names, 'ended_badly', now)}, freed AS (
+      ${deleteEdgesSql(names, 'SELECT id FROM exhausted UNION ALL SELECT id FROM cascaded')}
+    ), woken AS (
+      SELECT r.queue, r.priority, r.run_at AS run_at_ms FROM rescued r WHERE r.state = 'retryable'
+      UNION ALL
+      SELECT w.queue, w.priority, ${toMs('w.run_at')} FROM (
+        ${wokenJobsSql(names, null, 'SELECT group_key, id FROM retried UNION ALL SELECT group_key, id FROM exhausted', fromMs(now))}
+      ) w
+    ), notified AS (
       ${notifyJobsSql('$4', {
-        from: 'rescued r',
-        where: "r.state = 'retryable'",
+        from: 'woken r',
         queue: 'r.queue',
         priority: 'r.priority',
-        runAtMs: 'r.run_at',
+        runAtMs: 'r.run_at_ms',
       })}
     ), forgotten AS (
       DELETE FROM ${names.processes} p
