@@ -142,7 +142,9 @@ class CoreQueueImpl implements CoreQueue {
       events: this.#events,
       registry: this.#registry,
       completer: this.#completer,
-      afterComplete: () => this.#lifecycle.wakeAll(),
+      // A store that announces what completions free wakes the workers itself, where the job is.
+      afterComplete:
+        store.capabilities.announcesFreedJobs === true ? () => {} : () => this.#lifecycle.wakeAll(),
       middleware,
     })
     this.#lifecycle = new QueueLifecycle({

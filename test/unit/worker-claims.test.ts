@@ -165,6 +165,61 @@ describe('worker claims', () => {
     await w.worker.stop(0)
   })
 
+  it('claims again when a slot frees after a claim that left less room than the heaviest job it has seen', async () => {
+    // Waiting jobs by weight, taken in order while they fit (a job that does not fit stops the claim).
+    const waiting: number[] = []
+    const asked: number[] = []
+    let next = 0
+    const claim = async ({ capacity }: { capacity: number }): Promise<JobRecord[]> => {
+      asked.push(capacity)
+      await nextTurn()
+      const taken: JobRecord[] = []
+      let used = 0
+      while (waiting.length > 0 && used + waiting[0]! <= capacity) {
+        const weight = waiting.shift()!
+        used += weight
+        taken.push({ id: String(++next), weight } as JobRecord)
+      }
+      return taken
+    }
+    const started: number[] = []
+    const running: (() => void)[] = []
+    const worker = new Worker(settings(4, 0), {
+      clock: new ManualClock(),
+      claim,
+      run: (job) => {
+        started.push(job.weight)
+        return new Promise<void>((resolve) => running.push(resolve))
+      },
+      release: async () => {},
+      onError: (error) => {
+        throw error
+      },
+    })
+    const settle = async () => {
+      for (let i = 0; i < 10; i++) await nextTurn()
+    }
+    worker.start()
+    await settle()
+    waiting.push(3)
+    worker.wake()
+    await waitFor(() => started.length === 1, { message: 'the job of weight 3' })
+    running.shift()!()
+    await settle()
+    // Two light jobs fit; the heavy one behind them does not, and the claim does not say so.
+    waiting.push(1, 1, 3)
+    worker.wake()
+    await waitFor(() => started.length === 3, { message: 'the two light jobs' })
+    const claims = asked.length
+    running.shift()!()
+    // Room 3 now: the freed slot claims again, and the heavy job runs without a wake or a poll.
+    await waitFor(() => started.length === 4, { message: 'the heavy job' })
+    expect(asked.length).toBe(claims + 1)
+    expect(started).toEqual([3, 1, 1, 3])
+    for (const resolve of running.splice(0)) resolve()
+    await worker.stop(0)
+  })
+
   it('claims again when a slot frees after a claim cut by its capacity (a backlog)', async () => {
     const s = store()
     const w = startWorker(s, settings(2, 0))

@@ -55,6 +55,7 @@ export class MemoryStore implements JobStore {
     transactionalEnqueue: true,
     transactionalExecution: false,
     storageHealth: false,
+    announcesFreedJobs: true,
   }
   readonly #jobs = new JobTable()
   readonly #schedules = new ScheduleTable()

@@ -67,6 +67,7 @@ export class PostgresStore implements JobStore {
     transactionalEnqueue: true,
     transactionalExecution: true,
     storageHealth: true,
+    announcesFreedJobs: true,
   }
   /** The schema of Conveyor's tables. */
   readonly schema: string

@@ -52,6 +52,13 @@ export interface StoreCapabilities {
    * it has `storageHealth`; the core reaches it through `storageHealthOf`.
    */
   readonly storageHealth: boolean
+  /**
+   * Every job that a completion, cancel or delete lets run (a retry or release due now, a dependant
+   * whose dependencies are met, a group's next job) is announced through `onJobsAvailable`, to every
+   * process sharing the store. Then the queue does not wake its workers after each completion batch
+   * in case it freed something (absent: false, the queue wakes them).
+   */
+  readonly announcesFreedJobs?: boolean
 }
 
 /** A store's transactional execution, as `transactionalExecutionOf` hands it out. */

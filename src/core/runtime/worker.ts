@@ -1,7 +1,8 @@
 /**
  * A worker: claims jobs from its queues only up to what it can use (free capacity plus a small
  * local buffer), runs each through the executor, and hands outcomes to the completer. It claims only
- * when jobs may be waiting (a wake no claim has looked at yet, or a claim cut by its capacity), and
+ * when jobs may be waiting (a wake no claim has looked at yet, or a claim cut by its capacity: one that
+ * left less room than the heaviest job this worker has claimed may have passed a job over), and
  * claims are grouped: wakes within one event-loop turn become one claim (one `setImmediate`), and
  * wakes that come while a claim is in flight become one claim after it; a wake on an idle worker
  * claims on the next turn. A claim made due by a finished job (the buffer ran below half) goes out at
@@ -92,9 +93,12 @@ export class Worker {
   #wanted = false
   /**
    * Jobs may be waiting that no claim has looked for: a wake came after the last claim started, or
-   * that claim was cut by its capacity. Only then does a freed slot claim again.
+   * that claim was cut by its capacity. Only then does a freed slot claim again (the queue wakes its
+   * workers after completions only when its store does not announce the jobs they free).
    */
   #pending = false
+  /** The heaviest job this worker has claimed: a claim that left less room than it may have left one. */
+  #heaviest = 1
   /** The last claim came back full: a backlog, on which a second claim may overlap the first. */
   #backlog = false
   #immediate = false
@@ -229,7 +233,11 @@ export class Worker {
         // Full: the room left is less than a job of the claim, so the claim was cut by its capacity.
         full = jobs.length > 0 && want - weight < heaviest
         this.#backlog = full
-        if (full) this.#pending = true
+        if (heaviest > this.#heaviest) this.#heaviest = heaviest
+        // A due job heavier than the room left may have been passed over without a word: when the
+        // room left is below the heaviest job this worker has claimed, a freed slot claims again, as
+        // after a full claim. (A job heavier than any before waits for the next wake or poll.)
+        if (full || want - weight < this.#heaviest) this.#pending = true
         this.#adapt(full)
         this.#failures = 0
       }
