@@ -9,6 +9,7 @@ runStoreConformance({
     transactionalEnqueue: true,
     transactionalExecution: false,
     storageHealth: false,
+    announcesFreedJobs: true,
   },
   // Divergences from the Postgres store that the core never reaches (it fires ticks through
   // fireScheduleTick, and never writes a retry for a last attempt); to fix in the memory store.

@@ -35,6 +35,7 @@ export function postgresStoreFactory(name: string, open: () => Promise<PostgresT
       transactionalEnqueue: true,
       transactionalExecution: true,
       storageHealth: true,
+      announcesFreedJobs: true,
     },
     async createStore() {
       if (!store || !target) throw new Error('the PostgreSQL target is not open')

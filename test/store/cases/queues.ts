@@ -107,6 +107,51 @@ export default function queueCases(factory: StoreFactory): void {
       }
     })
 
+    it.skipIf(factory.capabilities.announcesFreedJobs !== true)(
+      'a store that announces freed jobs reports the queues of the dependants and group successors a completion lets run',
+      async () => {
+        const seen: string[][] = []
+        const unsubscribe = store().onJobsAvailable((queues) => seen.push([...queues]))
+        const reported = async () => {
+          const marker = `marker-${seen.length}-${Math.random().toString(36).slice(2, 8)}`
+          await insertIds(store(), [{ queue: marker }])
+          await waitFor(() => seen.some((q) => q.includes(marker)), { message: `wake-up for ${marker}` })
+          const real = seen.filter((q) => !q.some((name) => name.startsWith('marker-')))
+          seen.length = 0
+          return real
+        }
+        try {
+          await waitFor(
+            async () => {
+              await insertIds(store(), [{ queue: 'marker-first' }])
+              return seen.length > 0
+            },
+            { message: 'the first wake-up' },
+          )
+          seen.length = 0
+          // A dependency in queue a, its dependant in queue b; a group's two jobs in queue c.
+          const [dependency, g1] = await insertIds(store(), [{ queue: 'a' }, { queue: 'c', groupKey: 'g' }])
+          const [dependant, g2] = await insertIds(store(), [
+            { queue: 'b', dependsOn: [dependency!] },
+            { queue: 'c', groupKey: 'g' },
+          ])
+          await reported()
+          expect(await claimIds(store(), { queues: ['a', 'c'] })).toEqual([dependency, g1])
+          await store().completeJobs({
+            completions: [
+              { id: dependency!, outcome: 'succeeded' },
+              { id: g1!, outcome: 'succeeded' },
+            ],
+            now: T0,
+          })
+          expect((await reported()).flat().sort()).toEqual(['b', 'c'])
+          expect(await claimIds(store(), { queues: ['b', 'c'] })).toEqual([dependant, g2])
+        } finally {
+          unsubscribe()
+        }
+      },
+    )
+
     it('onJobsCancelled reports the ids cancelJobs cancelled', async () => {
       const cancelled: string[] = []
       const unsubscribe = store().onJobsCancelled((list) => cancelled.push(...list))
