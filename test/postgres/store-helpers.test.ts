@@ -159,6 +159,7 @@ describePostgres('the Postgres store helpers', () => {
         transactionalEnqueue: true,
         transactionalExecution: true,
         storageHealth: true,
+        announcesFreedJobs: true,
       })
       expect(fast.durableClaims).toBe(false)
       expect(durable.durableClaims).toBe(true)
