@@ -16,7 +16,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createPostgresQueue } from '../src/adapters/postgres/index.js'
 import { defineJob } from '../src/core/domain/job-definition.js'
-import { checkPostgres, DatabaseFactory } from './lib/resources.js'
+import { benchDatabases } from './lib/resources.js'
+import { percentile } from './lib/stats.js'
 
 const SCHEMA = 'conveyor'
 const CONCURRENCY = 10
@@ -32,21 +33,11 @@ function arg(name: string, fallback: number): number {
   return value
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
-}
-
 async function main(): Promise<number> {
   const rate = arg('rate', 500)
   const steps = arg('steps', 30)
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-  const problem = await checkPostgres(adminUrl)
-  if (problem) {
-    process.stderr.write(`${problem}\n`)
-    return 3
-  }
-  const databases = new DatabaseFactory(adminUrl)
+  const databases = await benchDatabases()
+  if (!databases) return 3
   const { url } = await databases.create('chain')
   const queue = createPostgresQueue({
     connectionString: url,
@@ -84,14 +75,13 @@ async function main(): Promise<number> {
       await sleep(20)
     }
     const waits = started.slice(1).map((at, i) => at - ended[i]!)
-    const sorted = [...waits].sort((a, b) => a - b)
     const report = {
       rate,
       steps,
       stepWaitMs: {
-        p50: Number(percentile(sorted, 50).toFixed(1)),
-        p90: Number(percentile(sorted, 90).toFixed(1)),
-        max: Number(percentile(sorted, 100).toFixed(1)),
+        p50: Number(percentile(waits, 50).toFixed(1)),
+        p90: Number(percentile(waits, 90).toFixed(1)),
+        max: Number(percentile(waits, 100).toFixed(1)),
         mean: Number((waits.reduce((a, b) => a + b, 0) / waits.length).toFixed(1)),
       },
       chainSeconds: Number(((ended[steps - 1]! - started[0]!) / 1000).toFixed(2)),

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { createPostgresQueue } from '../src/adapters/postgres/index.js'
 import { defineJob } from '../src/core/domain/job-definition.js'
-import { checkPostgres, DatabaseFactory, killChildren, liveChildren } from './lib/resources.js'
+import { benchDatabases, killChildren, liveChildren } from './lib/resources.js'
 
 const SCHEMA = 'conveyor'
 const CONCURRENCY = 10
@@ -94,13 +94,8 @@ async function main(): Promise<number> {
   const rate = arg('rate', 2000)
   const seconds = arg('seconds', 20)
   const warmup = arg('warmup', 5)
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-  const problem = await checkPostgres(adminUrl)
-  if (problem) {
-    process.stderr.write(`${problem}\n`)
-    return 3
-  }
-  const databases = new DatabaseFactory(adminUrl)
+  const databases = await benchDatabases()
+  if (!databases) return 3
   process.on('exit', killChildren)
   const { url } = await databases.create('trickle')
   const producer = createPostgresQueue({

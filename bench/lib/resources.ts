@@ -85,6 +85,20 @@ export async function checkPostgres(url: string): Promise<string | null> {
   }
 }
 
+/**
+ * The database factory of a stand-alone bench script, on `$BENCH_DATABASE_URL` or the local server;
+ * null (the reason written to stderr) when that server does not answer.
+ */
+export async function benchDatabases(): Promise<DatabaseFactory | null> {
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const problem = await checkPostgres(adminUrl)
+  if (problem) {
+    process.stderr.write(`${problem}\n`)
+    return null
+  }
+  return new DatabaseFactory(adminUrl)
+}
+
 /** Whether Redis answers at `location`, with the reason when it does not. */
 export async function checkRedis(location: RedisLocation): Promise<string | null> {
   try {

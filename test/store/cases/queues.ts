@@ -1,6 +1,7 @@
 /** Queues and feeds: `setQueuePaused`, `queueStats`, `pruneJobs`, `onJobsAvailable`, `onJobsCancelled`. */
 import { describe, expect, it } from 'vitest'
 import type { JobState } from '../../../src/core/domain/job.js'
+import type { JobStore } from '../../../src/core/ports/store.js'
 import { waitFor } from '../../support/wait.js'
 import type { StoreFactory } from '../factory.js'
 import { claimIds, insertIds, T0, useStore } from '../helpers.js'
@@ -14,6 +15,39 @@ const ZERO: Record<JobState, number> = {
   succeeded: 0,
   failed: 0,
   cancelled: 0,
+}
+
+/**
+ * Subscribes to `store`'s `onJobsAvailable` and waits until it hears (the Postgres store listens on
+ * a connection of its own: markers are inserted until one arrives). `reported()` inserts a due job
+ * in a marker queue and waits for it, so everything reported before it has arrived, and returns
+ * (and forgets) what was reported besides markers.
+ */
+async function availableFeed(store: () => JobStore) {
+  const seen: string[][] = []
+  const unsubscribe = store().onJobsAvailable((queues) => seen.push([...queues]))
+  const reported = async () => {
+    const marker = `marker-${seen.length}-${Math.random().toString(36).slice(2, 8)}`
+    await insertIds(store(), [{ queue: marker }])
+    await waitFor(() => seen.some((q) => q.includes(marker)), { message: `wake-up for ${marker}` })
+    const real = seen.filter((q) => !q.some((name) => name.startsWith('marker-')))
+    seen.length = 0
+    return real
+  }
+  try {
+    await waitFor(
+      async () => {
+        await insertIds(store(), [{ queue: 'marker-first' }])
+        return seen.length > 0
+      },
+      { message: 'the first wake-up' },
+    )
+  } catch (error) {
+    unsubscribe()
+    throw error
+  }
+  seen.length = 0
+  return { reported, unsubscribe }
 }
 
 export default function queueCases(factory: StoreFactory): void {
@@ -63,27 +97,8 @@ export default function queueCases(factory: StoreFactory): void {
     })
 
     it('onJobsAvailable reports the queues of due jobs after inserts, releases, retries, resumes and due updates', async () => {
-      const seen: string[][] = []
-      const unsubscribe = store().onJobsAvailable((queues) => seen.push([...queues]))
-      /** Inserts a due job in a marker queue and waits for it: everything reported before it has arrived. */
-      const reported = async () => {
-        const marker = `marker-${seen.length}-${Math.random().toString(36).slice(2, 8)}`
-        await insertIds(store(), [{ queue: marker }])
-        await waitFor(() => seen.some((q) => q.includes(marker)), { message: `wake-up for ${marker}` })
-        const real = seen.filter((q) => !q.some((name) => name.startsWith('marker-')))
-        seen.length = 0
-        return real
-      }
+      const { reported, unsubscribe } = await availableFeed(store)
       try {
-        // The Postgres store starts listening on a connection of its own: insert markers until one arrives.
-        await waitFor(
-          async () => {
-            await insertIds(store(), [{ queue: 'marker-first' }])
-            return seen.length > 0
-          },
-          { message: 'the first wake-up' },
-        )
-        seen.length = 0
         const [a, later, moved] = await insertIds(store(), [
           { queue: 'a' },
           { queue: 'b', runAt: T0 + 10 },
@@ -110,25 +125,8 @@ export default function queueCases(factory: StoreFactory): void {
     it.skipIf(factory.capabilities.announcesFreedJobs !== true)(
       'a store that announces freed jobs reports the queues of the dependants and group successors a completion lets run',
       async () => {
-        const seen: string[][] = []
-        const unsubscribe = store().onJobsAvailable((queues) => seen.push([...queues]))
-        const reported = async () => {
-          const marker = `marker-${seen.length}-${Math.random().toString(36).slice(2, 8)}`
-          await insertIds(store(), [{ queue: marker }])
-          await waitFor(() => seen.some((q) => q.includes(marker)), { message: `wake-up for ${marker}` })
-          const real = seen.filter((q) => !q.some((name) => name.startsWith('marker-')))
-          seen.length = 0
-          return real
-        }
+        const { reported, unsubscribe } = await availableFeed(store)
         try {
-          await waitFor(
-            async () => {
-              await insertIds(store(), [{ queue: 'marker-first' }])
-              return seen.length > 0
-            },
-            { message: 'the first wake-up' },
-          )
-          seen.length = 0
           // A dependency in queue a, its dependant in queue b; a group's two jobs in queue c.
           const [dependency, g1] = await insertIds(store(), [{ queue: 'a' }, { queue: 'c', groupKey: 'g' }])
           const [dependant, g2] = await insertIds(store(), [
