@@ -25,8 +25,9 @@
  * dependency's completion statement ran (dependants.ts), a group's next job when its running job's
  * `groupLockTimeoutMs` passed, a group job ordered before the group's first waiting job by id (in
  * `release` mode, or by priority; when this store finished the group's job, `finished` moves the
- * cursor back to that job's key at once), and a job skipped while another claim held its lock. No job is lost or taken out of its group's
- * order; such a job waits up to one interval (and the worker's poll) longer. A slow full scan (the
+ * cursor back to that job's key at once), and a job skipped while another claim held its lock. No
+ * job is lost or taken out of its group's order; such a job waits up to one interval (and the
+ * worker's poll) longer. A slow full scan (the
  * walk of a held horizon's dead entries) puts the next one off to 100 times its duration, at most 15 s
  * (`FULL_SCAN_SHARE`), so those jobs may then wait that long.
  *

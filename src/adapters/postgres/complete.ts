@@ -11,12 +11,11 @@
  */
 import { RUN_LOGS_KEPT } from '../../core/domain/job.js'
 import type { Completion } from '../../core/ports/store.js'
-import { deleteEdgesSql, wokenJobsSql } from './dependants.js'
+import { deleteEdgesSql, notifyWokenSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
 import { isJobId } from './job-id.js'
-import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { CHANGEABLE_SQL, FINAL_SQL, fromMs, nowMs, type SqlNames, toMs, WAITING_SQL } from './sql-names.js'
+import { CHANGEABLE_SQL, FINAL_SQL, fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
 
 /**
  * CTEs `doomed` (recursive), `doomed_rows`, `cascaded` and `cascade_archived` that cancel, at time `now`, the waiting
@@ -169,16 +168,6 @@ export function completeSql(names: SqlNames): string {
       (SELECT count(*) FROM cascaded)::int AS cascaded,
       (SELECT count(*) FROM succeeded_ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified,
       ${skippedSql('written')} AS skipped`
-}
-
-/** The notification of CTE `woken` (see dependants.ts) on channel `channel`, when it has rows. */
-function notifyWokenSql(channel: string): string {
-  return notifyJobsSql(channel, {
-    from: 'woken w',
-    queue: 'w.queue',
-    priority: 'w.priority',
-    runAtMs: toMs('w.run_at'),
-  })
 }
 
 /**

@@ -22,8 +22,9 @@
  * orphan check, a TRUNCATE of `jobs`, a dependant enqueued by a process of an earlier version) are
  * removed by `DependantsSweep`.
  */
+import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { PENDING_SQL, type SqlNames, toMs, WAITING_SQL } from './sql-names.js'
 
 /**
  * CTE body inserting the edges of the jobs of CTE `inserted` (columns `id`, `state`, `depends_on`)
@@ -64,9 +65,10 @@ export function deleteEdgesSql(names: SqlNames, ids: string): string {
 
 /**
  * A query of the jobs to wake (`queue`, `priority`, `run_at`), due by `now` (SQL timestamptz; null:
- * due or not): the waiting dependants whose ids `dependants` selects (null: none), and for each group of the jobs
- * `groups` selects (a query of `group_key`, nulls allowed, and `id`; null: no groups), its first
- * waiting job by id after them. Each group is one probe of `jobs_group_idx`, fenced so it stays one.
+ * due or not): the waiting dependants whose ids `dependants` selects (null: none), and for each group
+ * of the jobs `groups` selects (a query of `group_key`, nulls allowed, and `id`; null: no groups), its
+ * first waiting job by id after them. Each group is one probe of `jobs_group_idx`, fenced so it
+ * stays one.
  */
 export function wokenJobsSql(
   names: SqlNames,
@@ -102,6 +104,16 @@ export function wokenJobsSql(
       WHERE n.state IN ${WAITING_SQL}${due('n')}`)
   if (parts.length === 0) throw new Error('wokenJobsSql needs dependants, groups or both')
   return parts.join('\n      UNION ALL\n      ')
+}
+
+/** The notification of CTE `woken` (a `wokenJobsSql` query) on channel `channel`, when it has rows. */
+export function notifyWokenSql(channel: string): string {
+  return notifyJobsSql(channel, {
+    from: 'woken w',
+    queue: 'w.queue',
+    priority: 'w.priority',
+    runAtMs: toMs('w.run_at'),
+  })
 }
 
 /** The changes to `job_dependants` since its last ANALYZE past which a rescue pass analyzes it. */

@@ -7,7 +7,7 @@ import type { JobRecord, JobState } from '../../core/domain/job.js'
 import { JOB_STATES } from '../../core/domain/job.js'
 import type { JobFilter, ListJobsParams, QueueStats } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
-import { deleteEdgesSql, restoredEdgesSql, wokenJobsSql } from './dependants.js'
+import { deleteEdgesSql, notifyWokenSql, restoredEdgesSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, everyJobSql, rowWith } from './history-sql.js'
 import { jobFilterSql, SqlParams } from './job-filter-sql.js'
 import { assertJobId, isJobId } from './job-id.js'
@@ -197,7 +197,7 @@ export async function cancelJobs(
       ), woken AS (
         ${wokenJobsSql(names, null, 'SELECT group_key, id FROM source', fromMs(nowSql))}
       ), woke AS (
-        ${notifyJobsSql(jobsChannel, { from: 'woken w', queue: 'w.queue', priority: 'w.priority', runAtMs: toMs('w.run_at') })}
+        ${notifyWokenSql(jobsChannel)}
       )
       SELECT s.id::text AS id, (SELECT count(*) FROM notified) AS notified, (SELECT count(*) FROM woke) AS woke,
         (SELECT count(*) FROM cascaded) AS cascaded
@@ -283,7 +283,7 @@ export async function deleteJobs(target: SqlTarget, names: SqlNames, filter: Job
         deleted_finished AS (DELETE FROM ${names.history} j WHERE ${where} RETURNING 1),
         freed AS (${deleteEdgesSql(names, 'SELECT id FROM deleted')}),
         woken AS (${wokenJobsSql(names, 'SELECT dependant_id FROM freed', 'SELECT group_key, id FROM deleted', null)}),
-        notified AS (${notifyJobsSql(channel, { from: 'woken w', queue: 'w.queue', priority: 'w.priority', runAtMs: toMs('w.run_at') })})
+        notified AS (${notifyWokenSql(channel)})
       SELECT ((SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_finished))::int AS count,
         (SELECT count(*) FROM notified)::int AS notified`,
     values: p.values,
