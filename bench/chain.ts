@@ -16,6 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createPostgresQueue } from '../src/adapters/postgres/index.js'
 import { defineJob } from '../src/core/domain/job-definition.js'
+import { positiveArg } from './lib/args.js'
 import { benchDatabases } from './lib/resources.js'
 import { percentile } from './lib/stats.js'
 
@@ -25,17 +26,9 @@ const CONCURRENCY = 10
 const noise = defineJob<{ n: number }>({ kind: 'noise' })
 const step = defineJob<{ i: number }>({ kind: 'step' })
 
-function arg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`)
-  if (at < 0) return fallback
-  const value = Number(process.argv[at + 1])
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
-  return value
-}
-
 async function main(): Promise<number> {
-  const rate = arg('rate', 500)
-  const steps = arg('steps', 30)
+  const rate = positiveArg('rate', 500)
+  const steps = positiveArg('steps', 30)
   const databases = await benchDatabases()
   if (!databases) return 3
   const { url } = await databases.create('chain')

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { createPostgresQueue } from '../src/adapters/postgres/index.js'
 import { defineJob } from '../src/core/domain/job-definition.js'
+import { positiveArg } from './lib/args.js'
 import { benchDatabases, killChildren, liveChildren } from './lib/resources.js'
 
 const SCHEMA = 'conveyor'
@@ -38,14 +39,6 @@ interface WorkerStats {
 
 const job = defineJob<TricklePayload>({ kind: 'trickle' })
 const now = () => performance.timeOrigin + performance.now()
-
-function arg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`)
-  if (at < 0) return fallback
-  const value = Number(process.argv[at + 1])
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
-  return value
-}
 
 /** The worker process: counts claims by wrapping its store's `claimJobs`. */
 async function worker(databaseUrl: string): Promise<void> {
@@ -91,9 +84,9 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 async function main(): Promise<number> {
-  const rate = arg('rate', 2000)
-  const seconds = arg('seconds', 20)
-  const warmup = arg('warmup', 5)
+  const rate = positiveArg('rate', 2000)
+  const seconds = positiveArg('seconds', 20)
+  const warmup = positiveArg('warmup', 5)
   const databases = await benchDatabases()
   if (!databases) return 3
   process.on('exit', killChildren)

@@ -115,3 +115,12 @@ function list(value: string | undefined): string[] {
     .map((s) => s.trim())
     .filter(Boolean)
 }
+
+/** A positive number given as `--name N` to a stand-alone bench script, or `fallback` when absent. */
+export function positiveArg(name: string, fallback: number, argv: readonly string[] = process.argv): number {
+  const at = argv.indexOf(`--${name}`)
+  if (at < 0) return fallback
+  const value = Number(argv[at + 1])
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
+  return value
+}

@@ -177,8 +177,8 @@ export class DependantsSweep {
             (SELECT count(*) FROM batch)::int AS seen, (SELECT count(*) FROM swept)::int AS swept`,
       values: [this.#after[0], this.#after[1], SWEEP_BATCH],
     })
-    const full = (row?.seen ?? 0) >= SWEEP_BATCH && row?.last_dependency != null && row.last_dependant != null
-    this.#after = full ? [row.last_dependency!, row.last_dependant!] : ['0', '0']
+    // A full batch goes on after its last row next time; a short one reached the end: from the start.
+    this.#after = row && row.seen >= SWEEP_BATCH ? [row.last_dependency!, row.last_dependant!] : ['0', '0']
     return row?.swept ?? 0
   }
 

@@ -8,9 +8,8 @@
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ProcessRecord, ProcessWorker } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
-import { deleteEdgesSql, wokenJobsSql } from './dependants.js'
+import { deleteEdgesSql, notifyWokenSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
-import { notifyJobsSql } from './jobs-notification.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type JobRow, jobColumns, toJobRecord } from './row-mapping.js'
 import { fromMs, nowMs, type SqlNames, toMs } from './sql-names.js'
@@ -140,18 +139,11 @@ export function rescueSql(names: SqlNames): string {
     ), ${cascadeCtes(names, 'ended_badly', now)}, freed AS (
       ${deleteEdgesSql(names, 'SELECT id FROM exhausted UNION ALL SELECT id FROM cascaded')}
     ), woken AS (
-      SELECT r.queue, r.priority, r.run_at AS run_at_ms FROM rescued r WHERE r.state = 'retryable'
+      SELECT r.queue, r.priority, r.run_at FROM retried r
       UNION ALL
-      SELECT w.queue, w.priority, ${toMs('w.run_at')} FROM (
-        ${wokenJobsSql(names, null, 'SELECT group_key, id FROM retried UNION ALL SELECT group_key, id FROM exhausted', fromMs(now))}
-      ) w
+      ${wokenJobsSql(names, null, 'SELECT group_key, id FROM retried UNION ALL SELECT group_key, id FROM exhausted', fromMs(now))}
     ), notified AS (
-      ${notifyJobsSql('$4', {
-        from: 'woken r',
-        queue: 'r.queue',
-        priority: 'r.priority',
-        runAtMs: 'r.run_at_ms',
-      })}
+      ${notifyWokenSql('$4')}
     ), forgotten AS (
       DELETE FROM ${names.processes} p
       WHERE p.id = ANY(ARRAY(

@@ -235,9 +235,9 @@ export class Worker {
         this.#backlog = full
         if (heaviest > this.#heaviest) this.#heaviest = heaviest
         // A due job heavier than the room left may have been passed over without a word: when the
-        // room left is below the heaviest job this worker has claimed, a freed slot claims again, as
-        // after a full claim. (A job heavier than any before waits for the next wake or poll.)
-        if (full || want - weight < this.#heaviest) this.#pending = true
+        // room left is below the heaviest job this worker has claimed (always so after a full claim),
+        // a freed slot claims again. (A job heavier than any before waits for the next wake or poll.)
+        if (want - weight < this.#heaviest) this.#pending = true
         this.#adapt(full)
         this.#failures = 0
       }
