@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
@@ -16,6 +17,11 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Vitest's default (one worker fewer than the cores) runs the files one at a time on a 2-core
+    // machine, most of them waiting on PostgreSQL, timers or child processes: two at a time takes
+    // the suite from about 11 to about 7 minutes there. Every file works in its own schema or
+    // database, so files do not see each other's jobs.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
