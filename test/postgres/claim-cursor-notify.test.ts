@@ -62,6 +62,44 @@ describePostgres('keyset claim: notified keys ahead of the cursor', () => {
     expect(ids(await store.claimJobs(loop({ now: T0 + 1 })))).toEqual([low3])
   })
 
+  it('a claim that fails keeps the notified key for the next claim', async () => {
+    const { store, settle } = await listeningStore()
+    await insert(store, [{ priority: 5 }, { priority: 5 }])
+    expect(await store.claimJobs(loop())).toHaveLength(2)
+    await settle()
+    const [urgent] = await insert(store, [{ priority: 1 }])
+    expect(await settle()).toEqual([['default']])
+    // The next claim (the one that would start at the notified key) waits for a lock on jobs and
+    // loses its connection there.
+    const locker = new pg.Client({ connectionString: databaseUrl() })
+    await locker.connect()
+    opened.push({ close: () => locker.end() })
+    await locker.query('BEGIN')
+    await locker.query(`LOCK TABLE ${db.table('jobs')} IN ACCESS EXCLUSIVE MODE`)
+    const failing = store.claimJobs(loop()).then(
+      () => 'claimed',
+      () => 'failed',
+    )
+    const blocked = await waitFor(
+      async () => {
+        const { rows } = await db.pool.query<{ pid: number }>(
+          // The claim's text: pg_stat_activity keeps only its first kilobyte.
+          `SELECT pid FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE 'WITH locked AS%' AND query LIKE $1`,
+          [`%${db.schema}%`],
+        )
+        return rows[0]?.pid
+      },
+      { message: 'the claim to wait for the lock' },
+    )
+    await db.pool.query('SELECT pg_terminate_backend($1)', [blocked])
+    expect(await failing).toBe('failed')
+    await locker.query('COMMIT')
+    // The full scan is an hour away and the cursor is past the urgent job: only the notified key,
+    // given back by the failed claim, brings this claim to it.
+    expect(ids(await store.claimJobs(loop()))).toEqual([urgent])
+  })
+
   it('a notification moves the cursor of its own queues only', async () => {
     const { store, settle } = await listeningStore()
     const queues = ['a', 'b']
