@@ -164,7 +164,8 @@ describeServer('conveyor against a PostgreSQL server', () => {
     })
     try {
       const [, pageUrl] = await admin.waitForOutput(/Admin page: (http:\/\/\S+)/)
-      expect(admin.stdout()).toContain('Sign in as "ops".')
+      // Each line is its own write: the lines after the address may arrive a moment later.
+      await admin.waitForOutput(/^Sign in as "ops"\.$/m)
       expect((await fetch(pageUrl!)).status).toBe(401)
       const authorization = `Basic ${Buffer.from('ops:correct-horse').toString('base64')}`
       const page = await fetch(pageUrl!, { headers: { authorization } })
@@ -185,7 +186,7 @@ describeServer('conveyor against a PostgreSQL server', () => {
     })
     try {
       const [, pageUrl] = await admin.waitForOutput(/Admin page: (http:\/\/\S+)/)
-      expect(admin.stdout()).toContain('JSON API: 2 bearer tokens')
+      await admin.waitForOutput(/^JSON API: 2 bearer tokens/m)
       const api = new URL('api/v1/queues', pageUrl).href
       expect((await fetch(api)).status).toBe(401)
       expect((await fetch(api, { headers: { authorization: `Bearer ${'c'.repeat(40)}` } })).status).toBe(401)

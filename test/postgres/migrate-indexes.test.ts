@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { copyRowsSql, rowWith } from '../../src/adapters/postgres/history-sql.js'
 import { loadMigrations, migrate } from '../../src/adapters/postgres/migrate.js'
 import { type SqlNames, sqlNames } from '../../src/adapters/postgres/sql-names.js'
-import { createTestSchema } from '../support/database.js'
+import { createTestSchema, dropDatabase } from '../support/database.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres } from './fixture.js'
 
@@ -339,7 +339,7 @@ describePostgres('migration 011 under load', () => {
       expect((await jobIndexes(other, 'populated_reset')).has('jobs_claim_time_idx')).toBe(true)
     } finally {
       await other.end()
-      await admin.query(`DROP DATABASE ${database} WITH (FORCE)`)
+      await dropDatabase(admin, database)
       await admin.end()
     }
   })

@@ -9,6 +9,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
+import { dropDatabase } from '../support/database.js'
 import { databaseUrl, describePostgres } from './fixture.js'
 
 const noop = defineJob<{ n: number }>({ kind: 'noop' })
@@ -46,7 +47,7 @@ describePostgres('storage health on a server', () => {
     await pool?.end()
     const client = admin()
     await client.connect()
-    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+    await dropDatabase(client, database)
     await client.end()
   })
 

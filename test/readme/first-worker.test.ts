@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { provideDatabase } from '../support/database.js'
+import { dropDatabase, provideDatabase } from '../support/database.js'
 
 const root = join(import.meta.dirname, '..', '..')
 const database = await provideDatabase()
@@ -39,7 +39,7 @@ describe.skipIf('skip' in database)('README: the first worker', () => {
   const name = `conveyor_first_worker_${randomBytes(4).toString('hex')}`
   const admin = 'skip' in database ? null : new pg.Pool({ connectionString: database.url, max: 1 })
   afterAll(async () => {
-    await admin?.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    if (admin) await dropDatabase(admin, name)
     await admin?.end()
   })
 

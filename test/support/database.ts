@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import pg from 'pg'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
+import { waitFor } from './wait.js'
 
 /** A database to test against, and how to let go of it. */
 export interface ProvidedDatabase {
@@ -98,4 +99,19 @@ export function createTestSchema(url: string, prefix = 'conveyor_test'): TestSch
       }
     },
   }
+}
+
+/**
+ * Drops database `name` once its sessions are gone. `pg.Pool#end()` resolves before its connections
+ * have closed, and `DROP DATABASE ... WITH (FORCE)` terminates the ones still closing: their clients,
+ * whose pool took its error listener away, throw the termination as an uncaught exception (seen with
+ * test files running in parallel).
+ */
+export async function dropDatabase(admin: pg.Pool | pg.ClientBase, name: string): Promise<void> {
+  await waitFor(
+    async () =>
+      (await admin.query('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [name])).rowCount === 0,
+    { message: `the sessions of database ${name} to close` },
+  )
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`)
 }
