@@ -58,9 +58,9 @@ function claimValues(workerId: string, limit: number, start: ScanStart = FRONT):
 
 const toClaimed = (job: JobRecord): ClaimedJob => ({ id: job.id, attempt: job.attempt, payload: job.payload })
 
-/** What baseline, D and E share: the schema's insert, completion and counts. */
+/** What baseline, D, E and F share: the schema's insert, completion and counts. */
 function onTodaysTable(
-  id: 'baseline' | 'D' | 'E',
+  id: 'baseline' | 'D' | 'E' | 'F',
   title: string,
   alter: readonly string[],
   openClaimer: (workerId: string) => Claimer,
@@ -165,4 +165,31 @@ export const keysetClaim: Candidate = onTodaysTable(
   "today's table, claim resumes its scan at a cursor (the adapter's default lookback, full scan every 1 s)",
   [],
   keysetClaimer,
+)
+
+/**
+ * F: today's table and statements with no index that a claim changes, so that every claim is a HOT
+ * update (the job row stays on its page and no index takes an entry): the claim, kind, group and
+ * unique-key indexes lose their state predicates (`jobs` holds only unfinished jobs since migration
+ * 009, so they then also cover running and paused jobs, which claims filter in the heap), the two
+ * running indexes are dropped, and the table keeps half of each page free. Statements only: the rescue
+ * and the group checks would need another way to find running jobs.
+ */
+export const hotClaim: Candidate = onTodaysTable(
+  'F',
+  "today's table, no index on what a claim changes (every claim a HOT update), fillfactor 50",
+  [
+    `DROP INDEX ${names.quotedSchema}.jobs_running_idx`,
+    `DROP INDEX ${names.quotedSchema}.jobs_group_running_idx`,
+    `DROP INDEX ${names.quotedSchema}.jobs_claim_priority_idx`,
+    `CREATE INDEX jobs_claim_priority_idx ON ${names.jobs} (queue, priority, run_at, id)`,
+    `DROP INDEX ${names.quotedSchema}.jobs_waiting_kind_idx`,
+    `CREATE INDEX jobs_waiting_kind_idx ON ${names.jobs} (kind, queue, run_at)`,
+    `DROP INDEX ${names.quotedSchema}.jobs_group_idx`,
+    `CREATE INDEX jobs_group_idx ON ${names.jobs} (group_key, id) WHERE group_key IS NOT NULL`,
+    `DROP INDEX ${names.quotedSchema}.jobs_unique_key_held_idx`,
+    `CREATE UNIQUE INDEX jobs_unique_key_held_idx ON ${names.jobs} (kind, unique_key) WHERE unique_key IS NOT NULL`,
+    `ALTER TABLE ${names.jobs} SET (fillfactor = 50)`,
+  ],
+  adapterClaimer,
 )

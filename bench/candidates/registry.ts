@@ -1,5 +1,5 @@
 /** The storage candidates of issue 19 by id, and their labels in reports. */
-import { baseline, fewerIndexes, keysetClaim } from './current-table.js'
+import { baseline, fewerIndexes, hotClaim, keysetClaim } from './current-table.js'
 import { narrowWaiting, rotatingWaiting, withHistory } from './narrow.js'
 import { type Candidate, type CandidateId, candidateLabel } from './types.js'
 
@@ -11,6 +11,7 @@ export const CANDIDATES: readonly Candidate[] = [
   rotatingWaiting,
   fewerIndexes,
   keysetClaim,
+  hotClaim,
 ]
 
 /** The candidates' ids, in report order. */
