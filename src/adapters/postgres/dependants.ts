@@ -97,7 +97,7 @@ export function wokenJobsSql(
       ) k
       CROSS JOIN LATERAL (
         SELECT n.queue, n.priority, n.run_at, n.state FROM ${names.jobs} n
-        WHERE n.group_key = k.group_key AND (n.group_key, n.id) > (k.group_key, k.after_id)
+        WHERE n.group_key = k.group_key AND n.id > k.after_id
           AND n.group_key IS NOT NULL AND n.state IN ${PENDING_SQL} AND n.state <> 'running'
         ORDER BY n.group_key, n.id LIMIT 1 OFFSET 0
       ) n
