@@ -1,0 +1,122 @@
+/**
+ * A large backlog in one job group (README, Groups): `--backlog` jobs of one `fifo` group wait in a
+ * queue beside `--others` jobs without a group; one process, one worker of concurrency 10, defaults
+ * otherwise. Reported: the rate of the group's first `--measure` jobs, and how long the ungrouped jobs
+ * took to drain meanwhile, against the same queue with the backlog in no group at all (same run, same
+ * database server).
+ *
+ * Only the group's first job can run, so every claim that wants more than one job reads on past the
+ * group's other waiting jobs, checking each against its group: a claim's cost grows with the
+ * group's backlog.
+ *
+ *   npx tsx bench/group-backlog.ts --backlog 5000 --others 2000 --measure 300
+ *
+ * Each case runs in a database created fresh and dropped on any exit.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createPostgresQueue } from '../src/adapters/postgres/index.js'
+import { defineJob } from '../src/core/domain/job-definition.js'
+import { positiveArg } from './lib/args.js'
+import { benchDatabases } from './lib/resources.js'
+
+const SCHEMA = 'conveyor'
+const CONCURRENCY = 10
+const BATCH = 1000
+
+const grouped = defineJob<{ n: number }>({ kind: 'grouped' })
+const other = defineJob<{ n: number }>({ kind: 'other' })
+
+interface CaseResult {
+  readonly case: string
+  /** Jobs per second of the backlog's first `measure` jobs. */
+  readonly backlogJobsPerSecond: number
+  /** Seconds until every ungrouped job had run. */
+  readonly othersSeconds: number
+}
+
+async function runCase(
+  databases: NonNullable<Awaited<ReturnType<typeof benchDatabases>>>,
+  name: string,
+  groupKey: string | undefined,
+  backlog: number,
+  others: number,
+  measure: number,
+): Promise<CaseResult> {
+  const { name: database, url } = await databases.create(`groups_${name.replace(/\W/g, '_')}`)
+  const queue = createPostgresQueue({
+    connectionString: url,
+    schema: SCHEMA,
+    queues: { default: { concurrency: CONCURRENCY } },
+  })
+  const backlogDone: number[] = []
+  let othersDone = 0
+  let othersAt = 0
+  queue.register(grouped, async () => {
+    backlogDone.push(performance.now())
+  })
+  queue.register(other, async () => {
+    if (++othersDone === others) othersAt = performance.now()
+  })
+  try {
+    await queue.migrate()
+    for (let start = 0; start < backlog; start += BATCH) {
+      const size = Math.min(BATCH, backlog - start)
+      await queue.enqueueMany(
+        Array.from({ length: size }, (_, k) => ({
+          job: grouped,
+          payload: { n: start + k },
+          options: groupKey === undefined ? {} : { groupKey },
+        })),
+      )
+    }
+    for (let start = 0; start < others; start += BATCH) {
+      const size = Math.min(BATCH, others - start)
+      await queue.enqueueMany(
+        Array.from({ length: size }, (_, k) => ({ job: other, payload: { n: start + k } })),
+      )
+    }
+    const t0 = performance.now()
+    await queue.start()
+    const deadline = t0 + 10 * 60_000
+    while (backlogDone.length < measure || othersAt === 0) {
+      if (performance.now() > deadline)
+        throw new Error(
+          `${name}: ${backlogDone.length} of ${measure} backlog jobs, ${othersDone} of ${others} others`,
+        )
+      await sleep(20)
+    }
+    return {
+      case: name,
+      backlogJobsPerSecond: Math.round(measure / ((backlogDone[measure - 1]! - t0) / 1000)),
+      othersSeconds: Number(((othersAt - t0) / 1000).toFixed(2)),
+    }
+  } finally {
+    await queue.shutdown({ graceMs: 0 }).catch(() => {})
+    await databases.drop(database).catch(() => {})
+  }
+}
+
+async function main(): Promise<number> {
+  const backlog = positiveArg('backlog', 5000)
+  const others = positiveArg('others', 2000)
+  const measure = Math.min(backlog, positiveArg('measure', 300))
+  const databases = await benchDatabases()
+  if (!databases) return 3
+  try {
+    const results: CaseResult[] = []
+    results.push(await runCase(databases, 'no group', undefined, backlog, others, measure))
+    results.push(await runCase(databases, 'one fifo group', 'tenant-1', backlog, others, measure))
+    process.stdout.write(`${JSON.stringify({ backlog, others, measure, results }, null, 2)}\n`)
+    return 0
+  } finally {
+    await databases.dropAll()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exit(1)
+  },
+)
