@@ -18,6 +18,7 @@ import { createPostgresQueue } from '../src/adapters/postgres/index.js'
 import { defineJob } from '../src/core/domain/job-definition.js'
 import { positiveArg } from './lib/args.js'
 import { benchDatabases } from './lib/resources.js'
+import { runScript } from './lib/script.js'
 import { percentile } from './lib/stats.js'
 
 const SCHEMA = 'conveyor'
@@ -88,10 +89,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-    process.exit(1)
-  },
-)
+runScript(main)

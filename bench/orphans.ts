@@ -17,6 +17,7 @@ import { dirname } from 'node:path'
 import pg from 'pg'
 import { PostgresStore } from '../src/adapters/postgres/postgres-store.js'
 import { DatabaseFactory } from './lib/resources.js'
+import { runScript } from './lib/script.js'
 
 const USAGE =
   'Usage: npm run bench:orphans -- [--rows N] [--kinds N] [--rounds N] [--out PATH] [--postgres URL]'
@@ -133,10 +134,4 @@ async function main(): Promise<number> {
   return 0
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-    process.exit(1)
-  },
-)
+runScript(main)

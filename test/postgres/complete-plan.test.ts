@@ -123,6 +123,17 @@ describePostgres('completion plan under a held horizon', () => {
     }
   }
 
+  /** The plan nodes of the success completion of the running jobs `ids`. */
+  function successScans(client: pg.Client, ids: readonly string[]): Promise<PlanNode[]> {
+    const list = (values: readonly unknown[]) => `'{${values.join(',')}}'`
+    return jobsScans(
+      client,
+      completeSucceededSql(sqlNames(db.schema)),
+      'bigint[], int[], boolean[], jsonb[], float8, float8[], text',
+      `${list(ids)}, ${list(ids.map(() => 1))}, ${list(ids.map(() => 'f'))}, ${list(ids.map(() => 'NULL'))}, NULL, ${list(ids.map(() => 0))}, '${db.schema}_jobs'`,
+    )
+  }
+
   /**
    * `jobs` is read by primary-key probes and tuple-id fetches only (and, for the cascade of a failure,
    * probes of the dependants' index by the failed job's id; for the next job of a finished job's
@@ -138,25 +149,13 @@ describePostgres('completion plan under a held horizon', () => {
 
   it('completes a batch of successes by primary-key probes', async () => {
     const { client, ids } = await heldHorizonWithTenRunning()
-    const list = (values: readonly unknown[]) => `'{${values.join(',')}}'`
-    const scans = await jobsScans(
-      client,
-      completeSucceededSql(sqlNames(db.schema)),
-      'bigint[], int[], boolean[], jsonb[], float8, float8[], text',
-      `${list(ids)}, ${list(ids.map(() => 1))}, ${list(ids.map(() => 'f'))}, ${list(ids.map(() => 'NULL'))}, NULL, ${list(ids.map(() => 0))}, '${db.schema}_jobs'`,
-    )
+    const scans = await successScans(client, ids)
     expectProbesOnly(scans)
   })
 
   it("finds each finished group job's successor without walking the dead entries of the group's earlier jobs", async () => {
     const { client, ids } = await heldHorizonBehindGroups()
-    const list = (values: readonly unknown[]) => `'{${values.join(',')}}'`
-    const scans = await jobsScans(
-      client,
-      completeSucceededSql(sqlNames(db.schema)),
-      'bigint[], int[], boolean[], jsonb[], float8, float8[], text',
-      `${list(ids)}, ${list(ids.map(() => 1))}, ${list(ids.map(() => 'f'))}, ${list(ids.map(() => 'NULL'))}, NULL, ${list(ids.map(() => 0))}, '${db.schema}_jobs'`,
-    )
+    const scans = await successScans(client, ids)
     const probes = scans.filter((n) => n['Index Name'] === 'jobs_group_idx')
     expect(probes).not.toEqual([])
     const blocks = probes.reduce(
