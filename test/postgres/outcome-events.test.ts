@@ -66,10 +66,11 @@ describePostgres('outcome events follow the completion write', () => {
       release()
       await waitFor(
         async () =>
+          // Only the session this holder blocks: other test files' completions wait on locks too.
           (
             await db.pool.query(
-              `SELECT 1 FROM pg_stat_activity
-               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%succeeded%'`,
+              `SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid)) AND query LIKE '%succeeded%'`,
+              [(holder as unknown as { processID: number }).processID],
             )
           ).rowCount === 1,
         { message: 'the completion to wait on the row lock' },

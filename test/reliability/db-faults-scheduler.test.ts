@@ -50,9 +50,11 @@ describePostgres('a schedule tick whose connection is terminated', () => {
         )
       const blocked = await waitFor(
         async () =>
+          // Only the session this holder blocks: other test files' sessions wait on schedules too.
           (
             await db.pool.query(
-              `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%schedules%' AND datname = current_database()`,
+              `SELECT pid FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))`,
+              [(holder as unknown as { processID: number }).processID],
             )
           ).rows[0]?.pid as number | undefined,
         { message: 'the tick to wait on the row lock' },

@@ -102,16 +102,22 @@ export function createTestSchema(url: string, prefix = 'conveyor_test'): TestSch
 }
 
 /**
- * Drops database `name` once its sessions are gone. `pg.Pool#end()` resolves before its connections
- * have closed, and `DROP DATABASE ... WITH (FORCE)` terminates the ones still closing: their clients,
- * whose pool took its error listener away, throw the termination as an uncaught exception (seen with
- * test files running in parallel).
+ * Drops database `name` once its client sessions are gone. `pg.Pool#end()` resolves before its
+ * connections have closed, and `DROP DATABASE ... WITH (FORCE)` terminates the ones still closing:
+ * their clients, whose pool took its error listener away, throw the termination as an uncaught
+ * exception (seen with test files running in parallel). A session still there after the wait (a test
+ * that failed and left one behind) is terminated with the drop.
  */
 export async function dropDatabase(admin: pg.Pool | pg.ClientBase, name: string): Promise<void> {
   await waitFor(
     async () =>
-      (await admin.query('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [name])).rowCount === 0,
+      (
+        await admin.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
+          [name],
+        )
+      ).rowCount === 0,
     { message: `the sessions of database ${name} to close` },
-  )
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`)
+  ).catch(() => {})
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`)
 }

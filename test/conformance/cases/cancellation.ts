@@ -135,7 +135,7 @@ export default function cancellationCases(factory: HarnessFactory): void {
       const drained = h.queue.drain()
       await waitFor(() => signal)
       await h.queue.cancelJobs({ ids: [r.id] })
-      const aborted = await waitFor(() => signal!.aborted, { timeoutMs: 10_000 }).catch(() => false)
+      const aborted = await waitFor(() => signal!.aborted, { timeoutMs: 2000 }).catch(() => false)
       hold.open()
       await drained
       expect(aborted).toBe(true)
