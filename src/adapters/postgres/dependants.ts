@@ -63,12 +63,18 @@ export function deleteEdgesSql(names: SqlNames, ids: string): string {
       RETURNING e.dependency_id, e.dependant_id`
 }
 
+/** The largest job id (bigint): the end of a group's range in `jobs_group_idx`. */
+const MAX_JOB_ID = '9223372036854775807'
+
 /**
  * A query of the jobs to wake (`queue`, `priority`, `run_at`), due by `now` (SQL timestamptz; null:
  * due or not): the waiting dependants whose ids `dependants` selects (null: none), and for each group
  * of the jobs `groups` selects (a query of `group_key`, nulls allowed, and `id`; null: no groups), its
  * first waiting job by id after them. Each group is one probe of `jobs_group_idx`, fenced so it
- * stays one.
+ * stays one, and bounded on both sides by row comparisons alone: with `group_key = $g` beside the
+ * lower bound, PostgreSQL 15 starts the scan at the front of the group (reading every leaf page of
+ * its earlier, possibly dead, entries), and with a scalar `id > $after` the planner may walk the
+ * primary key from the ended job instead, reading every later job of the queue until the group's next.
  */
 export function wokenJobsSql(
   names: SqlNames,
@@ -97,7 +103,7 @@ export function wokenJobsSql(
       ) k
       CROSS JOIN LATERAL (
         SELECT n.queue, n.priority, n.run_at, n.state FROM ${names.jobs} n
-        WHERE n.group_key = k.group_key AND n.id > k.after_id
+        WHERE (n.group_key, n.id) > (k.group_key, k.after_id) AND (n.group_key, n.id) <= (k.group_key, ${MAX_JOB_ID})
           AND n.group_key IS NOT NULL AND n.state IN ${PENDING_SQL} AND n.state <> 'running'
         ORDER BY n.group_key, n.id LIMIT 1 OFFSET 0
       ) n
