@@ -17,10 +17,11 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // Vitest's default (one worker fewer than the cores) runs the files one at a time on a 2-core
-    // machine, most of them waiting on PostgreSQL, timers or child processes: two at a time takes
-    // the suite from about 11 to about 7 minutes there. Every file works in its own schema or
-    // database, so files do not see each other's jobs.
+    // At least two files at a time. Vitest's default (one worker fewer than the cores, the same as
+    // this from 3 cores up) runs them one at a time on a 2-core machine, most of them waiting on
+    // PostgreSQL, timers or child processes: two at a time takes the suite from about 11 to about 7
+    // minutes there. Every file works in its own schema or database, and a test that looks for a
+    // session of its own in pg_stat_activity finds it by its schema or by pg_blocking_pids.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 20_000,
     hookTimeout: 30_000,
