@@ -53,9 +53,14 @@ describe.skipIf('skip' in database)('README: the first worker', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    expect(await waitForOutput(child, /sent to ada@example.com \(attempt 1\)/, 20_000)).toContain('sent to')
-    child.kill('SIGINT')
-    expect(await exited).toBe(0)
+    try {
+      expect(await waitForOutput(child, /sent to ada@example.com \(attempt 1\)/, 20_000)).toContain('sent to')
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+    } finally {
+      // A failure above leaves the worker running, connected to the database afterAll drops.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
 
     const check = new pg.Client({ connectionString: url.href })
     await check.connect()
