@@ -134,6 +134,7 @@ describePostgres('LISTEN/NOTIFY wake-ups', () => {
     const [later, due] = (await insert(db.store, [{ runAt: T0 + 60_000 }, { queue: 'other' }])) as string[]
     await db.store.pauseJobs({ filter: { ids: [later!, due!] } })
     await listen()
+    await settle() // the insert's own notification, if it is still on its way
     await db.store.resumeJobs({ filter: { ids: [later!] }, now: T0 })
     expect(await settle()).toEqual([])
     await db.store.resumeJobs({ filter: { ids: [due!] }, now: T0 })
