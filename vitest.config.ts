@@ -17,9 +17,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Files run one at a time on a 2-core machine (Vitest's default: one worker fewer than the
-    // cores). Two at a time took the suite from about 11 to about 7 minutes there and showed four
-    // tests that assumed they ran alone (fixed); a fifth turned up in the sixth run, so two workers
-    // wait for more runs without a failure: `npx vitest run --maxWorkers=2`.
+    // cores). Two at a time took the suite from about 11 to about 7 minutes there and showed five
+    // tests that assumed they ran alone (all fixed), the last in the fifth run, so two workers wait
+    // for more runs without a failure: `npx vitest run --maxWorkers=2`.
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

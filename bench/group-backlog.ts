@@ -15,10 +15,10 @@
  * Each case's database is dropped when the case ends, and every one on any exit.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createPostgresQueue } from '../src/adapters/postgres/index.js'
+import { createPostgresQueue, type PostgresQueue } from '../src/adapters/postgres/index.js'
 import { defineJob } from '../src/core/domain/job-definition.js'
 import { positiveArg } from './lib/args.js'
-import { benchDatabases } from './lib/resources.js'
+import { benchDatabases, type DatabaseFactory } from './lib/resources.js'
 import { runScript } from './lib/script.js'
 
 const SCHEMA = 'conveyor'
@@ -36,8 +36,23 @@ interface CaseResult {
   readonly othersSeconds: number
 }
 
+/** Enqueues `n` jobs of `job` with these options, in batches. */
+async function enqueueAll(
+  queue: PostgresQueue,
+  job: typeof grouped,
+  n: number,
+  options: { groupKey?: string },
+): Promise<void> {
+  for (let start = 0; start < n; start += BATCH) {
+    const size = Math.min(BATCH, n - start)
+    await queue.enqueueMany(
+      Array.from({ length: size }, (_, k) => ({ job, payload: { n: start + k }, options })),
+    )
+  }
+}
+
 async function runCase(
-  databases: NonNullable<Awaited<ReturnType<typeof benchDatabases>>>,
+  databases: DatabaseFactory,
   name: string,
   groupKey: string | undefined,
   backlog: number,
@@ -61,22 +76,8 @@ async function runCase(
   })
   try {
     await queue.migrate()
-    for (let start = 0; start < backlog; start += BATCH) {
-      const size = Math.min(BATCH, backlog - start)
-      await queue.enqueueMany(
-        Array.from({ length: size }, (_, k) => ({
-          job: grouped,
-          payload: { n: start + k },
-          options: groupKey === undefined ? {} : { groupKey },
-        })),
-      )
-    }
-    for (let start = 0; start < others; start += BATCH) {
-      const size = Math.min(BATCH, others - start)
-      await queue.enqueueMany(
-        Array.from({ length: size }, (_, k) => ({ job: other, payload: { n: start + k } })),
-      )
-    }
+    await enqueueAll(queue, grouped, backlog, groupKey === undefined ? {} : { groupKey })
+    await enqueueAll(queue, other, others, {})
     const t0 = performance.now()
     await queue.start()
     const deadline = t0 + 10 * 60_000
