@@ -104,6 +104,71 @@ describePostgres('several connections at once', () => {
     expect(left).toEqual([])
   })
 
+  it('jobs set aside behind their group are always released while producers, claimers and retries race (no rescue pass)', async () => {
+    const groups = 5
+    let produced = 0
+    let producing = 2
+    const producers = [0, 1].map(async (p) => {
+      for (let batch = 0; batch < 15; batch++) {
+        await stores[p]!.insertJobs({
+          jobs: Array.from({ length: 6 }, (_, i) =>
+            newJob({ groupKey: `g${(batch + i) % groups}`, payload: { p, batch, i } }),
+          ),
+          now: T0,
+        })
+        produced += 6
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      producing--
+    })
+    const succeeded = new Map<string, number>()
+    let violations = 0
+    let lastProgress = performance.now()
+    const workers = stores.slice(2).map(async (store, w) => {
+      for (;;) {
+        const claimed = await store.claimJobs(claim({ capacity: 3, workerId: `w${w}` }))
+        if (claimed.length === 0) {
+          const left = await db.pool.query<{ n: string; behind: string; running: string }>(
+            `SELECT count(*) AS n, count(*) FILTER (WHERE group_behind) AS behind,
+               count(*) FILTER (WHERE state = 'running') AS running FROM ${db.table('jobs')}`,
+          )
+          const { n, behind, running } = left.rows[0]!
+          if (producing === 0 && n === '0') return
+          // Jobs left, none running and none taken for a while: a job set aside that nothing released.
+          if (running === '0' && performance.now() - lastProgress > 5000)
+            throw new Error(`stalled with ${n} jobs left, ${behind} of them set aside`)
+          await new Promise((resolve) => setImmediate(resolve))
+          continue
+        }
+        lastProgress = performance.now()
+        const running = await db.pool.query(
+          `SELECT group_key FROM ${db.table('jobs')} WHERE state = 'running' AND group_key IS NOT NULL GROUP BY group_key HAVING count(*) > 1`,
+        )
+        violations += running.rowCount ?? 0
+        await store.completeJobs({
+          completions: claimed.map((j) =>
+            j.attempt === 1 && Number(j.id) % 4 === 0
+              ? {
+                  id: j.id,
+                  outcome: 'retry' as const,
+                  runAt: T0,
+                  error: { attempt: 1, at: T0, name: 'E', message: 'again' },
+                }
+              : { id: j.id, outcome: 'succeeded' as const },
+          ),
+          now: T0,
+        })
+        for (const j of claimed)
+          if (!(j.attempt === 1 && Number(j.id) % 4 === 0))
+            succeeded.set(j.id, (succeeded.get(j.id) ?? 0) + 1)
+      }
+    })
+    await Promise.all([...producers, ...workers])
+    expect(violations).toBe(0)
+    expect(succeeded.size).toBe(produced)
+    expect([...succeeded.values()].every((n) => n === 1)).toBe(true)
+  })
+
   it('skips a group while another transaction holds its claim lock', async () => {
     const [grouped, plain] = await insert(db.store, [{ groupKey: 'locked' }, {}])
     const holder = await db.pool.connect()

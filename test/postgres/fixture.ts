@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest'
+import { JOB_TABLE_COLUMN_LIST } from '../../src/adapters/postgres/history-sql.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
 import type { NewJob } from '../../src/core/ports/store.js'
@@ -81,7 +82,7 @@ export function useStore(): StoreFixture {
     await store.migrate()
     const s = quoteIdentifier(testSchema.schema)
     await pool.query(
-      `CREATE VIEW ${s}.every_job AS SELECT * FROM ${s}.jobs UNION ALL SELECT * FROM ${s}.job_history`,
+      `CREATE VIEW ${s}.every_job AS SELECT ${JOB_TABLE_COLUMN_LIST} FROM ${s}.jobs UNION ALL SELECT ${JOB_TABLE_COLUMN_LIST} FROM ${s}.job_history`,
     )
   }, 90_000)
   beforeEach(async () => {

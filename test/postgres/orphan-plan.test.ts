@@ -29,11 +29,15 @@ describePostgres('orphan check plans', () => {
       for (const [name, value] of Object.entries({ plan_cache_mode: mode, jit: 'off' }))
         await client.query('SELECT set_config($1::text, $2::text, true)', [name, value])
       const names = sqlNames(db.schema)
-      // $1 now (the database's), $2 stale-after, $3 the caller's kinds; to fail: $4 fail-after, $5 limit.
+      // $1 now (the database's), $2 stale-after, $3 the caller's kinds; to fail: $4 fail-after, $5 limit, $6 channel.
       const [sql, types, more] =
         statement === 'find'
           ? [findOrphansSql(names), 'float8, float8, text[]', '']
-          : [failOrphansSql(names), 'float8, float8, text[], float8, int', ', 0, 100']
+          : [
+              failOrphansSql(names),
+              'float8, float8, text[], float8, int, text',
+              `, 0, 100, '${names.jobsChannel}'`,
+            ]
       await client.query(`PREPARE orphans_${statement}(${types}) AS ${sql}`)
       const values = `null, 60000, '{${registered.join(',')}}'${more}`
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(

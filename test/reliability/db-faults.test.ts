@@ -8,6 +8,7 @@
  */
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { JOB_TABLE_COLUMN_LIST } from '../../src/adapters/postgres/history-sql.js'
 import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
 import { ConveyorError, StorageUnavailableError } from '../../src/core/domain/errors.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
@@ -87,7 +88,7 @@ describeFaults('database faults on a private PostgreSQL cluster', () => {
     await admin.query(`CREATE TRIGGER log_success AFTER INSERT ON ${SCHEMA}.job_history FOR EACH ROW
       WHEN (NEW.state = 'succeeded') EXECUTE FUNCTION ${SCHEMA}.log_success()`)
     await admin.query(
-      `CREATE VIEW ${SCHEMA}.every_job AS SELECT * FROM ${SCHEMA}.jobs UNION ALL SELECT * FROM ${SCHEMA}.job_history`,
+      `CREATE VIEW ${SCHEMA}.every_job AS SELECT ${JOB_TABLE_COLUMN_LIST} FROM ${SCHEMA}.jobs UNION ALL SELECT ${JOB_TABLE_COLUMN_LIST} FROM ${SCHEMA}.job_history`,
     )
   }
 

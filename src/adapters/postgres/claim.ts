@@ -20,6 +20,14 @@
  * this statement already gave (in the same queue, when it scans several; the group's first in strategy
  * order across them is then kept): a claim takes at most one job per group, the first in strategy
  * order, and a group's backlog does not use up the LIMIT (the scan goes on to other groups and jobs).
+ *
+ * Group holds (migration 013): a `fifo` job that fails these checks is handed to
+ * `claim_group_behind`, which, under the group's lock and with a fresh snapshot, sets it aside
+ * (`group_behind`) when an earlier job of its group holds it back until an event (its end), not
+ * until a lock timeout runs out. A job set aside is out of the claim index, whose predicate the
+ * candidates' condition repeats (`claimableSql`), so a group's backlog is read once, by the first
+ * claim that meets it, and not by every claim after; the statements that end a group's job release
+ * the next one (dependants.ts), and the rescue pass any other (group-holds.ts).
  */
 import type { JobRecord } from '../../core/domain/job.js'
 import type { ClaimParams, PollStrategy } from '../../core/ports/store.js'
@@ -27,7 +35,7 @@ import { type ClaimCursors, FRONT, type ScanStart } from './claim-cursor.js'
 import { assertJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { type ClaimedJobRow, claimedJobColumns, toClaimedJob } from './row-mapping.js'
-import { fromMs, nowMs, PENDING_SQL, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { claimableSql, fromMs, nowMs, PENDING_SQL, type SqlNames } from './sql-names.js'
 
 const ORDER: Record<PollStrategy, (a: string) => string> = {
   priority: (a) => `${a}.priority, ${a}.run_at, ${a}.id`,
@@ -71,7 +79,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
   // statistics, a bitmap scan would collect all of them first).
   const candidates = `SELECT j.id, j.weight, j.priority, j.run_at, j.group_key
     FROM ${names.jobs} j
-    WHERE j.state IN ${WAITING_SQL}
+    WHERE ${claimableSql('j')}
       AND ${queueFilter}
       AND j.run_at <= ${fromMs(nowMs('$3'))}
       AND j.kind = ANY($2::text[])
@@ -82,8 +90,8 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
         SELECT 1 FROM ${names.jobs} d WHERE d.id = ANY(j.depends_on) AND d.state <> 'succeeded'
       ) AND ${names.historyDependenciesMet}(j.depends_on)))
       AND ($10::int IS NULL OR j.weight <= $10::int)
-      AND (j.group_key IS NULL OR (
-        NOT EXISTS (
+      AND (j.group_key IS NULL OR CASE
+        WHEN NOT EXISTS (
           SELECT 1 FROM ${names.jobs} g
           WHERE g.group_key = j.group_key AND g.group_key IS NOT NULL AND g.state = 'running'
             AND (g.group_lock_timeout_ms IS NULL
@@ -97,7 +105,10 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
           ORDER BY g.group_key, g.id LIMIT 1 OFFSET 0
         ))
         AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now}, ${manyQueues ? 'j.queue' : "''"})
-      ))
+        THEN true
+        WHEN j.group_mode = 'fifo' THEN ${names.claimGroupBehind}($8::int, j.group_key, j.id)
+        ELSE false
+      END)
     ORDER BY ${ORDER[strategy]('j')}
     LIMIT $5::int
     FOR UPDATE OF j SKIP LOCKED`

@@ -119,7 +119,8 @@ export function completeSql(names: SqlNames): string {
         errors = ${errors},
         workflow_state = ${workflowState},
         attempted_at = ${attemptStartSql('c.wait_ms')},
-        logs = ${appendLogSql('c.log')}
+        logs = ${appendLogSql('c.log')},
+        group_behind = false
       FROM locked c
       WHERE ${lockedTuple('locked', (a) => `${a}.outcome NOT IN ${FINAL_SQL}`)}
       RETURNING j.id, j.state, j.queue, j.priority, j.run_at, j.group_key
@@ -158,7 +159,7 @@ export function completeSql(names: SqlNames): string {
       ${wokenJobsSql(
         names,
         `SELECT f.dependant_id FROM freed f JOIN moved m ON m.id = f.dependency_id WHERE m.state = 'succeeded'`,
-        'SELECT group_key, id FROM updated UNION ALL SELECT group_key, id FROM moved',
+        'SELECT group_key, id FROM updated UNION ALL SELECT group_key, id FROM moved UNION ALL SELECT group_key, id FROM cascaded',
         fromMs(nowMs('$8')),
       )}
     ), notified AS (

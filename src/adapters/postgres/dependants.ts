@@ -14,6 +14,10 @@
  *   released, was cancelled, deleted or rescued: in `fifo` mode the group's next job (a waiting job
  *   holds its group for the later ones there, so a deleted or cancelled waiting one counts too).
  *
+ * Before a group's next job is looked for, `release_group_behind` (migration 013) puts the group's
+ * first job set aside after the ended one back in the claim index when nothing holds it back any
+ * more (claim.ts, group-holds.ts); that job is then notified.
+ *
  * A notified key need not be claimable yet (a dependant waiting for another dependency too, a group
  * still held): its claim just starts there and takes what is. Not notified, so taken by the next full
  * scan: a dependant whose insert commits while its dependency's completion statement runs (that
@@ -95,19 +99,26 @@ export function wokenJobsSql(
   // The probe starts after the group's finished job (in \`fifo\` mode the group's waiting jobs all come
   // after it): the dead entries of the group's earlier jobs, which a held xmin horizon keeps in the
   // index, are not walked. The finished jobs are still \`running\` in the statement's snapshot.
+  // Each group first releases its first job set aside, if nothing holds it back now (migration 013):
+  // under the group's advisory lock, taken in one order (by the lock's key) so that two statements
+  // ending jobs of the same groups never wait for each other.
   if (groups !== null)
     parts.push(`SELECT n.queue, n.priority, n.run_at
       FROM (
-        SELECT k.group_key, min(k.id) AS after_id FROM (${groups}) k(group_key, id)
+        SELECT k.group_key, min(k.id::bigint) AS after_id FROM (${groups}) k(group_key, id)
         WHERE k.group_key IS NOT NULL GROUP BY k.group_key
+        ORDER BY hashtext(k.group_key), k.group_key
       ) k
       CROSS JOIN LATERAL (
-        SELECT n.queue, n.priority, n.run_at, n.state FROM ${names.jobs} n
+        SELECT r.queue, r.priority, r.run_at, 'available'::text AS state, false AS group_behind
+        FROM ${names.releaseGroupBehind}(${names.groupLockSpace}, k.group_key, k.after_id, true) r
+        UNION ALL
+        (SELECT n.queue, n.priority, n.run_at, n.state, n.group_behind FROM ${names.jobs} n
         WHERE (n.group_key, n.id) > (k.group_key, k.after_id) AND (n.group_key, n.id) <= (k.group_key, ${MAX_JOB_ID})
           AND n.group_key IS NOT NULL AND n.state IN ${PENDING_SQL} AND n.state <> 'running'
-        ORDER BY n.group_key, n.id LIMIT 1 OFFSET 0
+        ORDER BY n.group_key, n.id LIMIT 1 OFFSET 0)
       ) n
-      WHERE n.state IN ${WAITING_SQL}${due('n')}`)
+      WHERE n.state IN ${WAITING_SQL} AND NOT n.group_behind${due('n')}`)
   if (parts.length === 0) throw new Error('wokenJobsSql needs dependants, groups or both')
   return parts.join('\n      UNION ALL\n      ')
 }

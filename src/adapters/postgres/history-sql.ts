@@ -11,7 +11,11 @@
  */
 import type { SqlNames } from './sql-names.js'
 
-/** Every column of `jobs` and `job_history`, in table order (a column added to one is added to both). */
+/**
+ * Every column of `jobs` and `job_history`, in table order (a column added to one is added to both),
+ * but `jobs.group_behind` (migration 013), which only a waiting job has: a copy to history leaves it,
+ * and a job moved back from history gets its default (false: in the claim index).
+ */
 export const JOB_TABLE_COLUMNS = [
   'id',
   'kind',

@@ -132,7 +132,7 @@ export async function retryJobs(
             AND m.id = (SELECT min(o.id) FROM matched o WHERE o.kind = m.kind AND o.unique_key = m.unique_key)
           )
       ), updated AS (
-        UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowSql)}, finished_at = NULL,
+        UPDATE ${names.jobs} j SET state = 'available', run_at = ${fromMs(nowSql)}, finished_at = NULL, group_behind = false,
           max_attempts = ${maxAttempts('j')}
         WHERE j.id IN (SELECT id FROM eligible) AND j.id IN (SELECT id FROM waiting)
         RETURNING j.queue, j.priority, j.run_at
@@ -195,7 +195,7 @@ export async function cancelJobs(
         FROM (SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / ${IDS_PER_NOTIFICATION} AS chunk FROM source s WHERE s.was = 'running') r
         GROUP BY r.chunk
       ), woken AS (
-        ${wokenJobsSql(names, null, 'SELECT group_key, id FROM source', fromMs(nowSql))}
+        ${wokenJobsSql(names, null, 'SELECT group_key, id FROM source UNION ALL SELECT group_key, id FROM cascaded', fromMs(nowSql))}
       ), woke AS (
         ${notifyWokenSql(jobsChannel)}
       )
@@ -215,13 +215,20 @@ export async function cancelJobs(
 export async function pauseJobs(target: SqlTarget, names: SqlNames, filter: JobFilter): Promise<JobRecord[]> {
   const p = new SqlParams()
   const where = jobFilterSql(filter, 'j', p)
-  const rows = await queryRows<JobRow>(target, {
+  const channel = p.add(names.jobsChannel)
+  const rows = await queryRows<JobRow & { notified: number }>(target, {
     text: `WITH matched AS (
         SELECT j.id FROM ${names.jobs} j WHERE ${where} AND j.state IN ${WAITING_SQL} FOR UPDATE
+      ), paused AS (
+        UPDATE ${names.jobs} j SET state = 'paused', group_behind = false
+        FROM matched m WHERE j.id = m.id
+        RETURNING ${jobColumns('j')}
+      ), woken AS (
+        ${wokenJobsSql(names, null, 'SELECT group_key, id FROM paused', null)}
+      ), notified AS (
+        ${notifyWokenSql(channel)}
       )
-      UPDATE ${names.jobs} j SET state = 'paused'
-      FROM matched m WHERE j.id = m.id
-      RETURNING ${jobColumns('j')}`,
+      SELECT u.*, (SELECT count(*) FROM notified)::int AS notified FROM paused u`,
     values: p.values,
   })
   return rows.map(toJobRecord).sort(byId)
@@ -246,7 +253,7 @@ export async function resumeJobs(
         SELECT j.id FROM ${names.jobs} j WHERE ${where} AND j.state = 'paused' FOR UPDATE
       ), updated AS (
         UPDATE ${names.jobs} j
-        SET state = CASE WHEN j.run_at > ${fromMs(nowSql)} THEN 'scheduled' ELSE 'available' END
+        SET state = CASE WHEN j.run_at > ${fromMs(nowSql)} THEN 'scheduled' ELSE 'available' END, group_behind = false
         FROM matched m WHERE j.id = m.id
         RETURNING ${jobColumns('j')}
       ), notified AS (

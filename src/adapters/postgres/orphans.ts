@@ -8,6 +8,7 @@
 import type { JobRecord } from '../../core/domain/job.js'
 import type { OrphanedJobs, OrphanParams, OrphanReport } from '../../core/ports/store.js'
 import { cascadeCtes } from './complete.js'
+import { notifyWokenSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import {
@@ -80,7 +81,8 @@ export async function findOrphans(
 }
 
 /**
- * The failing statement. Parameters: $1-$3 as the CTEs, $4 fail-after ms, $5 limit. An orphan fails
+ * The failing statement. Parameters: $1-$3 as the CTEs, $4 fail-after ms, $5 limit, $6 the jobs
+ * channel (the next jobs of the failed jobs' groups are released and announced: dependants.ts). An orphan fails
  * when its kind has gone unregistered for fail-after: counted from the later of its run time and the
  * last heartbeat of any process (live or dead, while its row is kept) that registered the kind. The
  * candidates come from the unregistered kinds' index entries only; their rows are locked with SKIP
@@ -120,8 +122,14 @@ export function failOrphansSql(names: SqlNames): string {
       ${copyRowsSql(names.history, 'failed')}
     ), failed_ids AS (
       SELECT f.id FROM failed f
-    ), ${cascadeCtes(names, 'failed_ids', now)}
-    SELECT ${jobColumns('f')}, (SELECT count(*) FROM cascaded)::int AS cascaded FROM failed f ORDER BY f.id`
+    ), ${cascadeCtes(names, 'failed_ids', now)}, woken AS (
+      ${wokenJobsSql(names, null, 'SELECT group_key, id FROM failed UNION ALL SELECT group_key, id FROM cascaded', fromMs(now))}
+    ), notified AS (
+      ${notifyWokenSql('$6')}
+    )
+    SELECT ${jobColumns('f')}, (SELECT count(*) FROM cascaded)::int AS cascaded,
+      (SELECT count(*) FROM notified)::int AS notified
+    FROM failed f ORDER BY f.id`
 }
 
 /** Fails orphans as `JobStore.failOrphans` describes; returns them in id order. */
@@ -136,7 +144,14 @@ export async function failOrphans(
   const rows = await queryRows<JobRow>(target, {
     name: `${names.statementPrefix}fail_orphans`,
     text: sql,
-    values: [params.now ?? null, params.staleAfterMs, params.registered, params.failAfterMs, limit],
+    values: [
+      params.now ?? null,
+      params.staleAfterMs,
+      params.registered,
+      params.failAfterMs,
+      limit,
+      names.jobsChannel,
+    ],
   })
   return rows.map(toJobRecord)
 }

@@ -39,6 +39,7 @@ import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { DependantsSweep } from './dependants.js'
 import { translateError } from './errors.js'
+import { GroupHoldsSweep } from './group-holds.js'
 import { HistoryUpkeep } from './history-maintenance.js'
 import { insertJobs } from './insert-jobs.js'
 import * as admin from './job-admin.js'
@@ -86,6 +87,7 @@ export class PostgresStore implements JobStore {
   readonly #cursors: ClaimCursors
   readonly #history: HistoryUpkeep
   readonly #dependants: DependantsSweep
+  readonly #groupHolds: GroupHoldsSweep
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
@@ -108,6 +110,7 @@ export class PostgresStore implements JobStore {
     this.#sql = storeStatements(this.#names)
     this.#history = new HistoryUpkeep(this.pool, this.#names)
     this.#dependants = new DependantsSweep(this.#names)
+    this.#groupHolds = new GroupHoldsSweep(this.#names)
     this.#onError = options.onError
     this.#timeIndexWaitMs =
       validateOptionalInt(options.timeIndexWaitMs, 'timeIndexWaitMs', 0, MAX_TIMER_MS) ?? TIME_INDEX_WAIT_MS
@@ -246,6 +249,7 @@ export class PostgresStore implements JobStore {
       const rescued = await rescueJobs(db, this.#names, this.#sql.rescue, params)
       await this.#history.afterRescue(db, params.now, params.limit)
       await this.#dependants.sweep(db)
+      await this.#groupHolds.sweep(db, params.now)
       return rescued
     })
   }

@@ -123,7 +123,7 @@ export function rescueSql(names: SqlNames): string {
       LIMIT $3::int
       FOR UPDATE OF r SKIP LOCKED
     ), retried AS (
-      UPDATE ${names.jobs} j SET state = 'retryable', run_at = ${fromMs(now)}, errors = ${error}
+      UPDATE ${names.jobs} j SET state = 'retryable', run_at = ${fromMs(now)}, errors = ${error}, group_behind = false
       WHERE j.ctid = ANY(ARRAY(SELECT tid FROM stale)) AND j.state = 'running' AND NOT (${exhausted})
       RETURNING ${rowWith('j')}
     ), exhausted AS (
@@ -141,7 +141,7 @@ export function rescueSql(names: SqlNames): string {
     ), woken AS (
       SELECT r.queue, r.priority, r.run_at FROM retried r
       UNION ALL
-      ${wokenJobsSql(names, null, 'SELECT group_key, id FROM retried UNION ALL SELECT group_key, id FROM exhausted', fromMs(now))}
+      ${wokenJobsSql(names, null, 'SELECT group_key, id FROM retried UNION ALL SELECT group_key, id FROM exhausted UNION ALL SELECT group_key, id FROM cascaded', fromMs(now))}
     ), notified AS (
       ${notifyWokenSql('$4')}
     ), forgotten AS (

@@ -19,6 +19,10 @@ export interface SqlNames {
   readonly processes: string
   readonly migrations: string
   readonly claimGroupTurn: string
+  /** Function: a claim sets a `fifo` job its group holds back aside (migration 013). */
+  readonly claimGroupBehind: string
+  /** Function: releases a group's first job set aside once nothing holds it back (migration 013). */
+  readonly releaseGroupBehind: string
   /** Function: whether no dependency of a job is in history failed or cancelled (migration 009). */
   readonly historyDependenciesMet: string
   /** Regclass text of the jobs id sequence (a bound value of `nextval`). */
@@ -51,6 +55,8 @@ export function sqlNames(schema: string): SqlNames {
     processes: `${quotedSchema}.processes`,
     migrations: `${quotedSchema}.migrations`,
     claimGroupTurn: `${quotedSchema}.claim_group_turn`,
+    claimGroupBehind: `${quotedSchema}.claim_group_behind`,
+    releaseGroupBehind: `${quotedSchema}.release_group_behind`,
     historyDependenciesMet: `${quotedSchema}.history_dependencies_met`,
     jobIdSequence: `${quotedSchema}.jobs_id_seq`,
     jobsChannel: channelName(schema, 'jobs'),
@@ -76,6 +82,15 @@ export function channelName(schema: string, suffix: string): string {
 
 /** Waiting states as an SQL list (constants, matching the partial indexes' predicates). */
 export const WAITING_SQL = `('scheduled', 'available', 'retryable')`
+
+/**
+ * The claim indexes' predicate on a job row of alias `a` (none: unqualified, as in the index): waiting, and not set aside behind an
+ * earlier job of its group (migration 013). Claims name it whole so that the planner can use them.
+ */
+export function claimableSql(a?: string): string {
+  const c = a === undefined ? '' : `${a}.`
+  return `${c}state IN ${WAITING_SQL} AND NOT ${c}group_behind`
+}
 
 /** Waiting or running states as an SQL list (the group index predicate; a paused job steps out of its group). */
 export const PENDING_SQL = `('scheduled', 'available', 'retryable', 'running')`

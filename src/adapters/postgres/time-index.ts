@@ -12,7 +12,7 @@
 import type pg from 'pg'
 import { IndexBuildPendingError, SchemaPrivilegeError } from '../../core/domain/errors.js'
 import { errorCode, translateError } from './errors.js'
-import { type SqlNames, WAITING_SQL } from './sql-names.js'
+import { claimableSql, type SqlNames } from './sql-names.js'
 
 /** The index's name, as migration 001 named it. */
 export const TIME_INDEX = 'jobs_claim_time_idx'
@@ -46,7 +46,7 @@ const LOCK_RETRY_MAX_MS = 1000
 
 /** The statement that creates the index, with the definition of migration 001. */
 export function timeIndexSql(names: SqlNames, concurrently: boolean): string {
-  return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${TIME_INDEX} ON ${names.jobs} (queue, run_at, id) WHERE state IN ${WAITING_SQL}`
+  return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${TIME_INDEX} ON ${names.jobs} (queue, run_at, id) WHERE ${claimableSql()}`
 }
 
 /** The statement that drops a leftover of a failed concurrent build. */

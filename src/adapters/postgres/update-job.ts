@@ -29,7 +29,8 @@ function updateJobSql(names: SqlNames): string {
         state = CASE
           WHEN $4::float8 IS NULL OR j.state IN ('retryable', 'paused') THEN j.state
           WHEN $4::float8 > ${nowMs('$5')} THEN 'scheduled'
-          ELSE 'available' END
+          ELSE 'available' END,
+        group_behind = false
       FROM target t
       WHERE j.id = t.id AND t.state IN ${CHANGEABLE_SQL} AND j.state IN ${CHANGEABLE_SQL}
       RETURNING ${jobColumns('j')}

@@ -1,0 +1,221 @@
+/**
+ * Group holds (migration 013): a `fifo` job that waits behind an earlier job of its group is set
+ * aside (`group_behind`), out of the claim index, by the first claim that meets it; the statements
+ * that end or move a group's job release the group's first job set aside once nothing holds it back;
+ * the rescue pass releases any that nothing holds back (a mark an older process left, a lock timeout
+ * that ran out). A claim's cost then no longer grows with a group's backlog (claim.ts).
+ */
+import { expect, it } from 'vitest'
+import { claimJobs, claimSql } from '../../src/adapters/postgres/claim.js'
+import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
+import type { NewJob } from '../../src/core/ports/store.js'
+import { claim, describeStore, insert, T0, useStore } from './fixture.js'
+
+const error = { attempt: 1, at: T0, name: 'Error', message: 'x' }
+
+describeStore('group holds: a fifo group adds only its next job to the claim index', () => {
+  const db = useStore()
+  /** The ids of the jobs set aside, in id order. */
+  const behind = async () =>
+    (
+      await db.pool.query<{ job: string }>(
+        `SELECT id::text AS job FROM ${db.table('jobs')} WHERE group_behind ORDER BY id`,
+      )
+    ).rows.map((r) => r.job)
+  const take = (fields: Parameters<typeof claim>[0] = {}) => db.store.claimJobs(claim(fields))
+  const ids = (jobs: readonly { id: string }[]) => jobs.map((j) => j.id)
+  /** The head of group `g` (kind `headKind`), then two more jobs of the group (kind `test`). */
+  async function group(head: Partial<NewJob> = {}): Promise<[string, string, string]> {
+    const [h, a, b] = await insert(db.store, [
+      { groupKey: 'g', ...head },
+      { groupKey: 'g' },
+      { groupKey: 'g' },
+    ])
+    return [h!, a!, b!]
+  }
+
+  it("a claim sets a held group's waiting jobs aside once; later claims no longer read them", async () => {
+    const [head] = await insert(db.store, [{ groupKey: 'g' }])
+    const backlog = await insert(
+      db.store,
+      Array.from({ length: 2000 }, () => ({ groupKey: 'g' })),
+    )
+    const free = await insert(db.store, [{}, {}, {}])
+    expect(ids(await take())).toEqual([head, ...free])
+    expect(await behind()).toEqual(backlog.toSorted((x, y) => Number(x) - Number(y)))
+
+    // Setting a job aside is an update: its old version's entry stays in the claim index until
+    // VACUUM removes it (autovacuum, in production). Then the next claim, in a transaction of its
+    // own: how many entries of the claim index it read.
+    await db.pool.query(`VACUUM ${db.table('jobs')}`)
+    const client = await db.pool.connect()
+    try {
+      await client.query('BEGIN')
+      const names = sqlNames(db.schema)
+      expect(await claimJobs(client, names, claimSql(names), claim())).toEqual([])
+      const { rows } = await client.query<{ read: string }>(
+        `SELECT pg_stat_get_xact_tuples_returned(to_regclass($1)) AS read`,
+        [`${names.quotedSchema}.jobs_claim_priority_idx`],
+      )
+      expect(Number(rows[0]!.read)).toBeLessThan(10)
+    } finally {
+      await client.query('ROLLBACK')
+      client.release()
+    }
+  })
+
+  type End = (head: string) => Promise<unknown>
+  const complete =
+    (outcome: 'succeeded' | 'failed' | 'cancelled'): End =>
+    (head) =>
+      db.store.completeJobs({
+        completions: [outcome === 'succeeded' ? { id: head, outcome } : { id: head, outcome, error }],
+        now: T0,
+      })
+  const ends: Record<string, { head?: Partial<NewJob>; claimHead: boolean; end: End }> = {
+    succeeds: { claimHead: true, end: complete('succeeded') },
+    'fails for good': { head: { maxAttempts: 1 }, claimHead: true, end: complete('failed') },
+    'is cancelled by its worker': { claimHead: true, end: complete('cancelled') },
+    'is cancelled while it runs': {
+      claimHead: true,
+      end: (head) => db.store.cancelJobs({ filter: { ids: [head] }, now: T0 }),
+    },
+    'is cancelled while it waits': {
+      head: { kind: 'other' },
+      claimHead: false,
+      end: (head) => db.store.cancelJobs({ filter: { ids: [head] }, now: T0 }),
+    },
+    'is deleted': {
+      head: { kind: 'other' },
+      claimHead: false,
+      end: (head) => db.store.deleteJobs({ filter: { ids: [head] } }),
+    },
+    'is paused': {
+      head: { kind: 'other' },
+      claimHead: false,
+      end: (head) => db.store.pauseJobs({ filter: { ids: [head] }, now: T0 }),
+    },
+    'is rescued out of attempts': {
+      head: { maxAttempts: 1 },
+      claimHead: true,
+      end: () => db.store.rescueJobs({ now: T0 + 60_000, staleAfterMs: 10_000, limit: 10 }),
+    },
+    'fails as an orphan': {
+      head: { kind: 'orphan' },
+      claimHead: false,
+      end: () =>
+        db.store.failOrphans({
+          now: T0 + 60_000,
+          staleAfterMs: 10_000,
+          registered: ['test'],
+          failAfterMs: 1000,
+          limit: 10,
+        }),
+    },
+    'is cancelled with its failed dependency': {
+      claimHead: false,
+      end: async () => {
+        const [dependency] = await take({ kinds: ['dependency'] })
+        await complete('failed')(dependency!.id)
+      },
+    },
+  }
+
+  for (const [name, c] of Object.entries(ends)) {
+    it(`when the head ${name}, the next job of the group runs at once, and only it`, async () => {
+      let head: Partial<NewJob> = c.head ?? {}
+      if (name.includes('dependency')) {
+        const [dependency] = await insert(db.store, [{ kind: 'dependency', maxAttempts: 1 }])
+        head = { dependsOn: [dependency!] }
+      }
+      const [h, a, b] = await group(head)
+      expect(ids(await take())).toEqual(c.claimHead ? [h] : [])
+      expect(await behind()).toEqual([a, b])
+      await c.end(h)
+      // No rescue pass: the statement that ended the head released the job after it.
+      expect(ids(await take())).toEqual([a])
+      expect(await behind()).toEqual([b])
+    })
+  }
+
+  it('a head that goes back to waiting (retry, snooze) keeps its place: the rest stay aside', async () => {
+    const [h, a, b] = await group()
+    await take()
+    await db.store.completeJobs({ completions: [{ id: h, outcome: 'retry', runAt: T0, error }], now: T0 })
+    expect(await behind()).toEqual([a, b])
+    expect(ids(await take())).toEqual([h])
+    await db.store.completeJobs({ completions: [{ id: h, outcome: 'snoozed', runAt: T0 }], now: T0 })
+    expect(await behind()).toEqual([a, b])
+    expect(ids(await take())).toEqual([h])
+    await complete('succeeded')(h)
+    expect(ids(await take())).toEqual([a])
+  })
+
+  it('pausing, resuming, retrying or changing a job set aside puts it back in the claim index', async () => {
+    const [, a, b] = await group()
+    await take()
+    expect(await behind()).toEqual([a, b])
+    await db.store.pauseJobs({ filter: { ids: [a] }, now: T0 })
+    expect(await behind()).toEqual([b])
+    await db.store.resumeJobs({ filter: { ids: [a] }, now: T0 })
+    expect(await behind()).toEqual([b])
+    await db.store.updateJob({ id: b, changes: { priority: 5 }, now: T0 })
+    expect(await behind()).toEqual([])
+    // Still held: the next claim sets them aside again, and takes neither.
+    expect(ids(await take())).toEqual([])
+    expect(await behind()).toEqual([a, b])
+    await db.store.retryJobs({ filter: { ids: [a] }, now: T0 })
+    expect(await behind()).toEqual([b])
+    expect(ids(await take())).toEqual([])
+  })
+
+  it('the rescue pass releases a job set aside that nothing holds back', async () => {
+    const [h, a, b] = await group()
+    // A mark that nothing will release: left by a process of an earlier version, say.
+    await db.pool.query(`UPDATE ${db.table('jobs')} SET group_behind = true WHERE id = $1`, [h])
+    expect(ids(await take())).toEqual([])
+    expect(await behind()).toEqual([h, a, b])
+    await db.store.rescueJobs({ now: T0, staleAfterMs: 10_000, limit: 10 })
+    expect(await behind()).toEqual([a, b])
+    expect(ids(await take())).toEqual([h])
+  })
+
+  it('a group whose jobs run with a group lock timeout is never set aside: only time releases it', async () => {
+    const timed = { groupKey: 'g', groupLockTimeoutMs: 1000 }
+    const [h, a, b] = await insert(db.store, [timed, timed, timed])
+    expect(ids(await take())).toEqual([h])
+    expect(await behind()).toEqual([])
+    expect(ids(await take({ now: T0 + 500 }))).toEqual([])
+    expect(ids(await take({ now: T0 + 2000 }))).toEqual([a])
+    expect(ids(await take({ now: T0 + 4000 }))).toEqual([b])
+  })
+
+  it('a job set aside behind one that runs with a lock timeout is released by the rescue pass', async () => {
+    const [h, a, b] = (await insert(db.store, [
+      { groupKey: 'g' },
+      { groupKey: 'g', groupLockTimeoutMs: 1000 },
+      { groupKey: 'g' },
+    ])) as [string, string, string]
+    expect(ids(await take())).toEqual([h])
+    expect(await behind()).toEqual([a, b])
+    await complete('succeeded')(h)
+    expect(ids(await take())).toEqual([a])
+    // `a` runs with a timeout: only time holds `b` back now, which no statement marks. The rescue
+    // pass releases it (the worker's process is alive: its jobs are not rescued).
+    expect(await behind()).toEqual([b])
+    await db.store.recordHeartbeat({ processId: 'worker-1', now: T0 + 500 })
+    await db.store.rescueJobs({ now: T0 + 500, staleAfterMs: 10_000, limit: 10 })
+    expect(await behind()).toEqual([])
+    expect(ids(await take({ now: T0 + 500 }))).toEqual([])
+    expect(ids(await take({ now: T0 + 2000 }))).toEqual([b])
+  })
+
+  it('release groups are never set aside', async () => {
+    const jobs = await insert(
+      db.store,
+      Array.from({ length: 5 }, () => ({ groupKey: 'r', groupMode: 'release' as const })),
+    )
+    expect(ids(await take())).toEqual([jobs[0]])
+    expect(await behind()).toEqual([])
+  })
+})
