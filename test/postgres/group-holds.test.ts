@@ -24,44 +24,90 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     ).rows.map((r) => r.job)
   const take = (fields: Parameters<typeof claim>[0] = {}) => db.store.claimJobs(claim(fields))
   const ids = (jobs: readonly { id: string }[]) => jobs.map((j) => j.id)
-  /** The head of group `g` (kind `headKind`), then two more jobs of the group (kind `test`). */
+  /**
+   * The head of group `g` (with `head`'s fields), then two more jobs of the group, each enqueued on
+   * its own (so that a claim, not their batch's insert, sets the later ones aside).
+   */
   async function group(head: Partial<NewJob> = {}): Promise<[string, string, string]> {
-    const [h, a, b] = await insert(db.store, [
-      { groupKey: 'g', ...head },
-      { groupKey: 'g' },
-      { groupKey: 'g' },
-    ])
+    const [h] = await insert(db.store, [{ groupKey: 'g', ...head }])
+    const [a] = await insert(db.store, [{ groupKey: 'g' }])
+    const [b] = await insert(db.store, [{ groupKey: 'g' }])
     return [h!, a!, b!]
   }
 
-  it("a claim sets a held group's waiting jobs aside once; later claims no longer read them", async () => {
-    const [head] = await insert(db.store, [{ groupKey: 'g' }])
-    const backlog = await insert(
-      db.store,
-      Array.from({ length: 2000 }, () => ({ groupKey: 'g' })),
-    )
-    const free = await insert(db.store, [{}, {}, {}])
-    expect(ids(await take())).toEqual([head, ...free])
-    expect(await behind()).toEqual(backlog.toSorted((x, y) => Number(x) - Number(y)))
+  for (const enqueue of ['one by one', 'in one batch']) {
+    it(`a held group's waiting jobs (enqueued ${enqueue}) are set aside once; later claims no longer read them`, async () => {
+      const [head] = await insert(db.store, [{ groupKey: 'g' }])
+      const backlog =
+        enqueue === 'in one batch'
+          ? await insert(
+              db.store,
+              Array.from({ length: 2000 }, () => ({ groupKey: 'g' })),
+            )
+          : (
+              await Promise.all(Array.from({ length: 300 }, () => insert(db.store, [{ groupKey: 'g' }])))
+            ).flat()
+      const free = await insert(db.store, [{}, {}, {}])
+      expect(ids(await take())).toEqual([head, ...free])
+      expect(await behind()).toEqual(backlog.toSorted((x, y) => Number(x) - Number(y)))
 
-    // Setting a job aside is an update: its old version's entry stays in the claim index until
-    // VACUUM removes it (autovacuum, in production). Then the next claim, in a transaction of its
-    // own: how many entries of the claim index it read.
-    await db.pool.query(`VACUUM ${db.table('jobs')}`)
-    const client = await db.pool.connect()
-    try {
-      await client.query('BEGIN')
-      const names = sqlNames(db.schema)
-      expect(await claimJobs(client, names, claimSql(names), claim())).toEqual([])
-      const { rows } = await client.query<{ read: string }>(
-        `SELECT pg_stat_get_xact_tuples_returned(to_regclass($1)) AS read`,
-        [`${names.quotedSchema}.jobs_claim_priority_idx`],
-      )
-      expect(Number(rows[0]!.read)).toBeLessThan(10)
-    } finally {
-      await client.query('ROLLBACK')
-      client.release()
-    }
+      // Setting a job aside is an update: its old version's entry stays in the claim index until
+      // VACUUM removes it (autovacuum, in production). Then the next claim, in a transaction of its
+      // own: how many entries of the claim index it read.
+      await db.pool.query(`VACUUM ${db.table('jobs')}`)
+      const client = await db.pool.connect()
+      try {
+        await client.query('BEGIN')
+        const names = sqlNames(db.schema)
+        expect(await claimJobs(client, names, claimSql(names), claim())).toEqual([])
+        const { rows } = await client.query<{ read: string }>(
+          `SELECT pg_stat_get_xact_tuples_returned(to_regclass($1)) AS read`,
+          [`${names.quotedSchema}.jobs_claim_priority_idx`],
+        )
+        expect(Number(rows[0]!.read)).toBeLessThan(10)
+      } finally {
+        await client.query('ROLLBACK')
+        client.release()
+      }
+    })
+  }
+
+  it("a batch enqueue sets its group's later fifo jobs aside at once, behind the first that surely waits", async () => {
+    // Holds key `u`, outside group `k`.
+    const [held] = await insert(db.store, [{ uniqueKey: 'u' }])
+    const jobs = await insert(db.store, [
+      { groupKey: 'g' },
+      { groupKey: 'h' },
+      { groupKey: 'g' },
+      {},
+      { groupKey: 'g', runAt: T0 - 1000 },
+      { groupKey: 'h', groupMode: 'release' },
+      { groupKey: 'h' },
+      // A duplicate of the job holding key `u` is skipped: it holds nothing of group `k` back.
+      { groupKey: 'k', uniqueKey: 'u' },
+      { groupKey: 'k' },
+      { groupKey: 'k' },
+      // A job with a group lock timeout holds its group back only until it runs out.
+      { groupKey: 't', groupLockTimeoutMs: 1000 },
+      { groupKey: 't' },
+    ])
+    const [g1, h1, g2, , g3, , h2, dup, k1, k2, , t2] = jobs
+    expect(dup).toBe(held)
+    expect(await behind()).toEqual([g2, g3, h2, k2].map(String))
+    // Each group's first runs; each end releases the next (no rescue pass).
+    expect(ids(await take({ capacity: 20 })).toSorted()).toEqual(
+      [g1, h1, jobs[3], held, k1, jobs[10]].map(String).toSorted(),
+    )
+    // `t2` is not set aside: only the running `t` job's lock timeout holds it back.
+    expect(await behind()).toEqual([g2, g3, h2, k2].map(String))
+    expect(await behind()).not.toContain(t2)
+    await db.store.completeJobs({
+      completions: [g1!, h1!, k1!].map((id) => ({ id, outcome: 'succeeded' as const })),
+      now: T0,
+    })
+    // `h`'s release job is never set aside: it starts once `h1` ended; `h2` waits behind it.
+    expect(ids(await take({ capacity: 20 })).toSorted()).toEqual([g2, k2, jobs[5]].map(String).toSorted())
+    expect(await behind()).toEqual([g3, h2].map(String))
   })
 
   type End = (head: string) => Promise<unknown>

@@ -33,6 +33,17 @@ function unknownDependency(jobs: readonly NewJob[], index: number, id: string): 
   )
 }
 
+/** Whether two `fifo` jobs of the batch share a group (the `grouped` statement: insert-sql.ts). */
+function sharesFifoGroup(jobs: readonly NewJob[]): boolean {
+  const seen = new Set<string>()
+  for (const job of jobs) {
+    if (job.groupKey === null || (job.groupMode ?? 'fifo') !== 'fifo') continue
+    if (seen.has(job.groupKey)) return true
+    seen.add(job.groupKey)
+  }
+  return false
+}
+
 /** Inserts `jobs` on `target` and returns one outcome per job, in input order. */
 export async function insertJobs(
   target: SqlTarget,
@@ -52,7 +63,7 @@ export async function insertJobs(
   const single = !withDependencies && jobs.length === 1
   const variant = withDependencies
     ? 'withDependencies'
-    : (`${single ? 'single' : 'plain'}${keyed ? '' : 'Unkeyed'}` as const)
+    : (`${single ? 'single' : sharesFifoGroup(jobs) ? 'grouped' : 'plain'}${keyed ? '' : 'Unkeyed'}` as const)
   const rows = await queryRows<InsertRow>(target, {
     name: `${names.statementPrefix}insert_${variant}`,
     text: sql[variant],

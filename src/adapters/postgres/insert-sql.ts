@@ -9,6 +9,17 @@ import { notifyJobsSql } from './jobs-notification.js'
 import { jobColumns } from './row-mapping.js'
 import { fromMs, nowMs, regclassLiteral, type SqlNames, toMs, UNIQUE_SQL } from './sql-names.js'
 
+/**
+ * Which jobs of a batch (alias `n`) hold the later `fifo` jobs of their group in the batch back until
+ * their own end, for certain: a `fifo` job of a group with no group lock timeout, that can neither be
+ * skipped as a duplicate (no unique key, no schedule tick) nor be cancelled at its insert (no
+ * dependencies). The batch's later `fifo` jobs of the group are inserted set aside behind the first of
+ * them (migration 013): it commits with them, and its end releases the next (dependants.ts), so no
+ * claim has to read the backlog to set it aside.
+ */
+const BEHIND_IN_BATCH = `n.group_key IS NOT NULL AND coalesce(n.group_mode, 'fifo') = 'fifo'
+      AND n.group_lock_timeout_ms IS NULL AND n.unique_key IS NULL AND n.schedule_tick IS NULL AND n.depends_on IS NULL`
+
 /** The SQL texts of inserting, per schema. */
 export interface InsertSql {
   /** Batch insert of jobs that depend on nothing. */
@@ -17,6 +28,13 @@ export interface InsertSql {
   readonly withDependencies: string
   /** `plain` for jobs with no unique key and no schedule tick: nothing can conflict, so no `ON CONFLICT`. */
   readonly plainUnkeyed: string
+  /**
+   * `plain` for a batch with several `fifo` jobs of one group: each such job after the group's first
+   * in the batch is inserted set aside behind it (`group_behind`, migration 013; see `BEHIND_IN_BATCH`).
+   */
+  readonly grouped: string
+  /** `grouped` with no unique key and no schedule tick (no `ON CONFLICT`). */
+  readonly groupedUnkeyed: string
   /** Insert of one job without dependencies, with scalar parameters (see `bindSingle`). */
   readonly single: string
   /** `single` for a job with no unique key and no schedule tick (no `ON CONFLICT`). */
@@ -63,14 +81,21 @@ export function insertSql(names: SqlNames): InsertSql {
   })
   const arrays = INPUT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(', ')
   const aliases = INPUT_COLUMNS.map(([name]) => name).join(', ')
-  const input = `input AS (
-    SELECT nextval(${regclassLiteral(names.jobIdSequence)}) AS id, i.*
-    FROM unnest(${arrays}) WITH ORDINALITY AS i(${aliases}, ord)
+  const numbered = `SELECT nextval(${regclassLiteral(names.jobIdSequence)}) AS id, i.*
+    FROM unnest(${arrays}) WITH ORDINALITY AS i(${aliases}, ord)`
+  const input = (grouped: boolean) =>
+    grouped
+      ? `input AS (
+    SELECT n.*, n.id > min(n.id) FILTER (WHERE ${BEHIND_IN_BATCH}) OVER (PARTITION BY n.group_key) AS behind
+    FROM (${numbered}) n
+  )`
+      : `input AS (
+    ${numbered}
   )`
   // Only unique keys and schedule ticks can conflict (ids come from the sequence). Without them the
   // statement skips ON CONFLICT, whose speculative insertion costs a check of every unique index.
   const onConflict = (keyed: boolean) => (keyed ? 'ON CONFLICT DO NOTHING' : '')
-  const build = (withDependencies: boolean, keyed = true): string => {
+  const build = (withDependencies: boolean, keyed = true, grouped = false): string => {
     const state = withDependencies
       ? `CASE WHEN i.depends_on IS NOT NULL AND EXISTS (
            SELECT 1 FROM found f WHERE f.id = ANY(i.depends_on::bigint[]) AND f.state IN ('failed', 'cancelled')
@@ -87,11 +112,11 @@ export function insertSql(names: SqlNames): InsertSql {
           SELECT w.id FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.id = w.id)
         )`
       : ''
-    return `WITH ${input}${dependencyCtes}, inserted AS (
+    return `WITH ${input(grouped)}${dependencyCtes}, inserted AS (
       INSERT INTO ${names.jobs} AS j (
         id, kind, queue, state, payload, priority, run_at, created_at, max_attempts, timeout_ms, weight,
         unique_key, group_key, depends_on, metadata, tags, workflow_state, finished_at, schedule_name,
-        schedule_tick, backoff, trace_context, group_mode, group_lock_timeout_ms
+        schedule_tick, backoff, trace_context, group_mode, group_lock_timeout_ms${grouped ? ', group_behind' : ''}
       )
       SELECT i.id, i.kind, i.queue, x.state, i.payload, i.priority, ${fromMs('i.run_at')}, ${fromMs(now)},
         i.max_attempts, i.timeout_ms, i.weight, i.unique_key, i.group_key, i.depends_on::bigint[],
@@ -100,7 +125,12 @@ export function insertSql(names: SqlNames): InsertSql {
         i.workflow_state,
         CASE WHEN x.state = 'cancelled' THEN ${fromMs(now)} END,
         i.schedule_name, ${fromMs('i.schedule_tick')}, i.backoff, i.trace_context,
-        coalesce(i.group_mode, 'fifo'), i.group_lock_timeout_ms
+        coalesce(i.group_mode, 'fifo'), i.group_lock_timeout_ms${
+          grouped
+            ? `,
+        coalesce(i.behind AND coalesce(i.group_mode, 'fifo') = 'fifo' AND x.state <> 'cancelled', false)`
+            : ''
+        }
       FROM input i CROSS JOIN LATERAL (SELECT ${state} AS state) x
       ${withDependencies ? 'WHERE NOT EXISTS (SELECT 1 FROM missing)' : ''}
       ORDER BY i.ord
@@ -124,6 +154,8 @@ export function insertSql(names: SqlNames): InsertSql {
   return {
     plain: build(false),
     plainUnkeyed: build(false, false),
+    grouped: build(false, true, true),
+    groupedUnkeyed: build(false, false, true),
     withDependencies: build(true),
     single: single(true),
     singleUnkeyed: single(false),
