@@ -14,12 +14,16 @@
  *
  *   npx tsx bench/group-backlog.ts --backlog 5000 --others 2000 --measure 100
  *
+ * `--mode release` makes it a `release` group (default `fifo`); `--enqueue single` enqueues the
+ * group's jobs one at a time (default `batches` of 1,000), so that claims, not the batch insert, set
+ * a `fifo` backlog aside.
+ *
  * Each case's database is dropped when the case ends, and every one on any exit.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createPostgresQueue, type PostgresQueue } from '../src/adapters/postgres/index.js'
 import { defineJob } from '../src/core/domain/job-definition.js'
-import { positiveArg } from './lib/args.js'
+import { choiceArg, positiveArg } from './lib/args.js'
 import { benchDatabases, type DatabaseFactory } from './lib/resources.js'
 import { runScript } from './lib/script.js'
 
@@ -38,15 +42,22 @@ interface CaseResult {
   readonly othersSeconds: number
 }
 
-/** Enqueues `n` jobs of `job` with these options, in batches. */
+/** How the group's jobs wait for it, and how they are enqueued. */
+interface GroupShape {
+  readonly mode: 'fifo' | 'release'
+  readonly enqueue: 'batches' | 'single'
+}
+
+/** Enqueues `n` jobs of `job` with these options, in batches (or one at a time with `single`). */
 async function enqueueAll(
   queue: PostgresQueue,
   job: typeof grouped,
   n: number,
-  options: { groupKey?: string },
+  options: { groupKey?: string; groupMode?: 'fifo' | 'release' },
+  single = false,
 ): Promise<void> {
-  for (let start = 0; start < n; start += BATCH) {
-    const size = Math.min(BATCH, n - start)
+  for (let start = 0; start < n; start += single ? 1 : BATCH) {
+    const size = single ? 1 : Math.min(BATCH, n - start)
     await queue.enqueueMany(
       Array.from({ length: size }, (_, k) => ({ job, payload: { n: start + k }, options })),
     )
@@ -57,6 +68,7 @@ async function runCase(
   databases: DatabaseFactory,
   name: string,
   groupKey: string | undefined,
+  shape: GroupShape,
   backlog: number,
   others: number,
   measure: number,
@@ -78,7 +90,13 @@ async function runCase(
   })
   try {
     await queue.migrate()
-    await enqueueAll(queue, grouped, backlog, groupKey === undefined ? {} : { groupKey })
+    await enqueueAll(
+      queue,
+      grouped,
+      backlog,
+      groupKey === undefined ? {} : { groupKey, groupMode: shape.mode },
+      shape.enqueue === 'single',
+    )
     await enqueueAll(queue, other, others, {})
     const t0 = performance.now()
     await queue.start()
@@ -107,17 +125,27 @@ async function main(): Promise<number> {
   const backlog = positiveArg('backlog', 5000)
   const others = positiveArg('others', 2000)
   const measure = Math.max(2, Math.min(backlog, positiveArg('measure', 100)))
+  const shape: GroupShape = {
+    mode: choiceArg('mode', ['fifo', 'release'], 'fifo'),
+    enqueue: choiceArg('enqueue', ['batches', 'single'], 'batches'),
+  }
   const databases = await benchDatabases()
   if (!databases) return 3
   try {
     const results: CaseResult[] = []
-    results.push(
-      await runCase(databases, `one fifo group of ${measure}`, 'tenant-1', measure, others, measure),
-    )
-    results.push(
-      await runCase(databases, `one fifo group of ${backlog}`, 'tenant-1', backlog, others, measure),
-    )
-    process.stdout.write(`${JSON.stringify({ backlog, others, measure, results }, null, 2)}\n`)
+    for (const size of [measure, backlog])
+      results.push(
+        await runCase(
+          databases,
+          `one ${shape.mode} group of ${size}`,
+          'tenant-1',
+          shape,
+          size,
+          others,
+          measure,
+        ),
+      )
+    process.stdout.write(`${JSON.stringify({ backlog, others, measure, ...shape, results }, null, 2)}\n`)
     return 0
   } finally {
     await databases.dropAll()

@@ -124,3 +124,19 @@ export function positiveArg(name: string, fallback: number, argv: readonly strin
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
   return value
 }
+
+/** One of `choices` given as `--name value` to a stand-alone bench script, or `fallback` when absent. */
+export function choiceArg<const C extends string>(
+  name: string,
+  choices: readonly C[],
+  fallback: C,
+  argv: readonly string[] = process.argv,
+): C {
+  const at = argv.indexOf(`--${name}`)
+  if (at < 0) return fallback
+  const value = argv[at + 1]
+  const choice = choices.find((c) => c === value)
+  if (choice === undefined)
+    throw new Error(`--${name} needs one of ${choices.join(', ')}; got ${String(value)}`)
+  return choice
+}
