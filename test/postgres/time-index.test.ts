@@ -112,6 +112,17 @@ describeStore('the time index on demand', () => {
     await newStore().ready({ strategies: ['time'] })
     expect(await timeIndex()).toEqual({ definition: EXPECTED_DEFINITION(db.schema), valid: true })
   })
+
+  it('replaces one with the predicate before migration 013, which keeps jobs set aside behind their groups', async () => {
+    // As a process of version 012 would build it during an upgrade.
+    await db.pool.query(
+      `CREATE INDEX jobs_claim_time_idx ON ${db.table('jobs')} (queue, run_at, id) WHERE state IN ('scheduled', 'available', 'retryable')`,
+    )
+    expect(await timeIndex()).toMatchObject({ valid: true })
+    expect((await timeIndex())?.definition).not.toContain('group_behind')
+    await newStore().ready({ strategies: ['time'] })
+    expect(await timeIndex()).toEqual({ definition: EXPECTED_DEFINITION(db.schema), valid: true })
+  })
 })
 
 describePostgres('the time index on demand, across sessions', () => {

@@ -9,21 +9,35 @@
  * - the job before it runs with a group lock timeout, which holds the group only until it runs out
  *   (no statement marks that moment), so the job set aside is released by the first pass after the
  *   job before it started and then waits for the timeout in the claim index, like any held job;
- * - a release found the job's row locked (an admin change in a transaction), and skipped it.
+ * - a release found the job's row locked (an admin change in a transaction), and skipped it;
+ * - a job ran in its own transaction at a stricter isolation level than READ COMMITTED, whose
+ *   completion releases nothing (migration 014).
  *
- * Each call looks at up to `GROUP_SWEEP_BATCH` groups with jobs set aside, in key order from where
- * the last call ended (one probe of `jobs_group_behind_idx` per group), and releases each group's
- * first job set aside when nothing holds it back, announcing the due ones on the jobs channel. A
- * group whose advisory lock is taken (a claim or a release at work on it) is left for the next pass.
+ * Each pass walks every group with jobs set aside, in key order, in batches of `GROUP_SWEEP_BATCH`
+ * groups, at most `GROUP_SWEEP_BATCHES` batches (past that, the next pass goes on from there). For
+ * each group it reads the first job set aside and whether anything holds it back, with no lock (one
+ * probe of `jobs_group_behind_idx` and the checks of `group_job_waits`); only a group whose first job
+ * nothing holds back is locked (tried: a group whose lock is taken is left for the next pass) and
+ * checked again before its job is released and, when due, announced on the jobs channel. So a pass
+ * holds the locks of the groups it releases only, and a group held back legitimately costs it three
+ * index probes. Each batch is its own READ COMMITTED transaction (the release's checks need it, and a
+ * stricter default would make them read a stale snapshot).
  */
+import pg from 'pg'
 import { notifyWokenSql } from './dependants.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { fromMs, nowMs, type SqlNames } from './sql-names.js'
 
-/** How many groups with jobs set aside one sweep looks at. */
+/** How many groups with jobs set aside one statement looks at. */
 export const GROUP_SWEEP_BATCH = 1000
 
-/** The sweep's statement. Parameters: $1 the group key after which to start (null: the first), $2 the batch, $3 now ms, $4 the jobs channel. */
+/** How many batches one pass runs at most (10,000 groups with jobs set aside). */
+export const GROUP_SWEEP_BATCHES = 10
+
+/**
+ * The sweep's statement. Parameters: $1 the group key after which to start (null: the first), $2 the
+ * batch, $3 now ms, $4 the jobs channel.
+ */
 function sweepSql(names: SqlNames): string {
   const next = (after: string) =>
     `SELECT b.group_key FROM ${names.jobs} b WHERE b.group_behind AND b.group_key > ${after} ORDER BY b.group_key LIMIT 1`
@@ -34,9 +48,18 @@ function sweepSql(names: SqlNames): string {
       SELECT (${next('k.group_key')}) FROM keys k WHERE k.group_key IS NOT NULL
     ), batch AS (
       SELECT k.group_key FROM keys k WHERE k.group_key IS NOT NULL LIMIT $2::int
+    ), firsts AS (
+      SELECT b.group_key, f.id FROM batch b CROSS JOIN LATERAL (
+        SELECT f.id FROM ${names.jobs} f
+        WHERE f.group_behind AND (f.group_key, f.id) > (b.group_key, 0::bigint)
+          AND (f.group_key, f.id) <= (b.group_key, 9223372036854775807::bigint)
+        ORDER BY f.group_key, f.id LIMIT 1 OFFSET 0
+      ) f
+    ), free AS (
+      SELECT f.group_key FROM firsts f WHERE NOT ${names.groupJobWaits}(f.group_key, f.id)
     ), released AS (
       SELECT r.queue, r.priority, r.run_at
-      FROM batch b CROSS JOIN LATERAL ${names.releaseGroupBehind}(${names.groupLockSpace}::int, b.group_key::text, 0::bigint, false) r
+      FROM free b CROSS JOIN LATERAL ${names.releaseGroupBehind}(${names.groupLockSpace}::int, b.group_key::text, 0::bigint, false) r
     ), woken AS (
       SELECT r.queue, r.priority, r.run_at FROM released r WHERE r.run_at <= ${fromMs(nowMs('$3'))}
     ), notified AS (
@@ -46,7 +69,7 @@ function sweepSql(names: SqlNames): string {
       (SELECT count(*) FROM released)::int AS released, (SELECT count(*) FROM notified)::int AS notified`
 }
 
-/** Releases jobs set aside that nothing holds back, a batch of groups per call (see the module comment). */
+/** Releases jobs set aside that nothing holds back (see the module comment). */
 export class GroupHoldsSweep {
   readonly #names: SqlNames
   readonly #sql: string
@@ -57,15 +80,42 @@ export class GroupHoldsSweep {
     this.#sql = sweepSql(names)
   }
 
-  /** Looks at the next batch of groups with jobs set aside; returns how many jobs it released. */
+  /** One pass: up to `GROUP_SWEEP_BATCHES` batches of groups with jobs set aside; returns the jobs released. */
   async sweep(target: SqlTarget, now: number | undefined): Promise<number> {
-    const [row] = await queryRows<{ last: string | null; seen: number; released: number }>(target, {
-      name: `${this.#names.statementPrefix}sweep_group_holds`,
-      text: this.#sql,
-      values: [this.#after, GROUP_SWEEP_BATCH, now ?? null, this.#names.jobsChannel],
-    })
-    // A full batch goes on after its last group next time; a short one reached the end: from the start.
-    this.#after = row && row.seen >= GROUP_SWEEP_BATCH ? row.last : null
-    return row?.released ?? 0
+    let released = 0
+    for (let batch = 0; batch < GROUP_SWEEP_BATCHES; batch++) {
+      const row = await inReadCommitted(target, (db) =>
+        queryRows<{ last: string | null; seen: number; released: number }>(db, {
+          name: `${this.#names.statementPrefix}sweep_group_holds`,
+          text: this.#sql,
+          values: [this.#after, GROUP_SWEEP_BATCH, now ?? null, this.#names.jobsChannel],
+        }).then((rows) => rows[0]),
+      )
+      released += row?.released ?? 0
+      // A full batch goes on after its last group; a short one reached the end: from the start next pass.
+      this.#after = row && row.seen >= GROUP_SWEEP_BATCH ? row.last : null
+      if (this.#after === null) break
+    }
+    return released
+  }
+}
+
+/**
+ * Runs `fn` in a READ COMMITTED transaction of its own when `target` is a pool (a checked-out
+ * connection); on a connection or a caller's transaction, as it is.
+ */
+async function inReadCommitted<T>(target: SqlTarget, fn: (db: SqlTarget) => Promise<T>): Promise<T> {
+  if (!(target instanceof pg.Pool)) return fn(target)
+  const client = await target.connect()
+  let clean = false
+  try {
+    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+    const result = await fn(client)
+    await client.query('COMMIT')
+    clean = true
+    return result
+  } finally {
+    if (!clean) await client.query('ROLLBACK').catch(() => {})
+    client.release()
   }
 }

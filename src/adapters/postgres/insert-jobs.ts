@@ -63,7 +63,13 @@ export async function insertJobs(
   const single = !withDependencies && jobs.length === 1
   const variant = withDependencies
     ? 'withDependencies'
-    : (`${single ? 'single' : sharesFifoGroup(jobs) ? 'grouped' : 'plain'}${keyed ? '' : 'Unkeyed'}` as const)
+    : single
+      ? (`single${keyed ? '' : 'Unkeyed'}` as const)
+      : keyed
+        ? 'plain'
+        : sharesFifoGroup(jobs)
+          ? 'groupedUnkeyed'
+          : 'plainUnkeyed'
   const rows = await queryRows<InsertRow>(target, {
     name: `${names.statementPrefix}insert_${variant}`,
     text: sql[variant],

@@ -12,13 +12,13 @@ import { fromMs, nowMs, regclassLiteral, type SqlNames, toMs, UNIQUE_SQL } from 
 /**
  * Which jobs of a batch (alias `n`) hold the later `fifo` jobs of their group in the batch back until
  * their own end, for certain: a `fifo` job of a group with no group lock timeout, that can neither be
- * skipped as a duplicate (no unique key, no schedule tick) nor be cancelled at its insert (no
- * dependencies). The batch's later `fifo` jobs of the group are inserted set aside behind the first of
+ * skipped as a duplicate (the statement has no `ON CONFLICT`: `groupedUnkeyed` only) nor be
+ * cancelled at its insert (no dependencies). The batch's later `fifo` jobs of the group are inserted set aside behind the first of
  * them (migration 013): it commits with them, and its end releases the next (dependants.ts), so no
  * claim has to read the backlog to set it aside.
  */
 const BEHIND_IN_BATCH = `n.group_key IS NOT NULL AND coalesce(n.group_mode, 'fifo') = 'fifo'
-      AND n.group_lock_timeout_ms IS NULL AND n.unique_key IS NULL AND n.schedule_tick IS NULL AND n.depends_on IS NULL`
+      AND n.group_lock_timeout_ms IS NULL AND n.depends_on IS NULL`
 
 /** The SQL texts of inserting, per schema. */
 export interface InsertSql {
@@ -29,11 +29,12 @@ export interface InsertSql {
   /** `plain` for jobs with no unique key and no schedule tick: nothing can conflict, so no `ON CONFLICT`. */
   readonly plainUnkeyed: string
   /**
-   * `plain` for a batch with several `fifo` jobs of one group: each such job after the group's first
-   * in the batch is inserted set aside behind it (`group_behind`, migration 013; see `BEHIND_IN_BATCH`).
+   * `plainUnkeyed` for a batch with several `fifo` jobs of one group: each such job after the group's
+   * first in the batch is inserted set aside behind it (`group_behind`, migration 013; see
+   * `BEHIND_IN_BATCH`). Only without `ON CONFLICT`: a job skipped on a conflict (a unique key, or the
+   * primary key while the id sequence is behind) would leave the jobs set aside behind it with nothing
+   * to release them, so a keyed batch uses `plain` and leaves setting aside to the claims.
    */
-  readonly grouped: string
-  /** `grouped` with no unique key and no schedule tick (no `ON CONFLICT`). */
   readonly groupedUnkeyed: string
   /** Insert of one job without dependencies, with scalar parameters (see `bindSingle`). */
   readonly single: string
@@ -154,7 +155,6 @@ export function insertSql(names: SqlNames): InsertSql {
   return {
     plain: build(false),
     plainUnkeyed: build(false, false),
-    grouped: build(false, true, true),
     groupedUnkeyed: build(false, false, true),
     withDependencies: build(true),
     single: single(true),

@@ -23,6 +23,8 @@ export interface SqlNames {
   readonly claimGroupBehind: string
   /** Function: releases a group's first job set aside once nothing holds it back (migration 013). */
   readonly releaseGroupBehind: string
+  /** Function: whether a fifo job of a group waits for an earlier job's end (migration 013). */
+  readonly groupJobWaits: string
   /** Function: whether no dependency of a job is in history failed or cancelled (migration 009). */
   readonly historyDependenciesMet: string
   /** Regclass text of the jobs id sequence (a bound value of `nextval`). */
@@ -57,6 +59,7 @@ export function sqlNames(schema: string): SqlNames {
     claimGroupTurn: `${quotedSchema}.claim_group_turn`,
     claimGroupBehind: `${quotedSchema}.claim_group_behind`,
     releaseGroupBehind: `${quotedSchema}.release_group_behind`,
+    groupJobWaits: `${quotedSchema}.group_job_waits`,
     historyDependenciesMet: `${quotedSchema}.history_dependencies_met`,
     jobIdSequence: `${quotedSchema}.jobs_id_seq`,
     jobsChannel: channelName(schema, 'jobs'),

@@ -44,7 +44,7 @@ export const CLAIM_TIME_INDEX_WAIT_MS = 1000
 const LOCK_RETRY_FIRST_MS = 20
 const LOCK_RETRY_MAX_MS = 1000
 
-/** The statement that creates the index, with the definition of migration 001. */
+/** The statement that creates the index, with the definition of migration 013. */
 export function timeIndexSql(names: SqlNames, concurrently: boolean): string {
   return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${TIME_INDEX} ON ${names.jobs} (queue, run_at, id) WHERE ${claimableSql()}`
 }
@@ -56,10 +56,16 @@ function dropSql(names: SqlNames): string {
 
 type IndexState = 'valid' | 'invalid' | 'missing'
 
-/** Whether the schema has the index, and whether it is valid (a failed concurrent build leaves an invalid one). */
+/**
+ * Whether the schema has the index, and whether it is valid: a failed concurrent build leaves an
+ * invalid one, and one built with the predicate before migration 013 (by a process of version 012
+ * during an upgrade, or by hand) still holds the jobs set aside behind their groups, so it counts as
+ * invalid too and is replaced.
+ */
 async function indexState(target: pg.Pool | pg.PoolClient, names: SqlNames): Promise<IndexState> {
   const { rows } = await target.query<{ valid: boolean }>(
-    'SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = to_regclass($1::text)',
+    `SELECT i.indisvalid AND coalesce(pg_get_expr(i.indpred, i.indrelid) LIKE '%group_behind%', false) AS valid
+     FROM pg_index i WHERE i.indexrelid = to_regclass($1::text)`,
     [`${names.quotedSchema}.${TIME_INDEX}`],
   )
   const row = rows[0]
