@@ -101,8 +101,9 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     expect(await behind()).toEqual([g2, g3, h2].map(String))
     // Each group's first runs; each end releases the next (no rescue pass).
     expect(ids(await take({ capacity: 20 })).toSorted()).toEqual([g1, h1, free, t1].map(String).toSorted())
-    // `t2` is not set aside: only the running `t` job's lock timeout holds it back.
-    expect(await behind()).toEqual([g2, g3, h2].map(String))
+    // `t2` is not set aside: only the running `t` job's lock timeout holds it back. `h`'s release job
+    // is, behind `h1`, which the claim gave the group's turn.
+    expect(await behind()).toEqual([g2, g3, r, h2].map(String))
     await db.store.completeJobs({
       completions: [g1!, h1!].map((id) => ({ id, outcome: 'succeeded' as const })),
       now: T0,
@@ -298,13 +299,51 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     expect(ids(await take({ now: T0 + 2000 }))).toEqual([b])
   })
 
-  it('release groups are never set aside', async () => {
-    const jobs = await insert(
-      db.store,
-      Array.from({ length: 5 }, () => ({ groupKey: 'r', groupMode: 'release' as const })),
-    )
-    expect(ids(await take())).toEqual([jobs[0]])
+  it('a release group sets its waiting jobs aside while one runs; each end releases the best one in claim order', async () => {
+    const release = (priority: number) => ({ groupKey: 'r', groupMode: 'release' as const, priority })
+    const [r1] = await insert(db.store, [release(0)])
+    const [r2] = await insert(db.store, [release(5)])
+    const [r3] = await insert(db.store, [release(1)])
+    const [r4] = await insert(db.store, [release(1)])
+    // The claim that gives `r1` the group's turn sets the others aside at once.
+    expect(ids(await take())).toEqual([r1])
+    expect(await behind()).toEqual([r2, r3, r4])
+    expect(ids(await take())).toEqual([])
+    await complete('succeeded')(r1!)
+    expect(ids(await take())).toEqual([r3])
+    expect(await behind()).toEqual([r2, r4])
+    // A failed job retries later without holding its group: its end releases the next one.
+    await db.store.completeJobs({
+      completions: [{ id: r3!, outcome: 'retry', runAt: T0 + 60_000, error }],
+      now: T0,
+    })
+    expect(ids(await take())).toEqual([r4])
+    await db.store.cancelJobs({ filter: { ids: [r4!] }, now: T0 })
+    expect(ids(await take())).toEqual([r2])
     expect(await behind()).toEqual([])
+  })
+
+  it('a release group held by a job with a group lock timeout is not set aside', async () => {
+    const timed = { groupKey: 'r', groupMode: 'release' as const, groupLockTimeoutMs: 1000 }
+    const [r1, r2] = (await insert(db.store, [timed, timed])) as [string, string]
+    expect(ids(await take())).toEqual([r1])
+    expect(ids(await take())).toEqual([])
+    expect(await behind()).toEqual([])
+    expect(ids(await take({ now: T0 + 2000 }))).toEqual([r2])
+  })
+
+  it('the rescue pass releases a release job set aside once no job of its group runs', async () => {
+    const release = { groupKey: 'r', groupMode: 'release' as const }
+    const [r1] = await insert(db.store, [release])
+    const [r2] = await insert(db.store, [release])
+    await take()
+    await take()
+    expect(await behind()).toEqual([r2])
+    // The running job leaves as a process of version 012 would complete it: no release.
+    await db.pool.query(`DELETE FROM ${db.table('jobs')} WHERE id = $1`, [r1])
+    expect(ids(await take())).toEqual([])
+    await db.store.rescueJobs({ now: T0, staleAfterMs: 10_000, limit: 10 })
+    expect(ids(await take())).toEqual([r2])
   })
 })
 

@@ -21,10 +21,12 @@
  * order across them is then kept): a claim takes at most one job per group, the first in strategy
  * order, and a group's backlog does not use up the LIMIT (the scan goes on to other groups and jobs).
  *
- * Group holds (migration 013): a `fifo` job that fails these checks is handed to
- * `claim_group_behind`, which, under the group's lock and with a fresh snapshot, sets it aside
- * (`group_behind`) when an earlier job of its group holds it back until an event (its end), not
- * until a lock timeout runs out. A job set aside is out of the claim index, whose predicate the
+ * Group holds (migrations 013 and 015): a `fifo` job that fails these checks, or a `release` job whose
+ * group a job runs in without a lock timeout or whose turn this claim gave to another job of the
+ * group (claim_group_turn's record in `conveyor.group_turns`), is handed to `claim_group_behind`, which, under the
+ * group's lock and with a fresh snapshot, sets it aside (`group_behind`) when its group holds it back
+ * until an event (a job's end), not until a lock timeout runs out (`fifo`: an earlier job of its
+ * group, waiting or running; `release`: a running one, or the one given the turn). A job set aside is out of the claim index, whose predicate the
  * candidates' condition repeats (`claimableSql`), so a group's backlog is read once, by the first
  * claim that meets it, and not by every claim after; the statements that end a group's job release
  * the next one (dependants.ts), and the rescue pass any other (group-holds.ts).
@@ -106,7 +108,13 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
         ))
         AND ${names.claimGroupTurn}($8::int, j.group_key, j.id, j.group_mode = 'release', ${now}, ${manyQueues ? 'j.queue' : "''"})
         THEN true
-        WHEN j.group_mode = 'fifo' THEN ${names.claimGroupBehind}($8::int, j.group_key, j.id)
+        WHEN j.group_mode = 'fifo'
+          OR position(';' || $8::int || ':' || hashtext(j.group_key) || ':' IN coalesce(current_setting('conveyor.group_turns', true), '')) > 0
+          OR EXISTS (
+            SELECT 1 FROM ${names.jobs} g
+            WHERE g.group_key = j.group_key AND g.group_key IS NOT NULL AND g.state = 'running' AND g.group_lock_timeout_ms IS NULL
+            OFFSET 0
+          ) THEN ${names.claimGroupBehind}($8::int, j.group_key, j.id)
         ELSE false
       END)
     ORDER BY ${ORDER[strategy]('j')}

@@ -25,6 +25,8 @@ export interface SqlNames {
   readonly releaseGroupBehind: string
   /** Function: whether a fifo job of a group waits for an earlier job's end (migration 013). */
   readonly groupJobWaits: string
+  /** Function: whether a release job of a group waits for a running job's end (migration 015). */
+  readonly groupReleaseJobWaits: string
   /** Function: whether no dependency of a job is in history failed or cancelled (migration 009). */
   readonly historyDependenciesMet: string
   /** Regclass text of the jobs id sequence (a bound value of `nextval`). */
@@ -60,6 +62,7 @@ export function sqlNames(schema: string): SqlNames {
     claimGroupBehind: `${quotedSchema}.claim_group_behind`,
     releaseGroupBehind: `${quotedSchema}.release_group_behind`,
     groupJobWaits: `${quotedSchema}.group_job_waits`,
+    groupReleaseJobWaits: `${quotedSchema}.group_release_job_waits`,
     historyDependenciesMet: `${quotedSchema}.history_dependencies_met`,
     jobIdSequence: `${quotedSchema}.jobs_id_seq`,
     jobsChannel: channelName(schema, 'jobs'),
