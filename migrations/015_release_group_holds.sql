@@ -31,9 +31,17 @@ AS $$
   )
 $$;
 
--- 013's, for both modes: sets job `p_job_id` aside when, under its group's lock (tried) and with a
--- fresh snapshot, its mode's rule says it waits for an event.
-CREATE OR REPLACE FUNCTION :schema.claim_group_behind(p_lock_space integer, p_group_key text, p_job_id bigint)
+-- Replaces 013's three-argument version (the claim passes its time now): for both modes, under the
+-- group's lock (tried) and with a fresh snapshot, sets job `p_job_id` aside when its mode's rule says
+-- it waits for an event, and with it, in one statement, every other waiting job of its group the same
+-- holder holds back, so that a claim that meets a backlog does not set it aside one row at a time:
+-- for `fifo`, the group's later `fifo` jobs when this job has no lock timeout (it holds them back
+-- itself); for `release`, the group's other due `release` jobs (a job not yet due is left to the
+-- claim that meets it once due, so that a job set aside is never released before it can run).
+DROP FUNCTION :schema.claim_group_behind(integer, text, bigint);
+CREATE FUNCTION :schema.claim_group_behind(
+  p_lock_space integer, p_group_key text, p_job_id bigint, p_now timestamptz
+)
   RETURNS boolean
   LANGUAGE plpgsql
   VOLATILE
@@ -41,31 +49,50 @@ CREATE OR REPLACE FUNCTION :schema.claim_group_behind(p_lock_space integer, p_gr
 AS $$
 DECLARE
   v_mode text;
+  v_timeout integer;
+  v_turns bigint[];
 BEGIN
   IF NOT pg_try_advisory_xact_lock(p_lock_space, hashtext(p_group_key)) THEN
     RETURN false;
   END IF;
   -- Statements of their own: their snapshots are taken once the lock is held.
-  SELECT b.group_mode INTO v_mode FROM :schema.jobs b
+  SELECT b.group_mode, b.group_lock_timeout_ms INTO v_mode, v_timeout FROM :schema.jobs b
   WHERE b.id = p_job_id AND b.group_key = p_group_key AND b.state IN ('scheduled', 'available', 'retryable')
     AND NOT b.group_behind;
-  IF v_mode = 'fifo' AND :schema.group_job_waits(p_group_key, p_job_id)
-    OR v_mode = 'release' AND (
-      :schema.group_release_job_waits(p_group_key, p_job_id)
-      OR EXISTS (
-        SELECT 1 FROM :schema.jobs t
-        WHERE t.id = substring(coalesce(current_setting('conveyor.group_turns', true), '')
-            FROM ';' || p_lock_space || ':' || hashtext(p_group_key) || ':-?[0-9]+=([0-9]+);')::bigint
-          AND t.id <> p_job_id AND t.group_lock_timeout_ms IS NULL
-      )
-    ) THEN
+  IF v_mode = 'fifo' THEN
+    IF NOT :schema.group_job_waits(p_group_key, p_job_id) THEN
+      RETURN false;
+    END IF;
     UPDATE :schema.jobs j SET group_behind = true
-    WHERE j.id = (
+    WHERE j.id = ANY(ARRAY(
       SELECT b.id FROM :schema.jobs b
-      WHERE b.id = p_job_id AND b.state IN ('scheduled', 'available', 'retryable') AND NOT b.group_behind
-        AND b.group_mode = v_mode AND b.group_key = p_group_key
+      WHERE (b.group_key, b.id) >= (p_group_key, p_job_id)
+        AND (b.group_key, b.id) <= (p_group_key, CASE WHEN v_timeout IS NULL THEN 9223372036854775807 ELSE p_job_id END)
+        AND b.group_key IS NOT NULL AND b.state IN ('scheduled', 'available', 'retryable') AND NOT b.group_behind
+        AND b.group_mode = 'fifo'
       FOR UPDATE SKIP LOCKED
+    ));
+  ELSIF v_mode = 'release' THEN
+    -- The jobs this claim gave the group's turn (one per queue it scans): they may be among its own
+    -- candidates, so they are never set aside here.
+    v_turns := ARRAY(
+      SELECT m[1]::bigint FROM regexp_matches(coalesce(current_setting('conveyor.group_turns', true), ''),
+        ';' || p_lock_space || ':' || hashtext(p_group_key) || ':-?[0-9]+=([0-9]+);', 'g') AS m
     );
+    IF p_job_id = ANY(v_turns) OR NOT :schema.group_release_job_waits(p_group_key, p_job_id) AND NOT EXISTS (
+      SELECT 1 FROM :schema.jobs t WHERE t.id = ANY(v_turns) AND t.group_lock_timeout_ms IS NULL
+    ) THEN
+      RETURN false;
+    END IF;
+    UPDATE :schema.jobs j SET group_behind = true
+    WHERE j.id = ANY(ARRAY(
+      SELECT b.id FROM :schema.jobs b
+      WHERE b.group_key = p_group_key AND b.group_key IS NOT NULL
+        AND b.state IN ('scheduled', 'available', 'retryable') AND NOT b.group_behind
+        AND b.group_mode = 'release' AND b.id <> ALL(v_turns)
+        AND (b.id = p_job_id OR b.run_at <= p_now)
+      FOR UPDATE SKIP LOCKED
+    ));
   END IF;
   RETURN false;
 END

@@ -323,6 +323,38 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     expect(await behind()).toEqual([])
   })
 
+  it("a claim sets a held job's whole backlog aside in one statement, not only the jobs it meets", async () => {
+    // fifo: the later jobs of the group, of a kind this worker does not claim too.
+    const [h] = await insert(db.store, [{ groupKey: 'g' }])
+    const [a] = await insert(db.store, [{ groupKey: 'g' }])
+    const [o] = await insert(db.store, [{ groupKey: 'g', kind: 'other' }])
+    // release: the due jobs of the group; one not due yet is left to the claim that meets it when due.
+    const release = { groupKey: 'r', groupMode: 'release' as const }
+    const [r1] = await insert(db.store, [release])
+    const [r2] = await insert(db.store, [{ ...release, kind: 'other' }])
+    const [later] = await insert(db.store, [{ ...release, runAt: T0 + 60_000 }])
+    const [r3] = await insert(db.store, [release])
+    expect(ids(await take()).toSorted()).toEqual([h, r1].map(String).toSorted())
+    expect(await behind()).toEqual([a, o, r2, r3].map(String))
+    expect(await behind()).not.toContain(later)
+  })
+
+  it('a release group with jobs in several queues: one claim over them takes one, and sets the rest aside', async () => {
+    const release = { groupKey: 'r', groupMode: 'release' as const }
+    const jobs = [
+      ...(await insert(db.store, [release, release])),
+      ...(await insert(db.store, [
+        { ...release, queue: 'other' },
+        { ...release, queue: 'other' },
+      ])),
+    ]
+    const taken = await take({ queues: ['default', 'other'] })
+    expect(taken).toHaveLength(1)
+    expect(await behind()).toEqual(jobs.filter((id) => id !== taken[0]!.id))
+    await complete('succeeded')(taken[0]!.id)
+    expect(await take({ queues: ['default', 'other'] })).toHaveLength(1)
+  })
+
   it('a release group held by a job with a group lock timeout is not set aside', async () => {
     const timed = { groupKey: 'r', groupMode: 'release' as const, groupLockTimeoutMs: 1000 }
     const [r1, r2] = (await insert(db.store, [timed, timed])) as [string, string]

@@ -114,7 +114,7 @@ function buildClaimSql(names: SqlNames, strategy: PollStrategy, manyQueues: bool
             SELECT 1 FROM ${names.jobs} g
             WHERE g.group_key = j.group_key AND g.group_key IS NOT NULL AND g.state = 'running' AND g.group_lock_timeout_ms IS NULL
             OFFSET 0
-          ) THEN ${names.claimGroupBehind}($8::int, j.group_key, j.id)
+          ) THEN ${names.claimGroupBehind}($8::int, j.group_key, j.id, ${now})
         ELSE false
       END)
     ORDER BY ${ORDER[strategy]('j')}
