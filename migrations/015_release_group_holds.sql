@@ -36,8 +36,9 @@ $$;
 -- it waits for an event, and with it, in one statement, every other waiting job of its group the same
 -- holder holds back, so that a claim that meets a backlog does not set it aside one row at a time:
 -- for `fifo`, the group's later `fifo` jobs when this job has no lock timeout (it holds them back
--- itself); for `release`, the group's other due `release` jobs (a job not yet due is left to the
--- claim that meets it once due, so that a job set aside is never released before it can run).
+-- itself); for `release`, the group's other due `release` jobs of its queue and kind without
+-- dependencies (a job not yet due, of another kind or queue, or waiting for dependencies is left to
+-- the claim that meets it, so that the job a release picks can run), and this one only when due.
 DROP FUNCTION :schema.claim_group_behind(integer, text, bigint);
 CREATE FUNCTION :schema.claim_group_behind(
   p_lock_space integer, p_group_key text, p_job_id bigint, p_now timestamptz
@@ -50,13 +51,16 @@ AS $$
 DECLARE
   v_mode text;
   v_timeout integer;
+  v_queue text;
+  v_kind text;
   v_turns bigint[];
 BEGIN
   IF NOT pg_try_advisory_xact_lock(p_lock_space, hashtext(p_group_key)) THEN
     RETURN false;
   END IF;
   -- Statements of their own: their snapshots are taken once the lock is held.
-  SELECT b.group_mode, b.group_lock_timeout_ms INTO v_mode, v_timeout FROM :schema.jobs b
+  SELECT b.group_mode, b.group_lock_timeout_ms, b.queue, b.kind INTO v_mode, v_timeout, v_queue, v_kind
+  FROM :schema.jobs b
   WHERE b.id = p_job_id AND b.group_key = p_group_key AND b.state IN ('scheduled', 'available', 'retryable')
     AND NOT b.group_behind;
   IF v_mode = 'fifo' THEN
@@ -79,18 +83,25 @@ BEGIN
       SELECT m[1]::bigint FROM regexp_matches(coalesce(current_setting('conveyor.group_turns', true), ''),
         ';' || p_lock_space || ':' || hashtext(p_group_key) || ':-?[0-9]+=([0-9]+);', 'g') AS m
     );
+    -- A turn counts when its job is of this group (two keys may share a hash), still waiting and
+    -- due: the claim may yet take it, and if it does not, it stays claimable.
     IF p_job_id = ANY(v_turns) OR NOT :schema.group_release_job_waits(p_group_key, p_job_id) AND NOT EXISTS (
-      SELECT 1 FROM :schema.jobs t WHERE t.id = ANY(v_turns) AND t.group_lock_timeout_ms IS NULL
+      SELECT 1 FROM :schema.jobs t
+      WHERE t.id = ANY(v_turns) AND t.group_key = p_group_key AND t.group_lock_timeout_ms IS NULL
+        AND t.state IN ('scheduled', 'available', 'retryable') AND NOT t.group_behind AND t.run_at <= p_now
     ) THEN
       RETURN false;
     END IF;
+    -- With it, the group's other due jobs of its queue and kind without dependencies: jobs a worker
+    -- claims as it claims this one, so the one a release picks first can run (a job of another kind,
+    -- of a paused queue or with dependencies is left to the claim that meets it).
     UPDATE :schema.jobs j SET group_behind = true
     WHERE j.id = ANY(ARRAY(
       SELECT b.id FROM :schema.jobs b
       WHERE b.group_key = p_group_key AND b.group_key IS NOT NULL
         AND b.state IN ('scheduled', 'available', 'retryable') AND NOT b.group_behind
-        AND b.group_mode = 'release' AND b.id <> ALL(v_turns)
-        AND (b.id = p_job_id OR b.run_at <= p_now)
+        AND b.group_mode = 'release' AND b.id <> ALL(v_turns) AND b.run_at <= p_now
+        AND (b.id = p_job_id OR (b.queue = v_queue AND b.kind = v_kind AND b.depends_on IS NULL))
       FOR UPDATE SKIP LOCKED
     ));
   END IF;

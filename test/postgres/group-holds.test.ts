@@ -309,7 +309,15 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     expect(ids(await take())).toEqual([r1])
     expect(await behind()).toEqual([r2, r3, r4])
     expect(ids(await take())).toEqual([])
+    // A waiting job's end releases nothing while `r1` runs.
+    const [gone] = await insert(db.store, [release(9)])
+    await take()
+    expect(await behind()).toEqual([r2, r3, r4, gone])
+    await db.store.cancelJobs({ filter: { ids: [gone!] }, now: T0 })
+    expect(await behind()).toEqual([r2, r3, r4])
+    // `r1`'s end releases one, the best in claim order.
     await complete('succeeded')(r1!)
+    expect(await behind()).toEqual([r2, r4])
     expect(ids(await take())).toEqual([r3])
     expect(await behind()).toEqual([r2, r4])
     // A failed job retries later without holding its group: its end releases the next one.
@@ -318,7 +326,9 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
       now: T0,
     })
     expect(ids(await take())).toEqual([r4])
+    expect(await behind()).toEqual([r2])
     await db.store.cancelJobs({ filter: { ids: [r4!] }, now: T0 })
+    expect(await behind()).toEqual([])
     expect(ids(await take())).toEqual([r2])
     expect(await behind()).toEqual([])
   })
@@ -328,18 +338,21 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     const [h] = await insert(db.store, [{ groupKey: 'g' }])
     const [a] = await insert(db.store, [{ groupKey: 'g' }])
     const [o] = await insert(db.store, [{ groupKey: 'g', kind: 'other' }])
-    // release: the due jobs of the group; one not due yet is left to the claim that meets it when due.
+    // release: the due jobs of the group of the same queue and kind, without dependencies; the others
+    // are left to the claims that meet them (a release must pick a job that can run).
     const release = { groupKey: 'r', groupMode: 'release' as const }
     const [r1] = await insert(db.store, [release])
-    const [r2] = await insert(db.store, [{ ...release, kind: 'other' }])
+    const [r2] = await insert(db.store, [release])
+    const [otherKind] = await insert(db.store, [{ ...release, kind: 'other' }])
     const [later] = await insert(db.store, [{ ...release, runAt: T0 + 60_000 }])
+    const [dependant] = await insert(db.store, [{ ...release, dependsOn: [h!] }])
     const [r3] = await insert(db.store, [release])
     expect(ids(await take()).toSorted()).toEqual([h, r1].map(String).toSorted())
     expect(await behind()).toEqual([a, o, r2, r3].map(String))
-    expect(await behind()).not.toContain(later)
+    for (const left of [otherKind, later, dependant]) expect(await behind()).not.toContain(left)
   })
 
-  it('a release group with jobs in several queues: one claim over them takes one, and sets the rest aside', async () => {
+  it('a release group with jobs in several queues: one claim over them takes one, and sets the rest of each queue aside', async () => {
     const release = { groupKey: 'r', groupMode: 'release' as const }
     const jobs = [
       ...(await insert(db.store, [release, release])),
@@ -350,7 +363,10 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     ]
     const taken = await take({ queues: ['default', 'other'] })
     expect(taken).toHaveLength(1)
-    expect(await behind()).toEqual(jobs.filter((id) => id !== taken[0]!.id))
+    // The claim gave a turn in each queue and took one: the other queue's turn stays claimable.
+    expect(await behind()).toHaveLength(2)
+    expect(jobs).toContain(taken[0]!.id)
+    expect(await behind()).not.toContain(taken[0]!.id)
     await complete('succeeded')(taken[0]!.id)
     expect(await take({ queues: ['default', 'other'] })).toHaveLength(1)
   })
@@ -370,6 +386,10 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     const [r2] = await insert(db.store, [release])
     await take()
     await take()
+    expect(await behind()).toEqual([r2])
+    // While `r1` runs (its process alive), the rescue pass releases nothing.
+    await db.store.recordHeartbeat({ processId: 'worker-1', now: T0 })
+    await db.store.rescueJobs({ now: T0, staleAfterMs: 10_000, limit: 10 })
     expect(await behind()).toEqual([r2])
     // The running job leaves as a process of version 012 would complete it: no release.
     await db.pool.query(`DELETE FROM ${db.table('jobs')} WHERE id = $1`, [r1])
