@@ -54,14 +54,14 @@ export class DatabaseMonitor {
       [this.#database, this.#ownPid],
     )
     let ticks = 0
-    let readable = true
+    // A backend that ended between the listing and the read (a pool closing an idle connection) is
+    // skipped, losing its last few ticks; only when no server process can be read is the sample unknown.
+    let readable = false
     const alive = new Set<number>()
     for (const { pid } of procs) {
       const now = cpuTicks(pid)
-      if (now === null) {
-        readable = false
-        continue
-      }
+      if (now === null) continue
+      readable = true
       alive.add(pid)
       ticks += now - (this.#lastTicks.get(pid) ?? 0)
       this.#lastTicks.set(pid, now)
