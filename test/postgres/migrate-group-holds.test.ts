@@ -12,6 +12,7 @@ import { loadMigrations, migrate } from '../../src/adapters/postgres/migrate.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { type SqlNames, sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { createTestSchema } from '../support/database.js'
+import { JOB_COLUMNS_012 } from '../support/job-columns-012.js'
 import { waitFor } from '../support/wait.js'
 import { claim, databaseUrl, describePostgres } from './fixture.js'
 
@@ -19,39 +20,8 @@ import { claim, databaseUrl, describePostgres } from './fixture.js'
 const GROUPS = 3
 const PER_GROUP = 150
 
-/** The job tables' columns, as 012's code lists them (frozen here: later versions may add some). */
-const COLUMNS_012 = [
-  'id',
-  'kind',
-  'queue',
-  'state',
-  'payload',
-  'priority',
-  'run_at',
-  'created_at',
-  'attempt',
-  'max_attempts',
-  'timeout_ms',
-  'weight',
-  'unique_key',
-  'group_key',
-  'depends_on',
-  'metadata',
-  'tags',
-  'workflow_state',
-  'errors',
-  'attempted_at',
-  'attempted_by',
-  'finished_at',
-  'schedule_name',
-  'schedule_tick',
-  'backoff',
-  'trace_context',
-  'logs',
-  'runs',
-  'group_mode',
-  'group_lock_timeout_ms',
-] as const
+/** The job tables' columns, as the previous version's code lists them. */
+const COLUMNS_012 = JOB_COLUMNS_012
 
 describePostgres('migration 013 under load', () => {
   let pool: pg.Pool

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { loadMigrations, migrate } from '../../src/adapters/postgres/migrate.js'
 import { type SqlNames, sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { createTestSchema, dropDatabase } from '../support/database.js'
+import { JOB_COLUMNS_012 } from '../support/job-columns-012.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres } from './fixture.js'
 
@@ -25,39 +26,8 @@ const through012 = async () => (await loadMigrations()).filter((m) => m.version 
 /** The names of migrations 011 and 012. */
 const from011 = async () => (await through012()).filter((m) => m.version >= 11).map((m) => m.name)
 
-/** The job tables' columns, as 010's code lists them (frozen here: later versions may add some). */
-const COLUMNS_010 = [
-  'id',
-  'kind',
-  'queue',
-  'state',
-  'payload',
-  'priority',
-  'run_at',
-  'created_at',
-  'attempt',
-  'max_attempts',
-  'timeout_ms',
-  'weight',
-  'unique_key',
-  'group_key',
-  'depends_on',
-  'metadata',
-  'tags',
-  'workflow_state',
-  'errors',
-  'attempted_at',
-  'attempted_by',
-  'finished_at',
-  'schedule_name',
-  'schedule_tick',
-  'backoff',
-  'trace_context',
-  'logs',
-  'runs',
-  'group_mode',
-  'group_lock_timeout_ms',
-] as const
+/** The job tables' columns, as the previous version's code lists them. */
+const COLUMNS_010 = JOB_COLUMNS_012
 
 /** The jobs of both tables, each id once per row found. */
 async function everyRow(

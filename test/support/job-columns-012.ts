@@ -1,0 +1,36 @@
+/**
+ * The columns of `jobs` and `job_history` as processes of versions 008 to 012 list them, frozen for
+ * the upgrade tests that play such a process (the current list, `JOB_TABLE_COLUMNS`, may grow).
+ */
+export const JOB_COLUMNS_012 = [
+  'id',
+  'kind',
+  'queue',
+  'state',
+  'payload',
+  'priority',
+  'run_at',
+  'created_at',
+  'attempt',
+  'max_attempts',
+  'timeout_ms',
+  'weight',
+  'unique_key',
+  'group_key',
+  'depends_on',
+  'metadata',
+  'tags',
+  'workflow_state',
+  'errors',
+  'attempted_at',
+  'attempted_by',
+  'finished_at',
+  'schedule_name',
+  'schedule_tick',
+  'backoff',
+  'trace_context',
+  'logs',
+  'runs',
+  'group_mode',
+  'group_lock_timeout_ms',
+] as const
