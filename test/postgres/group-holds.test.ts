@@ -5,13 +5,16 @@
  * the rescue pass releases any that nothing holds back (a mark an older process left, a lock timeout
  * that ran out). A claim's cost then no longer grows with a group's backlog (claim.ts).
  */
+
+import pg from 'pg'
 import { expect, it } from 'vitest'
 import { claimJobs, claimSql } from '../../src/adapters/postgres/claim.js'
+import { inReadCommitted } from '../../src/adapters/postgres/group-holds.js'
 import { rescueJobs, rescueSql } from '../../src/adapters/postgres/rescue.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import type { NewJob } from '../../src/core/ports/store.js'
 import { waitFor } from '../support/wait.js'
-import { claim, describePostgres, describeStore, insert, T0, useStore } from './fixture.js'
+import { claim, databaseUrl, describePostgres, describeStore, insert, T0, useStore } from './fixture.js'
 
 const error = { attempt: 1, at: T0, name: 'Error', message: 'x' }
 
@@ -426,5 +429,36 @@ describePostgres('group holds: a job completed in its own transaction at REPEATA
     await db.store.rescueJobs({ now: T0, staleAfterMs: 10_000, limit: 10 })
     expect(await behind()).toEqual([])
     expect((await db.store.claimJobs(claim())).map((j) => j.id)).toEqual([a])
+  })
+})
+
+describePostgres('group holds: the sweep on its own connection', () => {
+  const db = useStore()
+
+  it("survives the server ending the sweep's checked-out connection, and discards it", async () => {
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 })
+    try {
+      let used: pg.PoolClient | undefined
+      await expect(
+        inReadCommitted(pool, async (client) => {
+          used = client as pg.PoolClient
+          const [{ pid }] = (await used.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [
+            { pid: number },
+          ]
+          // As pg_terminate_backend does: the client gets an 'error' while checked out, then fails.
+          await db.pool.query('SELECT pg_terminate_backend($1)', [pid])
+          await waitFor(
+            async () =>
+              (await db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0,
+          )
+          return used.query('SELECT 1')
+        }),
+      ).rejects.toThrow()
+      expect(used).toBeDefined()
+      // The next checkout gets a new, working connection.
+      expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    } finally {
+      await pool.end()
+    }
   })
 })

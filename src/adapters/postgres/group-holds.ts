@@ -118,9 +118,16 @@ export class GroupHoldsSweep {
  * Runs `fn` in a READ COMMITTED transaction of its own when `target` is a pool (a checked-out
  * connection); on a connection or a caller's transaction, as it is.
  */
-async function inReadCommitted<T>(target: SqlTarget, fn: (db: SqlTarget) => Promise<T>): Promise<T> {
+export async function inReadCommitted<T>(target: SqlTarget, fn: (db: SqlTarget) => Promise<T>): Promise<T> {
   if (!(target instanceof pg.Pool)) return fn(target)
   const client = await target.connect()
+  // While checked out the pool does not listen for the client's errors; an unheard 'error' (the
+  // server ending the connection) would crash the process. A broken connection is discarded.
+  let broken: Error | undefined
+  const onClientError = (error: Error) => {
+    broken ??= error
+  }
+  client.on('error', onClientError)
   let clean = false
   try {
     await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
@@ -130,6 +137,7 @@ async function inReadCommitted<T>(target: SqlTarget, fn: (db: SqlTarget) => Prom
     return result
   } finally {
     if (!clean) await client.query('ROLLBACK').catch(() => {})
-    client.release()
+    client.removeListener('error', onClientError)
+    client.release(clean && broken === undefined ? undefined : (broken ?? true))
   }
 }
