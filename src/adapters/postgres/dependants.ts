@@ -68,7 +68,7 @@ export function deleteEdgesSql(names: SqlNames, ids: string): string {
 }
 
 /** The largest job id (bigint): the end of a group's range in `jobs_group_idx`. */
-const MAX_JOB_ID = '9223372036854775807'
+export const MAX_JOB_ID = '9223372036854775807'
 
 /**
  * A query of the jobs to wake (`queue`, `priority`, `run_at`), due by `now` (SQL timestamptz; null:

@@ -25,7 +25,7 @@
  * stricter default would make them read a stale snapshot).
  */
 import pg from 'pg'
-import { notifyWokenSql } from './dependants.js'
+import { MAX_JOB_ID, notifyWokenSql } from './dependants.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { fromMs, nowMs, type SqlNames } from './sql-names.js'
 
@@ -52,7 +52,7 @@ function sweepSql(names: SqlNames, mode: Mode): string {
       ? `SELECT b.group_key FROM batch b CROSS JOIN LATERAL (
           SELECT f.id FROM ${names.jobs} f
           WHERE ${marked('f')} AND (f.group_key, f.id) > (b.group_key, 0::bigint)
-            AND (f.group_key, f.id) <= (b.group_key, 9223372036854775807::bigint)
+            AND (f.group_key, f.id) <= (b.group_key, ${MAX_JOB_ID}::bigint)
           ORDER BY f.group_key, f.id LIMIT 1 OFFSET 0
         ) f
         WHERE NOT ${names.groupJobWaits}(b.group_key, f.id)`

@@ -33,7 +33,7 @@ function unknownDependency(jobs: readonly NewJob[], index: number, id: string): 
   )
 }
 
-/** Whether two `fifo` jobs of the batch share a group (the `grouped` statement: insert-sql.ts). */
+/** Whether two `fifo` jobs of the batch share a group (the `groupedUnkeyed` statement: insert-sql.ts). */
 function sharesFifoGroup(jobs: readonly NewJob[]): boolean {
   const seen = new Set<string>()
   for (const job of jobs) {

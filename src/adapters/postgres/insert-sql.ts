@@ -11,14 +11,13 @@ import { fromMs, nowMs, regclassLiteral, type SqlNames, toMs, UNIQUE_SQL } from 
 
 /**
  * Which jobs of a batch (alias `n`) hold the later `fifo` jobs of their group in the batch back until
- * their own end, for certain: a `fifo` job of a group with no group lock timeout, that can neither be
- * skipped as a duplicate (the statement has no `ON CONFLICT`: `groupedUnkeyed` only) nor be
- * cancelled at its insert (no dependencies). The batch's later `fifo` jobs of the group are inserted set aside behind the first of
- * them (migration 013): it commits with them, and its end releases the next (dependants.ts), so no
- * claim has to read the backlog to set it aside.
+ * their own end, for certain: a `fifo` job of a group with no group lock timeout. It can neither be
+ * skipped as a duplicate nor be cancelled at its insert, since `groupedUnkeyed` has no `ON CONFLICT`
+ * and serves batches without dependencies only. The batch's later `fifo` jobs of the group are
+ * inserted set aside behind the first of them (migration 013): it commits with them, and its end
+ * releases the next (dependants.ts), so no claim has to read the backlog to set it aside.
  */
-const BEHIND_IN_BATCH = `n.group_key IS NOT NULL AND coalesce(n.group_mode, 'fifo') = 'fifo'
-      AND n.group_lock_timeout_ms IS NULL AND n.depends_on IS NULL`
+const BEHIND_IN_BATCH = `n.group_key IS NOT NULL AND coalesce(n.group_mode, 'fifo') = 'fifo' AND n.group_lock_timeout_ms IS NULL`
 
 /** The SQL texts of inserting, per schema. */
 export interface InsertSql {
@@ -129,7 +128,7 @@ export function insertSql(names: SqlNames): InsertSql {
         coalesce(i.group_mode, 'fifo'), i.group_lock_timeout_ms${
           grouped
             ? `,
-        coalesce(i.behind AND coalesce(i.group_mode, 'fifo') = 'fifo' AND x.state <> 'cancelled', false)`
+        coalesce(i.behind AND coalesce(i.group_mode, 'fifo') = 'fifo', false)`
             : ''
         }
       FROM input i CROSS JOIN LATERAL (SELECT ${state} AS state) x

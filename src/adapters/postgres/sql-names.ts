@@ -19,7 +19,7 @@ export interface SqlNames {
   readonly processes: string
   readonly migrations: string
   readonly claimGroupTurn: string
-  /** Function: a claim sets a `fifo` job its group holds back aside (migration 013). */
+  /** Function: a claim sets a job its group holds back aside, with the rest of its backlog (migrations 013, 015). */
   readonly claimGroupBehind: string
   /** Function: releases a group's first job set aside once nothing holds it back (migration 013). */
   readonly releaseGroupBehind: string
@@ -90,8 +90,9 @@ export function channelName(schema: string, suffix: string): string {
 export const WAITING_SQL = `('scheduled', 'available', 'retryable')`
 
 /**
- * The claim indexes' predicate on a job row of alias `a` (none: unqualified, as in the index): waiting, and not set aside behind an
- * earlier job of its group (migration 013). Claims name it whole so that the planner can use them.
+ * The claim indexes' predicate on a job row of alias `a` (none: unqualified, as in the index):
+ * waiting, and not set aside behind its group (migration 013). Claims name it whole so that the
+ * planner can use the indexes.
  */
 export function claimableSql(a?: string): string {
   const c = a === undefined ? '' : `${a}.`
