@@ -374,6 +374,35 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     expect(await take({ queues: ['default', 'other'] })).toHaveLength(1)
   })
 
+  it('an end releases the best job set aside of each queue and kind of a release group: the workers of each find one at once', async () => {
+    const release = { groupKey: 'r', groupMode: 'release' as const }
+    const [r1] = await insert(db.store, [release])
+    const [b1, b2] = await insert(db.store, [
+      { ...release, priority: 2 },
+      { ...release, priority: 1 },
+    ])
+    const [o1] = await insert(db.store, [{ ...release, queue: 'other' }])
+    const [k1] = await insert(db.store, [{ ...release, kind: 'second' }])
+    // `r1` runs; the claims of each queue and kind set their jobs of the group aside.
+    expect(ids(await take())).toEqual([r1])
+    expect(ids(await take({ queues: ['other'] }))).toEqual([])
+    expect(ids(await take({ kinds: ['second'] }))).toEqual([])
+    expect(await behind()).toEqual([b1, b2, o1, k1])
+    // Its end releases the best of each (a worker of one queue never waits for another queue's job).
+    await complete('succeeded')(r1!)
+    expect(await behind()).toEqual([b1])
+    expect(ids(await take({ queues: ['other'] }))).toEqual([o1])
+    // The next end releases the best of each queue and kind with jobs set aside.
+    await complete('succeeded')(o1!)
+    expect(await behind()).toEqual([])
+    expect(ids(await take({ kinds: ['second'] }))).toEqual([k1])
+    expect(ids(await take())).toEqual([])
+    await complete('succeeded')(k1!)
+    expect(ids(await take())).toEqual([b2])
+    await complete('succeeded')(b2!)
+    expect(ids(await take())).toEqual([b1])
+  })
+
   it('a release group held by a job with a group lock timeout is not set aside', async () => {
     const timed = { groupKey: 'r', groupMode: 'release' as const, groupLockTimeoutMs: 1000 }
     const [r1, r2] = (await insert(db.store, [timed, timed])) as [string, string]
