@@ -15,7 +15,7 @@
  * it. The drain runs no rescue pass (whose sweep releases what a statement missed): the statements
  * alone must release what they hold.
  *
- * Histories stay within what the core sends: kind `test` only, no schedule ticks, and a retry only
+ * Histories stay within what the core sends: no schedule ticks, and a retry only
  * while attempts are left (the memory store's two known gaps, test/store/memory.test.ts); the
  * strategy is one per history (see `Twin`).
  */
@@ -26,13 +26,14 @@ import type { JobRecord } from '../../src/core/domain/job.js'
 import type { ClaimParams, Completion, JobStore, NewJob, PollStrategy } from '../../src/core/ports/store.js'
 import { describeStore, useStore } from '../postgres/fixture.js'
 import { newJobBuilder } from '../support/new-job.js'
-import { numRuns } from './arbitraries.js'
+import { reliabilityScale } from '../support/reliability-results.js'
 
 const T0 = Date.UTC(2030, 0, 1)
 const newJob = newJobBuilder({ runAt: T0 })
 
 /** One job of an insert, relative to the history so far. */
 interface JobSpec {
+  readonly kind: 'test' | 'other'
   readonly queue: 'q1' | 'q2'
   readonly group: 'a' | 'b' | null
   readonly release: boolean
@@ -52,6 +53,8 @@ type Op =
       readonly op: 'claim'
       readonly queues: 'q1' | 'q2' | 'both'
       readonly capacity: number
+      /** The kinds the claiming worker has handlers for. */
+      readonly kinds: 'test' | 'other' | 'both'
       /** Refuse jobs heavier than the capacity (a worker with `oversized: 'refuse'`). */
       readonly refuse: boolean
     }
@@ -72,6 +75,7 @@ type Op =
   | { readonly op: 'tick'; readonly ms: number }
 
 const jobSpec: fc.Arbitrary<JobSpec> = fc.record({
+  kind: fc.constantFrom('test', 'test', 'other'),
   queue: fc.constantFrom('q1', 'q1', 'q2'),
   group: fc.constantFrom('a', 'a', 'b', null, null),
   release: fc.boolean(),
@@ -98,6 +102,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       op: fc.constant('claim'),
       queues: fc.constantFrom('q1', 'q2', 'both'),
       capacity: fc.integer({ min: 1, max: 4 }),
+      kinds: fc.constantFrom('test', 'test', 'other', 'both'),
       refuse: fc.constantFrom(false, false, true),
     }),
   },
@@ -184,7 +189,12 @@ class Twin {
       case 'insert':
         return this.#insert(step.jobs)
       case 'claim':
-        await this.#claim(step.queues === 'both' ? ['q1', 'q2'] : [step.queues], step.capacity, step.refuse)
+        await this.#claim(
+          step.queues === 'both' ? ['q1', 'q2'] : [step.queues],
+          step.capacity,
+          step.kinds === 'both' ? ['test', 'other'] : [step.kinds],
+          step.refuse,
+        )
         return
       case 'update':
         return this.#update(step.pick, step.priority, step.delayMs)
@@ -214,6 +224,7 @@ class Twin {
         const ids = this.#ids[side]
         const back = spec.dependsBack === null ? undefined : ids[ids.length - spec.dependsBack]
         return newJob({
+          kind: spec.kind,
           queue: spec.queue,
           groupKey: spec.group,
           groupMode: spec.release ? 'release' : 'fifo',
@@ -244,11 +255,16 @@ class Twin {
     }
   }
 
-  async #claim(queues: readonly string[], capacity: number, refuse = false): Promise<number[]> {
+  async #claim(
+    queues: readonly string[],
+    capacity: number,
+    kinds: readonly string[] = ['test', 'other'],
+    refuse = false,
+  ): Promise<number[]> {
     const strategy = this.#strategy
     const params: ClaimParams = {
       queues,
-      kinds: ['test'],
+      kinds,
       capacity,
       oversizedFirst: !refuse,
       ...(refuse ? { maxWeight: capacity } : {}),
@@ -257,7 +273,7 @@ class Twin {
       workerId: 'p1:w1',
     }
     const claimed = await this.#both(
-      `claim ${queues.join('+')} capacity ${capacity} ${strategy}${refuse ? ' refusing oversized' : ''}`,
+      `claim ${queues.join('+')} ${kinds.join('+')} capacity ${capacity} ${strategy}${refuse ? ' refusing oversized' : ''}`,
       (store) => store.claimJobs(params),
       (jobs, side) => jobs.map((j) => this.#handle(side, j.id)),
     )
@@ -379,10 +395,12 @@ class Twin {
       await this.#completeOne(handle, 'succeeded', 'drain: complete')
     for (let round = 0; round < 200; round++) {
       this.#now += 5_000
-      // Each queue on its own, then both: a job that only one queue's claim can find must be there.
+      // Each queue and kind on its own, then all: a job that only one of them finds must be there.
       const claimed = [
-        ...(await this.#claim(['q1'], 4)),
-        ...(await this.#claim(['q2'], 4)),
+        ...(await this.#claim(['q1'], 4, ['test'])),
+        ...(await this.#claim(['q2'], 4, ['other'])),
+        ...(await this.#claim(['q2'], 4, ['test'])),
+        ...(await this.#claim(['q1'], 4, ['other'])),
         ...(await this.#claim(['q1', 'q2'], 8)),
       ]
       if (claimed.length === 0 && !(await this.#anyDueLater())) return
@@ -432,7 +450,8 @@ describeStore('store model: the Postgres store claims and ends jobs as the memor
           await twin.compareJobs()
         },
       ),
-      { numRuns: numRuns('postgres') },
+      // About 0.1 s a history: 100 in `npm test` (about 10 s), 1,000 with RELIABILITY_SCALE=long.
+      { numRuns: reliabilityScale() === 'long' ? 1_000 : 100 },
     )
   }, 600_000)
 })
