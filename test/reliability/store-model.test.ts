@@ -115,8 +115,29 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constantFrom('cancel', 'pause', 'resume', 'delete', 'retry'),
+      pick: fc.nat(),
+    }),
+  },
+  {
     weight: 1,
-    arbitrary: fc.record({ op: fc.constantFrom('cancel', 'pause', 'resume', 'delete'), pick: fc.nat() }),
+    arbitrary: fc.record({
+      op: fc.constant('update'),
+      pick: fc.nat(),
+      priority: fc.constantFrom(0, 1, null),
+      delayMs: fc.constantFrom(0, 1_500, null),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('rescue') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('queue'),
+      queue: fc.constantFrom('q1', 'q2'),
+      paused: fc.boolean(),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('tick'), ms: fc.integer({ min: 100, max: 4_000 }) }) },
 )
@@ -147,7 +168,7 @@ class Twin {
   /**
    * Every claim of a history uses one strategy, and a `time` history gives every job priority 0. The
    * Postgres store releases a `release` group's jobs set aside in the `priority` strategy's order, so
-   * `time` claims meet them in that order (a documented limit, README "Groups"), and a `time` claim
+   * `time` claims meet them in that order (a documented limit, docs/postgres.md "Group holds"), and a `time` claim
    * can give a group's turn to a job that a `priority` claim would take after another of the group.
    */
   readonly #strategy: PollStrategy

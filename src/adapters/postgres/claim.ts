@@ -21,7 +21,7 @@
  * order across them is then kept): a claim takes at most one job per group, the first in strategy
  * order, and a group's backlog does not use up the LIMIT (the scan goes on to other groups and jobs).
  *
- * Group holds (migrations 013 and 015): a `fifo` job that fails these checks, or a `release` job whose
+ * Group holds (migrations 013 to 016): a `fifo` job that fails these checks, or a `release` job whose
  * group a job runs in without a lock timeout or whose turn this claim gave to another job of the
  * group (claim_group_turn's record in `conveyor.group_turns`), is handed to `claim_group_behind`, which, under the
  * group's lock and with a fresh snapshot, sets it aside (`group_behind`) when its group holds it back

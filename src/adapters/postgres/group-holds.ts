@@ -1,5 +1,5 @@
 /**
- * The rescue pass's release of jobs set aside behind their group (migrations 013 and 015): a job that
+ * The rescue pass's release of jobs set aside behind their group (migrations 013 to 016): a job that
  * a claim found held back by its group leaves the claim index (`group_behind`), and
  * the statements that end or move a job of the group release the group's next one (dependants.ts).
  * This sweep releases the rest: a job set aside whose group nothing holds back any more because
