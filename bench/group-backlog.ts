@@ -16,7 +16,9 @@
  *
  * `--mode release` makes it a `release` group (default `fifo`); `--enqueue single` enqueues the
  * group's jobs one at a time (default `batches` of 1,000), so that claims, not the batch insert, set
- * a `fifo` backlog aside.
+ * a `fifo` backlog aside; `--kinds K` spreads the group's jobs over K job kinds in turn (default 1),
+ * all handled by the one worker (a `release` group's end releases one job per queue and kind since
+ * migration 016, and the next claim sets the others aside again).
  *
  * Each case's database is dropped when the case ends, and every one on any exit.
  */
@@ -31,8 +33,16 @@ const SCHEMA = 'conveyor'
 const CONCURRENCY = 10
 const BATCH = 1000
 
-const grouped = defineJob<{ n: number }>({ kind: 'grouped' })
-const other = defineJob<{ n: number }>({ kind: 'other' })
+type BenchJob = ReturnType<typeof defineJob<{ n: number }>>
+
+const other: BenchJob = defineJob<{ n: number }>({ kind: 'other' })
+
+/** The group's job kinds: `grouped`, then `grouped-1` and so on. */
+function groupedKinds(count: number): BenchJob[] {
+  return Array.from({ length: count }, (_, i) =>
+    defineJob<{ n: number }>({ kind: i === 0 ? 'grouped' : `grouped-${i}` }),
+  )
+}
 
 interface CaseResult {
   readonly case: string
@@ -46,12 +56,14 @@ interface CaseResult {
 interface GroupShape {
   readonly mode: 'fifo' | 'release'
   readonly enqueue: 'batches' | 'single'
+  /** How many job kinds the group's jobs are spread over, in turn. */
+  readonly kinds: number
 }
 
-/** Enqueues `n` jobs of `job` with these options, in batches (or one at a time with `single`). */
+/** Enqueues `n` jobs of `jobs` in turn with these options, in batches (or one at a time with `single`). */
 async function enqueueAll(
   queue: PostgresQueue,
-  job: typeof grouped,
+  jobs: readonly BenchJob[],
   n: number,
   options: { groupKey?: string; groupMode?: 'fifo' | 'release' },
   single = false,
@@ -59,7 +71,11 @@ async function enqueueAll(
   for (let start = 0; start < n; start += single ? 1 : BATCH) {
     const size = single ? 1 : Math.min(BATCH, n - start)
     await queue.enqueueMany(
-      Array.from({ length: size }, (_, k) => ({ job, payload: { n: start + k }, options })),
+      Array.from({ length: size }, (_, k) => ({
+        job: jobs[(start + k) % jobs.length]!,
+        payload: { n: start + k },
+        options,
+      })),
     )
   }
 }
@@ -82,9 +98,12 @@ async function runCase(
   const backlogDone: number[] = []
   let othersDone = 0
   let othersAt = 0
-  queue.register(grouped, async () => {
-    backlogDone.push(performance.now())
-  })
+  const kinds = groupedKinds(shape.kinds)
+  for (const job of kinds) {
+    queue.register(job, async () => {
+      backlogDone.push(performance.now())
+    })
+  }
   queue.register(other, async () => {
     if (++othersDone === others) othersAt = performance.now()
   })
@@ -92,12 +111,12 @@ async function runCase(
     await queue.migrate()
     await enqueueAll(
       queue,
-      grouped,
+      kinds,
       backlog,
       groupKey === undefined ? {} : { groupKey, groupMode: shape.mode },
       shape.enqueue === 'single',
     )
-    await enqueueAll(queue, other, others, {})
+    await enqueueAll(queue, [other], others, {})
     const t0 = performance.now()
     await queue.start()
     const deadline = t0 + 10 * 60_000
@@ -128,6 +147,7 @@ async function main(): Promise<number> {
   const shape: GroupShape = {
     mode: choiceArg('mode', ['fifo', 'release'], 'fifo'),
     enqueue: choiceArg('enqueue', ['batches', 'single'], 'batches'),
+    kinds: positiveArg('kinds', 1),
   }
   const databases = await benchDatabases()
   if (!databases) return 3
@@ -137,7 +157,7 @@ async function main(): Promise<number> {
       results.push(
         await runCase(
           databases,
-          `one ${shape.mode} group of ${size}`,
+          `one ${shape.mode} group of ${size}${shape.kinds > 1 ? ` in ${shape.kinds} kinds` : ''}`,
           'tenant-1',
           shape,
           size,
