@@ -12,15 +12,16 @@
 -- meet the others set them aside again. The index of `release` jobs set aside is ordered by queue and
 -- kind first, so the release finds each queue and kind's best with one probe (a loose index scan).
 --
--- Setting those others aside again must not read the group's backlog, nor take one call per queue
--- and kind: 015's bulk marking found a queue and kind's waiting jobs through `jobs_group_idx`, which
--- holds every waiting job of the group, set aside or not, so each call read the whole backlog (a
--- group of 10 kinds with 1,000 jobs each, claimed by one worker, ran at 23 jobs/s instead of 380,
--- measured in review). The `release` jobs not set aside get an index of their own, so a call reads
--- only what it marks; and while a job of the group runs, a call sets aside the group's due jobs
--- without dependencies of every queue and kind, not only the met job's (015 kept to one queue and
--- kind so that its one release picked a job a worker would claim; each now gets its own).
---
+-- Setting those others aside again must not read the group's backlog: 015's bulk marking found a
+-- queue and kind's waiting jobs through `jobs_group_idx`, which holds every waiting job of the group,
+-- set aside or not, so each call read the whole backlog (a group of 10 kinds with 1,000 jobs each,
+-- claimed by one worker, ran at 23 jobs/s instead of 380, measured in review). The `release` jobs a
+-- call may mark (not set aside, without dependencies) get an index of their own by group, queue,
+-- kind and due time, so a call reads only what it marks. A call still marks the met job's queue and
+-- kind only: a job released for a queue is the best in the `priority` order, which a claim that
+-- refuses heavy jobs, runs by `time` or stops at a `maxId` may not take, and the jobs behind it in
+-- that queue must then stay claimable (as 015 left them; a second review showed each case).
+
 -- The old index is dropped first: its ACCESS EXCLUSIVE lock is then taken before any other, not
 -- upgraded from the builds' SHARE lock (an upgrade deadlocks with a transaction that read `jobs` and
 -- then writes it). Reads and writes of `jobs` wait for the builds (partial indexes, but each build
@@ -29,11 +30,12 @@
 DROP INDEX :schema.jobs_group_behind_release_idx;
 CREATE INDEX jobs_group_behind_release_queue_idx ON :schema.jobs (group_key, queue, kind, priority, run_at, id)
   WHERE group_behind AND group_mode = 'release';
-CREATE INDEX jobs_group_release_waiting_idx ON :schema.jobs (group_key)
-  WHERE group_mode = 'release' AND NOT group_behind AND state IN ('scheduled', 'available', 'retryable');
+CREATE INDEX jobs_group_release_waiting_idx ON :schema.jobs (group_key, queue, kind, run_at)
+  WHERE group_mode = 'release' AND NOT group_behind AND state IN ('scheduled', 'available', 'retryable')
+    AND depends_on IS NULL;
 
 -- 015's, with the `release` bulk marking read through `jobs_group_release_waiting_idx`: the job met,
--- by its id, and the group's other due jobs without dependencies, of any queue and kind.
+-- by its id, and the other due jobs of its queue and kind without dependencies, by the new index.
 CREATE OR REPLACE FUNCTION :schema.claim_group_behind(
   p_lock_space integer, p_group_key text, p_job_id bigint, p_now timestamptz
 )
@@ -48,7 +50,6 @@ DECLARE
   v_queue text;
   v_kind text;
   v_turns bigint[];
-  v_running boolean;
 BEGIN
   IF NOT pg_try_advisory_xact_lock(p_lock_space, hashtext(p_group_key)) THEN
     RETURN false;
@@ -80,19 +81,16 @@ BEGIN
     );
     -- A turn counts when its job is of this group (two keys may share a hash), still waiting and
     -- due: the claim may yet take it, and if it does not, it stays claimable.
-    v_running := :schema.group_release_job_waits(p_group_key, p_job_id);
-    IF p_job_id = ANY(v_turns) OR NOT v_running AND NOT EXISTS (
+    IF p_job_id = ANY(v_turns) OR NOT :schema.group_release_job_waits(p_group_key, p_job_id) AND NOT EXISTS (
       SELECT 1 FROM :schema.jobs t
       WHERE t.id = ANY(v_turns) AND t.group_key = p_group_key AND t.group_lock_timeout_ms IS NULL
         AND t.state IN ('scheduled', 'available', 'retryable') AND NOT t.group_behind AND t.run_at <= p_now
     ) THEN
       RETURN false;
     END IF;
-    -- With it, the group's other due jobs without dependencies: while a job of the group runs, of any
-    -- queue and kind (none can start before it ends, and its end releases the best of each queue and
-    -- kind); when only this claim's turn holds the group, of the job's own queue and kind (the claim
-    -- may yet scan another queue, whose jobs must stay its candidates). A job not yet due or waiting
-    -- for dependencies is left to the claim that meets it: a release must pick one that can run.
+    -- With it, the group's other due jobs of its queue and kind without dependencies: jobs a worker
+    -- claims as it claims this one, so the one a release picks first can run (a job of another kind,
+    -- of a paused queue or with dependencies is left to the claim that meets it).
     UPDATE :schema.jobs j SET group_behind = true
     WHERE j.id = ANY(ARRAY(
       SELECT b.id FROM :schema.jobs b
@@ -101,10 +99,9 @@ BEGIN
       FOR UPDATE SKIP LOCKED
     ) || ARRAY(
       SELECT b.id FROM :schema.jobs b
-      WHERE b.group_key = p_group_key AND b.group_mode = 'release'
-        AND (v_running OR b.queue = v_queue AND b.kind = v_kind)
-        AND b.state IN ('scheduled', 'available', 'retryable') AND NOT b.group_behind
-        AND b.id <> ALL(v_turns) AND b.id <> p_job_id AND b.run_at <= p_now AND b.depends_on IS NULL
+      WHERE b.group_key = p_group_key AND b.queue = v_queue AND b.kind = v_kind AND b.run_at <= p_now
+        AND b.group_mode = 'release' AND b.state IN ('scheduled', 'available', 'retryable')
+        AND NOT b.group_behind AND b.depends_on IS NULL AND b.id <> ALL(v_turns) AND b.id <> p_job_id
       FOR UPDATE SKIP LOCKED
     ));
   END IF;
