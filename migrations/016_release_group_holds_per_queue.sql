@@ -12,15 +12,17 @@
 -- meet the others set them aside again. The index of `release` jobs set aside is ordered by queue and
 -- kind first, so the release finds each queue and kind's best with one probe (a loose index scan).
 --
--- Setting those others aside again must not read the group's backlog: 015's bulk marking found a
--- queue and kind's waiting jobs through `jobs_group_idx`, which holds every waiting job of the group,
--- set aside or not, so each call read the whole backlog (a group of 10 kinds with 1,000 jobs each,
--- claimed by one worker, ran at 23 jobs/s instead of 380, measured in review). The `release` jobs a
--- call may mark (not set aside, without dependencies) get an index of their own by group, queue,
--- kind and due time, so a call reads only what it marks. A call still marks the met job's queue and
--- kind only: a job released for a queue is the best in the `priority` order, which a claim that
--- refuses heavy jobs, runs by `time` or stops at a `maxId` may not take, and the jobs behind it in
--- that queue must then stay claimable (as 015 left them; a second review showed each case).
+-- Setting those others aside again must be cheap: 015's bulk marking found a queue and kind's
+-- waiting jobs through `jobs_group_idx`, which holds every waiting job of the group, set aside or not,
+-- so each call read the whole backlog (a group of 10 kinds with 1,000 jobs each, claimed by one
+-- worker, ran at 23 jobs/s instead of 380, measured in review). The `release` jobs a call may mark
+-- (not set aside, without dependencies) get an index of their own by group, queue, kind and due
+-- time, so a call reads only what it marks, and a call marks every kind of the met job's queue, so
+-- the kinds an end released are set aside again by one call, not one each. Not other queues: a
+-- claim over several queues may still scan them, and while a job runs, a claim of another queue
+-- that cannot take the best job released for it (too heavy for a worker that refuses oversized
+-- jobs, not its `time` pick, past a `maxId`) would find every job behind it set aside (a second
+-- review showed each case).
 
 -- The old index is dropped first: its ACCESS EXCLUSIVE lock is then taken before any other, not
 -- upgraded from the builds' SHARE lock (an upgrade deadlocks with a transaction that read `jobs` and
@@ -35,7 +37,8 @@ CREATE INDEX jobs_group_release_waiting_idx ON :schema.jobs (group_key, queue, k
     AND depends_on IS NULL;
 
 -- 015's, with the `release` bulk marking read through `jobs_group_release_waiting_idx`: the job met,
--- by its id, and the other due jobs of its queue and kind without dependencies, by the new index.
+-- by its id, and the other due jobs of its queue without dependencies, of every kind (015: of its
+-- kind only), by the new index.
 CREATE OR REPLACE FUNCTION :schema.claim_group_behind(
   p_lock_space integer, p_group_key text, p_job_id bigint, p_now timestamptz
 )
@@ -88,9 +91,10 @@ BEGIN
     ) THEN
       RETURN false;
     END IF;
-    -- With it, the group's other due jobs of its queue and kind without dependencies: jobs a worker
-    -- claims as it claims this one, so the one a release picks first can run (a job of another kind,
-    -- of a paused queue or with dependencies is left to the claim that meets it).
+    -- With it, the group's other due jobs of its queue without dependencies, of every kind (each end
+    -- releases the best of each kind, so one call here sets aside what the last end released, not one
+    -- call per kind). Not those of another queue, which this claim may yet scan, nor those not yet due
+    -- or with dependencies: a release must pick one that can run.
     UPDATE :schema.jobs j SET group_behind = true
     WHERE j.id = ANY(ARRAY(
       SELECT b.id FROM :schema.jobs b
@@ -99,7 +103,7 @@ BEGIN
       FOR UPDATE SKIP LOCKED
     ) || ARRAY(
       SELECT b.id FROM :schema.jobs b
-      WHERE b.group_key = p_group_key AND b.queue = v_queue AND b.kind = v_kind AND b.run_at <= p_now
+      WHERE b.group_key = p_group_key AND b.queue = v_queue AND b.run_at <= p_now
         AND b.group_mode = 'release' AND b.state IN ('scheduled', 'available', 'retryable')
         AND NOT b.group_behind AND b.depends_on IS NULL AND b.id <> ALL(v_turns) AND b.id <> p_job_id
       FOR UPDATE SKIP LOCKED

@@ -341,8 +341,8 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     const [h] = await insert(db.store, [{ groupKey: 'g' }])
     const [a] = await insert(db.store, [{ groupKey: 'g' }])
     const [o] = await insert(db.store, [{ groupKey: 'g', kind: 'other' }])
-    // release: the due jobs of the group of the same queue and kind, without dependencies; the others
-    // are left to the claims that meet them (a release must pick a job that can run).
+    // release: the due jobs of the group of the same queue without dependencies, of every kind (since
+    // 016); the others are left to the claims that meet them (a release must pick a job that can run).
     const release = { groupKey: 'r', groupMode: 'release' as const }
     const [r1] = await insert(db.store, [release])
     const [r2] = await insert(db.store, [release])
@@ -351,8 +351,8 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     const [dependant] = await insert(db.store, [{ ...release, dependsOn: [h!] }])
     const [r3] = await insert(db.store, [release])
     expect(ids(await take()).toSorted()).toEqual([h, r1].map(String).toSorted())
-    expect(await behind()).toEqual([a, o, r2, r3].map(String))
-    for (const left of [otherKind, later, dependant]) expect(await behind()).not.toContain(left)
+    expect(await behind()).toEqual([a, o, r2, otherKind, r3].map(String))
+    for (const left of [later, dependant]) expect(await behind()).not.toContain(left)
   })
 
   it('a release group with jobs in several queues: one claim over them takes one, and sets the rest of each queue aside', async () => {
@@ -392,10 +392,10 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
     await complete('succeeded')(r1!)
     expect(await behind()).toEqual([b1])
     expect(ids(await take({ queues: ['other'] }))).toEqual([o1])
-    // While `o1` runs, a claim that meets a job of the group sets its queue and kind's jobs aside
-    // again (only those: a narrower claim may not take the best of another queue or kind).
+    // While `o1` runs, a claim that meets a job of the group sets its queue's jobs aside again, of
+    // every kind, in one call (not those of another queue: a narrower claim there may not take its best).
     expect(ids(await take())).toEqual([])
-    expect(await behind()).toEqual([b1, b2])
+    expect(await behind()).toEqual([b1, b2, k1])
     // The next end releases the best of each queue and kind with jobs set aside.
     await complete('succeeded')(o1!)
     expect(await behind()).toEqual([b1])
