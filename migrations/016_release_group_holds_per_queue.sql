@@ -51,14 +51,13 @@ DECLARE
   v_mode text;
   v_timeout integer;
   v_queue text;
-  v_kind text;
   v_turns bigint[];
 BEGIN
   IF NOT pg_try_advisory_xact_lock(p_lock_space, hashtext(p_group_key)) THEN
     RETURN false;
   END IF;
   -- Statements of their own: their snapshots are taken once the lock is held.
-  SELECT b.group_mode, b.group_lock_timeout_ms, b.queue, b.kind INTO v_mode, v_timeout, v_queue, v_kind
+  SELECT b.group_mode, b.group_lock_timeout_ms, b.queue INTO v_mode, v_timeout, v_queue
   FROM :schema.jobs b
   WHERE b.id = p_job_id AND b.group_key = p_group_key AND b.state IN ('scheduled', 'available', 'retryable')
     AND NOT b.group_behind;
