@@ -16,10 +16,10 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // Files run one at a time on a 2-core machine (Vitest's default: one worker fewer than the
-    // cores). Two at a time took the suite from about 11 to about 7 minutes there and showed five
-    // tests that assumed they ran alone (all fixed), the last in the fifth run, so two workers wait
-    // for more runs without a failure: `npx vitest run --maxWorkers=2`.
+    // Two files at a time, even on a 2-core machine (Vitest's default there is one: a worker fewer
+    // than the cores). It takes the suite from about 11 to about 7 minutes; the tests that assumed
+    // they ran alone were found by repeated runs and fixed (each file uses its own schema or database).
+    maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
