@@ -435,35 +435,7 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
   })
 })
 
-describePostgres('group holds: a job completed in its own transaction at REPEATABLE READ', () => {
-  const db = useStore()
-
-  it('completes without a serialization failure and leaves the next job to the rescue pass', async () => {
-    const [h] = await insert(db.store, [{ groupKey: 'g' }])
-    const [a] = await insert(db.store, [{ groupKey: 'g' }])
-    expect((await db.store.claimJobs(claim())).map((j) => j.id)).toEqual([h])
-    const behind = async () =>
-      (
-        await db.pool.query(`SELECT id::text AS job FROM ${db.table('jobs')} WHERE group_behind ORDER BY id`)
-      ).rows.map((r) => r.job)
-    expect(await behind()).toEqual([a])
-    await db.store.runInTransaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
-      await tx.query('SELECT 1')
-      // Another session changes the job set aside after this transaction's snapshot: a release that
-      // updated it from this snapshot would fail the completion with 40001.
-      await db.pool.query(`UPDATE ${db.table('jobs')} SET metadata = '{"touched": true}' WHERE id = $1`, [a])
-      expect(
-        await db.store.completeInTransaction({ completion: { id: h!, outcome: 'succeeded' }, now: T0, tx }),
-      ).toBe(true)
-      return { commit: true, value: undefined }
-    })
-    expect(await behind()).toEqual([a])
-    await db.store.rescueJobs({ now: T0, staleAfterMs: 10_000, limit: 10 })
-    expect(await behind()).toEqual([])
-    expect((await db.store.claimJobs(claim())).map((j) => j.id)).toEqual([a])
-  })
-})
+// A job completed in its own transaction at REPEATABLE READ: test/postgres/isolation-levels.test.ts.
 
 describePostgres('group holds: the sweep on its own connection', () => {
   const db = useStore()

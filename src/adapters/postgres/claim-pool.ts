@@ -20,9 +20,12 @@ import pg from 'pg'
  * their dead versions stay) read another index of waiting jobs and sorted what it found, so the claim
  * could not start at its cursor and walked every dead entry; the claim index gives the claim's order
  * without a sort, and the sorts every plan shares (over the few locked rows) cost each plan the same.
+ * READ COMMITTED whatever the database's or role's default: a claim's group checks (`claim_group_turn`)
+ * must read what committed before they took the group's lock, which a REPEATABLE READ snapshot, taken
+ * when the statement starts, does not show (two jobs of a `release` group could start at once).
  */
 export const CLAIM_SESSION_SETTINGS =
-  '-c synchronous_commit=off -c jit=off -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_sort=off'
+  '-c synchronous_commit=off -c jit=off -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_sort=off -c default_transaction_isolation=read\\ committed'
 
 /** Creates the claim pool from the main pool's settings, or returns null where that is not possible. */
 export function createClaimPool(

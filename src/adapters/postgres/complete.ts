@@ -11,11 +11,12 @@
  */
 import { RUN_LOGS_KEPT } from '../../core/domain/job.js'
 import type { Completion } from '../../core/ports/store.js'
+import type { AfterCommitWork } from './after-commit.js'
 import { deleteEdgesSql, notifyWokenSql, wokenJobsSql } from './dependants.js'
 import { copyRowsSql, rowWith } from './history-sql.js'
 import { isJobId } from './job-id.js'
 import { queryRows, type SqlTarget } from './queryable.js'
-import { CHANGEABLE_SQL, FINAL_SQL, fromMs, nowMs, type SqlNames, WAITING_SQL } from './sql-names.js'
+import { CHANGEABLE_SQL, FINAL_SQL, fromMs, nowMs, type SqlNames, toMs, WAITING_SQL } from './sql-names.js'
 
 /**
  * CTEs `doomed` (recursive), `doomed_rows`, `cascaded` and `cascade_archived` that cancel, at time `now`, the waiting
@@ -105,6 +106,8 @@ function lockedTuple(locked: string, where?: (alias: string) => string): string 
 export function completeSql(names: SqlNames): string {
   const errors = `CASE WHEN c.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(c.error) END`
   const workflowState = `CASE WHEN c.set_state THEN c.workflow_state ELSE j.workflow_state END`
+  const endedGroups =
+    'SELECT group_key, id FROM updated UNION ALL SELECT group_key, id FROM moved UNION ALL SELECT group_key, id FROM cascaded'
   return `WITH RECURSIVE input AS (
       SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::jsonb[], $5::boolean[], $6::jsonb[], $7::int[], $10::jsonb[], $11::float8[], $12::float8[])
         AS c(id, outcome, run_at, error, set_state, workflow_state, attempt, log, delay_ms, wait_ms)
@@ -149,6 +152,7 @@ export function completeSql(names: SqlNames): string {
         GROUP BY m.schedule_name
       ) t
       WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
+        AND ${READ_COMMITTED}
       RETURNING s.name
     ), freed AS (
       ${deleteEdgesSql(names, 'SELECT id FROM moved UNION ALL SELECT id FROM cascaded')}
@@ -159,7 +163,7 @@ export function completeSql(names: SqlNames): string {
       ${wokenJobsSql(
         names,
         `SELECT f.dependant_id FROM freed f JOIN moved m ON m.id = f.dependency_id WHERE m.state = 'succeeded'`,
-        'SELECT group_key, id FROM updated UNION ALL SELECT group_key, id FROM moved UNION ALL SELECT group_key, id FROM cascaded',
+        endedGroups,
         fromMs(nowMs('$8')),
       )}
     ), notified AS (
@@ -168,7 +172,7 @@ export function completeSql(names: SqlNames): string {
     SELECT (SELECT count(*) FROM written)::int AS updated,
       (SELECT count(*) FROM cascaded)::int AS cascaded,
       (SELECT count(*) FROM succeeded_ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified,
-      ${skippedSql('written')} AS skipped`
+      ${skippedSql('written')} AS skipped, ${afterCommitSql(endedGroups, 'moved')}`
 }
 
 /**
@@ -206,6 +210,7 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
         WHERE d.schedule_tick IS NOT NULL GROUP BY d.schedule_name
       ) t
       WHERE s.name = t.schedule_name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
+        AND ${READ_COMMITTED}
       RETURNING s.name
     ), freed AS (
       ${deleteEdgesSql(names, 'SELECT id FROM done')}
@@ -215,7 +220,35 @@ export function completeSucceededSql(names: SqlNames, withLogs = false): string 
       ${notifyWokenSql('$7')}
     )
     SELECT (SELECT count(*) FROM done)::int AS updated, (SELECT count(*) FROM succeeded_ticks)::int AS schedules,
-      (SELECT count(*) FROM notified)::int AS notified, ${skippedSql('done')} AS skipped`
+      (SELECT count(*) FROM notified)::int AS notified, ${skippedSql('done')} AS skipped,
+      ${afterCommitSql('SELECT group_key, id FROM done', 'done')}`
+}
+
+/**
+ * SQL condition: the statement runs at READ COMMITTED. Above it (a job's own transaction whose handler
+ * raised the level, or a session whose default is stricter) a statement must not update rows that other
+ * sessions update too (a schedule's row: its next tick), which would fail the job's transaction with a
+ * serialization error; nor can it release a group's next job (`release_group_behind` returns nothing
+ * there, migration 014). Both are then done after the commit (`afterCommitSql`, after-commit.ts).
+ */
+const READ_COMMITTED = `current_setting('transaction_isolation') = 'read committed'`
+
+/**
+ * SQL of the statement's `after_commit` column: NULL at READ COMMITTED (the usual case: nothing is
+ * read), else what it left for after the commit, as jsonb: `groups`, the `[group_key, id]` of the jobs
+ * it ended or moved (`groups`, a query of those two columns), whose groups' next jobs it could not
+ * release; `ticks`, the `[schedule_name, tick ms]` of the schedule jobs of CTE `ended` (columns
+ * `state`, `schedule_name`, `schedule_tick`) that succeeded, whose schedules' last success it did
+ * not move. Also `session_isolation`, the session's default level, so that a connection whose
+ * default a handler changed is set back before it returns to the pool.
+ */
+function afterCommitSql(groups: string, ended: string): string {
+  return `CASE WHEN NOT ${READ_COMMITTED} THEN jsonb_build_object(
+        'groups', coalesce((SELECT jsonb_agg(jsonb_build_array(g.group_key, g.id::text))
+          FROM (${groups}) g(group_key, id) WHERE g.group_key IS NOT NULL), '[]'::jsonb),
+        'ticks', coalesce((SELECT jsonb_agg(jsonb_build_array(e.schedule_name, ${toMs('e.schedule_tick')}))
+          FROM ${ended} e WHERE e.state = 'succeeded' AND e.schedule_tick IS NOT NULL), '[]'::jsonb)
+      ) END AS after_commit, current_setting('default_transaction_isolation') AS session_isolation`
 }
 
 /**
@@ -231,9 +264,17 @@ function skippedSql(written: string): string {
 export interface CompletedJobs {
   readonly updated: number
   readonly skipped: readonly string[]
+  /** What the statement left for after its transaction's commit (above READ COMMITTED), or null. */
+  readonly afterCommit: AfterCommitWork | null
+  /** The session's default isolation level (`default_transaction_isolation`); absent when nothing ran. */
+  readonly sessionIsolation?: string
 }
 
-const NONE_SKIPPED: CompletedJobs = Object.freeze({ updated: 0, skipped: Object.freeze([]) })
+const NONE_SKIPPED: CompletedJobs = Object.freeze({
+  updated: 0,
+  skipped: Object.freeze([]),
+  afterCommit: null,
+})
 
 /**
  * Writes completions as `JobStore.completeJobs` describes (the last one wins for a repeated id);
@@ -298,14 +339,23 @@ export async function completeJobs(
   return completed(row)
 }
 
-/** The completion statements' row: the jobs written, and the ids skipped (NULL: none). */
+/** The completion statements' row: the jobs written, the ids skipped (NULL: none), and `afterCommitSql`'s columns. */
 interface CompletedRow {
   updated: number
   skipped: string[] | null
+  after_commit: AfterCommitWork | null
+  session_isolation: string
 }
 
 function completed(row: CompletedRow | undefined): CompletedJobs {
-  return { updated: row?.updated ?? 0, skipped: row?.skipped ?? NONE_SKIPPED.skipped }
+  if (!row) return NONE_SKIPPED
+  const work = row.after_commit
+  return {
+    updated: row.updated,
+    skipped: row.skipped ?? NONE_SKIPPED.skipped,
+    afterCommit: work && (work.groups.length > 0 || work.ticks.length > 0) ? work : null,
+    sessionIsolation: row.session_isolation,
+  }
 }
 
 /**

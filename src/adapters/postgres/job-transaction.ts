@@ -22,10 +22,50 @@ export class TransactionRolledBackError extends ConveyorError {
 /** The `ctx.tx` of a transactional job: forwards `query` to the transaction's connection while it is open. */
 export class JobTransaction implements TransactionHandle {
   #client: pg.PoolClient | null
+  /** Work for after the commit, on other connections (see `afterCommit`). */
+  readonly #afterCommit: (() => Promise<unknown>)[] = []
+  /** Set the session's default isolation level back before the connection returns to the pool. */
+  #resetIsolation = false
 
   /** Wraps a client on which `BEGIN` has run. */
   constructor(client: pg.PoolClient) {
     this.#client = client
+  }
+
+  /**
+   * Runs `work` once the transaction of `handle` has committed (not if it rolls back), before
+   * `runInTransaction` returns; its failure goes to `onError`, since the transaction's writes stand.
+   * False when `handle` is not a `JobTransaction` (nothing is registered).
+   */
+  static afterCommit(handle: TransactionHandle, work: () => Promise<unknown>): boolean {
+    if (!(handle instanceof JobTransaction)) return false
+    handle.#afterCommit.push(work)
+    return true
+  }
+
+  /**
+   * Sets the connection's default isolation level back to its session's start value after the
+   * commit (a handler ran `SET SESSION CHARACTERISTICS AS TRANSACTION ...` in it): the pool's next
+   * user of the connection, Conveyor's own statements included, must not inherit it.
+   */
+  static resetIsolationAfterCommit(handle: TransactionHandle): void {
+    if (handle instanceof JobTransaction) handle.#resetIsolation = true
+  }
+
+  /** Whether `resetIsolationAfterCommit` was asked for. */
+  static resetsIsolation(tx: JobTransaction): boolean {
+    return tx.#resetIsolation
+  }
+
+  /** Runs the work registered with `afterCommit`, in order; failures go to `onError`. */
+  static async runAfterCommit(tx: JobTransaction, onError?: (error: unknown) => void): Promise<void> {
+    for (const work of tx.#afterCommit.splice(0)) {
+      try {
+        await work()
+      } catch (error) {
+        onError?.(error)
+      }
+    }
   }
 
   /** Runs a query in the transaction, with `pg`'s arguments and result; rejects once it has ended. */
@@ -69,9 +109,11 @@ export async function runInTransaction<T>(
   client.on('error', onClientError)
   // True only while the connection is known to be outside any transaction (safe to reuse).
   let clean = false
+  let tx: JobTransaction
+  let value: T
   try {
     await client.query('BEGIN')
-    const tx = new JobTransaction(client)
+    tx = new JobTransaction(client)
     let result: { readonly commit: boolean; readonly value: T }
     try {
       result = await fn(tx)
@@ -96,9 +138,17 @@ export async function runInTransaction<T>(
         'The transaction was rolled back at COMMIT because one of its statements had failed; nothing it wrote was kept.',
       )
     }
-    return result.value
+    if (JobTransaction.resetsIsolation(tx)) {
+      clean = false
+      await client.query('RESET default_transaction_isolation')
+      clean = true
+    }
+    value = result.value
   } finally {
     client.removeListener('error', onClientError)
     client.release(clean && broken === null ? undefined : true)
   }
+  // After the connection went back: the work runs on connections of its own.
+  await JobTransaction.runAfterCommit(tx, onError)
+  return value
 }

@@ -33,13 +33,14 @@ import type {
   UpdateJobOutcome,
   UpsertScheduleParams,
 } from '../../core/ports/store.js'
+import { runAfterCommit } from './after-commit.js'
 import { claimJobs } from './claim.js'
 import { type ClaimCursorOptions, ClaimCursors, resolveClaimCursorOptions } from './claim-cursor.js'
 import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { DependantsSweep } from './dependants.js'
 import { translateError } from './errors.js'
-import { GroupHoldsSweep } from './group-holds.js'
+import { GroupHoldsSweep, inReadCommitted } from './group-holds.js'
 import { HistoryUpkeep } from './history-maintenance.js'
 import { insertJobs } from './insert-jobs.js'
 import * as admin from './job-admin.js'
@@ -47,7 +48,7 @@ import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
 import { failOrphans, findOrphans } from './orphans.js'
-import type { SqlTarget } from './queryable.js'
+import { queryRows, type SqlTarget } from './queryable.js'
 import { listProcesses, recordHeartbeat, rescueJobs } from './rescue.js'
 import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
@@ -91,6 +92,12 @@ export class PostgresStore implements JobStore {
   readonly #onError: ((error: unknown) => void) | undefined
   #migrations: Promise<Migration[]> | null = null
   #checked: Promise<void> | null = null
+  /**
+   * The pool's sessions' default isolation level, read with the migration check. Above READ
+   * COMMITTED (a database's or role's default), statements run outside a caller's transaction are
+   * wrapped in READ COMMITTED transactions of their own (see `#run`).
+   */
+  #poolIsolation = 'read committed'
   readonly #timeIndex: TimeIndexKeeper
   readonly #timeIndexWaitMs: number
   #closed: Promise<void> | null = null
@@ -157,10 +164,17 @@ export class PostgresStore implements JobStore {
    * sure the schema has that strategy's index first (see `ready`).
    */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
-    return this.#run('claiming jobs', async (db) => {
-      if (params.strategy === 'time') await this.#timeIndex.wait(CLAIM_TIME_INDEX_WAIT_MS)
-      return claimJobs(this.#claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors)
-    })
+    const claimPool = this.#claimPool
+    return this.#run(
+      'claiming jobs',
+      async (db) => {
+        if (params.strategy === 'time') await this.#timeIndex.wait(CLAIM_TIME_INDEX_WAIT_MS)
+        return claimJobs(claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors)
+      },
+      undefined,
+      // The claim pool's sessions run at READ COMMITTED (claim-pool.ts).
+      claimPool === null,
+    )
   }
 
   /** Writes back many attempt outcomes in one statement (each guarded by its attempt, when given). */
@@ -179,9 +193,23 @@ export class PostgresStore implements JobStore {
   async completeInTransaction(params: { completion: Completion; now?: number; tx: TransactionHandle }) {
     const { completion, now, tx } = params
     const write = (db: SqlTarget) => completeJobs(db, this.#names, this.#sql.complete, [completion], now)
-    const written = (await this.#run('completing a job in its transaction', write, tx)).updated === 1
+    const done = await this.#run('completing a job in its transaction', write, tx)
     this.#cursors.finished([completion])
-    return written
+    // Above READ COMMITTED (the handler raised the level) the statement left its group releases and
+    // schedule update for after the commit (after-commit.ts); until they run, the rescue pass would.
+    const work = done.afterCommit
+    if (work !== null) {
+      JobTransaction.afterCommit(tx, () =>
+        this.#run('releasing the next jobs of groups after a commit', (db) =>
+          runAfterCommit(db, this.#names, this.#sql.afterCommit, work, now),
+        ),
+      )
+    }
+    // A handler that changed its session's default level must not leave it to the pool's next user.
+    if (done.sessionIsolation !== undefined && done.sessionIsolation !== this.#poolIsolation) {
+      JobTransaction.resetIsolationAfterCommit(tx)
+    }
+    return done.updated === 1
   }
 
   /** Runs `fn` in a new transaction on a pooled connection (see `JobStore.runInTransaction`). */
@@ -204,16 +232,20 @@ export class PostgresStore implements JobStore {
   }): Promise<void> {
     // On the claim connections (no WAL flush wait, never behind completion batches or handlers'
     // transactions on the main pool): a heartbeat stuck in a busy pool makes a live process look dead.
-    return this.#run('recording a heartbeat', (db) =>
-      recordHeartbeat(
-        this.#claimPool ?? db,
-        this.#names,
-        this.#sql.heartbeat,
-        params.processId,
-        params.now,
-        params.workers,
-        params.kinds,
-      ),
+    return this.#run(
+      'recording a heartbeat',
+      (db) =>
+        recordHeartbeat(
+          this.#claimPool ?? db,
+          this.#names,
+          this.#sql.heartbeat,
+          params.processId,
+          params.now,
+          params.workers,
+          params.kinds,
+        ),
+      undefined,
+      this.#claimPool === null,
     )
   }
 
@@ -339,8 +371,12 @@ export class PostgresStore implements JobStore {
 
   /** Fires one tick exactly once across processes. */
   fireScheduleTick(params: FireTickParams): Promise<JobRecord | null> {
-    return this.#run('firing a schedule tick', () =>
-      schedules.fireScheduleTick(this.pool, this.#names, this.#sql.insert, params),
+    // In a READ COMMITTED transaction of its own (schedules.ts).
+    return this.#run(
+      'firing a schedule tick',
+      () => schedules.fireScheduleTick(this.pool, this.#names, this.#sql.insert, params),
+      undefined,
+      false,
     )
   }
 
@@ -403,12 +439,24 @@ export class PostgresStore implements JobStore {
     return this.#closed
   }
 
-  /** Runs `work` on the caller's transaction or the pool once the schema is known to be migrated. */
-  async #run<T>(doing: string, work: (db: SqlTarget) => Promise<T>, tx?: TransactionHandle): Promise<T> {
+  /**
+   * Runs `work` on the caller's transaction or the pool once the schema is known to be migrated. On
+   * a pool whose sessions default to a level above READ COMMITTED, `work` gets a connection in a READ
+   * COMMITTED transaction instead (unless `onPool` is false: it uses connections of its own), so that
+   * group checks and releases read what committed before they took a group's lock.
+   */
+  async #run<T>(
+    doing: string,
+    work: (db: SqlTarget) => Promise<T>,
+    tx?: TransactionHandle,
+    onPool = true,
+  ): Promise<T> {
     try {
       await this.#ensureMigrated()
       // A job's own transaction runs the store's statements prepared, on its connection.
-      return await work(tx ? (JobTransaction.clientOf(tx) ?? tx) : this.pool)
+      if (tx) return await work(JobTransaction.clientOf(tx) ?? tx)
+      if (onPool && this.#poolIsolation !== 'read committed') return await inReadCommitted(this.pool, work)
+      return await work(this.pool)
     } catch (error) {
       throw translateError(error, this.schema, doing)
     }
@@ -417,7 +465,14 @@ export class PostgresStore implements JobStore {
   /** Checks once per store that every migration is applied, so an old schema fails with a clear error. */
   #ensureMigrated(): Promise<void> {
     if (!this.#checked) {
-      const check = (async () => assertMigrated(this.pool, this.#names, await this.#loadMigrations()))()
+      const check = (async () => {
+        await assertMigrated(this.pool, this.#names, await this.#loadMigrations())
+        const [row] = await queryRows<{ level: string }>(this.pool, {
+          text: `SELECT current_setting('default_transaction_isolation') AS level`,
+          values: [],
+        })
+        this.#poolIsolation = row?.level ?? 'read committed'
+      })()
       this.#checked = check
       check.catch(() => {
         if (this.#checked === check) this.#checked = null

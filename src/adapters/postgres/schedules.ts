@@ -108,7 +108,10 @@ export async function fireScheduleTick(
   }
   client.on('error', onClientError)
   try {
-    await client.query('BEGIN')
+    // READ COMMITTED whatever the session's default: a firing that waited for another's row lock
+    // then reads the row that one committed (and skips the tick), where a REPEATABLE READ snapshot
+    // would fail it with a serialization error.
+    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
     const tick = params.job?.scheduleTick ?? null
     // A tick at or before the last one fired is never enqueued again: its job may have finished and
     // moved to history, where no unique index can hold (schedule, tick) without the partition key.

@@ -2,6 +2,7 @@
  * The SQL texts of the hot-path statements of one schema, built once per store (they are run as
  * named prepared statements, so each text must stay the same for the life of a connection).
  */
+import { afterCommitSql } from './after-commit.js'
 import { type ClaimSql, claimSql } from './claim.js'
 import { completeSql, completeSucceededSql } from './complete.js'
 import { type InsertSql, insertSql } from './insert-sql.js'
@@ -15,6 +16,8 @@ export interface StoreStatements {
   readonly claim: ClaimSql
   /** Completion of any mix of outcomes, and of successes only (without and with run logs). */
   readonly complete: { readonly any: string; readonly succeeded: string; readonly succeededWithLogs: string }
+  /** What a completion above READ COMMITTED leaves for after its commit (after-commit.ts). */
+  readonly afterCommit: string
   readonly heartbeat: string
   readonly listProcesses: string
   readonly rescue: string
@@ -32,6 +35,7 @@ export function storeStatements(names: SqlNames): StoreStatements {
       succeeded: completeSucceededSql(names),
       succeededWithLogs: completeSucceededSql(names, true),
     },
+    afterCommit: afterCommitSql(names),
     heartbeat: heartbeatSql(names),
     listProcesses: listProcessesSql(names),
     rescue: rescueSql(names),
