@@ -24,7 +24,9 @@ export interface AfterCommitWork {
 }
 
 /**
- * The statement. Parameters: $1 group keys, $2 job ids, $3 schedule names, $4 ticks ms, $5 now ms
+ * The statement: the schedules' row locks first, then the groups' advisory locks, in the order the
+ * completion statements take them (the other order deadlocked with a READ COMMITTED completion of the
+ * same schedule and group, found in review). Parameters: $1 group keys, $2 job ids, $3 schedule names, $4 ticks ms, $5 now ms
  * (null: the database's), $6 the jobs channel.
  */
 export function afterCommitSql(names: SqlNames): string {
@@ -43,7 +45,7 @@ export function afterCommitSql(names: SqlNames): string {
       WHERE s.name = t.name AND (s.last_success_at IS NULL OR s.last_success_at < t.tick)
       RETURNING s.name
     )
-    SELECT (SELECT count(*) FROM notified)::int AS notified, (SELECT count(*) FROM ticks)::int AS schedules`
+    SELECT (SELECT count(*) FROM ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified`
 }
 
 /** Runs `work` on `target` (a pool: in a READ COMMITTED transaction of its own). */

@@ -35,8 +35,38 @@ export function createClaimPool(
   const options = (main as { options?: pg.PoolConfig & { Client?: unknown } }).options
   // A pool with its own Client class (e.g. an embedded database) cannot be duplicated safely.
   if (!options || (options.Client !== undefined && options.Client !== pg.Client)) return null
-  const startup = [options.options, CLAIM_SESSION_SETTINGS].filter(Boolean).join(' ')
-  const pool = new pg.Pool({ ...options, max: 2, options: startup, allowExitOnIdle: true })
+  // `pg` lets the connection string's `options` parameter replace the `options` field: taken out of
+  // the URL, it comes first and the claim settings after it, so they win.
+  const url = withoutUrlOptions(options.connectionString)
+  const startup = [url.options ?? options.options, CLAIM_SESSION_SETTINGS].filter(Boolean).join(' ')
+  const pool = new pg.Pool({
+    ...options,
+    ...(url.connectionString === undefined ? {} : { connectionString: url.connectionString }),
+    max: 2,
+    options: startup,
+    allowExitOnIdle: true,
+  })
   pool.on('error', (error) => onError?.(error))
   return pool
+}
+
+/**
+ * A URL connection string without its `options` query parameter, and that parameter's value; a
+ * string that is not a URL (or has no `options`) as it is.
+ */
+export function withoutUrlOptions(connectionString: string | undefined): {
+  connectionString?: string
+  options?: string
+} {
+  if (connectionString === undefined) return {}
+  let url: URL
+  try {
+    url = new URL(connectionString)
+  } catch {
+    return { connectionString }
+  }
+  const options = url.searchParams.get('options')
+  if (options === null) return { connectionString }
+  url.searchParams.delete('options')
+  return { connectionString: url.toString(), options }
 }

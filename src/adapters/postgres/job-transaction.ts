@@ -138,12 +138,15 @@ export async function runInTransaction<T>(
         'The transaction was rolled back at COMMIT because one of its statements had failed; nothing it wrote was kept.',
       )
     }
-    if (JobTransaction.resetsIsolation(tx)) {
-      clean = false
-      await client.query('RESET default_transaction_isolation')
-      clean = true
-    }
     value = result.value
+    if (JobTransaction.resetsIsolation(tx)) {
+      // The transaction has committed: a connection that cannot be set back is discarded, the job's
+      // outcome stands.
+      clean = await client.query('RESET default_transaction_isolation').then(
+        () => true,
+        () => false,
+      )
+    }
   } finally {
     client.removeListener('error', onClientError)
     client.release(clean && broken === null ? undefined : true)

@@ -40,7 +40,7 @@ import { createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { DependantsSweep } from './dependants.js'
 import { translateError } from './errors.js'
-import { GroupHoldsSweep, inReadCommitted } from './group-holds.js'
+import { GroupHoldsSweep } from './group-holds.js'
 import { HistoryUpkeep } from './history-maintenance.js'
 import { insertJobs } from './insert-jobs.js'
 import * as admin from './job-admin.js'
@@ -48,7 +48,7 @@ import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
 import { failOrphans, findOrphans } from './orphans.js'
-import { queryRows, type SqlTarget } from './queryable.js'
+import { queryRows, ReadCommittedPool, type SqlTarget } from './queryable.js'
 import { listProcesses, recordHeartbeat, rescueJobs } from './rescue.js'
 import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
@@ -60,6 +60,9 @@ import { CLAIM_TIME_INDEX_WAIT_MS, TIME_INDEX_WAIT_MS, TimeIndexKeeper } from '.
 import { updateJob } from './update-job.js'
 
 export type { PostgresStoreOptions } from './store-options.js'
+
+/** The level a statement of the session runs at when it begins no transaction of its own. */
+const ISOLATION_SQL = `SELECT current_setting('transaction_isolation') AS level`
 
 /** `JobStore` on PostgreSQL with `pg`. */
 export class PostgresStore implements JobStore {
@@ -98,6 +101,9 @@ export class PostgresStore implements JobStore {
    * wrapped in READ COMMITTED transactions of their own (see `#run`).
    */
   #poolIsolation = 'read committed'
+  /** The pool as it is, or each statement at READ COMMITTED when `#poolIsolation` is stricter. */
+  #target: pg.Pool | ReadCommittedPool
+  #claims: Promise<SqlTarget> | null = null
   readonly #timeIndex: TimeIndexKeeper
   readonly #timeIndexWaitMs: number
   #closed: Promise<void> | null = null
@@ -112,6 +118,7 @@ export class PostgresStore implements JobStore {
     this.#cursors = new ClaimCursors(this.claimCursor)
     const opened = openPool(options)
     this.pool = opened.pool
+    this.#target = this.pool
     this.#ownsPool = opened.ownsPool
     this.#names = sqlNames(this.schema)
     this.#sql = storeStatements(this.#names)
@@ -164,17 +171,32 @@ export class PostgresStore implements JobStore {
    * sure the schema has that strategy's index first (see `ready`).
    */
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
-    const claimPool = this.#claimPool
-    return this.#run(
-      'claiming jobs',
-      async (db) => {
-        if (params.strategy === 'time') await this.#timeIndex.wait(CLAIM_TIME_INDEX_WAIT_MS)
-        return claimJobs(claimPool ?? db, this.#names, this.#sql.claim, params, this.#cursors)
-      },
-      undefined,
-      // The claim pool's sessions run at READ COMMITTED (claim-pool.ts).
-      claimPool === null,
-    )
+    return this.#run('claiming jobs', async (db) => {
+      if (params.strategy === 'time') await this.#timeIndex.wait(CLAIM_TIME_INDEX_WAIT_MS)
+      const target = (await this.#claimTarget()) ?? db
+      return claimJobs(target, this.#names, this.#sql.claim, params, this.#cursors)
+    })
+  }
+
+  /**
+   * Where claims run: the claim pool, whose sessions start at READ COMMITTED (claim-pool.ts), checked
+   * once, since settings the connection string forces could still override it (then each claim runs
+   * in a READ COMMITTED transaction of its own there); null without a claim pool.
+   */
+  #claimTarget(): Promise<SqlTarget | null> {
+    const pool = this.#claimPool
+    if (pool === null) return Promise.resolve(null)
+    if (!this.#claims) {
+      const check = (async () => {
+        const [row] = await queryRows<{ level: string }>(pool, { text: ISOLATION_SQL, values: [] })
+        return row?.level === 'read committed' ? pool : new ReadCommittedPool(pool)
+      })()
+      this.#claims = check
+      check.catch(() => {
+        if (this.#claims === check) this.#claims = null
+      })
+    }
+    return this.#claims
   }
 
   /** Writes back many attempt outcomes in one statement (each guarded by its attempt, when given). */
@@ -182,10 +204,17 @@ export class PostgresStore implements JobStore {
     completions: readonly Completion[]
     now?: number
   }): Promise<CompleteJobsResult> {
-    const { skipped } = await this.#run('completing jobs', (db) =>
+    const { skipped, afterCommit } = await this.#run('completing jobs', (db) =>
       completeJobs(db, this.#names, this.#sql.complete, params.completions, params.now),
     )
     this.#cursors.finished(params.completions)
+    // Only on a connection whose level differs from the pool's default (read with the migration
+    // check): the statement then left its group releases for after its commit, which has happened.
+    if (afterCommit !== null) {
+      await this.#run('releasing the next jobs of groups', (db) =>
+        runAfterCommit(db, this.#names, this.#sql.afterCommit, afterCommit, params.now),
+      )
+    }
     return { skipped }
   }
 
@@ -232,20 +261,16 @@ export class PostgresStore implements JobStore {
   }): Promise<void> {
     // On the claim connections (no WAL flush wait, never behind completion batches or handlers'
     // transactions on the main pool): a heartbeat stuck in a busy pool makes a live process look dead.
-    return this.#run(
-      'recording a heartbeat',
-      (db) =>
-        recordHeartbeat(
-          this.#claimPool ?? db,
-          this.#names,
-          this.#sql.heartbeat,
-          params.processId,
-          params.now,
-          params.workers,
-          params.kinds,
-        ),
-      undefined,
-      this.#claimPool === null,
+    return this.#run('recording a heartbeat', (db) =>
+      recordHeartbeat(
+        this.#claimPool ?? db,
+        this.#names,
+        this.#sql.heartbeat,
+        params.processId,
+        params.now,
+        params.workers,
+        params.kinds,
+      ),
     )
   }
 
@@ -372,11 +397,8 @@ export class PostgresStore implements JobStore {
   /** Fires one tick exactly once across processes. */
   fireScheduleTick(params: FireTickParams): Promise<JobRecord | null> {
     // In a READ COMMITTED transaction of its own (schedules.ts).
-    return this.#run(
-      'firing a schedule tick',
-      () => schedules.fireScheduleTick(this.pool, this.#names, this.#sql.insert, params),
-      undefined,
-      false,
+    return this.#run('firing a schedule tick', () =>
+      schedules.fireScheduleTick(this.pool, this.#names, this.#sql.insert, params),
     )
   }
 
@@ -441,22 +463,15 @@ export class PostgresStore implements JobStore {
 
   /**
    * Runs `work` on the caller's transaction or the pool once the schema is known to be migrated. On
-   * a pool whose sessions default to a level above READ COMMITTED, `work` gets a connection in a READ
-   * COMMITTED transaction instead (unless `onPool` is false: it uses connections of its own), so that
-   * group checks and releases read what committed before they took a group's lock.
+   * a pool whose sessions default to a level above READ COMMITTED, each statement of `work` runs in a
+   * READ COMMITTED transaction of its own (`ReadCommittedPool`), so that group checks and releases
+   * read what committed before they took a group's lock.
    */
-  async #run<T>(
-    doing: string,
-    work: (db: SqlTarget) => Promise<T>,
-    tx?: TransactionHandle,
-    onPool = true,
-  ): Promise<T> {
+  async #run<T>(doing: string, work: (db: SqlTarget) => Promise<T>, tx?: TransactionHandle): Promise<T> {
     try {
       await this.#ensureMigrated()
       // A job's own transaction runs the store's statements prepared, on its connection.
-      if (tx) return await work(JobTransaction.clientOf(tx) ?? tx)
-      if (onPool && this.#poolIsolation !== 'read committed') return await inReadCommitted(this.pool, work)
-      return await work(this.pool)
+      return await work(tx ? (JobTransaction.clientOf(tx) ?? tx) : this.#target)
     } catch (error) {
       throw translateError(error, this.schema, doing)
     }
@@ -467,11 +482,9 @@ export class PostgresStore implements JobStore {
     if (!this.#checked) {
       const check = (async () => {
         await assertMigrated(this.pool, this.#names, await this.#loadMigrations())
-        const [row] = await queryRows<{ level: string }>(this.pool, {
-          text: `SELECT current_setting('default_transaction_isolation') AS level`,
-          values: [],
-        })
+        const [row] = await queryRows<{ level: string }>(this.pool, { text: ISOLATION_SQL, values: [] })
         this.#poolIsolation = row?.level ?? 'read committed'
+        this.#target = this.#poolIsolation === 'read committed' ? this.pool : new ReadCommittedPool(this.pool)
       })()
       this.#checked = check
       check.catch(() => {

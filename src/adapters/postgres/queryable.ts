@@ -13,11 +13,63 @@ export interface Statement {
   readonly values: readonly unknown[]
 }
 
-/** Where a statement runs: the store's pool, a client of it, or the caller's transaction. */
-export type SqlTarget = pg.Pool | pg.PoolClient | TransactionHandle
+/**
+ * A pool whose sessions default to an isolation level above READ COMMITTED (a database's or role's
+ * default), seen as one that runs each statement in a `BEGIN ISOLATION LEVEL READ COMMITTED`
+ * transaction of its own: Conveyor's group checks and releases must read what committed before they
+ * took a group's lock (docs/postgres.md, "Isolation levels"). Each statement stays its own
+ * transaction, as on the pool itself; it costs two more round trips, only on such a pool.
+ */
+export class ReadCommittedPool {
+  constructor(readonly pool: pg.Pool) {}
+
+  /** Runs `statement` at READ COMMITTED on a connection of the pool; returns its rows. */
+  async rows<R>(statement: Statement): Promise<R[]> {
+    const client = await this.pool.connect()
+    // While checked out the pool does not listen for the client's errors; an unheard 'error' (the
+    // server ending the connection) would crash the process. A broken connection is discarded.
+    let broken: Error | undefined
+    const onClientError = (error: Error) => {
+      broken ??= error
+    }
+    client.on('error', onClientError)
+    let clean = false
+    try {
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+      const result = await client.query({
+        name: statement.name,
+        text: statement.text,
+        values: statement.values as unknown[],
+      })
+      await client.query('COMMIT')
+      clean = true
+      return result.rows as R[]
+    } finally {
+      if (!clean)
+        clean = await client.query('ROLLBACK').then(
+          () => true,
+          () => false,
+        )
+      client.removeListener('error', onClientError)
+      client.release(clean && broken === undefined ? undefined : (broken ?? true))
+    }
+  }
+
+  /** `rows` for code that calls `query(text, values)` on a caller's transaction handle. */
+  async query(text: string, values?: readonly unknown[]): Promise<{ rows: unknown[] }> {
+    return { rows: await this.rows({ text, values: values ?? [] }) }
+  }
+}
+
+/**
+ * Where a statement runs: the store's pool (as it is, or each statement at READ COMMITTED), a client
+ * of it, or the caller's transaction.
+ */
+export type SqlTarget = pg.Pool | pg.PoolClient | ReadCommittedPool | TransactionHandle
 
 /** Runs a statement and returns its rows; named statements are prepared where the target is `pg`'s. */
 export async function queryRows<R>(target: SqlTarget, statement: Statement): Promise<R[]> {
+  if (target instanceof ReadCommittedPool) return target.rows<R>(statement)
   if (target instanceof pg.Pool || target instanceof pg.Client) {
     const result = await (target as pg.Pool).query({
       name: statement.name,
