@@ -9,7 +9,7 @@ import type { EnqueueOptions } from './domain/enqueue-options.js'
 import { InvalidArgumentError } from './domain/errors.js'
 import { EventBus, type QueueEventListener, type QueueEventName } from './domain/events.js'
 import type { JobRecord } from './domain/job.js'
-import type { JobDefinition } from './domain/job-definition.js'
+import { isJobDefinition, type JobDefinition } from './domain/job-definition.js'
 import type { JobRef } from './domain/job-ref.js'
 import type { StorageHealth, StorageHealthOptions } from './domain/storage-health.js'
 import { describe, validateName } from './domain/validation.js'
@@ -169,6 +169,7 @@ class CoreQueueImpl implements CoreQueue {
     options?: RegisterOptions,
   ): void {
     const replaced = typeof job?.kind === 'string' && this.#registry.get(job.kind) !== undefined
+    if (isJobDefinition(job)) this.#lifecycle.assertServes(job.kind, job.defaults.queue)
     this.#registry.register(job, handler, options)
     if (this.#events.has('registered'))
       this.#events.emit('registered', { kind: job.kind, queue: job.defaults.queue, replaced })

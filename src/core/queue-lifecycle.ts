@@ -40,6 +40,8 @@ export class QueueLifecycle {
   #unsubscribe: (() => void)[] = []
   #startPromise: Promise<void> | null = null
   #shutdownPromise: Promise<void> | null = null
+  /** The queues the started workers serve, fixed when `start()` is called (null before). */
+  #servedQueues: readonly string[] | null = null
 
   constructor(deps: QueueLifecycleDeps) {
     this.#deps = deps
@@ -48,6 +50,19 @@ export class QueueLifecycle {
   /** Whether this queue runs workers: started and not shut down. */
   get running(): boolean {
     return this.#startPromise !== null && this.#shutdownPromise === null
+  }
+
+  /**
+   * Throws `LifecycleError` when this queue runs workers and none of them serves `queue`: the
+   * workers are fixed at `start()`, so a handler registered afterwards for such a queue would never
+   * run, while the heartbeat would announce its kind as served (hiding its jobs from orphan checks).
+   */
+  assertServes(kind: string, queue: string): void {
+    const served = this.#servedQueues
+    if (!this.running || served === null || served.includes(queue)) return
+    throw new LifecycleError(
+      `register(${JSON.stringify(kind)}): this queue's workers started without queue ${JSON.stringify(queue)} (they serve ${served.map((q) => JSON.stringify(q)).join(', ')}), so its jobs would never run here. Register handlers before start() (without the queues or workers option, a queue serves the queues of the kinds registered by then), or configure a worker for ${JSON.stringify(queue)}: queues: { ${queue}: { concurrency } } or workers: [{ queues: [${JSON.stringify(queue)}] }].`,
+    )
   }
 
   /** Starts workers, maintenance and the scheduler; a second call returns the first call's promise. */
@@ -62,6 +77,7 @@ export class QueueLifecycle {
     const { config, store, clock, events, registry } = this.#deps
     const defaultQueues = [...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)])]
     const workers = config.workers(defaultQueues)
+    this.#servedQueues = [...new Set(workers.flatMap((w) => w.settings.queues))]
     // The store prepares what these workers' strategies need (Postgres: the `time` strategy's index).
     await store.ready({ strategies: [...new Set(workers.map((w) => w.settings.strategy))] })
     this.#workers = workers.map((w) => this.#createWorker(w))

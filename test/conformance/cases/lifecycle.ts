@@ -60,6 +60,31 @@ export default function lifecycleCases(factory: HarnessFactory): void {
         h.queue.register(task, () => undefined)
         await waitWhileTicking(h, async () => (await h.queue.getJob(r.id))?.state === 'succeeded')
       })
+
+      it('refuses, after start, a handler whose queue no started worker serves (it would never run)', async () => {
+        const h = await open()
+        h.queue.register(task, () => undefined)
+        await h.queue.start()
+        const late = defineJob({ kind: 'late', queue: 'latequeue' })
+        await expectError(
+          () => h.queue.register(late, () => undefined),
+          'LIFECYCLE',
+          '"late"',
+          '"latequeue"',
+          'before start()',
+          'workers',
+        )
+        expect(h.queue.jobDefinition('late')).toBeUndefined()
+      })
+
+      it('after start, registers a handler for a queue a configured worker serves and runs its jobs', async () => {
+        const h = await open({ queues: { default: {}, latequeue: {} } })
+        await h.queue.start()
+        const late = defineJob({ kind: 'late', queue: 'latequeue' })
+        h.queue.register(late, () => undefined)
+        const r = await h.queue.enqueue(late, {})
+        await waitWhileTicking(h, async () => (await h.queue.getJob(r.id))?.state === 'succeeded')
+      })
     })
 
     describe('start', () => {
