@@ -177,14 +177,14 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   enqueue<P>(job: JobDefinition<P>, payload: P, options?: EnqueueOptions): Promise<EnqueueResult> {
-    return this.#enqueuer.enqueue(job, payload, options)
+    return this.#open('enqueue', () => this.#enqueuer.enqueue(job, payload, options))
   }
 
   enqueueMany<const T extends readonly unknown[]>(
     items: EnqueueManyItems<T>,
     options?: { tx?: TransactionHandle },
   ): Promise<EnqueueResult[]> {
-    return this.#enqueuer.enqueueMany(items, options)
+    return this.#open('enqueueMany', () => this.#enqueuer.enqueueMany(items, options))
   }
 
   schedule<P>(
@@ -193,15 +193,25 @@ class CoreQueueImpl implements CoreQueue {
     payload: P,
     options?: ScheduleOptions,
   ): Promise<ScheduleRecord> {
-    return this.#schedules.schedule(expression, job, payload, options)
+    return this.#open('schedule', () => this.#schedules.schedule(expression, job, payload, options))
   }
 
   unschedule(name: string): Promise<boolean> {
-    return this.#schedules.unschedule(name)
+    return this.#open('unschedule', () => this.#schedules.unschedule(name))
   }
 
   listSchedules(): Promise<ScheduleRecord[]> {
-    return this.#schedules.listSchedules()
+    return this.#open('listSchedules', () => this.#schedules.listSchedules())
+  }
+
+  /** Runs `call`, or rejects with `LifecycleError` once shutdown has closed the store. */
+  #open<T>(method: string, call: () => Promise<T>): Promise<T> {
+    try {
+      this.#lifecycle.assertOpen(method)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return call()
   }
 
   // ---- running ----
@@ -215,6 +225,7 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
+    this.#lifecycle.assertOpen('drain')
     const release = this.#lifecycle.useCancelFeed()
     try {
       return await this.#drain(options)
@@ -265,35 +276,35 @@ class CoreQueueImpl implements CoreQueue {
   // ---- managing ----
 
   getJob(job: JobRef): Promise<JobRecord | null> {
-    return this.#manager.getJob(job)
+    return this.#open('getJob', () => this.#manager.getJob(job))
   }
 
   listJobs(filter?: JobFilter, page?: { limit?: number; beforeId?: string }): Promise<JobRecord[]> {
-    return this.#manager.listJobs(filter, page)
+    return this.#open('listJobs', () => this.#manager.listJobs(filter, page))
   }
 
   retryJobs(filter: JobFilter): Promise<number> {
-    return this.#manager.retryJobs(filter)
+    return this.#open('retryJobs', () => this.#manager.retryJobs(filter))
   }
 
   cancelJobs(filter: JobFilter): Promise<number> {
-    return this.#manager.cancelJobs(filter)
+    return this.#open('cancelJobs', () => this.#manager.cancelJobs(filter))
   }
 
   deleteJobs(filter: JobFilter): Promise<number> {
-    return this.#manager.deleteJobs(filter)
+    return this.#open('deleteJobs', () => this.#manager.deleteJobs(filter))
   }
 
   pauseJobs(filter: JobFilter): Promise<number> {
-    return this.#manager.pauseJobs(filter)
+    return this.#open('pauseJobs', () => this.#manager.pauseJobs(filter))
   }
 
   resumeJobs(filter: JobFilter): Promise<number> {
-    return this.#manager.resumeJobs(filter)
+    return this.#open('resumeJobs', () => this.#manager.resumeJobs(filter))
   }
 
   updateJob(job: JobRef, patch: JobPatch, options?: UpdateJobOptions): Promise<JobRecord> {
-    return this.#manager.updateJob(job, patch, options)
+    return this.#open('updateJob', () => this.#manager.updateJob(job, patch, options))
   }
 
   jobDefinition(kind: string): JobDefinition<unknown> | undefined {
@@ -301,36 +312,40 @@ class CoreQueueImpl implements CoreQueue {
   }
 
   pauseQueue(queue: string): Promise<void> {
-    return this.#manager.setPaused(queue, true)
+    return this.#open('pauseQueue', () => this.#manager.setPaused(queue, true))
   }
 
   resumeQueue(queue: string): Promise<void> {
-    return this.#manager.setPaused(queue, false)
+    return this.#open('resumeQueue', () => this.#manager.setPaused(queue, false))
   }
 
   stats(): Promise<QueueStats[]> {
-    return this.#manager.stats()
+    return this.#open('stats', () => this.#manager.stats())
   }
 
   listProcesses(): Promise<ProcessRecord[]> {
     const liveWithinMs = this.#config.maintenance?.rescueAfterMs ?? DEFAULTS.maintenance.rescueAfterMs
-    return this.store.listProcesses({ now: storeNow(this.clock), liveWithinMs })
+    return this.#open('listProcesses', () =>
+      this.store.listProcesses({ now: storeNow(this.clock), liveWithinMs }),
+    )
   }
 
   storageHealth(options?: StorageHealthOptions): Promise<StorageHealth | null> {
-    return this.#health.storageHealth(options)
+    return this.#open('storageHealth', () => this.#health.storageHealth(options))
   }
 
   prune(options?: { olderThanMs?: number; batchSize?: number }): Promise<number> {
-    return this.#manager.prune(options)
+    return this.#open('prune', () => this.#manager.prune(options))
   }
 
   findOrphans(): Promise<OrphanReport> {
-    return this.store.findOrphans({
-      now: storeNow(this.clock),
-      staleAfterMs: this.#config.drain.rescueAfterMs,
-      // This queue's own kinds count once it runs workers (a process that only registers does not run them).
-      registered: this.#lifecycle.running ? this.#registry.kinds : [],
-    })
+    return this.#open('findOrphans', () =>
+      this.store.findOrphans({
+        now: storeNow(this.clock),
+        staleAfterMs: this.#config.drain.rescueAfterMs,
+        // This queue's own kinds count once it runs workers (a process that only registers does not run them).
+        registered: this.#lifecycle.running ? this.#registry.kinds : [],
+      }),
+    )
   }
 }

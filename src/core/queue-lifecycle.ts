@@ -18,6 +18,13 @@ import type { IsolationHost } from './runtime/isolation/isolation-host.js'
 import type { JobRunner, RunMode } from './runtime/job-runner.js'
 import { Worker } from './runtime/worker.js'
 
+/** The error of a call to a queue whose shutdown closed its store (adapters use it for their own calls). */
+export function shutDownError(method: string): LifecycleError {
+  return new LifecycleError(
+    `${method}(): this queue was shut down (its store is closed); create a new queue to use it again.`,
+  )
+}
+
 /** The roles a queue's lifecycle starts, stops and wires together. */
 export interface QueueLifecycleDeps {
   readonly store: JobStore
@@ -40,6 +47,8 @@ export class QueueLifecycle {
   #unsubscribe: (() => void)[] = []
   #startPromise: Promise<void> | null = null
   #shutdownPromise: Promise<void> | null = null
+  /** Set once shutdown closes the store: from then on the queue refuses every call that needs it. */
+  #closed = false
   /** The queues the started workers serve, fixed when `start()` is called (null before). */
   #servedQueues: readonly string[] | null = null
 
@@ -63,6 +72,15 @@ export class QueueLifecycle {
     throw new LifecycleError(
       `register(${JSON.stringify(kind)}): this queue's workers started without queue ${JSON.stringify(queue)} (they serve ${served.map((q) => JSON.stringify(q)).join(', ')}), so its jobs would never run here. Register handlers before start() (without the queues or workers option, a queue serves the queues of the kinds registered by then), or configure a worker for ${JSON.stringify(queue)}: queues: { ${queue}: { concurrency } } or workers: [{ queues: [${JSON.stringify(queue)}] }].`,
     )
+  }
+
+  /**
+   * Throws `LifecycleError` once shutdown has closed the store (until then, e.g. while running jobs
+   * finish, calls still work): a store that opened its own pool has ended it, and the database is not
+   * to blame for a call to a queue that was shut down.
+   */
+  assertOpen(method: string): void {
+    if (this.#closed) throw shutDownError(method)
   }
 
   /** Starts workers, maintenance and the scheduler; a second call returns the first call's promise. */
@@ -166,6 +184,7 @@ export class QueueLifecycle {
       ])
       await completer.idle()
       await isolation?.close()
+      this.#closed = true
       await store.close()
     })()
     return this.#shutdownPromise

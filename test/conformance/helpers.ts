@@ -112,9 +112,12 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
   })
 }
 
-/** Reads a job that must exist. */
+/**
+ * Reads a job that must exist, through the store: a queue that was shut down refuses `getJob`, and
+ * cases check what shutdown left behind.
+ */
 export async function job(h: Harness, id: string): Promise<JobRecord> {
-  const record = await h.queue.getJob(id)
+  const record = await h.queue.store.getJob({ id })
   expect(record, `job ${id} should exist`).not.toBeNull()
   return record!
 }

@@ -123,7 +123,7 @@ describe.each(['thread', 'process'] as const)('isolation boundary: %s', (isolati
     await queue.shutdown({ graceMs: 0 })
     // The handler saw the abort (and stopped) before shutdown resolved; the job went back to the queue.
     expect(readJson(`${m}.aborted`)).toMatchObject({ name: 'ShutdownAbortError' })
-    expect(await queue.getJob(job.id)).toMatchObject({ state: 'available' })
+    expect(await queue.store.getJob({ id: job.id })).toMatchObject({ state: 'available' })
   })
 
   it('a runner whose handler ignores the signal is terminated after abortGraceMs', async () => {

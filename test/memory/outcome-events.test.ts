@@ -88,5 +88,5 @@ it('emits no outcome event for a write that fails; the job stays running', async
   })
   await queue.shutdown({ graceMs: 0 })
   expect(seen).toEqual([])
-  expect((await queue.getJob(id))?.state).toBe('running')
+  expect((await queue.store.getJob({ id }))?.state).toBe('running')
 })

@@ -1,14 +1,17 @@
 import { createServer } from 'node:net'
 import pg from 'pg'
 import { expect, it } from 'vitest'
+import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { quoteIdentifier } from '../../src/adapters/postgres/schema-name.js'
 import {
   InvalidArgumentError,
   InvalidOptionsError,
+  LifecycleError,
   StorageInconsistentError,
   StorageUnavailableError,
 } from '../../src/core/domain/errors.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import { claim, databaseUrl, describePostgres, newJob, T0, useStore } from './fixture.js'
 
 /** A local port with nothing listening on it. */
@@ -40,6 +43,26 @@ describePostgres('faults and bad input', () => {
     } finally {
       await store.close()
       await store.close()
+    }
+  })
+
+  it('refuses a queue used after shutdown with LifecycleError, not blaming the database (its own pool has ended)', async () => {
+    const task = defineJob({ kind: 'after-shutdown' })
+    const queue = createPostgresQueue({ connectionString: databaseUrl(), schema: db.schema })
+    await queue.enqueue(task, {})
+    await queue.shutdown()
+    for (const [name, call] of [
+      ['enqueue', () => queue.enqueue(task, {})],
+      ['listJobs', () => queue.listJobs({})],
+      ['migrate', () => queue.migrate()],
+      ['pendingMigrations', () => queue.pendingMigrations()],
+    ] as const) {
+      const error = await call().then(
+        () => null,
+        (e: unknown) => e,
+      )
+      expect(error, name).toBeInstanceOf(LifecycleError)
+      expect((error as Error).message).toContain(`${name}(): this queue was shut down`)
     }
   })
 

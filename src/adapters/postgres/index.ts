@@ -10,6 +10,7 @@ import { type CoreQueue, createConfiguredQueue } from '../../core/create-queue.j
 import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { extendQueue } from '../../core/extend-queue.js'
+import { shutDownError } from '../../core/queue-lifecycle.js'
 import { type TracedQueueOptions, withDefaultMiddleware } from '../../instrumentation/default-middleware.js'
 import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { withAmbientTransaction } from './ambient-transaction.js'
@@ -138,6 +139,12 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   const core = createConfiguredQueue(store, config, createNodeIsolation())
   let started: Promise<void> | undefined
   let stopping = false
+  /** Set once shutdown has finished (the core refuses its own calls from then on; this covers migrations). */
+  let closed = false
+  const unlessClosed =
+    <R>(method: string, call: () => Promise<R>) =>
+    (): Promise<R> =>
+      closed ? Promise.reject(shutDownError(method)) : call()
   // What reads the clock in JavaScript (run-at times, schedule ticks, retries) waits for its first
   // reading of the database's time: before it, a host clock a minute off would enqueue, schedule and
   // retry a minute off.
@@ -189,10 +196,17 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     shutdown: (shutdownOptions?: Parameters<CoreQueue['shutdown']>[0]) => {
       stopping = true
       databaseClock?.stop()
-      return core.shutdown(shutdownOptions)
+      const done = core.shutdown(shutdownOptions)
+      done.then(
+        () => {
+          closed = true
+        },
+        () => undefined,
+      )
+      return done
     },
-    migrate: () => store.migrate(),
-    pendingMigrations: () => store.pendingMigrations(),
+    migrate: unlessClosed('migrate', () => store.migrate()),
+    pendingMigrations: unlessClosed('pendingMigrations', () => store.pendingMigrations()),
   }) as unknown as PostgresQueue
 }
 

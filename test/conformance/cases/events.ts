@@ -4,7 +4,7 @@ import { defineJob } from '../../../src/core/domain/job-definition.js'
 import { waitFor } from '../../support/wait.js'
 import type { Harness, HarnessFactory } from '../harness.js'
 import { T0 } from '../harness.js'
-import { gate, useHarness } from '../helpers.js'
+import { gate, job, useHarness } from '../helpers.js'
 
 const task = defineJob<{ outcome: 'ok' | 'throw' | 'fail' | 'cancel' | 'snooze' }>({ kind: 'task' })
 
@@ -276,7 +276,7 @@ export default function eventCases(factory: HarnessFactory): void {
       // Shutdown resolves once the completer wrote (or skipped) everything it was given.
       await h.queue.shutdown()
       expect(seen.map((s) => s.name)).toEqual(['started', 'cancelled'])
-      expect((await h.queue.getJob(r.id))?.state).toBe('cancelled')
+      expect((await job(h, r.id)).state).toBe('cancelled')
     })
   })
 }

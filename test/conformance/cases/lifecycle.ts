@@ -255,6 +255,38 @@ export default function lifecycleCases(factory: HarnessFactory): void {
         expect(await job(h, later.id)).toMatchObject({ state: 'scheduled', attempt: 0, runAt: T0 + 3600_000 })
       })
 
+      it('after shutdown, calls that need the store are refused with LIFECYCLE, not blamed on the store', async () => {
+        const h = await open()
+        h.queue.register(task, () => undefined)
+        await h.queue.start()
+        await h.queue.shutdown({ graceMs: 0 })
+        const calls: [string, () => Promise<unknown>][] = [
+          ['enqueue', () => h.queue.enqueue(task, { n: 1 })],
+          ['enqueueMany', () => h.queue.enqueueMany([{ job: task, payload: { n: 1 } }])],
+          ['schedule', () => h.queue.schedule('@every 1 hour', task, { n: 1 })],
+          ['unschedule', () => h.queue.unschedule('task')],
+          ['listSchedules', () => h.queue.listSchedules()],
+          ['drain', () => h.queue.drain()],
+          ['getJob', () => h.queue.getJob('1')],
+          ['listJobs', () => h.queue.listJobs({})],
+          ['retryJobs', () => h.queue.retryJobs({ kind: 'task' })],
+          ['cancelJobs', () => h.queue.cancelJobs({ kind: 'task' })],
+          ['deleteJobs', () => h.queue.deleteJobs({ kind: 'task' })],
+          ['pauseJobs', () => h.queue.pauseJobs({ kind: 'task' })],
+          ['resumeJobs', () => h.queue.resumeJobs({ kind: 'task' })],
+          ['updateJob', () => h.queue.updateJob('1', { priority: 1 })],
+          ['pauseQueue', () => h.queue.pauseQueue('default')],
+          ['resumeQueue', () => h.queue.resumeQueue('default')],
+          ['stats', () => h.queue.stats()],
+          ['listProcesses', () => h.queue.listProcesses()],
+          ['storageHealth', () => h.queue.storageHealth()],
+          ['prune', () => h.queue.prune()],
+          ['findOrphans', () => h.queue.findOrphans()],
+        ]
+        for (const [name, call] of calls)
+          await expectError(call, 'LIFECYCLE', `${name}():`, 'was shut down', 'create a new queue')
+      })
+
       it('rejects an invalid grace period', async () => {
         const h = await open()
         await expectError(() => h.queue.shutdown({ graceMs: -1 }), 'INVALID_ARGUMENT', 'graceMs')
