@@ -16,6 +16,12 @@ export interface TracedQueueOptions extends QueueOptions {
 }
 
 /**
+ * The option keys `withDefaultMiddleware` takes out of the options, for the factories to pass to
+ * `resolveConfig` as extra keys (so a misspelt option's error lists them among the known ones).
+ */
+export const DEFAULT_MIDDLEWARE_KEYS: readonly string[] = ['tracing']
+
+/**
  * `options` without `tracing`, with the tracing middleware (validated from `tracing`) in front of
  * `options.middleware`; anything that is not an options object is returned for the core to reject.
  */

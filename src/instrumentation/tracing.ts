@@ -26,6 +26,7 @@ import {
 } from '@opentelemetry/api'
 import { InvalidArgumentError } from '../core/domain/errors.js'
 import type { JobRecord } from '../core/domain/job.js'
+import { validateOptionalBoolean, validateOptionsObject } from '../core/domain/validation.js'
 import type { InsertCall, Middleware, RowEdit, RunReport } from '../core/ports/middleware.js'
 import type { InsertOutcome, NewJob } from '../core/ports/store.js'
 
@@ -41,6 +42,9 @@ export interface TracingOptions {
   /** False turns tracing off: no spans, and no trace context stored with jobs (default true). */
   readonly enabled?: boolean
 }
+
+/** The fields of `TracingOptions`; any other key is refused (a typo would otherwise be ignored). */
+const TRACING_KEYS = ['tracerProvider', 'runSpan', 'enabled']
 
 /** A job's stored W3C trace context: `traceparent`, and `tracestate` or baggage when present. */
 export type TraceCarrier = Record<string, string>
@@ -81,6 +85,8 @@ class Tracing {
   constructor(options: TracingOptions | undefined) {
     if (options !== undefined && (typeof options !== 'object' || options === null))
       throw new InvalidArgumentError('tracing must be an object: { tracerProvider?, runSpan?, enabled? }.')
+    validateOptionsObject(options, 'tracing', TRACING_KEYS)
+    validateOptionalBoolean(options?.enabled, 'tracing.enabled')
     const runSpan = options?.runSpan ?? 'child'
     if (runSpan !== 'child' && runSpan !== 'link')
       throw new InvalidArgumentError(`tracing.runSpan must be 'child' or 'link'; got ${String(runSpan)}.`)

@@ -233,5 +233,17 @@ export function tracingCases(make: MakeQueue, otel: TestTracing): void {
   it('rejects invalid tracing options', () => {
     expect(() => make({ tracing: { runSpan: 'sibling' as never } })).toThrow(/runSpan/)
     expect(() => make({ tracing: { tracerProvider: {} as never } })).toThrow(/TracerProvider/)
+    expect(() => make({ tracing: { enable: false } as never })).toThrow(
+      'tracing: unknown option "enable". Known options: tracerProvider, runSpan, enabled.',
+    )
+    expect(() => make({ tracing: { enabled: 'no' as never } })).toThrow(
+      'tracing.enabled must be true or false; got "no".',
+    )
+  })
+
+  it('names tracing among the known options of a misspelt top-level option', () => {
+    expect(() => make({ tracng: {} } as never)).toThrow(
+      /unknown option "tracng"\. Known options: .*\btracing\b/,
+    )
   })
 }

@@ -18,6 +18,27 @@ describe('poolSizeFor', () => {
   })
 })
 
+describe('createPostgresQueue option checks', () => {
+  it('refuses both a pool and a connection string, since one of them would be ignored', async () => {
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/unused' })
+    try {
+      expect(() =>
+        createPostgresQueue({ pool, connectionString: 'postgres://postgres@127.0.0.1/x' }),
+      ).toThrow(InvalidArgumentError)
+      expect(() =>
+        createPostgresQueue({ pool, connectionString: 'postgres://postgres@127.0.0.1/x' }),
+      ).toThrow(
+        'Give either pool (your own pg.Pool, left open by shutdown) or connectionString (a pool the queue opens and ends), not both.',
+      )
+      expect(() => createPostgresQueue({ pool, maxConnections: 5 })).toThrow(
+        'maxConnections sizes the pool the queue opens from connectionString; with your own pool, set its size there: new pg.Pool({ max: 5 }).',
+      )
+    } finally {
+      await pool.end()
+    }
+  })
+})
+
 describePostgres('createPostgresQueue defaults and pool checks', () => {
   const db = useStore()
 

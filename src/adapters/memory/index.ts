@@ -10,7 +10,11 @@ import type { JobRecord } from '../../core/domain/job.js'
 import type { JobDefinition } from '../../core/domain/job-definition.js'
 import { extendQueue } from '../../core/extend-queue.js'
 import { type Clock, ManualClock } from '../../core/ports/clock.js'
-import { type TracedQueueOptions, withDefaultMiddleware } from '../../instrumentation/default-middleware.js'
+import {
+  DEFAULT_MIDDLEWARE_KEYS,
+  type TracedQueueOptions,
+  withDefaultMiddleware,
+} from '../../instrumentation/default-middleware.js'
 import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { createAssertions, type QueueAssertions, type TypedJob } from './assertions.js'
 import { MemoryStore } from './memory-store.js'
@@ -48,7 +52,10 @@ export function createMemoryQueue(options?: Omit<MemoryQueueOptions, 'clock'>): 
 /** Creates an in-memory queue on the given clock (e.g. `createSystemClock()` for demos). */
 export function createMemoryQueue<C extends Clock>(options: MemoryQueueOptions & { clock: C }): MemoryQueue<C>
 export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue<Clock> {
-  const config = resolveConfig(withDefaultMiddleware(options), { clock: () => new ManualClock() })
+  const config = resolveConfig(withDefaultMiddleware(options), {
+    clock: () => new ManualClock(),
+    extraKeys: DEFAULT_MIDDLEWARE_KEYS,
+  })
   const store = new MemoryStore({ clock: config.clock })
   const core = createConfiguredQueue(store, config, createNodeIsolation())
   const kindOf = (job: JobDefinition<unknown> | string) => (typeof job === 'string' ? job : job.kind)

@@ -11,7 +11,11 @@ import { DEFAULT_CONCURRENCY } from '../../core/defaults.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { extendQueue } from '../../core/extend-queue.js'
 import { shutDownError } from '../../core/queue-lifecycle.js'
-import { type TracedQueueOptions, withDefaultMiddleware } from '../../instrumentation/default-middleware.js'
+import {
+  DEFAULT_MIDDLEWARE_KEYS,
+  type TracedQueueOptions,
+  withDefaultMiddleware,
+} from '../../instrumentation/default-middleware.js'
 import { createNodeIsolation } from '../../isolation/node-isolation.js'
 import { withAmbientTransaction } from './ambient-transaction.js'
 import type { ClaimCursorOptions } from './claim-cursor.js'
@@ -100,7 +104,15 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
   let databaseClock: DatabaseClock | undefined
   const config = resolveConfig(withDefaultMiddleware(options), {
-    extraKeys: ['pool', 'connectionString', 'maxConnections', 'schema', 'durableClaims', 'claimCursor'],
+    extraKeys: [
+      ...DEFAULT_MIDDLEWARE_KEYS,
+      'pool',
+      'connectionString',
+      'maxConnections',
+      'schema',
+      'durableClaims',
+      'claimCursor',
+    ],
     clock: () => {
       databaseClock = new DatabaseClock(
         { query: (text) => store.pool.query(text) },

@@ -42,6 +42,14 @@ export interface PostgresStoreOptions {
  * from `connectionString` and owns.
  */
 export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPool: boolean } {
+  if (options.pool !== undefined && options.connectionString !== undefined)
+    throw new InvalidArgumentError(
+      'Give either pool (your own pg.Pool, left open by shutdown) or connectionString (a pool the queue opens and ends), not both.',
+    )
+  if (options.pool !== undefined && options.maxConnections !== undefined)
+    throw new InvalidArgumentError(
+      `maxConnections sizes the pool the queue opens from connectionString; with your own pool, set its size there: new pg.Pool({ max: ${String(options.maxConnections)} }).`,
+    )
   if (options.pool !== undefined) {
     if (typeof options.pool?.query !== 'function' || typeof options.pool?.connect !== 'function') {
       throw new InvalidArgumentError('pool must be a pg Pool (an object with query() and connect()).')
