@@ -106,7 +106,9 @@ it('checks isolation and execArgv, keeping a copy of the flags', () => {
   expect(() => registry.register(job, MODULE, { execArgv: '--x' as never })).toThrow(
     'register("k"): execArgv must be an array of Node flags (strings)',
   )
-  expect(() => registry.register(job, MODULE, { execArgv: ['--x', 1] as never })).toThrow(/execArgv must be/)
+  expect(() => registry.register(job, MODULE, { execArgv: ['--x', 1] as never })).toThrow(
+    'register("k"): execArgv must be an array of Node flags (strings); execArgv[1] is number 1.',
+  )
   const flags = ['--max-old-space-size=64']
   registry.register(job, MODULE, { execArgv: flags, abortGraceMs: 7 })
   flags.push('--changed')

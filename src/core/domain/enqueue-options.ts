@@ -8,6 +8,7 @@ import type { JobDefinition } from './job-definition.js'
 import { assertJsonValue, isStorableString, type JsonValue } from './json.js'
 import {
   describe,
+  describeBadItem,
   validateBackoffInput,
   validateGroupLockTimeout,
   validateGroupMode,
@@ -126,9 +127,10 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     }
     if (o.dependsOn !== undefined) {
       const ids = typeof o.dependsOn === 'string' ? [o.dependsOn] : o.dependsOn
-      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !ID.test(id))) {
+      const isId = (id: unknown) => typeof id === 'string' && ID.test(id)
+      if (!Array.isArray(ids) || !ids.every(isId)) {
         throw new InvalidArgumentError(
-          `dependsOn must be a job id or an array of job ids (as returned by enqueue); got ${describe(o.dependsOn)}.`,
+          `dependsOn must be a job id or an array of job ids (strings, as returned by enqueue); ${describeBadItem(o.dependsOn, 'dependsOn', isId)}.`,
         )
       }
     }
@@ -141,12 +143,11 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
       assertJsonValue(o.metadata, 'metadata')
     }
     if (o.tags !== undefined) {
-      if (
-        !Array.isArray(o.tags) ||
-        o.tags.some((t) => typeof t !== 'string' || t.length === 0 || t.length > 128 || !isStorableString(t))
-      ) {
+      const isTag = (t: unknown) =>
+        typeof t === 'string' && t.length > 0 && t.length <= 128 && isStorableString(t)
+      if (!Array.isArray(o.tags) || !o.tags.every(isTag)) {
         throw new InvalidArgumentError(
-          `tags must be an array of non-empty strings (at most 128 characters each, without \\u0000 or lone surrogates); got ${describe(o.tags)}.`,
+          `tags must be an array of non-empty strings (at most 128 characters each, without \\u0000 or lone surrogates); ${describeBadItem(o.tags, 'tags', isTag)}.`,
         )
       }
     }

@@ -3,7 +3,13 @@ import { ConveyorError, InvalidArgumentError } from './errors.js'
 import { JOB_STATES, type JobState } from './job.js'
 import { isJobId } from './job-id.js'
 import { assertJsonValue, isStorableString } from './json.js'
-import { describe, validateName, validateOptionalInt, validateOptionalTime } from './validation.js'
+import {
+  describe,
+  describeBadItem,
+  validateName,
+  validateOptionalInt,
+  validateOptionalTime,
+} from './validation.js'
 
 const FILTER_KEYS = new Set([
   'ids',
@@ -39,16 +45,16 @@ export function validateJobFilter(filter: unknown, requireCriterion = false): Jo
       )
   }
   if (f.ids !== undefined && (!Array.isArray(f.ids) || f.ids.some((id) => !isJobId(id)))) {
-    throw new InvalidArgumentError(`filter.ids must be an array of job id strings; got ${describe(f.ids)}.`)
+    throw new InvalidArgumentError(
+      `filter.ids must be an array of job id strings; ${describeBadItem(f.ids, 'filter.ids', isJobId)}.`,
+    )
   }
   if (f.queue !== undefined) validateName(f.queue, 'filter.queue')
   if (f.kind !== undefined) validateName(f.kind, 'filter.kind')
-  if (
-    f.states !== undefined &&
-    (!Array.isArray(f.states) || f.states.some((s) => !JOB_STATES.includes(s as JobState)))
-  ) {
+  const isState = (s: unknown) => JOB_STATES.includes(s as JobState)
+  if (f.states !== undefined && (!Array.isArray(f.states) || !f.states.every(isState))) {
     throw new InvalidArgumentError(
-      `filter.states must be an array of ${JOB_STATES.join(', ')}; got ${describe(f.states)}.`,
+      `filter.states must be an array of ${JOB_STATES.join(', ')}; ${describeBadItem(f.states, 'filter.states', isState)}.`,
     )
   }
   for (const key of ['payloadContains', 'groupKey', 'uniqueKey', 'scheduleName', 'key'] as const) {

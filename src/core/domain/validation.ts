@@ -117,6 +117,17 @@ export function validateBackoffInput(value: unknown): Partial<BackoffSpec> | Bac
   return value as Partial<BackoffSpec>
 }
 
+/**
+ * The end of an error message about a value that must be an array of valid items: names the first
+ * bad item and its position (`dependsOn[1] is number 7`), or describes the value itself when it is
+ * no array (`got a Map`). `isValid` is the check every item must pass.
+ */
+export function describeBadItem(value: unknown, field: string, isValid: (item: unknown) => boolean): string {
+  if (!Array.isArray(value)) return `got ${describe(value)}`
+  const i = value.findIndex((item) => !isValid(item))
+  return i < 0 ? `got ${describe(value)}` : `${field}[${i}] is ${describe(value[i])}`
+}
+
 /** Short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null'

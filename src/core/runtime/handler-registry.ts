@@ -5,6 +5,7 @@ import { InvalidArgumentError, LifecycleError } from '../domain/errors.js'
 import { isJobDefinition, type JobDefinition } from '../domain/job-definition.js'
 import {
   describe,
+  describeBadItem,
   validateOptionalBoolean,
   validateOptionalInt,
   validateOptionsObject,
@@ -172,9 +173,10 @@ function validateIsolation(value: unknown, kind: string): IsolationMode | undefi
 
 function validateExecArgv(value: unknown, kind: string): readonly string[] | undefined {
   if (value === undefined) return undefined
-  if (!Array.isArray(value) || !value.every((a) => typeof a === 'string')) {
+  const isFlag = (a: unknown) => typeof a === 'string'
+  if (!Array.isArray(value) || !value.every(isFlag)) {
     throw new InvalidArgumentError(
-      `register(${kind}): execArgv must be an array of Node flags (strings); got ${describe(value)}.`,
+      `register(${kind}): execArgv must be an array of Node flags (strings); ${describeBadItem(value, 'execArgv', isFlag)}.`,
     )
   }
   return Object.freeze([...value])
