@@ -1,4 +1,7 @@
 import { expect, it } from 'vitest'
+import { createPostgresQueue, withTransaction } from '../../src/adapters/postgres/index.js'
+import { InvalidOptionsError } from '../../src/core/domain/errors.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
 import type { TransactionHandle } from '../../src/core/ports/store.js'
 import { waitFor } from '../support/wait.js'
 import { describePostgres, newJob, T0, useStore } from './fixture.js'
@@ -87,5 +90,30 @@ describePostgres('transactional enqueue', () => {
   it('reports a handle that returns no rows', async () => {
     const handle: TransactionHandle = { query: async () => 'ok' }
     await expect(db.store.insertJobs({ jobs: [newJob()], now: T0, tx: handle })).rejects.toThrow(/rows/)
+  })
+
+  it('refuses a pool as tx (the job would commit on its own), saying to pass the client of an open transaction', async () => {
+    const queue = createPostgresQueue({ pool: db.pool, schema: db.schema })
+    try {
+      const job = defineJob<{ n: number }>({ kind: 'pool-as-tx' })
+      for (const call of [
+        () => queue.enqueue(job, { n: 1 }, { tx: db.pool }),
+        () => queue.enqueueMany([{ job, payload: { n: 1 } }], { tx: db.pool }),
+      ]) {
+        const error = await call().then(
+          () => null,
+          (e: unknown) => e,
+        )
+        expect(error).toBeInstanceOf(InvalidOptionsError)
+        expect((error as Error).message).toContain('tx is a connection pool')
+        expect((error as Error).message).toContain("await pool.connect(), then client.query('BEGIN')")
+      }
+      await expect(withTransaction(db.pool, () => queue.enqueue(job, { n: 1 }))).rejects.toThrow(
+        'withTransaction(tx, fn): tx is a connection pool',
+      )
+      expect(await queue.listJobs()).toEqual([])
+    } finally {
+      await queue.shutdown()
+    }
   })
 })

@@ -3,6 +3,7 @@
  * `InvalidOptionsError` (the `InvalidArgumentError` behind it kept as the cause), and the row built
  * from a definition and the options.
  */
+import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import {
   backoffFunctionOf,
@@ -24,6 +25,18 @@ describe('validateEnqueueOptions', () => {
     ['an array', []],
   ])('refuses %s as the options', (_name, options) => {
     refuses(options, 'Enqueue options must be an object')
+  })
+
+  it('refuses a connection pool as tx: a job inserted through it would commit on its own', async () => {
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/unused' })
+    try {
+      refuses(
+        { tx: pool },
+        "tx is a connection pool (such as a pg.Pool), not a client inside an open transaction: the job would be committed on its own, whatever happens to your transaction. Pass the client of your open transaction (const client = await pool.connect(), then client.query('BEGIN')",
+      )
+    } finally {
+      await pool.end()
+    }
   })
 
   it('keeps the InvalidArgumentError of a field as the cause', () => {

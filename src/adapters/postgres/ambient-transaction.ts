@@ -6,6 +6,7 @@
  * and nested callbacks each see their own transaction and nothing outside sees any.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { looksLikeConnectionPool, poolAsTransactionMessage } from '../../core/domain/enqueue-options.js'
 import { InvalidArgumentError } from '../../core/domain/errors.js'
 import { describe } from '../../core/domain/validation.js'
 import type { TransactionHandle } from '../../core/ports/store.js'
@@ -25,6 +26,8 @@ const ambient = new AsyncLocalStorage<TransactionHandle>()
  * after the transaction ended). The memory adapter ignores it: there, pass `{ tx }` explicitly.
  */
 export async function withTransaction<T>(tx: TransactionHandle, fn: () => T | Promise<T>): Promise<T> {
+  if (looksLikeConnectionPool(tx))
+    throw new InvalidArgumentError(poolAsTransactionMessage('withTransaction(tx, fn): tx'))
   if (typeof tx !== 'object' || tx === null || typeof (tx as Partial<TransactionHandle>).query !== 'function')
     throw new InvalidArgumentError(
       `withTransaction(tx, fn) needs a transaction handle with a query(text, values) method (a pg client inside BEGIN ... COMMIT, or an adapted client transaction); got ${describe(tx)}.${adapterHint(tx)}`,

@@ -158,6 +158,7 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
       )
     }
     validateBackoffInput(o.backoff)
+    if (looksLikeConnectionPool(o.tx)) throw new InvalidArgumentError(poolAsTransactionMessage('tx'))
     if (
       o.tx !== undefined &&
       (typeof o.tx !== 'object' || o.tx === null || typeof (o.tx as TransactionHandle).query !== 'function')
@@ -175,6 +176,22 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     throw error
   }
   return options as EnqueueOptions
+}
+
+/**
+ * True for a connection pool (a `pg.Pool`, or anything shaped like one: `connect()`, `end()` and a
+ * `totalCount`): each query runs on whichever connection is free and commits on its own, so it can
+ * never be the transaction a job must join.
+ */
+export function looksLikeConnectionPool(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as Record<string, unknown>
+  return typeof v.connect === 'function' && typeof v.end === 'function' && typeof v.totalCount === 'number'
+}
+
+/** The error message for a pool passed where a transaction is expected (`field` names the argument). */
+export function poolAsTransactionMessage(field: string): string {
+  return `${field} is a connection pool (such as a pg.Pool), not a client inside an open transaction: the job would be committed on its own, whatever happens to your transaction. Pass the client of your open transaction (const client = await pool.connect(), then client.query('BEGIN'), and COMMIT or ROLLBACK and client.release() after), or an adapted ORM transaction; to enqueue outside any transaction, leave tx out.`
 }
 
 /** Builds the row to insert from a definition, a validated payload and validated options. */
