@@ -16,6 +16,17 @@ describe('poolSizeFor', () => {
     expect(poolSizeFor({ workers: [transactional(4)] })).toBe(6)
     expect(poolSizeFor({ workers: [transactional(), transactional(3), { queues: ['b'] }] })).toBe(15)
   })
+
+  it('counts the workers serving the queues of kinds registered with { transactional: true }', () => {
+    expect(poolSizeFor({ queues: { default: { concurrency: 10 } } })).toBe(0)
+    expect(poolSizeFor({ queues: { default: { concurrency: 10 } } }, ['default'])).toBe(12)
+    expect(poolSizeFor({ queues: { a: { concurrency: 3 }, b: { concurrency: 5 } } }, ['b'])).toBe(7)
+    // Without queues or workers, the default worker serves every registered kind's queue.
+    expect(poolSizeFor({}, ['mail'])).toBe(12)
+    expect(poolSizeFor({ workers: [{ queues: ['a', 'b'], concurrency: 4 }, transactional(2)] }, ['b'])).toBe(
+      8,
+    )
+  })
 })
 
 describe('createPostgresQueue option checks', () => {
@@ -53,6 +64,48 @@ describePostgres('createPostgresQueue defaults and pool checks', () => {
     } finally {
       await pool.end()
     }
+  })
+
+  it('refuses to start when a pool is too small for the handlers registered with { transactional: true }', async () => {
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 3 })
+    const charge = defineJob({ kind: 'charge' })
+    try {
+      const queue = createPostgresQueue({ pool, schema: db.schema, queues: { default: { concurrency: 10 } } })
+      queue.register(charge, async () => {}, { transactional: true })
+      await expect(queue.start()).rejects.toBeInstanceOf(InvalidArgumentError)
+      await expect(queue.start()).rejects.toThrow(
+        /allows 3 connections, but jobs running in their own transaction need 12.*new pg\.Pool\(\{ max: 12 \}\)/,
+      )
+      await queue.shutdown()
+      const tooFew = createPostgresQueue({
+        connectionString: databaseUrl(),
+        maxConnections: 5,
+        schema: db.schema,
+      })
+      tooFew.register(charge, async () => {}, { transactional: true })
+      await expect(tooFew.start()).rejects.toThrow(/maxConnections: 12/)
+      await tooFew.shutdown()
+      // The same handler registered without transactional needs no more connections.
+      const plain = createPostgresQueue({ pool, schema: db.schema, queues: { default: { concurrency: 10 } } })
+      plain.register(charge, async () => {})
+      await plain.start()
+      await plain.shutdown()
+    } finally {
+      await pool.end()
+    }
+  })
+
+  it('grows its own pool at start for the handlers registered with { transactional: true }', async () => {
+    const queue = createPostgresQueue({
+      connectionString: databaseUrl(),
+      schema: db.schema,
+      queues: { default: { concurrency: 30 } },
+    })
+    expect(queue.store.pool.options.max).toBe(10)
+    queue.register(defineJob({ kind: 'charge' }), async () => {}, { transactional: true })
+    await queue.start()
+    expect(queue.store.pool.options.max).toBe(32)
+    await queue.shutdown()
   })
 
   it('sizes its own pool for transactional workers, and rejects a maxConnections too small', async () => {

@@ -74,25 +74,38 @@ export const DEFAULT_PREFETCH = 'auto' as const
 const SPARE_CONNECTIONS = 2
 
 /**
- * The pool size transactional workers need: each running job of a `transactional: true` worker holds
- * one connection for its whole run, so the pool must fit all of them at once plus a couple for claims
- * and completions; otherwise workers starve waiting for connections. Zero without such workers.
+ * The pool size transactional jobs need: each job running in its own transaction holds one
+ * connection for its whole run, so the pool must fit all of them at once plus a couple for claims
+ * and completions; otherwise workers starve waiting for connections. A worker counts with its whole
+ * concurrency when it is `transactional: true`, or when it serves one of `transactionalQueues` (the
+ * queues of kinds registered with `{ transactional: true }`; `start()` passes them). Zero without such
+ * workers.
  */
-export function poolSizeFor(options: Pick<QueueOptions, 'workers'>): number {
+export function poolSizeFor(
+  options: Pick<QueueOptions, 'workers' | 'queues'>,
+  transactionalQueues: readonly string[] = [],
+): number {
+  const workers: readonly { queues?: readonly string[]; concurrency?: number; transactional?: boolean }[] =
+    options.workers ??
+    (options.queues
+      ? Object.entries(options.queues).map(([queue, q]) => ({ queues: [queue], concurrency: q?.concurrency }))
+      : // The default worker serves the queues of every registered kind, so these too.
+        [{ queues: transactionalQueues }])
   let running = 0
-  for (const w of options.workers ?? []) {
-    if (w?.transactional !== true) continue
+  for (const w of workers) {
+    const servesTransactional = w?.queues?.some((q) => transactionalQueues.includes(q)) === true
+    if (w?.transactional !== true && !servesTransactional) continue
     const c = w.concurrency
     running += typeof c === 'number' && Number.isInteger(c) && c > 0 ? c : DEFAULT_CONCURRENCY
   }
   return running === 0 ? 0 : running + SPARE_CONNECTIONS
 }
 
-/** Throws when a pool of `max` connections cannot serve the transactional workers (`needed`). */
+/** Throws when a pool of `max` connections cannot serve the transactional jobs (`needed`). */
 function assertPoolSize(max: unknown, needed: number, how: string): void {
   if (typeof max !== 'number' || max >= needed) return
   throw new InvalidArgumentError(
-    `The pool allows ${max} connections, but the transactional workers need ${needed}: one per job they run at once (the sum of their concurrency) plus ${SPARE_CONNECTIONS} for claiming and completing. ${how} Or lower those workers' concurrency.`,
+    `The pool allows ${max} connections, but jobs running in their own transaction need ${needed}: one per job the workers that run them (transactional workers, and workers serving the queue of a kind registered with { transactional: true }) run at once (the sum of their concurrency), plus ${SPARE_CONNECTIONS} for claiming and completing. ${how} Or lower those workers' concurrency.`,
   )
 }
 
@@ -149,6 +162,25 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     onError: (error) => queueOptions.logger?.warn('PostgreSQL background connection error', { error }),
   })
   const core = createConfiguredQueue(store, config, createNodeIsolation())
+  /** The queue of each kind registered with `{ transactional: true }`, for the pool check at start. */
+  const transactionalKinds = new Map<string, string>()
+  /**
+   * At start, the workers and the handlers are known: the pool must fit every job that may run in
+   * its own transaction. The queue's own pool grows to that (unless `maxConnections` was given);
+   * the application's pool, or a `maxConnections` too small, is refused with how to size it.
+   */
+  const checkPoolAtStart = (): void => {
+    const needed = poolSizeFor(queueOptions, [...new Set(transactionalKinds.values())])
+    if (pool !== undefined) {
+      const max = (pool as { options?: { max?: unknown } } | null)?.options?.max
+      assertPoolSize(max, needed, `Create the pool with new pg.Pool({ max: ${needed} }) or more.`)
+    } else if (maxConnections !== undefined) {
+      assertPoolSize(maxConnections, needed, `Pass maxConnections: ${needed} or more.`)
+    } else if (store.pool.options.max < needed) {
+      // pg's pool reads its max on each checkout, so raising it before any job runs is enough.
+      store.pool.options.max = needed
+    }
+  }
   let started: Promise<void> | undefined
   let stopping = false
   /** Set once shutdown has finished (the core refuses its own calls from then on; this covers migrations). */
@@ -199,6 +231,13 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     // One promise for every call, as the core's own start.
     start: () => {
       if (stopping) return core.start() // refused by the core, as it says
+      if (started === undefined) {
+        try {
+          checkPoolAtStart()
+        } catch (error) {
+          return Promise.reject(error)
+        }
+      }
       started ??= (async () => {
         await databaseClock?.start()
         return core.start()
@@ -217,6 +256,11 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
       )
       return done
     },
+    register: ((job, handler, registerOptions) => {
+      core.register(job, handler, registerOptions)
+      if (registerOptions?.transactional === true) transactionalKinds.set(job.kind, job.defaults.queue)
+      else transactionalKinds.delete(job.kind)
+    }) as CoreQueue['register'],
     migrate: unlessClosed('migrate', () => store.migrate()),
     pendingMigrations: unlessClosed('pendingMigrations', () => store.pendingMigrations()),
   }) as unknown as PostgresQueue
