@@ -4,7 +4,7 @@
  * the run logged and the state it set.
  */
 
-import { CancelJob, FailJob, SnoozeJob } from '../domain/controls.js'
+import { CancelJob, FailJob, type JobControl, SnoozeJob } from '../domain/controls.js'
 import { InvalidArgumentError } from '../domain/errors.js'
 import type { JobRecord, RunLog } from '../domain/job.js'
 import { assertJsonValue, type JsonValue } from '../domain/json.js'
@@ -39,6 +39,8 @@ export class AttemptContext implements JobContext {
   readonly tx: TransactionHandle | null
   state: JsonValue | null
   stateChanged = false
+  /** The last control the handler made (`snooze`, `fail`, `cancel`), to tell one it did not return. */
+  control: { readonly name: 'snooze' | 'fail' | 'cancel'; readonly value: JobControl } | null = null
   readonly #deps: AttemptContextDeps
   readonly #abort: AbortHandle
   #run: RunLogger | undefined
@@ -89,14 +91,20 @@ export class AttemptContext implements JobContext {
       throw new InvalidArgumentError(`snooze(delayMs) needs a finite number >= 0; got ${String(delayMs)}.`)
     }
     if (options?.state !== undefined) assertJsonValue(options.state, 'workflow state')
-    return new SnoozeJob(delayMs, options?.state)
+    const value = new SnoozeJob(delayMs, options?.state)
+    this.control = { name: 'snooze', value }
+    return value
   }
 
   fail(reason: string): FailJob {
-    return new FailJob(String(reason))
+    const value = new FailJob(String(reason))
+    this.control = { name: 'fail', value }
+    return value
   }
 
   cancel(reason: string): CancelJob {
-    return new CancelJob(String(reason))
+    const value = new CancelJob(String(reason))
+    this.control = { name: 'cancel', value }
+    return value
   }
 }

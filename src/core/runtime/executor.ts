@@ -175,6 +175,7 @@ function conclude(
     return failure(deps, input, ctx, value, finishedAt, durationMs, null)
   }
 
+  if (ctx.control !== null && !(value instanceof JobControl)) warnControlNotReturned(deps, ctx, kind)
   if (value instanceof JobControl) {
     if (value instanceof SnoozeJob) {
       const delayMs = Math.ceil(value.delayMs)
@@ -235,6 +236,19 @@ function conclude(
     )
   }
   return failure(deps, input, ctx, value, finishedAt, durationMs, null)
+}
+
+/**
+ * Warns that the handler made a control but returned (or threw) something else: a control only acts
+ * when it is returned or thrown, so `ctx.fail('bad image')` without `return` lets the job succeed.
+ * The outcome stays what the handler returned or threw; the warning says how to mean the control.
+ */
+function warnControlNotReturned(deps: ExecutorDeps, ctx: AttemptContext, kind: SettledKind): void {
+  const { name } = ctx.control!
+  deps.logger.warn(
+    `Job kind ${JSON.stringify(ctx.job.kind)}: the handler called ctx.${name}() but ${kind === 'thrown' ? 'threw' : 'returned'} something else, so it had no effect and the attempt ${kind === 'thrown' ? 'failed with the error thrown' : 'succeeded'}. A control acts only when it is returned (or thrown): write return ctx.${name}(...).`,
+    { jobId: ctx.job.id, kind: ctx.job.kind, attempt: ctx.attempt },
+  )
 }
 
 /** A failed attempt: retried with backoff while attempts remain, else failed for good. */

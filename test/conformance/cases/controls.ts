@@ -160,5 +160,50 @@ export default function controlCases(factory: HarnessFactory): void {
       expect(await h.queue.drain()).toMatchObject({ succeeded: 1 })
       expect((await job(h, r.id)).state).toBe('succeeded')
     })
+
+    it.each([
+      ['fail', (ctx: JobContext) => void ctx.fail('bad image')],
+      ['snooze', (ctx: JobContext) => void ctx.snooze(1000)],
+      ['cancel', (ctx: JobContext) => void ctx.cancel('not needed')],
+    ])(
+      'a control called without return (ctx.%s) keeps the outcome and warns through the logger',
+      async (name, call) => {
+        const warnings: { message: string; fields?: Record<string, unknown> }[] = []
+        const logger = {
+          debug() {},
+          info() {},
+          warn: (message: string, fields?: Record<string, unknown>) =>
+            void warnings.push({ message, fields }),
+          error() {},
+        }
+        const h = await open({ logger })
+        const resize = defineJob<{ url: string }>({ kind: 'resize-image' })
+        h.queue.register(resize, async (_p, ctx) => {
+          call(ctx)
+        })
+        const r = await h.queue.enqueue(resize, { url: 'a.png' })
+        await h.queue.drain()
+        expect((await job(h, r.id)).state).toBe('succeeded')
+        const warned = warnings.filter((w) => w.message.includes(`ctx.${name}(`))
+        expect(warned).toHaveLength(1)
+        expect(warned[0]!.message).toContain('"resize-image"')
+        expect(warned[0]!.message).toContain(`return ctx.${name}(...)`)
+        expect(warned[0]!.fields).toMatchObject({ jobId: r.id, kind: 'resize-image' })
+      },
+    )
+
+    it('warns about no control that the handler returned, or replaced by the one it returned', async () => {
+      const warnings: string[] = []
+      const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {} }
+      const h = await open({ logger })
+      h.queue.register(task, (_p, ctx) => {
+        ctx.snooze(1000)
+        return ctx.fail('changed my mind')
+      })
+      const r = await h.queue.enqueue(task, { mode: 'x' })
+      await h.queue.drain()
+      expect((await job(h, r.id)).state).toBe('failed')
+      expect(warnings).toEqual([])
+    })
   })
 }
