@@ -12,12 +12,31 @@ export interface Output {
   readonly interactive: boolean
 }
 
-/** The process's own standard output and error. */
+/**
+ * The process's own standard output and error. When the reader of a stream goes away
+ * (`conveyor status | head -1`), writes to it fail with EPIPE: from then on that stream's output is
+ * dropped and the command finishes as it would have, quietly, as Unix tools do; a long-running
+ * command keeps running and still stops at Ctrl-C. Any other write error is thrown as before.
+ */
 export function processOutput(): Output {
+  const out = dropAfterReaderGone(process.stdout)
+  const err = dropAfterReaderGone(process.stderr)
   return {
-    line: (text = '') => void process.stdout.write(`${text}\n`),
-    error: (text) => void process.stderr.write(`${text}\n`),
-    raw: (text) => void process.stdout.write(text),
+    line: (text = '') => out(`${text}\n`),
+    error: (text) => err(`${text}\n`),
+    raw: out,
     interactive: process.stdout.isTTY === true,
+  }
+}
+
+/** A writer to `stream` that stops writing once the stream has failed with EPIPE. */
+function dropAfterReaderGone(stream: NodeJS.WriteStream): (text: string) => void {
+  let readerGone = false
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+    readerGone = true
+  })
+  return (text) => {
+    if (!readerGone) stream.write(text)
   }
 }

@@ -50,6 +50,31 @@ export function runCli(args: readonly string[], env: CliEnv = {}, timeoutMs = 60
   })
 }
 
+/**
+ * Runs `conveyor <args>` with its standard output a pipe whose reading end is closed before the
+ * command writes anything (as `conveyor status | head -1` does once head has its line), so every
+ * write to standard output fails with EPIPE.
+ */
+export function runCliWithClosedStdout(args: readonly string[], env: CliEnv = {}, timeoutMs = 60_000) {
+  return new Promise<Omit<CliResult, 'stdout'>>((resolve, reject) => {
+    const child = start(args, env)
+    child.stdout?.destroy()
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8')
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`conveyor ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`))
+    }, timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stderr })
+    })
+  })
+}
+
 /** A command running in the background. */
 export interface RunningCli {
   /** Everything printed on standard output so far. */

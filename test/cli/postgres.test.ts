@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import { createTestSchema, provideDatabase } from '../support/database.js'
-import { runCli, startCli } from './cli-process.js'
+import { runCli, runCliWithClosedStdout, startCli } from './cli-process.js'
 
 const database = await provideDatabase()
 const describeServer = 'skip' in database ? describe.skip : describe
@@ -123,6 +123,12 @@ describeServer('conveyor against a PostgreSQL server', () => {
     const stats = JSON.parse(json.stdout) as { queue: string; counts: Record<string, number> }[]
     expect(stats.find((s) => s.queue === 'default')?.counts.failed).toBe(2)
     expect(stats.find((s) => s.queue === 'mail')?.counts.available).toBe(3)
+  })
+
+  it('exits quietly when the reader of its output has gone (conveyor status | head -1)', async () => {
+    for (const args of [['status'], ['status', '--json'], ['migrate']]) {
+      expect(await runCliWithClosedStdout([...args, ...flags], env)).toEqual({ code: 0, stderr: '' })
+    }
   })
 
   it('retries by id and by filter (failed and cancelled jobs by default)', async () => {

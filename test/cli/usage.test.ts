@@ -1,7 +1,7 @@
 /** The command line's help, version and mistakes: no database needed. */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { runCli } from './cli-process.js'
+import { runCli, runCliWithClosedStdout } from './cli-process.js'
 
 const version = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -28,6 +28,12 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
       ]) {
         expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
       }
+    }
+  })
+
+  it('exits quietly when the reader of its output has gone (conveyor --help | head -1)', async () => {
+    for (const args of [['--help'], ['--version'], ['help', 'status']]) {
+      expect(await runCliWithClosedStdout(args)).toEqual({ code: 0, stderr: '' })
     }
   })
 
