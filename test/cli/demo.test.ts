@@ -74,7 +74,8 @@ describe('conveyor demo on the embedded PostgreSQL', { timeout: 120_000 }, () =>
 
     const { code, stdout } = await runCli(['status', '--json', '--data-dir', dir])
     expect(code).toBe(0)
-    const stats = JSON.parse(stdout) as { queue: string; counts: Record<string, number> }[]
+    const stats = (JSON.parse(stdout) as { queues: { queue: string; counts: Record<string, number> }[] })
+      .queues
     expect(stats.map((s) => s.queue)).toContain('default')
     expect(stats.reduce((n, s) => n + (s.counts.succeeded ?? 0), 0)).toBeGreaterThan(0)
     expect(stats.reduce((n, s) => n + (s.counts.running ?? 0), 0)).toBe(0) // shutdown returned them
@@ -131,7 +132,7 @@ describe('conveyor demo on the embedded PostgreSQL', { timeout: 120_000 }, () =>
       demo.kill()
     }
     const { stdout } = await runCli(['status', '--json', '--data-dir', dir])
-    const stats = JSON.parse(stdout) as { counts: Record<string, number> }[]
+    const stats = (JSON.parse(stdout) as { queues: { counts: Record<string, number> }[] }).queues
     expect(stats.reduce((n, s) => n + (s.counts.running ?? 0), 0)).toBe(0) // finished or returned
   })
 

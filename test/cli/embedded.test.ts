@@ -77,8 +77,10 @@ describe('conveyor on the embedded PostgreSQL', { timeout: 90_000 }, () => {
     })
     const counts = async () => {
       const { stdout } = await runCli(['status', '--json', ...flags])
-      const stats = JSON.parse(stdout) as { queue: string; counts: Record<JobState, number> }[]
-      return Object.fromEntries(stats.map((s) => [s.queue, s.counts]))
+      const { queues } = JSON.parse(stdout) as {
+        queues: { queue: string; counts: Record<JobState, number> }[]
+      }
+      return Object.fromEntries(queues.map((s) => [s.queue, s.counts]))
     }
     expect(await counts()).toMatchObject({ default: { failed: 2 }, mail: { available: 2 } })
     expect((await runCli(['status', ...flags])).stdout).toMatch(/^mail +0 +2 +0 +0 +0 +0 +0 +0 +2$/m)

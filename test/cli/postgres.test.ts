@@ -120,9 +120,36 @@ describeServer('conveyor against a PostgreSQL server', () => {
     expect(table.stdout).toMatch(/^Storage: no warning \(oldest transaction holding the horizon: /m)
 
     const json = await runCli(['status', '--json', ...flags], env)
-    const stats = JSON.parse(json.stdout) as { queue: string; counts: Record<string, number> }[]
-    expect(stats.find((s) => s.queue === 'default')?.counts.failed).toBe(2)
-    expect(stats.find((s) => s.queue === 'mail')?.counts.available).toBe(3)
+    expect(json.code).toBe(0)
+    const status = JSON.parse(json.stdout) as {
+      queues: { queue: string; paused: boolean; counts: Record<string, number> }[]
+      orphans: { jobs: unknown[]; schedules: unknown[] }
+      storageHealth: { schema: string; oldestTransactionAgeMs: number; warnings: unknown[] } | null
+    }
+    expect(Object.keys(status)).toEqual(['queues', 'orphans', 'storageHealth'])
+    expect(status.queues.find((s) => s.queue === 'default')?.counts.failed).toBe(2)
+    expect(status.queues.find((s) => s.queue === 'mail')).toMatchObject({
+      paused: false,
+      counts: { available: 3 },
+    })
+    // The same shapes as the JSON API's GET /api/v1/orphans and GET /api/v1/storage/health.
+    expect(status.orphans).toEqual({
+      jobs: [
+        {
+          queue: 'mail',
+          kind: 'cli.mail',
+          count: 3,
+          oldestRunAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        },
+      ],
+      schedules: [],
+    })
+    expect(status.storageHealth).toMatchObject({
+      schema: schema.schema,
+      oldestTransactionAgeMs: expect.any(Number),
+      tables: expect.arrayContaining([expect.objectContaining({ name: 'jobs' })]),
+      warnings: [],
+    })
   })
 
   it('exits quietly when the reader of its output has gone (conveyor status | head -1)', async () => {

@@ -1,6 +1,7 @@
 /** What the JSON API answers: stored records with times as ISO strings, shaped by `schemas.ts`. */
 import type { JobRecord } from '../../core/domain/job.js'
-import type { ScheduleRecord } from '../../core/ports/store.js'
+import type { AgedHorizonHolder, StorageHealth, TableHealth } from '../../core/domain/storage-health.js'
+import type { OrphanReport, ScheduleRecord } from '../../core/ports/store.js'
 
 /** Epoch ms as an ISO 8601 UTC time. */
 export function isoTime(ms: number): string {
@@ -94,5 +95,60 @@ export function scheduleDto(schedule: ScheduleRecord): Record<string, unknown> {
     lastSuccessAt: isoOrNull(schedule.lastSuccessAt),
     createdAt: isoTime(schedule.createdAt),
     updatedAt: isoTime(schedule.updatedAt),
+  }
+}
+
+/** Orphans for the API (`GET /orphans`, `conveyor status --json`): jobs by queue and kind, and schedules. */
+export function orphansDto(report: OrphanReport): Record<string, unknown> {
+  return {
+    jobs: report.jobs.map((g) => ({
+      queue: g.queue,
+      kind: g.kind,
+      count: g.count,
+      oldestRunAt: isoTime(g.oldestRunAt),
+    })),
+    schedules: report.schedules.map(scheduleDto),
+  }
+}
+
+/** Storage health for the API (`GET /storage/health`, `conveyor status --json`), times as ISO strings. */
+export function storageHealthDto(health: StorageHealth): Record<string, unknown> {
+  const holder = (h: AgedHorizonHolder) => ({
+    kind: h.kind,
+    pid: h.pid,
+    name: h.name,
+    state: h.state,
+    user: h.user,
+    database: h.database,
+    xmin: h.xmin,
+    xminAge: h.xminAge,
+    heldMs: h.heldMs,
+    transactionStartedAt: isoOrNull(h.transactionStartedAt),
+    queryStartedAt: isoOrNull(h.queryStartedAt),
+    query: h.query,
+  })
+  const table = (t: TableHealth) => ({
+    name: t.name,
+    liveTuples: t.liveTuples,
+    deadTuples: t.deadTuples,
+    totalBytes: t.totalBytes,
+    indexBytes: t.indexBytes,
+    lastVacuumAt: isoOrNull(t.lastVacuumAt),
+    lastAutovacuumAt: isoOrNull(t.lastAutovacuumAt),
+  })
+  return {
+    checkedAt: isoTime(health.checkedAt),
+    database: health.database,
+    schema: health.schema,
+    tables: health.tables.map(table),
+    holders: health.holders.map(holder),
+    oldestTransactionAgeMs: health.oldestTransactionAgeMs,
+    thresholds: health.thresholds,
+    warnings: health.warnings.map((w) => ({
+      rule: w.rule,
+      message: w.message,
+      table: w.table,
+      holder: holder(w.holder),
+    })),
   }
 }

@@ -12,7 +12,7 @@ import {
   putSchedule,
   type ScheduleInput,
 } from '../operations/schedules.js'
-import { isoTime, scheduleDto } from './dto.js'
+import { orphansDto, scheduleDto } from './dto.js'
 import { nameParams, queueParams, schedulePutSchema } from './request-schemas.js'
 import { documented, errorResponses, queueSchema, scheduleSchema } from './schemas.js'
 
@@ -88,11 +88,7 @@ export function registerQueueRoutes(api: FastifyInstance, ctx: AdminContext): vo
       }),
     },
     async () => {
-      const report = await listOrphans(ctx.queue)
-      return {
-        jobs: report.jobs.map((g) => ({ ...g, oldestRunAt: isoTime(g.oldestRunAt) })),
-        schedules: report.schedules.map(scheduleDto),
-      }
+      return orphansDto(await listOrphans(ctx.queue))
     },
   )
 

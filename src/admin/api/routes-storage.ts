@@ -1,9 +1,8 @@
 /** The JSON API's storage health route. */
 import type { FastifyInstance } from 'fastify'
-import type { AgedHorizonHolder, StorageHealth, TableHealth } from '../../core/domain/storage-health.js'
 import type { AdminContext } from '../context.js'
 import { readStorageHealth } from '../operations/storage.js'
-import { isoTime } from './dto.js'
+import { storageHealthDto } from './dto.js'
 import { documented, errorResponses } from './schemas.js'
 import { storageHealthSchema } from './schemas-storage.js'
 
@@ -31,48 +30,4 @@ export function registerStorageRoutes(api: FastifyInstance, ctx: AdminContext): 
       return { storageHealth: health === null ? null : storageHealthDto(health) }
     },
   )
-}
-
-const isoOrNull = (ms: number | null) => (ms === null ? null : isoTime(ms))
-
-/** The health for the API, times as ISO strings. */
-export function storageHealthDto(health: StorageHealth): Record<string, unknown> {
-  const holder = (h: AgedHorizonHolder) => ({
-    kind: h.kind,
-    pid: h.pid,
-    name: h.name,
-    state: h.state,
-    user: h.user,
-    database: h.database,
-    xmin: h.xmin,
-    xminAge: h.xminAge,
-    heldMs: h.heldMs,
-    transactionStartedAt: isoOrNull(h.transactionStartedAt),
-    queryStartedAt: isoOrNull(h.queryStartedAt),
-    query: h.query,
-  })
-  const table = (t: TableHealth) => ({
-    name: t.name,
-    liveTuples: t.liveTuples,
-    deadTuples: t.deadTuples,
-    totalBytes: t.totalBytes,
-    indexBytes: t.indexBytes,
-    lastVacuumAt: isoOrNull(t.lastVacuumAt),
-    lastAutovacuumAt: isoOrNull(t.lastAutovacuumAt),
-  })
-  return {
-    checkedAt: isoTime(health.checkedAt),
-    database: health.database,
-    schema: health.schema,
-    tables: health.tables.map(table),
-    holders: health.holders.map(holder),
-    oldestTransactionAgeMs: health.oldestTransactionAgeMs,
-    thresholds: health.thresholds,
-    warnings: health.warnings.map((w) => ({
-      rule: w.rule,
-      message: w.message,
-      table: w.table,
-      holder: holder(w.holder),
-    })),
-  }
 }

@@ -1,7 +1,8 @@
 /**
- * `conveyor status`: job counts by queue and state, as a table or JSON; the table is followed by the
- * orphaned jobs and schedules and the storage warnings (see the admin overview).
+ * `conveyor status`: job counts by queue and state, the orphaned jobs and schedules and the storage
+ * warnings (see the admin overview), as a table with lines below it, or as one JSON object.
  */
+import { orphansDto, storageHealthDto } from '../../admin/api/dto.js'
 import { JOB_STATES } from '../../core/domain/job.js'
 import type { StorageHealth } from '../../core/domain/storage-health.js'
 import type { OrphanReport, QueueStats } from '../../core/ports/store.js'
@@ -16,24 +17,46 @@ export const statusCommand: Command = {
   name: 'status',
   summary: 'show job counts by queue and state, orphans and storage warnings',
   options: {
-    json: { type: 'boolean', description: 'print the counts as JSON (one object per queue)' },
+    json: {
+      type: 'boolean',
+      description: 'print one JSON object: { queues, orphans, storageHealth } (see the README)',
+    },
     ...DATABASE_OPTIONS,
   },
   examples: ['conveyor status', 'conveyor status --data-dir .demo-data --json'],
   run: (values, context) =>
     withQueue(values, context, 'status', async (queue, db) => {
-      const stats = await queue.stats()
+      const [stats, orphans, health] = await Promise.all([
+        queue.stats(),
+        queue.findOrphans(),
+        queue.storageHealth({ maxAgeMs: 0 }),
+      ])
       if (booleanFlag(values, 'json')) {
-        context.output.line(JSON.stringify(stats))
+        context.output.line(JSON.stringify(statusJson(stats, orphans, health)))
         return 0
       }
       context.output.line(`Database: ${db.description}, schema "${db.target.schema}"`)
       if (stats.length === 0) context.output.line('No jobs yet.')
       else for (const line of statsTable(stats)) context.output.line(line)
-      const [orphans, health] = await Promise.all([queue.findOrphans(), queue.storageHealth({ maxAgeMs: 0 })])
       for (const line of [...orphanLines(orphans), ...healthLines(health)]) context.output.line(line)
       return 0
     }),
+}
+
+/**
+ * What `status --json` prints: the counts by queue (`queue`, `paused`, `counts` by state), and the
+ * orphans and storage health in the shapes of the JSON API's `GET /orphans` and `GET /storage/health`.
+ */
+export function statusJson(
+  stats: readonly QueueStats[],
+  orphans: OrphanReport,
+  health: StorageHealth | null,
+): Record<string, unknown> {
+  return {
+    queues: stats.map((s) => ({ queue: s.queue, paused: s.paused, counts: s.counts })),
+    orphans: orphansDto(orphans),
+    storageHealth: health === null ? null : storageHealthDto(health),
+  }
 }
 
 /** What no live worker will run: due jobs and schedules of kinds no live process registers. */
