@@ -25,6 +25,23 @@ const FORM_LIMIT = 16_384
  */
 export const ADMIN_MAX_PARAM_LENGTH = 128 * 3
 
+/**
+ * The `maxParamLength` a Fastify instance was created with. Fastify 5.5 and later take it in
+ * `routerOptions` (the top-level option still works there but is deprecated); 5.0 to 5.4 take only the
+ * top-level one and drop `routerOptions` from their config. Reading `initialConfig` warns on no
+ * version. Where both are in the config, one of them is Fastify's default, unless the host set both:
+ * the larger is taken, so a host sized either way is never warned about.
+ */
+function configuredMaxParamLength(config: {
+  readonly maxParamLength?: number
+  readonly routerOptions?: { readonly maxParamLength?: number }
+}): number | undefined {
+  const lengths = [config.maxParamLength, config.routerOptions?.maxParamLength].filter(
+    (n): n is number => n !== undefined,
+  )
+  return lengths.length === 0 ? undefined : Math.max(...lengths)
+}
+
 /** The admin pages and JSON API as a Fastify plugin: `app.register(adminPlugin, { prefix: '/admin', queue, authorize })`. */
 export const adminPlugin: FastifyPluginAsync<AdminOptions> = async (app, options) => {
   const ctx = adminContext(resolveAdminOptions(options), app.prefix)
@@ -32,10 +49,10 @@ export const adminPlugin: FastifyPluginAsync<AdminOptions> = async (app, options
   if (metrics !== undefined && typeof metrics !== 'function') {
     throw new TypeError('adminPlugin: metrics must be a function, e.g. metricsHandler(registry).')
   }
-  const { maxParamLength } = app.initialConfig
+  const maxParamLength = configuredMaxParamLength(app.initialConfig)
   if (maxParamLength !== undefined && maxParamLength < ADMIN_MAX_PARAM_LENGTH) {
     app.log.warn(
-      `adminPlugin: this Fastify instance has maxParamLength ${maxParamLength}, so queue and schedule names longer than that answer 414 in the admin; create it with Fastify({ maxParamLength: ${ADMIN_MAX_PARAM_LENGTH} }).`,
+      `adminPlugin: this Fastify instance has maxParamLength ${maxParamLength}, so queue and schedule names longer than that (percent-encoded) answer 414 in the admin; create it with Fastify({ routerOptions: { maxParamLength: ${ADMIN_MAX_PARAM_LENGTH} } }) (ADMIN_MAX_PARAM_LENGTH; on Fastify before 5.5, Fastify({ maxParamLength: ${ADMIN_MAX_PARAM_LENGTH} })).`,
     )
   }
   // Two sibling scopes, so each has its own guard, parsers and error answers: HTML pages, JSON API.

@@ -46,7 +46,7 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
   const settings = resolveAdminOptions({ ...pluginOptions, authorize: pluginAuthorize })
   const apiPath = `${prefix.replace(/\/+$/, '')}${API_PREFIX}/`
 
-  const app = Fastify({ logger, bodyLimit: 65_536, maxParamLength: ADMIN_MAX_PARAM_LENGTH })
+  const app = fastifyForAdmin({ logger, bodyLimit: 65_536 })
   if (checkCredentials !== null && basicAuth !== undefined) {
     const realm = (basicAuth.realm ?? 'Conveyor').replace(/["\\]/g, '')
     app.addHook('onRequest', async (request, reply) => {
@@ -60,6 +60,18 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
   }
   app.register(adminPlugin, { ...pluginOptions, authorize: pluginAuthorize, prefix })
   return app
+}
+
+/**
+ * A Fastify instance with the admin's `maxParamLength`, set the way the installed Fastify takes it
+ * without a deprecation warning: in `routerOptions` on Fastify 5.5 and later; at the top level on 5.0
+ * to 5.4, which ignore `routerOptions` (and leave it out of `initialConfig`, which is how this tells).
+ * On those, the first instance is dropped unused (it has not listened or loaded a plugin).
+ */
+function fastifyForAdmin(options: Pick<FastifyServerOptions, 'logger' | 'bodyLimit'>): FastifyInstance {
+  const app = Fastify({ ...options, routerOptions: { maxParamLength: ADMIN_MAX_PARAM_LENGTH } })
+  if (app.initialConfig.routerOptions !== undefined) return app
+  return Fastify({ ...options, maxParamLength: ADMIN_MAX_PARAM_LENGTH })
 }
 
 /** A constant-time check of the `Authorization: Basic` header against the configured credentials. */

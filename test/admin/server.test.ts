@@ -1,11 +1,17 @@
 /** The standalone server: basic authentication, an optional extra `authorize`, and its options. */
 
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import Fastify from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ADMIN_MAX_PARAM_LENGTH, adminPlugin, createAdminServer } from '../../src/admin/index.js'
 import type { CoreQueue } from '../../src/core/create-queue.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import { adapters } from './helpers.js'
+
+const execFileAsync = promisify(execFile)
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 let queue: CoreQueue
 let close: () => Promise<void>
@@ -114,13 +120,52 @@ describe('createAdminServer', () => {
     const host = Fastify({ logger: { level: 'warn', stream } })
     await host.register(adminPlugin, { queue, authorize: () => true })
     await host.ready()
-    expect(lines.join('')).toContain(`maxParamLength: ${ADMIN_MAX_PARAM_LENGTH}`)
+    expect(lines.join('')).toContain(`routerOptions: { maxParamLength: ${ADMIN_MAX_PARAM_LENGTH} }`)
     await host.close()
-    lines.length = 0
-    const sized = Fastify({ logger: { level: 'warn', stream }, maxParamLength: ADMIN_MAX_PARAM_LENGTH })
-    await sized.register(adminPlugin, { queue, authorize: () => true })
-    await sized.ready()
-    expect(lines).toEqual([])
-    await sized.close()
+    // Fastify 5.5 and later take it in routerOptions; before 5.5 only at the top level (deprecated since).
+    for (const sizing of [
+      { routerOptions: { maxParamLength: ADMIN_MAX_PARAM_LENGTH } },
+      { routerOptions: { ignoreTrailingSlash: true }, maxParamLength: ADMIN_MAX_PARAM_LENGTH },
+      { maxParamLength: ADMIN_MAX_PARAM_LENGTH },
+    ]) {
+      lines.length = 0
+      const sized = Fastify({ logger: { level: 'warn', stream }, ...sizing })
+      await sized.register(adminPlugin, { queue, authorize: () => true })
+      await sized.ready()
+      expect(lines, JSON.stringify(sizing)).toEqual([])
+      await sized.close()
+    }
+  })
+
+  it('creates the server, and mounts the plugin as the README shows, without a Fastify deprecation warning', async () => {
+    // Fastify emits each deprecation once per process: a fresh process sees it even if a test here did.
+    const script = `
+      import Fastify from 'fastify'
+      import { ADMIN_MAX_PARAM_LENGTH, adminPlugin, createAdminServer } from './src/admin/index.ts'
+      import { createMemoryQueue } from './src/adapters/memory/index.ts'
+      const warnings = []
+      process.on('warning', (w) => warnings.push(\`\${w.name} \${w.code ?? ''}: \${w.message}\`))
+      const queue = createMemoryQueue()
+      const server = createAdminServer({ queue, authorize: () => true })
+      await server.ready()
+      const host = Fastify({ routerOptions: { maxParamLength: ADMIN_MAX_PARAM_LENGTH } })
+      await host.register(adminPlugin, { prefix: '/admin', queue, authorize: () => true })
+      await host.ready()
+      if (process.argv.includes('--control')) Fastify({ maxParamLength: ADMIN_MAX_PARAM_LENGTH })
+      await new Promise((resolve) => setImmediate(resolve)) // process warnings are emitted on a later tick
+      await Promise.all([server.close(), host.close(), queue.shutdown()])
+      process.stdout.write(JSON.stringify(warnings))
+    `
+    const run = async (...args: string[]) => {
+      const { stdout } = await execFileAsync(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script, '--', ...args],
+        { cwd: ROOT },
+      )
+      return JSON.parse(stdout) as string[]
+    }
+    expect(await run()).toEqual([])
+    // The control: the deprecated top-level option does warn, so the check above can see a warning.
+    expect(await run('--control')).toEqual([expect.stringContaining('FSTDEP022')])
   })
 })

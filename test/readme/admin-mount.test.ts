@@ -5,7 +5,8 @@ import { expect, test } from 'vitest'
 
 test('the admin page mounts under a prefix behind your authorization', async () => {
   const queue = createMemoryQueue() // or your createPostgresQueue(...)
-  const app = Fastify({ maxParamLength: ADMIN_MAX_PARAM_LENGTH }) // names up to 128 chars in paths
+  // Names of up to 128 characters in paths (384 once percent-encoded); Fastify < 5.5: top-level maxParamLength.
+  const app = Fastify({ routerOptions: { maxParamLength: ADMIN_MAX_PARAM_LENGTH } })
   await app.register(adminPlugin, {
     prefix: '/admin',
     queue,
