@@ -134,27 +134,100 @@ const WHERE: Readonly<Record<string, string>> = {
   headers: 'headers',
 }
 
-/** Turns Ajv's errors into a 400 `VALIDATION_FAILED` that names the fields and what they accept. */
+/** One problem of a request, as `details.issues` lists it. */
+interface SchemaIssue {
+  /** The field's path, dotted (`options.delay`, `states.0`), or `(root)`. */
+  readonly field: string
+  /** What is wrong and what is accepted, to follow the field's name. */
+  readonly message: string
+  /** The accepted field names (an unknown field) or values (an enumeration). */
+  readonly allowed?: readonly string[]
+}
+
+/**
+ * Turns Ajv's errors into a 400 `VALIDATION_FAILED` that names the fields and what they accept: an
+ * unknown field with the closest known one and the list of known ones, an enumeration with its values.
+ * Ajv reports an unknown field twice (the `propertyNames` enum and `propertyNames` itself): once here.
+ */
 export function formatApiSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
-  const issues = errors.slice(0, 20).map((e) => {
-    const base = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
-    const missing = typeof e.params?.missingProperty === 'string' ? e.params.missingProperty : undefined
-    // A `propertyNames` failure names the unknown field on the error (Ajv) or in its params.
-    const unknownName = (e as { propertyName?: unknown }).propertyName ?? e.params?.propertyName
-    const unknown = typeof unknownName === 'string' ? unknownName : undefined
-    const field = [base, missing ?? unknown].filter(Boolean).join('.')
-    const message =
-      unknown !== undefined
-        ? 'is not a known field'
-        : e.keyword === 'required'
-          ? 'is required'
-          : (e.message ?? 'is not valid')
-    return { field: field || '(root)', message }
-  })
+  const seen = new Set<string>()
+  const issues: SchemaIssue[] = []
+  for (const e of errors) {
+    if (e.keyword === 'propertyNames') continue // its `enum` error, which lists the known names, comes with it
+    const issue = schemaIssue(e)
+    const key = `${issue.field}\u0000${issue.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    issues.push(issue)
+  }
+  // A `propertyNames` error alone (a schema other than `strictObject`'s) still names the field.
+  if (issues.length === 0) for (const e of errors) issues.push(schemaIssue(e))
   const where = WHERE[dataVar] ?? dataVar
   const first = issues[0]
   const message = first
     ? `The ${where} is not valid: ${first.field} ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}.`
     : `The ${where} is not valid.`
-  return new AdminHttpError(400, message, 'VALIDATION_FAILED', { in: where, issues })
+  return new AdminHttpError(400, message, 'VALIDATION_FAILED', { in: where, issues: issues.slice(0, 20) })
+}
+
+function schemaIssue(e: FastifySchemaValidationError): SchemaIssue {
+  const base = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
+  const missing = typeof e.params?.missingProperty === 'string' ? e.params.missingProperty : undefined
+  // A `propertyNames` failure names the unknown field on the error (Ajv) or in its params.
+  const unknownName = (e as { propertyName?: unknown }).propertyName ?? e.params?.propertyName
+  const unknown = typeof unknownName === 'string' ? unknownName : undefined
+  const field = [base, missing ?? unknown].filter(Boolean).join('.') || '(root)'
+  const allowedValues = e.params?.allowedValues
+  const allowed = Array.isArray(allowedValues) ? allowedValues.map(String) : undefined
+  if (unknown !== undefined) {
+    if (allowed === undefined) return { field, message: 'is not a known field' }
+    const near = closestName(unknown, allowed)
+    return {
+      field,
+      message: `is not a known field${near ? ` (did you mean ${near}?)` : ''}; known fields: ${allowed.join(', ')}`,
+      allowed,
+    }
+  }
+  if (e.keyword === 'required') return { field, message: 'is required' }
+  if (e.keyword === 'enum' && allowed !== undefined)
+    return { field, message: `must be one of ${allowed.join(', ')}`, allowed }
+  return { field, message: e.message ?? 'is not valid' }
+}
+
+/**
+ * The known name a misspelt `name` most likely meant: one that contains it or is contained in it
+ * (`delay` for `delayMs`, `state` for `workflowState`), else one a few edits away; undefined if none.
+ */
+function closestName(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase()
+  const containing = known.filter((k) => {
+    const other = k.toLowerCase()
+    return Math.min(lower.length, other.length) >= 3 && (other.includes(lower) || lower.includes(other))
+  })
+  if (containing.length > 0) {
+    return containing.reduce((best, k) =>
+      Math.abs(k.length - name.length) < Math.abs(best.length - name.length) ? k : best,
+    )
+  }
+  const limit = Math.max(1, Math.floor(name.length / 3))
+  let best: { name: string; distance: number } | undefined
+  for (const k of known) {
+    const distance = editDistance(lower, k.toLowerCase())
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: k, distance }
+  }
+  return best?.name
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions to turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution))
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
 }

@@ -1,0 +1,96 @@
+/**
+ * The JSON API's validation messages: each names the field once, and says what would be accepted
+ * (the known fields, the closest one, the allowed values). They do not depend on the adapter.
+ */
+import type { FastifyInstance } from 'fastify'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { CoreQueue } from '../../src/core/create-queue.js'
+import { JOB_STATES } from '../../src/core/domain/job.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import { ApiClient } from './api-client.js'
+import { adapters, adminApp } from './helpers.js'
+
+const TOKEN = 'test-token-0123456789abcdef0123456789abcdef'
+const note = defineJob<{ text?: string }>({ kind: 'note.save' })
+
+describe('admin API validation messages', () => {
+  let queue: CoreQueue
+  let close: () => Promise<void>
+  let app: FastifyInstance
+  let api: ApiClient
+
+  beforeEach(async () => {
+    const memory = adapters[0]
+    if (!memory) throw new Error('no memory adapter')
+    ;({ queue, close } = await memory.create())
+    app = await adminApp(queue, { apiTokens: [TOKEN], authorize: () => false, jobs: [note] })
+    api = new ApiClient(app, { headers: { authorization: `Bearer ${TOKEN}` } })
+  })
+
+  afterEach(async () => {
+    await app.close()
+    await close()
+  })
+
+  it('names an unknown field once, suggests the closest known one and lists them all', async () => {
+    const answer = await api.post('/jobs', {
+      body: { kind: note.kind, payload: {}, options: { delay: 60_000 } },
+    })
+    expect(answer.status).toBe(400)
+    expect(answer.body.error.code).toBe('VALIDATION_FAILED')
+    const { message, details } = answer.body.error
+    expect(message).toMatch(
+      /^The body is not valid: options\.delay is not a known field \(did you mean delayMs\?\); /,
+    )
+    expect(message).toContain('known fields: queue, priority, ')
+    expect(message).toContain(', delayMs, ')
+    expect(message).not.toContain('more')
+    expect(details.issues).toEqual([
+      expect.objectContaining({
+        field: 'options.delay',
+        message: expect.stringContaining('did you mean delayMs?'),
+      }),
+    ])
+    expect(details.issues[0].allowed).toContain('delayMs')
+  })
+
+  it('points PATCH /jobs/:id state to workflowState', async () => {
+    const job = await queue.enqueue(note, {})
+    const answer = await api.patch(`/jobs/${job.id}`, { body: { state: { step: 2 } } })
+    expect(answer.status).toBe(400)
+    expect(answer.body.error.message).toBe(
+      'The body is not valid: state is not a known field (did you mean workflowState?); known fields: runAt, priority, payload, workflowState, expression.',
+    )
+    expect(answer.body.error.details.issues).toHaveLength(1)
+  })
+
+  it('lists the known fields when none is close', async () => {
+    const answer = await api.get('/jobs?everything=1')
+    expect(answer.status).toBe(400)
+    expect(answer.body.error.message).toMatch(
+      /^The query string is not valid: everything is not a known field; known fields: queue, kind, /,
+    )
+    expect(answer.body.error.message).not.toContain('did you mean')
+    expect(answer.body.error.details.issues).toHaveLength(1)
+  })
+
+  it('lists the allowed values of a field that takes one of a few', async () => {
+    const answer = await api.post('/jobs/actions/cancel', { body: { queue: 'default', states: ['bogus'] } })
+    expect(answer.status).toBe(400)
+    expect(answer.body.error.message).toBe(
+      `The body is not valid: states.0 must be one of ${JOB_STATES.join(', ')}.`,
+    )
+    expect(answer.body.error.details.issues).toEqual([
+      expect.objectContaining({ field: 'states.0', allowed: [...JOB_STATES] }),
+    ])
+  })
+
+  it('still counts the further issues of one request, each once', async () => {
+    const job = await queue.enqueue(note, {})
+    const answer = await api.patch(`/jobs/${job.id}`, { body: { state: {}, prio: 1 } })
+    expect(answer.status).toBe(400)
+    const fields = (answer.body.error.details.issues as { field: string }[]).map((i) => i.field)
+    expect(fields).toEqual([...new Set(fields)])
+    expect(answer.body.error.message).toMatch(/is not a known field/)
+  })
+})
