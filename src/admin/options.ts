@@ -59,6 +59,12 @@ export interface AdminOptions {
    */
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any payload type are accepted
   readonly jobs?: readonly JobDefinition<any>[]
+  /**
+   * What the 422 `UNKNOWN_JOB_KIND` answer tells to do, after naming the kind (default: add its
+   * definition to `jobs`, or register a handler for it on the queue). A server that cannot be given
+   * definitions (`conveyor admin`) says how to get them instead.
+   */
+  readonly unknownKindAdvice?: string
 }
 
 /** The settings the routes share, resolved from `AdminOptions`. */
@@ -75,6 +81,8 @@ export interface AdminSettings {
   readonly checkApiToken: ApiTokenCheck | null
   /** The `jobs` option by kind. */
   readonly jobs: ReadonlyMap<string, JobDefinition<unknown>>
+  /** The `unknownKindAdvice` option, or null for the default advice. */
+  readonly unknownKindAdvice: string | null
 }
 
 const QUEUE_METHODS = [
@@ -134,7 +142,14 @@ export function resolveAdminOptions(options: AdminOptions): AdminSettings {
     sampleSize: intOption(options.sampleSize, 'sampleSize', 500, 0, 10_000, fail),
     checkApiToken: apiTokensOption(options.apiTokens, fail),
     jobs: jobsOption(options.jobs, fail),
+    unknownKindAdvice: adviceOption(options.unknownKindAdvice, fail),
   }
+}
+
+function adviceOption(value: unknown, fail: (message: string) => never): string | null {
+  if (value === undefined) return null
+  if (typeof value !== 'string' || value.trim() === '') fail('`unknownKindAdvice` must be a non-empty string')
+  return value
 }
 
 /** What an API token must look like (it travels in an `Authorization: Bearer` header). */

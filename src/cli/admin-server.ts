@@ -58,6 +58,14 @@ function listenProblem(error: unknown, host: string, port: number): unknown {
   return error
 }
 
+/**
+ * What the admin served from the command line answers for a kind it has no definition of: the
+ * command line has none of the application's (the demo has only its own), so it cannot validate
+ * payloads to enqueue, schedule or change; the application can, by mounting the plugin itself.
+ */
+export const CLI_UNKNOWN_KIND_ADVICE =
+  'this admin server was started by the `conveyor` command line, which has no job definitions of your application, so its API cannot enqueue jobs, put schedules or change payloads; to do that, mount adminPlugin in your application with its `jobs` option (see the README, Admin page); every other action works here'
+
 /** Starts the admin page for `queue`; `credentials: null` serves it without sign-in (loopback only). */
 export async function serveAdmin(options: {
   readonly queue: Queue
@@ -76,6 +84,7 @@ export async function serveAdmin(options: {
   const app = createAdminServer({
     queue: options.queue,
     readOnly: options.readOnly,
+    unknownKindAdvice: CLI_UNKNOWN_KIND_ADVICE,
     ...(options.title ? { title: options.title } : {}),
     ...(options.apiTokens ? { apiTokens: options.apiTokens } : {}),
     ...(credentials === null

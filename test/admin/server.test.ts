@@ -84,6 +84,40 @@ describe('createAdminServer', () => {
     )
   })
 
+  it('says what to do about a kind it has no definition of in the words of unknownKindAdvice', async () => {
+    const headers = { authorization: `Bearer ${TOKEN}` }
+    const enqueue = (app: ReturnType<typeof createAdminServer>) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers,
+        payload: { kind: 'nobody.knows', payload: {} },
+      })
+    const plain = createAdminServer({ queue, apiTokens: [TOKEN], authorize: () => true })
+    const byDefault = await enqueue(plain)
+    expect(byDefault.statusCode).toBe(422)
+    expect(byDefault.json().error.message).toBe(
+      'The admin does not know the job kind "nobody.knows", so it cannot validate its payload: add its definition to the admin plugin\'s `jobs` option (or register a handler for it on this queue).',
+    )
+    await plain.close()
+    const advised = createAdminServer({
+      queue,
+      apiTokens: [TOKEN],
+      authorize: () => true,
+      unknownKindAdvice: 'ask the team that owns it',
+    })
+    const answer = await enqueue(advised)
+    expect(answer.json().error).toMatchObject({
+      code: 'UNKNOWN_JOB_KIND',
+      message:
+        'The admin does not know the job kind "nobody.knows", so it cannot validate its payload: ask the team that owns it.',
+    })
+    await advised.close()
+    expect(() => createAdminServer({ queue, authorize: () => true, unknownKindAdvice: ' ' })).toThrow(
+      /unknownKindAdvice/,
+    )
+  })
+
   it('serves the longest names (128 characters) in paths, encoded or not', async () => {
     const name = `s${'x'.repeat(119)}:nightly`
     const queueName = `q${'y'.repeat(126)}:`

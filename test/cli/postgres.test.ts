@@ -234,6 +234,37 @@ describeServer('conveyor against a PostgreSQL server', () => {
     }
   })
 
+  it('says why its API cannot enqueue or change payloads: the command line has no job definitions', async () => {
+    const token = `${'d'.repeat(20)}0123456789abcdef`
+    const admin = startCli(['admin', '--port', '0', ...flags], { ...env, CONVEYOR_API_TOKENS: token })
+    try {
+      const [, pageUrl] = await admin.waitForOutput(/Admin page: (http:\/\/\S+)/)
+      const call = (method: string, path: string, body: unknown) =>
+        fetch(new URL(`api/v1/${path}`, pageUrl).href, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      const [waiting] = await queue.listJobs({ queue: 'mail', states: ['available'] })
+      for (const answer of [
+        await call('POST', 'jobs', { kind: mail.kind, payload: { to: 'd@example.com' } }),
+        await call('PUT', 'schedules/cli-nightly', { expression: '@daily', kind: mail.kind, payload: {} }),
+        await call('PATCH', `jobs/${waiting?.id}`, { payload: { to: 'e@example.com' } }),
+      ]) {
+        expect(answer.status).toBe(422)
+        const { error } = (await answer.json()) as { error: { code: string; message: string } }
+        expect(error.code).toBe('UNKNOWN_JOB_KIND')
+        expect(error.message).toContain(`job kind "${mail.kind}"`)
+        expect(error.message).toContain('the `conveyor` command line, which has no job definitions')
+        expect(error.message).toContain('mount adminPlugin in your application with its `jobs` option')
+        expect(error.message).not.toContain('register a handler')
+      }
+      expect(await admin.stop('SIGTERM')).toBe(0)
+    } finally {
+      admin.kill()
+    }
+  })
+
   it('refuses a CONVEYOR_API_TOKENS entry that is too short to be a secret', async () => {
     const { code, stderr } = await runCli(['admin', '--port', '0', ...flags], {
       ...env,

@@ -67,7 +67,7 @@ export interface JobChanges {
  * `requireDefinition`); the queue refuses jobs that are not waiting (`JOB_NOT_WAITING`).
  */
 export async function updateJob(
-  settings: Pick<AdminSettings, 'queue' | 'jobs'>,
+  settings: Pick<AdminSettings, 'queue' | 'jobs' | 'unknownKindAdvice'>,
   id: string,
   changes: JobChanges,
 ): Promise<JobRecord> {
@@ -75,7 +75,7 @@ export async function updateJob(
   const job = await findJob(queue, id)
   // A job that is not waiting is refused by the queue itself, whatever its kind.
   const validate = changes.payload !== undefined && CHANGEABLE_STATES.includes(job.state)
-  const options = validate ? { job: requireDefinition(settings.jobs, queue, job.kind) } : {}
+  const options = validate ? { job: requireDefinition(settings, job.kind) } : {}
   return queue.updateJob(id, changes, options)
 }
 
@@ -92,11 +92,11 @@ export interface NewJobRequest {
  * waiting or running job answers that job with `duplicate: true`, so a retried request is safe.
  */
 export async function enqueueJob(
-  settings: Pick<AdminSettings, 'queue' | 'jobs'>,
+  settings: Pick<AdminSettings, 'queue' | 'jobs' | 'unknownKindAdvice'>,
   request: NewJobRequest,
 ): Promise<{ job: JobRecord; duplicate: boolean }> {
   const { queue } = settings
-  const definition = requireDefinition(settings.jobs, queue, request.kind)
+  const definition = requireDefinition(settings, request.kind)
   const result = await queue.enqueue(definition, request.payload, request.options)
   return { job: await findJob(queue, result.id), duplicate: result.duplicate }
 }

@@ -41,12 +41,12 @@ export interface ScheduleInput {
  * Returns the stored schedule and whether it is new.
  */
 export async function putSchedule(
-  settings: Pick<AdminSettings, 'queue' | 'jobs'>,
+  settings: Pick<AdminSettings, 'queue' | 'jobs' | 'unknownKindAdvice'>,
   name: string,
   input: ScheduleInput,
 ): Promise<{ schedule: ScheduleRecord; created: boolean }> {
   const { queue } = settings
-  const definition = requireDefinition(settings.jobs, queue, input.kind)
+  const definition = requireDefinition(settings, input.kind)
   const existed = (await queue.listSchedules()).some((s) => s.name === name)
   const schedule = await queue.schedule(input.expression, definition, input.payload ?? null, {
     ...input.options,

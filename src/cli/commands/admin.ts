@@ -14,6 +14,9 @@ export const adminCommand: Command = {
     'Serves the pages to watch queues and jobs and to retry, cancel or delete them. Every request needs\n' +
       'the user name and password; prefer CONVEYOR_ADMIN_PASSWORD to --password, which other users can\n' +
       'see in the process list. Runs until Ctrl-C.',
+    'The command line has no job definitions of your application, so here the JSON API cannot enqueue\n' +
+      'jobs, put schedules or change payloads (422 UNKNOWN_JOB_KIND); for that, mount adminPlugin in your\n' +
+      'application with its `jobs` option. Every other action works.',
   ],
   options: {
     ...ADMIN_OPTIONS,
