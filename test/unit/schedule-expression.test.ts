@@ -451,6 +451,43 @@ describe('invalid expressions', () => {
     expectScheduleError(() => parseScheduleExpression(expression), expression, fragment)
   })
 
+  it.each([
+    [
+      '@every 1 fortnight',
+      'unknown unit "fortnight"; use ms, s/sec/second, m/min/minute, h/hr/hour, d/day, w/wk/week, mo/month or y/yr/year',
+    ],
+    ['@after 3 jiffies', 'mo/month or y/yr/year'],
+    ['@every 5', 'add one of ms, s, m, h, d, w, mo, y (e.g. "5s")'],
+    ['@every soon', 'expected a number followed by a unit (ms, s, m, h, d, w, mo, y), e.g. "1h 30m"'],
+  ])('lists every interval unit, months and years too: %j', (expression, fragment) => {
+    expectScheduleError(() => parseScheduleExpression(expression), expression, fragment)
+  })
+
+  it.each([
+    ['every 5 minutes', 'got 3; to repeat at an interval, write "@every 5 minutes"'],
+    ['Every 1h30m', 'got 2; to repeat at an interval, write "@every 1h30m"'],
+    ['5 minutes', 'got 2; to repeat at an interval, write "@every 5 minutes"'],
+    ['after 2 days', 'got 3; to run once after an interval, write "@after 2 days"'],
+    ['every day', 'got 2; to repeat at an interval, write "@every <interval>" (e.g. "@every 1 day")'],
+  ])('points an interval written without @ to @every or @after: %j', (expression, fragment) => {
+    expectScheduleError(() => parseScheduleExpression(expression), expression, fragment)
+  })
+
+  it('adds the @every hint to a five-field interval too, and none to a real cron mistake', () => {
+    expectScheduleError(
+      () => parseScheduleExpression('every 1 month 2 days'),
+      'every 1 month 2 days',
+      /invalid minute field "every" \(.+\); to repeat at an interval, write "@every 1 month 2 days"$/,
+    )
+    let caught: unknown
+    try {
+      parseScheduleExpression('* * *')
+    } catch (error) {
+      caught = error
+    }
+    expect((caught as Error).message).not.toContain('@every')
+  })
+
   it('quotes the expression exactly as given, surrounding whitespace included', () => {
     expectScheduleError(() => parseScheduleExpression('  * * *  '), '  * * *  ', 'got 3')
   })

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import type { CronExpressionParser } from 'cron-parser'
 import { InvalidScheduleError } from '../errors.js'
 import type { ScheduleExpression } from './expression.js'
+import { parseIntervalParts } from './interval.js'
 import { checkInstant } from './time-units.js'
 
 /**
@@ -55,7 +56,7 @@ export function cronExpression(source: string, expression: string, timezone: str
   if (fields.length !== 5 && fields.length !== 6) {
     throw new InvalidScheduleError(
       expression,
-      `expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds, got ${fields.length}`,
+      `expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds, got ${fields.length}${intervalHint(fields)}`,
     )
   }
   cron = fields.join(' ')
@@ -68,7 +69,13 @@ export function cronExpression(source: string, expression: string, timezone: str
     // Parsing and finding one tick rejects field errors and expressions that can never fire.
     parse(new Date(0)).next()
   } catch (cause) {
-    throw new InvalidScheduleError(expression, describeCronError(fields, timezone, cause), { cause })
+    throw new InvalidScheduleError(
+      expression,
+      describeCronError(fields, timezone, cause) + intervalHint(fields),
+      {
+        cause,
+      },
+    )
   }
 
   return Object.freeze({
@@ -90,6 +97,31 @@ export function cronExpression(source: string, expression: string, timezone: str
 }
 
 /** Names the field cron-parser rejected by parsing each field on its own. */
+/**
+ * For an interval written without its directive (`every 5 minutes`, `5 minutes`, `after 2 days`),
+ * read as cron fields: the expression to write instead; else ''.
+ */
+function intervalHint(fields: readonly string[]): string {
+  const [first = '', ...rest] = fields
+  const word = first.toLowerCase()
+  const directive = word === 'every' || word === 'after' ? word : null
+  const interval = (directive === null ? fields : rest).join(' ')
+  const what = directive === 'after' ? 'to run once after an interval' : 'to repeat at an interval'
+  if (interval !== '' && isInterval(interval))
+    return `; ${what}, write "@${directive ?? 'every'} ${interval}"`
+  if (directive !== null) return `; ${what}, write "@${directive} <interval>" (e.g. "@${directive} 1 day")`
+  return ''
+}
+
+function isInterval(text: string): boolean {
+  try {
+    parseIntervalParts(text, text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function describeCronError(fields: readonly string[], timezone: string, cause: unknown): string {
   const detail = cause instanceof Error ? cause.message : String(cause)
   const names = fields.length === 6 ? SIX_FIELD_NAMES : FIVE_FIELD_NAMES

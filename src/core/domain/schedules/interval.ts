@@ -53,6 +53,10 @@ const CALENDAR_UNITS: Readonly<Record<string, { readonly months: number; readonl
   years: { months: 12, name: 'year' },
 }
 
+/** The units as error messages list them, shortest names first (every unit, calendar ones included). */
+const SHORT_UNITS = 'ms, s, m, h, d, w, mo, y'
+const UNIT_NAMES = 'ms, s/sec/second, m/min/minute, h/hr/hour, d/day, w/wk/week, mo/month or y/yr/year'
+
 const INTERVAL_PART = /(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ]+)/y
 const INTERVAL_SEPARATOR = /\s*(?:,\s*)?(?:and\s+)?/y
 
@@ -109,12 +113,10 @@ export function parseIntervalParts(text: string, expression: string): CalendarIn
     if (match === null) {
       const rest = input.slice(position)
       if (/^\d+(?:\.\d+)?\s*$/.test(rest)) {
-        fail(
-          `${JSON.stringify(rest.trim())} has no unit; add one of ms, s, m, h, d, w (e.g. "${rest.trim()}s")`,
-        )
+        fail(`${JSON.stringify(rest.trim())} has no unit; add one of ${SHORT_UNITS} (e.g. "${rest.trim()}s")`)
       }
       fail(
-        `cannot read ${JSON.stringify(rest)}; expected a number followed by a unit (ms, s, m, h, d, w), e.g. "1h 30m"`,
+        `cannot read ${JSON.stringify(rest)}; expected a number followed by a unit (${SHORT_UNITS}), e.g. "1h 30m"`,
       )
     }
     const [, amountText = '', unitText = ''] = match
@@ -136,9 +138,7 @@ export function parseIntervalParts(text: string, expression: string): CalendarIn
     }
     const unit = INTERVAL_UNITS[unitText]
     if (unit === undefined) {
-      fail(
-        `unknown unit ${JSON.stringify(unitText)}; use ms, s/sec/second, m/min/minute, h/hr/hour, d/day or w/wk/week`,
-      )
+      fail(`unknown unit ${JSON.stringify(unitText)}; use ${UNIT_NAMES}`)
     }
     const previous = seen.get(unit.name)
     if (previous !== undefined) {
