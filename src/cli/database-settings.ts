@@ -7,6 +7,12 @@ import { booleanFlag, type FlagValues, type OptionSpec, stringFlag } from './arg
 import type { EnvironmentConfig } from './config.js'
 import { UsageError } from './errors.js'
 
+/** The versions of @electric-sql/pglite the embedded database works with (package.json's peer range). */
+export const PGLITE_RANGE = '0.5.x'
+
+/** The command that installs it in an application, as a development dependency (the demo's use). */
+export const PGLITE_INSTALL = 'npm install -D @electric-sql/pglite@0.5'
+
 /** The flags that choose the database, shared by every command that uses one. */
 export const DATABASE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'database-url': {

@@ -7,7 +7,7 @@ import pg from 'pg'
 import { DEFAULT_SCHEMA } from '../adapters/postgres/schema-name.js'
 import { PGDATA, prepareDataDir } from './data-dir.js'
 import { lockDataDir } from './data-dir-lock.js'
-import type { DatabaseSettings } from './database-settings.js'
+import { type DatabaseSettings, PGLITE_INSTALL, PGLITE_RANGE } from './database-settings.js'
 import { CliError, type DatabaseTarget } from './errors.js'
 
 /** An open database: its pool, where it is (for messages) and how to let go of it. */
@@ -43,6 +43,16 @@ export async function openDatabase(settings: DatabaseSettings, max = 4): Promise
     }
   }
   return openEmbedded(settings.dataDir, settings.schema, settings.create)
+}
+
+/**
+ * Checks that an embedded database can be opened in `dataDir` before anything else is written: PGlite
+ * is loaded first (so a missing package leaves no folder behind), then the folder is checked, and
+ * made with `create` (see `prepareDataDir`).
+ */
+export async function prepareEmbedded(dataDir: string, create: boolean): Promise<void> {
+  await loadPGlite()
+  await prepareDataDir(dataDir, create)
 }
 
 async function openEmbedded(dataDir: string, schema: string, create: boolean): Promise<OpenDatabase> {
@@ -87,7 +97,7 @@ async function loadPGlite() {
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error
     throw new CliError(
-      'the embedded PostgreSQL needs the package @electric-sql/pglite: run `npm install @electric-sql/pglite@0.5`, or set DATABASE_URL to use a PostgreSQL server',
+      `the embedded PostgreSQL needs the package @electric-sql/pglite (${PGLITE_RANGE}): run \`${PGLITE_INSTALL}\`, or set DATABASE_URL to use a PostgreSQL server`,
       { cause: error },
     )
   }

@@ -1,5 +1,6 @@
 /** Help texts: the whole tool's (`conveyor --help`) and each command's (`conveyor <command> --help`). */
 import { type CommandSpec, HELP_OPTION, type OptionSpec } from './args.js'
+import { PGLITE_INSTALL } from './database-settings.js'
 
 /** The help of one command: usage, details, flags and examples. */
 export function commandHelp(spec: CommandSpec): string {
@@ -47,6 +48,7 @@ export function toolHelp(commands: readonly CommandSpec[], version: string): str
     'retry/cancel was not found; 2 a usage mistake. Long-running commands stop gracefully on Ctrl-C;',
     'a second Ctrl-C, a second or more later, stops them at once.',
     '',
-    'Start here: conveyor demo',
+    'Start here: conveyor demo (without DATABASE_URL it runs an embedded PostgreSQL, which an application',
+    `installs first: ${PGLITE_INSTALL})`,
   ].join('\n')
 }

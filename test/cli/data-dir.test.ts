@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './cli-process.js'
 
@@ -62,6 +63,25 @@ describe('conveyor --data-dir', { timeout: 120_000 }, () => {
     const status = await runCli(['status', '--data-dir', dir])
     expect(status).toMatchObject({ code: 0, stderr: '' })
     expect(status.stdout).toContain('No jobs yet.')
+  })
+
+  it('without @electric-sql/pglite, says how to install it and leaves no folder behind', async () => {
+    const hidden = {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${fileURLToPath(new URL('hide-pglite.mjs', import.meta.url))}`,
+    }
+    const dir = join(root, 'no-pglite', 'data')
+    for (const command of [
+      ['demo', '--port', '0', '--create'],
+      ['migrate', '--create'],
+      ['status', '--create'],
+    ]) {
+      const result = await runCli([...command, '--data-dir', dir], hidden)
+      expect(result.code, result.stderr).toBe(1)
+      expect(result.stderr).toContain('needs the package @electric-sql/pglite')
+      expect(result.stderr).toContain('npm install -D @electric-sql/pglite@0.5')
+      expect(result.stderr).not.toMatch(/^\s+at /m)
+      expect(existsSync(join(root, 'no-pglite')), command.join(' ')).toBe(false)
+    }
   })
 
   it('refuses --create without --data-dir', async () => {

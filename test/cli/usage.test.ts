@@ -1,6 +1,7 @@
 /** The command line's help, version and mistakes: no database needed. */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { PGLITE_RANGE } from '../../src/cli/database-settings.js'
 import { runCli, runCliWithClosedStdout } from './cli-process.js'
 
 const version = (
@@ -29,6 +30,23 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
         expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
       }
     }
+  })
+
+  it('says, where it points to the demo, that the embedded database needs @electric-sql/pglite 0.5', async () => {
+    const tool = await runCli(['--help'])
+    expect(tool.stdout.replaceAll('\n', ' ')).toMatch(
+      /Start here: conveyor demo \(without DATABASE_URL .+: npm install -D @electric-sql\/pglite@0\.5\)/,
+    )
+    const demo = await runCli(['demo', '--help'])
+    expect(demo.stdout.replaceAll('\n', ' ')).toContain(
+      'Without DATABASE_URL or --database-url, the demo starts an embedded PostgreSQL (PGlite)',
+    )
+    expect(demo.stdout).toContain('npm install -D @electric-sql/pglite@0.5')
+    // The version range the message names is the peer range package.json declares.
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      peerDependencies: Record<string, string>
+    }
+    expect(manifest.peerDependencies['@electric-sql/pglite']).toBe(PGLITE_RANGE)
   })
 
   it('exits quietly when the reader of its output has gone (conveyor --help | head -1)', async () => {

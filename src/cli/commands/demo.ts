@@ -6,7 +6,7 @@
 import { ADMIN_OPTIONS, adminCredentials, isLoopback } from '../admin-options.js'
 import { integerFlag, portFlag, stringFlag } from '../args.js'
 import type { Command } from '../command.js'
-import { DATABASE_OPTIONS, databaseSettings } from '../database-settings.js'
+import { DATABASE_OPTIONS, databaseSettings, PGLITE_INSTALL } from '../database-settings.js'
 import { CLEAN_UP_SCHEDULE } from '../demo/jobs.js'
 
 /** Where the embedded database of the demo lives unless `--data-dir` says otherwise. */
@@ -21,7 +21,8 @@ export const demoCommand: Command = {
   summary: 'run workers on example jobs and serve the admin page (embedded PostgreSQL by default)',
   details: [
     `Without DATABASE_URL or --database-url, the demo starts an embedded PostgreSQL (PGlite) stored in\n` +
-      `${DEMO_DATA_DIR}/, so a restart shows the same jobs. On a server it uses the schema ${DEMO_SERVER_SCHEMA}.\n` +
+      `${DEMO_DATA_DIR}/, so a restart shows the same jobs; in an application, install it first:\n` +
+      `${PGLITE_INSTALL}. On a server it uses the schema ${DEMO_SERVER_SCHEMA}.\n` +
       `It migrates, enqueues a first batch of jobs, keeps enqueueing a few every second, runs workers for\n` +
       `four kinds (quick emails, a flaky webhook that retries, slow reports, a clean-up scheduled\n` +
       `${CLEAN_UP_SCHEDULE}), and serves the admin page. On localhost the page needs no sign-in.\n` +

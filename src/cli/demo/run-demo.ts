@@ -8,8 +8,7 @@ import type { Logger } from '../../core/ports/logger.js'
 import type { AdminCredentials } from '../admin-options.js'
 import { reservePort, serveAdmin } from '../admin-server.js'
 import type { CommandContext } from '../command.js'
-import { prepareDataDir } from '../data-dir.js'
-import { type OpenDatabase, openDatabase } from '../database.js'
+import { type OpenDatabase, openDatabase, prepareEmbedded } from '../database.js'
 import type { DatabaseSettings } from '../database-settings.js'
 import { applyMigrations } from '../migrations.js'
 import type { Output } from '../output.js'
@@ -42,7 +41,7 @@ export async function runDemo(options: DemoOptions, context: CommandContext): Pr
   let db: OpenDatabase
   try {
     if (options.database.kind === 'embedded') {
-      await prepareDataDir(options.database.dataDir, options.database.create)
+      await prepareEmbedded(options.database.dataDir, options.database.create)
     }
     output.line('Conveyor demo')
     if (options.database.kind === 'embedded') {
