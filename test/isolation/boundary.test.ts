@@ -89,7 +89,7 @@ describe.each(['thread', 'process'] as const)('isolation boundary: %s', (isolati
       state: 'failed',
       errors: [{ name: 'JobTimeoutError' }],
     })
-    const seen = await waitFor(() => (existsSync(`${m}.aborted`) ? readJson(`${m}.aborted`) : null))
+    const seen = (await waitFor(() => readJsonIfWhole(`${m}.aborted`))) as Record<string, unknown>
     expect(seen).toMatchObject({ name: 'JobTimeoutError', aborted: true })
   })
 
@@ -150,7 +150,7 @@ describe.each(['thread', 'process'] as const)('isolation boundary: %s', (isolati
         { onLog: () => {}, onState: () => {} },
         controller.signal,
       )
-      const started = await waitFor(() => (existsSync(`${m}.started`) ? readJson(`${m}.started`) : null))
+      const started = (await waitFor(() => readJsonIfWhole(`${m}.started`))) as Record<string, unknown>
       expect(pool.size).toBe(1)
       controller.abort(new Error('stop now'))
       await expect(run).rejects.toThrow('stop now')
