@@ -119,6 +119,13 @@ describe.concurrent('the packed package', () => {
     ).toEqual([])
     expect(files).not.toContain('tsconfig.json') // the bin's sign of a checkout
     expect(await readFile(join(packed.unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
+    // The README's relative links (docs, screenshots, benchmarks) resolve inside the package, where a
+    // reader of node_modules or of the registry's page follows them.
+    const readme = await readFile(join(packed.unpacked, 'README.md'), 'utf8')
+    const links = [...readme.matchAll(/\]\(([^)#:\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!)
+    expect(links.length).toBeGreaterThan(5)
+    expect(links.filter((link) => !files.includes(link))).toEqual([])
+    expect(files).toContain('grafana/conveyor-dashboard.json')
 
     const maps = (await listFiles(packed.unpacked)).filter((f) => f.endsWith('.map'))
     expect(maps.some((f) => f.endsWith('.js.map')) && maps.some((f) => f.endsWith('.d.ts.map'))).toBe(true)
