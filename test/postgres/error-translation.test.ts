@@ -18,7 +18,7 @@ import {
   StorageInconsistentError,
   StorageUnavailableError,
 } from '../../src/core/domain/errors.js'
-import { describePostgres, usePool } from './fixture.js'
+import { databaseUrl, describePostgres, usePool } from './fixture.js'
 
 const socketError = (code: string, message = `connect ${code} 127.0.0.1:5432`) =>
   Object.assign(new Error(message), { code })
@@ -130,5 +130,51 @@ describePostgres('translating driver errors', () => {
     const reset = translateError(socketError('ECONNRESET', ''), 'conveyor_x', 'claiming jobs')
     expect(reset).toBeInstanceOf(StorageUnavailableError)
     expect((reset as Error).message).toMatch(/unavailable while claiming jobs: ECONNRESET\. Check/)
+  })
+
+  // Each cause says what to do about it; only an unreachable server asks whether it runs (a fresh-app
+  // audit got "Check that the database is running" for a database that did not exist and for a
+  // connection string the driver could not read).
+  it('says what to do for a missing database, a refused user and a connection string without a user', async () => {
+    const { createPostgresQueue } = await import('../../src/adapters/postgres/index.js')
+    const url = new URL(databaseUrl())
+    const attempt = async (connectionString: string) => {
+      const queue = createPostgresQueue({ connectionString })
+      try {
+        return await queue.migrate().then(
+          () => null,
+          (error: unknown) => error as Error,
+        )
+      } finally {
+        await queue.shutdown()
+      }
+    }
+    url.pathname = '/conveyor_no_such_database'
+    const missing = await attempt(url.href)
+    expect(missing).toBeInstanceOf(StorageUnavailableError)
+    expect(missing?.message).toMatch(/database "conveyor_no_such_database" does not exist/)
+    expect(missing?.message).toMatch(/CREATE DATABASE conveyor_no_such_database/)
+    expect(missing?.message).not.toMatch(/running and reachable/)
+
+    url.pathname = '/postgres'
+    url.username = 'conveyor_no_such_role'
+    const refused = await attempt(url.href)
+    expect(refused).toBeInstanceOf(StorageUnavailableError)
+    expect(refused?.message).toMatch(/conveyor_no_such_role/)
+    expect(refused?.message).toMatch(/user name and password/)
+  })
+
+  it('refuses a connection string that is not a URL or a socket path, without echoing it', async () => {
+    const { createPostgresQueue } = await import('../../src/adapters/postgres/index.js')
+    for (const connectionString of ['localhost:5432/db', 'user:secret@localhost/db']) {
+      expect(() => createPostgresQueue({ connectionString })).toThrow(InvalidArgumentError)
+      expect(() => createPostgresQueue({ connectionString })).toThrow(
+        /postgres:\/\/user:password@host:5432\/database/,
+      )
+      expect(() => createPostgresQueue({ connectionString })).not.toThrow(/secret/)
+    }
+    // A socket path and a URL are taken as they are.
+    expect(() => createPostgresQueue({ connectionString: '/var/run/postgresql mydb' })).not.toThrow()
+    expect(() => createPostgresQueue({ connectionString: 'postgresql://u@h/db' })).not.toThrow()
   })
 })

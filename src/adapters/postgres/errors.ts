@@ -75,6 +75,18 @@ export function isUnavailable(error: unknown): boolean {
   return error instanceof AggregateError && error.errors.some(isUnavailable)
 }
 
+/** What to do about a connection that failed with `code` and message `detail`. */
+function advice(code: string | undefined, detail: string): string {
+  if (code === '3D000') {
+    const name = /database "([^"]+)"/.exec(detail)?.[1] ?? '<name>'
+    return `Create it (CREATE DATABASE ${name}; in psql, or createdb ${name}) or point the connection at an existing database.`
+  }
+  if (code === '28000' || code === '28P01' || detail.startsWith('SASL')) {
+    return "Check the user name and password of the connection, that the role exists and may log in, and the server's pg_hba.conf for this host."
+  }
+  return 'Check that the database is running and reachable.'
+}
+
 /** Converts an error thrown while `doing` something into the matching Conveyor error. */
 export function translateError(error: unknown, schema: string, doing: string): unknown {
   if (error instanceof ConveyorError) return error
@@ -88,7 +100,7 @@ export function translateError(error: unknown, schema: string, doing: string): u
   }
   if (isUnavailable(error)) {
     return new StorageUnavailableError(
-      `PostgreSQL is unavailable while ${doing}: ${detail || code}. Check that the database is running and reachable.`,
+      `PostgreSQL is unavailable while ${doing}: ${detail || code}. ${advice(code, detail)}`,
       {
         cause: error,
       },

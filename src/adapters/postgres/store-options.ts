@@ -57,6 +57,7 @@ export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPo
     return { pool: options.pool, ownsPool: false }
   }
   if (typeof options.connectionString === 'string' && options.connectionString.length > 0) {
+    assertConnectionString(options.connectionString)
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
@@ -70,5 +71,18 @@ export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPo
   }
   throw new InvalidArgumentError(
     'PostgresStore needs a pg Pool ({ pool }) or a connection string ({ connectionString }).',
+  )
+}
+
+/**
+ * Refuses a connection string `pg` cannot read: it takes a URL (`postgres://...`) or a socket path
+ * (`/var/run/postgresql db`, `socket:...`), and reads anything else as a URL whose parts are missing,
+ * which the server then refuses with an error about the startup packet. The string is not echoed: it
+ * may hold a password.
+ */
+function assertConnectionString(connectionString: string): void {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(connectionString) || /^(\/|socket:)/.test(connectionString)) return
+  throw new InvalidArgumentError(
+    'connectionString must be a URL such as postgres://user:password@host:5432/database (or a socket path); the one given has no scheme (postgres://).',
   )
 }
