@@ -5,13 +5,11 @@
  * releases the next job of the groups it ended jobs of (`release_group_behind` would read a stale
  * snapshot, migration 014) nor moves its schedules' last success (the schedule's row, which each tick
  * updates, would fail the job's transaction with a serialization error); it returns them instead
- * (`after_commit`, complete.ts). Once the transaction has committed, this statement does both in a
- * READ COMMITTED transaction of its own, on another connection, with the same SQL the completion runs
- * at READ COMMITTED. Until it has run (or if the process dies first) the rescue pass releases the
+ * (`after_commit`, complete.ts). Once the transaction has committed, this statement does both at READ
+ * COMMITTED on another connection of the pool, with the same SQL the completion runs at that level. Until it has run (or if the process dies first) the rescue pass releases the
  * groups' next jobs; a schedule's last success only moves forward, so a later success moves it.
  */
 import { notifyWokenSql, wokenJobsSql } from './dependants.js'
-import { inReadCommitted } from './group-holds.js'
 import { queryRows, type SqlTarget } from './queryable.js'
 import { fromMs, nowMs, type SqlNames } from './sql-names.js'
 
@@ -48,7 +46,10 @@ export function afterCommitSql(names: SqlNames): string {
     SELECT (SELECT count(*) FROM ticks)::int AS schedules, (SELECT count(*) FROM notified)::int AS notified`
 }
 
-/** Runs `work` on `target` (a pool: in a READ COMMITTED transaction of its own). */
+/**
+ * Runs `work` on `target`, which must run it at READ COMMITTED: the store's pool (whose statements
+ * run at that level, as `PostgresStore` makes sure), not a caller's transaction.
+ */
 export async function runAfterCommit(
   target: SqlTarget,
   names: SqlNames,
@@ -56,18 +57,16 @@ export async function runAfterCommit(
   work: AfterCommitWork,
   now: number | undefined,
 ): Promise<void> {
-  await inReadCommitted(target, (db) =>
-    queryRows(db, {
-      name: `${names.statementPrefix}after_commit`,
-      text: sql,
-      values: [
-        work.groups.map(([key]) => key),
-        work.groups.map(([, id]) => id),
-        work.ticks.map(([name]) => name),
-        work.ticks.map(([, tick]) => tick),
-        now ?? null,
-        names.jobsChannel,
-      ],
-    }),
-  )
+  await queryRows(target, {
+    name: `${names.statementPrefix}after_commit`,
+    text: sql,
+    values: [
+      work.groups.map(([key]) => key),
+      work.groups.map(([, id]) => id),
+      work.ticks.map(([name]) => name),
+      work.ticks.map(([, tick]) => tick),
+      now ?? null,
+      names.jobsChannel,
+    ],
+  })
 }

@@ -33,7 +33,7 @@ import type {
   UpdateJobOutcome,
   UpsertScheduleParams,
 } from '../../core/ports/store.js'
-import { runAfterCommit } from './after-commit.js'
+import { type AfterCommitWork, runAfterCommit } from './after-commit.js'
 import { claimJobs } from './claim.js'
 import { type ClaimCursorOptions, ClaimCursors, resolveClaimCursorOptions } from './claim-cursor.js'
 import { createClaimPool } from './claim-pool.js'
@@ -210,11 +210,7 @@ export class PostgresStore implements JobStore {
     this.#cursors.finished(params.completions)
     // Only on a connection whose level differs from the pool's default (read with the migration
     // check): the statement then left its group releases for after its commit, which has happened.
-    if (afterCommit !== null) {
-      await this.#run('releasing the next jobs of groups', (db) =>
-        runAfterCommit(db, this.#names, this.#sql.afterCommit, afterCommit, params.now),
-      )
-    }
+    if (afterCommit !== null) await this.#afterCommit(afterCommit, params.now)
     return { skipped }
   }
 
@@ -227,18 +223,19 @@ export class PostgresStore implements JobStore {
     // Above READ COMMITTED (the handler raised the level) the statement left its group releases and
     // schedule update for after the commit (after-commit.ts); until they run, the rescue pass would.
     const work = done.afterCommit
-    if (work !== null) {
-      JobTransaction.afterCommit(tx, () =>
-        this.#run('releasing the next jobs of groups after a commit', (db) =>
-          runAfterCommit(db, this.#names, this.#sql.afterCommit, work, now),
-        ),
-      )
-    }
+    if (work !== null) JobTransaction.afterCommit(tx, () => this.#afterCommit(work, now))
     // A handler that changed its session's default level must not leave it to the pool's next user.
     if (done.sessionIsolation !== undefined && done.sessionIsolation !== this.#poolIsolation) {
       JobTransaction.resetIsolationAfterCommit(tx)
     }
     return done.updated === 1
+  }
+
+  /** Runs what a completion above READ COMMITTED left for after its commit, at READ COMMITTED (`#run`). */
+  #afterCommit(work: AfterCommitWork, now: number | undefined): Promise<void> {
+    return this.#run("releasing the next jobs of groups and recording schedules' successes", (db) =>
+      runAfterCommit(db, this.#names, this.#sql.afterCommit, work, now),
+    )
   }
 
   /** Runs `fn` in a new transaction on a pooled connection (see `JobStore.runInTransaction`). */
