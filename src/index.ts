@@ -116,6 +116,7 @@ export type {
   RunAgainAt,
   ScheduleJobTemplate,
   ScheduleRecord,
+  ServedPairs,
   StoreCapabilities,
   TransactionHandle,
   UpdateJobOutcome,

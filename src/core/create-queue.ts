@@ -243,11 +243,16 @@ class CoreQueueImpl implements CoreQueue {
         registry: this.#registry,
         runner: this.#runner,
         ...this.#config.drain,
-        heartbeat: async () => {
+        heartbeat: async (queues) => {
           await this.store.recordHeartbeat({
             processId: this.#config.processId,
             now: storeNow(this.clock),
             kinds: this.#registry.kinds,
+            // Not started, the drain is this process's one worker: it serves its kinds in these queues
+            // only (orphan checks). Started, the workers recorded at start() stay.
+            ...(this.#lifecycle.running
+              ? {}
+              : { workers: [{ queues, capacity: 1, oversized: 'alone' as const }] }),
           })
         },
       },
@@ -343,8 +348,12 @@ class CoreQueueImpl implements CoreQueue {
       this.store.findOrphans({
         now: storeNow(this.clock),
         staleAfterMs: this.#config.drain.rescueAfterMs,
-        // This queue's own kinds count once it runs workers (a process that only registers does not run them).
-        registered: this.#lifecycle.running ? this.#registry.kinds : [],
+        // This queue's own kinds count, in its workers' queues, once it runs workers (a process that
+        // only registers does not run them).
+        registered: {
+          queues: (this.#lifecycle.running && this.#lifecycle.servedQueues) || [],
+          kinds: this.#registry.kinds,
+        },
       }),
     )
   }

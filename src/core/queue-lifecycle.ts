@@ -61,6 +61,11 @@ export class QueueLifecycle {
     return this.#startPromise !== null && this.#shutdownPromise === null
   }
 
+  /** The queues this queue's workers serve, fixed at `start()` (null before it). */
+  get servedQueues(): readonly string[] | null {
+    return this.#servedQueues
+  }
+
   /**
    * Throws `LifecycleError` when this queue runs workers and none of them serves `queue`: the
    * workers are fixed at `start()`, so a handler registered afterwards for such a queue would never

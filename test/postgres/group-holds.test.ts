@@ -181,7 +181,7 @@ describeStore('group holds: a fifo group adds only its next job to the claim ind
         db.store.failOrphans({
           now: T0 + 60_000,
           staleAfterMs: 10_000,
-          registered: ['test'],
+          registered: { queues: ['default'], kinds: ['test'] },
           failAfterMs: 1000,
           limit: 10,
         }),

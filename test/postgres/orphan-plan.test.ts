@@ -1,9 +1,9 @@
 /**
- * The orphan statements' plans: the distinct kinds of waiting jobs come from a skip scan of
- * `jobs_waiting_kind_idx` (one probe per kind, whatever the backlog), not from a read of the backlog
+ * The orphan statements' plans: the distinct (kind, queue) pairs of waiting jobs come from a skip scan
+ * of `jobs_waiting_kind_idx` (one probe per pair, whatever the backlog), not from a read of the backlog
  * (an index-only scan of the claim index, tried and measured in docs/storage.md, read a million entries
- * per check) nor of the table; the due jobs of unregistered kinds come from the same index, and are not
- * read at all while every kind is registered. As custom and as generic plans, after VACUUM.
+ * per check) nor of the table; the due jobs of unserved pairs come from the same index, and are not
+ * read at all while every pair is served. As custom and as generic plans, after VACUUM.
  */
 import type pg from 'pg'
 import { expect, it } from 'vitest'
@@ -13,6 +13,8 @@ import { waitFor } from '../support/wait.js'
 import { describePostgres, useStore } from './fixture.js'
 
 const KINDS = 20
+/** The backlog's queues: every kind waits in each. */
+const QUEUES = ['default', 'mail']
 
 describePostgres('orphan check plans', () => {
   const db = useStore()
@@ -29,17 +31,18 @@ describePostgres('orphan check plans', () => {
       for (const [name, value] of Object.entries({ plan_cache_mode: mode, jit: 'off' }))
         await client.query('SELECT set_config($1::text, $2::text, true)', [name, value])
       const names = sqlNames(db.schema)
-      // $1 now (the database's), $2 stale-after, $3 the caller's kinds; to fail: $4 fail-after, $5 limit, $6 channel.
+      // $1 now (the database's), $2 stale-after, $3 the caller's kinds, $4 its queues; to fail: $5
+      // fail-after, $6 limit, $7 channel.
       const [sql, types, more] =
         statement === 'find'
-          ? [findOrphansSql(names), 'float8, float8, text[]', '']
+          ? [findOrphansSql(names), 'float8, float8, text[], text[]', '']
           : [
               failOrphansSql(names),
-              'float8, float8, text[], float8, int, text',
+              'float8, float8, text[], text[], float8, int, text',
               `, 0, 100, '${names.jobsChannel}'`,
             ]
       await client.query(`PREPARE orphans_${statement}(${types}) AS ${sql}`)
-      const values = `null, 60000, '{${registered.join(',')}}'${more}`
+      const values = `null, 60000, '{${registered.join(',')}}', '{${QUEUES.join(',')}}'${more}`
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(
         `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE orphans_${statement}(${values})`,
       )
@@ -70,7 +73,7 @@ describePostgres('orphan check plans', () => {
   const scansOf = (lines: string[], alias: string) =>
     lines.filter((l) => new RegExp(`Scan.* on jobs ${alias}(_1)? `).test(l))
 
-  it('lists the kinds with a probe per kind of the kind index, and reads due jobs only for unregistered kinds', async () => {
+  it('lists the (kind, queue) pairs with a probe per pair of the kind index, and reads due jobs only for unserved pairs', async () => {
     // A backlog of 20 kinds in two queues, some not due yet, beside running jobs.
     await db.pool.query(
       `INSERT INTO ${db.table('jobs')} (kind, queue, state, payload, run_at, created_at, max_attempts, attempt,
@@ -97,14 +100,16 @@ describePostgres('orphan check plans', () => {
           // Bitmap scans only for the dependants of failed jobs (the cascade) and the orphans' due jobs.
           for (const l of lines.filter((x) => x.includes('Bitmap Index Scan')))
             expect(l, where).toMatch(/Bitmap Index Scan on (jobs_depends_on_idx|jobs_waiting_kind_idx) /)
-          // The kinds: one probe of the kind index per kind (and one past the last), never the backlog.
+          // The pairs: one probe of the kind index per pair (and one past the last), never the backlog.
           const kinds = scansOf(lines, 'j')
           expect(kinds.length, where).toBeGreaterThan(0)
           for (const scan of kinds) {
             expect(scan, where).toMatch(/Index Only Scan using jobs_waiting_kind_idx on jobs j(_1)? /)
-            expect(Number(/loops=(\d+)\)/.exec(scan)?.[1]), where).toBeLessThanOrEqual(KINDS + 1)
+            expect(Number(/loops=(\d+)\)/.exec(scan)?.[1]), where).toBeLessThanOrEqual(
+              KINDS * QUEUES.length + 1,
+            )
           }
-          // The due jobs of unregistered kinds: from the same index, and only when there are some.
+          // The due jobs of unserved pairs: from the same index, and only when there are some.
           const at = lines.findIndex((l) => / on jobs d /.test(l))
           expect(at, where).toBeGreaterThan(-1)
           // The scan itself, or the bitmap index scan right below it.

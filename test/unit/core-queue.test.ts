@@ -48,15 +48,35 @@ it('performs a job on a record of its own: id 0, the attempt asked for, attempte
   )
 })
 
-it("records drain's heartbeat: the process is listed afterwards, with the time of its last drain", async () => {
+it("records drain's heartbeat: the process is listed afterwards, with the time of its last drain and the drain as its worker", async () => {
   const queue = createMemoryQueue({ processId: 'host-1' })
   queue.register(mail, () => {})
   await queue.enqueue(mail, { n: 1 })
   expect(await queue.listProcesses()).toEqual([])
   await queue.drain()
   queue.clock.advance(500)
-  await queue.drain()
-  expect(await queue.listProcesses()).toMatchObject([{ id: 'host-1', lastHeartbeatAt: queue.clock.now() }])
+  await queue.enqueue(mail, { n: 2 }, { queue: 'other' })
+  await queue.drain({ queues: ['other'] })
+  // The drained queues (orphan checks count the kinds registered here as served in them only).
+  const drainer = { queues: ['other'], capacity: 1, oversized: 'alone' }
+  expect(await queue.listProcesses()).toMatchObject([
+    { id: 'host-1', lastHeartbeatAt: queue.clock.now(), workers: [drainer] },
+  ])
+})
+
+it("a started queue's drain keeps the workers recorded at start()", async () => {
+  const queue = createMemoryQueue({ processId: 'host-1', queues: { mail: { concurrency: 2 } } })
+  queue.register(mail, () => {})
+  await queue.pauseQueue('mail')
+  await queue.start()
+  try {
+    await queue.enqueue(mail, { n: 1 })
+    await queue.drain({ queues: ['default'] })
+    const worker = { queues: ['mail'], capacity: 2, oversized: 'alone' }
+    expect(await queue.listProcesses()).toMatchObject([{ id: 'host-1', workers: [worker] }])
+  } finally {
+    await queue.shutdown()
+  }
 })
 
 it("lists the processes heard from within maintenance's rescueAfterMs, or the default 15 s without maintenance", async () => {

@@ -64,6 +64,7 @@ it('keeps recording heartbeats while a rescue pass is stuck (a slow pass must no
     clock,
     events: new EventBus(),
     settings,
+    workers: [],
     kinds: () => [],
   })
   await service.start()
@@ -105,7 +106,14 @@ it('does not stack heartbeats: one still in flight delays the next instead of ad
       return typeof value === 'function' ? value.bind(target) : value
     },
   }) as JobStore
-  service = new MaintenanceService({ store, clock, events: new EventBus(), settings, kinds: () => [] })
+  service = new MaintenanceService({
+    store,
+    clock,
+    events: new EventBus(),
+    settings,
+    workers: [],
+    kinds: () => [],
+  })
   await service.start()
   hang = true
   for (let i = 0; i < 5; i++) {

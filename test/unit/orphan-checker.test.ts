@@ -7,7 +7,7 @@ import { newJobBuilder } from '../support/new-job.js'
 
 const NOW = 1_000_000
 const newJob = newJobBuilder({ kind: 'lost', runAt: 0 })
-const params = { now: NOW, staleAfterMs: 10_000, registered: ['mine'] }
+const params = { now: NOW, staleAfterMs: 10_000, registered: { queues: ['default'], kinds: ['mine'] } }
 
 /** A memory store holding `count` due jobs of a kind nobody registered, counting `findOrphans` calls. */
 async function storeWithOrphans(count: number) {

@@ -78,11 +78,17 @@ export function rescuedTimeoutError(
 }
 
 /** The error recorded when an orphaned job is failed (`QueueOptions.orphans.failAfterMs`). */
-export function orphanedError(attempt: number, at: number, kind: string, failAfterMs: number): AttemptError {
+export function orphanedError(
+  attempt: number,
+  at: number,
+  queue: string,
+  kind: string,
+  failAfterMs: number,
+): AttemptError {
   return {
     attempt,
     at,
     name: 'OrphanedJob',
-    message: `No live process registered a handler for kind ${JSON.stringify(kind)} for ${failAfterMs} ms (orphans.failAfterMs); register one and retry the job.`,
+    message: `No live process ran a worker for queue ${JSON.stringify(queue)} with a handler for kind ${JSON.stringify(kind)} for ${failAfterMs} ms (orphans.failAfterMs); register the kind in a process with a worker for that queue, then retry the job.`,
   }
 }

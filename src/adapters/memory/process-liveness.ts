@@ -5,6 +5,7 @@ import type {
   OrphanReport,
   ProcessRecord,
   ProcessWorker,
+  ServedPairs,
 } from '../../core/ports/store.js'
 import { frozenCopy } from './frozen-json.js'
 import { completionChanges, orphanedError, rescuedTimeoutError, workerDiedError } from './job-completion.js'
@@ -15,8 +16,8 @@ const WAITING = new Set<JobState>(WAITING_STATES)
 
 /**
  * The memory store's processes and what follows from their heartbeats: the live processes, the
- * orphans (due jobs of kinds no live process registered) and the rescue of running jobs whose
- * process went silent or whose timeout passed.
+ * orphans (due jobs of a queue and kind no live process serves: registered the kind and runs a worker
+ * for the queue) and the rescue of running jobs whose process went silent or whose timeout passed.
  */
 export class ProcessLiveness {
   readonly #state: StoreState
@@ -65,12 +66,12 @@ export class ProcessLiveness {
     return live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
-  /** Due waiting jobs and schedules of kinds no live process registered (see `JobStore.findOrphans`). */
+  /** Due waiting jobs and schedules of pairs no live process serves (see `JobStore.findOrphans`). */
   async findOrphans(params: OrphanParams): Promise<OrphanReport> {
     const now = this.#state.time(params.now)
-    const registered = this.#registeredKinds(now - params.staleAfterMs, params.registered)
+    const served = this.#servedBy(now - params.staleAfterMs, params.registered)
     const groups = new Map<string, { queue: string; kind: string; count: number; oldestRunAt: number }>()
-    for (const entry of this.#orphanEntries(now, registered)) {
+    for (const entry of this.#orphanEntries(now, served)) {
       const { queue, kind, runAt } = entry.record
       const key = JSON.stringify([queue, kind])
       const group = groups.get(key)
@@ -84,25 +85,25 @@ export class ProcessLiveness {
     )
     const schedules = this.#state.schedules
       .list()
-      .filter((s) => (s.nextRunAt !== null || s.after !== null) && !registered.has(s.kind))
+      .filter((s) => (s.nextRunAt !== null || s.after !== null) && !served(s.jobTemplate.queue, s.kind))
     return { jobs, schedules }
   }
 
-  /** Fails orphans whose kind went unregistered for `failAfterMs` (see `JobStore.failOrphans`). */
+  /** Fails orphans whose pair went unserved for `failAfterMs` (see `JobStore.failOrphans`). */
   async failOrphans(params: OrphanParams & { failAfterMs: number; limit: number }): Promise<JobRecord[]> {
     const now = this.#state.time(params.now)
     this.#state.seen(now)
-    const registered = this.#registeredKinds(now - params.staleAfterMs, params.registered)
+    const served = this.#servedBy(now - params.staleAfterMs, params.registered)
     const failed: JobRecord[] = []
     const limit = Math.floor(params.limit)
-    for (const entry of this.#orphanEntries(now, registered)) {
+    for (const entry of this.#orphanEntries(now, served)) {
       if (failed.length >= limit) break
       const job = entry.record
       let since = job.runAt
-      for (const beat of this.#heartbeats.values())
-        if (beat.kinds.includes(job.kind) && beat.at > since) since = beat.at
+      for (const [id, beat] of this.#heartbeats)
+        if (beat.at > since && this.#serves(id, job.queue, job.kind)) since = beat.at
       if (now - since < params.failAfterMs) continue
-      const error = orphanedError(job.attempt, now, job.kind, params.failAfterMs)
+      const error = orphanedError(job.attempt, now, job.queue, job.kind, params.failAfterMs)
       this.#state.jobs.update(
         entry,
         { state: 'failed', finishedAt: now, errors: appendError(job.errors, error) },
@@ -114,20 +115,39 @@ export class ProcessLiveness {
     return failed
   }
 
-  /** The kinds of processes heard from at or after `liveSince`, and `own`. */
-  #registeredKinds(liveSince: number, own: readonly string[]): Set<string> {
-    const kinds = new Set(own)
-    for (const beat of this.#heartbeats.values())
-      if (beat.at >= liveSince) for (const kind of beat.kinds) kinds.add(kind)
-    return kinds
+  /**
+   * Whether `queue` and `kind` are served: by `own`, or by a process heard from at or after
+   * `liveSince` (see `OrphanParams`).
+   */
+  #servedBy(liveSince: number, own: ServedPairs): (queue: string, kind: string) => boolean {
+    const live = [...this.#heartbeats].filter(([, beat]) => beat.at >= liveSince).map(([id]) => id)
+    const known = new Map<string, boolean>() // by pair: a backlog holds many jobs of few pairs
+    return (queue, kind) => {
+      const key = JSON.stringify([queue, kind])
+      let served = known.get(key)
+      if (served === undefined) {
+        served =
+          (own.queues.includes(queue) && own.kinds.includes(kind)) ||
+          live.some((id) => this.#serves(id, queue, kind))
+        known.set(key, served)
+      }
+      return served
+    }
   }
 
-  /** Waiting jobs due at `now` whose kind is not in `registered`, in id order. */
-  #orphanEntries(now: number, registered: ReadonlySet<string>): JobEntry[] {
+  /** Whether process `id` registered `kind` and runs a worker for `queue` (or recorded no workers). */
+  #serves(id: string, queue: string, kind: string): boolean {
+    if (!this.#heartbeats.get(id)?.kinds.includes(kind)) return false
+    const workers = this.#processes.get(id)?.workers ?? null
+    return workers === null || workers.some((w) => w.queues.includes(queue))
+  }
+
+  /** Waiting jobs due at `now` whose queue and kind are not `served`, in id order. */
+  #orphanEntries(now: number, served: (queue: string, kind: string) => boolean): JobEntry[] {
     const found: JobEntry[] = []
     for (const entry of this.#state.jobs.entries()) {
-      const { state, runAt, kind } = entry.record
-      if (WAITING.has(state) && runAt <= now && !registered.has(kind)) found.push(entry)
+      const { state, runAt, queue, kind } = entry.record
+      if (WAITING.has(state) && runAt <= now && !served(queue, kind)) found.push(entry)
     }
     return found
   }

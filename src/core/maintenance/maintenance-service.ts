@@ -1,6 +1,6 @@
 /**
  * Background upkeep of a started queue, on the clock: heartbeats for this process (with the kinds it
- * registered) on a beat of their own, and, in a separate loop, rescue of jobs held by processes that
+ * registered and, in the first, its workers) on a beat of their own, and, in a separate loop, rescue of jobs held by processes that
  * stopped heartbeating, pruning of old finished jobs and orphan checks. A slow rescue or prune pass never delays the heartbeat: otherwise an
  * overloaded but live process would look dead and its running jobs would be rescued and run twice.
  * Every process runs it; the store's statements make concurrent passes safe.
@@ -33,7 +33,7 @@ export interface MaintenanceSettings {
   readonly pruneIntervalMs: number
   /** Rows per rescue, prune or orphan-failing statement. */
   readonly batchSize: number
-  /** Orphan checks (a process silent for `rescueAfterMs` no longer registers its kinds). */
+  /** Orphan checks (a process silent for `rescueAfterMs` no longer serves its kinds). */
   readonly orphans: OrphanSettings
 }
 
@@ -61,16 +61,19 @@ export class MaintenanceService {
 
   /** This process's workers, recorded with the first heartbeat (then kept by the store). */
   #workers: readonly ProcessWorker[] | undefined
+  /** The queues this process's workers serve: with its kinds, what its orphan checks count as its own. */
+  readonly #queues: readonly string[]
 
   constructor(deps: {
     store: JobStore
     clock: Clock
     events: EventBus
     settings: MaintenanceSettings
-    workers?: readonly ProcessWorker[]
+    workers: readonly ProcessWorker[]
     kinds: () => readonly string[]
   }) {
     this.#workers = deps.workers
+    this.#queues = [...new Set(deps.workers.flatMap((w) => w.queues))]
     this.#store = deps.store
     this.#clock = deps.clock
     this.#events = deps.events
@@ -137,7 +140,8 @@ export class MaintenanceService {
     }
     if (now - this.#lastOrphanCheck >= s.orphans.intervalMs) {
       this.#lastOrphanCheck = now
-      const params = { now: storeNow(this.#clock), staleAfterMs: s.rescueAfterMs, registered: this.#kinds() }
+      const registered = { queues: this.#queues, kinds: this.#kinds() }
+      const params = { now: storeNow(this.#clock), staleAfterMs: s.rescueAfterMs, registered }
       await checkOrphans(this.#store, this.#events, params, s.orphans.failAfterMs, s.batchSize)
     }
     return rescued

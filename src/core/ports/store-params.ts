@@ -291,7 +291,7 @@ export interface QueueStats {
   readonly counts: Readonly<Record<JobState, number>>
 }
 
-/** Due waiting jobs of one queue and kind that no live process registered (orphans). */
+/** Due waiting jobs of one queue and kind that no live process serves (orphans, see `OrphanParams`). */
 export interface OrphanedJobs {
   readonly queue: string
   readonly kind: string
@@ -305,16 +305,31 @@ export interface OrphanedJobs {
 export interface OrphanReport {
   /** By queue, then kind. */
   readonly jobs: readonly OrphanedJobs[]
-  /** Schedules with ticks to come (`nextRunAt` set, or chained `after` another) of such kinds, by name. */
+  /**
+   * Schedules with ticks to come (`nextRunAt` set, or chained `after` another) whose jobs would be such
+   * orphans (the pair of their job template's queue and their kind is served by no live process), by name.
+   */
   readonly schedules: readonly ScheduleRecord[]
 }
 
 /**
- * Which kinds are registered, for orphan checks: those of every process whose last heartbeat is at
- * most `staleAfterMs` before `now` (as `rescueJobs` judges liveness), plus `registered` (the caller's own).
+ * The (queue, kind) pairs a process serves: every pair of one of `queues` and one of `kinds` (each of
+ * its workers claims every kind it registered, from the worker's queues).
+ */
+export interface ServedPairs {
+  readonly queues: readonly string[]
+  readonly kinds: readonly string[]
+}
+
+/**
+ * Which (queue, kind) pairs are served, for orphan checks. A process serves a pair when its last
+ * heartbeat is at most `staleAfterMs` before `now` (as `rescueJobs` judges liveness), it registered the
+ * kind and one of its recorded workers serves the queue. A process that recorded no workers (null, e.g.
+ * an older version) serves its kinds in every queue; one that reports no kinds (null, a version before
+ * they were recorded) serves every kind. `registered` (the caller's own pairs) is served too.
  */
 export interface OrphanParams {
   readonly now?: number
   readonly staleAfterMs: number
-  readonly registered: readonly string[]
+  readonly registered: ServedPairs
 }

@@ -253,16 +253,17 @@ export interface JobStore {
   listProcesses(params: { readonly now?: number; readonly liveWithinMs: number }): Promise<ProcessRecord[]>
 
   /**
-   * Orphans: waiting jobs due at `now` (`runAt <= now`) whose kind is not registered (see
-   * `OrphanParams`), counted by queue and kind; and the schedules with ticks to come of kinds not
-   * registered. Reads only waiting jobs (never finished ones).
+   * Orphans: waiting jobs due at `now` (`runAt <= now`) whose (queue, kind) pair is not served (see
+   * `OrphanParams`), counted by queue and kind; and the schedules with ticks to come whose job
+   * template's queue and kind are not served. Reads only waiting jobs (never finished ones).
    */
   findOrphans(params: OrphanParams): Promise<OrphanReport>
 
   /**
-   * Fails at most `limit` orphans (as `findOrphans` finds them) whose kind has gone unregistered for
+   * Fails at most `limit` orphans (as `findOrphans` finds them) whose pair has gone unserved for
    * `failAfterMs`: counted from the later of the job's run time and the last heartbeat of any process
-   * (live or dead, while its row is kept) that registered the kind. Each becomes `failed` at `now` with
+   * (live or dead, while its row is kept) that served the pair (registered the kind, and recorded a
+   * worker for the queue or no workers). Each becomes `failed` at `now` with
    * an `OrphanedJob` error appended (attempt unchanged) and cancels its waiting dependants, as a
    * failed completion does. Returns the failed jobs.
    */

@@ -33,36 +33,44 @@ export interface DrainDeps {
   readonly strategy: PollStrategy
   readonly workerId: string
   readonly missedToleranceMs: number
-  /** Keeps this process's heartbeat fresh while it holds running jobs. */
-  readonly heartbeat: () => Promise<void>
+  /**
+   * Keeps this process's heartbeat fresh while it holds running jobs; `queues` are the ones this
+   * drain serves (with the registered kinds), for orphan checks.
+   */
+  readonly heartbeat: (queues: readonly string[]) => Promise<void>
   readonly heartbeatIntervalMs: number
-  /** A process silent this long no longer registers its kinds (the orphan report at the end). */
+  /** A process silent this long no longer serves its kinds (the orphan report at the end). */
   readonly rescueAfterMs: number
 }
 
 /**
  * Runs due jobs until none is left (see `DrainOptions`); returns counts by outcome. Due jobs and
- * schedules of kinds neither registered here nor by a live process are then reported on `orphaned`
- * and `scheduleOrphaned` (when anyone listens).
+ * schedules of a queue and kind that neither this drain (its queues and registered kinds) nor a live
+ * process serves are then reported on `orphaned` and `scheduleOrphaned` (when anyone listens).
  */
 export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise<DrainResult> {
   validateDrainOptions(options)
-  const counts = await drainDue(deps, options)
+  const { registry } = deps
+  const queues = options.queues ?? [
+    ...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)]),
+  ]
+  const counts = await drainDue(deps, options, queues)
   await reportOrphans(deps.store, deps.events, {
     now: deps.clock.now(),
     staleAfterMs: deps.rescueAfterMs,
-    registered: deps.registry.kinds,
+    registered: { queues, kinds: registry.kinds },
   })
   return counts
 }
 
-async function drainDue(deps: DrainDeps, options: DrainOptions): Promise<DrainResult> {
+async function drainDue(
+  deps: DrainDeps,
+  options: DrainOptions,
+  queues: readonly string[],
+): Promise<DrainResult> {
   const { store, clock, registry } = deps
   const limit =
     validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
-  const queues = options.queues ?? [
-    ...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)]),
-  ]
   const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0 }
   const fire = () => fireDueSchedules(store, deps.events, clock.now(), deps.missedToleranceMs)
   await fire()
@@ -73,7 +81,7 @@ async function drainDue(deps: DrainDeps, options: DrainOptions): Promise<DrainRe
   const beat = async () => {
     if (clock.now() - lastBeat < deps.heartbeatIntervalMs) return
     lastBeat = clock.now()
-    await deps.heartbeat()
+    await deps.heartbeat(queues)
   }
   while (counts.total < limit && registry.kinds.length > 0) {
     await beat()

@@ -9,7 +9,10 @@ const served = defineJob<{ n: number }>({ kind: 'served' })
 const unserved = defineJob<{ n: number }>({ kind: 'unserved' })
 const mailed = defineJob<{ n: number }>({ kind: 'mailed', queue: 'mail' })
 
-/** Orphans: due jobs and schedules of kinds no live process registered (cuckmq's WORKER_JOB_ORPHAN and schedule orphan). */
+/**
+ * Orphans: due jobs and schedules of a queue and kind that no live process serves (registered the
+ * kind and runs a worker for the queue): cuckmq's WORKER_JOB_ORPHAN and schedule orphan.
+ */
 export default function orphanCases(factory: HarnessFactory): void {
   describe('orphans', () => {
     const open = useHarness(factory)
@@ -66,6 +69,32 @@ export default function orphanCases(factory: HarnessFactory): void {
       })
     })
 
+    it('reports the jobs of a kind registered here in a queue none of its workers serves, not those in a served queue', async () => {
+      // `served` waits in `default` (its definition's queue), but this queue's only worker serves `mail`.
+      const h = await open({ queues: { mail: { concurrency: 1 } } })
+      h.queue.register(served, () => undefined)
+      await h.queue.pauseQueue('mail') // nothing runs: the jobs stay orphans or not
+      await h.queue.enqueue(served, { n: 1 })
+      await h.queue.enqueue(served, { n: 2 }, { queue: 'mail' })
+      await h.queue.schedule('@every 1 minute', served, { n: 3 }, { name: 'to-default' })
+      await h.queue.schedule('@every 1 minute', served, { n: 4 }, { name: 'to-mail', queue: 'mail' })
+      await h.queue.start()
+      const report = await h.queue.findOrphans()
+      expect(report.jobs).toEqual([{ queue: 'default', kind: 'served', count: 1, oldestRunAt: T0 }])
+      expect(report.schedules.map((s) => s.name)).toEqual(['to-default'])
+    })
+
+    it('drain reports the due jobs of its kinds in queues it did not drain', async () => {
+      const h = await open()
+      h.queue.register(served, () => undefined)
+      const orphaned: QueueEvents['orphaned'][] = []
+      h.queue.on('orphaned', (e) => orphaned.push(e))
+      await h.queue.enqueue(served, { n: 1 }, { queue: 'mail' })
+      await h.queue.enqueue(served, { n: 2 })
+      expect(await h.queue.drain({ queues: ['default'] })).toMatchObject({ succeeded: 1 })
+      expect(orphaned).toEqual([{ queue: 'mail', kind: 'served', count: 1, oldestRunAt: T0 }])
+    })
+
     it('a started queue checks every orphans.intervalMs and reports on orphaned', async () => {
       const h = await open({ orphans: { intervalMs: 5000 }, maintenance: { heartbeatIntervalMs: 1000 } })
       h.queue.register(served, () => undefined)
@@ -101,10 +130,37 @@ export default function orphanCases(factory: HarnessFactory): void {
           at: failed.finishedAt,
           name: 'OrphanedJob',
           message:
-            'No live process registered a handler for kind "unserved" for 30000 ms (orphans.failAfterMs); register one and retry the job.',
+            'No live process ran a worker for queue "default" with a handler for kind "unserved" for 30000 ms (orphans.failAfterMs); register the kind in a process with a worker for that queue, then retry the job.',
         },
       ])
       expect(discarded.map((e) => [e.job.id, e.error.name])).toEqual([[orphan.id, 'OrphanedJob']])
+      expect((await h.queue.getJob(kept.id))?.state).toBe('available')
+    })
+
+    it('with orphans.failAfterMs, fails the jobs of a kind registered here in a queue no worker serves, not those in a served queue', async () => {
+      const h = await open({
+        queues: { mail: { concurrency: 1 } },
+        orphans: { intervalMs: 1000, failAfterMs: 30_000 },
+        maintenance: { heartbeatIntervalMs: 1000 },
+      })
+      h.queue.register(served, () => undefined)
+      await h.queue.pauseQueue('mail')
+      const orphan = await h.queue.enqueue(served, { n: 1 })
+      const kept = await h.queue.enqueue(served, { n: 2 }, { queue: 'mail' })
+      await h.queue.start()
+      const failed = await waitWhileTicking(h, async () => {
+        const job = await h.queue.getJob(orphan.id)
+        return job?.state === 'failed' ? job : null
+      })
+      expect(failed.errors).toEqual([
+        {
+          attempt: 0,
+          at: failed.finishedAt,
+          name: 'OrphanedJob',
+          message:
+            'No live process ran a worker for queue "default" with a handler for kind "served" for 30000 ms (orphans.failAfterMs); register the kind in a process with a worker for that queue, then retry the job.',
+        },
+      ])
       expect((await h.queue.getJob(kept.id))?.state).toBe('available')
     })
 

@@ -1,4 +1,7 @@
-/** `findOrphans` and `failOrphans`: due waiting jobs and schedules of kinds no live process registered. */
+/**
+ * `findOrphans` and `failOrphans`: due waiting jobs and schedules of a (queue, kind) pair that no live
+ * process serves (registered the kind and runs a worker for the queue).
+ */
 import { describe, expect, it } from 'vitest'
 import type { StoreFactory } from '../factory.js'
 import { getJob, ids, insertIds, scheduleOf, T0, useStore } from '../helpers.js'
@@ -8,19 +11,25 @@ const NOW = T0 + 20_000
 const STALE = T0 + 5_000
 const staleAfterMs = NOW - STALE
 
-const orphanedError = (kind: string, failAfterMs: number, attempt = 0) => ({
+const orphanedError = (kind: string, failAfterMs: number, attempt = 0, queue = 'default') => ({
   attempt,
   at: NOW,
   name: 'OrphanedJob',
-  message: `No live process registered a handler for kind ${JSON.stringify(kind)} for ${failAfterMs} ms (orphans.failAfterMs); register one and retry the job.`,
+  message: `No live process ran a worker for queue ${JSON.stringify(queue)} with a handler for kind ${JSON.stringify(kind)} for ${failAfterMs} ms (orphans.failAfterMs); register the kind in a process with a worker for that queue, then retry the job.`,
 })
+
+/** A heartbeat's workers: one worker per entry, serving those queues. */
+const workersOn = (...queues: string[][]) =>
+  queues.map((q) => ({ queues: q, capacity: 1, oversized: 'alone' as const }))
+
+/** The caller's own registration: every pair of `kinds` and `queues` (a drain or a started queue's). */
+const own = (kinds: string[], queues: string[] = ['default']) => ({ queues, kinds })
 
 export default function orphanCases(factory: StoreFactory): void {
   describe('findOrphans and failOrphans', () => {
     const store = useStore(factory)
-    const find = (registered: string[] = [], now = NOW) =>
-      store().findOrphans({ now, staleAfterMs, registered })
-    const fail = (failAfterMs: number, limit = 100, registered: string[] = []) =>
+    const find = (registered = own([]), now = NOW) => store().findOrphans({ now, staleAfterMs, registered })
+    const fail = (failAfterMs: number, limit = 100, registered = own([])) =>
       store().failOrphans({ now: NOW, staleAfterMs, registered, failAfterMs, limit })
 
     it('counts due waiting jobs of kinds no live process registered, by queue and kind', async () => {
@@ -35,7 +44,7 @@ export default function orphanCases(factory: StoreFactory): void {
         { kind: 'unknown', runAt: NOW + 1 }, // not due yet
         { kind: 'mine' },
       ])
-      const report = await find(['mine'])
+      const report = await find(own(['mine']))
       expect(report.jobs).toEqual([
         { queue: 'default', kind: 'abandoned', count: 1, oldestRunAt: T0 + 10 },
         { queue: 'default', kind: 'unknown', count: 1, oldestRunAt: NOW },
@@ -69,6 +78,57 @@ export default function orphanCases(factory: StoreFactory): void {
       expect((await find()).jobs).toEqual([])
       await store().recordHeartbeat({ processId: 'p', now: STALE, kinds: [] })
       expect((await find()).jobs).toEqual([{ queue: 'default', kind: 'x', count: 1, oldestRunAt: T0 }])
+    })
+
+    it('counts jobs of a registered kind in a queue none of its live processes runs a worker for', async () => {
+      // `split` registered `k` but its workers serve only `mail` (and `audit`); `older` recorded no
+      // workers (a version before they were recorded): it serves its kinds in every queue.
+      await store().recordHeartbeat({
+        processId: 'split',
+        now: STALE,
+        kinds: ['k'],
+        workers: workersOn(['mail'], ['audit']),
+      })
+      await store().recordHeartbeat({ processId: 'older', now: STALE, kinds: ['legacy'] })
+      await insertIds(store(), [
+        { kind: 'k', queue: 'default', runAt: T0 + 1 },
+        { kind: 'k', queue: 'mail' },
+        { kind: 'k', queue: 'audit' },
+        { kind: 'k', queue: 'reports', runAt: T0 + 2 },
+        { kind: 'legacy', queue: 'anywhere' },
+      ])
+      expect((await find()).jobs).toEqual([
+        { queue: 'default', kind: 'k', count: 1, oldestRunAt: T0 + 1 },
+        { queue: 'reports', kind: 'k', count: 1, oldestRunAt: T0 + 2 },
+      ])
+      // The caller's own registration covers its pairs only: `k` in `default`, not in `reports`.
+      expect((await find(own(['k'], ['default']))).jobs).toEqual([
+        { queue: 'reports', kind: 'k', count: 1, oldestRunAt: T0 + 2 },
+      ])
+      expect((await find(own(['other'], ['reports']))).jobs.map((g) => g.queue)).toEqual([
+        'default',
+        'reports',
+      ])
+      // A later heartbeat without workers keeps the recorded ones.
+      await store().recordHeartbeat({ processId: 'split', now: STALE })
+      expect((await find()).jobs.map((g) => g.queue)).toEqual(['default', 'reports'])
+    })
+
+    it('reports a schedule whose kind is registered only by processes without a worker for its queue', async () => {
+      await store().recordHeartbeat({
+        processId: 'split',
+        now: STALE,
+        kinds: ['k'],
+        workers: workersOn(['mail']),
+      })
+      const tickQueue = (name: string, queue: string) => {
+        const schedule = scheduleOf(name, T0, { kind: 'k' })
+        return { ...schedule, jobTemplate: { ...schedule.jobTemplate, queue } }
+      }
+      await store().upsertSchedule({ schedule: tickQueue('to-default', 'default'), now: T0 })
+      await store().upsertSchedule({ schedule: tickQueue('to-mail', 'mail'), now: T0 })
+      expect((await find()).schedules.map((s) => s.name)).toEqual(['to-default'])
+      expect((await find(own(['k'], ['default']))).schedules).toEqual([])
     })
 
     it('reports schedules with ticks to come whose kind nobody registered', async () => {
@@ -108,6 +168,39 @@ export default function orphanCases(factory: StoreFactory): void {
       expect(ids(await fail(failAfterMs - 1))).toEqual([oldJob])
     })
 
+    it('fails orphans of a pair no live process served for failAfterMs, counted from the last heartbeat of a process that served it', async () => {
+      // `k` stays registered by the live `mail-only` (its workers serve `mail` only); `k` in `default`
+      // was last served by `dead` (silent since STALE - 1); `k` in `reports` was never served.
+      await store().recordHeartbeat({
+        processId: 'mail-only',
+        now: STALE,
+        kinds: ['k'],
+        workers: workersOn(['mail']),
+      })
+      await store().recordHeartbeat({
+        processId: 'dead',
+        now: STALE - 1,
+        kinds: ['k'],
+        workers: workersOn(['default']),
+      })
+      const [inDefault, inMail, inReports] = (await insertIds(store(), [
+        { kind: 'k', queue: 'default', runAt: T0 },
+        { kind: 'k', queue: 'mail', runAt: T0 },
+        { kind: 'k', queue: 'reports', runAt: T0 },
+      ])) as [string, string, string]
+      const failAfterMs = NOW - STALE + 2
+      const failed = await fail(failAfterMs)
+      expect(ids(failed)).toEqual([inReports])
+      expect(failed[0]).toMatchObject({
+        state: 'failed',
+        errors: [orphanedError('k', failAfterMs, 0, 'reports')],
+      })
+      expect((await getJob(store(), inDefault)).state).toBe('available')
+      expect(ids(await fail(failAfterMs - 1))).toEqual([inDefault])
+      expect(await fail(1)).toEqual([])
+      expect((await getJob(store(), inMail)).state).toBe('available')
+    })
+
     it('fails at most limit orphans, oldest ids first, and none of a registered kind', async () => {
       await store().recordHeartbeat({ processId: 'live', now: STALE, kinds: ['served'] })
       const [a, b, c] = await insertIds(store(), [
@@ -118,13 +211,13 @@ export default function orphanCases(factory: StoreFactory): void {
         { kind: 'mine' },
       ])
       // A limit below 1 fails nothing (a negative one is no error); a limit of 1 fails one.
-      expect(await fail(1000, 0, ['mine'])).toEqual([])
-      expect(await fail(1000, -1, ['mine'])).toEqual([])
+      expect(await fail(1000, 0, own(['mine']))).toEqual([])
+      expect(await fail(1000, -1, own(['mine']))).toEqual([])
       // A fractional limit counts as its whole part.
-      expect(await fail(1000, 0.5, ['mine'])).toEqual([])
-      expect(ids(await fail(1000, 1.9, ['mine']))).toEqual([a])
-      expect(ids(await fail(1000, 2, ['mine']))).toEqual([b, c])
-      expect(await fail(1000, 2, ['mine'])).toEqual([])
+      expect(await fail(1000, 0.5, own(['mine']))).toEqual([])
+      expect(ids(await fail(1000, 1.9, own(['mine'])))).toEqual([a])
+      expect(ids(await fail(1000, 2, own(['mine'])))).toEqual([b, c])
+      expect(await fail(1000, 2, own(['mine']))).toEqual([])
     })
 
     it('a failed orphan cancels its waiting dependants', async () => {
