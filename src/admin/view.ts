@@ -51,8 +51,8 @@ export function actionForm(view: View, action: ActionButton): SafeHtml {
 }
 
 /** A colored badge for a job state. */
-/** The badge of a due waiting job whose kind no live process registered. */
-export const ORPHAN_BADGE: SafeHtml = html`<span class="badge orphaned" title="No live process registered a handler for this kind: nothing will run it">orphaned</span>`
+/** The badge of a due waiting job whose queue and kind no live process serves. */
+export const ORPHAN_BADGE: SafeHtml = html`<span class="badge orphaned" title="No live process runs a worker for this queue with a handler for this kind: nothing will run it">orphaned</span>`
 
 export function stateBadge(state: JobState): SafeHtml {
   return html`<span class="badge s-${state}">${state}</span>`

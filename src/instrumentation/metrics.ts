@@ -232,7 +232,7 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
     new Gauge(
       named({
         name: `${prefix}orphaned_jobs`,
-        help: 'Due waiting jobs of a kind no live process registered (they wait forever), read at scrape time.',
+        help: 'Due waiting jobs of a queue and kind no live process serves (they wait forever), read at scrape time.',
         labelNames: ['queue', 'kind'] as const,
         registers,
         async collect() {
@@ -245,7 +245,7 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
     new Gauge(
       named({
         name: `${prefix}orphaned_schedules`,
-        help: 'Schedules with ticks to come whose kind no live process registered, read at scrape time.',
+        help: 'Schedules with ticks to come whose queue and kind no live process serves, read at scrape time.',
         labelNames: ['kind'] as const,
         registers,
         async collect() {

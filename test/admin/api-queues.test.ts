@@ -69,7 +69,7 @@ for (const adapter of adapters) {
       expect(bad.body.error.code).toBe('VALIDATION_FAILED')
     })
 
-    it('lists orphans: due jobs by queue and kind, and schedules, of kinds no live process registered', async () => {
+    it('lists orphans: due jobs by queue and kind, and schedules, whose queue and kind no live process serves', async () => {
       await queue.start() // registers image.resize in this process
       await queue.pauseQueue('media')
       await queue.pauseQueue('maintenance')

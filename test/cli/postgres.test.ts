@@ -116,7 +116,9 @@ describeServer('conveyor against a PostgreSQL server', () => {
     expect(table.stdout).toMatch(/^mail +0 +3 +0 +0 +0 +0 +0 +0 +3$/m)
     expect(table.stdout).toMatch(/^total +0 +3 +0 +0 +0 +0 +2 +0 +5$/m)
     // No live process registered cli.mail (this test's queue never started): its due jobs are orphans.
-    expect(table.stdout).toMatch(/^Orphaned: 3 due jobs no live worker registers: mail cli\.mail 3$/m)
+    expect(table.stdout).toMatch(
+      /^Orphaned: 3 due jobs no live worker serves \(queue, kind, count\): mail cli\.mail 3$/m,
+    )
     expect(table.stdout).toMatch(/^Storage: no warning \(oldest transaction holding the horizon: /m)
 
     const json = await runCli(['status', '--json', ...flags], env)

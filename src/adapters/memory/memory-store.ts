@@ -173,7 +173,7 @@ export class MemoryStore implements JobStore {
     return this.#liveness.findOrphans(params)
   }
 
-  /** Fails orphans whose kind went unregistered for `failAfterMs` (see `ProcessLiveness`). */
+  /** Fails orphans whose queue and kind went unserved for `failAfterMs` (see `ProcessLiveness`). */
   failOrphans(params: OrphanParams & { failAfterMs: number; limit: number }): Promise<JobRecord[]> {
     return this.#liveness.failOrphans(params)
   }

@@ -60,7 +60,7 @@ export function registerQueueRoutes(api: FastifyInstance, ctx: AdminContext): vo
     {
       schema: documented({
         summary:
-          'Orphans: due waiting jobs (by queue and kind) and schedules of kinds no live process registered',
+          'Orphans: due waiting jobs (by queue and kind) and schedules whose queue and kind no live process serves (registered the kind with a worker for the queue)',
         tags: ['queues'],
         response: {
           200: {

@@ -14,7 +14,7 @@ export function setQueuePaused(queue: Queue, name: string, paused: boolean): Pro
 }
 
 /**
- * Orphans: due waiting jobs by queue and kind, and schedules, of kinds no live process registered
+ * Orphans: due waiting jobs by queue and kind, and schedules, whose queue and kind no live process serves
  * (none when the queue object has no `findOrphans`).
  */
 export function listOrphans(queue: Queue): Promise<OrphanReport> {

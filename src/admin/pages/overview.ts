@@ -55,7 +55,7 @@ function orphansCard(view: View, orphans: OrphanReport): SafeHtml {
   if (orphans.jobs.length === 0 && orphans.schedules.length === 0) return html``
   const total = orphans.jobs.reduce((sum, g) => sum + g.count, 0)
   return html`<div class="card" id="orphans"><h2>${ORPHAN_BADGE} ${count(total)} orphaned jobs, ${count(orphans.schedules.length)} orphaned schedules</h2>
-<p class="muted">Due jobs and schedules of kinds that no live process registered a handler for: they wait until one does.</p>
+<p class="muted">Due jobs and schedules of a queue and kind that no live process serves (none registered a handler for the kind with a worker for the queue): they wait until one does.</p>
 ${
   orphans.jobs.length === 0
     ? ''

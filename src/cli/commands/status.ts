@@ -59,19 +59,19 @@ export function statusJson(
   }
 }
 
-/** What no live worker will run: due jobs and schedules of kinds no live process registers. */
+/** What no live worker will run: due jobs and schedules of a queue and kind no live process serves. */
 export function orphanLines(report: OrphanReport): string[] {
   const lines: string[] = []
   if (report.jobs.length > 0) {
     const total = report.jobs.reduce((sum, g) => sum + g.count, 0)
     const groups = report.jobs.map((g) => `${g.queue} ${g.kind} ${formatCount(g.count)}`).join(', ')
     lines.push(
-      `Orphaned: ${formatCount(total)} due job${total === 1 ? '' : 's'} no live worker registers: ${groups}`,
+      `Orphaned: ${formatCount(total)} due job${total === 1 ? '' : 's'} no live worker serves (queue, kind, count): ${groups}`,
     )
   }
   if (report.schedules.length > 0) {
     const names = report.schedules.map((s) => `${s.name} (${s.kind})`).join(', ')
-    lines.push(`Orphaned schedules (no live worker registers their kind): ${names}`)
+    lines.push(`Orphaned schedules (no live worker serves their queue and kind): ${names}`)
   }
   return lines
 }

@@ -123,12 +123,13 @@ export interface QueueOptions {
     readonly cacheMs?: number
   }
   /**
-   * Orphans: due waiting jobs of a kind no live process registered (a process is live while its
-   * heartbeat is at most `maintenance.rescueAfterMs` old). A started queue checks every
-   * `intervalMs` (default 30 000 ms) in its maintenance loop and reports them on `orphaned` and
-   * `scheduleOrphaned`; with `failAfterMs` (default null: never) it fails the orphans whose kind has
-   * gone unregistered that long (from the later of the job's run time and the kind's last heartbeat),
-   * each reported on `discarded`.
+   * Orphans: due waiting jobs of a queue and kind no live process serves: none registered the kind
+   * and runs a worker for the queue (a process is live while its heartbeat is at most
+   * `maintenance.rescueAfterMs` old). A started queue checks every `intervalMs` (default 30 000 ms)
+   * in its maintenance loop and reports them on `orphaned` and `scheduleOrphaned`; with `failAfterMs`
+   * (default null: never) it fails the orphans whose queue and kind have gone unserved that long (from
+   * the later of the job's run time and the last heartbeat of a process that served them), each
+   * reported on `discarded`.
    */
   readonly orphans?: {
     readonly intervalMs?: number

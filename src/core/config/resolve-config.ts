@@ -32,7 +32,7 @@ export interface DrainSettings {
   readonly workerId: string
   readonly missedToleranceMs: number
   readonly heartbeatIntervalMs: number
-  /** A process silent this long no longer registers its kinds (orphan reports after a drain). */
+  /** A process silent this long no longer serves its kinds (orphan reports after a drain). */
   readonly rescueAfterMs: number
 }
 

@@ -56,11 +56,12 @@ export interface QueueEvents {
   /** Finished jobs past their retention were deleted (one event per prune pass that deleted any). */
   pruned: { count: number; finishedBefore: number }
   /**
-   * Due waiting jobs of a kind that no live process registered (they would wait forever), one event
-   * per queue and kind, on every orphan check while they remain (see `QueueOptions.orphans`).
+   * Due waiting jobs of a queue and kind that no live process serves (none registered the kind and
+   * runs a worker for the queue: they would wait forever), one event per queue and kind, on every
+   * orphan check while they remain (see `QueueOptions.orphans`).
    */
   orphaned: OrphanedJobs
-  /** A schedule (with ticks to come) whose kind no live process registered, on every orphan check. */
+  /** A schedule (with ticks to come) whose ticks' queue and kind no live process serves, on every orphan check. */
   scheduleOrphaned: { schedule: ScheduleRecord }
   /** Something failed in the background (claim, completion, schedule); the queue keeps going. */
   error: { error: unknown; during: string }

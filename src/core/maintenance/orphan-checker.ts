@@ -1,6 +1,6 @@
 /**
- * Orphan checks: due waiting jobs (and schedules) of kinds no live process registered would wait
- * forever, silently. A check reports them on `orphaned` and `scheduleOrphaned`, and fails those past
+ * Orphan checks: due waiting jobs (and schedules) of a queue and kind that no live process serves
+ * (registered the kind and runs a worker for the queue) would wait forever, silently. A check reports them on `orphaned` and `scheduleOrphaned`, and fails those past
  * `orphans.failAfterMs` when that is set (each reported on `discarded`). A check with nobody
  * listening and no failing to do asks the store nothing.
  */
@@ -11,7 +11,7 @@ import type { JobStore, OrphanParams } from '../ports/store.js'
 export interface OrphanSettings {
   /** How often a started queue checks. */
   readonly intervalMs: number
-  /** Fail orphans whose kind went unregistered this long; null never fails them. */
+  /** Fail orphans whose queue and kind went unserved this long; null never fails them. */
   readonly failAfterMs: number | null
 }
 

@@ -33,8 +33,9 @@
  * - scheduler: the port that registers schedules (`Scheduler`); the schedule service fires ticks.
  * - heartbeat: a process's periodic proof of life; the rescuer returns jobs of silent processes.
  * - rescue: putting back `running` jobs of a dead process; prune: deleting old finished jobs.
- * - orphan: a due waiting job (or a schedule) of a kind no live process registered: nothing would
- *   ever run it; reported by orphan checks, failed after `orphans.failAfterMs` when set.
+ * - orphan: a due waiting job (or a schedule) whose queue and kind no live process serves (none
+ *   registered the kind and runs a worker for the queue): nothing would ever run it; reported by
+ *   orphan checks, failed after `orphans.failAfterMs` when set.
  * - drain: running due jobs in this process, one at a time, until none is left (tests, scripts).
  */
 
@@ -304,8 +305,9 @@ export interface Queue extends Enqueuer, Scheduler {
    */
   storageHealth(options?: StorageHealthOptions): Promise<StorageHealth | null>
   /**
-   * Orphans: due waiting jobs, by queue and kind, and schedules with ticks to come, of kinds that no
-   * live process registered (nor this queue, once started). One store read of waiting jobs only.
+   * Orphans: due waiting jobs, by queue and kind, and schedules with ticks to come, whose queue and
+   * kind no live process serves (registered the kind and runs a worker for the queue; nor this queue,
+   * once started, in its workers' queues). One store read of waiting jobs only.
    */
   findOrphans(): Promise<OrphanReport>
   /** Deletes finished jobs older than `olderThanMs`, in batches; returns the count. */

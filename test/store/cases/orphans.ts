@@ -32,7 +32,7 @@ export default function orphanCases(factory: StoreFactory): void {
     const fail = (failAfterMs: number, limit = 100, registered = own([])) =>
       store().failOrphans({ now: NOW, staleAfterMs, registered, failAfterMs, limit })
 
-    it('counts due waiting jobs of kinds no live process registered, by queue and kind', async () => {
+    it('counts due waiting jobs of kinds no live process registered (in no queue), by queue and kind', async () => {
       await store().recordHeartbeat({ processId: 'live', now: STALE, kinds: ['served'] })
       await store().recordHeartbeat({ processId: 'dead', now: STALE - 1, kinds: ['abandoned'] })
       await insertIds(store(), [
