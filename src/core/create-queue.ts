@@ -234,7 +234,18 @@ class CoreQueueImpl implements CoreQueue {
     }
   }
 
-  #drain(options: DrainOptions): Promise<DrainResult> {
+  async #drain(options: DrainOptions): Promise<DrainResult> {
+    let endDrain: (() => void) | undefined
+    try {
+      return await this.#drainJobs(options, (queues) => {
+        endDrain ??= this.#lifecycle.beginDrain(queues)
+      })
+    } finally {
+      endDrain?.()
+    }
+  }
+
+  #drainJobs(options: DrainOptions, drains: (queues: readonly string[]) => void): Promise<DrainResult> {
     return drainJobs(
       {
         store: this.store,
@@ -244,15 +255,14 @@ class CoreQueueImpl implements CoreQueue {
         runner: this.#runner,
         ...this.#config.drain,
         heartbeat: async (queues) => {
+          // The drain is recorded as one more worker of this process while it runs (beside the
+          // started workers, if any): orphan checks count its kinds as served in these queues.
+          drains(queues)
           await this.store.recordHeartbeat({
             processId: this.#config.processId,
             now: storeNow(this.clock),
             kinds: this.#registry.kinds,
-            // Not started, the drain is this process's one worker: it serves its kinds in these queues
-            // only (orphan checks). Started, the workers recorded at start() stay.
-            ...(this.#lifecycle.running
-              ? {}
-              : { workers: [{ queues, capacity: 1, oversized: 'alone' as const }] }),
+            workers: this.#lifecycle.recordedWorkers(),
           })
         },
       },
@@ -348,10 +358,10 @@ class CoreQueueImpl implements CoreQueue {
       this.store.findOrphans({
         now: storeNow(this.clock),
         staleAfterMs: this.#config.drain.rescueAfterMs,
-        // This queue's own kinds count, in its workers' queues, once it runs workers (a process that
-        // only registers does not run them).
+        // This queue's own kinds count in the queues of the workers it records: its started workers
+        // and its drains running now (a process that only registers runs neither).
         registered: {
-          queues: (this.#lifecycle.running && this.#lifecycle.servedQueues) || [],
+          queues: [...new Set(this.#lifecycle.recordedWorkers().flatMap((w) => w.queues))],
           kinds: this.#registry.kinds,
         },
       }),

@@ -11,7 +11,7 @@ import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
 import { type Clock, storeNow } from './ports/clock.js'
 import type { ShutdownOptions } from './ports/queue.js'
-import type { JobStore } from './ports/store.js'
+import type { JobStore, ProcessWorker } from './ports/store.js'
 import type { Completer } from './runtime/completer.js'
 import type { HandlerRegistry } from './runtime/handler-registry.js'
 import type { IsolationHost } from './runtime/isolation/isolation-host.js'
@@ -51,6 +51,10 @@ export class QueueLifecycle {
   #closed = false
   /** The queues the started workers serve, fixed when `start()` is called (null before). */
   #servedQueues: readonly string[] | null = null
+  /** The started workers as recorded with heartbeats (kept through shutdown: they ran until then). */
+  #workerRecords: readonly ProcessWorker[] = []
+  /** The queues of each drain running now, each recorded as one more worker (`recordedWorkers`). */
+  readonly #drains = new Set<{ readonly queues: readonly string[] }>()
 
   constructor(deps: QueueLifecycleDeps) {
     this.#deps = deps
@@ -64,6 +68,28 @@ export class QueueLifecycle {
   /** The queues this queue's workers serve, fixed at `start()` (null before it). */
   get servedQueues(): readonly string[] | null {
     return this.#servedQueues
+  }
+
+  /**
+   * The workers this process records with its heartbeats, which orphan checks read as the (queue,
+   * kind) pairs it serves: the started workers (from `start()` on, through shutdown), and one per
+   * drain running now (its queues, capacity 1).
+   */
+  recordedWorkers(): readonly ProcessWorker[] {
+    if (this.#drains.size === 0) return this.#workerRecords
+    const drains = [...this.#drains].map((d) => ({
+      queues: d.queues,
+      capacity: 1,
+      oversized: 'alone' as const,
+    }))
+    return [...this.#workerRecords, ...drains]
+  }
+
+  /** Records a drain of `queues` as running (`recordedWorkers`) until the returned function is called. */
+  beginDrain(queues: readonly string[]): () => void {
+    const drain = { queues }
+    this.#drains.add(drain)
+    return () => this.#drains.delete(drain)
   }
 
   /**
@@ -104,17 +130,18 @@ export class QueueLifecycle {
     // The store prepares what these workers' strategies need (Postgres: the `time` strategy's index).
     await store.ready({ strategies: [...new Set(workers.map((w) => w.settings.strategy))] })
     this.#workers = workers.map((w) => this.#createWorker(w))
+    this.#workerRecords = this.#workers.map(({ settings: w }) => ({
+      queues: w.queues,
+      capacity: w.capacity,
+      oversized: w.oversized,
+    }))
     if (config.maintenance) {
       this.#maintenance = new MaintenanceService({
         store,
         clock,
         events,
         settings: config.maintenance,
-        workers: this.#workers.map(({ settings: w }) => ({
-          queues: w.queues,
-          capacity: w.capacity,
-          oversized: w.oversized,
-        })),
+        workers: () => this.recordedWorkers(),
         kinds: () => registry.kinds,
       })
       await this.#maintenance.start()

@@ -64,7 +64,7 @@ it("records drain's heartbeat: the process is listed afterwards, with the time o
   ])
 })
 
-it("a started queue's drain keeps the workers recorded at start()", async () => {
+it("a started queue's drain leaves the workers recorded at start(): the next heartbeat records them alone", async () => {
   const queue = createMemoryQueue({ processId: 'host-1', queues: { mail: { concurrency: 2 } } })
   queue.register(mail, () => {})
   await queue.pauseQueue('mail')
@@ -73,7 +73,56 @@ it("a started queue's drain keeps the workers recorded at start()", async () => 
     await queue.enqueue(mail, { n: 1 })
     await queue.drain({ queues: ['default'] })
     const worker = { queues: ['mail'], capacity: 2, oversized: 'alone' }
+    queue.clock.advance(2000) // the heartbeat interval
+    await waitFor(async () => (await queue.listProcesses())[0]?.workers?.length === 1)
     expect(await queue.listProcesses()).toMatchObject([{ id: 'host-1', workers: [worker] }])
+  } finally {
+    await queue.shutdown()
+  }
+})
+
+// Orphan checks judge (queue, kind) pairs by the workers a process records: a drain of a queue its
+// workers do not serve is recorded beside them while it runs, and every heartbeat records the
+// workers again, so a row another writer changed is set right (found in review).
+it("a started queue's drain is recorded beside its workers while it runs", async () => {
+  const report = defineJob({ kind: 'report' })
+  const queue = createMemoryQueue({ processId: 'host-1', queues: { mail: { concurrency: 2 } } })
+  let during: unknown
+  queue.register(mail, () => {})
+  queue.register(report, async () => {
+    during = await queue.listProcesses()
+  })
+  await queue.start()
+  try {
+    await queue.enqueue(report, {})
+    await queue.drain({ queues: ['default'] })
+    expect(during).toMatchObject([
+      {
+        id: 'host-1',
+        workers: [
+          { queues: ['mail'], capacity: 2, oversized: 'alone' },
+          { queues: ['default'], capacity: 1, oversized: 'alone' },
+        ],
+      },
+    ])
+  } finally {
+    await queue.shutdown()
+  }
+})
+
+it("each heartbeat records the process's workers again", async () => {
+  const queue = createMemoryQueue({ processId: 'host-1', queues: { mail: { concurrency: 2 } } })
+  queue.register(mail, () => {})
+  await queue.start()
+  try {
+    // Another writer of this process's row (a second queue object with the same processId).
+    await queue.store.recordHeartbeat({ processId: 'host-1', now: queue.clock.now(), workers: [] })
+    expect(await queue.listProcesses()).toMatchObject([{ workers: [] }])
+    queue.clock.advance(2000) // the heartbeat interval
+    await waitFor(async () => ((await queue.listProcesses())[0]?.workers?.length ?? 0) > 0)
+    expect(await queue.listProcesses()).toMatchObject([
+      { workers: [{ queues: ['mail'], capacity: 2, oversized: 'alone' }] },
+    ])
   } finally {
     await queue.shutdown()
   }

@@ -88,7 +88,7 @@ function createService(
     clock,
     events,
     settings: { ...settings, ...overrides },
-    workers: [{ queues: ['default'], capacity: 1, oversized: 'alone' }],
+    workers: () => [{ queues: ['default'], capacity: 1, oversized: 'alone' }],
     kinds: () => ['mine'],
   })
   return service

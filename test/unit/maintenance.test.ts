@@ -64,7 +64,7 @@ it('keeps recording heartbeats while a rescue pass is stuck (a slow pass must no
     clock,
     events: new EventBus(),
     settings,
-    workers: [],
+    workers: () => [],
     kinds: () => [],
   })
   await service.start()
@@ -111,7 +111,7 @@ it('does not stack heartbeats: one still in flight delays the next instead of ad
     clock,
     events: new EventBus(),
     settings,
-    workers: [],
+    workers: () => [],
     kinds: () => [],
   })
   await service.start()

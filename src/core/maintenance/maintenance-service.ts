@@ -1,6 +1,6 @@
 /**
  * Background upkeep of a started queue, on the clock: heartbeats for this process (with the kinds it
- * registered and, in the first, its workers) on a beat of their own, and, in a separate loop, rescue of jobs held by processes that
+ * registered and its workers) on a beat of their own, and, in a separate loop, rescue of jobs held by processes that
  * stopped heartbeating, pruning of old finished jobs and orphan checks. A slow rescue or prune pass never delays the heartbeat: otherwise an
  * overloaded but live process would look dead and its running jobs would be rescued and run twice.
  * Every process runs it; the store's statements make concurrent passes safe.
@@ -59,21 +59,22 @@ export class MaintenanceService {
   #lastPrune = Number.NEGATIVE_INFINITY
   #lastOrphanCheck = Number.NEGATIVE_INFINITY
 
-  /** This process's workers, recorded with the first heartbeat (then kept by the store). */
-  #workers: readonly ProcessWorker[] | undefined
-  /** The queues this process's workers serve: with its kinds, what its orphan checks count as its own. */
-  readonly #queues: readonly string[]
+  /**
+   * This process's workers (with a drain running, it too), recorded with every heartbeat: another
+   * writer of the row (a drain, a second queue object with the same process id) cannot leave them
+   * wrong for long. With its kinds, their queues are what its orphan checks count as its own.
+   */
+  readonly #workers: () => readonly ProcessWorker[]
 
   constructor(deps: {
     store: JobStore
     clock: Clock
     events: EventBus
     settings: MaintenanceSettings
-    workers: readonly ProcessWorker[]
+    workers: () => readonly ProcessWorker[]
     kinds: () => readonly string[]
   }) {
     this.#workers = deps.workers
-    this.#queues = [...new Set(deps.workers.flatMap((w) => w.queues))]
     this.#store = deps.store
     this.#clock = deps.clock
     this.#events = deps.events
@@ -92,14 +93,12 @@ export class MaintenanceService {
 
   /** Records a heartbeat for this process now. */
   async heartbeat(): Promise<void> {
-    const workers = this.#workers
     await this.#store.recordHeartbeat({
       processId: this.#settings.processId,
       now: storeNow(this.#clock),
       kinds: this.#kinds(),
-      ...(workers === undefined ? {} : { workers }),
+      workers: this.#workers(),
     })
-    this.#workers = undefined
   }
 
   /** Stops the loop; waits for a pass in progress. */
@@ -140,7 +139,10 @@ export class MaintenanceService {
     }
     if (now - this.#lastOrphanCheck >= s.orphans.intervalMs) {
       this.#lastOrphanCheck = now
-      const registered = { queues: this.#queues, kinds: this.#kinds() }
+      const registered = {
+        queues: [...new Set(this.#workers().flatMap((w) => w.queues))],
+        kinds: this.#kinds(),
+      }
       const params = { now: storeNow(this.#clock), staleAfterMs: s.rescueAfterMs, registered }
       await checkOrphans(this.#store, this.#events, params, s.orphans.failAfterMs, s.batchSize)
     }
