@@ -34,15 +34,21 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
     const jobs = Array.from({ length: N }, (_, i) =>
       newJob({ kind: 'crash-work', payload: { i, ms: 5 + (i % 7) * 5 }, runAt: now, maxAttempts: 20 }),
     )
-    await db.store.insertJobs({ jobs, now })
+    // The jobs go in once both workers are up: the first one alone may otherwise run them all while
+    // the second starts (it did in CI under load), and no kill would find a job running.
     const live = await Promise.all(['w0', 'w1'].map(start))
+    const names = ['w0', 'w1']
+    await db.store.insertJobs({ jobs, now })
     let killed = 0
     for (let round = 0; round < 6; round++) {
       // Kill a worker while it holds running jobs, then start a replacement.
       const victim = live.shift()!
+      const victimName = names.shift()!
       await waitFor(
         async () =>
-          (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'running'`)) > 0 ||
+          (await count(
+            `SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'running' AND attempted_by LIKE '${victimName}:%'`,
+          )) > 0 ||
           (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state <> 'succeeded'`)) === 0,
         { timeoutMs: 30_000 },
       )
@@ -50,6 +56,7 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
       await exited(victim)
       killed++
       live.push(await start(`w${round + 2}`))
+      names.push(`w${round + 2}`)
     }
     await waitFor(
       async () =>
