@@ -3,6 +3,7 @@
  * `UsageError`s that name the flag, say what is wrong and suggest the flag that was probably meant.
  */
 import { parseArgs } from 'node:util'
+import { editDistance } from '../core/domain/edit-distance.js'
 import { UsageError } from './errors.js'
 
 /** One flag of a command. */
@@ -144,17 +145,4 @@ function closest(name: string, known: readonly string[]): string | undefined {
       best = { name: candidate, distance }
   }
   return best?.name
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution))
-    }
-    previous = current
-  }
-  return previous[b.length] ?? 0
 }

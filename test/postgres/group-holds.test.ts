@@ -9,7 +9,7 @@
 import pg from 'pg'
 import { expect, it } from 'vitest'
 import { claimJobs, claimSql } from '../../src/adapters/postgres/claim.js'
-import { inReadCommitted } from '../../src/adapters/postgres/group-holds.js'
+import { inReadCommitted } from '../../src/adapters/postgres/queryable.js'
 import { rescueJobs, rescueSql } from '../../src/adapters/postgres/rescue.js'
 import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import type { NewJob } from '../../src/core/ports/store.js'

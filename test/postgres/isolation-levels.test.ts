@@ -14,7 +14,16 @@ import { sqlNames } from '../../src/adapters/postgres/sql-names.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import type { JobContext } from '../../src/core/ports/queue.js'
 import { waitFor } from '../support/wait.js'
-import { claim, databaseUrl, describePostgres, insert, newJob, T0, useStore } from './fixture.js'
+import {
+  claim,
+  databaseUrl,
+  describePostgres,
+  insert,
+  newJob,
+  type StoreFixture,
+  T0,
+  useStore,
+} from './fixture.js'
 
 /** Startup options that make every session of a pool default to REPEATABLE READ (as a database's default would). */
 const REPEATABLE_READ = '-c default_transaction_isolation=repeatable\\ read'
@@ -57,24 +66,7 @@ describePostgres('isolation levels: claims', () => {
         stores.push(store)
         return store
       }) as [PostgresStore, PostgresStore]
-      const overlaps: string[] = []
-      for (let round = 0; round < 200; round++) {
-        const group = `g${round}`
-        await insert(db.store, [
-          { groupKey: group, groupMode: 'release' },
-          { groupKey: group, groupMode: 'release', queue: 'other' },
-        ])
-        await Promise.all([
-          s1.claimJobs(claim({ queues: ['default'], workerId: 'w1', capacity: 1 })),
-          s2.claimJobs(claim({ queues: ['other'], workerId: 'w2', capacity: 1 })),
-        ])
-        const { rows } = await db.pool.query<{ group_key: string }>(
-          `SELECT group_key FROM ${db.table('jobs')} WHERE state = 'running' GROUP BY group_key HAVING count(*) > 1`,
-        )
-        overlaps.push(...rows.map((r) => r.group_key))
-        await db.pool.query(`DELETE FROM ${db.table('jobs')}`)
-      }
-      expect(overlaps).toEqual([])
+      expect(await releaseGroupOverlaps(db, s1, s2)).toEqual([])
     }, 60_000)
   }
 })
@@ -230,24 +222,7 @@ describePostgres('isolation levels: a connection string that sets the level', ()
       PostgresStore,
     ]
     try {
-      const overlaps: string[] = []
-      for (let round = 0; round < 200; round++) {
-        const group = `g${round}`
-        await insert(db.store, [
-          { groupKey: group, groupMode: 'release' },
-          { groupKey: group, groupMode: 'release', queue: 'other' },
-        ])
-        await Promise.all([
-          s1.claimJobs(claim({ queues: ['default'], workerId: 'w1', capacity: 1 })),
-          s2.claimJobs(claim({ queues: ['other'], workerId: 'w2', capacity: 1 })),
-        ])
-        const { rows } = await db.pool.query<{ group_key: string }>(
-          `SELECT group_key FROM ${db.table('jobs')} WHERE state = 'running' GROUP BY group_key HAVING count(*) > 1`,
-        )
-        overlaps.push(...rows.map((r) => r.group_key))
-        await db.pool.query(`DELETE FROM ${db.table('jobs')}`)
-      }
-      expect(overlaps).toEqual([])
+      expect(await releaseGroupOverlaps(db, s1, s2)).toEqual([])
     } finally {
       await s1.close()
       await s2.close()
@@ -472,4 +447,33 @@ function scheduleRow(name: string) {
     nextRunAt: T0 + 60_000,
     missedPolicy: 'runOnce' as const,
   }
+}
+
+/**
+ * Two stores claim a `release` group's two jobs (one per queue) at the same moment, 200 rounds;
+ * returns the groups that had both jobs running at once.
+ */
+async function releaseGroupOverlaps(
+  db: StoreFixture,
+  s1: PostgresStore,
+  s2: PostgresStore,
+): Promise<string[]> {
+  const overlaps: string[] = []
+  for (let round = 0; round < 200; round++) {
+    const group = `g${round}`
+    await insert(db.store, [
+      { groupKey: group, groupMode: 'release' },
+      { groupKey: group, groupMode: 'release', queue: 'other' },
+    ])
+    await Promise.all([
+      s1.claimJobs(claim({ queues: ['default'], workerId: 'w1', capacity: 1 })),
+      s2.claimJobs(claim({ queues: ['other'], workerId: 'w2', capacity: 1 })),
+    ])
+    const { rows } = await db.pool.query<{ group_key: string }>(
+      `SELECT group_key FROM ${db.table('jobs')} WHERE state = 'running' GROUP BY group_key HAVING count(*) > 1`,
+    )
+    overlaps.push(...rows.map((r) => r.group_key))
+    await db.pool.query(`DELETE FROM ${db.table('jobs')}`)
+  }
+  return overlaps
 }

@@ -24,9 +24,8 @@
  * index probes. Each batch is its own READ COMMITTED transaction (the release's checks need it, and a
  * stricter default would make them read a stale snapshot).
  */
-import pg from 'pg'
 import { MAX_JOB_ID, notifyWokenSql } from './dependants.js'
-import { queryRows, type SqlTarget } from './queryable.js'
+import { inReadCommitted, queryRows, type SqlTarget } from './queryable.js'
 import { fromMs, nowMs, type SqlNames } from './sql-names.js'
 
 /** How many groups with jobs set aside one statement looks at. */
@@ -111,33 +110,5 @@ export class GroupHoldsSweep {
       }
     }
     return released
-  }
-}
-
-/**
- * Runs `fn` in a READ COMMITTED transaction of its own when `target` is a pool (a checked-out
- * connection); on a connection or a caller's transaction, as it is.
- */
-export async function inReadCommitted<T>(target: SqlTarget, fn: (db: SqlTarget) => Promise<T>): Promise<T> {
-  if (!(target instanceof pg.Pool)) return fn(target)
-  const client = await target.connect()
-  // While checked out the pool does not listen for the client's errors; an unheard 'error' (the
-  // server ending the connection) would crash the process. A broken connection is discarded.
-  let broken: Error | undefined
-  const onClientError = (error: Error) => {
-    broken ??= error
-  }
-  client.on('error', onClientError)
-  let clean = false
-  try {
-    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
-    const result = await fn(client)
-    await client.query('COMMIT')
-    clean = true
-    return result
-  } finally {
-    if (!clean) await client.query('ROLLBACK').catch(() => {})
-    client.removeListener('error', onClientError)
-    client.release(clean && broken === undefined ? undefined : (broken ?? true))
   }
 }

@@ -24,35 +24,8 @@ export class ReadCommittedPool {
   constructor(readonly pool: pg.Pool) {}
 
   /** Runs `statement` at READ COMMITTED on a connection of the pool; returns its rows. */
-  async rows<R>(statement: Statement): Promise<R[]> {
-    const client = await this.pool.connect()
-    // While checked out the pool does not listen for the client's errors; an unheard 'error' (the
-    // server ending the connection) would crash the process. A broken connection is discarded.
-    let broken: Error | undefined
-    const onClientError = (error: Error) => {
-      broken ??= error
-    }
-    client.on('error', onClientError)
-    let clean = false
-    try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
-      const result = await client.query({
-        name: statement.name,
-        text: statement.text,
-        values: statement.values as unknown[],
-      })
-      await client.query('COMMIT')
-      clean = true
-      return result.rows as R[]
-    } finally {
-      if (!clean)
-        clean = await client.query('ROLLBACK').then(
-          () => true,
-          () => false,
-        )
-      client.removeListener('error', onClientError)
-      client.release(clean && broken === undefined ? undefined : (broken ?? true))
-    }
+  rows<R>(statement: Statement): Promise<R[]> {
+    return inReadCommitted(this.pool, (db) => queryRows<R>(db, statement))
   }
 
   /** `rows` for code that calls `query(text, values)` on a caller's transaction handle. */
@@ -90,4 +63,32 @@ function rowsOf<R>(result: unknown): R[] {
   throw new InvalidArgumentError(
     'The transaction handle passed as tx returned no rows: its query(text, values) must resolve to { rows: [...] } (like pg) or an array of rows.',
   )
+}
+
+/**
+ * Runs `fn` in a READ COMMITTED transaction of its own when `target` is a pool (a checked-out
+ * connection); on a connection or a caller's transaction, as it is.
+ */
+export async function inReadCommitted<T>(target: SqlTarget, fn: (db: SqlTarget) => Promise<T>): Promise<T> {
+  if (!(target instanceof pg.Pool)) return fn(target)
+  const client = await target.connect()
+  // While checked out the pool does not listen for the client's errors; an unheard 'error' (the
+  // server ending the connection) would crash the process. A broken connection is discarded.
+  let broken: Error | undefined
+  const onClientError = (error: Error) => {
+    broken ??= error
+  }
+  client.on('error', onClientError)
+  let clean = false
+  try {
+    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+    const result = await fn(client)
+    await client.query('COMMIT')
+    clean = true
+    return result
+  } finally {
+    if (!clean) await client.query('ROLLBACK').catch(() => {})
+    client.removeListener('error', onClientError)
+    client.release(clean && broken === undefined ? undefined : (broken ?? true))
+  }
 }

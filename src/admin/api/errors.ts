@@ -4,6 +4,7 @@
  * content type, schema validation). A server error says nothing of its cause; the log has it.
  */
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
+import { editDistance } from '../../core/domain/edit-distance.js'
 import { ConveyorError } from '../../core/domain/errors.js'
 import { AdminHttpError } from '../errors.js'
 
@@ -216,18 +217,4 @@ function closestName(name: string, known: readonly string[]): string | undefined
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: k, distance }
   }
   return best?.name
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions to turn `a` into `b`. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution))
-    }
-    previous = current
-  }
-  return previous[b.length] ?? 0
 }
