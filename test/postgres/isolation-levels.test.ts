@@ -423,27 +423,15 @@ describePostgres('isolation levels: queues whose handlers raise the level', () =
 })
 
 function scheduleRow(name: string) {
+  // The job template is a new job's fields without those a tick sets.
+  const { kind, payload, runAt: _runAt, scheduleName: _name, scheduleTick: _tick, ...jobTemplate } = newJob()
   return {
     name,
     expression: '* * * * *',
     timezone: 'UTC',
-    kind: 'test',
-    payload: {},
-    jobTemplate: {
-      queue: 'default',
-      priority: 0,
-      maxAttempts: 3,
-      timeoutMs: 0,
-      weight: 1,
-      uniqueKey: null,
-      groupKey: null,
-      dependsOn: [],
-      metadata: {},
-      tags: [],
-      workflowState: null,
-      backoff: null,
-      traceContext: null,
-    },
+    kind,
+    payload,
+    jobTemplate,
     nextRunAt: T0 + 60_000,
     missedPolicy: 'runOnce' as const,
   }
