@@ -7,6 +7,7 @@
  * with full durability.
  */
 import pg from 'pg'
+import { ISOLATION_SQL, queryRows, ReadCommittedPool, type SqlTarget } from './queryable.js'
 
 /**
  * Session settings of the claim pool (server-side options at connection start).
@@ -69,4 +70,26 @@ export function withoutUrlOptions(connectionString: string | undefined): {
   if (options === null) return { connectionString }
   url.searchParams.delete('options')
   return { connectionString: url.toString(), options }
+}
+
+/**
+ * Where claims run: `pool` (the claim pool, whose sessions start at READ COMMITTED), its level
+ * checked once, on the first claim, since settings a connection string forces could still override
+ * it; then each claim runs in a READ COMMITTED transaction of its own there (`ReadCommittedPool`).
+ */
+export function claimTarget(pool: pg.Pool): () => Promise<SqlTarget> {
+  let checked: Promise<SqlTarget> | null = null
+  return () => {
+    if (!checked) {
+      const check = (async () => {
+        const [row] = await queryRows<{ level: string }>(pool, { text: ISOLATION_SQL, values: [] })
+        return row?.level === 'read committed' ? pool : new ReadCommittedPool(pool)
+      })()
+      checked = check
+      check.catch(() => {
+        if (checked === check) checked = null
+      })
+    }
+    return checked
+  }
 }

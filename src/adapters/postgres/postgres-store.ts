@@ -36,7 +36,7 @@ import type {
 import { type AfterCommitWork, runAfterCommit } from './after-commit.js'
 import { claimJobs } from './claim.js'
 import { type ClaimCursorOptions, ClaimCursors, resolveClaimCursorOptions } from './claim-cursor.js'
-import { createClaimPool } from './claim-pool.js'
+import { claimTarget, createClaimPool } from './claim-pool.js'
 import { completeJobs } from './complete.js'
 import { DependantsSweep } from './dependants.js'
 import { translateError } from './errors.js'
@@ -48,7 +48,7 @@ import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
 import { failOrphans, findOrphans } from './orphans.js'
-import { queryRows, ReadCommittedPool, type SqlTarget } from './queryable.js'
+import { ISOLATION_SQL, queryRows, ReadCommittedPool, type SqlTarget } from './queryable.js'
 import { listProcesses, recordHeartbeat, rescueJobs } from './rescue.js'
 import * as schedules from './schedules.js'
 import { DEFAULT_SCHEMA, validateSchemaName } from './schema-name.js'
@@ -60,9 +60,6 @@ import { CLAIM_TIME_INDEX_WAIT_MS, TIME_INDEX_WAIT_MS, TimeIndexKeeper } from '.
 import { updateJob } from './update-job.js'
 
 export type { PostgresStoreOptions } from './store-options.js'
-
-/** The level a statement of the session runs at when it begins no transaction of its own. */
-const ISOLATION_SQL = `SELECT current_setting('transaction_isolation') AS level`
 
 /** `JobStore` on PostgreSQL with `pg`. */
 export class PostgresStore implements JobStore {
@@ -103,7 +100,8 @@ export class PostgresStore implements JobStore {
   #poolIsolation = 'read committed'
   /** The pool as it is, or each statement at READ COMMITTED when `#poolIsolation` is stricter. */
   #target: pg.Pool | ReadCommittedPool
-  #claims: Promise<SqlTarget> | null = null
+  /** Where claims run (claim-pool.ts); null without a claim pool. */
+  readonly #claimTarget: (() => Promise<SqlTarget>) | null
   readonly #timeIndex: TimeIndexKeeper
   readonly #timeIndexWaitMs: number
   #closed: Promise<void> | null = null
@@ -131,6 +129,7 @@ export class PostgresStore implements JobStore {
     this.#timeIndex = new TimeIndexKeeper(this.pool, this.#names, (error) => this.#onError?.(error))
     this.#claimPool = options.durableClaims ? null : createClaimPool(this.pool, options.onError)
     this.durableClaims = this.#claimPool === null
+    this.#claimTarget = this.#claimPool && claimTarget(this.#claimPool)
     this.#listener = new NotificationListener({
       clientConfig: (this.pool as { options?: pg.ClientConfig }).options ?? {},
       jobsChannel: this.#names.jobsChannel,
@@ -173,30 +172,9 @@ export class PostgresStore implements JobStore {
   claimJobs(params: ClaimParams): Promise<JobRecord[]> {
     return this.#run('claiming jobs', async (db) => {
       if (params.strategy === 'time') await this.#timeIndex.wait(CLAIM_TIME_INDEX_WAIT_MS)
-      const target = (await this.#claimTarget()) ?? db
+      const target = (await this.#claimTarget?.()) ?? db
       return claimJobs(target, this.#names, this.#sql.claim, params, this.#cursors)
     })
-  }
-
-  /**
-   * Where claims run: the claim pool, whose sessions start at READ COMMITTED (claim-pool.ts), checked
-   * once, since settings the connection string forces could still override it (then each claim runs
-   * in a READ COMMITTED transaction of its own there); null without a claim pool.
-   */
-  #claimTarget(): Promise<SqlTarget | null> {
-    const pool = this.#claimPool
-    if (pool === null) return Promise.resolve(null)
-    if (!this.#claims) {
-      const check = (async () => {
-        const [row] = await queryRows<{ level: string }>(pool, { text: ISOLATION_SQL, values: [] })
-        return row?.level === 'read committed' ? pool : new ReadCommittedPool(pool)
-      })()
-      this.#claims = check
-      check.catch(() => {
-        if (this.#claims === check) this.#claims = null
-      })
-    }
-    return this.#claims
   }
 
   /** Writes back many attempt outcomes in one statement (each guarded by its attempt, when given). */

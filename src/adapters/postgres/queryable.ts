@@ -13,6 +13,9 @@ export interface Statement {
   readonly values: readonly unknown[]
 }
 
+/** The level a statement of a session runs at when it begins no transaction of its own. */
+export const ISOLATION_SQL = `SELECT current_setting('transaction_isolation') AS level`
+
 /**
  * A pool whose sessions default to an isolation level above READ COMMITTED (a database's or role's
  * default), seen as one that runs each statement in a `BEGIN ISOLATION LEVEL READ COMMITTED`
