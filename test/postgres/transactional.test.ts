@@ -116,4 +116,71 @@ describePostgres('transactional enqueue', () => {
       await queue.shutdown()
     }
   })
+
+  it('refuses a pg client outside any transaction (no BEGIN: the job would commit at once), and inserts nothing', async () => {
+    const queue = createPostgresQueue({ pool: db.pool, schema: db.schema })
+    const client = await db.pool.connect()
+    try {
+      const job = defineJob<{ n: number }>({ kind: 'idle-client-as-tx' })
+      for (const call of [
+        () => queue.enqueue(job, { n: 1 }, { tx: client }),
+        () => queue.enqueueMany([{ job, payload: { n: 1 } }], { tx: client }),
+        () => withTransaction(client, () => queue.enqueue(job, { n: 1 })),
+      ]) {
+        const error = await call().then(
+          () => null,
+          (e: unknown) => e,
+        )
+        expect(error).toBeInstanceOf(InvalidOptionsError)
+        expect((error as Error).message).toContain('tx is a pg client outside any transaction')
+        expect((error as Error).message).toContain("await client.query('BEGIN')")
+      }
+      expect(await queue.listJobs()).toEqual([])
+      // The same client inside BEGIN ... COMMIT is accepted.
+      await client.query('BEGIN')
+      await queue.enqueue(job, { n: 2 }, { tx: client })
+      await client.query('COMMIT')
+      expect((await queue.listJobs()).map((j) => j.payload)).toEqual([{ n: 2 }])
+    } finally {
+      client.release()
+      await queue.shutdown()
+    }
+  })
+
+  it('refuses a pg client whose transaction has already failed, saying to roll it back', async () => {
+    const queue = createPostgresQueue({ pool: db.pool, schema: db.schema })
+    const client = await db.pool.connect()
+    try {
+      const job = defineJob<{ n: number }>({ kind: 'failed-tx' })
+      await client.query('BEGIN')
+      await expect(client.query('SELECT 1 / 0')).rejects.toThrow()
+      const error = await queue.enqueue(job, { n: 1 }, { tx: client }).then(
+        () => null,
+        (e: unknown) => e,
+      )
+      expect(error).toBeInstanceOf(InvalidOptionsError)
+      expect((error as Error).message).toContain('whose transaction has failed')
+      expect((error as Error).message).toContain('ROLLBACK')
+      await client.query('ROLLBACK')
+      expect(await queue.listJobs()).toEqual([])
+    } finally {
+      if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK')
+      client.release()
+      await queue.shutdown()
+    }
+  })
+
+  it('accepts a client whose BEGIN was sent but is still running (the check cannot know yet)', async () => {
+    const client = await db.pool.connect()
+    try {
+      const begin = client.query('BEGIN')
+      const [outcome] = await db.store.insertJobs({ jobs: [newJob()], now: T0, tx: client })
+      await begin
+      expect(await db.store.getJob({ id: outcome!.job.id })).toBeNull()
+      await client.query('COMMIT')
+      expect((await db.store.getJob({ id: outcome!.job.id }))?.state).toBe('available')
+    } finally {
+      client.release()
+    }
+  })
 })

@@ -47,6 +47,7 @@ import * as admin from './job-admin.js'
 import { JobTransaction, runInTransaction } from './job-transaction.js'
 import { assertMigrated, loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js'
 import { NotificationListener } from './notification-listener.js'
+import { assertOpenTransaction } from './open-transaction.js'
 import { failOrphans, findOrphans } from './orphans.js'
 import { ISOLATION_SQL, queryRows, ReadCommittedPool, type SqlTarget } from './queryable.js'
 import { listProcesses, recordHeartbeat, rescueJobs } from './rescue.js'
@@ -158,6 +159,7 @@ export class PostgresStore implements JobStore {
     now?: number
     tx?: TransactionHandle
   }): Promise<InsertOutcome[]> {
+    if (params.tx !== undefined) assertOpenTransaction(params.tx)
     return this.#run(
       'enqueueing jobs',
       (db) => insertJobs(db, this.#names, this.#sql.insert, params.jobs, params.now),
