@@ -246,14 +246,20 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
       named({
         name: `${prefix}orphaned_schedules`,
         help: 'Schedules with ticks to come whose queue and kind no live process serves, read at scrape time.',
-        labelNames: ['kind'] as const,
+        labelNames: ['queue', 'kind'] as const,
         registers,
         async collect() {
           const report = await orphans()
           this.reset()
-          const byKind = new Map<string, number>()
-          for (const s of report?.schedules ?? []) byKind.set(s.kind, (byKind.get(s.kind) ?? 0) + 1)
-          for (const [kind, n] of byKind) this.labels(kind).set(n)
+          // One series per (queue, kind) pair, as `orphaned_jobs`: the pair is what no process serves.
+          const byPair = new Map<string, { queue: string; kind: string; n: number }>()
+          for (const s of report?.schedules ?? []) {
+            const key = JSON.stringify([s.jobTemplate.queue, s.kind])
+            const pair = byPair.get(key) ?? { queue: s.jobTemplate.queue, kind: s.kind, n: 0 }
+            pair.n++
+            byPair.set(key, pair)
+          }
+          for (const { queue, kind, n } of byPair.values()) this.labels(queue, kind).set(n)
         },
       }),
     )

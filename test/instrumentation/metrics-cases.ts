@@ -154,7 +154,7 @@ export function metricsCases(make: MakeQueue): void {
     expect(findOrphans).toHaveBeenCalledTimes(scrapes)
     expect(body).toContain('conveyor_orphaned_jobs{queue="emails",kind="orphan-email"} 2')
     expect(body).toContain('conveyor_orphaned_jobs{queue="reports",kind="orphan-report"} 1')
-    expect(body).toContain('conveyor_orphaned_schedules{kind="orphan-report"} 1')
+    expect(body).toContain('conveyor_orphaned_schedules{queue="reports",kind="orphan-report"} 1')
   })
 
   it('counts pruned jobs', async () => {
