@@ -135,7 +135,13 @@ export interface QueueOptions {
     readonly intervalMs?: number
     readonly failAfterMs?: number | null
   }
-  /** Identifies this process in `attemptedBy` (default: random); letters, digits, `_` and `-`. */
+  /**
+   * Identifies this process in heartbeats and `attemptedBy` (default: random); letters, digits, `.`,
+   * `_` and `-`. Crash rescue goes by it, so it must be unique to each run of each process: a process
+   * restarted with its old id keeps the jobs its crashed run was running looking alive (they wait for
+   * their timeout's rescue, forever without one), and two live processes sharing one hide each
+   * other's crash. `${hostname}-${pid}` is unique; a host name alone is not.
+   */
   readonly processId?: string
   /**
    * Hooks around every enqueue call and every run, outermost first (see `Middleware`). The adapters'
@@ -286,7 +292,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
   if (orphans.failAfterMs !== null) validateOptionalInt(orphans.failAfterMs, 'orphans.failAfterMs', 1, MAX_MS)
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
-      `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works); got ${describe(o.processId)}.`,
+      `processId must be 1-128 letters, digits, '.', '_' or '-', unique to each run of each process (such as \`\${os.hostname()}-\${process.pid}\`; leave it out for a random one); got ${describe(o.processId)}.`,
     )
   return o as QueueOptions
 }
