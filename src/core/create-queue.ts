@@ -57,6 +57,11 @@ import { StorageHealthMonitor } from './runtime/storage-health-monitor.js'
 export interface CoreQueue extends Queue {
   /** The store this queue runs on. */
   readonly store: JobStore
+  /**
+   * This queue object's id in heartbeats, `attemptedBy` and `listProcesses()`: the `processId` option
+   * followed by a suffix of this run's own, or a random id.
+   */
+  readonly processId: string
   /** Runs the registered handler of `job` once on `payload`, as a worker would, without storing the job. */
   performJob<P>(
     job: JobDefinition<P>,
@@ -94,6 +99,7 @@ function assertStore(store: JobStore): void {
 class CoreQueueImpl implements CoreQueue {
   readonly store: JobStore
   readonly clock: Clock
+  readonly processId: string
   readonly #config: ResolvedConfig
   readonly #events = new EventBus()
   readonly #registry: HandlerRegistry
@@ -108,6 +114,7 @@ class CoreQueueImpl implements CoreQueue {
 
   constructor(store: JobStore, config: ResolvedConfig, isolation: IsolationHost | undefined) {
     this.store = store
+    this.processId = config.processId
     this.#registry = new HandlerRegistry(isolation)
     this.#config = config
     this.clock = config.clock

@@ -10,6 +10,7 @@ import type { CoreQueue } from './create-queue.js'
 const CORE_QUEUE_MEMBERS = {
   clock: true,
   store: true,
+  processId: true,
   enqueue: true,
   enqueueMany: true,
   schedule: true,

@@ -37,7 +37,7 @@ it('performs a job on a record of its own: id 0, the attempt asked for, attempte
     id: '0',
     attempt: 2,
     runs: 2,
-    attemptedBy: 'host-1:perform',
+    attemptedBy: `${queue.processId}:perform`,
     groupMode: 'fifo',
     groupLockTimeoutMs: null,
     errors: [],
@@ -60,7 +60,7 @@ it("records drain's heartbeat: the process is listed afterwards, with the time o
   // The drained queues (orphan checks count the kinds registered here as served in them only).
   const drainer = { queues: ['other'], capacity: 1, oversized: 'alone' }
   expect(await queue.listProcesses()).toMatchObject([
-    { id: 'host-1', lastHeartbeatAt: queue.clock.now(), workers: [drainer] },
+    { id: queue.processId, lastHeartbeatAt: queue.clock.now(), workers: [drainer] },
   ])
 })
 
@@ -75,7 +75,7 @@ it("a started queue's drain leaves the workers recorded at start(): the next hea
     const worker = { queues: ['mail'], capacity: 2, oversized: 'alone' }
     queue.clock.advance(2000) // the heartbeat interval
     await waitFor(async () => (await queue.listProcesses())[0]?.workers?.length === 1)
-    expect(await queue.listProcesses()).toMatchObject([{ id: 'host-1', workers: [worker] }])
+    expect(await queue.listProcesses()).toMatchObject([{ id: queue.processId, workers: [worker] }])
   } finally {
     await queue.shutdown()
   }
@@ -98,7 +98,7 @@ it("a started queue's drain is recorded beside its workers while it runs", async
     await queue.drain({ queues: ['default'] })
     expect(during).toMatchObject([
       {
-        id: 'host-1',
+        id: queue.processId,
         workers: [
           { queues: ['mail'], capacity: 2, oversized: 'alone' },
           { queues: ['default'], capacity: 1, oversized: 'alone' },
@@ -115,8 +115,8 @@ it("each heartbeat records the process's workers again", async () => {
   queue.register(mail, () => {})
   await queue.start()
   try {
-    // Another writer of this process's row (a second queue object with the same processId).
-    await queue.store.recordHeartbeat({ processId: 'host-1', now: queue.clock.now(), workers: [] })
+    // Another writer of this process's row.
+    await queue.store.recordHeartbeat({ processId: queue.processId, now: queue.clock.now(), workers: [] })
     expect(await queue.listProcesses()).toMatchObject([{ workers: [] }])
     queue.clock.advance(2000) // the heartbeat interval
     await waitFor(async () => ((await queue.listProcesses())[0]?.workers?.length ?? 0) > 0)
@@ -141,7 +141,7 @@ it("lists the processes heard from within maintenance's rescueAfterMs, or the de
   await without.enqueue(mail, { n: 1 })
   await without.drain()
   without.clock.advance(15_000)
-  expect(await without.listProcesses()).toMatchObject([{ id: 'host-2' }])
+  expect(await without.listProcesses()).toMatchObject([{ id: without.processId }])
   without.clock.advance(1)
   expect(await without.listProcesses()).toEqual([])
 })

@@ -16,16 +16,22 @@ const refuses = (options: unknown, message: string, extraKeys?: readonly string[
   expect(resolve).toThrow(message)
 }
 
+/** A worker id of a run of process `p1`: the option, the run's suffix, the worker's name. */
+const run = (worker: string) =>
+  expect.stringMatching(new RegExp(`^p1-[0-9a-f]{6}:${worker.replace('+', '\\+')}$`))
+
 describe('resolveConfig: values reach their roles', () => {
   it('fills every slice with the defaults', () => {
     const config = resolveConfig({ processId: 'p1' })
-    expect(config.processId).toBe('p1')
+    // Each run gets its own id: the option, then a suffix (crash rescue goes by the id).
+    expect(config.processId).toMatch(/^p1-[0-9a-f]{6}$/)
+    expect(resolveConfig({ processId: 'p1' }).processId).not.toBe(config.processId)
     expect(config.middleware).toEqual([])
     expect(config.shutdownGraceMs).toBe(DEFAULTS.shutdownGraceMs)
     expect(config.scheduler).toEqual(DEFAULTS.scheduler)
     const dm = DEFAULTS.maintenance
     expect(config.maintenance).toEqual({
-      processId: 'p1',
+      processId: config.processId,
       heartbeatIntervalMs: dm.heartbeatIntervalMs,
       rescueAfterMs: dm.rescueAfterMs,
       rescueIntervalMs: dm.rescueIntervalMs,
@@ -39,7 +45,7 @@ describe('resolveConfig: values reach their roles', () => {
     expect(config.workers(['a', 'b'])).toEqual([
       {
         settings: {
-          id: 'p1:default',
+          id: `${config.processId}:default`,
           queues: ['a', 'b'],
           capacity: DEFAULTS.worker.concurrency,
           oversized: 'alone',
@@ -90,7 +96,7 @@ describe('resolveConfig: values reach their roles', () => {
     })
     expect(config.drain).toEqual({
       strategy: DEFAULTS.worker.strategy,
-      workerId: 'p1:drain',
+      workerId: `${config.processId}:drain`,
       missedToleranceMs: 13,
       heartbeatIntervalMs: 15,
       rescueAfterMs: 17,
@@ -158,12 +164,12 @@ describe('resolveConfig: values reach their roles', () => {
       ],
     }).workers([])
     expect(workers[0]).toMatchObject({
-      settings: { id: 'p1:w', pollIntervalMs: 5, prefetch: AUTO_PREFETCH.base },
+      settings: { id: run('w'), pollIntervalMs: 5, prefetch: AUTO_PREFETCH.base },
       transactional: true,
       isolation: 'thread',
     })
     expect(workers[1]).toMatchObject({
-      settings: { id: 'p1:b+c', capacity: 3, oversized: 'refuse', strategy: 'time', pollIntervalMs: 50 },
+      settings: { id: run('b+c'), capacity: 3, oversized: 'refuse', strategy: 'time', pollIntervalMs: 50 },
       transactional: false,
       isolation: null,
     })
@@ -175,7 +181,7 @@ describe('resolveConfig: values reach their roles', () => {
       queues: { mail: { concurrency: 2, strategy: 'time' } },
     }).workers(['ignored'])
     expect(workers.map((w) => w.settings)).toMatchObject([
-      { id: 'p1:mail', queues: ['mail'], capacity: 2, strategy: 'time' },
+      { id: run('mail'), queues: ['mail'], capacity: 2, strategy: 'time' },
     ])
   })
 })

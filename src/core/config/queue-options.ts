@@ -136,11 +136,11 @@ export interface QueueOptions {
     readonly failAfterMs?: number | null
   }
   /**
-   * Identifies this process in heartbeats and `attemptedBy` (default: random); letters, digits, `.`,
-   * `_` and `-`. Crash rescue goes by it, so it must be unique to each run of each process: a process
-   * restarted with its old id keeps the jobs its crashed run was running looking alive (they wait for
-   * their timeout's rescue, forever without one), and two live processes sharing one hide each
-   * other's crash. `${hostname}-${pid}` is unique; a host name alone is not.
+   * A readable prefix of this process's id in heartbeats and `attemptedBy` (default: a random id);
+   * letters, digits, `.`, `_` and `-`, such as a host name. Each queue object adds a random suffix
+   * (`web-1` runs as `web-1-3f9a2c`): crash rescue goes by the id, so a process restarted under the
+   * same name must not keep its crashed run's running jobs looking alive, and two live processes
+   * given one name must not hide each other's crash.
    */
   readonly processId?: string
   /**
@@ -292,7 +292,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
   if (orphans.failAfterMs !== null) validateOptionalInt(orphans.failAfterMs, 'orphans.failAfterMs', 1, MAX_MS)
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
-      `processId must be 1-128 letters, digits, '.', '_' or '-', unique to each run of each process (such as \`\${os.hostname()}-\${process.pid}\`; leave it out for a random one); got ${describe(o.processId)}.`,
+      `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works: each run adds a suffix of its own); got ${describe(o.processId)}.`,
     )
   return o as QueueOptions
 }

@@ -77,7 +77,12 @@ export function resolveConfig(
   adapter: AdapterDefaults & { readonly extraKeys?: readonly string[] } = {},
 ): ResolvedConfig {
   const options = validateQueueOptions(input, adapter.extraKeys)
-  const processId = options.processId ?? randomUUID().slice(0, 8)
+  // Crash rescue tells runs apart by this id: a run that reused its crashed predecessor's id would
+  // keep that run's running jobs looking alive. The option is a readable prefix; each run adds a suffix.
+  const processId =
+    options.processId === undefined
+      ? randomUUID().slice(0, 8)
+      : `${options.processId}-${randomUUID().slice(0, 6)}`
   const m = options.maintenance ?? {}
   const dm = DEFAULTS.maintenance
   const maintenance: MaintenanceSettings = {

@@ -174,7 +174,8 @@ export default function eventCases(factory: HarnessFactory): void {
       const r = await h.queue.enqueue(task, { outcome: 'ok' })
       await h.queue.start()
       await waitFor(() => claimed.length > 0)
-      expect(claimed[0]).toMatchObject({ workerId: 'p7:default', jobs: [{ id: r.id }] })
+      expect(h.queue.processId).toMatch(/^p7-[0-9a-f]{6}$/)
+      expect(claimed[0]).toMatchObject({ workerId: `${h.queue.processId}:default`, jobs: [{ id: r.id }] })
     })
 
     it('prune emits pruned once per pass with the count and the cut-off', async () => {

@@ -49,6 +49,39 @@ export default function failoverCases(factory: HarnessFactory): void {
       expect(done.errors[0]!.at).toBeGreaterThanOrEqual(claimedAt + 2000 + 5000)
     })
 
+    it('a process restarted with the processId of its crashed run rescues the jobs that run was running', async () => {
+      // The crashed run: it heartbeat and claimed the job as "host" (the id a run of this process had
+      // before runs got a suffix), then died. Its job has no timeout, so only a silent process frees it.
+      const h = await open({
+        processId: 'host',
+        maintenance: { heartbeatIntervalMs: 1000, rescueIntervalMs: 1000, rescueAfterMs: 5000 },
+      })
+      const untimed = defineJob<{ n: number }>({ kind: 'restart-task' })
+      const runs: string[] = []
+      h.queue.register(untimed, (_payload, ctx) => {
+        runs.push(`${ctx.attempt}`)
+      })
+      const { id } = await h.queue.enqueue(untimed, { n: 1 })
+      const claimedAt = h.clock.now()
+      await h.queue.store.recordHeartbeat({ processId: 'host', now: claimedAt })
+      const [claimed] = await h.queue.store.claimJobs({
+        queues: ['default'],
+        kinds: [untimed.kind],
+        capacity: 1,
+        strategy: 'priority',
+        workerId: 'host:default',
+        now: claimedAt,
+      })
+      expect(claimed?.id).toBe(id)
+      // The restart, with the same processId option: its heartbeats must not keep the dead run alive.
+      await h.queue.start()
+      await waitWhileTicking(h, async () => (await job(h, id)).state === 'succeeded')
+      const done = await job(h, id)
+      expect(runs).toEqual(['2'])
+      expect(done.errors).toEqual([expect.objectContaining({ attempt: 1, name: 'WorkerDied' })])
+      expect(done.attemptedBy).toMatch(/^host-[0-9a-f]{6}:default$/)
+    })
+
     it('maintenance.timeoutRescueMarginMs is validated', async () => {
       await expect(open({ maintenance: { timeoutRescueMarginMs: -1 } })).rejects.toThrow(
         /maintenance.timeoutRescueMarginMs must be an integer from 0/,
