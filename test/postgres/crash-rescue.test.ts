@@ -47,7 +47,7 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
       await waitFor(
         async () =>
           (await count(
-            `SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'running' AND attempted_by LIKE '${victimName}:%'`,
+            `SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'running' AND attempted_by LIKE '${victimName}-%'`,
           )) > 0 ||
           (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state <> 'succeeded'`)) === 0,
         { timeoutMs: 30_000 },
@@ -75,6 +75,39 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
       `SELECT count(*)::int AS n FROM ${db.everyJob} WHERE errors @> '[{"name": "WorkerDied"}]'`,
     )
     expect(rescued).toBeGreaterThan(0)
+  })
+
+  it('rescues the running jobs of a worker killed and restarted at once under the same processId', {
+    timeout: 120_000,
+  }, async () => {
+    await db.pool.query(
+      `CREATE TABLE IF NOT EXISTS "${db.schema}".runs (id serial PRIMARY KEY, job_id bigint NOT NULL, worker text NOT NULL, attempt int NOT NULL)`,
+    )
+    await db.pool.query(`TRUNCATE "${db.schema}".runs`)
+    const first = await start('same-host')
+    const now = Date.now()
+    // No timeout: only the silence of the killed run's id can free them.
+    const jobs = Array.from({ length: 4 }, (_, i) =>
+      newJob({ kind: 'crash-work', payload: { i, ms: 1500 }, runAt: now, maxAttempts: 20 }),
+    )
+    await db.store.insertJobs({ jobs, now })
+    await waitFor(
+      async () =>
+        (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'running'`)) === 4,
+      { timeoutMs: 30_000 },
+    )
+    first.kill('SIGKILL')
+    await exited(first)
+    await start('same-host')
+    await waitFor(
+      async () =>
+        (await count(`SELECT count(*)::int AS n FROM ${db.everyJob} WHERE state = 'succeeded'`)) === 4,
+      { timeoutMs: 60_000, message: "the killed run's jobs to be rescued and run by its replacement" },
+    )
+    const died = await count(
+      `SELECT count(*)::int AS n FROM ${db.everyJob} WHERE errors @> '[{"name": "WorkerDied", "attempt": 1}]'`,
+    )
+    expect(died).toBe(4)
   })
 
   it('fails a job that keeps killing its worker after max attempts instead of looping', {

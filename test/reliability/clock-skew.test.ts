@@ -118,7 +118,7 @@ describePostgres('clock skew: processes a minute ahead and behind share one data
         async () =>
           (
             await rows(
-              `SELECT 1 FROM ${jobs} WHERE id = ANY($1::bigint[]) AND state = 'running' AND attempted_by LIKE 'ahead:%'`,
+              `SELECT 1 FROM ${jobs} WHERE id = ANY($1::bigint[]) AND state = 'running' AND attempted_by LIKE 'ahead-%'`,
               [holdIds],
             )
           ).length > 0,
@@ -129,7 +129,7 @@ describePostgres('clock skew: processes a minute ahead and behind share one data
         `SELECT round(date_part('epoch', clock_timestamp()) * 1000)::float8 AS killed`,
       )) as [{ killed: number }]
       const [{ beat }] = (await rows<{ beat: number }>(
-        `SELECT round(date_part('epoch', last_heartbeat_at) * 1000)::float8 AS beat FROM ${s}.processes WHERE id = 'ahead'`,
+        `SELECT round(date_part('epoch', last_heartbeat_at) * 1000)::float8 AS beat FROM ${s}.processes WHERE id LIKE 'ahead-%'`,
       )) as [{ beat: number }]
       // Rescued within 20 s: the process behind, judging by its own clock, would wait a minute more.
       const rescued = await waitFor(

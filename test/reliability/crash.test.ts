@@ -97,7 +97,7 @@ describePostgres('crash safety: worker processes killed by SIGKILL at chosen poi
       waitFor(
         async () =>
           (await count(
-            `SELECT count(*)::int AS n FROM ${jobs} WHERE state = 'running' AND split_part(attempted_by, ':', 1) = $1`,
+            `SELECT count(*)::int AS n FROM ${jobs} WHERE state = 'running' AND split_part(attempted_by, ':', 1) LIKE $1 || '-%'`,
             [name],
           )) === 0,
         { timeoutMs: 60_000, message: `jobs of ${name} to be rescued` },
@@ -118,7 +118,7 @@ describePostgres('crash safety: worker processes killed by SIGKILL at chosen poi
         await waitFor(
           async () =>
             (await count(
-              `SELECT count(*)::int AS n FROM ${jobs} WHERE state = 'running' AND split_part(attempted_by, ':', 1) = $1`,
+              `SELECT count(*)::int AS n FROM ${jobs} WHERE state = 'running' AND split_part(attempted_by, ':', 1) LIKE $1 || '-%'`,
               [victim.name],
             )) > 0,
           { timeoutMs: 60_000, message: `${victim.name} to run jobs` },

@@ -212,7 +212,7 @@ async function runSoak(db: StoreFixture, config: SoakConfig, children: ChildProc
       `SELECT ${config.retentionMs === null ? 'n_live_tup' : `(SELECT count(*) FROM ${db.everyJob})`}::int AS rows,
          pg_total_relation_size(relid)::bigint AS bytes,
          (SELECT (extract(epoch FROM max(clock_timestamp() - last_heartbeat_at)) * 1000)::float8
-          FROM "${schema}".processes WHERE id = ANY($2::text[])) AS heartbeat_age
+          FROM "${schema}".processes WHERE substring(id FROM '^(.*)-[0-9a-f]{6}$') = ANY($2::text[])) AS heartbeat_age
        FROM pg_stat_user_tables WHERE relid = $1::regclass`,
       [`"${schema}".jobs`, names],
     )
