@@ -132,7 +132,7 @@ export function metricsCases(make: MakeQueue): void {
     expect(stats).toHaveBeenCalledTimes(2)
   })
 
-  it('gauges orphaned jobs by queue and kind, and orphaned schedules by kind, with one findOrphans() per scrape', async () => {
+  it('gauges orphaned jobs and orphaned schedules by queue and kind, with one findOrphans() per scrape', async () => {
     // Kinds of their own: a drain in an earlier case recorded a heartbeat with the shared kinds.
     const unsent = defineJob<{ to: string }>({ kind: 'orphan-email', queue: 'emails' })
     const unbuilt = defineJob<{ id: number }>({ kind: 'orphan-report', queue: 'reports' })
@@ -144,6 +144,8 @@ export function metricsCases(make: MakeQueue): void {
     await queue.enqueue(unsent, { to: 'b@example.com' })
     await queue.enqueue(unbuilt, { id: 1 })
     await queue.schedule('@every 1 hour', unbuilt, { id: 2 }, { name: 'hourly' })
+    await queue.schedule('@every 2 hours', unbuilt, { id: 3 }, { name: 'two-hourly' })
+    await queue.schedule('@every 1 day', unbuilt, { id: 4 }, { name: 'daily-elsewhere', queue: 'archive' })
     // On a real clock, jobs enqueued "now" are due once the store's clock reaches their run time.
     let scrapes = 0
     const body = await waitFor(async () => {
@@ -154,7 +156,8 @@ export function metricsCases(make: MakeQueue): void {
     expect(findOrphans).toHaveBeenCalledTimes(scrapes)
     expect(body).toContain('conveyor_orphaned_jobs{queue="emails",kind="orphan-email"} 2')
     expect(body).toContain('conveyor_orphaned_jobs{queue="reports",kind="orphan-report"} 1')
-    expect(body).toContain('conveyor_orphaned_schedules{queue="reports",kind="orphan-report"} 1')
+    expect(body).toContain('conveyor_orphaned_schedules{queue="reports",kind="orphan-report"} 2')
+    expect(body).toContain('conveyor_orphaned_schedules{queue="archive",kind="orphan-report"} 1')
   })
 
   it('counts pruned jobs', async () => {

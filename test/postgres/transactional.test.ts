@@ -135,6 +135,9 @@ describePostgres('transactional enqueue', () => {
         expect((error as Error).message).toContain('tx is a pg client outside any transaction')
         expect((error as Error).message).toContain("await client.query('BEGIN')")
       }
+      // The store reports it as a rejection too, never a synchronous throw.
+      const call = db.store.insertJobs({ jobs: [newJob()], now: T0, tx: client })
+      await expect(call).rejects.toThrow(InvalidOptionsError)
       expect(await queue.listJobs()).toEqual([])
       // The same client inside BEGIN ... COMMIT is accepted.
       await client.query('BEGIN')

@@ -91,6 +91,14 @@ it('beats at its interval while running jobs, the interval itself included', asy
   expect(t.beats).toEqual([0, 100, 200])
 })
 
+it('beats at its interval while one long job runs, so the job never looks abandoned to a rescue', async () => {
+  const t = setup({ runMs: () => 350 })
+  await t.insert(1)
+  await t.drain()
+  expect(t.ran).toHaveLength(1)
+  expect(t.beats).toEqual([0, 100, 200, 300])
+})
+
 it('beats once for quick jobs', async () => {
   const t = setup({ runMs: () => 1 })
   await t.insert(3)

@@ -124,6 +124,16 @@ describe('resolveConfig: values reach their roles', () => {
     expect(on.maintenance).not.toBeNull()
   })
 
+  it('derives the suffix from the name and the time on a manual clock, so tests see the same ids on every run', () => {
+    const at = (ms: number) => resolveConfig({ processId: 'p1', clock: new ManualClock(ms) }).processId
+    expect(at(1000)).toMatch(/^p1-[0-9a-f]{6}$/)
+    expect(at(1000)).toBe(at(1000))
+    expect(at(1001)).not.toBe(at(1000))
+    expect(resolveConfig({ processId: 'p2', clock: new ManualClock(1000) }).processId).not.toBe(
+      at(1000).replace('p1', 'p2'),
+    )
+  })
+
   it('makes an 8-character process id when none is given', () => {
     expect(resolveConfig({}).processId).toMatch(/^[0-9a-f]{8}$/)
   })

@@ -1,6 +1,6 @@
 /**
  * The check that a caller's `tx` is inside an open transaction, where the client can tell: a `pg`
- * client (8.12 and later) reports the status the server sent with its last ReadyForQuery. A client
+ * client (8.21 and later) reports the status the server sent with its last ReadyForQuery. A client
  * outside any transaction would commit the enqueue at once, whatever happens to the caller's work
  * (the same mistake as passing a pool); one whose transaction failed would only get PostgreSQL's
  * "current transaction is aborted". Handles that report nothing (ORM adapters, handles of a job's own
@@ -21,7 +21,13 @@ interface PgClientState {
 export function assertOpenTransaction(tx: TransactionHandle): void {
   const client = tx as TransactionHandle & PgClientState
   if (typeof client.getTransactionStatus !== 'function') return
-  const status = client.getTransactionStatus()
+  let status: string | null
+  try {
+    status = client.getTransactionStatus()
+  } catch {
+    // pg.native's client asks pg-native, which has no such method before 3.8: status unknown.
+    return
+  }
   if (status !== 'I' && status !== 'E') return
   // A BEGIN sent without awaiting it is still queued or running: the status is the one before it.
   const busy =

@@ -159,10 +159,12 @@ export class PostgresStore implements JobStore {
     now?: number
     tx?: TransactionHandle
   }): Promise<InsertOutcome[]> {
-    if (params.tx !== undefined) assertOpenTransaction(params.tx)
     return this.#run(
       'enqueueing jobs',
-      (db) => insertJobs(db, this.#names, this.#sql.insert, params.jobs, params.now),
+      (db) => {
+        if (params.tx !== undefined) assertOpenTransaction(params.tx)
+        return insertJobs(db, this.#names, this.#sql.insert, params.jobs, params.now)
+      },
       params.tx,
     )
   }

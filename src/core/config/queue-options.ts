@@ -140,7 +140,10 @@ export interface QueueOptions {
    * letters, digits, `.`, `_` and `-`, such as a host name. Each queue object adds a random suffix
    * (`web-1` runs as `web-1-3f9a2c`): crash rescue goes by the id, so a process restarted under the
    * same name must not keep its crashed run's running jobs looking alive, and two live processes
-   * given one name must not hide each other's crash.
+   * given one name must not hide each other's crash. The suffix is random on a real-time clock and
+   * derived from the name and the time on a `ManualClock`, so tests see the same ids on every run.
+   * Each queue object that heartbeats has a row of its own in the process list (PostgreSQL forgets
+   * a row a day after its last heartbeat).
    */
   readonly processId?: string
   /**
@@ -292,7 +295,7 @@ export function validateQueueOptions(options: unknown, extraKeys: readonly strin
   if (orphans.failAfterMs !== null) validateOptionalInt(orphans.failAfterMs, 'orphans.failAfterMs', 1, MAX_MS)
   if (o.processId !== undefined && (typeof o.processId !== 'string' || !PROCESS_ID.test(o.processId)))
     throw new InvalidArgumentError(
-      `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works: each run adds a suffix of its own); got ${describe(o.processId)}.`,
+      `processId must be 1-128 letters, digits, '.', '_' or '-' (a host name works: each queue object adds a suffix of its own); got ${describe(o.processId)}.`,
     )
   return o as QueueOptions
 }

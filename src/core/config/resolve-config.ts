@@ -3,7 +3,7 @@
  * role (executor, workers, scheduler, maintenance, drain, shutdown), so each role receives only what
  * it uses and nothing downstream validates or defaults an option again.
  */
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { AUTO_PREFETCH, DEFAULTS } from '../defaults.js'
 import { resolveBackoff } from '../domain/backoff.js'
 import { InvalidArgumentError } from '../domain/errors.js'
@@ -69,6 +69,22 @@ export interface AdapterDefaults {
 }
 
 /**
+ * This queue object's process id. Crash rescue tells runs apart by it: a run that reused its crashed
+ * predecessor's id would keep that run's running jobs looking alive. So the `processId` option is a
+ * readable prefix and each queue object adds a suffix: random on a real-time clock; on a manual
+ * clock (tests) derived from the name and the clock's time, so a test's ids (and the screenshots
+ * made from them) are the same on every run.
+ */
+function runProcessId(name: string | undefined, clock: Clock): string {
+  if (name === undefined) return randomUUID().slice(0, 8)
+  const suffix =
+    clock.realTime === true
+      ? randomUUID().slice(0, 6)
+      : createHash('sha256').update(`${name}@${clock.now()}`).digest('hex').slice(0, 6)
+  return `${name}-${suffix}`
+}
+
+/**
  * Validates `options` (throwing `InvalidArgumentError` naming the field; `extraKeys` are the
  * adapter's own options) and resolves them with `DEFAULTS` and the adapter's defaults.
  */
@@ -77,12 +93,8 @@ export function resolveConfig(
   adapter: AdapterDefaults & { readonly extraKeys?: readonly string[] } = {},
 ): ResolvedConfig {
   const options = validateQueueOptions(input, adapter.extraKeys)
-  // Crash rescue tells runs apart by this id: a run that reused its crashed predecessor's id would
-  // keep that run's running jobs looking alive. The option is a readable prefix; each run adds a suffix.
-  const processId =
-    options.processId === undefined
-      ? randomUUID().slice(0, 8)
-      : `${options.processId}-${randomUUID().slice(0, 6)}`
+  const clock = options.clock ?? adapter.clock?.() ?? createSystemClock()
+  const processId = runProcessId(options.processId, clock)
   const m = options.maintenance ?? {}
   const dm = DEFAULTS.maintenance
   const maintenance: MaintenanceSettings = {
@@ -105,7 +117,7 @@ export function resolveConfig(
   const strategy = options.strategy ?? DEFAULTS.worker.strategy
   const prefetch = options.prefetch ?? adapter.prefetch ?? DEFAULTS.worker.prefetch
   return {
-    clock: options.clock ?? adapter.clock?.() ?? createSystemClock(),
+    clock,
     processId,
     executor: {
       random: options.random ?? Math.random,

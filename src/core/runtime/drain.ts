@@ -13,7 +13,7 @@ import {
 } from '../domain/validation.js'
 import { reportOrphans } from '../maintenance/orphan-checker.js'
 import { fireDueSchedules } from '../maintenance/schedule-service.js'
-import { type Clock, storeNow } from '../ports/clock.js'
+import { type Clock, storeNow, type TimerHandle } from '../ports/clock.js'
 import type { DrainOptions, DrainResult } from '../ports/queue.js'
 import type { JobStore, PollStrategy } from '../ports/store.js'
 import { AbortHandle } from './abort-handle.js'
@@ -83,6 +83,28 @@ async function drainDue(
     lastBeat = clock.now()
     await deps.heartbeat(queues)
   }
+  // A job that runs longer than `rescueAfterMs` must not look abandoned: beat on a timer while it
+  // runs (a queue object that drains without start() has no other heartbeat).
+  const beatingWhile = async <T>(work: () => Promise<T>): Promise<T> => {
+    const pending: { timer: TimerHandle | null } = { timer: null }
+    const arm = () => {
+      pending.timer = clock.setTimeout(
+        () => {
+          const beaten = beat()
+          arm()
+          // Reported, not thrown: the job goes on, and the next beat tries again.
+          beaten.catch((error: unknown) => deps.events.emit('error', { error, during: 'heartbeat' }))
+        },
+        Math.max(1, lastBeat + deps.heartbeatIntervalMs - clock.now()),
+      )
+    }
+    arm()
+    try {
+      return await work()
+    } finally {
+      pending.timer?.cancel()
+    }
+  }
   while (counts.total < limit && registry.kinds.length > 0) {
     await beat()
     const jobs = await store.claimJobs({
@@ -110,10 +132,10 @@ async function drainDue(
         break
       }
       await beat()
-      const outcome = await deps.runner.run(jobs[i]!, new AbortHandle(), {
-        batched: false,
-        transactional: false,
-      })
+      const job = jobs[i]!
+      const outcome = await beatingWhile(() =>
+        deps.runner.run(job, new AbortHandle(), { batched: false, transactional: false }),
+      )
       counts.total++
       if (outcome.outcome === 'retry') counts.retried++
       else counts[outcome.outcome]++

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { defineJob } from '../../../src/core/domain/job-definition.js'
+import { waitFor } from '../../support/wait.js'
 import type { Harness, HarnessFactory } from '../harness.js'
 import { T0 } from '../harness.js'
 import { expectError, job, useHarness } from '../helpers.js'
@@ -20,6 +21,35 @@ function record(h: Harness): number[] {
 export default function drainCases(factory: HarnessFactory): void {
   describe('drain', () => {
     const open = useHarness(factory)
+
+    it('keeps its heartbeat while a job runs longer than rescueAfterMs, so no rescue takes the job', async () => {
+      const h = await open({ maintenance: { heartbeatIntervalMs: 1000, rescueAfterMs: 5000 } })
+      const slow = defineJob<{ n: number }>({ kind: 'slow-drained' })
+      const runs: number[] = []
+      let release: (() => void) | undefined
+      h.queue.register(slow, async (_payload, ctx) => {
+        runs.push(ctx.attempt)
+        await new Promise<void>((resolve) => {
+          release = resolve
+        })
+      })
+      const { id } = await h.queue.enqueue(slow, { n: 1 })
+      const draining = h.queue.drain()
+      await waitFor(() => release !== undefined)
+      // Three times rescueAfterMs of the clock pass while the handler runs; each second brings a beat.
+      for (let second = 0; second < 15; second++) {
+        h.clock.advance(1000)
+        const now = h.clock.now()
+        await waitFor(async () => (await h.queue.listProcesses()).some((p) => p.lastHeartbeatAt === now))
+      }
+      expect(await h.queue.store.rescueJobs({ now: h.clock.now(), staleAfterMs: 5000, limit: 10 })).toEqual(
+        [],
+      )
+      expect((await job(h, id)).state).toBe('running')
+      release!()
+      expect(await draining).toMatchObject({ succeeded: 1, total: 1 })
+      expect(runs).toEqual([1])
+    })
 
     it('returns zero counts when nothing is queued', async () => {
       const h = await open()
