@@ -262,6 +262,9 @@ class CoreQueueImpl implements CoreQueue {
         runner: this.#runner,
         ...this.#config.drain,
         heartbeat: async (queues) => {
+          // A drain's handler may outlive shutdown (which does not wait for drains): no beats on a
+          // closed store.
+          if (this.#lifecycle.closed) return
           // The drain is recorded as one more worker of this process while it runs (beside the
           // started workers, if any): orphan checks count its kinds as served in these queues.
           drains(queues)

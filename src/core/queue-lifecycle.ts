@@ -110,6 +110,11 @@ export class QueueLifecycle {
    * finish, calls still work): a store that opened its own pool has ended it, and the database is not
    * to blame for a call to a queue that was shut down.
    */
+  /** True once shutdown has closed the store. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
   assertOpen(method: string): void {
     if (this.#closed) throw shutDownError(method)
   }

@@ -17,10 +17,18 @@ import { HandlerRegistry } from '../../src/core/runtime/handler-registry.js'
 import type { JobRunner, RunMode } from '../../src/core/runtime/job-runner.js'
 import { ScheduleRegistrar } from '../../src/core/runtime/schedule-registrar.js'
 import { newJobBuilder } from '../support/new-job.js'
+import { nextTurn } from '../support/wait.js'
 
 const mail = defineJob<{ n: number }>({ kind: 'mail', queue: 'mail' })
 
-function setup(options: { register?: boolean; runMs?: (job: JobRecord) => number } = {}) {
+function setup(
+  options: {
+    register?: boolean
+    runMs?: (job: JobRecord) => number
+    /** Each job's time passes in steps of this many ms, with a turn of the event loop after each. */
+    stepMs?: number
+  } = {},
+) {
   const clock = new ManualClock(0)
   const store = new MemoryStore({ clock })
   const registry = new HandlerRegistry()
@@ -38,7 +46,13 @@ function setup(options: { register?: boolean; runMs?: (job: JobRecord) => number
     run: async (job: JobRecord, _abort: unknown, mode: RunMode): Promise<AttemptOutcome> => {
       ran.push(job.id)
       modes.push(mode)
-      clock.advance(options.runMs?.(job) ?? 0)
+      const runMs = options.runMs?.(job) ?? 0
+      if (options.stepMs === undefined) clock.advance(runMs)
+      else
+        for (let ms = 0; ms < runMs; ms += options.stepMs) {
+          clock.advance(Math.min(options.stepMs, runMs - ms))
+          await nextTurn()
+        }
       await store.completeJobs({
         completions: [{ id: job.id, outcome: 'succeeded', attempt: job.attempt }],
         now: clock.now(),
@@ -92,11 +106,29 @@ it('beats at its interval while running jobs, the interval itself included', asy
 })
 
 it('beats at its interval while one long job runs, so the job never looks abandoned to a rescue', async () => {
-  const t = setup({ runMs: () => 350 })
+  const t = setup({ runMs: () => 350, stepMs: 50 })
   await t.insert(1)
   await t.drain()
   expect(t.ran).toHaveLength(1)
   expect(t.beats).toEqual([0, 100, 200, 300])
+  expect(t.clock.pendingTimers).toBe(0)
+})
+
+it('ticks once per interval while a beat is in flight, however far the clock jumps', async () => {
+  const t = setup({ runMs: () => 86_400_000 })
+  await t.insert(1)
+  await t.drain()
+  expect(t.beats).toEqual([0, 100, 86_400_000])
+  expect(t.clock.pendingTimers).toBe(0)
+})
+
+it('starts no second beat while one is still in flight, and waits for it before going on', async () => {
+  const t = setup({ runMs: () => 350 })
+  await t.insert(1)
+  await t.drain()
+  // The job's 350 ms pass in one step: the beat at 100 has not settled when 200 and 300 come.
+  expect(t.beats).toEqual([0, 100, 350])
+  expect(t.clock.pendingTimers).toBe(0)
 })
 
 it('beats once for quick jobs', async () => {

@@ -124,13 +124,14 @@ describe('resolveConfig: values reach their roles', () => {
     expect(on.maintenance).not.toBeNull()
   })
 
-  it('derives the suffix from the name and the time on a manual clock, so tests see the same ids on every run', () => {
-    const at = (ms: number) => resolveConfig({ processId: 'p1', clock: new ManualClock(ms) }).processId
-    expect(at(1000)).toMatch(/^p1-[0-9a-f]{6}$/)
-    expect(at(1000)).toBe(at(1000))
-    expect(at(1001)).not.toBe(at(1000))
-    expect(resolveConfig({ processId: 'p2', clock: new ManualClock(1000) }).processId).not.toBe(
-      at(1000).replace('p1', 'p2'),
+  it('draws the suffix from the random option when one is given, so tests see the same ids on every run', () => {
+    expect(resolveConfig({ processId: 'p1', random: () => 0.5 }).processId).toBe('p1-800000')
+    expect(resolveConfig({ processId: 'p1', random: () => 0 }).processId).toBe('p1-000000')
+    expect(resolveConfig({ processId: 'p1', random: () => 0.999_999_99 }).processId).toBe('p1-ffffff')
+    // Without it, and on a manual clock alike, every queue object gets a suffix of its own.
+    const clock = new ManualClock(1000)
+    expect(resolveConfig({ processId: 'p1', clock }).processId).not.toBe(
+      resolveConfig({ processId: 'p1', clock }).processId,
     )
   })
 

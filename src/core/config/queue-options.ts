@@ -140,8 +140,9 @@ export interface QueueOptions {
    * letters, digits, `.`, `_` and `-`, such as a host name. Each queue object adds a random suffix
    * (`web-1` runs as `web-1-3f9a2c`): crash rescue goes by the id, so a process restarted under the
    * same name must not keep its crashed run's running jobs looking alive, and two live processes
-   * given one name must not hide each other's crash. The suffix is random on a real-time clock and
-   * derived from the name and the time on a `ManualClock`, so tests see the same ids on every run.
+   * given one name must not hide each other's crash. The suffix comes from the `random` option when
+   * one is given (a test that fixes `random` sees the same ids on every run; two queue objects with
+   * one name and a fixed `random` then share an id), else from `crypto.randomUUID()`.
    * Each queue object that heartbeats has a row of its own in the process list (PostgreSQL forgets
    * a row a day after its last heartbeat).
    */

@@ -3,7 +3,7 @@
  * role (executor, workers, scheduler, maintenance, drain, shutdown), so each role receives only what
  * it uses and nothing downstream validates or defaults an option again.
  */
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { AUTO_PREFETCH, DEFAULTS } from '../defaults.js'
 import { resolveBackoff } from '../domain/backoff.js'
 import { InvalidArgumentError } from '../domain/errors.js'
@@ -71,30 +71,28 @@ export interface AdapterDefaults {
 /**
  * This queue object's process id. Crash rescue tells runs apart by it: a run that reused its crashed
  * predecessor's id would keep that run's running jobs looking alive. So the `processId` option is a
- * readable prefix and each queue object adds a suffix: random on a real-time clock; on a manual
- * clock (tests) derived from the name and the clock's time, so a test's ids (and the screenshots
- * made from them) are the same on every run.
+ * readable prefix and each queue object adds a random suffix, drawn from the `random` option when one
+ * is given (a test that fixes it gets the same ids on every run, and the admin screenshots with them).
  */
-function runProcessId(name: string | undefined, clock: Clock): string {
+function runProcessId(name: string | undefined, random: (() => number) | undefined): string {
   if (name === undefined) return randomUUID().slice(0, 8)
   const suffix =
-    clock.realTime === true
+    random === undefined
       ? randomUUID().slice(0, 6)
-      : createHash('sha256').update(`${name}@${clock.now()}`).digest('hex').slice(0, 6)
+      : Math.floor(random() * 0x1000000)
+          .toString(16)
+          .padStart(6, '0')
+          .slice(-6)
   return `${name}-${suffix}`
 }
 
-/**
- * Validates `options` (throwing `InvalidArgumentError` naming the field; `extraKeys` are the
- * adapter's own options) and resolves them with `DEFAULTS` and the adapter's defaults.
- */
 export function resolveConfig(
   input: unknown,
   adapter: AdapterDefaults & { readonly extraKeys?: readonly string[] } = {},
 ): ResolvedConfig {
   const options = validateQueueOptions(input, adapter.extraKeys)
   const clock = options.clock ?? adapter.clock?.() ?? createSystemClock()
-  const processId = runProcessId(options.processId, clock)
+  const processId = runProcessId(options.processId, options.random)
   const m = options.maintenance ?? {}
   const dm = DEFAULTS.maintenance
   const maintenance: MaintenanceSettings = {

@@ -86,6 +86,9 @@ export class ManualClock implements Clock {
     return {
       cancel: () => {
         timer.cancelled = true
+        // Dropped at once, so code that arms and cancels a timer per job leaves none behind.
+        const at = this.#timers.indexOf(timer)
+        if (at >= 0) this.#timers.splice(at, 1)
       },
     }
   }

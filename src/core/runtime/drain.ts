@@ -86,23 +86,47 @@ async function drainDue(
   // A job that runs longer than `rescueAfterMs` must not look abandoned: beat on a timer while it
   // runs (a queue object that drains without start() has no other heartbeat).
   const beatingWhile = async <T>(work: () => Promise<T>): Promise<T> => {
-    const pending: { timer: TimerHandle | null } = { timer: null }
-    const arm = () => {
-      pending.timer = clock.setTimeout(
-        () => {
-          const beaten = beat()
-          arm()
-          // Reported, not thrown: the job goes on, and the next beat tries again.
-          beaten.catch((error: unknown) => deps.events.emit('error', { error, during: 'heartbeat' }))
-        },
-        Math.max(1, lastBeat + deps.heartbeatIntervalMs - clock.now()),
-      )
+    const pending = {
+      timer: null as TimerHandle | null,
+      beat: null as Promise<void> | null,
+      /** A tick came while a beat was in flight: beat again once it settles. */
+      again: false,
+      done: false,
     }
-    arm()
+    // One beat at a time: a slow heartbeat is not joined by more (they would queue for the pool and
+    // could land out of order); a tick meanwhile is kept for when it settles.
+    const tick = () => {
+      if (pending.beat !== null) {
+        pending.again = true
+        return
+      }
+      pending.beat = beat()
+        // Reported, not thrown: the job goes on, and the next beat tries again.
+        .catch((error: unknown) => deps.events.emit('error', { error, during: 'heartbeat' }))
+        .finally(() => {
+          pending.beat = null
+          if (pending.again && !pending.done) {
+            pending.again = false
+            tick()
+          }
+        })
+    }
+    const arm = (ms: number) => {
+      pending.timer = clock.setTimeout(() => {
+        tick()
+        // A full interval from this tick (from the last beat, a beat still in flight would make
+        // every following millisecond a tick).
+        arm(deps.heartbeatIntervalMs)
+      }, ms)
+    }
+    arm(Math.max(1, lastBeat + deps.heartbeatIntervalMs - clock.now()))
     try {
       return await work()
     } finally {
+      pending.done = true
       pending.timer?.cancel()
+      // A beat still in flight ends before the drain goes on (or returns).
+      while (pending.beat !== null) await pending.beat
     }
   }
   while (counts.total < limit && registry.kinds.length > 0) {
