@@ -11,7 +11,7 @@ import { createQueue } from '../../src/core/create-queue.js'
 import { InvalidArgumentError } from '../../src/core/domain/errors.js'
 import type { JobRecord } from '../../src/core/domain/job.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
-import { waitFor } from '../support/wait.js'
+import { nextTurn, waitFor } from '../support/wait.js'
 
 const mail = defineJob<{ n: number }>({ kind: 'mail' })
 
@@ -181,4 +181,29 @@ it("holds the store's cancel feed only while a drain runs", async () => {
   await queue.drain()
   expect(during).toEqual([1])
   expect(subscribed).toBe(0)
+})
+
+it("a drain's handler that outlives shutdown beats no more on the closed store, and reports no errors for it", async () => {
+  const queue = createMemoryQueue({ processId: 'host-1', maintenance: { heartbeatIntervalMs: 1000 } })
+  const errors: unknown[] = []
+  queue.on('error', (e) => errors.push(e))
+  let release: (() => void) | undefined
+  queue.register(mail, () => new Promise<void>((resolve) => (release = resolve)))
+  await queue.enqueue(mail, { n: 1 })
+  const draining = queue.drain()
+  await waitFor(() => release !== undefined)
+  const beatAt = async () =>
+    (await queue.store.listProcesses({ now: queue.clock.now(), liveWithinMs: 3_600_000 }))[0]?.lastHeartbeatAt
+  queue.clock.advance(1000)
+  await waitFor(async () => (await beatAt()) === queue.clock.now())
+  await queue.shutdown({ graceMs: 0 })
+  const last = await beatAt()
+  for (let second = 0; second < 5; second++) {
+    queue.clock.advance(1000)
+    await nextTurn()
+  }
+  expect(await beatAt()).toBe(last)
+  expect(errors).toEqual([])
+  release!()
+  await draining
 })
