@@ -1,6 +1,7 @@
 /**
  * What Conveyor's features cost in its claim and completion, on its own table (issue 19: is it the
- * statements or the table?). `npm run bench:shapes -- [--jobs 50000] [--rounds 2] [--out PATH]`
+ * statements or the table?). `npm run bench:shapes -- [--jobs 50000] [--rounds 2] [--out PATH]` ($BENCH_DATABASE_URL or the
+ * local server)
  *
  * On a fresh database migrated by this checkout, one connection claims `jobs` jobs in claims of 100,
  * each followed by its completion, timing each statement from the client, in two shapes, alternating
@@ -23,11 +24,11 @@ import { migrate } from '../src/adapters/postgres/migrate.js'
 import { sqlNames } from '../src/adapters/postgres/sql-names.js'
 import { storeStatements } from '../src/adapters/postgres/statements.js'
 import { resolveNewJob } from '../src/core/domain/enqueue-options.js'
-import { DatabaseFactory } from './lib/resources.js'
+import { positiveArg, stringArg } from './lib/args.js'
+import { benchDatabases } from './lib/resources.js'
 import { runScript } from './lib/script.js'
 import { noopJob } from './systems/conveyor.js'
 
-const USAGE = 'Usage: npm run bench:shapes -- [--jobs N] [--rounds N] [--out PATH] [--postgres URL]'
 const PER_CLAIM = 100
 const SHAPES = ['adapter', 'raw-shaped'] as const
 
@@ -35,47 +36,14 @@ function log(message: string): void {
   process.stderr.write(`[shapes ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
 }
 
-interface Options {
-  readonly jobs: number
-  readonly rounds: number
-  readonly out: string
-  readonly postgresUrl: string
-}
-
-function parse(argv: readonly string[]): Options {
-  const values = new Map<string, string>()
-  const args = argv[0] === '--' ? argv.slice(1) : argv
-  for (let k = 0; k < args.length; k += 2) {
-    const key = args[k]!
-    if (!['--jobs', '--rounds', '--out', '--postgres'].includes(key) || args[k + 1] === undefined)
-      throw new Error(USAGE)
-    values.set(key.slice(2), args[k + 1]!)
-  }
-  const int = (name: string, fallback: number, min: number) => {
-    const n = Number(values.get(name) ?? fallback)
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}\n${USAGE}`)
-    return n
-  }
-  return {
-    jobs: int('jobs', 50_000, PER_CLAIM),
-    rounds: int('rounds', 2, 1),
-    out: values.get('out') ?? 'bench/results/statement-shapes.json',
-    postgresUrl:
-      values.get('postgres') ??
-      process.env.BENCH_DATABASE_URL ??
-      'postgres://postgres@127.0.0.1:5432/postgres',
-  }
-}
-
 async function main(): Promise<number> {
-  let options: Options
-  try {
-    options = parse(process.argv.slice(2))
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`)
-    return 2
+  const options = {
+    jobs: Math.max(PER_CLAIM, Math.round(positiveArg('jobs', 50_000))),
+    rounds: Math.round(positiveArg('rounds', 2)),
+    out: stringArg('out', 'bench/results/statement-shapes.json'),
   }
-  const databases = new DatabaseFactory(options.postgresUrl)
+  const databases = await benchDatabases()
+  if (!databases) return 3
   const results: Record<string, { claimUsPerJob: number[]; completeUsPerJob: number[] }> = {}
   try {
     const db = await databases.create('shapes')
@@ -164,10 +132,7 @@ async function main(): Promise<number> {
     await databases.dropAll()
   }
   await mkdir(dirname(options.out), { recursive: true })
-  await writeFile(
-    options.out,
-    `${JSON.stringify({ options: { ...options, postgresUrl: undefined }, results }, null, 2)}\n`,
-  )
+  await writeFile(options.out, `${JSON.stringify({ options, results }, null, 2)}\n`)
   log(`wrote ${options.out}`)
   return 0
 }

@@ -125,6 +125,15 @@ export function positiveArg(name: string, fallback: number, argv: readonly strin
   return value
 }
 
+/** A string given as `--name value` to a stand-alone bench script, or `fallback` when absent. */
+export function stringArg(name: string, fallback: string, argv: readonly string[] = process.argv): string {
+  const at = argv.indexOf(`--${name}`)
+  if (at < 0) return fallback
+  const value = argv[at + 1]
+  if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`)
+  return value
+}
+
 /** One of `choices` given as `--name value` to a stand-alone bench script, or `fallback` when absent. */
 export function choiceArg<const C extends string>(
   name: string,

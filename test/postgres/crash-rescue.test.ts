@@ -16,6 +16,13 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
     return child
   }
   const count = async (sql: string): Promise<number> => (await db.pool.query(sql)).rows[0].n
+  /** The table where crash-worker.ts records each committed run of a `crash-work` job, empty. */
+  const emptyRunsTable = async () => {
+    await db.pool.query(
+      `CREATE TABLE IF NOT EXISTS "${db.schema}".runs (id serial PRIMARY KEY, job_id bigint NOT NULL, worker text NOT NULL, attempt int NOT NULL)`,
+    )
+    await db.pool.query(`TRUNCATE "${db.schema}".runs`)
+  }
 
   afterEach(async () => {
     await stopAll(children)
@@ -25,10 +32,7 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
   it('loses no job and commits exactly one successful run per job across repeated SIGKILLs', {
     timeout: 120_000,
   }, async () => {
-    await db.pool.query(
-      `CREATE TABLE IF NOT EXISTS "${db.schema}".runs (id serial PRIMARY KEY, job_id bigint NOT NULL, worker text NOT NULL, attempt int NOT NULL)`,
-    )
-    await db.pool.query(`TRUNCATE "${db.schema}".runs`)
+    await emptyRunsTable()
     const N = 200
     const now = Date.now()
     const jobs = Array.from({ length: N }, (_, i) =>
@@ -80,10 +84,7 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
   it('rescues the running jobs of a worker killed and restarted at once under the same processId', {
     timeout: 120_000,
   }, async () => {
-    await db.pool.query(
-      `CREATE TABLE IF NOT EXISTS "${db.schema}".runs (id serial PRIMARY KEY, job_id bigint NOT NULL, worker text NOT NULL, attempt int NOT NULL)`,
-    )
-    await db.pool.query(`TRUNCATE "${db.schema}".runs`)
+    await emptyRunsTable()
     const first = await start('same-host')
     const now = Date.now()
     // No timeout: only the silence of the killed run's id can free them.
@@ -113,10 +114,7 @@ describePostgres('crash safety with real processes killed by SIGKILL', () => {
   it('fails a job that keeps killing its worker after max attempts instead of looping', {
     timeout: 120_000,
   }, async () => {
-    await db.pool.query(
-      `CREATE TABLE IF NOT EXISTS "${db.schema}".runs (id serial PRIMARY KEY, job_id bigint NOT NULL, worker text NOT NULL, attempt int NOT NULL)`,
-    )
-    await db.pool.query(`TRUNCATE "${db.schema}".runs`)
+    await emptyRunsTable()
     const now = Date.now()
     const [poison] = await db.store.insertJobs({
       jobs: [newJob({ kind: 'poison', payload: { i: 0 }, runAt: now, maxAttempts: 3 })],
