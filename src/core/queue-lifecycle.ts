@@ -110,13 +110,13 @@ export class QueueLifecycle {
    * finish, calls still work): a store that opened its own pool has ended it, and the database is not
    * to blame for a call to a queue that was shut down.
    */
+  assertOpen(method: string): void {
+    if (this.#closed) throw shutDownError(method)
+  }
+
   /** True once shutdown has closed the store. */
   get closed(): boolean {
     return this.#closed
-  }
-
-  assertOpen(method: string): void {
-    if (this.#closed) throw shutDownError(method)
   }
 
   /** Starts workers, maintenance and the scheduler; a second call returns the first call's promise. */

@@ -252,14 +252,7 @@ export function createMetrics(options: MetricsOptions): QueueMetrics {
           const report = await orphans()
           this.reset()
           // One series per (queue, kind) pair, as `orphaned_jobs`: the pair is what no process serves.
-          const byPair = new Map<string, { queue: string; kind: string; n: number }>()
-          for (const s of report?.schedules ?? []) {
-            const key = JSON.stringify([s.jobTemplate.queue, s.kind])
-            const pair = byPair.get(key) ?? { queue: s.jobTemplate.queue, kind: s.kind, n: 0 }
-            pair.n++
-            byPair.set(key, pair)
-          }
-          for (const { queue, kind, n } of byPair.values()) this.labels(queue, kind).set(n)
+          for (const s of report?.schedules ?? []) this.inc({ queue: s.jobTemplate.queue, kind: s.kind })
         },
       }),
     )

@@ -86,12 +86,15 @@ function runProcessId(name: string | undefined, random: (() => number) | undefin
   return `${name}-${suffix}`
 }
 
+/**
+ * Validates `options` (throwing `InvalidArgumentError` naming the field; `extraKeys` are the
+ * adapter's own options) and resolves them with `DEFAULTS` and the adapter's defaults.
+ */
 export function resolveConfig(
   input: unknown,
   adapter: AdapterDefaults & { readonly extraKeys?: readonly string[] } = {},
 ): ResolvedConfig {
   const options = validateQueueOptions(input, adapter.extraKeys)
-  const clock = options.clock ?? adapter.clock?.() ?? createSystemClock()
   const processId = runProcessId(options.processId, options.random)
   const m = options.maintenance ?? {}
   const dm = DEFAULTS.maintenance
@@ -115,7 +118,7 @@ export function resolveConfig(
   const strategy = options.strategy ?? DEFAULTS.worker.strategy
   const prefetch = options.prefetch ?? adapter.prefetch ?? DEFAULTS.worker.prefetch
   return {
-    clock,
+    clock: options.clock ?? adapter.clock?.() ?? createSystemClock(),
     processId,
     executor: {
       random: options.random ?? Math.random,
