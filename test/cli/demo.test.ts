@@ -65,7 +65,7 @@ describe('conveyor demo on the embedded PostgreSQL', { timeout: 120_000 }, () =>
       expect(busy.code).toBe(1)
       expect(busy.stderr).toMatch(/is in use by process \d+/)
 
-      expect(await demo.stop('SIGINT')).toBe(0)
+      expect(await demo.stop('SIGINT', 60_000)).toBe(0)
       expect(demo.stdout()).toContain('Received SIGINT')
       expect(demo.stdout()).toMatch(/^Stopped\.$/m)
     } finally {
@@ -142,7 +142,7 @@ describe('conveyor demo on the embedded PostgreSQL', { timeout: 120_000 }, () =>
       await demo.waitForOutput(/^Found \d+ jobs from an earlier run\.$/m, 60_000)
       await demo.waitForOutput(ADMIN_URL)
       expect(demo.stdout()).not.toContain('applied 001_initial')
-      expect(await demo.stop('SIGTERM')).toBe(0)
+      expect(await demo.stop('SIGTERM', 60_000)).toBe(0)
     } finally {
       demo.kill()
     }
@@ -170,7 +170,7 @@ describeServer('conveyor demo on a PostgreSQL server', { timeout: 60_000 }, () =
       expect(demo.stdout()).toContain(`schema "${schema.schema}"`)
       expect(demo.stdout()).not.toContain('embedded')
       await demo.waitForOutput(PROCESSED)
-      expect(await demo.stop('SIGINT')).toBe(0)
+      expect(await demo.stop('SIGINT', 60_000)).toBe(0)
     } finally {
       demo.kill()
     }
