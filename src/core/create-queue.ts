@@ -40,7 +40,7 @@ import type {
 } from './ports/store.js'
 import { QueueLifecycle } from './queue-lifecycle.js'
 import { Completer } from './runtime/completer.js'
-import { drainJobs } from './runtime/drain.js'
+import { type DrainStop, drainJobs } from './runtime/drain.js'
 import { JobEnqueuer } from './runtime/enqueuer.js'
 import type { ExecutorDeps } from './runtime/executor.js'
 import { HandlerRegistry } from './runtime/handler-registry.js'
@@ -233,18 +233,20 @@ class CoreQueueImpl implements CoreQueue {
 
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
     this.#lifecycle.assertOpen('drain')
-    const release = this.#lifecycle.useCancelFeed()
-    try {
-      return await this.#drain(options)
-    } finally {
-      release()
-    }
+    return this.#lifecycle.runDrain(async (stop) => {
+      const release = this.#lifecycle.useCancelFeed()
+      try {
+        return await this.#drain(options, stop)
+      } finally {
+        release()
+      }
+    })
   }
 
-  async #drain(options: DrainOptions): Promise<DrainResult> {
+  async #drain(options: DrainOptions, stop: DrainStop): Promise<DrainResult> {
     let endDrain: (() => void) | undefined
     try {
-      return await this.#drainJobs(options, (queues) => {
+      return await this.#drainJobs(options, stop, (queues) => {
         endDrain ??= this.#lifecycle.beginDrain(queues)
       })
     } finally {
@@ -252,7 +254,11 @@ class CoreQueueImpl implements CoreQueue {
     }
   }
 
-  #drainJobs(options: DrainOptions, drains: (queues: readonly string[]) => void): Promise<DrainResult> {
+  #drainJobs(
+    options: DrainOptions,
+    stop: DrainStop,
+    drains: (queues: readonly string[]) => void,
+  ): Promise<DrainResult> {
     return drainJobs(
       {
         store: this.store,
@@ -261,9 +267,9 @@ class CoreQueueImpl implements CoreQueue {
         registry: this.#registry,
         runner: this.#runner,
         ...this.#config.drain,
+        stop,
         heartbeat: async (queues) => {
-          // A drain's handler may outlive shutdown (which does not wait for drains): no beats on a
-          // closed store.
+          // Shutdown waits for drains before it closes the store; this is a guard all the same.
           if (this.#lifecycle.closed) return
           // The drain is recorded as one more worker of this process while it runs (beside the
           // started workers, if any): orphan checks count its kinds as served in these queues.

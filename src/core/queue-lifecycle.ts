@@ -9,10 +9,11 @@ import type { EventBus } from './domain/events.js'
 import { validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
-import { type Clock, storeNow } from './ports/clock.js'
+import { type Clock, storeNow, type TimerHandle } from './ports/clock.js'
 import type { ShutdownOptions } from './ports/queue.js'
 import type { JobStore, ProcessWorker } from './ports/store.js'
 import type { Completer } from './runtime/completer.js'
+import { DrainStop } from './runtime/drain.js'
 import type { HandlerRegistry } from './runtime/handler-registry.js'
 import type { IsolationHost } from './runtime/isolation/isolation-host.js'
 import type { JobRunner, RunMode } from './runtime/job-runner.js'
@@ -55,6 +56,8 @@ export class QueueLifecycle {
   #workerRecords: readonly ProcessWorker[] = []
   /** The queues of each drain running now, each recorded as one more worker (`recordedWorkers`). */
   readonly #drains = new Set<{ readonly queues: readonly string[] }>()
+  /** The drains running now, which shutdown stops and waits for (`runDrain`). */
+  readonly #runningDrains = new Set<{ readonly stop: DrainStop; readonly done: Promise<unknown> }>()
 
   constructor(deps: QueueLifecycleDeps) {
     this.#deps = deps
@@ -90,6 +93,49 @@ export class QueueLifecycle {
     const drain = { queues }
     this.#drains.add(drain)
     return () => this.#drains.delete(drain)
+  }
+
+  /**
+   * Runs a drain that shutdown can stop (`DrainStop`) and waits for; refused with `LifecycleError`
+   * once shutdown has begun (a drain started then would run jobs the shutdown does not wait for).
+   */
+  async runDrain<T>(drain: (stop: DrainStop) => Promise<T>): Promise<T> {
+    if (this.#shutdownPromise)
+      throw new LifecycleError(
+        'drain(): this queue is being shut down, so it starts no more jobs; drain before shutdown(), or create a new queue.',
+      )
+    const stop = new DrainStop()
+    const done = drain(stop)
+    const entry = { stop, done: done.catch(() => undefined) }
+    this.#runningDrains.add(entry)
+    try {
+      return await done
+    } finally {
+      this.#runningDrains.delete(entry)
+    }
+  }
+
+  /**
+   * Stops the running drains: they start no more jobs; a job still running after `graceMs` (on the
+   * clock) is aborted with `ShutdownAbortError`, so it is returned to the queue. Waits for them.
+   */
+  async #stopDrains(graceMs: number): Promise<void> {
+    const drains = [...this.#runningDrains]
+    if (drains.length === 0) return
+    for (const d of drains) d.stop.stop()
+    const all = () => Promise.all(drains.map((d) => d.done))
+    let timer: TimerHandle | undefined
+    // No grace: abort at once (a zero-ms timer of a manual clock would wait for the clock to move).
+    const expired = new Promise<'expired'>((resolve) => {
+      if (graceMs === 0) resolve('expired')
+      else timer = this.#deps.clock.setTimeout(() => resolve('expired'), graceMs)
+    })
+    const result = await Promise.race([all().then(() => 'done' as const), expired])
+    timer?.cancel()
+    if (result === 'expired') {
+      for (const d of drains) d.stop.abort()
+      await all()
+    }
   }
 
   /**
@@ -194,7 +240,10 @@ export class QueueLifecycle {
     for (const w of this.#workers) w.wake()
   }
 
-  /** Stops everything, waiting up to the grace period for running jobs; a second call returns the first's promise. */
+  /**
+   * Stops everything (workers, running drains, maintenance, the scheduler), waiting up to the grace
+   * period for running jobs; a second call returns the first's promise.
+   */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (this.#shutdownPromise) return this.#shutdownPromise
     const { config, completer, isolation, store } = this.#deps
@@ -218,6 +267,7 @@ export class QueueLifecycle {
         this.#scheduler?.stop(),
         this.#maintenance?.stop(),
         ...this.#workers.map((w) => w.stop(grace)),
+        this.#stopDrains(grace),
       ])
       await completer.idle()
       await isolation?.close()

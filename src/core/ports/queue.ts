@@ -162,8 +162,13 @@ export interface DrainResult {
   readonly failed: number
   readonly cancelled: number
   readonly snoozed: number
-  /** Attempts run in all. */
+  /** Attempts run in all (an attempt aborted by shutdown is not one: its job went back unattempted). */
   readonly total: number
+  /**
+   * True when `shutdown()` stopped the drain before it ran out of due jobs: it started no job after
+   * shutdown began, and a job still running when the grace period ended was returned to the queue.
+   */
+  readonly stopped: boolean
 }
 
 /** Outcome of one attempt, as `performJob` reports it. */

@@ -1,9 +1,11 @@
 /**
  * Drain: run due jobs in this process, one at a time, with the registered handlers, writing each
- * outcome before the next job starts. Used by tests (memory) and scripts (any adapter).
+ * outcome before the next job starts. Used by tests (memory) and scripts (any adapter). Shutdown
+ * stops a drain through its `DrainStop` (no more claims or starts; the running attempt aborted once
+ * the grace period ends) and waits for it.
  */
 
-import { InvalidArgumentError } from '../domain/errors.js'
+import { InvalidArgumentError, ShutdownAbortError } from '../domain/errors.js'
 import type { EventBus } from '../domain/events.js'
 import {
   validateName,
@@ -23,6 +25,40 @@ import type { JobRunner } from './job-runner.js'
 /** Drain claims jobs in batches of up to this much weight (the largest weight a job may have). */
 const DRAIN_BATCH_WEIGHT = 10_000
 
+/**
+ * How shutdown stops a drain: `stop()` lets the running attempt finish but starts and claims no
+ * more jobs; `abort()` also aborts the running attempt with `ShutdownAbortError`, so its job is
+ * returned to the queue without counting the attempt.
+ */
+export class DrainStop {
+  #stopping = false
+  #aborted = false
+  #running: AbortHandle | null = null
+
+  /** True once shutdown asked the drain to stop. */
+  get stopping(): boolean {
+    return this.#stopping
+  }
+
+  /** No more claims or starts; the running attempt goes on. */
+  stop(): void {
+    this.#stopping = true
+  }
+
+  /** Stops, and aborts the running attempt (the grace period is over). */
+  abort(): void {
+    this.#stopping = true
+    this.#aborted = true
+    this.#running?.abort(new ShutdownAbortError())
+  }
+
+  /** The drain runs `abort` (null between attempts); aborted at once if `abort()` came first. */
+  running(abort: AbortHandle | null): void {
+    this.#running = abort
+    if (abort && this.#aborted) abort.abort(new ShutdownAbortError())
+  }
+}
+
 /** What drain works with. */
 export interface DrainDeps {
   readonly store: JobStore
@@ -41,6 +77,8 @@ export interface DrainDeps {
   readonly heartbeatIntervalMs: number
   /** A process silent this long no longer serves its kinds (the orphan report at the end). */
   readonly rescueAfterMs: number
+  /** Lets shutdown stop this drain (none: it runs until no due job is left). */
+  readonly stop?: DrainStop
 }
 
 /**
@@ -55,6 +93,8 @@ export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise
     ...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)]),
   ]
   const counts = await drainDue(deps, options, queues)
+  // A drain stopped by shutdown did not run out of jobs: nothing to report, and the store is closing.
+  if (counts.stopped) return counts
   await reportOrphans(deps.store, deps.events, {
     now: deps.clock.now(),
     staleAfterMs: deps.rescueAfterMs,
@@ -71,12 +111,20 @@ async function drainDue(
   const { store, clock, registry } = deps
   const limit =
     validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
-  const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0 }
+  const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0, stopped: false }
+  const stop = deps.stop ?? new DrainStop()
+  const stopped = () => {
+    counts.stopped = stop.stopping
+    return counts.stopped
+  }
   const fire = () => fireDueSchedules(store, deps.events, clock.now(), deps.missedToleranceMs)
   await fire()
   // Without recursion, jobs enqueued while draining (ids above the newest now) are left alone.
   const newest = options.recursive ? undefined : (await store.listJobs({ filter: {}, limit: 1 }))[0]?.id
-  if (!options.recursive && newest === undefined) return counts
+  if (!options.recursive && newest === undefined) {
+    stopped()
+    return counts
+  }
   let lastBeat = Number.NEGATIVE_INFINITY
   const beat = async () => {
     if (clock.now() - lastBeat < deps.heartbeatIntervalMs) return
@@ -129,7 +177,7 @@ async function drainDue(
       while (pending.beat !== null) await pending.beat
     }
   }
-  while (counts.total < limit && registry.kinds.length > 0) {
+  while (counts.total < limit && registry.kinds.length > 0 && !stopped()) {
     await beat()
     const jobs = await store.claimJobs({
       queues,
@@ -148,7 +196,8 @@ async function drainDue(
       break
     }
     for (let i = 0; i < jobs.length; i++) {
-      if (counts.total >= limit) {
+      // Past the limit, or shutdown began: the rest of the batch goes back unattempted.
+      if (counts.total >= limit || stopped()) {
         const rest = jobs
           .slice(i)
           .map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt }))
@@ -157,9 +206,15 @@ async function drainDue(
       }
       await beat()
       const job = jobs[i]!
+      const abort = new AbortHandle()
+      stop.running(abort)
       const outcome = await beatingWhile(() =>
-        deps.runner.run(job, new AbortHandle(), { batched: false, transactional: false }),
+        deps.runner
+          .run(job, abort, { batched: false, transactional: false })
+          .finally(() => stop.running(null)),
       )
+      // Aborted by shutdown: the job went back to the queue and its attempt does not count.
+      if (outcome.outcome === 'retry' && outcome.error instanceof ShutdownAbortError) continue
       counts.total++
       if (outcome.outcome === 'retry') counts.retried++
       else counts[outcome.outcome]++

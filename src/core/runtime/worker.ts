@@ -176,8 +176,10 @@ export class Worker {
     if (this.#running.size === 0) return
     const all = () => Promise.all([...this.#running.values()].map((r) => r.done))
     let timer: TimerHandle | undefined
+    // No grace: abort at once (a zero-ms timer of a manual clock would wait for the clock to move).
     const expired = new Promise<'expired'>((resolve) => {
-      timer = this.#deps.clock.setTimeout(() => resolve('expired'), graceMs)
+      if (graceMs === 0) resolve('expired')
+      else timer = this.#deps.clock.setTimeout(() => resolve('expired'), graceMs)
     })
     const result = await Promise.race([all().then(() => 'done' as const), expired])
     timer?.cancel()

@@ -61,6 +61,7 @@ export default function drainCases(factory: HarnessFactory): void {
         cancelled: 0,
         snoozed: 0,
         total: 0,
+        stopped: false,
       })
     })
 
@@ -83,6 +84,7 @@ export default function drainCases(factory: HarnessFactory): void {
         cancelled: 1,
         snoozed: 1,
         total: 6,
+        stopped: false,
       })
     })
 

@@ -198,6 +198,21 @@ export default function lifecycleCases(factory: HarnessFactory): void {
         })
       })
 
+      it('with graceMs 0, aborts running jobs at once and returns them (the clock need not move)', async () => {
+        const h = await open()
+        let signal: AbortSignal | undefined
+        h.queue.register(task, (_p, ctx) => {
+          signal = ctx.signal
+          return untilAborted(ctx.signal)
+        })
+        const r = await h.queue.enqueue(task, { n: 1 })
+        await h.queue.start()
+        await waitFor(() => signal)
+        await h.queue.shutdown({ graceMs: 0 })
+        expect((signal!.reason as { code?: string }).code).toBe('SHUTDOWN')
+        expect(await job(h, r.id)).toMatchObject({ state: 'available', attempt: 0 })
+      })
+
       it('returns a job whose handler ignores the abort after the grace period', async () => {
         const h = await open()
         const hold = gate()
@@ -244,6 +259,91 @@ export default function lifecycleCases(factory: HarnessFactory): void {
         await stopping
         expect(started).toEqual([1])
         expect((await job(h, late.id)).state).toBe('available')
+      })
+
+      it('waits for a drain: its running job finishes within the grace period, it starts no more, and it says it was stopped', async () => {
+        const h = await open()
+        const hold = gate()
+        const started: number[] = []
+        h.queue.register(task, async ({ n }) => {
+          started.push(n)
+          if (n === 1) await hold.wait()
+        })
+        const [first, second, third] = await h.queue.enqueueMany(
+          [1, 2, 3].map((n) => ({ job: task, payload: { n } })),
+        )
+        const draining = h.queue.drain()
+        await waitFor(() => started.length === 1)
+        let finished = false
+        const stopping = h.queue.shutdown({ graceMs: 10_000 }).then(() => {
+          finished = true
+        })
+        await settle()
+        expect(finished).toBe(false)
+        hold.open()
+        await stopping
+        expect(await draining).toEqual({
+          succeeded: 1,
+          retried: 0,
+          failed: 0,
+          cancelled: 0,
+          snoozed: 0,
+          total: 1,
+          stopped: true,
+        })
+        expect(started).toEqual([1])
+        expect((await job(h, first!.id)).state).toBe('succeeded')
+        for (const r of [second!, third!])
+          expect(await job(h, r.id)).toMatchObject({ state: 'available', attempt: 0, errors: [] })
+      })
+
+      it('aborts a drained job still running after the grace period and returns it, its attempt not counted', async () => {
+        const h = await open()
+        let signal: AbortSignal | undefined
+        h.queue.register(task, (_p, ctx) => {
+          signal = ctx.signal
+          return untilAborted(ctx.signal)
+        })
+        const r = await h.queue.enqueue(task, { n: 1 })
+        const draining = h.queue.drain()
+        await waitFor(() => signal)
+        let finished = false
+        const stopping = h.queue.shutdown({ graceMs: 5000 }).then(() => {
+          finished = true
+        })
+        await settle()
+        expect(signal!.aborted).toBe(false)
+        await waitFor(() => {
+          h.clock.advance(1000)
+          return finished
+        })
+        await stopping
+        expect((signal!.reason as { code?: string }).code).toBe('SHUTDOWN')
+        expect(await draining).toMatchObject({ retried: 0, total: 0, stopped: true })
+        expect(await job(h, r.id)).toMatchObject({
+          state: 'available',
+          attempt: 0,
+          errors: [],
+          finishedAt: null,
+        })
+      })
+
+      it('refuses a drain once shutdown has begun, with LIFECYCLE', async () => {
+        const h = await open()
+        const hold = gate()
+        let started = false
+        h.queue.register(task, async () => {
+          started = true
+          await hold.wait()
+        })
+        await h.queue.enqueue(task, { n: 1 })
+        const draining = h.queue.drain()
+        await waitFor(() => started)
+        const stopping = h.queue.shutdown({ graceMs: 60_000 })
+        await expectError(() => h.queue.drain(), 'LIFECYCLE', 'shut down')
+        hold.open()
+        await stopping
+        await draining
       })
 
       it('leaves waiting jobs untouched', async () => {
