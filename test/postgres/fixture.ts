@@ -50,7 +50,9 @@ export interface StoreFixture {
   readonly pool: pg.Pool
   readonly schema: string
   /** `"schema".table`, for assertions in SQL. */
-  table(name: 'jobs' | 'job_history' | 'queues' | 'schedules' | 'migrations' | 'job_dependants'): string
+  table(
+    name: 'jobs' | 'job_history' | 'queues' | 'schedules' | 'migrations' | 'job_dependants' | 'processes',
+  ): string
   /**
    * A view of every job row, unfinished (`jobs`) or finished (`job_history`), for assertions that
    * read jobs in any state (created by the fixture, not by a migration).

@@ -9,6 +9,10 @@
  * loses track of a job shows up here as a job one store runs and the other does not (it found 016's
  * case: a `release` group's end released one job, so the workers of its other queues found none).
  *
+ * Claims are made by two processes (`p1`, `p2`), which heartbeat when the history says so; a rescue
+ * judges running jobs by their process's last heartbeat (a process that never beat is dead at once)
+ * and, sometimes, by their timeouts, so the two stores must agree on whose jobs a crash strands.
+ *
  * Each history ends with a drain: time moves on and every claimable job is claimed (each queue on its
  * own, then both) and succeeds, until neither store claims anything, so a job stuck in one store (set
  * aside and never released, a dependant never woken) is found even when the random part never claims
@@ -42,6 +46,8 @@ interface JobSpec {
   readonly delayMs: 0 | 2_000
   readonly weight: 1 | 2
   readonly maxAttempts: 1 | 2 | 3
+  /** A job timeout (0: none), which a rescue with a timeout margin judges. */
+  readonly timeoutMs: 0 | 2_000
   readonly unique: boolean
   /** Depends on the job this many inserts back (when there is one). */
   readonly dependsBack: number | null
@@ -57,6 +63,8 @@ type Op =
       readonly kinds: 'test' | 'other' | 'both'
       /** Refuse jobs heavier than the capacity (a worker with `oversized: 'refuse'`). */
       readonly refuse: boolean
+      /** The process whose worker claims. */
+      readonly process: Process
     }
   | {
       readonly op: 'complete'
@@ -70,9 +78,13 @@ type Op =
       readonly priority: 0 | 1 | null
       readonly delayMs: number | null
     }
-  | { readonly op: 'rescue' }
+  | { readonly op: 'rescue'; readonly staleAfterMs: 1_000 | 3_000; readonly timeoutMarginMs: number | null }
+  | { readonly op: 'beat'; readonly process: Process }
   | { readonly op: 'queue'; readonly queue: 'q1' | 'q2'; readonly paused: boolean }
   | { readonly op: 'tick'; readonly ms: number }
+
+type Process = 'p1' | 'p2'
+const process: fc.Arbitrary<Process> = fc.constantFrom('p1', 'p2')
 
 const jobSpec: fc.Arbitrary<JobSpec> = fc.record({
   kind: fc.constantFrom('test', 'test', 'other'),
@@ -84,6 +96,7 @@ const jobSpec: fc.Arbitrary<JobSpec> = fc.record({
   delayMs: fc.constantFrom(0, 0, 0, 2_000),
   weight: fc.constantFrom(1, 1, 1, 2),
   maxAttempts: fc.constantFrom(1, 2, 3),
+  timeoutMs: fc.constantFrom(0, 0, 0, 2_000),
   unique: fc.constantFrom(false, false, false, false, true),
   dependsBack: fc.option(fc.integer({ min: 1, max: 6 }), { freq: 4 }),
 })
@@ -104,6 +117,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       capacity: fc.integer({ min: 1, max: 4 }),
       kinds: fc.constantFrom('test', 'test', 'other', 'both'),
       refuse: fc.constantFrom(false, false, true),
+      process,
     }),
   },
   {
@@ -130,7 +144,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       delayMs: fc.constantFrom(0, 1_500, null),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('rescue') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('rescue'),
+      staleAfterMs: fc.constantFrom(1_000, 3_000),
+      timeoutMarginMs: fc.constantFrom(null, 0, 500),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('beat'), process }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -139,14 +161,35 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       paused: fc.boolean(),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('tick'), ms: fc.integer({ min: 100, max: 4_000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('tick'),
+      // Whole seconds too, so heartbeats and timeouts meet a rescue's limits exactly.
+      ms: fc.oneof(fc.constantFrom(500, 1_000, 2_000, 3_000), fc.integer({ min: 100, max: 4_000 })),
+    }),
+  },
 )
 
 /** What a job's state is compared on (the rest, such as error texts, is the conformance suite's). */
 function snapshot(job: JobRecord | null) {
   if (job === null) return null
-  const { state, attempt, runs, runAt, priority, queue, groupKey, finishedAt, attemptedAt } = job
-  return { state, attempt, runs, runAt, priority, queue, groupKey, finishedAt, attemptedAt }
+  const { state, attempt, runs, runAt, priority, queue, groupKey, finishedAt, attemptedAt, attemptedBy } = job
+  // The last error's name tells a rescue for a timeout from one for a dead process (`WorkerDied`).
+  const lastError = job.errors.at(-1)?.name ?? null
+  return {
+    state,
+    attempt,
+    runs,
+    runAt,
+    priority,
+    queue,
+    groupKey,
+    finishedAt,
+    attemptedAt,
+    attemptedBy,
+    lastError,
+  }
 }
 
 type Outcome = 'succeeded' | 'retry' | 'failed' | 'snoozed' | 'released'
@@ -215,12 +258,26 @@ class Twin {
           step.capacity,
           step.kinds === 'both' ? ['test', 'other'] : [step.kinds],
           step.refuse,
+          step.process,
+        )
+        return
+      case 'beat':
+        await this.#both(
+          `beat ${step.process}`,
+          (store) =>
+            store.recordHeartbeat({
+              processId: step.process,
+              now: this.#now,
+              kinds: ['test', 'other'],
+              workers: [{ queues: ['q1', 'q2'], capacity: 4, oversized: 'alone' }],
+            }),
+          () => null,
         )
         return
       case 'update':
         return this.#update(step.pick, step.priority, step.delayMs)
       case 'rescue':
-        return this.#rescue()
+        return this.#rescue(step.staleAfterMs, step.timeoutMarginMs)
       case 'queue':
         await this.#both(
           `queue ${step.queue} paused ${step.paused}`,
@@ -254,6 +311,7 @@ class Twin {
           runAt: this.#now + spec.delayMs,
           weight: spec.weight,
           maxAttempts: spec.maxAttempts,
+          timeoutMs: spec.timeoutMs,
           uniqueKey: spec.unique ? `u${(this.#unique + k) % 2}` : null,
           dependsOn: back === undefined ? [] : [back],
           payload: { k },
@@ -281,6 +339,7 @@ class Twin {
     capacity: number,
     kinds: readonly string[] = ['test', 'other'],
     refuse = false,
+    process: Process = 'p1',
   ): Promise<number[]> {
     const strategy = this.#strategy
     const params: ClaimParams = {
@@ -291,7 +350,7 @@ class Twin {
       ...(refuse ? { maxWeight: capacity } : {}),
       strategy,
       now: this.#now,
-      workerId: 'p1:w1',
+      workerId: `${process}:w1`,
     }
     const claimed = await this.#both(
       `claim ${queues.join('+')} ${kinds.join('+')} capacity ${capacity} ${strategy}${refuse ? ' refusing oversized' : ''}`,
@@ -347,11 +406,17 @@ class Twin {
     )
   }
 
-  /** Rescues every running job (no process ever sent a heartbeat). */
-  async #rescue(): Promise<void> {
+  /** Rescues the running jobs of processes silent for `staleAfterMs` (and, with a margin, timed-out ones). */
+  async #rescue(staleAfterMs: number, timeoutMarginMs: number | null): Promise<void> {
     const rescued = await this.#both(
-      'rescue',
-      (store) => store.rescueJobs({ now: this.#now, staleAfterMs: 1_000, limit: 100 }),
+      `rescue stale after ${staleAfterMs}${timeoutMarginMs === null ? '' : `, timeouts + ${timeoutMarginMs}`}`,
+      (store) =>
+        store.rescueJobs({
+          now: this.#now,
+          staleAfterMs,
+          limit: 100,
+          ...(timeoutMarginMs === null ? {} : { timeoutMarginMs }),
+        }),
       (jobs, side) => jobs.map((j) => this.#handle(side, j.id)).sort((a, b) => a - b),
     )
     for (const job of rescued?.[0] ?? []) this.#running.delete(this.#handle(0, job.id))
@@ -462,7 +527,7 @@ describeStore('store model: the Postgres store claims and ends jobs as the memor
         fc.array(op, { minLength: 5, maxLength: 40 }),
         async (strategy, ops) => {
           await db.pool.query(
-            `TRUNCATE ${db.table('jobs')}, ${db.table('job_history')}, ${db.table('job_dependants')}, ${db.table('queues')} RESTART IDENTITY`,
+            `TRUNCATE ${db.table('jobs')}, ${db.table('job_history')}, ${db.table('job_dependants')}, ${db.table('queues')}, ${db.table('processes')} RESTART IDENTITY`,
           )
           const twin = new Twin(new MemoryStore(), db.store, strategy)
           for (const step of ops) await twin.apply(step)
