@@ -259,6 +259,8 @@ export class QueueLifecycle {
     } catch (error) {
       return Promise.reject(error)
     }
+    // Drains stop starting jobs now, not once a start() in progress has settled.
+    for (const d of this.#runningDrains) d.stop.stop()
     this.#shutdownPromise = (async () => {
       await this.#startPromise?.catch(() => undefined)
       for (const u of this.#unsubscribe) u()

@@ -1,7 +1,8 @@
 /**
  * `DatabaseClock`: the time of the database it reads (here a database whose clock is an hour ahead
  * of this host, by rewriting its one statement), carried forward on the monotonic clock, marked real
- * time; a failed reading is reported and tried again on the next `ready()`.
+ * time; a failed reading is reported and tried again on the next `ready()`; a drain that waits for
+ * the first reading while shutdown begins ends as a stopped drain.
  */
 import { expect, it } from 'vitest'
 import { DatabaseClock, type TimeQueryable } from '../../src/adapters/postgres/database-clock.js'
@@ -134,5 +135,14 @@ describePostgres('DatabaseClock', () => {
     } finally {
       await queue.shutdown()
     }
+  })
+
+  it('a drain called before shutdown, still waiting for the clock, ends stopped as on any queue (not refused)', async () => {
+    const work = defineJob<{ n: number }>({ kind: 'clock-drain' })
+    const queue = createPostgresQueue({ pool: db.pool, schema: db.schema })
+    queue.register(work, () => undefined)
+    const draining = queue.drain()
+    await queue.shutdown({ graceMs: 1000 })
+    expect(await draining).toMatchObject({ total: 0, stopped: true })
   })
 })

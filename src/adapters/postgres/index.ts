@@ -109,6 +109,17 @@ function assertPoolSize(max: unknown, needed: number, how: string): void {
   )
 }
 
+/** What a drain that shutdown stopped before it ran any job resolves with. */
+const STOPPED_BEFORE_ANY_JOB = Object.freeze({
+  succeeded: 0,
+  retried: 0,
+  failed: 0,
+  cancelled: 0,
+  snoozed: 0,
+  total: 0,
+  stopped: true,
+})
+
 /**
  * Creates a queue on PostgreSQL; `prefetch` defaults to `'auto'` and its clock to the database's
  * (a `DatabaseClock`, synced when the queue starts and every minute while it runs), so every process
@@ -218,7 +229,15 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
       return syncedIn(resolved).then(() => core.enqueueMany(items, resolved))
     }) as CoreQueue['enqueueMany'],
     schedule: synced(core.schedule.bind(core)) as CoreQueue['schedule'],
-    drain: synced(core.drain.bind(core)) as CoreQueue['drain'],
+    drain: (async (drainOptions) => {
+      if (databaseClock?.synced === false) {
+        await databaseClock.ready()
+        // shutdown() began while this drain waited for the clock's first reading: it started no job,
+        // so it ends as a drain stopped by shutdown does (the core would refuse it now).
+        if (stopping) return { ...STOPPED_BEFORE_ANY_JOB }
+      }
+      return core.drain(drainOptions)
+    }) as CoreQueue['drain'],
     updateJob: synced(core.updateJob.bind(core)) as CoreQueue['updateJob'],
     prune: synced(core.prune.bind(core)) as CoreQueue['prune'],
     retryJobs: synced(core.retryJobs.bind(core)) as CoreQueue['retryJobs'],

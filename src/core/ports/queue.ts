@@ -165,8 +165,8 @@ export interface DrainResult {
   /** Attempts run in all (an attempt aborted by shutdown is not one: its job went back unattempted). */
   readonly total: number
   /**
-   * True when `shutdown()` stopped the drain before it ran out of due jobs: it started no job after
-   * shutdown began, and a job still running when the grace period ended was returned to the queue.
+   * True when `shutdown()` began before the drain ended: it started no job after that (due jobs may
+   * be left), and a job still running when the grace period ended was returned to the queue.
    */
   readonly stopped: boolean
 }

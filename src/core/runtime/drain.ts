@@ -179,6 +179,8 @@ async function drainDue(
   }
   while (counts.total < limit && registry.kinds.length > 0 && !stopped()) {
     await beat()
+    // Shutdown may have begun during the beat.
+    if (stopped()) break
     const jobs = await store.claimJobs({
       queues,
       kinds: registry.kinds,
@@ -196,6 +198,8 @@ async function drainDue(
       break
     }
     for (let i = 0; i < jobs.length; i++) {
+      // The beat first: shutdown may begin while it is in flight, and must then stop this job too.
+      if (counts.total < limit && !stop.stopping) await beat()
       // Past the limit, or shutdown began: the rest of the batch goes back unattempted.
       if (counts.total >= limit || stopped()) {
         const rest = jobs
@@ -204,7 +208,6 @@ async function drainDue(
         await store.completeJobs({ completions: rest, now: storeNow(clock) })
         break
       }
-      await beat()
       const job = jobs[i]!
       const abort = new AbortHandle()
       stop.running(abort)
@@ -214,7 +217,13 @@ async function drainDue(
           .finally(() => stop.running(null)),
       )
       // Aborted by shutdown: the job went back to the queue and its attempt does not count.
-      if (outcome.outcome === 'retry' && outcome.error instanceof ShutdownAbortError) continue
+      // (That abort exactly: a handler may throw a ShutdownAbortError of its own, a retry like any other.)
+      if (
+        outcome.outcome === 'retry' &&
+        abort.reason instanceof ShutdownAbortError &&
+        outcome.error === abort.reason
+      )
+        continue
       counts.total++
       if (outcome.outcome === 'retry') counts.retried++
       else counts[outcome.outcome]++
