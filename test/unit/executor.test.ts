@@ -1,6 +1,7 @@
 /**
  * The executor's settling of one attempt where the abort and the handler race: an attempt aborted
- * before or while its handler runs ends by the abort's reason, and the promise the handler returned
+ * before its handler is called ends by the abort's reason without calling it, one aborted while it
+ * runs ends by the abort's reason, and the promise the handler returned
  * (which may still reject, as abort-aware handlers do) is never left unhandled.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest'
@@ -39,16 +40,31 @@ function attempt(handler: JobHandler<unknown>, abort: AbortHandle) {
   return runAttempt(deps, { job, handler, backoffFn: undefined, schedule: null, abort })
 }
 
-it('releases a job aborted by shutdown before its async handler ran; the handler rejecting later is handled', async () => {
-  const abort = new AbortHandle()
-  abort.abort(new ShutdownAbortError())
-  const result = await attempt(async (_payload, ctx) => {
-    await Promise.resolve()
-    ctx.signal.throwIfAborted()
-  }, abort)
-  expect(result.completion).toEqual({ id: '7', outcome: 'released', attempt: 1 })
+it('releases a job aborted by shutdown before its handler was called, without calling it', async () => {
+  for (const handler of [() => undefined, async () => undefined]) {
+    const abort = new AbortHandle()
+    abort.abort(new ShutdownAbortError())
+    let called = false
+    const result = await attempt(() => {
+      called = true
+      return handler()
+    }, abort)
+    expect(result.completion).toEqual({ id: '7', outcome: 'released', attempt: 1 })
+    expect(called).toBe(false)
+  }
   await nextTurn()
   expect(unhandled).toEqual([])
+})
+
+it('cancels a job cancelled before its handler was called, without calling it', async () => {
+  const abort = new AbortHandle()
+  abort.abort(new JobCancelledError('by an operator'))
+  let called = false
+  const result = await attempt(() => {
+    called = true
+  }, abort)
+  expect(result.completion).toMatchObject({ id: '7', outcome: 'cancelled', attempt: 1 })
+  expect(called).toBe(false)
 })
 
 it('cancels a job aborted while its handler was still running synchronously, whatever its promise does later', async () => {

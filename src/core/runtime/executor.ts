@@ -72,14 +72,18 @@ export async function runAttempt(deps: ExecutorDeps, input: AttemptInput): Promi
   const timer = job.timeoutMs > 0 ? startTimeout(clock, abort, job.timeoutMs) : undefined
   let kind: SettledKind = 'value'
   let value: unknown
-  try {
-    value = input.handler(job.payload, ctx)
-  } catch (thrown) {
-    kind = 'thrown'
-    value = thrown
-    // A thrown promise (`throw Promise.reject(...)`) is the attempt's error as it is; its own
-    // rejection must not reach the process as unhandled.
-    if (isThenable(thrown)) handleRejection(thrown)
+  // Aborted before it starts (shutdown or a cancel while the job waited for its transaction, its
+  // schedule or its turn): the handler is not called, so none of its work happens.
+  if (!abort.aborted) {
+    try {
+      value = input.handler(job.payload, ctx)
+    } catch (thrown) {
+      kind = 'thrown'
+      value = thrown
+      // A thrown promise (`throw Promise.reject(...)`) is the attempt's error as it is; its own
+      // rejection must not reach the process as unhandled.
+      if (isThenable(thrown)) handleRejection(thrown)
+    }
   }
   if (abort.aborted) {
     // Aborted before or while the handler ran: the abort decides, as if it had won the race. A
