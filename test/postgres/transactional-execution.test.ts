@@ -118,4 +118,50 @@ describePostgres('transactional execution through the queue', () => {
     })
     expect(await names()).toEqual(['a', 'b', 'c', 'e'])
   })
+
+  /** Statements of the handler still running on the server (tagged so other files' never match). */
+  const running = async (tag: string) =>
+    (
+      await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
+        [tag],
+      )
+    ).rows[0].n as number
+
+  it('cancels the statement a timed-out handler left running, so the rollback and the retry do not wait for it', async () => {
+    const tag = `slow_${Date.now()}`
+    const slow = defineJob<{ name: string }>({ kind: 'tx-slow', maxAttempts: 3, timeoutMs: 300 })
+    queue.register(
+      slow,
+      async ({ name }, ctx) => {
+        await write(ctx, name)
+        // A minute: a lock wait, or a slow report. Without the cancel, the test times out.
+        await ctx.tx!.query(`SELECT pg_sleep(60) AS ${tag}`)
+      },
+      { transactional: true },
+    )
+    const { id } = await queue.enqueue(slow, { name: 'row' })
+    expect(await queue.drain()).toMatchObject({ retried: 1, total: 1 })
+    const job = await queue.getJob(id)
+    expect(job).toMatchObject({ state: 'retryable', attempt: 1 })
+    expect(job?.errors.map((e) => e.name)).toEqual(['JobTimeoutError'])
+    expect(await names()).toEqual([])
+    expect(await running(tag)).toBe(0)
+  })
+
+  it('shutdown after its grace period cancels the statement a transactional job runs and returns the job', async () => {
+    const tag = `slow_${Date.now()}`
+    let started = false
+    const id = await enqueueWith(async ({ name }, ctx) => {
+      await write(ctx, name)
+      started = true
+      await ctx.tx!.query(`SELECT pg_sleep(60) AS ${tag}`)
+    })
+    await queue.start()
+    await waitFor(() => started && (async () => (await running(tag)) === 1)())
+    await queue.shutdown({ graceMs: 200 })
+    expect(await db.store.getJob({ id })).toMatchObject({ state: 'available', attempt: 0 })
+    expect(await names()).toEqual([])
+    expect(await running(tag)).toBe(0)
+  })
 })

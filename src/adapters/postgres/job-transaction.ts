@@ -7,6 +7,10 @@
  * handler that timed out or was cancelled while the handler may still run, and its late queries
  * must not land on a connection the pool has since handed to someone else (outside any transaction,
  * or inside another job's). Once the transaction has ended, the handle refuses every query.
+ *
+ * A statement such a handler left running (a lock wait, a slow report) is cancelled before the
+ * rollback (`pg_cancel_backend` on another connection of the pool), so neither the job's retry,
+ * its worker's slot nor shutdown waits for it, and the transaction's locks go at once.
  */
 import type pg from 'pg'
 import { ConveyorError, LifecycleError } from '../../core/domain/errors.js'
@@ -26,6 +30,8 @@ export class JobTransaction implements TransactionHandle {
   readonly #afterCommit: (() => Promise<unknown>)[] = []
   /** Set the session's default isolation level back before the connection returns to the pool. */
   #resetIsolation = false
+  /** Queries sent through the handle that have not settled (promise-style calls only). */
+  #inFlight = 0
 
   /** Wraps a client on which `BEGIN` has run. */
   constructor(client: pg.PoolClient) {
@@ -78,7 +84,20 @@ export class JobTransaction implements TransactionHandle {
         ),
       )
     }
-    return (client.query as (...a: unknown[]) => Promise<unknown>)(...args)
+    const result = (client.query as (...a: unknown[]) => unknown)(...args)
+    // Callback-style calls and submittables (cursors) return no promise, and are not counted.
+    if (!isThenable(result)) return result as Promise<unknown>
+    this.#inFlight++
+    const settled = () => {
+      this.#inFlight--
+    }
+    result.then(settled, settled)
+    return result as Promise<unknown>
+  }
+
+  /** Whether a query sent through the handle is still running (the handler did not wait for it). */
+  static hasQueryInFlight(handle: JobTransaction): boolean {
+    return handle.#inFlight > 0
   }
 
   /** The connection of an open `JobTransaction`, so the store can run its prepared statements on it. */
@@ -89,6 +108,35 @@ export class JobTransaction implements TransactionHandle {
   /** Closes the handle for good; the caller then commits or rolls back on the client itself. */
   end(): void {
     this.#client = null
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function'
+}
+
+/**
+ * Cancels the statement the handler left running on `client`, if any, before the rollback queues
+ * behind it: `pg_cancel_backend` on another connection, only one the pool can give at once (never
+ * the one connection of a PGlite pool, nor one the job would wait for behind busy workers; then the
+ * rollback waits for the statement, as it would anyway). A cancel that arrives once the statement
+ * has ended finds the session idle, and PostgreSQL ignores it.
+ */
+async function cancelLeftRunning(
+  pool: pg.Pool,
+  client: pg.PoolClient,
+  tx: JobTransaction,
+  onError?: (error: unknown) => void,
+): Promise<void> {
+  if (!JobTransaction.hasQueryInFlight(tx)) return
+  const pid = (client as { processID?: unknown }).processID
+  if (typeof pid !== 'number' || pid <= 0) return
+  const max = (pool as { options?: { max?: number } }).options?.max ?? 10
+  if (pool.idleCount === 0 && pool.totalCount >= max) return
+  try {
+    await pool.query('SELECT pg_cancel_backend($1)', [pid])
+  } catch (error) {
+    onError?.(error)
   }
 }
 
@@ -119,6 +167,7 @@ export async function runInTransaction<T>(
       result = await fn(tx)
     } catch (error) {
       tx.end()
+      await cancelLeftRunning(pool, client, tx, onError)
       clean = await client.query('ROLLBACK').then(
         () => true,
         () => false,
@@ -127,6 +176,7 @@ export async function runInTransaction<T>(
     }
     tx.end()
     if (!result.commit) {
+      await cancelLeftRunning(pool, client, tx, onError)
       await client.query('ROLLBACK')
       clean = true
       return result.value
