@@ -9,11 +9,12 @@ import type { EventBus } from './domain/events.js'
 import { validateOptionalInt, validateOptionsObject } from './domain/validation.js'
 import { MaintenanceService } from './maintenance/maintenance-service.js'
 import { ScheduleService } from './maintenance/schedule-service.js'
-import { type Clock, storeNow, type TimerHandle } from './ports/clock.js'
+import { type Clock, storeNow } from './ports/clock.js'
 import type { ShutdownOptions } from './ports/queue.js'
 import type { JobStore, ProcessWorker } from './ports/store.js'
 import type { Completer } from './runtime/completer.js'
 import { DrainStop } from './runtime/drain.js'
+import { awaitWithGrace } from './runtime/grace-period.js'
 import type { HandlerRegistry } from './runtime/handler-registry.js'
 import type { IsolationHost } from './runtime/isolation/isolation-host.js'
 import type { JobRunner, RunMode } from './runtime/job-runner.js'
@@ -123,19 +124,14 @@ export class QueueLifecycle {
     const drains = [...this.#runningDrains]
     if (drains.length === 0) return
     for (const d of drains) d.stop.stop()
-    const all = () => Promise.all(drains.map((d) => d.done))
-    let timer: TimerHandle | undefined
-    // No grace: abort at once (a zero-ms timer of a manual clock would wait for the clock to move).
-    const expired = new Promise<'expired'>((resolve) => {
-      if (graceMs === 0) resolve('expired')
-      else timer = this.#deps.clock.setTimeout(() => resolve('expired'), graceMs)
-    })
-    const result = await Promise.race([all().then(() => 'done' as const), expired])
-    timer?.cancel()
-    if (result === 'expired') {
-      for (const d of drains) d.stop.abort()
-      await all()
-    }
+    await awaitWithGrace(
+      this.#deps.clock,
+      graceMs,
+      () => Promise.all(drains.map((d) => d.done)),
+      () => {
+        for (const d of drains) d.stop.abort()
+      },
+    )
   }
 
   /**

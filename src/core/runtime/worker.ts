@@ -16,6 +16,7 @@ import type { JobRecord } from '../domain/job.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
 import type { OversizedPolicy, PollStrategy } from '../ports/store.js'
 import { AbortHandle } from './abort-handle.js'
+import { awaitWithGrace } from './grace-period.js'
 
 /** Where a worker gets its jobs and how it runs them. */
 export interface WorkerDeps {
@@ -174,19 +175,14 @@ export class Worker {
     while (this.#claiming > 0) await new Promise<void>((resolve) => setImmediate(resolve))
     await this.#releaseBuffered(this.#buffer.length)
     if (this.#running.size === 0) return
-    const all = () => Promise.all([...this.#running.values()].map((r) => r.done))
-    let timer: TimerHandle | undefined
-    // No grace: abort at once (a zero-ms timer of a manual clock would wait for the clock to move).
-    const expired = new Promise<'expired'>((resolve) => {
-      if (graceMs === 0) resolve('expired')
-      else timer = this.#deps.clock.setTimeout(() => resolve('expired'), graceMs)
-    })
-    const result = await Promise.race([all().then(() => 'done' as const), expired])
-    timer?.cancel()
-    if (result === 'expired') {
-      for (const r of this.#running.values()) r.abort.abort(new ShutdownAbortError())
-      await all()
-    }
+    await awaitWithGrace(
+      this.#deps.clock,
+      graceMs,
+      () => Promise.all([...this.#running.values()].map((r) => r.done)),
+      () => {
+        for (const r of this.#running.values()) r.abort.abort(new ShutdownAbortError())
+      },
+    )
   }
 
   async #fetch(): Promise<void> {
