@@ -8,13 +8,11 @@
  */
 import { InvalidOptionsError } from '../../core/domain/errors.js'
 import type { TransactionHandle } from '../../core/ports/store.js'
+import { pgClientBusy } from './pg-client-state.js'
 
-/** What `pg`'s client exposes of its state: the public status, and its queue of sent queries. */
+/** What `pg`'s client exposes of its state: the status the server sent with its last ReadyForQuery. */
 interface PgClientState {
   getTransactionStatus?: () => string | null
-  /** `pg` internals, read only to tell that a query sent earlier (such as a BEGIN) has not run yet. */
-  _activeQuery?: unknown
-  _queryQueue?: readonly unknown[]
 }
 
 /** Throws `InvalidOptionsError` when `tx` is a `pg` client outside a transaction or in a failed one. */
@@ -30,10 +28,7 @@ export function assertOpenTransaction(tx: TransactionHandle): void {
   }
   if (status !== 'I' && status !== 'E') return
   // A BEGIN sent without awaiting it is still queued or running: the status is the one before it.
-  const busy =
-    (client._activeQuery !== null && client._activeQuery !== undefined) ||
-    (Array.isArray(client._queryQueue) && client._queryQueue.length > 0)
-  if (busy) return
+  if (pgClientBusy(client)) return
   if (status === 'I')
     throw new InvalidOptionsError(
       "tx is a pg client outside any transaction (no BEGIN ran on it, or its transaction already ended): the job would be committed at once, whatever happens to your work. Run await client.query('BEGIN') before enqueueing and COMMIT (or ROLLBACK) after; to enqueue outside a transaction, leave tx out.",

@@ -1,0 +1,156 @@
+/**
+ * The statement a transactional job's handler leaves running when its attempt ends without a commit
+ * (a timeout here) is cancelled before the rollback, wherever it came from and however the pool is
+ * placed: an enqueue made with `tx: ctx.tx` waiting on a unique key another transaction holds; a
+ * pool behind a pooler, whose clients' process ids are the pooler's (a proxy that rewrites them,
+ * as PgBouncer does); a pool with no connection to spare when the cancel is due. Each would wait
+ * for the statement (a minute, or until the test's lock holder lets go) without the cancel.
+ * The simple cases (a timed-out handler's own query, shutdown's grace period) are in
+ * transactional-execution.test.ts.
+ */
+import net from 'node:net'
+import pg from 'pg'
+import { afterEach, expect, it } from 'vitest'
+import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
+import { defineJob } from '../../src/core/domain/job-definition.js'
+import { waitFor } from '../support/wait.js'
+import { databaseUrl, describePostgres, useStore } from './fixture.js'
+
+/**
+ * A TCP proxy to PostgreSQL that replaces the process id in the server's BackendKeyData message
+ * with a made-up one, as a pooler does; everything else passes through.
+ */
+function keyRewritingProxy(target: { host: string; port: number }): Promise<net.Server> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host)
+    client.pipe(upstream)
+    let buffered = Buffer.alloc(0)
+    let passthrough = false
+    upstream.on('data', (chunk: Buffer) => {
+      if (passthrough) {
+        client.write(chunk)
+        return
+      }
+      buffered = Buffer.concat([buffered, chunk])
+      let offset = 0
+      while (buffered.length - offset >= 5) {
+        const type = String.fromCharCode(buffered[offset]!)
+        const length = buffered.readInt32BE(offset + 1)
+        if (buffered.length - offset < 1 + length) break
+        if (type === 'K') buffered.writeInt32BE(1_000_000_000 + Math.floor(Math.random() * 1e9), offset + 5)
+        offset += 1 + length
+        // ReadyForQuery: the start-up is over, the rest passes as it is.
+        if (type === 'Z') {
+          passthrough = true
+          break
+        }
+      }
+      client.write(passthrough ? buffered : buffered.subarray(0, offset))
+      buffered = passthrough ? Buffer.alloc(0) : buffered.subarray(offset)
+    })
+    upstream.on('error', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+    client.on('close', () => upstream.destroy())
+  })
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+}
+
+describePostgres('cancel of the statement a timed-out transactional handler left running', () => {
+  const db = useStore()
+  const cleanups: (() => Promise<unknown>)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  /** Statements of this test still running on the server, found by a tag in their text. */
+  const running = async (tag: string) =>
+    (
+      await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
+        [tag],
+      )
+    ).rows[0].n as number
+
+  function queueOn(pool: pg.Pool): PostgresQueue {
+    const queue = createPostgresQueue({ pool, schema: db.schema })
+    cleanups.push(() => queue.shutdown({ graceMs: 10_000 }))
+    return queue
+  }
+
+  it('an enqueue through ctx.tx waiting on a unique key held by another transaction', async () => {
+    const queue = queueOn(db.pool)
+    const child = defineJob<{ n: number }>({ kind: 'cancel-child' })
+    const parent = defineJob<{ n: number }>({ kind: 'cancel-parent', maxAttempts: 3, timeoutMs: 300 })
+    queue.register(child, () => undefined)
+    queue.register(
+      parent,
+      async (_p, ctx) => {
+        await queue.enqueue(child, { n: 2 }, { tx: ctx.tx!, uniqueKey: 'held' })
+      },
+      { transactional: true },
+    )
+    // Another transaction has inserted a job with the key and not ended: the handler's insert waits.
+    const holder = await db.pool.connect()
+    cleanups.push(async () => {
+      await holder.query('ROLLBACK').catch(() => undefined)
+      holder.release()
+    })
+    await holder.query('BEGIN')
+    await queue.enqueue(child, { n: 1 }, { tx: holder, uniqueKey: 'held' })
+    const { id } = await queue.enqueue(parent, { n: 0 })
+    const draining = queue.drain({ limit: 1 })
+    // The attempt ends at its timeout while the holder still holds the key: only a cancel lets the
+    // rollback (and so the drain) finish before the holder ends.
+    await waitFor(async () => (await db.store.getJob({ id }))?.state === 'retryable', { timeoutMs: 10_000 })
+    expect(await draining).toMatchObject({ retried: 1, total: 1 })
+    expect((await db.store.getJob({ id }))!.errors.map((e) => e.name)).toEqual(['JobTimeoutError'])
+    expect(await running(`${db.schema}`)).toBe(0)
+  })
+
+  it("a pool behind a pooler: the cancel goes to the transaction's server process, not the client's process id", async () => {
+    const url = new URL(databaseUrl())
+    const proxy = await keyRewritingProxy({ host: url.hostname, port: Number(url.port || 5432) })
+    cleanups.push(() => new Promise((resolve) => proxy.close(resolve)))
+    url.hostname = '127.0.0.1'
+    url.port = String((proxy.address() as net.AddressInfo).port)
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 5 })
+    cleanups.push(() => pool.end())
+    const queue = queueOn(pool)
+    const tag = `slow_proxy_${Date.now()}`
+    const slow = defineJob<{ n: number }>({ kind: 'cancel-proxy', maxAttempts: 3, timeoutMs: 300 })
+    queue.register(
+      slow,
+      async (_p, ctx) => {
+        await ctx.tx!.query(`SELECT pg_sleep(60) AS ${tag}`)
+      },
+      { transactional: true },
+    )
+    await queue.enqueue(slow, { n: 1 })
+    // Without the right process id the drain waits out the minute (and the test times out).
+    expect(await queue.drain()).toMatchObject({ retried: 1, total: 1 })
+    expect(await running(tag)).toBe(0)
+  })
+
+  it('a pool with no connection to spare: the cancel opens a connection of its own', async () => {
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 })
+    cleanups.push(() => pool.end())
+    const queue = queueOn(pool)
+    // The application holds the pool's other connection for the whole attempt.
+    const held = await pool.connect()
+    cleanups.push(async () => held.release())
+    const tag = `slow_full_${Date.now()}`
+    const slow = defineJob<{ n: number }>({ kind: 'cancel-full', maxAttempts: 3, timeoutMs: 300 })
+    queue.register(
+      slow,
+      async (_p, ctx) => {
+        await ctx.tx!.query(`SELECT pg_sleep(60) AS ${tag}`)
+      },
+      { transactional: true },
+    )
+    await queue.enqueue(slow, { n: 1 })
+    // Without the cancel the drain waits out the minute (and the test times out).
+    expect(await queue.drain()).toMatchObject({ retried: 1, total: 1 })
+    expect(await running(tag)).toBe(0)
+  })
+})
