@@ -156,8 +156,8 @@ describe.skipIf(noPostgres !== null)('benchmark harness (smoke)', () => {
       const out = join(tmp, 'pressure.json')
       const markdown = join(tmp, 'pressure.md')
       const systems = ['conveyor', 'conveyor-front', 'graphile-worker', ...CANDIDATE_IDS]
-      const args = ['--import', 'tsx', 'bench/pressure.ts', '--rate', '200', '--warmup', '1', '--clean', '2']
-      args.push('--hold', '2', '--recovery', '2', '--interval', '1', '--vacuum-every', '1', '--explain')
+      const args = ['--import', 'tsx', 'bench/pressure.ts', '--rate', '200', '--warmup', '1', '--clean', '1']
+      args.push('--hold', '1', '--recovery', '1', '--interval', '1', '--vacuum-every', '1', '--explain')
       args.push(
         '--systems',
         systems.join(','),
