@@ -1,6 +1,7 @@
 /** Help texts: the whole tool's (`conveyor --help`) and each command's (`conveyor <command> --help`). */
 import { type CommandSpec, HELP_OPTION, type OptionSpec } from './args.js'
 import { PGLITE_INSTALL } from './database-settings.js'
+import { FASTIFY_INSTALL } from './optional-packages.js'
 
 /** The help of one command: usage, details, flags and examples. */
 export function commandHelp(spec: CommandSpec): string {
@@ -48,7 +49,8 @@ export function toolHelp(commands: readonly CommandSpec[], version: string): str
     'retry/cancel was not found; 2 a usage mistake. Long-running commands stop gracefully on Ctrl-C;',
     'a second Ctrl-C, a second or more later, stops them at once.',
     '',
-    'Start here: conveyor demo (without DATABASE_URL it runs an embedded PostgreSQL, which an application',
-    `installs first: ${PGLITE_INSTALL})`,
+    'Start here: conveyor demo (it serves the admin page with fastify, and without DATABASE_URL runs an',
+    `embedded PostgreSQL; an application installs them first: ${FASTIFY_INSTALL} and`,
+    `${PGLITE_INSTALL})`,
   ].join('\n')
 }

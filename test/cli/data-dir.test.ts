@@ -67,7 +67,7 @@ describe('conveyor --data-dir', { timeout: 120_000 }, () => {
 
   it('without @electric-sql/pglite, says how to install it and leaves no folder behind', async () => {
     const hidden = {
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${fileURLToPath(new URL('hide-pglite.mjs', import.meta.url))}`,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${fileURLToPath(new URL('hide-packages.mjs', import.meta.url))}`,
     }
     const dir = join(root, 'no-pglite', 'data')
     for (const command of [
@@ -82,6 +82,35 @@ describe('conveyor --data-dir', { timeout: 120_000 }, () => {
       expect(result.stderr).not.toMatch(/^\s+at /m)
       expect(existsSync(join(root, 'no-pglite')), command.join(' ')).toBe(false)
     }
+  })
+
+  it('without fastify, demo and admin say how to install it (and the demo PGlite too, when it is missing as well)', async () => {
+    const hide = (packages: string) => ({
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${fileURLToPath(new URL('hide-packages.mjs', import.meta.url))}`,
+      CONVEYOR_TEST_HIDE: packages,
+    })
+    const dir = join(root, 'no-fastify', 'data')
+    const created = await runCli(['migrate', '--data-dir', dir, '--create'])
+    expect(created.code, created.stderr).toBe(0)
+    for (const command of [
+      ['admin', '--port', '0', '--data-dir', dir],
+      ['demo', '--port', '0', '--data-dir', dir],
+    ]) {
+      const result = await runCli(command, hide('fastify'))
+      expect(result.code, result.stderr).toBe(1)
+      expect(result.stderr).toContain(`conveyor ${command[0]} serves the admin page with fastify`)
+      expect(result.stderr).toContain('npm install fastify@5')
+      expect(result.stderr).not.toContain('pglite')
+      expect(result.stderr).not.toMatch(/^\s+at /m)
+    }
+    const both = await runCli(
+      ['demo', '--port', '0', '--data-dir', join(root, 'no-fastify', 'other'), '--create'],
+      hide('fastify,@electric-sql/pglite'),
+    )
+    expect(both.code, both.stderr).toBe(1)
+    expect(both.stderr).toContain('npm install fastify@5')
+    expect(both.stderr).toContain('npm install -D @electric-sql/pglite@0.5')
+    expect(both.stderr).not.toMatch(/^\s+at /m)
   })
 
   it('refuses --create without --data-dir', async () => {

@@ -32,16 +32,18 @@ describe('conveyor help and version', { timeout: 60_000 }, () => {
     }
   })
 
-  it('says, where it points to the demo, that the embedded database needs @electric-sql/pglite 0.5', async () => {
+  it('says, where it points to the demo, that it needs fastify and the embedded database @electric-sql/pglite 0.5', async () => {
     const tool = await runCli(['--help'])
     expect(tool.stdout.replaceAll('\n', ' ')).toMatch(
-      /Start here: conveyor demo \(without DATABASE_URL .+: npm install -D @electric-sql\/pglite@0\.5\)/,
+      /Start here: conveyor demo \(it serves the admin page with fastify, .+: npm install fastify@5 and npm install -D @electric-sql\/pglite@0\.5\)/,
     )
     const demo = await runCli(['demo', '--help'])
     expect(demo.stdout.replaceAll('\n', ' ')).toContain(
       'Without DATABASE_URL or --database-url, the demo starts an embedded PostgreSQL (PGlite)',
     )
     expect(demo.stdout).toContain('npm install -D @electric-sql/pglite@0.5')
+    expect(demo.stdout).toContain('npm install fastify@5')
+    expect(demo.stdout).toContain('default: conveyor_demo on a server, conveyor embedded')
     // The version range the message names is the peer range package.json declares.
     const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       peerDependencies: Record<string, string>

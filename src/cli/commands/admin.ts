@@ -4,6 +4,7 @@ import { ADMIN_OPTIONS, adminCredentials, apiTokens } from '../admin-options.js'
 import { booleanFlag, portFlag, stringFlag } from '../args.js'
 import type { Command } from '../command.js'
 import { DATABASE_OPTIONS } from '../database-settings.js'
+import { withFastify } from '../optional-packages.js'
 import { withQueue } from '../queue-session.js'
 
 /** The `admin` command. */
@@ -38,7 +39,7 @@ export const adminCommand: Command = {
     const tokens = apiTokens(context.env, 'admin')
     return withQueue(values, context, 'admin', async (queue, db) => {
       await queue.stats() // fails now, with a clear message, on an unreachable or unmigrated database
-      const { serveAdmin } = await import('../admin-server.js')
+      const { serveAdmin } = await withFastify('admin', () => import('../admin-server.js'))
       const admin = await serveAdmin({
         queue,
         host,

@@ -3,11 +3,14 @@
  * database configured it runs on an embedded PostgreSQL kept in `.demo-data/`, so a restart shows
  * the jobs of the previous run.
  */
+
+import { DEFAULT_SCHEMA } from '../../adapters/postgres/schema-name.js'
 import { ADMIN_OPTIONS, adminCredentials, isLoopback } from '../admin-options.js'
 import { integerFlag, portFlag, stringFlag } from '../args.js'
 import type { Command } from '../command.js'
 import { DATABASE_OPTIONS, databaseSettings, PGLITE_INSTALL } from '../database-settings.js'
 import { CLEAN_UP_SCHEDULE } from '../demo/jobs.js'
+import { FASTIFY_INSTALL, withFastify } from '../optional-packages.js'
 
 /** Where the embedded database of the demo lives unless `--data-dir` says otherwise. */
 export const DEMO_DATA_DIR = '.demo-data'
@@ -22,7 +25,8 @@ export const demoCommand: Command = {
   details: [
     `Without DATABASE_URL or --database-url, the demo starts an embedded PostgreSQL (PGlite) stored in\n` +
       `${DEMO_DATA_DIR}/, so a restart shows the same jobs; in an application, install it first:\n` +
-      `${PGLITE_INSTALL}. On a server it uses the schema ${DEMO_SERVER_SCHEMA}.\n` +
+      `${PGLITE_INSTALL}. It serves the admin page with fastify (in an application, install it\n` +
+      `first: ${FASTIFY_INSTALL}). On a server it uses the schema ${DEMO_SERVER_SCHEMA}.\n` +
       `It migrates, enqueues a first batch of jobs, keeps enqueueing a few every second, runs workers for\n` +
       `four kinds (quick emails, a flaky webhook that retries, slow reports, a clean-up scheduled\n` +
       `${CLEAN_UP_SCHEDULE}), and serves the admin page. On localhost the page needs no sign-in.\n` +
@@ -41,6 +45,10 @@ export const demoCommand: Command = {
       description: 'jobs to enqueue per second while running (default: 2; 0 for none)',
     },
     ...DATABASE_OPTIONS,
+    schema: {
+      ...DATABASE_OPTIONS.schema!,
+      description: `schema of Conveyor's tables (default: ${DEMO_SERVER_SCHEMA} on a server, ${DEFAULT_SCHEMA} embedded)`,
+    },
   },
   examples: [
     'npm run demo',
@@ -65,7 +73,18 @@ export const demoCommand: Command = {
           ? { ...chosen, schema: DEMO_SERVER_SCHEMA }
           : chosen,
     }
-    const { runDemo } = await import('../demo/run-demo.js')
+    // The embedded database also needs PGlite: one message names both installs when both are missing.
+    const pgliteMissing =
+      options.database.kind !== 'server' &&
+      !(await import('@electric-sql/pglite').then(
+        () => true,
+        () => false,
+      ))
+    const { runDemo } = await withFastify(
+      'demo',
+      () => import('../demo/run-demo.js'),
+      pgliteMissing ? `, and \`${PGLITE_INSTALL}\` for the embedded PostgreSQL (or set DATABASE_URL)` : '',
+    )
     return runDemo(options, context)
   },
 }
