@@ -13,4 +13,5 @@ queue.register(sendEmail, async ({ to }, ctx) => {
 await queue.start()
 await queue.enqueue(sendEmail, { to: 'ada@example.com' }) // usually done by your web app
 
-process.once('SIGINT', () => void queue.shutdown()) // Ctrl-C: finish running jobs, then exit
+// Ctrl-C (SIGINT), docker stop, Kubernetes and systemd (SIGTERM): finish running jobs, then exit
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void queue.shutdown())

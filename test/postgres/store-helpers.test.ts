@@ -6,6 +6,7 @@
 import pg from 'pg'
 import { expect, it } from 'vitest'
 import { createClaimPool } from '../../src/adapters/postgres/claim-pool.js'
+import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js'
 import { queryRows } from '../../src/adapters/postgres/queryable.js'
 import { channelName, fromMs, regclassLiteral, sqlNames } from '../../src/adapters/postgres/sql-names.js'
@@ -81,6 +82,19 @@ describePostgres('the Postgres store helpers', () => {
     expect(() => new PostgresStore({ connectionString: '' })).toThrow(
       /needs a pg Pool .* or a connection string/,
     )
+    // connectionString: process.env.DATABASE_URL with the variable unset says so.
+    expect(() => new PostgresStore({ connectionString: undefined })).toThrow(
+      /connectionString is undefined .*DATABASE_URL/,
+    )
+    expect(() => createPostgresQueue({ connectionString: undefined })).toThrow(
+      /connectionString is undefined .*DATABASE_URL/,
+    )
+    expect(() => createPostgresQueue({})).toThrow(/needs a pg Pool .* or a connection string/)
+    // Another database's URL is refused at once, not after a failed connection to its host.
+    for (const url of ['mysql://x@y/z', 'redis://localhost:6379'])
+      expect(() => new PostgresStore({ connectionString: url })).toThrow(
+        /connectionString must be a PostgreSQL URL \(postgres:\/\/ or postgresql:\/\/\); the one given starts with (mysql|redis):\/\//,
+      )
     expect(() => new PostgresStore({ pool: { connect() {} } as unknown as pg.Pool })).toThrow(/pg Pool/)
     expect(() => new PostgresStore({ pool: { query() {} } as unknown as pg.Pool })).toThrow(/pg Pool/)
   })

@@ -1,6 +1,6 @@
 /**
  * The README's first worker (examples/worker.ts) runs as copied: a real process, a fresh database
- * given only through DATABASE_URL, the default schema, one Ctrl-C to stop.
+ * given only through DATABASE_URL, the default schema, one Ctrl-C (or the SIGTERM of docker stop) to stop.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -36,41 +36,48 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, ms: number): Promis
 }
 
 describe.skipIf('skip' in database)('README: the first worker', () => {
-  const name = `conveyor_first_worker_${randomBytes(4).toString('hex')}`
+  const names: string[] = []
   const admin = 'skip' in database ? null : new pg.Pool({ connectionString: database.url, max: 1 })
   afterAll(async () => {
-    if (admin) await dropDatabase(admin, name)
+    if (admin) for (const name of names) await dropDatabase(admin, name)
     await admin?.end()
   })
 
-  it('runs as copied: migrates, runs the job, stops on one Ctrl-C', async () => {
-    await admin!.query(`CREATE DATABASE ${name}`)
-    const url = new URL((database as { url: string }).url)
-    url.pathname = `/${name}`
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/worker.ts'], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: url.href },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    try {
-      expect(await waitForOutput(child, /sent to ada@example.com \(attempt 1\)/, 20_000)).toContain('sent to')
-      child.kill('SIGINT')
-      expect(await exited).toBe(0)
-    } finally {
-      // A failure above leaves the worker running, connected to the database afterAll drops.
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    }
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'runs as copied: migrates, runs the job, stops gracefully on one %s',
+    async (signal) => {
+      const name = `conveyor_first_worker_${randomBytes(4).toString('hex')}`
+      names.push(name)
+      await admin!.query(`CREATE DATABASE ${name}`)
+      const url = new URL((database as { url: string }).url)
+      url.pathname = `/${name}`
+      const child = spawn(process.execPath, ['--import', 'tsx', 'examples/worker.ts'], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: url.href },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+      try {
+        expect(await waitForOutput(child, /sent to ada@example.com \(attempt 1\)/, 20_000)).toContain(
+          'sent to',
+        )
+        child.kill(signal)
+        expect(await exited).toBe(0)
+      } finally {
+        // A failure above leaves the worker running, connected to the database afterAll drops.
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      }
 
-    const check = new pg.Client({ connectionString: url.href })
-    await check.connect()
-    try {
-      const { rows } = await check.query(
-        'SELECT kind, state FROM conveyor.jobs UNION ALL SELECT kind, state FROM conveyor.job_history',
-      )
-      expect(rows).toEqual([{ kind: 'send-email', state: 'succeeded' }])
-    } finally {
-      await check.end()
-    }
-  })
+      const check = new pg.Client({ connectionString: url.href })
+      await check.connect()
+      try {
+        const { rows } = await check.query(
+          'SELECT kind, state FROM conveyor.jobs UNION ALL SELECT kind, state FROM conveyor.job_history',
+        )
+        expect(rows).toEqual([{ kind: 'send-email', state: 'succeeded' }])
+      } finally {
+        await check.end()
+      }
+    },
+  )
 })

@@ -29,8 +29,11 @@ import { PostgresStore } from './postgres-store.js'
 export interface PostgresQueueOptions extends TracedQueueOptions {
   /** The application's pool (left open by `shutdown`). Give this or `connectionString`. */
   readonly pool?: pg.Pool
-  /** Connection string of a pool the queue creates and ends on `shutdown`. */
-  readonly connectionString?: string
+  /**
+   * Connection string of a pool the queue creates and ends on `shutdown` (`undefined`, as from an
+   * unset environment variable, is refused with a message saying so).
+   */
+  readonly connectionString?: string | undefined
   /** Size of that pool (default 10, or more when transactional workers need more; see `poolSizeFor`). */
   readonly maxConnections?: number
   /** Schema of Conveyor's tables (default `conveyor`). */
@@ -164,7 +167,8 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   }
   const store = new PostgresStore({
     pool,
-    connectionString,
+    // Only when given (as undefined too: an unset environment variable gets a message of its own).
+    ...('connectionString' in options ? { connectionString } : {}),
     maxConnections:
       pool === undefined && maxConnections === undefined ? Math.max(10, needed) : maxConnections,
     schema,

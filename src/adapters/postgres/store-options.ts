@@ -8,7 +8,7 @@ export interface PostgresStoreOptions {
   /** A pool the application owns; `close()` leaves it open. */
   readonly pool?: pg.Pool
   /** Connection string of a pool the store creates itself and ends on `close()`. */
-  readonly connectionString?: string
+  readonly connectionString?: string | undefined
   /** Size of the store's own pool (default 10; only with `connectionString`). */
   readonly maxConnections?: number
   /** Schema of Conveyor's tables (default `conveyor`). */
@@ -69,8 +69,12 @@ export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPo
     pool.on('error', (error) => options.onError?.(error))
     return { pool, ownsPool: true }
   }
+  if ('connectionString' in options && options.connectionString === undefined)
+    throw new InvalidArgumentError(
+      'connectionString is undefined (connectionString: process.env.DATABASE_URL with DATABASE_URL unset?): set it to a PostgreSQL URL such as postgres://user:password@host:5432/database, or pass a pg Pool as { pool }.',
+    )
   throw new InvalidArgumentError(
-    'PostgresStore needs a pg Pool ({ pool }) or a connection string ({ connectionString }).',
+    'createPostgresQueue (and PostgresStore) needs a pg Pool ({ pool }) or a connection string ({ connectionString }).',
   )
 }
 
@@ -81,7 +85,12 @@ export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPo
  * may hold a password.
  */
 function assertConnectionString(connectionString: string): void {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(connectionString) || /^(\/|socket:)/.test(connectionString)) return
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(connectionString)?.[1]
+  if (scheme !== undefined && !/^postgres(ql)?$/i.test(scheme))
+    throw new InvalidArgumentError(
+      `connectionString must be a PostgreSQL URL (postgres:// or postgresql://); the one given starts with ${scheme}://.`,
+    )
+  if (scheme !== undefined || /^(\/|socket:)/.test(connectionString)) return
   throw new InvalidArgumentError(
     'connectionString must be a URL such as postgres://user:password@host:5432/database (or a socket path); the one given has no scheme (postgres://).',
   )
