@@ -29,6 +29,18 @@ it('checks its arguments, naming them', async () => {
     /^schedule name must be/,
   )
   await expect(schedules.unschedule('')).rejects.toThrow(/^schedule name must be/)
+  // A mistyped option is named as a schedule option, with the closest one and every option it takes.
+  const typo = schedules.schedule('@daily', mail, { n: 1 }, { timeZone: 'UTC' } as never)
+  await expect(typo).rejects.toThrow(
+    /^schedule options: unknown option "timeZone" \(did you mean "timezone"\?\)\. Known options: name, timezone, missed, startAt, after, queue, priority, /,
+  )
+  await expect(schedules.schedule('@daily', mail, { n: 1 }, { nmae: 'x' } as never)).rejects.toThrow(
+    'unknown option "nmae" (did you mean "name"?)',
+  )
+  // Enqueue options a schedule cannot take keep their own message.
+  await expect(schedules.schedule('@daily', mail, { n: 1 }, { delayMs: 5 } as never)).rejects.toThrow(
+    'schedule option delayMs is not supported',
+  )
 })
 
 it('keeps the next run of a schedule registered again under its name, and of that schedule only', async () => {

@@ -62,6 +62,17 @@ group('validateOptionsObject', () => {
       'opts: unknown option "b". Known options: a, c.',
     )
   })
+
+  it('names the closest known key of a typo (another case, or at most two edits that leave half the word)', () => {
+    refuses(
+      () => validateOptionsObject({ graceMS: 1 }, 'opts', ['graceMs']),
+      'opts: unknown option "graceMS" (did you mean "graceMs"?). Known options: graceMs.',
+    )
+    refuses(
+      () => validateOptionsObject({ limt: 1 }, 'opts', ['limit', 'queues']),
+      'opts: unknown option "limt" (did you mean "limit"?). Known options: limit, queues.',
+    )
+  })
 })
 
 group('validateOptionalBoolean', () => {

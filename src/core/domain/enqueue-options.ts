@@ -9,6 +9,7 @@ import { assertJsonValue, isStorableString, type JsonValue } from './json.js'
 import {
   describe,
   describeBadItem,
+  didYouMean,
   validateBackoffInput,
   validateGroupLockTimeout,
   validateGroupMode,
@@ -55,7 +56,8 @@ export interface EnqueueOptions {
   readonly tx?: TransactionHandle
 }
 
-const OPTION_KEYS = new Set([
+/** The options `enqueue` takes. */
+export const ENQUEUE_OPTION_KEYS: ReadonlySet<string> = new Set([
   'queue',
   'priority',
   'runAt',
@@ -87,9 +89,9 @@ export function validateEnqueueOptions(options: unknown): EnqueueOptions {
     throw new InvalidOptionsError(`Enqueue options must be an object; got ${describe(options)}.`)
   }
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
+    if (!ENQUEUE_OPTION_KEYS.has(key)) {
       throw new InvalidOptionsError(
-        `Unknown enqueue option ${JSON.stringify(key)}. Known options: ${[...OPTION_KEYS].join(', ')}.`,
+        `Unknown enqueue option ${JSON.stringify(key)}${didYouMean(key, [...ENQUEUE_OPTION_KEYS])}. Known options: ${[...ENQUEUE_OPTION_KEYS].join(', ')}.`,
       )
     }
   }

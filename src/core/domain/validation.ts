@@ -1,4 +1,5 @@
 import { type BackoffFunction, DEFAULT_BACKOFF, resolveBackoff } from './backoff.js'
+import { editDistance } from './edit-distance.js'
 import { InvalidArgumentError } from './errors.js'
 import type { BackoffSpec, GroupMode } from './job.js'
 import { isStorableString } from './json.js'
@@ -49,11 +50,25 @@ export function validateOptionsObject(
     for (const key of Object.keys(value)) {
       if (!known.includes(key))
         throw new InvalidArgumentError(
-          `${what}: unknown option ${JSON.stringify(key)}. Known options: ${known.join(', ')}.`,
+          `${what}: unknown option ${JSON.stringify(key)}${didYouMean(key, known)}. Known options: ${known.join(', ')}.`,
         )
     }
   }
   return value as Record<string, unknown>
+}
+
+/**
+ * ` (did you mean "x"?)` for the known name closest to a mistyped `key`, or '' when none is close:
+ * the same name in another case, or one at most two edits away that keeps at least half of `key`.
+ */
+export function didYouMean(key: string, known: readonly string[]): string {
+  let best: { name: string; distance: number } | null = null
+  for (const name of known) {
+    const distance = name.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, name)
+    if (best === null || distance < best.distance) best = { name, distance }
+  }
+  if (best === null || best.distance > 2 || best.distance > key.length / 2) return ''
+  return ` (did you mean ${JSON.stringify(best.name)}?)`
 }
 
 /** Checks an optional boolean. */

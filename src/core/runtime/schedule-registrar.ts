@@ -3,15 +3,26 @@
  * Firing their ticks is the schedule service's job (maintenance).
  */
 
-import { InvalidArgumentError } from '../domain/errors.js'
+import { ENQUEUE_OPTION_KEYS } from '../domain/enqueue-options.js'
+import { InvalidArgumentError, InvalidOptionsError } from '../domain/errors.js'
 import { isJobDefinition, type JobDefinition, validatePayload } from '../domain/job-definition.js'
 import type { JsonValue } from '../domain/json.js'
 import { defaultScheduleName } from '../domain/schedules/default-name.js'
-import { scheduleRecordFor } from '../domain/schedules/schedule-record.js'
-import { describe, validateName, validateOptionsObject } from '../domain/validation.js'
+import { NOT_FOR_SCHEDULES, scheduleRecordFor } from '../domain/schedules/schedule-record.js'
+import { describe, didYouMean, validateName, validateOptionsObject } from '../domain/validation.js'
 import type { Clock } from '../ports/clock.js'
 import type { ScheduleOptions, Scheduler } from '../ports/queue.js'
 import type { JobStore, ScheduleRecord } from '../ports/store.js'
+
+/** The options `schedule` takes: its own, then the enqueue options of the jobs it enqueues. */
+const SCHEDULE_OPTION_KEYS: readonly string[] = [
+  'name',
+  'timezone',
+  'missed',
+  'startAt',
+  'after',
+  ...[...ENQUEUE_OPTION_KEYS].filter((k) => !NOT_FOR_SCHEDULES.includes(k)),
+]
 
 /** Validates and stores schedules. */
 export class ScheduleRegistrar implements Scheduler {
@@ -32,6 +43,12 @@ export class ScheduleRegistrar implements Scheduler {
     if (!isJobDefinition(job))
       throw new InvalidArgumentError(`schedule needs a job made by defineJob(); got ${describe(job)}.`)
     validateOptionsObject(options, 'schedule options', null)
+    // Enqueue options a schedule cannot take pass here, to be refused with their own message.
+    for (const key of Object.keys(options))
+      if (!SCHEDULE_OPTION_KEYS.includes(key) && !ENQUEUE_OPTION_KEYS.has(key))
+        throw new InvalidOptionsError(
+          `schedule options: unknown option ${JSON.stringify(key)}${didYouMean(key, SCHEDULE_OPTION_KEYS)}. Known options: ${SCHEDULE_OPTION_KEYS.join(', ')}.`,
+        )
     if (typeof expression !== 'string') {
       throw new InvalidArgumentError(
         `schedule(expression, ...) needs a string expression; got ${describe(expression)}.`,

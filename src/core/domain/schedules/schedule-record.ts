@@ -7,6 +7,9 @@ import type { JsonValue } from '../json.js'
 import { describe, validateName, validateOptionalTime } from '../validation.js'
 import { parseScheduleExpression, type ScheduleExpression } from './expression.js'
 
+/** Enqueue options a schedule cannot take: each tick sets its run time, and it enqueues outside any transaction. */
+export const NOT_FOR_SCHEDULES: readonly string[] = ['runAt', 'delayMs', 'uniqueKey', 'dependsOn', 'tx']
+
 /**
  * Builds the schedule to store. When a schedule of the same name already has the same expression,
  * time zone, start and predecessor, its next run time is kept, so re-registering schedules at every
@@ -28,7 +31,7 @@ export function scheduleRecordFor(input: {
     )
   }
   const { name: _n, timezone, missed, startAt: startAtInput, after: afterInput, ...jobOptions } = options
-  for (const key of ['runAt', 'delayMs', 'uniqueKey', 'dependsOn', 'tx']) {
+  for (const key of NOT_FOR_SCHEDULES) {
     if (key in jobOptions)
       throw new InvalidArgumentError(
         `schedule option ${key} is not supported: each tick sets its own run time, and the schedule enqueues outside any transaction.`,
