@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { ConveyorError } from '../core/domain/errors.js'
+import { hasValidApiToken } from './api/guard.js'
 import { API_PREFIX, registerApi } from './api/plugin.js'
 import { type AdminContext, adminContext, makeView, sendPage } from './context.js'
 import { AdminHttpError } from './errors.js'
@@ -76,13 +77,21 @@ export const adminPlugin: FastifyPluginAsync<AdminOptions> = async (app, options
     )
     registerPages(pages, ctx)
     registerActions(pages, ctx)
-    if (metrics !== undefined) {
-      pages.get('/metrics', async (_request, reply) => {
+  })
+  if (metrics !== undefined) {
+    // Read-only, so a scraper may use an API token (Prometheus' bearer authorization) instead of
+    // whatever `authorize` asks of a person.
+    await app.register(async (scrape) => {
+      scrape.addHook(
+        'onRequest',
+        guardRequests(async (request) => (await hasValidApiToken(ctx, request)) || ctx.authorize(request)),
+      )
+      scrape.get('/metrics', async (_request, reply) => {
         const { contentType, body } = await metrics()
         return reply.header('content-type', contentType).send(body)
       })
-    }
-  })
+    })
+  }
 }
 
 /** Renders an error as a page: the message for input and state errors, nothing of a server error. */
