@@ -233,31 +233,20 @@ class CoreQueueImpl implements CoreQueue {
 
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
     this.#lifecycle.assertOpen('drain')
-    return this.#lifecycle.runDrain(async (stop) => {
+    return this.#lifecycle.runDrain(async (stop, serving) => {
       const release = this.#lifecycle.useCancelFeed()
       try {
-        return await this.#drain(options, stop)
+        return await this.#drainJobs(options, stop, serving)
       } finally {
         release()
       }
     })
   }
 
-  async #drain(options: DrainOptions, stop: DrainStop): Promise<DrainResult> {
-    let endDrain: (() => void) | undefined
-    try {
-      return await this.#drainJobs(options, stop, (queues) => {
-        endDrain ??= this.#lifecycle.beginDrain(queues)
-      })
-    } finally {
-      endDrain?.()
-    }
-  }
-
   #drainJobs(
     options: DrainOptions,
     stop: DrainStop,
-    drains: (queues: readonly string[]) => void,
+    serving: (queues: readonly string[]) => void,
   ): Promise<DrainResult> {
     return drainJobs(
       {
@@ -273,7 +262,7 @@ class CoreQueueImpl implements CoreQueue {
           if (this.#lifecycle.closed) return
           // The drain is recorded as one more worker of this process while it runs (beside the
           // started workers, if any): orphan checks count its kinds as served in these queues.
-          drains(queues)
+          serving(queues)
           await this.store.recordHeartbeat({
             processId: this.#config.processId,
             now: storeNow(this.clock),

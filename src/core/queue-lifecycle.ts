@@ -55,10 +55,15 @@ export class QueueLifecycle {
   #servedQueues: readonly string[] | null = null
   /** The started workers as recorded with heartbeats (kept through shutdown: they ran until then). */
   #workerRecords: readonly ProcessWorker[] = []
-  /** The queues of each drain running now, each recorded as one more worker (`recordedWorkers`). */
-  readonly #drains = new Set<{ readonly queues: readonly string[] }>()
-  /** The drains running now, which shutdown stops and waits for (`runDrain`). */
-  readonly #runningDrains = new Set<{ readonly stop: DrainStop; readonly done: Promise<unknown> }>()
+  /**
+   * The drains running now (`runDrain`): shutdown stops and waits for them, and each that has
+   * announced its queues is recorded as one more worker (`recordedWorkers`).
+   */
+  readonly #drains = new Set<{
+    readonly stop: DrainStop
+    done: Promise<unknown>
+    queues: readonly string[] | null
+  }>()
 
   constructor(deps: QueueLifecycleDeps) {
     this.#deps = deps
@@ -81,38 +86,39 @@ export class QueueLifecycle {
    */
   recordedWorkers(): readonly ProcessWorker[] {
     if (this.#drains.size === 0) return this.#workerRecords
-    const drains = [...this.#drains].map((d) => ({
-      queues: d.queues,
-      capacity: 1,
-      oversized: 'alone' as const,
-    }))
+    const drains = [...this.#drains].flatMap((d) =>
+      d.queues === null ? [] : [{ queues: d.queues, capacity: 1, oversized: 'alone' as const }],
+    )
     return [...this.#workerRecords, ...drains]
-  }
-
-  /** Records a drain of `queues` as running (`recordedWorkers`) until the returned function is called. */
-  beginDrain(queues: readonly string[]): () => void {
-    const drain = { queues }
-    this.#drains.add(drain)
-    return () => this.#drains.delete(drain)
   }
 
   /**
    * Runs a drain that shutdown can stop (`DrainStop`) and waits for; refused with `LifecycleError`
    * once shutdown has begun (a drain started then would run jobs the shutdown does not wait for).
+   * The drain calls `serving(queues)` once it knows its queues: from then until it ends, it is
+   * recorded as a worker of those queues.
    */
-  async runDrain<T>(drain: (stop: DrainStop) => Promise<T>): Promise<T> {
+  async runDrain<T>(
+    drain: (stop: DrainStop, serving: (queues: readonly string[]) => void) => Promise<T>,
+  ): Promise<T> {
     if (this.#shutdownPromise)
       throw new LifecycleError(
         'drain(): this queue is being shut down, so it starts no more jobs; drain before shutdown(), or create a new queue.',
       )
-    const stop = new DrainStop()
-    const done = drain(stop)
-    const entry = { stop, done: done.catch(() => undefined) }
-    this.#runningDrains.add(entry)
+    const entry = {
+      stop: new DrainStop(),
+      done: Promise.resolve() as Promise<unknown>,
+      queues: null as readonly string[] | null,
+    }
+    this.#drains.add(entry)
     try {
+      const done = drain(entry.stop, (queues) => {
+        entry.queues ??= queues
+      })
+      entry.done = done.catch(() => undefined)
       return await done
     } finally {
-      this.#runningDrains.delete(entry)
+      this.#drains.delete(entry)
     }
   }
 
@@ -121,7 +127,7 @@ export class QueueLifecycle {
    * clock) is aborted with `ShutdownAbortError`, so it is returned to the queue. Waits for them.
    */
   async #stopDrains(graceMs: number): Promise<void> {
-    const drains = [...this.#runningDrains]
+    const drains = [...this.#drains]
     if (drains.length === 0) return
     for (const d of drains) d.stop.stop()
     await awaitWithGrace(
@@ -256,7 +262,7 @@ export class QueueLifecycle {
       return Promise.reject(error)
     }
     // Drains stop starting jobs now, not once a start() in progress has settled.
-    for (const d of this.#runningDrains) d.stop.stop()
+    for (const d of this.#drains) d.stop.stop()
     this.#shutdownPromise = (async () => {
       await this.#startPromise?.catch(() => undefined)
       for (const u of this.#unsubscribe) u()

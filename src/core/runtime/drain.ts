@@ -92,7 +92,8 @@ export async function drainJobs(deps: DrainDeps, options: DrainOptions): Promise
   const queues = options.queues ?? [
     ...new Set(['default', ...registry.all().map((r) => r.definition.defaults.queue)]),
   ]
-  const counts = await drainDue(deps, options, queues)
+  const stop = deps.stop ?? new DrainStop()
+  const counts = { ...(await drainDue(deps, options, queues, stop)), stopped: stop.stopping }
   // A drain stopped by shutdown did not run out of jobs: nothing to report, and the store is closing.
   if (counts.stopped) return counts
   await reportOrphans(deps.store, deps.events, {
@@ -107,24 +108,17 @@ async function drainDue(
   deps: DrainDeps,
   options: DrainOptions,
   queues: readonly string[],
-): Promise<DrainResult> {
+  stop: DrainStop,
+): Promise<Omit<DrainResult, 'stopped'>> {
   const { store, clock, registry } = deps
   const limit =
     validateOptionalInt(options.limit, 'limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY
-  const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0, stopped: false }
-  const stop = deps.stop ?? new DrainStop()
-  const stopped = () => {
-    counts.stopped = stop.stopping
-    return counts.stopped
-  }
+  const counts = { succeeded: 0, retried: 0, failed: 0, cancelled: 0, snoozed: 0, total: 0 }
   const fire = () => fireDueSchedules(store, deps.events, clock.now(), deps.missedToleranceMs)
   await fire()
   // Without recursion, jobs enqueued while draining (ids above the newest now) are left alone.
   const newest = options.recursive ? undefined : (await store.listJobs({ filter: {}, limit: 1 }))[0]?.id
-  if (!options.recursive && newest === undefined) {
-    stopped()
-    return counts
-  }
+  if (!options.recursive && newest === undefined) return counts
   let lastBeat = Number.NEGATIVE_INFINITY
   const beat = async () => {
     if (clock.now() - lastBeat < deps.heartbeatIntervalMs) return
@@ -177,10 +171,10 @@ async function drainDue(
       while (pending.beat !== null) await pending.beat
     }
   }
-  while (counts.total < limit && registry.kinds.length > 0 && !stopped()) {
+  while (counts.total < limit && registry.kinds.length > 0 && !stop.stopping) {
     await beat()
     // Shutdown may have begun during the beat.
-    if (stopped()) break
+    if (stop.stopping) break
     const jobs = await store.claimJobs({
       queues,
       kinds: registry.kinds,
@@ -201,7 +195,7 @@ async function drainDue(
       // The beat first: shutdown may begin while it is in flight, and must then stop this job too.
       if (counts.total < limit && !stop.stopping) await beat()
       // Past the limit, or shutdown began: the rest of the batch goes back unattempted.
-      if (counts.total >= limit || stopped()) {
+      if (counts.total >= limit || stop.stopping) {
         const rest = jobs
           .slice(i)
           .map((j) => ({ id: j.id, outcome: 'released' as const, attempt: j.attempt }))
