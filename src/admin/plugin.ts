@@ -86,6 +86,14 @@ export const adminPlugin: FastifyPluginAsync<AdminOptions> = async (app, options
         'onRequest',
         guardRequests(async (request) => (await hasValidApiToken(ctx, request)) || ctx.authorize(request)),
       )
+      // A renderer's error (a push gateway's address, a password in it) goes to the log, not the scraper.
+      scrape.setErrorHandler((error, request, reply) => {
+        request.log.error({ err: error }, 'conveyor admin: rendering the metrics failed')
+        return reply
+          .code(500)
+          .type('text/plain; charset=utf-8')
+          .send('Rendering the metrics failed; the server log has the details.\n')
+      })
       scrape.get('/metrics', async (_request, reply) => {
         const { contentType, body } = await metrics()
         return reply.header('content-type', contentType).send(body)

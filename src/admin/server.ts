@@ -45,14 +45,20 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
   // Fails now (not at listen) on bad options.
   const settings = resolveAdminOptions({ ...pluginOptions, authorize: pluginAuthorize })
   const apiPath = `${prefix.replace(/\/+$/, '')}${API_PREFIX}/`
+  const metricsPath = `${prefix.replace(/\/+$/, '')}/metrics`
+  /** Requests a token may make instead of the password: the JSON API, and the metrics (read-only). */
+  const tokenPath = (url: string) =>
+    url.startsWith(apiPath) ||
+    (pluginOptions.metrics !== undefined && (url === metricsPath || url.startsWith(`${metricsPath}?`)))
 
   const app = fastifyForAdmin({ logger, bodyLimit: 65_536 })
   if (checkCredentials !== null && basicAuth !== undefined) {
     const realm = (basicAuth.realm ?? 'Conveyor').replace(/["\\]/g, '')
     app.addHook('onRequest', async (request, reply) => {
       if (checkCredentials(request)) return undefined
-      // Machine clients of the JSON API authenticate with their token instead (checked again there).
-      if (request.url.startsWith(apiPath) && (await hasValidApiToken(settings, request))) return undefined
+      // Machine clients (the JSON API, a metrics scraper) authenticate with their token instead
+      // (checked again there).
+      if (tokenPath(request.url) && (await hasValidApiToken(settings, request))) return undefined
       setSecurityHeaders(request, reply)
       reply.header('www-authenticate', `Basic realm="${realm}", charset="UTF-8"`)
       return refuse(reply, 401)

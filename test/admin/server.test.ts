@@ -55,6 +55,44 @@ describe('createAdminServer', () => {
     await app.close()
   })
 
+  it('lets a metrics scraper in with an API token instead of the password, at the metrics path only', async () => {
+    const app = createAdminServer({
+      queue,
+      prefix: '/admin',
+      basicAuth: { username: 'ops', password: 'correct horse' },
+      apiTokens: [TOKEN],
+      metrics: async () => ({ contentType: 'text/plain; version=0.0.4', body: 'conveyor_up 1\n' }),
+    })
+    const bearer = { authorization: `Bearer ${TOKEN}` }
+    for (const url of ['/admin/metrics', '/admin/metrics?x=1']) {
+      const scraped = await app.inject({ url, headers: bearer })
+      expect(scraped.statusCode, url).toBe(200)
+      expect(scraped.body).toBe('conveyor_up 1\n')
+    }
+    expect((await app.inject({ url: '/admin/metrics' })).statusCode).toBe(401)
+    for (const url of ['/admin/', '/admin/metricsx', '/admin/jobs'])
+      expect((await app.inject({ url, headers: bearer })).statusCode, url).toBe(401)
+    await app.close()
+  })
+
+  it('answers a metrics renderer that throws with a bare 500, its message kept to the log', async () => {
+    const app = createAdminServer({
+      queue,
+      basicAuth: { username: 'ops', password: 'correct horse' },
+      metrics: async () => {
+        throw new Error('connect ECONNREFUSED 10.0.3.7:9091 password=hunter2')
+      },
+    })
+    const failed = await app.inject({
+      url: '/metrics',
+      headers: { authorization: basic('ops', 'correct horse') },
+    })
+    expect(failed.statusCode).toBe(500)
+    expect(failed.body).not.toContain('hunter2')
+    expect(failed.headers['x-frame-options']).toBe('DENY')
+    await app.close()
+  })
+
   it('runs `authorize` after basic authentication, and serves under a prefix', async () => {
     const app = createAdminServer({
       queue,

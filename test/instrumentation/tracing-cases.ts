@@ -234,7 +234,7 @@ export function tracingCases(make: MakeQueue, otel: TestTracing): void {
     expect(() => make({ tracing: { runSpan: 'sibling' as never } })).toThrow(/runSpan/)
     expect(() => make({ tracing: { tracerProvider: {} as never } })).toThrow(/TracerProvider/)
     expect(() => make({ tracing: { enable: false } as never })).toThrow(
-      'tracing: unknown option "enable". Known options: tracerProvider, runSpan, enabled.',
+      'tracing: unknown option "enable" (did you mean "enabled"?). Known options: tracerProvider, runSpan, enabled.',
     )
     expect(() => make({ tracing: { enabled: 'no' as never } })).toThrow(
       'tracing.enabled must be true or false; got "no".',
@@ -243,7 +243,7 @@ export function tracingCases(make: MakeQueue, otel: TestTracing): void {
 
   it('names tracing among the known options of a misspelt top-level option', () => {
     expect(() => make({ tracng: {} } as never)).toThrow(
-      /unknown option "tracng"\. Known options: .*\btracing\b/,
+      /unknown option "tracng" \(did you mean "tracing"\?\)\. Known options: .*\btracing\b/,
     )
   })
 }

@@ -79,9 +79,8 @@ describePostgres('the Postgres store helpers', () => {
       await sized.close()
       await plain.close()
     }
-    expect(() => new PostgresStore({ connectionString: '' })).toThrow(
-      /needs a pg Pool .* or a connection string/,
-    )
+    // An empty variable (docker-compose's unset one) says so too.
+    expect(() => new PostgresStore({ connectionString: '' })).toThrow(/connectionString is empty .*DATABASE_URL/)
     // connectionString: process.env.DATABASE_URL with the variable unset says so.
     expect(() => new PostgresStore({ connectionString: undefined })).toThrow(
       /connectionString is undefined .*DATABASE_URL/,
@@ -91,6 +90,11 @@ describePostgres('the Postgres store helpers', () => {
     )
     expect(() => createPostgresQueue({})).toThrow(/needs a pg Pool .* or a connection string/)
     // Another database's URL is refused at once, not after a failed connection to its host.
+    // What pg reads is accepted: socket:// (a socket with credentials) and pg:// as well.
+    for (const url of ['socket://user:pass@/var/run/postgresql?db=app', 'pg://user@localhost/app']) {
+      const store = new PostgresStore({ connectionString: url })
+      await store.close()
+    }
     for (const url of ['mysql://x@y/z', 'redis://localhost:6379'])
       expect(() => new PostgresStore({ connectionString: url })).toThrow(
         /connectionString must be a PostgreSQL URL \(postgres:\/\/ or postgresql:\/\/\); the one given starts with (mysql|redis):\/\//,

@@ -2,8 +2,8 @@
  * The statement a transactional job's handler leaves running when its attempt ends without a commit
  * (a timeout here) is cancelled before the rollback, wherever it came from and however the pool is
  * placed: an enqueue made with `tx: ctx.tx` waiting on a unique key another transaction holds; a
- * pool behind a pooler, whose clients' process ids are the pooler's (a proxy that rewrites them,
- * as PgBouncer does); a pool with no connection to spare when the cancel is due. Each would wait
+ * pool behind a pooler whose session keys are its own (a proxy that maps them, as PgBouncer does);
+ * a pool with no connection to spare when the cancel is due. Each would wait
  * for the statement (a minute, or until the test's lock holder lets go) without the cancel.
  * The simple cases (a timed-out handler's own query, shutdown's grace period) are in
  * transactional-execution.test.ts.
@@ -17,13 +17,28 @@ import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, useStore } from './fixture.js'
 
 /**
- * A TCP proxy to PostgreSQL that replaces the process id in the server's BackendKeyData message
- * with a made-up one, as a pooler does; everything else passes through.
+ * A TCP proxy to PostgreSQL that hands clients session keys of its own, as PgBouncer does: it
+ * replaces the process id and secret key of the server's BackendKeyData with made-up ones, and maps a
+ * CancelRequest carrying made-up ones back to the server's before passing it on.
  */
-function keyRewritingProxy(target: { host: string; port: number }): Promise<net.Server> {
+function keyMappingProxy(target: { host: string; port: number }): Promise<net.Server> {
+  /** Made-up key (pid:secret) -> the server's. */
+  const keys = new Map<string, { pid: number; secret: number }>()
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host)
-    client.pipe(upstream)
+    let first = true
+    client.on('data', (chunk: Buffer) => {
+      // A CancelRequest: 16 bytes, code 80877102, then the key.
+      if (first && chunk.length === 16 && chunk.readInt32BE(4) === 80877102) {
+        const real = keys.get(`${chunk.readInt32BE(8)}:${chunk.readInt32BE(12)}`)
+        if (real) {
+          chunk.writeInt32BE(real.pid, 8)
+          chunk.writeInt32BE(real.secret, 12)
+        }
+      }
+      first = false
+      upstream.write(chunk)
+    })
     let buffered = Buffer.alloc(0)
     let passthrough = false
     upstream.on('data', (chunk: Buffer) => {
@@ -37,7 +52,18 @@ function keyRewritingProxy(target: { host: string; port: number }): Promise<net.
         const type = String.fromCharCode(buffered[offset]!)
         const length = buffered.readInt32BE(offset + 1)
         if (buffered.length - offset < 1 + length) break
-        if (type === 'K') buffered.writeInt32BE(1_000_000_000 + Math.floor(Math.random() * 1e9), offset + 5)
+        if (type === 'K') {
+          const fake = {
+            pid: 1_000_000 + Math.floor(Math.random() * 1e9),
+            secret: Math.floor(Math.random() * 1e9),
+          }
+          keys.set(`${fake.pid}:${fake.secret}`, {
+            pid: buffered.readInt32BE(offset + 5),
+            secret: buffered.readInt32BE(offset + 9),
+          })
+          buffered.writeInt32BE(fake.pid, offset + 5)
+          buffered.writeInt32BE(fake.secret, offset + 9)
+        }
         offset += 1 + length
         // ReadyForQuery: the start-up is over, the rest passes as it is.
         if (type === 'Z') {
@@ -108,9 +134,9 @@ describePostgres('cancel of the statement a timed-out transactional handler left
     expect(await running(`${db.schema}`)).toBe(0)
   })
 
-  it("a pool behind a pooler: the cancel goes to the transaction's server process, not the client's process id", async () => {
+  it('a pool behind a pooler that hands out session keys of its own (as PgBouncer does)', async () => {
     const url = new URL(databaseUrl())
-    const proxy = await keyRewritingProxy({ host: url.hostname, port: Number(url.port || 5432) })
+    const proxy = await keyMappingProxy({ host: url.hostname, port: Number(url.port || 5432) })
     cleanups.push(() => new Promise((resolve) => proxy.close(resolve)))
     url.hostname = '127.0.0.1'
     url.port = String((proxy.address() as net.AddressInfo).port)
@@ -132,7 +158,7 @@ describePostgres('cancel of the statement a timed-out transactional handler left
     expect(await running(tag)).toBe(0)
   })
 
-  it('a pool with no connection to spare: the cancel opens a connection of its own', async () => {
+  it('a pool with no connection to spare: the cancel needs none', async () => {
     const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 })
     cleanups.push(() => pool.end())
     const queue = queueOn(pool)

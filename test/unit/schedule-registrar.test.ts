@@ -34,8 +34,12 @@ it('checks its arguments, naming them', async () => {
   await expect(typo).rejects.toThrow(
     /^schedule options: unknown option "timeZone" \(did you mean "timezone"\?\)\. Known options: name, timezone, missed, startAt, after, queue, priority, /,
   )
-  await expect(schedules.schedule('@daily', mail, { n: 1 }, { nmae: 'x' } as never)).rejects.toThrow(
-    'unknown option "nmae" (did you mean "name"?)',
+  await expect(schedules.schedule('@daily', mail, { n: 1 }, { nam: 'x' } as never)).rejects.toThrow(
+    'unknown option "nam" (did you mean "name"?)',
+  )
+  // A short key two edits from a name suggests nothing (runIn is not runAt's typo).
+  await expect(schedules.schedule('@daily', mail, { n: 1 }, { runIn: 5 } as never)).rejects.toThrow(
+    /unknown option "runIn"\. Known options/,
   )
   // Enqueue options a schedule cannot take keep their own message.
   await expect(schedules.schedule('@daily', mail, { n: 1 }, { delayMs: 5 } as never)).rejects.toThrow(

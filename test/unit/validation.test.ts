@@ -63,7 +63,7 @@ group('validateOptionsObject', () => {
     )
   })
 
-  it('names the closest known key of a typo (another case, or at most two edits that leave half the word)', () => {
+  it('names the closest known key of a typo (another case, one edit, two for longer keys), none on a tie', () => {
     refuses(
       () => validateOptionsObject({ graceMS: 1 }, 'opts', ['graceMs']),
       'opts: unknown option "graceMS" (did you mean "graceMs"?). Known options: graceMs.',
@@ -71,6 +71,14 @@ group('validateOptionsObject', () => {
     refuses(
       () => validateOptionsObject({ limt: 1 }, 'opts', ['limit', 'queues']),
       'opts: unknown option "limt" (did you mean "limit"?). Known options: limit, queues.',
+    )
+    refuses(
+      () => validateOptionsObject({ timeoutM: 1 }, 'opts', ['timeoutMs', 'priority']),
+      'opts: unknown option "timeoutM" (did you mean "timeoutMs"?). Known options: timeoutMs, priority.',
+    )
+    refuses(
+      () => validateOptionsObject({ ab: 1 }, 'opts', ['aa', 'bb']),
+      'opts: unknown option "ab". Known options: aa, bb.',
     )
   })
 })

@@ -9,13 +9,13 @@
  * or inside another job's). Once the transaction has ended, the handle refuses every query.
  *
  * A statement such a handler left running (a lock wait, a slow report) is cancelled before the
- * rollback (`pg_cancel_backend` on another connection of the pool), so neither the job's retry,
- * its worker's slot nor shutdown waits for it, and the transaction's locks go at once.
+ * rollback (PostgreSQL's CancelRequest, `cancel-request.ts`), so neither the job's retry, its
+ * worker's slot nor shutdown waits for it, and the transaction's locks go at once.
  */
-import { randomBytes } from 'node:crypto'
 import type pg from 'pg'
 import { ConveyorError, LifecycleError } from '../../core/domain/errors.js'
 import type { TransactionHandle } from '../../core/ports/store.js'
+import { sendCancelRequest } from './cancel-request.js'
 import { pgClientBusy } from './pg-client-state.js'
 
 /** `COMMIT` ended in a rollback (a statement of the transaction had failed); nothing was written. */
@@ -113,69 +113,30 @@ export class JobTransaction implements TransactionHandle {
   }
 }
 
-/**
- * The statement that begins a job's transaction and names its session for a cancel: `SET LOCAL
- * application_name` to `tag` followed by the pool's own application name (shown in
- * `pg_stat_activity` until the transaction ends). A tag finds the transaction's server process
- * wherever it runs (behind a pooler the client's process id is the pooler's), and, unlike a query,
- * takes no snapshot: the handler may still raise the isolation level as its first statement.
- */
-function beginStatement(client: pg.PoolClient, tag: string): string {
-  const own = (client as { connectionParameters?: { application_name?: unknown } }).connectionParameters
-    ?.application_name
-  // Only characters that need no quoting; PostgreSQL keeps the first 63 bytes (the tag comes first).
-  const rest = typeof own === 'string' ? own.replace(/[^A-Za-z0-9 _.:-]/g, '') : ''
-  return `BEGIN; SET LOCAL application_name = '${`${tag} ${rest}`.trim()}'`
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function'
 }
 
 /**
  * Cancels the statement the handler left running on `client` (its own query through `ctx.tx`, an
- * enqueue it made with `tx: ctx.tx`, a cursor), if any, before the rollback queues behind it:
- * `pg_cancel_backend` of the server process whose application name starts with the transaction's
- * `tag` (see `beginStatement`), sent on another connection of the pool, or on a
- * connection of its own when the pool has none to spare at once. Never on a PGlite pool (one
- * connection, which runs one statement at a time). A cancel that arrives once the statement has
- * ended finds the session idle, and PostgreSQL ignores it. Returns false when the cancel may have
- * reached the server but its outcome is unknown (the connection is then not reused).
+ * enqueue it made with `tx: ctx.tx`, a cursor), if any, before the rollback queues behind it, with
+ * PostgreSQL's CancelRequest (`cancel-request.ts`: no pool connection, no SQL, through a pooler
+ * too). Never on PGlite (its client has no session key). Returns false when a request was sent but
+ * its outcome is unknown (the connection is then not reused: a late cancel must not reach its next
+ * user).
  */
-/** Cancels the statement of the session whose application name starts with the tag (`$1`). */
-const CANCEL_TAGGED = `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-  WHERE application_name LIKE $1 || '%' AND pid <> pg_backend_pid()`
-
 async function cancelLeftRunning(
-  pool: pg.Pool,
   client: pg.PoolClient,
   tx: JobTransaction,
-  tag: string,
   onError?: (error: unknown) => void,
 ): Promise<boolean> {
   if (!(pgClientBusy(client) || JobTransaction.hasQueryInFlight(tx))) return true
-  const max = (pool as { options?: { max?: number } }).options?.max ?? 10
-  if (max <= 1) return true
-  const spare = pool.idleCount > 0 || pool.totalCount < max
-  const Client = (pool as unknown as { Client?: new (options: unknown) => pg.Client }).Client
-  try {
-    if (spare || !Client) {
-      await pool.query(CANCEL_TAGGED, [tag])
-      return true
-    }
-    const own = new Client((pool as unknown as { options: unknown }).options)
-    own.on('error', () => undefined)
-    await own.connect()
-    try {
-      await own.query(CANCEL_TAGGED, [tag])
-    } finally {
-      await own.end().catch(() => undefined)
-    }
-    return true
-  } catch (error) {
-    onError?.(error)
-    return false
-  }
+  const outcome = await sendCancelRequest(client)
+  if (outcome === 'unknown')
+    onError?.(
+      new Error("cancelling the statement a job's handler left running got no answer from the server"),
+    )
+  return outcome !== 'unknown'
 }
 
 /** Runs `fn` in a new transaction as `JobStore.runInTransaction` describes; errors are passed on as thrown. */
@@ -197,16 +158,15 @@ export async function runInTransaction<T>(
   let clean = false
   let tx: JobTransaction
   let value: T
-  const tag = `conveyor-tx-${randomBytes(6).toString('hex')}`
   try {
-    await client.query(beginStatement(client, tag))
+    await client.query('BEGIN')
     tx = new JobTransaction(client)
     let result: { readonly commit: boolean; readonly value: T }
     try {
       result = await fn(tx)
     } catch (error) {
       tx.end()
-      const known = broken === null && (await cancelLeftRunning(pool, client, tx, tag, onError))
+      const known = broken === null && (await cancelLeftRunning(client, tx, onError))
       clean = await client.query('ROLLBACK').then(
         () => known,
         () => false,
@@ -215,7 +175,7 @@ export async function runInTransaction<T>(
     }
     tx.end()
     if (!result.commit) {
-      const known = broken === null && (await cancelLeftRunning(pool, client, tx, tag, onError))
+      const known = broken === null && (await cancelLeftRunning(client, tx, onError))
       await client.query('ROLLBACK')
       // A cancel whose outcome is unknown might still land: the connection is not reused.
       clean = known

@@ -69,9 +69,9 @@ export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPo
     pool.on('error', (error) => options.onError?.(error))
     return { pool, ownsPool: true }
   }
-  if ('connectionString' in options && options.connectionString === undefined)
+  if ('connectionString' in options && (options.connectionString === undefined || options.connectionString === ''))
     throw new InvalidArgumentError(
-      'connectionString is undefined (connectionString: process.env.DATABASE_URL with DATABASE_URL unset?): set it to a PostgreSQL URL such as postgres://user:password@host:5432/database, or pass a pg Pool as { pool }.',
+      `connectionString is ${options.connectionString === '' ? 'empty' : 'undefined'} (connectionString: process.env.DATABASE_URL with DATABASE_URL unset?): set it to a PostgreSQL URL such as postgres://user:password@host:5432/database, or pass a pg Pool as { pool }.`,
     )
   throw new InvalidArgumentError(
     'createPostgresQueue (and PostgresStore) needs a pg Pool ({ pool }) or a connection string ({ connectionString }).',
@@ -86,7 +86,8 @@ export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPo
  */
 function assertConnectionString(connectionString: string): void {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(connectionString)?.[1]
-  if (scheme !== undefined && !/^postgres(ql)?$/i.test(scheme))
+  // What pg-connection-string reads: postgres://, postgresql://, pg:// and socket:// (a socket with credentials).
+  if (scheme !== undefined && !/^(postgres(ql)?|pg|socket)$/i.test(scheme))
     throw new InvalidArgumentError(
       `connectionString must be a PostgreSQL URL (postgres:// or postgresql://); the one given starts with ${scheme}://.`,
     )

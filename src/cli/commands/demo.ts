@@ -10,7 +10,7 @@ import { integerFlag, portFlag, stringFlag } from '../args.js'
 import type { Command } from '../command.js'
 import { DATABASE_OPTIONS, databaseSettings, PGLITE_INSTALL } from '../database-settings.js'
 import { CLEAN_UP_SCHEDULE } from '../demo/jobs.js'
-import { FASTIFY_INSTALL, withFastify } from '../optional-packages.js'
+import { FASTIFY_INSTALL, isMissingPackage, withFastify } from '../optional-packages.js'
 
 /** Where the embedded database of the demo lives unless `--data-dir` says otherwise. */
 export const DEMO_DATA_DIR = '.demo-data'
@@ -76,9 +76,9 @@ export const demoCommand: Command = {
     // The embedded database also needs PGlite: one message names both installs when both are missing.
     const pgliteMissing =
       options.database.kind !== 'server' &&
-      !(await import('@electric-sql/pglite').then(
-        () => true,
+      (await import('@electric-sql/pglite').then(
         () => false,
+        (error: unknown) => isMissingPackage(error, '@electric-sql/pglite'),
       ))
     const { runDemo } = await withFastify(
       'demo',

@@ -58,16 +58,18 @@ export function validateOptionsObject(
 }
 
 /**
- * ` (did you mean "x"?)` for the known name closest to a mistyped `key`, or '' when none is close:
- * the same name in another case, or one at most two edits away that keeps at least half of `key`.
+ * ` (did you mean "x"?)` for the known name closest to a mistyped `key`, or '' when none is clearly
+ * closest: the same name in another case, else the one name at most one edit away (two for keys of
+ * six characters or more); two names equally close suggest neither.
  */
 export function didYouMean(key: string, known: readonly string[]): string {
-  let best: { name: string; distance: number } | null = null
+  let best: { name: string; distance: number; tied: boolean } | null = null
   for (const name of known) {
     const distance = name.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, name)
-    if (best === null || distance < best.distance) best = { name, distance }
+    if (best === null || distance < best.distance) best = { name, distance, tied: false }
+    else if (distance === best.distance) best.tied = true
   }
-  if (best === null || best.distance > 2 || best.distance > key.length / 2) return ''
+  if (best === null || best.tied || best.distance > (key.length < 6 ? 1 : 2)) return ''
   return ` (did you mean ${JSON.stringify(best.name)}?)`
 }
 
