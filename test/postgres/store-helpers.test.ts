@@ -80,7 +80,9 @@ describePostgres('the Postgres store helpers', () => {
       await plain.close()
     }
     // An empty variable (docker-compose's unset one) says so too.
-    expect(() => new PostgresStore({ connectionString: '' })).toThrow(/connectionString is empty .*DATABASE_URL/)
+    expect(() => new PostgresStore({ connectionString: '' })).toThrow(
+      /connectionString is empty .*DATABASE_URL/,
+    )
     // connectionString: process.env.DATABASE_URL with the variable unset says so.
     expect(() => new PostgresStore({ connectionString: undefined })).toThrow(
       /connectionString is undefined .*DATABASE_URL/,

@@ -69,7 +69,10 @@ export function openPool(options: PostgresStoreOptions): { pool: pg.Pool; ownsPo
     pool.on('error', (error) => options.onError?.(error))
     return { pool, ownsPool: true }
   }
-  if ('connectionString' in options && (options.connectionString === undefined || options.connectionString === ''))
+  if (
+    'connectionString' in options &&
+    (options.connectionString === undefined || options.connectionString === '')
+  )
     throw new InvalidArgumentError(
       `connectionString is ${options.connectionString === '' ? 'empty' : 'undefined'} (connectionString: process.env.DATABASE_URL with DATABASE_URL unset?): set it to a PostgreSQL URL such as postgres://user:password@host:5432/database, or pass a pg Pool as { pool }.`,
     )
