@@ -104,6 +104,26 @@ describePostgres('cancel of the statement a timed-out transactional handler left
     return queue
   }
 
+  /**
+   * Drains one job of `kind` whose handler sleeps a minute in its transaction under a 300 ms timeout:
+   * the drain ends with a retry, and the sleep no longer runs, only if the sleep was cancelled
+   * (otherwise the drain waits out the minute and the test times out).
+   */
+  async function expectSleepCancelled(queue: PostgresQueue, kind: string): Promise<void> {
+    const tag = `slow_${kind.replaceAll('-', '_')}_${Date.now()}`
+    const slow = defineJob<{ n: number }>({ kind, maxAttempts: 3, timeoutMs: 300 })
+    queue.register(
+      slow,
+      async (_p, ctx) => {
+        await ctx.tx!.query(`SELECT pg_sleep(60) AS ${tag}`)
+      },
+      { transactional: true },
+    )
+    await queue.enqueue(slow, { n: 1 })
+    expect(await queue.drain()).toMatchObject({ retried: 1, total: 1 })
+    expect(await running(tag)).toBe(0)
+  }
+
   it('an enqueue through ctx.tx waiting on a unique key held by another transaction', async () => {
     const queue = queueOn(db.pool)
     const child = defineJob<{ n: number }>({ kind: 'cancel-child' })
@@ -142,20 +162,8 @@ describePostgres('cancel of the statement a timed-out transactional handler left
     url.port = String((proxy.address() as net.AddressInfo).port)
     const pool = new pg.Pool({ connectionString: url.toString(), max: 5 })
     cleanups.push(() => pool.end())
-    const queue = queueOn(pool)
-    const tag = `slow_proxy_${Date.now()}`
-    const slow = defineJob<{ n: number }>({ kind: 'cancel-proxy', maxAttempts: 3, timeoutMs: 300 })
-    queue.register(
-      slow,
-      async (_p, ctx) => {
-        await ctx.tx!.query(`SELECT pg_sleep(60) AS ${tag}`)
-      },
-      { transactional: true },
-    )
-    await queue.enqueue(slow, { n: 1 })
-    // Without the right process id the drain waits out the minute (and the test times out).
-    expect(await queue.drain()).toMatchObject({ retried: 1, total: 1 })
-    expect(await running(tag)).toBe(0)
+    // Without the pooler's own key the cancel reaches no session.
+    await expectSleepCancelled(queueOn(pool), 'cancel-proxy')
   })
 
   it('a pool with no connection to spare: the cancel needs none', async () => {
@@ -165,18 +173,6 @@ describePostgres('cancel of the statement a timed-out transactional handler left
     // The application holds the pool's other connection for the whole attempt.
     const held = await pool.connect()
     cleanups.push(async () => held.release())
-    const tag = `slow_full_${Date.now()}`
-    const slow = defineJob<{ n: number }>({ kind: 'cancel-full', maxAttempts: 3, timeoutMs: 300 })
-    queue.register(
-      slow,
-      async (_p, ctx) => {
-        await ctx.tx!.query(`SELECT pg_sleep(60) AS ${tag}`)
-      },
-      { transactional: true },
-    )
-    await queue.enqueue(slow, { n: 1 })
-    // Without the cancel the drain waits out the minute (and the test times out).
-    expect(await queue.drain()).toMatchObject({ retried: 1, total: 1 })
-    expect(await running(tag)).toBe(0)
+    await expectSleepCancelled(queue, 'cancel-full')
   })
 })
