@@ -211,11 +211,15 @@ describeServer('conveyor cancel and retry on chosen jobs', { timeout: 60_000 }, 
     )
     const shown = await runCli(['show', '--key', 'digest', '--json', ...flags], env)
     expect(shown.code).toBe(0)
-    expect(JSON.parse(shown.stdout)).toMatchObject({
+    // The job as the JSON API gives it: times as ISO strings, like status --json.
+    const json = JSON.parse(shown.stdout)
+    expect(json).toMatchObject({
       id: waiting.id,
       kind: 'cli.mail',
       state: 'scheduled',
       uniqueKey: 'digest',
+      runAt: new Date(waiting.runAt).toISOString(),
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     })
     const text = await runCli(['show', '--id', done, ...flags], env)
     expect(text.code).toBe(0)

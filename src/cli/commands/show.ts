@@ -1,5 +1,6 @@
 /** `conveyor show`: one job, by id or by name (its unique key), as text or JSON. */
 import { isJobId } from '../../adapters/postgres/job-id.js'
+import { jobDto } from '../../admin/api/dto.js'
 import type { JobRecord } from '../../core/domain/job.js'
 import type { JobRef } from '../../core/domain/job-ref.js'
 import { booleanFlag, stringFlag } from '../args.js'
@@ -38,7 +39,8 @@ export const showCommand: Command = {
         )
         return 1
       }
-      if (booleanFlag(values, 'json')) context.output.line(JSON.stringify(job))
+      // The job as the JSON API answers it (times as ISO strings, as status --json prints them).
+      if (booleanFlag(values, 'json')) context.output.line(JSON.stringify(jobDto(job)))
       else printJob(job, context.output)
       return 0
     })
