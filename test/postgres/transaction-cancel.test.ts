@@ -10,8 +10,9 @@
  */
 import net from 'node:net'
 import pg from 'pg'
-import { afterEach, expect, it } from 'vitest'
+import { afterAll, afterEach, expect, it } from 'vitest'
 import { createPostgresQueue, type PostgresQueue } from '../../src/adapters/postgres/index.js'
+import { runInTransaction } from '../../src/adapters/postgres/job-transaction.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
 import { waitFor } from '../support/wait.js'
 import { databaseUrl, describePostgres, useStore } from './fixture.js'
@@ -121,7 +122,8 @@ describePostgres('cancel of the statement a timed-out transactional handler left
     )
     await queue.enqueue(slow, { n: 1 })
     expect(await queue.drain()).toMatchObject({ retried: 1, total: 1 })
-    expect(await running(tag)).toBe(0)
+    // Cancelled, and its session closed: the server ends the statement (waited for, with a timeout).
+    await waitFor(async () => (await running(tag)) === 0)
   }
 
   it('an enqueue through ctx.tx waiting on a unique key held by another transaction', async () => {
@@ -151,7 +153,7 @@ describePostgres('cancel of the statement a timed-out transactional handler left
     await waitFor(async () => (await db.store.getJob({ id }))?.state === 'retryable', { timeoutMs: 10_000 })
     expect(await draining).toMatchObject({ retried: 1, total: 1 })
     expect((await db.store.getJob({ id }))!.errors.map((e) => e.name)).toEqual(['JobTimeoutError'])
-    expect(await running(`${db.schema}`)).toBe(0)
+    await waitFor(async () => (await running(`${db.schema}`)) === 0)
   })
 
   it('a pool behind a pooler that hands out session keys of its own (as PgBouncer does)', async () => {
@@ -174,5 +176,148 @@ describePostgres('cancel of the statement a timed-out transactional handler left
     const held = await pool.connect()
     cleanups.push(async () => held.release())
     await expectSleepCancelled(queue, 'cancel-full')
+  })
+})
+
+/**
+ * The same, one level down (`runInTransaction`, as a transactional job's attempt uses it), where the
+ * connection's transport matters: a pooler that closes the cancel socket before it forwards the
+ * request (PgBouncer up to 1.17, pgcat), a pool connecting through a stream factory (a cloud
+ * connector, a tunnel), and a cursor left open between two reads.
+ */
+describePostgres('ending a job transaction with a statement left running', () => {
+  const cleanups: (() => Promise<unknown> | void)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  const admin = new pg.Pool({ connectionString: databaseUrl(), max: 1 })
+  afterAll(() => admin.end())
+  const running = async (tag: string) =>
+    (
+      await admin.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
+        [tag],
+      )
+    ).rows[0].n as number
+  const server = () => {
+    const url = new URL(databaseUrl())
+    return { host: url.hostname, port: Number(url.port || 5432) }
+  }
+  function poolTo(port: number, extra: pg.PoolConfig = {}): pg.Pool {
+    const url = new URL(databaseUrl())
+    url.hostname = '127.0.0.1'
+    url.port = String(port)
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 1, ...extra })
+    cleanups.push(() => pool.end())
+    return pool
+  }
+
+  it("a pooler that forwards the cancel late: it never reaches the connection's next user", async () => {
+    // The pooler closes the client's cancel socket at once and forwards the request when told.
+    let forward: (() => void) | null = null
+    const target = server()
+    const proxy = net.createServer((client) => {
+      let upstream: net.Socket | null = null
+      let first = true
+      client.on('error', () => {})
+      client.on('data', (chunk: Buffer) => {
+        if (first && chunk.length === 16 && chunk.readInt32BE(4) === 80877102) {
+          client.destroy()
+          forward = () => {
+            const up = net.connect(target.port, target.host, () => up.end(chunk))
+            up.on('error', () => {})
+          }
+          return
+        }
+        first = false
+        if (!upstream) {
+          const up = net.connect(target.port, target.host)
+          upstream = up
+          up.on('data', (d) => client.write(d))
+          up.on('error', () => client.destroy())
+          up.on('close', () => client.destroy())
+          client.on('close', () => up.destroy())
+        }
+        upstream.write(chunk)
+      })
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()))
+    cleanups.push(() => new Promise((resolve) => proxy.close(resolve)))
+    const pool = poolTo((proxy.address() as net.AddressInfo).port)
+    const tag = `late_cancel_${Date.now()}`
+    await runInTransaction(pool, async (tx) => {
+      // Left running when the attempt ends (its timeout, say).
+      tx.query(`SELECT pg_sleep(60) AS ${tag}`).catch(() => undefined)
+      return { commit: false, value: null }
+    })
+    // The pool's one connection's next user runs a statement; then the late cancel arrives.
+    const next = `next_user_${Date.now()}`
+    const nextQuery = pool.query(`SELECT pg_sleep(0.5) AS ${next}`)
+    await waitFor(async () => (await running(next)) === 1 && forward !== null)
+    forward!()
+    await expect(nextQuery).resolves.toBeDefined()
+  })
+
+  it('a pool that connects through a stream factory: the cancel goes where its socket goes', async () => {
+    const target = server()
+    class Tunnel extends net.Socket {
+      override connect(..._args: unknown[]): this {
+        return super.connect(target.port, target.host)
+      }
+    }
+    // pg's host and port say 6999; the tunnel's socket goes to the server.
+    const pool = poolTo(6999, { stream: () => new Tunnel() } as pg.PoolConfig)
+    const tag = `tunnel_${Date.now()}`
+    await runInTransaction(pool, async (tx) => {
+      tx.query(`SELECT pg_sleep(60) AS ${tag}`).catch(() => undefined)
+      await waitFor(async () => (await running(tag)) === 1)
+      return { commit: false, value: null }
+    })
+    await waitFor(async () => (await running(tag)) === 0)
+  })
+
+  it('a cursor left open between two reads does not hold the end of the transaction', async () => {
+    const pool = poolTo(server().port)
+    // What pg-cursor and pg-query-stream do: Execute with a row limit and Flush, no Sync.
+    class MiniCursor {
+      done: ((error: unknown) => void) | null = null
+      submit(connection: {
+        parse(q: object, more: boolean): void
+        bind(q: object, more: boolean): void
+        describe(q: object, more: boolean): void
+        execute(q: object, more: boolean): void
+        flush(): void
+      }) {
+        connection.parse({ text: 'SELECT g FROM generate_series(1, 10) g' }, true)
+        connection.bind({ portal: 'c1' }, true)
+        connection.describe({ type: 'P', name: 'c1' }, true)
+        connection.execute({ portal: 'c1', rows: 2 }, true)
+        connection.flush()
+      }
+      handleRowDescription() {}
+      handleDataRow() {}
+      handlePortalSuspended() {
+        this.done?.(null)
+      }
+      handleCommandComplete() {
+        this.done?.(null)
+      }
+      handleReadyForQuery() {}
+      handleEmptyQuery() {}
+      handleError(error: unknown) {
+        this.done?.(error)
+      }
+    }
+    // Without the fix the ROLLBACK waits behind the cursor for ever (and the test times out).
+    const value = await runInTransaction(pool, async (tx) => {
+      const cursor = new MiniCursor()
+      const firstBatch = new Promise((resolve, reject) => {
+        cursor.done = (error) => (error ? reject(error) : resolve(null))
+      })
+      tx.query(cursor as never)
+      await firstBatch
+      return { commit: false, value: 'ended' }
+    })
+    expect(value).toBe('ended')
   })
 })

@@ -12,11 +12,29 @@ import net from 'node:net'
 /** The start-up code of a CancelRequest (protocol 3.0). */
 const CANCEL_REQUEST_CODE = 80877102
 
-/** What `pg`'s client keeps of its session: the key, and where it connected. */
+/** What `pg`'s client keeps of its session: the key, its socket, and where it was told to connect. */
 interface SessionKey {
   processID?: unknown
   secretKey?: unknown
+  connection?: { stream?: unknown }
   connectionParameters?: { host?: unknown; port?: unknown }
+}
+
+/**
+ * Where the session's server is: the peer of the client's TCP socket (the address it did connect
+ * to, whatever the host name resolves to now), or the Unix socket of its host directory; null for
+ * any other transport (PGlite in process, a stream factory such as a cloud connector's tunnel).
+ */
+function serverOf(key: SessionKey): net.NetConnectOpts | null {
+  const stream = key.connection?.stream
+  if (!(stream instanceof net.Socket)) return null
+  if (stream.remoteAddress !== undefined && stream.remotePort !== undefined)
+    return { host: stream.remoteAddress, port: stream.remotePort }
+  const host = key.connectionParameters?.host
+  const port = key.connectionParameters?.port
+  if (typeof host === 'string' && host.startsWith('/') && typeof port === 'number')
+    return { path: `${host}/.s.PGSQL.${port}` }
+  return null
 }
 
 /**
@@ -28,11 +46,11 @@ export type CancelOutcome = 'sent' | 'none' | 'unknown'
 
 /** Sends the CancelRequest of `client`'s session; resolves once the server has closed the connection. */
 export function sendCancelRequest(client: unknown, timeoutMs = 5_000): Promise<CancelOutcome> {
-  const { processID, secretKey, connectionParameters } = (client ?? {}) as SessionKey
-  const host = typeof connectionParameters?.host === 'string' ? connectionParameters.host : 'localhost'
-  const port = typeof connectionParameters?.port === 'number' ? connectionParameters.port : 5432
-  // No session key (pg.native, an adapter), or no server to reach (PGlite's clients say port 0).
-  if (!Number.isInteger(processID) || (processID as number) <= 0 || !Number.isInteger(secretKey) || port <= 0)
+  const key = (client ?? {}) as SessionKey
+  const { processID, secretKey } = key
+  const server = serverOf(key)
+  // No session key (pg.native, PGlite), or no socket of ours to the server.
+  if (!Number.isInteger(processID) || (processID as number) <= 0 || !Number.isInteger(secretKey) || !server)
     return Promise.resolve('none')
   const packet = Buffer.alloc(16)
   packet.writeInt32BE(16, 0)
@@ -42,7 +60,7 @@ export function sendCancelRequest(client: unknown, timeoutMs = 5_000): Promise<C
   return new Promise((resolve) => {
     let written = false
     let settled = false
-    const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host)
+    const socket = net.connect(server)
     const finish = (outcome: CancelOutcome) => {
       if (settled) return
       settled = true
@@ -55,7 +73,9 @@ export function sendCancelRequest(client: unknown, timeoutMs = 5_000): Promise<C
       written = true
       socket.write(packet)
     })
-    // The server reads the request, signals the backend, and closes without a word.
+    // The server reads the request, signals the backend, and closes without a word; anything it
+    // says instead (a TLS-only endpoint's alert, an error) means it did not take the request.
+    socket.on('data', () => finish('unknown'))
     socket.on('close', () => finish(written ? 'sent' : 'none'))
     socket.on('error', () => finish(written ? 'unknown' : 'none'))
   })

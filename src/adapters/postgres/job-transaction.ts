@@ -8,9 +8,9 @@
  * must not land on a connection the pool has since handed to someone else (outside any transaction,
  * or inside another job's). Once the transaction has ended, the handle refuses every query.
  *
- * A statement such a handler left running (a lock wait, a slow report) is cancelled before the
- * rollback (PostgreSQL's CancelRequest, `cancel-request.ts`), so neither the job's retry, its
- * worker's slot nor shutdown waits for it, and the transaction's locks go at once.
+ * A statement such a handler left running (a lock wait, a slow report, an open cursor) is cancelled
+ * and its connection destroyed instead of rolled back (`endWithoutCommit`), so neither the job's
+ * retry, its worker's slot nor shutdown waits for it, and the transaction's locks go at once.
  */
 import type pg from 'pg'
 import { ConveyorError, LifecycleError } from '../../core/domain/errors.js'
@@ -118,25 +118,33 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Cancels the statement the handler left running on `client` (its own query through `ctx.tx`, an
- * enqueue it made with `tx: ctx.tx`, a cursor), if any, before the rollback queues behind it, with
- * PostgreSQL's CancelRequest (`cancel-request.ts`: no pool connection, no SQL, through a pooler
- * too). Never on PGlite (its client has no session key). Returns false when a request was sent but
- * its outcome is unknown (the connection is then not reused: a late cancel must not reach its next
- * user).
+ * Ends a transaction whose attempt did not commit. When nothing of the handler's still runs on
+ * `client` (the usual case), a ROLLBACK; true if the connection may be reused. When a statement it
+ * sent through `ctx.tx` (a query, an enqueue with `tx: ctx.tx`, a cursor between reads) still runs
+ * or waits, no ROLLBACK is queued behind it (it could wait for as long as the statement, or for
+ * ever for a cursor): PostgreSQL's CancelRequest stops the statement on the server
+ * (`cancel-request.ts`; best effort: none on PGlite or through a custom stream), and the connection is
+ * destroyed, which ends the session and rolls its transaction back. Never reused: a cancel a pooler
+ * delivers late (PgBouncer up to 1.17 closes the cancel socket before it forwards the request) must
+ * not reach another statement.
  */
-async function cancelLeftRunning(
+async function endWithoutCommit(
   client: pg.PoolClient,
   tx: JobTransaction,
   onError?: (error: unknown) => void,
 ): Promise<boolean> {
-  if (!(pgClientBusy(client) || JobTransaction.hasQueryInFlight(tx))) return true
+  if (!(pgClientBusy(client) || JobTransaction.hasQueryInFlight(tx))) {
+    return client.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    )
+  }
   const outcome = await sendCancelRequest(client)
   if (outcome === 'unknown')
     onError?.(
       new Error("cancelling the statement a job's handler left running got no answer from the server"),
     )
-  return outcome !== 'unknown'
+  return false
 }
 
 /** Runs `fn` in a new transaction as `JobStore.runInTransaction` describes; errors are passed on as thrown. */
@@ -166,19 +174,13 @@ export async function runInTransaction<T>(
       result = await fn(tx)
     } catch (error) {
       tx.end()
-      const known = broken === null && (await cancelLeftRunning(client, tx, onError))
-      clean = await client.query('ROLLBACK').then(
-        () => known,
-        () => false,
-      )
+      clean = broken === null && (await endWithoutCommit(client, tx, onError))
       throw error
     }
     tx.end()
     if (!result.commit) {
-      const known = broken === null && (await cancelLeftRunning(client, tx, onError))
-      await client.query('ROLLBACK')
-      // A cancel whose outcome is unknown might still land: the connection is not reused.
-      clean = known
+      // A failed ROLLBACK only discards the connection: the attempt's outcome stands.
+      clean = broken === null && (await endWithoutCommit(client, tx, onError))
       return result.value
     }
     const committed = await client.query('COMMIT')
