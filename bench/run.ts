@@ -16,7 +16,7 @@ import { checkPostgres, checkRedis, DatabaseFactory, killChildren } from './lib/
 import type { QueueSystem, RedisLocation } from './lib/types.js'
 import { DRAIN_CONFIGS, LATENCY_CONFIGS, RETAINED_CONFIGS, RETAINED_SKIPS } from './systems/configs.js'
 import { runAdapterFloor } from './workloads/adapter-floor.js'
-import { runCandidateFloors } from './workloads/candidate-floor.js'
+import { runCandidateFloors, selectedCandidates } from './workloads/candidate-floor.js'
 import { runDrain, runRetained } from './workloads/drain.js'
 import { runEnqueue } from './workloads/enqueue.js'
 import { runLatency } from './workloads/latency.js'
@@ -32,6 +32,7 @@ async function main(): Promise<number> {
   let options: ReturnType<typeof parseArgs>
   try {
     options = parseArgs(process.argv.slice(2))
+    selectedCandidates(options.candidates)
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`)
     return 2

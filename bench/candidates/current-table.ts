@@ -38,7 +38,7 @@ const claimParams = (workerId: string, limit: number) => ({
  * The values `claimJobs` binds for these parameters (see claim.ts), for EXPLAIN; the scan starts at
  * `start` (the keyset claim's cursor less its lookback), by default at the front.
  */
-function claimValues(workerId: string, limit: number, start: ScanStart = FRONT): unknown[] {
+export function claimValues(workerId: string, limit: number, start: ScanStart = FRONT): unknown[] {
   const p = claimParams(workerId, limit)
   return [
     p.queues,

@@ -1,6 +1,7 @@
 /** The storage candidates of issue 19 by id, and their labels in reports. */
 import { baseline, fewerIndexes, hotClaim, keysetClaim } from './current-table.js'
 import { narrowWaiting, rotatingWaiting, withHistory } from './narrow.js'
+import { adapterClaimPlainCompletion, sessionLockClaim, sessionLockClaimNoHistory } from './session-lock.js'
 import { type Candidate, type CandidateId, candidateLabel } from './types.js'
 
 /** Every candidate, in report order. */
@@ -12,6 +13,9 @@ export const CANDIDATES: readonly Candidate[] = [
   fewerIndexes,
   keysetClaim,
   hotClaim,
+  sessionLockClaim,
+  adapterClaimPlainCompletion,
+  sessionLockClaimNoHistory,
 ]
 
 /** The candidates' ids, in report order. */

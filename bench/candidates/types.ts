@@ -11,7 +11,7 @@
 import type pg from 'pg'
 
 /** The ids of the candidates, in report order. */
-export type CandidateId = 'baseline' | 'A' | 'B' | 'C' | 'D' | 'E' | 'F'
+export type CandidateId = 'baseline' | 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I'
 
 /** Something that runs SQL: a pool or one of its clients. */
 export type Db = pg.Pool | pg.PoolClient

@@ -7,6 +7,8 @@ export interface BenchOptions {
   readonly rounds: number
   readonly workloads: readonly WorkloadId[]
   readonly systems: readonly QueueSystem[]
+  /** W0's storage candidates (issue 19) by id, or null for all of them. */
+  readonly candidates: readonly string[] | null
   /** Multiplies every job count. */
   readonly scale: number
   /** Finished rows W6 keeps in the table, before `scale` (default 1,000,000). */
@@ -29,6 +31,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds N          rounds per workload (default 3)
   --only W1,W3,...    workloads to run (default all: ${WORKLOADS.join(',')})
   --systems a,b       queue systems (default all: ${QUEUE_SYSTEMS.join(',')})
+  --candidates a,b    W0's storage candidates by id (default all; e.g. baseline,G,H)
   --scale F           multiply job counts by F (default 1)
   --retained N        finished rows W6 retains (default 1000000; scaled by --scale)
   --out PATH          JSON results (default bench/results/latest.json)
@@ -59,6 +62,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     'rounds',
     'only',
     'systems',
+    'candidates',
     'scale',
     'retained',
     'out',
@@ -97,6 +101,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     rounds,
     workloads: workloads.length ? (workloads as WorkloadId[]) : [...WORKLOADS],
     systems: systems.length ? (systems as QueueSystem[]) : [...QUEUE_SYSTEMS],
+    candidates: str('candidates') === undefined ? null : list(str('candidates')),
     scale,
     retained,
     out: str('out') ?? 'bench/results/latest.json',

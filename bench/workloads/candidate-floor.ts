@@ -10,7 +10,7 @@
  */
 import pg from 'pg'
 import { CLAIM_SESSION_SETTINGS } from '../../src/adapters/postgres/claim-pool.js'
-import { CANDIDATES, candidateConfig } from '../candidates/registry.js'
+import { CANDIDATES, candidateById, candidateConfig } from '../candidates/registry.js'
 import type { Candidate } from '../candidates/types.js'
 import { type BenchContext, freshTarget, measure, type Scope, scaled } from '../lib/context.js'
 import type { MetricSpec } from '../lib/recorder.js'
@@ -37,9 +37,14 @@ export const CANDIDATE_METRICS = [SINGLE, MULTI, CLAIM100]
 /** A payload like W3's (`{ i }`). */
 const payload = (i: number) => JSON.stringify({ i })
 
-/** Measures every candidate once, each on a fresh database. */
+/** The candidates a run measures: those of `--candidates`, else every one. */
+export function selectedCandidates(ids: readonly string[] | null): readonly Candidate[] {
+  return ids === null ? CANDIDATES : ids.map(candidateById)
+}
+
+/** Measures every selected candidate once, each on a fresh database. */
 export async function runCandidateFloors(ctx: BenchContext, round: number): Promise<void> {
-  for (const candidate of CANDIDATES) {
+  for (const candidate of selectedCandidates(ctx.options.candidates)) {
     await measure(
       ctx,
       {
