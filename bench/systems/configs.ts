@@ -28,6 +28,14 @@ export const PG_BOSS_BEST_BATCH = 500
 export const GRAPHILE_BEST_LOCAL_QUEUE = 1000
 
 /** Drain (W3, W5) configurations per system. */
+/** The W3 config of Conveyor's runtime on candidate G's claim (an experiment, docs/storage.md). */
+export const SESSION_LOCK_EXPERIMENT = 'session-lock'
+
+/** The experiments `BENCH_EXPERIMENTS` (comma-separated) adds to the configurations. */
+function experiments(): string[] {
+  return (process.env.BENCH_EXPERIMENTS ?? '').split(',').map((s) => s.trim())
+}
+
 export const DRAIN_CONFIGS: Record<QueueSystem, readonly SystemConfig[]> = {
   conveyor: [
     { name: 'defaults', description: 'queues: { default: { concurrency: 10 } }; everything else default' },
@@ -35,6 +43,15 @@ export const DRAIN_CONFIGS: Record<QueueSystem, readonly SystemConfig[]> = {
       name: 'tuned',
       description: `defaults with a fixed prefetch: ${CONVEYOR_TUNED_PREFETCH} (the default is adaptive, ${AUTO_PREFETCH.base} to ${AUTO_PREFETCH.max})`,
     },
+    ...(experiments().includes(SESSION_LOCK_EXPERIMENT)
+      ? [
+          {
+            name: SESSION_LOCK_EXPERIMENT,
+            description:
+              "an experiment (BENCH_EXPERIMENTS=session-lock): defaults on candidate G's claim, session advisory locks and no job-row write (bench/systems/conveyor-session-lock.ts)",
+          },
+        ]
+      : []),
   ],
   'pg-boss': [
     {

@@ -1,8 +1,9 @@
 /** Conveyor's worker for the child process: one queue, concurrency 10, a no-op handler. */
 import { createPostgresQueue } from '../../src/adapters/postgres/index.js'
-import { CONCURRENCY, CONVEYOR_TUNED_PREFETCH } from './configs.js'
+import { CONCURRENCY, CONVEYOR_TUNED_PREFETCH, SESSION_LOCK_EXPERIMENT } from './configs.js'
 import type { ConsumerFactory } from './consumers.js'
 import { CONVEYOR_SCHEMA, noopJob } from './conveyor.js'
+import { useSessionLockClaims } from './conveyor-session-lock.js'
 
 export const createConsumer: ConsumerFactory = async (target, config, onJob) => {
   const queue = createPostgresQueue({
@@ -15,8 +16,15 @@ export const createConsumer: ConsumerFactory = async (target, config, onJob) => 
   queue.register(noopJob, async (payload) => {
     onJob(payload.i)
   })
+  const closeLocker =
+    config === SESSION_LOCK_EXPERIMENT
+      ? await useSessionLockClaims(queue, target.databaseUrl!, CONVEYOR_SCHEMA)
+      : async () => {}
   return {
     start: () => queue.start(),
-    stop: () => queue.shutdown(),
+    stop: async () => {
+      await queue.shutdown()
+      await closeLocker()
+    },
   }
 }
