@@ -87,7 +87,8 @@ function onTodaysTable(
   }
 }
 
-async function countStates(db: Db): Promise<{ unfinished: number; finished: number }> {
+/** Jobs not finished and jobs succeeded, in `jobs` and `job_history` together. */
+export async function countStates(db: Db): Promise<{ unfinished: number; finished: number }> {
   const { rows } = await db.query<{ unfinished: number; finished: number }>(
     // Since migration 009 the adapter's completion moves a finished job to the history table.
     `SELECT count(*) FILTER (WHERE finished_at IS NULL)::int AS unfinished,

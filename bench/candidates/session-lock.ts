@@ -27,8 +27,8 @@ import { fromMs, sqlNames, WAITING_SQL } from '../../src/adapters/postgres/sql-n
 import { storeStatements } from '../../src/adapters/postgres/statements.js'
 import { resolveNewJob } from '../../src/core/domain/enqueue-options.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
-import { claimValues } from './current-table.js'
-import type { Candidate, ClaimedJob, Claimer, Db } from './types.js'
+import { claimValues, countStates } from './current-table.js'
+import type { Candidate, ClaimedJob, Claimer } from './types.js'
 
 const names = sqlNames('conveyor')
 const sql = storeStatements(names)
@@ -75,13 +75,16 @@ const G_CLAIM = `WITH unlocked AS (
  * a scalar subquery of the select list: that would run only for a row of `present`, and a claim
  * whose every job was gone would keep their locks.
  */
-const G_RECHECK = `WITH present AS (
-    SELECT j.id FROM ${names.jobs} j WHERE j.id = ANY($1::bigint[]) AND j.state IN ${WAITING_SQL}
+export function recheckSql(jobs: string): string {
+  return `WITH present AS (
+    SELECT j.id FROM ${jobs} j WHERE j.id = ANY($1::bigint[]) AND j.state IN ${WAITING_SQL}
   ), gone AS (
     SELECT count(*) FILTER (WHERE pg_advisory_unlock(u)) AS n FROM unnest($1::bigint[]) AS u
     WHERE u NOT IN (SELECT id FROM present)
   )
   SELECT p.id::text AS id FROM gone LEFT JOIN present p ON true`
+}
+const G_RECHECK = recheckSql(names.jobs)
 
 function sessionLockClaimer(workerId: string): Claimer {
   return {
@@ -189,15 +192,6 @@ function onTodaysTableWith(
       return history ? counts : { unfinished: counts.unfinished, finished: counts.finished + deleted }
     },
   }
-}
-
-async function countStates(db: Db): Promise<{ unfinished: number; finished: number }> {
-  const { rows } = await db.query<{ unfinished: number; finished: number }>(
-    `SELECT count(*) FILTER (WHERE finished_at IS NULL)::int AS unfinished,
-            count(*) FILTER (WHERE state = 'succeeded')::int AS finished
-       FROM (SELECT finished_at, state FROM ${names.jobs} UNION ALL SELECT finished_at, state FROM ${names.history}) j`,
-  )
-  return rows[0]!
 }
 
 /** G: no job-row write at claim time. */

@@ -22,6 +22,7 @@ import { type JobRow, jobColumns, toJobRecord } from '../../src/adapters/postgre
 import { fromMs, nowMs, sqlNames, WAITING_SQL } from '../../src/adapters/postgres/sql-names.js'
 import type { JobRecord } from '../../src/core/domain/job.js'
 import type { Completion } from '../../src/core/ports/store-params.js'
+import { recheckSql } from '../candidates/session-lock.js'
 
 /** Claim connections: claims alternate between them (the adapter runs claims on a pool too). */
 const LOCKERS = Number(process.env.BENCH_SESSION_LOCKERS ?? 2)
@@ -76,13 +77,7 @@ export async function useSessionLockClaims(
       RETURNING batch
     )
     SELECT l.*, (SELECT batch FROM batch)::text AS batch, ${now} AS claimed_at FROM locked l`
-  const recheckSql = `WITH present AS (
-      SELECT j.id FROM ${names.jobs} j WHERE j.id = ANY($1::bigint[]) AND j.state IN ${WAITING_SQL}
-    ), gone AS (
-      SELECT count(*) FILTER (WHERE pg_advisory_unlock(u)) AS n FROM unnest($1::bigint[]) AS u
-      WHERE u NOT IN (SELECT id FROM present)
-    )
-    SELECT p.id::text AS id FROM gone LEFT JOIN present p ON true`
+  const recheck = recheckSql(names.jobs)
   const unlockSql = 'SELECT count(*) FILTER (WHERE pg_advisory_unlock(u)) AS n FROM unnest($1::bigint[]) AS u'
   const completeSql = `WITH moved AS (
       DELETE FROM ${names.jobs} j WHERE j.id = ANY($1::bigint[]) AND j.state IN ${WAITING_SQL}
@@ -149,7 +144,7 @@ export async function useSessionLockClaims(
       if (rows.length === 0) return []
       const { rows: present } = await locker.client.query<{ id: string | null }>({
         name: 'bench_g_recheck',
-        text: recheckSql,
+        text: recheck,
         values: [rows.map((r) => r.id)],
       })
       const kept = new Set(present.flatMap((r) => (r.id === null ? [] : [r.id])))
