@@ -54,6 +54,32 @@ describe('admin API validation messages', () => {
     expect(details.issues[0].allowed).toContain('delayMs')
   })
 
+  it('names a misspelt required field as unknown, with the field it meant, not as the required one missing', async () => {
+    const answer = await api.post('/jobs', { body: { knd: note.kind, payload: {} } })
+    expect(answer.status).toBe(400)
+    expect(answer.body.error.code).toBe('VALIDATION_FAILED')
+    expect(answer.body.error.message).toMatch(
+      /^The body is not valid: knd is not a known field \(did you mean kind\?\); known fields: kind, /,
+    )
+    expect(answer.body.error.details.issues).toEqual([
+      expect.objectContaining({ field: 'knd', allowed: expect.arrayContaining(['kind', 'payload']) }),
+    ])
+    // One level down too: a misspelt option beside a missing required field still says what it meant.
+    const nested = await api.post('/jobs', { body: { payload: {}, options: { delay: 1 } } })
+    expect(nested.body.error.message).toMatch(
+      /^The body is not valid: options\.delay is not a known field \(did you mean delayMs\?\)/,
+    )
+    // And in a query string: GET /jobs/by-key needs key.
+    const query = await api.get('/jobs/by-key?kye=order-1')
+    expect(query.status).toBe(400)
+    expect(query.body.error.message).toBe(
+      'The query string is not valid: kye is not a known field (did you mean key?); known fields: key, kind.',
+    )
+    // Without an unknown field, a missing required one is still reported as such.
+    const missing = await api.post('/jobs', { body: { payload: {} } })
+    expect(missing.body.error.message).toBe('The body is not valid: kind is required.')
+  })
+
   it('points PATCH /jobs/:id state to workflowState', async () => {
     const job = await queue.enqueue(note, {})
     const answer = await api.patch(`/jobs/${job.id}`, { body: { state: { step: 2 } } })

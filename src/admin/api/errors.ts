@@ -171,6 +171,44 @@ export function formatApiSchemaErrors(errors: FastifySchemaValidationError[], da
   return new AdminHttpError(400, message, 'VALIDATION_FAILED', { in: where, issues: issues.slice(0, 20) })
 }
 
+/**
+ * The first field of `value` that `schema` does not list (a `strictObject`, at any depth of its
+ * `properties`), as the error Ajv gives for it, or undefined. Ajv checks `required` before
+ * `propertyNames` and stops at the first error, so a misspelt required field (`knd` for `kind`) was
+ * reported as the required one missing, and the "did you mean" never came; the API checks names
+ * first (a `preValidation` hook), then lets Ajv validate the rest.
+ */
+export function unknownFieldError(
+  schema: unknown,
+  value: unknown,
+  path = '',
+): FastifySchemaValidationError | undefined {
+  if (!isRecord(schema) || !isRecord(value) || Array.isArray(value)) return undefined
+  const names = isRecord(schema.propertyNames) ? schema.propertyNames.enum : undefined
+  const properties = isRecord(schema.properties) ? schema.properties : {}
+  for (const key of Object.keys(value)) {
+    if (Array.isArray(names) && !names.includes(key)) {
+      return Object.assign(
+        {
+          keyword: 'enum',
+          instancePath: path,
+          schemaPath: '#/propertyNames/enum',
+          params: { allowedValues: names },
+          message: 'must be equal to one of the allowed values',
+        },
+        { propertyName: key },
+      )
+    }
+    const nested = unknownFieldError(properties[key], value[key], `${path}/${key}`)
+    if (nested !== undefined) return nested
+  }
+  return undefined
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null
+}
+
 function schemaIssue(e: FastifySchemaValidationError): SchemaIssue {
   const base = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
   const missing = typeof e.params?.missingProperty === 'string' ? e.params.missingProperty : undefined
