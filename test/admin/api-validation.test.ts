@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { unknownFieldError } from '../../src/admin/api/errors.js'
 import type { CoreQueue } from '../../src/core/create-queue.js'
 import { JOB_STATES } from '../../src/core/domain/job.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
@@ -75,9 +76,19 @@ describe('admin API validation messages', () => {
     expect(query.body.error.message).toBe(
       'The query string is not valid: kye is not a known field (did you mean key?); known fields: key, kind.',
     )
+    // Fastify's order stays: a bad path first, then the body, then the query string.
+    const badPath = await api.patch('/jobs/abc', { body: { priorty: 1 } })
+    expect(badPath.body.error.message).toMatch(/^The path is not valid: id /)
+    const badBody = await api.patch('/jobs/by-key?key=k1&kye=x', { body: { priority: 'high' } })
+    expect(badBody.body.error.message).toMatch(/^The body is not valid: priority /)
     // Without an unknown field, a missing required one is still reported as such.
     const missing = await api.post('/jobs', { body: { payload: {} } })
     expect(missing.body.error.message).toBe('The body is not valid: kind is required.')
+  })
+
+  it('walks only the fields a schema lists (a deep __proto__ chain is not followed)', () => {
+    const deep = JSON.parse(`${'{"__proto__":'.repeat(20_000)}{}${'}'.repeat(20_000)}`)
+    expect(unknownFieldError({ type: 'object', properties: {} }, deep)).toBeUndefined()
   })
 
   it('points PATCH /jobs/:id state to workflowState', async () => {

@@ -172,11 +172,29 @@ export function formatApiSchemaErrors(errors: FastifySchemaValidationError[], da
 }
 
 /**
- * The first field of `value` that `schema` does not list (a `strictObject`, at any depth of its
- * `properties`), as the error Ajv gives for it, or undefined. Ajv checks `required` before
- * `propertyNames` and stops at the first error, so a misspelt required field (`knd` for `kind`) was
- * reported as the required one missing, and the "did you mean" never came; the API checks names
- * first (a `preValidation` hook), then lets Ajv validate the rest.
+ * `error`, or, when it is a validation error reporting a required field missing from the body or
+ * the query string, the error for the first field of that same part its schema does not list. Ajv
+ * checks `required` before `propertyNames` and stops at the first error, so a misspelt required
+ * field (`knd` for `kind`) was reported as the required one missing and its "did you mean" never
+ * came. Only that report is replaced: Fastify's order (path, body, query string) and every other
+ * error stay as Ajv gives them.
+ */
+export function preferUnknownField(error: unknown, request: FastifyRequest): unknown {
+  const failed = error as { validation?: unknown; validationContext?: unknown } | null
+  const first = Array.isArray(failed?.validation)
+    ? (failed.validation[0] as { keyword?: unknown })
+    : undefined
+  if (first?.keyword !== 'required') return error
+  const part = failed?.validationContext
+  if (part !== 'body' && part !== 'querystring') return error
+  const schema = request.routeOptions.schema?.[part]
+  const unknown = unknownFieldError(schema, part === 'body' ? request.body : request.query)
+  return unknown === undefined ? error : formatApiSchemaErrors([unknown], part)
+}
+
+/**
+ * The first field of `value` that `schema` does not list (a `strictObject`, or one nested in its
+ * `properties`), as the error Ajv gives for it, or undefined.
  */
 export function unknownFieldError(
   schema: unknown,
@@ -199,7 +217,8 @@ export function unknownFieldError(
         { propertyName: key },
       )
     }
-    const nested = unknownFieldError(properties[key], value[key], `${path}/${key}`)
+    const property = Object.hasOwn(properties, key) ? properties[key] : undefined
+    const nested = unknownFieldError(property, value[key], `${path}/${key}`)
     if (nested !== undefined) return nested
   }
   return undefined

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AdminContext } from '../context.js'
 import { csrfTokenFor } from '../csrf.js'
 import { AdminHttpError } from '../errors.js'
-import { formatApiSchemaErrors, sendApiError, unknownFieldError } from './errors.js'
+import { formatApiSchemaErrors, preferUnknownField, sendApiError } from './errors.js'
 import { guardApi } from './guard.js'
 import { type ApiRoute, apiRoutesOf, openApiDocument } from './openapi.js'
 import { registerJobRoutes } from './routes-jobs.js'
@@ -33,15 +33,9 @@ export async function registerApi(api: FastifyInstance, ctx: AdminContext): Prom
   api.removeContentTypeParser(['text/plain'])
   api.addHook('onRequest', guardApi(ctx))
   api.setSchemaErrorFormatter(formatApiSchemaErrors)
-  // Unknown field names first: Ajv reports a misspelt required field as the required one missing.
-  api.addHook('preValidation', async (request) => {
-    const schema = request.routeOptions.schema
-    const inBody = unknownFieldError(schema?.body, request.body)
-    if (inBody !== undefined) throw formatApiSchemaErrors([inBody], 'body')
-    const inQuery = unknownFieldError(schema?.querystring, request.query)
-    if (inQuery !== undefined) throw formatApiSchemaErrors([inQuery], 'querystring')
-  })
-  api.setErrorHandler((error, request, reply) => sendApiError(error, request, reply))
+  api.setErrorHandler((error, request, reply) =>
+    sendApiError(preferUnknownField(error, request), request, reply),
+  )
   api.setNotFoundHandler((request, reply) =>
     sendApiError(
       new AdminHttpError(
