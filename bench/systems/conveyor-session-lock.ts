@@ -7,9 +7,10 @@
  *   session advisory lock per job, skipping the jobs it already holds (its locks are re-entrant);
  *   one row per claim batch in `bench_claim_batches`; a second statement re-reads the claimed jobs
  *   with a new snapshot and lets go of those gone; the job rows are not written;
- * - a success moves the row to history (attempt counted there) and deletes its batch row; a
- *   `released` job (shutdown) is only unlocked; the locks of ended jobs are released by the next
- *   claim, after the completion committed.
+ * - a success moves the row to history (attempt counted there) and deletes the batch rows of its
+ *   jobs, even while other jobs of those batches still run (the experiment keeps no crash accounting:
+ *   the rows are there for their cost); a `released` job (shutdown) is only unlocked; the locks of
+ *   ended jobs are released by the next claim on their connection, after the completion committed.
  * Only what W3 needs: one queue, the `priority` strategy, weights of 1, no groups or dependencies,
  * successes. Anything else throws, so that a run outside that shape fails instead of measuring
  * something else. Not safe for production (see docs/storage.md, "A claim that writes no job row").
