@@ -38,7 +38,7 @@ const claimParams = (workerId: string, limit: number) => ({
  * The values `claimJobs` binds for these parameters (see claim.ts), for EXPLAIN; the scan starts at
  * `start` (the keyset claim's cursor less its lookback), by default at the front.
  */
-export function claimValues(workerId: string, limit: number, start: ScanStart = FRONT): unknown[] {
+function claimValues(workerId: string, limit: number, start: ScanStart = FRONT): unknown[] {
   const p = claimParams(workerId, limit)
   return [
     p.queues,
@@ -99,7 +99,7 @@ export async function countStates(db: Db): Promise<{ unfinished: number; finishe
 }
 
 /** The adapter's own claim, unchanged. */
-function adapterClaimer(workerId: string): Claimer {
+export function adapterClaimer(workerId: string): Claimer {
   return {
     claim: async (db, limit) =>
       (await claimJobs(db, names, sql.claim, claimParams(workerId, limit))).map(toClaimed),

@@ -19,7 +19,6 @@
  * jobs taken by another process) when that connection drops while the handlers still run, and the
  * lock table's size.
  */
-import { claimJobs } from '../../src/adapters/postgres/claim.js'
 import { copyRowsSql, rowWith } from '../../src/adapters/postgres/history-sql.js'
 import { insertJobs } from '../../src/adapters/postgres/insert-jobs.js'
 import { migrate } from '../../src/adapters/postgres/migrate.js'
@@ -27,7 +26,7 @@ import { fromMs, sqlNames, WAITING_SQL } from '../../src/adapters/postgres/sql-n
 import { storeStatements } from '../../src/adapters/postgres/statements.js'
 import { resolveNewJob } from '../../src/core/domain/enqueue-options.js'
 import { defineJob } from '../../src/core/domain/job-definition.js'
-import { claimValues, countStates } from './current-table.js'
+import { adapterClaimer, countStates } from './current-table.js'
 import type { Candidate, ClaimedJob, Claimer } from './types.js'
 
 const names = sqlNames('conveyor')
@@ -212,19 +211,5 @@ export const sessionLockClaimNoHistory: Candidate = onTodaysTableWith(
 export const adapterClaimPlainCompletion: Candidate = onTodaysTableWith(
   'H',
   "today's table, the adapter's claim, G's plain move to history",
-  (workerId) => ({
-    claim: async (db, limit) =>
-      (
-        await claimJobs(db, names, sql.claim, {
-          queues: ['default'],
-          kinds: ['noop'],
-          capacity: limit,
-          strategy: 'priority',
-          oversizedFirst: false,
-          workerId,
-          now: Date.now(),
-        })
-      ).map((j) => ({ id: j.id, attempt: j.attempt, payload: j.payload })),
-    nextClaim: (limit) => ({ text: sql.claim['priority:one'], values: claimValues(workerId, limit) }),
-  }),
+  adapterClaimer,
 )

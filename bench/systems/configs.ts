@@ -27,7 +27,6 @@ export const PG_BOSS_BEST_BATCH = 500
  */
 export const GRAPHILE_BEST_LOCAL_QUEUE = 1000
 
-/** Drain (W3, W5) configurations per system. */
 /** The W3 config of Conveyor's runtime on candidate G's claim (an experiment, docs/storage.md). */
 export const SESSION_LOCK_EXPERIMENT = 'session-lock'
 
@@ -36,6 +35,7 @@ function experiments(): string[] {
   return (process.env.BENCH_EXPERIMENTS ?? '').split(',').map((s) => s.trim())
 }
 
+/** Drain (W3, W5) configurations per system. */
 export const DRAIN_CONFIGS: Record<QueueSystem, readonly SystemConfig[]> = {
   conveyor: [
     { name: 'defaults', description: 'queues: { default: { concurrency: 10 } }; everything else default' },
